@@ -4,6 +4,7 @@
 //! Wire names are camelCase; enum values are SCREAMING_SNAKE_CASE as in DESIGN.md.
 
 pub mod api;
+pub mod client;
 pub mod money;
 pub mod sync;
 pub mod validate;
