@@ -1,0 +1,143 @@
+//! Pieces shown on every screen: top bar with the connection badge, progress, errors.
+
+use dioxus::prelude::*;
+use oddxer_shared::client::ConnectionState;
+use oddxer_shared::Role;
+
+use crate::format;
+use crate::ipc;
+use crate::state::AppState;
+
+#[component]
+pub fn TopBar() -> Element {
+    let state = use_context::<AppState>();
+    let snapshot = state.snapshot.read();
+    let user = snapshot.as_ref().and_then(|s| s.user.clone());
+    let connection = snapshot.as_ref().map_or(ConnectionState::Idle, |s| s.connection);
+    let synced = snapshot
+        .as_ref()
+        .and_then(|s| s.last_synced_at.as_deref())
+        .map(|t| format!("Last synced {}", format::timestamp(t)))
+        .unwrap_or_else(|| "Not synced yet".to_owned());
+    let busy = state.is_busy();
+
+    let sign_out = move |_| {
+        spawn(async move {
+            if state.run("Signing out", ipc::sign_out()).await.is_some() {
+                let mut pending = state.pending_deposits;
+                pending.set(Vec::new());
+                state.refresh().await;
+            }
+        });
+    };
+
+    rsx! {
+        header { class: "topbar",
+            div { class: "brand",
+                span { class: "brand-mark", "O" }
+                span { class: "brand-name", "Oddxer" }
+            }
+            div { class: "topbar-right",
+                if let Some(user) = user {
+                    span { class: "{format::connection_class(connection)}", id: "connection-state",
+                        title: "{synced}",
+                        span { class: "badge-dot" }
+                        "{format::connection(connection)}"
+                    }
+                    div { class: "user-chip", id: "user-chip",
+                        span { class: "user-name", id: "user-name", "@{user.username}" }
+                        span { class: "role-tag", {role_label(user.role)} }
+                    }
+                    button { class: "btn btn-ghost", id: "sign-out", disabled: busy, onclick: sign_out,
+                        "Sign out"
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Buyer => "Bettor",
+        Role::Seller => "Tipster",
+        Role::Admin => "Admin",
+    }
+}
+
+/// An indeterminate bar plus the label of what is running.
+#[component]
+pub fn ProgressBar() -> Element {
+    let state = use_context::<AppState>();
+    let busy = *state.busy.read();
+    rsx! {
+        if let Some(label) = busy {
+            div { class: "progress", id: "progress", role: "progressbar", aria_label: "{label}",
+                div { class: "progress-track", div { class: "progress-bar" } }
+                p { class: "progress-label", "{label}…" }
+            }
+        }
+    }
+}
+
+#[component]
+pub fn ErrorBanner() -> Element {
+    let state = use_context::<AppState>();
+    let error = state.error.read().clone();
+    let mut error_signal = state.error;
+    rsx! {
+        if let Some(error) = error {
+            div { class: "banner banner-error", id: "error-banner", role: "alert",
+                div {
+                    strong { {error_title(&error.code)} }
+                    p { id: "error-message", "{error.message}" }
+                }
+                button { class: "banner-close", id: "error-dismiss", aria_label: "Dismiss",
+                    onclick: move |_| error_signal.set(None), "×"
+                }
+            }
+        }
+    }
+}
+
+/// A headline per error family; the message from the core carries the details.
+fn error_title(code: &str) -> &'static str {
+    match code {
+        "OFFLINE" | "NETWORK" => "You're offline",
+        "INVALID_OTP" | "OTP_EXPIRED" => "That code didn't work",
+        "VALIDATION_ERROR" => "Please check your details",
+        "CONFLICT" | "PHONE_TAKEN" | "USERNAME_TAKEN" => "Already registered",
+        "UNAUTHORIZED" | "SESSION_EXPIRED" => "Please sign in again",
+        "RATE_LIMITED" => "Too many attempts",
+        "NO_SHELL" | "IPC" => "App problem",
+        _ => "Something went wrong",
+    }
+}
+
+/// Offline, the screens show the SQLite cache; say so, and say money moves must wait.
+#[component]
+pub fn OfflineNotice() -> Element {
+    let state = use_context::<AppState>();
+    let snapshot = state.snapshot.read();
+    let Some(snapshot) = snapshot.as_ref() else { return rsx! {} };
+    if snapshot.connection != ConnectionState::Offline {
+        return rsx! {};
+    }
+    let since = snapshot
+        .last_synced_at
+        .as_deref()
+        .map(|t| format!(" from {}", format::timestamp(t)))
+        .unwrap_or_default();
+    let reason = snapshot.last_error.clone();
+    rsx! {
+        div { class: "banner banner-offline", id: "offline-notice",
+            div {
+                strong { "Offline — showing saved data{since}" }
+                p { "Deposits and purchases need a connection. Oddxer reconnects automatically." }
+                if let Some(reason) = reason {
+                    p { class: "muted small", "{reason}" }
+                }
+            }
+        }
+    }
+}

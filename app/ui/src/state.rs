@@ -1,0 +1,101 @@
+//! UI state shared by every screen through the Dioxus context.
+
+use std::future::Future;
+
+use dioxus::prelude::*;
+use futures_util::StreamExt;
+use oddxer_shared::api::TransactionOut;
+use oddxer_shared::client::{AppSnapshot, CommandError};
+use oddxer_shared::Role;
+
+use crate::ipc;
+
+#[derive(Clone, Copy)]
+pub struct AppState {
+    /// Latest snapshot from the core; `None` until the first one arrives.
+    pub snapshot: Signal<Option<AppSnapshot>>,
+    /// Label of the command in flight, shown with the progress bar.
+    pub busy: Signal<Option<&'static str>>,
+    /// Last command error, shown in the banner until dismissed or the next command.
+    pub error: Signal<Option<CommandError>>,
+    /// True until the stored session has been looked at, so sign-in doesn't flash.
+    pub booting: Signal<bool>,
+    /// Role a new account defaults to: SELLER on desktop, BUYER on mobile.
+    pub preferred_role: Signal<Role>,
+    /// Deposits started from this device that the ledger doesn't show yet.
+    pub pending_deposits: Signal<Vec<TransactionOut>>,
+}
+
+impl AppState {
+    pub fn new() -> Self {
+        AppState {
+            snapshot: Signal::new(None),
+            busy: Signal::new(None),
+            error: Signal::new(None),
+            booting: Signal::new(true),
+            preferred_role: Signal::new(Role::Buyer),
+            pending_deposits: Signal::new(Vec::new()),
+        }
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.busy.read().is_some()
+    }
+
+    /// Runs one command with the progress bar up; its error goes to the banner.
+    /// A second command while one runs is ignored: buttons are disabled meanwhile anyway.
+    pub async fn run<T>(
+        mut self,
+        label: &'static str,
+        command: impl Future<Output = Result<T, CommandError>>,
+    ) -> Option<T> {
+        if self.busy.peek().is_some() {
+            return None;
+        }
+        self.busy.set(Some(label));
+        self.error.set(None);
+        let outcome = command.await;
+        self.busy.set(None);
+        match outcome {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.error.set(Some(error));
+                None
+            }
+        }
+    }
+
+    /// Re-reads the snapshot after a command, in case its change event is still on the way.
+    pub async fn refresh(mut self) {
+        match ipc::snapshot().await {
+            Ok(snapshot) => self.snapshot.set(Some(snapshot)),
+            Err(error) => self.error.set(Some(error)),
+        }
+    }
+
+    pub fn show_error(mut self, error: CommandError) {
+        self.error.set(Some(error));
+    }
+}
+
+/// Subscribes to core changes, restores the stored session and loads the first snapshot.
+pub async fn boot(mut state: AppState) {
+    let (tx, mut rx) = futures_channel::mpsc::unbounded::<AppSnapshot>();
+    spawn(async move {
+        while let Some(snapshot) = rx.next().await {
+            state.snapshot.set(Some(snapshot));
+        }
+    });
+    if let Err(error) = ipc::listen_changes(tx).await {
+        state.show_error(error);
+        state.booting.set(false);
+        return;
+    }
+    if let Ok(role) = ipc::preferred_role().await {
+        state.preferred_role.set(role);
+    }
+    // Offline, `resume` still yields the cached user; the snapshot then says Offline.
+    state.run("Restoring your session", ipc::resume()).await;
+    state.refresh().await;
+    state.booting.set(false);
+}
