@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Oddxer needs. Idempotent: a second run only checks.
+#
+#   - Debian/Ubuntu packages (Tauri's WebKitGTK stack, Xvfb + WebKitWebDriver for the e2e tests,
+#     redis-server, python3-venv for the e2e client); apt-get runs only when something is missing.
+#   - the wasm32-unknown-unknown Rust target (the UI is compiled to wasm).
+#   - FerretDB 1.24.2 (dev/test database) into $ODDXER_CACHE/bin, built from the Go module proxy.
+#
+# ODDXER_SKIP_APT=1 skips the apt step (e.g. without root; install the packages yourself).
+# wasm-bindgen-cli and tauri-driver are installed on demand by scripts/build-ui.sh and e2e/run.sh.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+APT_PACKAGES=(
+  # Tauri 2 on Linux
+  libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev
+  libxdo-dev libssl-dev build-essential pkg-config file
+  # headless window + WebDriver for the end-to-end tests, screenshots
+  xvfb xauth webkit2gtk-driver imagemagick
+  # multi-instance fan-out in tests; Python venv for the e2e WebDriver client
+  redis-server python3-venv
+  # used by the scripts themselves
+  curl ca-certificates
+)
+
+log "dependencies"
+if [ "${ODDXER_SKIP_APT:-}" = 1 ]; then
+  info "ODDXER_SKIP_APT=1: not touching apt"
+elif have dpkg-query && have apt-get; then
+  apt_install_missing "${APT_PACKAGES[@]}"
+else
+  warn "no apt-get here: install the equivalents of these packages yourself: ${APT_PACKAGES[*]}"
+fi
+
+have cargo || die "cargo not found: install Rust with rustup (https://rustup.rs)"
+if have rustup; then
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    log "rustup target add wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
+  else
+    info "rust target wasm32-unknown-unknown installed"
+  fi
+else
+  warn "rustup not found: make sure the wasm32-unknown-unknown target is installed for the UI build"
+fi
+
+if [ -n "${MONGODB_URI:-}" ] || [ "${ODDXER_DB:-}" = mongod ]; then
+  info "MONGODB_URI/ODDXER_DB set: FerretDB not needed"
+else
+  ensure_ferretdb
+fi
+ok "dependencies ready"
