@@ -1,0 +1,372 @@
+//! `OddxerClient`: the facade the UI bridge calls. Commands go to the server; everything shown comes
+//! from SQLite plus the in-memory connection state, so `snapshot()` works offline.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use oddxer_shared::api::{
+    AuthTokensOut, LoginIn, OtpSentOut, PaymentIn, RefreshIn, RegisterIn, TransactionOut, UserOut, VerifyOtpIn,
+    WalletOut,
+};
+use oddxer_shared::client::{AppSnapshot, ConnectionState};
+use oddxer_shared::{PaymentMethod, Role};
+use reqwest::{Method, RequestBuilder};
+use serde::de::DeserializeOwned;
+use tokio::sync::broadcast;
+
+use crate::api::Api;
+use crate::error::{ClientError, ErrorChain, Result};
+use crate::secrets::SecretStore;
+use crate::session::{AccessToken, Session};
+use crate::store::Store;
+use crate::sync::SyncTask;
+
+/// File name of the local database inside `data_dir`.
+pub const DB_FILE: &str = "oddxer.sqlite3";
+/// Ledger entries included in a snapshot (newest first). Older history stays in SQLite.
+pub const SNAPSHOT_LEDGER_LIMIT: usize = 200;
+
+pub struct ClientConfig {
+    /// Server root, e.g. `http://127.0.0.1:6793` (a trailing `/api/v1` is accepted too).
+    pub api_url: String,
+    /// Where `oddxer.sqlite3` lives; created if missing.
+    pub data_dir: PathBuf,
+    pub secrets: Arc<dyn SecretStore>,
+}
+
+/// Notifications for the UI: re-read `snapshot()` on `Changed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// The snapshot changed: sync applied, connection state changed, signed in or out.
+    Changed,
+}
+
+/// The local-first engine. Cheap to clone; all clones share one database, session and sync task.
+/// The sync task stops when the last clone is dropped (or on `shutdown`).
+#[derive(Clone)]
+pub struct OddxerClient {
+    inner: Arc<Inner>,
+    _guard: Arc<StopOnDrop>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) api: Api,
+    session: Session,
+    secrets: Arc<dyn SecretStore>,
+    store: Mutex<Store>,
+    status: Mutex<Status>,
+    events: broadcast::Sender<ClientEvent>,
+    sync: Mutex<Option<SyncTask>>,
+}
+
+struct Status {
+    connection: ConnectionState,
+    last_error: Option<String>,
+}
+
+/// Held only by `OddxerClient` clones, never by the sync task, so its drop means "no user left".
+struct StopOnDrop(Arc<Inner>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.sync.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            task.abort();
+        }
+    }
+}
+
+impl OddxerClient {
+    /// Opens (and migrates) the local database. Needs no network.
+    pub async fn open(cfg: ClientConfig) -> Result<Self> {
+        let api = Api::new(&cfg.api_url)?;
+        let path = cfg.data_dir.join(DB_FILE);
+        let store = tokio::task::spawn_blocking(move || Store::open(&path))
+            .await
+            .map_err(|_| ClientError::Config("the database opening task was cancelled"))??;
+        let (events, _) = broadcast::channel(64);
+        let inner = Arc::new(Inner {
+            api,
+            session: Session::default(),
+            secrets: cfg.secrets,
+            store: Mutex::new(store),
+            status: Mutex::new(Status { connection: ConnectionState::Idle, last_error: None }),
+            events,
+            sync: Mutex::new(None),
+        });
+        Ok(OddxerClient { _guard: Arc::new(StopOnDrop(inner.clone())), inner })
+    }
+
+    pub async fn register(&self, phone: &str, username: &str, role: Option<Role>) -> Result<()> {
+        let body = RegisterIn { phone_number: phone.to_owned(), username: username.to_owned(), role };
+        let rb = self.inner.api.request(Method::POST, "/auth/register", None).json(&body);
+        let _: OtpSentOut = self.inner.api.send(rb, "register").await?;
+        Ok(())
+    }
+
+    pub async fn request_login_otp(&self, phone: &str) -> Result<()> {
+        let rb = self.inner.api.request(Method::POST, "/auth/login", None).json(&LoginIn { phone_number: phone.to_owned() });
+        let _: OtpSentOut = self.inner.api.send(rb, "login").await?;
+        Ok(())
+    }
+
+    /// Exchanges the OTP for a session: keeps the refresh token in the secret store, caches the
+    /// user and starts syncing.
+    pub async fn verify_otp(&self, phone: &str, otp: &str) -> Result<UserOut> {
+        let body = VerifyOtpIn { phone_number: phone.to_owned(), otp: otp.trim().to_owned() };
+        let rb = self.inner.api.request(Method::POST, "/auth/verify-otp", None).json(&body);
+        let tokens: AuthTokensOut = self.inner.api.send(rb, "verify-otp").await?;
+        let user = self.inner.adopt_tokens(tokens)?;
+        self.inner.set_connection(ConnectionState::Connecting, None);
+        self.start_sync();
+        self.refresh_wallet_in_background();
+        Ok(user)
+    }
+
+    /// At app start: turn the stored refresh token into a session and start syncing. When the
+    /// server cannot be reached, returns the cached user and keeps trying in the background.
+    pub async fn resume(&self) -> Result<Option<UserOut>> {
+        if self.inner.secrets.load()?.is_none() {
+            return Ok(None);
+        }
+        match self.inner.refresh(None).await {
+            Ok(_) => {
+                self.inner.set_connection(ConnectionState::Connecting, None);
+                self.start_sync();
+                self.refresh_wallet_in_background();
+                self.inner.with_store(|s| s.cached_user())
+            }
+            Err(ClientError::Unauthenticated) => Ok(None),
+            Err(e) if e.is_offline() => {
+                let cached = self.inner.with_store(|s| s.cached_user())?;
+                if cached.is_some() {
+                    tracing::info!("server unreachable at start; working offline from the local cache");
+                    self.inner.set_connection(ConnectionState::Offline, Some("The server cannot be reached.".into()));
+                    // The sync task refreshes the token itself once the server answers.
+                    self.start_sync();
+                    Ok(cached)
+                } else {
+                    Err(e)
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Ends the session here and, when reachable, on the server. Local data of the user is wiped.
+    pub async fn sign_out(&self) -> Result<()> {
+        self.stop_sync().await;
+        if let Ok(Some(refresh_token)) = self.inner.secrets.load() {
+            // Best effort: offline, the token simply expires on the server.
+            let body = RefreshIn { refresh_token };
+            let r = self
+                .inner
+                .authed_unit(|t| self.inner.api.request(Method::POST, "/auth/logout", Some(t)).json(&body))
+                .await;
+            if let Err(e) = r {
+                tracing::info!(error = %ErrorChain(&e), "server-side logout skipped");
+            }
+        }
+        self.inner.secrets.clear()?;
+        self.inner.session.clear();
+        self.inner.with_store(|s| s.clear_session())?;
+        self.inner.set_connection(ConnectionState::Idle, None);
+        self.inner.notify();
+        Ok(())
+    }
+
+    /// Everything the screens show, from SQLite and the in-memory connection state.
+    pub fn snapshot(&self) -> Result<AppSnapshot> {
+        let (connection, last_error) = {
+            let st = self.inner.status.lock().unwrap_or_else(PoisonError::into_inner);
+            (st.connection, st.last_error.clone())
+        };
+        self.inner.with_store(|s| {
+            Ok(AppSnapshot {
+                user: s.cached_user()?,
+                wallet: s.wallet()?,
+                ledger: s.ledger(SNAPSHOT_LEDGER_LIMIT)?,
+                connection,
+                last_synced_at: s.last_synced_at()?,
+                last_error,
+            })
+        })
+    }
+
+    /// Starts a mobile-money deposit (202 PENDING). Each call is a new deposit with its own
+    /// `Idempotency-Key`; the key is reused only for the one retry after a token refresh.
+    pub async fn deposit(&self, amount: i64, method: PaymentMethod, phone: &str) -> Result<TransactionOut> {
+        let key = uuid::Uuid::new_v4().to_string();
+        let body = PaymentIn { amount, payment_method: method, phone_number: phone.to_owned() };
+        self.inner
+            .authed(
+                |t| {
+                    self.inner
+                        .api
+                        .request(Method::POST, "/wallet/deposits", Some(t))
+                        .header("Idempotency-Key", &key)
+                        .json(&body)
+                },
+                "deposit",
+            )
+            .await
+    }
+
+    /// `GET /wallet` into SQLite (also brings `held`, which the ledger stream does not carry).
+    pub async fn refresh_wallet(&self) -> Result<()> {
+        self.inner.refresh_wallet().await
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<ClientEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Stops the sync task (closing its socket). Commands still work afterwards.
+    pub async fn shutdown(&self) {
+        self.stop_sync().await;
+    }
+
+    fn start_sync(&self) {
+        let old = self.inner.sync.lock().unwrap_or_else(PoisonError::into_inner).replace(SyncTask::spawn(self.inner.clone()));
+        if let Some(old) = old {
+            old.abort();
+        }
+    }
+
+    async fn stop_sync(&self) {
+        let task = self.inner.sync.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(task) = task {
+            task.stop().await;
+        }
+        let mut st = self.inner.status.lock().unwrap_or_else(PoisonError::into_inner);
+        if st.connection != ConnectionState::Idle {
+            st.connection = ConnectionState::Idle;
+            drop(st);
+            self.inner.notify();
+        }
+    }
+
+    fn refresh_wallet_in_background(&self) {
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            if let Err(e) = inner.refresh_wallet().await {
+                tracing::debug!(error = %ErrorChain(&e), "background wallet refresh failed");
+            }
+        });
+    }
+}
+
+impl Inner {
+    pub(crate) fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        // A panic mid-transaction rolls the transaction back when it unwinds, so the store is
+        // consistent even if the lock is poisoned.
+        let mut store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut store)
+    }
+
+    pub(crate) fn notify(&self) {
+        // No receiver is fine: nobody is looking.
+        let _ = self.events.send(ClientEvent::Changed);
+    }
+
+    pub(crate) fn set_connection(&self, connection: ConnectionState, last_error: Option<String>) {
+        let mut st = self.status.lock().unwrap_or_else(PoisonError::into_inner);
+        if st.connection == connection && st.last_error == last_error {
+            return;
+        }
+        tracing::info!(?connection, "connection state");
+        st.connection = connection;
+        st.last_error = last_error;
+        drop(st);
+        self.notify();
+    }
+
+    /// Stores a fresh token pair and the user it belongs to.
+    fn adopt_tokens(&self, tokens: AuthTokensOut) -> Result<UserOut> {
+        self.secrets.save(&tokens.refresh_token)?;
+        self.session.set_access(tokens.access_token);
+        self.with_store(|s| s.set_user(&tokens.user))?;
+        self.notify();
+        Ok(tokens.user)
+    }
+
+    /// The refresh token was refused: the user has to sign in again. Their cached data stays.
+    pub(crate) fn session_expired(&self) {
+        tracing::info!("session expired; sign-in required");
+        if let Err(e) = self.secrets.clear() {
+            tracing::warn!(error = %ErrorChain(&e), "could not clear the stored refresh token");
+        }
+        self.session.clear();
+        if let Err(e) = self.with_store(|s| s.forget_session()) {
+            tracing::warn!(error = %ErrorChain(&e), "could not forget the cached session");
+        }
+        self.set_connection(ConnectionState::Idle, Some("Your session has expired. Please sign in again.".into()));
+        self.notify();
+    }
+
+    pub(crate) async fn access_token(&self) -> Result<AccessToken> {
+        match self.session.access() {
+            Some(t) => Ok(t),
+            None => self.refresh(None).await,
+        }
+    }
+
+    /// Trades the refresh token for a new pair. `seen` is the generation of the access token
+    /// the caller found wanting; if another task refreshed meanwhile, its token is returned
+    /// instead of spending the refresh token a second time.
+    pub(crate) async fn refresh(&self, seen: Option<u64>) -> Result<AccessToken> {
+        let _one_at_a_time = self.session.refresh_lock.lock().await;
+        if let Some(current) = self.session.access() {
+            if Some(current.generation) != seen {
+                return Ok(current);
+            }
+        }
+        let Some(refresh_token) = self.secrets.load()? else {
+            return Err(ClientError::Unauthenticated);
+        };
+        let rb = self.api.request(Method::POST, "/auth/refresh", None).json(&RefreshIn { refresh_token });
+        match self.api.send::<AuthTokensOut>(rb, "refresh").await {
+            Ok(tokens) => {
+                self.adopt_tokens(tokens)?;
+                self.session.access().ok_or(ClientError::Unauthenticated)
+            }
+            Err(ClientError::Api { status: 401 | 403, code, .. }) => {
+                tracing::info!(%code, "refresh token refused");
+                self.session_expired();
+                Err(ClientError::Unauthenticated)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// An authenticated call, retried once with a refreshed token on 401.
+    async fn authed<T: DeserializeOwned>(&self, build: impl Fn(&str) -> RequestBuilder, context: &'static str) -> Result<T> {
+        let token = self.access_token().await?;
+        match self.api.send(build(&token.token), context).await {
+            Err(ClientError::Api { status: 401, .. }) => {
+                let token = self.refresh(Some(token.generation)).await?;
+                self.api.send(build(&token.token), context).await
+            }
+            other => other,
+        }
+    }
+
+    async fn authed_unit(&self, build: impl Fn(&str) -> RequestBuilder) -> Result<()> {
+        let token = self.access_token().await?;
+        match self.api.send_unit(build(&token.token)).await {
+            Err(ClientError::Api { status: 401, .. }) => {
+                let token = self.refresh(Some(token.generation)).await?;
+                self.api.send_unit(build(&token.token)).await
+            }
+            other => other,
+        }
+    }
+
+    async fn refresh_wallet(&self) -> Result<()> {
+        let wallet: WalletOut =
+            self.authed(|t| self.api.request(Method::GET, "/wallet", Some(t)), "wallet").await?;
+        if self.with_store(|s| s.put_wallet(&wallet))? {
+            self.notify();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,21 @@
+//! Oddxer's local-first client engine (DESIGN.md section 7).
+//!
+//! No UI and no Tauri: the bridge crate wraps [`OddxerClient`] in IPC commands. Data shown to
+//! the user is read from a local SQLite cache kept current by one WebSocket sync connection,
+//! so the wallet and its history stay readable offline. Money never moves locally: deposits
+//! and purchases are server calls, and their effects arrive through the sync stream.
+
+mod api;
+mod client;
+mod error;
+mod secrets;
+mod session;
+pub mod store;
+mod sync;
+#[cfg(test)]
+mod testutil;
+
+pub use client::{ClientConfig, ClientEvent, OddxerClient, DB_FILE, SNAPSHOT_LEDGER_LIMIT};
+pub use error::{ClientError, Result};
+pub use secrets::{FileSecretStore, KeyringSecretStore, MemorySecretStore, SecretStore};
+pub use store::Store;

@@ -1,0 +1,528 @@
+//! The local SQLite cache: the signed-in user, the wallet, its ledger, sync cursors and the outbox.
+//!
+//! Everything the UI shows is read from here, so the app works offline. Rows only ever come from
+//! the server (money is never simulated locally); this module just applies what arrived, each
+//! sync batch in one transaction so a crash never leaves entries without their cursor or balance.
+
+use std::path::Path;
+
+use oddxer_shared::api::{LedgerEntryOut, UserOut, WalletOut};
+use oddxer_shared::{Currency, Money};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use crate::error::{ClientError, Result};
+
+/// Name of the wallet sync stream (DESIGN.md section 6).
+pub const WALLET_STREAM: &str = "wallet";
+
+/// Versioned schema. Entry `i` moves the database from `user_version = i` to `i + 1`.
+/// Never edit a shipped entry: append a new one, installed apps migrate forward from where they are.
+const MIGRATIONS: &[&str] = &[
+    // v1: the first schema.
+    "
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL
+    );
+    -- The signed-in user as last seen from the server (at most one row).
+    CREATE TABLE session (
+        id        INTEGER PRIMARY KEY CHECK (id = 1),
+        user_id   TEXT NOT NULL,
+        user_json TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    -- The wallet as last seen (at most one row). `seq` is the wallet stream position the balance
+    -- belongs to, so an older answer never overwrites a newer one.
+    CREATE TABLE wallet (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        balance  INTEGER NOT NULL,
+        currency TEXT NOT NULL,
+        held     INTEGER NOT NULL DEFAULT 0,
+        seq      INTEGER NOT NULL DEFAULT 0
+    );
+    -- Wallet ledger entries, upserted by the server's id so a replayed entry lands once.
+    CREATE TABLE ledger_entries (
+        id   TEXT PRIMARY KEY NOT NULL,
+        seq  INTEGER NOT NULL,
+        json TEXT NOT NULL
+    );
+    CREATE INDEX ledger_entries_seq ON ledger_entries (seq);
+    -- Last contiguous position applied per stream.
+    CREATE TABLE sync_cursors (
+        stream TEXT PRIMARY KEY NOT NULL,
+        cursor INTEGER NOT NULL
+    );
+    -- Actions taken offline that are safe to replay later (votes), oldest first.
+    CREATE TABLE outbox (
+        id         TEXT PRIMARY KEY NOT NULL,
+        kind       TEXT NOT NULL,
+        payload    TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT
+    );
+    ",
+];
+
+/// What applying a run of stream entries did to the local copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// Some row changed (the UI should re-read the snapshot).
+    pub changed: bool,
+    /// The stream's cursor after the batch: the last position of the contiguous run from 1.
+    pub cursor: i64,
+    /// `balanceAfter` of the entry at `cursor`, when there is one.
+    pub balance_at_cursor: Option<i64>,
+    /// Entries were stored beyond a hole (seq > cursor + 1): something is missing.
+    pub saw_gap: bool,
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        Self::init(Connection::open(path)?)
+    }
+
+    pub fn open_in_memory() -> Result<Self> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Self> {
+        // WAL: readers (the UI snapshot) never wait on the sync writer; NORMAL sync is durable
+        // enough under WAL and the server is the source of truth anyway.
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mut store = Store { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn schema_version(&self) -> Result<usize> {
+        let v: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        Ok(usize::try_from(v).unwrap_or(0))
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let current = self.schema_version()?;
+        if current > MIGRATIONS.len() {
+            return Err(ClientError::Config("the local database was written by a newer Oddxer version"));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            // `user_version` is written inside the same transaction, so a crash re-runs the whole step.
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+            tracing::info!(version = i + 1, "local database migrated");
+        }
+        Ok(())
+    }
+
+    // ---- session -------------------------------------------------------------------------
+
+    pub fn cached_user(&self) -> Result<Option<UserOut>> {
+        let json: Option<String> = self
+            .conn
+            .query_row("SELECT user_json FROM session WHERE id = 1", [], |r| r.get(0))
+            .optional()?;
+        json.map(|j| serde_json::from_str(&j).map_err(|source| ClientError::Corrupt { context: "session", source }))
+            .transpose()
+    }
+
+    /// Caches the signed-in user. When a different user signs in on this device, the previous
+    /// user's wallet, ledger, cursors and outbox are wiped first: they must never be shown to,
+    /// or replayed for, someone else. The owner of the cached data is kept apart from the
+    /// session row so that an expired session keeps its offline data for the same user.
+    pub fn set_user(&mut self, user: &UserOut) -> Result<()> {
+        let json = serde_json::to_string(user).map_err(|source| ClientError::Corrupt { context: "session", source })?;
+        let tx = self.conn.transaction()?;
+        let owner: Option<String> =
+            tx.query_row("SELECT value FROM meta WHERE key = 'owner_user_id'", [], |r| r.get(0)).optional()?;
+        if owner.as_deref().is_some_and(|o| o != user.id) {
+            wipe_user_data(&tx)?;
+        }
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('owner_user_id', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [&user.id],
+        )?;
+        tx.execute(
+            "INSERT INTO session (id, user_id, user_json, updated_at) VALUES (1, ?1, ?2, ?3)
+             ON CONFLICT(id) DO UPDATE SET user_id = excluded.user_id, user_json = excluded.user_json,
+                                           updated_at = excluded.updated_at",
+            params![user.id, json, now_rfc3339()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The session ended without a sign-out (the refresh token expired or was revoked): the
+    /// user must sign in again, but their cached data stays for when they do.
+    pub fn forget_session(&mut self) -> Result<()> {
+        self.conn.execute("DELETE FROM session", [])?;
+        Ok(())
+    }
+
+    /// Sign-out: forget the user and everything cached for them.
+    pub fn clear_session(&mut self) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM session", [])?;
+        tx.execute("DELETE FROM meta WHERE key = 'owner_user_id'", [])?;
+        wipe_user_data(&tx)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    // ---- wallet --------------------------------------------------------------------------
+
+    pub fn wallet(&self) -> Result<Option<WalletOut>> {
+        let row: Option<(i64, String, i64, i64)> = self
+            .conn
+            .query_row("SELECT balance, currency, held, seq FROM wallet WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        Ok(row.map(|(balance, currency, held, seq)| {
+            let cur = Currency(currency.clone());
+            WalletOut { balance: Money::new(balance, &cur), currency, held: Money::new(held, &cur), seq }
+        }))
+    }
+
+    /// Stores a `GET /wallet` answer unless the local copy already belongs to a later position.
+    /// Returns whether anything changed.
+    pub fn put_wallet(&mut self, w: &WalletOut) -> Result<bool> {
+        let n = self.conn.execute(
+            "INSERT INTO wallet (id, balance, currency, held, seq) VALUES (1, ?1, ?2, ?3, ?4)
+             ON CONFLICT(id) DO UPDATE SET balance = excluded.balance, currency = excluded.currency,
+                                           held = excluded.held, seq = excluded.seq
+             WHERE excluded.seq >= wallet.seq
+               AND (wallet.balance, wallet.currency, wallet.held, wallet.seq)
+                   IS NOT (excluded.balance, excluded.currency, excluded.held, excluded.seq)",
+            params![w.balance.amount, w.currency, w.held.amount, w.seq],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Applies a live `wallet:updated {balance}` push. It carries no position, so it only sets the
+    /// balance; the ledger batch that follows it sets the position (and the same balance).
+    pub fn apply_wallet_balance(&mut self, balance: &Money) -> Result<bool> {
+        let n = self.conn.execute(
+            "INSERT INTO wallet (id, balance, currency, held, seq) VALUES (1, ?1, ?2, 0, 0)
+             ON CONFLICT(id) DO UPDATE SET balance = excluded.balance, currency = excluded.currency
+             WHERE (wallet.balance, wallet.currency) IS NOT (excluded.balance, excluded.currency)",
+            params![balance.amount, balance.currency.0],
+        )?;
+        Ok(n > 0)
+    }
+
+    // ---- ledger & sync -------------------------------------------------------------------
+
+    /// Wallet ledger, newest first, at most `limit` entries.
+    pub fn ledger(&self, limit: usize) -> Result<Vec<LedgerEntryOut>> {
+        let mut stmt = self.conn.prepare_cached("SELECT json FROM ledger_entries ORDER BY seq DESC LIMIT ?1")?;
+        let rows = stmt.query_map([limit as i64], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for json in rows {
+            let json = json?;
+            out.push(serde_json::from_str(&json).map_err(|source| ClientError::Corrupt { context: "ledger", source })?);
+        }
+        Ok(out)
+    }
+
+    pub fn ledger_len(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM ledger_entries", [], |r| r.get(0))?)
+    }
+
+    pub fn cursor(&self, stream: &str) -> Result<i64> {
+        Ok(read_cursor(&self.conn, stream)?)
+    }
+
+    /// Applies a run of wallet entries in one transaction: upsert each by id, advance the cursor
+    /// over the contiguous run only, and move the cached balance with it.
+    pub fn apply_wallet_entries(&mut self, entries: &[LedgerEntryOut]) -> Result<Applied> {
+        let tx = self.conn.transaction()?;
+        let before = read_cursor(&tx, WALLET_STREAM)?;
+        let mut changed = false;
+        {
+            // Only rewrite a row whose content differs, so a replay reports "no change".
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO ledger_entries (id, seq, json) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, json = excluded.json
+                 WHERE (ledger_entries.seq, ledger_entries.json) IS NOT (excluded.seq, excluded.json)",
+            )?;
+            for e in entries {
+                let json = serde_json::to_string(e).map_err(|source| ClientError::Corrupt { context: "ledger", source })?;
+                changed |= upsert.execute(params![e.id, e.seq, json])? > 0;
+            }
+        }
+
+        // Walk forward from the stored cursor over positions present locally. Entries stored
+        // earlier beyond a hole are picked up here once the hole is filled.
+        let mut cursor = before;
+        let mut saw_gap = false;
+        {
+            let mut seqs = tx.prepare_cached("SELECT DISTINCT seq FROM ledger_entries WHERE seq > ?1 ORDER BY seq")?;
+            let rows = seqs.query_map([before], |r| r.get::<_, i64>(0))?;
+            for seq in rows {
+                let seq = seq?;
+                if seq == cursor + 1 {
+                    cursor = seq;
+                } else {
+                    saw_gap = true;
+                    break;
+                }
+            }
+        }
+
+        let mut balance_at_cursor = None;
+        if cursor > 0 {
+            let json: Option<String> = tx
+                .query_row("SELECT json FROM ledger_entries WHERE seq = ?1 LIMIT 1", [cursor], |r| r.get(0))
+                .optional()?;
+            if let Some(json) = json {
+                let head: LedgerEntryOut =
+                    serde_json::from_str(&json).map_err(|source| ClientError::Corrupt { context: "ledger", source })?;
+                balance_at_cursor = Some(head.balance_after.amount);
+                if cursor != before || changed {
+                    // The ledger head is the balance, unless a newer `GET /wallet` answer is stored.
+                    changed |= tx.execute(
+                        "INSERT INTO wallet (id, balance, currency, held, seq) VALUES (1, ?1, ?2, 0, ?3)
+                         ON CONFLICT(id) DO UPDATE SET balance = excluded.balance,
+                                                       currency = excluded.currency, seq = excluded.seq
+                         WHERE excluded.seq >= wallet.seq
+                           AND (wallet.balance, wallet.currency, wallet.seq)
+                               IS NOT (excluded.balance, excluded.currency, excluded.seq)",
+                        params![head.balance_after.amount, head.balance_after.currency.0, cursor],
+                    )? > 0;
+                }
+            }
+        }
+        if cursor != before {
+            write_cursor(&tx, WALLET_STREAM, cursor)?;
+            changed = true;
+        }
+        tx.commit()?;
+        Ok(Applied { changed, cursor, balance_at_cursor, saw_gap })
+    }
+
+    /// Forgets a stream's local copy so it is rebuilt from position 0 (the server's state
+    /// diverged from ours, e.g. its database was reset). The cached balance stays on screen until
+    /// the rebuild replaces it, but loses its position so the rebuild may overwrite it.
+    pub fn reset_wallet_stream(&mut self) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM ledger_entries", [])?;
+        tx.execute("DELETE FROM sync_cursors WHERE stream = ?1", [WALLET_STREAM])?;
+        tx.execute("UPDATE wallet SET seq = 0", [])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    // ---- meta ----------------------------------------------------------------------------
+
+    pub fn last_synced_at(&self) -> Result<Option<String>> {
+        self.meta("last_synced_at")
+    }
+
+    pub fn mark_synced(&mut self) -> Result<()> {
+        self.set_meta("last_synced_at", &now_rfc3339())
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+}
+
+fn read_cursor(conn: &Connection, stream: &str) -> rusqlite::Result<i64> {
+    Ok(conn
+        .query_row("SELECT cursor FROM sync_cursors WHERE stream = ?1", [stream], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
+fn write_cursor(tx: &Transaction<'_>, stream: &str, cursor: i64) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO sync_cursors (stream, cursor) VALUES (?1, ?2)
+         ON CONFLICT(stream) DO UPDATE SET cursor = excluded.cursor",
+        params![stream, cursor],
+    )?;
+    Ok(())
+}
+
+fn wipe_user_data(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "DELETE FROM wallet; DELETE FROM ledger_entries; DELETE FROM sync_cursors; DELETE FROM outbox;
+         DELETE FROM meta WHERE key = 'last_synced_at';",
+    )
+}
+
+pub(crate) fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{entry, user, TempDir};
+
+    #[test]
+    fn migrations_are_idempotent() {
+        let dir = TempDir::new("store-migrate");
+        let path = dir.path().join("db.sqlite3");
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len());
+        drop(s);
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len());
+    }
+
+    #[test]
+    fn a_database_from_a_newer_version_is_refused() {
+        let dir = TempDir::new("store-newer");
+        let path = dir.path().join("db.sqlite3");
+        drop(Store::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        assert!(matches!(Store::open(&path), Err(ClientError::Config(_))));
+    }
+
+    #[test]
+    fn reopening_the_store_keeps_data() {
+        let dir = TempDir::new("store-reopen");
+        let path = dir.path().join("db.sqlite3");
+        let mut s = Store::open(&path).unwrap();
+        s.set_user(&user("u1")).unwrap();
+        s.apply_wallet_entries(&[entry(1, 500, 500), entry(2, 200, 700)]).unwrap();
+        s.mark_synced().unwrap();
+        drop(s);
+
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.cached_user().unwrap().unwrap().id, "u1");
+        assert_eq!(s.cursor(WALLET_STREAM).unwrap(), 2);
+        assert_eq!(s.wallet().unwrap().unwrap().balance.amount, 700);
+        let ledger = s.ledger(10).unwrap();
+        assert_eq!(ledger.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 1]);
+        assert!(s.last_synced_at().unwrap().is_some());
+    }
+
+    #[test]
+    fn cursor_advances_only_over_contiguous_positions() {
+        let mut s = Store::open_in_memory().unwrap();
+        let a = s.apply_wallet_entries(&[entry(1, 100, 100), entry(2, 100, 200)]).unwrap();
+        assert_eq!((a.cursor, a.saw_gap), (2, false));
+
+        // 4 arrives before 3: stored, but the cursor stays at 2 and the balance at seq 2.
+        let a = s.apply_wallet_entries(&[entry(4, 100, 400)]).unwrap();
+        assert_eq!((a.cursor, a.saw_gap, a.balance_at_cursor), (2, true, Some(200)));
+        assert_eq!(s.cursor(WALLET_STREAM).unwrap(), 2);
+        assert_eq!(s.wallet().unwrap().unwrap().balance.amount, 200);
+
+        // Filling the hole moves the cursor over both 3 and the 4 stored earlier.
+        let a = s.apply_wallet_entries(&[entry(3, 100, 300)]).unwrap();
+        assert_eq!((a.cursor, a.saw_gap, a.balance_at_cursor), (4, false, Some(400)));
+        assert_eq!(s.wallet().unwrap().unwrap().balance.amount, 400);
+        assert_eq!(s.wallet().unwrap().unwrap().seq, 4);
+    }
+
+    #[test]
+    fn a_first_batch_not_starting_at_one_is_a_gap() {
+        let mut s = Store::open_in_memory().unwrap();
+        let a = s.apply_wallet_entries(&[entry(2, 100, 200)]).unwrap();
+        assert_eq!((a.cursor, a.saw_gap, a.balance_at_cursor), (0, true, None));
+        assert!(s.wallet().unwrap().is_none());
+    }
+
+    #[test]
+    fn duplicate_entries_are_stored_once() {
+        let mut s = Store::open_in_memory().unwrap();
+        let first = s.apply_wallet_entries(&[entry(1, 100, 100), entry(1, 100, 100)]).unwrap();
+        assert!(first.changed);
+        let replay = s.apply_wallet_entries(&[entry(1, 100, 100)]).unwrap();
+        assert!(!replay.changed, "a replayed entry changes nothing");
+        assert_eq!(s.ledger_len().unwrap(), 1);
+        assert_eq!(s.cursor(WALLET_STREAM).unwrap(), 1);
+    }
+
+    #[test]
+    fn an_older_wallet_answer_never_overwrites_a_newer_position() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.apply_wallet_entries(&[entry(1, 100, 100), entry(2, 100, 200)]).unwrap();
+        let ugx = Currency("UGX".into());
+        let stale = WalletOut { balance: Money::new(100, &ugx), currency: "UGX".into(), held: Money::new(0, &ugx), seq: 1 };
+        assert!(!s.put_wallet(&stale).unwrap());
+        assert_eq!(s.wallet().unwrap().unwrap().balance.amount, 200);
+        let fresh = WalletOut { balance: Money::new(200, &ugx), currency: "UGX".into(), held: Money::new(50, &ugx), seq: 2 };
+        assert!(s.put_wallet(&fresh).unwrap());
+        assert!(!s.put_wallet(&fresh).unwrap(), "the same answer twice is no change");
+        assert_eq!(s.wallet().unwrap().unwrap().held.amount, 50);
+    }
+
+    #[test]
+    fn a_different_user_signing_in_wipes_the_previous_users_data() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.set_user(&user("u1")).unwrap();
+        s.apply_wallet_entries(&[entry(1, 100, 100)]).unwrap();
+        s.set_user(&user("u1")).unwrap();
+        assert_eq!(s.ledger_len().unwrap(), 1, "the same user keeps the cache");
+        s.set_user(&user("u2")).unwrap();
+        assert_eq!(s.ledger_len().unwrap(), 0);
+        assert_eq!(s.cursor(WALLET_STREAM).unwrap(), 0);
+        assert!(s.wallet().unwrap().is_none());
+    }
+
+    #[test]
+    fn an_expired_session_keeps_the_data_for_the_same_user_only() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.set_user(&user("u1")).unwrap();
+        s.apply_wallet_entries(&[entry(1, 100, 100)]).unwrap();
+        s.forget_session().unwrap();
+        assert!(s.cached_user().unwrap().is_none());
+        assert_eq!(s.ledger_len().unwrap(), 1);
+        s.set_user(&user("u1")).unwrap();
+        assert_eq!(s.ledger_len().unwrap(), 1);
+        s.forget_session().unwrap();
+        s.set_user(&user("u2")).unwrap();
+        assert_eq!(s.ledger_len().unwrap(), 0);
+    }
+
+    #[test]
+    fn sign_out_forgets_everything() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.set_user(&user("u1")).unwrap();
+        s.apply_wallet_entries(&[entry(1, 100, 100)]).unwrap();
+        s.clear_session().unwrap();
+        assert!(s.cached_user().unwrap().is_none());
+        assert!(s.wallet().unwrap().is_none());
+        assert_eq!(s.ledger_len().unwrap(), 0);
+    }
+
+    #[test]
+    fn reset_stream_allows_a_rebuild_from_zero() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.apply_wallet_entries(&[entry(1, 100, 100), entry(2, 100, 200)]).unwrap();
+        s.reset_wallet_stream().unwrap();
+        assert_eq!(s.cursor(WALLET_STREAM).unwrap(), 0);
+        let a = s.apply_wallet_entries(&[entry(1, 70, 70)]).unwrap();
+        assert_eq!(a.cursor, 1);
+        assert_eq!(s.wallet().unwrap().unwrap().balance.amount, 70);
+    }
+}

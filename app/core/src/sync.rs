@@ -1,0 +1,486 @@
+//! The sync engine: one WebSocket to `/api/v1/ws`, catch-up from the stored cursor, live changes
+//! into SQLite, reconnect with jittered backoff.
+//!
+//! Split in two: [`WalletSync`] decides what a server frame means for the local copy (pure logic
+//! over a `Store`, unit-tested below) and [`run`] owns the socket, the timers and the retries.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use oddxer_shared::client::ConnectionState;
+use oddxer_shared::sync::{Checkpoint, ClientFrame, LiveEvent, ServerFrame, StreamEntries, SyncCursors};
+use rand::Rng;
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{header, HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::{self, Message};
+
+use crate::client::Inner;
+use crate::error::{ClientError, ErrorChain, Result};
+use crate::store::{Applied, Store, WALLET_STREAM};
+
+/// How often the client pings; the server answers `pong`, which proves the path is alive.
+const PING_EVERY: Duration = Duration::from_secs(20);
+/// No frame at all for this long means the connection is dead even if TCP has not noticed.
+const SILENCE_LIMIT: Duration = Duration::from_secs(45);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Re-syncs in a row that did not bring the stream in step before the connection is dropped
+/// and retried later (a server contradicting itself must not be hammered in a tight loop).
+const MAX_RESYNCS_IN_A_ROW: u32 = 5;
+const BACKOFF_FIRST_MS: u64 = 300;
+const BACKOFF_CAP_MS: u64 = 10_000;
+
+/// Delay before reconnect attempt `attempt` (0-based): 300 ms doubling up to 10 s, with "equal
+/// jitter" (a random point in the upper half) so that many clients dropped by one server restart
+/// do not all come back in the same instant.
+pub(crate) fn backoff(attempt: u32) -> Duration {
+    let ceiling = BACKOFF_FIRST_MS.saturating_mul(1u64 << attempt.min(16)).min(BACKOFF_CAP_MS);
+    Duration::from_millis(rand::thread_rng().gen_range(ceiling / 2..=ceiling))
+}
+
+// ---- frame logic ---------------------------------------------------------------------------
+
+/// How a finished batch's checkpoint compares with the local copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    InStep,
+    /// The server has positions we lack (a hole, or entries still to come): ask again from our cursor.
+    Behind,
+    /// The server's head is below ours: confirm once, then rebuild from 0.
+    AheadOfServer,
+    /// Same head, different balance: our history is not the server's. Rebuild from 0.
+    Diverged,
+}
+
+fn judge(applied: &Applied, cp: &Checkpoint) -> Verdict {
+    use std::cmp::Ordering::*;
+    match cp.head.cmp(&applied.cursor) {
+        Greater => Verdict::Behind,
+        Less => Verdict::AheadOfServer,
+        Equal => match (cp.balance, applied.balance_at_cursor) {
+            (Some(server), Some(local)) if server != local => Verdict::Diverged,
+            _ => Verdict::InStep,
+        },
+    }
+}
+
+/// What handling one frame asks of the connection.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Step {
+    /// Local data changed: tell the UI.
+    pub(crate) changed: bool,
+    /// A frame to send (a re-sync request).
+    pub(crate) send: Option<ClientFrame>,
+    /// The catch-up just finished in step: the connection is now Online.
+    pub(crate) caught_up: bool,
+}
+
+/// Per-connection state of the wallet stream.
+#[derive(Debug, Default)]
+pub(crate) struct WalletSync {
+    resyncs_in_a_row: u32,
+    suspect_ahead: bool,
+    in_step: bool,
+}
+
+pub(crate) fn sync_frame(wallet_cursor: i64) -> ClientFrame {
+    ClientFrame::Sync { streams: SyncCursors { wallet: Some(wallet_cursor), purchases: None } }
+}
+
+impl WalletSync {
+    /// The first frame after connecting: everything after the stored cursor.
+    pub(crate) fn start(&mut self, store: &Store) -> Result<ClientFrame> {
+        Ok(sync_frame(store.cursor(WALLET_STREAM)?))
+    }
+
+    pub(crate) fn on_frame(&mut self, store: &mut Store, frame: ServerFrame) -> Result<Step> {
+        match frame {
+            ServerFrame::SyncBatch(batch) => {
+                let StreamEntries::Wallet(entries) = batch.entries else {
+                    // Purchases are not requested yet; ignore rather than fail on a future server.
+                    return Ok(Step::default());
+                };
+                let applied = store.apply_wallet_entries(&entries)?;
+                let mut step = Step { changed: applied.changed, ..Step::default() };
+                if !batch.done {
+                    // Mid catch-up: the checkpoint is judged once the run is complete.
+                    return Ok(step);
+                }
+                match judge(&applied, &batch.checkpoint) {
+                    Verdict::InStep => {
+                        self.resyncs_in_a_row = 0;
+                        self.suspect_ahead = false;
+                        store.mark_synced()?;
+                        step.changed = true;
+                        step.caught_up = !self.in_step;
+                        self.in_step = true;
+                    }
+                    Verdict::Behind => {
+                        tracing::debug!(cursor = applied.cursor, head = batch.checkpoint.head, "wallet stream behind; re-syncing");
+                        step.send = Some(self.resync(applied.cursor)?);
+                    }
+                    Verdict::AheadOfServer if !self.suspect_ahead => {
+                        // Could be a checkpoint read just before a live push we already applied:
+                        // ask once more before believing the server lost entries.
+                        self.suspect_ahead = true;
+                        step.send = Some(self.resync(applied.cursor)?);
+                    }
+                    Verdict::AheadOfServer | Verdict::Diverged => {
+                        tracing::warn!(
+                            cursor = applied.cursor,
+                            head = batch.checkpoint.head,
+                            "local wallet history disagrees with the server; rebuilding it from position 0"
+                        );
+                        self.suspect_ahead = false;
+                        self.in_step = false;
+                        store.reset_wallet_stream()?;
+                        step.changed = true;
+                        step.send = Some(self.resync(0)?);
+                    }
+                }
+                Ok(step)
+            }
+            ServerFrame::Event(LiveEvent::WalletUpdated { balance }) => {
+                Ok(Step { changed: store.apply_wallet_balance(&balance)?, ..Step::default() })
+            }
+            ServerFrame::Event(other) => {
+                tracing::trace!(?other, "live event not cached by this client version");
+                Ok(Step::default())
+            }
+            ServerFrame::Error { code, message } => {
+                if is_auth_error(&code) {
+                    // The loop refreshes the access token and reconnects.
+                    return Err(ClientError::Api { status: 401, code, message });
+                }
+                tracing::warn!(%code, %message, "sync error frame from the server");
+                Ok(Step::default())
+            }
+            ServerFrame::Pong => Ok(Step::default()),
+        }
+    }
+
+    fn resync(&mut self, from: i64) -> Result<ClientFrame> {
+        self.resyncs_in_a_row += 1;
+        if self.resyncs_in_a_row > MAX_RESYNCS_IN_A_ROW {
+            return Err(ClientError::OutOfStep);
+        }
+        Ok(sync_frame(from))
+    }
+}
+
+fn is_auth_error(code: &str) -> bool {
+    matches!(code, "UNAUTHENTICATED" | "UNAUTHORIZED" | "TOKEN_EXPIRED" | "INVALID_TOKEN")
+}
+
+// ---- connection loop -------------------------------------------------------------------------
+
+/// Handle of the running sync task.
+pub(crate) struct SyncTask {
+    stop: watch::Sender<bool>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl SyncTask {
+    pub(crate) fn spawn(inner: Arc<Inner>) -> Self {
+        let (stop, stop_rx) = watch::channel(false);
+        let handle = tokio::spawn(run(inner, stop_rx));
+        SyncTask { stop, handle }
+    }
+
+    /// Asks the task to close its socket politely, then waits a little for it.
+    pub(crate) async fn stop(self) {
+        let _ = self.stop.send(true);
+        let mut handle = self.handle;
+        if tokio::time::timeout(Duration::from_secs(3), &mut handle).await.is_err() {
+            handle.abort();
+        }
+    }
+
+    /// For `Drop`: no waiting possible there.
+    pub(crate) fn abort(self) {
+        let _ = self.stop.send(true);
+        self.handle.abort();
+    }
+}
+
+/// How one connection ended.
+enum Ended {
+    Stopped,
+    /// The server closed, went silent or the socket broke.
+    Dropped,
+    /// The upgrade was refused with 401 and the token was refreshed: try again at once.
+    Reauthenticated,
+}
+
+async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
+    let mut attempt: u32 = 0;
+    let mut reauth_in_a_row = 0u32;
+    loop {
+        let mut reached_online = false;
+        let ended = connect_and_sync(&inner, &mut stop, &mut reached_online).await;
+        if reached_online {
+            attempt = 0;
+        }
+        match ended {
+            Ok(Ended::Stopped) => return,
+            Ok(Ended::Reauthenticated) if reauth_in_a_row < 2 => {
+                reauth_in_a_row += 1;
+                continue;
+            }
+            Ok(Ended::Reauthenticated) | Ok(Ended::Dropped) => {
+                inner.set_connection(ConnectionState::Offline, Some("Connection to the server lost.".into()));
+            }
+            Err(ClientError::Unauthenticated) => {
+                // The refresh token is dead: nothing to sync until the user signs in again.
+                inner.session_expired();
+                return;
+            }
+            Err(e) => {
+                tracing::info!(error = %ErrorChain(&e), "sync connection failed");
+                let msg = if e.is_offline() { "The server cannot be reached." } else { "Sync failed." };
+                inner.set_connection(ConnectionState::Offline, Some(msg.into()));
+            }
+        }
+        reauth_in_a_row = 0;
+        let delay = backoff(attempt);
+        attempt = attempt.saturating_add(1);
+        tracing::debug!(?delay, attempt, "reconnecting later");
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tokio::time::sleep(delay) => {}
+        }
+    }
+}
+
+async fn connect_and_sync(
+    inner: &Arc<Inner>,
+    stop: &mut watch::Receiver<bool>,
+    reached_online: &mut bool,
+) -> Result<Ended> {
+    if *stop.borrow() {
+        return Ok(Ended::Stopped);
+    }
+    let token = inner.access_token().await?;
+    let mut req = inner.api.ws_url().into_client_request().map_err(ws_error)?;
+    let bearer = HeaderValue::from_str(&format!("Bearer {}", token.token))
+        .map_err(|_| ClientError::Config("access token is not a valid header value"))?;
+    req.headers_mut().insert(header::AUTHORIZATION, bearer);
+
+    let connecting = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(req));
+    let ws = tokio::select! {
+        _ = stop.changed() => return Ok(Ended::Stopped),
+        r = connecting => match r {
+            Err(_elapsed) => return Err(ws_error(tungstenite::Error::Io(std::io::ErrorKind::TimedOut.into()))),
+            Ok(Err(tungstenite::Error::Http(resp))) if resp.status() == StatusCode::UNAUTHORIZED => {
+                inner.refresh(Some(token.generation)).await?;
+                return Ok(Ended::Reauthenticated);
+            }
+            Ok(Err(e)) => return Err(ws_error(e)),
+            Ok(Ok((ws, _resp))) => ws,
+        }
+    };
+    tracing::debug!("sync socket open");
+    let (mut sink, mut stream) = ws.split();
+
+    let mut wallet = WalletSync::default();
+    let first = inner.with_store(|s| wallet.start(s))?;
+    sink.send(to_message(&first)?).await.map_err(ws_error)?;
+
+    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    let mut last_heard = Instant::now();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => {
+                let _ = sink.send(Message::Close(None)).await;
+                return Ok(Ended::Stopped);
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() > SILENCE_LIMIT {
+                    tracing::info!("sync socket silent for too long; reconnecting");
+                    return Ok(Ended::Dropped);
+                }
+                sink.send(to_message(&ClientFrame::Ping)?).await.map_err(ws_error)?;
+            }
+            msg = stream.next() => {
+                let msg = match msg {
+                    None => return Ok(Ended::Dropped),
+                    Some(Err(e)) => return Err(ws_error(e)),
+                    Some(Ok(m)) => m,
+                };
+                last_heard = Instant::now();
+                let text = match msg {
+                    Message::Text(t) => t,
+                    Message::Close(_) => return Ok(Ended::Dropped),
+                    // Pings are answered by tungstenite itself; binary frames are not part of the protocol.
+                    _ => continue,
+                };
+                let frame: ServerFrame = match serde_json::from_str(text.as_str()) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        // A newer server may send frames this version does not know: skip them.
+                        tracing::debug!(error = %e, "ignoring an unknown sync frame");
+                        continue;
+                    }
+                };
+                let step = match inner.with_store(|s| wallet.on_frame(s, frame)) {
+                    Ok(step) => step,
+                    Err(ClientError::Api { status: 401, .. }) => {
+                        inner.refresh(Some(token.generation)).await?;
+                        return Ok(Ended::Reauthenticated);
+                    }
+                    Err(e) => return Err(e),
+                };
+                if step.caught_up {
+                    *reached_online = true;
+                    inner.set_connection(ConnectionState::Online, None);
+                } else if step.changed {
+                    inner.notify();
+                }
+                if let Some(f) = step.send {
+                    sink.send(to_message(&f)?).await.map_err(ws_error)?;
+                }
+            }
+        }
+    }
+}
+
+fn to_message(frame: &ClientFrame) -> Result<Message> {
+    let text = serde_json::to_string(frame).map_err(|source| ClientError::Protocol { context: "client frame", source })?;
+    Ok(Message::text(text))
+}
+
+fn ws_error(e: tungstenite::Error) -> ClientError {
+    ClientError::WebSocket(Box::new(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::entry;
+    use oddxer_shared::sync::SyncBatch;
+    use oddxer_shared::{Currency, Money};
+
+    fn batch(entries: Vec<oddxer_shared::api::LedgerEntryOut>, done: bool, head: i64, balance: Option<i64>) -> ServerFrame {
+        let cursor = entries.last().map(|e| e.seq).unwrap_or(0);
+        ServerFrame::SyncBatch(SyncBatch {
+            entries: StreamEntries::Wallet(entries),
+            cursor,
+            done,
+            checkpoint: Checkpoint { head, balance },
+        })
+    }
+
+    #[test]
+    fn a_catch_up_in_step_goes_online_once() {
+        let mut s = Store::open_in_memory().unwrap();
+        let mut w = WalletSync::default();
+        assert_eq!(w.start(&s).unwrap(), sync_frame(0));
+
+        let step = w.on_frame(&mut s, batch(vec![entry(1, 100, 100)], false, 2, Some(300))).unwrap();
+        assert!(step.changed && !step.caught_up && step.send.is_none());
+        let step = w.on_frame(&mut s, batch(vec![entry(2, 200, 300)], true, 2, Some(300))).unwrap();
+        assert!(step.caught_up);
+        assert!(step.send.is_none());
+        assert!(s.last_synced_at().unwrap().is_some());
+
+        // A later live batch keeps it online without announcing it again.
+        let step = w.on_frame(&mut s, batch(vec![entry(3, 50, 350)], true, 3, Some(350))).unwrap();
+        assert!(!step.caught_up && step.changed);
+        assert_eq!(s.wallet().unwrap().unwrap().balance.amount, 350);
+    }
+
+    #[test]
+    fn a_gap_asks_again_from_the_stored_cursor() {
+        let mut s = Store::open_in_memory().unwrap();
+        let mut w = WalletSync::default();
+        w.on_frame(&mut s, batch(vec![entry(1, 100, 100)], true, 1, Some(100))).unwrap();
+        // Entry 2 got lost; 3 arrives live.
+        let step = w.on_frame(&mut s, batch(vec![entry(3, 100, 300)], true, 3, Some(300))).unwrap();
+        assert_eq!(step.send, Some(sync_frame(1)));
+        assert_eq!(s.cursor(WALLET_STREAM).unwrap(), 1);
+        // The re-sync brings 2 (and 3 again): the cursor moves over both.
+        let step = w.on_frame(&mut s, batch(vec![entry(2, 100, 200), entry(3, 100, 300)], true, 3, Some(300))).unwrap();
+        assert!(step.send.is_none());
+        assert_eq!(s.cursor(WALLET_STREAM).unwrap(), 3);
+        assert_eq!(s.ledger_len().unwrap(), 3);
+    }
+
+    #[test]
+    fn a_balance_that_disagrees_with_the_checkpoint_rebuilds_from_zero() {
+        let mut s = Store::open_in_memory().unwrap();
+        let mut w = WalletSync::default();
+        w.on_frame(&mut s, batch(vec![entry(1, 100, 100)], true, 1, Some(100))).unwrap();
+        let step = w.on_frame(&mut s, batch(vec![], true, 1, Some(999))).unwrap();
+        assert_eq!(step.send, Some(sync_frame(0)));
+        assert_eq!(s.cursor(WALLET_STREAM).unwrap(), 0);
+        assert_eq!(s.ledger_len().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_server_behind_us_is_confirmed_once_before_a_rebuild() {
+        let mut s = Store::open_in_memory().unwrap();
+        let mut w = WalletSync::default();
+        w.on_frame(&mut s, batch(vec![entry(1, 100, 100), entry(2, 100, 200)], true, 2, Some(200))).unwrap();
+        let step = w.on_frame(&mut s, batch(vec![], true, 1, Some(100))).unwrap();
+        assert_eq!(step.send, Some(sync_frame(2)), "first: ask again from our cursor");
+        assert_eq!(s.ledger_len().unwrap(), 2);
+        let step = w.on_frame(&mut s, batch(vec![], true, 1, Some(100))).unwrap();
+        assert_eq!(step.send, Some(sync_frame(0)), "confirmed: rebuild");
+        assert_eq!(s.ledger_len().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_server_that_never_gets_in_step_ends_the_connection() {
+        let mut s = Store::open_in_memory().unwrap();
+        let mut w = WalletSync::default();
+        let mut last = Ok(Step::default());
+        for _ in 0..=MAX_RESYNCS_IN_A_ROW {
+            last = w.on_frame(&mut s, batch(vec![], true, 5, Some(1)));
+        }
+        assert!(matches!(last, Err(ClientError::OutOfStep)));
+    }
+
+    #[test]
+    fn duplicate_batches_are_applied_once() {
+        let mut s = Store::open_in_memory().unwrap();
+        let mut w = WalletSync::default();
+        let b = batch(vec![entry(1, 100, 100), entry(2, 100, 200)], true, 2, Some(200));
+        w.on_frame(&mut s, b.clone()).unwrap();
+        w.on_frame(&mut s, b).unwrap();
+        assert_eq!(s.ledger_len().unwrap(), 2);
+        assert_eq!(s.cursor(WALLET_STREAM).unwrap(), 2);
+    }
+
+    #[test]
+    fn wallet_updated_sets_the_balance() {
+        let mut s = Store::open_in_memory().unwrap();
+        let mut w = WalletSync::default();
+        let ev = ServerFrame::Event(LiveEvent::WalletUpdated { balance: Money::new(42, &Currency("UGX".into())) });
+        assert!(w.on_frame(&mut s, ev.clone()).unwrap().changed);
+        assert!(!w.on_frame(&mut s, ev).unwrap().changed);
+        assert_eq!(s.wallet().unwrap().unwrap().balance.amount, 42);
+    }
+
+    #[test]
+    fn an_auth_error_frame_asks_for_a_refresh() {
+        let mut s = Store::open_in_memory().unwrap();
+        let mut w = WalletSync::default();
+        let f = ServerFrame::Error { code: "TOKEN_EXPIRED".into(), message: "expired".into() };
+        assert!(matches!(w.on_frame(&mut s, f), Err(ClientError::Api { status: 401, .. })));
+        let f = ServerFrame::Error { code: "SLOW_CONSUMER".into(), message: "x".into() };
+        assert_eq!(w.on_frame(&mut s, f).unwrap(), Step::default());
+    }
+
+    #[test]
+    fn backoff_starts_short_grows_and_is_capped() {
+        for _ in 0..50 {
+            let first = backoff(0);
+            assert!(first >= Duration::from_millis(150) && first <= Duration::from_millis(300));
+            assert!(backoff(3) <= Duration::from_millis(2400));
+            let late = backoff(30);
+            assert!(late >= Duration::from_millis(5000) && late <= Duration::from_millis(10_000));
+        }
+    }
+}
