@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Runs Oddxer locally:
+#
+#   1. installs what is missing (scripts/install-deps.sh),
+#   2. starts the dev database (FerretDB on 127.0.0.1:27117, data in .data/ferretdb) unless
+#      MONGODB_URI is set,
+#   3. builds and starts the backend on http://127.0.0.1:6793 with demo data (SEED_DEMO=true),
+#      outbox SMS, sandbox payments and a dev JWT secret generated once into .data/dev-jwt-secret,
+#   4. builds the UI and the desktop app and opens it when there is a display ($DISPLAY or
+#      $WAYLAND_DISPLAY); otherwise prints how to use the backend and waits for Ctrl-C.
+#
+# Everything it started is stopped when the app window closes or on Ctrl-C.
+#
+#   --backend-only   do not build or open the desktop app
+#
+# Settings: a `.env` file in the repo root and the environment override the dev defaults
+# (PORT, DB_NAME, MONGODB_URI, JWT_SECRET, ...; see README.md).
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ODDXER_ROOT"
+
+backend_only=0
+for a in "$@"; do
+  case $a in
+    --backend-only) backend_only=1 ;;
+    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $a (try --help)" ;;
+  esac
+done
+
+if [ -f .env ]; then
+  info "loading .env"
+  set -a
+  # shellcheck disable=SC1091
+  . ./.env
+  set +a
+fi
+
+mkdir -p "$ODDXER_DATA"
+RUN_DIR="$ODDXER_DATA/run"
+mkdir -p "$RUN_DIR"
+DB_PORT=${FERRETDB_PORT:-27117}
+export PORT=${PORT:-6793}
+API_URL_LOCAL="http://127.0.0.1:$PORT"
+
+STARTED_DB=0
+BACKEND_PID=""
+APP_PID=""
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  set +e
+  printf '\n' >&2
+  if [ -n "$APP_PID" ] && pid_alive "$APP_PID"; then stop_pid "$APP_PID" 10; info "desktop app closed"; fi
+  if [ -n "$BACKEND_PID" ]; then stop_pid "$BACKEND_PID" 15; info "backend stopped"; fi
+  rm -f "$RUN_DIR/backend.pid"
+  if [ "$STARTED_DB" = 1 ]; then bash scripts/ferretdb.sh stop --port "$DB_PORT" >/dev/null 2>&1; info "FerretDB stopped (data kept in .data/ferretdb)"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# 1. dependencies (a quick check when everything is there)
+bash scripts/install-deps.sh
+
+# 2. database
+if [ -n "${MONGODB_URI:-}" ]; then
+  info "using MONGODB_URI=$MONGODB_URI"
+else
+  if bash scripts/ferretdb.sh status --port "$DB_PORT" >/dev/null 2>&1; then
+    info "dev FerretDB already running on port $DB_PORT (left running at exit)"
+  else
+    bash scripts/ferretdb.sh start --port "$DB_PORT" >/dev/null
+    STARTED_DB=1
+  fi
+  export MONGODB_URI="mongodb://127.0.0.1:$DB_PORT"
+fi
+
+# 3. backend
+if [ -z "${JWT_SECRET:-}" ]; then
+  secret_file="$ODDXER_DATA/dev-jwt-secret"
+  if [ ! -s "$secret_file" ]; then
+    (umask 077 && rand_hex 32 >"$secret_file")
+    info "generated a dev JWT secret in .data/dev-jwt-secret"
+  fi
+  JWT_SECRET=$(cat "$secret_file")
+  export JWT_SECRET
+fi
+export APP_ENV=${APP_ENV:-development}
+export DB_NAME=${DB_NAME:-oddxer}
+export SEED_DEMO=${SEED_DEMO:-true}
+export SMS_PROVIDER=${SMS_PROVIDER:-outbox}
+export PAYMENT_PROVIDER=${PAYMENT_PROVIDER:-sandbox}
+export ADMIN_PHONE_NUMBERS=${ADMIN_PHONE_NUMBERS:-+256700000001}
+export RUST_LOG=${RUST_LOG:-info}
+
+if tcp_open 127.0.0.1 "$PORT"; then
+  die "port $PORT is already in use (another backend?); stop it or run with PORT=<other port>"
+fi
+log "building the backend"
+cargo build -p oddxer-backend --bin oddxer-backend
+log "starting the backend on $API_URL_LOCAL (DB_NAME=$DB_NAME, log .data/backend.log)"
+(exec setsid "$CARGO_TARGET_DIR/debug/oddxer-backend" </dev/null >>"$ODDXER_DATA/backend.log" 2>&1) &
+BACKEND_PID=$!
+echo "$BACKEND_PID" >"$RUN_DIR/backend.pid"
+if ! wait_http "$API_URL_LOCAL/api/v1/health" 90 "$BACKEND_PID"; then
+  tail -n 30 "$ODDXER_DATA/backend.log" >&2 || true
+  die "the backend did not become healthy (log: .data/backend.log)"
+fi
+ok "backend up: $API_URL_LOCAL"
+
+show_help() {
+  cat >&2 <<EOF
+
+  Oddxer backend: $API_URL_LOCAL   (health: $API_URL_LOCAL/api/v1/health)
+  Database:       $MONGODB_URI  DB_NAME=$DB_NAME
+  Backend log:    .data/backend.log
+
+  Demo accounts (sign in with the phone number; the OTP goes to the dev SMS outbox):
+    admin   +256700000001  (demo_admin)
+    seller  +256700000002  (demo_seller)
+    buyer   +256700000003  (demo_buyer)
+  Read the OTP (the 6-digit code in the newest message):
+    curl '$API_URL_LOCAL/api/v1/dev/sms?phoneNumber=%2B256700000003'
+  Complete a sandbox deposit:
+    curl -X POST '$API_URL_LOCAL/api/v1/dev/payments/<reference>/complete'
+
+EOF
+}
+
+# 4. UI + desktop app
+if [ "$backend_only" = 0 ] && [ -f desktop/Cargo.toml ]; then
+  if [ -f scripts/build-ui.sh ]; then bash scripts/build-ui.sh; fi
+  log "building the desktop app"
+  cargo build -p oddxer-desktop
+  if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+    show_help
+    log "opening the desktop app (close the window or press Ctrl-C to stop everything)"
+    ODDXER_API_URL="$API_URL_LOCAL" "$CARGO_TARGET_DIR/debug/oddxer-desktop" &
+    APP_PID=$!
+    wait "$APP_PID" || true
+    APP_PID=""
+    exit 0
+  fi
+  info "no \$DISPLAY/\$WAYLAND_DISPLAY: not opening the desktop app"
+  info "open it elsewhere with: ODDXER_API_URL=$API_URL_LOCAL $CARGO_TARGET_DIR/debug/oddxer-desktop"
+fi
+
+show_help
+log "running; press Ctrl-C to stop"
+while pid_alive "$BACKEND_PID"; do sleep 1; done
+err "the backend exited; last lines of .data/backend.log:"
+tail -n 20 "$ODDXER_DATA/backend.log" >&2 || true
+exit 1

@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (`.ci/run`):
+#
+#   deps       scripts/install-deps.sh (apt packages, wasm target, FerretDB)
+#   services   a throwaway FerretDB (port 27118, .data/ferretdb-test, wiped) and redis-server (port 6380,
+#              no persistence); MONGODB_URI / REDIS_URL exported for everything below
+#   semantics  backend/tests/ferretdb_semantics.rs with --nocapture (prints what the database loses)
+#   build-ui   scripts/build-ui.sh (Dioxus -> wasm -> app/ui/dist, which the Tauri shells embed)
+#   cargo-test cargo test --workspace --no-fail-fast
+#   desktop    cargo build -p oddxer-desktop
+#   e2e        a backend on port 6794 (fresh DB_NAME, dev settings), then e2e/run.sh against it
+#
+# Stages whose crates or files do not exist yet are skipped. Every stage is timed; the last line is
+# `N passed, N failed, N skipped`; the exit status is non-zero when anything failed. Everything
+# started here is stopped on exit (also on Ctrl-C).
+#
+# Environment: MONGODB_URI (use that database, start no FerretDB), REDIS_URL (use that Redis),
+# ODDXER_TEST_DB_PORT (27118), ODDXER_TEST_REDIS_PORT (6380), ODDXER_TEST_BACKEND_PORT (6794),
+# ODDXER_TEST_ONLY="stage stage..." (run only these stages; deps and services always run).
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ODDXER_ROOT"
+
+DB_PORT=${ODDXER_TEST_DB_PORT:-27118}
+REDIS_PORT=${ODDXER_TEST_REDIS_PORT:-6380}
+BACKEND_PORT=${ODDXER_TEST_BACKEND_PORT:-6794}
+RUN_DIR="$ODDXER_DATA/test-run"
+LOG_DIR="$RUN_DIR/logs"
+DB_DATA="$ODDXER_DATA/ferretdb-test"
+mkdir -p "$RUN_DIR" "$LOG_DIR"
+
+# One test run per checkout at a time: they share ports and data folders.
+# (fd 9 holds the lock; the servers started below get `9>&-` so they never inherit it.)
+exec 9>"$ODDXER_DATA/test.lock"
+if have flock && ! flock -n 9; then
+  log "another scripts/test.sh is running in this checkout; waiting for it"
+  flock 9
+fi
+
+USER_MONGODB_URI=${MONGODB_URI:-}
+USER_REDIS_URL=${REDIS_URL:-}
+STARTED_DB=0
+
+# ---------------------------------------------------------------------------------------------
+# Cleanup: stop whatever this run started, newest first.
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  set +e
+  local pid
+  pid=$(pidfile_pid "$RUN_DIR/backend.pid")
+  if [ -n "$pid" ]; then stop_pid "$pid" 15; info "stopped the e2e backend"; fi
+  rm -f "$RUN_DIR/backend.pid"
+  pid=$(pidfile_pid "$RUN_DIR/redis.pid")
+  if [ -n "$pid" ]; then stop_pid "$pid" 10; info "stopped redis-server"; fi
+  rm -f "$RUN_DIR/redis.pid"
+  if [ "$STARTED_DB" = 1 ]; then
+    bash "$ODDXER_ROOT/scripts/ferretdb.sh" stop --port "$DB_PORT" --data "$DB_DATA" >/dev/null 2>&1
+    info "stopped the test FerretDB"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------------------------
+# Stage bookkeeping
+
+NAMES=()
+RESULTS=()
+TIMES=()
+ABORTED=""
+
+record() { NAMES+=("$1"); RESULTS+=("$2"); TIMES+=("$3"); }
+
+wanted() {
+  case $1 in deps | services) return 0 ;; esac
+  [ -z "${ODDXER_TEST_ONLY:-}" ] && return 0
+  case " $ODDXER_TEST_ONLY " in *" $1 "*) return 0 ;; esac
+  return 1
+}
+
+# stage NAME FUNCTION [ARGS...]: runs FUNCTION in a subshell with `set -e`, output also in LOG_DIR.
+stage() {
+  local name=$1; shift
+  if [ -n "$ABORTED" ]; then
+    record "$name" "failed (not run: $ABORTED failed)" 0
+    return 0
+  fi
+  if ! wanted "$name"; then record "$name" "skipped (ODDXER_TEST_ONLY)" 0; return 0; fi
+  local t0 rc=0 dt
+  t0=$(date +%s)
+  printf '\n' >&2
+  log "stage $name"
+  set +e
+  ( set -euo pipefail; "$@" ) 2>&1 | tee "$LOG_DIR/$name.log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  dt=$(($(date +%s) - t0))
+  if [ "$rc" = 0 ]; then
+    ok "stage $name passed in $(fmt_duration "$dt")"
+    record "$name" passed "$dt"
+  elif [ "$rc" = 200 ]; then
+    record "$name" "skipped ($(tail -n 1 "$LOG_DIR/$name.log" | sed 's/^.*skip: //'))" "$dt"
+  else
+    err "stage $name FAILED (exit $rc) after $(fmt_duration "$dt"); log: $LOG_DIR/$name.log"
+    record "$name" "failed" "$dt"
+  fi
+  return 0
+}
+
+# Inside a stage: skip it (not a failure), with a reason.
+skip() { printf 'skip: %s\n' "$*"; exit 200; }
+
+# A stage whose failure makes the rest pointless.
+critical() { local n=${#RESULTS[@]}; [ "$n" -gt 0 ] && [ "${RESULTS[$((n - 1))]}" = failed ] && ABORTED=$1; return 0; }
+
+# ---------------------------------------------------------------------------------------------
+# Stages
+
+st_deps() { bash scripts/install-deps.sh; }
+
+st_services() {
+  if [ -n "$USER_MONGODB_URI" ]; then
+    info "MONGODB_URI set: testing against $USER_MONGODB_URI"
+  else
+    bash scripts/ferretdb.sh start --port "$DB_PORT" --data "$DB_DATA" --fresh >/dev/null 9>&-
+  fi
+  if [ -n "$USER_REDIS_URL" ]; then
+    info "REDIS_URL set: using $USER_REDIS_URL"
+    return 0
+  fi
+  have redis-server || die "redis-server not found (scripts/install-deps.sh installs it)"
+  local pid
+  pid=$(pidfile_pid "$RUN_DIR/redis.pid")
+  [ -z "$pid" ] || stop_pid "$pid" 10
+  if tcp_open 127.0.0.1 "$REDIS_PORT"; then
+    die "port $REDIS_PORT is in use; set ODDXER_TEST_REDIS_PORT or REDIS_URL"
+  fi
+  mkdir -p "$RUN_DIR/redis"
+  (cd "$RUN_DIR/redis" && exec setsid redis-server --port "$REDIS_PORT" --bind 127.0.0.1 \
+    --save '' --appendonly no --daemonize no --dir "$RUN_DIR/redis" \
+    --logfile "$LOG_DIR/redis-server.log" </dev/null >/dev/null 2>&1 9>&-) &
+  pid=$!
+  echo "$pid" >"$RUN_DIR/redis.pid"
+  wait_tcp 127.0.0.1 "$REDIS_PORT" 15 "$pid" || die "redis-server did not start; see $LOG_DIR/redis-server.log"
+  ok "redis-server on 127.0.0.1:$REDIS_PORT (pid $pid)"
+}
+
+has_package() { [ -f "$1/Cargo.toml" ] && grep -q "\"$1\"" Cargo.toml; }
+
+st_semantics() {
+  [ -f backend/tests/ferretdb_semantics.rs ] && has_package backend || skip "backend crate not there yet"
+  cargo test -p oddxer-backend --test ferretdb_semantics -- --nocapture --test-threads=1
+}
+
+st_build_ui() {
+  [ -f scripts/build-ui.sh ] && [ -f app/ui/Cargo.toml ] || skip "app/ui or scripts/build-ui.sh not there yet"
+  bash scripts/build-ui.sh
+}
+
+st_cargo_test() {
+  local exclude=()
+  # The Tauri shells embed app/ui/dist at compile time; without it they cannot build at all.
+  if [ ! -f app/ui/dist/index.html ]; then
+    local d
+    for d in desktop mobile; do
+      if has_package "$d"; then
+        warn "app/ui/dist missing: not testing $d"
+        exclude+=(--exclude "$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$d/Cargo.toml" | head -n 1)")
+      fi
+    done
+  fi
+  cargo test --workspace --no-fail-fast "${exclude[@]}"
+}
+
+st_desktop() {
+  has_package desktop || skip "desktop crate not there yet"
+  cargo build -p oddxer-desktop
+  ok "desktop app: $CARGO_TARGET_DIR/debug/oddxer-desktop"
+}
+
+st_e2e() {
+  [ -f e2e/run.sh ] || skip "e2e/run.sh not there yet"
+  has_package backend || die "e2e/run.sh exists but the backend crate does not"
+  cargo build -p oddxer-backend --bin oddxer-backend
+  local bin="$CARGO_TARGET_DIR/debug/oddxer-backend" pid db
+  if tcp_open 127.0.0.1 "$BACKEND_PORT"; then
+    die "port $BACKEND_PORT is in use; set ODDXER_TEST_BACKEND_PORT"
+  fi
+  db="oddxer_e2e_$(date +%s)_$$"
+  log "backend for e2e on 127.0.0.1:$BACKEND_PORT (DB_NAME=$db)"
+  (exec env PORT="$BACKEND_PORT" HOST=127.0.0.1 DB_NAME="$db" APP_ENV=development \
+    SMS_PROVIDER=outbox PAYMENT_PROVIDER=sandbox SEED_DEMO=true ADMIN_PHONE_NUMBERS=+256700000001 \
+    JWT_SECRET="$(rand_hex 32)" RUST_LOG="${RUST_LOG:-info}" \
+    setsid "$bin" </dev/null >"$LOG_DIR/e2e-backend.log" 2>&1 9>&-) &
+  pid=$!
+  echo "$pid" >"$RUN_DIR/backend.pid"
+  if ! wait_http "http://127.0.0.1:$BACKEND_PORT/api/v1/health" 90 "$pid"; then
+    tail -n 30 "$LOG_DIR/e2e-backend.log" >&2 || true
+    die "the backend did not become healthy"
+  fi
+  ok "backend healthy (pid $pid)"
+  local rc=0
+  ODDXER_API_URL="http://127.0.0.1:$BACKEND_PORT" bash e2e/run.sh || rc=$?
+  stop_pid "$pid" 15
+  rm -f "$RUN_DIR/backend.pid"
+  info "backend log: $LOG_DIR/e2e-backend.log"
+  return "$rc"
+}
+
+# ---------------------------------------------------------------------------------------------
+
+T0=$(date +%s)
+log "Oddxer tests (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
+stage deps st_deps; critical deps
+stage services st_services; critical services
+[ -z "$USER_MONGODB_URI" ] && STARTED_DB=1
+export MONGODB_URI="${USER_MONGODB_URI:-mongodb://127.0.0.1:$DB_PORT}"
+export REDIS_URL="${USER_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
+info "MONGODB_URI=$MONGODB_URI REDIS_URL=$REDIS_URL"
+stage semantics st_semantics
+stage build-ui st_build_ui
+stage cargo-test st_cargo_test
+stage desktop st_desktop
+stage e2e st_e2e
+
+# ---------------------------------------------------------------------------------------------
+# Summary
+
+passed=0 failed=0 skipped=0
+printf '\n' >&2
+log "summary"
+for i in "${!NAMES[@]}"; do
+  case ${RESULTS[$i]} in
+    passed) passed=$((passed + 1)) ;;
+    skipped*) skipped=$((skipped + 1)) ;;
+    *) failed=$((failed + 1)) ;;
+  esac
+  printf '    %-11s %-8s %s\n' "${NAMES[$i]}" "$(fmt_duration "${TIMES[$i]}")" "${RESULTS[$i]}" >&2
+done
+total=$(fmt_duration $(($(date +%s) - T0)))
+summary="$passed passed, $failed failed, $skipped skipped (total $total)"
+if [ "$failed" -gt 0 ]; then
+  err "$summary"
+  echo "$summary"
+  exit 1
+fi
+ok "$summary"
+echo "$summary"
