@@ -370,3 +370,15 @@ impl Inner {
         Ok(())
     }
 }
+
+#[cfg(test)]
+impl OddxerClient {
+    /// Signs in without the HTTP API (the loopback tests have only a WebSocket server).
+    pub(crate) fn start_with_access_token(&self, access: &str, user: &UserOut) -> Result<()> {
+        self.inner.session.set_access(access.to_owned());
+        self.inner.with_store(|s| s.set_user(user))?;
+        self.inner.set_connection(ConnectionState::Connecting, None);
+        self.start_sync();
+        Ok(())
+    }
+}

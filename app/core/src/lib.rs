@@ -13,6 +13,8 @@ mod session;
 pub mod store;
 mod sync;
 #[cfg(test)]
+mod loopback_tests;
+#[cfg(test)]
 mod testutil;
 
 pub use client::{ClientConfig, ClientEvent, OddxerClient, DB_FILE, SNAPSHOT_LEDGER_LIMIT};

@@ -154,6 +154,11 @@ impl WalletSync {
                     // The loop refreshes the access token and reconnects.
                     return Err(ClientError::Api { status: 401, code, message });
                 }
+                if code == "SYNC_UNAVAILABLE" {
+                    // The server could not read the stream: reconnect after a backoff rather
+                    // than re-asking in a tight loop.
+                    return Err(ClientError::Api { status: 503, code, message });
+                }
                 tracing::warn!(%code, %message, "sync error frame from the server");
                 Ok(Step::default())
             }

@@ -1,0 +1,228 @@
+//! The sync loop against an in-process WebSocket server that plays the backend's part frame by
+//! frame: authentication header, resume from the stored cursor, Online/Offline, reconnect.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use oddxer_shared::client::ConnectionState;
+use oddxer_shared::sync::{Checkpoint, ClientFrame, ServerFrame, StreamEntries, SyncBatch, SyncCursors};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+use crate::testutil::{entry, user, TempDir};
+use crate::{ClientConfig, MemorySecretStore, OddxerClient};
+
+const PATIENCE: Duration = Duration::from_secs(10);
+
+struct FakeBackend {
+    port: u16,
+    conns: mpsc::Receiver<FakeConn>,
+}
+
+struct FakeConn {
+    authorization: Option<String>,
+    path: String,
+    ws: WebSocketStream<TcpStream>,
+}
+
+impl FakeBackend {
+    async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (tx, conns) = mpsc::channel(8);
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let seen = Arc::new(Mutex::new((None, String::new())));
+                let seen2 = seen.clone();
+                let cb = move |req: &Request, resp: Response| {
+                    let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                    *seen2.lock().unwrap() = (auth, req.uri().path().to_owned());
+                    Ok(resp)
+                };
+                let Ok(ws) = tokio_tungstenite::accept_hdr_async(tcp, cb).await else { continue };
+                let (authorization, path) = seen.lock().unwrap().clone();
+                if tx.send(FakeConn { authorization, path, ws }).await.is_err() {
+                    return;
+                }
+            }
+        });
+        FakeBackend { port, conns }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    async fn next_connection(&mut self) -> FakeConn {
+        tokio::time::timeout(PATIENCE, self.conns.recv()).await.expect("the client did not connect").unwrap()
+    }
+}
+
+impl FakeConn {
+    /// The next frame other than `ping`.
+    async fn receive(&mut self) -> ClientFrame {
+        loop {
+            let msg = tokio::time::timeout(PATIENCE, self.ws.next()).await.expect("no frame").unwrap().unwrap();
+            if let Message::Text(t) = msg {
+                let f: ClientFrame = serde_json::from_str(t.as_str()).unwrap();
+                if f != ClientFrame::Ping {
+                    return f;
+                }
+            }
+        }
+    }
+
+    async fn send(&mut self, frame: ServerFrame) {
+        self.ws.send(Message::text(serde_json::to_string(&frame).unwrap())).await.unwrap();
+    }
+
+    /// True once the client closed the socket.
+    async fn closed_by_client(&mut self) -> bool {
+        loop {
+            match tokio::time::timeout(PATIENCE, self.ws.next()).await {
+                Err(_) => return false,
+                Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => return true,
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+}
+
+fn wallet_batch(seqs: &[(i64, i64, i64)], head: i64, balance: i64) -> ServerFrame {
+    let entries: Vec<_> = seqs.iter().map(|&(s, a, b)| entry(s, a, b)).collect();
+    ServerFrame::SyncBatch(SyncBatch {
+        cursor: entries.last().map(|e| e.seq).unwrap_or(0),
+        entries: StreamEntries::Wallet(entries),
+        done: true,
+        checkpoint: Checkpoint { head, balance: Some(balance) },
+    })
+}
+
+fn sync_from(cursor: i64) -> ClientFrame {
+    ClientFrame::Sync { streams: SyncCursors { wallet: Some(cursor), purchases: None } }
+}
+
+async fn open_client(api_url: String, dir: &TempDir) -> OddxerClient {
+    OddxerClient::open(ClientConfig {
+        api_url,
+        data_dir: dir.path().to_owned(),
+        secrets: Arc::new(MemorySecretStore::new()),
+    })
+    .await
+    .unwrap()
+}
+
+async fn wait_for_connection(client: &OddxerClient, want: ConnectionState) {
+    let mut events = client.subscribe();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if client.snapshot().unwrap().connection == want {
+            return;
+        }
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        assert!(!left.is_zero(), "connection never became {want:?}");
+        let _ = tokio::time::timeout(left, events.recv()).await;
+    }
+}
+
+#[tokio::test]
+async fn the_client_syncs_goes_offline_and_resumes_from_its_cursor() {
+    let mut backend = FakeBackend::start().await;
+    let dir = TempDir::new("loopback");
+    let client = open_client(backend.url(), &dir).await;
+    client.start_with_access_token("access-1", &user("u1")).unwrap();
+
+    let mut conn = backend.next_connection().await;
+    assert_eq!(conn.authorization.as_deref(), Some("Bearer access-1"));
+    assert_eq!(conn.path, "/api/v1/ws");
+    assert_eq!(conn.receive().await, sync_from(0));
+    conn.send(wallet_batch(&[(1, 500, 500), (2, 250, 750)], 2, 750)).await;
+    wait_for_connection(&client, ConnectionState::Online).await;
+    let snap = client.snapshot().unwrap();
+    assert_eq!(snap.wallet.unwrap().balance.amount, 750);
+    assert_eq!(snap.ledger.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 1]);
+    assert!(snap.last_synced_at.is_some());
+
+    // The server goes away: Offline, then a reconnect that asks only for what is new.
+    drop(conn);
+    wait_for_connection(&client, ConnectionState::Offline).await;
+    let mut conn = backend.next_connection().await;
+    assert_eq!(conn.receive().await, sync_from(2));
+    // A replay of 2 plus the new 3 lands once each.
+    conn.send(wallet_batch(&[(2, 250, 750), (3, 50, 800)], 3, 800)).await;
+    wait_for_connection(&client, ConnectionState::Online).await;
+    let snap = client.snapshot().unwrap();
+    assert_eq!(snap.ledger.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 2, 1]);
+    assert_eq!(snap.wallet.unwrap().balance.amount, 800);
+
+    client.shutdown().await;
+    assert!(conn.closed_by_client().await);
+    assert_eq!(client.snapshot().unwrap().connection, ConnectionState::Idle);
+}
+
+#[tokio::test]
+async fn a_hole_in_a_live_batch_triggers_a_resync_from_the_cursor() {
+    let mut backend = FakeBackend::start().await;
+    let dir = TempDir::new("loopback-gap");
+    let client = open_client(backend.url(), &dir).await;
+    client.start_with_access_token("access-1", &user("u1")).unwrap();
+    let mut conn = backend.next_connection().await;
+    assert_eq!(conn.receive().await, sync_from(0));
+    conn.send(wallet_batch(&[(1, 500, 500)], 1, 500)).await;
+    wait_for_connection(&client, ConnectionState::Online).await;
+
+    conn.send(wallet_batch(&[(3, 100, 700)], 3, 700)).await;
+    assert_eq!(conn.receive().await, sync_from(1));
+    conn.send(wallet_batch(&[(2, 100, 600), (3, 100, 700)], 3, 700)).await;
+    let mut events = client.subscribe();
+    tokio::time::timeout(PATIENCE, async {
+        while client.snapshot().unwrap().wallet.map(|w| w.seq) != Some(3) {
+            let _ = events.recv().await;
+        }
+    })
+    .await
+    .expect("the hole was never filled");
+    assert_eq!(client.snapshot().unwrap().wallet.unwrap().balance.amount, 700);
+}
+
+#[tokio::test]
+async fn dropping_the_last_client_closes_the_socket() {
+    let mut backend = FakeBackend::start().await;
+    let dir = TempDir::new("loopback-drop");
+    let client = open_client(backend.url(), &dir).await;
+    client.start_with_access_token("access-1", &user("u1")).unwrap();
+    let mut conn = backend.next_connection().await;
+    assert_eq!(conn.receive().await, sync_from(0));
+    let clone = client.clone();
+    drop(client);
+    conn.send(wallet_batch(&[], 0, 0)).await;
+    wait_for_connection(&clone, ConnectionState::Online).await;
+    drop(clone);
+    assert!(conn.closed_by_client().await);
+}
+
+#[tokio::test]
+async fn the_cache_is_readable_offline_after_a_restart() {
+    let mut backend = FakeBackend::start().await;
+    let dir = TempDir::new("loopback-offline");
+    let client = open_client(backend.url(), &dir).await;
+    client.start_with_access_token("access-1", &user("u1")).unwrap();
+    let mut conn = backend.next_connection().await;
+    conn.receive().await;
+    conn.send(wallet_batch(&[(1, 500, 500)], 1, 500)).await;
+    wait_for_connection(&client, ConnectionState::Online).await;
+    client.shutdown().await;
+    drop(client);
+
+    // Nothing listens on this address: the reopened client must not need the network.
+    let reopened = open_client("http://127.0.0.1:9".into(), &dir).await;
+    let snap = reopened.snapshot().unwrap();
+    assert_eq!(snap.user.unwrap().id, "u1");
+    assert_eq!(snap.wallet.unwrap().balance.amount, 500);
+    assert_eq!(snap.ledger.len(), 1);
+    assert_eq!(snap.connection, ConnectionState::Idle);
+}
