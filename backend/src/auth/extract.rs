@@ -1,0 +1,74 @@
+//! Authentication and role checks as extractors: a handler that takes `AuthUser` cannot run
+//! for an anonymous, expired, forged or deactivated caller.
+
+use super::store::{self, User};
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::HeaderMap;
+use mongodb::bson::oid::ObjectId;
+use oddxer_shared::Role;
+
+/// A signed-in, active user, re-read from the database on every request so that a deactivation or
+/// role change takes effect at once.
+#[derive(Debug, Clone)]
+pub struct AuthUser(pub User);
+
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+}
+
+/// Resolves an access token to an active user (also used by the WebSocket's `auth` frame).
+pub async fn authenticate(state: &AppState, token: &str) -> Result<User, AppError> {
+    let claims = state.jwt.verify(token).ok_or(AppError::Unauthenticated("Invalid or expired access token"))?;
+    let id = ObjectId::parse_str(&claims.sub).map_err(|_| AppError::Unauthenticated("Invalid access token"))?;
+    let user = store::find_by_id(&state.db, id).await?.ok_or(AppError::Unauthenticated("Unknown user"))?;
+    if !user.is_active {
+        return Err(AppError::Forbidden("This account is deactivated"));
+    }
+    Ok(user)
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(&parts.headers).ok_or(AppError::Unauthenticated("Missing bearer token"))?;
+        authenticate(state, token).await.map(AuthUser)
+    }
+}
+
+/// A user whose role is SELLER (or ADMIN, who may do anything a seller may).
+#[derive(Debug, Clone)]
+pub struct SellerUser(pub User);
+
+impl FromRequestParts<AppState> for SellerUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+        match user.role {
+            Role::Seller | Role::Admin => Ok(SellerUser(user)),
+            Role::Buyer => Err(AppError::Forbidden("Only sellers can do this; become a seller first")),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub User);
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+        match user.role {
+            Role::Admin => Ok(AdminUser(user)),
+            _ => Err(AppError::Forbidden("Administrators only")),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Authentication and authorization: phone + OTP sign-in, JWT access tokens, rotating refresh
+//! tokens, role extractors, SMS delivery.
+
+pub mod extract;
+pub mod jwt;
+pub mod otp;
+pub mod routes;
+pub mod service;
+pub mod sms;
+pub mod store;

@@ -1,0 +1,305 @@
+//! The one configuration struct, read once from the environment (`.env` honoured) at startup.
+
+use oddxer_shared::Currency;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Test,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsProviderKind {
+    /// Development: messages are stored in the database and readable through `/dev/sms`.
+    Outbox,
+    /// Africa's Talking bulk SMS API.
+    AfricasTalking,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentProviderKind {
+    Sandbox,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettlementPolicy {
+    Standard,
+    RefundOnLoss,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub app_env: AppEnv,
+    pub host: String,
+    pub port: u16,
+    /// When set, the bound port is written here (tests and scripts start the server on port 0).
+    pub port_file: Option<String>,
+    pub api_url: String,
+    pub mongodb_uri: String,
+    pub db_name: String,
+    pub jwt_secret: String,
+    pub jwt_access_expiry: Duration,
+    pub jwt_refresh_expiry: Duration,
+    pub otp_expiry: Duration,
+    pub otp_length: usize,
+    pub otp_resend_interval: Duration,
+    pub sms_provider: SmsProviderKind,
+    pub sms_api_key: Option<String>,
+    pub sms_username: String,
+    pub sms_sender_id: Option<String>,
+    pub sms_api_url: String,
+    pub payment_provider: PaymentProviderKind,
+    pub cors_origins: Vec<String>,
+    pub redis_url: Option<String>,
+    pub currency: Currency,
+    pub platform_fee_bps: u32,
+    pub settlement_policy: SettlementPolicy,
+    pub voting_window: Duration,
+    pub leaderboard_min_finalized: u32,
+    pub admin_phone_numbers: Vec<String>,
+    pub deposit_min: i64,
+    pub deposit_max: i64,
+    pub seed_demo: bool,
+    pub recovery_interval: Duration,
+    /// Transfers still PENDING after this long are re-driven by the recovery worker.
+    pub recovery_after: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    // Hand-written so that secrets never reach a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("app_env", &self.app_env)
+            .field("port", &self.port)
+            .field("db_name", &self.db_name)
+            .field("sms_provider", &self.sms_provider)
+            .field("payment_provider", &self.payment_provider)
+            .field("currency", &self.currency)
+            .field("redis", &self.redis_url.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} has an invalid value: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error("refusing to start in production: {0}")]
+    UnsafeForProduction(String),
+}
+
+/// Reads `KEY` through a lookup function so tests can feed a map instead of the process env.
+pub struct EnvSource<'a>(pub &'a dyn Fn(&str) -> Option<String>);
+
+impl EnvSource<'_> {
+    fn get(&self, key: &str) -> Option<String> {
+        (self.0)(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    fn string(&self, key: &str, default: &str) -> String {
+        self.get(key).unwrap_or_else(|| default.to_owned())
+    }
+
+    fn parse<T: std::str::FromStr>(&self, key: &'static str, default: T) -> Result<T, ConfigError> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(raw) => raw.parse().map_err(|_| ConfigError::Invalid { name: key, reason: format!("cannot parse {raw:?}") }),
+        }
+    }
+
+    fn duration(&self, key: &'static str, default: Duration) -> Result<Duration, ConfigError> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(raw) => parse_duration(&raw).ok_or(ConfigError::Invalid {
+                name: key,
+                reason: format!("{raw:?} is not a duration such as 15m, 24h, 7d or 30s"),
+            }),
+        }
+    }
+}
+
+/// `30s`, `15m`, `24h`, `7d`, or a bare number of seconds.
+pub fn parse_duration(raw: &str) -> Option<Duration> {
+    let raw = raw.trim();
+    let (num, unit) = match raw.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => raw.split_at(i),
+        None => (raw, "s"),
+    };
+    let n: u64 = num.parse().ok()?;
+    let secs = match unit {
+        "ms" => return Some(Duration::from_millis(n)),
+        "s" => n,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        "d" => n.checked_mul(86_400)?,
+        _ => return None,
+    };
+    Some(Duration::from_secs(secs))
+}
+
+const DEV_JWT_SECRET: &str = "oddxer-development-secret-not-for-production-use!";
+
+impl Config {
+    /// Loads `.env` (if any) and reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        // A missing .env is normal; a malformed one is reported but not fatal.
+        if let Err(e) = dotenvy::dotenv() {
+            if !e.not_found() {
+                eprintln!("warning: could not read .env: {e}");
+            }
+        }
+        Config::from_source(&EnvSource(&|k| std::env::var(k).ok()))
+    }
+
+    pub fn from_source(env: &EnvSource<'_>) -> Result<Config, ConfigError> {
+        let app_env = match env.string("APP_ENV", "development").to_ascii_lowercase().as_str() {
+            "development" | "dev" => AppEnv::Development,
+            "test" => AppEnv::Test,
+            "production" | "prod" => AppEnv::Production,
+            other => {
+                return Err(ConfigError::Invalid { name: "APP_ENV", reason: format!("{other:?} is not development, test or production") })
+            }
+        };
+        let sms_provider = match env.string("SMS_PROVIDER", "outbox").to_ascii_lowercase().as_str() {
+            "outbox" => SmsProviderKind::Outbox,
+            "africastalking" | "africas_talking" => SmsProviderKind::AfricasTalking,
+            other => return Err(ConfigError::Invalid { name: "SMS_PROVIDER", reason: format!("unknown provider {other:?}") }),
+        };
+        let payment_provider = match env.string("PAYMENT_PROVIDER", "sandbox").to_ascii_lowercase().as_str() {
+            "sandbox" => PaymentProviderKind::Sandbox,
+            other => return Err(ConfigError::Invalid { name: "PAYMENT_PROVIDER", reason: format!("unknown provider {other:?}") }),
+        };
+        let settlement_policy = match env.string("SETTLEMENT_POLICY", "STANDARD").to_ascii_uppercase().as_str() {
+            "STANDARD" => SettlementPolicy::Standard,
+            "REFUND_ON_LOSS" => SettlementPolicy::RefundOnLoss,
+            other => return Err(ConfigError::Invalid { name: "SETTLEMENT_POLICY", reason: format!("{other:?} is not STANDARD or REFUND_ON_LOSS") }),
+        };
+        let jwt_secret = match env.get("JWT_SECRET") {
+            Some(s) => s,
+            None if app_env == AppEnv::Production => {
+                return Err(ConfigError::UnsafeForProduction("JWT_SECRET is not set".into()))
+            }
+            None => DEV_JWT_SECRET.to_owned(),
+        };
+        let list = |key: &str| -> Vec<String> {
+            env.get(key)
+                .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+                .unwrap_or_default()
+        };
+        let port = env.parse("PORT", 6793u16)?;
+        let platform_fee_bps = env.parse("PLATFORM_FEE_BPS", 1000u32)?;
+        if platform_fee_bps > 10_000 {
+            return Err(ConfigError::Invalid { name: "PLATFORM_FEE_BPS", reason: "must be at most 10000".into() });
+        }
+        let otp_length = env.parse("OTP_LENGTH", 6usize)?;
+        if !(4..=10).contains(&otp_length) {
+            return Err(ConfigError::Invalid { name: "OTP_LENGTH", reason: "must be between 4 and 10".into() });
+        }
+        let cors = list("SOCKET_CORS_ORIGIN");
+        let config = Config {
+            app_env,
+            host: env.string("HOST", "127.0.0.1"),
+            port,
+            port_file: env.get("PORT_FILE"),
+            api_url: env.string("API_URL", &format!("http://127.0.0.1:{port}")),
+            mongodb_uri: env.string("MONGODB_URI", "mongodb://127.0.0.1:27117"),
+            db_name: env.string("DB_NAME", "oddxer"),
+            jwt_secret,
+            jwt_access_expiry: env.duration("JWT_ACCESS_EXPIRY", Duration::from_secs(15 * 60))?,
+            jwt_refresh_expiry: env.duration("JWT_REFRESH_EXPIRY", Duration::from_secs(7 * 86_400))?,
+            otp_expiry: env.duration("OTP_EXPIRY", Duration::from_secs(10 * 60))?,
+            otp_length,
+            otp_resend_interval: env.duration("OTP_RESEND_INTERVAL", Duration::from_secs(30))?,
+            sms_provider,
+            sms_api_key: env.get("SMS_API_KEY"),
+            sms_username: env.string("SMS_USERNAME", "sandbox"),
+            sms_sender_id: env.get("SMS_SENDER_ID"),
+            sms_api_url: env.string("SMS_API_URL", "https://api.africastalking.com/version1/messaging"),
+            payment_provider,
+            cors_origins: if cors.is_empty() {
+                vec!["http://localhost:1420".into(), "tauri://localhost".into(), "http://tauri.localhost".into()]
+            } else {
+                cors
+            },
+            redis_url: env.get("REDIS_URL"),
+            currency: Currency(env.string("CURRENCY", "UGX").to_ascii_uppercase()),
+            platform_fee_bps,
+            settlement_policy,
+            voting_window: env.duration("VOTING_WINDOW", Duration::from_secs(24 * 3600))?,
+            leaderboard_min_finalized: env.parse("LEADERBOARD_MIN_FINALIZED", 5u32)?,
+            admin_phone_numbers: list("ADMIN_PHONE_NUMBERS"),
+            deposit_min: env.parse("DEPOSIT_MIN", 500i64)?,
+            deposit_max: env.parse("DEPOSIT_MAX", 5_000_000i64)?,
+            seed_demo: matches!(env.string("SEED_DEMO", "false").as_str(), "1" | "true" | "yes"),
+            recovery_interval: env.duration("RECOVERY_INTERVAL", Duration::from_secs(60))?,
+            recovery_after: env.duration("RECOVERY_AFTER", Duration::from_secs(120))?,
+        };
+        config.check_production()?;
+        Ok(config)
+    }
+
+    pub fn dev_routes_enabled(&self) -> bool {
+        self.app_env != AppEnv::Production
+    }
+
+    /// A production deployment must not run with development conveniences or weak secrets.
+    fn check_production(&self) -> Result<(), ConfigError> {
+        if self.app_env != AppEnv::Production {
+            return Ok(());
+        }
+        let refuse = |m: &str| Err(ConfigError::UnsafeForProduction(m.to_owned()));
+        if self.jwt_secret.len() < 32 || self.jwt_secret == DEV_JWT_SECRET {
+            return refuse("JWT_SECRET must be at least 32 characters and not the development default");
+        }
+        if self.sms_provider == SmsProviderKind::Outbox {
+            return refuse("SMS_PROVIDER=outbox is for development only");
+        }
+        if self.payment_provider == PaymentProviderKind::Sandbox {
+            return refuse("PAYMENT_PROVIDER=sandbox is for development only");
+        }
+        if self.seed_demo {
+            return refuse("SEED_DEMO must be off in production");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_source(&EnvSource(&|k| map.get(k).cloned()))
+    }
+
+    #[test]
+    fn development_defaults_are_usable() {
+        let c = load(&[]).expect("defaults");
+        assert_eq!(c.port, 6793);
+        assert_eq!(c.currency.0, "UGX");
+        assert_eq!(c.platform_fee_bps, 1000);
+        assert_eq!(c.otp_expiry, Duration::from_secs(600));
+    }
+
+    #[test]
+    fn production_refuses_missing_or_weak_secrets_and_dev_providers() {
+        assert!(matches!(load(&[("APP_ENV", "production")]), Err(ConfigError::UnsafeForProduction(_))));
+        let weak = load(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]);
+        assert!(matches!(weak, Err(ConfigError::UnsafeForProduction(m)) if m.contains("JWT_SECRET")));
+        let outbox = load(&[("APP_ENV", "production"), ("JWT_SECRET", &"x".repeat(40))]);
+        assert!(matches!(outbox, Err(ConfigError::UnsafeForProduction(m)) if m.contains("SMS_PROVIDER")));
+    }
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("15m"), Some(Duration::from_secs(900)));
+        assert_eq!(parse_duration("7d"), Some(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration("45"), Some(Duration::from_secs(45)));
+        assert_eq!(parse_duration("abc"), None);
+        assert!(matches!(load(&[("VOTING_WINDOW", "soon")]), Err(ConfigError::Invalid { name: "VOTING_WINDOW", .. })));
+    }
+}

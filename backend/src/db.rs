@@ -1,0 +1,83 @@
+//! Collections and their indexes. Every index is created idempotently at startup.
+
+use mongodb::bson::{doc, Document};
+use mongodb::options::IndexOptions;
+use mongodb::{Client, Collection, Database, IndexModel};
+
+#[derive(Clone)]
+pub struct Db {
+    pub client: Client,
+    pub db: Database,
+}
+
+impl Db {
+    pub async fn connect(uri: &str, name: &str) -> Result<Db, mongodb::error::Error> {
+        let mut options = mongodb::options::ClientOptions::parse(uri).await?;
+        options.app_name = Some("oddxer-backend".into());
+        options.server_selection_timeout = Some(std::time::Duration::from_secs(5));
+        options.connect_timeout = Some(std::time::Duration::from_secs(5));
+        let client = Client::with_options(options)?;
+        Ok(Db { db: client.database(name), client })
+    }
+
+    pub fn col(&self, name: &str) -> Collection<Document> {
+        self.db.collection(name)
+    }
+
+    pub async fn ping(&self) -> Result<(), mongodb::error::Error> {
+        self.db.run_command(doc! { "ping": 1 }).await.map(|_| ())
+    }
+
+    pub async fn ensure_indexes(&self) -> Result<(), mongodb::error::Error> {
+        for (collection, keys, unique) in INDEXES {
+            let keys: Document = keys.iter().map(|(k, dir)| (k.to_string(), (*dir).into())).collect();
+            let name = keys.keys().zip(keys.values()).map(|(k, v)| format!("{k}_{v}")).collect::<Vec<_>>().join("_");
+            let options = IndexOptions::builder().unique(*unique).name(name).build();
+            let model = IndexModel::builder().keys(keys).options(options).build();
+            self.col(collection).create_index(model).await?;
+        }
+        Ok(())
+    }
+}
+
+type IndexSpec = (&'static str, &'static [(&'static str, i32)], bool);
+
+/// The seed's indexes plus the unique ones the money rules need (DESIGN.md section 4).
+pub const INDEXES: &[IndexSpec] = &[
+    // users (seed)
+    ("users", &[("phoneNumber", 1)], true),
+    ("users", &[("username", 1)], true),
+    ("users", &[("role", 1)], false),
+    ("users", &[("isActive", 1)], false),
+    // betting codes (seed)
+    ("bettingcodes", &[("seller", 1), ("status", 1)], false),
+    ("bettingcodes", &[("sport", 1), ("status", 1)], false),
+    ("bettingcodes", &[("status", 1), ("sport", 1), ("price", 1)], false),
+    ("bettingcodes", &[("price", 1)], false),
+    ("bettingcodes", &[("expiresAt", 1)], false),
+    ("bettingcodes", &[("createdAt", -1)], false),
+    ("bettingcodes", &[("soldTo", 1)], false),
+    // transactions (seed) — reference is unique: the provider reference is stored before the call
+    ("transactions", &[("user", 1), ("type", 1)], false),
+    ("transactions", &[("user", 1), ("status", 1)], false),
+    ("transactions", &[("reference", 1)], true),
+    ("transactions", &[("createdAt", -1)], false),
+    // votes (seed)
+    ("votes", &[("bettingCode", 1), ("voter", 1)], true),
+    ("votes", &[("bettingCode", 1), ("voteType", 1)], false),
+    ("votes", &[("voter", 1)], false),
+    // leaderboards (seed)
+    ("leaderboards", &[("seller", 1)], true),
+    ("leaderboards", &[("winRate", -1)], false),
+    ("leaderboards", &[("totalSales", -1)], false),
+    ("leaderboards", &[("totalRevenue", -1)], false),
+    ("leaderboards", &[("winRate", -1), ("totalSales", -1), ("totalRevenue", -1)], false),
+    ("leaderboards", &[("rank", 1)], false),
+    // ledger: a leg is applied once per transfer and account; entries are read per account in seq order
+    ("ledger_entries", &[("transferId", 1), ("account", 1)], true),
+    ("ledger_entries", &[("account", 1), ("seq", -1)], false),
+    // auth
+    ("otps", &[("phoneNumber", 1), ("createdAt", -1)], false),
+    ("refresh_tokens", &[("family", 1)], false),
+    ("sms_outbox", &[("phoneNumber", 1), ("createdAt", -1)], false),
+];

@@ -1,0 +1,63 @@
+//! Development-only routes (never mounted when `APP_ENV=production`): the SMS outbox and the
+//! sandbox payment provider's controls.
+
+use crate::clock;
+use crate::error::AppError;
+use crate::http::{ok, ApiResult, Path, Query};
+use crate::payments::sandbox::SandboxProvider;
+use crate::state::AppState;
+use crate::wallet::service::confirm_deposit;
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::Router;
+use futures_util::TryStreamExt;
+use mongodb::bson::{doc, Document};
+use mongodb::options::FindOptions;
+use oddxer_shared::api::{SmsOut, TransactionOut};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/dev/sms", get(sms))
+        .route("/dev/payments/{reference}/complete", post(complete))
+        .route("/dev/payments/{reference}/fail", post(fail))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SmsQuery {
+    phone_number: String,
+}
+
+async fn sms(State(state): State<AppState>, Query(q): Query<SmsQuery>) -> ApiResult<Vec<SmsOut>> {
+    let options = FindOptions::builder().sort(doc! { "createdAt": -1 }).limit(50).build();
+    let docs: Vec<Document> =
+        state.db.col("sms_outbox").find(doc! { "phoneNumber": &q.phone_number }).with_options(options).await?.try_collect().await?;
+    let items = docs
+        .iter()
+        .filter_map(|d| {
+            Some(SmsOut {
+                phone_number: d.get_str("phoneNumber").ok()?.to_owned(),
+                body: d.get_str("body").ok()?.to_owned(),
+                created_at: clock::rfc3339(*d.get_datetime("createdAt").ok()?),
+            })
+        })
+        .collect();
+    Ok(ok(items))
+}
+
+async fn settle(state: &AppState, reference: &str, succeeded: bool) -> ApiResult<TransactionOut> {
+    if !SandboxProvider::settle(&state.db, reference, succeeded).await? {
+        return Err(AppError::NotFound("payment"));
+    }
+    // The same path a provider callback takes: a hint that triggers a status check.
+    let tx = confirm_deposit(state, reference).await?.ok_or(AppError::NotFound("payment"))?;
+    Ok(ok(tx))
+}
+
+async fn complete(State(state): State<AppState>, Path(reference): Path<String>) -> ApiResult<TransactionOut> {
+    settle(&state, &reference, true).await
+}
+
+async fn fail(State(state): State<AppState>, Path(reference): Path<String>) -> ApiResult<TransactionOut> {
+    settle(&state, &reference, false).await
+}

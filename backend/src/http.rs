@@ -1,0 +1,81 @@
+//! Request extractors whose rejections use the error envelope, and success envelope helpers.
+
+use crate::error::AppError;
+use axum::extract::FromRequest;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use oddxer_shared::api::Envelope;
+use serde::Serialize;
+
+/// `axum::Json` whose rejections are `AppError`s, so bad bodies get the envelope.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct Json<T>(pub T);
+
+/// `axum::extract::Query` with envelope rejections.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct Query<T>(pub T);
+
+/// `axum::extract::Path` with envelope rejections.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct Path<T>(pub T);
+
+/// A success answer: `{"success": true, "data": ...}` with a status.
+pub struct Reply<T>(pub StatusCode, pub T, pub Option<String>);
+
+pub fn ok<T: Serialize>(data: T) -> Reply<T> {
+    Reply(StatusCode::OK, data, None)
+}
+
+pub fn created<T: Serialize>(data: T) -> Reply<T> {
+    Reply(StatusCode::CREATED, data, None)
+}
+
+pub fn accepted<T: Serialize>(data: T) -> Reply<T> {
+    Reply(StatusCode::ACCEPTED, data, None)
+}
+
+impl<T> Reply<T> {
+    pub fn message(mut self, m: impl Into<String>) -> Self {
+        self.2 = Some(m.into());
+        self
+    }
+}
+
+impl<T: Serialize> IntoResponse for Reply<T> {
+    fn into_response(self) -> Response {
+        (self.0, axum::Json(Envelope { success: true, data: self.1, message: self.2 })).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<Reply<T>, AppError>;
+
+/// `?limit=&cursor=` of every list (DESIGN.md section 5).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    pub fn limit(&self) -> Result<i64, AppError> {
+        match self.limit {
+            None => Ok(20),
+            Some(n) if (1..=100).contains(&n) => Ok(n),
+            Some(_) => Err(AppError::validation("limit must be between 1 and 100", "limit", "1..=100")),
+        }
+    }
+
+    /// A cursor that is a stream position (an integer rendered as a string).
+    pub fn seq_cursor(&self) -> Result<Option<i64>, AppError> {
+        match &self.cursor {
+            None => Ok(None),
+            Some(c) => c.parse::<i64>().ok().filter(|n| *n > 0).map(Some).ok_or_else(|| {
+                AppError::validation("cursor is not one this server issued", "cursor", "invalid")
+            }),
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! Double-entry transfers over the append-only entries, exactly once without transactions.
+//!
+//! A transfer is a `transactions` document listing its legs (summing to zero). Its fate is decided by
+//! one insert into `transfer_outcomes {_id: transferId}`: COMPLETED after every leg is applied, or
+//! FAILED when the first debit is refused (or, by recovery, when it was never applied). Legs are
+//! applied debit first, so a crash leaves money in flight, never created. A leg applied under a
+//! FAILED outcome (a slow driver racing recovery) is voided by an opposite entry `{T}:void`, by
+//! whichever driver sees both.
+
+use super::entries::{Entries, Entry, LegError, LegSpec};
+use super::accounts;
+use crate::clock;
+use crate::db::Db;
+use crate::error::is_duplicate_key;
+use mongodb::bson::{doc, oid::ObjectId, Document};
+use oddxer_shared::{TransactionStatus, TransactionType};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Leg {
+    pub account: String,
+    pub amount: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct TransferSpec {
+    pub id: ObjectId,
+    pub kind: TransactionType,
+    pub legs: Vec<Leg>,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Completed,
+    Failed,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Completed => "COMPLETED",
+            Outcome::Failed => "FAILED",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    #[error("the legs of a transfer must sum to zero and move money")]
+    Unbalanced,
+    #[error(transparent)]
+    Leg(#[from] LegError),
+    #[error(transparent)]
+    Db(#[from] mongodb::error::Error),
+}
+
+/// Plain check: legs sum to zero, no zero legs, one leg per account.
+pub fn check_balanced(legs: &[Leg]) -> bool {
+    let sum: i128 = legs.iter().map(|l| l.amount as i128).sum();
+    let mut accounts: Vec<&str> = legs.iter().map(|l| l.account.as_str()).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    sum == 0 && legs.len() >= 2 && legs.iter().all(|l| l.amount != 0) && accounts.len() == legs.len()
+}
+
+/// Debits first: a crash between legs leaves money in flight, never created.
+pub fn ordered_legs(legs: &[Leg]) -> Vec<Leg> {
+    let mut v = legs.to_vec();
+    v.sort_by_key(|l| l.amount >= 0);
+    v
+}
+
+pub fn legs_from_doc(d: &Document) -> Vec<Leg> {
+    d.get_array("legs")
+        .map(|arr| {
+            arr.iter()
+                .filter_map(|b| b.as_document())
+                .filter_map(|l| Some(Leg { account: l.get_str("account").ok()?.to_owned(), amount: l.get_i64("amount").ok()? }))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn void_id(transfer_id: &str) -> String {
+    format!("{transfer_id}:void")
+}
+
+pub struct Transfers<'a> {
+    pub db: &'a Db,
+    pub entries: &'a Entries,
+}
+
+impl Transfers<'_> {
+    pub async fn outcome(&self, id: &str) -> mongodb::error::Result<Option<Outcome>> {
+        let found = self.db.col("transfer_outcomes").find_one(doc! { "_id": id }).await?;
+        Ok(found.and_then(|d| match d.get_str("outcome") {
+            Ok("COMPLETED") => Some(Outcome::Completed),
+            Ok("FAILED") => Some(Outcome::Failed),
+            _ => None,
+        }))
+    }
+
+    /// Inserts the outcome; returns the outcome that stands (ours, or the one decided first).
+    pub async fn decide(&self, id: &str, outcome: Outcome) -> mongodb::error::Result<Outcome> {
+        let d = doc! { "_id": id, "outcome": outcome.as_str(), "createdAt": clock::now() };
+        match self.db.col("transfer_outcomes").insert_one(d).await {
+            Ok(_) => Ok(outcome),
+            Err(e) if is_duplicate_key(&e) => Ok(self.outcome(id).await?.unwrap_or(outcome)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Applies every leg and decides the outcome. Safe to call any number of times, concurrently,
+    /// from any process: the result is the same single effect.
+    pub async fn drive(&self, spec: &TransferSpec, entry_kind: &str) -> Result<(Outcome, Vec<Entry>), TransferError> {
+        if !check_balanced(&spec.legs) {
+            return Err(TransferError::Unbalanced);
+        }
+        let id = spec.id.to_hex();
+        match self.outcome(&id).await? {
+            Some(Outcome::Failed) => {
+                self.void_applied(spec, entry_kind).await?;
+                self.set_status(&id, TransactionStatus::Failed).await?;
+                return Ok((Outcome::Failed, vec![]));
+            }
+            Some(Outcome::Completed) => {
+                self.set_status(&id, TransactionStatus::Completed).await?;
+                return Ok((Outcome::Completed, self.applied_entries(spec).await?));
+            }
+            None => {}
+        }
+        let mut applied = Vec::with_capacity(spec.legs.len());
+        for leg in ordered_legs(&spec.legs) {
+            let result = self
+                .entries
+                .apply(&LegSpec {
+                    account: &leg.account,
+                    transfer_id: &id,
+                    amount: leg.amount,
+                    kind: entry_kind,
+                    description: &spec.description,
+                    enforce_no_overdraft: accounts::no_overdraft(&leg.account),
+                })
+                .await;
+            match result {
+                Ok(entry) => applied.push(entry),
+                Err(LegError::InsufficientFunds) => {
+                    let stands = self.decide(&id, Outcome::Failed).await?;
+                    if stands == Outcome::Failed {
+                        self.void_applied(spec, entry_kind).await?;
+                        self.set_status(&id, TransactionStatus::Failed).await?;
+                        return Ok((Outcome::Failed, vec![]));
+                    }
+                    // Another driver completed it while we looked at a spent balance.
+                    self.set_status(&id, TransactionStatus::Completed).await?;
+                    return Ok((Outcome::Completed, self.applied_entries(spec).await?));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        match self.decide(&id, Outcome::Completed).await? {
+            Outcome::Completed => {
+                self.set_status(&id, TransactionStatus::Completed).await?;
+                Ok((Outcome::Completed, applied))
+            }
+            Outcome::Failed => {
+                self.void_applied(spec, entry_kind).await?;
+                self.set_status(&id, TransactionStatus::Failed).await?;
+                Ok((Outcome::Failed, vec![]))
+            }
+        }
+    }
+
+    /// Decides FAILED for a transfer that never started (recovery, or a provider that refused);
+    /// voids whatever a racing driver applied meanwhile.
+    pub async fn fail(&self, spec: &TransferSpec, entry_kind: &str) -> Result<Outcome, TransferError> {
+        let id = spec.id.to_hex();
+        let stands = self.decide(&id, Outcome::Failed).await?;
+        match stands {
+            Outcome::Failed => {
+                self.void_applied(spec, entry_kind).await?;
+                self.set_status(&id, TransactionStatus::Failed).await?;
+            }
+            Outcome::Completed => self.set_status(&id, TransactionStatus::Completed).await?,
+        }
+        Ok(stands)
+    }
+
+    async fn applied_entries(&self, spec: &TransferSpec) -> mongodb::error::Result<Vec<Entry>> {
+        let id = spec.id.to_hex();
+        let mut out = Vec::new();
+        for leg in &spec.legs {
+            if let Some(e) = self.entries.find_leg(&id, &leg.account).await? {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn void_applied(&self, spec: &TransferSpec, entry_kind: &str) -> Result<(), TransferError> {
+        let id = spec.id.to_hex();
+        let void = void_id(&id);
+        for leg in &spec.legs {
+            if self.entries.find_leg(&id, &leg.account).await?.is_some() {
+                self.entries
+                    .apply(&LegSpec {
+                        account: &leg.account,
+                        transfer_id: &void,
+                        amount: -leg.amount,
+                        kind: entry_kind,
+                        description: "Reversed: transfer failed",
+                        // A void restores what was there before; it must not be refused.
+                        enforce_no_overdraft: false,
+                    })
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The status on the transaction document is a label written after the deciding insert.
+    pub async fn set_status(&self, id: &str, status: TransactionStatus) -> mongodb::error::Result<()> {
+        let oid = match ObjectId::parse_str(id) {
+            Ok(o) => o,
+            Err(_) => return Ok(()),
+        };
+        self.db
+            .col("transactions")
+            .update_one(
+                doc! { "_id": oid, "status": { "$ne": status.as_str() } },
+                doc! { "$set": { "status": status.as_str(), "updatedAt": clock::now() } },
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leg(account: &str, amount: i64) -> Leg {
+        Leg { account: account.into(), amount }
+    }
+
+    #[test]
+    fn balanced_legs_sum_to_zero_on_distinct_accounts() {
+        assert!(check_balanced(&[leg("a", -5), leg("b", 5)]));
+        assert!(check_balanced(&[leg("a", -10), leg("b", 9), leg("fees", 1)]));
+        assert!(!check_balanced(&[leg("a", -5), leg("b", 4)]));
+        assert!(!check_balanced(&[leg("a", -5), leg("a", 5)]));
+        assert!(!check_balanced(&[leg("a", 0), leg("b", 0)]));
+        assert!(!check_balanced(&[leg("a", 0)]));
+    }
+
+    #[test]
+    fn debits_are_applied_before_credits() {
+        let ordered = ordered_legs(&[leg("b", 5), leg("fees", 1), leg("a", -6)]);
+        assert_eq!(ordered[0], leg("a", -6));
+        assert!(ordered[1..].iter().all(|l| l.amount > 0));
+    }
+}

@@ -1,0 +1,21 @@
+//! Oddxer backend: an axum HTTP + WebSocket server over MongoDB, the source of truth for money.
+//! One module per domain area, each with its routes, rules and queries side by side.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod dev;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod idempotency;
+pub mod ledger;
+pub mod payments;
+pub mod realtime;
+pub mod recovery;
+pub mod seed;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod wallet;

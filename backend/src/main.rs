@@ -1,0 +1,10 @@
+use oddxer_backend::config::{AppEnv, Config};
+use oddxer_backend::startup::Application;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    oddxer_backend::telemetry::init(config.app_env == AppEnv::Production);
+    let app = Application::build(config).await?;
+    app.run_until_stopped().await
+}

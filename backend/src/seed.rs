@@ -1,0 +1,77 @@
+//! Demo data for `SEED_DEMO=true` (the run command): an admin, a seller and a buyer with money.
+//! Idempotent: every document has a fixed id or unique key, so re-running changes nothing.
+
+use crate::auth::store::{self, InsertUser};
+use crate::clock;
+use crate::ledger::{accounts, Leg, TransferSpec};
+use crate::state::AppState;
+use crate::wallet::store::{insert_or_get, Transaction};
+use mongodb::bson::{doc, oid::ObjectId};
+use oddxer_shared::{PaymentMethod, Role, TransactionStatus, TransactionType};
+use sha2::{Digest, Sha256};
+
+pub const DEMO_USERS: &[(&str, &str, Role)] = &[
+    ("+256700000001", "demo_admin", Role::Admin),
+    ("+256700000002", "demo_seller", Role::Seller),
+    ("+256700000003", "demo_buyer", Role::Buyer),
+];
+
+/// Opening balance of the demo buyer and seller, in minor units.
+const DEMO_OPENING_BALANCE: i64 = 200_000;
+
+fn fixed_id(label: &str) -> ObjectId {
+    let digest = Sha256::digest(label.as_bytes());
+    let mut bytes = [0u8; 12];
+    bytes.copy_from_slice(&digest[..12]);
+    ObjectId::from_bytes(bytes)
+}
+
+pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
+    let db = &state.db;
+    for (phone, username, role) in DEMO_USERS {
+        let user = match store::insert_user(db, phone, username, *role).await? {
+            InsertUser::Created(u) => u,
+            _ => match store::find_by_phone(db, phone).await? {
+                Some(u) => u,
+                None => continue, // the username belongs to someone else; leave it alone
+            },
+        };
+        store::set_fields(db, user.id, doc! { "isVerified": true }).await?;
+        accounts::ensure_wallet(db, user.id, &state.config.currency).await?;
+        if *role != Role::Admin {
+            fund(state, user.id, username).await?;
+        }
+    }
+    tracing::info!("demo data ready: admin +256700000001, seller +256700000002, buyer +256700000003");
+    Ok(())
+}
+
+/// A completed sandbox deposit, through the same ledger transfer as a real one.
+async fn fund(state: &AppState, user: ObjectId, label: &str) -> anyhow::Result<()> {
+    let clearing = accounts::provider_clearing(PaymentMethod::MtnMomo.as_str());
+    accounts::ensure(&state.db, &clearing, None, &state.config.currency).await?;
+    let now = clock::now();
+    let id = fixed_id(&format!("seed-deposit:{label}"));
+    let tx = Transaction {
+        id,
+        reference: format!("seed-{}", id.to_hex()),
+        kind: TransactionType::Deposit,
+        user,
+        amount: DEMO_OPENING_BALANCE,
+        currency: state.config.currency.clone(),
+        payment_method: Some(PaymentMethod::MtnMomo),
+        phone_number: None,
+        status: TransactionStatus::Pending,
+        legs: vec![
+            Leg { account: clearing, amount: -DEMO_OPENING_BALANCE },
+            Leg { account: accounts::wallet(user), amount: DEMO_OPENING_BALANCE },
+        ],
+        description: "Demo opening deposit".into(),
+        created_at: now,
+        updated_at: now,
+    };
+    insert_or_get(&state.db, &tx).await?;
+    let spec = TransferSpec { id, kind: TransactionType::Deposit, legs: tx.legs.clone(), description: tx.description.clone() };
+    state.ledger.transfers().drive(&spec, TransactionType::Deposit.as_str()).await?;
+    Ok(())
+}

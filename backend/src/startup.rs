@@ -1,0 +1,163 @@
+//! Building the application: database, indexes, state, router, listener, workers.
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::sms::{AfricasTalkingSms, OutboxSms, SmsSender};
+use crate::config::{Config, PaymentProviderKind, SmsProviderKind};
+use crate::db::Db;
+use crate::error::error_response;
+use crate::ledger::Ledger;
+use crate::payments::sandbox::SandboxProvider;
+use crate::payments::PaymentProvider;
+use crate::realtime::Hub;
+use crate::state::AppState;
+use anyhow::Context;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// JSON bodies are small; anything bigger is refused with 413 before it is parsed.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: Router,
+    port: u16,
+    pub state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let db = Db::connect(&config.mongodb_uri, &config.db_name).await.context("invalid MONGODB_URI")?;
+        wait_for_database(&db).await?;
+        db.ensure_indexes().await.context("creating indexes")?;
+        let state = build_state(config, db)?;
+        if state.config.seed_demo {
+            crate::seed::seed_demo(&state).await.context("seeding demo data")?;
+        }
+        let listener = tokio::net::TcpListener::bind((state.config.host.as_str(), state.config.port))
+            .await
+            .with_context(|| format!("binding {}:{}", state.config.host, state.config.port))?;
+        let port = listener.local_addr()?.port();
+        if let Some(path) = &state.config.port_file {
+            std::fs::write(path, port.to_string()).with_context(|| format!("writing PORT_FILE {path}"))?;
+        }
+        tracing::info!("listening on {}:{port}", state.config.host);
+        let router = router(state.clone());
+        Ok(Application { listener, router, port, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let recovery = crate::recovery::spawn(self.state.clone());
+        let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await;
+        recovery.abort();
+        result.context("server error")
+    }
+}
+
+async fn wait_for_database(db: &Db) -> anyhow::Result<()> {
+    let mut last = None;
+    for _ in 0..20 {
+        match db.ping().await {
+            Ok(()) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Err(anyhow::anyhow!("the database does not answer: {}", last.map(|e| e.to_string()).unwrap_or_default()))
+}
+
+pub fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(15)).build().context("http client")?;
+    let sms: Arc<dyn SmsSender> = match config.sms_provider {
+        SmsProviderKind::Outbox => Arc::new(OutboxSms { db: db.clone() }),
+        SmsProviderKind::AfricasTalking => Arc::new(AfricasTalkingSms {
+            http,
+            url: config.sms_api_url.clone(),
+            username: config.sms_username.clone(),
+            api_key: config.sms_api_key.clone().context("SMS_API_KEY is required for SMS_PROVIDER=africastalking")?,
+            sender_id: config.sms_sender_id.clone(),
+        }),
+    };
+    let payments: Arc<dyn PaymentProvider> = match config.payment_provider {
+        PaymentProviderKind::Sandbox => Arc::new(SandboxProvider { db: db.clone() }),
+    };
+    Ok(AppState {
+        jwt: JwtKeys::new(&config.jwt_secret, config.jwt_access_expiry),
+        ledger: Ledger::new(db.clone()),
+        hub: Hub::new(),
+        config: Arc::new(config),
+        db,
+        sms,
+        payments,
+    })
+}
+
+pub fn router(state: AppState) -> Router {
+    let mut api = Router::new()
+        .merge(crate::health::router())
+        .merge(crate::auth::routes::router())
+        .merge(crate::wallet::routes::router())
+        .route("/ws", get(crate::realtime::ws::handler));
+    if state.config.dev_routes_enabled() {
+        api = api.merge(crate::dev::routes::router());
+    }
+    let origins: Vec<HeaderValue> = state.config.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
+        .expose_headers([REQUEST_ID, header::RETRY_AFTER]);
+    Router::new()
+        .nest("/api/v1", api)
+        .fallback(|| async { error_response(StatusCode::NOT_FOUND, "NOT_FOUND", "No such route".into(), None) })
+        .method_not_allowed_fallback(|| async {
+            error_response(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "Method not allowed on this route".into(), None)
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(cors)
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            // The path only: query strings may carry phone numbers.
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}

@@ -1,0 +1,21 @@
+//! The one application state shared by every handler and worker.
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::sms::SmsSender;
+use crate::config::Config;
+use crate::db::Db;
+use crate::ledger::Ledger;
+use crate::payments::PaymentProvider;
+use crate::realtime::Hub;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub jwt: JwtKeys,
+    pub sms: Arc<dyn SmsSender>,
+    pub payments: Arc<dyn PaymentProvider>,
+    pub ledger: Ledger,
+    pub hub: Hub,
+}

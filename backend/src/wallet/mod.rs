@@ -1,0 +1,5 @@
+//! The user's wallet: balance and history from the ledger, deposits.
+
+pub mod routes;
+pub mod service;
+pub mod store;

@@ -1,0 +1,123 @@
+//! Wallet rules: balances from the ledger, deposits through a payment provider.
+
+use super::store::{self, Transaction};
+use crate::auth::store::User;
+use crate::clock;
+use crate::error::{AppError, Result};
+use crate::idempotency::IdempotencyKey;
+use crate::ledger::{accounts, Entry, Leg, Outcome};
+use crate::payments::{PaymentRequest, ProviderError, ProviderStatus};
+use crate::state::AppState;
+use mongodb::bson::oid::ObjectId;
+use oddxer_shared::api::{LedgerEntryOut, PaymentIn, TransactionOut, WalletOut};
+use oddxer_shared::{validate, Currency, Money, TransactionStatus, TransactionType};
+
+pub fn entry_out(e: &Entry, currency: &Currency) -> LedgerEntryOut {
+    LedgerEntryOut {
+        id: e.id.clone(),
+        seq: e.seq,
+        transfer_id: e.transfer_id.clone(),
+        kind: TransactionType::parse(&e.kind).unwrap_or(TransactionType::Adjustment),
+        amount: Money::new(e.amount, currency),
+        balance_after: Money::new(e.balance_after, currency),
+        description: e.description.clone(),
+        created_at: clock::rfc3339(e.created_at),
+    }
+}
+
+pub async fn wallet(state: &AppState, user: ObjectId) -> Result<WalletOut> {
+    let currency = &state.config.currency;
+    let head = state.ledger.entries.head(&accounts::wallet(user)).await?;
+    Ok(WalletOut {
+        balance: Money::new(head.balance, currency),
+        currency: currency.0.clone(),
+        // Payout holds arrive with withdrawals; until then nothing of a user is held.
+        held: Money::new(0, currency),
+        seq: head.seq,
+    })
+}
+
+pub fn check_payment(state: &AppState, input: &PaymentIn) -> Result<()> {
+    let cfg = &state.config;
+    if input.amount < cfg.deposit_min || input.amount > cfg.deposit_max {
+        return Err(AppError::validation(
+            format!("amount must be between {} and {} (minor units of {})", cfg.deposit_min, cfg.deposit_max, cfg.currency),
+            "amount",
+            "out of range",
+        ));
+    }
+    if !validate::is_e164(&input.phone_number) {
+        return Err(AppError::validation("phoneNumber must be in E.164 format", "phoneNumber", "not E.164"));
+    }
+    Ok(())
+}
+
+/// Records the deposit (and its provider reference) first, then asks the provider. The wallet is
+/// credited only when the provider confirms (`confirm_deposit`).
+pub async fn request_deposit(state: &AppState, user: &User, key: &IdempotencyKey, input: &PaymentIn) -> Result<TransactionOut> {
+    check_payment(state, input)?;
+    let now = clock::now();
+    let currency = state.config.currency.clone();
+    let clearing = accounts::provider_clearing(input.payment_method.as_str());
+    accounts::ensure(&state.db, &clearing, None, &currency).await?;
+    let tx = Transaction {
+        id: key.object_id(),
+        reference: key.uuid().to_string(),
+        kind: TransactionType::Deposit,
+        user: user.id,
+        amount: input.amount,
+        currency: currency.clone(),
+        payment_method: Some(input.payment_method),
+        phone_number: Some(input.phone_number.clone()),
+        status: TransactionStatus::Pending,
+        legs: vec![Leg { account: clearing, amount: -input.amount }, Leg { account: accounts::wallet(user.id), amount: input.amount }],
+        description: format!("Deposit via {}", input.payment_method.as_str().replace('_', " ")),
+        created_at: now,
+        updated_at: now,
+    };
+    let tx = store::insert_or_get(&state.db, &tx).await?.ok_or_else(|| AppError::internal("deposit not stored"))?;
+    let request = PaymentRequest {
+        reference: tx.reference.clone(),
+        method: input.payment_method,
+        amount: tx.amount,
+        currency,
+        phone_number: input.phone_number.clone(),
+    };
+    match state.payments.request_payment(&request).await {
+        Ok(ProviderStatus::Failed) | Err(ProviderError::Refused(_)) => {
+            state.ledger.transfers().fail(&tx.transfer_spec(), TransactionType::Deposit.as_str()).await.map_err(AppError::internal)?;
+        }
+        Ok(_) => {}
+        // Unknown outcome: the recovery worker polls the provider; never guess.
+        Err(e) => tracing::warn!(reference = %tx.reference, error = %e, "deposit request outcome unknown"),
+    }
+    let stored = store::find_by_id(&state.db, tx.id).await?.unwrap_or(tx);
+    Ok(stored.to_out())
+}
+
+/// Asks the provider how a deposit stands and, on final success, credits the wallet exactly once.
+/// Callbacks and polls both end here; the transfer id is the deposit's id, so both credit once.
+pub async fn confirm_deposit(state: &AppState, reference: &str) -> Result<Option<TransactionOut>> {
+    let Some(tx) = store::find_by_reference(&state.db, reference).await? else { return Ok(None) };
+    if tx.kind != TransactionType::Deposit {
+        return Ok(Some(tx.to_out()));
+    }
+    let status = state.payments.payment_status(reference).await.map_err(|e| AppError::Upstream(e.to_string()))?;
+    let transfers = state.ledger.transfers();
+    let spec = tx.transfer_spec();
+    let outcome = match status {
+        ProviderStatus::Succeeded => Some(transfers.drive(&spec, TransactionType::Deposit.as_str()).await.map_err(AppError::internal)?.0),
+        ProviderStatus::Failed => Some(transfers.fail(&spec, TransactionType::Deposit.as_str()).await.map_err(AppError::internal)?),
+        ProviderStatus::Pending | ProviderStatus::Unknown => None,
+    };
+    if outcome == Some(Outcome::Completed) {
+        state.hub.wallet_changed(tx.user);
+    }
+    Ok(store::find_by_id(&state.db, tx.id).await?.map(|t| t.to_out()))
+}
+
+pub async fn history(state: &AppState, user: ObjectId, before: Option<i64>, limit: i64) -> Result<(Vec<LedgerEntryOut>, Option<String>)> {
+    let entries = state.ledger.entries.newest_first(&accounts::wallet(user), before, limit).await?;
+    let next = if entries.len() as i64 == limit { entries.last().map(|e| e.seq.to_string()) } else { None };
+    Ok((entries.iter().map(|e| entry_out(e, &state.config.currency)).collect(), next))
+}
