@@ -13,7 +13,11 @@ pub fn App() -> Element {
         spawn(boot(state));
     });
 
-    let signed_in = state.snapshot.read().as_ref().is_some_and(|s| s.user.is_some());
+    let signed_in = state
+        .snapshot
+        .read()
+        .as_ref()
+        .is_some_and(|s| s.user.is_some());
     let booting = *state.booting.read();
 
     rsx! {

@@ -13,7 +13,9 @@ pub fn TopBar() -> Element {
     let state = use_context::<AppState>();
     let snapshot = state.snapshot.read();
     let user = snapshot.as_ref().and_then(|s| s.user.clone());
-    let connection = snapshot.as_ref().map_or(ConnectionState::Idle, |s| s.connection);
+    let connection = snapshot
+        .as_ref()
+        .map_or(ConnectionState::Idle, |s| s.connection);
     let synced = snapshot
         .as_ref()
         .and_then(|s| s.last_synced_at.as_deref())
@@ -119,7 +121,9 @@ fn error_title(code: &str) -> &'static str {
 pub fn OfflineNotice() -> Element {
     let state = use_context::<AppState>();
     let snapshot = state.snapshot.read();
-    let Some(snapshot) = snapshot.as_ref() else { return rsx! {} };
+    let Some(snapshot) = snapshot.as_ref() else {
+        return rsx! {};
+    };
     if snapshot.connection != ConnectionState::Offline {
         return rsx! {};
     }

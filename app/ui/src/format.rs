@@ -12,7 +12,12 @@ pub fn timestamp(rfc3339: &str) -> String {
         return rfc3339.to_owned();
     }
     let options = Object::new();
-    for (key, value) in [("day", "numeric"), ("month", "short"), ("hour", "2-digit"), ("minute", "2-digit")] {
+    for (key, value) in [
+        ("day", "numeric"),
+        ("month", "short"),
+        ("hour", "2-digit"),
+        ("minute", "2-digit"),
+    ] {
         // Setting a property on a fresh plain object cannot fail.
         let _ = Reflect::set(&options, &JsValue::from_str(key), &JsValue::from_str(value));
     }

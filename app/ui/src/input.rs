@@ -30,7 +30,10 @@ pub enum InputError {
 
 /// Turns what people type (`0772 123456`, `256772123456`, `+256-772-123-456`) into E.164.
 pub fn parse_phone(raw: &str) -> Result<String, InputError> {
-    let compact: String = raw.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
+    let compact: String = raw
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
+        .collect();
     if compact.is_empty() {
         return Err(InputError::PhoneMissing);
     }
@@ -74,7 +77,10 @@ pub fn parse_otp(raw: &str) -> Result<String, InputError> {
 
 /// Parses a major-unit amount such as `50,000` or `10.5` into minor units, never via floats.
 pub fn parse_amount(raw: &str, currency: &str, minor_digits: u32) -> Result<i64, InputError> {
-    let text: String = raw.chars().filter(|c| !matches!(c, ',' | ' ' | '_')).collect();
+    let text: String = raw
+        .chars()
+        .filter(|c| !matches!(c, ',' | ' ' | '_'))
+        .collect();
     if text.is_empty() {
         return Err(InputError::AmountMissing);
     }
@@ -87,10 +93,19 @@ pub fn parse_amount(raw: &str, currency: &str, minor_digits: u32) -> Result<i64,
         return Err(InputError::AmountNotANumber);
     }
     if fraction.len() > minor_digits as usize {
-        return Err(InputError::AmountTooPrecise { currency: currency.to_owned(), digits: minor_digits });
+        return Err(InputError::AmountTooPrecise {
+            currency: currency.to_owned(),
+            digits: minor_digits,
+        });
     }
-    let scale = 10i64.checked_pow(minor_digits).ok_or(InputError::AmountTooLarge)?;
-    let major: i64 = if major.is_empty() { 0 } else { major.parse().map_err(|_| InputError::AmountTooLarge)? };
+    let scale = 10i64
+        .checked_pow(minor_digits)
+        .ok_or(InputError::AmountTooLarge)?;
+    let major: i64 = if major.is_empty() {
+        0
+    } else {
+        major.parse().map_err(|_| InputError::AmountTooLarge)?
+    };
     // Right-pad the fraction so "10.5" in a 2-digit currency is 50 minor units, not 5.
     let fraction: i64 = if fraction.is_empty() {
         0
@@ -114,7 +129,13 @@ mod tests {
 
     #[test]
     fn local_and_international_phone_numbers_become_e164() {
-        for raw in ["0772123456", "0772 123 456", "256772123456", "+256 772-123-456", "00256772123456"] {
+        for raw in [
+            "0772123456",
+            "0772 123 456",
+            "256772123456",
+            "+256 772-123-456",
+            "00256772123456",
+        ] {
             assert_eq!(parse_phone(raw), Ok("+256772123456".to_owned()), "{raw}");
         }
         assert_eq!(parse_phone("+254712345678"), Ok("+254712345678".to_owned()));
@@ -130,7 +151,10 @@ mod tests {
 
     #[test]
     fn usernames_are_lowercased_and_checked() {
-        assert_eq!(parse_username(" Ace_Tipster "), Ok("ace_tipster".to_owned()));
+        assert_eq!(
+            parse_username(" Ace_Tipster "),
+            Ok("ace_tipster".to_owned())
+        );
         assert_eq!(parse_username("a b"), Err(InputError::UsernameInvalid));
     }
 
@@ -153,14 +177,32 @@ mod tests {
     #[test]
     fn bad_amounts_are_refused_with_a_reason() {
         assert_eq!(parse_amount("", "UGX", 0), Err(InputError::AmountMissing));
-        assert_eq!(parse_amount("-5", "UGX", 0), Err(InputError::AmountNotANumber));
-        assert_eq!(parse_amount("1e3", "UGX", 0), Err(InputError::AmountNotANumber));
-        assert_eq!(parse_amount(".", "UGX", 0), Err(InputError::AmountNotANumber));
+        assert_eq!(
+            parse_amount("-5", "UGX", 0),
+            Err(InputError::AmountNotANumber)
+        );
+        assert_eq!(
+            parse_amount("1e3", "UGX", 0),
+            Err(InputError::AmountNotANumber)
+        );
+        assert_eq!(
+            parse_amount(".", "UGX", 0),
+            Err(InputError::AmountNotANumber)
+        );
         assert_eq!(
             parse_amount("10.5", "UGX", 0),
-            Err(InputError::AmountTooPrecise { currency: "UGX".into(), digits: 0 })
+            Err(InputError::AmountTooPrecise {
+                currency: "UGX".into(),
+                digits: 0
+            })
         );
-        assert_eq!(parse_amount("0", "UGX", 0), Err(InputError::AmountNotPositive));
-        assert_eq!(parse_amount("99999999999999999999", "UGX", 0), Err(InputError::AmountTooLarge));
+        assert_eq!(
+            parse_amount("0", "UGX", 0),
+            Err(InputError::AmountNotPositive)
+        );
+        assert_eq!(
+            parse_amount("99999999999999999999", "UGX", 0),
+            Err(InputError::AmountTooLarge)
+        );
     }
 }

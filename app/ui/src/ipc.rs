@@ -39,7 +39,10 @@ struct Input<'a, T> {
 struct NoArgs {}
 
 fn client_error(code: &str, message: impl Into<String>) -> CommandError {
-    CommandError { code: code.to_owned(), message: message.into() }
+    CommandError {
+        code: code.to_owned(),
+        message: message.into(),
+    }
 }
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, CommandError> {
@@ -130,10 +133,15 @@ pub async fn listen_changes(tx: UnboundedSender<AppSnapshot>) -> Result<(), Comm
                 // A closed channel means the UI is gone; nothing left to update.
                 let _ = tx.unbounded_send(snapshot);
             }
-            Err(e) => console_warn(&format!("ignored a malformed {CHANGED_EVENT} event: {}", e.message)),
+            Err(e) => console_warn(&format!(
+                "ignored a malformed {CHANGED_EVENT} event: {}",
+                e.message
+            )),
         }
     });
-    tauri_listen(CHANGED_EVENT, &handler).await.map_err(rejection_to_error)?;
+    tauri_listen(CHANGED_EVENT, &handler)
+        .await
+        .map_err(rejection_to_error)?;
     // The listener lives as long as the page, so its closure is deliberately never freed.
     handler.forget();
     Ok(())

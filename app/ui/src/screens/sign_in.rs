@@ -13,7 +13,9 @@ enum Step {
     SignIn,
     Register,
     /// The code went out to `phone` (E.164).
-    Code { phone: String },
+    Code {
+        phone: String,
+    },
 }
 
 #[component]
@@ -47,42 +49,73 @@ pub fn SignIn() -> Element {
         spawn(async move {
             let sent = match input_username {
                 Some(username) => {
-                    let input = RegisterIn { phone_number: phone_number.clone(), username, role: Some(*role.peek()) };
-                    state.run("Creating your account", ipc::register(&input)).await
+                    let input = RegisterIn {
+                        phone_number: phone_number.clone(),
+                        username,
+                        role: Some(*role.peek()),
+                    };
+                    state
+                        .run("Creating your account", ipc::register(&input))
+                        .await
                 }
                 None => {
-                    let input = LoginIn { phone_number: phone_number.clone() };
-                    state.run("Sending your code", ipc::request_login_otp(&input)).await
+                    let input = LoginIn {
+                        phone_number: phone_number.clone(),
+                    };
+                    state
+                        .run("Sending your code", ipc::request_login_otp(&input))
+                        .await
                 }
             };
             if sent.is_some() {
                 otp.set(String::new());
-                step.set(Step::Code { phone: phone_number });
+                step.set(Step::Code {
+                    phone: phone_number,
+                });
             }
         });
     };
 
     let verify = move |evt: FormEvent| {
         evt.prevent_default();
-        let Step::Code { phone: phone_number } = step.peek().clone() else { return };
+        let Step::Code {
+            phone: phone_number,
+        } = step.peek().clone()
+        else {
+            return;
+        };
         let code = match parse_otp(&otp.peek()) {
             Ok(c) => c,
             Err(e) => return hint.set(Some(e.to_string())),
         };
         hint.set(None);
         spawn(async move {
-            let input = VerifyOtpIn { phone_number, otp: code };
-            if state.run("Checking your code", ipc::verify_otp(&input)).await.is_some() {
+            let input = VerifyOtpIn {
+                phone_number,
+                otp: code,
+            };
+            if state
+                .run("Checking your code", ipc::verify_otp(&input))
+                .await
+                .is_some()
+            {
                 state.refresh().await;
             }
         });
     };
 
     let resend = move |_| {
-        let Step::Code { phone: phone_number } = step.peek().clone() else { return };
+        let Step::Code {
+            phone: phone_number,
+        } = step.peek().clone()
+        else {
+            return;
+        };
         spawn(async move {
             let input = LoginIn { phone_number };
-            state.run("Sending a new code", ipc::request_login_otp(&input)).await;
+            state
+                .run("Sending a new code", ipc::request_login_otp(&input))
+                .await;
         });
     };
 

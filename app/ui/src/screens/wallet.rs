@@ -17,13 +17,16 @@ const DEFAULT_CURRENCY: &str = "UGX";
 pub fn Wallet() -> Element {
     let state = use_context::<AppState>();
     let snapshot = state.snapshot.read();
-    let Some(snapshot) = snapshot.as_ref() else { return rsx! {} };
+    let Some(snapshot) = snapshot.as_ref() else {
+        return rsx! {};
+    };
     let ledger = snapshot.ledger.clone();
     let wallet = snapshot.wallet.clone();
     let offline = snapshot.connection == ConnectionState::Offline;
-    let currency = wallet
-        .as_ref()
-        .map_or_else(|| Currency(DEFAULT_CURRENCY.to_owned()), |w| w.balance.currency.clone());
+    let currency = wallet.as_ref().map_or_else(
+        || Currency(DEFAULT_CURRENCY.to_owned()),
+        |w| w.balance.currency.clone(),
+    );
     // A deposit stays "pending" here until its ledger entry arrives through sync.
     let pending: Vec<TransactionOut> = state
         .pending_deposits
@@ -95,7 +98,11 @@ pub fn Wallet() -> Element {
 #[component]
 fn LedgerRow(entry: LedgerEntryOut) -> Element {
     let credit = entry.amount.amount >= 0;
-    let amount = if credit { format!("+{}", entry.amount.display()) } else { entry.amount.display() };
+    let amount = if credit {
+        format!("+{}", entry.amount.display())
+    } else {
+        entry.amount.display()
+    };
     rsx! {
         li { class: "ledger-entry", id: "ledger-entry-{entry.seq}",
             div { class: if credit { "ledger-icon credit" } else { "ledger-icon debit" },
@@ -132,7 +139,11 @@ fn DepositForm(currency: Currency, offline: bool) -> Element {
 
     let submit = move |evt: FormEvent| {
         evt.prevent_default();
-        let minor = match parse_amount(&amount.peek(), &form_currency.0, form_currency.minor_digits()) {
+        let minor = match parse_amount(
+            &amount.peek(),
+            &form_currency.0,
+            form_currency.minor_digits(),
+        ) {
             Ok(m) => m,
             Err(e) => return hint.set(Some(e.to_string())),
         };
@@ -141,9 +152,16 @@ fn DepositForm(currency: Currency, offline: bool) -> Element {
             Err(e) => return hint.set(Some(e.to_string())),
         };
         hint.set(None);
-        let input = PaymentIn { amount: minor, payment_method: *method.peek(), phone_number };
+        let input = PaymentIn {
+            amount: minor,
+            payment_method: *method.peek(),
+            phone_number,
+        };
         spawn(async move {
-            if let Some(tx) = state.run("Starting your deposit", ipc::deposit(&input)).await {
+            if let Some(tx) = state
+                .run("Starting your deposit", ipc::deposit(&input))
+                .await
+            {
                 let mut pending = state.pending_deposits;
                 pending.write().insert(0, tx);
                 amount.set(String::new());

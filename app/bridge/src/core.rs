@@ -1,0 +1,120 @@
+//! Opening the client core inside the Tauri app, and forwarding its change events to the webview.
+
+use std::sync::Arc;
+
+use oddxer_client::{
+    ClientConfig, ClientError, ClientEvent, FileSecretStore, KeyringSecretStore, OddxerClient,
+    SecretStore,
+};
+use oddxer_shared::client::CommandError;
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+use thiserror::Error;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::config::{BridgeConfig, ConfigError, SecretStoreKind};
+use crate::CHANGED_EVENT;
+
+/// Why the core could not be opened at start-up.
+#[derive(Debug, Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("no app data directory on this platform")]
+    DataDir(#[source] tauri::Error),
+    #[error(transparent)]
+    Client(#[from] ClientError),
+}
+
+/// Managed Tauri state. Holds the error instead of the client when opening failed, so the window
+/// still comes up and every command explains the problem instead of the app vanishing at launch.
+pub struct Core(Result<OddxerClient, CommandError>);
+
+impl Core {
+    pub(crate) fn open<R: Runtime>(app: &AppHandle<R>) -> Core {
+        match open_client(app) {
+            Ok(client) => {
+                forward_changes(app.clone(), client.clone());
+                Core(Ok(client))
+            }
+            Err(error) => {
+                tracing::error!(error = %ErrorChain(&error), "could not open the Oddxer client core");
+                Core(Err(CommandError {
+                    code: "STARTUP".to_owned(),
+                    message: format!(
+                        "Oddxer could not start its local engine: {}",
+                        ErrorChain(&error)
+                    ),
+                }))
+            }
+        }
+    }
+
+    pub fn client(&self) -> Result<&OddxerClient, CommandError> {
+        self.0.as_ref().map_err(Clone::clone)
+    }
+}
+
+fn open_client<R: Runtime>(app: &AppHandle<R>) -> Result<OddxerClient, OpenError> {
+    let cfg = BridgeConfig::from_env()?;
+    let data_dir = match cfg.data_dir {
+        Some(dir) => dir,
+        None => app.path().app_data_dir().map_err(OpenError::DataDir)?,
+    };
+    let secrets: Arc<dyn SecretStore> = match cfg.secret_store {
+        SecretStoreKind::Keyring => Arc::new(KeyringSecretStore::new(&cfg.api_url)?),
+        SecretStoreKind::File => Arc::new(FileSecretStore::new(&data_dir)),
+    };
+    tracing::info!(api_url = %cfg.api_url, data_dir = %data_dir.display(), secret_store = ?cfg.secret_store, "opening the client core");
+    // Setup runs before the event loop, so no IPC call can arrive before the client is managed.
+    let client = tauri::async_runtime::block_on(OddxerClient::open(ClientConfig {
+        api_url: cfg.api_url,
+        data_dir,
+        secrets,
+    }))?;
+    Ok(client)
+}
+
+/// Emits a fresh snapshot for every change. A burst of changes (a sync batch of many entries)
+/// becomes one emit: the snapshot read after draining the queue covers them all.
+fn forward_changes<R: Runtime>(app: AppHandle<R>, client: OddxerClient) {
+    let mut events = client.subscribe();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(ClientEvent::Changed) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => break,
+            }
+            loop {
+                match events.try_recv() {
+                    Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => continue,
+                    Err(_) => break,
+                }
+            }
+            match client.snapshot() {
+                Ok(snapshot) => {
+                    if let Err(error) = app.emit(CHANGED_EVENT, &snapshot) {
+                        tracing::warn!(%error, "could not emit {CHANGED_EVENT}");
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(error = %ErrorChain(&error), "could not read the snapshot to emit")
+                }
+            }
+        }
+    });
+}
+
+/// `Display` of an error followed by its sources: `a: b: c`.
+pub(crate) struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}

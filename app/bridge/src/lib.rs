@@ -1,0 +1,62 @@
+//! The Tauri side of Oddxer's IPC, written once and registered by both shells (desktop and mobile).
+//!
+//! The UI (wasm in the webview) calls the commands in [`commands`] through `invoke`; each one calls
+//! [`oddxer_client::OddxerClient`] and answers `Result<T, CommandError>` with the `oddxer-shared`
+//! types. Every `ClientEvent::Changed` is forwarded to the webview as [`CHANGED_EVENT`] carrying a
+//! fresh `AppSnapshot`, so screens never poll.
+//!
+//! ```ignore
+//! oddxer_bridge::setup(tauri::Builder::default(), Role::Seller)
+//!     .build(tauri::generate_context!())?
+//!     .run(oddxer_bridge::on_run_event);
+//! ```
+
+pub mod commands;
+mod config;
+mod core;
+
+use oddxer_shared::Role;
+use tauri::{Builder, Manager, RunEvent, Runtime};
+
+pub use config::{BridgeConfig, ConfigError, SecretStoreKind, DEFAULT_API_URL};
+pub use core::{Core, OpenError};
+
+/// Emitted to the webview whenever the client core's snapshot changed; payload: `AppSnapshot`.
+pub const CHANGED_EVENT: &str = "oddxer://changed";
+
+/// The role a new account defaults to in this shell: sellers mostly use the desktop app and
+/// bettors the phone app, but either can register as both.
+#[derive(Debug, Clone, Copy)]
+pub struct PreferredRole(pub Role);
+
+/// Registers the commands and opens the client core when the app starts.
+pub fn setup<R: Runtime>(builder: Builder<R>, preferred_role: Role) -> Builder<R> {
+    builder
+        .manage(PreferredRole(preferred_role))
+        .invoke_handler(tauri::generate_handler![
+            commands::resume,
+            commands::register,
+            commands::request_login_otp,
+            commands::verify_otp,
+            commands::snapshot,
+            commands::deposit,
+            commands::sign_out,
+            commands::preferred_role,
+        ])
+        .setup(|app| {
+            let core = core::Core::open(app.handle());
+            app.manage(core);
+            Ok(())
+        })
+}
+
+/// Pass to `App::run`: closes the sync connection cleanly when the app exits.
+pub fn on_run_event<R: Runtime>(app: &tauri::AppHandle<R>, event: RunEvent) {
+    if let RunEvent::Exit = event {
+        if let Some(core) = app.try_state::<Core>() {
+            if let Ok(client) = core.client() {
+                tauri::async_runtime::block_on(client.shutdown());
+            }
+        }
+    }
+}
