@@ -1,0 +1,172 @@
+use crate::helpers::{unique_phone, unique_username, TestApp};
+use mongodb::bson::doc;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn register_sends_an_otp_and_verifying_it_returns_tokens_and_the_user() {
+    let app = TestApp::spawn().await;
+    let phone = unique_phone();
+    let r = app.register(&phone, "ace_tipster").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["success"], true);
+    let otp = app.last_otp(&phone).await;
+    let v = app.verify(&phone, &otp).await;
+    assert_eq!(v.status, StatusCode::OK, "{}", v.body);
+    assert_eq!(v.data()["user"]["username"], "ace_tipster");
+    assert_eq!(v.data()["user"]["role"], "BUYER");
+    assert_eq!(v.data()["user"]["isVerified"], true);
+    let access = v.data()["accessToken"].as_str().expect("access");
+    let me = app.get("/auth/me", Some(access)).await;
+    assert_eq!(me.data()["phoneNumber"], phone.as_str());
+    assert_eq!(me.data()["id"].as_str().map(str::len), Some(24));
+}
+
+#[tokio::test]
+async fn otps_are_stored_only_as_keyed_hashes() {
+    let app = TestApp::spawn().await;
+    let phone = unique_phone();
+    app.register(&phone, &unique_username()).await;
+    let otp = app.last_otp(&phone).await;
+    let stored = app.db.col("otps").find_one(doc! { "phoneNumber": &phone }).await.expect("db").expect("otp doc");
+    let text = stored.to_string();
+    assert!(!text.contains(&format!("\"{otp}\"")), "the code itself is stored: {text}");
+    assert_eq!(stored.get_str("hash").expect("hash").len(), 64);
+}
+
+#[tokio::test]
+async fn a_wrong_otp_is_refused_and_the_sixth_try_fails_even_with_the_right_code() {
+    let app = TestApp::spawn().await;
+    let phone = unique_phone();
+    app.register(&phone, &unique_username()).await;
+    let otp = app.last_otp(&phone).await;
+    let wrong = if otp == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        app.verify(&phone, wrong).await.assert_error(401);
+    }
+    app.verify(&phone, &otp).await.assert_error(401);
+    assert_eq!(app.count("refresh_tokens").await, 0);
+}
+
+#[tokio::test]
+async fn an_otp_works_once_and_expires() {
+    let app = TestApp::spawn_with(&[("OTP_EXPIRY", "1s")]).await;
+    let phone = unique_phone();
+    app.register(&phone, &unique_username()).await;
+    let otp = app.last_otp(&phone).await;
+    assert_eq!(app.verify(&phone, &otp).await.status, StatusCode::OK);
+    app.verify(&phone, &otp).await.assert_error(401);
+
+    app.post("/auth/login", None, &json!({ "phoneNumber": phone })).await;
+    let otp = app.last_otp(&phone).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    app.verify(&phone, &otp).await.assert_error(401);
+}
+
+#[tokio::test]
+async fn resending_an_otp_too_soon_is_throttled_with_retry_after() {
+    let app = TestApp::spawn_with(&[("OTP_RESEND_INTERVAL", "60s")]).await;
+    let phone = unique_phone();
+    app.register(&phone, &unique_username()).await;
+    let again = app.post("/auth/login", None, &json!({ "phoneNumber": phone })).await;
+    again.assert_error(429);
+    let retry: u64 = again.headers["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+    assert!((1..=60).contains(&retry));
+    assert_eq!(app.count("sms_outbox").await, 1);
+}
+
+#[tokio::test]
+async fn login_answers_the_same_for_unknown_numbers_without_sending_anything() {
+    let app = TestApp::spawn().await;
+    let known = unique_phone();
+    app.register(&known, &unique_username()).await;
+    let a = app.post("/auth/login", None, &json!({ "phoneNumber": known })).await;
+    let unknown = unique_phone();
+    let b = app.post("/auth/login", None, &json!({ "phoneNumber": unknown })).await;
+    assert_eq!(a.status, b.status);
+    assert_eq!(a.body["message"], b.body["message"]);
+    assert_eq!(a.data().as_object().map(|o| o.keys().collect::<Vec<_>>()), b.data().as_object().map(|o| o.keys().collect::<Vec<_>>()));
+    assert_eq!(app.db.col("sms_outbox").count_documents(doc! { "phoneNumber": &unknown }).await.expect("count"), 0);
+}
+
+#[tokio::test]
+async fn duplicate_phone_or_username_is_a_conflict() {
+    let app = TestApp::spawn().await;
+    let phone = unique_phone();
+    app.register(&phone, "taken_name").await;
+    let again = app.register(&phone, "other_name").await;
+    again.assert_error(409);
+    assert_eq!(again.error_code(), "PHONE_NUMBER_TAKEN");
+    let same_name = app.register(&unique_phone(), "taken_name").await;
+    same_name.assert_error(409);
+    assert_eq!(same_name.error_code(), "USERNAME_TAKEN");
+    assert_eq!(app.count("users").await, 1);
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reusing_an_old_token_revokes_the_family() {
+    let app = TestApp::spawn().await;
+    let s = app.signed_in_user("BUYER").await;
+    let first = app.post("/auth/refresh", None, &json!({ "refreshToken": s.refresh })).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let rotated = first.data()["refreshToken"].as_str().expect("token").to_owned();
+    assert_ne!(rotated, s.refresh);
+
+    // The old token is presented again: someone copied it. The whole family dies.
+    app.post("/auth/refresh", None, &json!({ "refreshToken": s.refresh })).await.assert_error(401);
+    app.post("/auth/refresh", None, &json!({ "refreshToken": rotated })).await.assert_error(401);
+}
+
+#[tokio::test]
+async fn two_concurrent_refreshes_of_one_token_yield_at_most_one_new_session() {
+    let app = TestApp::spawn().await;
+    let s = app.signed_in_user("BUYER").await;
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            let http = app.http.clone();
+            let url = app.url("/auth/refresh");
+            let token = s.refresh.clone();
+            tokio::spawn(async move { http.post(url).json(&json!({ "refreshToken": token })).send().await.expect("send").status() })
+        })
+        .collect();
+    let mut ok = 0;
+    for h in handles {
+        if h.await.expect("join") == StatusCode::OK {
+            ok += 1;
+        }
+    }
+    assert!(ok <= 1, "{ok} refreshes succeeded");
+}
+
+#[tokio::test]
+async fn logout_kills_the_refresh_token() {
+    let app = TestApp::spawn().await;
+    let s = app.signed_in_user("BUYER").await;
+    let out = app.post("/auth/logout", Some(&s.access), &json!({ "refreshToken": s.refresh })).await;
+    assert_eq!(out.status, StatusCode::OK);
+    app.post("/auth/refresh", None, &json!({ "refreshToken": s.refresh })).await.assert_error(401);
+}
+
+#[tokio::test]
+async fn a_deactivated_user_is_refused_even_with_a_live_token() {
+    let app = TestApp::spawn().await;
+    let s = app.signed_in_user("BUYER").await;
+    let id = mongodb::bson::oid::ObjectId::parse_str(&s.user_id).expect("oid");
+    app.db.col("users").update_one(doc! { "_id": id }, doc! { "$set": { "isActive": false } }).await.expect("update");
+    app.get("/wallet", Some(&s.access)).await.assert_error(403);
+    app.post("/auth/refresh", None, &json!({ "refreshToken": s.refresh })).await.assert_error(403);
+}
+
+#[tokio::test]
+async fn a_buyer_becomes_a_seller_and_admins_come_from_configuration() {
+    let admin_phone = unique_phone();
+    let app = TestApp::spawn_with(&[("ADMIN_PHONE_NUMBERS", &admin_phone)]).await;
+    let s = app.signed_in_user("BUYER").await;
+    let r = app.post("/auth/become-seller", Some(&s.access), &json!({})).await;
+    assert_eq!(r.data()["role"], "SELLER");
+    app.post("/auth/become-seller", Some(&s.access), &json!({})).await.assert_error(409);
+
+    app.register(&admin_phone, &unique_username()).await;
+    let admin = app.sign_in(&admin_phone).await;
+    assert_eq!(app.get("/auth/me", Some(&admin.access)).await.data()["role"], "ADMIN");
+}

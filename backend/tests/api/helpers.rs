@@ -1,0 +1,199 @@
+//! `TestApp`: a real backend on a random port against a fresh database on the test FerretDB.
+
+use mongodb::bson::doc;
+use oddxer_backend::config::{Config, EnvSource};
+use oddxer_backend::db::Db;
+use oddxer_backend::startup::Application;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub db: Db,
+    pub http: reqwest::Client,
+    pub config: Config,
+}
+
+/// A signed-in user as a test sees it.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub phone: String,
+    pub user_id: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+pub fn mongodb_uri() -> String {
+    std::env::var("MONGODB_URI").unwrap_or_else(|_| "mongodb://127.0.0.1:27118".into())
+}
+
+/// A phone number no other test uses.
+pub fn unique_phone() -> String {
+    let n: u64 = rand::random::<u64>() % 1_000_000_000;
+    format!("+2567{n:09}")
+}
+
+pub fn unique_username() -> String {
+    format!("u_{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Resp {
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+
+    pub fn error_code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    /// Asserts the error envelope and the status; returns self for further checks.
+    pub fn assert_error(&self, status: u16) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "unexpected status, body: {}", self.body);
+        assert_eq!(self.body["success"], json!(false), "not an error envelope: {}", self.body);
+        assert!(self.body["error"]["code"].is_string() && self.body["error"]["message"].is_string(), "{}", self.body);
+        self
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(&[]).await
+    }
+
+    pub async fn spawn_with(overrides: &[(&str, &str)]) -> TestApp {
+        let db_name = format!("test_{}", uuid::Uuid::new_v4().simple());
+        let mut env: HashMap<String, String> = HashMap::from([
+            ("APP_ENV".into(), "test".into()),
+            ("PORT".into(), "0".into()),
+            ("MONGODB_URI".into(), mongodb_uri()),
+            ("DB_NAME".into(), db_name),
+            ("JWT_SECRET".into(), format!("test-secret-{}", uuid::Uuid::new_v4())),
+            ("SMS_PROVIDER".into(), "outbox".into()),
+            ("PAYMENT_PROVIDER".into(), "sandbox".into()),
+            ("OTP_RESEND_INTERVAL".into(), "0s".into()),
+        ]);
+        for (k, v) in overrides {
+            env.insert(k.to_string(), v.to_string());
+        }
+        let config = Config::from_source(&EnvSource(&|k| env.get(k).cloned())).expect("test config");
+        let app = Application::build(config.clone()).await.expect("build app");
+        let port = app.port();
+        let db = app.state.db.clone();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            db,
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            config,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.address)
+    }
+
+    async fn read(resp: reqwest::Response) -> Resp {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Resp { status, body, headers }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        let mut req = self.http.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        Self::read(req.send().await.expect("send")).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
+        self.post_with(path, token, body, None).await
+    }
+
+    pub async fn post_with(&self, path: &str, token: Option<&str>, body: &Value, idempotency_key: Option<&str>) -> Resp {
+        let mut req = self.http.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(k) = idempotency_key {
+            req = req.header("Idempotency-Key", k);
+        }
+        Self::read(req.send().await.expect("send")).await
+    }
+
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> Resp {
+        let req = self.http.post(self.url(path)).header("content-type", content_type).body(body);
+        Self::read(req.send().await.expect("send")).await
+    }
+
+    /// The newest OTP the outbox holds for a phone, read the way a developer would: `GET /dev/sms`.
+    pub async fn last_otp(&self, phone: &str) -> String {
+        let resp = self.http.get(self.url("/dev/sms")).query(&[("phoneNumber", phone)]).send().await.expect("send");
+        let body: Value = resp.json().await.expect("json");
+        let text = body["data"][0]["body"].as_str().expect("an SMS was sent").to_owned();
+        text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).expect("6-digit code in SMS").to_owned()
+    }
+
+    pub async fn register(&self, phone: &str, username: &str) -> Resp {
+        self.post("/auth/register", None, &json!({ "phoneNumber": phone, "username": username })).await
+    }
+
+    pub async fn verify(&self, phone: &str, otp: &str) -> Resp {
+        self.post("/auth/verify-otp", None, &json!({ "phoneNumber": phone, "otp": otp })).await
+    }
+
+    /// Registers a fresh user with the role and signs in through the OTP flow.
+    pub async fn signed_in_user(&self, role: &str) -> Session {
+        let phone = unique_phone();
+        let r = self.post("/auth/register", None, &json!({ "phoneNumber": phone, "username": unique_username(), "role": role })).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        self.sign_in(&phone).await
+    }
+
+    pub async fn sign_in(&self, phone: &str) -> Session {
+        let otp = self.last_otp(phone).await;
+        let r = self.verify(phone, &otp).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        Session {
+            phone: phone.to_owned(),
+            user_id: r.data()["user"]["id"].as_str().expect("id").to_owned(),
+            access: r.data()["accessToken"].as_str().expect("access").to_owned(),
+            refresh: r.data()["refreshToken"].as_str().expect("refresh").to_owned(),
+        }
+    }
+
+    pub async fn deposit(&self, s: &Session, amount: i64, key: &str) -> Resp {
+        let body = json!({ "amount": amount, "paymentMethod": "MTN_MOMO", "phoneNumber": s.phone });
+        self.post_with("/wallet/deposits", Some(&s.access), &body, Some(key)).await
+    }
+
+    /// Deposits and has the sandbox provider confirm it; returns the completed transaction.
+    pub async fn funded(&self, s: &Session, amount: i64) -> Value {
+        let r = self.deposit(s, amount, &uuid::Uuid::new_v4().to_string()).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+        let reference = r.data()["reference"].as_str().expect("reference").to_owned();
+        let done = self.post(&format!("/dev/payments/{reference}/complete"), None, &json!({})).await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        done.data().clone()
+    }
+
+    pub async fn balance(&self, s: &Session) -> i64 {
+        let r = self.get("/wallet", Some(&s.access)).await;
+        r.data()["balance"]["amount"].as_i64().expect("balance")
+    }
+
+    pub async fn count(&self, collection: &str) -> u64 {
+        self.db.col(collection).count_documents(doc! {}).await.expect("count")
+    }
+}

@@ -1,0 +1,7 @@
+//! Backend integration tests: one binary, real server, real FerretDB, fresh database per test.
+
+mod auth;
+mod bad_input;
+mod helpers;
+mod wallet;
+mod websocket;

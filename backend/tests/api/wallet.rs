@@ -1,0 +1,115 @@
+use crate::helpers::TestApp;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_new_user_signs_up_deposits_and_sees_the_money_in_wallet_and_history() {
+    let app = TestApp::spawn().await;
+    let buyer = app.signed_in_user("BUYER").await;
+
+    let wallet = app.get("/wallet", Some(&buyer.access)).await;
+    assert_eq!(wallet.status, StatusCode::OK);
+    assert_eq!(wallet.data()["balance"], json!({ "amount": 0, "currency": "UGX" }));
+    assert_eq!(wallet.data()["held"]["amount"], 0);
+
+    let pending = app.deposit(&buyer, 50_000, "dep-1").await;
+    assert_eq!(pending.status, StatusCode::ACCEPTED, "{}", pending.body);
+    assert_eq!(pending.data()["status"], "PENDING");
+    assert_eq!(app.balance(&buyer).await, 0, "nothing is credited before the provider confirms");
+
+    let reference = pending.data()["reference"].as_str().expect("reference");
+    let done = app.post(&format!("/dev/payments/{reference}/complete"), None, &json!({})).await;
+    assert_eq!(done.data()["status"], "COMPLETED", "{}", done.body);
+    assert_eq!(app.balance(&buyer).await, 50_000);
+
+    let history = app.get("/wallet/transactions", Some(&buyer.access)).await;
+    let items = history.data()["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["type"], "DEPOSIT");
+    assert_eq!(items[0]["amount"]["amount"], 50_000);
+    assert_eq!(items[0]["balanceAfter"]["amount"], 50_000);
+    assert_eq!(items[0]["seq"], 1);
+}
+
+#[tokio::test]
+async fn a_completed_deposit_confirmed_again_credits_once() {
+    let app = TestApp::spawn().await;
+    let buyer = app.signed_in_user("BUYER").await;
+    let tx = app.funded(&buyer, 10_000).await;
+    let reference = tx["reference"].as_str().expect("reference");
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let url = app.url(&format!("/dev/payments/{reference}/complete"));
+            let http = app.http.clone();
+            tokio::spawn(async move { http.post(url).send().await.map(|r| r.status()) })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.await.expect("join").expect("send"), StatusCode::OK);
+    }
+    assert_eq!(app.balance(&buyer).await, 10_000);
+    let history = app.get("/wallet/transactions", Some(&buyer.access)).await;
+    assert_eq!(history.data()["items"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn a_failed_deposit_credits_nothing() {
+    let app = TestApp::spawn().await;
+    let buyer = app.signed_in_user("BUYER").await;
+    let pending = app.deposit(&buyer, 7_000, "dep-fail").await;
+    let reference = pending.data()["reference"].as_str().expect("reference");
+    let failed = app.post(&format!("/dev/payments/{reference}/fail"), None, &json!({})).await;
+    assert_eq!(failed.data()["status"], "FAILED", "{}", failed.body);
+    // A late "success" for the same payment changes nothing: the sandbox settles once.
+    app.post(&format!("/dev/payments/{reference}/complete"), None, &json!({})).await;
+    assert_eq!(app.balance(&buyer).await, 0);
+    assert_eq!(app.count("ledger_entries").await, 0);
+}
+
+#[tokio::test]
+async fn a_deposit_retried_with_one_key_happens_once_and_a_changed_body_is_refused() {
+    let app = TestApp::spawn().await;
+    let buyer = app.signed_in_user("BUYER").await;
+    let first = app.deposit(&buyer, 20_000, "same-key").await;
+    assert_eq!(first.status, StatusCode::ACCEPTED);
+    let handles: Vec<_> = (0..9)
+        .map(|_| {
+            let http = app.http.clone();
+            let url = app.url("/wallet/deposits");
+            let token = buyer.access.clone();
+            let body = json!({ "amount": 20_000, "paymentMethod": "MTN_MOMO", "phoneNumber": buyer.phone });
+            tokio::spawn(async move {
+                let r = http.post(url).bearer_auth(token).header("Idempotency-Key", "same-key").json(&body).send().await.expect("send");
+                (r.status(), r.json::<serde_json::Value>().await.expect("json"))
+            })
+        })
+        .collect();
+    for h in handles {
+        let (status, body) = h.await.expect("join");
+        assert_eq!(status, StatusCode::ACCEPTED);
+        assert_eq!(body["data"]["id"], first.data()["id"]);
+        assert_eq!(body["data"]["reference"], first.data()["reference"]);
+    }
+    assert_eq!(app.count("transactions").await, 1);
+
+    let changed = app.deposit(&buyer, 20_001, "same-key").await;
+    changed.assert_error(422);
+    // Keys are scoped per user: another user may use the same key for their own deposit.
+    let other = app.signed_in_user("BUYER").await;
+    let theirs = app.deposit(&other, 20_000, "same-key").await;
+    assert_eq!(theirs.status, StatusCode::ACCEPTED);
+    assert_ne!(theirs.data()["id"], first.data()["id"]);
+}
+
+#[tokio::test]
+async fn money_calls_without_an_idempotency_key_or_with_bad_amounts_are_refused() {
+    let app = TestApp::spawn().await;
+    let buyer = app.signed_in_user("BUYER").await;
+    let body = json!({ "amount": 5_000, "paymentMethod": "MTN_MOMO", "phoneNumber": buyer.phone });
+    app.post("/wallet/deposits", Some(&buyer.access), &body).await.assert_error(422);
+    for (amount, method) in [(json!(0), json!("MTN_MOMO")), (json!(-5), json!("MTN_MOMO")), (json!(10.5), json!("MTN_MOMO")), (json!(5000), json!("PAYPAL"))] {
+        let body = json!({ "amount": amount, "paymentMethod": method, "phoneNumber": buyer.phone });
+        app.post_with("/wallet/deposits", Some(&buyer.access), &body, Some(&uuid::Uuid::new_v4().to_string())).await.assert_error(422);
+    }
+    assert_eq!(app.count("transactions").await, 0);
+}

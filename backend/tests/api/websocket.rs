@@ -1,0 +1,158 @@
+use crate::helpers::{Session, TestApp};
+use futures_util::{SinkExt, StreamExt};
+use oddxer_shared::sync::{ClientFrame, LiveEvent, ServerFrame, StreamEntries, SyncCursors};
+use serde_json::json;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(app: &TestApp, token: Option<&str>) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    let mut req = format!("ws://127.0.0.1:{}/api/v1/ws", app.port).into_client_request()?;
+    if let Some(t) = token {
+        req.headers_mut().insert("authorization", format!("Bearer {t}").parse().expect("header"));
+    }
+    tokio_tungstenite::connect_async(req).await.map(|(ws, _)| ws)
+}
+
+async fn send(ws: &mut Ws, frame: &ClientFrame) {
+    ws.send(Message::Text(serde_json::to_string(frame).expect("json").into())).await.expect("send");
+}
+
+async fn next_frame(ws: &mut Ws) -> ServerFrame {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("a frame within 10 s").expect("open").expect("ok");
+        if let Message::Text(t) = msg {
+            return serde_json::from_str(&t).expect("server frame");
+        }
+    }
+}
+
+/// Reads `sync:batch` frames until one says done; returns (seqs received, final cursor, checkpoint balance).
+async fn wallet_batches_until_done(ws: &mut Ws) -> (Vec<i64>, i64, Option<i64>) {
+    let mut seqs = vec![];
+    loop {
+        if let ServerFrame::SyncBatch(b) = next_frame(ws).await {
+            if let StreamEntries::Wallet(entries) = b.entries {
+                seqs.extend(entries.iter().map(|e| e.seq));
+            }
+            if b.done {
+                return (seqs, b.cursor, b.checkpoint.balance);
+            }
+        }
+    }
+}
+
+async fn signed_in_with_deposits(app: &TestApp, amounts: &[i64]) -> Session {
+    let s = app.signed_in_user("BUYER").await;
+    for a in amounts {
+        app.funded(&s, *a).await;
+    }
+    s
+}
+
+#[tokio::test]
+async fn sync_sends_the_entries_after_the_cursor_then_live_updates() {
+    let app = TestApp::spawn().await;
+    let s = signed_in_with_deposits(&app, &[1_000, 2_000, 3_000]).await;
+    let mut ws = connect(&app, Some(&s.access)).await.expect("connect");
+
+    send(&mut ws, &ClientFrame::Sync { streams: SyncCursors { wallet: Some(1), purchases: None } }).await;
+    let (seqs, cursor, balance) = wallet_batches_until_done(&mut ws).await;
+    assert_eq!(seqs, vec![2, 3]);
+    assert_eq!(cursor, 3);
+    assert_eq!(balance, Some(6_000));
+
+    // A deposit completes while connected: the balance event and the new entry arrive.
+    app.funded(&s, 4_000).await;
+    let mut got_event = false;
+    let mut new_seqs = vec![];
+    while !(got_event && !new_seqs.is_empty()) {
+        match next_frame(&mut ws).await {
+            ServerFrame::Event(LiveEvent::WalletUpdated { balance }) => {
+                assert_eq!(balance.amount, 10_000);
+                got_event = true;
+            }
+            ServerFrame::SyncBatch(b) => {
+                if let StreamEntries::Wallet(e) = b.entries {
+                    new_seqs.extend(e.iter().map(|e| e.seq));
+                }
+                assert_eq!(b.checkpoint.balance, Some(10_000));
+            }
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+    assert_eq!(new_seqs, vec![4]);
+
+    send(&mut ws, &ClientFrame::Ping).await;
+    assert_eq!(next_frame(&mut ws).await, ServerFrame::Pong);
+}
+
+#[tokio::test]
+async fn a_first_auth_frame_also_authenticates() {
+    let app = TestApp::spawn().await;
+    let s = signed_in_with_deposits(&app, &[1_500]).await;
+    let mut ws = connect(&app, None).await.expect("connect");
+    send(&mut ws, &ClientFrame::Auth { token: s.access.clone() }).await;
+    send(&mut ws, &ClientFrame::Sync { streams: SyncCursors::default() }).await;
+    let (seqs, _, balance) = wallet_batches_until_done(&mut ws).await;
+    assert_eq!(seqs, vec![1]);
+    assert_eq!(balance, Some(1_500));
+}
+
+#[tokio::test]
+async fn the_socket_refuses_bad_tokens() {
+    let app = TestApp::spawn().await;
+    let refused = connect(&app, Some("forged.token.here")).await;
+    assert!(refused.is_err(), "upgrade with a bad bearer must be refused");
+
+    let mut ws = connect(&app, None).await.expect("connect");
+    ws.send(Message::Text(json!({ "type": "auth", "token": "nope" }).to_string().into())).await.expect("send");
+    match next_frame(&mut ws).await {
+        ServerFrame::Error { code, .. } => assert_eq!(code, "UNAUTHENTICATED"),
+        other => panic!("expected an error frame, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn syncing_from_zero_while_deposits_land_misses_nothing_and_duplicates_nothing() {
+    let app = TestApp::spawn().await;
+    let s = signed_in_with_deposits(&app, &[1_000]).await;
+    let mut ws = connect(&app, Some(&s.access)).await.expect("connect");
+    let writer = {
+        let app_http = app.http.clone();
+        let base = app.url("");
+        let s = s.clone();
+        tokio::spawn(async move {
+            for i in 0..15 {
+                let body = json!({ "amount": 1_000 + i, "paymentMethod": "AIRTEL_MONEY", "phoneNumber": s.phone });
+                let r: serde_json::Value = app_http
+                    .post(format!("{base}/wallet/deposits"))
+                    .bearer_auth(&s.access)
+                    .header("Idempotency-Key", format!("race-{i}"))
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("send")
+                    .json()
+                    .await
+                    .expect("json");
+                let reference = r["data"]["reference"].as_str().expect("reference").to_owned();
+                app_http.post(format!("{base}/dev/payments/{reference}/complete")).send().await.expect("complete");
+            }
+        })
+    };
+    send(&mut ws, &ClientFrame::Sync { streams: SyncCursors::default() }).await;
+    let mut seen = vec![];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while seen.len() < 16 && tokio::time::Instant::now() < deadline {
+        if let ServerFrame::SyncBatch(b) = next_frame(&mut ws).await {
+            if let StreamEntries::Wallet(e) = b.entries {
+                seen.extend(e.iter().map(|e| e.seq));
+            }
+        }
+    }
+    writer.await.expect("writer");
+    assert_eq!(seen, (1..=16).collect::<Vec<i64>>(), "every entry once, in order");
+}
