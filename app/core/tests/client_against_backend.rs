@@ -1,0 +1,336 @@
+//! The client engine against the real backend binary: sign-in, live sync of a deposit, offline
+//! reading after the backend dies, and a self-driven reconnect that resumes from the cursor.
+//!
+//! Needs the backend binary (`ODDXER_BACKEND_BIN`, else `$CARGO_TARGET_DIR/debug/oddxer-backend`,
+//! else the workspace `target/debug/oddxer-backend`; `cargo build -p oddxer-backend` makes it) and a
+//! MongoDB-compatible database at `MONGODB_URI` (default `mongodb://127.0.0.1:27117`). Every run
+//! uses a fresh `DB_NAME`.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use oddxer_client::{ClientConfig, FileSecretStore, OddxerClient, SecretStore, Store};
+use oddxer_shared::api::{SmsOut, TransactionOut};
+use oddxer_shared::client::{AppSnapshot, ConnectionState};
+use oddxer_shared::{PaymentMethod, TransactionStatus};
+use rand::distributions::Alphanumeric;
+use rand::Rng;
+use tokio::process::{Child, Command};
+
+/// Generous: a debug backend on a 2-core CI machine, FerretDB underneath, and a reconnect
+/// backoff capped at 10 s.
+const PATIENCE: Duration = Duration::from_secs(45);
+
+// ---- the backend process -----------------------------------------------------------------------
+
+/// Settings shared by every start of the backend in one test: same database, same secret.
+struct BackendEnv {
+    dir: TempDir,
+    mongodb_uri: String,
+    db_name: String,
+    jwt_secret: String,
+}
+
+struct Backend {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+    http: reqwest::Client,
+}
+
+impl BackendEnv {
+    fn fresh() -> Self {
+        let mut rng = rand::thread_rng();
+        let tag: String = (&mut rng).sample_iter(&Alphanumeric).take(10).map(char::from).collect();
+        BackendEnv {
+            dir: TempDir::new("it"),
+            mongodb_uri: std::env::var("MONGODB_URI").unwrap_or_else(|_| "mongodb://127.0.0.1:27117".into()),
+            db_name: format!("oddxer_client_it_{}", tag.to_lowercase()),
+            jwt_secret: (&mut rng).sample_iter(&Alphanumeric).take(48).map(char::from).collect(),
+        }
+    }
+
+    /// Starts the backend on `port` (0 = any) and waits until `/health` answers.
+    async fn start_backend(&self, port: u16) -> Backend {
+        let bin = backend_binary();
+        let started = std::fs::read_dir(self.dir.path()).map(|d| d.count()).unwrap_or(0);
+        let port_file = self.dir.path().join(format!("port-{started}"));
+        let log = self.dir.path().join(format!("backend-{started}.log"));
+        let log_file = std::fs::File::create(&log).unwrap();
+        let child = Command::new(&bin)
+            // A directory without a `.env`, so only what is set here applies.
+            .current_dir(self.dir.path())
+            .env("PORT", port.to_string())
+            .env("PORT_FILE", &port_file)
+            .env("MONGODB_URI", &self.mongodb_uri)
+            .env("DB_NAME", &self.db_name)
+            .env("JWT_SECRET", &self.jwt_secret)
+            .env("SMS_PROVIDER", "outbox")
+            .env("PAYMENT_PROVIDER", "sandbox")
+            .env("APP_ENV", "test")
+            .env("SEED_DEMO", "false")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().unwrap())
+            .stderr(log_file)
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the backend at {}: {e}", bin.display()));
+        let mut backend = Backend { child, port: 0, log, http: reqwest::Client::new() };
+        backend.port = backend.wait_for_port_file(&port_file).await;
+        backend.wait_until_healthy().await;
+        backend
+    }
+}
+
+impl Backend {
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<_> = text.lines().rev().take(30).collect();
+        lines.into_iter().rev().collect::<Vec<_>>().join("\n")
+    }
+
+    async fn wait_for_port_file(&mut self, path: &Path) -> u16 {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "the backend exited ({status}) before listening. Is a database running at MONGODB_URI?\n{}",
+                    self.log_tail()
+                );
+            }
+            // The file may be caught half-written: only a whole number counts.
+            if let Some(port) = std::fs::read_to_string(path).ok().and_then(|s| s.trim().parse().ok()) {
+                return port;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the backend never wrote PORT_FILE\n{}", self.log_tail());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn wait_until_healthy(&self) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let r = self.http.get(format!("{}/api/v1/health", self.url())).send().await;
+            if r.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the backend never became healthy\n{}", self.log_tail());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The OTP of the newest SMS sent to `phone` (the only 6-digit run in its body).
+    async fn otp_sent_to(&self, phone: &str) -> String {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let sms: Vec<SmsOut> = self.get_data(&format!("/api/v1/dev/sms?phoneNumber={}", phone.replace('+', "%2B"))).await;
+            if let Some(otp) = sms.first().and_then(|m| six_digit_run(&m.body)) {
+                return otp;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "no OTP SMS for {phone}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Plays the mobile-money provider confirming the payment.
+    async fn complete_payment(&self, reference: &str) -> TransactionOut {
+        let url = format!("{}/api/v1/dev/payments/{reference}/complete", self.url());
+        let resp = self.http.post(url).send().await.unwrap();
+        let status = resp.status();
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert!(status.is_success(), "completing {reference}: {status} {body}");
+        serde_json::from_value(body["data"].clone()).unwrap()
+    }
+
+    async fn get_data<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let resp = self.http.get(format!("{}{path}", self.url())).send().await.unwrap();
+        let status = resp.status();
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert!(status.is_success(), "GET {path}: {status} {body}");
+        serde_json::from_value(body["data"].clone()).unwrap()
+    }
+
+    /// Kills the process outright (no graceful shutdown): the client sees the socket die.
+    async fn kill(mut self) {
+        self.child.kill().await.unwrap();
+    }
+}
+
+fn backend_binary() -> PathBuf {
+    if let Ok(p) = std::env::var("ODDXER_BACKEND_BIN") {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let bin = target.join("debug").join("oddxer-backend");
+    assert!(bin.exists(), "no backend binary at {}: run `cargo build -p oddxer-backend` (or set ODDXER_BACKEND_BIN)", bin.display());
+    bin
+}
+
+fn six_digit_run(text: &str) -> Option<String> {
+    text.split(|c: char| !c.is_ascii_digit()).find(|run| run.len() == 6).map(str::to_owned)
+}
+
+// ---- the client side ---------------------------------------------------------------------------
+
+struct Device {
+    data_dir: TempDir,
+    secrets: Arc<FileSecretStore>,
+}
+
+impl Device {
+    fn new() -> Self {
+        let data_dir = TempDir::new("device");
+        let secrets = Arc::new(FileSecretStore::new(data_dir.path()));
+        Device { data_dir, secrets }
+    }
+
+    async fn open_client(&self, api_url: &str) -> OddxerClient {
+        OddxerClient::open(ClientConfig {
+            api_url: api_url.to_owned(),
+            data_dir: self.data_dir.path().to_owned(),
+            secrets: self.secrets.clone(),
+        })
+        .await
+        .unwrap()
+    }
+
+    /// The database file read directly, as a check independent of the client.
+    fn store(&self) -> Store {
+        Store::open(&self.data_dir.path().join(oddxer_client::DB_FILE)).unwrap()
+    }
+}
+
+/// Waits until the snapshot satisfies `want`, woken by the client's change events (and a slow
+/// tick, in case an event was missed). Returns that snapshot.
+async fn eventually(client: &OddxerClient, what: &str, want: impl Fn(&AppSnapshot) -> bool) -> AppSnapshot {
+    let mut events = client.subscribe();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let snap = client.snapshot().unwrap();
+        if want(&snap) {
+            return snap;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for: {what}\nlast snapshot: {snap:#?}");
+        let _ = tokio::time::timeout(Duration::from_millis(250), events.recv()).await;
+    }
+}
+
+async fn connection_becomes(client: &OddxerClient, state: ConnectionState) -> AppSnapshot {
+    eventually(client, &format!("connection {state:?}"), |s| s.connection == state).await
+}
+
+fn balance(s: &AppSnapshot) -> Option<i64> {
+    s.wallet.as_ref().map(|w| w.balance.amount)
+}
+
+fn seqs(s: &AppSnapshot) -> Vec<i64> {
+    s.ledger.iter().map(|e| e.seq).collect()
+}
+
+fn random_phone() -> String {
+    format!("+2567{:08}", rand::thread_rng().gen_range(0..100_000_000u32))
+}
+
+// ---- the test ----------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deposit_syncs_live_survives_a_backend_outage_and_is_never_duplicated() {
+    let env = BackendEnv::fresh();
+    let backend = env.start_backend(0).await;
+    let port = backend.port;
+    let device = Device::new();
+    let client = device.open_client(&backend.url()).await;
+    let phone = random_phone();
+
+    // Sign up and in with the OTP the backend "texted".
+    client.register(&phone, "it_buyer", None).await.unwrap();
+    let otp = backend.otp_sent_to(&phone).await;
+    let user = client.verify_otp(&phone, &otp).await.unwrap();
+    assert_eq!(user.phone_number, phone);
+    assert!(device.secrets.load().unwrap().is_some(), "the refresh token is kept");
+    connection_becomes(&client, ConnectionState::Online).await;
+
+    // A deposit completed by the provider arrives by itself through the sync socket.
+    let deposit = client.deposit(50_000, PaymentMethod::MtnMomo, &phone).await.unwrap();
+    assert_eq!(deposit.status, TransactionStatus::Pending);
+    backend.complete_payment(&deposit.reference).await;
+    let snap = eventually(&client, "the deposit in the local ledger", |s| balance(s) == Some(50_000) && s.ledger.len() == 1).await;
+    assert_eq!(seqs(&snap), vec![1]);
+    assert_eq!(snap.ledger[0].amount.amount, 50_000);
+    assert_eq!(device.store().cursor("wallet").unwrap(), 1);
+
+    // The backend dies: the client says so.
+    backend.kill().await;
+    connection_becomes(&client, ConnectionState::Offline).await;
+
+    // The app is closed and opened again while the backend is still down: everything is read
+    // from the device.
+    client.shutdown().await;
+    drop(client);
+    let client = device.open_client(&format!("http://127.0.0.1:{port}")).await;
+    let offline = client.snapshot().unwrap();
+    assert_eq!(offline.user.as_ref().map(|u| u.id.clone()), Some(user.id.clone()));
+    assert_eq!(balance(&offline), Some(50_000));
+    assert_eq!(seqs(&offline), vec![1]);
+    let resumed = client.resume().await.unwrap();
+    assert_eq!(resumed.map(|u| u.id), Some(user.id.clone()), "offline resume serves the cached user");
+    assert_eq!(client.snapshot().unwrap().connection, ConnectionState::Offline);
+
+    // The backend comes back on the same address and database: the client reconnects on its
+    // own and resumes from its cursor.
+    let backend = env.start_backend(port).await;
+    connection_becomes(&client, ConnectionState::Online).await;
+    assert_eq!(seqs(&client.snapshot().unwrap()), vec![1]);
+
+    // A second deposit lands once; nothing is duplicated by the resume.
+    let second = client.deposit(20_000, PaymentMethod::AirtelMoney, &phone).await.unwrap();
+    assert_ne!(second.reference, deposit.reference);
+    backend.complete_payment(&second.reference).await;
+    let snap = eventually(&client, "the second deposit", |s| balance(s) == Some(70_000) && s.ledger.len() == 2).await;
+    assert_eq!(seqs(&snap), vec![2, 1]);
+    let mut ids: Vec<_> = snap.ledger.iter().map(|e| e.id.clone()).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 2);
+    let store = device.store();
+    assert_eq!(store.ledger_len().unwrap(), 2);
+    assert_eq!(store.cursor("wallet").unwrap(), 2);
+
+    // The wallet answer of the server agrees with what sync built.
+    client.refresh_wallet().await.unwrap();
+    let wallet = client.snapshot().unwrap().wallet.unwrap();
+    assert_eq!((wallet.balance.amount, wallet.seq), (70_000, 2));
+
+    client.shutdown().await;
+    backend.kill().await;
+}
+
+// ---- small helpers -----------------------------------------------------------------------------
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("oddxer-client-{tag}-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
