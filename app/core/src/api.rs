@@ -36,7 +36,9 @@ impl Api {
         } else if let Some(rest) = root.strip_prefix("http://") {
             format!("ws://{rest}")
         } else {
-            return Err(ClientError::Config("api_url must start with http:// or https://"));
+            return Err(ClientError::Config(
+                "api_url must start with http:// or https://",
+            ));
         };
         let http = reqwest::Client::builder()
             // Short connect timeout: "the server is down" must turn into offline mode quickly.
@@ -45,7 +47,11 @@ impl Api {
             .user_agent(concat!("oddxer-client/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(ClientError::Http)?;
-        Ok(Api { http, base: format!("{root}/api/v1"), ws_url: format!("{ws_root}/api/v1/ws") })
+        Ok(Api {
+            http,
+            base: format!("{root}/api/v1"),
+            ws_url: format!("{ws_root}/api/v1/ws"),
+        })
     }
 
     pub(crate) fn ws_url(&self) -> &str {
@@ -53,7 +59,12 @@ impl Api {
     }
 
     /// A request to `/api/v1{path}`, with the access token when one is given.
-    pub(crate) fn request(&self, method: Method, path: &str, access: Option<&str>) -> RequestBuilder {
+    pub(crate) fn request(
+        &self,
+        method: Method,
+        path: &str,
+        access: Option<&str>,
+    ) -> RequestBuilder {
         let rb = self.http.request(method, format!("{}{}", self.base, path));
         match access {
             Some(token) => rb.bearer_auth(token),
@@ -62,9 +73,14 @@ impl Api {
     }
 
     /// Sends and unwraps `data` of the envelope.
-    pub(crate) async fn send<T: DeserializeOwned>(&self, rb: RequestBuilder, context: &'static str) -> Result<T> {
+    pub(crate) async fn send<T: DeserializeOwned>(
+        &self,
+        rb: RequestBuilder,
+        context: &'static str,
+    ) -> Result<T> {
         let bytes = self.send_raw(rb).await?;
-        let env: Data<T> = serde_json::from_slice(&bytes).map_err(|source| ClientError::Protocol { context, source })?;
+        let env: Data<T> = serde_json::from_slice(&bytes)
+            .map_err(|source| ClientError::Protocol { context, source })?;
         Ok(env.data)
     }
 
@@ -95,7 +111,11 @@ pub(crate) fn transport_error(e: reqwest::Error) -> ClientError {
 /// The backend's error envelope, or a made-up code when a proxy or a crash answered instead.
 pub(crate) fn error_from_body(status: StatusCode, body: &[u8]) -> ClientError {
     match serde_json::from_slice::<ErrorEnvelope>(body) {
-        Ok(env) => ClientError::Api { status: status.as_u16(), code: env.error.code, message: env.error.message },
+        Ok(env) => ClientError::Api {
+            status: status.as_u16(),
+            code: env.error.code,
+            message: env.error.message,
+        },
         Err(_) => {
             let code = match status.as_u16() {
                 401 => "UNAUTHENTICATED",
@@ -133,8 +153,15 @@ mod tests {
     fn error_envelopes_become_api_errors() {
         let body = br#"{"success":false,"error":{"code":"INVALID_OTP","message":"Wrong code"}}"#;
         match error_from_body(StatusCode::BAD_REQUEST, body) {
-            ClientError::Api { status, code, message } => {
-                assert_eq!((status, code.as_str(), message.as_str()), (400, "INVALID_OTP", "Wrong code"));
+            ClientError::Api {
+                status,
+                code,
+                message,
+            } => {
+                assert_eq!(
+                    (status, code.as_str(), message.as_str()),
+                    (400, "INVALID_OTP", "Wrong code")
+                );
             }
             other => panic!("unexpected {other:?}"),
         }
@@ -146,9 +173,10 @@ mod tests {
 
     #[test]
     fn success_envelopes_are_unwrapped() {
-        let d: Data<oddxer_shared::api::OtpSentOut> =
-            serde_json::from_slice(br#"{"success":true,"data":{"phoneNumber":"+256700000001","otpExpiresInSeconds":600}}"#)
-                .unwrap();
+        let d: Data<oddxer_shared::api::OtpSentOut> = serde_json::from_slice(
+            br#"{"success":true,"data":{"phoneNumber":"+256700000001","otpExpiresInSeconds":600}}"#,
+        )
+        .unwrap();
         assert_eq!(d.data.otp_expires_in_seconds, 600);
     }
 }

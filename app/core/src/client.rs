@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use oddxer_shared::api::{
-    AuthTokensOut, LoginIn, OtpSentOut, PaymentIn, RefreshIn, RegisterIn, TransactionOut, UserOut, VerifyOtpIn,
-    WalletOut,
+    AuthTokensOut, LoginIn, OtpSentOut, PaymentIn, RefreshIn, RegisterIn, TransactionOut, UserOut,
+    VerifyOtpIn, WalletOut,
 };
 use oddxer_shared::client::{AppSnapshot, ConnectionState};
 use oddxer_shared::{PaymentMethod, Role};
@@ -69,7 +69,13 @@ struct StopOnDrop(Arc<Inner>);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        if let Some(task) = self.0.sync.lock().unwrap_or_else(PoisonError::into_inner).take() {
+        if let Some(task) = self
+            .0
+            .sync
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
             task.abort();
         }
     }
@@ -89,22 +95,42 @@ impl OddxerClient {
             session: Session::default(),
             secrets: cfg.secrets,
             store: Mutex::new(store),
-            status: Mutex::new(Status { connection: ConnectionState::Idle, last_error: None }),
+            status: Mutex::new(Status {
+                connection: ConnectionState::Idle,
+                last_error: None,
+            }),
             events,
             sync: Mutex::new(None),
         });
-        Ok(OddxerClient { _guard: Arc::new(StopOnDrop(inner.clone())), inner })
+        Ok(OddxerClient {
+            _guard: Arc::new(StopOnDrop(inner.clone())),
+            inner,
+        })
     }
 
     pub async fn register(&self, phone: &str, username: &str, role: Option<Role>) -> Result<()> {
-        let body = RegisterIn { phone_number: phone.to_owned(), username: username.to_owned(), role };
-        let rb = self.inner.api.request(Method::POST, "/auth/register", None).json(&body);
+        let body = RegisterIn {
+            phone_number: phone.to_owned(),
+            username: username.to_owned(),
+            role,
+        };
+        let rb = self
+            .inner
+            .api
+            .request(Method::POST, "/auth/register", None)
+            .json(&body);
         let _: OtpSentOut = self.inner.api.send(rb, "register").await?;
         Ok(())
     }
 
     pub async fn request_login_otp(&self, phone: &str) -> Result<()> {
-        let rb = self.inner.api.request(Method::POST, "/auth/login", None).json(&LoginIn { phone_number: phone.to_owned() });
+        let rb = self
+            .inner
+            .api
+            .request(Method::POST, "/auth/login", None)
+            .json(&LoginIn {
+                phone_number: phone.to_owned(),
+            });
         let _: OtpSentOut = self.inner.api.send(rb, "login").await?;
         Ok(())
     }
@@ -112,8 +138,15 @@ impl OddxerClient {
     /// Exchanges the OTP for a session: keeps the refresh token in the secret store, caches the
     /// user and starts syncing.
     pub async fn verify_otp(&self, phone: &str, otp: &str) -> Result<UserOut> {
-        let body = VerifyOtpIn { phone_number: phone.to_owned(), otp: otp.trim().to_owned() };
-        let rb = self.inner.api.request(Method::POST, "/auth/verify-otp", None).json(&body);
+        let body = VerifyOtpIn {
+            phone_number: phone.to_owned(),
+            otp: otp.trim().to_owned(),
+        };
+        let rb = self
+            .inner
+            .api
+            .request(Method::POST, "/auth/verify-otp", None)
+            .json(&body);
         let tokens: AuthTokensOut = self.inner.api.send(rb, "verify-otp").await?;
         let user = self.inner.adopt_tokens(tokens)?;
         self.inner.set_connection(ConnectionState::Connecting, None);
@@ -139,8 +172,13 @@ impl OddxerClient {
             Err(e) if e.is_offline() => {
                 let cached = self.inner.with_store(|s| s.cached_user())?;
                 if cached.is_some() {
-                    tracing::info!("server unreachable at start; working offline from the local cache");
-                    self.inner.set_connection(ConnectionState::Offline, Some("The server cannot be reached.".into()));
+                    tracing::info!(
+                        "server unreachable at start; working offline from the local cache"
+                    );
+                    self.inner.set_connection(
+                        ConnectionState::Offline,
+                        Some("The server cannot be reached.".into()),
+                    );
                     // The sync task refreshes the token itself once the server answers.
                     self.start_sync();
                     Ok(cached)
@@ -160,7 +198,12 @@ impl OddxerClient {
             let body = RefreshIn { refresh_token };
             let r = self
                 .inner
-                .authed_unit(|t| self.inner.api.request(Method::POST, "/auth/logout", Some(t)).json(&body))
+                .authed_unit(|t| {
+                    self.inner
+                        .api
+                        .request(Method::POST, "/auth/logout", Some(t))
+                        .json(&body)
+                })
                 .await;
             if let Err(e) = r {
                 tracing::info!(error = %ErrorChain(&e), "server-side logout skipped");
@@ -177,7 +220,11 @@ impl OddxerClient {
     /// Everything the screens show, from SQLite and the in-memory connection state.
     pub fn snapshot(&self) -> Result<AppSnapshot> {
         let (connection, last_error) = {
-            let st = self.inner.status.lock().unwrap_or_else(PoisonError::into_inner);
+            let st = self
+                .inner
+                .status
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             (st.connection, st.last_error.clone())
         };
         self.inner.with_store(|s| {
@@ -194,9 +241,18 @@ impl OddxerClient {
 
     /// Starts a mobile-money deposit (202 PENDING). Each call is a new deposit with its own
     /// `Idempotency-Key`; the key is reused only for the one retry after a token refresh.
-    pub async fn deposit(&self, amount: i64, method: PaymentMethod, phone: &str) -> Result<TransactionOut> {
+    pub async fn deposit(
+        &self,
+        amount: i64,
+        method: PaymentMethod,
+        phone: &str,
+    ) -> Result<TransactionOut> {
         let key = uuid::Uuid::new_v4().to_string();
-        let body = PaymentIn { amount, payment_method: method, phone_number: phone.to_owned() };
+        let body = PaymentIn {
+            amount,
+            payment_method: method,
+            phone_number: phone.to_owned(),
+        };
         self.inner
             .authed(
                 |t| {
@@ -226,18 +282,32 @@ impl OddxerClient {
     }
 
     fn start_sync(&self) {
-        let old = self.inner.sync.lock().unwrap_or_else(PoisonError::into_inner).replace(SyncTask::spawn(self.inner.clone()));
+        let old = self
+            .inner
+            .sync
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .replace(SyncTask::spawn(self.inner.clone()));
         if let Some(old) = old {
             old.abort();
         }
     }
 
     async fn stop_sync(&self) {
-        let task = self.inner.sync.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let task = self
+            .inner
+            .sync
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         if let Some(task) = task {
             task.stop().await;
         }
-        let mut st = self.inner.status.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut st = self
+            .inner
+            .status
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if st.connection != ConnectionState::Idle {
             st.connection = ConnectionState::Idle;
             drop(st);
@@ -299,7 +369,10 @@ impl Inner {
         if let Err(e) = self.with_store(|s| s.forget_session()) {
             tracing::warn!(error = %ErrorChain(&e), "could not forget the cached session");
         }
-        self.set_connection(ConnectionState::Idle, Some("Your session has expired. Please sign in again.".into()));
+        self.set_connection(
+            ConnectionState::Idle,
+            Some("Your session has expired. Please sign in again.".into()),
+        );
         self.notify();
     }
 
@@ -323,13 +396,20 @@ impl Inner {
         let Some(refresh_token) = self.secrets.load()? else {
             return Err(ClientError::Unauthenticated);
         };
-        let rb = self.api.request(Method::POST, "/auth/refresh", None).json(&RefreshIn { refresh_token });
+        let rb = self
+            .api
+            .request(Method::POST, "/auth/refresh", None)
+            .json(&RefreshIn { refresh_token });
         match self.api.send::<AuthTokensOut>(rb, "refresh").await {
             Ok(tokens) => {
                 self.adopt_tokens(tokens)?;
                 self.session.access().ok_or(ClientError::Unauthenticated)
             }
-            Err(ClientError::Api { status: 401 | 403, code, .. }) => {
+            Err(ClientError::Api {
+                status: 401 | 403,
+                code,
+                ..
+            }) => {
                 tracing::info!(%code, "refresh token refused");
                 self.session_expired();
                 Err(ClientError::Unauthenticated)
@@ -339,7 +419,11 @@ impl Inner {
     }
 
     /// An authenticated call, retried once with a refreshed token on 401.
-    async fn authed<T: DeserializeOwned>(&self, build: impl Fn(&str) -> RequestBuilder, context: &'static str) -> Result<T> {
+    async fn authed<T: DeserializeOwned>(
+        &self,
+        build: impl Fn(&str) -> RequestBuilder,
+        context: &'static str,
+    ) -> Result<T> {
         let token = self.access_token().await?;
         match self.api.send(build(&token.token), context).await {
             Err(ClientError::Api { status: 401, .. }) => {
@@ -362,8 +446,12 @@ impl Inner {
     }
 
     async fn refresh_wallet(&self) -> Result<()> {
-        let wallet: WalletOut =
-            self.authed(|t| self.api.request(Method::GET, "/wallet", Some(t)), "wallet").await?;
+        let wallet: WalletOut = self
+            .authed(
+                |t| self.api.request(Method::GET, "/wallet", Some(t)),
+                "wallet",
+            )
+            .await?;
         if self.with_store(|s| s.put_wallet(&wallet))? {
             self.notify();
         }

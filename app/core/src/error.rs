@@ -8,7 +8,11 @@ pub type Result<T, E = ClientError> = std::result::Result<T, E>;
 pub enum ClientError {
     /// The backend answered with its error envelope (`{"success": false, "error": {code, message}}`).
     #[error("backend refused the request ({status} {code}): {message}")]
-    Api { status: u16, code: String, message: String },
+    Api {
+        status: u16,
+        code: String,
+        message: String,
+    },
 
     /// The backend could not be reached at all (connection refused, DNS, timeout).
     #[error("the backend cannot be reached")]
@@ -77,7 +81,10 @@ impl ClientError {
 
     /// True when the failure is "could not talk to the backend", i.e. worth retrying later.
     pub fn is_offline(&self) -> bool {
-        matches!(self, ClientError::Offline(_) | ClientError::WebSocket(_) | ClientError::Http(_))
+        matches!(
+            self,
+            ClientError::Offline(_) | ClientError::WebSocket(_) | ClientError::Http(_)
+        )
     }
 }
 
@@ -103,7 +110,10 @@ impl From<ClientError> for CommandError {
         if !matches!(err, ClientError::Api { .. } | ClientError::Unauthenticated) {
             tracing::warn!(error = %ErrorChain(&err), "client command failed");
         }
-        CommandError { code: err.code().to_owned(), message }
+        CommandError {
+            code: err.code().to_owned(),
+            message,
+        }
     }
 }
 
@@ -128,7 +138,11 @@ mod tests {
 
     #[test]
     fn backend_codes_pass_through_to_the_ui() {
-        let e = ClientError::Api { status: 400, code: "INVALID_OTP".into(), message: "Wrong code".into() };
+        let e = ClientError::Api {
+            status: 400,
+            code: "INVALID_OTP".into(),
+            message: "Wrong code".into(),
+        };
         let c = CommandError::from(e);
         assert_eq!(c.code, "INVALID_OTP");
         assert_eq!(c.message, "Wrong code");
@@ -138,6 +152,9 @@ mod tests {
     fn local_failures_get_client_codes() {
         let e = ClientError::Storage(rusqlite::Error::InvalidQuery);
         assert_eq!(CommandError::from(e).code, "STORAGE");
-        assert_eq!(CommandError::from(ClientError::Unauthenticated).code, "UNAUTHENTICATED");
+        assert_eq!(
+            CommandError::from(ClientError::Unauthenticated).code,
+            "UNAUTHENTICATED"
+        );
     }
 }

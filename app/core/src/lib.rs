@@ -5,15 +5,18 @@
 //! so the wallet and its history stay readable offline. Money never moves locally: deposits
 //! and purchases are server calls, and their effects arrive through the sync stream.
 
+// Tests may unwrap: a panic there is the failure report.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 mod api;
 mod client;
 mod error;
+#[cfg(test)]
+mod loopback_tests;
 mod secrets;
 mod session;
 pub mod store;
 mod sync;
-#[cfg(test)]
-mod loopback_tests;
 #[cfg(test)]
 mod testutil;
 

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use oddxer_shared::client::ConnectionState;
-use oddxer_shared::sync::{Checkpoint, ClientFrame, ServerFrame, StreamEntries, SyncBatch, SyncCursors};
+use oddxer_shared::sync::{
+    Checkpoint, ClientFrame, ServerFrame, StreamEntries, SyncBatch, SyncCursors,
+};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
@@ -38,14 +40,30 @@ impl FakeBackend {
             while let Ok((tcp, _)) = listener.accept().await {
                 let seen = Arc::new(Mutex::new((None, String::new())));
                 let seen2 = seen.clone();
+                // The callback's signature is tungstenite's; its large error type is not ours.
+                #[allow(clippy::result_large_err)]
                 let cb = move |req: &Request, resp: Response| {
-                    let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                    let auth = req
+                        .headers()
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
                     *seen2.lock().unwrap() = (auth, req.uri().path().to_owned());
                     Ok(resp)
                 };
-                let Ok(ws) = tokio_tungstenite::accept_hdr_async(tcp, cb).await else { continue };
+                let Ok(ws) = tokio_tungstenite::accept_hdr_async(tcp, cb).await else {
+                    continue;
+                };
                 let (authorization, path) = seen.lock().unwrap().clone();
-                if tx.send(FakeConn { authorization, path, ws }).await.is_err() {
+                if tx
+                    .send(FakeConn {
+                        authorization,
+                        path,
+                        ws,
+                    })
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -58,7 +76,10 @@ impl FakeBackend {
     }
 
     async fn next_connection(&mut self) -> FakeConn {
-        tokio::time::timeout(PATIENCE, self.conns.recv()).await.expect("the client did not connect").unwrap()
+        tokio::time::timeout(PATIENCE, self.conns.recv())
+            .await
+            .expect("the client did not connect")
+            .unwrap()
     }
 }
 
@@ -66,7 +87,11 @@ impl FakeConn {
     /// The next frame other than `ping`.
     async fn receive(&mut self) -> ClientFrame {
         loop {
-            let msg = tokio::time::timeout(PATIENCE, self.ws.next()).await.expect("no frame").unwrap().unwrap();
+            let msg = tokio::time::timeout(PATIENCE, self.ws.next())
+                .await
+                .expect("no frame")
+                .unwrap()
+                .unwrap();
             if let Message::Text(t) = msg {
                 let f: ClientFrame = serde_json::from_str(t.as_str()).unwrap();
                 if f != ClientFrame::Ping {
@@ -77,7 +102,10 @@ impl FakeConn {
     }
 
     async fn send(&mut self, frame: ServerFrame) {
-        self.ws.send(Message::text(serde_json::to_string(&frame).unwrap())).await.unwrap();
+        self.ws
+            .send(Message::text(serde_json::to_string(&frame).unwrap()))
+            .await
+            .unwrap();
     }
 
     /// True once the client closed the socket.
@@ -98,12 +126,20 @@ fn wallet_batch(seqs: &[(i64, i64, i64)], head: i64, balance: i64) -> ServerFram
         cursor: entries.last().map(|e| e.seq).unwrap_or(0),
         entries: StreamEntries::Wallet(entries),
         done: true,
-        checkpoint: Checkpoint { head, balance: Some(balance) },
+        checkpoint: Checkpoint {
+            head,
+            balance: Some(balance),
+        },
     })
 }
 
 fn sync_from(cursor: i64) -> ClientFrame {
-    ClientFrame::Sync { streams: SyncCursors { wallet: Some(cursor), purchases: None } }
+    ClientFrame::Sync {
+        streams: SyncCursors {
+            wallet: Some(cursor),
+            purchases: None,
+        },
+    }
 }
 
 async fn open_client(api_url: String, dir: &TempDir) -> OddxerClient {
@@ -134,17 +170,23 @@ async fn the_client_syncs_goes_offline_and_resumes_from_its_cursor() {
     let mut backend = FakeBackend::start().await;
     let dir = TempDir::new("loopback");
     let client = open_client(backend.url(), &dir).await;
-    client.start_with_access_token("access-1", &user("u1")).unwrap();
+    client
+        .start_with_access_token("access-1", &user("u1"))
+        .unwrap();
 
     let mut conn = backend.next_connection().await;
     assert_eq!(conn.authorization.as_deref(), Some("Bearer access-1"));
     assert_eq!(conn.path, "/api/v1/ws");
     assert_eq!(conn.receive().await, sync_from(0));
-    conn.send(wallet_batch(&[(1, 500, 500), (2, 250, 750)], 2, 750)).await;
+    conn.send(wallet_batch(&[(1, 500, 500), (2, 250, 750)], 2, 750))
+        .await;
     wait_for_connection(&client, ConnectionState::Online).await;
     let snap = client.snapshot().unwrap();
     assert_eq!(snap.wallet.unwrap().balance.amount, 750);
-    assert_eq!(snap.ledger.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 1]);
+    assert_eq!(
+        snap.ledger.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![2, 1]
+    );
     assert!(snap.last_synced_at.is_some());
 
     // The server goes away: Offline, then a reconnect that asks only for what is new.
@@ -153,10 +195,14 @@ async fn the_client_syncs_goes_offline_and_resumes_from_its_cursor() {
     let mut conn = backend.next_connection().await;
     assert_eq!(conn.receive().await, sync_from(2));
     // A replay of 2 plus the new 3 lands once each.
-    conn.send(wallet_batch(&[(2, 250, 750), (3, 50, 800)], 3, 800)).await;
+    conn.send(wallet_batch(&[(2, 250, 750), (3, 50, 800)], 3, 800))
+        .await;
     wait_for_connection(&client, ConnectionState::Online).await;
     let snap = client.snapshot().unwrap();
-    assert_eq!(snap.ledger.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 2, 1]);
+    assert_eq!(
+        snap.ledger.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![3, 2, 1]
+    );
     assert_eq!(snap.wallet.unwrap().balance.amount, 800);
 
     client.shutdown().await;
@@ -169,7 +215,9 @@ async fn a_hole_in_a_live_batch_triggers_a_resync_from_the_cursor() {
     let mut backend = FakeBackend::start().await;
     let dir = TempDir::new("loopback-gap");
     let client = open_client(backend.url(), &dir).await;
-    client.start_with_access_token("access-1", &user("u1")).unwrap();
+    client
+        .start_with_access_token("access-1", &user("u1"))
+        .unwrap();
     let mut conn = backend.next_connection().await;
     assert_eq!(conn.receive().await, sync_from(0));
     conn.send(wallet_batch(&[(1, 500, 500)], 1, 500)).await;
@@ -177,7 +225,8 @@ async fn a_hole_in_a_live_batch_triggers_a_resync_from_the_cursor() {
 
     conn.send(wallet_batch(&[(3, 100, 700)], 3, 700)).await;
     assert_eq!(conn.receive().await, sync_from(1));
-    conn.send(wallet_batch(&[(2, 100, 600), (3, 100, 700)], 3, 700)).await;
+    conn.send(wallet_batch(&[(2, 100, 600), (3, 100, 700)], 3, 700))
+        .await;
     let mut events = client.subscribe();
     tokio::time::timeout(PATIENCE, async {
         while client.snapshot().unwrap().wallet.map(|w| w.seq) != Some(3) {
@@ -186,7 +235,10 @@ async fn a_hole_in_a_live_batch_triggers_a_resync_from_the_cursor() {
     })
     .await
     .expect("the hole was never filled");
-    assert_eq!(client.snapshot().unwrap().wallet.unwrap().balance.amount, 700);
+    assert_eq!(
+        client.snapshot().unwrap().wallet.unwrap().balance.amount,
+        700
+    );
 }
 
 #[tokio::test]
@@ -194,7 +246,9 @@ async fn dropping_the_last_client_closes_the_socket() {
     let mut backend = FakeBackend::start().await;
     let dir = TempDir::new("loopback-drop");
     let client = open_client(backend.url(), &dir).await;
-    client.start_with_access_token("access-1", &user("u1")).unwrap();
+    client
+        .start_with_access_token("access-1", &user("u1"))
+        .unwrap();
     let mut conn = backend.next_connection().await;
     assert_eq!(conn.receive().await, sync_from(0));
     let clone = client.clone();
@@ -210,7 +264,9 @@ async fn the_cache_is_readable_offline_after_a_restart() {
     let mut backend = FakeBackend::start().await;
     let dir = TempDir::new("loopback-offline");
     let client = open_client(backend.url(), &dir).await;
-    client.start_with_access_token("access-1", &user("u1")).unwrap();
+    client
+        .start_with_access_token("access-1", &user("u1"))
+        .unwrap();
     let mut conn = backend.next_connection().await;
     conn.receive().await;
     conn.send(wallet_batch(&[(1, 500, 500)], 1, 500)).await;

@@ -24,7 +24,9 @@ impl KeyringSecretStore {
     /// One entry per backend, so a device signed in to staging and production keeps both sessions apart.
     pub fn new(api_url: &str) -> Result<Self> {
         let account = format!("refresh-token@{}", api_url.trim_end_matches('/'));
-        Ok(KeyringSecretStore { entry: keyring::Entry::new(Self::SERVICE, &account)? })
+        Ok(KeyringSecretStore {
+            entry: keyring::Entry::new(Self::SERVICE, &account)?,
+        })
     }
 }
 
@@ -59,7 +61,9 @@ impl FileSecretStore {
     pub const FILE_NAME: &'static str = "refresh-token";
 
     pub fn new(data_dir: &Path) -> Self {
-        FileSecretStore { path: data_dir.join(Self::FILE_NAME) }
+        FileSecretStore {
+            path: data_dir.join(Self::FILE_NAME),
+        }
     }
 
     pub fn path(&self) -> &Path {

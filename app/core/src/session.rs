@@ -13,7 +13,9 @@ pub(crate) struct AccessToken {
 
 impl std::fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccessToken").field("generation", &self.generation).finish_non_exhaustive()
+        f.debug_struct("AccessToken")
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
     }
 }
 
@@ -34,19 +36,28 @@ struct State {
 impl Session {
     pub(crate) fn access(&self) -> Option<AccessToken> {
         let st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        st.access.as_ref().map(|t| AccessToken { generation: st.generation, token: t.clone() })
+        st.access.as_ref().map(|t| AccessToken {
+            generation: st.generation,
+            token: t.clone(),
+        })
     }
 
     #[cfg(test)]
     pub(crate) fn generation(&self) -> u64 {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).generation
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .generation
     }
 
     pub(crate) fn set_access(&self, token: String) -> AccessToken {
         let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         st.generation += 1;
         st.access = Some(token.clone());
-        AccessToken { generation: st.generation, token }
+        AccessToken {
+            generation: st.generation,
+            token,
+        }
     }
 
     pub(crate) fn clear(&self) {

@@ -107,14 +107,18 @@ impl Store {
     }
 
     pub fn schema_version(&self) -> Result<usize> {
-        let v: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let v: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
         Ok(usize::try_from(v).unwrap_or(0))
     }
 
     fn migrate(&mut self) -> Result<()> {
         let current = self.schema_version()?;
         if current > MIGRATIONS.len() {
-            return Err(ClientError::Config("the local database was written by a newer Oddxer version"));
+            return Err(ClientError::Config(
+                "the local database was written by a newer Oddxer version",
+            ));
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
             let tx = self.conn.transaction()?;
@@ -132,10 +136,17 @@ impl Store {
     pub fn cached_user(&self) -> Result<Option<UserOut>> {
         let json: Option<String> = self
             .conn
-            .query_row("SELECT user_json FROM session WHERE id = 1", [], |r| r.get(0))
+            .query_row("SELECT user_json FROM session WHERE id = 1", [], |r| {
+                r.get(0)
+            })
             .optional()?;
-        json.map(|j| serde_json::from_str(&j).map_err(|source| ClientError::Corrupt { context: "session", source }))
-            .transpose()
+        json.map(|j| {
+            serde_json::from_str(&j).map_err(|source| ClientError::Corrupt {
+                context: "session",
+                source,
+            })
+        })
+        .transpose()
     }
 
     /// Caches the signed-in user. When a different user signs in on this device, the previous
@@ -143,10 +154,18 @@ impl Store {
     /// or replayed for, someone else. The owner of the cached data is kept apart from the
     /// session row so that an expired session keeps its offline data for the same user.
     pub fn set_user(&mut self, user: &UserOut) -> Result<()> {
-        let json = serde_json::to_string(user).map_err(|source| ClientError::Corrupt { context: "session", source })?;
+        let json = serde_json::to_string(user).map_err(|source| ClientError::Corrupt {
+            context: "session",
+            source,
+        })?;
         let tx = self.conn.transaction()?;
-        let owner: Option<String> =
-            tx.query_row("SELECT value FROM meta WHERE key = 'owner_user_id'", [], |r| r.get(0)).optional()?;
+        let owner: Option<String> = tx
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'owner_user_id'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
         if owner.as_deref().is_some_and(|o| o != user.id) {
             wipe_user_data(&tx)?;
         }
@@ -187,13 +206,20 @@ impl Store {
     pub fn wallet(&self) -> Result<Option<WalletOut>> {
         let row: Option<(i64, String, i64, i64)> = self
             .conn
-            .query_row("SELECT balance, currency, held, seq FROM wallet WHERE id = 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
+            .query_row(
+                "SELECT balance, currency, held, seq FROM wallet WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
             .optional()?;
         Ok(row.map(|(balance, currency, held, seq)| {
             let cur = Currency(currency.clone());
-            WalletOut { balance: Money::new(balance, &cur), currency, held: Money::new(held, &cur), seq }
+            WalletOut {
+                balance: Money::new(balance, &cur),
+                currency,
+                held: Money::new(held, &cur),
+                seq,
+            }
         }))
     }
 
@@ -228,18 +254,27 @@ impl Store {
 
     /// Wallet ledger, newest first, at most `limit` entries.
     pub fn ledger(&self, limit: usize) -> Result<Vec<LedgerEntryOut>> {
-        let mut stmt = self.conn.prepare_cached("SELECT json FROM ledger_entries ORDER BY seq DESC LIMIT ?1")?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT json FROM ledger_entries ORDER BY seq DESC LIMIT ?1")?;
         let rows = stmt.query_map([limit as i64], |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
         for json in rows {
             let json = json?;
-            out.push(serde_json::from_str(&json).map_err(|source| ClientError::Corrupt { context: "ledger", source })?);
+            out.push(
+                serde_json::from_str(&json).map_err(|source| ClientError::Corrupt {
+                    context: "ledger",
+                    source,
+                })?,
+            );
         }
         Ok(out)
     }
 
     pub fn ledger_len(&self) -> Result<i64> {
-        Ok(self.conn.query_row("SELECT COUNT(*) FROM ledger_entries", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM ledger_entries", [], |r| r.get(0))?)
     }
 
     pub fn cursor(&self, stream: &str) -> Result<i64> {
@@ -260,7 +295,10 @@ impl Store {
                  WHERE (ledger_entries.seq, ledger_entries.json) IS NOT (excluded.seq, excluded.json)",
             )?;
             for e in entries {
-                let json = serde_json::to_string(e).map_err(|source| ClientError::Corrupt { context: "ledger", source })?;
+                let json = serde_json::to_string(e).map_err(|source| ClientError::Corrupt {
+                    context: "ledger",
+                    source,
+                })?;
                 changed |= upsert.execute(params![e.id, e.seq, json])? > 0;
             }
         }
@@ -270,7 +308,9 @@ impl Store {
         let mut cursor = before;
         let mut saw_gap = false;
         {
-            let mut seqs = tx.prepare_cached("SELECT DISTINCT seq FROM ledger_entries WHERE seq > ?1 ORDER BY seq")?;
+            let mut seqs = tx.prepare_cached(
+                "SELECT DISTINCT seq FROM ledger_entries WHERE seq > ?1 ORDER BY seq",
+            )?;
             let rows = seqs.query_map([before], |r| r.get::<_, i64>(0))?;
             for seq in rows {
                 let seq = seq?;
@@ -286,11 +326,18 @@ impl Store {
         let mut balance_at_cursor = None;
         if cursor > 0 {
             let json: Option<String> = tx
-                .query_row("SELECT json FROM ledger_entries WHERE seq = ?1 LIMIT 1", [cursor], |r| r.get(0))
+                .query_row(
+                    "SELECT json FROM ledger_entries WHERE seq = ?1 LIMIT 1",
+                    [cursor],
+                    |r| r.get(0),
+                )
                 .optional()?;
             if let Some(json) = json {
                 let head: LedgerEntryOut =
-                    serde_json::from_str(&json).map_err(|source| ClientError::Corrupt { context: "ledger", source })?;
+                    serde_json::from_str(&json).map_err(|source| ClientError::Corrupt {
+                        context: "ledger",
+                        source,
+                    })?;
                 balance_at_cursor = Some(head.balance_after.amount);
                 if cursor != before || changed {
                     // The ledger head is the balance, unless a newer `GET /wallet` answer is stored.
@@ -311,7 +358,12 @@ impl Store {
             changed = true;
         }
         tx.commit()?;
-        Ok(Applied { changed, cursor, balance_at_cursor, saw_gap })
+        Ok(Applied {
+            changed,
+            cursor,
+            balance_at_cursor,
+            saw_gap,
+        })
     }
 
     /// Forgets a stream's local copy so it is rebuilt from position 0 (the server's state
@@ -320,7 +372,10 @@ impl Store {
     pub fn reset_wallet_stream(&mut self) -> Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM ledger_entries", [])?;
-        tx.execute("DELETE FROM sync_cursors WHERE stream = ?1", [WALLET_STREAM])?;
+        tx.execute(
+            "DELETE FROM sync_cursors WHERE stream = ?1",
+            [WALLET_STREAM],
+        )?;
         tx.execute("UPDATE wallet SET seq = 0", [])?;
         tx.commit()?;
         Ok(())
@@ -337,7 +392,10 @@ impl Store {
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
     }
 
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
@@ -351,7 +409,11 @@ impl Store {
 
 fn read_cursor(conn: &Connection, stream: &str) -> rusqlite::Result<i64> {
     Ok(conn
-        .query_row("SELECT cursor FROM sync_cursors WHERE stream = ?1", [stream], |r| r.get(0))
+        .query_row(
+            "SELECT cursor FROM sync_cursors WHERE stream = ?1",
+            [stream],
+            |r| r.get(0),
+        )
         .optional()?
         .unwrap_or(0))
 }
@@ -411,7 +473,8 @@ mod tests {
         let path = dir.path().join("db.sqlite3");
         let mut s = Store::open(&path).unwrap();
         s.set_user(&user("u1")).unwrap();
-        s.apply_wallet_entries(&[entry(1, 500, 500), entry(2, 200, 700)]).unwrap();
+        s.apply_wallet_entries(&[entry(1, 500, 500), entry(2, 200, 700)])
+            .unwrap();
         s.mark_synced().unwrap();
         drop(s);
 
@@ -427,18 +490,26 @@ mod tests {
     #[test]
     fn cursor_advances_only_over_contiguous_positions() {
         let mut s = Store::open_in_memory().unwrap();
-        let a = s.apply_wallet_entries(&[entry(1, 100, 100), entry(2, 100, 200)]).unwrap();
+        let a = s
+            .apply_wallet_entries(&[entry(1, 100, 100), entry(2, 100, 200)])
+            .unwrap();
         assert_eq!((a.cursor, a.saw_gap), (2, false));
 
         // 4 arrives before 3: stored, but the cursor stays at 2 and the balance at seq 2.
         let a = s.apply_wallet_entries(&[entry(4, 100, 400)]).unwrap();
-        assert_eq!((a.cursor, a.saw_gap, a.balance_at_cursor), (2, true, Some(200)));
+        assert_eq!(
+            (a.cursor, a.saw_gap, a.balance_at_cursor),
+            (2, true, Some(200))
+        );
         assert_eq!(s.cursor(WALLET_STREAM).unwrap(), 2);
         assert_eq!(s.wallet().unwrap().unwrap().balance.amount, 200);
 
         // Filling the hole moves the cursor over both 3 and the 4 stored earlier.
         let a = s.apply_wallet_entries(&[entry(3, 100, 300)]).unwrap();
-        assert_eq!((a.cursor, a.saw_gap, a.balance_at_cursor), (4, false, Some(400)));
+        assert_eq!(
+            (a.cursor, a.saw_gap, a.balance_at_cursor),
+            (4, false, Some(400))
+        );
         assert_eq!(s.wallet().unwrap().unwrap().balance.amount, 400);
         assert_eq!(s.wallet().unwrap().unwrap().seq, 4);
     }
@@ -454,7 +525,9 @@ mod tests {
     #[test]
     fn duplicate_entries_are_stored_once() {
         let mut s = Store::open_in_memory().unwrap();
-        let first = s.apply_wallet_entries(&[entry(1, 100, 100), entry(1, 100, 100)]).unwrap();
+        let first = s
+            .apply_wallet_entries(&[entry(1, 100, 100), entry(1, 100, 100)])
+            .unwrap();
         assert!(first.changed);
         let replay = s.apply_wallet_entries(&[entry(1, 100, 100)]).unwrap();
         assert!(!replay.changed, "a replayed entry changes nothing");
@@ -465,14 +538,28 @@ mod tests {
     #[test]
     fn an_older_wallet_answer_never_overwrites_a_newer_position() {
         let mut s = Store::open_in_memory().unwrap();
-        s.apply_wallet_entries(&[entry(1, 100, 100), entry(2, 100, 200)]).unwrap();
+        s.apply_wallet_entries(&[entry(1, 100, 100), entry(2, 100, 200)])
+            .unwrap();
         let ugx = Currency("UGX".into());
-        let stale = WalletOut { balance: Money::new(100, &ugx), currency: "UGX".into(), held: Money::new(0, &ugx), seq: 1 };
+        let stale = WalletOut {
+            balance: Money::new(100, &ugx),
+            currency: "UGX".into(),
+            held: Money::new(0, &ugx),
+            seq: 1,
+        };
         assert!(!s.put_wallet(&stale).unwrap());
         assert_eq!(s.wallet().unwrap().unwrap().balance.amount, 200);
-        let fresh = WalletOut { balance: Money::new(200, &ugx), currency: "UGX".into(), held: Money::new(50, &ugx), seq: 2 };
+        let fresh = WalletOut {
+            balance: Money::new(200, &ugx),
+            currency: "UGX".into(),
+            held: Money::new(50, &ugx),
+            seq: 2,
+        };
         assert!(s.put_wallet(&fresh).unwrap());
-        assert!(!s.put_wallet(&fresh).unwrap(), "the same answer twice is no change");
+        assert!(
+            !s.put_wallet(&fresh).unwrap(),
+            "the same answer twice is no change"
+        );
         assert_eq!(s.wallet().unwrap().unwrap().held.amount, 50);
     }
 
@@ -518,7 +605,8 @@ mod tests {
     #[test]
     fn reset_stream_allows_a_rebuild_from_zero() {
         let mut s = Store::open_in_memory().unwrap();
-        s.apply_wallet_entries(&[entry(1, 100, 100), entry(2, 100, 200)]).unwrap();
+        s.apply_wallet_entries(&[entry(1, 100, 100), entry(2, 100, 200)])
+            .unwrap();
         s.reset_wallet_stream().unwrap();
         assert_eq!(s.cursor(WALLET_STREAM).unwrap(), 0);
         let a = s.apply_wallet_entries(&[entry(1, 70, 70)]).unwrap();

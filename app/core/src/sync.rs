@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use oddxer_shared::client::ConnectionState;
-use oddxer_shared::sync::{Checkpoint, ClientFrame, LiveEvent, ServerFrame, StreamEntries, SyncCursors};
+use oddxer_shared::sync::{
+    Checkpoint, ClientFrame, LiveEvent, ServerFrame, StreamEntries, SyncCursors,
+};
 use rand::Rng;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -36,7 +38,9 @@ const BACKOFF_CAP_MS: u64 = 10_000;
 /// jitter" (a random point in the upper half) so that many clients dropped by one server restart
 /// do not all come back in the same instant.
 pub(crate) fn backoff(attempt: u32) -> Duration {
-    let ceiling = BACKOFF_FIRST_MS.saturating_mul(1u64 << attempt.min(16)).min(BACKOFF_CAP_MS);
+    let ceiling = BACKOFF_FIRST_MS
+        .saturating_mul(1u64 << attempt.min(16))
+        .min(BACKOFF_CAP_MS);
     Duration::from_millis(rand::thread_rng().gen_range(ceiling / 2..=ceiling))
 }
 
@@ -86,7 +90,12 @@ pub(crate) struct WalletSync {
 }
 
 pub(crate) fn sync_frame(wallet_cursor: i64) -> ClientFrame {
-    ClientFrame::Sync { streams: SyncCursors { wallet: Some(wallet_cursor), purchases: None } }
+    ClientFrame::Sync {
+        streams: SyncCursors {
+            wallet: Some(wallet_cursor),
+            purchases: None,
+        },
+    }
 }
 
 impl WalletSync {
@@ -103,7 +112,10 @@ impl WalletSync {
                     return Ok(Step::default());
                 };
                 let applied = store.apply_wallet_entries(&entries)?;
-                let mut step = Step { changed: applied.changed, ..Step::default() };
+                let mut step = Step {
+                    changed: applied.changed,
+                    ..Step::default()
+                };
                 if !batch.done {
                     // Mid catch-up: the checkpoint is judged once the run is complete.
                     return Ok(step);
@@ -118,7 +130,11 @@ impl WalletSync {
                         self.in_step = true;
                     }
                     Verdict::Behind => {
-                        tracing::debug!(cursor = applied.cursor, head = batch.checkpoint.head, "wallet stream behind; re-syncing");
+                        tracing::debug!(
+                            cursor = applied.cursor,
+                            head = batch.checkpoint.head,
+                            "wallet stream behind; re-syncing"
+                        );
                         step.send = Some(self.resync(applied.cursor)?);
                     }
                     Verdict::AheadOfServer if !self.suspect_ahead => {
@@ -142,9 +158,10 @@ impl WalletSync {
                 }
                 Ok(step)
             }
-            ServerFrame::Event(LiveEvent::WalletUpdated { balance }) => {
-                Ok(Step { changed: store.apply_wallet_balance(&balance)?, ..Step::default() })
-            }
+            ServerFrame::Event(LiveEvent::WalletUpdated { balance }) => Ok(Step {
+                changed: store.apply_wallet_balance(&balance)?,
+                ..Step::default()
+            }),
             ServerFrame::Event(other) => {
                 tracing::trace!(?other, "live event not cached by this client version");
                 Ok(Step::default())
@@ -152,12 +169,20 @@ impl WalletSync {
             ServerFrame::Error { code, message } => {
                 if is_auth_error(&code) {
                     // The loop refreshes the access token and reconnects.
-                    return Err(ClientError::Api { status: 401, code, message });
+                    return Err(ClientError::Api {
+                        status: 401,
+                        code,
+                        message,
+                    });
                 }
                 if code == "SYNC_UNAVAILABLE" {
                     // The server could not read the stream: reconnect after a backoff rather
                     // than re-asking in a tight loop.
-                    return Err(ClientError::Api { status: 503, code, message });
+                    return Err(ClientError::Api {
+                        status: 503,
+                        code,
+                        message,
+                    });
                 }
                 tracing::warn!(%code, %message, "sync error frame from the server");
                 Ok(Step::default())
@@ -176,7 +201,10 @@ impl WalletSync {
 }
 
 fn is_auth_error(code: &str) -> bool {
-    matches!(code, "UNAUTHENTICATED" | "UNAUTHORIZED" | "TOKEN_EXPIRED" | "INVALID_TOKEN")
+    matches!(
+        code,
+        "UNAUTHENTICATED" | "UNAUTHORIZED" | "TOKEN_EXPIRED" | "INVALID_TOKEN"
+    )
 }
 
 // ---- connection loop -------------------------------------------------------------------------
@@ -198,7 +226,10 @@ impl SyncTask {
     pub(crate) async fn stop(self) {
         let _ = self.stop.send(true);
         let mut handle = self.handle;
-        if tokio::time::timeout(Duration::from_secs(3), &mut handle).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(3), &mut handle)
+            .await
+            .is_err()
+        {
             handle.abort();
         }
     }
@@ -235,7 +266,10 @@ async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
                 continue;
             }
             Ok(Ended::Reauthenticated) | Ok(Ended::Dropped) => {
-                inner.set_connection(ConnectionState::Offline, Some("Connection to the server lost.".into()));
+                inner.set_connection(
+                    ConnectionState::Offline,
+                    Some("Connection to the server lost.".into()),
+                );
             }
             Err(ClientError::Unauthenticated) => {
                 // The refresh token is dead: nothing to sync until the user signs in again.
@@ -244,7 +278,11 @@ async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
             }
             Err(e) => {
                 tracing::info!(error = %ErrorChain(&e), "sync connection failed");
-                let msg = if e.is_offline() { "The server cannot be reached." } else { "Sync failed." };
+                let msg = if e.is_offline() {
+                    "The server cannot be reached."
+                } else {
+                    "Sync failed."
+                };
                 inner.set_connection(ConnectionState::Offline, Some(msg.into()));
             }
         }
@@ -352,7 +390,10 @@ async fn connect_and_sync(
 }
 
 fn to_message(frame: &ClientFrame) -> Result<Message> {
-    let text = serde_json::to_string(frame).map_err(|source| ClientError::Protocol { context: "client frame", source })?;
+    let text = serde_json::to_string(frame).map_err(|source| ClientError::Protocol {
+        context: "client frame",
+        source,
+    })?;
     Ok(Message::text(text))
 }
 
@@ -367,7 +408,12 @@ mod tests {
     use oddxer_shared::sync::SyncBatch;
     use oddxer_shared::{Currency, Money};
 
-    fn batch(entries: Vec<oddxer_shared::api::LedgerEntryOut>, done: bool, head: i64, balance: Option<i64>) -> ServerFrame {
+    fn batch(
+        entries: Vec<oddxer_shared::api::LedgerEntryOut>,
+        done: bool,
+        head: i64,
+        balance: Option<i64>,
+    ) -> ServerFrame {
         let cursor = entries.last().map(|e| e.seq).unwrap_or(0);
         ServerFrame::SyncBatch(SyncBatch {
             entries: StreamEntries::Wallet(entries),
@@ -383,15 +429,21 @@ mod tests {
         let mut w = WalletSync::default();
         assert_eq!(w.start(&s).unwrap(), sync_frame(0));
 
-        let step = w.on_frame(&mut s, batch(vec![entry(1, 100, 100)], false, 2, Some(300))).unwrap();
+        let step = w
+            .on_frame(&mut s, batch(vec![entry(1, 100, 100)], false, 2, Some(300)))
+            .unwrap();
         assert!(step.changed && !step.caught_up && step.send.is_none());
-        let step = w.on_frame(&mut s, batch(vec![entry(2, 200, 300)], true, 2, Some(300))).unwrap();
+        let step = w
+            .on_frame(&mut s, batch(vec![entry(2, 200, 300)], true, 2, Some(300)))
+            .unwrap();
         assert!(step.caught_up);
         assert!(step.send.is_none());
         assert!(s.last_synced_at().unwrap().is_some());
 
         // A later live batch keeps it online without announcing it again.
-        let step = w.on_frame(&mut s, batch(vec![entry(3, 50, 350)], true, 3, Some(350))).unwrap();
+        let step = w
+            .on_frame(&mut s, batch(vec![entry(3, 50, 350)], true, 3, Some(350)))
+            .unwrap();
         assert!(!step.caught_up && step.changed);
         assert_eq!(s.wallet().unwrap().unwrap().balance.amount, 350);
     }
@@ -400,13 +452,26 @@ mod tests {
     fn a_gap_asks_again_from_the_stored_cursor() {
         let mut s = Store::open_in_memory().unwrap();
         let mut w = WalletSync::default();
-        w.on_frame(&mut s, batch(vec![entry(1, 100, 100)], true, 1, Some(100))).unwrap();
+        w.on_frame(&mut s, batch(vec![entry(1, 100, 100)], true, 1, Some(100)))
+            .unwrap();
         // Entry 2 got lost; 3 arrives live.
-        let step = w.on_frame(&mut s, batch(vec![entry(3, 100, 300)], true, 3, Some(300))).unwrap();
+        let step = w
+            .on_frame(&mut s, batch(vec![entry(3, 100, 300)], true, 3, Some(300)))
+            .unwrap();
         assert_eq!(step.send, Some(sync_frame(1)));
         assert_eq!(s.cursor(WALLET_STREAM).unwrap(), 1);
         // The re-sync brings 2 (and 3 again): the cursor moves over both.
-        let step = w.on_frame(&mut s, batch(vec![entry(2, 100, 200), entry(3, 100, 300)], true, 3, Some(300))).unwrap();
+        let step = w
+            .on_frame(
+                &mut s,
+                batch(
+                    vec![entry(2, 100, 200), entry(3, 100, 300)],
+                    true,
+                    3,
+                    Some(300),
+                ),
+            )
+            .unwrap();
         assert!(step.send.is_none());
         assert_eq!(s.cursor(WALLET_STREAM).unwrap(), 3);
         assert_eq!(s.ledger_len().unwrap(), 3);
@@ -416,8 +481,11 @@ mod tests {
     fn a_balance_that_disagrees_with_the_checkpoint_rebuilds_from_zero() {
         let mut s = Store::open_in_memory().unwrap();
         let mut w = WalletSync::default();
-        w.on_frame(&mut s, batch(vec![entry(1, 100, 100)], true, 1, Some(100))).unwrap();
-        let step = w.on_frame(&mut s, batch(vec![], true, 1, Some(999))).unwrap();
+        w.on_frame(&mut s, batch(vec![entry(1, 100, 100)], true, 1, Some(100)))
+            .unwrap();
+        let step = w
+            .on_frame(&mut s, batch(vec![], true, 1, Some(999)))
+            .unwrap();
         assert_eq!(step.send, Some(sync_frame(0)));
         assert_eq!(s.cursor(WALLET_STREAM).unwrap(), 0);
         assert_eq!(s.ledger_len().unwrap(), 0);
@@ -427,11 +495,28 @@ mod tests {
     fn a_server_behind_us_is_confirmed_once_before_a_rebuild() {
         let mut s = Store::open_in_memory().unwrap();
         let mut w = WalletSync::default();
-        w.on_frame(&mut s, batch(vec![entry(1, 100, 100), entry(2, 100, 200)], true, 2, Some(200))).unwrap();
-        let step = w.on_frame(&mut s, batch(vec![], true, 1, Some(100))).unwrap();
-        assert_eq!(step.send, Some(sync_frame(2)), "first: ask again from our cursor");
+        w.on_frame(
+            &mut s,
+            batch(
+                vec![entry(1, 100, 100), entry(2, 100, 200)],
+                true,
+                2,
+                Some(200),
+            ),
+        )
+        .unwrap();
+        let step = w
+            .on_frame(&mut s, batch(vec![], true, 1, Some(100)))
+            .unwrap();
+        assert_eq!(
+            step.send,
+            Some(sync_frame(2)),
+            "first: ask again from our cursor"
+        );
         assert_eq!(s.ledger_len().unwrap(), 2);
-        let step = w.on_frame(&mut s, batch(vec![], true, 1, Some(100))).unwrap();
+        let step = w
+            .on_frame(&mut s, batch(vec![], true, 1, Some(100)))
+            .unwrap();
         assert_eq!(step.send, Some(sync_frame(0)), "confirmed: rebuild");
         assert_eq!(s.ledger_len().unwrap(), 0);
     }
@@ -451,7 +536,12 @@ mod tests {
     fn duplicate_batches_are_applied_once() {
         let mut s = Store::open_in_memory().unwrap();
         let mut w = WalletSync::default();
-        let b = batch(vec![entry(1, 100, 100), entry(2, 100, 200)], true, 2, Some(200));
+        let b = batch(
+            vec![entry(1, 100, 100), entry(2, 100, 200)],
+            true,
+            2,
+            Some(200),
+        );
         w.on_frame(&mut s, b.clone()).unwrap();
         w.on_frame(&mut s, b).unwrap();
         assert_eq!(s.ledger_len().unwrap(), 2);
@@ -462,7 +552,9 @@ mod tests {
     fn wallet_updated_sets_the_balance() {
         let mut s = Store::open_in_memory().unwrap();
         let mut w = WalletSync::default();
-        let ev = ServerFrame::Event(LiveEvent::WalletUpdated { balance: Money::new(42, &Currency("UGX".into())) });
+        let ev = ServerFrame::Event(LiveEvent::WalletUpdated {
+            balance: Money::new(42, &Currency("UGX".into())),
+        });
         assert!(w.on_frame(&mut s, ev.clone()).unwrap().changed);
         assert!(!w.on_frame(&mut s, ev).unwrap().changed);
         assert_eq!(s.wallet().unwrap().unwrap().balance.amount, 42);
@@ -472,9 +564,18 @@ mod tests {
     fn an_auth_error_frame_asks_for_a_refresh() {
         let mut s = Store::open_in_memory().unwrap();
         let mut w = WalletSync::default();
-        let f = ServerFrame::Error { code: "TOKEN_EXPIRED".into(), message: "expired".into() };
-        assert!(matches!(w.on_frame(&mut s, f), Err(ClientError::Api { status: 401, .. })));
-        let f = ServerFrame::Error { code: "SLOW_CONSUMER".into(), message: "x".into() };
+        let f = ServerFrame::Error {
+            code: "TOKEN_EXPIRED".into(),
+            message: "expired".into(),
+        };
+        assert!(matches!(
+            w.on_frame(&mut s, f),
+            Err(ClientError::Api { status: 401, .. })
+        ));
+        let f = ServerFrame::Error {
+            code: "SLOW_CONSUMER".into(),
+            message: "x".into(),
+        };
         assert_eq!(w.on_frame(&mut s, f).unwrap(), Step::default());
     }
 

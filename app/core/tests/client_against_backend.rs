@@ -6,6 +6,8 @@
 //! MongoDB-compatible database at `MONGODB_URI` (default `mongodb://127.0.0.1:27117`). Every run
 //! uses a fresh `DB_NAME`.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
@@ -43,19 +45,30 @@ struct Backend {
 impl BackendEnv {
     fn fresh() -> Self {
         let mut rng = rand::thread_rng();
-        let tag: String = (&mut rng).sample_iter(&Alphanumeric).take(10).map(char::from).collect();
+        let tag: String = (&mut rng)
+            .sample_iter(&Alphanumeric)
+            .take(10)
+            .map(char::from)
+            .collect();
         BackendEnv {
             dir: TempDir::new("it"),
-            mongodb_uri: std::env::var("MONGODB_URI").unwrap_or_else(|_| "mongodb://127.0.0.1:27117".into()),
+            mongodb_uri: std::env::var("MONGODB_URI")
+                .unwrap_or_else(|_| "mongodb://127.0.0.1:27117".into()),
             db_name: format!("oddxer_client_it_{}", tag.to_lowercase()),
-            jwt_secret: (&mut rng).sample_iter(&Alphanumeric).take(48).map(char::from).collect(),
+            jwt_secret: (&mut rng)
+                .sample_iter(&Alphanumeric)
+                .take(48)
+                .map(char::from)
+                .collect(),
         }
     }
 
     /// Starts the backend on `port` (0 = any) and waits until `/health` answers.
     async fn start_backend(&self, port: u16) -> Backend {
         let bin = backend_binary();
-        let started = std::fs::read_dir(self.dir.path()).map(|d| d.count()).unwrap_or(0);
+        let started = std::fs::read_dir(self.dir.path())
+            .map(|d| d.count())
+            .unwrap_or(0);
         let port_file = self.dir.path().join(format!("port-{started}"));
         let log = self.dir.path().join(format!("backend-{started}.log"));
         let log_file = std::fs::File::create(&log).unwrap();
@@ -78,7 +91,12 @@ impl BackendEnv {
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start the backend at {}: {e}", bin.display()));
-        let mut backend = Backend { child, port: 0, log, http: reqwest::Client::new() };
+        let mut backend = Backend {
+            child,
+            port: 0,
+            log,
+            http: reqwest::Client::new(),
+        };
         backend.port = backend.wait_for_port_file(&port_file).await;
         backend.wait_until_healthy().await;
         backend
@@ -106,10 +124,17 @@ impl Backend {
                 );
             }
             // The file may be caught half-written: only a whole number counts.
-            if let Some(port) = std::fs::read_to_string(path).ok().and_then(|s| s.trim().parse().ok()) {
+            if let Some(port) = std::fs::read_to_string(path)
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+            {
                 return port;
             }
-            assert!(tokio::time::Instant::now() < deadline, "the backend never wrote PORT_FILE\n{}", self.log_tail());
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the backend never wrote PORT_FILE\n{}",
+                self.log_tail()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -117,11 +142,19 @@ impl Backend {
     async fn wait_until_healthy(&self) {
         let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
-            let r = self.http.get(format!("{}/api/v1/health", self.url())).send().await;
+            let r = self
+                .http
+                .get(format!("{}/api/v1/health", self.url()))
+                .send()
+                .await;
             if r.is_ok_and(|r| r.status().is_success()) {
                 return;
             }
-            assert!(tokio::time::Instant::now() < deadline, "the backend never became healthy\n{}", self.log_tail());
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the backend never became healthy\n{}",
+                self.log_tail()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -130,11 +163,19 @@ impl Backend {
     async fn otp_sent_to(&self, phone: &str) -> String {
         let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
-            let sms: Vec<SmsOut> = self.get_data(&format!("/api/v1/dev/sms?phoneNumber={}", phone.replace('+', "%2B"))).await;
+            let sms: Vec<SmsOut> = self
+                .get_data(&format!(
+                    "/api/v1/dev/sms?phoneNumber={}",
+                    phone.replace('+', "%2B")
+                ))
+                .await;
             if let Some(otp) = sms.first().and_then(|m| six_digit_run(&m.body)) {
                 return otp;
             }
-            assert!(tokio::time::Instant::now() < deadline, "no OTP SMS for {phone}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no OTP SMS for {phone}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -145,12 +186,20 @@ impl Backend {
         let resp = self.http.post(url).send().await.unwrap();
         let status = resp.status();
         let body: serde_json::Value = resp.json().await.unwrap();
-        assert!(status.is_success(), "completing {reference}: {status} {body}");
+        assert!(
+            status.is_success(),
+            "completing {reference}: {status} {body}"
+        );
         serde_json::from_value(body["data"].clone()).unwrap()
     }
 
     async fn get_data<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
-        let resp = self.http.get(format!("{}{path}", self.url())).send().await.unwrap();
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.url()))
+            .send()
+            .await
+            .unwrap();
         let status = resp.status();
         let body: serde_json::Value = resp.json().await.unwrap();
         assert!(status.is_success(), "GET {path}: {status} {body}");
@@ -171,12 +220,18 @@ fn backend_binary() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
     let bin = target.join("debug").join("oddxer-backend");
-    assert!(bin.exists(), "no backend binary at {}: run `cargo build -p oddxer-backend` (or set ODDXER_BACKEND_BIN)", bin.display());
+    assert!(
+        bin.exists(),
+        "no backend binary at {}: run `cargo build -p oddxer-backend` (or set ODDXER_BACKEND_BIN)",
+        bin.display()
+    );
     bin
 }
 
 fn six_digit_run(text: &str) -> Option<String> {
-    text.split(|c: char| !c.is_ascii_digit()).find(|run| run.len() == 6).map(str::to_owned)
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|run| run.len() == 6)
+        .map(str::to_owned)
 }
 
 // ---- the client side ---------------------------------------------------------------------------
@@ -211,7 +266,11 @@ impl Device {
 
 /// Waits until the snapshot satisfies `want`, woken by the client's change events (and a slow
 /// tick, in case an event was missed). Returns that snapshot.
-async fn eventually(client: &OddxerClient, what: &str, want: impl Fn(&AppSnapshot) -> bool) -> AppSnapshot {
+async fn eventually(
+    client: &OddxerClient,
+    what: &str,
+    want: impl Fn(&AppSnapshot) -> bool,
+) -> AppSnapshot {
     let mut events = client.subscribe();
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
@@ -219,13 +278,19 @@ async fn eventually(client: &OddxerClient, what: &str, want: impl Fn(&AppSnapsho
         if want(&snap) {
             return snap;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for: {what}\nlast snapshot: {snap:#?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for: {what}\nlast snapshot: {snap:#?}"
+        );
         let _ = tokio::time::timeout(Duration::from_millis(250), events.recv()).await;
     }
 }
 
 async fn connection_becomes(client: &OddxerClient, state: ConnectionState) -> AppSnapshot {
-    eventually(client, &format!("connection {state:?}"), |s| s.connection == state).await
+    eventually(client, &format!("connection {state:?}"), |s| {
+        s.connection == state
+    })
+    .await
 }
 
 fn balance(s: &AppSnapshot) -> Option<i64> {
@@ -237,7 +302,10 @@ fn seqs(s: &AppSnapshot) -> Vec<i64> {
 }
 
 fn random_phone() -> String {
-    format!("+2567{:08}", rand::thread_rng().gen_range(0..100_000_000u32))
+    format!(
+        "+2567{:08}",
+        rand::thread_rng().gen_range(0..100_000_000u32)
+    )
 }
 
 // ---- the test ----------------------------------------------------------------------------------
@@ -256,14 +324,23 @@ async fn a_deposit_syncs_live_survives_a_backend_outage_and_is_never_duplicated(
     let otp = backend.otp_sent_to(&phone).await;
     let user = client.verify_otp(&phone, &otp).await.unwrap();
     assert_eq!(user.phone_number, phone);
-    assert!(device.secrets.load().unwrap().is_some(), "the refresh token is kept");
+    assert!(
+        device.secrets.load().unwrap().is_some(),
+        "the refresh token is kept"
+    );
     connection_becomes(&client, ConnectionState::Online).await;
 
     // A deposit completed by the provider arrives by itself through the sync socket.
-    let deposit = client.deposit(50_000, PaymentMethod::MtnMomo, &phone).await.unwrap();
+    let deposit = client
+        .deposit(50_000, PaymentMethod::MtnMomo, &phone)
+        .await
+        .unwrap();
     assert_eq!(deposit.status, TransactionStatus::Pending);
     backend.complete_payment(&deposit.reference).await;
-    let snap = eventually(&client, "the deposit in the local ledger", |s| balance(s) == Some(50_000) && s.ledger.len() == 1).await;
+    let snap = eventually(&client, "the deposit in the local ledger", |s| {
+        balance(s) == Some(50_000) && s.ledger.len() == 1
+    })
+    .await;
     assert_eq!(seqs(&snap), vec![1]);
     assert_eq!(snap.ledger[0].amount.amount, 50_000);
     assert_eq!(device.store().cursor("wallet").unwrap(), 1);
@@ -276,14 +353,26 @@ async fn a_deposit_syncs_live_survives_a_backend_outage_and_is_never_duplicated(
     // from the device.
     client.shutdown().await;
     drop(client);
-    let client = device.open_client(&format!("http://127.0.0.1:{port}")).await;
+    let client = device
+        .open_client(&format!("http://127.0.0.1:{port}"))
+        .await;
     let offline = client.snapshot().unwrap();
-    assert_eq!(offline.user.as_ref().map(|u| u.id.clone()), Some(user.id.clone()));
+    assert_eq!(
+        offline.user.as_ref().map(|u| u.id.clone()),
+        Some(user.id.clone())
+    );
     assert_eq!(balance(&offline), Some(50_000));
     assert_eq!(seqs(&offline), vec![1]);
     let resumed = client.resume().await.unwrap();
-    assert_eq!(resumed.map(|u| u.id), Some(user.id.clone()), "offline resume serves the cached user");
-    assert_eq!(client.snapshot().unwrap().connection, ConnectionState::Offline);
+    assert_eq!(
+        resumed.map(|u| u.id),
+        Some(user.id.clone()),
+        "offline resume serves the cached user"
+    );
+    assert_eq!(
+        client.snapshot().unwrap().connection,
+        ConnectionState::Offline
+    );
 
     // The backend comes back on the same address and database: the client reconnects on its
     // own and resumes from its cursor.
@@ -292,10 +381,16 @@ async fn a_deposit_syncs_live_survives_a_backend_outage_and_is_never_duplicated(
     assert_eq!(seqs(&client.snapshot().unwrap()), vec![1]);
 
     // A second deposit lands once; nothing is duplicated by the resume.
-    let second = client.deposit(20_000, PaymentMethod::AirtelMoney, &phone).await.unwrap();
+    let second = client
+        .deposit(20_000, PaymentMethod::AirtelMoney, &phone)
+        .await
+        .unwrap();
     assert_ne!(second.reference, deposit.reference);
     backend.complete_payment(&second.reference).await;
-    let snap = eventually(&client, "the second deposit", |s| balance(s) == Some(70_000) && s.ledger.len() == 2).await;
+    let snap = eventually(&client, "the second deposit", |s| {
+        balance(s) == Some(70_000) && s.ledger.len() == 2
+    })
+    .await;
     assert_eq!(seqs(&snap), vec![2, 1]);
     let mut ids: Vec<_> = snap.ledger.iter().map(|e| e.id.clone()).collect();
     ids.dedup();
