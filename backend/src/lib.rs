@@ -11,6 +11,7 @@ pub mod health;
 pub mod http;
 pub mod idempotency;
 pub mod ledger;
+pub mod openapi;
 pub mod payments;
 pub mod realtime;
 pub mod recovery;

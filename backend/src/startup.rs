@@ -5,6 +5,9 @@ use crate::auth::sms::{AfricasTalkingSms, OutboxSms, SmsSender};
 use crate::config::{Config, PaymentProviderKind, SmsProviderKind};
 use crate::db::Db;
 use crate::error::error_response;
+use crate::openapi::ApiDoc;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 use crate::ledger::Ledger;
 use crate::payments::sandbox::SandboxProvider;
 use crate::payments::PaymentProvider;
@@ -104,15 +107,42 @@ pub fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
     })
 }
 
-pub fn router(state: AppState) -> Router {
-    let mut api = Router::new()
+/// Every route of the API, with its OpenAPI description, relative to `/api/v1`.
+pub fn api_routes(dev_routes: bool) -> OpenApiRouter<AppState> {
+    let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::health::router())
         .merge(crate::auth::routes::router())
         .merge(crate::wallet::routes::router())
-        .route("/ws", get(crate::realtime::ws::handler));
-    if state.config.dev_routes_enabled() {
+        .merge(crate::realtime::router());
+    if dev_routes {
         api = api.merge(crate::dev::routes::router());
     }
+    api
+}
+
+pub fn openapi_document(dev_routes: bool) -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = api_routes(dev_routes).split_for_parts();
+    doc.paths.paths.insert("/openapi.json".into(), openapi_path_item());
+    doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
+    doc
+}
+
+fn openapi_path_item() -> utoipa::openapi::PathItem {
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+    use utoipa::openapi::ResponseBuilder;
+    let op = OperationBuilder::new()
+        .tag("ops")
+        .summary(Some("This document"))
+        .response("200", ResponseBuilder::new().description("OpenAPI 3 document").build())
+        .build();
+    utoipa::openapi::PathItem::new(HttpMethod::Get, op)
+}
+
+pub fn router(state: AppState) -> Router {
+    let dev_routes = state.config.dev_routes_enabled();
+    let (api, _) = api_routes(dev_routes).split_for_parts();
+    let doc = Arc::new(openapi_document(dev_routes));
+    let api = api.route("/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }));
     let origins: Vec<HeaderValue> = state.config.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// The success envelope: `{"success": true, "data": ..., "message"?: ...}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Envelope<T> {
     pub success: bool,
     pub data: T,
@@ -14,12 +15,14 @@ pub struct Envelope<T> {
 
 /// The error envelope: `{"success": false, "error": {...}}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorEnvelope {
     pub success: bool,
     pub error: ErrorBody,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub code: String,
     pub message: String,
@@ -29,6 +32,7 @@ pub struct ErrorBody {
 
 /// A page of a list: `{items, nextCursor}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Page<T> {
     pub items: Vec<T>,
@@ -36,6 +40,7 @@ pub struct Page<T> {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterIn {
     pub phone_number: String,
@@ -45,12 +50,14 @@ pub struct RegisterIn {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoginIn {
     pub phone_number: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VerifyOtpIn {
     pub phone_number: String,
@@ -58,6 +65,7 @@ pub struct VerifyOtpIn {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RefreshIn {
     pub refresh_token: String,
@@ -65,6 +73,7 @@ pub struct RefreshIn {
 
 /// Answer of register and login: the OTP went out (or, for an unknown number on login, it looks so).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OtpSentOut {
     pub phone_number: String,
@@ -72,6 +81,7 @@ pub struct OtpSentOut {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UserOut {
     pub id: String,
@@ -84,6 +94,7 @@ pub struct UserOut {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuthTokensOut {
     pub access_token: String,
@@ -92,6 +103,7 @@ pub struct AuthTokensOut {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WalletOut {
     /// Spendable balance: the wallet account's latest `balanceAfter`.
@@ -105,6 +117,7 @@ pub struct WalletOut {
 
 /// One ledger entry of the user's wallet account: the `wallet` sync stream's unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LedgerEntryOut {
     /// `{account}:{seq}`.
@@ -121,6 +134,7 @@ pub struct LedgerEntryOut {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PaymentIn {
     /// Minor units, positive.
@@ -130,6 +144,7 @@ pub struct PaymentIn {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TransactionOut {
     pub id: String,
@@ -144,6 +159,7 @@ pub struct TransactionOut {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SmsOut {
     pub phone_number: String,
@@ -152,6 +168,7 @@ pub struct SmsOut {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct HealthOut {
     pub status: String,

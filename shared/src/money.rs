@@ -5,6 +5,7 @@ use std::fmt;
 
 /// ISO 4217 code such as `UGX`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Currency(pub String);
 
@@ -25,6 +26,7 @@ impl fmt::Display for Currency {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Money {
     /// Signed minor units (a debit leg is negative).
     pub amount: i64,

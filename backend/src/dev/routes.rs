@@ -8,18 +8,14 @@ use crate::payments::sandbox::SandboxProvider;
 use crate::state::AppState;
 use crate::wallet::service::confirm_deposit;
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::Router;
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, Document};
 use mongodb::options::FindOptions;
-use oddxer_shared::api::{SmsOut, TransactionOut};
+use oddxer_shared::api::{ErrorEnvelope, SmsOut, TransactionOut};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/dev/sms", get(sms))
-        .route("/dev/payments/{reference}/complete", post(complete))
-        .route("/dev/payments/{reference}/fail", post(fail))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(sms)).routes(routes!(complete)).routes(routes!(fail))
 }
 
 #[derive(serde::Deserialize)]
@@ -28,6 +24,9 @@ struct SmsQuery {
     phone_number: String,
 }
 
+#[utoipa::path(get, path = "/dev/sms", tag = "development",
+    params(("phoneNumber" = String, Query, description = "E.164 number")),
+    responses((status = 200, description = "Messages sent to the number, newest first (development only)", body = Vec<SmsOut>)))]
 async fn sms(State(state): State<AppState>, Query(q): Query<SmsQuery>) -> ApiResult<Vec<SmsOut>> {
     let options = FindOptions::builder().sort(doc! { "createdAt": -1 }).limit(50).build();
     let docs: Vec<Document> =
@@ -54,10 +53,14 @@ async fn settle(state: &AppState, reference: &str, succeeded: bool) -> ApiResult
     Ok(ok(tx))
 }
 
+#[utoipa::path(post, path = "/dev/payments/{reference}/complete", tag = "development",
+    params(("reference" = String, Path)), responses((status = 200, body = TransactionOut), (status = 404, body = ErrorEnvelope)))]
 async fn complete(State(state): State<AppState>, Path(reference): Path<String>) -> ApiResult<TransactionOut> {
     settle(&state, &reference, true).await
 }
 
+#[utoipa::path(post, path = "/dev/payments/{reference}/fail", tag = "development",
+    params(("reference" = String, Path)), responses((status = 200, body = TransactionOut), (status = 404, body = ErrorEnvelope)))]
 async fn fail(State(state): State<AppState>, Path(reference): Path<String>) -> ApiResult<TransactionOut> {
     settle(&state, &reference, false).await
 }

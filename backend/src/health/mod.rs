@@ -4,14 +4,16 @@ use crate::error::AppError;
 use crate::http::{ok, ApiResult};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
-use oddxer_shared::api::HealthOut;
+use oddxer_shared::api::{ErrorEnvelope, HealthOut};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/health", get(health))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(health))
 }
 
+#[utoipa::path(get, path = "/health", tag = "ops", responses(
+    (status = 200, description = "Up, database answering", body = HealthOut),
+    (status = 503, description = "Database unavailable", body = ErrorEnvelope)))]
 async fn health(State(state): State<AppState>) -> ApiResult<HealthOut> {
     state.db.ping().await.map_err(AppError::Database)?;
     Ok(ok(HealthOut { status: "ok".into(), database: "ok".into(), version: env!("CARGO_PKG_VERSION").into() }))

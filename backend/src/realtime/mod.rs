@@ -43,3 +43,7 @@ impl Hub {
         self.publish(HubEvent::WalletChanged { user: user.to_hex() });
     }
 }
+
+pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(ws::handler))
+}

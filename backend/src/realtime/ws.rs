@@ -25,6 +25,10 @@ const BATCH_SIZE: i64 = 200;
 const OUTBOX_CAPACITY: usize = 256;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
+/// The WebSocket of DESIGN.md section 6 (frames in `oddxer_shared::sync`).
+#[utoipa::path(get, path = "/ws", tag = "realtime", security(("bearer" = [])), responses(
+    (status = 101, description = "Switching protocols; or authenticate with a first `auth` frame within 5 s"),
+    (status = 401, description = "Bad bearer token", body = oddxer_shared::api::ErrorEnvelope)))]
 pub async fn handler(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Result<Response, AppError> {
     // With a bearer header the token is checked before the upgrade, so a bad one gets a plain 401.
     let pre_authenticated = match bearer(&headers) {

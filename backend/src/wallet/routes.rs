@@ -9,26 +9,33 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
-use oddxer_shared::api::{LedgerEntryOut, Page, PaymentIn, WalletOut};
+use oddxer_shared::api::{ErrorEnvelope, LedgerEntryOut, Page, PaymentIn, TransactionOut, WalletOut};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/wallet", get(wallet))
-        .route("/wallet/transactions", get(transactions))
-        .route("/wallet/deposits", post(deposit))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(wallet)).routes(routes!(transactions)).routes(routes!(deposit))
 }
 
+#[utoipa::path(get, path = "/wallet", tag = "wallet", security(("bearer" = [])), responses(
+    (status = 200, description = "Balance, held amount and stream position", body = WalletOut), (status = 401, body = ErrorEnvelope)))]
 async fn wallet(State(state): State<AppState>, AuthUser(user): AuthUser) -> ApiResult<WalletOut> {
     Ok(ok(service::wallet(&state, user.id).await?))
 }
 
+#[utoipa::path(get, path = "/wallet/transactions", tag = "wallet", security(("bearer" = [])),
+    params(("limit" = Option<i64>, Query, description = "1 to 100, default 20"), ("cursor" = Option<String>, Query, description = "nextCursor of the previous page")),
+    responses((status = 200, description = "Ledger entries of my wallet, newest first", body = Page<LedgerEntryOut>),
+        (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 async fn transactions(State(state): State<AppState>, AuthUser(user): AuthUser, Query(q): Query<PageQuery>) -> ApiResult<Page<LedgerEntryOut>> {
     let (items, next_cursor) = service::history(&state, user.id, q.seq_cursor()?, q.limit()?).await?;
     Ok(ok(Page { items, next_cursor }))
 }
 
+#[utoipa::path(post, path = "/wallet/deposits", tag = "wallet", request_body = PaymentIn, security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, description = "Required; up to 255 visible ASCII characters")),
+    responses((status = 202, description = "Deposit requested; credited when the provider confirms", body = TransactionOut),
+        (status = 401, body = ErrorEnvelope), (status = 422, description = "Invalid body, missing key, or key reused with another body", body = ErrorEnvelope),
+        (status = 429, body = ErrorEnvelope)))]
 async fn deposit(State(state): State<AppState>, AuthUser(user): AuthUser, headers: HeaderMap, Json(input): Json<PaymentIn>) -> Result<Response> {
     let key = IdempotencyKey::from_headers(&headers, user.id)?;
     idempotency::run(&state.db, &key, "POST /wallet/deposits", &input, StatusCode::ACCEPTED, service::request_deposit(&state, &user, &key, &input)).await

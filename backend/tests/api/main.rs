@@ -3,5 +3,6 @@
 mod auth;
 mod bad_input;
 mod helpers;
+mod openapi;
 mod wallet;
 mod websocket;
