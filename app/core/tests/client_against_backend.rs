@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oddxer_client::{ClientConfig, FileSecretStore, OddxerClient, SecretStore, Store};
-use oddxer_shared::api::{SmsOut, TransactionOut};
+use oddxer_shared::api::{SmsOut, TransactionOut, UserOut};
 use oddxer_shared::client::{AppSnapshot, ConnectionState};
 use oddxer_shared::{PaymentMethod, TransactionStatus};
 use rand::distributions::Alphanumeric;
@@ -33,6 +33,7 @@ struct BackendEnv {
     mongodb_uri: String,
     db_name: String,
     jwt_secret: String,
+    extra: Vec<(&'static str, &'static str)>,
 }
 
 struct Backend {
@@ -60,7 +61,13 @@ impl BackendEnv {
                 .take(48)
                 .map(char::from)
                 .collect(),
+            extra: Vec::new(),
         }
+    }
+
+    fn with(mut self, key: &'static str, value: &'static str) -> Self {
+        self.extra.push((key, value));
+        self
     }
 
     /// Starts the backend on `port` (0 = any) and waits until `/health` answers.
@@ -85,6 +92,7 @@ impl BackendEnv {
             .env("APP_ENV", "test")
             .env("SEED_DEMO", "false")
             .env("RUST_LOG", "info")
+            .envs(self.extra.iter().copied())
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().unwrap())
             .stderr(log_file)
@@ -308,6 +316,18 @@ fn random_phone() -> String {
     )
 }
 
+/// Register, read the OTP the backend "texted", verify it through the client.
+async fn sign_up_and_in(
+    client: &OddxerClient,
+    backend: &Backend,
+    phone: &str,
+    username: &str,
+) -> UserOut {
+    client.register(phone, username, None).await.unwrap();
+    let otp = backend.otp_sent_to(phone).await;
+    client.verify_otp(phone, &otp).await.unwrap()
+}
+
 // ---- the test ----------------------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -319,10 +339,7 @@ async fn a_deposit_syncs_live_survives_a_backend_outage_and_is_never_duplicated(
     let client = device.open_client(&backend.url()).await;
     let phone = random_phone();
 
-    // Sign up and in with the OTP the backend "texted".
-    client.register(&phone, "it_buyer", None).await.unwrap();
-    let otp = backend.otp_sent_to(&phone).await;
-    let user = client.verify_otp(&phone, &otp).await.unwrap();
+    let user = sign_up_and_in(&client, &backend, &phone, "it_buyer").await;
     assert_eq!(user.phone_number, phone);
     assert!(
         device.secrets.load().unwrap().is_some(),
@@ -405,6 +422,61 @@ async fn a_deposit_syncs_live_survives_a_backend_outage_and_is_never_duplicated(
     assert_eq!((wallet.balance.amount, wallet.seq), (70_000, 2));
 
     client.shutdown().await;
+    backend.kill().await;
+}
+
+/// Access tokens live 1 s here (plus the backend's 5 s clock leeway): long enough to sign in.
+const SHORT_ACCESS_TOKEN: &str = "1s";
+/// Waiting this long makes the current access token stale. Setup, not an assertion.
+const TOKEN_GOES_STALE: Duration = Duration::from_secs(8);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_access_token_is_refreshed_for_calls_and_for_the_sync_socket() {
+    let env = BackendEnv::fresh().with("JWT_ACCESS_EXPIRY", SHORT_ACCESS_TOKEN);
+    let backend = env.start_backend(0).await;
+    let port = backend.port;
+    let device = Device::new();
+    let client = device.open_client(&backend.url()).await;
+    let phone = random_phone();
+    let user = sign_up_and_in(&client, &backend, &phone, "it_refresher").await;
+    connection_becomes(&client, ConnectionState::Online).await;
+    let first_refresh_token = device.secrets.load().unwrap();
+
+    // An API call with a stale token: 401, one refresh, the call succeeds.
+    tokio::time::sleep(TOKEN_GOES_STALE).await;
+    client.refresh_wallet().await.unwrap();
+    let second_refresh_token = device.secrets.load().unwrap();
+    assert_ne!(
+        second_refresh_token, first_refresh_token,
+        "the refresh token was rotated and stored"
+    );
+
+    // The socket reconnects with a stale token: the upgrade is refused, the client refreshes
+    // and comes back online by itself.
+    backend.kill().await;
+    connection_becomes(&client, ConnectionState::Offline).await;
+    tokio::time::sleep(TOKEN_GOES_STALE).await;
+    let backend = env.start_backend(port).await;
+    connection_becomes(&client, ConnectionState::Online).await;
+    assert_ne!(device.secrets.load().unwrap(), second_refresh_token);
+
+    // The next app start resumes the stored session online.
+    client.shutdown().await;
+    drop(client);
+    let client = device.open_client(&backend.url()).await;
+    assert_eq!(client.resume().await.unwrap().map(|u| u.id), Some(user.id));
+    connection_becomes(&client, ConnectionState::Online).await;
+
+    // Sign-out forgets the session and the user's data on this device.
+    client.sign_out().await.unwrap();
+    let snap = client.snapshot().unwrap();
+    assert_eq!(
+        (snap.user, snap.wallet, snap.connection),
+        (None, None, ConnectionState::Idle)
+    );
+    assert_eq!(device.secrets.load().unwrap(), None);
+    assert_eq!(client.resume().await.unwrap(), None);
+
     backend.kill().await;
 }
 
