@@ -6,7 +6,7 @@ use oddxer_shared::Role;
 
 use crate::format;
 use crate::ipc;
-use crate::state::AppState;
+use crate::state::{spawn_command, AppState};
 
 #[component]
 pub fn TopBar() -> Element {
@@ -24,7 +24,7 @@ pub fn TopBar() -> Element {
     let busy = state.is_busy();
 
     let sign_out = move |_| {
-        spawn(async move {
+        spawn_command(async move {
             if state.run("Signing out", ipc::sign_out()).await.is_some() {
                 let mut pending = state.pending_deposits;
                 pending.set(Vec::new());

@@ -78,6 +78,20 @@ impl AppState {
     }
 }
 
+/// Spawns a command's task on the root scope. A command outlives the screen that started it:
+/// a successful `verify_otp` swaps the sign-in screen for the wallet while the task still has to
+/// clear the progress bar, and a task scoped to the sign-in screen would be dropped mid-way.
+pub fn spawn_command(task: impl Future<Output = ()> + 'static) {
+    dioxus::prelude::dioxus_core::spawn_forever(task);
+}
+
+/// Sets a screen-local signal unless its screen is gone by the time a command finishes.
+pub fn set_if_mounted<T: 'static>(mut signal: Signal<T>, value: T) {
+    if let Ok(mut slot) = signal.try_write() {
+        *slot = value;
+    }
+}
+
 /// Subscribes to core changes, restores the stored session and loads the first snapshot.
 pub async fn boot(mut state: AppState) {
     let (tx, mut rx) = futures_channel::mpsc::unbounded::<AppSnapshot>();

@@ -6,7 +6,7 @@ use oddxer_shared::Role;
 
 use crate::input::{parse_otp, parse_phone, parse_username};
 use crate::ipc;
-use crate::state::AppState;
+use crate::state::{set_if_mounted, spawn_command, AppState};
 
 #[derive(Clone, PartialEq)]
 enum Step {
@@ -46,7 +46,7 @@ pub fn SignIn() -> Element {
             None
         };
         hint.set(None);
-        spawn(async move {
+        spawn_command(async move {
             let sent = match input_username {
                 Some(username) => {
                     let input = RegisterIn {
@@ -68,10 +68,13 @@ pub fn SignIn() -> Element {
                 }
             };
             if sent.is_some() {
-                otp.set(String::new());
-                step.set(Step::Code {
-                    phone: phone_number,
-                });
+                set_if_mounted(otp, String::new());
+                set_if_mounted(
+                    step,
+                    Step::Code {
+                        phone: phone_number,
+                    },
+                );
             }
         });
     };
@@ -89,7 +92,7 @@ pub fn SignIn() -> Element {
             Err(e) => return hint.set(Some(e.to_string())),
         };
         hint.set(None);
-        spawn(async move {
+        spawn_command(async move {
             let input = VerifyOtpIn {
                 phone_number,
                 otp: code,
@@ -111,7 +114,7 @@ pub fn SignIn() -> Element {
         else {
             return;
         };
-        spawn(async move {
+        spawn_command(async move {
             let input = LoginIn { phone_number };
             state
                 .run("Sending a new code", ipc::request_login_otp(&input))

@@ -8,7 +8,7 @@ use oddxer_shared::{Currency, Money, PaymentMethod};
 use crate::format;
 use crate::input::{parse_amount, parse_phone};
 use crate::ipc;
-use crate::state::AppState;
+use crate::state::{set_if_mounted, spawn_command, AppState};
 
 /// Shown before the first sync has brought the wallet down.
 const DEFAULT_CURRENCY: &str = "UGX";
@@ -77,7 +77,7 @@ pub fn Wallet() -> Element {
             section { class: "card ledger-card",
                 div { class: "card-head",
                     h3 { "Activity" }
-                    span { class: "muted small", id: "ledger-count", "{ledger.len()} entries" }
+                    span { class: "muted small", id: "ledger-count", {entries_label(ledger.len())} }
                 }
                 if ledger.is_empty() {
                     div { class: "empty", id: "ledger-empty",
@@ -92,6 +92,13 @@ pub fn Wallet() -> Element {
                 }
             }
         }
+    }
+}
+
+fn entries_label(count: usize) -> String {
+    match count {
+        1 => "1 entry".to_owned(),
+        n => format!("{n} entries"),
     }
 }
 
@@ -157,14 +164,14 @@ fn DepositForm(currency: Currency, offline: bool) -> Element {
             payment_method: *method.peek(),
             phone_number,
         };
-        spawn(async move {
+        spawn_command(async move {
             if let Some(tx) = state
                 .run("Starting your deposit", ipc::deposit(&input))
                 .await
             {
                 let mut pending = state.pending_deposits;
                 pending.write().insert(0, tx);
-                amount.set(String::new());
+                set_if_mounted(amount, String::new());
             }
         });
     };

@@ -1,0 +1,329 @@
+"""End-to-end test of the real Oddxer desktop app: a real window (Xvfb), driven over WebDriver
+(tauri-driver -> WebKitWebDriver), talking to a real backend given by ODDXER_API_URL.
+
+Started by e2e/run.sh, which provides the environment:
+  ODDXER_API_URL        running backend (dev routes enabled: /dev/sms, /dev/payments)
+  ODDXER_DESKTOP_BIN    absolute path of the built desktop binary
+  ODDXER_TAURI_DRIVER   tauri-driver binary
+  ODDXER_E2E_DATA       fresh folder; each app launch gets its own data dir inside it
+  ODDXER_E2E_ARTIFACTS  screenshots and logs go here
+
+Prints one line per test and ends with `e2e: N passed, M failed`; exits non-zero on failure.
+"""
+
+import json
+import os
+import random
+import re
+import socket
+import string
+import subprocess
+import sys
+import time
+import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.support.ui import WebDriverWait
+
+API_URL = os.environ["ODDXER_API_URL"].rstrip("/")
+APP_BIN = os.environ["ODDXER_DESKTOP_BIN"]
+TAURI_DRIVER = os.environ["ODDXER_TAURI_DRIVER"]
+DATA_ROOT = os.environ["ODDXER_E2E_DATA"]
+ARTIFACTS = os.environ["ODDXER_E2E_ARTIFACTS"]
+
+# Generous: a debug build under Xvfb on 2 cores, plus the WebSocket sync after each change.
+UI_TIMEOUT = 30
+SMS_TIMEOUT = 20
+
+
+def log(msg):
+    print(f"    {msg}", flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Backend (only the dev routes a human tester would use: read the SMS, approve the payment)
+
+
+class Backend:
+    def __init__(self, base):
+        self.base = base + "/api/v1"
+
+    def _request(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("Accept", "application/json")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as e:
+            raise AssertionError(f"{method} {path} -> {e.code}: {e.read()[:500]!r}") from e
+
+    def otp_for(self, phone):
+        """The newest SMS to `phone` holds the OTP as its only 6-digit run."""
+        deadline = time.time() + SMS_TIMEOUT
+        query = urllib.parse.urlencode({"phoneNumber": phone})
+        while time.time() < deadline:
+            messages = self._request("GET", f"/dev/sms?{query}")["data"]
+            for sms in messages:
+                runs = re.findall(r"(?<!\d)\d{6}(?!\d)", sms["body"])
+                if len(runs) == 1:
+                    return runs[0]
+            time.sleep(0.3)
+        raise AssertionError(f"no OTP SMS for {phone} within {SMS_TIMEOUT}s")
+
+    def complete_payment(self, reference):
+        ref = urllib.parse.quote(reference, safe="")
+        return self._request("POST", f"/dev/payments/{ref}/complete")["data"]
+
+
+# --------------------------------------------------------------------------------------------
+# The app under test
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"tauri-driver exited early with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"tauri-driver did not listen on {port} within {timeout}s")
+
+
+class App:
+    """One launch of the desktop app with its own fresh data dir, driven through tauri-driver."""
+
+    def __init__(self, name):
+        self.name = name
+        self.shots = 0
+        data_dir = os.path.join(DATA_ROOT, name)
+        os.makedirs(data_dir, exist_ok=True)
+        port, native_port = free_port(), free_port()
+        env = dict(os.environ)
+        # tauri-driver -> WebKitWebDriver -> the app: the environment is inherited all the way down.
+        env.update(
+            ODDXER_API_URL=API_URL,
+            ODDXER_SECRET_STORE="file",
+            ODDXER_DATA_DIR=data_dir,
+            RUST_LOG=os.environ.get("RUST_LOG", "info"),
+        )
+        self.driver_log = open(os.path.join(ARTIFACTS, f"{name}-app.log"), "wb")
+        self.proc = subprocess.Popen(
+            [TAURI_DRIVER, "--port", str(port), "--native-port", str(native_port)],
+            env=env,
+            stdout=self.driver_log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_port(port, self.proc)
+            options = ArgOptions()
+            options.set_capability("browserName", "wry")
+            options.set_capability("tauri:options", {"application": APP_BIN})
+            self.driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
+        except Exception:
+            self.stop_driver()
+            raise
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def el(self, element_id):
+        return self.driver.find_element(By.ID, element_id)
+
+    def wait_for(self, element_id, timeout=UI_TIMEOUT):
+        return WebDriverWait(self.driver, timeout).until(
+            lambda d: next((e for e in d.find_elements(By.ID, element_id) if e.is_displayed()), False),
+            message=f"#{element_id} did not show up",
+        )
+
+    def wait_text(self, element_id, predicate, what, timeout=UI_TIMEOUT, rendered=True):
+        """Waits until the element's text satisfies `predicate`. `rendered=False` reads the DOM
+        text instead of WebDriver's visible text, which drops text in `overflow: hidden` boxes."""
+        last = [None]
+
+        def check(d):
+            found = d.find_elements(By.ID, element_id)
+            if not found:
+                last[0] = None
+            else:
+                last[0] = found[0].text if rendered else found[0].get_attribute("textContent")
+            return last[0] is not None and predicate(last[0])
+
+        try:
+            WebDriverWait(self.driver, timeout).until(check)
+        except Exception as e:
+            raise AssertionError(f"#{element_id} never {what} (last text: {last[0]!r})") from e
+        return last[0]
+
+    def wait_enabled(self, element_id, timeout=UI_TIMEOUT):
+        WebDriverWait(self.driver, timeout).until(
+            lambda d: self.el(element_id).is_enabled(), message=f"#{element_id} stayed disabled"
+        )
+
+    def type(self, element_id, text):
+        field = self.wait_for(element_id)
+        # Inputs are disabled while a command runs; typing into one then is refused.
+        self.wait_enabled(element_id)
+        field.clear()
+        field.send_keys(text)
+
+    def click(self, element_id):
+        self.wait_enabled(element_id)
+        self.el(element_id).click()
+
+    def error_text(self):
+        banners = self.driver.find_elements(By.ID, "error-banner")
+        return banners[0].text if banners else None
+
+    def shot(self, label):
+        self.shots += 1
+        path = os.path.join(ARTIFACTS, f"{self.name}-{self.shots:02d}-{label}.png")
+        self.driver.get_screenshot_as_file(path)
+        log(f"screenshot {path}")
+        return path
+
+    def screen_shot(self, label):
+        """The whole X screen (window included), as a person would see it."""
+        path = os.path.join(ARTIFACTS, f"{self.name}-screen-{label}.png")
+        if os.environ.get("DISPLAY"):
+            subprocess.run(["import", "-window", "root", path], check=False, timeout=20)
+            log(f"screenshot {path}")
+
+    def stop_driver(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.driver_log.close()
+
+    def close(self):
+        try:
+            self.driver.quit()
+        except WebDriverException:
+            pass
+        self.stop_driver()
+
+
+# --------------------------------------------------------------------------------------------
+# Tests
+
+
+def fresh_identity():
+    # +2567 and 8 more digits: a valid Ugandan mobile number no other run uses.
+    phone = "+2567" + "".join(random.choices(string.digits, k=8))
+    username = "e2e_" + "".join(random.choices(string.ascii_lowercase + string.digits, k=10))
+    return phone, username
+
+
+def sign_up(app, backend, phone, username):
+    app.wait_for("phone-input")
+    app.shot("sign-in")
+    app.click("show-register")
+    app.type("phone-input", phone)
+    app.type("username-input", username)
+    app.click("send-otp")
+    app.wait_for("otp-input")
+    app.wait_text("otp-phone", lambda t: t == phone, f"showed {phone}")
+    otp = backend.otp_for(phone)
+    log(f"registered {phone} as {username}; OTP from the SMS outbox")
+    app.type("otp-input", otp)
+    app.shot("otp")
+    app.click("verify-otp")
+    app.wait_for("wallet-balance")
+
+
+def test_register_deposit_and_see_the_balance(backend):
+    app = App("deposit")
+    try:
+        phone, username = fresh_identity()
+        sign_up(app, backend, phone, username)
+        app.wait_text("user-name", lambda t: t == f"@{username}", "showed the new user")
+        app.wait_text("connection-state", lambda t: t.strip() == "Online", "became Online")
+        app.wait_text("wallet-balance", lambda t: t == "UGX 0", "showed UGX 0")
+        app.shot("wallet-empty")
+
+        app.type("deposit-amount", "50000")
+        app.click("method-mtn")
+        assert app.el("deposit-phone").get_attribute("value") == phone, "deposit phone is not prefilled"
+        app.click("deposit-submit")
+        reference_el = WebDriverWait(app.driver, UI_TIMEOUT).until(
+            lambda d: next(iter(d.find_elements(By.CSS_SELECTOR, "#pending-deposits .deposit-reference")), False),
+            message=f"no pending deposit shown (error banner: {app.error_text()!r})",
+        )
+        reference = reference_el.text.strip()
+        assert reference, "empty deposit reference"
+        app.shot("deposit-pending")
+        log(f"deposit pending, reference {reference}")
+
+        completed = backend.complete_payment(reference)
+        assert completed["status"] == "COMPLETED", completed
+        balance = app.wait_text("wallet-balance", lambda t: t == "UGX 50,000", "showed UGX 50,000")
+        ledger = app.wait_text("ledger-list", lambda t: "+UGX 50,000" in t, "listed the deposit", rendered=False)
+        assert "Deposit" in ledger, ledger
+        WebDriverWait(app.driver, UI_TIMEOUT).until(
+            lambda d: not d.find_elements(By.ID, "pending-deposits"), message="the deposit stayed pending"
+        )
+        assert app.error_text() is None, f"error banner shown: {app.error_text()!r}"
+        log(f"balance reads {balance!r} after the payment completed")
+        app.shot("wallet-funded")
+        app.screen_shot("wallet-funded")
+    except Exception:
+        fail_shots(app)
+        raise
+    finally:
+        app.close()
+
+
+def fail_shots(app):
+    try:
+        app.shot("FAILED")
+        with open(os.path.join(ARTIFACTS, f"{app.name}-FAILED.html"), "w") as f:
+            f.write(app.driver.page_source)
+    except Exception as e:  # the app may be gone; the original failure matters more
+        log(f"(could not capture the failure state: {e})")
+
+
+TESTS = [test_register_deposit_and_see_the_balance]
+
+
+def main():
+    backend = Backend(API_URL)
+    passed = failed = 0
+    for test in TESTS:
+        name = test.__name__.removeprefix("test_").replace("_", " ")
+        started = time.time()
+        print(f"e2e: {name} ...", flush=True)
+        try:
+            test(backend)
+        except Exception:
+            failed += 1
+            traceback.print_exc()
+            print(f"e2e: FAIL {name} ({time.time() - started:.1f}s)", flush=True)
+        else:
+            passed += 1
+            print(f"e2e: ok   {name} ({time.time() - started:.1f}s)", flush=True)
+    print(f"e2e: {passed} passed, {failed} failed", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
