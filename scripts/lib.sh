@@ -88,7 +88,8 @@ stop_pid() {
   local pid=$1 timeout=${2:-15} i
   pid_alive "$pid" || return 0
   local pgid
-  pgid=$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')
+  # Field 5 of /proc/PID/stat (no `ps` needed: minimal images lack procps).
+  pgid=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f3)
   if [ -n "$pgid" ] && [ "$pgid" = "$pid" ]; then kill -TERM -- "-$pid" 2>/dev/null || true
   else kill -TERM "$pid" 2>/dev/null || true
   fi

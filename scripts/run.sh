@@ -55,7 +55,7 @@ cleanup() {
   if [ -n "$APP_PID" ] && pid_alive "$APP_PID"; then stop_pid "$APP_PID" 10; info "desktop app closed"; fi
   if [ -n "$BACKEND_PID" ]; then stop_pid "$BACKEND_PID" 15; info "backend stopped"; fi
   rm -f "$RUN_DIR/backend.pid"
-  if [ "$STARTED_DB" = 1 ]; then bash scripts/ferretdb.sh stop --port "$DB_PORT" >/dev/null 2>&1; info "FerretDB stopped (data kept in .data/ferretdb)"; fi
+  if [ "$STARTED_DB" = 1 ]; then env -u MONGODB_URI bash scripts/ferretdb.sh stop --port "$DB_PORT" >/dev/null 2>&1; info "FerretDB stopped (data kept in .data/ferretdb)"; fi
   exit "$rc"
 }
 trap cleanup EXIT

@@ -56,7 +56,7 @@ cleanup() {
   if [ -n "$pid" ]; then stop_pid "$pid" 10; info "stopped redis-server"; fi
   rm -f "$RUN_DIR/redis.pid"
   if [ "$STARTED_DB" = 1 ]; then
-    bash "$ODDXER_ROOT/scripts/ferretdb.sh" stop --port "$DB_PORT" --data "$DB_DATA" >/dev/null 2>&1
+    env -u MONGODB_URI bash "$ODDXER_ROOT/scripts/ferretdb.sh" stop --port "$DB_PORT" --data "$DB_DATA" >/dev/null 2>&1
     info "stopped the test FerretDB"
   fi
   exit "$rc"
@@ -109,6 +109,12 @@ stage() {
     record "$name" "failed" "$dt"
   fi
   return 0
+}
+
+stage_passed() {
+  local i
+  for i in "${!NAMES[@]}"; do [ "${NAMES[$i]}" = "$1" ] && [ "${RESULTS[$i]}" = passed ] && return 0; done
+  return 1
 }
 
 # Inside a stage: skip it (not a failure), with a reason.
@@ -192,7 +198,8 @@ st_e2e() {
   fi
   db="oddxer_e2e_$(date +%s)_$$"
   log "backend for e2e on 127.0.0.1:$BACKEND_PORT (DB_NAME=$db)"
-  (exec env PORT="$BACKEND_PORT" HOST=127.0.0.1 DB_NAME="$db" APP_ENV=development \
+  # cwd outside the repo: a developer's .env must not leak into the test backend.
+  (cd "$RUN_DIR" && exec env PORT="$BACKEND_PORT" HOST=127.0.0.1 DB_NAME="$db" APP_ENV=development \
     SMS_PROVIDER=outbox PAYMENT_PROVIDER=sandbox SEED_DEMO=true ADMIN_PHONE_NUMBERS=+256700000001 \
     JWT_SECRET="$(rand_hex 32)" RUST_LOG="${RUST_LOG:-info}" \
     setsid "$bin" </dev/null >"$LOG_DIR/e2e-backend.log" 2>&1 9>&-) &
@@ -204,6 +211,8 @@ st_e2e() {
   fi
   ok "backend healthy (pid $pid)"
   local rc=0
+  # The desktop stage built the app already; e2e/run.sh builds it itself otherwise.
+  if stage_passed desktop; then export ODDXER_DESKTOP_BIN="$CARGO_TARGET_DIR/debug/oddxer-desktop"; fi
   ODDXER_API_URL="http://127.0.0.1:$BACKEND_PORT" bash e2e/run.sh || rc=$?
   stop_pid "$pid" 15
   rm -f "$RUN_DIR/backend.pid"
