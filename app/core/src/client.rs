@@ -452,6 +452,10 @@ impl Inner {
                 "wallet",
             )
             .await?;
+        if self.session.access().is_none() {
+            // Signed out while the request was in flight: the answer belongs to nobody now.
+            return Ok(());
+        }
         if self.with_store(|s| s.put_wallet(&wallet))? {
             self.notify();
         }
