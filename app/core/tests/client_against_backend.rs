@@ -224,10 +224,17 @@ fn backend_binary() -> PathBuf {
     if let Ok(p) = std::env::var("ODDXER_BACKEND_BIN") {
         return PathBuf::from(p);
     }
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    let bin = target.join("debug").join("oddxer-backend");
+    // `$CARGO_TARGET_DIR/debug`, else the folder this test binary was built into
+    // (`<target>/debug/deps/..`), which is where `cargo build -p oddxer-backend` puts the backend.
+    let dir = std::env::var("CARGO_TARGET_DIR")
+        .map(|t| PathBuf::from(t).join("debug"))
+        .ok()
+        .or_else(|| {
+            let exe = std::env::current_exe().ok()?;
+            Some(exe.parent()?.parent()?.to_owned())
+        })
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug"));
+    let bin = dir.join("oddxer-backend");
     assert!(
         bin.exists(),
         "no backend binary at {}: run `cargo build -p oddxer-backend` (or set ODDXER_BACKEND_BIN)",
