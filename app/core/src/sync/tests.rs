@@ -1,0 +1,188 @@
+//! Unit tests of `sync.rs`.
+
+use super::*;
+use crate::testutil::entry;
+use oddxer_shared::sync::SyncBatch;
+use oddxer_shared::{Currency, Money};
+
+fn batch(
+    entries: Vec<oddxer_shared::api::LedgerEntryOut>,
+    done: bool,
+    head: i64,
+    balance: Option<i64>,
+) -> ServerFrame {
+    let cursor = entries.last().map(|e| e.seq).unwrap_or(0);
+    ServerFrame::SyncBatch(SyncBatch {
+        entries: StreamEntries::Wallet(entries),
+        cursor,
+        done,
+        checkpoint: Checkpoint { head, balance },
+    })
+}
+
+#[test]
+fn a_catch_up_in_step_goes_online_once() {
+    let mut s = Store::open_in_memory().unwrap();
+    let mut w = WalletSync::default();
+    assert_eq!(w.start(&s).unwrap(), sync_frame(0));
+
+    let step = w
+        .on_frame(&mut s, batch(vec![entry(1, 100, 100)], false, 2, Some(300)))
+        .unwrap();
+    assert!(step.changed && !step.caught_up && step.send.is_none());
+    let step = w
+        .on_frame(&mut s, batch(vec![entry(2, 200, 300)], true, 2, Some(300)))
+        .unwrap();
+    assert!(step.caught_up);
+    assert!(step.send.is_none());
+    assert!(s.last_synced_at().unwrap().is_some());
+
+    // A later live batch keeps it online without announcing it again.
+    let step = w
+        .on_frame(&mut s, batch(vec![entry(3, 50, 350)], true, 3, Some(350)))
+        .unwrap();
+    assert!(!step.caught_up && step.changed);
+    assert_eq!(s.wallet().unwrap().unwrap().balance.amount, 350);
+}
+
+#[test]
+fn a_gap_asks_again_from_the_stored_cursor() {
+    let mut s = Store::open_in_memory().unwrap();
+    let mut w = WalletSync::default();
+    w.on_frame(&mut s, batch(vec![entry(1, 100, 100)], true, 1, Some(100)))
+        .unwrap();
+    // Entry 2 got lost; 3 arrives live.
+    let step = w
+        .on_frame(&mut s, batch(vec![entry(3, 100, 300)], true, 3, Some(300)))
+        .unwrap();
+    assert_eq!(step.send, Some(sync_frame(1)));
+    assert_eq!(s.cursor(WALLET_STREAM).unwrap(), 1);
+    // The re-sync brings 2 (and 3 again): the cursor moves over both.
+    let step = w
+        .on_frame(
+            &mut s,
+            batch(
+                vec![entry(2, 100, 200), entry(3, 100, 300)],
+                true,
+                3,
+                Some(300),
+            ),
+        )
+        .unwrap();
+    assert!(step.send.is_none());
+    assert_eq!(s.cursor(WALLET_STREAM).unwrap(), 3);
+    assert_eq!(s.ledger_len().unwrap(), 3);
+}
+
+#[test]
+fn a_balance_that_disagrees_with_the_checkpoint_rebuilds_from_zero() {
+    let mut s = Store::open_in_memory().unwrap();
+    let mut w = WalletSync::default();
+    w.on_frame(&mut s, batch(vec![entry(1, 100, 100)], true, 1, Some(100)))
+        .unwrap();
+    let step = w
+        .on_frame(&mut s, batch(vec![], true, 1, Some(999)))
+        .unwrap();
+    assert_eq!(step.send, Some(sync_frame(0)));
+    assert_eq!(s.cursor(WALLET_STREAM).unwrap(), 0);
+    assert_eq!(s.ledger_len().unwrap(), 0);
+}
+
+#[test]
+fn a_server_behind_us_is_confirmed_once_before_a_rebuild() {
+    let mut s = Store::open_in_memory().unwrap();
+    let mut w = WalletSync::default();
+    w.on_frame(
+        &mut s,
+        batch(
+            vec![entry(1, 100, 100), entry(2, 100, 200)],
+            true,
+            2,
+            Some(200),
+        ),
+    )
+    .unwrap();
+    let step = w
+        .on_frame(&mut s, batch(vec![], true, 1, Some(100)))
+        .unwrap();
+    assert_eq!(
+        step.send,
+        Some(sync_frame(2)),
+        "first: ask again from our cursor"
+    );
+    assert_eq!(s.ledger_len().unwrap(), 2);
+    let step = w
+        .on_frame(&mut s, batch(vec![], true, 1, Some(100)))
+        .unwrap();
+    assert_eq!(step.send, Some(sync_frame(0)), "confirmed: rebuild");
+    assert_eq!(s.ledger_len().unwrap(), 0);
+}
+
+#[test]
+fn a_server_that_never_gets_in_step_ends_the_connection() {
+    let mut s = Store::open_in_memory().unwrap();
+    let mut w = WalletSync::default();
+    let mut last = Ok(Step::default());
+    for _ in 0..=MAX_RESYNCS_IN_A_ROW {
+        last = w.on_frame(&mut s, batch(vec![], true, 5, Some(1)));
+    }
+    assert!(matches!(last, Err(ClientError::OutOfStep)));
+}
+
+#[test]
+fn duplicate_batches_are_applied_once() {
+    let mut s = Store::open_in_memory().unwrap();
+    let mut w = WalletSync::default();
+    let b = batch(
+        vec![entry(1, 100, 100), entry(2, 100, 200)],
+        true,
+        2,
+        Some(200),
+    );
+    w.on_frame(&mut s, b.clone()).unwrap();
+    w.on_frame(&mut s, b).unwrap();
+    assert_eq!(s.ledger_len().unwrap(), 2);
+    assert_eq!(s.cursor(WALLET_STREAM).unwrap(), 2);
+}
+
+#[test]
+fn wallet_updated_sets_the_balance() {
+    let mut s = Store::open_in_memory().unwrap();
+    let mut w = WalletSync::default();
+    let ev = ServerFrame::Event(LiveEvent::WalletUpdated {
+        balance: Money::new(42, &Currency("UGX".into())),
+    });
+    assert!(w.on_frame(&mut s, ev.clone()).unwrap().changed);
+    assert!(!w.on_frame(&mut s, ev).unwrap().changed);
+    assert_eq!(s.wallet().unwrap().unwrap().balance.amount, 42);
+}
+
+#[test]
+fn an_auth_error_frame_asks_for_a_refresh() {
+    let mut s = Store::open_in_memory().unwrap();
+    let mut w = WalletSync::default();
+    let f = ServerFrame::Error {
+        code: "TOKEN_EXPIRED".into(),
+        message: "expired".into(),
+    };
+    assert!(matches!(
+        w.on_frame(&mut s, f),
+        Err(ClientError::Api { status: 401, .. })
+    ));
+    let f = ServerFrame::Error {
+        code: "SLOW_CONSUMER".into(),
+        message: "x".into(),
+    };
+    assert_eq!(w.on_frame(&mut s, f).unwrap(), Step::default());
+}
+
+#[test]
+fn backoff_starts_short_grows_and_is_capped() {
+    for _ in 0..50 {
+        let first = backoff(0);
+        assert!(first >= Duration::from_millis(150) && first <= Duration::from_millis(300));
+        assert!(backoff(3) <= Duration::from_millis(2400));
+        let late = backoff(30);
+        assert!(late >= Duration::from_millis(5000) && late <= Duration::from_millis(10_000));
+    }
+}
