@@ -63,6 +63,12 @@ pub struct Config {
     pub deposit_max: i64,
     pub seed_demo: bool,
     pub recovery_interval: Duration,
+    /// Per client IP on the `/auth` routes.
+    pub rate_auth_ip: RateLimit,
+    /// Per phone number on OTP sends and verifications.
+    pub rate_auth_phone: RateLimit,
+    /// Per user on money routes (deposits, withdrawals, purchases).
+    pub rate_money_user: RateLimit,
     /// Transfers still PENDING after this long are re-driven by the recovery worker.
     pub recovery_after: Duration,
 }
@@ -109,6 +115,13 @@ impl EnvSource<'_> {
         }
     }
 
+    fn rate(&self, key: &'static str, default: RateLimit) -> Result<RateLimit, ConfigError> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(raw) => RateLimit::parse(&raw).ok_or(ConfigError::Invalid { name: key, reason: format!("{raw:?} is not N/duration such as 30/1m") }),
+        }
+    }
+
     fn duration(&self, key: &'static str, default: Duration) -> Result<Duration, ConfigError> {
         match self.get(key) {
             None => Ok(default),
@@ -117,6 +130,22 @@ impl EnvSource<'_> {
                 reason: format!("{raw:?} is not a duration such as 15m, 24h, 7d or 30s"),
             }),
         }
+    }
+}
+
+/// `max` requests per `window`, written `30/1m` in the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub max: u32,
+    pub window: Duration,
+}
+
+impl RateLimit {
+    pub fn parse(raw: &str) -> Option<RateLimit> {
+        let (max, window) = raw.split_once('/')?;
+        let max: u32 = max.trim().parse().ok().filter(|m| *m > 0)?;
+        let window = parse_duration(window).filter(|w| !w.is_zero())?;
+        Some(RateLimit { max, window })
     }
 }
 
@@ -234,6 +263,9 @@ impl Config {
             deposit_max: env.parse("DEPOSIT_MAX", 5_000_000i64)?,
             seed_demo: matches!(env.string("SEED_DEMO", "false").as_str(), "1" | "true" | "yes"),
             recovery_interval: env.duration("RECOVERY_INTERVAL", Duration::from_secs(60))?,
+            rate_auth_ip: env.rate("RATE_LIMIT_AUTH_IP", RateLimit { max: 60, window: Duration::from_secs(60) })?,
+            rate_auth_phone: env.rate("RATE_LIMIT_AUTH_PHONE", RateLimit { max: 10, window: Duration::from_secs(600) })?,
+            rate_money_user: env.rate("RATE_LIMIT_MONEY_USER", RateLimit { max: 30, window: Duration::from_secs(60) })?,
             recovery_after: env.duration("RECOVERY_AFTER", Duration::from_secs(120))?,
         };
         config.check_production()?;

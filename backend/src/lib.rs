@@ -1,6 +1,7 @@
 //! Oddxer backend: an axum HTTP + WebSocket server over MongoDB, the source of truth for money.
 //! One module per domain area, each with its routes, rules and queries side by side.
 
+pub mod admin;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod idempotency;
 pub mod ledger;
 pub mod openapi;
 pub mod payments;
+pub mod ratelimit;
 pub mod realtime;
 pub mod recovery;
 pub mod seed;

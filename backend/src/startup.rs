@@ -11,6 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::ledger::Ledger;
 use crate::payments::sandbox::SandboxProvider;
 use crate::payments::PaymentProvider;
+use crate::ratelimit::{Bucket, RateLimiter};
 use crate::realtime::Hub;
 use crate::state::AppState;
 use anyhow::Context;
@@ -41,7 +42,7 @@ impl Application {
         let db = Db::connect(&config.mongodb_uri, &config.db_name).await.context("invalid MONGODB_URI")?;
         wait_for_database(&db).await?;
         db.ensure_indexes().await.context("creating indexes")?;
-        let state = build_state(config, db)?;
+        let state = build_state(config, db).await?;
         if state.config.seed_demo {
             crate::seed::seed_demo(&state).await.context("seeding demo data")?;
         }
@@ -63,8 +64,17 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let recovery = crate::recovery::spawn(self.state.clone());
-        let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await;
+        let limits = self.state.limits.clone();
+        let housekeeping = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                limits.housekeeping();
+            }
+        });
+        let result = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await;
         recovery.abort();
+        housekeeping.abort();
         result.context("server error")
     }
 }
@@ -81,7 +91,7 @@ async fn wait_for_database(db: &Db) -> anyhow::Result<()> {
     Err(anyhow::anyhow!("the database does not answer: {}", last.map(|e| e.to_string()).unwrap_or_default()))
 }
 
-pub fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
+pub async fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
     let http = reqwest::Client::builder().timeout(Duration::from_secs(15)).build().context("http client")?;
     let sms: Arc<dyn SmsSender> = match config.sms_provider {
         SmsProviderKind::Outbox => Arc::new(OutboxSms { db: db.clone() }),
@@ -96,7 +106,17 @@ pub fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
     let payments: Arc<dyn PaymentProvider> = match config.payment_provider {
         PaymentProviderKind::Sandbox => Arc::new(SandboxProvider { db: db.clone() }),
     };
+    let limits = vec![
+        (Bucket::AuthIp, config.rate_auth_ip),
+        (Bucket::AuthPhone, config.rate_auth_phone),
+        (Bucket::MoneyUser, config.rate_money_user),
+    ];
+    let limits = match &config.redis_url {
+        Some(url) => RateLimiter::redis(url, limits).await.context("connecting to REDIS_URL")?,
+        None => RateLimiter::local(limits),
+    };
     Ok(AppState {
+        limits,
         jwt: JwtKeys::new(&config.jwt_secret, config.jwt_access_expiry),
         ledger: Ledger::new(db.clone()),
         hub: Hub::new(),
@@ -113,7 +133,8 @@ pub fn api_routes(dev_routes: bool) -> OpenApiRouter<AppState> {
         .merge(crate::health::router())
         .merge(crate::auth::routes::router())
         .merge(crate::wallet::routes::router())
-        .merge(crate::realtime::router());
+        .merge(crate::realtime::router())
+        .merge(crate::admin::router());
     if dev_routes {
         api = api.merge(crate::dev::routes::router());
     }

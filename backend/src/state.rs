@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::ledger::Ledger;
 use crate::payments::PaymentProvider;
+use crate::ratelimit::RateLimiter;
 use crate::realtime::Hub;
 use std::sync::Arc;
 
@@ -18,4 +19,5 @@ pub struct AppState {
     pub payments: Arc<dyn PaymentProvider>,
     pub ledger: Ledger,
     pub hub: Hub,
+    pub limits: RateLimiter,
 }

@@ -3,6 +3,7 @@
 
 use super::store::{self, User};
 use crate::error::AppError;
+use crate::ratelimit::Bucket;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -70,5 +71,35 @@ impl FromRequestParts<AppState> for AdminUser {
             Role::Admin => Ok(AdminUser(user)),
             _ => Err(AppError::Forbidden("Administrators only")),
         }
+    }
+}
+
+/// Counts the request against the per-IP auth limit before the handler runs.
+pub struct IpLimited;
+
+impl FromRequestParts<AppState> for IpLimited {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        state.limits.check(Bucket::AuthIp, &ip).await?;
+        Ok(IpLimited)
+    }
+}
+
+/// A signed-in user calling a money route, counted against the per-user money limit.
+pub struct MoneyCaller(pub User);
+
+impl FromRequestParts<AppState> for MoneyCaller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+        state.limits.check(Bucket::MoneyUser, &user.id.to_hex()).await?;
+        Ok(MoneyCaller(user))
     }
 }

@@ -1,6 +1,6 @@
 //! `/auth/*` handlers: thin wrappers over `service`.
 
-use super::extract::AuthUser;
+use super::extract::{AuthUser, IpLimited};
 use super::service;
 use crate::http::{created, ok, ApiResult, Json};
 use crate::state::AppState;
@@ -24,14 +24,14 @@ pub fn router() -> OpenApiRouter<AppState> {
     (status = 409, description = "Phone number or username taken", body = ErrorEnvelope),
     (status = 422, description = "Invalid phone, username or role", body = ErrorEnvelope),
     (status = 429, description = "Rate limited", body = ErrorEnvelope)))]
-async fn register(State(state): State<AppState>, Json(input): Json<RegisterIn>) -> ApiResult<OtpSentOut> {
+async fn register(State(state): State<AppState>, _: IpLimited, Json(input): Json<RegisterIn>) -> ApiResult<OtpSentOut> {
     Ok(created(service::register(&state, input).await?).message("Verification code sent"))
 }
 
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginIn, responses(
     (status = 200, description = "OTP sent if the number is registered (same answer either way)", body = OtpSentOut),
     (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
-async fn login(State(state): State<AppState>, Json(input): Json<LoginIn>) -> ApiResult<OtpSentOut> {
+async fn login(State(state): State<AppState>, _: IpLimited, Json(input): Json<LoginIn>) -> ApiResult<OtpSentOut> {
     Ok(ok(service::login(&state, &input.phone_number).await?).message("If this number is registered, a code was sent"))
 }
 
@@ -40,7 +40,7 @@ async fn login(State(state): State<AppState>, Json(input): Json<LoginIn>) -> Api
     (status = 401, description = "Wrong, expired or exhausted code", body = ErrorEnvelope),
     (status = 403, description = "Account deactivated", body = ErrorEnvelope),
     (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
-async fn verify_otp(State(state): State<AppState>, Json(input): Json<VerifyOtpIn>) -> ApiResult<AuthTokensOut> {
+async fn verify_otp(State(state): State<AppState>, _: IpLimited, Json(input): Json<VerifyOtpIn>) -> ApiResult<AuthTokensOut> {
     Ok(ok(service::verify_otp(&state, &input.phone_number, &input.otp).await?))
 }
 
@@ -48,7 +48,7 @@ async fn verify_otp(State(state): State<AppState>, Json(input): Json<VerifyOtpIn
     (status = 200, description = "New token pair; the presented token is dead", body = AuthTokensOut),
     (status = 401, description = "Unknown, expired, revoked or reused token", body = ErrorEnvelope),
     (status = 403, body = ErrorEnvelope)))]
-async fn refresh(State(state): State<AppState>, Json(input): Json<RefreshIn>) -> ApiResult<AuthTokensOut> {
+async fn refresh(State(state): State<AppState>, _: IpLimited, Json(input): Json<RefreshIn>) -> ApiResult<AuthTokensOut> {
     Ok(ok(service::refresh(&state, &input.refresh_token).await?))
 }
 

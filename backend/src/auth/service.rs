@@ -4,6 +4,7 @@ use super::{otp, store};
 use crate::clock;
 use crate::error::{AppError, Result};
 use crate::ledger::accounts;
+use crate::ratelimit::Bucket;
 use crate::state::AppState;
 use mongodb::bson::doc;
 use oddxer_shared::api::{AuthTokensOut, OtpSentOut, RegisterIn, UserOut};
@@ -29,6 +30,7 @@ pub async fn register(state: &AppState, input: RegisterIn) -> Result<OtpSentOut>
             "3 to 20 of [a-z0-9_]",
         ));
     }
+    state.limits.check(Bucket::AuthPhone, &input.phone_number).await?;
     let role = match input.role.unwrap_or(Role::Buyer) {
         Role::Admin => return Err(AppError::validation("role must be BUYER or SELLER", "role", "BUYER or SELLER")),
         r => r,
@@ -49,6 +51,8 @@ pub async fn register(state: &AppState, input: RegisterIn) -> Result<OtpSentOut>
 /// so the endpoint does not tell who has an account.
 pub async fn login(state: &AppState, phone: &str) -> Result<OtpSentOut> {
     check_phone(phone)?;
+    // Counted for unknown numbers too, so the limit does not reveal who has an account.
+    state.limits.check(Bucket::AuthPhone, phone).await?;
     match store::find_by_phone(&state.db, phone).await? {
         Some(_) => send_otp(state, phone).await,
         None => Ok(otp_sent(state, phone)),
@@ -83,6 +87,7 @@ pub async fn verify_otp(state: &AppState, phone: &str, code: &str) -> Result<Aut
     if !validate::is_otp(code, state.config.otp_length) {
         return Err(AppError::validation("otp must be the digits from the SMS", "otp", "digits"));
     }
+    state.limits.check(Bucket::AuthPhone, phone).await?;
     let invalid = || AppError::Unauthenticated("The code is wrong or has expired");
     let stored = store::latest_otp(&state.db, phone).await?.ok_or_else(invalid)?;
     if stored.expires_at <= clock::now() {

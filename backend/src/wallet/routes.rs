@@ -1,7 +1,7 @@
 //! `/wallet/*` handlers.
 
 use super::service;
-use crate::auth::extract::AuthUser;
+use crate::auth::extract::{AuthUser, MoneyCaller};
 use crate::error::Result;
 use crate::http::{ok, ApiResult, Json, PageQuery, Query};
 use crate::idempotency::{self, IdempotencyKey};
@@ -36,7 +36,7 @@ async fn transactions(State(state): State<AppState>, AuthUser(user): AuthUser, Q
     responses((status = 202, description = "Deposit requested; credited when the provider confirms", body = TransactionOut),
         (status = 401, body = ErrorEnvelope), (status = 422, description = "Invalid body, missing key, or key reused with another body", body = ErrorEnvelope),
         (status = 429, body = ErrorEnvelope)))]
-async fn deposit(State(state): State<AppState>, AuthUser(user): AuthUser, headers: HeaderMap, Json(input): Json<PaymentIn>) -> Result<Response> {
+async fn deposit(State(state): State<AppState>, MoneyCaller(user): MoneyCaller, headers: HeaderMap, Json(input): Json<PaymentIn>) -> Result<Response> {
     let key = IdempotencyKey::from_headers(&headers, user.id)?;
     idempotency::run(&state.db, &key, "POST /wallet/deposits", &input, StatusCode::ACCEPTED, service::request_deposit(&state, &user, &key, &input)).await
 }

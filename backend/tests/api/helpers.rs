@@ -79,6 +79,10 @@ impl TestApp {
             ("SMS_PROVIDER".into(), "outbox".into()),
             ("PAYMENT_PROVIDER".into(), "sandbox".into()),
             ("OTP_RESEND_INTERVAL".into(), "0s".into()),
+            // Tests sign many users in from one address; the rate-limit tests lower these.
+            ("RATE_LIMIT_AUTH_IP".into(), "100000/1m".into()),
+            ("RATE_LIMIT_AUTH_PHONE".into(), "100000/1m".into()),
+            ("RATE_LIMIT_MONEY_USER".into(), "100000/1m".into()),
         ]);
         for (k, v) in overrides {
             env.insert(k.to_string(), v.to_string());

@@ -4,5 +4,6 @@ mod auth;
 mod bad_input;
 mod helpers;
 mod openapi;
+mod rate_limits;
 mod wallet;
 mod websocket;

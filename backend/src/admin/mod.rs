@@ -1,0 +1,10 @@
+//! Administration: users, and (with the marketplace) code resolutions and reconciliation.
+
+pub mod users;
+
+use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().merge(users::router())
+}

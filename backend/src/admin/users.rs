@@ -1,0 +1,134 @@
+//! `GET/PATCH /admin/users[/{id}]`: list and filter users, change a role, deactivate.
+
+use crate::auth::extract::AdminUser;
+use crate::auth::store::{self, User};
+use crate::error::{AppError, Result};
+use crate::http::{ok, ApiResult, Json, Path, Query};
+use crate::state::AppState;
+use axum::extract::State;
+use futures_util::TryStreamExt;
+use mongodb::bson::{doc, oid::ObjectId, Document};
+use mongodb::options::FindOptions;
+use oddxer_shared::api::{ErrorEnvelope, Page, UserOut};
+use oddxer_shared::Role;
+use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_users)).routes(routes!(get_user, patch_user))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserFilter {
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+    pub limit: Option<i64>,
+    /// The last id of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserPatch {
+    pub role: Option<Role>,
+    pub is_active: Option<bool>,
+}
+
+/// Plain rule: what an admin may change on a user.
+pub fn check_patch(admin: &User, target: &User, patch: &UserPatch) -> Result<()> {
+    if patch.role.is_none() && patch.is_active.is_none() {
+        return Err(AppError::validation("Nothing to change: give role and/or isActive", "body", "empty"));
+    }
+    if admin.id == target.id && (patch.is_active == Some(false) || patch.role.is_some_and(|r| r != Role::Admin)) {
+        return Err(AppError::conflict("SELF_LOCKOUT", "Administrators cannot deactivate or demote themselves"));
+    }
+    Ok(())
+}
+
+fn parse_id(id: &str) -> Result<ObjectId> {
+    ObjectId::parse_str(id).map_err(|_| AppError::validation("id must be a 24-hex id", "id", "not an ObjectId"))
+}
+
+#[utoipa::path(get, path = "/admin/users", tag = "admin", security(("bearer" = [])), params(UserFilter), responses(
+    (status = 200, description = "Users, oldest first, in cursor pages", body = Page<UserOut>),
+    (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+async fn list_users(State(state): State<AppState>, _admin: AdminUser, Query(q): Query<UserFilter>) -> ApiResult<Page<UserOut>> {
+    let limit = match q.limit {
+        None => 20,
+        Some(n) if (1..=100).contains(&n) => n,
+        Some(_) => return Err(AppError::validation("limit must be between 1 and 100", "limit", "1..=100")),
+    };
+    let mut filter = Document::new();
+    if let Some(role) = q.role {
+        filter.insert("role", role.as_str());
+    }
+    if let Some(active) = q.active {
+        filter.insert("isActive", active);
+    }
+    if let Some(c) = &q.cursor {
+        let after = ObjectId::parse_str(c).map_err(|_| AppError::validation("cursor is not one this server issued", "cursor", "invalid"))?;
+        filter.insert("_id", doc! { "$gt": after });
+    }
+    // ObjectIds grow with creation time, so `_id` order is stable under inserts.
+    let options = FindOptions::builder().sort(doc! { "_id": 1 }).limit(limit).build();
+    let docs: Vec<Document> = state.db.col("users").find(filter).with_options(options).await?.try_collect().await?;
+    let users: Vec<User> = docs.iter().filter_map(User::from_doc).collect();
+    let next_cursor = if users.len() as i64 == limit { users.last().map(|u| u.id.to_hex()) } else { None };
+    Ok(ok(Page { items: users.iter().map(User::to_out).collect(), next_cursor }))
+}
+
+#[utoipa::path(get, path = "/admin/users/{id}", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses(
+    (status = 200, body = UserOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+async fn get_user(State(state): State<AppState>, _admin: AdminUser, Path(id): Path<String>) -> ApiResult<UserOut> {
+    let user = store::find_by_id(&state.db, parse_id(&id)?).await?.ok_or(AppError::NotFound("user"))?;
+    Ok(ok(user.to_out()))
+}
+
+#[utoipa::path(patch, path = "/admin/users/{id}", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = UserPatch,
+    responses((status = 200, body = UserOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+async fn patch_user(State(state): State<AppState>, AdminUser(admin): AdminUser, Path(id): Path<String>, Json(patch): Json<UserPatch>) -> ApiResult<UserOut> {
+    let mut target = store::find_by_id(&state.db, parse_id(&id)?).await?.ok_or(AppError::NotFound("user"))?;
+    check_patch(&admin, &target, &patch)?;
+    let mut changes = Document::new();
+    if let Some(role) = patch.role {
+        changes.insert("role", role.as_str());
+        target.role = role;
+    }
+    if let Some(active) = patch.is_active {
+        changes.insert("isActive", active);
+        target.is_active = active;
+    }
+    store::set_fields(&state.db, target.id, changes).await?;
+    tracing::info!(admin = %admin.id, user = %target.id, "user changed by admin");
+    Ok(ok(target.to_out()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(role: Role) -> User {
+        User {
+            id: ObjectId::new(),
+            phone_number: "+256700000009".into(),
+            username: "someone".into(),
+            role,
+            is_verified: true,
+            is_active: true,
+            created_at: mongodb::bson::DateTime::now(),
+        }
+    }
+
+    #[test]
+    fn an_admin_cannot_lock_themselves_out() {
+        let admin = user(Role::Admin);
+        let deactivate = UserPatch { role: None, is_active: Some(false) };
+        assert!(check_patch(&admin, &admin, &deactivate).is_err());
+        let demote = UserPatch { role: Some(Role::Buyer), is_active: None };
+        assert!(check_patch(&admin, &admin, &demote).is_err());
+        assert!(check_patch(&admin, &user(Role::Buyer), &deactivate).is_ok());
+        assert!(check_patch(&admin, &user(Role::Buyer), &UserPatch { role: None, is_active: None }).is_err());
+    }
+}
