@@ -26,7 +26,7 @@ import urllib.parse
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -40,6 +40,13 @@ ARTIFACTS = os.environ["ODDXER_E2E_ARTIFACTS"]
 # Generous: a debug build under Xvfb on 2 cores, plus the WebSocket sync after each change.
 UI_TIMEOUT = 30
 SMS_TIMEOUT = 20
+
+
+def until(driver, condition, message, timeout=UI_TIMEOUT):
+    """WebDriverWait that retries when Dioxus replaced an element between finding and reading it."""
+    return WebDriverWait(driver, timeout, ignored_exceptions=[StaleElementReferenceException]).until(
+        condition, message=message
+    )
 
 
 def log(msg):
@@ -66,15 +73,16 @@ class Backend:
         except urllib.error.HTTPError as e:
             raise AssertionError(f"{method} {path} -> {e.code}: {e.read()[:500]!r}") from e
 
-    def otp_for(self, phone):
-        """The newest SMS to `phone` holds the OTP as its only 6-digit run."""
+    def otp_for(self, phone, other_than=None):
+        """The newest SMS to `phone` holds the OTP as its only 6-digit run. `other_than` skips
+        an OTP already used, to wait for the next SMS."""
         deadline = time.time() + SMS_TIMEOUT
         query = urllib.parse.urlencode({"phoneNumber": phone})
         while time.time() < deadline:
             messages = self._request("GET", f"/dev/sms?{query}")["data"]
-            for sms in messages:
+            for sms in messages[:1]:
                 runs = re.findall(r"(?<!\d)\d{6}(?!\d)", sms["body"])
-                if len(runs) == 1:
+                if len(runs) == 1 and runs[0] != other_than:
                     return runs[0]
             time.sleep(0.3)
         raise AssertionError(f"no OTP SMS for {phone} within {SMS_TIMEOUT}s")
@@ -110,21 +118,21 @@ def wait_port(port, proc, timeout=20):
 class App:
     """One launch of the desktop app with its own fresh data dir, driven through tauri-driver."""
 
-    def __init__(self, name):
+    def __init__(self, name, data_dir=None, api_url=API_URL):
         self.name = name
         self.shots = 0
-        data_dir = os.path.join(DATA_ROOT, name)
-        os.makedirs(data_dir, exist_ok=True)
+        self.data_dir = data_dir or os.path.join(DATA_ROOT, name)
+        os.makedirs(self.data_dir, exist_ok=True)
         port, native_port = free_port(), free_port()
         env = dict(os.environ)
         # tauri-driver -> WebKitWebDriver -> the app: the environment is inherited all the way down.
         env.update(
-            ODDXER_API_URL=API_URL,
+            ODDXER_API_URL=api_url,
             ODDXER_SECRET_STORE="file",
-            ODDXER_DATA_DIR=data_dir,
+            ODDXER_DATA_DIR=self.data_dir,
             RUST_LOG=os.environ.get("RUST_LOG", "info"),
         )
-        self.driver_log = open(os.path.join(ARTIFACTS, f"{name}-app.log"), "wb")
+        self.driver_log = open(os.path.join(ARTIFACTS, f"{name}-app.log"), "ab")
         self.proc = subprocess.Popen(
             [TAURI_DRIVER, "--port", str(port), "--native-port", str(native_port)],
             env=env,
@@ -147,10 +155,10 @@ class App:
         return self.driver.find_element(By.ID, element_id)
 
     def wait_for(self, element_id, timeout=UI_TIMEOUT):
-        return WebDriverWait(self.driver, timeout).until(
-            lambda d: next((e for e in d.find_elements(By.ID, element_id) if e.is_displayed()), False),
-            message=f"#{element_id} did not show up",
-        )
+        def shown(d):
+            return next((e for e in d.find_elements(By.ID, element_id) if e.is_displayed()), False)
+
+        return until(self.driver, shown, f"#{element_id} did not show up", timeout)
 
     def wait_text(self, element_id, predicate, what, timeout=UI_TIMEOUT, rendered=True):
         """Waits until the element's text satisfies `predicate`. `rendered=False` reads the DOM
@@ -166,20 +174,19 @@ class App:
             return last[0] is not None and predicate(last[0])
 
         try:
-            WebDriverWait(self.driver, timeout).until(check)
+            until(self.driver, check, f"#{element_id} never {what}", timeout)
         except Exception as e:
             raise AssertionError(f"#{element_id} never {what} (last text: {last[0]!r})") from e
         return last[0]
 
     def wait_enabled(self, element_id, timeout=UI_TIMEOUT):
-        WebDriverWait(self.driver, timeout).until(
-            lambda d: self.el(element_id).is_enabled(), message=f"#{element_id} stayed disabled"
-        )
+        until(self.driver, lambda d: self.el(element_id).is_enabled(), f"#{element_id} stayed disabled", timeout)
 
     def type(self, element_id, text):
-        field = self.wait_for(element_id)
+        self.wait_for(element_id)
         # Inputs are disabled while a command runs; typing into one then is refused.
         self.wait_enabled(element_id)
+        field = self.el(element_id)
         field.clear()
         field.send_keys(text)
 
@@ -191,7 +198,13 @@ class App:
         banners = self.driver.find_elements(By.ID, "error-banner")
         return banners[0].text if banners else None
 
+    def wait_idle(self, timeout=UI_TIMEOUT):
+        """No command in flight (the progress bar is gone)."""
+        until(self.driver, lambda d: not d.find_elements(By.ID, "progress"), "a command never finished", timeout)
+
     def shot(self, label):
+        # WebKit can hand out the previous frame right after a DOM change; let it paint first.
+        time.sleep(0.3)
         self.shots += 1
         path = os.path.join(ARTIFACTS, f"{self.name}-{self.shots:02d}-{label}.png")
         self.driver.get_screenshot_as_file(path)
@@ -251,46 +264,125 @@ def sign_up(app, backend, phone, username):
     app.wait_for("wallet-balance")
 
 
-def test_register_deposit_and_see_the_balance(backend):
-    app = App("deposit")
+def deposit_through_the_form(app, backend, amount_text, expected_balance):
+    app.type("deposit-amount", amount_text)
+    app.click("method-mtn")
+    app.click("deposit-submit")
+    reference_el = until(
+        app.driver,
+        lambda d: next(iter(d.find_elements(By.CSS_SELECTOR, "#pending-deposits .deposit-reference")), False),
+        f"no pending deposit shown (error banner: {app.error_text()!r})",
+    )
+    reference = reference_el.text.strip()
+    assert reference, "empty deposit reference"
+    app.wait_idle()
+    app.shot("deposit-pending")
+    log(f"deposit pending, reference {reference}")
+
+    completed = backend.complete_payment(reference)
+    assert completed["status"] == "COMPLETED", completed
+    balance = app.wait_text("wallet-balance", lambda t: t == expected_balance, f"showed {expected_balance}")
+    until(app.driver, lambda d: not d.find_elements(By.ID, "pending-deposits"), "the deposit stayed pending")
+    return balance
+
+
+def run_app(name, body, **app_args):
+    app = App(name, **app_args)
     try:
-        phone, username = fresh_identity()
-        sign_up(app, backend, phone, username)
-        app.wait_text("user-name", lambda t: t == f"@{username}", "showed the new user")
-        app.wait_text("connection-state", lambda t: t.strip() == "Online", "became Online")
-        app.wait_text("wallet-balance", lambda t: t == "UGX 0", "showed UGX 0")
-        app.shot("wallet-empty")
-
-        app.type("deposit-amount", "50000")
-        app.click("method-mtn")
-        assert app.el("deposit-phone").get_attribute("value") == phone, "deposit phone is not prefilled"
-        app.click("deposit-submit")
-        reference_el = WebDriverWait(app.driver, UI_TIMEOUT).until(
-            lambda d: next(iter(d.find_elements(By.CSS_SELECTOR, "#pending-deposits .deposit-reference")), False),
-            message=f"no pending deposit shown (error banner: {app.error_text()!r})",
-        )
-        reference = reference_el.text.strip()
-        assert reference, "empty deposit reference"
-        app.shot("deposit-pending")
-        log(f"deposit pending, reference {reference}")
-
-        completed = backend.complete_payment(reference)
-        assert completed["status"] == "COMPLETED", completed
-        balance = app.wait_text("wallet-balance", lambda t: t == "UGX 50,000", "showed UGX 50,000")
-        ledger = app.wait_text("ledger-list", lambda t: "+UGX 50,000" in t, "listed the deposit", rendered=False)
-        assert "Deposit" in ledger, ledger
-        WebDriverWait(app.driver, UI_TIMEOUT).until(
-            lambda d: not d.find_elements(By.ID, "pending-deposits"), message="the deposit stayed pending"
-        )
-        assert app.error_text() is None, f"error banner shown: {app.error_text()!r}"
-        log(f"balance reads {balance!r} after the payment completed")
-        app.shot("wallet-funded")
-        app.screen_shot("wallet-funded")
+        return body(app)
     except Exception:
         fail_shots(app)
         raise
     finally:
         app.close()
+
+
+def test_register_deposit_and_see_the_balance(backend):
+    phone, username = fresh_identity()
+
+    def body(app):
+        sign_up(app, backend, phone, username)
+        app.wait_text("user-name", lambda t: t == f"@{username}", "showed the new user")
+        app.wait_text("connection-state", lambda t: t.strip() == "Online", "became Online")
+        app.wait_text("wallet-balance", lambda t: t == "UGX 0", "showed UGX 0")
+        app.wait_idle()
+        app.shot("wallet-empty")
+        assert app.el("deposit-phone").get_attribute("value") == phone, "deposit phone is not prefilled"
+
+        balance = deposit_through_the_form(app, backend, "50000", "UGX 50,000")
+        ledger = app.wait_text("ledger-list", lambda t: "+UGX 50,000" in t, "listed the deposit", rendered=False)
+        assert "Deposit" in ledger, ledger
+        assert app.error_text() is None, f"error banner shown: {app.error_text()!r}"
+        log(f"balance reads {balance!r} after the payment completed")
+        app.shot("wallet-funded")
+        app.screen_shot("wallet-funded")
+
+    run_app("deposit", body)
+
+
+def test_sign_out_and_back_in_with_a_login_code(backend):
+    phone, username = fresh_identity()
+
+    def body(app):
+        sign_up(app, backend, phone, username)
+        app.wait_text("connection-state", lambda t: t.strip() == "Online", "became Online")
+        app.click("sign-out")
+        app.wait_for("phone-input")
+        app.wait_idle()
+        assert not app.driver.find_elements(By.ID, "wallet-balance"), "wallet still shown after sign-out"
+
+        first_otp = backend.otp_for(phone)
+        app.type("phone-input", phone.replace("+256", "0"))  # local format is accepted too
+        # The backend allows one code per phone every OTP_RESEND_INTERVAL (30 s by default) and
+        # registering just sent one: the app must say so clearly, and the retry must then work.
+        app.click("send-otp")
+        app.wait_idle()
+        banner = app.error_text()
+        if banner is not None:
+            assert "Too many attempts" in banner, f"unexpected error: {banner!r}"
+            app.shot("rate-limited")
+            log("asked again too soon: the app says so; retrying until the backend accepts")
+            deadline = time.time() + 60
+            while not app.driver.find_elements(By.ID, "otp-input"):
+                assert time.time() < deadline, f"login code still refused: {app.error_text()!r}"
+                time.sleep(3)
+                app.click("send-otp")
+                app.wait_idle()
+        app.wait_for("otp-input")
+        otp = backend.otp_for(phone, other_than=first_otp)
+        app.type("otp-input", otp)
+        app.click("verify-otp")
+        app.wait_text("user-name", lambda t: t == f"@{username}", "showed the returning user")
+        app.wait_text("wallet-balance", lambda t: t == "UGX 0", "showed UGX 0")
+        app.wait_idle()
+        app.shot("signed-in-again")
+
+    run_app("login", body)
+
+
+def test_offline_shows_the_cached_wallet_and_blocks_deposits(backend):
+    phone, username = fresh_identity()
+    data_dir = os.path.join(DATA_ROOT, "offline")
+
+    def online(app):
+        sign_up(app, backend, phone, username)
+        app.wait_text("connection-state", lambda t: t.strip() == "Online", "became Online")
+        deposit_through_the_form(app, backend, "20000", "UGX 20,000")
+
+    def offline(app):
+        # Same data dir and session, but the backend cannot be reached.
+        app.wait_text("connection-state", lambda t: t.strip() == "Offline", "became Offline")
+        app.wait_text("wallet-balance", lambda t: t == "UGX 20,000", "showed the cached UGX 20,000")
+        app.wait_text("user-name", lambda t: t == f"@{username}", "showed the cached user")
+        app.wait_for("offline-notice")
+        assert not app.el("deposit-submit").is_enabled(), "deposit is possible while offline"
+        ledger = app.wait_text("ledger-list", lambda t: "+UGX 20,000" in t, "listed the cached deposit", rendered=False)
+        assert "Deposit" in ledger, ledger
+        app.shot("offline-cached")
+
+    run_app("offline", online, data_dir=data_dir)
+    unreachable = f"http://127.0.0.1:{free_port()}"
+    run_app("offline-relaunch", offline, data_dir=data_dir, api_url=unreachable)
 
 
 def fail_shots(app):
@@ -302,7 +394,11 @@ def fail_shots(app):
         log(f"(could not capture the failure state: {e})")
 
 
-TESTS = [test_register_deposit_and_see_the_balance]
+TESTS = [
+    test_register_deposit_and_see_the_balance,
+    test_sign_out_and_back_in_with_a_login_code,
+    test_offline_shows_the_cached_wallet_and_blocks_deposits,
+]
 
 
 def main():

@@ -55,7 +55,8 @@ data=$(mktemp -d "${TMPDIR:-/tmp}/oddxer-e2e-data.XXXXXX")
 trap 'rm -rf "$data"' EXIT
 
 log "e2e against $ODDXER_API_URL with $ODDXER_DESKTOP_BIN"
-# No `exec`: the trap must still remove the data dir afterwards.
+# No `exec`: the trap must still remove the data dir afterwards. xvfb-run keeps its X auth file
+# under TMPDIR; a private one means no other job's /tmp clean-up can break its exit.
 ODDXER_DESKTOP_BIN="$(cd "$(dirname "$ODDXER_DESKTOP_BIN")" && pwd)/$(basename "$ODDXER_DESKTOP_BIN")" \
   ODDXER_TAURI_DRIVER="$TAURI_DRIVER" ODDXER_E2E_DATA="$data" ODDXER_E2E_ARTIFACTS="$ARTIFACTS" \
-  xvfb-run -a -s '-screen 0 1280x800x24' "$VENV/bin/python" -u "$E2E/desktop_test.py"
+  TMPDIR="$data" xvfb-run -a -s '-screen 0 1280x800x24' "$VENV/bin/python" -u "$E2E/desktop_test.py"

@@ -92,7 +92,7 @@ pub fn ErrorBanner() -> Element {
             div { class: "banner banner-error", id: "error-banner", role: "alert",
                 div {
                     strong { {error_title(&error.code)} }
-                    p { id: "error-message", "{error.message}" }
+                    p { id: "error-message", {error_text(&error.code, &error.message)} }
                 }
                 button { class: "banner-close", id: "error-dismiss", aria_label: "Dismiss",
                     onclick: move |_| error_signal.set(None), "×"
@@ -105,14 +105,30 @@ pub fn ErrorBanner() -> Element {
 /// A headline per error family; the message from the core carries the details.
 fn error_title(code: &str) -> &'static str {
     match code {
-        "OFFLINE" | "NETWORK" => "You're offline",
-        "INVALID_OTP" | "OTP_EXPIRED" => "That code didn't work",
+        "OFFLINE" => "You're offline",
         "VALIDATION_ERROR" => "Please check your details",
-        "CONFLICT" | "PHONE_TAKEN" | "USERNAME_TAKEN" => "Already registered",
-        "UNAUTHORIZED" | "SESSION_EXPIRED" => "Please sign in again",
+        "PHONE_NUMBER_TAKEN" => "Already registered",
+        "USERNAME_TAKEN" => "Username taken",
+        // A wrong or expired code, or a session the server no longer accepts.
+        "UNAUTHENTICATED" => "Couldn't sign you in",
+        "FORBIDDEN" => "Not allowed",
+        "INSUFFICIENT_FUNDS" => "Not enough money in your wallet",
+        "UPSTREAM_ERROR" | "DATABASE_UNAVAILABLE" | "INTERNAL_ERROR" => "Oddxer is having trouble",
+        "STORAGE" | "STARTUP" | "CONFIG" => "Oddxer could not use its local data",
+        "PROTOCOL" => "Unexpected answer from the server",
         "RATE_LIMITED" => "Too many attempts",
         "NO_SHELL" | "IPC" => "App problem",
         _ => "Something went wrong",
+    }
+}
+
+/// The text under the headline: the core's message, unless a clearer one is known for the code.
+fn error_text(code: &str, message: &str) -> String {
+    match code {
+        "RATE_LIMITED" => {
+            "Please wait a little (about half a minute for a new code), then try again.".to_owned()
+        }
+        _ => message.to_owned(),
     }
 }
 
