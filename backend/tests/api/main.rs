@@ -6,5 +6,6 @@ mod bad_input;
 mod helpers;
 mod openapi;
 mod rate_limits;
+mod sms;
 mod wallet;
 mod websocket;
