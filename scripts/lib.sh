@@ -83,6 +83,16 @@ tcp_open() {
   (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null
 }
 
+# The first port from $1 upwards (at most 200 tried) on which nothing listens on 127.0.0.1.
+free_port() {
+  local p=$1
+  while [ "$p" -lt $(($1 + 200)) ]; do
+    if ! tcp_open 127.0.0.1 "$p"; then echo "$p"; return 0; fi
+    p=$((p + 1))
+  done
+  return 1
+}
+
 # Stop a process: SIGTERM (to its process group when it leads one), wait up to $2 s, then SIGKILL.
 stop_pid() {
   local pid=$1 timeout=${2:-15} i
@@ -180,8 +190,10 @@ apt_install_missing() {
   log "apt-get install $missing"
   export DEBIAN_FRONTEND=noninteractive
   as_root apt-get update -qq
+  # With recommends, as on the machines where this was tried (WebKitGTK recommends Mesa's
+  # software GL, which the webview uses under Xvfb).
   # shellcheck disable=SC2086
-  as_root apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  as_root apt-get install -y -qq $missing >/dev/null
 }
 
 # True when $FERRETDB_BIN is a working FerretDB of the pinned version.

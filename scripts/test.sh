@@ -15,12 +15,15 @@
 # started here is stopped on exit (also on Ctrl-C).
 #
 # Environment: MONGODB_URI (use that database, start no FerretDB), REDIS_URL (use that Redis),
-# ODDXER_TEST_DB_PORT (27118), ODDXER_TEST_REDIS_PORT (6380), ODDXER_TEST_BACKEND_PORT (6794),
+# ODDXER_TEST_DB_PORT (27118), ODDXER_TEST_REDIS_PORT (6380), ODDXER_TEST_BACKEND_PORT (6794) (the
+# defaults move up to the next free port when taken; explicitly set ports must be free),
 # ODDXER_TEST_ONLY="stage stage..." (run only these stages; deps and services always run).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ODDXER_ROOT"
 
+# Default ports move up to the next free one when taken (other checkouts or other tools may run
+# their own servers); ports set explicitly are used as given.
 DB_PORT=${ODDXER_TEST_DB_PORT:-27118}
 REDIS_PORT=${ODDXER_TEST_REDIS_PORT:-6380}
 BACKEND_PORT=${ODDXER_TEST_BACKEND_PORT:-6794}
@@ -132,6 +135,14 @@ st_services() {
   if [ -n "$USER_MONGODB_URI" ]; then
     info "MONGODB_URI set: testing against $USER_MONGODB_URI"
   else
+    # A test FerretDB left over by an earlier, killed run of this checkout goes first.
+    local old_port
+    old_port=$(cat "$RUN_DIR/db.port" 2>/dev/null || true)
+    if [ -n "$old_port" ]; then
+      env -u MONGODB_URI bash scripts/ferretdb.sh stop --port "$old_port" --data "$DB_DATA" >/dev/null 2>&1 9>&- || true
+    fi
+    if [ -z "${ODDXER_TEST_DB_PORT:-}" ]; then DB_PORT=$(free_port "$DB_PORT"); fi
+    echo "$DB_PORT" >"$RUN_DIR/db.port"
     bash scripts/ferretdb.sh start --port "$DB_PORT" --data "$DB_DATA" --fresh >/dev/null 9>&-
   fi
   if [ -n "$USER_REDIS_URL" ]; then
@@ -142,9 +153,11 @@ st_services() {
   local pid
   pid=$(pidfile_pid "$RUN_DIR/redis.pid")
   [ -z "$pid" ] || stop_pid "$pid" 10
+  if [ -z "${ODDXER_TEST_REDIS_PORT:-}" ]; then REDIS_PORT=$(free_port "$REDIS_PORT"); fi
   if tcp_open 127.0.0.1 "$REDIS_PORT"; then
     die "port $REDIS_PORT is in use; set ODDXER_TEST_REDIS_PORT or REDIS_URL"
   fi
+  echo "$REDIS_PORT" >"$RUN_DIR/redis.port"
   mkdir -p "$RUN_DIR/redis"
   (cd "$RUN_DIR/redis" && exec setsid redis-server --port "$REDIS_PORT" --bind 127.0.0.1 \
     --save '' --appendonly no --daemonize no --dir "$RUN_DIR/redis" \
@@ -193,6 +206,7 @@ st_e2e() {
   has_package backend || die "e2e/run.sh exists but the backend crate does not"
   cargo build -p oddxer-backend --bin oddxer-backend
   local bin="$CARGO_TARGET_DIR/debug/oddxer-backend" pid db
+  if [ -z "${ODDXER_TEST_BACKEND_PORT:-}" ]; then BACKEND_PORT=$(free_port "$BACKEND_PORT"); fi
   if tcp_open 127.0.0.1 "$BACKEND_PORT"; then
     die "port $BACKEND_PORT is in use; set ODDXER_TEST_BACKEND_PORT"
   fi
@@ -226,6 +240,8 @@ T0=$(date +%s)
 log "Oddxer tests (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
 stage deps st_deps; critical deps
 stage services st_services; critical services
+DB_PORT=$(cat "$RUN_DIR/db.port" 2>/dev/null || echo "$DB_PORT")
+REDIS_PORT=$(cat "$RUN_DIR/redis.port" 2>/dev/null || echo "$REDIS_PORT")
 [ -z "$USER_MONGODB_URI" ] && STARTED_DB=1
 export MONGODB_URI="${USER_MONGODB_URI:-mongodb://127.0.0.1:$DB_PORT}"
 export REDIS_URL="${USER_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
