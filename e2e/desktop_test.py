@@ -316,6 +316,10 @@ def test_register_deposit_and_see_the_balance(backend):
         log(f"balance reads {balance!r} after the payment completed")
         app.shot("wallet-funded")
         app.screen_shot("wallet-funded")
+        # The same UI ships in the phone app: check the narrow layout in the same window.
+        app.driver.set_window_size(390, 844)
+        until(app.driver, lambda d: d.execute_script("return window.innerWidth") <= 400, "window did not narrow")
+        app.shot("phone-width")
 
     run_app("deposit", body)
 

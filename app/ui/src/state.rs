@@ -24,6 +24,8 @@ pub struct AppState {
     pub preferred_role: Signal<Role>,
     /// Deposits started from this device that the ledger doesn't show yet.
     pub pending_deposits: Signal<Vec<TransactionOut>>,
+    /// Change events received so far (not reactive: only `refresh` reads it).
+    events_seen: CopyValue<u64>,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
             booting: Signal::new(true),
             preferred_role: Signal::new(Role::Buyer),
             pending_deposits: Signal::new(Vec::new()),
+            events_seen: CopyValue::new(0),
         }
     }
 
@@ -66,11 +69,24 @@ impl AppState {
     }
 
     /// Re-reads the snapshot after a command, in case its change event is still on the way.
+    ///
+    /// Change events are the source of truth: the bridge emits them in order, and every change is
+    /// followed by an event read after it. An answer to this call travels on another channel and
+    /// can overtake an event or be overtaken by one: a snapshot read before "Online" but delivered
+    /// after it would leave the badge on "Connecting" for good. So the answer is used only when no
+    /// event arrived while it was in flight; if one did, that event (or a later one) is newer.
     pub async fn refresh(mut self) {
+        let seen = *self.events_seen.peek();
         match ipc::snapshot().await {
-            Ok(snapshot) => self.snapshot.set(Some(snapshot)),
+            Ok(snapshot) if *self.events_seen.peek() == seen => self.snapshot.set(Some(snapshot)),
+            Ok(_) => {}
             Err(error) => self.error.set(Some(error)),
         }
+    }
+
+    fn apply_event(mut self, snapshot: AppSnapshot) {
+        *self.events_seen.write() += 1;
+        self.snapshot.set(Some(snapshot));
     }
 
     pub fn show_error(mut self, error: CommandError) {
@@ -97,7 +113,7 @@ pub async fn boot(mut state: AppState) {
     let (tx, mut rx) = futures_channel::mpsc::unbounded::<AppSnapshot>();
     spawn(async move {
         while let Some(snapshot) = rx.next().await {
-            state.snapshot.set(Some(snapshot));
+            state.apply_event(snapshot);
         }
     });
     if let Err(error) = ipc::listen_changes(tx).await {
