@@ -21,6 +21,8 @@ pub enum SmsProviderKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaymentProviderKind {
     Sandbox,
+    /// MTN MoMo and Airtel Money through their Open APIs (`payments::settings`).
+    MobileMoney,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +53,7 @@ pub struct Config {
     pub sms_sender_id: Option<String>,
     pub sms_api_url: String,
     pub payment_provider: PaymentProviderKind,
+    pub mobile_money: crate::payments::settings::MobileMoneySettings,
     pub cors_origins: Vec<String>,
     pub redis_url: Option<String>,
     pub currency: Currency,
@@ -61,6 +64,7 @@ pub struct Config {
     pub admin_phone_numbers: Vec<String>,
     pub deposit_min: i64,
     pub deposit_max: i64,
+    pub withdrawal_daily_limit: i64,
     pub seed_demo: bool,
     pub recovery_interval: Duration,
     /// Per client IP on the `/auth` routes.
@@ -71,6 +75,17 @@ pub struct Config {
     pub rate_money_user: RateLimit,
     /// Transfers still PENDING after this long are re-driven by the recovery worker.
     pub recovery_after: Duration,
+    /// Marketplace (issue 4): bookmakers a code may name (`BOOKMAKERS`, comma-separated).
+    pub bookmakers: Vec<String>,
+    /// Bounds of a code's price in minor units (`CODE_PRICE_MIN`, `CODE_PRICE_MAX`).
+    pub code_price_min: i64,
+    pub code_price_max: i64,
+    /// How far ahead a code's `expiresAt` may be (`CODE_EXPIRY_HORIZON`).
+    pub code_expiry_horizon: Duration,
+    /// Upper bound of `maxBuyers` (`CODE_MAX_BUYERS`).
+    pub code_max_buyers: i64,
+    /// How often the marketplace worker moves expired codes and finalizes due ones (`MARKET_WORKER_INTERVAL`).
+    pub market_worker_interval: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -100,7 +115,7 @@ pub enum ConfigError {
 pub struct EnvSource<'a>(pub &'a dyn Fn(&str) -> Option<String>);
 
 impl EnvSource<'_> {
-    fn get(&self, key: &str) -> Option<String> {
+    pub fn get(&self, key: &str) -> Option<String> {
         (self.0)(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 
@@ -168,6 +183,10 @@ pub fn parse_duration(raw: &str) -> Option<Duration> {
     Some(Duration::from_secs(secs))
 }
 
+/// Bookmakers accepted when `BOOKMAKERS` is not set.
+pub const DEFAULT_BOOKMAKERS: &[&str] =
+    &["SportyBet", "Betway", "1xBet", "Betika", "Bet9ja", "BetPawa", "Fortebet", "22Bet", "Melbet", "Gal Sport Betting"];
+
 const DEV_JWT_SECRET: &str = "oddxer-development-secret-not-for-production-use!";
 
 impl Config {
@@ -198,6 +217,7 @@ impl Config {
         };
         let payment_provider = match env.string("PAYMENT_PROVIDER", "sandbox").to_ascii_lowercase().as_str() {
             "sandbox" => PaymentProviderKind::Sandbox,
+            "mobile_money" | "mobilemoney" => PaymentProviderKind::MobileMoney,
             other => return Err(ConfigError::Invalid { name: "PAYMENT_PROVIDER", reason: format!("unknown provider {other:?}") }),
         };
         let settlement_policy = match env.string("SETTLEMENT_POLICY", "STANDARD").to_ascii_uppercase().as_str() {
@@ -247,6 +267,7 @@ impl Config {
             sms_sender_id: env.get("SMS_SENDER_ID"),
             sms_api_url: env.string("SMS_API_URL", "https://api.africastalking.com/version1/messaging"),
             payment_provider,
+            mobile_money: crate::payments::settings::MobileMoneySettings::from_env(env, payment_provider)?,
             cors_origins: if cors.is_empty() {
                 vec!["http://localhost:1420".into(), "tauri://localhost".into(), "http://tauri.localhost".into()]
             } else {
@@ -261,12 +282,22 @@ impl Config {
             admin_phone_numbers: list("ADMIN_PHONE_NUMBERS"),
             deposit_min: env.parse("DEPOSIT_MIN", 500i64)?,
             deposit_max: env.parse("DEPOSIT_MAX", 5_000_000i64)?,
+            withdrawal_daily_limit: env.parse("WITHDRAWAL_DAILY_LIMIT", 10_000_000i64)?,
             seed_demo: matches!(env.string("SEED_DEMO", "false").as_str(), "1" | "true" | "yes"),
             recovery_interval: env.duration("RECOVERY_INTERVAL", Duration::from_secs(60))?,
             rate_auth_ip: env.rate("RATE_LIMIT_AUTH_IP", RateLimit { max: 60, window: Duration::from_secs(60) })?,
             rate_auth_phone: env.rate("RATE_LIMIT_AUTH_PHONE", RateLimit { max: 10, window: Duration::from_secs(600) })?,
             rate_money_user: env.rate("RATE_LIMIT_MONEY_USER", RateLimit { max: 30, window: Duration::from_secs(60) })?,
             recovery_after: env.duration("RECOVERY_AFTER", Duration::from_secs(120))?,
+            bookmakers: {
+                let listed = list("BOOKMAKERS");
+                if listed.is_empty() { DEFAULT_BOOKMAKERS.iter().map(|b| b.to_string()).collect() } else { listed }
+            },
+            code_price_min: env.parse("CODE_PRICE_MIN", 500i64)?,
+            code_price_max: env.parse("CODE_PRICE_MAX", 5_000_000i64)?,
+            code_expiry_horizon: env.duration("CODE_EXPIRY_HORIZON", Duration::from_secs(30 * 86_400))?,
+            code_max_buyers: env.parse("CODE_MAX_BUYERS", 1000i64)?,
+            market_worker_interval: env.duration("MARKET_WORKER_INTERVAL", Duration::from_secs(15))?,
         };
         config.check_production()?;
         Ok(config)
@@ -291,6 +322,7 @@ impl Config {
         if self.payment_provider == PaymentProviderKind::Sandbox {
             return refuse("PAYMENT_PROVIDER=sandbox is for development only");
         }
+        self.mobile_money.check_production(self.payment_provider, &self.api_url)?;
         if self.seed_demo {
             return refuse("SEED_DEMO must be off in production");
         }

@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "Oddxer API", description = "Marketplace for betting codes. Every response uses the envelope `{success, data | error}`; the schemas below describe `data`."),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "admin"), (name = "wallet"), (name = "realtime"), (name = "ops"), (name = "development"))
+    tags((name = "auth"), (name = "admin"), (name = "wallet"), (name = "purchases"), (name = "realtime"), (name = "ops"), (name = "development"))
 )]
 pub struct ApiDoc;
 

@@ -2,13 +2,11 @@
 //! Idempotent: every document has a fixed id or unique key, so re-running changes nothing.
 
 use crate::auth::store::{self, InsertUser};
-use crate::clock;
-use crate::ledger::{accounts, Leg, TransferSpec};
+use crate::ledger::{accounts, derived_id, Leg};
 use crate::state::AppState;
 use crate::wallet::store::{insert_or_get, Transaction};
 use mongodb::bson::{doc, oid::ObjectId};
-use oddxer_shared::{PaymentMethod, Role, TransactionStatus, TransactionType};
-use sha2::{Digest, Sha256};
+use oddxer_shared::{PaymentMethod, Role, TransactionType};
 
 pub const DEMO_USERS: &[(&str, &str, Role)] = &[
     ("+256700000001", "demo_admin", Role::Admin),
@@ -18,13 +16,6 @@ pub const DEMO_USERS: &[(&str, &str, Role)] = &[
 
 /// Opening balance of the demo buyer and seller, in minor units.
 const DEMO_OPENING_BALANCE: i64 = 200_000;
-
-fn fixed_id(label: &str) -> ObjectId {
-    let digest = Sha256::digest(label.as_bytes());
-    let mut bytes = [0u8; 12];
-    bytes.copy_from_slice(&digest[..12]);
-    ObjectId::from_bytes(bytes)
-}
 
 pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
     let db = &state.db;
@@ -50,28 +41,15 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
 async fn fund(state: &AppState, user: ObjectId, label: &str) -> anyhow::Result<()> {
     let clearing = accounts::provider_clearing(PaymentMethod::MtnMomo.as_str());
     accounts::ensure(&state.db, &clearing, None, &state.config.currency).await?;
-    let now = clock::now();
-    let id = fixed_id(&format!("seed-deposit:{label}"));
-    let tx = Transaction {
-        id,
-        reference: format!("seed-{}", id.to_hex()),
-        kind: TransactionType::Deposit,
-        user,
-        amount: DEMO_OPENING_BALANCE,
-        currency: state.config.currency.clone(),
-        payment_method: Some(PaymentMethod::MtnMomo),
-        phone_number: None,
-        status: TransactionStatus::Pending,
-        legs: vec![
-            Leg { account: clearing, amount: -DEMO_OPENING_BALANCE },
-            Leg { account: accounts::wallet(user), amount: DEMO_OPENING_BALANCE },
-        ],
-        description: "Demo opening deposit".into(),
-        created_at: now,
-        updated_at: now,
-    };
+    let id = derived_id(&format!("seed-deposit:{label}"));
+    let legs = vec![
+        Leg { account: clearing, amount: -DEMO_OPENING_BALANCE },
+        Leg { account: accounts::wallet(user), amount: DEMO_OPENING_BALANCE },
+    ];
+    let mut tx = Transaction::new(id, TransactionType::Deposit, user, DEMO_OPENING_BALANCE, &state.config.currency, legs, "Demo opening deposit".into());
+    tx.reference = format!("seed-{}", id.to_hex());
+    tx.payment_method = Some(PaymentMethod::MtnMomo);
     insert_or_get(&state.db, &tx).await?;
-    let spec = TransferSpec { id, kind: TransactionType::Deposit, legs: tx.legs.clone(), description: tx.description.clone() };
-    state.ledger.transfers().drive(&spec, TransactionType::Deposit.as_str()).await?;
+    state.ledger.transfers().drive(&tx.transfer_spec(), TransactionType::Deposit.as_str()).await?;
     Ok(())
 }

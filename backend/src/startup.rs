@@ -64,6 +64,7 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let recovery = crate::recovery::spawn(self.state.clone());
+        let marketplace = crate::codes::worker::spawn(self.state.clone());
         let limits = self.state.limits.clone();
         let housekeeping = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -74,6 +75,7 @@ impl Application {
         });
         let result = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await;
         recovery.abort();
+        marketplace.abort();
         housekeeping.abort();
         result.context("server error")
     }
@@ -105,6 +107,9 @@ pub async fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
     };
     let payments: Arc<dyn PaymentProvider> = match config.payment_provider {
         PaymentProviderKind::Sandbox => Arc::new(SandboxProvider { db: db.clone() }),
+        PaymentProviderKind::MobileMoney => {
+            Arc::new(crate::payments::mobile_money::MobileMoney::from_config(&config).context("payment http client")?)
+        }
     };
     let limits = vec![
         (Bucket::AuthIp, config.rate_auth_ip),
@@ -133,28 +138,35 @@ pub fn api_routes(dev_routes: bool) -> OpenApiRouter<AppState> {
         .merge(crate::health::router())
         .merge(crate::auth::routes::router())
         .merge(crate::wallet::routes::router())
+        .merge(crate::payments::routes::router())
         .merge(crate::realtime::router())
-        .merge(crate::admin::router());
+        .merge(crate::admin::router())
+        .merge(crate::purchases::routes::router())
+        .merge(crate::codes::routes::router())
+        .merge(crate::votes::routes::router())
+        .merge(crate::leaderboard::routes::router());
     if dev_routes {
-        api = api.merge(crate::dev::routes::router());
+        api = api.merge(crate::dev::routes::router()).merge(crate::codes::verifier::dev_router());
     }
     api
 }
 
 pub fn openapi_document(dev_routes: bool) -> utoipa::openapi::OpenApi {
     let (_, mut doc) = api_routes(dev_routes).split_for_parts();
-    doc.paths.paths.insert("/openapi.json".into(), openapi_path_item());
+    doc.paths.paths.insert("/openapi.json".into(), plain_get("This document", "OpenAPI 3 document"));
+    doc.paths.paths.insert("/metrics".into(), plain_get("Prometheus metrics", "Metrics in the Prometheus text format"));
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
     doc
 }
 
-fn openapi_path_item() -> utoipa::openapi::PathItem {
+/// Routes served outside the annotated routers, documented by hand.
+fn plain_get(summary: &str, response: &str) -> utoipa::openapi::PathItem {
     use utoipa::openapi::path::{HttpMethod, OperationBuilder};
     use utoipa::openapi::ResponseBuilder;
     let op = OperationBuilder::new()
         .tag("ops")
-        .summary(Some("This document"))
-        .response("200", ResponseBuilder::new().description("OpenAPI 3 document").build())
+        .summary(Some(summary))
+        .response("200", ResponseBuilder::new().description(response).build())
         .build();
     utoipa::openapi::PathItem::new(HttpMethod::Get, op)
 }
@@ -163,7 +175,11 @@ pub fn router(state: AppState) -> Router {
     let dev_routes = state.config.dev_routes_enabled();
     let (api, _) = api_routes(dev_routes).split_for_parts();
     let doc = Arc::new(openapi_document(dev_routes));
-    let api = api.route("/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }));
+    let api = api
+        .route("/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
+        .route("/metrics", get(crate::telemetry::render_metrics))
+        .route_layer(axum::middleware::from_fn(crate::telemetry::track));
+    crate::telemetry::prometheus();
     let origins: Vec<HeaderValue> = state.config.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))

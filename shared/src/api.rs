@@ -175,3 +175,266 @@ pub struct HealthOut {
     pub database: String,
     pub version: String,
 }
+
+// ---- Marketplace: betting codes, votes, resolutions, leaderboard (issue 4) ----
+
+/// `POST /codes`. Odds are a decimal with at most 2 places (stored exactly as integer hundredths);
+/// `price` is in minor units of the deployment currency.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CodeIn {
+    pub sport: crate::Sport,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub odds: f64,
+    pub bookmaker: String,
+    pub price: i64,
+    /// The secret booking code, revealed only to the seller, buyers and admins.
+    pub code: String,
+    /// RFC 3339; when the code stops selling (kick-off of its first game).
+    pub expires_at: String,
+    /// 1 (the default) = exclusive; n = sold up to n times.
+    #[serde(default)]
+    pub max_buyers: Option<i64>,
+}
+
+/// `PATCH /codes/{id}`: any subset of the fields of `CodeIn`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CodePatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sport: Option<crate::Sport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub odds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmaker: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_buyers: Option<i64>,
+}
+
+/// A betting code as the caller may see it. `code` is present only for its seller, its buyers and
+/// admins; never in lists or in events sent to others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CodeOut {
+    pub id: String,
+    pub seller_id: String,
+    pub seller_username: String,
+    pub sport: crate::Sport,
+    pub title: String,
+    pub description: String,
+    /// Decimal odds, at most 2 places.
+    pub odds: f64,
+    pub bookmaker: String,
+    pub price: crate::Money,
+    pub status: crate::CodeStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    pub expires_at: String,
+    /// `expiresAt + VOTING_WINDOW`: buyers vote between the two.
+    pub voting_ends_at: String,
+    pub max_buyers: i64,
+    pub sales_count: i64,
+    pub win_votes: i64,
+    pub loss_votes: i64,
+    pub total_votes: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<crate::Outcome>,
+    /// A tie or no votes at the end of voting: an admin decides.
+    pub needs_review: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sold_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finalized_at: Option<String>,
+    /// The signed-in caller's vote on this code, if any (detail view only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub my_vote: Option<crate::VoteType>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `GET /codes/options`: what a code may be listed with, for forms and filters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CodeOptionsOut {
+    pub sports: Vec<crate::Sport>,
+    pub bookmakers: Vec<String>,
+    pub min_price: crate::Money,
+    pub max_price: crate::Money,
+    pub min_odds: f64,
+    pub max_odds: f64,
+    pub max_buyers_limit: i64,
+    pub voting_window_seconds: i64,
+    pub max_expiry_horizon_seconds: i64,
+}
+
+/// `POST /codes/{id}/votes`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VoteIn {
+    pub vote_type: crate::VoteType,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct VoteOut {
+    pub id: String,
+    pub code_id: String,
+    pub vote_type: crate::VoteType,
+    pub win_votes: i64,
+    pub loss_votes: i64,
+    pub total_votes: i64,
+    /// Set when this vote completed the voting (every buyer voted) and decided the code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<crate::Outcome>,
+    pub created_at: String,
+}
+
+/// `POST /admin/codes/{id}/resolve`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResolveIn {
+    pub outcome: crate::Outcome,
+}
+
+/// The one decision that finalized a code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ResolutionOut {
+    pub code_id: String,
+    pub outcome: crate::Outcome,
+    /// MAJORITY, ALL_VOTED, ADMIN, VERIFIER or UNSOLD.
+    pub decided_by: String,
+    pub win_votes: i64,
+    pub loss_votes: i64,
+    pub decided_at: String,
+}
+
+/// One seller's row of the leaderboard (DESIGN.md section 3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct LeaderboardEntryOut {
+    pub seller_id: String,
+    pub username: String,
+    /// 1-based; absent for sellers with fewer than `LEADERBOARD_MIN_FINALIZED` WON or LOST codes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank: Option<i64>,
+    /// Purchases of this seller's codes that finalized WON or LOST.
+    pub total_sales: i64,
+    pub total_wins: i64,
+    pub total_losses: i64,
+    pub total_voids: i64,
+    /// Percent of WON among WON + LOST codes, 2 decimals (from integer basis points).
+    pub win_rate: f64,
+    /// Average return per unit stake over WON + LOST codes, in percent with 2 decimals:
+    /// (odds - 1) for a win, -1 for a loss.
+    #[serde(rename = "averageROI")]
+    pub average_roi: f64,
+    /// Net earnings: sale prices minus the platform fee (nothing for VOID, or LOST under REFUND_ON_LOSS).
+    pub total_revenue: crate::Money,
+    pub updated_at: String,
+}
+
+// ---- Purchases and sales (issue 5) ----
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PurchaseStatus {
+    /// Being paid for (only seen after a crash, until recovery finishes it).
+    Pending,
+    /// Paid: the price sits in escrow until the code is finalized.
+    Completed,
+    /// Not paid (balance too low); nothing was taken.
+    Failed,
+}
+
+/// Where a completed purchase's money went at finalization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Settlement {
+    /// Paid to the seller minus the platform fee.
+    PaidOut,
+    /// Returned to the buyer.
+    Refunded,
+}
+
+/// One purchase with its code revealed: what a buyer reads offline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PurchaseOut {
+    pub id: String,
+    pub code_id: String,
+    pub buyer_id: String,
+    pub price: crate::Money,
+    pub status: PurchaseStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settlement: Option<Settlement>,
+    /// The betting code as the buyer may see it, secret included once paid.
+    pub code: CodeOut,
+    pub created_at: String,
+}
+
+/// `POST /codes/{id}/purchase`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PurchaseResultOut {
+    pub purchase: PurchaseOut,
+    /// The secret booking code.
+    pub code: String,
+    pub wallet: WalletOut,
+}
+
+/// One sale as its seller sees it (`GET /seller/sales`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SaleOut {
+    pub purchase_id: String,
+    pub code_id: String,
+    pub title: String,
+    pub buyer_username: String,
+    pub price: crate::Money,
+    /// Still in escrow (code not finalized yet).
+    pub held: crate::Money,
+    /// Paid to the seller (price minus fee) once finalized WON or LOST.
+    pub paid_out: crate::Money,
+    pub fee: crate::Money,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settlement: Option<Settlement>,
+    pub sold_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SalesSummaryOut {
+    pub items: Vec<SaleOut>,
+    pub next_cursor: Option<String>,
+    pub total_sales: i64,
+    pub total_held: crate::Money,
+    pub total_paid_out: crate::Money,
+}

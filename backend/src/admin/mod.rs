@@ -1,10 +1,12 @@
 //! Administration: users, and (with the marketplace) code resolutions and reconciliation.
 
+pub mod reconcile;
+pub mod resolutions;
 pub mod users;
 
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(users::router())
+    OpenApiRouter::new().merge(users::router()).merge(reconcile::router()).merge(resolutions::router())
 }

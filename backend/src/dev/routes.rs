@@ -7,6 +7,7 @@ use crate::http::{ok, ApiResult, Path, Query};
 use crate::payments::sandbox::SandboxProvider;
 use crate::state::AppState;
 use crate::wallet::service::confirm_deposit;
+use crate::wallet::withdrawals::confirm_withdrawal;
 use axum::extract::State;
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, Document};
@@ -49,7 +50,11 @@ async fn settle(state: &AppState, reference: &str, succeeded: bool) -> ApiResult
         return Err(AppError::NotFound("payment"));
     }
     // The same path a provider callback takes: a hint that triggers a status check.
-    let tx = confirm_deposit(state, reference).await?.ok_or(AppError::NotFound("payment"))?;
+    let is_payout = crate::wallet::store::find_by_reference(&state.db, reference)
+        .await?
+        .is_some_and(|t| t.kind == oddxer_shared::TransactionType::Withdrawal);
+    let tx = if is_payout { confirm_withdrawal(state, reference).await? } else { confirm_deposit(state, reference).await? };
+    let tx = tx.ok_or(AppError::NotFound("payment"))?;
     Ok(ok(tx))
 }
 

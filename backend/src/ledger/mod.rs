@@ -6,7 +6,7 @@ pub mod transfer;
 
 use crate::db::Db;
 pub use entries::{Entries, Entry, Head};
-pub use transfer::{Leg, Outcome, TransferError, TransferSpec, Transfers};
+pub use transfer::{derived_id, Leg, Outcome, TransferError, TransferSpec, Transfers};
 
 #[derive(Clone)]
 pub struct Ledger {

@@ -27,6 +27,20 @@ pub struct TransferSpec {
     pub kind: TransactionType,
     pub legs: Vec<Leg>,
     pub description: String,
+    /// The status label written on the transaction document when the transfer completes. `None`
+    /// for a transfer that is only the first step of its transaction (a withdrawal's hold stays
+    /// PENDING until the provider answers).
+    pub label_on_complete: Option<TransactionStatus>,
+}
+
+/// An ObjectId derived from a label: the same label always names the same document, which makes a
+/// step that creates it idempotent (a settlement of purchase P is always `derived_id("settle:P")`).
+pub fn derived_id(label: &str) -> ObjectId {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(label.as_bytes());
+    let mut bytes = [0u8; 12];
+    bytes.copy_from_slice(&digest[..12]);
+    ObjectId::from_bytes(bytes)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +138,7 @@ impl Transfers<'_> {
                 return Ok((Outcome::Failed, vec![]));
             }
             Some(Outcome::Completed) => {
-                self.set_status(&id, TransactionStatus::Completed).await?;
+                self.label_completed(spec).await?;
                 return Ok((Outcome::Completed, self.applied_entries(spec).await?));
             }
             None => {}
@@ -152,7 +166,7 @@ impl Transfers<'_> {
                         return Ok((Outcome::Failed, vec![]));
                     }
                     // Another driver completed it while we looked at a spent balance.
-                    self.set_status(&id, TransactionStatus::Completed).await?;
+                    self.label_completed(spec).await?;
                     return Ok((Outcome::Completed, self.applied_entries(spec).await?));
                 }
                 Err(e) => return Err(e.into()),
@@ -160,7 +174,7 @@ impl Transfers<'_> {
         }
         match self.decide(&id, Outcome::Completed).await? {
             Outcome::Completed => {
-                self.set_status(&id, TransactionStatus::Completed).await?;
+                self.label_completed(spec).await?;
                 Ok((Outcome::Completed, applied))
             }
             Outcome::Failed => {
@@ -181,9 +195,38 @@ impl Transfers<'_> {
                 self.void_applied(spec, entry_kind).await?;
                 self.set_status(&id, TransactionStatus::Failed).await?;
             }
-            Outcome::Completed => self.set_status(&id, TransactionStatus::Completed).await?,
+            Outcome::Completed => self.label_completed(spec).await?,
         }
         Ok(stands)
+    }
+
+    /// For a transfer found unfinished after a crash: roll forward when its first debit was applied
+    /// (the money already left), otherwise decide FAILED. Either way the end state is final.
+    pub async fn resolve_stale(&self, spec: &TransferSpec, entry_kind: &str) -> Result<Outcome, TransferError> {
+        let id = spec.id.to_hex();
+        if let Some(outcome) = self.outcome(&id).await? {
+            return match outcome {
+                Outcome::Completed => self.drive(spec, entry_kind).await.map(|(o, _)| o),
+                Outcome::Failed => self.fail(spec, entry_kind).await,
+            };
+        }
+        let first_debit = ordered_legs(&spec.legs).into_iter().next();
+        let started = match first_debit {
+            Some(leg) => self.entries.find_leg(&id, &leg.account).await?.is_some(),
+            None => false,
+        };
+        if started {
+            self.drive(spec, entry_kind).await.map(|(o, _)| o)
+        } else {
+            self.fail(spec, entry_kind).await
+        }
+    }
+
+    async fn label_completed(&self, spec: &TransferSpec) -> mongodb::error::Result<()> {
+        match spec.label_on_complete {
+            Some(status) => self.set_status(&spec.id.to_hex(), status).await,
+            None => Ok(()),
+        }
     }
 
     async fn applied_entries(&self, spec: &TransferSpec) -> mongodb::error::Result<Vec<Entry>> {

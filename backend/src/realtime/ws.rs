@@ -120,6 +120,9 @@ impl Connection {
                 },
                 event = hub.recv() => match event {
                     Ok(HubEvent::WalletChanged { user: u }) if u == me => self.on_wallet_changed(&user).await,
+                    Ok(HubEvent::ToUser { user: u, event }) if u == me => self.send(ServerFrame::Event(event)),
+                    Ok(HubEvent::ToUsers { users, event }) if users.contains(&me) => self.send(ServerFrame::Event(event)),
+                    Ok(HubEvent::ToSport { sport, event }) if self.sports.contains(&sport) => self.send(ServerFrame::Event(event)),
                     Ok(_) => Ok(()),
                     // Missed notifications: re-read from the cursor, which loses nothing.
                     Err(broadcast::error::RecvError::Lagged(_)) => self.on_wallet_changed(&user).await,
@@ -143,12 +146,12 @@ impl Connection {
             ClientFrame::Auth { .. } => Ok(()),
             ClientFrame::Subscribe { sport } => {
                 if self.sports.len() < 32 {
-                    self.sports.insert(sport);
+                    self.sports.insert(sport.to_ascii_uppercase());
                 }
                 Ok(())
             }
             ClientFrame::Unsubscribe { sport } => {
-                self.sports.remove(&sport);
+                self.sports.remove(&sport.to_ascii_uppercase());
                 Ok(())
             }
             ClientFrame::Sync { streams } => {

@@ -13,7 +13,7 @@ use oddxer_shared::api::{ErrorEnvelope, LedgerEntryOut, Page, PaymentIn, Transac
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(wallet)).routes(routes!(transactions)).routes(routes!(deposit))
+    OpenApiRouter::new().routes(routes!(wallet)).routes(routes!(transactions)).routes(routes!(deposit)).routes(routes!(withdraw))
 }
 
 #[utoipa::path(get, path = "/wallet", tag = "wallet", security(("bearer" = [])), responses(
@@ -39,4 +39,15 @@ async fn transactions(State(state): State<AppState>, AuthUser(user): AuthUser, Q
 async fn deposit(State(state): State<AppState>, MoneyCaller(user): MoneyCaller, headers: HeaderMap, Json(input): Json<PaymentIn>) -> Result<Response> {
     let key = IdempotencyKey::from_headers(&headers, user.id)?;
     idempotency::run(&state.db, &key, "POST /wallet/deposits", &input, StatusCode::ACCEPTED, service::request_deposit(&state, &user, &key, &input)).await
+}
+
+#[utoipa::path(post, path = "/wallet/withdrawals", tag = "wallet", request_body = PaymentIn, security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, description = "Required; up to 255 visible ASCII characters")),
+    responses((status = 202, description = "Debited now into a hold; paid out when the provider confirms, returned if it fails", body = TransactionOut),
+        (status = 401, body = ErrorEnvelope), (status = 402, description = "Balance too low", body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+async fn withdraw(State(state): State<AppState>, MoneyCaller(user): MoneyCaller, headers: HeaderMap, Json(input): Json<PaymentIn>) -> Result<Response> {
+    let key = IdempotencyKey::from_headers(&headers, user.id)?;
+    let work = super::withdrawals::request_withdrawal(&state, &user, &key, &input);
+    idempotency::run(&state.db, &key, "POST /wallet/withdrawals", &input, StatusCode::ACCEPTED, work).await
 }

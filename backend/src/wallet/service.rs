@@ -10,7 +10,7 @@ use crate::payments::{PaymentRequest, ProviderError, ProviderStatus};
 use crate::state::AppState;
 use mongodb::bson::oid::ObjectId;
 use oddxer_shared::api::{LedgerEntryOut, PaymentIn, TransactionOut, WalletOut};
-use oddxer_shared::{validate, Currency, Money, TransactionStatus, TransactionType};
+use oddxer_shared::{validate, Currency, Money, PaymentMethod, TransactionType};
 
 pub fn entry_out(e: &Entry, currency: &Currency) -> LedgerEntryOut {
     LedgerEntryOut {
@@ -31,10 +31,30 @@ pub async fn wallet(state: &AppState, user: ObjectId) -> Result<WalletOut> {
     Ok(WalletOut {
         balance: Money::new(head.balance, currency),
         currency: currency.0.clone(),
-        // Payout holds arrive with withdrawals; until then nothing of a user is held.
-        held: Money::new(0, currency),
+        held: Money::new(held(state, user).await?, currency),
         seq: head.seq,
     })
+}
+
+/// Money of the user sitting in payout holds of withdrawals still waiting for the provider.
+async fn held(state: &AppState, user: ObjectId) -> Result<i64> {
+    use futures_util::TryStreamExt;
+    let filter = mongodb::bson::doc! { "user": user, "type": "WITHDRAWAL", "status": "PENDING", "metadata.parent": null };
+    let pending: Vec<mongodb::bson::Document> = state.db.col("transactions").find(filter).await?.try_collect().await?;
+    let mut total = 0;
+    for d in pending {
+        if let Ok(id) = d.get_object_id("_id") {
+            total += state.ledger.entries.head(&accounts::payout_hold(id)).await?.balance;
+        }
+    }
+    Ok(total)
+}
+
+pub fn method_label(method: PaymentMethod) -> &'static str {
+    match method {
+        PaymentMethod::MtnMomo => "MTN MoMo",
+        PaymentMethod::AirtelMoney => "Airtel Money",
+    }
 }
 
 pub fn check_payment(state: &AppState, input: &PaymentIn) -> Result<()> {
@@ -56,25 +76,15 @@ pub fn check_payment(state: &AppState, input: &PaymentIn) -> Result<()> {
 /// credited only when the provider confirms (`confirm_deposit`).
 pub async fn request_deposit(state: &AppState, user: &User, key: &IdempotencyKey, input: &PaymentIn) -> Result<TransactionOut> {
     check_payment(state, input)?;
-    let now = clock::now();
     let currency = state.config.currency.clone();
     let clearing = accounts::provider_clearing(input.payment_method.as_str());
     accounts::ensure(&state.db, &clearing, None, &currency).await?;
-    let tx = Transaction {
-        id: key.object_id(),
-        reference: key.uuid().to_string(),
-        kind: TransactionType::Deposit,
-        user: user.id,
-        amount: input.amount,
-        currency: currency.clone(),
-        payment_method: Some(input.payment_method),
-        phone_number: Some(input.phone_number.clone()),
-        status: TransactionStatus::Pending,
-        legs: vec![Leg { account: clearing, amount: -input.amount }, Leg { account: accounts::wallet(user.id), amount: input.amount }],
-        description: format!("Deposit via {}", input.payment_method.as_str().replace('_', " ")),
-        created_at: now,
-        updated_at: now,
-    };
+    let legs = vec![Leg { account: clearing, amount: -input.amount }, Leg { account: accounts::wallet(user.id), amount: input.amount }];
+    let description = format!("Deposit via {}", method_label(input.payment_method));
+    let mut tx = Transaction::new(key.object_id(), TransactionType::Deposit, user.id, input.amount, &currency, legs, description);
+    tx.reference = key.uuid().to_string();
+    tx.payment_method = Some(input.payment_method);
+    tx.phone_number = Some(input.phone_number.clone());
     let tx = store::insert_or_get(&state.db, &tx).await?.ok_or_else(|| AppError::internal("deposit not stored"))?;
     let request = PaymentRequest {
         reference: tx.reference.clone(),
@@ -102,7 +112,8 @@ pub async fn confirm_deposit(state: &AppState, reference: &str) -> Result<Option
     if tx.kind != TransactionType::Deposit {
         return Ok(Some(tx.to_out()));
     }
-    let status = state.payments.payment_status(reference).await.map_err(|e| AppError::Upstream(e.to_string()))?;
+    let Some(method) = tx.payment_method else { return Ok(Some(tx.to_out())) };
+    let status = state.payments.payment_status(method, reference).await.map_err(|e| AppError::Upstream(e.to_string()))?;
     let transfers = state.ledger.transfers();
     let spec = tx.transfer_spec();
     let outcome = match status {

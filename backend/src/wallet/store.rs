@@ -22,6 +22,9 @@ pub struct Transaction {
     pub status: TransactionStatus,
     pub legs: Vec<Leg>,
     pub description: String,
+    /// The transaction this transfer finishes (a withdrawal's payout or reversal).
+    pub parent: Option<ObjectId>,
+    pub betting_code: Option<ObjectId>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
 }
@@ -35,6 +38,28 @@ fn method_of(s: &str) -> Option<PaymentMethod> {
 }
 
 impl Transaction {
+    /// A PENDING transfer document with no payment method, parent or code.
+    pub fn new(id: ObjectId, kind: TransactionType, user: ObjectId, amount: i64, currency: &Currency, legs: Vec<Leg>, description: String) -> Self {
+        let now = clock::now();
+        Transaction {
+            id,
+            reference: id.to_hex(),
+            kind,
+            user,
+            amount,
+            currency: currency.clone(),
+            payment_method: None,
+            phone_number: None,
+            status: TransactionStatus::Pending,
+            legs,
+            description,
+            parent: None,
+            betting_code: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     pub fn from_doc(d: &Document) -> Option<Transaction> {
         Some(Transaction {
             id: d.get_object_id("_id").ok()?,
@@ -48,6 +73,8 @@ impl Transaction {
             status: TransactionStatus::parse(d.get_str("status").ok()?)?,
             legs: legs_from_doc(d),
             description: d.get_str("description").unwrap_or_default().to_owned(),
+            parent: d.get_document("metadata").ok().and_then(|m| m.get_object_id("parent").ok()),
+            betting_code: d.get_object_id("bettingCode").ok(),
             created_at: *d.get_datetime("createdAt").ok()?,
             updated_at: d.get_datetime("updatedAt").copied().unwrap_or(DateTime::MIN),
         })
@@ -60,13 +87,23 @@ impl Transaction {
             "amount": self.amount, "currency": &self.currency.0,
             "paymentMethod": self.payment_method.map(|m| m.as_str()),
             "status": self.status.as_str(), "legs": legs, "description": &self.description,
-            "metadata": { "phoneNumber": self.phone_number.as_deref() },
+            "bettingCode": self.betting_code,
+            "metadata": { "phoneNumber": self.phone_number.as_deref(), "parent": self.parent },
             "createdAt": self.created_at, "updatedAt": self.updated_at,
         }
     }
 
     pub fn transfer_spec(&self) -> TransferSpec {
-        TransferSpec { id: self.id, kind: self.kind, legs: self.legs.clone(), description: self.description.clone() }
+        // A withdrawal's own transfer only moves the money into the hold; the withdrawal completes
+        // when the provider confirms the payout (a separate transfer with this one as parent).
+        let holds = self.kind == TransactionType::Withdrawal && self.parent.is_none();
+        TransferSpec {
+            id: self.id,
+            kind: self.kind,
+            legs: self.legs.clone(),
+            description: self.description.clone(),
+            label_on_complete: if holds { None } else { Some(TransactionStatus::Completed) },
+        }
     }
 
     pub fn to_out(&self) -> TransactionOut {

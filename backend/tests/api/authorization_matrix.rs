@@ -18,7 +18,7 @@ fn access(method: &str, path: &str) -> Access {
     match (method, path) {
         (_, p) if p.starts_with("/dev/") => Anyone,
         ("post", "/auth/register" | "/auth/login" | "/auth/verify-otp" | "/auth/refresh") => Anyone,
-        ("get", "/health" | "/openapi.json") => Anyone,
+        ("get", "/health" | "/openapi.json" | "/metrics") => Anyone,
         ("get", "/codes" | "/codes/{id}" | "/leaderboard" | "/leaderboard/{sellerId}") => Anyone,
         ("post", "/payments/callbacks/{provider}") => Anyone,
         ("post", "/auth/logout" | "/auth/become-seller") | ("get", "/auth/me") => User,

@@ -15,6 +15,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("post", "/wallet/deposits"),
     ("get", "/health"),
     ("get", "/openapi.json"),
+    ("get", "/metrics"),
     ("get", "/ws"),
     ("get", "/dev/sms"),
     ("post", "/dev/payments/{reference}/complete"),

@@ -1,0 +1,65 @@
+//! `POST /codes/{id}/purchase`, `GET /purchases`, `GET /seller/sales`.
+
+use super::{sales, service, store};
+use crate::auth::extract::{AuthUser, MoneyCaller, SellerUser};
+use crate::error::{AppError, Result};
+use crate::http::{ok, ApiResult, PageQuery, Path, Query};
+use crate::idempotency::{self, IdempotencyKey};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use mongodb::bson::{doc, oid::ObjectId};
+use oddxer_shared::api::{ErrorEnvelope, Page, PurchaseOut, PurchaseResultOut, SalesSummaryOut};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(purchase)).routes(routes!(my_purchases)).routes(routes!(seller_sales))
+}
+
+fn code_id(raw: &str) -> Result<ObjectId> {
+    ObjectId::parse_str(raw).map_err(|_| AppError::validation("id must be a 24-hex id", "id", "not an ObjectId"))
+}
+
+#[utoipa::path(post, path = "/codes/{id}/purchase", tag = "purchases", security(("bearer" = [])),
+    params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "Required; up to 255 visible ASCII characters")),
+    responses((status = 200, description = "Bought: the price is in escrow and the code is revealed", body = PurchaseResultOut),
+        (status = 401, body = ErrorEnvelope), (status = 402, description = "Balance too low", body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "Own code, sold out, expired, or already bought", body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+async fn purchase(State(state): State<AppState>, MoneyCaller(user): MoneyCaller, headers: HeaderMap, Path(id): Path<String>) -> Result<Response> {
+    let code = code_id(&id)?;
+    let key = IdempotencyKey::from_headers(&headers, user.id)?;
+    let body = serde_json::json!({ "code": id });
+    idempotency::run(&state.db, &key, "POST /codes/{id}/purchase", &body, StatusCode::OK, service::purchase_code(&state, &user, &key, code)).await
+}
+
+#[utoipa::path(get, path = "/purchases", tag = "purchases", security(("bearer" = [])),
+    params(("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "My paid purchases with their codes revealed, newest first", body = Page<PurchaseOut>),
+        (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+async fn my_purchases(State(state): State<AppState>, AuthUser(user): AuthUser, Query(q): Query<PageQuery>) -> ApiResult<Page<PurchaseOut>> {
+    let limit = q.limit()?;
+    let mut filter = doc! { "buyer": user.id, "status": "COMPLETED" };
+    if let Some(c) = &q.cursor {
+        filter.insert("_id", doc! { "$lt": code_id(c).map_err(|_| AppError::validation("cursor is not one this server issued", "cursor", "invalid"))? });
+    }
+    let purchases = store::list(&state.db, filter, doc! { "_id": -1 }, limit).await?;
+    let mut items = Vec::with_capacity(purchases.len());
+    for p in &purchases {
+        if let Ok(code) = service::load_code(&state, p.code).await {
+            items.push(service::purchase_out(&state, p, &code).await);
+        }
+    }
+    let next_cursor = if purchases.len() as i64 == limit { purchases.last().map(|p| p.id.to_hex()) } else { None };
+    Ok(ok(Page { items, next_cursor }))
+}
+
+#[utoipa::path(get, path = "/seller/sales", tag = "purchases", security(("bearer" = [])),
+    params(("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "My sales: held in escrow, paid out, fees", body = SalesSummaryOut),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+async fn seller_sales(State(state): State<AppState>, SellerUser(seller): SellerUser, Query(q): Query<PageQuery>) -> ApiResult<SalesSummaryOut> {
+    Ok(ok(sales::summary(&state, seller.id, &q).await?))
+}

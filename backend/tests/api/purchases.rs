@@ -1,0 +1,186 @@
+use crate::helpers::{Session, TestApp};
+use mongodb::bson::{doc, oid::ObjectId};
+use reqwest::StatusCode;
+use serde_json::json;
+
+async fn buyers(app: &TestApp, n: usize, funds: i64) -> Vec<Session> {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let s = app.signed_in_user("BUYER").await;
+        if funds > 0 {
+            app.funded(&s, funds).await;
+        }
+        out.push(s);
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_buyer_pays_into_escrow_and_sees_the_secret_code() {
+    let app = TestApp::spawn().await;
+    let seller = app.signed_in_user("SELLER").await;
+    let code = app.create_code(&seller, 5_000, 1).await;
+    let buyer = &buyers(&app, 1, 12_000).await[0];
+
+    let listed = app.get(&format!("/codes/{code}"), Some(&buyer.access)).await;
+    assert!(listed.data().get("code").is_none(), "the secret is hidden before paying");
+
+    let r = app.purchase(buyer, &code).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let secret = r.data()["code"].as_str().expect("secret");
+    assert!(secret.starts_with("SB-"));
+    assert_eq!(r.data()["purchase"]["code"]["code"], secret);
+    assert_eq!(r.data()["purchase"]["status"], "COMPLETED");
+    assert_eq!(r.data()["wallet"]["balance"]["amount"], 7_000);
+    assert_eq!(app.balance(&seller).await, 0, "the seller is paid at finalization, not before");
+
+    let mine = app.get("/purchases", Some(&buyer.access)).await;
+    assert_eq!(mine.data()["items"][0]["code"]["code"], secret);
+    let detail = app.get(&format!("/codes/{code}"), Some(&buyer.access)).await;
+    assert_eq!(detail.data()["code"], secret, "a buyer sees the secret in the detail view");
+    assert_eq!(detail.data()["status"], "SOLD_OUT");
+
+    let sales = app.get("/seller/sales", Some(&seller.access)).await;
+    assert_eq!(sales.data()["totalSales"], 1);
+    assert_eq!(sales.data()["totalHeld"]["amount"], 5_000);
+    app.assert_reconciled().await;
+}
+
+#[tokio::test]
+async fn refusals_own_code_already_bought_unknown_and_short_of_money() {
+    let app = TestApp::spawn().await;
+    let seller = app.signed_in_user("SELLER").await;
+    app.funded(&seller, 50_000).await;
+    let code = app.create_code(&seller, 5_000, 3).await;
+    let r = app.purchase(&seller, &code).await;
+    r.assert_error(409);
+    assert_eq!(r.error_code(), "OWN_CODE");
+
+    let buyer = &buyers(&app, 1, 6_000).await[0];
+    assert_eq!(app.purchase(buyer, &code).await.status, StatusCode::OK);
+    let again = app.purchase(buyer, &code).await;
+    again.assert_error(409);
+    assert_eq!(again.error_code(), "ALREADY_BOUGHT");
+
+    app.purchase(buyer, &ObjectId::new().to_hex()).await.assert_error(404);
+    app.purchase(buyer, "not-an-id").await.assert_error(422);
+
+    let poor = &buyers(&app, 1, 1_000).await[0];
+    let short = app.purchase(poor, &code).await;
+    short.assert_error(402);
+    assert_eq!(app.balance(poor).await, 1_000);
+    // The slot went back: someone with money can still buy.
+    let rich = &buyers(&app, 1, 9_000).await[0];
+    assert_eq!(app.purchase(rich, &code).await.status, StatusCode::OK);
+    app.assert_reconciled().await;
+}
+
+#[tokio::test]
+async fn an_expired_code_cannot_be_bought() {
+    let app = TestApp::spawn().await;
+    let seller = app.signed_in_user("SELLER").await;
+    let code = app.create_code(&seller, 5_000, 1).await;
+    let past = mongodb::bson::DateTime::from_millis(mongodb::bson::DateTime::now().timestamp_millis() - 60_000);
+    let oid = ObjectId::parse_str(&code).expect("oid");
+    app.db.col("bettingcodes").update_one(doc! { "_id": oid }, doc! { "$set": { "expiresAt": past } }).await.expect("update");
+    let buyer = &buyers(&app, 1, 9_000).await[0];
+    let r = app.purchase(buyer, &code).await;
+    r.assert_error(409);
+    assert_eq!(app.balance(buyer).await, 9_000);
+}
+
+#[tokio::test]
+async fn a_hundred_buyers_race_for_one_exclusive_code_and_exactly_one_wins() {
+    let app = TestApp::spawn().await;
+    let seller = app.signed_in_user("SELLER").await;
+    let code = app.create_code(&seller, 4_000, 1).await;
+    let racers = buyers(&app, 100, 4_000).await;
+    let handles: Vec<_> = racers
+        .iter()
+        .map(|b| {
+            let http = app.http.clone();
+            let url = app.url(&format!("/codes/{code}/purchase"));
+            let token = b.access.clone();
+            tokio::spawn(async move {
+                http.post(url).bearer_auth(token).header("Idempotency-Key", uuid::Uuid::new_v4().to_string()).json(&json!({})).send().await.expect("send").status()
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for h in handles {
+        match h.await.expect("join") {
+            StatusCode::OK => won += 1,
+            StatusCode::CONFLICT => {}
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(won, 1);
+    let mut total = 0;
+    for b in &racers {
+        total += app.balance(b).await;
+    }
+    assert_eq!(total, 99 * 4_000, "exactly one price left the buyers");
+    assert_eq!(app.db.col("purchases").count_documents(doc! { "status": "COMPLETED" }).await.expect("count"), 1);
+    app.assert_reconciled().await;
+}
+
+#[tokio::test]
+async fn one_buyer_with_money_for_one_code_fires_fifty_purchases_and_gets_one() {
+    let app = TestApp::spawn().await;
+    let seller = app.signed_in_user("SELLER").await;
+    let mut codes = vec![];
+    for _ in 0..50 {
+        codes.push(app.create_code(&seller, 3_000, 1).await);
+    }
+    let buyer = &buyers(&app, 1, 3_000).await[0];
+    let handles: Vec<_> = codes
+        .iter()
+        .map(|c| {
+            let http = app.http.clone();
+            let url = app.url(&format!("/codes/{c}/purchase"));
+            let token = buyer.access.clone();
+            tokio::spawn(async move {
+                http.post(url).bearer_auth(token).header("Idempotency-Key", uuid::Uuid::new_v4().to_string()).json(&json!({})).send().await.expect("send").status()
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for h in handles {
+        match h.await.expect("join") {
+            StatusCode::OK => ok += 1,
+            StatusCode::PAYMENT_REQUIRED => {}
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(ok, 1);
+    assert_eq!(app.balance(buyer).await, 0);
+    app.assert_reconciled().await;
+}
+
+#[tokio::test]
+async fn a_purchase_retried_ten_times_with_one_key_happens_once() {
+    let app = TestApp::spawn().await;
+    let seller = app.signed_in_user("SELLER").await;
+    let code = app.create_code(&seller, 2_500, 5).await;
+    let buyer = &buyers(&app, 1, 10_000).await[0];
+    let handles: Vec<_> = (0..10)
+        .map(|_| {
+            let http = app.http.clone();
+            let url = app.url(&format!("/codes/{code}/purchase"));
+            let token = buyer.access.clone();
+            tokio::spawn(async move {
+                let r = http.post(url).bearer_auth(token).header("Idempotency-Key", "one-purchase").json(&json!({})).send().await.expect("send");
+                (r.status(), r.json::<serde_json::Value>().await.expect("json"))
+            })
+        })
+        .collect();
+    let mut ids = std::collections::HashSet::new();
+    for h in handles {
+        let (status, body) = h.await.expect("join");
+        assert_eq!(status, StatusCode::OK, "{body}");
+        ids.insert(body["data"]["purchase"]["id"].as_str().expect("id").to_owned());
+    }
+    assert_eq!(ids.len(), 1);
+    assert_eq!(app.balance(buyer).await, 7_500);
+    app.assert_reconciled().await;
+}

@@ -1,0 +1,121 @@
+use crate::helpers::{Session, TestApp};
+use reqwest::StatusCode;
+use serde_json::json;
+
+async fn withdraw(app: &TestApp, s: &Session, amount: i64, key: &str) -> crate::helpers::Resp {
+    let body = json!({ "amount": amount, "paymentMethod": "AIRTEL_MONEY", "phoneNumber": s.phone });
+    app.post_with("/wallet/withdrawals", Some(&s.access), &body, Some(key)).await
+}
+
+async fn wallet(app: &TestApp, s: &Session) -> serde_json::Value {
+    app.get("/wallet", Some(&s.access)).await.data().clone()
+}
+
+#[tokio::test]
+async fn a_withdrawal_is_debited_at_once_held_and_paid_out_when_the_provider_confirms() {
+    let app = TestApp::spawn().await;
+    let s = app.signed_in_user("BUYER").await;
+    app.funded(&s, 30_000).await;
+    let w = withdraw(&app, &s, 12_000, "w1").await;
+    assert_eq!(w.status, StatusCode::ACCEPTED, "{}", w.body);
+    assert_eq!(w.data()["status"], "PENDING");
+    let now = wallet(&app, &s).await;
+    assert_eq!(now["balance"]["amount"], 18_000);
+    assert_eq!(now["held"]["amount"], 12_000);
+
+    let reference = w.data()["reference"].as_str().expect("reference");
+    let done = app.post(&format!("/dev/payments/{reference}/complete"), None, &json!({})).await;
+    assert_eq!(done.data()["status"], "COMPLETED", "{}", done.body);
+    let after = wallet(&app, &s).await;
+    assert_eq!(after["balance"]["amount"], 18_000);
+    assert_eq!(after["held"]["amount"], 0);
+    app.assert_reconciled().await;
+}
+
+#[tokio::test]
+async fn a_failed_payout_returns_the_money_once() {
+    let app = TestApp::spawn().await;
+    let s = app.signed_in_user("BUYER").await;
+    app.funded(&s, 30_000).await;
+    let w = withdraw(&app, &s, 10_000, "w-fail").await;
+    let reference = w.data()["reference"].as_str().expect("reference").to_owned();
+    let failed = app.post(&format!("/dev/payments/{reference}/fail"), None, &json!({})).await;
+    assert_eq!(failed.data()["status"], "REVERSED", "{}", failed.body);
+    // The failure reported again changes nothing.
+    app.post(&format!("/dev/payments/{reference}/fail"), None, &json!({})).await;
+    app.post(&format!("/dev/payments/{reference}/complete"), None, &json!({})).await;
+    let after = wallet(&app, &s).await;
+    assert_eq!(after["balance"]["amount"], 30_000);
+    assert_eq!(after["held"]["amount"], 0);
+    let history = app.get("/wallet/transactions", Some(&s.access)).await;
+    let kinds: Vec<&str> = history.data()["items"].as_array().expect("items").iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(kinds, vec!["REVERSAL", "WITHDRAWAL", "DEPOSIT"]);
+    app.assert_reconciled().await;
+}
+
+#[tokio::test]
+async fn a_withdrawal_beyond_the_balance_is_refused_and_moves_nothing() {
+    let app = TestApp::spawn().await;
+    let s = app.signed_in_user("BUYER").await;
+    app.funded(&s, 5_000).await;
+    withdraw(&app, &s, 5_001, "too-much").await.assert_error(402);
+    // The same key answers the same, even after money arrives.
+    app.funded(&s, 5_000).await;
+    withdraw(&app, &s, 5_001, "too-much").await.assert_error(402);
+    assert_eq!(wallet(&app, &s).await["balance"]["amount"], 10_000);
+    app.assert_reconciled().await;
+}
+
+#[tokio::test]
+async fn parallel_withdrawals_never_overdraw_the_wallet() {
+    let app = TestApp::spawn().await;
+    let s = app.signed_in_user("BUYER").await;
+    app.funded(&s, 10_000).await;
+    let handles: Vec<_> = (0..10)
+        .map(|i| {
+            let http = app.http.clone();
+            let url = app.url("/wallet/withdrawals");
+            let s = s.clone();
+            tokio::spawn(async move {
+                let body = json!({ "amount": 3_000, "paymentMethod": "MTN_MOMO", "phoneNumber": s.phone });
+                http.post(url).bearer_auth(&s.access).header("Idempotency-Key", format!("par-{i}")).json(&body).send().await.expect("send").status()
+            })
+        })
+        .collect();
+    let mut accepted = 0;
+    for h in handles {
+        match h.await.expect("join") {
+            StatusCode::ACCEPTED => accepted += 1,
+            StatusCode::PAYMENT_REQUIRED => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(accepted, 3, "10 000 covers exactly three withdrawals of 3 000");
+    let w = wallet(&app, &s).await;
+    assert_eq!(w["balance"]["amount"], 1_000);
+    assert_eq!(w["held"]["amount"], 9_000);
+    app.assert_reconciled().await;
+}
+
+#[tokio::test]
+async fn the_same_withdrawal_retried_with_one_key_debits_once() {
+    let app = TestApp::spawn().await;
+    let s = app.signed_in_user("BUYER").await;
+    app.funded(&s, 20_000).await;
+    let handles: Vec<_> = (0..10)
+        .map(|_| {
+            let http = app.http.clone();
+            let url = app.url("/wallet/withdrawals");
+            let s = s.clone();
+            tokio::spawn(async move {
+                let body = json!({ "amount": 4_000, "paymentMethod": "MTN_MOMO", "phoneNumber": s.phone });
+                http.post(url).bearer_auth(&s.access).header("Idempotency-Key", "once").json(&body).send().await.expect("send").status()
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.await.expect("join"), StatusCode::ACCEPTED);
+    }
+    assert_eq!(wallet(&app, &s).await["balance"]["amount"], 16_000);
+    app.assert_reconciled().await;
+}
