@@ -42,7 +42,7 @@ wasm="$WASM_TARGET_DIR/wasm32-unknown-unknown/$PROFILE/oddxer-ui.wasm"
 stage=$(mktemp -d "${TMPDIR:-/tmp}/oddxer-ui-dist.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 "$ODDXER_BIN/wasm-bindgen" --target web --no-typescript --out-name oddxer_ui --out-dir "$stage" "$wasm"
-cp "$UI/index.html" "$stage/index.html"
+cp "$UI/index.html" "$UI/bootstrap.js" "$stage/"
 cp "$ODDXER_ROOT/assets/oddxer.css" "$stage/oddxer.css"
 cp "$ODDXER_ROOT/assets/icons/32x32.png" "$stage/favicon.png"
 

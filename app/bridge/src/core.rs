@@ -9,7 +9,7 @@ use oddxer_client::{
 use oddxer_shared::client::CommandError;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use thiserror::Error;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::config::{BridgeConfig, ConfigError, SecretStoreKind};
 use crate::CHANGED_EVENT;
@@ -84,12 +84,7 @@ fn forward_changes<R: Runtime>(app: AppHandle<R>, client: OddxerClient) {
                 Ok(ClientEvent::Changed) | Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => break,
             }
-            loop {
-                match events.try_recv() {
-                    Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => continue,
-                    Err(_) => break,
-                }
-            }
+            while matches!(events.try_recv(), Ok(_) | Err(TryRecvError::Lagged(_))) {}
             match client.snapshot() {
                 Ok(snapshot) => {
                     if let Err(error) = app.emit(CHANGED_EVENT, &snapshot) {

@@ -11,6 +11,8 @@
 //!     .run(oddxer_bridge::on_run_event);
 //! ```
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod commands;
 mod config;
 mod core;
