@@ -3,6 +3,17 @@
 use mongodb::bson::{doc, Document};
 use mongodb::options::IndexOptions;
 use mongodb::{Client, Collection, Database, IndexModel};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static COMMANDS_STARTED: AtomicU64 = AtomicU64::new(0);
+
+/// Database commands sent by every client of this process since it started, counted by the driver's
+/// command monitoring (per command: the driver copies the command and its reply into owned documents,
+/// microseconds, then one relaxed atomic add). Benchmarks diff it around one request to count its
+/// round trips; no request path sends two commands at once, so that is also the sequential count.
+pub fn commands_started() -> u64 {
+    COMMANDS_STARTED.load(Ordering::Relaxed)
+}
 
 #[derive(Clone)]
 pub struct Db {
@@ -16,6 +27,11 @@ impl Db {
         options.app_name = Some("oddxer-backend".into());
         options.server_selection_timeout = Some(std::time::Duration::from_secs(5));
         options.connect_timeout = Some(std::time::Duration::from_secs(5));
+        options.command_event_handler = Some(mongodb::event::EventHandler::callback(|event| {
+            if matches!(event, mongodb::event::command::CommandEvent::Started(_)) {
+                COMMANDS_STARTED.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
         let client = Client::with_options(options)?;
         Ok(Db { db: client.database(name), client })
     }
@@ -57,6 +73,26 @@ pub const INDEXES: &[IndexSpec] = &[
     ("bettingcodes", &[("expiresAt", 1)], false),
     ("bettingcodes", &[("createdAt", -1)], false),
     ("bettingcodes", &[("soldTo", 1)], false),
+    // marketplace browsing (issue 4): equality fields, then the sort key, then `_id` (the keyset
+    // tiebreak); `codes::store::index_for` names the one each query shape uses.
+    ("bettingcodes", &[("status", 1), ("createdAt", -1), ("_id", -1)], false),
+    ("bettingcodes", &[("status", 1), ("price", 1), ("_id", 1)], false),
+    ("bettingcodes", &[("status", 1), ("odds", 1), ("_id", 1)], false),
+    ("bettingcodes", &[("status", 1), ("expiresAt", 1), ("_id", 1)], false),
+    ("bettingcodes", &[("status", 1), ("sport", 1), ("createdAt", -1), ("_id", -1)], false),
+    ("bettingcodes", &[("status", 1), ("sport", 1), ("price", 1), ("_id", 1)], false),
+    ("bettingcodes", &[("status", 1), ("sport", 1), ("odds", 1), ("_id", 1)], false),
+    ("bettingcodes", &[("status", 1), ("sport", 1), ("expiresAt", 1), ("_id", 1)], false),
+    ("bettingcodes", &[("seller", 1), ("status", 1), ("createdAt", -1), ("_id", -1)], false),
+    ("bettingcodes", &[("seller", 1), ("status", 1), ("price", 1), ("_id", 1)], false),
+    ("bettingcodes", &[("seller", 1), ("status", 1), ("odds", 1), ("_id", 1)], false),
+    ("bettingcodes", &[("seller", 1), ("status", 1), ("expiresAt", 1), ("_id", 1)], false),
+    ("bettingcodes", &[("seller", 1), ("createdAt", -1), ("_id", -1)], false),
+    // marketplace decisions and their read models
+    ("code_resolutions", &[("applied", 1), ("createdAt", 1)], false),
+    ("code_resolutions", &[("seller", 1)], false),
+    ("leaderboard_contributions", &[("seller", 1)], false),
+    ("purchases", &[("bettingCode", 1), ("status", 1)], false),
     // transactions (seed) — reference is unique: the provider reference is stored before the call
     ("transactions", &[("user", 1), ("type", 1)], false),
     ("transactions", &[("user", 1), ("status", 1)], false),
@@ -76,6 +112,9 @@ pub const INDEXES: &[IndexSpec] = &[
     // ledger: a leg is applied once per transfer and account; entries are read per account in seq order
     ("ledger_entries", &[("transferId", 1), ("account", 1)], true),
     ("ledger_entries", &[("account", 1), ("seq", -1)], false),
+    // purchases sync stream: one row per (purchase, version)
+    ("purchase_stream", &[("stream", 1), ("key", 1)], true),
+    ("purchase_stream", &[("stream", 1), ("seq", 1)], false),
     // auth
     ("otps", &[("phoneNumber", 1), ("createdAt", -1)], false),
     ("refresh_tokens", &[("family", 1)], false),

@@ -1,6 +1,6 @@
 //! WebSocket frames of `/api/v1/ws` (DESIGN.md section 6), defined once for server and client.
 
-use crate::api::LedgerEntryOut;
+use crate::api::{LedgerEntryOut, PurchaseOut};
 use crate::Money;
 use serde::{Deserialize, Serialize};
 
@@ -69,7 +69,17 @@ pub struct SyncBatch {
 #[serde(tag = "stream", content = "entries", rename_all = "lowercase")]
 pub enum StreamEntries {
     Wallet(Vec<LedgerEntryOut>),
-    Purchases(Vec<serde_json::Value>),
+    Purchases(Vec<PurchaseStreamEntry>),
+}
+
+/// One row of a user's purchases stream: the full purchase as it stood at `version`. A client
+/// upserts by `purchase.id`, keeping the highest version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PurchaseStreamEntry {
+    pub seq: i64,
+    pub version: i64,
+    pub purchase: PurchaseOut,
 }
 
 /// The head of a stream when the batch was read: its position and, for the wallet, its balance.

@@ -5,3 +5,4 @@ pub mod sales;
 pub mod service;
 pub mod settlement;
 pub mod store;
+pub mod stream;

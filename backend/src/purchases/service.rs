@@ -112,6 +112,7 @@ pub async fn abandon(state: &AppState, p: &Purchase) -> Result<()> {
 pub async fn complete(state: &AppState, p: &Purchase, code: &Code) -> Result<()> {
     store::set_status(&state.db, p.id, PurchaseStatus::Completed).await?;
     relabel_code(state, code).await?;
+    super::stream::append(state, &Purchase { status: PurchaseStatus::Completed, ..p.clone() }).await?;
     state.hub.wallet_changed(p.buyer);
     crate::realtime::notify_code_purchased(state, p.seller, p.code, p.id);
     Ok(())

@@ -106,6 +106,7 @@ pub async fn settle_purchase(state: &AppState, p: &Purchase, outcome: Outcome) -
         state.hub.wallet_changed(step.user);
     }
     store::set_settlement(&state.db, p.id, decided).await?;
+    super::stream::append(state, &Purchase { settlement: Some(decided), ..p.clone() }).await?;
     Ok(decided)
 }
 

@@ -11,6 +11,8 @@ pub enum HubEvent {
     /// The user's wallet account has new entries: connections re-read the stream from their cursor,
     /// so a lost or reordered notification can never lose an entry.
     WalletChanged { user: String },
+    /// The user's purchases stream has new rows.
+    PurchasesChanged { user: String },
     /// A live event for one user's connections (e.g. `code:purchased` to the seller).
     ToUser { user: String, event: oddxer_shared::sync::LiveEvent },
     /// A live event for several users (user ids as hex), e.g. `code:finalized` to buyers and seller.
@@ -43,6 +45,10 @@ impl Hub {
     pub fn publish(&self, event: HubEvent) {
         // No receiver is fine: nobody is connected.
         let _ = self.tx.send(event);
+    }
+
+    pub fn purchases_changed(&self, user: ObjectId) {
+        self.publish(HubEvent::PurchasesChanged { user: user.to_hex() });
     }
 
     pub fn wallet_changed(&self, user: ObjectId) {

@@ -5,6 +5,7 @@ use crate::auth::extract::{authenticate, bearer};
 use crate::auth::store::User;
 use crate::error::AppError;
 use crate::ledger::accounts;
+use crate::purchases::stream as purchase_stream;
 use crate::state::AppState;
 use crate::wallet::service::entry_out;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -50,7 +51,7 @@ async fn serve(state: AppState, socket: WebSocket, pre_authenticated: Option<Use
         }
         let _ = sink.close().await;
     });
-    let mut conn = Connection { state, out: out_tx, wallet_cursor: None, sports: HashSet::new() };
+    let mut conn = Connection { state, out: out_tx, wallet_cursor: None, purchases_cursor: None, sports: HashSet::new() };
     let user = match pre_authenticated {
         Some(u) => Some(u),
         None => conn.await_auth_frame(&mut stream).await,
@@ -67,6 +68,7 @@ struct Connection {
     state: AppState,
     out: mpsc::Sender<ServerFrame>,
     wallet_cursor: Option<i64>,
+    purchases_cursor: Option<i64>,
     sports: HashSet<String>,
 }
 
@@ -120,12 +122,16 @@ impl Connection {
                 },
                 event = hub.recv() => match event {
                     Ok(HubEvent::WalletChanged { user: u }) if u == me => self.on_wallet_changed(&user).await,
+                    Ok(HubEvent::PurchasesChanged { user: u }) if u == me => self.send_purchases_since(&user).await,
                     Ok(HubEvent::ToUser { user: u, event }) if u == me => self.send(ServerFrame::Event(event)),
                     Ok(HubEvent::ToUsers { users, event }) if users.contains(&me) => self.send(ServerFrame::Event(event)),
                     Ok(HubEvent::ToSport { sport, event }) if self.sports.contains(&sport) => self.send(ServerFrame::Event(event)),
                     Ok(_) => Ok(()),
                     // Missed notifications: re-read from the cursor, which loses nothing.
-                    Err(broadcast::error::RecvError::Lagged(_)) => self.on_wallet_changed(&user).await,
+                    Err(broadcast::error::RecvError::Lagged(_)) => match self.on_wallet_changed(&user).await {
+                        Ok(()) => self.send_purchases_since(&user).await,
+                        Err(e) => Err(e),
+                    },
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
             };
@@ -155,9 +161,15 @@ impl Connection {
                 Ok(())
             }
             ClientFrame::Sync { streams } => {
-                let cursor = streams.wallet.unwrap_or(0).max(0);
-                self.wallet_cursor = Some(cursor);
-                self.send_wallet_since(user).await
+                if let Some(cursor) = streams.wallet {
+                    self.wallet_cursor = Some(cursor.max(0));
+                    self.send_wallet_since(user).await?;
+                }
+                if let Some(cursor) = streams.purchases {
+                    self.purchases_cursor = Some(cursor.max(0));
+                    self.send_purchases_since(user).await?;
+                }
+                Ok(())
             }
         }
     }
@@ -213,6 +225,43 @@ impl Connection {
             }
         }
         self.wallet_cursor = Some(cursor);
+        Ok(())
+    }
+}
+
+impl Connection {
+    /// Sends the purchases stream after the cursor up to the head read first (same contract as the
+    /// wallet stream; the checkpoint carries no balance).
+    async fn send_purchases_since(&mut self, user: &User) -> Result<(), SlowConsumer> {
+        let Some(mut cursor) = self.purchases_cursor else { return Ok(()) };
+        let db = &self.state.db;
+        let stream = purchase_stream::stream_of(user.id);
+        let head = match purchase_stream::head(db, &stream).await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!(error = %e, "purchases head read failed");
+                return self.error("SYNC_UNAVAILABLE", "Purchases could not be read; retry the sync");
+            }
+        };
+        let checkpoint = Checkpoint { head, balance: None };
+        loop {
+            let batch = match purchase_stream::after(db, &stream, cursor, head, BATCH_SIZE).await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(error = %e, "purchases read failed");
+                    return self.error("SYNC_UNAVAILABLE", "Purchases could not be read; retry the sync");
+                }
+            };
+            if let Some(last) = batch.last() {
+                cursor = last.seq;
+            }
+            let done = cursor >= head || batch.is_empty();
+            self.send(ServerFrame::SyncBatch(SyncBatch { entries: StreamEntries::Purchases(batch), cursor, done, checkpoint }))?;
+            if done {
+                break;
+            }
+        }
+        self.purchases_cursor = Some(cursor);
         Ok(())
     }
 }

@@ -95,7 +95,7 @@ async fn a_first_auth_frame_also_authenticates() {
     let s = signed_in_with_deposits(&app, &[1_500]).await;
     let mut ws = connect(&app, None).await.expect("connect");
     send(&mut ws, &ClientFrame::Auth { token: s.access.clone() }).await;
-    send(&mut ws, &ClientFrame::Sync { streams: SyncCursors::default() }).await;
+    send(&mut ws, &ClientFrame::Sync { streams: SyncCursors { wallet: Some(0), purchases: None } }).await;
     let (seqs, _, balance) = wallet_batches_until_done(&mut ws).await;
     assert_eq!(seqs, vec![1]);
     assert_eq!(balance, Some(1_500));
@@ -143,7 +143,7 @@ async fn syncing_from_zero_while_deposits_land_misses_nothing_and_duplicates_not
             }
         })
     };
-    send(&mut ws, &ClientFrame::Sync { streams: SyncCursors::default() }).await;
+    send(&mut ws, &ClientFrame::Sync { streams: SyncCursors { wallet: Some(0), purchases: None } }).await;
     let mut seen = vec![];
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while seen.len() < 16 && tokio::time::Instant::now() < deadline {
@@ -155,4 +155,57 @@ async fn syncing_from_zero_while_deposits_land_misses_nothing_and_duplicates_not
     }
     writer.await.expect("writer");
     assert_eq!(seen, (1..=16).collect::<Vec<i64>>(), "every entry once, in order");
+}
+
+/// Reads `sync:batch` frames of the purchases stream until one says done; returns the rows.
+async fn purchase_rows_until_done(ws: &mut Ws) -> Vec<oddxer_shared::sync::PurchaseStreamEntry> {
+    let mut rows = vec![];
+    loop {
+        if let ServerFrame::SyncBatch(b) = next_frame(ws).await {
+            if let StreamEntries::Purchases(entries) = b.entries {
+                rows.extend(entries);
+                if b.done {
+                    return rows;
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_purchases_stream_carries_bought_codes_with_their_secret_then_their_settlement() {
+    let admin_phone = crate::helpers::unique_phone();
+    let app = TestApp::spawn_with(&[("ADMIN_PHONE_NUMBERS", &admin_phone)]).await;
+    let seller = app.signed_in_user("SELLER").await;
+    let code = app.create_code(&seller, 3_000, 2).await;
+    let buyer = signed_in_with_deposits(&app, &[5_000]).await;
+    let bought = app.purchase(&buyer, &code).await;
+    assert_eq!(bought.status.as_u16(), 200, "{}", bought.body);
+
+    let mut ws = connect(&app, Some(&buyer.access)).await.expect("connect");
+    send(&mut ws, &ClientFrame::Sync { streams: SyncCursors { wallet: None, purchases: Some(0) } }).await;
+    let rows = purchase_rows_until_done(&mut ws).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].seq, 1);
+    assert_eq!(rows[0].purchase.code.code.as_deref(), bought.data()["code"].as_str());
+
+    // An admin voids the code: the refund lands and a new version of the row follows live.
+    app.register(&admin_phone, &crate::helpers::unique_username()).await;
+    let admin = app.sign_in(&admin_phone).await;
+    let r = app.post(&format!("/admin/codes/{code}/resolve"), Some(&admin.access), &json!({ "outcome": "VOID" })).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let live = loop {
+        if let ServerFrame::SyncBatch(b) = next_frame(&mut ws).await {
+            if let StreamEntries::Purchases(entries) = b.entries {
+                if !entries.is_empty() {
+                    break entries;
+                }
+            }
+        }
+    };
+    assert_eq!(live[0].seq, 2);
+    assert_eq!(live[0].version, 2);
+    assert_eq!(live[0].purchase.settlement, Some(oddxer_shared::api::Settlement::Refunded));
+    assert_eq!(app.balance(&buyer).await, 5_000);
+    app.assert_reconciled().await;
 }
