@@ -22,6 +22,11 @@ pub fn TopBar() -> Element {
         .map(|t| format!("Last synced {}", format::timestamp(t)))
         .unwrap_or_else(|| "Not synced yet".to_owned());
     let busy = state.is_busy();
+    let topbar_class = if user.is_some() {
+        "topbar signed-in"
+    } else {
+        "topbar"
+    };
 
     let sign_out = move |_| {
         spawn_command(async move {
@@ -34,7 +39,7 @@ pub fn TopBar() -> Element {
     };
 
     rsx! {
-        header { class: "topbar",
+        header { class: topbar_class,
             div { class: "brand",
                 span { class: "brand-mark", "O" }
                 span { class: "brand-name", "Oddxer" }
