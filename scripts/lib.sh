@@ -20,9 +20,12 @@ FERRETDB_VERSION="v1.24.2"
 FERRETDB_MODULE="github.com/FerretDB/FerretDB"
 FERRETDB_BIN="$ODDXER_BIN/ferretdb"
 
+# (Must return 0: this file is sourced under `set -e`.)
 _oddxer_path_add() {
-  case ":$PATH:" in *":$1:"*) ;; *) [ -d "$1" ] && PATH="$1:$PATH" ;; esac
+  case ":$PATH:" in *":$1:"*) ;; *) if [ -d "$1" ]; then PATH="$1:$PATH"; fi ;; esac
+  return 0
 }
+mkdir -p "$ODDXER_BIN"
 _oddxer_path_add /usr/local/go/bin
 _oddxer_path_add "$HOME/go/bin"
 _oddxer_path_add "$HOME/.cargo/bin"
@@ -198,7 +201,11 @@ apt_install_missing() {
 
 # True when $FERRETDB_BIN is a working FerretDB of the pinned version.
 ferretdb_ok() {
-  [ -x "$FERRETDB_BIN" ] && "$FERRETDB_BIN" --version 2>/dev/null | grep -q "version: $FERRETDB_VERSION"
+  [ -x "$FERRETDB_BIN" ] || return 1
+  # Not `| grep -q`: with pipefail an early grep exit can fail the pipeline through SIGPIPE.
+  local out
+  out=$("$FERRETDB_BIN" --version 2>/dev/null) || return 1
+  [[ $out == *"version: $FERRETDB_VERSION"* ]]
 }
 
 # Build FerretDB into $ODDXER_BIN unless a working one is there.
