@@ -25,6 +25,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import urllib3
+
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
@@ -140,14 +142,29 @@ class App:
             stderr=subprocess.STDOUT,
         )
         try:
+            # tauri-driver proxies to WebKitWebDriver, which it starts itself: wait for both.
             wait_port(port, self.proc)
-            options = ArgOptions()
-            options.set_capability("browserName", "wry")
-            options.set_capability("tauri:options", {"application": APP_BIN})
-            self.driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
+            wait_port(native_port, self.proc)
+            self.driver = self.new_session(port)
         except Exception:
             self.stop_driver()
             raise
+
+    @staticmethod
+    def new_session(port, attempts=3):
+        """Opens the WebDriver session (which launches the app). On a loaded machine the first
+        attempt can find WebKitWebDriver not quite ready and the connection dropped: retry."""
+        options = ArgOptions()
+        options.set_capability("browserName", "wry")
+        options.set_capability("tauri:options", {"application": APP_BIN})
+        for attempt in range(1, attempts + 1):
+            try:
+                return webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
+            except (urllib3.exceptions.HTTPError, ConnectionError) as e:
+                if attempt == attempts:
+                    raise
+                log(f"WebDriver session attempt {attempt} failed ({e!r}); retrying")
+                time.sleep(2 * attempt)
 
     # -- helpers -------------------------------------------------------------------------------
 

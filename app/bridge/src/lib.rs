@@ -5,7 +5,7 @@
 //! types. Every `ClientEvent::Changed` is forwarded to the webview as [`CHANGED_EVENT`] carrying a
 //! fresh `AppSnapshot`, so screens never poll.
 //!
-//! ```ignore
+//! ```text
 //! oddxer_bridge::setup(tauri::Builder::default(), Role::Seller)
 //!     .build(tauri::generate_context!())?
 //!     .run(oddxer_bridge::on_run_event);
