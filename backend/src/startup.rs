@@ -213,7 +213,10 @@ pub fn router(state: AppState) -> Router {
 
 async fn shutdown_signal() {
     let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
+        // If the handler cannot be installed, never stop on it (rather than stopping at once).
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
     };
     #[cfg(unix)]
     let terminate = async {

@@ -30,7 +30,6 @@ pub async fn register(state: &AppState, input: RegisterIn) -> Result<OtpSentOut>
             "3 to 20 of [a-z0-9_]",
         ));
     }
-    state.limits.check(Bucket::AuthPhone, &input.phone_number).await?;
     let role = match input.role.unwrap_or(Role::Buyer) {
         Role::Admin => return Err(AppError::validation("role must be BUYER or SELLER", "role", "BUYER or SELLER")),
         r => r,
@@ -51,11 +50,13 @@ pub async fn register(state: &AppState, input: RegisterIn) -> Result<OtpSentOut>
 /// so the endpoint does not tell who has an account.
 pub async fn login(state: &AppState, phone: &str) -> Result<OtpSentOut> {
     check_phone(phone)?;
-    // Counted for unknown numbers too, so the limit does not reveal who has an account.
-    state.limits.check(Bucket::AuthPhone, phone).await?;
     match store::find_by_phone(&state.db, phone).await? {
         Some(_) => send_otp(state, phone).await,
-        None => Ok(otp_sent(state, phone)),
+        None => {
+            // Counted for unknown numbers too, so the limit does not reveal who has an account.
+            state.limits.check(Bucket::AuthPhone, phone).await?;
+            Ok(otp_sent(state, phone))
+        }
     }
 }
 
@@ -72,6 +73,9 @@ async fn send_otp(state: &AppState, phone: &str) -> Result<OtpSentOut> {
             return Err(AppError::RateLimited { retry_after_secs: (wait_ms as u64).div_ceil(1000) });
         }
     }
+    // Only codes actually sent count against the phone's budget: pressing "resend" too early is
+    // answered by the throttle above and must not lock the person out for the whole window.
+    state.limits.check(Bucket::AuthPhone, phone).await?;
     let code = otp::generate(state.config.otp_length);
     let hash = otp::keyed_hash(state.config.jwt_secret.as_bytes(), phone, &code);
     store::insert_otp(&state.db, phone, &hash, clock::after(now, state.config.otp_expiry)).await?;

@@ -111,30 +111,12 @@ pub async fn abandon(state: &AppState, p: &Purchase) -> Result<()> {
 /// After the money moved: labels on the purchase and the code, events. Idempotent.
 pub async fn complete(state: &AppState, p: &Purchase, code: &Code) -> Result<()> {
     store::set_status(&state.db, p.id, PurchaseStatus::Completed).await?;
-    relabel_code(state, code).await?;
+    // salesCount, soldTo/soldAt and SOLD_OUT are labels recounted from the purchases, never
+    // incremented: FerretDB may lose a concurrent `$inc`, a recount cannot stay wrong.
+    codes_store::refresh_sales_labels(&state.db, code.id).await?;
     super::stream::append(state, &Purchase { status: PurchaseStatus::Completed, ..p.clone() }).await?;
     state.hub.wallet_changed(p.buyer);
     crate::realtime::notify_code_purchased(state, p.seller, p.code, p.id);
-    Ok(())
-}
-
-/// `salesCount`, `soldTo`/`soldAt` and SOLD_OUT are labels recomputed from the purchases, never
-/// incremented: FerretDB may lose a concurrent `$inc`, a recount cannot be wrong for long.
-pub async fn relabel_code(state: &AppState, code: &Code) -> Result<()> {
-    let sold = store::count_completed(&state.db, code.id).await? as i64;
-    let mut set = doc! { "salesCount": sold, "updatedAt": clock::now() };
-    if code.listing.max_buyers == 1 && sold >= 1 {
-        if let Some(p) = store::list(&state.db, doc! { "bettingCode": code.id, "status": "COMPLETED" }, doc! { "createdAt": 1 }, 1).await?.first() {
-            set.insert("soldTo", p.buyer);
-            set.insert("soldAt", p.created_at);
-        }
-    }
-    let mut filter = doc! { "_id": code.id };
-    if sold >= code.listing.max_buyers {
-        set.insert("status", "SOLD_OUT");
-        filter.insert("status", "ACTIVE");
-    }
-    state.db.col("bettingcodes").update_one(filter, doc! { "$set": set }).await?;
     Ok(())
 }
 

@@ -139,6 +139,22 @@ impl TestApp {
         Self::read(req.send().await.expect("send")).await
     }
 
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
+        let mut req = self.http.patch(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        Self::read(req.send().await.expect("send")).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Resp {
+        let mut req = self.http.delete(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        Self::read(req.send().await.expect("send")).await
+    }
+
     pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> Resp {
         let req = self.http.post(self.url(path)).header("content-type", content_type).body(body);
         Self::read(req.send().await.expect("send")).await
@@ -232,20 +248,14 @@ impl TestApp {
         assert_eq!(report.entries_sum, 0);
     }
 
-    /// THE way marketplace tests make `buyer` a buyer of a code. For now it records a COMPLETED
-    /// purchase document (and the sales labels a purchase writes); the purchase flow of issue 5 may
-    /// replace the body with a funded `POST /codes/{id}/purchase`.
+    /// THE way marketplace tests make `buyer` a buyer of a code: a funded `POST /codes/{id}/purchase`.
     pub async fn buy(&self, buyer: &Session, code_id: &str) {
-        use mongodb::bson::oid::ObjectId;
-        let code = ObjectId::parse_str(code_id).expect("code id");
-        let d = self.db.col("bettingcodes").find_one(doc! { "_id": code }).await.expect("read code").expect("code exists");
-        let p = doc! {
-            "_id": ObjectId::new(), "bettingCode": code, "buyer": ObjectId::parse_str(&buyer.user_id).expect("buyer id"),
-            "seller": d.get_object_id("seller").expect("seller"), "price": d.get_i64("price").expect("price"),
-            "status": "COMPLETED", "createdAt": mongodb::bson::DateTime::now(),
-        };
-        self.db.col("purchases").insert_one(p).await.expect("insert purchase");
-        oddxer_backend::codes::store::refresh_sales_labels(&self.db, code).await.expect("sales labels");
+        // Through the real purchase: fund the buyer with the price, then pay into escrow.
+        let code = self.get(&format!("/codes/{code_id}"), None).await;
+        let price = code.data()["price"]["amount"].as_i64().expect("price");
+        self.funded(buyer, price.max(self.config.deposit_min)).await;
+        let r = self.purchase(buyer, code_id).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
 
     /// Moves a code's `expiresAt` into the past (tests cannot list such a code through the API).

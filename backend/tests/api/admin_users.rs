@@ -1,0 +1,97 @@
+use crate::helpers::{unique_phone, unique_username, Session, TestApp};
+use serde_json::json;
+
+async fn admin_app() -> (TestApp, Session) {
+    let admin_phone = unique_phone();
+    let app = TestApp::spawn_with(&[("ADMIN_PHONE_NUMBERS", &admin_phone)]).await;
+    app.register(&admin_phone, &unique_username()).await;
+    let admin = app.sign_in(&admin_phone).await;
+    (app, admin)
+}
+
+async fn patch(app: &TestApp, token: &str, id: &str, body: serde_json::Value) -> crate::helpers::Resp {
+    app.patch(&format!("/admin/users/{id}"), Some(token), &body).await
+}
+
+#[tokio::test]
+async fn an_admin_lists_users_in_stable_pages_and_filters_by_role_and_activity() {
+    let (app, admin) = admin_app().await;
+    for _ in 0..5 {
+        app.signed_in_user("BUYER").await;
+    }
+    for _ in 0..2 {
+        app.signed_in_user("SELLER").await;
+    }
+    let mut seen = vec![];
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/admin/users?limit=3&cursor={c}"),
+            None => "/admin/users?limit=3".to_owned(),
+        };
+        let page = app.get(&path, Some(&admin.access)).await;
+        for u in page.data()["items"].as_array().expect("items") {
+            seen.push(u["id"].as_str().expect("id").to_owned());
+        }
+        cursor = page.data()["nextCursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let mut unique = seen.clone();
+    unique.dedup();
+    assert_eq!(seen.len(), 8, "admin + 5 buyers + 2 sellers, each once");
+    assert_eq!(unique.len(), seen.len());
+
+    let sellers = app.get("/admin/users?role=SELLER", Some(&admin.access)).await;
+    assert_eq!(sellers.data()["items"].as_array().map(Vec::len), Some(2));
+    app.get("/admin/users?role=KING", Some(&admin.access)).await.assert_error(422);
+    app.get("/admin/users?limit=500", Some(&admin.access)).await.assert_error(422);
+    app.get("/admin/users?cursor=nope", Some(&admin.access)).await.assert_error(422);
+}
+
+#[tokio::test]
+async fn an_admin_changes_a_role_and_deactivates_a_user_who_is_then_refused() {
+    let (app, admin) = admin_app().await;
+    let user = app.signed_in_user("BUYER").await;
+    let r = patch(&app, &admin.access, &user.user_id, json!({ "role": "SELLER" })).await;
+    assert_eq!(r.data()["role"], "SELLER", "{}", r.body);
+    assert_eq!(app.get("/auth/me", Some(&user.access)).await.data()["role"], "SELLER", "takes effect at once");
+
+    let r = patch(&app, &admin.access, &user.user_id, json!({ "isActive": false })).await;
+    assert_eq!(r.data()["isActive"], false);
+    app.get("/wallet", Some(&user.access)).await.assert_error(403);
+    let inactive = app.get("/admin/users?active=false", Some(&admin.access)).await;
+    assert_eq!(inactive.data()["items"][0]["id"], user.user_id.as_str());
+
+    patch(&app, &admin.access, &user.user_id, json!({ "isActive": true })).await;
+    assert_eq!(app.get("/wallet", Some(&user.access)).await.status.as_u16(), 200);
+}
+
+#[tokio::test]
+async fn bad_admin_patches_are_refused_and_change_nothing() {
+    let (app, admin) = admin_app().await;
+    let user = app.signed_in_user("BUYER").await;
+    patch(&app, &admin.access, &user.user_id, json!({})).await.assert_error(422);
+    patch(&app, &admin.access, &user.user_id, json!({ "role": "EMPEROR" })).await.assert_error(422);
+    patch(&app, &admin.access, "123", json!({ "role": "SELLER" })).await.assert_error(422);
+    patch(&app, &admin.access, &mongodb::bson::oid::ObjectId::new().to_hex(), json!({ "role": "SELLER" })).await.assert_error(404);
+    let own = patch(&app, &admin.access, &admin.user_id, json!({ "isActive": false })).await;
+    own.assert_error(409);
+    assert_eq!(app.get("/auth/me", Some(&user.access)).await.data()["role"], "BUYER");
+}
+
+#[tokio::test]
+async fn responses_carry_request_ids_security_headers_and_cors_only_for_allowed_origins() {
+    let app = TestApp::spawn_with(&[("SOCKET_CORS_ORIGIN", "https://app.oddxer.example")]).await;
+    let r = app.http.get(app.url("/health")).header("Origin", "https://app.oddxer.example").send().await.expect("send");
+    assert!(r.headers().get("x-request-id").is_some_and(|v| !v.is_empty()));
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    assert_eq!(r.headers()["access-control-allow-origin"], "https://app.oddxer.example");
+    let other = app.http.get(app.url("/health")).header("Origin", "https://evil.example").send().await.expect("send");
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    // A request id sent by a proxy is kept.
+    let given = app.http.get(app.url("/health")).header("x-request-id", "abc-123").send().await.expect("send");
+    assert_eq!(given.headers()["x-request-id"], "abc-123");
+}
