@@ -7,6 +7,7 @@ use crate::db::Db;
 use crate::error::is_duplicate_key;
 use futures_util::future::BoxFuture;
 use mongodb::bson::doc;
+use oddxer_shared::PaymentMethod;
 
 pub struct SandboxProvider {
     pub db: Db,
@@ -59,7 +60,7 @@ impl PaymentProvider for SandboxProvider {
         Box::pin(self.record(req, "collection"))
     }
 
-    fn payment_status<'a>(&'a self, reference: &'a str) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
+    fn payment_status<'a>(&'a self, _method: PaymentMethod, reference: &'a str) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
         Box::pin(self.status(reference))
     }
 
@@ -67,7 +68,7 @@ impl PaymentProvider for SandboxProvider {
         Box::pin(self.record(req, "disbursement"))
     }
 
-    fn payout_status<'a>(&'a self, reference: &'a str) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
+    fn payout_status<'a>(&'a self, _method: PaymentMethod, reference: &'a str) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
         Box::pin(self.status(reference))
     }
 }

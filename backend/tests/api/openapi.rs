@@ -13,6 +13,8 @@ const EXPECTED: &[(&str, &str)] = &[
     ("get", "/wallet"),
     ("get", "/wallet/transactions"),
     ("post", "/wallet/deposits"),
+    ("post", "/payments/callbacks/{provider}"),
+    ("put", "/payments/callbacks/{provider}"),
     ("get", "/health"),
     ("get", "/openapi.json"),
     ("get", "/metrics"),
