@@ -124,7 +124,10 @@ pub async fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
         limits,
         jwt: JwtKeys::new(&config.jwt_secret, config.jwt_access_expiry),
         ledger: Ledger::new(db.clone()),
-        hub: Hub::new(),
+        hub: match &config.redis_url {
+            Some(url) => Hub::with_redis(url).await.context("subscribing to REDIS_URL")?,
+            None => Hub::new(),
+        },
         config: Arc::new(config),
         db,
         sms,

@@ -1,4 +1,6 @@
-//! Real-time fan-out: an in-process hub that WebSocket connections listen to.
+//! Real-time fan-out: a hub that WebSocket connections listen to. In one process it is a broadcast
+//! channel; with `REDIS_URL` every event is published on a Redis channel that every backend process
+//! subscribes to, so a deposit confirmed by one process reaches a socket held by another.
 
 pub mod ws;
 
@@ -6,7 +8,7 @@ use mongodb::bson::oid::ObjectId;
 use tokio::sync::broadcast;
 
 /// What happened, addressed by user or sport; each connection filters what concerns it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum HubEvent {
     /// The user's wallet account has new entries: connections re-read the stream from their cursor,
     /// so a lost or reordered notification can never lose an entry.
@@ -24,7 +26,11 @@ pub enum HubEvent {
 #[derive(Clone)]
 pub struct Hub {
     tx: broadcast::Sender<HubEvent>,
+    redis: Option<redis::aio::ConnectionManager>,
 }
+
+/// The Redis channel every process publishes to and listens on.
+const CHANNEL: &str = "oddxer:hub";
 
 impl Default for Hub {
     fn default() -> Self {
@@ -35,7 +41,34 @@ impl Default for Hub {
 impl Hub {
     pub fn new() -> Self {
         let (tx, _) = broadcast::channel(4096);
-        Hub { tx }
+        Hub { tx, redis: None }
+    }
+
+    /// A hub shared by every process on the same Redis: events go out through `PUBLISH` and come
+    /// back (to this process too) through the subscription, which feeds the local channel.
+    pub async fn with_redis(url: &str) -> Result<Self, redis::RedisError> {
+        let client = redis::Client::open(url)?;
+        let publisher = redis::aio::ConnectionManager::new(client.clone()).await?;
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub.subscribe(CHANNEL).await?;
+        let (tx, _) = broadcast::channel(4096);
+        let local = tx.clone();
+        tokio::spawn(async move {
+            use futures_util::StreamExt;
+            let mut messages = pubsub.into_on_message();
+            while let Some(msg) = messages.next().await {
+                let Ok(payload) = msg.get_payload::<String>() else { continue };
+                match serde_json::from_str::<HubEvent>(&payload) {
+                    Ok(event) => {
+                        let _ = local.send(event);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "unreadable hub message"),
+                }
+            }
+            // Connections resync from their cursors on the next event; nothing is lost for good.
+            tracing::error!("redis hub subscription ended");
+        });
+        Ok(Hub { tx, redis: Some(publisher) })
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<HubEvent> {
@@ -43,8 +76,25 @@ impl Hub {
     }
 
     pub fn publish(&self, event: HubEvent) {
-        // No receiver is fine: nobody is connected.
-        let _ = self.tx.send(event);
+        match &self.redis {
+            None => {
+                // No receiver is fine: nobody is connected.
+                let _ = self.tx.send(event);
+            }
+            Some(manager) => {
+                let Ok(payload) = serde_json::to_string(&event) else { return };
+                let mut conn = manager.clone();
+                let local = self.tx.clone();
+                tokio::spawn(async move {
+                    let sent: Result<i64, _> = redis::cmd("PUBLISH").arg(CHANNEL).arg(&payload).query_async(&mut conn).await;
+                    if let Err(e) = sent {
+                        // Redis is down: at least this process's sockets hear about it.
+                        tracing::warn!(error = %e, "hub publish failed; delivering locally");
+                        let _ = local.send(event);
+                    }
+                });
+            }
+        }
     }
 
     pub fn purchases_changed(&self, user: ObjectId) {

@@ -209,3 +209,28 @@ async fn the_purchases_stream_carries_bought_codes_with_their_secret_then_their_
     assert_eq!(app.balance(&buyer).await, 5_000);
     app.assert_reconciled().await;
 }
+
+#[tokio::test]
+async fn with_redis_a_deposit_confirmed_by_one_instance_reaches_a_socket_on_another() {
+    let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6380".into());
+    let db_name = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let shared = [("REDIS_URL", redis.as_str()), ("DB_NAME", db_name.as_str()), ("JWT_SECRET", "shared-secret-for-two-instances-0123456789")];
+    let a = TestApp::spawn_with(&shared).await;
+    let b = TestApp::spawn_with(&shared).await;
+    let s = a.signed_in_user("BUYER").await;
+    let mut ws = connect(&b, Some(&s.access)).await.expect("connect to instance B");
+    send(&mut ws, &ClientFrame::Sync { streams: SyncCursors { wallet: Some(0), purchases: None } }).await;
+    wallet_batches_until_done(&mut ws).await;
+
+    a.funded(&s, 2_500).await; // confirmed by instance A
+    loop {
+        match next_frame(&mut ws).await {
+            ServerFrame::Event(LiveEvent::WalletUpdated { balance }) => {
+                assert_eq!(balance.amount, 2_500);
+                break;
+            }
+            ServerFrame::SyncBatch(_) => {}
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+}
