@@ -148,3 +148,148 @@ pub enum Sport {
     Esports,
     Other,
 }
+
+impl Sport {
+    pub const ALL: [Sport; 10] = [
+        Sport::Football,
+        Sport::Basketball,
+        Sport::Tennis,
+        Sport::Cricket,
+        Sport::Rugby,
+        Sport::IceHockey,
+        Sport::Baseball,
+        Sport::Volleyball,
+        Sport::Esports,
+        Sport::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sport::Football => "FOOTBALL",
+            Sport::Basketball => "BASKETBALL",
+            Sport::Tennis => "TENNIS",
+            Sport::Cricket => "CRICKET",
+            Sport::Rugby => "RUGBY",
+            Sport::IceHockey => "ICE_HOCKEY",
+            Sport::Baseball => "BASEBALL",
+            Sport::Volleyball => "VOLLEYBALL",
+            Sport::Esports => "ESPORTS",
+            Sport::Other => "OTHER",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Sport> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// Where a betting code is in its life (DESIGN.md section 3):
+/// ACTIVE -> SOLD_OUT -> AWAITING_RESULT -> WON | LOST | VOID, or CANCELLED by its seller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CodeStatus {
+    Active,
+    SoldOut,
+    AwaitingResult,
+    Won,
+    Lost,
+    Void,
+    Cancelled,
+}
+
+impl CodeStatus {
+    pub const ALL: [CodeStatus; 7] = [
+        CodeStatus::Active,
+        CodeStatus::SoldOut,
+        CodeStatus::AwaitingResult,
+        CodeStatus::Won,
+        CodeStatus::Lost,
+        CodeStatus::Void,
+        CodeStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodeStatus::Active => "ACTIVE",
+            CodeStatus::SoldOut => "SOLD_OUT",
+            CodeStatus::AwaitingResult => "AWAITING_RESULT",
+            CodeStatus::Won => "WON",
+            CodeStatus::Lost => "LOST",
+            CodeStatus::Void => "VOID",
+            CodeStatus::Cancelled => "CANCELLED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CodeStatus> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// WON, LOST, VOID and CANCELLED never change again.
+    pub fn is_final(self) -> bool {
+        matches!(self, CodeStatus::Won | CodeStatus::Lost | CodeStatus::Void | CodeStatus::Cancelled)
+    }
+}
+
+/// A buyer's verdict on a code they bought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VoteType {
+    Win,
+    Loss,
+}
+
+impl VoteType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VoteType::Win => "WIN",
+            VoteType::Loss => "LOSS",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<VoteType> {
+        match s {
+            "WIN" => Some(VoteType::Win),
+            "LOSS" => Some(VoteType::Loss),
+            _ => None,
+        }
+    }
+}
+
+/// How a code was finally resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Outcome {
+    Won,
+    Lost,
+    Void,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Won => "WON",
+            Outcome::Lost => "LOST",
+            Outcome::Void => "VOID",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Outcome> {
+        match s {
+            "WON" => Some(Outcome::Won),
+            "LOST" => Some(Outcome::Lost),
+            "VOID" => Some(Outcome::Void),
+            _ => None,
+        }
+    }
+
+    pub fn status(self) -> CodeStatus {
+        match self {
+            Outcome::Won => CodeStatus::Won,
+            Outcome::Lost => CodeStatus::Lost,
+            Outcome::Void => CodeStatus::Void,
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! Betting codes: listing, browsing, editing, the status machine, and finalization (issue 4).
+//! Purchases and settlement (issue 5) hang on `finalize::after_resolution` through `settlement_hook`.
+
+pub mod finalize;
+pub mod query;
+pub mod routes;
+pub mod rules;
+pub mod service;
+pub mod store;
+pub mod verifier;
+pub mod worker;
+
+pub use finalize::{after_resolution, settlement_hook};
+pub use store::Code;
+
+use crate::auth::extract::{authenticate, bearer};
+use crate::auth::store::User;
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
+/// The caller when a valid bearer token came with the request; anonymous otherwise (a public route
+/// answers a bad or expired token as it answers no token).
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<User>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(token) = bearer(&parts.headers) else { return Ok(MaybeUser(None)) };
+        match authenticate(state, token).await {
+            Ok(user) => Ok(MaybeUser(Some(user))),
+            Err(AppError::Database(e)) => Err(AppError::Database(e)),
+            Err(_) => Ok(MaybeUser(None)),
+        }
+    }
+}
+
+/// A path id that must be an ObjectId.
+pub fn parse_id(raw: &str) -> Result<mongodb::bson::oid::ObjectId, AppError> {
+    mongodb::bson::oid::ObjectId::parse_str(raw)
+        .map_err(|_| AppError::BadRequest { code: "INVALID_ID", message: "The id in the path is not a 24-hex id".into() })
+}

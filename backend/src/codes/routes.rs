@@ -1,0 +1,75 @@
+//! `/codes`, `/codes/{id}`, `/seller/codes` handlers: thin wrappers over `service`.
+
+use super::query::CodeQuery;
+use super::{parse_id, service, MaybeUser};
+use crate::auth::extract::SellerUser;
+use crate::http::{created, ok, ApiResult, Json, Path, Query};
+use crate::state::AppState;
+use axum::extract::State;
+use oddxer_shared::api::{CodeIn, CodeOptionsOut, CodeOut, CodePatch, ErrorEnvelope, Page};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(options))
+        .routes(routes!(detail, update, cancel))
+        .routes(routes!(seller_codes))
+}
+
+#[utoipa::path(get, path = "/codes", tag = "codes", params(CodeQuery), responses(
+    (status = 200, description = "A page of codes, never with the secret `code`", body = Page<CodeOut>),
+    (status = 422, description = "Invalid filter, sort, limit or cursor", body = ErrorEnvelope)))]
+async fn list(State(state): State<AppState>, Query(q): Query<CodeQuery>) -> ApiResult<Page<CodeOut>> {
+    Ok(ok(service::list(&state, &q).await?))
+}
+
+#[utoipa::path(post, path = "/codes", tag = "codes", request_body = CodeIn, security(("bearer" = [])), responses(
+    (status = 201, description = "Listed; the answer shows the secret code to its seller", body = CodeOut),
+    (status = 401, body = ErrorEnvelope), (status = 403, description = "Not a seller", body = ErrorEnvelope),
+    (status = 422, description = "Invalid fields, with details per field", body = ErrorEnvelope)))]
+async fn create(State(state): State<AppState>, SellerUser(user): SellerUser, Json(input): Json<CodeIn>) -> ApiResult<CodeOut> {
+    Ok(created(service::create(&state, &user, &input).await?))
+}
+
+#[utoipa::path(get, path = "/codes/options", tag = "codes", responses(
+    (status = 200, description = "Sports, bookmakers and bounds a code may be listed with", body = CodeOptionsOut)))]
+async fn options(State(state): State<AppState>) -> ApiResult<CodeOptionsOut> {
+    Ok(ok(service::options(&state)))
+}
+
+#[utoipa::path(get, path = "/codes/{id}", tag = "codes", params(("id" = String, Path)), responses(
+    (status = 200, description = "The code; `code` only for its seller, its buyers and admins", body = CodeOut),
+    (status = 400, description = "Not an id", body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+async fn detail(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, Path(id): Path<String>) -> ApiResult<CodeOut> {
+    Ok(ok(service::detail(&state, viewer.as_ref(), parse_id(&id)?).await?))
+}
+
+#[utoipa::path(patch, path = "/codes/{id}", tag = "codes", params(("id" = String, Path)), request_body = CodePatch,
+    security(("bearer" = [])), responses(
+    (status = 200, body = CodeOut), (status = 401, body = ErrorEnvelope),
+    (status = 403, description = "Not a seller, or not this code's seller", body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+    (status = 409, description = "No longer ACTIVE, or already sold", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+async fn update(
+    State(state): State<AppState>,
+    SellerUser(user): SellerUser,
+    Path(id): Path<String>,
+    Json(patch): Json<CodePatch>,
+) -> ApiResult<CodeOut> {
+    Ok(ok(service::update(&state, &user, parse_id(&id)?, &patch).await?))
+}
+
+#[utoipa::path(delete, path = "/codes/{id}", tag = "codes", params(("id" = String, Path)), security(("bearer" = [])), responses(
+    (status = 200, description = "Cancelled (status CANCELLED)", body = CodeOut), (status = 401, body = ErrorEnvelope),
+    (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+    (status = 409, description = "No longer ACTIVE, or already sold", body = ErrorEnvelope)))]
+async fn cancel(State(state): State<AppState>, SellerUser(user): SellerUser, Path(id): Path<String>) -> ApiResult<CodeOut> {
+    Ok(ok(service::cancel(&state, &user, parse_id(&id)?).await?).message("Code cancelled"))
+}
+
+#[utoipa::path(get, path = "/seller/codes", tag = "codes", params(CodeQuery), security(("bearer" = [])), responses(
+    (status = 200, description = "My listings in every status (all unless `status` is given), newest first, with their codes", body = Page<CodeOut>),
+    (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+async fn seller_codes(State(state): State<AppState>, SellerUser(user): SellerUser, Query(q): Query<CodeQuery>) -> ApiResult<Page<CodeOut>> {
+    Ok(ok(service::seller_list(&state, &user, &q).await?))
+}

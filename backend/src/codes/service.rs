@@ -1,0 +1,142 @@
+//! Code use cases: create, read (with the reveal rule), edit, cancel, browse.
+
+use super::query::{cursor_of, encode_cursor, Browse, CodeQuery};
+use super::rules::{self, Limits, Problems};
+use super::store::{self, Code};
+use crate::auth::store::User;
+use crate::clock;
+use crate::error::{AppError, Result};
+use crate::state::AppState;
+use mongodb::bson::{oid::ObjectId, DateTime};
+use oddxer_shared::api::{CodeIn, CodeOptionsOut, CodeOut, CodePatch, Page};
+use oddxer_shared::sync::LiveEvent;
+use oddxer_shared::{CodeStatus, Money, Role, Sport};
+
+pub fn problems_error(p: Problems) -> AppError {
+    let fields: serde_json::Map<String, serde_json::Value> = p.into_iter().map(|(k, v)| (k.to_owned(), v.into())).collect();
+    AppError::Validation { message: "Some fields are invalid".into(), details: Some(serde_json::json!({ "fields": fields })) }
+}
+
+pub fn view(state: &AppState, code: &Code, now: DateTime, reveal: bool) -> CodeOut {
+    code.to_out(&state.config.currency, state.config.voting_window, now, reveal)
+}
+
+/// The public view for events and lists: never the secret code.
+pub fn public_json(state: &AppState, code: &Code) -> serde_json::Value {
+    serde_json::to_value(view(state, code, clock::now(), false)).unwrap_or_default()
+}
+
+pub async fn load(state: &AppState, id: ObjectId) -> Result<Code> {
+    store::find(&state.db, id).await?.ok_or(AppError::NotFound("betting code"))
+}
+
+pub async fn create(state: &AppState, seller: &User, input: &CodeIn) -> Result<CodeOut> {
+    let now = clock::now();
+    let listing = rules::validate_new(input, now, &Limits::from_config(&state.config)).map_err(problems_error)?;
+    let d = store::new_code_doc(ObjectId::new(), seller.id, &seller.username, &listing, now);
+    let code = Code::from_doc(&d).ok_or_else(|| AppError::internal("new code document does not read back"))?;
+    store::insert(&state.db, d).await?;
+    state.hub.to_sport(listing.sport.as_str(), LiveEvent::CodeCreated(public_json(state, &code)));
+    Ok(view(state, &code, now, true))
+}
+
+/// Whether the viewer may see the secret code: its seller, an admin, or a buyer.
+pub async fn may_reveal(state: &AppState, code: &Code, viewer: Option<&User>) -> Result<bool> {
+    Ok(match viewer {
+        None => false,
+        Some(u) if u.id == code.seller || u.role == Role::Admin => true,
+        Some(u) => store::is_buyer(&state.db, code.id, u.id).await?,
+    })
+}
+
+pub async fn detail(state: &AppState, viewer: Option<&User>, id: ObjectId) -> Result<CodeOut> {
+    let code = load(state, id).await?;
+    let reveal = may_reveal(state, &code, viewer).await?;
+    let mut out = view(state, &code, clock::now(), reveal);
+    if let Some(u) = viewer {
+        out.my_vote = store::my_vote(&state.db, id, u.id).await?;
+    }
+    Ok(out)
+}
+
+async fn owned_and_editable(state: &AppState, user: &User, id: ObjectId) -> Result<Code> {
+    let code = load(state, id).await?;
+    if code.seller != user.id {
+        return Err(AppError::Forbidden("Only the seller of this code can change it"));
+    }
+    if store::is_cancelled(&state.db, id).await? {
+        return Err(AppError::conflict("CODE_NOT_EDITABLE", "This code is cancelled"));
+    }
+    let sales = if store::has_purchases(&state.db, id).await? { code.sales_count.max(1) } else { 0 };
+    rules::editable(code.status, code.listing.expires_at, clock::now(), sales)
+        .map_err(|m| AppError::conflict(if sales > 0 { "HAS_SALES" } else { "CODE_NOT_EDITABLE" }, m))?;
+    Ok(code)
+}
+
+pub async fn update(state: &AppState, user: &User, id: ObjectId, patch: &CodePatch) -> Result<CodeOut> {
+    let code = owned_and_editable(state, user, id).await?;
+    let now = clock::now();
+    let next = rules::apply_patch(&code.listing, patch, now, &Limits::from_config(&state.config)).map_err(problems_error)?;
+    if next != code.listing {
+        store::set_labels(&state.db, id, store::listing_fields(&next)).await?;
+    }
+    let updated = load(state, id).await?;
+    Ok(view(state, &updated, now, true))
+}
+
+/// Cancels an ACTIVE code with no sales. The cancellation is an insert `{_id: code}`; after it,
+/// a purchase found means the two raced: the cancellation is withdrawn and refused. The purchase
+/// flow does the mirror check (a cancellation found after taking its slot refuses the purchase),
+/// so at most one of the two wins.
+pub async fn cancel(state: &AppState, user: &User, id: ObjectId) -> Result<CodeOut> {
+    owned_and_editable(state, user, id).await?;
+    if !store::insert_cancellation(&state.db, id, user.id).await? {
+        return Err(AppError::conflict("CODE_NOT_EDITABLE", "This code is already cancelled"));
+    }
+    if store::has_purchases(&state.db, id).await? {
+        store::delete_cancellation(&state.db, id).await?;
+        return Err(AppError::conflict("HAS_SALES", "This code has sales and can no longer be cancelled"));
+    }
+    store::set_labels(&state.db, id, mongodb::bson::doc! { "status": CodeStatus::Cancelled.as_str() }).await?;
+    let code = load(state, id).await?;
+    Ok(view(state, &code, clock::now(), true))
+}
+
+/// One page of a browse; `reveal` only for the seller's own list.
+pub async fn browse(state: &AppState, b: &Browse, reveal: bool) -> Result<Page<CodeOut>> {
+    let now = clock::now();
+    let mut codes = store::find_many(&state.db, b.filter(now), b.sort.sort_doc(), b.limit + 1).await?;
+    let next_cursor = if codes.len() as i64 > b.limit {
+        codes.truncate(b.limit as usize);
+        codes.last().map(|c| encode_cursor(b.sort, cursor_of(b.sort, c)))
+    } else {
+        None
+    };
+    Ok(Page { items: codes.iter().map(|c| view(state, c, now, reveal)).collect(), next_cursor })
+}
+
+pub async fn list(state: &AppState, q: &CodeQuery) -> Result<Page<CodeOut>> {
+    let b = Browse::parse(q, Some(CodeStatus::Active), &state.config.bookmakers)?;
+    browse(state, &b, false).await
+}
+
+pub async fn seller_list(state: &AppState, seller: &User, q: &CodeQuery) -> Result<Page<CodeOut>> {
+    let mut b = Browse::parse(q, None, &state.config.bookmakers)?;
+    b.seller = Some(seller.id);
+    browse(state, &b, true).await
+}
+
+pub fn options(state: &AppState) -> CodeOptionsOut {
+    let c = &state.config;
+    CodeOptionsOut {
+        sports: Sport::ALL.to_vec(),
+        bookmakers: c.bookmakers.clone(),
+        min_price: Money::new(c.code_price_min.max(1), &c.currency),
+        max_price: Money::new(c.code_price_max, &c.currency),
+        min_odds: rules::odds_to_decimal(rules::MIN_ODDS),
+        max_odds: rules::odds_to_decimal(rules::MAX_ODDS),
+        max_buyers_limit: c.code_max_buyers,
+        voting_window_seconds: c.voting_window.as_secs() as i64,
+        max_expiry_horizon_seconds: c.code_expiry_horizon.as_secs() as i64,
+    }
+}

@@ -1,0 +1,232 @@
+//! MongoDB queries of the marketplace: `bettingcodes`, and the purchase facts it reads
+//! (`purchases`, written by the purchase flow of issue 5).
+
+use super::rules::{self, Listing};
+use crate::clock;
+use crate::db::Db;
+use crate::error::is_duplicate_key;
+use futures_util::TryStreamExt;
+use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
+use oddxer_shared::api::CodeOut;
+use oddxer_shared::{CodeStatus, Currency, Money, Outcome, Sport, VoteType};
+use std::time::Duration;
+
+pub const CODES: &str = "bettingcodes";
+pub const PURCHASES: &str = "purchases";
+pub const CANCELLATIONS: &str = "code_cancellations";
+/// A purchase counts as a sale (and its buyer as a buyer) in this status.
+pub const PURCHASE_COMPLETED: &str = "COMPLETED";
+
+/// A `bettingcodes` document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Code {
+    pub id: ObjectId,
+    pub seller: ObjectId,
+    pub seller_username: String,
+    pub listing: Listing,
+    pub status: CodeStatus,
+    pub sales_count: i64,
+    pub sold_at: Option<DateTime>,
+    pub win_votes: i64,
+    pub loss_votes: i64,
+    pub total_votes: i64,
+    pub outcome: Option<Outcome>,
+    pub needs_review: bool,
+    pub finalized_at: Option<DateTime>,
+    pub created_at: DateTime,
+    pub updated_at: DateTime,
+}
+
+fn int(d: &Document, key: &str) -> i64 {
+    match d.get(key) {
+        Some(Bson::Int64(n)) => *n,
+        Some(Bson::Int32(n)) => *n as i64,
+        Some(Bson::Double(f)) => *f as i64,
+        _ => 0,
+    }
+}
+
+impl Code {
+    pub fn from_doc(d: &Document) -> Option<Code> {
+        Some(Code {
+            id: d.get_object_id("_id").ok()?,
+            seller: d.get_object_id("seller").ok()?,
+            seller_username: d.get_str("sellerUsername").unwrap_or_default().to_owned(),
+            listing: Listing {
+                sport: Sport::parse(d.get_str("sport").ok()?)?,
+                title: d.get_str("title").ok()?.to_owned(),
+                description: d.get_str("description").unwrap_or_default().to_owned(),
+                odds: int(d, "odds"),
+                bookmaker: d.get_str("bookmaker").unwrap_or_default().to_owned(),
+                price: int(d, "price"),
+                code: d.get_str("code").unwrap_or_default().to_owned(),
+                expires_at: *d.get_datetime("expiresAt").ok()?,
+                max_buyers: int(d, "maxBuyers").max(1),
+            },
+            status: CodeStatus::parse(d.get_str("status").ok()?)?,
+            sales_count: int(d, "salesCount"),
+            sold_at: d.get_datetime("soldAt").ok().copied(),
+            win_votes: int(d, "winVotes"),
+            loss_votes: int(d, "lossVotes"),
+            total_votes: int(d, "totalVotes"),
+            outcome: d.get_str("outcome").ok().and_then(Outcome::parse),
+            needs_review: d.get_bool("needsReview").unwrap_or(false),
+            finalized_at: d.get_datetime("finalizedAt").ok().copied(),
+            created_at: *d.get_datetime("createdAt").ok()?,
+            updated_at: d.get_datetime("updatedAt").copied().unwrap_or(DateTime::MIN),
+        })
+    }
+
+    /// The view without the secret `code`; `reveal` adds it (seller, buyers, admins only).
+    pub fn to_out(&self, currency: &Currency, voting_window: Duration, now: DateTime, reveal: bool) -> CodeOut {
+        let l = &self.listing;
+        CodeOut {
+            id: self.id.to_hex(),
+            seller_id: self.seller.to_hex(),
+            seller_username: self.seller_username.clone(),
+            sport: l.sport,
+            title: l.title.clone(),
+            description: l.description.clone(),
+            odds: rules::odds_to_decimal(l.odds),
+            bookmaker: l.bookmaker.clone(),
+            price: Money::new(l.price, currency),
+            status: rules::effective_status(self.status, l.expires_at, now),
+            code: reveal.then(|| l.code.clone()),
+            expires_at: clock::rfc3339(l.expires_at),
+            voting_ends_at: clock::rfc3339(clock::after(l.expires_at, voting_window)),
+            max_buyers: l.max_buyers,
+            sales_count: self.sales_count,
+            win_votes: self.win_votes,
+            loss_votes: self.loss_votes,
+            total_votes: self.total_votes,
+            outcome: self.outcome,
+            needs_review: self.needs_review,
+            sold_at: self.sold_at.map(clock::rfc3339),
+            finalized_at: self.finalized_at.map(clock::rfc3339),
+            my_vote: None,
+            created_at: clock::rfc3339(self.created_at),
+            updated_at: clock::rfc3339(self.updated_at),
+        }
+    }
+}
+
+pub fn listing_fields(l: &Listing) -> Document {
+    doc! {
+        "sport": l.sport.as_str(), "title": &l.title, "description": &l.description, "odds": l.odds,
+        "bookmaker": &l.bookmaker, "price": l.price, "code": &l.code, "expiresAt": l.expires_at,
+        "maxBuyers": l.max_buyers,
+    }
+}
+
+/// A new ACTIVE code with the seed's fields plus `maxBuyers`, `salesCount`, `outcome`.
+pub fn new_code_doc(id: ObjectId, seller: ObjectId, seller_username: &str, l: &Listing, now: DateTime) -> Document {
+    let mut d = doc! { "_id": id, "seller": seller, "sellerUsername": seller_username };
+    d.extend(listing_fields(l));
+    d.extend(doc! {
+        "status": CodeStatus::Active.as_str(), "soldTo": Bson::Null, "soldAt": Bson::Null, "finalizedAt": Bson::Null,
+        "winVotes": 0i64, "lossVotes": 0i64, "totalVotes": 0i64, "salesCount": 0i64, "outcome": Bson::Null,
+        "needsReview": false, "createdAt": now, "updatedAt": now,
+    });
+    d
+}
+
+/// Inserts a code; false when a code with this id exists (an idempotent retry or the seed).
+pub async fn insert(db: &Db, d: Document) -> mongodb::error::Result<bool> {
+    match db.col(CODES).insert_one(d).await {
+        Ok(_) => Ok(true),
+        Err(e) if is_duplicate_key(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn find(db: &Db, id: ObjectId) -> mongodb::error::Result<Option<Code>> {
+    Ok(db.col(CODES).find_one(doc! { "_id": id }).await?.as_ref().and_then(Code::from_doc))
+}
+
+pub async fn find_many(db: &Db, filter: Document, sort: Document, limit: i64) -> mongodb::error::Result<Vec<Code>> {
+    let docs: Vec<Document> = db.col(CODES).find(filter).sort(sort).limit(limit).await?.try_collect().await?;
+    Ok(docs.iter().filter_map(Code::from_doc).collect())
+}
+
+/// Writes labels (status, counters, flags). No decision rides on these writes: each is re-derived
+/// from the deciding documents by whoever sees it stale.
+pub async fn set_labels(db: &Db, id: ObjectId, mut fields: Document) -> mongodb::error::Result<()> {
+    fields.insert("updatedAt", clock::now());
+    db.col(CODES).update_one(doc! { "_id": id }, doc! { "$set": fields }).await?;
+    Ok(())
+}
+
+/// Buyers of a code: users with a COMPLETED purchase of it.
+pub async fn buyers(db: &Db, code: ObjectId) -> mongodb::error::Result<Vec<ObjectId>> {
+    let docs: Vec<Document> = db
+        .col(PURCHASES)
+        .find(doc! { "bettingCode": code, "status": PURCHASE_COMPLETED })
+        .projection(doc! { "buyer": 1 })
+        .await?
+        .try_collect()
+        .await?;
+    Ok(docs.iter().filter_map(|d| d.get_object_id("buyer").ok()).collect())
+}
+
+pub async fn is_buyer(db: &Db, code: ObjectId, user: ObjectId) -> mongodb::error::Result<bool> {
+    Ok(db.col(PURCHASES).find_one(doc! { "bettingCode": code, "buyer": user, "status": PURCHASE_COMPLETED }).await?.is_some())
+}
+
+/// Purchases that exist in any state but FAILED: an edit or a cancellation must not race them.
+pub async fn has_purchases(db: &Db, code: ObjectId) -> mongodb::error::Result<bool> {
+    Ok(db.col(PURCHASES).find_one(doc! { "bettingCode": code, "status": { "$ne": "FAILED" } }).await?.is_some())
+}
+
+/// Completed sales of a code, recomputed from the purchases (never incremented).
+pub async fn count_sales(db: &Db, code: ObjectId) -> mongodb::error::Result<i64> {
+    Ok(db.col(PURCHASES).count_documents(doc! { "bettingCode": code, "status": PURCHASE_COMPLETED }).await? as i64)
+}
+
+/// Recomputes `salesCount` from the purchases and writes the sales labels (`status` SOLD_OUT or back
+/// to ACTIVE, `soldTo`/`soldAt` for an exclusive code). The purchase flow calls this after it
+/// records a purchase; it is safe to call any number of times.
+pub async fn refresh_sales_labels(db: &Db, code: ObjectId) -> mongodb::error::Result<()> {
+    let Some(c) = find(db, code).await? else { return Ok(()) };
+    let sales = count_sales(db, code).await?;
+    let mut fields = doc! { "salesCount": sales };
+    let status = rules::status_after_sales(c.status, sales, c.listing.max_buyers);
+    if status != c.status {
+        fields.insert("status", status.as_str());
+    }
+    if c.listing.max_buyers == 1 && c.sold_at.is_none() {
+        let first = db
+            .col(PURCHASES)
+            .find_one(doc! { "bettingCode": code, "status": PURCHASE_COMPLETED })
+            .sort(doc! { "createdAt": 1 })
+            .await?;
+        if let Some(p) = first {
+            fields.insert("soldTo", p.get_object_id("buyer").ok());
+            fields.insert("soldAt", p.get_datetime("createdAt").ok().copied().unwrap_or_else(clock::now));
+        }
+    }
+    set_labels(db, code, fields).await
+}
+
+/// Inserts the cancellation decision `{_id: code}`; false when it already exists.
+pub async fn insert_cancellation(db: &Db, code: ObjectId, by: ObjectId) -> mongodb::error::Result<bool> {
+    match db.col(CANCELLATIONS).insert_one(doc! { "_id": code, "by": by, "createdAt": clock::now() }).await {
+        Ok(_) => Ok(true),
+        Err(e) if is_duplicate_key(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn delete_cancellation(db: &Db, code: ObjectId) -> mongodb::error::Result<()> {
+    db.col(CANCELLATIONS).delete_one(doc! { "_id": code }).await?;
+    Ok(())
+}
+
+pub async fn is_cancelled(db: &Db, code: ObjectId) -> mongodb::error::Result<bool> {
+    Ok(db.col(CANCELLATIONS).find_one(doc! { "_id": code }).await?.is_some())
+}
+
+/// The caller's vote on a code, for the detail view.
+pub async fn my_vote(db: &Db, code: ObjectId, voter: ObjectId) -> mongodb::error::Result<Option<VoteType>> {
+    let found = db.col("votes").find_one(doc! { "bettingCode": code, "voter": voter }).await?;
+    Ok(found.and_then(|d| d.get_str("voteType").ok().and_then(VoteType::parse)))
+}

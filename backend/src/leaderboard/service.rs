@@ -1,0 +1,340 @@
+//! Leaderboard use cases: the exactly-once update at finalization, the recomputation from scratch,
+//! and the ranked, paged reads.
+
+use super::rules::{bps_to_percent, rank_cmp, Contribution, Row, Terms};
+use super::store;
+use crate::clock;
+use crate::codes::finalize::{Resolution, RESOLUTIONS};
+use crate::codes::store::{Code, CODES, PURCHASES, PURCHASE_COMPLETED};
+use crate::error::{AppError, Result};
+use crate::state::AppState;
+use futures_util::TryStreamExt;
+use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
+use oddxer_shared::api::{LeaderboardEntryOut, Page};
+use oddxer_shared::{Money, Outcome};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// Prices of the COMPLETED purchases of each of these codes.
+async fn sale_prices(state: &AppState, codes: &[ObjectId]) -> Result<HashMap<ObjectId, Vec<i64>>> {
+    let mut out: HashMap<ObjectId, Vec<i64>> = HashMap::new();
+    for chunk in codes.chunks(1000) {
+        let docs: Vec<Document> = state
+            .db
+            .col(PURCHASES)
+            .find(doc! { "bettingCode": { "$in": chunk }, "status": PURCHASE_COMPLETED })
+            .projection(doc! { "bettingCode": 1, "price": 1 })
+            .await?
+            .try_collect()
+            .await?;
+        for d in docs {
+            if let (Ok(code), Ok(price)) = (d.get_object_id("bettingCode"), d.get_i64("price")) {
+                out.entry(code).or_default().push(price);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The incremental update at finalization, exactly once per code: the code's contribution is
+/// inserted under `{_id: codeId}` (a second run finds it there), then the seller's row is rewritten
+/// from the seller's contributions. Never a `$inc`.
+pub async fn record(state: &AppState, code: &Code, res: &Resolution) -> Result<()> {
+    let prices = sale_prices(state, &[code.id]).await?.remove(&code.id).unwrap_or_default();
+    let c = Contribution::new(code.id, code.seller, &code.seller_username, res.outcome, code.listing.odds, &prices, Terms::from_config(&state.config));
+    store::insert_contribution(&state.db, &c).await?;
+    refresh_row(state, code.seller, &code.seller_username).await?;
+    Ok(())
+}
+
+/// Rewrites the seller's row from their contributions until the stored row equals sums taken after
+/// the write (two finalizations of one seller may each write; the later sums win).
+pub async fn refresh_row(state: &AppState, seller: ObjectId, username: &str) -> Result<Row> {
+    let mut sums = store::seller_sums(&state.db, seller, username).await?;
+    for _ in 0..8 {
+        store::write_row(&state.db, &sums).await?;
+        let stored = store::read_row(&state.db, seller).await?.map(|(r, _)| r);
+        let again = store::seller_sums(&state.db, seller, username).await?;
+        if stored.as_ref() == Some(&again) {
+            return Ok(again);
+        }
+        sums = again;
+    }
+    Ok(sums)
+}
+
+/// The leaderboard recomputed from the source documents alone (resolutions, codes, completed
+/// purchases), sorted in rank order. It must equal the stored rows.
+pub async fn recompute_all(state: &AppState) -> Result<Vec<Row>> {
+    let db = &state.db;
+    let resolutions: Vec<Document> = db.col(RESOLUTIONS).find(doc! {}).projection(doc! { "outcome": 1 }).await?.try_collect().await?;
+    let outcomes: HashMap<ObjectId, Outcome> = resolutions
+        .iter()
+        .filter_map(|d| Some((d.get_object_id("_id").ok()?, Outcome::parse(d.get_str("outcome").ok()?)?)))
+        .collect();
+    let ids: Vec<ObjectId> = outcomes.keys().copied().collect();
+    let prices = sale_prices(state, &ids).await?;
+    let terms = Terms::from_config(&state.config);
+    let mut rows: HashMap<ObjectId, Row> = HashMap::new();
+    for chunk in ids.chunks(1000) {
+        let codes: Vec<Document> = db
+            .col(CODES)
+            .find(doc! { "_id": { "$in": chunk } })
+            .projection(doc! { "seller": 1, "sellerUsername": 1, "odds": 1 })
+            .await?
+            .try_collect()
+            .await?;
+        for d in codes {
+            let (Ok(id), Ok(seller)) = (d.get_object_id("_id"), d.get_object_id("seller")) else { continue };
+            let Some(outcome) = outcomes.get(&id) else { continue };
+            let username = d.get_str("sellerUsername").unwrap_or_default();
+            let odds = d.get_i64("odds").unwrap_or(0);
+            let empty = vec![];
+            let c = Contribution::new(id, seller, username, *outcome, odds, prices.get(&id).unwrap_or(&empty), terms);
+            rows.entry(seller).or_insert_with(|| Row::new(seller, username)).add(&c);
+        }
+    }
+    let mut rows: Vec<Row> = rows.into_values().collect();
+    rows.sort_by(rank_cmp);
+    Ok(rows)
+}
+
+/// Every stored row in rank order (for comparing with `recompute_all`).
+pub async fn stored_rows(state: &AppState) -> Result<Vec<Row>> {
+    let mut rows: Vec<Row> = store::find_rows(&state.db, doc! {}, doc! {}, None, None).await?.into_iter().map(|(r, _)| r).collect();
+    rows.sort_by(rank_cmp);
+    Ok(rows)
+}
+
+/// Sorts of `GET /leaderboard`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, utoipa::ToSchema)]
+pub enum LeaderSort {
+    #[default]
+    #[serde(rename = "rank")]
+    Rank,
+    #[serde(rename = "winRate")]
+    WinRate,
+    #[serde(rename = "totalSales")]
+    TotalSales,
+    #[serde(rename = "totalRevenue")]
+    TotalRevenue,
+}
+
+impl LeaderSort {
+    fn field(self) -> &'static str {
+        match self {
+            LeaderSort::Rank | LeaderSort::WinRate => "winRate",
+            LeaderSort::TotalSales => "totalSales",
+            LeaderSort::TotalRevenue => "totalRevenue",
+        }
+    }
+
+    fn tag(self) -> &'static str {
+        match self {
+            LeaderSort::Rank => "r",
+            LeaderSort::WinRate => "w",
+            LeaderSort::TotalSales => "s",
+            LeaderSort::TotalRevenue => "v",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LeaderboardQuery {
+    /// rank (default: ranked sellers in rank order, then unranked ones), winRate, totalSales, totalRevenue.
+    pub sort: Option<LeaderSort>,
+    /// 1 to 100, default 20.
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// Keys of a row in rank order, as a cursor holds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RankKey {
+    win_rate: i64,
+    sales: i64,
+    revenue: i64,
+    id: ObjectId,
+}
+
+impl RankKey {
+    fn of(r: &Row) -> RankKey {
+        RankKey { win_rate: r.win_rate_bps(), sales: r.total_sales, revenue: r.revenue, id: r.seller }
+    }
+
+    /// Rows after this one in rank order (`after`) or before it (`!after`).
+    fn beyond(&self, after: bool) -> Document {
+        let (lt, gt) = if after { ("$lt", "$gt") } else { ("$gt", "$lt") };
+        doc! { "$or": [
+            { "winRate": { lt: self.win_rate } },
+            { "winRate": self.win_rate, "totalSales": { lt: self.sales } },
+            { "winRate": self.win_rate, "totalSales": self.sales, "totalRevenue": { lt: self.revenue } },
+            { "winRate": self.win_rate, "totalSales": self.sales, "totalRevenue": self.revenue, "_id": { gt: self.id } },
+        ] }
+    }
+}
+
+fn rank_sort() -> Document {
+    doc! { "winRate": -1, "totalSales": -1, "totalRevenue": -1, "_id": 1 }
+}
+
+/// Cursor of the rank sort: phase (1 ranked, 2 unranked), last key, last rank.
+fn encode_rank_cursor(phase: u8, k: RankKey, rank: i64) -> String {
+    hex::encode(format!("r:{phase}:{}:{}:{}:{}:{rank}", k.win_rate, k.sales, k.revenue, k.id.to_hex()))
+}
+
+fn bad_cursor() -> AppError {
+    AppError::validation("cursor is not one this server issued for this sort", "cursor", "invalid")
+}
+
+fn decode_parts(raw: &str, tag: &str) -> Result<Vec<String>> {
+    let text = String::from_utf8(hex::decode(raw).map_err(|_| bad_cursor())?).map_err(|_| bad_cursor())?;
+    let parts: Vec<String> = text.split(':').map(str::to_owned).collect();
+    if parts.first().map(String::as_str) != Some(tag) {
+        return Err(bad_cursor());
+    }
+    Ok(parts)
+}
+
+fn num(parts: &[String], i: usize) -> Result<i64> {
+    parts.get(i).and_then(|p| p.parse().ok()).ok_or_else(bad_cursor)
+}
+
+fn oid(parts: &[String], i: usize) -> Result<ObjectId> {
+    parts.get(i).and_then(|p| ObjectId::parse_str(p).ok()).ok_or_else(bad_cursor)
+}
+
+fn entry(state: &AppState, row: &Row, rank: Option<i64>, updated_at: DateTime) -> LeaderboardEntryOut {
+    LeaderboardEntryOut {
+        seller_id: row.seller.to_hex(),
+        username: row.username.clone(),
+        rank,
+        total_sales: row.total_sales,
+        total_wins: row.wins,
+        total_losses: row.losses,
+        total_voids: row.voids,
+        win_rate: bps_to_percent(row.win_rate_bps()),
+        average_roi: bps_to_percent(row.average_roi_bps()),
+        total_revenue: Money::new(row.revenue, &state.config.currency),
+        updated_at: clock::rfc3339(updated_at),
+    }
+}
+
+fn min_results(state: &AppState) -> i64 {
+    i64::from(state.config.leaderboard_min_finalized)
+}
+
+pub async fn page(state: &AppState, q: &LeaderboardQuery) -> Result<Page<LeaderboardEntryOut>> {
+    let limit = crate::http::PageQuery { limit: q.limit, cursor: None }.limit()?;
+    let sort = q.sort.unwrap_or_default();
+    match sort {
+        LeaderSort::Rank => rank_page(state, q.cursor.as_deref(), limit).await,
+        other => key_page(state, other, q.cursor.as_deref(), limit).await,
+    }
+}
+
+async fn rank_page(state: &AppState, cursor: Option<&str>, limit: i64) -> Result<Page<LeaderboardEntryOut>> {
+    let min = min_results(state);
+    let (mut phase, mut after, mut last_rank) = match cursor {
+        None => (1u8, None, 0i64),
+        Some(raw) => {
+            let p = decode_parts(raw, LeaderSort::Rank.tag())?;
+            let phase = match num(&p, 1)? {
+                1 => 1u8,
+                2 => 2u8,
+                _ => return Err(bad_cursor()),
+            };
+            let key = RankKey { win_rate: num(&p, 2)?, sales: num(&p, 3)?, revenue: num(&p, 4)?, id: oid(&p, 5)? };
+            (phase, Some(key), num(&p, 6)?)
+        }
+    };
+    let mut items = vec![];
+    let mut last: Option<(u8, RankKey)> = None;
+    let mut more = false;
+    while phase <= 2 {
+        let need = limit - items.len() as i64;
+        let mut filter = if phase == 1 { doc! { "results": { "$gte": min } } } else { doc! { "results": { "$lt": min } } };
+        if let Some(k) = after {
+            filter.extend(k.beyond(true));
+        }
+        let rows = store::find_rows(&state.db, filter, rank_sort(), Some(need + 1), None).await?;
+        for (row, updated) in rows.iter().take(need as usize) {
+            let rank = if phase == 1 {
+                last_rank += 1;
+                Some(last_rank)
+            } else {
+                None
+            };
+            items.push(entry(state, row, rank, *updated));
+            last = Some((phase, RankKey::of(row)));
+        }
+        if rows.len() as i64 > need {
+            more = true;
+            break;
+        }
+        phase += 1;
+        after = None;
+    }
+    let next_cursor = if more { last.map(|(p, k)| encode_rank_cursor(p, k, last_rank)) } else { None };
+    Ok(Page { items, next_cursor })
+}
+
+/// Ranks of every ranked seller, from one read of the ranked rows' keys.
+async fn rank_map(state: &AppState) -> Result<HashMap<ObjectId, i64>> {
+    let projection = doc! { "seller": 1, "winRate": 1, "totalSales": 1, "totalRevenue": 1 };
+    let rows = store::find_rows(&state.db, doc! { "results": { "$gte": min_results(state) } }, rank_sort(), None, Some(projection)).await?;
+    Ok(rows.iter().enumerate().map(|(i, (r, _))| (r.seller, i as i64 + 1)).collect())
+}
+
+async fn key_page(state: &AppState, sort: LeaderSort, cursor: Option<&str>, limit: i64) -> Result<Page<LeaderboardEntryOut>> {
+    let field = sort.field();
+    let mut filter = Document::new();
+    if let Some(raw) = cursor {
+        let p = decode_parts(raw, sort.tag())?;
+        let (key, id) = (num(&p, 1)?, oid(&p, 2)?);
+        filter = doc! { "$or": [ { field: { "$lt": key } }, { field: key, "_id": { "$gt": id } } ] };
+    }
+    let mut rows = store::find_rows(&state.db, filter, doc! { field: -1, "_id": 1 }, Some(limit + 1), None).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let ranks = rank_map(state).await?;
+    let key_of = |r: &Row| match sort {
+        LeaderSort::TotalSales => r.total_sales,
+        LeaderSort::TotalRevenue => r.revenue,
+        _ => r.win_rate_bps(),
+    };
+    let next_cursor = if more { rows.last().map(|(r, _)| hex::encode(format!("{}:{}:{}", sort.tag(), key_of(r), r.seller.to_hex()))) } else { None };
+    let items = rows.iter().map(|(r, u)| entry(state, r, ranks.get(&r.seller).copied(), *u)).collect();
+    Ok(Page { items, next_cursor })
+}
+
+/// One seller's stats; a seller with nothing finalized yet gets a row of zeros.
+pub async fn one(state: &AppState, seller: ObjectId) -> Result<LeaderboardEntryOut> {
+    let (row, updated) = match store::read_row(&state.db, seller).await? {
+        Some(found) => found,
+        None => {
+            let user = crate::auth::store::find_by_id(&state.db, seller).await?.ok_or(AppError::NotFound("seller"))?;
+            (Row::new(seller, &user.username), user.created_at)
+        }
+    };
+    let rank = if row.ranked(state.config.leaderboard_min_finalized) {
+        let mut better = doc! { "results": { "$gte": min_results(state) } };
+        better.extend(RankKey::of(&row).beyond(false));
+        Some(store::count_rows(&state.db, better).await? + 1)
+    } else {
+        None
+    };
+    Ok(entry(state, &row, rank, updated))
+}
+
+/// Rewrites every row from `recompute_all` (used by the demo seed; an operator's repair tool).
+pub async fn rebuild(state: &AppState) -> Result<usize> {
+    let rows = recompute_all(state).await?;
+    for r in &rows {
+        store::write_row(&state.db, r).await?;
+    }
+    Ok(rows.len())
+}
+

@@ -1,0 +1,116 @@
+//! `leaderboard_contributions` (one per finalized code, inserted once) and `leaderboards` (one row
+//! per seller, rewritten from that seller's contributions).
+
+use super::rules::{Contribution, Row};
+use crate::clock;
+use crate::db::Db;
+use crate::error::is_duplicate_key;
+use futures_util::TryStreamExt;
+use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
+
+pub const CONTRIBUTIONS: &str = "leaderboard_contributions";
+pub const ROWS: &str = "leaderboards";
+
+fn int(d: &Document, key: &str) -> i64 {
+    match d.get(key) {
+        Some(Bson::Int64(n)) => *n,
+        Some(Bson::Int32(n)) => *n as i64,
+        Some(Bson::Double(f)) => *f as i64,
+        _ => 0,
+    }
+}
+
+/// Inserts the code's contribution `{_id: codeId}`: the per-code marker that makes the
+/// leaderboard update exactly once. False when it was already there.
+pub async fn insert_contribution(db: &Db, c: &Contribution) -> mongodb::error::Result<bool> {
+    let (w, l, v) = match c.outcome {
+        oddxer_shared::Outcome::Won => (1i64, 0i64, 0i64),
+        oddxer_shared::Outcome::Lost => (0, 1, 0),
+        oddxer_shared::Outcome::Void => (0, 0, 1),
+    };
+    let d = doc! {
+        "_id": c.code, "seller": c.seller, "username": &c.username, "outcome": c.outcome.as_str(), "odds": c.odds,
+        "sales": c.sales, "revenue": c.revenue, "wins": w, "losses": l, "voids": v, "roi": c.roi(), "createdAt": clock::now(),
+    };
+    match db.col(CONTRIBUTIONS).insert_one(d).await {
+        Ok(_) => Ok(true),
+        Err(e) if is_duplicate_key(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The seller's sums over their contributions. Summed here, not by `$group`: FerretDB 1.24 computes
+/// only the first `$sum` accumulator of a `$group` stage (the others come back 0).
+pub async fn seller_sums(db: &Db, seller: ObjectId, username: &str) -> mongodb::error::Result<Row> {
+    let projection = doc! { "sales": 1, "revenue": 1, "wins": 1, "losses": 1, "voids": 1, "roi": 1 };
+    let docs: Vec<Document> = db.col(CONTRIBUTIONS).find(doc! { "seller": seller }).projection(projection).await?.try_collect().await?;
+    let mut row = Row::new(seller, username);
+    for d in &docs {
+        row.total_sales += int(d, "sales");
+        row.revenue += int(d, "revenue");
+        row.wins += int(d, "wins");
+        row.losses += int(d, "losses");
+        row.voids += int(d, "voids");
+        row.roi_sum += int(d, "roi");
+    }
+    Ok(row)
+}
+
+pub fn row_doc(row: &Row, now: DateTime) -> Document {
+    doc! {
+        "_id": row.seller, "seller": row.seller, "username": &row.username,
+        "totalSales": row.total_sales, "totalWins": row.wins, "totalLosses": row.losses, "totalVoids": row.voids,
+        "results": row.results(), "roiSum": row.roi_sum, "winRate": row.win_rate_bps(), "averageROI": row.average_roi_bps(),
+        "totalRevenue": row.revenue, "updatedAt": now,
+    }
+}
+
+pub fn row_from_doc(d: &Document) -> Option<(Row, DateTime)> {
+    let row = Row {
+        seller: d.get_object_id("seller").ok()?,
+        username: d.get_str("username").unwrap_or_default().to_owned(),
+        total_sales: int(d, "totalSales"),
+        wins: int(d, "totalWins"),
+        losses: int(d, "totalLosses"),
+        voids: int(d, "totalVoids"),
+        roi_sum: int(d, "roiSum"),
+        revenue: int(d, "totalRevenue"),
+    };
+    Some((row, d.get_datetime("updatedAt").copied().unwrap_or(DateTime::MIN)))
+}
+
+/// Writes the row (replace or create). Two first writers may race on the insert; the loser replaces.
+pub async fn write_row(db: &Db, row: &Row) -> mongodb::error::Result<()> {
+    let d = row_doc(row, clock::now());
+    let col = db.col(ROWS);
+    for _ in 0..3 {
+        match col.replace_one(doc! { "_id": row.seller }, d.clone()).upsert(true).await {
+            Ok(_) => return Ok(()),
+            Err(e) if is_duplicate_key(&e) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    col.replace_one(doc! { "_id": row.seller }, d).await?;
+    Ok(())
+}
+
+pub async fn read_row(db: &Db, seller: ObjectId) -> mongodb::error::Result<Option<(Row, DateTime)>> {
+    Ok(db.col(ROWS).find_one(doc! { "_id": seller }).await?.as_ref().and_then(row_from_doc))
+}
+
+pub async fn find_rows(db: &Db, filter: Document, sort: Document, limit: Option<i64>, projection: Option<Document>) -> mongodb::error::Result<Vec<(Row, DateTime)>> {
+    let col = db.col(ROWS);
+    let mut find = col.find(filter).sort(sort);
+    if let Some(n) = limit {
+        find = find.limit(n);
+    }
+    if let Some(p) = projection {
+        find = find.projection(p);
+    }
+    let docs: Vec<Document> = find.await?.try_collect().await?;
+    Ok(docs.iter().filter_map(row_from_doc).collect())
+}
+
+pub async fn count_rows(db: &Db, filter: Document) -> mongodb::error::Result<i64> {
+    Ok(db.col(ROWS).count_documents(filter).await? as i64)
+}

@@ -1,0 +1,25 @@
+//! `POST /codes/{id}/votes`.
+
+use super::service;
+use crate::auth::extract::AuthUser;
+use crate::codes::parse_id;
+use crate::http::{created, ApiResult, Json, Path};
+use crate::state::AppState;
+use axum::extract::State;
+use oddxer_shared::api::{ErrorEnvelope, VoteIn, VoteOut};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(vote))
+}
+
+#[utoipa::path(post, path = "/codes/{id}/votes", tag = "votes", params(("id" = String, Path)), request_body = VoteIn,
+    security(("bearer" = [])), responses(
+    (status = 201, description = "Vote stored; counters recomputed; `outcome` set when this vote completed the voting", body = VoteOut),
+    (status = 401, body = ErrorEnvelope), (status = 403, description = "Not a buyer of this code", body = ErrorEnvelope),
+    (status = 404, body = ErrorEnvelope),
+    (status = 409, description = "VOTING_NOT_OPEN (before expiresAt), VOTING_CLOSED (finalized or window over), ALREADY_VOTED", body = ErrorEnvelope),
+    (status = 422, description = "voteType is not WIN or LOSS", body = ErrorEnvelope)))]
+async fn vote(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>, Json(input): Json<VoteIn>) -> ApiResult<VoteOut> {
+    Ok(created(service::cast(&state, &user, parse_id(&id)?, input.vote_type).await?))
+}

@@ -1,0 +1,58 @@
+//! Casting a vote: only a buyer, once, between `expiresAt` and finalization. The last buyer's vote
+//! finalizes the code by majority (a tie goes to admin review).
+
+use super::store;
+use crate::auth::store::User;
+use crate::clock;
+use crate::codes::finalize::{self, DecidedBy};
+use crate::codes::rules::{self, Decision, VoteWindow};
+use crate::codes::{service as codes, store as code_store};
+use crate::error::{AppError, Result};
+use crate::state::AppState;
+use mongodb::bson::{doc, oid::ObjectId};
+use oddxer_shared::api::VoteOut;
+use oddxer_shared::sync::LiveEvent;
+use oddxer_shared::VoteType;
+
+pub async fn cast(state: &AppState, voter: &User, code_id: ObjectId, vote: VoteType) -> Result<VoteOut> {
+    let db = &state.db;
+    let code = codes::load(state, code_id).await?;
+    if !code_store::is_buyer(db, code_id, voter.id).await? {
+        return Err(AppError::Forbidden("Only buyers of this code can vote on it"));
+    }
+    let now = clock::now();
+    let finalized = finalize::find_resolution(db, code_id).await?.is_some();
+    match rules::vote_window(code.listing.expires_at, state.config.voting_window, now, finalized, code.status) {
+        VoteWindow::Open => {}
+        VoteWindow::NotYet => return Err(AppError::conflict("VOTING_NOT_OPEN", "Voting opens when the code's games start (expiresAt)")),
+        VoteWindow::Closed => return Err(AppError::conflict("VOTING_CLOSED", "Voting on this code is closed")),
+    }
+    let id = store::insert(db, code_id, voter.id, vote, now)
+        .await?
+        .ok_or_else(|| AppError::conflict("ALREADY_VOTED", "You already voted on this code"))?;
+    let (win, loss) = store::refresh_counters(db, code_id).await?;
+    let tally = serde_json::json!({ "codeId": code_id.to_hex(), "voteType": vote.as_str(), "winVotes": win, "lossVotes": loss, "totalVotes": win + loss });
+    state.hub.to_users([code.seller], LiveEvent::VoteCast(tally));
+
+    // Every buyer voted: decide now instead of waiting for the window to close.
+    let buyers = code_store::buyers(db, code_id).await?.len() as i64;
+    let outcome = match rules::decide(win, loss, buyers, false) {
+        Decision::Resolve(outcome) => Some(finalize::resolve(state, &code, outcome, DecidedBy::AllVoted, None).await?.resolution().outcome),
+        Decision::Review => {
+            code_store::set_labels(db, code_id, doc! { "needsReview": true }).await?;
+            None
+        }
+        Decision::Wait => None,
+    };
+    Ok(VoteOut {
+        id: id.to_hex(),
+        code_id: code_id.to_hex(),
+        vote_type: vote,
+        win_votes: win,
+        loss_votes: loss,
+        total_votes: win + loss,
+        outcome,
+        created_at: clock::rfc3339(now),
+    })
+}
+

@@ -1,0 +1,63 @@
+//! `votes` queries. A vote is an insert under the unique index `{bettingCode, voter}`; the counters
+//! on the code are recomputed from the votes, never incremented.
+
+use crate::codes::store as codes;
+use crate::db::Db;
+use crate::error::is_duplicate_key;
+use futures_util::TryStreamExt;
+use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
+use oddxer_shared::VoteType;
+
+pub const VOTES: &str = "votes";
+
+/// Inserts the vote; `None` when this voter already voted on this code.
+pub async fn insert(db: &Db, code: ObjectId, voter: ObjectId, vote: VoteType, now: DateTime) -> mongodb::error::Result<Option<ObjectId>> {
+    let id = ObjectId::new();
+    let d = doc! { "_id": id, "bettingCode": code, "voter": voter, "voteType": vote.as_str(), "createdAt": now };
+    match db.col(VOTES).insert_one(d).await {
+        Ok(_) => Ok(Some(id)),
+        Err(e) if is_duplicate_key(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// (WIN votes, LOSS votes) stored for a code, counted by the database.
+pub async fn tally(db: &Db, code: ObjectId) -> mongodb::error::Result<(i64, i64)> {
+    let pipeline = vec![
+        doc! { "$match": { "bettingCode": code } },
+        doc! { "$group": { "_id": "$voteType", "n": { "$sum": 1 } } },
+    ];
+    let groups: Vec<Document> = db.col(VOTES).aggregate(pipeline).await?.try_collect().await?;
+    let (mut win, mut loss) = (0, 0);
+    for g in groups {
+        let n = match g.get("n") {
+            Some(mongodb::bson::Bson::Int32(n)) => *n as i64,
+            Some(mongodb::bson::Bson::Int64(n)) => *n,
+            _ => 0,
+        };
+        match g.get_str("_id").ok().and_then(VoteType::parse) {
+            Some(VoteType::Win) => win += n,
+            Some(VoteType::Loss) => loss += n,
+            None => {}
+        }
+    }
+    Ok((win, loss))
+}
+
+/// Recomputes `winVotes`, `lossVotes`, `totalVotes` from the votes and writes them until the stored
+/// labels equal a count taken after the write. Concurrent voters may each write a count; whoever
+/// writes last re-reads, and a stale count is always followed by a fresh one.
+pub async fn refresh_counters(db: &Db, code: ObjectId) -> mongodb::error::Result<(i64, i64)> {
+    let mut counted = tally(db, code).await?;
+    for _ in 0..8 {
+        let (win, loss) = counted;
+        codes::set_labels(db, code, doc! { "winVotes": win, "lossVotes": loss, "totalVotes": win + loss }).await?;
+        let stored = codes::find(db, code).await?.map(|c| (c.win_votes, c.loss_votes));
+        let again = tally(db, code).await?;
+        if stored == Some(again) {
+            return Ok(again);
+        }
+        counted = again;
+    }
+    Ok(counted)
+}

@@ -1,0 +1,169 @@
+//! The leaderboard: maintained at each finalization, equal to a recomputation from scratch, ranked
+//! and paged as DESIGN.md section 3 says.
+
+use crate::codes::{id_of, list_code};
+use crate::helpers::{unique_phone, unique_username, Session, TestApp};
+use mongodb::bson::oid::ObjectId;
+use oddxer_backend::codes::finalize::{self, DecidedBy};
+use oddxer_backend::leaderboard::rules::rank_cmp;
+use oddxer_backend::leaderboard::service::{recompute_all, stored_rows};
+use oddxer_shared::Outcome;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+#[tokio::test]
+async fn a_few_hundred_codes_finalized_in_random_order_agree_with_the_recomputation() {
+    let phone = unique_phone();
+    let app = TestApp::spawn_with(&[("ADMIN_PHONE_NUMBERS", &phone), ("MARKET_WORKER_INTERVAL", "1h"), ("LEADERBOARD_MIN_FINALIZED", "3")]).await;
+    app.register(&phone, &unique_username()).await;
+    let admin = app.sign_in(&phone).await;
+    let seed: u64 = rand::random();
+    println!("leaderboard test seed {seed}");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut sellers = vec![];
+    for _ in 0..6 {
+        sellers.push(app.signed_in_user("SELLER").await);
+    }
+    let mut buyers = vec![];
+    for _ in 0..5 {
+        buyers.push(app.signed_in_user("BUYER").await);
+    }
+    let t0 = std::time::Instant::now();
+    let mut codes = vec![];
+    for i in 0..300 {
+        let seller = &sellers[rng.gen_range(0..sellers.len())];
+        let odds = rng.gen_range(101..5_000) as f64 / 100.0;
+        let price = rng.gen_range(500..20_000);
+        let max_buyers = rng.gen_range(1..=3);
+        let code = id_of(&list_code(&app, seller, json!({ "odds": odds, "price": price, "maxBuyers": max_buyers, "title": format!("Code number {i}") })).await);
+        let n = rng.gen_range(0..=max_buyers) as usize;
+        for b in buyers.choose_multiple(&mut rng, n) {
+            app.buy(b, &code).await;
+        }
+        codes.push(code);
+    }
+    eprintln!("TIMING listed+bought {:?}", t0.elapsed());
+    for code in &codes {
+        app.expire_code(code, Duration::from_secs(60)).await;
+    }
+    eprintln!("TIMING expired {:?}", t0.elapsed());
+    codes.shuffle(&mut rng);
+    // Finalize in random order, several at a time, by the admin route and by direct decisions.
+    for chunk in codes.chunks(8) {
+        let jobs = chunk.iter().map(|code| {
+            let outcome = [Outcome::Won, Outcome::Lost, Outcome::Won, Outcome::Void][rng.gen_range(0..4)];
+            let by_route = rng.gen_bool(0.3);
+            let (app, admin) = (&app, &admin);
+            async move {
+                if by_route {
+                    let r = app.post(&format!("/admin/codes/{code}/resolve"), Some(&admin.access), &json!({ "outcome": outcome })).await;
+                    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+                } else {
+                    let c = oddxer_backend::codes::store::find(&app.db, ObjectId::parse_str(code).expect("oid")).await.expect("read").expect("code");
+                    finalize::resolve(&app.state, &c, outcome, DecidedBy::Verifier, None).await.expect("resolve");
+                }
+            }
+        });
+        futures_util::future::join_all(jobs).await;
+    }
+    eprintln!("TIMING finalized {:?}", t0.elapsed());
+    assert_eq!(app.count("code_resolutions").await, 300);
+    assert_eq!(app.count("leaderboard_contributions").await, 300);
+
+    let stored = stored_rows(&app.state).await.expect("stored");
+    let recomputed = recompute_all(&app.state).await.expect("recompute");
+    assert_eq!(stored, recomputed, "incremental rows differ from the recomputation (seed {seed})");
+    let finalized: i64 = stored.iter().map(|r| r.wins + r.losses + r.voids).sum();
+    assert_eq!(finalized, 300);
+
+    // The API shows the same rows in rank order, ranked sellers first.
+    let page = app.get("/leaderboard?limit=100", None).await;
+    let items = page.data()["items"].as_array().expect("items").clone();
+    let mut expected = recomputed.clone();
+    expected.sort_by(|a, b| b.ranked(3).cmp(&a.ranked(3)).then(rank_cmp(a, b)));
+    assert_eq!(items.iter().map(|i| i["sellerId"].as_str().expect("id").to_owned()).collect::<Vec<_>>(), expected.iter().map(|r| r.seller.to_hex()).collect::<Vec<_>>());
+    for (item, row) in items.iter().zip(&expected) {
+        assert_eq!(item["totalSales"], row.total_sales);
+        assert_eq!(item["totalRevenue"]["amount"], row.revenue);
+        assert_eq!(item["winRate"], json!(row.win_rate_bps() as f64 / 100.0));
+    }
+}
+
+/// A seller with a given record: codes finalized WON/LOST, each sold to `sales` buyers.
+async fn record(app: &TestApp, admin: &Session, seller: &Session, buyer: &Session, outcomes: &[(&str, i64)], odds: f64) {
+    for (outcome, price) in outcomes {
+        let code = id_of(&list_code(app, seller, json!({ "odds": odds, "price": price })).await);
+        app.buy(buyer, &code).await;
+        app.expire_code(&code, Duration::from_secs(60)).await;
+        let r = app.post(&format!("/admin/codes/{code}/resolve"), Some(&admin.access), &json!({ "outcome": outcome })).await;
+        assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    }
+}
+
+fn sellers_of(r: &crate::helpers::Resp) -> Vec<String> {
+    r.data()["items"].as_array().expect("items").iter().map(|i| i["sellerId"].as_str().expect("id").to_owned()).collect()
+}
+
+#[tokio::test]
+async fn the_leaderboard_ranks_sorts_pages_and_shows_one_seller() {
+    let phone = unique_phone();
+    let app = TestApp::spawn_with(&[("ADMIN_PHONE_NUMBERS", &phone), ("LEADERBOARD_MIN_FINALIZED", "2")]).await;
+    app.register(&phone, &unique_username()).await;
+    let admin = app.sign_in(&phone).await;
+    let buyer = app.signed_in_user("BUYER").await;
+    let (ace, steady, rookie, idle) =
+        (app.signed_in_user("SELLER").await, app.signed_in_user("SELLER").await, app.signed_in_user("SELLER").await, app.signed_in_user("SELLER").await);
+    record(&app, &admin, &ace, &buyer, &[("WON", 1000), ("WON", 1000), ("LOST", 1000)], 3.0).await; // 66.66 %
+    record(&app, &admin, &steady, &buyer, &[("WON", 5000), ("LOST", 5000), ("WON", 5000), ("LOST", 5000)], 2.0).await; // 50 %
+    record(&app, &admin, &rookie, &buyer, &[("WON", 800)], 9.99).await; // 100 % but unranked (1 < 2)
+
+    let r = app.get("/leaderboard", None).await;
+    assert_eq!(sellers_of(&r), vec![ace.user_id.clone(), steady.user_id.clone(), rookie.user_id.clone()]);
+    let items = r.data()["items"].as_array().expect("items");
+    assert_eq!((items[0]["rank"].clone(), items[1]["rank"].clone()), (json!(1), json!(2)));
+    assert!(items[2].get("rank").is_none(), "too few results to be ranked");
+    assert_eq!(items[0]["winRate"], json!(66.66));
+    // (2 + 2 - 1) / 3 = 1 per unit stake
+    assert_eq!(items[0]["averageROI"], json!(100.0));
+    assert_eq!(items[1]["averageROI"], json!(0.0));
+    assert_eq!(items[1]["totalRevenue"]["amount"], 4 * 4500);
+
+    let by_revenue = app.get("/leaderboard?sort=totalRevenue", None).await;
+    assert_eq!(sellers_of(&by_revenue)[0], steady.user_id);
+    assert_eq!(by_revenue.data()["items"][0]["rank"], 2);
+    let by_rate = app.get("/leaderboard?sort=winRate", None).await;
+    assert_eq!(sellers_of(&by_rate)[0], rookie.user_id);
+    assert_eq!(sellers_of(&app.get("/leaderboard?sort=totalSales", None).await)[0], steady.user_id);
+
+    // Pages of one cover everyone once, ranks continuing across pages.
+    let mut all = vec![];
+    let mut ranks = vec![];
+    let mut cursor: Option<String> = None;
+    loop {
+        let q = match &cursor {
+            Some(c) => format!("/leaderboard?limit=1&cursor={c}"),
+            None => "/leaderboard?limit=1".to_owned(),
+        };
+        let p = app.get(&q, None).await;
+        all.extend(sellers_of(&p));
+        ranks.push(p.data()["items"][0].get("rank").cloned().unwrap_or(Value::Null));
+        match p.data()["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(all, vec![ace.user_id.clone(), steady.user_id.clone(), rookie.user_id.clone()]);
+    assert_eq!(ranks, vec![json!(1), json!(2), Value::Null]);
+
+    let one = app.get(&format!("/leaderboard/{}", steady.user_id), None).await;
+    assert_eq!((one.data()["rank"].clone(), one.data()["totalWins"].clone(), one.data()["totalLosses"].clone()), (json!(2), json!(2), json!(2)));
+    let zero = app.get(&format!("/leaderboard/{}", idle.user_id), None).await;
+    assert_eq!((zero.status.as_u16(), zero.data()["totalSales"].clone()), (200, json!(0)));
+    app.get(&format!("/leaderboard/{}", ObjectId::new().to_hex()), None).await.assert_error(404);
+    app.get("/leaderboard/nobody", None).await.assert_error(400);
+    app.get("/leaderboard?sort=luck", None).await.assert_error(422);
+    app.get("/leaderboard?cursor=00ff", None).await.assert_error(422);
+    app.get("/leaderboard?limit=500", None).await.assert_error(422);
+}
