@@ -61,7 +61,7 @@ pub fn request_hash(route: &str, body: &impl serde::Serialize) -> String {
 pub enum Begin {
     /// First time (or a concurrent twin still running): do the work.
     Proceed,
-    /// A finished answer to replay.
+    /// A finished answer to replay: status and the whole response body (envelope).
     Replay(StatusCode, serde_json::Value),
 }
 
@@ -90,9 +90,9 @@ pub async fn begin(db: &Db, key: &IdempotencyKey, hash: &str) -> Result<Begin> {
     }
 }
 
-/// Stores the first final answer; later retries replay it.
-pub async fn finish(db: &Db, key: &IdempotencyKey, status: StatusCode, data: &serde_json::Value) -> Result<()> {
-    let body = serde_json::to_string(data).map_err(AppError::internal)?;
+/// Stores the first final answer (the whole response body); later retries replay it.
+pub async fn finish(db: &Db, key: &IdempotencyKey, status: StatusCode, envelope: &serde_json::Value) -> Result<()> {
+    let body = serde_json::to_string(envelope).map_err(AppError::internal)?;
     db.col("idempotency_keys")
         .update_one(
             doc! { "_id": &key.record_id, "response": { "$exists": false } },
@@ -147,10 +147,27 @@ where
 {
     use axum::response::IntoResponse;
     let hash = request_hash(route, body);
-    if let Begin::Replay(stored_status, data) = begin(db, key, &hash).await? {
-        return Ok(crate::http::Reply(stored_status, data, None).into_response());
+    if let Begin::Replay(stored_status, envelope) = begin(db, key, &hash).await? {
+        return Ok((stored_status, axum::Json(envelope)).into_response());
     }
-    let data = serde_json::to_value(work.await?).map_err(AppError::internal)?;
-    finish(db, key, status, &data).await?;
-    Ok(crate::http::Reply(status, data, None).into_response())
+    match work.await {
+        Ok(data) => {
+            let data = serde_json::to_value(data).map_err(AppError::internal)?;
+            let envelope = serde_json::json!({ "success": true, "data": data });
+            finish(db, key, status, &envelope).await?;
+            Ok((status, axum::Json(envelope)).into_response())
+        }
+        // Refusals that are decisions (funds short, sold out, already bought) are answers too: the
+        // same key gets the same refusal even if the balance changes meanwhile. Validation and
+        // transient errors are not stored, so a corrected or later retry can still succeed.
+        Err(e @ (AppError::InsufficientFunds | AppError::Conflict { .. })) => {
+            let response = e.into_response();
+            let stored_status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024).await.map_err(AppError::internal)?;
+            let envelope: serde_json::Value = serde_json::from_slice(&bytes).map_err(AppError::internal)?;
+            finish(db, key, stored_status, &envelope).await?;
+            Ok((stored_status, axum::Json(envelope)).into_response())
+        }
+        Err(e) => Err(e),
+    }
 }

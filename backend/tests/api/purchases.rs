@@ -184,3 +184,21 @@ async fn a_purchase_retried_ten_times_with_one_key_happens_once() {
     assert_eq!(app.balance(buyer).await, 7_500);
     app.assert_reconciled().await;
 }
+
+#[tokio::test]
+async fn a_refusal_is_replayed_for_the_same_key_even_after_things_change() {
+    let app = TestApp::spawn().await;
+    let seller = app.signed_in_user("SELLER").await;
+    let code = app.create_code(&seller, 5_000, 1).await;
+    let first = &buyers(&app, 1, 5_000).await[0];
+    assert_eq!(app.purchase(first, &code).await.status, StatusCode::OK);
+
+    let late = &buyers(&app, 1, 5_000).await[0];
+    let url = format!("/codes/{code}/purchase");
+    let sold_out = app.post_with(&url, Some(&late.access), &json!({}), Some("late-key")).await;
+    sold_out.assert_error(409);
+    let again = app.post_with(&url, Some(&late.access), &json!({}), Some("late-key")).await;
+    again.assert_error(409);
+    assert_eq!(again.error_code(), sold_out.error_code());
+    assert_eq!(app.balance(late).await, 5_000);
+}
