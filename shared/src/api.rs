@@ -438,3 +438,42 @@ pub struct SalesSummaryOut {
     pub total_held: crate::Money,
     pub total_paid_out: crate::Money,
 }
+
+// ---- Administration ----
+
+/// `PATCH /admin/users/{id}`: change a user's role and/or deactivate (or reactivate) them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_active: Option<bool>,
+}
+
+/// One failed invariant of `GET /admin/reconcile`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Violation {
+    pub invariant: String,
+    pub subject: String,
+    pub detail: String,
+}
+
+/// `GET /admin/reconcile`: the money invariants of DESIGN.md section 4, checked over every document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ReconcileReport {
+    pub ok: bool,
+    pub accounts: usize,
+    pub entries: usize,
+    pub transfers: usize,
+    /// Transfers with some but not all legs applied and no outcome yet (recovery finishes them).
+    pub in_flight: usize,
+    /// Signed sum of every entry; zero once nothing is in flight.
+    pub entries_sum: i64,
+    pub violations: Vec<Violation>,
+}

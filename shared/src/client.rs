@@ -1,6 +1,10 @@
 //! What the native client core shows the UI over Tauri IPC: one definition for both sides.
+//!
+//! Commands take one `input` argument (`invoke("cmd", { input: {...} })`) of the `XIn` types here
+//! or in `api.rs`, and answer the `XOut` types or a [`CommandError`].
 
-use crate::api::{LedgerEntryOut, UserOut, WalletOut};
+use crate::api::{CodeOut, LedgerEntryOut, PurchaseOut, UserOut, VoteOut, WalletOut};
+use crate::{CodeStatus, Outcome, Role, Sport, VoteType};
 use serde::{Deserialize, Serialize};
 
 /// State of the one WebSocket the client keeps to the backend.
@@ -24,6 +28,13 @@ pub struct AppSnapshot {
     pub wallet: Option<WalletOut>,
     /// Wallet ledger entries, newest first.
     pub ledger: Vec<LedgerEntryOut>,
+    /// My purchases with their secret codes (readable offline), newest first.
+    #[serde(default)]
+    pub purchases: Vec<PurchaseOut>,
+    /// Actions taken offline waiting to be delivered (votes), oldest first, and the ones the
+    /// server refused when they were replayed.
+    #[serde(default)]
+    pub outbox: Vec<OutboxItemOut>,
     pub connection: ConnectionState,
     /// RFC 3339 time of the last finished sync, if any.
     pub last_synced_at: Option<String>,
@@ -38,4 +49,221 @@ pub struct CommandError {
     /// The backend's error code (e.g. `INVALID_OTP`) or a client one (`OFFLINE`, `STORAGE`).
     pub code: String,
     pub message: String,
+}
+
+// ---- marketplace ---------------------------------------------------------------------------
+
+/// Sorts of `GET /codes` (DESIGN.md section 5).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum CodeSort {
+    #[default]
+    #[serde(rename = "newest")]
+    Newest,
+    #[serde(rename = "price")]
+    Price,
+    #[serde(rename = "-price")]
+    PriceDesc,
+    #[serde(rename = "odds")]
+    Odds,
+    #[serde(rename = "-odds")]
+    OddsDesc,
+    #[serde(rename = "expiresAt")]
+    ExpiresAt,
+}
+
+/// `browse_codes`: the filters of `GET /codes` (all optional; status defaults to ACTIVE).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BrowseIn {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sport: Option<Sport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmaker: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_odds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_odds: Option<f64>,
+    /// Minor units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_price: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_price: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<CodeStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<CodeSort>,
+    /// `nextCursor` of the previous page (same filters and sort).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// 1 to 100, default 20.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
+
+/// `browse_codes`: a page of the marketplace, live or, offline, from the device's cache.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BrowseOut {
+    pub items: Vec<CodeOut>,
+    pub next_cursor: Option<String>,
+    /// True when the server could not be reached and the page was read from the local cache.
+    pub from_cache: bool,
+    /// When a cached page was fetched from the server (RFC 3339); `None` for a live page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_at: Option<String>,
+}
+
+/// `code_detail`, `purchase_code`, `cancel_code`: one code by id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeIdIn {
+    pub id: String,
+}
+
+/// `seller_codes`, `seller_sales`: a page cursor.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CursorIn {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+// ---- votes ---------------------------------------------------------------------------------
+
+/// `cast_vote`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CastVoteIn {
+    pub code_id: String,
+    pub vote_type: VoteType,
+}
+
+/// `cast_vote`: the server's answer, or `queued: true` when offline (delivered on reconnect).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VoteResultOut {
+    pub vote: Option<VoteOut>,
+    pub queued: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OutboxState {
+    /// Waiting for the server (retried on every reconnect).
+    Pending,
+    /// The server refused it on replay (e.g. voting closed); kept so the UI can say so.
+    Failed,
+}
+
+/// One action taken offline (today only votes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxItemOut {
+    pub id: String,
+    /// `VOTE`.
+    pub kind: String,
+    pub code_id: String,
+    pub vote_type: VoteType,
+    pub state: OutboxState,
+    pub attempts: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    pub created_at: String,
+}
+
+// ---- leaderboard ---------------------------------------------------------------------------
+
+/// Sorts of `GET /leaderboard`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LeaderboardSort {
+    #[default]
+    #[serde(rename = "rank")]
+    Rank,
+    #[serde(rename = "winRate")]
+    WinRate,
+    #[serde(rename = "totalSales")]
+    TotalSales,
+    #[serde(rename = "totalRevenue")]
+    TotalRevenue,
+}
+
+/// `leaderboard`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeaderboardIn {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<LeaderboardSort>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+// ---- admin ---------------------------------------------------------------------------------
+
+/// `admin_users`: filters of `GET /admin/users`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminUsersIn {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+/// `admin_update_user`: the user's id and the `UserPatch` fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminUpdateUserIn {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_active: Option<bool>,
+}
+
+/// `admin_resolve`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminResolveIn {
+    pub id: String,
+    pub outcome: Outcome,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn browse_filters_use_the_query_names_of_get_codes() {
+        let q = BrowseIn {
+            sport: Some(Sport::Football),
+            min_odds: Some(1.5),
+            sort: Some(CodeSort::PriceDesc),
+            ..BrowseIn::default()
+        };
+        let v = serde_json::to_value(&q).expect("ser");
+        assert_eq!(v, serde_json::json!({"sport": "FOOTBALL", "minOdds": 1.5, "sort": "-price"}));
+        let back: BrowseIn = serde_json::from_value(v).expect("de");
+        assert_eq!(back, q);
+        let empty: BrowseIn = serde_json::from_str("{}").expect("empty input");
+        assert_eq!(empty, BrowseIn::default());
+    }
+
+    #[test]
+    fn vote_inputs_and_results_are_camel_case() {
+        let v: CastVoteIn = serde_json::from_str(r#"{"codeId":"abc","voteType":"WIN"}"#).expect("de");
+        assert_eq!(v.vote_type, VoteType::Win);
+        let out = VoteResultOut { vote: None, queued: true };
+        assert_eq!(serde_json::to_string(&out).expect("ser"), r#"{"vote":null,"queued":true}"#);
+    }
+
+    #[test]
+    fn old_snapshots_without_purchases_still_parse() {
+        let s: AppSnapshot = serde_json::from_str(
+            r#"{"user":null,"wallet":null,"ledger":[],"connection":"IDLE","lastSyncedAt":null,"lastError":null}"#,
+        )
+        .expect("de");
+        assert!(s.purchases.is_empty() && s.outbox.is_empty());
+    }
 }

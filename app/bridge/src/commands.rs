@@ -2,8 +2,15 @@
 //! serialisable `CommandError` (the core logs the cause chain of local failures as it converts).
 //! Arguments arrive as one `input` object of the `oddxer-shared` request type.
 
-use oddxer_shared::api::{LoginIn, PaymentIn, RegisterIn, TransactionOut, UserOut, VerifyOtpIn};
-use oddxer_shared::client::{AppSnapshot, CommandError};
+use oddxer_shared::api::{
+    CodeIn, CodeOptionsOut, CodeOut, LeaderboardEntryOut, LoginIn, Page, PaymentIn, PurchaseOut,
+    PurchaseResultOut, ReconcileReport, RegisterIn, ResolutionOut, SalesSummaryOut,
+    TransactionOut, UserOut, UserPatch, VerifyOtpIn,
+};
+use oddxer_shared::client::{
+    AdminResolveIn, AdminUpdateUserIn, AdminUsersIn, AppSnapshot, BrowseIn, BrowseOut,
+    CastVoteIn, CodeIdIn, CommandError, CursorIn, LeaderboardIn, VoteResultOut,
+};
 use oddxer_shared::Role;
 use tauri::State;
 
@@ -58,6 +65,143 @@ pub async fn deposit(core: State<'_, Core>, input: PaymentIn) -> CommandResult<T
 #[tauri::command]
 pub async fn sign_out(core: State<'_, Core>) -> CommandResult<()> {
     Ok(core.client()?.sign_out().await?)
+}
+
+#[tauri::command]
+pub async fn withdraw(core: State<'_, Core>, input: PaymentIn) -> CommandResult<TransactionOut> {
+    Ok(core
+        .client()?
+        .withdraw(input.amount, input.payment_method, &input.phone_number)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn become_seller(core: State<'_, Core>) -> CommandResult<UserOut> {
+    Ok(core.client()?.become_seller().await?)
+}
+
+// ---- marketplace ---------------------------------------------------------------------------
+
+/// A marketplace page; offline, the cached first page with `fromCache: true`.
+#[tauri::command]
+pub async fn browse_codes(core: State<'_, Core>, input: BrowseIn) -> CommandResult<BrowseOut> {
+    Ok(core.client()?.browse_codes(&input).await?)
+}
+
+/// One code; offline, my purchase of it or the cached copy.
+#[tauri::command]
+pub async fn code_detail(core: State<'_, Core>, input: CodeIdIn) -> CommandResult<CodeOut> {
+    Ok(core.client()?.code_detail(&input.id).await?)
+}
+
+/// Sports, bookmakers and bounds for the create form and the filters.
+#[tauri::command]
+pub async fn code_options(core: State<'_, Core>) -> CommandResult<CodeOptionsOut> {
+    Ok(core.client()?.code_options().await?)
+}
+
+/// Buys a code; never queued (offline: `OFFLINE`).
+#[tauri::command]
+pub async fn purchase_code(
+    core: State<'_, Core>,
+    input: CodeIdIn,
+) -> CommandResult<PurchaseResultOut> {
+    Ok(core.client()?.purchase_code(&input.id).await?)
+}
+
+/// My purchases with their codes, from the device (works offline).
+#[tauri::command]
+pub async fn my_purchases(core: State<'_, Core>) -> CommandResult<Vec<PurchaseOut>> {
+    Ok(core.client()?.my_purchases()?)
+}
+
+/// Votes; offline the vote is queued (`queued: true`) and sent on reconnect.
+#[tauri::command]
+pub async fn cast_vote(core: State<'_, Core>, input: CastVoteIn) -> CommandResult<VoteResultOut> {
+    Ok(core
+        .client()?
+        .cast_vote(&input.code_id, input.vote_type)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn leaderboard(
+    core: State<'_, Core>,
+    input: LeaderboardIn,
+) -> CommandResult<Page<LeaderboardEntryOut>> {
+    Ok(core.client()?.leaderboard(&input).await?)
+}
+
+// ---- seller --------------------------------------------------------------------------------
+
+#[tauri::command]
+pub async fn seller_codes(core: State<'_, Core>, input: CursorIn) -> CommandResult<Page<CodeOut>> {
+    Ok(core.client()?.seller_codes(input.cursor.as_deref()).await?)
+}
+
+#[tauri::command]
+pub async fn seller_sales(
+    core: State<'_, Core>,
+    input: CursorIn,
+) -> CommandResult<SalesSummaryOut> {
+    Ok(core.client()?.seller_sales(input.cursor.as_deref()).await?)
+}
+
+#[tauri::command]
+pub async fn create_code(core: State<'_, Core>, input: CodeIn) -> CommandResult<CodeOut> {
+    Ok(core.client()?.create_code(&input).await?)
+}
+
+#[tauri::command]
+pub async fn cancel_code(core: State<'_, Core>, input: CodeIdIn) -> CommandResult<CodeOut> {
+    Ok(core.client()?.cancel_code(&input.id).await?)
+}
+
+// ---- admin ---------------------------------------------------------------------------------
+
+#[tauri::command]
+pub async fn admin_users(
+    core: State<'_, Core>,
+    input: AdminUsersIn,
+) -> CommandResult<Page<UserOut>> {
+    Ok(core.client()?.admin_users(&input).await?)
+}
+
+#[tauri::command]
+pub async fn admin_update_user(
+    core: State<'_, Core>,
+    input: AdminUpdateUserIn,
+) -> CommandResult<UserOut> {
+    let patch = UserPatch {
+        role: input.role,
+        is_active: input.is_active,
+    };
+    Ok(core.client()?.admin_update_user(&input.id, &patch).await?)
+}
+
+#[tauri::command]
+pub async fn admin_resolve(
+    core: State<'_, Core>,
+    input: AdminResolveIn,
+) -> CommandResult<ResolutionOut> {
+    Ok(core.client()?.admin_resolve(&input.id, input.outcome).await?)
+}
+
+/// Codes waiting for an admin decision (tie or no votes).
+#[tauri::command]
+pub async fn admin_review_queue(
+    core: State<'_, Core>,
+    input: CursorIn,
+) -> CommandResult<Page<CodeOut>> {
+    Ok(core
+        .client()?
+        .admin_review_queue(input.cursor.as_deref())
+        .await?)
+}
+
+#[tauri::command]
+pub async fn admin_reconcile(core: State<'_, Core>) -> CommandResult<ReconcileReport> {
+    Ok(core.client()?.admin_reconcile().await?)
 }
 
 /// The role the registration form starts with in this shell.

@@ -25,6 +25,8 @@ use crate::sync::SyncTask;
 pub const DB_FILE: &str = "oddxer.sqlite3";
 /// Ledger entries included in a snapshot (newest first). Older history stays in SQLite.
 pub const SNAPSHOT_LEDGER_LIMIT: usize = 200;
+/// Purchases included in a snapshot (newest first); `my_purchases` returns them all.
+pub const SNAPSHOT_PURCHASES_LIMIT: usize = 200;
 
 pub struct ClientConfig {
     /// Server root, e.g. `http://127.0.0.1:6793` (a trailing `/api/v1` is accepted too).
@@ -45,7 +47,7 @@ pub enum ClientEvent {
 /// The sync task stops when the last clone is dropped (or on `shutdown`).
 #[derive(Clone)]
 pub struct OddxerClient {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
     _guard: Arc<StopOnDrop>,
 }
 
@@ -57,6 +59,8 @@ pub(crate) struct Inner {
     status: Mutex<Status>,
     events: broadcast::Sender<ClientEvent>,
     sync: Mutex<Option<SyncTask>>,
+    /// Held while the outbox is being replayed, so two replays never send the same vote at once.
+    pub(crate) outbox_replay: tokio::sync::Mutex<()>,
 }
 
 struct Status {
@@ -101,6 +105,7 @@ impl OddxerClient {
             }),
             events,
             sync: Mutex::new(None),
+            outbox_replay: tokio::sync::Mutex::new(()),
         });
         Ok(OddxerClient {
             _guard: Arc::new(StopOnDrop(inner.clone())),
@@ -232,6 +237,8 @@ impl OddxerClient {
                 user: s.cached_user()?,
                 wallet: s.wallet()?,
                 ledger: s.ledger(SNAPSHOT_LEDGER_LIMIT)?,
+                purchases: s.purchases(Some(SNAPSHOT_PURCHASES_LIMIT))?,
+                outbox: s.outbox()?,
                 connection,
                 last_synced_at: s.last_synced_at()?,
                 last_error,
@@ -239,32 +246,32 @@ impl OddxerClient {
         })
     }
 
-    /// Starts a mobile-money deposit (202 PENDING). Each call is a new deposit with its own
-    /// `Idempotency-Key`; the key is reused only for the one retry after a token refresh.
+    /// Starts a mobile-money deposit (202 PENDING). The `Idempotency-Key` is made once per
+    /// deposit and reused when the same deposit is retried after its answer was lost.
     pub async fn deposit(
         &self,
         amount: i64,
         method: PaymentMethod,
         phone: &str,
     ) -> Result<TransactionOut> {
-        let key = uuid::Uuid::new_v4().to_string();
         let body = PaymentIn {
             amount,
             payment_method: method,
             phone_number: phone.to_owned(),
         };
-        self.inner
-            .authed(
-                |t| {
-                    self.inner
-                        .api
-                        .request(Method::POST, "/wallet/deposits", Some(t))
-                        .header("Idempotency-Key", &key)
-                        .json(&body)
-                },
-                "deposit",
-            )
-            .await
+        let action = format!("deposit:{amount}:{}:{phone}", method.as_str());
+        let tx = self
+            .inner
+            .money_call(&action, "deposit", |t, key| {
+                self.inner
+                    .api
+                    .request(Method::POST, "/wallet/deposits", Some(t))
+                    .header("Idempotency-Key", key)
+                    .json(&body)
+            })
+            .await?;
+        self.refresh_wallet_in_background();
+        Ok(tx)
     }
 
     /// `GET /wallet` into SQLite (also brings `held`, which the ledger stream does not carry).
@@ -315,7 +322,7 @@ impl OddxerClient {
         }
     }
 
-    fn refresh_wallet_in_background(&self) {
+    pub(crate) fn refresh_wallet_in_background(&self) {
         let inner = self.inner.clone();
         tokio::spawn(async move {
             if let Err(e) = inner.refresh_wallet().await {
@@ -419,7 +426,7 @@ impl Inner {
     }
 
     /// An authenticated call, retried once with a refreshed token on 401.
-    async fn authed<T: DeserializeOwned>(
+    pub(crate) async fn authed<T: DeserializeOwned>(
         &self,
         build: impl Fn(&str) -> RequestBuilder,
         context: &'static str,
@@ -434,7 +441,51 @@ impl Inner {
         }
     }
 
-    async fn authed_unit(&self, build: impl Fn(&str) -> RequestBuilder) -> Result<()> {
+    /// A call that anyone may make but that shows more to a signed-in caller (a code's secret to
+    /// its buyers, their own vote): with the token when there is a session, else without.
+    pub(crate) async fn maybe_authed<T: DeserializeOwned>(
+        &self,
+        build: impl Fn(Option<&str>) -> RequestBuilder,
+        context: &'static str,
+    ) -> Result<T> {
+        let signed_in =
+            self.session.access().is_some() || self.secrets.load().ok().flatten().is_some();
+        if signed_in {
+            match self.authed(|t| build(Some(t)), context).await {
+                Err(ClientError::Unauthenticated) => {}
+                other => return other,
+            }
+        }
+        self.api.send(build(None), context).await
+    }
+
+    /// A money call (purchase, deposit, withdrawal) with an `Idempotency-Key` made once per user
+    /// action: `action` names the call and its body, and while its outcome is unknown (no answer,
+    /// a 5xx) the same key is used again for a retry, so the server moves the money at most once.
+    /// A lost answer is retried once at once; a final answer (success or refusal) forgets the key.
+    /// Never queued: offline it fails with `OFFLINE`.
+    pub(crate) async fn money_call<T: DeserializeOwned>(
+        &self,
+        action: &str,
+        context: &'static str,
+        build: impl Fn(&str, &str) -> RequestBuilder,
+    ) -> Result<T> {
+        let key = self.with_store(|s| s.money_key(action))?;
+        let mut result = self.authed(|t| build(t, &key), context).await;
+        if matches!(&result, Err(e) if answer_lost(e)) {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            result = self.authed(|t| build(t, &key), context).await;
+        }
+        let unknown = matches!(&result, Err(e) if outcome_unknown(e));
+        if !unknown {
+            if let Err(e) = self.with_store(|s| s.clear_money_key(action)) {
+                tracing::warn!(error = %ErrorChain(&e), "could not forget a used Idempotency-Key");
+            }
+        }
+        result
+    }
+
+    pub(crate) async fn authed_unit(&self, build: impl Fn(&str) -> RequestBuilder) -> Result<()> {
         let token = self.access_token().await?;
         match self.api.send_unit(build(&token.token)).await {
             Err(ClientError::Api { status: 401, .. }) => {
@@ -445,7 +496,7 @@ impl Inner {
         }
     }
 
-    async fn refresh_wallet(&self) -> Result<()> {
+    pub(crate) async fn refresh_wallet(&self) -> Result<()> {
         let wallet: WalletOut = self
             .authed(
                 |t| self.api.request(Method::GET, "/wallet", Some(t)),
@@ -461,6 +512,42 @@ impl Inner {
         }
         Ok(())
     }
+}
+
+/// The message a user should read for a failure (the backend's own, or the client's wording).
+pub(crate) fn user_message(e: ClientError) -> String {
+    oddxer_shared::client::CommandError::from(e).message
+}
+
+/// The request may have reached the server but its answer did not come back.
+fn answer_lost(e: &ClientError) -> bool {
+    match e {
+        ClientError::Offline(source) => source.is_timeout(),
+        ClientError::Http(_) => true,
+        _ => false,
+    }
+}
+
+/// Whether the server may or may not have done it: keep the key for a retry.
+fn outcome_unknown(e: &ClientError) -> bool {
+    e.is_unreachable()
+        || matches!(
+            e,
+            ClientError::Api {
+                status: 500..=599,
+                ..
+            } | ClientError::Protocol { .. }
+        )
+}
+
+/// An id that goes into a URL path: the backend's ids are hex, so anything else is refused here
+/// rather than sent (no `/`, `?` or `..` can reach the path).
+pub(crate) fn path_id(id: &str) -> Result<&str> {
+    let id = id.trim();
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(ClientError::InvalidInput("not a valid id"));
+    }
+    Ok(id)
 }
 
 #[cfg(test)]

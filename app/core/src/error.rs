@@ -61,6 +61,10 @@ pub enum ClientError {
 
     #[error("invalid configuration: {0}")]
     Config(&'static str),
+
+    /// A command argument the client refuses before asking the server (e.g. an id that is not one).
+    #[error("invalid input: {0}")]
+    InvalidInput(&'static str),
 }
 
 impl ClientError {
@@ -76,6 +80,7 @@ impl ClientError {
             | ClientError::Io(_)
             | ClientError::Keyring(_) => "STORAGE",
             ClientError::Config(_) => "CONFIG",
+            ClientError::InvalidInput(_) => "INVALID_INPUT",
         }
     }
 
@@ -85,6 +90,20 @@ impl ClientError {
             self,
             ClientError::Offline(_) | ClientError::WebSocket(_) | ClientError::Http(_)
         )
+    }
+
+    /// Offline, or a gateway in front of the backend saying the backend is down (502, 503, 504):
+    /// the request surely did not reach the backend or its outcome is unknown; read the cache,
+    /// queue what is safe to replay.
+    pub fn is_unreachable(&self) -> bool {
+        self.is_offline()
+            || matches!(
+                self,
+                ClientError::Api {
+                    status: 502..=504,
+                    ..
+                }
+            )
     }
 }
 
@@ -106,8 +125,12 @@ impl From<ClientError> for CommandError {
             }
             ClientError::Keyring(_) => "The secure credential store failed.".to_owned(),
             ClientError::Config(what) => format!("Invalid configuration: {what}"),
+            ClientError::InvalidInput(what) => format!("Invalid input: {what}"),
         };
-        if !matches!(err, ClientError::Api { .. } | ClientError::Unauthenticated) {
+        if !matches!(
+            err,
+            ClientError::Api { .. } | ClientError::Unauthenticated | ClientError::InvalidInput(_)
+        ) {
             tracing::warn!(error = %ErrorChain(&err), "client command failed");
         }
         CommandError {

@@ -7,7 +7,8 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use oddxer_shared::client::ConnectionState;
 use oddxer_shared::sync::{
-    Checkpoint, ClientFrame, ServerFrame, StreamEntries, SyncBatch, SyncCursors,
+    Checkpoint, ClientFrame, PurchaseStreamEntry, ServerFrame, StreamEntries, SyncBatch,
+    SyncCursors,
 };
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -15,7 +16,7 @@ use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use crate::testutil::{entry, user, TempDir};
+use crate::testutil::{entry, purchase_row, user, TempDir};
 use crate::{ClientConfig, MemorySecretStore, OddxerClient};
 
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -133,13 +134,36 @@ fn wallet_batch(seqs: &[(i64, i64, i64)], head: i64, balance: i64) -> ServerFram
     })
 }
 
-fn sync_from(cursor: i64) -> ClientFrame {
+/// The first frame of a connection: both streams from their cursors.
+fn sync_from(wallet: i64, purchases: i64) -> ClientFrame {
+    ClientFrame::Sync {
+        streams: SyncCursors {
+            wallet: Some(wallet),
+            purchases: Some(purchases),
+        },
+    }
+}
+
+/// A re-sync of the wallet stream alone.
+fn wallet_from(cursor: i64) -> ClientFrame {
     ClientFrame::Sync {
         streams: SyncCursors {
             wallet: Some(cursor),
             purchases: None,
         },
     }
+}
+
+fn purchases_batch(rows: Vec<PurchaseStreamEntry>, head: i64) -> ServerFrame {
+    ServerFrame::SyncBatch(SyncBatch {
+        cursor: rows.last().map(|e| e.seq).unwrap_or(0),
+        entries: StreamEntries::Purchases(rows),
+        done: true,
+        checkpoint: Checkpoint {
+            head,
+            balance: None,
+        },
+    })
 }
 
 async fn open_client(api_url: String, dir: &TempDir) -> OddxerClient {
@@ -177,8 +201,10 @@ async fn the_client_syncs_goes_offline_and_resumes_from_its_cursor() {
     let mut conn = backend.next_connection().await;
     assert_eq!(conn.authorization.as_deref(), Some("Bearer access-1"));
     assert_eq!(conn.path, "/api/v1/ws");
-    assert_eq!(conn.receive().await, sync_from(0));
+    assert_eq!(conn.receive().await, sync_from(0, 0));
     conn.send(wallet_batch(&[(1, 500, 500), (2, 250, 750)], 2, 750))
+        .await;
+    conn.send(purchases_batch(vec![purchase_row(1, "p1", 1)], 1))
         .await;
     wait_for_connection(&client, ConnectionState::Online).await;
     let snap = client.snapshot().unwrap();
@@ -193,9 +219,11 @@ async fn the_client_syncs_goes_offline_and_resumes_from_its_cursor() {
     drop(conn);
     wait_for_connection(&client, ConnectionState::Offline).await;
     let mut conn = backend.next_connection().await;
-    assert_eq!(conn.receive().await, sync_from(2));
-    // A replay of 2 plus the new 3 lands once each.
+    assert_eq!(conn.receive().await, sync_from(2, 1));
+    // A replay of 2 plus the new 3 lands once each; the purchase is settled meanwhile.
     conn.send(wallet_batch(&[(2, 250, 750), (3, 50, 800)], 3, 800))
+        .await;
+    conn.send(purchases_batch(vec![purchase_row(2, "p1", 2)], 2))
         .await;
     wait_for_connection(&client, ConnectionState::Online).await;
     let snap = client.snapshot().unwrap();
@@ -204,6 +232,8 @@ async fn the_client_syncs_goes_offline_and_resumes_from_its_cursor() {
         vec![3, 2, 1]
     );
     assert_eq!(snap.wallet.unwrap().balance.amount, 800);
+    assert_eq!(snap.purchases.len(), 1, "one purchase, at its latest version");
+    assert!(snap.purchases[0].settlement.is_some());
 
     client.shutdown().await;
     assert!(conn.closed_by_client().await);
@@ -219,12 +249,13 @@ async fn a_hole_in_a_live_batch_triggers_a_resync_from_the_cursor() {
         .start_with_access_token("access-1", &user("u1"))
         .unwrap();
     let mut conn = backend.next_connection().await;
-    assert_eq!(conn.receive().await, sync_from(0));
+    assert_eq!(conn.receive().await, sync_from(0, 0));
     conn.send(wallet_batch(&[(1, 500, 500)], 1, 500)).await;
+    conn.send(purchases_batch(vec![], 0)).await;
     wait_for_connection(&client, ConnectionState::Online).await;
 
     conn.send(wallet_batch(&[(3, 100, 700)], 3, 700)).await;
-    assert_eq!(conn.receive().await, sync_from(1));
+    assert_eq!(conn.receive().await, wallet_from(1));
     conn.send(wallet_batch(&[(2, 100, 600), (3, 100, 700)], 3, 700))
         .await;
     let mut events = client.subscribe();
@@ -250,10 +281,11 @@ async fn dropping_the_last_client_closes_the_socket() {
         .start_with_access_token("access-1", &user("u1"))
         .unwrap();
     let mut conn = backend.next_connection().await;
-    assert_eq!(conn.receive().await, sync_from(0));
+    assert_eq!(conn.receive().await, sync_from(0, 0));
     let clone = client.clone();
     drop(client);
     conn.send(wallet_batch(&[], 0, 0)).await;
+    conn.send(purchases_batch(vec![], 0)).await;
     wait_for_connection(&clone, ConnectionState::Online).await;
     drop(clone);
     assert!(conn.closed_by_client().await);
@@ -270,6 +302,8 @@ async fn the_cache_is_readable_offline_after_a_restart() {
     let mut conn = backend.next_connection().await;
     conn.receive().await;
     conn.send(wallet_batch(&[(1, 500, 500)], 1, 500)).await;
+    conn.send(purchases_batch(vec![purchase_row(1, "p1", 1)], 1))
+        .await;
     wait_for_connection(&client, ConnectionState::Online).await;
     client.shutdown().await;
     drop(client);
@@ -280,5 +314,12 @@ async fn the_cache_is_readable_offline_after_a_restart() {
     assert_eq!(snap.user.unwrap().id, "u1");
     assert_eq!(snap.wallet.unwrap().balance.amount, 500);
     assert_eq!(snap.ledger.len(), 1);
+    assert_eq!(snap.purchases.len(), 1);
+    assert_eq!(
+        snap.purchases[0].code.code.as_deref(),
+        Some("SECRET-cp1"),
+        "the bought code is readable offline"
+    );
+    assert_eq!(reopened.my_purchases().unwrap(), snap.purchases);
     assert_eq!(snap.connection, ConnectionState::Idle);
 }

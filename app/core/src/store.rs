@@ -1,4 +1,6 @@
-//! The local SQLite cache: the signed-in user, the wallet, its ledger, sync cursors and the outbox.
+//! The local SQLite cache: the signed-in user, the wallet, its ledger, purchases with their codes,
+//! the marketplace page cache, sync cursors and the outbox (`purchases.rs`, `market.rs` and
+//! `outbox.rs` beside this file).
 //!
 //! Everything the UI shows is read from here, so the app works offline. Rows only ever come from
 //! the server (money is never simulated locally); this module just applies what arrived, each
@@ -14,6 +16,8 @@ use crate::error::{ClientError, Result};
 
 /// Name of the wallet sync stream (DESIGN.md section 6).
 pub const WALLET_STREAM: &str = "wallet";
+/// Name of the purchases sync stream; its cursor is a row of `sync_cursors` like the wallet's.
+pub const PURCHASES_STREAM: &str = "purchases";
 
 /// Versioned schema. Entry `i` moves the database from `user_version = i` to `i + 1`.
 /// Never edit a shipped entry: append a new one, installed apps migrate forward from where they are.
@@ -60,6 +64,67 @@ const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL,
         attempts   INTEGER NOT NULL DEFAULT 0,
         last_error TEXT
+    );
+    ",
+    // v2: purchases (stream rows and the positions they came at), the marketplace page cache,
+    // votes delivered, Idempotency-Keys of money calls whose outcome is unknown, and an outbox
+    // with one row per (kind, subject). v1 never wrote to its outbox, so it is replaced.
+    "
+    -- My purchases with their revealed codes, one row per purchase at its highest version.
+    CREATE TABLE purchases (
+        id         TEXT PRIMARY KEY NOT NULL,
+        code_id    TEXT NOT NULL,
+        version    INTEGER NOT NULL,
+        created_ms INTEGER NOT NULL,
+        json       TEXT NOT NULL
+    );
+    CREATE INDEX purchases_newest ON purchases (created_ms DESC, id DESC);
+    CREATE INDEX purchases_code ON purchases (code_id);
+    -- Which purchase row arrived at each position of the purchases stream (for contiguity).
+    CREATE TABLE purchase_positions (
+        seq         INTEGER PRIMARY KEY NOT NULL,
+        purchase_id TEXT NOT NULL,
+        version     INTEGER NOT NULL
+    );
+    -- Public listings as last seen (never with the secret code), newest `updatedAt` wins.
+    CREATE TABLE market_codes (
+        id         TEXT PRIMARY KEY NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        json       TEXT NOT NULL,
+        seen_ms    INTEGER NOT NULL
+    );
+    CREATE INDEX market_codes_seen ON market_codes (seen_ms DESC);
+    -- The first page of each marketplace query: its code ids in order.
+    CREATE TABLE market_pages (
+        query       TEXT PRIMARY KEY NOT NULL,
+        ids         TEXT NOT NULL,
+        next_cursor TEXT,
+        fetched_at  TEXT NOT NULL,
+        fetched_ms  INTEGER NOT NULL
+    );
+    -- Votes the server accepted from this device.
+    CREATE TABLE my_votes (
+        code_id   TEXT PRIMARY KEY NOT NULL,
+        vote_type TEXT NOT NULL
+    );
+    -- The Idempotency-Key of a money call whose answer never arrived, reused when it is retried.
+    CREATE TABLE money_keys (
+        action     TEXT PRIMARY KEY NOT NULL,
+        idem_key   TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+    );
+    DROP TABLE outbox;
+    CREATE TABLE outbox (
+        id         TEXT PRIMARY KEY NOT NULL,
+        kind       TEXT NOT NULL,
+        subject    TEXT NOT NULL,
+        payload    TEXT NOT NULL,
+        state      TEXT NOT NULL DEFAULT 'PENDING',
+        created_at TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        UNIQUE (kind, subject)
     );
     ",
 ];
@@ -305,23 +370,11 @@ impl Store {
 
         // Walk forward from the stored cursor over positions present locally. Entries stored
         // earlier beyond a hole are picked up here once the hole is filled.
-        let mut cursor = before;
-        let mut saw_gap = false;
-        {
-            let mut seqs = tx.prepare_cached(
-                "SELECT DISTINCT seq FROM ledger_entries WHERE seq > ?1 ORDER BY seq",
-            )?;
-            let rows = seqs.query_map([before], |r| r.get::<_, i64>(0))?;
-            for seq in rows {
-                let seq = seq?;
-                if seq == cursor + 1 {
-                    cursor = seq;
-                } else {
-                    saw_gap = true;
-                    break;
-                }
-            }
-        }
+        let (cursor, saw_gap) = contiguous_from(
+            &tx,
+            "SELECT DISTINCT seq FROM ledger_entries WHERE seq > ?1 ORDER BY seq",
+            before,
+        )?;
 
         let mut balance_at_cursor = None;
         if cursor > 0 {
@@ -427,10 +480,12 @@ fn write_cursor(tx: &Transaction<'_>, stream: &str, cursor: i64) -> rusqlite::Re
     Ok(())
 }
 
+/// Everything that belongs to one user. The marketplace cache is public and stays.
 fn wipe_user_data(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(
         "DELETE FROM wallet; DELETE FROM ledger_entries; DELETE FROM sync_cursors; DELETE FROM outbox;
-         DELETE FROM meta WHERE key = 'last_synced_at';",
+         DELETE FROM purchases; DELETE FROM purchase_positions; DELETE FROM my_votes;
+         DELETE FROM money_keys; DELETE FROM meta WHERE key = 'last_synced_at';",
     )
 }
 
@@ -439,6 +494,47 @@ pub(crate) fn now_rfc3339() -> String {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
+
+pub(crate) fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Milliseconds since the epoch of an RFC 3339 time; 0 for anything else (sorts first).
+pub(crate) fn rfc3339_ms(text: &str) -> i64 {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+        .unwrap_or(0)
+}
+
+fn to_json<T: serde::Serialize>(value: &T, context: &'static str) -> Result<String> {
+    serde_json::to_string(value).map_err(|source| ClientError::Corrupt { context, source })
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(json: &str, context: &'static str) -> Result<T> {
+    serde_json::from_str(json).map_err(|source| ClientError::Corrupt { context, source })
+}
+
+/// Walks forward from `before` over the positions listed by `sql` (which takes the cursor as
+/// `?1` and returns positions in order): the last position of the contiguous run, and whether a
+/// position beyond a hole was seen.
+fn contiguous_from(tx: &Transaction<'_>, sql: &str, before: i64) -> rusqlite::Result<(i64, bool)> {
+    let mut cursor = before;
+    let mut stmt = tx.prepare_cached(sql)?;
+    let rows = stmt.query_map([before], |r| r.get::<_, i64>(0))?;
+    for seq in rows {
+        let seq = seq?;
+        if seq == cursor + 1 {
+            cursor = seq;
+        } else {
+            return Ok((cursor, true));
+        }
+    }
+    Ok((cursor, false))
+}
+
+mod market;
+mod outbox;
+mod purchases;
 
 #[cfg(test)]
 mod tests;

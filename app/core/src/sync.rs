@@ -1,8 +1,9 @@
 //! The sync engine: one WebSocket to `/api/v1/ws`, catch-up from the stored cursor, live changes
 //! into SQLite, reconnect with jittered backoff.
 //!
-//! Split in two: [`WalletSync`] decides what a server frame means for the local copy (pure logic
-//! over a `Store`, unit-tested below) and [`run`] owns the socket, the timers and the retries.
+//! Split in two: [`Syncer`] decides what a server frame means for the local copy of each stream
+//! (wallet and purchases; pure logic over a `Store`, unit-tested in `sync/tests.rs`) and [`run`]
+//! owns the socket, the timers and the retries. Reaching Online also replays the outbox.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +22,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 use crate::client::Inner;
 use crate::error::{ClientError, ErrorChain, Result};
-use crate::store::{Applied, Store, WALLET_STREAM};
+use crate::store::{Applied, Store, PURCHASES_STREAM, WALLET_STREAM};
 
 /// How often the client pings; the server answers `pong`, which proves the path is alive.
 const PING_EVERY: Duration = Duration::from_secs(20);
@@ -77,41 +78,89 @@ pub(crate) struct Step {
     pub(crate) changed: bool,
     /// A frame to send (a re-sync request).
     pub(crate) send: Option<ClientFrame>,
-    /// The catch-up just finished in step: the connection is now Online.
+    /// The catch-up of every stream just finished in step: the connection is now Online.
     pub(crate) caught_up: bool,
 }
 
-/// Per-connection state of the wallet stream.
+/// The streams this client syncs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stream {
+    Wallet,
+    Purchases,
+}
+
+impl Stream {
+    fn name(self) -> &'static str {
+        match self {
+            Stream::Wallet => WALLET_STREAM,
+            Stream::Purchases => PURCHASES_STREAM,
+        }
+    }
+
+    /// A sync request for this stream alone (the server leaves the other one as it is).
+    fn resync_frame(self, from: i64) -> ClientFrame {
+        let mut streams = SyncCursors::default();
+        match self {
+            Stream::Wallet => streams.wallet = Some(from),
+            Stream::Purchases => streams.purchases = Some(from),
+        }
+        ClientFrame::Sync { streams }
+    }
+}
+
+/// Per-connection state of one stream.
 #[derive(Debug, Default)]
-pub(crate) struct WalletSync {
+struct StreamSync {
     resyncs_in_a_row: u32,
     suspect_ahead: bool,
     in_step: bool,
 }
 
-pub(crate) fn sync_frame(wallet_cursor: i64) -> ClientFrame {
+/// Per-connection state of every stream: what a server frame means for the local copy.
+#[derive(Debug, Default)]
+pub(crate) struct Syncer {
+    wallet: StreamSync,
+    purchases: StreamSync,
+    online: bool,
+}
+
+/// The first frame of a connection: both streams from their stored cursors.
+pub(crate) fn sync_frame(wallet_cursor: i64, purchases_cursor: i64) -> ClientFrame {
     ClientFrame::Sync {
         streams: SyncCursors {
             wallet: Some(wallet_cursor),
-            purchases: None,
+            purchases: Some(purchases_cursor),
         },
     }
 }
 
-impl WalletSync {
-    /// The first frame after connecting: everything after the stored cursor.
+impl Syncer {
+    /// The first frame after connecting: everything after the stored cursors.
     pub(crate) fn start(&mut self, store: &Store) -> Result<ClientFrame> {
-        Ok(sync_frame(store.cursor(WALLET_STREAM)?))
+        Ok(sync_frame(
+            store.cursor(WALLET_STREAM)?,
+            store.cursor(PURCHASES_STREAM)?,
+        ))
+    }
+
+    fn state(&mut self, stream: Stream) -> &mut StreamSync {
+        match stream {
+            Stream::Wallet => &mut self.wallet,
+            Stream::Purchases => &mut self.purchases,
+        }
     }
 
     pub(crate) fn on_frame(&mut self, store: &mut Store, frame: ServerFrame) -> Result<Step> {
         match frame {
             ServerFrame::SyncBatch(batch) => {
-                let StreamEntries::Wallet(entries) = batch.entries else {
-                    // Purchases are not requested yet; ignore rather than fail on a future server.
-                    return Ok(Step::default());
+                let (stream, applied) = match &batch.entries {
+                    StreamEntries::Wallet(entries) => {
+                        (Stream::Wallet, store.apply_wallet_entries(entries)?)
+                    }
+                    StreamEntries::Purchases(entries) => {
+                        (Stream::Purchases, store.apply_purchase_entries(entries)?)
+                    }
                 };
-                let applied = store.apply_wallet_entries(&entries)?;
                 let mut step = Step {
                     changed: applied.changed,
                     ..Step::default()
@@ -120,40 +169,50 @@ impl WalletSync {
                     // Mid catch-up: the checkpoint is judged once the run is complete.
                     return Ok(step);
                 }
-                match judge(&applied, &batch.checkpoint) {
+                let verdict = judge(&applied, &batch.checkpoint);
+                let st = self.state(stream);
+                match verdict {
                     Verdict::InStep => {
-                        self.resyncs_in_a_row = 0;
-                        self.suspect_ahead = false;
-                        store.mark_synced()?;
-                        step.changed = true;
-                        step.caught_up = !self.in_step;
-                        self.in_step = true;
+                        st.resyncs_in_a_row = 0;
+                        st.suspect_ahead = false;
+                        st.in_step = true;
+                        if self.wallet.in_step && self.purchases.in_step {
+                            store.mark_synced()?;
+                            step.changed = true;
+                            step.caught_up = !self.online;
+                            self.online = true;
+                        }
                     }
                     Verdict::Behind => {
                         tracing::debug!(
+                            stream = stream.name(),
                             cursor = applied.cursor,
                             head = batch.checkpoint.head,
-                            "wallet stream behind; re-syncing"
+                            "stream behind; re-syncing"
                         );
-                        step.send = Some(self.resync(applied.cursor)?);
+                        step.send = Some(st.resync(stream, applied.cursor)?);
                     }
-                    Verdict::AheadOfServer if !self.suspect_ahead => {
+                    Verdict::AheadOfServer if !st.suspect_ahead => {
                         // Could be a checkpoint read just before a live push we already applied:
                         // ask once more before believing the server lost entries.
-                        self.suspect_ahead = true;
-                        step.send = Some(self.resync(applied.cursor)?);
+                        st.suspect_ahead = true;
+                        step.send = Some(st.resync(stream, applied.cursor)?);
                     }
                     Verdict::AheadOfServer | Verdict::Diverged => {
                         tracing::warn!(
+                            stream = stream.name(),
                             cursor = applied.cursor,
                             head = batch.checkpoint.head,
-                            "local wallet history disagrees with the server; rebuilding it from position 0"
+                            "local history disagrees with the server; rebuilding it from position 0"
                         );
-                        self.suspect_ahead = false;
-                        self.in_step = false;
-                        store.reset_wallet_stream()?;
+                        st.suspect_ahead = false;
+                        st.in_step = false;
+                        step.send = Some(st.resync(stream, 0)?);
+                        match stream {
+                            Stream::Wallet => store.reset_wallet_stream()?,
+                            Stream::Purchases => store.reset_purchases_stream()?,
+                        }
                         step.changed = true;
-                        step.send = Some(self.resync(0)?);
                     }
                 }
                 Ok(step)
@@ -176,7 +235,7 @@ impl WalletSync {
                     });
                 }
                 if code == "SYNC_UNAVAILABLE" {
-                    // The server could not read the stream: reconnect after a backoff rather
+                    // The server could not read a stream: reconnect after a backoff rather
                     // than re-asking in a tight loop.
                     return Err(ClientError::Api {
                         status: 503,
@@ -190,13 +249,15 @@ impl WalletSync {
             ServerFrame::Pong => Ok(Step::default()),
         }
     }
+}
 
-    fn resync(&mut self, from: i64) -> Result<ClientFrame> {
+impl StreamSync {
+    fn resync(&mut self, stream: Stream, from: i64) -> Result<ClientFrame> {
         self.resyncs_in_a_row += 1;
         if self.resyncs_in_a_row > MAX_RESYNCS_IN_A_ROW {
             return Err(ClientError::OutOfStep);
         }
-        Ok(sync_frame(from))
+        Ok(stream.resync_frame(from))
     }
 }
 
@@ -327,8 +388,8 @@ async fn connect_and_sync(
     tracing::debug!("sync socket open");
     let (mut sink, mut stream) = ws.split();
 
-    let mut wallet = WalletSync::default();
-    let first = inner.with_store(|s| wallet.start(s))?;
+    let mut syncer = Syncer::default();
+    let first = inner.with_store(|s| syncer.start(s))?;
     sink.send(to_message(&first)?).await.map_err(ws_error)?;
 
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
@@ -367,7 +428,7 @@ async fn connect_and_sync(
                         continue;
                     }
                 };
-                let step = match inner.with_store(|s| wallet.on_frame(s, frame)) {
+                let step = match inner.with_store(|s| syncer.on_frame(s, frame)) {
                     Ok(step) => step,
                     Err(ClientError::Api { status: 401, .. }) => {
                         inner.refresh(Some(token.generation)).await?;
@@ -378,6 +439,7 @@ async fn connect_and_sync(
                 if step.caught_up {
                     *reached_online = true;
                     inner.set_connection(ConnectionState::Online, None);
+                    Inner::spawn_outbox_replay(inner);
                 } else if step.changed {
                     inner.notify();
                 }

@@ -2,8 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use oddxer_shared::api::{LedgerEntryOut, UserOut};
-use oddxer_shared::{Currency, Money, Role, TransactionType};
+use oddxer_shared::api::{CodeOut, LedgerEntryOut, PurchaseOut, PurchaseStatus, Settlement, UserOut};
+use oddxer_shared::sync::PurchaseStreamEntry;
+use oddxer_shared::{CodeStatus, Currency, Money, Role, Sport, TransactionType};
 
 /// A directory removed when dropped (no `tempfile` dependency for this alone).
 pub struct TempDir(PathBuf);
@@ -49,5 +50,64 @@ pub fn entry(seq: i64, amount: i64, balance_after: i64) -> LedgerEntryOut {
         balance_after: Money::new(balance_after, &ugx),
         description: "Deposit".into(),
         created_at: "2026-01-01T00:00:00Z".into(),
+    }
+}
+
+/// A listing as `GET /codes` shows it (no secret), updated at `updated_at`.
+pub fn code(id: &str, updated_at: &str) -> CodeOut {
+    let ugx = Currency("UGX".into());
+    CodeOut {
+        id: id.into(),
+        seller_id: "s1".into(),
+        seller_username: "tipster".into(),
+        sport: Sport::Football,
+        title: format!("Code {id}"),
+        description: String::new(),
+        odds: 2.5,
+        bookmaker: "SportPesa".into(),
+        price: Money::new(1_000, &ugx),
+        status: CodeStatus::Active,
+        code: None,
+        expires_at: "2030-01-01T12:00:00Z".into(),
+        voting_ends_at: "2030-01-02T12:00:00Z".into(),
+        max_buyers: 1,
+        sales_count: 0,
+        win_votes: 0,
+        loss_votes: 0,
+        total_votes: 0,
+        outcome: None,
+        needs_review: false,
+        sold_at: None,
+        finalized_at: None,
+        my_vote: None,
+        created_at: "2026-01-01T00:00:00Z".into(),
+        updated_at: updated_at.into(),
+    }
+}
+
+/// A purchase of `code_id` with its secret revealed; `settled` gives it a settlement.
+pub fn purchase(id: &str, code_id: &str, settled: bool) -> PurchaseOut {
+    let ugx = Currency("UGX".into());
+    let mut c = code(code_id, "2026-01-01T00:00:00Z");
+    c.code = Some(format!("SECRET-{code_id}"));
+    PurchaseOut {
+        id: id.into(),
+        code_id: code_id.into(),
+        buyer_id: "u1".into(),
+        price: Money::new(1_000, &ugx),
+        status: PurchaseStatus::Completed,
+        settlement: settled.then_some(Settlement::PaidOut),
+        code: c,
+        created_at: "2026-01-01T00:00:00Z".into(),
+    }
+}
+
+/// A purchases-stream row at `seq`: `purchase_id` (of code `c{purchase_id}`) at `version`
+/// (1 bought, 2 settled).
+pub fn purchase_row(seq: i64, purchase_id: &str, version: i64) -> PurchaseStreamEntry {
+    PurchaseStreamEntry {
+        seq,
+        version,
+        purchase: purchase(purchase_id, &format!("c{purchase_id}"), version > 1),
     }
 }

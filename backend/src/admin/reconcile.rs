@@ -11,35 +11,12 @@ use crate::state::AppState;
 use axum::extract::State;
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, Document};
-use oddxer_shared::api::ErrorEnvelope;
-use serde::Serialize;
+use oddxer_shared::api::{ErrorEnvelope, ReconcileReport, Violation};
 use std::collections::{BTreeMap, HashMap};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(reconcile))
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Violation {
-    pub invariant: String,
-    pub subject: String,
-    pub detail: String,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ReconcileReport {
-    pub ok: bool,
-    pub accounts: usize,
-    pub entries: usize,
-    pub transfers: usize,
-    /// Transfers with some but not all legs applied and no outcome yet (recovery finishes them).
-    pub in_flight: usize,
-    /// Signed sum of every entry; zero once nothing is in flight.
-    pub entries_sum: i64,
-    pub violations: Vec<Violation>,
 }
 
 fn violation(invariant: &str, subject: impl Into<String>, detail: impl Into<String>) -> Violation {

@@ -9,7 +9,7 @@ use axum::extract::State;
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 use mongodb::options::FindOptions;
-use oddxer_shared::api::{ErrorEnvelope, Page, UserOut};
+use oddxer_shared::api::{ErrorEnvelope, Page, UserOut, UserPatch};
 use oddxer_shared::Role;
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -26,13 +26,6 @@ pub struct UserFilter {
     pub limit: Option<i64>,
     /// The last id of the previous page.
     pub cursor: Option<String>,
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct UserPatch {
-    pub role: Option<Role>,
-    pub is_active: Option<bool>,
 }
 
 /// Plain rule: what an admin may change on a user.

@@ -1,8 +1,8 @@
 //! Unit tests of `sync.rs`.
 
 use super::*;
-use crate::testutil::entry;
-use oddxer_shared::sync::SyncBatch;
+use crate::testutil::{entry, purchase_row};
+use oddxer_shared::sync::{PurchaseStreamEntry, SyncBatch};
 use oddxer_shared::{Currency, Money};
 
 fn batch(
@@ -20,11 +20,32 @@ fn batch(
     })
 }
 
+fn wallet_from(cursor: i64) -> ClientFrame {
+    Stream::Wallet.resync_frame(cursor)
+}
+
+fn purchases_from(cursor: i64) -> ClientFrame {
+    Stream::Purchases.resync_frame(cursor)
+}
+
+fn purchases_batch(entries: Vec<PurchaseStreamEntry>, done: bool, head: i64) -> ServerFrame {
+    let cursor = entries.last().map(|e| e.seq).unwrap_or(0);
+    ServerFrame::SyncBatch(SyncBatch {
+        entries: StreamEntries::Purchases(entries),
+        cursor,
+        done,
+        checkpoint: Checkpoint {
+            head,
+            balance: None,
+        },
+    })
+}
+
 #[test]
 fn a_catch_up_in_step_goes_online_once() {
     let mut s = Store::open_in_memory().unwrap();
-    let mut w = WalletSync::default();
-    assert_eq!(w.start(&s).unwrap(), sync_frame(0));
+    let mut w = Syncer::default();
+    assert_eq!(w.start(&s).unwrap(), sync_frame(0, 0));
 
     let step = w
         .on_frame(&mut s, batch(vec![entry(1, 100, 100)], false, 2, Some(300)))
@@ -33,6 +54,8 @@ fn a_catch_up_in_step_goes_online_once() {
     let step = w
         .on_frame(&mut s, batch(vec![entry(2, 200, 300)], true, 2, Some(300)))
         .unwrap();
+    assert!(!step.caught_up, "the purchases stream has not caught up yet");
+    let step = w.on_frame(&mut s, purchases_batch(vec![], true, 0)).unwrap();
     assert!(step.caught_up);
     assert!(step.send.is_none());
     assert!(s.last_synced_at().unwrap().is_some());
@@ -48,14 +71,14 @@ fn a_catch_up_in_step_goes_online_once() {
 #[test]
 fn a_gap_asks_again_from_the_stored_cursor() {
     let mut s = Store::open_in_memory().unwrap();
-    let mut w = WalletSync::default();
+    let mut w = Syncer::default();
     w.on_frame(&mut s, batch(vec![entry(1, 100, 100)], true, 1, Some(100)))
         .unwrap();
     // Entry 2 got lost; 3 arrives live.
     let step = w
         .on_frame(&mut s, batch(vec![entry(3, 100, 300)], true, 3, Some(300)))
         .unwrap();
-    assert_eq!(step.send, Some(sync_frame(1)));
+    assert_eq!(step.send, Some(wallet_from(1)));
     assert_eq!(s.cursor(WALLET_STREAM).unwrap(), 1);
     // The re-sync brings 2 (and 3 again): the cursor moves over both.
     let step = w
@@ -77,13 +100,13 @@ fn a_gap_asks_again_from_the_stored_cursor() {
 #[test]
 fn a_balance_that_disagrees_with_the_checkpoint_rebuilds_from_zero() {
     let mut s = Store::open_in_memory().unwrap();
-    let mut w = WalletSync::default();
+    let mut w = Syncer::default();
     w.on_frame(&mut s, batch(vec![entry(1, 100, 100)], true, 1, Some(100)))
         .unwrap();
     let step = w
         .on_frame(&mut s, batch(vec![], true, 1, Some(999)))
         .unwrap();
-    assert_eq!(step.send, Some(sync_frame(0)));
+    assert_eq!(step.send, Some(wallet_from(0)));
     assert_eq!(s.cursor(WALLET_STREAM).unwrap(), 0);
     assert_eq!(s.ledger_len().unwrap(), 0);
 }
@@ -91,7 +114,7 @@ fn a_balance_that_disagrees_with_the_checkpoint_rebuilds_from_zero() {
 #[test]
 fn a_server_behind_us_is_confirmed_once_before_a_rebuild() {
     let mut s = Store::open_in_memory().unwrap();
-    let mut w = WalletSync::default();
+    let mut w = Syncer::default();
     w.on_frame(
         &mut s,
         batch(
@@ -107,21 +130,21 @@ fn a_server_behind_us_is_confirmed_once_before_a_rebuild() {
         .unwrap();
     assert_eq!(
         step.send,
-        Some(sync_frame(2)),
+        Some(wallet_from(2)),
         "first: ask again from our cursor"
     );
     assert_eq!(s.ledger_len().unwrap(), 2);
     let step = w
         .on_frame(&mut s, batch(vec![], true, 1, Some(100)))
         .unwrap();
-    assert_eq!(step.send, Some(sync_frame(0)), "confirmed: rebuild");
+    assert_eq!(step.send, Some(wallet_from(0)), "confirmed: rebuild");
     assert_eq!(s.ledger_len().unwrap(), 0);
 }
 
 #[test]
 fn a_server_that_never_gets_in_step_ends_the_connection() {
     let mut s = Store::open_in_memory().unwrap();
-    let mut w = WalletSync::default();
+    let mut w = Syncer::default();
     let mut last = Ok(Step::default());
     for _ in 0..=MAX_RESYNCS_IN_A_ROW {
         last = w.on_frame(&mut s, batch(vec![], true, 5, Some(1)));
@@ -132,7 +155,7 @@ fn a_server_that_never_gets_in_step_ends_the_connection() {
 #[test]
 fn duplicate_batches_are_applied_once() {
     let mut s = Store::open_in_memory().unwrap();
-    let mut w = WalletSync::default();
+    let mut w = Syncer::default();
     let b = batch(
         vec![entry(1, 100, 100), entry(2, 100, 200)],
         true,
@@ -148,7 +171,7 @@ fn duplicate_batches_are_applied_once() {
 #[test]
 fn wallet_updated_sets_the_balance() {
     let mut s = Store::open_in_memory().unwrap();
-    let mut w = WalletSync::default();
+    let mut w = Syncer::default();
     let ev = ServerFrame::Event(LiveEvent::WalletUpdated {
         balance: Money::new(42, &Currency("UGX".into())),
     });
@@ -160,7 +183,7 @@ fn wallet_updated_sets_the_balance() {
 #[test]
 fn an_auth_error_frame_asks_for_a_refresh() {
     let mut s = Store::open_in_memory().unwrap();
-    let mut w = WalletSync::default();
+    let mut w = Syncer::default();
     let f = ServerFrame::Error {
         code: "TOKEN_EXPIRED".into(),
         message: "expired".into(),

@@ -1,0 +1,145 @@
+//! Account and administration calls of `OddxerClient`: withdrawals, becoming a seller, and the
+//! admin screens (users, resolutions, reconciliation). All online only.
+
+use oddxer_shared::api::{
+    CodeOut, Page, PaymentIn, ReconcileReport, ResolutionOut, ResolveIn, TransactionOut, UserOut,
+    UserPatch,
+};
+use oddxer_shared::client::AdminUsersIn;
+use oddxer_shared::{Outcome, PaymentMethod};
+use reqwest::Method;
+use serde::Serialize;
+
+use crate::client::{path_id, OddxerClient};
+use crate::error::Result;
+
+#[derive(Serialize)]
+struct CursorQuery<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cursor: Option<&'a str>,
+}
+
+impl OddxerClient {
+    /// `POST /wallet/withdrawals` (202 PENDING, debited at once into a hold). Same key rules as
+    /// `deposit`; never queued.
+    pub async fn withdraw(
+        &self,
+        amount: i64,
+        method: PaymentMethod,
+        phone: &str,
+    ) -> Result<TransactionOut> {
+        let body = PaymentIn {
+            amount,
+            payment_method: method,
+            phone_number: phone.to_owned(),
+        };
+        let action = format!("withdraw:{amount}:{}:{phone}", method.as_str());
+        let tx = self
+            .inner
+            .money_call(&action, "withdraw", |t, key| {
+                self.inner
+                    .api
+                    .request(Method::POST, "/wallet/withdrawals", Some(t))
+                    .header("Idempotency-Key", key)
+                    .json(&body)
+            })
+            .await?;
+        self.refresh_wallet_in_background();
+        Ok(tx)
+    }
+
+    /// `POST /auth/become-seller`: BUYER -> SELLER. The cached user follows.
+    pub async fn become_seller(&self) -> Result<UserOut> {
+        let user: UserOut = self
+            .inner
+            .authed(
+                |t| {
+                    self.inner
+                        .api
+                        .request(Method::POST, "/auth/become-seller", Some(t))
+                },
+                "become seller",
+            )
+            .await?;
+        self.inner.with_store(|s| s.set_user(&user))?;
+        self.inner.notify();
+        Ok(user)
+    }
+
+    /// `GET /admin/users`.
+    pub async fn admin_users(&self, q: &AdminUsersIn) -> Result<Page<UserOut>> {
+        self.inner
+            .authed(
+                |t| {
+                    self.inner
+                        .api
+                        .request(Method::GET, "/admin/users", Some(t))
+                        .query(q)
+                },
+                "admin users",
+            )
+            .await
+    }
+
+    /// `PATCH /admin/users/{id}`.
+    pub async fn admin_update_user(&self, id: &str, patch: &UserPatch) -> Result<UserOut> {
+        let path = format!("/admin/users/{}", path_id(id)?);
+        self.inner
+            .authed(
+                |t| {
+                    self.inner
+                        .api
+                        .request(Method::PATCH, &path, Some(t))
+                        .json(patch)
+                },
+                "admin update user",
+            )
+            .await
+    }
+
+    /// `POST /admin/codes/{id}/resolve`.
+    pub async fn admin_resolve(&self, id: &str, outcome: Outcome) -> Result<ResolutionOut> {
+        let path = format!("/admin/codes/{}/resolve", path_id(id)?);
+        let body = ResolveIn { outcome };
+        self.inner
+            .authed(
+                |t| {
+                    self.inner
+                        .api
+                        .request(Method::POST, &path, Some(t))
+                        .json(&body)
+                },
+                "admin resolve",
+            )
+            .await
+    }
+
+    /// `GET /admin/codes/review`: codes whose voting ended in a tie or without votes.
+    pub async fn admin_review_queue(&self, cursor: Option<&str>) -> Result<Page<CodeOut>> {
+        self.inner
+            .authed(
+                |t| {
+                    self.inner
+                        .api
+                        .request(Method::GET, "/admin/codes/review", Some(t))
+                        .query(&CursorQuery { cursor })
+                },
+                "admin review queue",
+            )
+            .await
+    }
+
+    /// `GET /admin/reconcile`.
+    pub async fn admin_reconcile(&self) -> Result<ReconcileReport> {
+        self.inner
+            .authed(
+                |t| {
+                    self.inner
+                        .api
+                        .request(Method::GET, "/admin/reconcile", Some(t))
+                },
+                "admin reconcile",
+            )
+            .await
+    }
+}

@@ -1,0 +1,95 @@
+//! Replaying the outbox: votes cast offline are sent when the sync connection is back online.
+//!
+//! Safe to replay because a vote is unique per (code, voter) on the server: a replay of a vote
+//! that did arrive earlier (its answer was lost) is refused with 409 ALREADY_VOTED, which counts
+//! as delivered. Purchases and money moves never go through here.
+
+use std::sync::Arc;
+
+use crate::client::{Inner, OddxerClient};
+use crate::error::{ClientError, ErrorChain, Result};
+use crate::marketplace::already_voted;
+
+/// What one replay did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReplayReport {
+    /// Delivered now, or found already on the server.
+    pub delivered: usize,
+    /// Refused for good (voting closed, not a buyer, ...): kept as FAILED for the UI.
+    pub refused: usize,
+    /// Still pending: the server could not be reached or was busy.
+    pub pending: usize,
+}
+
+/// The server may take it later: keep it pending and stop this replay.
+fn try_later(e: &ClientError) -> bool {
+    e.is_unreachable()
+        || matches!(
+            e,
+            ClientError::Unauthenticated
+                | ClientError::Protocol { .. }
+                | ClientError::Api {
+                    status: 401 | 408 | 429 | 500..=599,
+                    ..
+                }
+        )
+}
+
+impl OddxerClient {
+    /// Delivers the queued votes now (the sync engine does this by itself on reconnect).
+    pub async fn replay_outbox(&self) -> Result<ReplayReport> {
+        self.inner.replay_outbox().await
+    }
+}
+
+impl Inner {
+    pub(crate) fn spawn_outbox_replay(inner: &Arc<Inner>) {
+        let inner = inner.clone();
+        tokio::spawn(async move {
+            match inner.replay_outbox().await {
+                Ok(r) if r != ReplayReport::default() => {
+                    tracing::info!(?r, "outbox replayed")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %ErrorChain(&e), "outbox replay failed"),
+            }
+        });
+    }
+
+    /// Sends the pending items oldest first, one replay at a time.
+    pub(crate) async fn replay_outbox(&self) -> Result<ReplayReport> {
+        let _one_at_a_time = self.outbox_replay.lock().await;
+        let items = self.with_store(|s| s.pending_outbox())?;
+        let mut report = ReplayReport::default();
+        let total = items.len();
+        for (done, item) in items.into_iter().enumerate() {
+            match self.post_vote(&item.code_id, item.vote_type).await {
+                Ok(_) => {
+                    self.with_store(|s| s.outbox_delivered(&item.id))?;
+                    self.vote_delivered(&item.code_id, item.vote_type);
+                    report.delivered += 1;
+                }
+                Err(e) if already_voted(&e) => {
+                    self.with_store(|s| s.outbox_delivered(&item.id))?;
+                    report.delivered += 1;
+                }
+                Err(e) if try_later(&e) => {
+                    let message = crate::client::user_message(e);
+                    self.with_store(|s| s.outbox_attempted(&item.id, &message))?;
+                    report.pending = total - done;
+                    self.notify();
+                    return Ok(report);
+                }
+                Err(e @ ClientError::Api { .. }) => {
+                    let message = crate::client::user_message(e);
+                    tracing::info!(code_id = %item.code_id, %message, "a queued vote was refused");
+                    self.with_store(|s| s.outbox_refused(&item.id, &message))?;
+                    report.refused += 1;
+                }
+                Err(e) => return Err(e),
+            }
+            self.notify();
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,193 @@
+//! The marketplace page cache: the first page of each `GET /codes` query, so the marketplace still
+//! shows something offline. Eventually consistent: codes are upserted by id and a copy never
+//! replaces one with a later `updatedAt` (ties go to the newer arrival, which is harmless: same
+//! `(updatedAt, id)` means the same version).
+
+use std::cmp::Ordering;
+
+use oddxer_shared::api::CodeOut;
+use oddxer_shared::client::{BrowseIn, BrowseOut, CodeSort};
+use oddxer_shared::CodeStatus;
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::{from_json, now_ms, now_rfc3339, rfc3339_ms, to_json, Store};
+use crate::error::Result;
+
+/// Queries whose first page is kept; the least recently fetched go first.
+const MAX_PAGES: i64 = 50;
+/// Codes kept; the least recently seen go first.
+const MAX_CODES: i64 = 2000;
+/// `GET /codes` default page size.
+const DEFAULT_LIMIT: i64 = 20;
+
+/// The cache key of a query: its filters, sort and limit, without the cursor.
+pub fn page_key(q: &BrowseIn) -> String {
+    let first = BrowseIn {
+        cursor: None,
+        ..q.clone()
+    };
+    serde_json::to_string(&first).unwrap_or_default()
+}
+
+impl Store {
+    /// Stores the first page of `q` (ids in order) and upserts its codes.
+    pub fn cache_market_page(
+        &mut self,
+        q: &BrowseIn,
+        items: &[CodeOut],
+        next_cursor: Option<&str>,
+    ) -> Result<()> {
+        let ids: Vec<&str> = items.iter().map(|c| c.id.as_str()).collect();
+        let ids = to_json(&ids, "market page")?;
+        let tx = self.conn.transaction()?;
+        upsert_codes(&tx, items)?;
+        tx.execute(
+            "INSERT INTO market_pages (query, ids, next_cursor, fetched_at, fetched_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(query) DO UPDATE SET ids = excluded.ids, next_cursor = excluded.next_cursor,
+                                              fetched_at = excluded.fetched_at, fetched_ms = excluded.fetched_ms",
+            params![page_key(q), ids, next_cursor, now_rfc3339(), now_ms()],
+        )?;
+        tx.execute(
+            "DELETE FROM market_pages WHERE query NOT IN
+               (SELECT query FROM market_pages ORDER BY fetched_ms DESC LIMIT ?1)",
+            [MAX_PAGES],
+        )?;
+        tx.execute(
+            "DELETE FROM market_codes WHERE id NOT IN
+               (SELECT id FROM market_codes ORDER BY seen_ms DESC LIMIT ?1)",
+            [MAX_CODES],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Upserts codes seen outside a first page (later pages, a detail view).
+    pub fn cache_market_codes(&mut self, items: &[CodeOut]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        upsert_codes(&tx, items)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn market_code(&self, id: &str) -> Result<Option<CodeOut>> {
+        let json: Option<String> = self
+            .conn
+            .query_row("SELECT json FROM market_codes WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        json.map(|j| from_json(&j, "market code")).transpose()
+    }
+
+    /// The marketplace as this device last saw it. The cached first page of the same query when
+    /// there is one; else the cached codes that match the filters, in the requested order. Later
+    /// pages are not kept: a cursor gets an empty page.
+    pub fn cached_market_page(&self, q: &BrowseIn) -> Result<BrowseOut> {
+        let mut out = BrowseOut {
+            items: Vec::new(),
+            next_cursor: None,
+            from_cache: true,
+            cached_at: None,
+        };
+        if q.cursor.is_some() {
+            return Ok(out);
+        }
+        let page: Option<(String, String)> = self
+            .conn
+            .query_row(
+                "SELECT ids, fetched_at FROM market_pages WHERE query = ?1",
+                [page_key(q)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((ids, fetched_at)) = page {
+            let ids: Vec<String> = from_json(&ids, "market page")?;
+            for id in ids {
+                if let Some(code) = self.market_code(&id)? {
+                    out.items.push(code);
+                }
+            }
+            out.cached_at = Some(fetched_at);
+            return Ok(out);
+        }
+        let mut stmt = self.conn.prepare_cached("SELECT json FROM market_codes")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        for json in rows {
+            let code: CodeOut = from_json(&json?, "market code")?;
+            if matches(q, &code) {
+                out.items.push(code);
+            }
+        }
+        let sort = q.sort.unwrap_or_default();
+        out.items.sort_by(|a, b| compare(sort, a, b));
+        out.items
+            .truncate(q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, 100) as usize);
+        Ok(out)
+    }
+}
+
+fn upsert_codes(tx: &Transaction<'_>, items: &[CodeOut]) -> Result<()> {
+    let seen = now_ms();
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO market_codes (id, updated_ms, json, seen_ms) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(id) DO UPDATE SET
+             json = CASE WHEN excluded.updated_ms >= market_codes.updated_ms
+                         THEN excluded.json ELSE market_codes.json END,
+             updated_ms = MAX(excluded.updated_ms, market_codes.updated_ms),
+             seen_ms = excluded.seen_ms",
+    )?;
+    for code in items {
+        // Public copy only: the secret and the viewer's own vote never go into this cache.
+        let public = CodeOut {
+            code: None,
+            my_vote: None,
+            ..code.clone()
+        };
+        stmt.execute(params![
+            public.id,
+            rfc3339_ms(&public.updated_at),
+            to_json(&public, "market code")?,
+            seen
+        ])?;
+    }
+    Ok(())
+}
+
+/// The filters of `GET /codes`, applied to a cached code.
+fn matches(q: &BrowseIn, c: &CodeOut) -> bool {
+    let status = q.status.unwrap_or(CodeStatus::Active);
+    c.status == status
+        && q.sport.is_none_or(|s| s == c.sport)
+        && q
+            .bookmaker
+            .as_deref()
+            .is_none_or(|b| b.eq_ignore_ascii_case(&c.bookmaker))
+        && q.min_odds.is_none_or(|m| c.odds >= m)
+        && q.max_odds.is_none_or(|m| c.odds <= m)
+        && q.min_price.is_none_or(|m| c.price.amount >= m)
+        && q.max_price.is_none_or(|m| c.price.amount <= m)
+}
+
+fn compare(sort: CodeSort, a: &CodeOut, b: &CodeOut) -> Ordering {
+    let by = match sort {
+        CodeSort::Newest => rfc3339_ms(&b.created_at).cmp(&rfc3339_ms(&a.created_at)),
+        CodeSort::Price => a.price.amount.cmp(&b.price.amount),
+        CodeSort::PriceDesc => b.price.amount.cmp(&a.price.amount),
+        CodeSort::Odds => a.odds.total_cmp(&b.odds),
+        CodeSort::OddsDesc => b.odds.total_cmp(&a.odds),
+        CodeSort::ExpiresAt => rfc3339_ms(&a.expires_at).cmp(&rfc3339_ms(&b.expires_at)),
+    };
+    // Ties in the same direction by id, as the server does.
+    let descending = matches!(
+        sort,
+        CodeSort::Newest | CodeSort::PriceDesc | CodeSort::OddsDesc
+    );
+    by.then_with(|| {
+        if descending {
+            b.id.cmp(&a.id)
+        } else {
+            a.id.cmp(&b.id)
+        }
+    })
+}
