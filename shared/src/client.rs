@@ -243,7 +243,10 @@ mod tests {
             ..BrowseIn::default()
         };
         let v = serde_json::to_value(&q).expect("ser");
-        assert_eq!(v, serde_json::json!({"sport": "FOOTBALL", "minOdds": 1.5, "sort": "-price"}));
+        assert_eq!(
+            v,
+            serde_json::json!({"sport": "FOOTBALL", "minOdds": 1.5, "sort": "-price"})
+        );
         let back: BrowseIn = serde_json::from_value(v).expect("de");
         assert_eq!(back, q);
         let empty: BrowseIn = serde_json::from_str("{}").expect("empty input");
@@ -252,10 +255,17 @@ mod tests {
 
     #[test]
     fn vote_inputs_and_results_are_camel_case() {
-        let v: CastVoteIn = serde_json::from_str(r#"{"codeId":"abc","voteType":"WIN"}"#).expect("de");
+        let v: CastVoteIn =
+            serde_json::from_str(r#"{"codeId":"abc","voteType":"WIN"}"#).expect("de");
         assert_eq!(v.vote_type, VoteType::Win);
-        let out = VoteResultOut { vote: None, queued: true };
-        assert_eq!(serde_json::to_string(&out).expect("ser"), r#"{"vote":null,"queued":true}"#);
+        let out = VoteResultOut {
+            vote: None,
+            queued: true,
+        };
+        assert_eq!(
+            serde_json::to_string(&out).expect("ser"),
+            r#"{"vote":null,"queued":true}"#
+        );
     }
 
     #[test]

@@ -4,12 +4,12 @@
 
 use oddxer_shared::api::{
     CodeIn, CodeOptionsOut, CodeOut, LeaderboardEntryOut, LoginIn, Page, PaymentIn, PurchaseOut,
-    PurchaseResultOut, ReconcileReport, RegisterIn, ResolutionOut, SalesSummaryOut,
-    TransactionOut, UserOut, UserPatch, VerifyOtpIn,
+    PurchaseResultOut, ReconcileReport, RegisterIn, ResolutionOut, SalesSummaryOut, TransactionOut,
+    UserOut, UserPatch, VerifyOtpIn,
 };
 use oddxer_shared::client::{
-    AdminResolveIn, AdminUpdateUserIn, AdminUsersIn, AppSnapshot, BrowseIn, BrowseOut,
-    CastVoteIn, CodeIdIn, CommandError, CursorIn, LeaderboardIn, VoteResultOut,
+    AdminResolveIn, AdminUpdateUserIn, AdminUsersIn, AppSnapshot, BrowseIn, BrowseOut, CastVoteIn,
+    CodeIdIn, CommandError, CursorIn, LeaderboardIn, VoteResultOut,
 };
 use oddxer_shared::Role;
 use tauri::State;
@@ -184,7 +184,10 @@ pub async fn admin_resolve(
     core: State<'_, Core>,
     input: AdminResolveIn,
 ) -> CommandResult<ResolutionOut> {
-    Ok(core.client()?.admin_resolve(&input.id, input.outcome).await?)
+    Ok(core
+        .client()?
+        .admin_resolve(&input.id, input.outcome)
+        .await?)
 }
 
 /// Codes waiting for an admin decision (tie or no votes).

@@ -552,10 +552,15 @@ pub(crate) fn path_id(id: &str) -> Result<&str> {
 
 #[cfg(test)]
 impl OddxerClient {
+    /// A session for HTTP calls without the sync connection.
+    pub(crate) fn use_access_token(&self, access: &str, user: &UserOut) -> Result<()> {
+        self.inner.session.set_access(access.to_owned());
+        self.inner.with_store(|s| s.set_user(user))
+    }
+
     /// Signs in without the HTTP API (the loopback tests have only a WebSocket server).
     pub(crate) fn start_with_access_token(&self, access: &str, user: &UserOut) -> Result<()> {
-        self.inner.session.set_access(access.to_owned());
-        self.inner.with_store(|s| s.set_user(user))?;
+        self.use_access_token(access, user)?;
         self.inner.set_connection(ConnectionState::Connecting, None);
         self.start_sync();
         Ok(())

@@ -1,6 +1,7 @@
 //! The sync loop against an in-process WebSocket server that plays the backend's part frame by
 //! frame: authentication header, resume from the stored cursor, Online/Offline, reconnect.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use oddxer_shared::sync::{
     Checkpoint, ClientFrame, PurchaseStreamEntry, ServerFrame, StreamEntries, SyncBatch,
     SyncCursors,
 };
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
@@ -18,12 +20,18 @@ use tokio_tungstenite::WebSocketStream;
 
 use crate::testutil::{entry, purchase_row, user, TempDir};
 use crate::{ClientConfig, MemorySecretStore, OddxerClient};
+use oddxer_shared::client::OutboxState;
+use oddxer_shared::VoteType;
 
 const PATIENCE: Duration = Duration::from_secs(10);
 
 struct FakeBackend {
     port: u16,
     conns: mpsc::Receiver<FakeConn>,
+    /// HTTP requests received, in order.
+    requests: mpsc::UnboundedReceiver<HttpRequest>,
+    /// Answers to give to the next HTTP requests (status, JSON body); 404 when empty.
+    answers: Arc<Mutex<VecDeque<(u16, String)>>>,
 }
 
 struct FakeConn {
@@ -32,13 +40,33 @@ struct FakeConn {
     ws: WebSocketStream<TcpStream>,
 }
 
+#[derive(Debug, Clone)]
+struct HttpRequest {
+    method: String,
+    path: String,
+    authorization: Option<String>,
+    idempotency_key: Option<String>,
+    body: String,
+}
+
 impl FakeBackend {
     async fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let (tx, conns) = mpsc::channel(8);
+        let (req_tx, requests) = mpsc::unbounded_channel();
+        let answers = Arc::new(Mutex::new(VecDeque::new()));
+        let scripted = answers.clone();
         tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
+                // One port for both, like the backend: a WebSocket upgrade or a plain request.
+                let mut head = [0u8; 2048];
+                let n = tcp.peek(&mut head).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&head[..n]).to_ascii_lowercase();
+                if !head.contains("upgrade: websocket") {
+                    tokio::spawn(answer_http(tcp, scripted.clone(), req_tx.clone()));
+                    continue;
+                }
                 let seen = Arc::new(Mutex::new((None, String::new())));
                 let seen2 = seen.clone();
                 // The callback's signature is tungstenite's; its large error type is not ours.
@@ -69,7 +97,27 @@ impl FakeBackend {
                 }
             }
         });
-        FakeBackend { port, conns }
+        FakeBackend {
+            port,
+            conns,
+            requests,
+            answers,
+        }
+    }
+
+    /// Queues the answer to the next HTTP request.
+    fn answer_next(&self, status: u16, body: serde_json::Value) {
+        self.answers
+            .lock()
+            .unwrap()
+            .push_back((status, body.to_string()));
+    }
+
+    async fn next_request(&mut self) -> HttpRequest {
+        tokio::time::timeout(PATIENCE, self.requests.recv())
+            .await
+            .expect("no HTTP request")
+            .unwrap()
     }
 
     fn url(&self) -> String {
@@ -119,6 +167,64 @@ impl FakeConn {
             }
         }
     }
+}
+
+/// Reads one HTTP/1.1 request, records it and writes the next scripted answer.
+async fn answer_http(
+    mut tcp: TcpStream,
+    answers: Arc<Mutex<VecDeque<(u16, String)>>>,
+    seen: mpsc::UnboundedSender<HttpRequest>,
+) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match tcp.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let mut lines = head.lines();
+    let mut first = lines.next().unwrap_or_default().split(' ');
+    let (method, path) = (
+        first.next().unwrap_or_default(),
+        first.next().unwrap_or_default(),
+    );
+    let header = |name: &str| {
+        head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+        })
+    };
+    let length: usize = header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        match tcp.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let _ = seen.send(HttpRequest {
+        method: method.to_owned(),
+        path: path.to_owned(),
+        authorization: header("authorization"),
+        idempotency_key: header("idempotency-key"),
+        body: String::from_utf8_lossy(&buf[head_end..head_end + length]).to_string(),
+    });
+    let (status, body) = answers.lock().unwrap().pop_front().unwrap_or((
+        404,
+        r#"{"success":false,"error":{"code":"NOT_FOUND","message":"nothing scripted"}}"#.into(),
+    ));
+    let response = format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tcp.write_all(response.as_bytes()).await;
+    let _ = tcp.shutdown().await;
 }
 
 fn wallet_batch(seqs: &[(i64, i64, i64)], head: i64, balance: i64) -> ServerFrame {
@@ -232,7 +338,11 @@ async fn the_client_syncs_goes_offline_and_resumes_from_its_cursor() {
         vec![3, 2, 1]
     );
     assert_eq!(snap.wallet.unwrap().balance.amount, 800);
-    assert_eq!(snap.purchases.len(), 1, "one purchase, at its latest version");
+    assert_eq!(
+        snap.purchases.len(),
+        1,
+        "one purchase, at its latest version"
+    );
     assert!(snap.purchases[0].settlement.is_some());
 
     client.shutdown().await;
@@ -322,4 +432,221 @@ async fn the_cache_is_readable_offline_after_a_restart() {
     );
     assert_eq!(reopened.my_purchases().unwrap(), snap.purchases);
     assert_eq!(snap.connection, ConnectionState::Idle);
+}
+
+// ---- the outbox ------------------------------------------------------------------------------
+
+fn vote_out(code_id: &str, vote: &str) -> serde_json::Value {
+    serde_json::json!({"success": true, "data": {
+        "id": "v1", "codeId": code_id, "voteType": vote, "winVotes": 1, "lossVotes": 0,
+        "totalVotes": 1, "createdAt": "2026-01-01T00:00:00Z"}})
+}
+
+fn refusal(code: &str) -> serde_json::Value {
+    serde_json::json!({"success": false, "error": {"code": code, "message": format!("refused: {code}")}})
+}
+
+/// Goes Online on `conn`: answers the first sync frame with empty, in-step batches.
+async fn bring_online(client: &OddxerClient, conn: &mut FakeConn) {
+    conn.receive().await;
+    conn.send(wallet_batch(&[], 0, 0)).await;
+    conn.send(purchases_batch(vec![], 0)).await;
+    wait_for_connection(client, ConnectionState::Online).await;
+}
+
+#[tokio::test]
+async fn a_vote_cast_while_the_backend_is_down_is_queued_and_sent_on_reconnect() {
+    let mut backend = FakeBackend::start().await;
+    let dir = TempDir::new("loopback-outbox");
+    let client = open_client(backend.url(), &dir).await;
+    client
+        .start_with_access_token("access-1", &user("u1"))
+        .unwrap();
+    let mut conn = backend.next_connection().await;
+    bring_online(&client, &mut conn).await;
+
+    // A gateway says the backend is down: the vote waits in the outbox.
+    backend.answer_next(503, refusal("SERVICE_UNAVAILABLE"));
+    let r = client.cast_vote("c1", VoteType::Win).await.unwrap();
+    assert_eq!((r.vote, r.queued), (None, true));
+    let first = backend.next_request().await;
+    assert_eq!(
+        (first.method.as_str(), first.path.as_str()),
+        ("POST", "/api/v1/codes/c1/votes")
+    );
+    let queued = client.snapshot().unwrap().outbox;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(
+        (queued[0].code_id.as_str(), queued[0].state),
+        ("c1", OutboxState::Pending)
+    );
+
+    // The connection drops and comes back: reaching Online replays the vote by itself.
+    backend.answer_next(201, vote_out("c1", "WIN"));
+    drop(conn);
+    wait_for_connection(&client, ConnectionState::Offline).await;
+    let mut conn = backend.next_connection().await;
+    bring_online(&client, &mut conn).await;
+    let replayed = backend.next_request().await;
+    assert_eq!(replayed.path, "/api/v1/codes/c1/votes");
+    assert_eq!(replayed.authorization.as_deref(), Some("Bearer access-1"));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&replayed.body).unwrap(),
+        serde_json::json!({"voteType": "WIN"})
+    );
+    let mut events = client.subscribe();
+    tokio::time::timeout(PATIENCE, async {
+        while !client.snapshot().unwrap().outbox.is_empty() {
+            let _ = events.recv().await;
+        }
+    })
+    .await
+    .expect("the queued vote was never delivered");
+}
+
+#[tokio::test]
+async fn replay_counts_already_voted_as_done_keeps_refusals_and_stops_when_unreachable() {
+    let mut backend = FakeBackend::start().await;
+    let dir = TempDir::new("loopback-replay");
+    let client = open_client(backend.url(), &dir).await;
+    client.use_access_token("access-1", &user("u1")).unwrap();
+    client
+        .inner
+        .with_store(|s| {
+            s.enqueue_vote("c1", VoteType::Win)?;
+            s.enqueue_vote("c2", VoteType::Loss)?;
+            s.enqueue_vote("c3", VoteType::Win)?;
+            s.enqueue_vote("c4", VoteType::Win)
+        })
+        .unwrap();
+
+    // c1: its first delivery had arrived after all; c2: voting closed meanwhile;
+    // c3: the backend is busy, so c3 and c4 wait for the next replay.
+    backend.answer_next(409, refusal("ALREADY_VOTED"));
+    backend.answer_next(409, refusal("VOTING_CLOSED"));
+    backend.answer_next(503, refusal("SERVICE_UNAVAILABLE"));
+    let report = client.replay_outbox().await.unwrap();
+    assert_eq!(
+        report,
+        crate::ReplayReport {
+            delivered: 1,
+            refused: 1,
+            pending: 2
+        }
+    );
+    let paths: Vec<_> = [
+        backend.next_request().await,
+        backend.next_request().await,
+        backend.next_request().await,
+    ]
+    .into_iter()
+    .map(|r| r.path)
+    .collect();
+    assert_eq!(
+        paths,
+        [
+            "/api/v1/codes/c1/votes",
+            "/api/v1/codes/c2/votes",
+            "/api/v1/codes/c3/votes"
+        ]
+    );
+    let outbox = client.snapshot().unwrap().outbox;
+    let summary: Vec<_> = outbox
+        .iter()
+        .map(|i| (i.code_id.as_str(), i.state, i.attempts))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("c3", OutboxState::Pending, 1),
+            ("c4", OutboxState::Pending, 0),
+            ("c2", OutboxState::Failed, 1)
+        ]
+    );
+    assert_eq!(
+        outbox[2].last_error.as_deref(),
+        Some("refused: VOTING_CLOSED")
+    );
+
+    // The next replay delivers the rest, each exactly once.
+    backend.answer_next(201, vote_out("c3", "WIN"));
+    backend.answer_next(201, vote_out("c4", "WIN"));
+    let report = client.replay_outbox().await.unwrap();
+    assert_eq!((report.delivered, report.pending), (2, 0));
+    let again = client.replay_outbox().await.unwrap();
+    assert_eq!(
+        again,
+        crate::ReplayReport::default(),
+        "nothing is sent twice"
+    );
+    assert_eq!(
+        client.snapshot().unwrap().outbox.len(),
+        1,
+        "only the refusal stays"
+    );
+}
+
+#[tokio::test]
+async fn purchases_and_money_moves_are_never_queued() {
+    // Nothing listens here.
+    let dir = TempDir::new("loopback-money");
+    let client = open_client("http://127.0.0.1:9".into(), &dir).await;
+    client.use_access_token("access-1", &user("u1")).unwrap();
+    let e = client.purchase_code("c1").await.unwrap_err();
+    assert_eq!(e.code(), "OFFLINE");
+    let e = client
+        .withdraw(
+            1_000,
+            oddxer_shared::PaymentMethod::MtnMomo,
+            "+256700000009",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "OFFLINE");
+    assert!(client.snapshot().unwrap().outbox.is_empty());
+    // The key of an unanswered purchase is kept for its retry.
+    let k1 = client
+        .inner
+        .with_store(|s| s.money_key("purchase:c1"))
+        .unwrap();
+    let k2 = client
+        .inner
+        .with_store(|s| s.money_key("purchase:c1"))
+        .unwrap();
+    assert_eq!(k1, k2);
+}
+
+#[tokio::test]
+async fn a_money_call_reuses_its_key_on_retry_and_forgets_it_once_answered() {
+    let mut backend = FakeBackend::start().await;
+    let dir = TempDir::new("loopback-idem");
+    let client = open_client(backend.url(), &dir).await;
+    client.use_access_token("access-1", &user("u1")).unwrap();
+
+    // The server failed inside: outcome unknown, the retry must carry the same key.
+    backend.answer_next(500, refusal("INTERNAL"));
+    backend.answer_next(402, refusal("INSUFFICIENT_FUNDS"));
+    backend.answer_next(402, refusal("INSUFFICIENT_FUNDS"));
+    for _ in 0..3 {
+        let _ = client.purchase_code("c1").await.unwrap_err();
+    }
+    let keys: Vec<_> = [
+        backend.next_request().await,
+        backend.next_request().await,
+        backend.next_request().await,
+    ]
+    .into_iter()
+    .map(|r| r.idempotency_key)
+    .collect();
+    assert_eq!(
+        keys[0], keys[1],
+        "a retry after an unknown outcome reuses the key"
+    );
+    assert_ne!(
+        keys[1], keys[2],
+        "a refusal is an answer: the next attempt is a new action"
+    );
+    assert!(keys
+        .iter()
+        .all(|k| k.as_ref().is_some_and(|k| !k.is_empty())));
 }

@@ -23,11 +23,7 @@ impl OddxerClient {
     /// `GET /codes`. Online, the first page of each query is kept on the device; offline (or
     /// when a gateway says the backend is down) the kept page is returned with `fromCache: true`.
     pub async fn browse_codes(&self, q: &BrowseIn) -> Result<BrowseOut> {
-        let rb = self
-            .inner
-            .api
-            .request(Method::GET, "/codes", None)
-            .query(q);
+        let rb = self.inner.api.request(Method::GET, "/codes", None).query(q);
         match self.inner.api.send::<Page<CodeOut>>(rb, "codes").await {
             Ok(page) => {
                 let cached = self.inner.with_store(|s| match q.cursor {
@@ -89,10 +85,7 @@ impl OddxerClient {
 
     /// `GET /codes/options`: sports, bookmakers and bounds for the create form and the filters.
     pub async fn code_options(&self) -> Result<CodeOptionsOut> {
-        let rb = self
-            .inner
-            .api
-            .request(Method::GET, "/codes/options", None);
+        let rb = self.inner.api.request(Method::GET, "/codes/options", None);
         self.inner.api.send(rb, "code options").await
     }
 

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use oddxer_shared::api::{CodeOut, LedgerEntryOut, PurchaseOut, PurchaseStatus, Settlement, UserOut};
+use oddxer_shared::api::{
+    CodeOut, LedgerEntryOut, PurchaseOut, PurchaseStatus, Settlement, UserOut,
+};
 use oddxer_shared::sync::PurchaseStreamEntry;
 use oddxer_shared::{CodeStatus, Currency, Money, Role, Sport, TransactionType};
 

@@ -159,8 +159,7 @@ fn matches(q: &BrowseIn, c: &CodeOut) -> bool {
     let status = q.status.unwrap_or(CodeStatus::Active);
     c.status == status
         && q.sport.is_none_or(|s| s == c.sport)
-        && q
-            .bookmaker
+        && q.bookmaker
             .as_deref()
             .is_none_or(|b| b.eq_ignore_ascii_case(&c.bookmaker))
         && q.min_odds.is_none_or(|m| c.odds >= m)

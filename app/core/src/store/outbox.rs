@@ -36,7 +36,9 @@ impl Store {
             params![id, VOTE, code_id, payload, now_rfc3339(), now_ms()],
         )?;
         self.outbox_item(&id)?
-            .ok_or(crate::error::ClientError::Config("the queued vote vanished"))
+            .ok_or(crate::error::ClientError::Config(
+                "the queued vote vanished",
+            ))
     }
 
     /// Every item: pending ones oldest first, then the refused ones.
@@ -51,7 +53,8 @@ impl Store {
 
     /// Delivered (or found already done on the server): gone.
     pub fn outbox_delivered(&mut self, id: &str) -> Result<()> {
-        self.conn.execute("DELETE FROM outbox WHERE id = ?1", [id])?;
+        self.conn
+            .execute("DELETE FROM outbox WHERE id = ?1", [id])?;
         Ok(())
     }
 

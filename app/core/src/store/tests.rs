@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::testutil::{entry, user, TempDir};
+use oddxer_shared::VoteType;
 
 #[test]
 fn migrations_are_idempotent() {
@@ -170,4 +171,394 @@ fn reset_stream_allows_a_rebuild_from_zero() {
     let a = s.apply_wallet_entries(&[entry(1, 70, 70)]).unwrap();
     assert_eq!(a.cursor, 1);
     assert_eq!(s.wallet().unwrap().unwrap().balance.amount, 70);
+}
+
+// ---- purchases stream ------------------------------------------------------------------------
+
+mod purchases {
+    use super::*;
+    use crate::testutil::{purchase, purchase_row};
+
+    #[test]
+    fn the_purchases_cursor_advances_only_over_contiguous_positions() {
+        let mut s = Store::open_in_memory().unwrap();
+        let a = s
+            .apply_purchase_entries(&[purchase_row(1, "p1", 1)])
+            .unwrap();
+        assert_eq!((a.cursor, a.saw_gap, a.changed), (1, false, true));
+
+        // 3 before 2: kept (readable at once) but the cursor waits for the hole.
+        let a = s
+            .apply_purchase_entries(&[purchase_row(3, "p3", 1)])
+            .unwrap();
+        assert_eq!((a.cursor, a.saw_gap), (1, true));
+        assert_eq!(s.cursor(PURCHASES_STREAM).unwrap(), 1);
+        assert_eq!(s.purchases_len().unwrap(), 2);
+
+        let a = s
+            .apply_purchase_entries(&[purchase_row(2, "p2", 1)])
+            .unwrap();
+        assert_eq!((a.cursor, a.saw_gap), (3, false));
+        assert_eq!(s.cursor(PURCHASES_STREAM).unwrap(), 3);
+        assert_eq!(
+            a.balance_at_cursor, None,
+            "the purchases checkpoint has no balance"
+        );
+    }
+
+    #[test]
+    fn a_purchase_keeps_its_highest_version() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.apply_purchase_entries(&[purchase_row(1, "p1", 1), purchase_row(2, "p1", 2)])
+            .unwrap();
+        let p = s.purchases(None).unwrap();
+        assert_eq!(p.len(), 1);
+        assert!(p[0].settlement.is_some(), "version 2 is the settled row");
+
+        // A replay of the older row (a re-sync from 0) does not take it back.
+        let a = s
+            .apply_purchase_entries(&[purchase_row(1, "p1", 1)])
+            .unwrap();
+        assert!(!a.changed);
+        assert!(s.purchases(None).unwrap()[0].settlement.is_some());
+        assert_eq!(s.cursor(PURCHASES_STREAM).unwrap(), 2);
+    }
+
+    #[test]
+    fn a_replayed_batch_changes_nothing() {
+        let mut s = Store::open_in_memory().unwrap();
+        let rows = [purchase_row(1, "p1", 1), purchase_row(2, "p2", 1)];
+        assert!(s.apply_purchase_entries(&rows).unwrap().changed);
+        let again = s.apply_purchase_entries(&rows).unwrap();
+        assert!(!again.changed);
+        assert_eq!(s.purchases_len().unwrap(), 2);
+    }
+
+    #[test]
+    fn the_purchase_answer_is_kept_until_its_stream_row_replaces_it() {
+        let mut s = Store::open_in_memory().unwrap();
+        let mut direct = purchase("p1", "cp1", false);
+        direct.code.title = "from the answer".into();
+        assert!(s.put_purchase_if_absent(&direct).unwrap());
+        assert!(!s.put_purchase_if_absent(&direct).unwrap());
+        assert_eq!(s.cursor(PURCHASES_STREAM).unwrap(), 0, "no stream position");
+        s.apply_purchase_entries(&[purchase_row(1, "p1", 1)])
+            .unwrap();
+        let p = s.purchase_of_code("cp1").unwrap().unwrap();
+        assert_eq!(p.code.title, "Code cp1", "the stream row won");
+        // And an answer arriving late never replaces a stream row.
+        assert!(!s.put_purchase_if_absent(&direct).unwrap());
+    }
+
+    #[test]
+    fn purchases_keep_their_secret_code_across_a_reopen() {
+        let dir = TempDir::new("store-purchases");
+        let path = dir.path().join("db.sqlite3");
+        let mut s = Store::open(&path).unwrap();
+        s.set_user(&user("u1")).unwrap();
+        s.apply_purchase_entries(&[purchase_row(1, "p1", 1)])
+            .unwrap();
+        drop(s);
+        let s = Store::open(&path).unwrap();
+        let p = s.purchases(None).unwrap();
+        assert_eq!(p[0].code.code.as_deref(), Some("SECRET-cp1"));
+        assert_eq!(s.cursor(PURCHASES_STREAM).unwrap(), 1);
+    }
+
+    #[test]
+    fn purchases_are_newest_first_and_capped() {
+        let mut s = Store::open_in_memory().unwrap();
+        let mut older = purchase_row(1, "p1", 1);
+        older.purchase.created_at = "2026-01-01T00:00:00.5Z".into();
+        let mut newer = purchase_row(2, "p2", 1);
+        newer.purchase.created_at = "2026-01-01T00:00:01Z".into();
+        s.apply_purchase_entries(&[older, newer]).unwrap();
+        let ids: Vec<_> = s
+            .purchases(None)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        assert_eq!(ids, vec!["p2", "p1"]);
+        assert_eq!(s.purchases(Some(1)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_delivered_vote_shows_on_the_purchase() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.apply_purchase_entries(&[purchase_row(1, "p1", 1)])
+            .unwrap();
+        assert!(s.record_my_vote("cp1", VoteType::Loss).unwrap());
+        assert!(!s.record_my_vote("cp1", VoteType::Loss).unwrap());
+        assert_eq!(
+            s.purchases(None).unwrap()[0].code.my_vote,
+            Some(VoteType::Loss)
+        );
+    }
+
+    #[test]
+    fn resetting_the_stream_forgets_purchases_for_a_rebuild() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.apply_purchase_entries(&[purchase_row(1, "p1", 1)])
+            .unwrap();
+        s.reset_purchases_stream().unwrap();
+        assert_eq!(s.cursor(PURCHASES_STREAM).unwrap(), 0);
+        assert_eq!(s.purchases_len().unwrap(), 0);
+        assert_eq!(
+            s.apply_purchase_entries(&[purchase_row(1, "p9", 1)])
+                .unwrap()
+                .cursor,
+            1
+        );
+    }
+
+    #[test]
+    fn another_user_never_sees_my_purchases_or_outbox() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.set_user(&user("u1")).unwrap();
+        s.apply_purchase_entries(&[purchase_row(1, "p1", 1)])
+            .unwrap();
+        s.enqueue_vote("cp1", VoteType::Win).unwrap();
+        s.money_key("purchase:cp1").unwrap();
+        s.set_user(&user("u2")).unwrap();
+        assert_eq!(s.purchases_len().unwrap(), 0);
+        assert_eq!(s.cursor(PURCHASES_STREAM).unwrap(), 0);
+        assert!(s.outbox().unwrap().is_empty());
+    }
+}
+
+// ---- marketplace page cache ------------------------------------------------------------------
+
+mod market {
+    use super::*;
+    use crate::testutil::code;
+    use oddxer_shared::client::{BrowseIn, CodeSort};
+    use oddxer_shared::{CodeStatus, Sport};
+
+    #[test]
+    fn the_first_page_of_a_query_is_served_back_in_order() {
+        let mut s = Store::open_in_memory().unwrap();
+        let q = BrowseIn {
+            sport: Some(Sport::Football),
+            ..BrowseIn::default()
+        };
+        let items = [
+            code("b", "2026-01-01T00:00:00Z"),
+            code("a", "2026-01-01T00:00:00Z"),
+        ];
+        s.cache_market_page(&q, &items, Some("next")).unwrap();
+        let page = s.cached_market_page(&q).unwrap();
+        assert!(page.from_cache);
+        assert!(page.cached_at.is_some());
+        assert_eq!(page.items, items.to_vec());
+        assert_eq!(page.next_cursor, None, "later pages are not kept offline");
+        // A later page offline: nothing more.
+        let later = BrowseIn {
+            cursor: Some("next".into()),
+            ..q.clone()
+        };
+        assert!(s.cached_market_page(&later).unwrap().items.is_empty());
+    }
+
+    #[test]
+    fn upserts_are_idempotent_and_never_go_back_in_time() {
+        let mut s = Store::open_in_memory().unwrap();
+        let mut newer = code("a", "2026-01-02T00:00:00Z");
+        newer.sales_count = 1;
+        let older = code("a", "2026-01-01T00:00:00.999Z");
+        s.cache_market_codes(std::slice::from_ref(&newer)).unwrap();
+        s.cache_market_codes(std::slice::from_ref(&newer)).unwrap();
+        s.cache_market_codes(std::slice::from_ref(&older)).unwrap();
+        assert_eq!(s.market_code("a").unwrap().unwrap(), newer);
+        let count: i64 = s
+            .conn
+            .query_row("SELECT COUNT(*) FROM market_codes", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(count, 1);
+        // A page fetched later but carrying the older copy shows the newer one.
+        s.cache_market_page(&BrowseIn::default(), &[older], None)
+            .unwrap();
+        let page = s.cached_market_page(&BrowseIn::default()).unwrap();
+        assert_eq!(page.items, vec![newer]);
+    }
+
+    #[test]
+    fn the_secret_and_my_vote_never_enter_the_cache() {
+        let mut s = Store::open_in_memory().unwrap();
+        let mut c = code("a", "2026-01-01T00:00:00Z");
+        c.code = Some("SECRET".into());
+        c.my_vote = Some(VoteType::Win);
+        s.cache_market_codes(&[c]).unwrap();
+        let cached = s.market_code("a").unwrap().unwrap();
+        assert_eq!((cached.code, cached.my_vote), (None, None));
+    }
+
+    #[test]
+    fn an_unseen_query_is_answered_from_cached_codes_that_match() {
+        let mut s = Store::open_in_memory().unwrap();
+        let mut cheap = code("cheap", "2026-01-01T00:00:00Z");
+        cheap.price.amount = 500;
+        let mut dear = code("dear", "2026-01-01T00:00:00Z");
+        dear.price.amount = 5_000;
+        let mut tennis = code("tennis", "2026-01-01T00:00:00Z");
+        tennis.sport = Sport::Tennis;
+        let mut sold = code("sold", "2026-01-01T00:00:00Z");
+        sold.status = CodeStatus::SoldOut;
+        s.cache_market_page(&BrowseIn::default(), &[cheap, dear, tennis, sold], None)
+            .unwrap();
+
+        let q = BrowseIn {
+            sport: Some(Sport::Football),
+            sort: Some(CodeSort::PriceDesc),
+            ..BrowseIn::default()
+        };
+        let page = s.cached_market_page(&q).unwrap();
+        let ids: Vec<_> = page.items.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            vec!["dear", "cheap"],
+            "ACTIVE football codes, dearest first"
+        );
+        assert!(page.from_cache && page.cached_at.is_none());
+
+        let q = BrowseIn {
+            max_price: Some(1_000),
+            sort: Some(CodeSort::Price),
+            ..BrowseIn::default()
+        };
+        let ids: Vec<_> = s
+            .cached_market_page(&q)
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(
+            ids,
+            vec!["cheap", "tennis"],
+            "cheapest first, the dear one filtered out"
+        );
+        let q = BrowseIn {
+            limit: Some(1),
+            ..q
+        };
+        assert_eq!(s.cached_market_page(&q).unwrap().items.len(), 1);
+    }
+
+    #[test]
+    fn the_cache_survives_a_sign_out() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.set_user(&user("u1")).unwrap();
+        s.cache_market_page(
+            &BrowseIn::default(),
+            &[code("a", "2026-01-01T00:00:00Z")],
+            None,
+        )
+        .unwrap();
+        s.clear_session().unwrap();
+        assert_eq!(
+            s.cached_market_page(&BrowseIn::default())
+                .unwrap()
+                .items
+                .len(),
+            1
+        );
+    }
+}
+
+// ---- outbox and money keys -------------------------------------------------------------------
+
+mod outbox {
+    use super::*;
+    use oddxer_shared::client::OutboxState;
+
+    #[test]
+    fn a_newer_vote_for_the_same_code_replaces_the_queued_one() {
+        let mut s = Store::open_in_memory().unwrap();
+        let first = s.enqueue_vote("c1", VoteType::Win).unwrap();
+        s.enqueue_vote("c2", VoteType::Win).unwrap();
+        let again = s.enqueue_vote("c1", VoteType::Loss).unwrap();
+        assert_ne!(first.id, again.id);
+        let items = s.pending_outbox().unwrap();
+        assert_eq!(items.len(), 2);
+        let c1 = items.iter().find(|i| i.code_id == "c1").unwrap();
+        assert_eq!(
+            (c1.vote_type, c1.state, c1.attempts),
+            (VoteType::Loss, OutboxState::Pending, 0)
+        );
+    }
+
+    #[test]
+    fn delivered_items_go_refused_ones_stay_visible_and_attempts_count() {
+        let mut s = Store::open_in_memory().unwrap();
+        let a = s.enqueue_vote("c1", VoteType::Win).unwrap();
+        let b = s.enqueue_vote("c2", VoteType::Win).unwrap();
+        let c = s.enqueue_vote("c3", VoteType::Loss).unwrap();
+        s.outbox_delivered(&a.id).unwrap();
+        s.outbox_refused(&b.id, "Voting on this code is closed")
+            .unwrap();
+        s.outbox_attempted(&c.id, "offline").unwrap();
+
+        let pending = s.pending_outbox().unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(
+            (pending[0].code_id.as_str(), pending[0].attempts),
+            ("c3", 1)
+        );
+        let all = s.outbox().unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[1].state, OutboxState::Failed, "refused items come last");
+        assert_eq!(
+            all[1].last_error.as_deref(),
+            Some("Voting on this code is closed")
+        );
+    }
+
+    #[test]
+    fn the_outbox_survives_a_restart() {
+        let dir = TempDir::new("store-outbox");
+        let path = dir.path().join("db.sqlite3");
+        let mut s = Store::open(&path).unwrap();
+        s.enqueue_vote("c1", VoteType::Win).unwrap();
+        drop(s);
+        assert_eq!(
+            Store::open(&path).unwrap().pending_outbox().unwrap().len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_money_key_is_reused_until_the_action_is_answered() {
+        let mut s = Store::open_in_memory().unwrap();
+        let k1 = s.money_key("purchase:c1").unwrap();
+        assert_eq!(
+            s.money_key("purchase:c1").unwrap(),
+            k1,
+            "a retry reuses the key"
+        );
+        assert_ne!(
+            s.money_key("purchase:c2").unwrap(),
+            k1,
+            "another action, another key"
+        );
+        s.clear_money_key("purchase:c1").unwrap();
+        assert_ne!(
+            s.money_key("purchase:c1").unwrap(),
+            k1,
+            "answered: the next one is new"
+        );
+    }
+
+    #[test]
+    fn a_stale_money_key_is_not_reused() {
+        let mut s = Store::open_in_memory().unwrap();
+        let k1 = s.money_key("deposit:1").unwrap();
+        s.conn
+            .execute(
+                "UPDATE money_keys SET created_ms = created_ms - ?1",
+                [crate::store::outbox::MONEY_KEY_TTL_MS + 1],
+            )
+            .unwrap();
+        assert_ne!(s.money_key("deposit:1").unwrap(), k1);
+    }
 }

@@ -54,8 +54,13 @@ fn a_catch_up_in_step_goes_online_once() {
     let step = w
         .on_frame(&mut s, batch(vec![entry(2, 200, 300)], true, 2, Some(300)))
         .unwrap();
-    assert!(!step.caught_up, "the purchases stream has not caught up yet");
-    let step = w.on_frame(&mut s, purchases_batch(vec![], true, 0)).unwrap();
+    assert!(
+        !step.caught_up,
+        "the purchases stream has not caught up yet"
+    );
+    let step = w
+        .on_frame(&mut s, purchases_batch(vec![], true, 0))
+        .unwrap();
     assert!(step.caught_up);
     assert!(step.send.is_none());
     assert!(s.last_synced_at().unwrap().is_some());
@@ -208,4 +213,144 @@ fn backoff_starts_short_grows_and_is_capped() {
         let late = backoff(30);
         assert!(late >= Duration::from_millis(5000) && late <= Duration::from_millis(10_000));
     }
+}
+
+// ---- the purchases stream ----------------------------------------------------------------------
+
+/// A syncer whose wallet stream is in step already (empty), so only purchases matter.
+fn wallet_in_step(s: &mut Store) -> Syncer {
+    let mut w = Syncer::default();
+    w.on_frame(s, batch(vec![], true, 0, Some(0))).unwrap();
+    w
+}
+
+#[test]
+fn purchases_rows_land_and_online_waits_for_both_streams() {
+    let mut s = Store::open_in_memory().unwrap();
+    let mut w = Syncer::default();
+    let step = w
+        .on_frame(
+            &mut s,
+            purchases_batch(
+                vec![purchase_row(1, "p1", 1), purchase_row(2, "p1", 2)],
+                true,
+                2,
+            ),
+        )
+        .unwrap();
+    assert!(
+        step.changed && !step.caught_up,
+        "the wallet has not caught up yet"
+    );
+    assert_eq!(s.cursor(PURCHASES_STREAM).unwrap(), 2);
+    assert_eq!(s.purchases_len().unwrap(), 1);
+    let step = w.on_frame(&mut s, batch(vec![], true, 0, Some(0))).unwrap();
+    assert!(step.caught_up);
+}
+
+#[test]
+fn a_purchases_gap_asks_again_for_purchases_only() {
+    let mut s = Store::open_in_memory().unwrap();
+    let mut w = wallet_in_step(&mut s);
+    w.on_frame(
+        &mut s,
+        purchases_batch(vec![purchase_row(1, "p1", 1)], true, 1),
+    )
+    .unwrap();
+    // Row 2 got lost; row 3 arrives live.
+    let step = w
+        .on_frame(
+            &mut s,
+            purchases_batch(vec![purchase_row(3, "p3", 1)], true, 3),
+        )
+        .unwrap();
+    assert_eq!(step.send, Some(purchases_from(1)));
+    assert_eq!(
+        step.send,
+        Some(ClientFrame::Sync {
+            streams: SyncCursors {
+                wallet: None,
+                purchases: Some(1)
+            }
+        }),
+        "the wallet stream is left alone"
+    );
+    let step = w
+        .on_frame(
+            &mut s,
+            purchases_batch(
+                vec![purchase_row(2, "p2", 1), purchase_row(3, "p3", 1)],
+                true,
+                3,
+            ),
+        )
+        .unwrap();
+    assert!(step.send.is_none());
+    assert_eq!(s.cursor(PURCHASES_STREAM).unwrap(), 3);
+    assert_eq!(s.purchases_len().unwrap(), 3);
+}
+
+#[test]
+fn a_purchases_checkpoint_below_our_cursor_is_confirmed_then_rebuilt() {
+    let mut s = Store::open_in_memory().unwrap();
+    let mut w = wallet_in_step(&mut s);
+    w.on_frame(
+        &mut s,
+        purchases_batch(
+            vec![purchase_row(1, "p1", 1), purchase_row(2, "p2", 1)],
+            true,
+            2,
+        ),
+    )
+    .unwrap();
+    let step = w
+        .on_frame(&mut s, purchases_batch(vec![], true, 1))
+        .unwrap();
+    assert_eq!(step.send, Some(purchases_from(2)), "first: ask again");
+    assert_eq!(s.purchases_len().unwrap(), 2);
+    let step = w
+        .on_frame(&mut s, purchases_batch(vec![], true, 1))
+        .unwrap();
+    assert_eq!(
+        step.send,
+        Some(purchases_from(0)),
+        "confirmed: rebuild from 0"
+    );
+    assert_eq!(s.purchases_len().unwrap(), 0);
+    assert_eq!(s.cursor(PURCHASES_STREAM).unwrap(), 0);
+    // The rebuild restores the server's state exactly.
+    w.on_frame(
+        &mut s,
+        purchases_batch(vec![purchase_row(1, "p1", 1)], true, 1),
+    )
+    .unwrap();
+    assert_eq!(s.purchases_len().unwrap(), 1);
+    assert_eq!(s.cursor(PURCHASES_STREAM).unwrap(), 1);
+}
+
+#[test]
+fn a_mid_catch_up_purchases_batch_is_not_judged() {
+    let mut s = Store::open_in_memory().unwrap();
+    let mut w = wallet_in_step(&mut s);
+    let step = w
+        .on_frame(
+            &mut s,
+            purchases_batch(vec![purchase_row(1, "p1", 1)], false, 5),
+        )
+        .unwrap();
+    assert!(step.send.is_none() && !step.caught_up);
+    let step = w
+        .on_frame(
+            &mut s,
+            purchases_batch(
+                (2..=5)
+                    .map(|i| purchase_row(i, &format!("p{i}"), 1))
+                    .collect(),
+                true,
+                5,
+            ),
+        )
+        .unwrap();
+    assert!(step.caught_up);
+    assert_eq!(s.cursor(PURCHASES_STREAM).unwrap(), 5);
 }
