@@ -149,18 +149,26 @@ fn classify(kind: Kind, http: StatusCode, body: Option<&Value>) -> Answer {
     Answer::Unknown(detail)
 }
 
+/// What an enquiry found. `Found(Unknown)` (a status word we do not know) is not `NotFound`:
+/// only the latter lets a refused submission be taken as "nothing happened".
+#[derive(Debug, PartialEq, Eq)]
+enum Enquiry {
+    NotFound,
+    Found(ProviderStatus),
+}
+
 /// Reads an enquiry answer (HTTP 2xx or 404).
-fn enquiry_status(http: StatusCode, body: Option<&Value>) -> Result<ProviderStatus, ProviderError> {
+fn enquiry_status(http: StatusCode, body: Option<&Value>) -> Result<Enquiry, ProviderError> {
     let code = body.and_then(|b| b.pointer("/status/response_code")).and_then(Value::as_str).unwrap_or_default();
     if http == StatusCode::NOT_FOUND || Kind::is_not_found(code) {
-        return Ok(ProviderStatus::Unknown);
+        return Ok(Enquiry::NotFound);
     }
     if !http.is_success() {
         return Err(ProviderError::Transport(format!("Airtel enquiry answered {http} {code}")));
     }
     let body = body.ok_or_else(|| ProviderError::Transport("Airtel enquiry answer unreadable".into()))?;
     let word = body.pointer("/data/transaction/status").and_then(Value::as_str).unwrap_or_default();
-    Ok(map_status(word))
+    Ok(Enquiry::Found(map_status(word)))
 }
 
 pub struct AirtelMoney {
@@ -301,19 +309,30 @@ impl AirtelMoney {
                 self.enquire(kind, &req.reference, currency).await
             }
             // A refusal may also be "this id exists already": only a missing transaction is refused.
-            Answer::Refused(detail) => match self.enquire(kind, &req.reference, currency).await {
-                Ok(ProviderStatus::Unknown) => Err(ProviderError::Refused(format!("Airtel refused the payment ({detail})"))),
-                Ok(existing) => Ok(existing),
+            Answer::Refused(detail) => match self.enquiry(kind, &req.reference, currency).await {
+                Ok(Enquiry::NotFound) => Err(ProviderError::Refused(format!("Airtel refused the payment ({detail})"))),
+                Ok(Enquiry::Found(ProviderStatus::Unknown)) => {
+                    Err(ProviderError::Transport(format!("Airtel refused ({detail}) but holds the transaction in a state we do not know")))
+                }
+                Ok(Enquiry::Found(existing)) => Ok(existing),
                 Err(e) => Err(ProviderError::Transport(format!("Airtel refused ({detail}) and the enquiry failed: {e}"))),
             },
             Answer::Unknown(detail) => Err(ProviderError::Transport(detail)),
         }
     }
 
-    #[tracing::instrument(skip_all, fields(kind = ?kind, reference = %reference))]
+    /// The transaction's status; one Airtel does not know is `Unknown`.
     async fn enquire(&self, kind: Kind, reference: &str, currency: &str) -> Result<ProviderStatus, ProviderError> {
+        Ok(match self.enquiry(kind, reference, currency).await? {
+            Enquiry::NotFound => ProviderStatus::Unknown,
+            Enquiry::Found(status) => status,
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(kind = ?kind, reference = %reference))]
+    async fn enquiry(&self, kind: Kind, reference: &str, currency: &str) -> Result<Enquiry, ProviderError> {
         if !is_reference(reference) {
-            return Ok(ProviderStatus::Unknown);
+            return Ok(Enquiry::NotFound);
         }
         let url = format!("{}/{}/{reference}", self.base_url, kind.enquiry_path());
         let (http, answer) = self
@@ -399,13 +418,15 @@ mod tests {
     #[test]
     fn enquiries_map_transaction_statuses_and_not_found() {
         let ok = StatusCode::OK;
-        assert_eq!(enquiry_status(ok, Some(&answer(true, "DP00800001001", "TS"))).ok(), Some(ProviderStatus::Succeeded));
-        assert_eq!(enquiry_status(ok, Some(&answer(true, "DP00800001001", "TF"))).ok(), Some(ProviderStatus::Failed));
-        assert_eq!(enquiry_status(ok, Some(&answer(true, "DP00800001001", "TE"))).ok(), Some(ProviderStatus::Failed));
-        assert_eq!(enquiry_status(ok, Some(&answer(true, "DP00800001006", "TIP"))).ok(), Some(ProviderStatus::Pending));
-        assert_eq!(enquiry_status(ok, Some(&answer(true, "DP00800001000", "TA"))).ok(), Some(ProviderStatus::Pending));
-        assert_eq!(enquiry_status(ok, Some(&answer(false, "DP00800001025", ""))).ok(), Some(ProviderStatus::Unknown));
-        assert_eq!(enquiry_status(StatusCode::NOT_FOUND, None).ok(), Some(ProviderStatus::Unknown));
+        let found = |s| Some(Enquiry::Found(s));
+        assert_eq!(enquiry_status(ok, Some(&answer(true, "DP00800001001", "TS"))).ok(), found(ProviderStatus::Succeeded));
+        assert_eq!(enquiry_status(ok, Some(&answer(true, "DP00800001001", "TF"))).ok(), found(ProviderStatus::Failed));
+        assert_eq!(enquiry_status(ok, Some(&answer(true, "DP00800001001", "TE"))).ok(), found(ProviderStatus::Failed));
+        assert_eq!(enquiry_status(ok, Some(&answer(true, "DP00800001006", "TIP"))).ok(), found(ProviderStatus::Pending));
+        assert_eq!(enquiry_status(ok, Some(&answer(true, "DP00800001000", "TA"))).ok(), found(ProviderStatus::Pending));
+        assert_eq!(enquiry_status(ok, Some(&answer(true, "DP00800001001", "NEW"))).ok(), found(ProviderStatus::Unknown));
+        assert_eq!(enquiry_status(ok, Some(&answer(false, "DP00800001025", ""))).ok(), Some(Enquiry::NotFound));
+        assert_eq!(enquiry_status(StatusCode::NOT_FOUND, None).ok(), Some(Enquiry::NotFound));
         assert!(matches!(enquiry_status(StatusCode::SERVICE_UNAVAILABLE, None), Err(ProviderError::Transport(_))));
     }
 

@@ -1,6 +1,8 @@
 //! `POST /payments/callbacks/{provider}`: provider callbacks, authenticated by the token in the
 //! URL we registered (see `callback`). A callback is only a hint: the payment's status is asked of
-//! the provider and the ledger credits once, so replays and duplicates move nothing again.
+//! the provider and the ledger moves money once, so replays and duplicates move nothing again.
+//! Deposits are settled by `wallet::service::confirm_deposit`, payouts by
+//! `wallet::withdrawals::confirm_withdrawal`.
 
 use super::callback::{self, CallbackError};
 use crate::error::AppError;

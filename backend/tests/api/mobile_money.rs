@@ -325,3 +325,67 @@ async fn a_sandbox_deployment_takes_no_provider_callbacks() {
     let resp = send_callback(&app, "mtn", Some(&token), &mtn_callback(&unknown, "SUCCESSFUL")).await;
     resp.assert_error(404);
 }
+
+async fn withdraw(app: &TestApp, s: &Session, method: &str, phone: &str, amount: i64) -> Resp {
+    let body = json!({ "amount": amount, "paymentMethod": method, "phoneNumber": phone });
+    let r = app.post_with("/wallet/withdrawals", Some(&s.access), &body, Some(&uuid::Uuid::new_v4().to_string())).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    r
+}
+
+#[tokio::test]
+async fn mtn_payouts_are_settled_by_their_callback_and_a_failed_one_is_reversed() {
+    let r = spawn_rails().await;
+    let buyer = r.app.signed_in_user("BUYER").await;
+    deposit(&r.app, &buyer, "MTN_MOMO", mtn_double::SUCCEEDS, 50_000).await;
+    r.mtn.wait_for_deliveries(1).await;
+    assert_eq!(r.app.balance(&buyer).await, 50_000);
+
+    let paid = reference(&withdraw(&r.app, &buyer, "MTN_MOMO", mtn_double::SUCCEEDS, 20_000).await);
+    r.mtn.wait_for_deliveries(2).await;
+    assert_eq!(stored_status(&r.app, &paid).await, "COMPLETED");
+    assert_eq!(r.app.balance(&buyer).await, 30_000);
+
+    let failed = reference(&withdraw(&r.app, &buyer, "MTN_MOMO", mtn_double::FAILED, 10_000).await);
+    let deliveries = r.mtn.wait_for_deliveries(3).await;
+    assert!(deliveries.iter().all(|d| d.status == 200), "{deliveries:?}");
+    assert_eq!(stored_status(&r.app, &failed).await, "REVERSED");
+    assert_eq!(r.app.balance(&buyer).await, 30_000, "the failed payout came back");
+    assert_eq!(r.mtn.payments("disbursement"), 2);
+}
+
+#[tokio::test]
+async fn a_payout_whose_answer_timed_out_keeps_holding_until_the_poll_settles_it() {
+    let r = spawn_rails().await;
+    let buyer = r.app.signed_in_user("BUYER").await;
+    deposit(&r.app, &buyer, "MTN_MOMO", mtn_double::SUCCEEDS, 50_000).await;
+    r.mtn.wait_for_deliveries(1).await;
+    r.mtn.set_callbacks(Callbacks::Lost);
+    r.mtn.set_hang(Some(Duration::from_secs(3)));
+    let held = withdraw(&r.app, &buyer, "MTN_MOMO", mtn_double::SUCCEEDS, 15_000).await;
+    assert_eq!(held.data()["status"], "PENDING", "an unknown outcome is neither paid nor reversed");
+    r.mtn.set_hang(None);
+    assert_eq!(r.app.balance(&buyer).await, 35_000, "held, not returned");
+
+    recovery_pass(&r.app).await;
+    assert_eq!(stored_status(&r.app, &reference(&held)).await, "COMPLETED");
+    assert_eq!(r.app.balance(&buyer).await, 35_000);
+    assert_eq!(r.mtn.payments("disbursement"), 1, "polled, never paid twice");
+}
+
+#[tokio::test]
+async fn airtel_payouts_settle_on_the_spot_and_a_refused_one_is_reversed() {
+    let r = spawn_rails().await;
+    r.airtel.set_outcome("701000009", "TF");
+    let buyer = r.app.signed_in_user("BUYER").await;
+    deposit(&r.app, &buyer, "AIRTEL_MONEY", "+256701000001", 30_000).await;
+    r.airtel.wait_for_deliveries(1).await;
+    assert_eq!(r.app.balance(&buyer).await, 30_000);
+
+    let paid = withdraw(&r.app, &buyer, "AIRTEL_MONEY", "+256701000001", 10_000).await;
+    assert_eq!(paid.data()["status"], "COMPLETED", "{}", paid.body);
+    let refused = withdraw(&r.app, &buyer, "AIRTEL_MONEY", "+256701000009", 5_000).await;
+    assert_eq!(refused.data()["status"], "REVERSED", "{}", refused.body);
+    assert_eq!(r.app.balance(&buyer).await, 20_000);
+    assert_eq!(r.airtel.transactions("disbursement"), 1);
+}
