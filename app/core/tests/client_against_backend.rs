@@ -1,5 +1,9 @@
 //! The client engine against the real backend binary: sign-in, live sync of a deposit, offline
-//! reading after the backend dies, and a self-driven reconnect that resumes from the cursor.
+//! reading after the backend dies, and a self-driven reconnect that resumes from the cursor; then
+//! the marketplace: a seller lists a code, a buyer buys it, the purchase (with its secret code)
+//! reaches SQLite through the purchases stream and stays readable offline after a restart, a vote
+//! cast offline waits in the outbox and is delivered when the backend is back, and the seller is
+//! paid at finalization.
 //!
 //! Needs the backend binary (`ODDXER_BACKEND_BIN`, else `$CARGO_TARGET_DIR/debug/oddxer-backend`,
 //! else the workspace `target/debug/oddxer-backend`; `cargo build -p oddxer-backend` makes it) and a
@@ -14,9 +18,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oddxer_client::{ClientConfig, FileSecretStore, OddxerClient, SecretStore, Store};
-use oddxer_shared::api::{SmsOut, TransactionOut, UserOut};
-use oddxer_shared::client::{AppSnapshot, ConnectionState};
-use oddxer_shared::{PaymentMethod, TransactionStatus};
+use oddxer_shared::api::{CodeIn, Settlement, SmsOut, TransactionOut, UserOut, UserPatch};
+use oddxer_shared::client::{
+    AdminUsersIn, AppSnapshot, BrowseIn, ConnectionState, LeaderboardIn, OutboxState,
+};
+use oddxer_shared::{CodeStatus, Outcome, PaymentMethod, Role, Sport, TransactionStatus, VoteType};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use tokio::process::{Child, Command};
@@ -484,6 +490,225 @@ async fn an_expired_access_token_is_refreshed_for_calls_and_for_the_sync_socket(
     assert_eq!(device.secrets.load().unwrap(), None);
     assert_eq!(client.resume().await.unwrap(), None);
 
+    backend.kill().await;
+}
+
+/// How far ahead the listed code's games start. The purchase has to happen before that and the
+/// vote after; the backend cannot move its clock, so the test waits for it. Setup, not an assertion.
+const EXPIRY_LEAD: Duration = Duration::from_secs(15);
+
+fn rfc3339_in(d: Duration) -> String {
+    (time::OffsetDateTime::now_utc() + d)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bought_code_is_readable_offline_and_an_offline_vote_is_delivered_on_reconnect() {
+    let admin_phone: &'static str = Box::leak(random_phone().into_boxed_str());
+    let env = BackendEnv::fresh().with("ADMIN_PHONE_NUMBERS", admin_phone);
+    let backend = env.start_backend(0).await;
+    let port = backend.port;
+
+    // A seller (who starts as a buyer) lists a code.
+    let seller_device = Device::new();
+    let seller = seller_device.open_client(&backend.url()).await;
+    sign_up_and_in(&seller, &backend, &random_phone(), "it_tipster").await;
+    assert_eq!(seller.become_seller().await.unwrap().role, Role::Seller);
+    assert_eq!(
+        seller.snapshot().unwrap().user.map(|u| u.role),
+        Some(Role::Seller),
+        "the cached user follows"
+    );
+    let options = seller.code_options().await.unwrap();
+    let price = options.min_price.amount.max(5_000);
+    let expires_at = rfc3339_in(EXPIRY_LEAD);
+    let listed = seller
+        .create_code(&CodeIn {
+            sport: Sport::Football,
+            title: "Weekend double".into(),
+            description: "Two home wins".into(),
+            odds: 2.5,
+            bookmaker: options.bookmakers[0].clone(),
+            price,
+            code: "BOOK-SECRET-42".into(),
+            expires_at: expires_at.clone(),
+            max_buyers: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.code.as_deref(), Some("BOOK-SECRET-42"));
+    let mine = seller.seller_codes(None).await.unwrap();
+    assert!(mine.items.iter().any(|c| c.id == listed.id));
+
+    // A funded buyer finds it in the marketplace (without the secret) and buys it.
+    let buyer_device = Device::new();
+    let buyer = buyer_device.open_client(&backend.url()).await;
+    let buyer_phone = random_phone();
+    sign_up_and_in(&buyer, &backend, &buyer_phone, "it_bettor").await;
+    connection_becomes(&buyer, ConnectionState::Online).await;
+    let deposit = buyer
+        .deposit(50_000, PaymentMethod::MtnMomo, &buyer_phone)
+        .await
+        .unwrap();
+    backend.complete_payment(&deposit.reference).await;
+    eventually(&buyer, "the deposit", |s| balance(s) == Some(50_000)).await;
+    let market = buyer
+        .browse_codes(&BrowseIn {
+            sport: Some(Sport::Football),
+            ..BrowseIn::default()
+        })
+        .await
+        .unwrap();
+    assert!(!market.from_cache);
+    let found = market.items.iter().find(|c| c.id == listed.id).unwrap();
+    assert_eq!(found.code, None, "lists never carry the secret");
+
+    let bought = buyer.purchase_code(&listed.id).await.unwrap();
+    assert_eq!(bought.code, "BOOK-SECRET-42");
+    assert_eq!(bought.wallet.balance.amount, 50_000 - price);
+
+    // The purchase reaches SQLite through the purchases stream, secret included.
+    let snap = eventually(&buyer, "the purchase through the stream", |s| {
+        s.purchases.len() == 1 && balance(s) == Some(50_000 - price)
+    })
+    .await;
+    assert_eq!(
+        snap.purchases[0].code.code.as_deref(),
+        Some("BOOK-SECRET-42")
+    );
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while buyer_device.store().cursor("purchases").unwrap() < 1 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no purchases stream row"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Wait for the games to start (voting opens at expiresAt).
+    let opens =
+        time::OffsetDateTime::parse(&expires_at, &time::format_description::well_known::Rfc3339)
+            .unwrap();
+    let wait = (opens - time::OffsetDateTime::now_utc())
+        .whole_milliseconds()
+        .max(0) as u64
+        + 1_000;
+    tokio::time::sleep(Duration::from_millis(wait)).await;
+
+    // The backend dies. Buying is refused offline; the vote is queued.
+    backend.kill().await;
+    connection_becomes(&buyer, ConnectionState::Offline).await;
+    let refused = buyer.purchase_code(&listed.id).await.unwrap_err();
+    assert_eq!(refused.code(), "OFFLINE");
+    let vote = buyer.cast_vote(&listed.id, VoteType::Win).await.unwrap();
+    assert!(vote.queued && vote.vote.is_none());
+
+    // The app restarts while the backend is still down: everything is read from the device.
+    buyer.shutdown().await;
+    drop(buyer);
+    let buyer = buyer_device
+        .open_client(&format!("http://127.0.0.1:{port}"))
+        .await;
+    let offline = buyer.snapshot().unwrap();
+    assert_eq!(offline.purchases.len(), 1);
+    assert_eq!(
+        offline.purchases[0].code.code.as_deref(),
+        Some("BOOK-SECRET-42")
+    );
+    assert_eq!(buyer.my_purchases().unwrap(), offline.purchases);
+    assert_eq!(offline.outbox.len(), 1);
+    assert_eq!(offline.outbox[0].state, OutboxState::Pending);
+    assert!(buyer.resume().await.unwrap().is_some());
+    let cached = buyer
+        .browse_codes(&BrowseIn {
+            sport: Some(Sport::Football),
+            ..BrowseIn::default()
+        })
+        .await
+        .unwrap();
+    assert!(cached.from_cache);
+    assert!(cached.items.iter().any(|c| c.id == listed.id));
+    let detail = buyer.code_detail(&listed.id).await.unwrap();
+    assert_eq!(
+        detail.code.as_deref(),
+        Some("BOOK-SECRET-42"),
+        "offline detail of a bought code"
+    );
+
+    // The backend comes back: the client reconnects by itself and delivers the vote. It was the
+    // only buyer's vote, so the code is decided WON and the seller is paid.
+    let backend = env.start_backend(port).await;
+    connection_becomes(&buyer, ConnectionState::Online).await;
+    eventually(&buyer, "the queued vote delivered", |s| s.outbox.is_empty()).await;
+    let detail = buyer.code_detail(&listed.id).await.unwrap();
+    assert_eq!(detail.my_vote, Some(VoteType::Win));
+    assert_eq!(detail.win_votes, 1);
+    let settled = eventually(&buyer, "the settled purchase through the stream", |s| {
+        s.purchases
+            .first()
+            .is_some_and(|p| p.settlement == Some(Settlement::PaidOut))
+    })
+    .await;
+    assert_eq!(
+        settled.purchases.len(),
+        1,
+        "one purchase, at its latest version"
+    );
+    assert_eq!(settled.purchases[0].code.my_vote, Some(VoteType::Win));
+    let fee = price * 1_000 / 10_000;
+    eventually(&seller, "the seller paid at finalization", |s| {
+        balance(s) == Some(price - fee)
+    })
+    .await;
+    let sales = seller.seller_sales(None).await.unwrap();
+    assert_eq!(sales.total_sales, 1);
+    let board = buyer.leaderboard(&LeaderboardIn::default()).await.unwrap();
+    assert!(board.items.iter().any(|e| e.username == "it_tipster"));
+
+    // An admin sees the users, the decision, and books that balance.
+    let admin_device = Device::new();
+    let admin = admin_device.open_client(&backend.url()).await;
+    sign_up_and_in(&admin, &backend, admin_phone, "it_admin").await;
+    let sellers = admin
+        .admin_users(&AdminUsersIn {
+            role: Some(Role::Seller),
+            ..AdminUsersIn::default()
+        })
+        .await
+        .unwrap();
+    let seller_row = sellers
+        .items
+        .iter()
+        .find(|u| u.username == "it_tipster")
+        .unwrap();
+    let resolution = admin.admin_resolve(&listed.id, Outcome::Won).await.unwrap();
+    assert_eq!(
+        resolution.outcome,
+        Outcome::Won,
+        "already decided the same way"
+    );
+    assert_eq!(
+        buyer.code_detail(&listed.id).await.unwrap().status,
+        CodeStatus::Won
+    );
+    let report = admin.admin_reconcile().await.unwrap();
+    assert!(report.ok, "reconcile: {:?}", report.violations);
+    let patched = admin
+        .admin_update_user(
+            &seller_row.id,
+            &UserPatch {
+                role: None,
+                is_active: Some(false),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!patched.is_active);
+
+    for c in [&buyer, &seller, &admin] {
+        c.shutdown().await;
+    }
     backend.kill().await;
 }
 
