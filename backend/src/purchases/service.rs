@@ -11,7 +11,7 @@ use crate::ledger::{accounts, Leg, Outcome};
 use crate::state::AppState;
 use crate::wallet::store::{self as tx_store, Transaction};
 use crate::codes::store::{self as codes_store, Code};
-use mongodb::bson::{doc, oid::ObjectId, DateTime};
+use mongodb::bson::{oid::ObjectId, DateTime};
 use oddxer_shared::api::{CodeOut, PurchaseOut, PurchaseResultOut, PurchaseStatus};
 use oddxer_shared::{CodeStatus, TransactionType};
 

@@ -10,7 +10,7 @@ use crate::payments::{PaymentRequest, ProviderError, ProviderStatus};
 use crate::state::AppState;
 use mongodb::bson::oid::ObjectId;
 use oddxer_shared::api::{LedgerEntryOut, PaymentIn, TransactionOut, WalletOut};
-use oddxer_shared::{validate, Currency, Money, PaymentMethod, TransactionType};
+use oddxer_shared::{validate, Currency, Money, PaymentMethod, TransactionStatus, TransactionType};
 
 pub fn entry_out(e: &Entry, currency: &Currency) -> LedgerEntryOut {
     LedgerEntryOut {
@@ -119,7 +119,18 @@ pub async fn confirm_deposit(state: &AppState, reference: &str) -> Result<Option
     let outcome = match status {
         ProviderStatus::Succeeded => Some(transfers.drive(&spec, TransactionType::Deposit.as_str()).await.map_err(AppError::internal)?.0),
         ProviderStatus::Failed => Some(transfers.fail(&spec, TransactionType::Deposit.as_str()).await.map_err(AppError::internal)?),
-        ProviderStatus::Pending | ProviderStatus::Unknown => None,
+        ProviderStatus::Pending => None,
+        // The provider has no record: our request never reached it (crash or outage before the
+        // call). Ask again with the same reference, which the provider deduplicates.
+        ProviderStatus::Unknown => {
+            if let (Some(phone), TransactionStatus::Pending) = (tx.phone_number.clone(), tx.status) {
+                let request = PaymentRequest { reference: tx.reference.clone(), method, amount: tx.amount, currency: tx.currency.clone(), phone_number: phone };
+                if let Err(e) = state.payments.request_payment(&request).await {
+                    tracing::warn!(reference, error = %e, "deposit resubmission failed; will poll again");
+                }
+            }
+            None
+        }
     };
     if outcome == Some(Outcome::Completed) {
         state.hub.wallet_changed(tx.user);

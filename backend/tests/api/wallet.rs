@@ -113,3 +113,19 @@ async fn money_calls_without_an_idempotency_key_or_with_bad_amounts_are_refused(
     }
     assert_eq!(app.count("transactions").await, 0);
 }
+
+#[tokio::test]
+async fn a_deposit_the_provider_never_received_is_asked_again_by_recovery_and_credited_once() {
+    let app = TestApp::spawn().await;
+    let buyer = app.signed_in_user("BUYER").await;
+    let pending = app.deposit(&buyer, 8_000, "lost-request").await;
+    let reference = pending.data()["reference"].as_str().expect("reference").to_owned();
+    // The request died on the way: the provider has no record of it.
+    app.db.col("sandbox_payments").delete_one(mongodb::bson::doc! { "_id": &reference }).await.expect("delete");
+    oddxer_backend::recovery::run_pass(&app.state, mongodb::bson::DateTime::now()).await.expect("recovery");
+    assert_eq!(app.count("sandbox_payments").await, 1, "the same reference was submitted again");
+    let done = app.post(&format!("/dev/payments/{reference}/complete"), None, &json!({})).await;
+    assert_eq!(done.data()["status"], "COMPLETED", "{}", done.body);
+    assert_eq!(app.balance(&buyer).await, 8_000);
+    app.assert_reconciled().await;
+}
