@@ -43,7 +43,17 @@ impl OddxerClient {
 }
 
 impl Inner {
+    /// Starts a replay in the background when something is waiting (checked here, so an empty
+    /// outbox costs no task).
     pub(crate) fn spawn_outbox_replay(inner: &Arc<Inner>) {
+        match inner.with_store(|s| s.pending_outbox()) {
+            Ok(items) if items.is_empty() => return,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %ErrorChain(&e), "could not read the outbox");
+                return;
+            }
+        }
         let inner = inner.clone();
         tokio::spawn(async move {
             match inner.replay_outbox().await {

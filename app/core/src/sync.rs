@@ -406,6 +406,11 @@ async fn connect_and_sync(
                     return Ok(Ended::Dropped);
                 }
                 sink.send(to_message(&ClientFrame::Ping)?).await.map_err(ws_error)?;
+                if *reached_online {
+                    // A vote queued while the socket stayed up (the HTTP call failed alone)
+                    // is retried here rather than waiting for the next reconnect.
+                    Inner::spawn_outbox_replay(inner);
+                }
             }
             msg = stream.next() => {
                 let msg = match msg {
