@@ -1,10 +1,12 @@
-//! The root component: picks the screen from the snapshot.
+//! The root component: the shell (top bar, navigation, progress, errors) and the screen of the
+//! current route.
 
 use dioxus::prelude::*;
 
 use crate::components::{ErrorBanner, OfflineNotice, ProgressBar, TopBar};
-use crate::screens::{SignIn, Wallet};
-use crate::state::{boot, AppState};
+use crate::nav::NavBar;
+use crate::screens::{Admin, CodeDetail, Leaderboard, Marketplace, MyCodes, SellerDashboard, SignIn, Wallet};
+use crate::state::{boot, AppState, Route};
 
 #[component]
 pub fn App() -> Element {
@@ -21,8 +23,13 @@ pub fn App() -> Element {
     let booting = *state.booting.read();
 
     rsx! {
-        div { class: "app",
-            TopBar {}
+        div { class: if signed_in && !booting { "app with-nav" } else { "app" },
+            div { class: "shell-head",
+                TopBar {}
+                if signed_in && !booting {
+                    NavBar {}
+                }
+            }
             ProgressBar {}
             ErrorBanner {}
             if booting {
@@ -32,10 +39,24 @@ pub fn App() -> Element {
                 }
             } else if signed_in {
                 OfflineNotice {}
-                Wallet {}
+                Screen {}
             } else {
                 SignIn {}
             }
         }
+    }
+}
+
+#[component]
+fn Screen() -> Element {
+    let state = use_context::<AppState>();
+    match state.current_route() {
+        Route::Marketplace => rsx! { Marketplace {} },
+        Route::Code { id, from } => rsx! { CodeDetail { key: "{id}", id, from: *from } },
+        Route::MyCodes => rsx! { MyCodes {} },
+        Route::Wallet => rsx! { Wallet {} },
+        Route::Leaderboard => rsx! { Leaderboard {} },
+        Route::Seller => rsx! { SellerDashboard {} },
+        Route::Admin => rsx! { Admin {} },
     }
 }

@@ -2,7 +2,6 @@
 
 use dioxus::prelude::*;
 use oddxer_shared::client::ConnectionState;
-use oddxer_shared::Role;
 
 use crate::format;
 use crate::ipc;
@@ -31,8 +30,7 @@ pub fn TopBar() -> Element {
     let sign_out = move |_| {
         spawn_command(async move {
             if state.run("Signing out", ipc::sign_out()).await.is_some() {
-                let mut pending = state.pending_deposits;
-                pending.set(Vec::new());
+                state.clear_session();
                 state.refresh().await;
             }
         });
@@ -53,7 +51,7 @@ pub fn TopBar() -> Element {
                     }
                     div { class: "user-chip", id: "user-chip",
                         span { class: "user-name", id: "user-name", "@{user.username}" }
-                        span { class: "role-tag", {role_label(user.role)} }
+                        span { class: "role-tag", id: "role-tag", {format::role(user.role)} }
                     }
                     button { class: "btn btn-ghost", id: "sign-out", disabled: busy, onclick: sign_out,
                         "Sign out"
@@ -61,14 +59,6 @@ pub fn TopBar() -> Element {
                 }
             }
         }
-    }
-}
-
-fn role_label(role: Role) -> &'static str {
-    match role {
-        Role::Buyer => "Bettor",
-        Role::Seller => "Tipster",
-        Role::Admin => "Admin",
     }
 }
 
@@ -118,6 +108,17 @@ fn error_title(code: &str) -> &'static str {
         "UNAUTHENTICATED" => "Couldn't sign you in",
         "FORBIDDEN" => "Not allowed",
         "INSUFFICIENT_FUNDS" => "Not enough money in your wallet",
+        "SOLD_OUT" => "Sold out",
+        "ALREADY_BOUGHT" => "You already own this code",
+        "CODE_EXPIRED" | "NOT_FOR_SALE" => "No longer for sale",
+        "OWN_CODE" => "That's your own code",
+        "ALREADY_VOTED" => "Already voted",
+        "VOTING_NOT_OPEN" | "VOTING_CLOSED" => "Voting isn't open",
+        "HAS_SALES" | "CODE_NOT_EDITABLE" => "This code can't be changed",
+        "ALREADY_SELLER" => "Already a tipster",
+        "ALREADY_RESOLVED" | "TOO_EARLY" | "CODE_CANCELLED" => "Can't resolve this code",
+        "SELF_LOCKOUT" => "You can't lock yourself out",
+        "NOT_FOUND" => "Not found",
         "UPSTREAM_ERROR" | "DATABASE_UNAVAILABLE" | "INTERNAL_ERROR" => "Oddxer is having trouble",
         "STORAGE" | "STARTUP" | "CONFIG" => "Oddxer could not use its local data",
         "PROTOCOL" => "Unexpected answer from the server",
@@ -158,7 +159,7 @@ pub fn OfflineNotice() -> Element {
         div { class: "banner banner-offline", id: "offline-notice",
             div {
                 strong { "Offline — showing saved data{since}" }
-                p { "Deposits and purchases need a connection. Oddxer reconnects automatically." }
+                p { "Your codes and wallet stay readable. Buying, selling and money moves need a connection; votes are sent when you're back. Oddxer reconnects automatically." }
                 if let Some(reason) = reason {
                     p { class: "muted small", "{reason}" }
                 }

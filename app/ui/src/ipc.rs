@@ -4,8 +4,15 @@
 
 use futures_channel::mpsc::UnboundedSender;
 use js_sys::{Reflect, JSON};
-use oddxer_shared::api::{LoginIn, PaymentIn, RegisterIn, TransactionOut, UserOut, VerifyOtpIn};
-use oddxer_shared::client::{AppSnapshot, CommandError};
+use oddxer_shared::api::{
+    CodeIn, CodeOptionsOut, CodeOut, LeaderboardEntryOut, LoginIn, Page, PaymentIn,
+    PurchaseOut, PurchaseResultOut, ReconcileReport, ResolutionOut, RegisterIn, SalesSummaryOut, TransactionOut, UserOut,
+    VerifyOtpIn,
+};
+use oddxer_shared::client::{
+    AdminResolveIn, AdminUpdateUserIn, AdminUsersIn, AppSnapshot, BrowseIn, BrowseOut,
+    CastVoteIn, CodeIdIn, CommandError, CursorIn, LeaderboardIn, VoteResultOut,
+};
 use oddxer_shared::Role;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -121,6 +128,89 @@ pub async fn deposit(input: &PaymentIn) -> Result<TransactionOut, CommandError> 
 
 pub async fn sign_out() -> Result<(), CommandError> {
     call("sign_out", &NoArgs {}).await
+}
+
+pub async fn withdraw(input: &PaymentIn) -> Result<TransactionOut, CommandError> {
+    call("withdraw", &Input { input }).await
+}
+
+pub async fn become_seller() -> Result<UserOut, CommandError> {
+    call("become_seller", &NoArgs {}).await
+}
+
+// ---- marketplace ----
+
+pub async fn browse_codes(input: &BrowseIn) -> Result<BrowseOut, CommandError> {
+    call("browse_codes", &Input { input }).await
+}
+
+/// What a listing may name (sports, bookmakers, price bounds), when the core offers it.
+pub async fn code_options() -> Result<CodeOptionsOut, CommandError> {
+    call("code_options", &NoArgs {}).await
+}
+
+pub async fn code_detail(id: &str) -> Result<CodeOut, CommandError> {
+    let input = CodeIdIn { id: id.to_owned() };
+    call("code_detail", &Input { input: &input }).await
+}
+
+pub async fn purchase_code(id: &str) -> Result<PurchaseResultOut, CommandError> {
+    let input = CodeIdIn { id: id.to_owned() };
+    call("purchase_code", &Input { input: &input }).await
+}
+
+pub async fn my_purchases() -> Result<Vec<PurchaseOut>, CommandError> {
+    call("my_purchases", &NoArgs {}).await
+}
+
+pub async fn cast_vote(input: &CastVoteIn) -> Result<VoteResultOut, CommandError> {
+    call("cast_vote", &Input { input }).await
+}
+
+pub async fn leaderboard(input: &LeaderboardIn) -> Result<Page<LeaderboardEntryOut>, CommandError> {
+    call("leaderboard", &Input { input }).await
+}
+
+// ---- seller ----
+
+pub async fn seller_codes(cursor: Option<String>) -> Result<Page<CodeOut>, CommandError> {
+    call("seller_codes", &Input { input: &CursorIn { cursor } }).await
+}
+
+pub async fn seller_sales(cursor: Option<String>) -> Result<SalesSummaryOut, CommandError> {
+    call("seller_sales", &Input { input: &CursorIn { cursor } }).await
+}
+
+pub async fn create_code(input: &CodeIn) -> Result<CodeOut, CommandError> {
+    call("create_code", &Input { input }).await
+}
+
+pub async fn cancel_code(id: &str) -> Result<CodeOut, CommandError> {
+    let input = CodeIdIn { id: id.to_owned() };
+    call("cancel_code", &Input { input: &input }).await
+}
+
+// ---- admin ----
+
+pub async fn admin_users(input: &AdminUsersIn) -> Result<Page<UserOut>, CommandError> {
+    call("admin_users", &Input { input }).await
+}
+
+pub async fn admin_update_user(input: &AdminUpdateUserIn) -> Result<UserOut, CommandError> {
+    call("admin_update_user", &Input { input }).await
+}
+
+pub async fn admin_resolve(input: &AdminResolveIn) -> Result<ResolutionOut, CommandError> {
+    call("admin_resolve", &Input { input }).await
+}
+
+/// Codes waiting for an admin decision (a tie or no votes at the end of voting).
+pub async fn admin_review_queue(cursor: Option<String>) -> Result<Page<CodeOut>, CommandError> {
+    call("admin_review_queue", &Input { input: &CursorIn { cursor } }).await
+}
+
+pub async fn admin_reconcile() -> Result<ReconcileReport, CommandError> {
+    call("admin_reconcile", &NoArgs {}).await
 }
 
 /// Forwards every `oddxer://changed` snapshot into `tx`. The JS callback only enqueues, so

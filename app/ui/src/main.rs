@@ -3,12 +3,16 @@
 //! arrives as an `oddxer://changed` event carrying a fresh `AppSnapshot`.
 
 mod app;
+mod browser;
 mod components;
 mod format;
 mod input;
 mod ipc;
+mod listing;
+mod nav;
 mod screens;
 mod state;
+mod widgets;
 
 fn main() {
     dioxus::launch(app::App);

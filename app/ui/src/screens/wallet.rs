@@ -1,17 +1,14 @@
-//! The wallet: balance, a mobile-money deposit form and the ledger, newest first.
+//! The wallet: balance, mobile-money deposit and withdrawal, and the ledger, newest first.
 
 use dioxus::prelude::*;
-use oddxer_shared::api::{LedgerEntryOut, PaymentIn, TransactionOut};
+use oddxer_shared::api::{LedgerEntryOut, TransactionOut};
 use oddxer_shared::client::ConnectionState;
-use oddxer_shared::{Currency, Money, PaymentMethod};
+use oddxer_shared::Money;
 
 use crate::format;
-use crate::input::{parse_amount, parse_phone};
-use crate::ipc;
-use crate::state::{set_if_mounted, spawn_command, AppState};
+use crate::state::AppState;
 
-/// Shown before the first sync has brought the wallet down.
-const DEFAULT_CURRENCY: &str = "UGX";
+use super::payment_form::{Kind, PaymentForm};
 
 #[component]
 pub fn Wallet() -> Element {
@@ -23,10 +20,9 @@ pub fn Wallet() -> Element {
     let ledger = snapshot.ledger.clone();
     let wallet = snapshot.wallet.clone();
     let offline = snapshot.connection == ConnectionState::Offline;
-    let currency = wallet.as_ref().map_or_else(
-        || Currency(DEFAULT_CURRENCY.to_owned()),
-        |w| w.balance.currency.clone(),
-    );
+    let currency = state.currency();
+    let balance = wallet.as_ref().map(|w| w.balance.clone());
+    let held = wallet.as_ref().map(|w| w.held.clone());
     // A deposit stays "pending" here until its ledger entry arrives through sync.
     let pending: Vec<TransactionOut> = state
         .pending_deposits
@@ -51,7 +47,7 @@ pub fn Wallet() -> Element {
                         p { class: "held", "Waiting for the first sync" }
                     }
                 }
-                DepositForm { currency: currency.clone(), offline }
+                MoneyCard { currency: currency.clone(), offline, balance, held }
                 if !pending.is_empty() {
                     section { class: "card", id: "pending-deposits",
                         h3 { "Waiting for confirmation" }
@@ -128,94 +124,28 @@ fn LedgerRow(entry: LedgerEntryOut) -> Element {
 }
 
 #[component]
-fn DepositForm(currency: Currency, offline: bool) -> Element {
-    let state = use_context::<AppState>();
-    let own_phone = state
-        .snapshot
-        .peek()
-        .as_ref()
-        .and_then(|s| s.user.as_ref().map(|u| u.phone_number.clone()))
-        .unwrap_or_default();
-    let mut amount = use_signal(String::new);
-    let mut method = use_signal(|| PaymentMethod::MtnMomo);
-    let mut phone = use_signal(move || own_phone);
-    let mut hint = use_signal(|| None::<String>);
-    let busy = state.is_busy();
-    let quick_amounts = [10_000i64, 20_000, 50_000, 100_000];
-    let form_currency = currency.clone();
-
-    let submit = move |evt: FormEvent| {
-        evt.prevent_default();
-        let minor = match parse_amount(
-            &amount.peek(),
-            &form_currency.0,
-            form_currency.minor_digits(),
-        ) {
-            Ok(m) => m,
-            Err(e) => return hint.set(Some(e.to_string())),
-        };
-        let phone_number = match parse_phone(&phone.peek()) {
-            Ok(p) => p,
-            Err(e) => return hint.set(Some(e.to_string())),
-        };
-        hint.set(None);
-        let input = PaymentIn {
-            amount: minor,
-            payment_method: *method.peek(),
-            phone_number,
-        };
-        spawn_command(async move {
-            if let Some(tx) = state
-                .run("Starting your deposit", ipc::deposit(&input))
-                .await
-            {
-                let mut pending = state.pending_deposits;
-                pending.write().insert(0, tx);
-                set_if_mounted(amount, String::new());
-            }
-        });
-    };
-
+fn MoneyCard(
+    currency: oddxer_shared::Currency,
+    offline: bool,
+    balance: Option<Money>,
+    held: Option<Money>,
+) -> Element {
+    let mut kind = use_signal(|| Kind::Deposit);
     rsx! {
-        section { class: "card deposit-card",
-            h3 { "Add money" }
-            form { id: "deposit-form", onsubmit: submit, novalidate: true,
-                label { r#for: "deposit-amount", "Amount ({currency})" }
-                input { id: "deposit-amount", r#type: "text", inputmode: "decimal", placeholder: "50,000",
-                    value: "{amount}", disabled: busy, oninput: move |e| amount.set(e.value()),
+        section { class: "card money-card",
+            div { class: "segmented tabs", role: "tablist",
+                button { r#type: "button", id: "wallet-tab-deposit", role: "tab",
+                    class: if kind() == Kind::Deposit { "seg active" } else { "seg" },
+                    aria_selected: kind() == Kind::Deposit,
+                    onclick: move |_| kind.set(Kind::Deposit), "Add money"
                 }
-                div { class: "chips",
-                    for quick in quick_amounts {
-                        button { r#type: "button", class: "chip", id: "quick-{quick}", disabled: busy,
-                            onclick: move |_| amount.set(quick.to_string()),
-                            {Money::new(quick * 10i64.pow(currency.minor_digits()), &currency).display()}
-                        }
-                    }
-                }
-                span { class: "label", "Pay with" }
-                div { class: "segmented", role: "radiogroup",
-                    for (m, id) in [(PaymentMethod::MtnMomo, "method-mtn"), (PaymentMethod::AirtelMoney, "method-airtel")] {
-                        button { r#type: "button", id: "{id}",
-                            class: if *method.read() == m { "seg active" } else { "seg" },
-                            aria_checked: *method.read() == m,
-                            "data-method": m.as_str(),
-                            onclick: move |_| method.set(m),
-                            {format::payment_method(m)}
-                        }
-                    }
-                }
-                label { r#for: "deposit-phone", "Mobile money number" }
-                input { id: "deposit-phone", r#type: "tel", inputmode: "tel", value: "{phone}", disabled: busy,
-                    oninput: move |e| phone.set(e.value()),
-                }
-                if let Some(text) = hint() {
-                    p { class: "field-error", id: "deposit-hint", "{text}" }
-                }
-                button { class: "btn btn-primary btn-block", id: "deposit-submit", r#type: "submit",
-                    disabled: busy || offline,
-                    if offline { "Deposits need a connection" } else if busy { "Working…" } else { "Deposit" }
+                button { r#type: "button", id: "wallet-tab-withdraw", role: "tab",
+                    class: if kind() == Kind::Withdraw { "seg active" } else { "seg" },
+                    aria_selected: kind() == Kind::Withdraw,
+                    onclick: move |_| kind.set(Kind::Withdraw), "Withdraw"
                 }
             }
+            PaymentForm { key: "{kind():?}", kind: kind(), currency, offline, balance, held }
         }
     }
 }

@@ -1,0 +1,439 @@
+//! The marketplace: codes on sale with filters, sort and infinite scroll. Its state lives in
+//! `AppState::market`, so opening a code and coming back keeps the filters and loaded pages.
+
+use dioxus::prelude::*;
+use oddxer_shared::api::CodeOut;
+use oddxer_shared::client::{BrowseIn, CodeSort, CommandError};
+use oddxer_shared::{Currency, Sport};
+
+use crate::format;
+use crate::input::parse_amount;
+use crate::ipc;
+use crate::nav::Icon;
+use crate::state::{spawn_command, AppState, Route};
+use crate::widgets::{Empty, Spinner};
+
+const PAGE_SIZE: i64 = 20;
+
+/// The filters as typed (prices in major units), applied when the page is (re)loaded.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters {
+    pub sport: Option<Sport>,
+    pub bookmaker: Option<String>,
+    pub min_odds: String,
+    pub max_odds: String,
+    pub min_price: String,
+    pub max_price: String,
+    pub sort: CodeSort,
+}
+
+impl Filters {
+    /// How many of the panel's filters are set (sport and sort have their own controls).
+    fn panel_count(&self) -> usize {
+        [
+            self.bookmaker.is_some(),
+            !self.min_odds.trim().is_empty(),
+            !self.max_odds.trim().is_empty(),
+            !self.min_price.trim().is_empty(),
+            !self.max_price.trim().is_empty(),
+        ]
+        .into_iter()
+        .filter(|set| *set)
+        .count()
+    }
+
+    /// The request for a page, or what is wrong with a typed bound.
+    fn to_input(&self, currency: &Currency, cursor: Option<String>) -> Result<BrowseIn, String> {
+        let odds = |raw: &str, what: &str| -> Result<Option<f64>, String> {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                return Ok(None);
+            }
+            match raw.parse::<f64>() {
+                Ok(v) if v.is_finite() && v >= 1.0 => Ok(Some(v)),
+                _ => Err(format!("{what} odds must be a decimal of at least 1, e.g. 1.5.")),
+            }
+        };
+        let price = |raw: &str, what: &str| -> Result<Option<i64>, String> {
+            if raw.trim().is_empty() {
+                return Ok(None);
+            }
+            parse_amount(raw, &currency.0, currency.minor_digits())
+                .map(Some)
+                .map_err(|e| format!("{what} price: {e}"))
+        };
+        Ok(BrowseIn {
+            sport: self.sport,
+            bookmaker: self.bookmaker.clone(),
+            min_odds: odds(&self.min_odds, "Lowest")?,
+            max_odds: odds(&self.max_odds, "Highest")?,
+            min_price: price(&self.min_price, "Lowest")?,
+            max_price: price(&self.max_price, "Highest")?,
+            status: None,
+            sort: Some(self.sort),
+            cursor,
+            limit: Some(PAGE_SIZE),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MarketState {
+    pub filters: Filters,
+    pub items: Vec<CodeOut>,
+    pub next_cursor: Option<String>,
+    /// The shown pages came from the device's cache (offline).
+    pub from_cache: bool,
+    pub cached_at: Option<String>,
+    /// The first page for these filters has arrived (or failed).
+    pub loaded: bool,
+    pub loading: bool,
+    pub error: Option<CommandError>,
+    /// Bumped when the filters change, so an answer for the old ones is dropped.
+    generation: u64,
+    /// Pages loaded so far; keys the scroll sentinel so it re-arms after each page.
+    pub pages: u32,
+}
+
+const SORTS: [(CodeSort, &str, &str); 6] = [
+    (CodeSort::Newest, "newest", "Newest"),
+    (CodeSort::ExpiresAt, "expiresAt", "Kick-off soonest"),
+    (CodeSort::Price, "price", "Price: low to high"),
+    (CodeSort::PriceDesc, "-price", "Price: high to low"),
+    (CodeSort::Odds, "odds", "Odds: low to high"),
+    (CodeSort::OddsDesc, "-odds", "Odds: high to low"),
+];
+
+/// Replaces the filters and loads their first page.
+fn apply(state: AppState, filters: Filters) {
+    let mut market = state.market;
+    {
+        let mut m = market.write();
+        m.generation += 1;
+        m.filters = filters;
+        m.items.clear();
+        m.next_cursor = None;
+        m.loaded = false;
+        m.loading = false;
+        m.error = None;
+        m.pages = 0;
+    }
+    load(state, false);
+}
+
+/// Loads the first page (`more == false`) or the next one.
+fn load(state: AppState, more: bool) {
+    let mut market = state.market;
+    let currency = state.currency();
+    let (input, generation) = {
+        let m = market.peek();
+        if m.loading || (more && m.next_cursor.is_none()) {
+            return;
+        }
+        let cursor = if more { m.next_cursor.clone() } else { None };
+        match m.filters.to_input(&currency, cursor) {
+            Ok(input) => (input, m.generation),
+            Err(problem) => {
+                drop(m);
+                market.write().error = Some(CommandError {
+                    code: "VALIDATION_ERROR".to_owned(),
+                    message: problem,
+                });
+                return;
+            }
+        }
+    };
+    {
+        let mut m = market.write();
+        m.loading = true;
+        m.error = None;
+    }
+    spawn_command(async move {
+        let result = ipc::browse_codes(&input).await;
+        let mut m = market.write();
+        if m.generation != generation {
+            return;
+        }
+        m.loading = false;
+        m.loaded = true;
+        match result {
+            Ok(page) => {
+                if !more {
+                    m.items.clear();
+                }
+                for code in page.items {
+                    // Pages of a live list can overlap; the newer copy of a code wins.
+                    match m.items.iter_mut().find(|c| c.id == code.id) {
+                        Some(seen) => *seen = code,
+                        None => m.items.push(code),
+                    }
+                }
+                m.next_cursor = page.next_cursor;
+                m.from_cache = page.from_cache;
+                m.cached_at = page.cached_at;
+                m.pages += 1;
+            }
+            Err(error) => m.error = Some(error),
+        }
+    });
+}
+
+#[component]
+pub fn Marketplace() -> Element {
+    let state = use_context::<AppState>();
+    use_hook(move || {
+        state.want_options();
+        let m = state.market.peek();
+        if !m.loaded && !m.loading {
+            drop(m);
+            load(state, false);
+        }
+    });
+
+    let market = state.market.read();
+    let filters = market.filters.clone();
+    let now = *state.now_ms.read();
+    let mut show_panel = use_signal(|| false);
+    let panel_count = filters.panel_count();
+    let sort_filters = filters.clone();
+    let refresh_filters = filters.clone();
+
+    rsx! {
+        main { class: "page market", id: "marketplace",
+            div { class: "page-head",
+                div {
+                    h2 { "Marketplace" }
+                    p { class: "muted", "Booking codes from tipsters, ready before kick-off." }
+                }
+                button { class: "btn btn-secondary btn-small", id: "market-refresh", r#type: "button",
+                    disabled: market.loading,
+                    onclick: move |_| apply(state, refresh_filters.clone()),
+                    "Refresh"
+                }
+            }
+            div { class: "chip-scroll", id: "sport-chips", role: "radiogroup", aria_label: "Sport",
+                SportChip { sport: None, current: filters.sport }
+                for sport in Sport::ALL {
+                    SportChip { key: "{sport.as_str()}", sport: Some(sport), current: filters.sport }
+                }
+            }
+            div { class: "toolbar",
+                label { class: "sort-label", r#for: "market-sort", "Sort" }
+                select { id: "market-sort", class: "select",
+                    onchange: move |e| {
+                        let wanted = SORTS.iter().find(|(_, v, _)| *v == e.value()).map(|(s, _, _)| *s);
+                        if let Some(sort) = wanted {
+                            apply(state, Filters { sort, ..sort_filters.clone() });
+                        }
+                    },
+                    for (sort, value, label) in SORTS {
+                        option { key: "{value}", value: value, selected: filters.sort == sort, "{label}" }
+                    }
+                }
+                button { r#type: "button", id: "filters-toggle",
+                    class: if show_panel() || panel_count > 0 { "btn btn-secondary btn-small active" } else { "btn btn-secondary btn-small" },
+                    "aria-expanded": show_panel(),
+                    onclick: move |_| show_panel.toggle(),
+                    Icon { path: "M4 6h16M7 12h10M10 18h4" }
+                    if panel_count > 0 { "Filters ({panel_count})" } else { "Filters" }
+                }
+            }
+            if show_panel() {
+                FilterPanel { filters: filters.clone(), on_close: move |_| show_panel.set(false) }
+            }
+            if market.from_cache {
+                div { class: "note note-offline", id: "market-cache-note",
+                    strong { "Offline — showing saved page" }
+                    if let Some(at) = market.cached_at.as_deref() {
+                        span { " from {format::timestamp(at)}" }
+                    }
+                    span { ". Buying needs a connection." }
+                }
+            }
+            if let Some(error) = market.error.as_ref() {
+                div { class: "note note-error", id: "market-error",
+                    strong { "Couldn't load the marketplace. " }
+                    span { "{error.message}" }
+                }
+            }
+            if market.loaded && market.items.is_empty() && market.error.is_none() {
+                Empty { id: "market-empty", title: "No codes match",
+                    text: "Try another sport or wider odds and price ranges. New codes appear here as tipsters list them." }
+            }
+            div { class: "code-grid", id: "code-grid",
+                for code in market.items.iter() {
+                    CodeCard { key: "{code.id}", code: code.clone(), now }
+                }
+            }
+            if market.loading {
+                Spinner { label: if market.items.is_empty() { "Loading codes…" } else { "Loading more…" } }
+            } else if market.next_cursor.is_some() {
+                // Scrolled into view -> next page. Keyed by the page count so it is observed
+                // afresh after each page, even if it never left the screen.
+                div { key: "sentinel-{market.pages}", class: "sentinel", id: "market-sentinel",
+                    onvisible: move |e| {
+                        if e.is_intersecting().unwrap_or(false) {
+                            load(state, true);
+                        }
+                    },
+                }
+                div { class: "load-more",
+                    button { class: "btn btn-secondary", id: "load-more", r#type: "button",
+                        onclick: move |_| load(state, true), "Show more codes"
+                    }
+                }
+            } else if market.loaded && !market.items.is_empty() {
+                p { class: "muted small list-end", id: "market-end", "That's every code for now." }
+            }
+        }
+    }
+}
+
+#[component]
+fn SportChip(sport: Option<Sport>, current: Option<Sport>) -> Element {
+    let state = use_context::<AppState>();
+    let active = sport == current;
+    let id = match sport {
+        Some(s) => format!("sport-{}", s.as_str().to_lowercase().replace('_', "-")),
+        None => "sport-all".to_owned(),
+    };
+    rsx! {
+        button { r#type: "button", id: "{id}",
+            class: if active { "chip chip-toggle active" } else { "chip chip-toggle" },
+            aria_checked: active, role: "radio",
+            onclick: move |_| {
+                let filters = state.market.peek().filters.clone();
+                if filters.sport != sport {
+                    apply(state, Filters { sport, ..filters });
+                }
+            },
+            {sport.map(format::sport).unwrap_or("All sports")}
+        }
+    }
+}
+
+#[component]
+fn FilterPanel(filters: Filters, on_close: EventHandler<()>) -> Element {
+    let state = use_context::<AppState>();
+    let currency = state.currency();
+    let bookmakers = state.bookmakers();
+    let mut bookmaker = use_signal(|| filters.bookmaker.clone().unwrap_or_default());
+    let mut min_odds = use_signal(|| filters.min_odds.clone());
+    let mut max_odds = use_signal(|| filters.max_odds.clone());
+    let mut min_price = use_signal(|| filters.min_price.clone());
+    let mut max_price = use_signal(|| filters.max_price.clone());
+    let mut hint = use_signal(|| None::<String>);
+    let base = filters.clone();
+    let check_currency = currency.clone();
+
+    let submit = move |evt: FormEvent| {
+        evt.prevent_default();
+        let chosen = bookmaker.peek().clone();
+        let next = Filters {
+            bookmaker: (!chosen.is_empty()).then_some(chosen),
+            min_odds: min_odds.peek().clone(),
+            max_odds: max_odds.peek().clone(),
+            min_price: min_price.peek().clone(),
+            max_price: max_price.peek().clone(),
+            ..base.clone()
+        };
+        if let Err(problem) = next.to_input(&check_currency, None) {
+            return hint.set(Some(problem));
+        }
+        hint.set(None);
+        apply(state, next);
+        on_close.call(());
+    };
+    let reset = move |_| {
+        let current = state.market.peek().filters.clone();
+        apply(state, Filters { sport: current.sport, sort: current.sort, ..Filters::default() });
+        on_close.call(());
+    };
+
+    rsx! {
+        form { class: "card filter-panel", id: "filter-form", onsubmit: submit, novalidate: true,
+            div { class: "filter-grid",
+                div { class: "field",
+                    label { r#for: "filter-bookmaker", "Bookmaker" }
+                    select { id: "filter-bookmaker", class: "select",
+                        onchange: move |e| bookmaker.set(e.value()),
+                        option { value: "", selected: bookmaker.read().is_empty(), "Any bookmaker" }
+                        for b in bookmakers {
+                            option { key: "{b}", value: "{b}", selected: *bookmaker.read() == b, "{b}" }
+                        }
+                    }
+                }
+                div { class: "field",
+                    span { class: "label", "Total odds" }
+                    div { class: "range",
+                        input { id: "filter-min-odds", r#type: "text", inputmode: "decimal", placeholder: "Min, e.g. 1.5",
+                            value: "{min_odds}", oninput: move |e| min_odds.set(e.value()) }
+                        span { class: "range-dash", "–" }
+                        input { id: "filter-max-odds", r#type: "text", inputmode: "decimal", placeholder: "Max",
+                            value: "{max_odds}", oninput: move |e| max_odds.set(e.value()) }
+                    }
+                }
+                div { class: "field",
+                    span { class: "label", "Price ({currency})" }
+                    div { class: "range",
+                        input { id: "filter-min-price", r#type: "text", inputmode: "decimal", placeholder: "Min",
+                            value: "{min_price}", oninput: move |e| min_price.set(e.value()) }
+                        span { class: "range-dash", "–" }
+                        input { id: "filter-max-price", r#type: "text", inputmode: "decimal", placeholder: "Max",
+                            value: "{max_price}", oninput: move |e| max_price.set(e.value()) }
+                    }
+                }
+            }
+            if let Some(text) = hint() {
+                p { class: "field-error", id: "filter-hint", "{text}" }
+            }
+            div { class: "form-actions",
+                button { class: "btn btn-ghost-dark", id: "filter-reset", r#type: "button", onclick: reset, "Clear filters" }
+                button { class: "btn btn-primary", id: "filter-apply", r#type: "submit", "Show codes" }
+            }
+        }
+    }
+}
+
+#[component]
+pub fn CodeCard(code: CodeOut, now: f64) -> Element {
+    let state = use_context::<AppState>();
+    let id = code.id.clone();
+    let open = move |_| {
+        state.go(Route::Code {
+            id: id.clone(),
+            from: Box::new(Route::Marketplace),
+        })
+    };
+    let left = code.max_buyers - code.sales_count;
+    rsx! {
+        article { class: "code-card", id: "code-card-{code.id}", role: "button", tabindex: "0",
+            onclick: open,
+            div { class: "code-card-top",
+                span { class: "sport-tag", {format::sport(code.sport)} }
+                span { class: "kickoff", title: "{format::timestamp(&code.expires_at)}",
+                    Icon { path: "M12 7v5l3 2M12 21a9 9 0 110-18 9 9 0 010 18z" }
+                    {format::kickoff(&code.expires_at, now)}
+                }
+            }
+            h3 { class: "code-title", "{code.title}" }
+            p { class: "code-meta muted small",
+                "by " span { class: "seller-name", "@{code.seller_username}" } " · {code.bookmaker}"
+            }
+            div { class: "code-card-bottom",
+                div { class: "odds-block",
+                    span { class: "odds-label", "Odds" }
+                    span { class: "odds", "{format::odds(code.odds)}" }
+                }
+                div { class: "price-block",
+                    span { class: "price", "{code.price.display()}" }
+                    if code.max_buyers > 1 {
+                        span { class: "muted small", "{left} of {code.max_buyers} left" }
+                    } else {
+                        span { class: "muted small", "Exclusive" }
+                    }
+                }
+            }
+        }
+    }
+}
