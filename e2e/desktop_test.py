@@ -517,19 +517,29 @@ def test_offline_shows_the_cached_wallet_and_blocks_deposits(backend):
 # Marketplace: a tipster lists a code, a bettor buys it and reads it offline
 
 
-def create_code_through_the_form(app, title, secret, price_text, odds_text="3.45"):
-    """Fills the seller dashboard's form; answers the new code's id."""
+def local_input(epoch):
+    """A `datetime-local` value (the app and this script share the machine's time zone)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(epoch))
+
+
+def check_the_form_refuses_bad_input(app):
+    """Client-side checks: nothing typed yet, so every required field says what it needs."""
     app.wait_for("create-code-form")
-    # Client-side checks first: nothing typed yet, so every required field says what it needs.
     app.click("create-code-submit")
     app.wait_for("code-title-error")
     for field in ("code-sport-error", "code-bookmaker-error", "code-odds-error", "code-price-error", "code-secret-error"):
         assert app.driver.find_elements(By.ID, field), f"#{field} not shown for an empty form"
     app.type("code-odds", "2.555")
+    app.set_value("code-expires", local_input(time.time() - 3600))
     app.click("create-code-submit")
     app.wait_text("code-odds-error", lambda t: "2 decimal" in t, "refused a third decimal place")
+    app.wait_text("code-expires-error", lambda t: "future" in t, "refused a kick-off in the past")
     app.shot("create-code-invalid")
 
+
+def create_code_through_the_form(app, title, secret, price_text, kickoff, odds_text="3.45"):
+    """Fills the seller dashboard's form (kick-off at epoch `kickoff`); answers the new code's id."""
+    app.wait_for("create-code-form")
     app.select("code-sport", "FOOTBALL")
     app.select("code-bookmaker", "SportyBet")
     app.type("code-title", title)
@@ -537,9 +547,7 @@ def create_code_through_the_form(app, title, secret, price_text, odds_text="3.45
     app.type("code-odds", odds_text)
     app.type("code-price", price_text)
     app.type("code-secret", secret)
-    # Kick-off the day after tomorrow at 18:00 local time (the form starts three hours ahead).
-    kickoff = time.strftime("%Y-%m-%dT18:00", time.localtime(time.time() + 2 * 86400))
-    app.set_value("code-expires", kickoff)
+    app.set_value("code-expires", local_input(kickoff))
     app.type("code-max-buyers", "1")
     app.click("create-code-submit")
     app.wait_any("create-code-success", "create-code-error", "error-banner")
@@ -557,11 +565,38 @@ def create_code_through_the_form(app, title, secret, price_text, odds_text="3.45
     return code_id
 
 
-def test_seller_lists_a_code_and_a_bettor_buys_it_and_reads_it_offline(backend):
+def buy_through_the_ui(app, code_id, title, price, balance_before, balance_after, secret):
+    app.go("marketplace")
+    app.click("sport-football")
+    card = app.wait_for(f"code-card-{code_id}")
+    # DOM text: WebDriver's visible text leaves out the title's line-clamped box.
+    text = card.get_attribute("textContent")
+    assert title in text and price in text, text
+    assert secret not in text, "the marketplace shows the secret code"
+    card.click()
+    app.wait_text("detail-title", lambda t: t == title, "showed the code")
+    assert secret not in app.el("code-detail").get_attribute("textContent"), "the detail shows the secret before paying"
+    app.click("buy-button")
+    app.wait_for("confirm-dialog")
+    app.wait_text("confirm-price", lambda t: t == price, f"showed the price {price}")
+    app.wait_text("confirm-balance", lambda t: t == balance_before, f"showed the balance {balance_before}")
+    app.wait_text("confirm-after", lambda t: t == balance_after, f"showed {balance_after} after buying")
+    app.shot("confirm")
+    app.click("confirm-buy")
+    app.wait_any("revealed-code", "purchase-error")
+    assert not app.driver.find_elements(By.ID, "purchase-error"), app.el("purchase-error").text
+    app.wait_text("revealed-code", lambda t: t == secret, "revealed the secret code")
+    app.wait_idle()
+    app.shot("revealed")
+
+
+def test_seller_lists_codes_a_bettor_buys_them_reads_them_offline_and_votes(backend):
     seller_phone, seller_name = fresh_identity()
     buyer_phone, buyer_name = fresh_identity()
-    title = "E2E home wins " + "".join(random.choices(string.ascii_uppercase, k=5))
-    secret = "E2E-" + "".join(random.choices(string.ascii_uppercase + string.digits, k=8))
+    tag = "".join(random.choices(string.ascii_uppercase, k=5))
+    main = {"title": f"E2E home wins {tag}", "secret": "E2E-" + "".join(random.choices(string.ascii_uppercase + string.digits, k=8))}
+    # A second code kicks off about a minute after it is listed, so its buyer can vote in this run.
+    soon = {"title": f"E2E early kick-off {tag}", "secret": "E2E-" + "".join(random.choices(string.ascii_uppercase + string.digits, k=8))}
     buyer_data = os.path.join(DATA_ROOT, "buyer")
 
     # The bettor's account and money come from elsewhere (their phone): the API, and the sandbox
@@ -571,20 +606,21 @@ def test_seller_lists_a_code_and_a_bettor_buys_it_and_reads_it_offline(backend):
     backend.fund(token, buyer_phone, 10_000)
     log(f"bettor {buyer_name} funded with UGX 10,000 through the API")
     first_buyer_otp = backend.otp_for(buyer_phone)
-    created = {}
 
     def seller(app):
         sign_up(app, backend, seller_phone, seller_name)
         app.go("seller")
         app.wait_for("seller-stats")
         app.shot("dashboard-empty")
-        created["id"] = create_code_through_the_form(app, title, secret, "2,000")
+        check_the_form_refuses_bad_input(app)
+        main["id"] = create_code_through_the_form(app, main["title"], main["secret"], "2,000", time.time() + 2 * 86400)
+        soon["kickoff"] = time.time() + 75
+        soon["id"] = create_code_through_the_form(app, soon["title"], soon["secret"], "1000", soon["kickoff"], odds_text="1.9")
         app.wait_text("seller-total-sales", lambda t: t == "0", "showed no sales yet")
-        app.shot("code-listed")
-        log(f"seller {seller_name} listed {created['id']}")
+        app.shot("codes-listed")
+        log(f"seller {seller_name} listed {main['id']} and {soon['id']}")
 
     def buyer(app):
-        code_id = created["id"]
         sign_in(app, backend, buyer_phone, first_otp=first_buyer_otp)
         app.wait_text("user-name", lambda t: t == f"@{buyer_name}", "showed the bettor")
         app.wait_text("connection-state", lambda t: t.strip() == "Online", "became Online")
@@ -592,63 +628,56 @@ def test_seller_lists_a_code_and_a_bettor_buys_it_and_reads_it_offline(backend):
         app.wait_for("become-seller")
         app.shot("become-seller")
 
-        app.go("marketplace")
-        app.click("sport-football")
-        card = app.wait_for(f"code-card-{code_id}")
-        # DOM text: WebDriver's visible text leaves out the title's line-clamped box.
-        text = card.get_attribute("textContent")
-        assert title in text and "UGX 2,000" in text and "3.45" in text and seller_name in text, text
-        assert secret not in text, "the marketplace shows the secret code"
-        app.shot("marketplace")
-        card.click()
-
-        app.wait_text("detail-title", lambda t: t == title, "showed the code")
-        app.wait_text("detail-seller", lambda t: t == f"@{seller_name}", "showed the seller")
-        assert secret not in app.el("code-detail").text, "the detail shows the secret before paying"
-        app.click("buy-button")
-        app.wait_for("confirm-dialog")
-        app.wait_text("confirm-price", lambda t: t == "UGX 2,000", "showed the price")
-        app.wait_text("confirm-balance", lambda t: t == "UGX 10,000", "showed the wallet balance")
-        app.wait_text("confirm-after", lambda t: t == "UGX 8,000", "showed the balance after buying")
-        app.shot("confirm")
-        app.click("confirm-buy")
-        app.wait_any("revealed-code", "purchase-error")
-        assert not app.driver.find_elements(By.ID, "purchase-error"), app.el("purchase-error").text
-        app.wait_text("revealed-code", lambda t: t == secret, "revealed the secret code")
-        app.wait_idle()
-        app.shot("revealed")
-
+        buy_through_the_ui(app, soon["id"], soon["title"], "UGX 1,000", "UGX 10,000", "UGX 9,000", soon["secret"])
+        buy_through_the_ui(app, main["id"], main["title"], "UGX 2,000", "UGX 9,000", "UGX 7,000", main["secret"])
         app.go("my-codes")
-        app.wait_text(f"purchase-code-{code_id}", lambda t: t == secret, "listed the code in My codes")
-        app.wait_text("my-codes-list", lambda t: title in t, "listed the title")
+        for code in (main, soon):
+            app.wait_text(f"purchase-code-{code['id']}", lambda t, c=code: t == c["secret"], "listed the code in My codes")
         app.go("wallet")
-        app.wait_text("wallet-balance", lambda t: t == "UGX 8,000", "showed UGX 8,000 after buying")
+        app.wait_text("wallet-balance", lambda t: t == "UGX 7,000", "showed UGX 7,000 after buying")
         app.go("my-codes")
-        app.wait_for(f"purchase-code-{code_id}")
+        app.wait_for(f"purchase-code-{main['id']}")
         app.shot("my-codes")
         app.driver.set_window_size(390, 844)
         until(app.driver, lambda d: d.execute_script("return window.innerWidth") <= 400, "window did not narrow")
         app.shot("my-codes-phone-width")
 
     def buyer_offline(app):
-        code_id = created["id"]
         app.wait_text("connection-state", lambda t: t.strip() == "Offline", "became Offline")
         app.go("my-codes")
         app.wait_for("offline-notice")
-        app.wait_text(f"purchase-code-{code_id}", lambda t: t == secret, "showed the saved code offline")
-        app.wait_text("my-codes-list", lambda t: title in t, "showed the saved title offline")
+        for code in (main, soon):
+            app.wait_text(f"purchase-code-{code['id']}", lambda t, c=code: t == c["secret"], "showed the saved code offline")
+        app.wait_text("my-codes-list", lambda t: main["title"] in t, "showed the saved title offline", rendered=False)
         app.shot("my-codes-offline")
-        # Money moves and purchases say they need the connection.
+        # Voting opens at kick-off; offline the vote waits in the outbox.
+        wait = soon["kickoff"] - time.time()
+        if wait > 0:
+            log(f"waiting {wait:.0f}s for the early code to kick off")
+            time.sleep(wait)
+        app.click(f"vote-win-{soon['id']}")
+        app.wait_text(f"vote-queued-{soon['id']}", lambda t: "will send when online" in t, "said the vote is queued")
+        app.wait_text(f"vote-state-{soon['id']}", lambda t: "You voted Win" in t, "showed the queued vote")
+        app.shot("vote-queued")
         app.go("marketplace")
-        app.wait_any("market-cache-note", "market-error", "market-empty", f"code-card-{code_id}")
+        app.wait_any("market-cache-note", "market-error")
         app.shot("marketplace-offline")
 
+    def buyer_back_online(app):
+        # The queued vote goes out on reconnect; the only buyer having voted, the code is decided.
+        app.wait_text("connection-state", lambda t: t.strip() == "Online", "became Online")
+        app.go("my-codes")
+        vote_state = f"vote-state-{soon['id']}"
+        app.wait_text(vote_state, lambda t: "You voted Win" in t and "queued" not in t.lower(), "delivered the vote", timeout=60)
+        app.wait_text(f"purchase-outcome-{soon['id']}", lambda t: "Won" in t, "showed the result", timeout=90)
+        app.shot("vote-delivered")
+
     run_app("seller", seller)
-    assert "id" in created, "the seller did not list a code"
+    assert "id" in soon, "the seller did not list the codes"
     run_app("buyer", buyer, data_dir=buyer_data)
     unreachable = f"http://127.0.0.1:{free_port()}"
     run_app("buyer-offline", buyer_offline, data_dir=buyer_data, api_url=unreachable)
-
+    run_app("buyer-online", buyer_back_online, data_dir=buyer_data)
 
 def fail_shots(app):
     try:
@@ -663,7 +692,7 @@ TESTS = [
     test_register_deposit_and_see_the_balance,
     test_sign_out_and_back_in_with_a_login_code,
     test_offline_shows_the_cached_wallet_and_blocks_deposits,
-    test_seller_lists_a_code_and_a_bettor_buys_it_and_reads_it_offline,
+    test_seller_lists_codes_a_bettor_buys_them_reads_them_offline_and_votes,
 ]
 
 

@@ -4,7 +4,7 @@
 use dioxus::prelude::*;
 use oddxer_shared::api::{PurchaseOut, PurchaseStatus};
 use oddxer_shared::client::{CastVoteIn, OutboxItemOut, OutboxState};
-use oddxer_shared::VoteType;
+use oddxer_shared::{CodeStatus, VoteType};
 
 use crate::browser;
 use crate::format;
@@ -116,6 +116,12 @@ fn PurchaseCard(purchase: PurchaseOut, outbox: Vec<OutboxItemOut>, now: f64) -> 
         .or_else(|| queued.map(|q| q.vote_type))
         .or_else(|| cast.filter(|_| refused.is_none()).map(|c| c.vote_type));
     let voting = voting(&purchase, now);
+    // The cached row may predate the server's status change at kick-off.
+    let kicked_off = browser::time_ms(&code.expires_at).is_some_and(|t| t <= now);
+    let status = match code.status {
+        CodeStatus::Active | CodeStatus::SoldOut if kicked_off => CodeStatus::AwaitingResult,
+        other => other,
+    };
     let busy = state.is_busy();
     let open_id = code_id.clone();
 
@@ -143,7 +149,7 @@ fn PurchaseCard(purchase: PurchaseOut, outbox: Vec<OutboxItemOut>, now: f64) -> 
         article { class: "card purchase", id: "purchase-{purchase.code_id}",
             div { class: "code-card-top",
                 span { class: "sport-tag", {format::sport(code.sport)} }
-                StatusPill { status: code.status, id: "purchase-status-{purchase.code_id}", as_buyer: true }
+                StatusPill { status, id: "purchase-status-{purchase.code_id}", as_buyer: true }
             }
             h3 { class: "purchase-title",
                 button { class: "link-plain", r#type: "button",

@@ -165,6 +165,11 @@ fn Dashboard() -> Element {
                     h2 { "Seller dashboard" }
                     p { class: "muted", "List codes, follow your sales and what you've earned." }
                 }
+                button { class: "btn btn-secondary btn-small", id: "seller-refresh", r#type: "button",
+                    disabled: l.loading || s.loading,
+                    onclick: move |_| { load_listings(listings, false); load_sales(sales, false); },
+                    "Refresh"
+                }
             }
             section { class: "stats", id: "seller-stats",
                 Stat { label: "Sales", value: format::count(total_sales), id: "seller-total-sales",
