@@ -33,12 +33,13 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
             fund(state, user.id, username).await?;
         }
     }
+    crate::codes::demo::seed_marketplace(state).await?;
     tracing::info!("demo data ready: admin +256700000001, seller +256700000002, buyer +256700000003");
     Ok(())
 }
 
 /// A completed sandbox deposit, through the same ledger transfer as a real one.
-async fn fund(state: &AppState, user: ObjectId, label: &str) -> anyhow::Result<()> {
+pub async fn fund(state: &AppState, user: ObjectId, label: &str) -> anyhow::Result<()> {
     let clearing = accounts::provider_clearing(PaymentMethod::MtnMomo.as_str());
     accounts::ensure(&state.db, &clearing, None, &state.config.currency).await?;
     let id = derived_id(&format!("seed-deposit:{label}"));

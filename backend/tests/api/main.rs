@@ -5,6 +5,7 @@ mod auth;
 mod authorization_matrix;
 mod bad_input;
 mod codes;
+mod demo_seed;
 mod finalization;
 mod doubles;
 mod helpers;
