@@ -17,7 +17,8 @@
 # Environment: MONGODB_URI (use that database, start no FerretDB), REDIS_URL (use that Redis),
 # ODDXER_TEST_DB_PORT (27118), ODDXER_TEST_REDIS_PORT (6380), ODDXER_TEST_BACKEND_PORT (6794) (the
 # defaults move up to the next free port when taken; explicitly set ports must be free),
-# ODDXER_TEST_ONLY="stage stage..." (run only these stages; deps and services always run).
+# ODDXER_TEST_ONLY="stage stage..." (run only these stages; deps and services always run),
+# ODDXER_CARGO_TEST_TIMEOUT (2400 s) and ODDXER_E2E_TIMEOUT (1200 s) limit the two long stages.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ODDXER_ROOT"
@@ -120,6 +121,21 @@ stage_passed() {
   return 1
 }
 
+# Inside a stage: run a command with a time limit (the whole process group is killed when it is
+# exceeded, so a hung test cannot eat the CI budget) that still stops at once on Ctrl-C / SIGTERM.
+run_limited() {
+  local secs=$1; shift
+  timeout -k 30 "$secs" "$@" &
+  local pid=$! rc=0
+  # `wait` (unlike a foreground command) returns as soon as a trapped signal arrives.
+  trap 'kill -TERM "$pid" 2>/dev/null' INT TERM
+  wait "$pid" || rc=$?
+  while pid_alive "$pid"; do rc=0; wait "$pid" || rc=$?; done
+  trap - INT TERM
+  if [ "$rc" = 124 ]; then err "timed out after $(fmt_duration "$secs"): $*"; fi
+  return "$rc"
+}
+
 # Inside a stage: skip it (not a failure), with a reason.
 skip() { printf 'skip: %s\n' "$*"; exit 200; }
 
@@ -192,7 +208,7 @@ st_cargo_test() {
       fi
     done
   fi
-  cargo test --workspace --no-fail-fast "${exclude[@]}"
+  run_limited "${ODDXER_CARGO_TEST_TIMEOUT:-2400}" cargo test --workspace --no-fail-fast "${exclude[@]}"
 }
 
 st_desktop() {
@@ -227,7 +243,7 @@ st_e2e() {
   local rc=0
   # The desktop stage built the app already; e2e/run.sh builds it itself otherwise.
   if stage_passed desktop; then export ODDXER_DESKTOP_BIN="$CARGO_TARGET_DIR/debug/oddxer-desktop"; fi
-  ODDXER_API_URL="http://127.0.0.1:$BACKEND_PORT" bash e2e/run.sh || rc=$?
+  ODDXER_API_URL="http://127.0.0.1:$BACKEND_PORT" run_limited "${ODDXER_E2E_TIMEOUT:-1200}" bash e2e/run.sh || rc=$?
   stop_pid "$pid" 15
   rm -f "$RUN_DIR/backend.pid"
   info "backend log: $LOG_DIR/e2e-backend.log"
