@@ -100,10 +100,17 @@ class Backend:
         return self._request("POST", f"/dev/payments/{ref}/complete")["data"]
 
     def register(self, phone, username, role):
-        """Registers and verifies through the API, as another device would; answers the access token."""
+        """Registers and verifies through the API, as another device would; answers
+        `{accessToken, refreshToken, user}`."""
         self._request("POST", "/auth/register", {"phoneNumber": phone, "username": username, "role": role})
         otp = self.otp_for(phone)
-        return self._request("POST", "/auth/verify-otp", {"phoneNumber": phone, "otp": otp})["data"]["accessToken"]
+        return self._request("POST", "/auth/verify-otp", {"phoneNumber": phone, "otp": otp})["data"]
+
+    def create_code(self, token, title, expires_in_secs):
+        expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + expires_in_secs))
+        body = {"sport": "TENNIS", "title": title, "description": "", "odds": 2.1, "bookmaker": "Betway",
+                "price": 1000, "code": "API-" + title[-5:], "expiresAt": expires, "maxBuyers": 1}
+        return self._request("POST", "/codes", body, token=token)["data"]
 
     def fund(self, token, phone, amount):
         """A mobile-money deposit approved at once through the sandbox provider."""
@@ -433,6 +440,25 @@ def test_register_deposit_and_see_the_balance(backend):
         log(f"balance reads {balance!r} after the payment completed")
         app.shot("wallet-funded")
         app.screen_shot("wallet-funded")
+
+        # Withdraw part of it: debited at once, held until the provider pays out.
+        app.click("wallet-tab-withdraw")
+        app.wait_text("withdraw-available", lambda t: t == "UGX 50,000", "showed what can be withdrawn")
+        assert app.el("withdraw-phone").get_attribute("value") == phone, "withdraw phone is not prefilled"
+        app.type("withdraw-amount", "60000")
+        app.click("withdraw-submit")
+        app.wait_text("withdraw-hint", lambda t: "at most UGX 50,000" in t, "refused more than the balance")
+        app.type("withdraw-amount", "20000")
+        app.click("withdraw-method-airtel")
+        app.click("withdraw-submit")
+        app.wait_any("withdraw-result", "error-banner")
+        assert app.error_text() is None, f"error banner shown: {app.error_text()!r}"
+        app.wait_text("withdraw-result", lambda t: "UGX 20,000" in t, "confirmed the withdrawal")
+        app.wait_text("wallet-balance", lambda t: t == "UGX 30,000", "showed UGX 30,000 after withdrawing")
+        app.wait_text("ledger-list", lambda t: "-UGX 20,000" in t, "listed the withdrawal", rendered=False)
+        app.wait_text("wallet-held", lambda t: "UGX 20,000" in t, "showed the held payout")
+        app.wait_idle()
+        app.shot("withdrawal-started")
         # The same UI ships in the phone app: check the narrow layout in the same window.
         app.driver.set_window_size(390, 844)
         until(app.driver, lambda d: d.execute_script("return window.innerWidth") <= 400, "window did not narrow")
@@ -602,7 +628,7 @@ def test_seller_lists_codes_a_bettor_buys_them_reads_them_offline_and_votes(back
     # The bettor's account and money come from elsewhere (their phone): the API, and the sandbox
     # provider approving a deposit. Done first, so the login code interval has passed by the time
     # the bettor signs in on this desktop.
-    token = backend.register(buyer_phone, buyer_name, "BUYER")
+    token = backend.register(buyer_phone, buyer_name, "BUYER")["accessToken"]
     backend.fund(token, buyer_phone, 10_000)
     log(f"bettor {buyer_name} funded with UGX 10,000 through the API")
     first_buyer_otp = backend.otp_for(buyer_phone)
@@ -616,6 +642,12 @@ def test_seller_lists_codes_a_bettor_buys_them_reads_them_offline_and_votes(back
         main["id"] = create_code_through_the_form(app, main["title"], main["secret"], "2,000", time.time() + 2 * 86400)
         soon["kickoff"] = time.time() + 75
         soon["id"] = create_code_through_the_form(app, soon["title"], soon["secret"], "1000", soon["kickoff"], odds_text="1.9")
+        # A listing nobody bought yet can be withdrawn.
+        spare = create_code_through_the_form(app, f"E2E spare listing {tag}", "E2E-SPARE", "1500", time.time() + 86400)
+        app.click(f"cancel-code-{spare}")
+        app.click(f"confirm-cancel-{spare}")
+        app.wait_text(f"listing-status-{spare}", lambda t: t == "Cancelled", "showed the listing cancelled")
+        assert not app.driver.find_elements(By.ID, f"cancel-code-{spare}"), "a cancelled code can be cancelled again"
         app.wait_text("seller-total-sales", lambda t: t == "0", "showed no sales yet")
         app.shot("codes-listed")
         log(f"seller {seller_name} listed {main['id']} and {soon['id']}")
@@ -679,6 +711,68 @@ def test_seller_lists_codes_a_bettor_buys_them_reads_them_offline_and_votes(back
     run_app("buyer-offline", buyer_offline, data_dir=buyer_data, api_url=unreachable)
     run_app("buyer-online", buyer_back_online, data_dir=buyer_data)
 
+# --------------------------------------------------------------------------------------------
+# Administration (needs the demo seed's admin, +256700000001: SEED_DEMO=true, as scripts/test.sh runs it)
+
+ADMIN_PHONE = os.environ.get("ODDXER_E2E_ADMIN_PHONE", "+256700000001")
+
+
+def test_admin_manages_users_resolves_a_code_and_reconciles(backend):
+    user_phone, user_name = fresh_identity()
+    user = backend.register(user_phone, user_name, "SELLER")
+    code = backend.create_code(user["accessToken"], f"E2E void me {user_name[-5:]}", 86400)
+    user_id = user["user"]["id"]
+    log(f"seller {user_name} ({user_id}) listed {code['id']} through the API")
+
+    def body(app):
+        sign_in(app, backend, ADMIN_PHONE)
+        app.wait_text("role-tag", lambda t: t.strip().lower() == "admin", f"signed {ADMIN_PHONE} in as an admin",
+                      rendered=False)
+        app.go("admin")
+        app.wait_for("admin-users-table")
+        app.shot("admin")
+
+        # Users: only sellers, paged until the new one shows up (oldest first).
+        app.select("admin-role-filter", "SELLER")
+        for _ in range(50):
+            app.wait_any("admin-users-table", "admin-users-empty")
+            until(app.driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "#admin-users-card .inline-loading"),
+                  "the users list kept loading")
+            if app.driver.find_elements(By.ID, f"admin-user-{user_id}") or not app.driver.find_elements(By.ID, "admin-users-more"):
+                break
+            app.click("admin-users-more")
+        row = app.wait_for(f"admin-user-{user_id}")
+        assert user_name in row.text, row.text
+        app.click(f"admin-toggle-{user_id}")
+        app.wait_text(f"admin-active-{user_id}", lambda t: t == "Deactivated", "deactivated the user")
+        app.click(f"admin-toggle-{user_id}")
+        app.wait_text(f"admin-active-{user_id}", lambda t: t == "Active", "reactivated the user")
+        app.select(f"admin-role-{user_id}", "BUYER")
+        app.wait_idle()
+        until(app.driver, lambda d: app.el(f"admin-role-{user_id}").get_attribute("value") == "BUYER",
+              "the role change did not stick")
+
+        # Resolve: void the new code by its id.
+        app.type("resolve-code-id", code["id"])
+        app.click("resolve-void")
+        app.click("resolve-submit")
+        app.wait_any("resolve-result", "error-banner")
+        assert app.error_text() is None, f"error banner shown: {app.error_text()!r}"
+        app.wait_text("resolve-result", lambda t: code["id"] in t and "VOID" in t, "confirmed the resolution")
+
+        # Reconcile: every money invariant holds after all the tests' deposits, purchases and votes.
+        app.click("reconcile-run")
+        app.wait_for("reconcile-report")
+        if not app.driver.find_elements(By.ID, "reconcile-ok"):
+            raise AssertionError(f"reconcile found violations: {app.el('reconcile-report').text!r}")
+        app.shot("admin-done")
+        app.driver.set_window_size(390, 844)
+        until(app.driver, lambda d: d.execute_script("return window.innerWidth") <= 400, "window did not narrow")
+        app.shot("admin-phone-width")
+
+    run_app("admin", body)
+
+
 def fail_shots(app):
     try:
         app.shot("FAILED")
@@ -693,6 +787,7 @@ TESTS = [
     test_sign_out_and_back_in_with_a_login_code,
     test_offline_shows_the_cached_wallet_and_blocks_deposits,
     test_seller_lists_codes_a_bettor_buys_them_reads_them_offline_and_votes,
+    test_admin_manages_users_resolves_a_code_and_reconciles,
 ]
 
 

@@ -127,7 +127,7 @@ fn UsersCard() -> Element {
             }
             if !u.items.is_empty() {
                 div { class: "table-scroll",
-                    table { class: "table", id: "admin-users-table",
+                    table { class: "table stack-sm", id: "admin-users-table",
                         thead {
                             tr {
                                 th { "User" }

@@ -101,7 +101,20 @@ pub fn CodeDetail(id: String, from: Route) -> Element {
                     set_if_mounted(confirming, false);
                     state.refresh().await;
                 }
-                Err(error) => set_if_mounted(purchase_error, Some(error)),
+                Err(error) => {
+                    let stale = matches!(
+                        error.code.as_str(),
+                        "SOLD_OUT" | "NOT_FOR_SALE" | "CODE_EXPIRED" | "ALREADY_BOUGHT"
+                    );
+                    set_if_mounted(purchase_error, Some(error));
+                    // The code changed under us: show its current state behind the message.
+                    if stale {
+                        if let Ok(fresh) = ipc::code_detail(&buy_id).await {
+                            set_if_mounted(code, Some(fresh));
+                        }
+                        state.refresh().await;
+                    }
+                }
             }
         });
     };

@@ -3,7 +3,7 @@
 
 use dioxus::prelude::*;
 use oddxer_shared::api::CodeOut;
-use oddxer_shared::client::{BrowseIn, CodeSort, CommandError};
+use oddxer_shared::client::{BrowseIn, CodeSort, CommandError, ConnectionState};
 use oddxer_shared::{Currency, Sport};
 
 use crate::format;
@@ -187,6 +187,21 @@ pub fn Marketplace() -> Element {
         if !m.loaded && !m.loading {
             drop(m);
             load(state, false);
+        }
+    });
+
+    // A page read from the cache while offline is replaced once the connection is back.
+    use_effect(move || {
+        let online = state
+            .snapshot
+            .read()
+            .as_ref()
+            .is_some_and(|s| s.connection == ConnectionState::Online);
+        let m = state.market.peek();
+        if online && m.from_cache && !m.loading {
+            let filters = m.filters.clone();
+            drop(m);
+            apply(state, filters);
         }
     });
 
