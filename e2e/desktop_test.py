@@ -703,6 +703,14 @@ def test_seller_lists_codes_a_bettor_buys_them_reads_them_offline_and_votes(back
         app.wait_text(vote_state, lambda t: "You voted Win" in t and "queued" not in t.lower(), "delivered the vote", timeout=60)
         app.wait_text(f"purchase-outcome-{soon['id']}", lambda t: "Won" in t, "showed the result", timeout=90)
         app.shot("vote-delivered")
+        # Liked it enough to sell too: the invitation turns into the dashboard.
+        app.go("seller")
+        app.click("become-seller")
+        app.wait_for("create-code-form")
+        app.wait_text("role-tag", lambda t: t.strip() == "Tipster", "became a tipster", rendered=False)
+        app.wait_text("nav-seller", lambda t: "Seller dashboard" in t, "renamed the seller screen", rendered=False)
+        app.wait_idle()
+        app.shot("became-seller")
 
     run_app("seller", seller)
     assert "id" in soon, "the seller did not list the codes"

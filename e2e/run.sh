@@ -6,7 +6,9 @@
 #
 # The backend must run with dev routes (APP_ENV=development, SMS_PROVIDER=outbox,
 # PAYMENT_PROVIDER=sandbox): the test reads the OTP from /dev/sms and approves the deposit
-# through /dev/payments/{reference}/complete, as a tester with a phone would.
+# through /dev/payments/{reference}/complete, as a tester with a phone would. The admin test signs
+# in as the demo seed's admin (SEED_DEMO=true; ODDXER_E2E_ADMIN_PHONE, default +256700000001).
+# ODDXER_E2E_ONLY=<part of a test name> runs only the matching tests.
 #
 # Builds the UI and the desktop app first (no-ops when up to date) unless ODDXER_DESKTOP_BIN
 # names a built binary. Installs tauri-driver into $ODDXER_CACHE/bin and selenium into

@@ -5,7 +5,9 @@ use dioxus::prelude::*;
 
 use crate::components::{ErrorBanner, OfflineNotice, ProgressBar, TopBar};
 use crate::nav::NavBar;
-use crate::screens::{Admin, CodeDetail, Leaderboard, Marketplace, MyCodes, SellerDashboard, SignIn, Wallet};
+use crate::screens::{
+    Admin, CodeDetail, Leaderboard, Marketplace, MyCodes, SellerDashboard, SignIn, Wallet,
+};
 use crate::state::{boot, AppState, Route};
 
 #[component]

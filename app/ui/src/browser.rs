@@ -92,7 +92,8 @@ fn method(target: &JsValue, name: &str) -> Result<Function, JsValue> {
 
 fn select_and_copy(element_id: &str) -> Result<bool, JsValue> {
     let document = Reflect::get(&js_sys::global(), &JsValue::from_str("document"))?;
-    let element = method(&document, "getElementById")?.call1(&document, &JsValue::from_str(element_id))?;
+    let element =
+        method(&document, "getElementById")?.call1(&document, &JsValue::from_str(element_id))?;
     if element.is_null() || element.is_undefined() {
         return Ok(false);
     }

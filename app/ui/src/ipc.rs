@@ -5,13 +5,13 @@
 use futures_channel::mpsc::UnboundedSender;
 use js_sys::{Reflect, JSON};
 use oddxer_shared::api::{
-    CodeIn, CodeOptionsOut, CodeOut, LeaderboardEntryOut, LoginIn, Page, PaymentIn,
-    PurchaseOut, PurchaseResultOut, ReconcileReport, ResolutionOut, RegisterIn, SalesSummaryOut, TransactionOut, UserOut,
-    VerifyOtpIn,
+    CodeIn, CodeOptionsOut, CodeOut, LeaderboardEntryOut, LoginIn, Page, PaymentIn, PurchaseOut,
+    PurchaseResultOut, ReconcileReport, RegisterIn, ResolutionOut, SalesSummaryOut, TransactionOut,
+    UserOut, VerifyOtpIn,
 };
 use oddxer_shared::client::{
-    AdminResolveIn, AdminUpdateUserIn, AdminUsersIn, AppSnapshot, BrowseIn, BrowseOut,
-    CastVoteIn, CodeIdIn, CommandError, CursorIn, LeaderboardIn, VoteResultOut,
+    AdminResolveIn, AdminUpdateUserIn, AdminUsersIn, AppSnapshot, BrowseIn, BrowseOut, CastVoteIn,
+    CodeIdIn, CommandError, CursorIn, LeaderboardIn, VoteResultOut,
 };
 use oddxer_shared::Role;
 use serde::de::DeserializeOwned;
@@ -174,11 +174,23 @@ pub async fn leaderboard(input: &LeaderboardIn) -> Result<Page<LeaderboardEntryO
 // ---- seller ----
 
 pub async fn seller_codes(cursor: Option<String>) -> Result<Page<CodeOut>, CommandError> {
-    call("seller_codes", &Input { input: &CursorIn { cursor } }).await
+    call(
+        "seller_codes",
+        &Input {
+            input: &CursorIn { cursor },
+        },
+    )
+    .await
 }
 
 pub async fn seller_sales(cursor: Option<String>) -> Result<SalesSummaryOut, CommandError> {
-    call("seller_sales", &Input { input: &CursorIn { cursor } }).await
+    call(
+        "seller_sales",
+        &Input {
+            input: &CursorIn { cursor },
+        },
+    )
+    .await
 }
 
 pub async fn create_code(input: &CodeIn) -> Result<CodeOut, CommandError> {
@@ -206,7 +218,13 @@ pub async fn admin_resolve(input: &AdminResolveIn) -> Result<ResolutionOut, Comm
 
 /// Codes waiting for an admin decision (a tie or no votes at the end of voting).
 pub async fn admin_review_queue(cursor: Option<String>) -> Result<Page<CodeOut>, CommandError> {
-    call("admin_review_queue", &Input { input: &CursorIn { cursor } }).await
+    call(
+        "admin_review_queue",
+        &Input {
+            input: &CursorIn { cursor },
+        },
+    )
+    .await
 }
 
 pub async fn admin_reconcile() -> Result<ReconcileReport, CommandError> {

@@ -104,7 +104,10 @@ pub fn validate(draft: &Draft, rules: &Rules) -> Result<CodeIn, Problems> {
             format!("The title is {TITLE_MIN_CHARS} to {TITLE_MAX_CHARS} characters (now {title_chars})."),
         );
     } else if has_control(title, false) {
-        problems.insert("title", "The title cannot contain control characters.".to_owned());
+        problems.insert(
+            "title",
+            "The title cannot contain control characters.".to_owned(),
+        );
     }
 
     let description = draft.description.trim();
@@ -115,7 +118,10 @@ pub fn validate(draft: &Draft, rules: &Rules) -> Result<CodeIn, Problems> {
             format!("The description is at most {DESCRIPTION_MAX_CHARS} characters (now {description_chars})."),
         );
     } else if has_control(description, true) {
-        problems.insert("description", "The description cannot contain control characters.".to_owned());
+        problems.insert(
+            "description",
+            "The description cannot contain control characters.".to_owned(),
+        );
     }
 
     let odds = match parse_odds(&draft.odds) {
@@ -132,15 +138,26 @@ pub fn validate(draft: &Draft, rules: &Rules) -> Result<CodeIn, Problems> {
         .find(|b| b.eq_ignore_ascii_case(draft.bookmaker.trim()))
         .cloned();
     if bookmaker.is_none() {
-        problems.insert("bookmaker", "Pick the bookmaker the code is for.".to_owned());
+        problems.insert(
+            "bookmaker",
+            "Pick the bookmaker the code is for.".to_owned(),
+        );
     }
 
-    let price = match parse_amount(&draft.price, &rules.currency.0, rules.currency.minor_digits()) {
+    let price = match parse_amount(
+        &draft.price,
+        &rules.currency.0,
+        rules.currency.minor_digits(),
+    ) {
         Ok(p) => match &rules.price_bounds {
             Some((min, max)) if p < min.amount || p > max.amount => {
                 problems.insert(
                     "price",
-                    format!("The price is between {} and {}.", min.display(), max.display()),
+                    format!(
+                        "The price is between {} and {}.",
+                        min.display(),
+                        max.display()
+                    ),
                 );
                 p
             }
@@ -156,9 +173,15 @@ pub fn validate(draft: &Draft, rules: &Rules) -> Result<CodeIn, Problems> {
     if code.is_empty() {
         problems.insert("code", "Enter the booking code buyers will get.".to_owned());
     } else if code.chars().count() > CODE_MAX_CHARS {
-        problems.insert("code", format!("The booking code is at most {CODE_MAX_CHARS} characters."));
+        problems.insert(
+            "code",
+            format!("The booking code is at most {CODE_MAX_CHARS} characters."),
+        );
     } else if has_control(code, false) {
-        problems.insert("code", "The booking code cannot contain control characters.".to_owned());
+        problems.insert(
+            "code",
+            "The booking code cannot contain control characters.".to_owned(),
+        );
     }
 
     let expires_at = match &draft.expires_at {
@@ -168,23 +191,38 @@ pub fn validate(draft: &Draft, rules: &Rules) -> Result<CodeIn, Problems> {
             None
         }
         None => {
-            problems.insert("expiresAt", "Pick the kick-off date and time of the first game.".to_owned());
+            problems.insert(
+                "expiresAt",
+                "Pick the kick-off date and time of the first game.".to_owned(),
+            );
             None
         }
     };
 
     let max_buyers = match draft.max_buyers.trim() {
         "" => Some(1),
-        raw => raw.parse::<i64>().ok().filter(|n| (1..=rules.max_buyers_limit).contains(n)),
+        raw => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=rules.max_buyers_limit).contains(n)),
     };
     if max_buyers.is_none() {
         problems.insert(
             "maxBuyers",
-            format!("Buyers is a whole number from 1 to {}.", rules.max_buyers_limit),
+            format!(
+                "Buyers is a whole number from 1 to {}.",
+                rules.max_buyers_limit
+            ),
         );
     }
 
-    match (problems.is_empty(), draft.sport, bookmaker, expires_at, max_buyers) {
+    match (
+        problems.is_empty(),
+        draft.sport,
+        bookmaker,
+        expires_at,
+        max_buyers,
+    ) {
         (true, Some(sport), Some(bookmaker), Some(expires_at), Some(max_buyers)) => Ok(CodeIn {
             sport,
             title: title.to_owned(),
@@ -249,7 +287,17 @@ mod tests {
         assert_eq!(parse_odds("2.5"), Ok(250));
         assert_eq!(parse_odds("1.01"), Ok(101));
         assert_eq!(parse_odds("100,000"), Ok(10_000_000));
-        for bad in ["", "1", "1.00", "2.555", "abc", ".5", "100000.01", "-2", "99999999999999999999"] {
+        for bad in [
+            "",
+            "1",
+            "1.00",
+            "2.555",
+            "abc",
+            ".5",
+            "100000.01",
+            "-2",
+            "99999999999999999999",
+        ] {
             assert!(parse_odds(bad).is_err(), "{bad}");
         }
     }
@@ -272,7 +320,17 @@ mod tests {
         let fields: Vec<_> = problems.keys().copied().collect();
         assert_eq!(
             fields,
-            ["bookmaker", "code", "description", "expiresAt", "maxBuyers", "odds", "price", "sport", "title"]
+            [
+                "bookmaker",
+                "code",
+                "description",
+                "expiresAt",
+                "maxBuyers",
+                "odds",
+                "price",
+                "sport",
+                "title"
+            ]
         );
     }
 
@@ -285,7 +343,10 @@ mod tests {
         let mut draft = good();
         draft.price = "400".into();
         let problems = validate(&draft, &r).expect_err("too cheap");
-        assert_eq!(problems.get("price").map(String::as_str), Some("The price is between UGX 500 and UGX 5,000,000."));
+        assert_eq!(
+            problems.get("price").map(String::as_str),
+            Some("The price is between UGX 500 and UGX 5,000,000.")
+        );
     }
 
     #[test]
@@ -293,8 +354,13 @@ mod tests {
         let books = books();
         let mut draft = good();
         draft.max_buyers = String::new();
-        assert_eq!(validate(&draft, &rules(&books)).expect("valid").max_buyers, Some(1));
+        assert_eq!(
+            validate(&draft, &rules(&books)).expect("valid").max_buyers,
+            Some(1)
+        );
         draft.expires_at = None;
-        assert!(validate(&draft, &rules(&books)).expect_err("invalid").contains_key("expiresAt"));
+        assert!(validate(&draft, &rules(&books))
+            .expect_err("invalid")
+            .contains_key("expiresAt"));
     }
 }

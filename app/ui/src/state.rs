@@ -29,7 +29,10 @@ pub const DEFAULT_CURRENCY: &str = "UGX";
 pub enum Route {
     Marketplace,
     /// One code, opened from `from` (where its back button goes).
-    Code { id: String, from: Box<Route> },
+    Code {
+        id: String,
+        from: Box<Route>,
+    },
     MyCodes,
     Wallet,
     Leaderboard,

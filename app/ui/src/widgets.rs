@@ -16,7 +16,10 @@ pub fn StatusPill(
     let (text, class) = if as_buyer {
         format::purchase_status(status)
     } else {
-        (format::code_status(status), format::code_status_class(status))
+        (
+            format::code_status(status),
+            format::code_status_class(status),
+        )
     };
     rsx! {
         span { class, id, "data-status": status.as_str(), "{text}" }
@@ -60,7 +63,12 @@ pub fn SecretCode(id: String, code: String) -> Element {
 }
 
 #[component]
-pub fn Stat(label: String, value: String, #[props(default)] id: Option<String>, #[props(default)] hint: Option<String>) -> Element {
+pub fn Stat(
+    label: String,
+    value: String,
+    #[props(default)] id: Option<String>,
+    #[props(default)] hint: Option<String>,
+) -> Element {
     rsx! {
         div { class: "stat",
             p { class: "stat-label", "{label}" }

@@ -21,18 +21,28 @@ struct Users {
 }
 
 fn load_users(mut users: Signal<Users>, filter: AdminUsersIn, more: bool) {
-    let cursor = if more { users.peek().next_cursor.clone() } else { None };
+    let cursor = if more {
+        users.peek().next_cursor.clone()
+    } else {
+        None
+    };
     if more && (cursor.is_none() || users.peek().loading) {
         return;
     }
     {
         let mut u = users.write();
         if !more {
-            *u = Users { filter: filter.clone(), ..Users::default() };
+            *u = Users {
+                filter: filter.clone(),
+                ..Users::default()
+            };
         }
         u.loading = true;
     }
-    let input = AdminUsersIn { cursor, ..filter.clone() };
+    let input = AdminUsersIn {
+        cursor,
+        ..filter.clone()
+    };
     spawn(async move {
         let result = ipc::admin_users(&input).await;
         let mut u = users.write();
@@ -169,7 +179,10 @@ fn UserRow(user: UserOut, users: Signal<Users>) -> Element {
 
     let update = move |input: AdminUpdateUserIn| {
         spawn_command(async move {
-            if let Some(updated) = state.run("Updating the user", ipc::admin_update_user(&input)).await {
+            if let Some(updated) = state
+                .run("Updating the user", ipc::admin_update_user(&input))
+                .await
+            {
                 let mut users = users;
                 if let Ok(mut u) = users.try_write() {
                     if let Some(row) = u.items.iter_mut().find(|x| x.id == updated.id) {
@@ -243,9 +256,15 @@ fn ResolveCard() -> Element {
         }
         hint.set(None);
         done.set(None);
-        let input = AdminResolveIn { id, outcome: *outcome.peek() };
+        let input = AdminResolveIn {
+            id,
+            outcome: *outcome.peek(),
+        };
         spawn_command(async move {
-            if let Some(resolution) = state.run("Resolving the code", ipc::admin_resolve(&input)).await {
+            if let Some(resolution) = state
+                .run("Resolving the code", ipc::admin_resolve(&input))
+                .await
+            {
                 if let Ok(mut q) = queue.try_write() {
                     if let Some(Ok(items)) = q.as_mut() {
                         items.retain(|c| c.id != resolution.code_id);
@@ -328,7 +347,10 @@ fn ReconcileCard() -> Element {
     let busy = state.is_busy();
     let run = move |_| {
         spawn_command(async move {
-            if let Some(r) = state.run("Reconciling the ledger", ipc::admin_reconcile()).await {
+            if let Some(r) = state
+                .run("Reconciling the ledger", ipc::admin_reconcile())
+                .await
+            {
                 set_if_mounted(report, Some(r));
             }
         });

@@ -82,7 +82,8 @@ pub fn CodeDetail(id: String, from: Route) -> Element {
         .or_else(|| owned.as_ref().and_then(|p| p.code.code.clone()))
         .or_else(|| current.code.clone());
     let kicked_off = crate::browser::time_ms(&current.expires_at).is_some_and(|t| t <= now);
-    let buyable = current.status == CodeStatus::Active && !kicked_off && !own_listing && secret.is_none();
+    let buyable =
+        current.status == CodeStatus::Active && !kicked_off && !own_listing && secret.is_none();
     let left = current.max_buyers - current.sales_count;
     let title = current.title.clone();
     let price = current.price.clone();
@@ -91,7 +92,10 @@ pub fn CodeDetail(id: String, from: Route) -> Element {
     let buy = move |_| {
         let buy_id = buy_id.clone();
         spawn_command(async move {
-            let Some(outcome) = state.attempt("Buying the code", ipc::purchase_code(&buy_id)).await else {
+            let Some(outcome) = state
+                .attempt("Buying the code", ipc::purchase_code(&buy_id))
+                .await
+            else {
                 return;
             };
             match outcome {
@@ -313,10 +317,17 @@ fn error_title(code: &str) -> &'static str {
 
 fn purchase_error_text(error: &CommandError) -> String {
     match error.code.as_str() {
-        "INSUFFICIENT_FUNDS" => "Add money with mobile money, then buy again. Nothing was taken.".to_owned(),
-        "SOLD_OUT" => "Every spot on this code was taken just now. Nothing was taken from your wallet.".to_owned(),
+        "INSUFFICIENT_FUNDS" => {
+            "Add money with mobile money, then buy again. Nothing was taken.".to_owned()
+        }
+        "SOLD_OUT" => {
+            "Every spot on this code was taken just now. Nothing was taken from your wallet."
+                .to_owned()
+        }
         "ALREADY_BOUGHT" => "It's in My codes with its booking code.".to_owned(),
-        "CODE_EXPIRED" => "Codes stop selling when the first game kicks off. Nothing was taken.".to_owned(),
+        "CODE_EXPIRED" => {
+            "Codes stop selling when the first game kicks off. Nothing was taken.".to_owned()
+        }
         "OWN_CODE" => "Sellers can't buy their own listings.".to_owned(),
         "OFFLINE" => "Purchases need a connection. Try again when you're back online.".to_owned(),
         _ => error.message.clone(),

@@ -31,7 +31,11 @@ fn load(mut board: Signal<Board>, sort: LeaderboardSort, more: bool) {
         if b.loading && b.sort == sort {
             return;
         }
-        if more { b.next_cursor.clone() } else { None }
+        if more {
+            b.next_cursor.clone()
+        } else {
+            None
+        }
     };
     if more && cursor.is_none() {
         return;
@@ -39,13 +43,20 @@ fn load(mut board: Signal<Board>, sort: LeaderboardSort, more: bool) {
     {
         let mut b = board.write();
         if !more {
-            *b = Board { sort, ..Board::default() };
+            *b = Board {
+                sort,
+                ..Board::default()
+            };
         }
         b.loading = true;
         b.error = None;
     }
     spawn(async move {
-        let result = ipc::leaderboard(&LeaderboardIn { sort: Some(sort), cursor }).await;
+        let result = ipc::leaderboard(&LeaderboardIn {
+            sort: Some(sort),
+            cursor,
+        })
+        .await;
         let mut b = board.write();
         if b.sort != sort {
             return;
@@ -145,7 +156,11 @@ pub fn Leaderboard() -> Element {
 
 #[component]
 fn LeaderRow(entry: LeaderboardEntryOut) -> Element {
-    let roi_class = if entry.average_roi >= 0.0 { "num gain hide-sm" } else { "num loss hide-sm" };
+    let roi_class = if entry.average_roi >= 0.0 {
+        "num gain hide-sm"
+    } else {
+        "num loss hide-sm"
+    };
     rsx! {
         tr { id: "leader-{entry.seller_id}", class: if entry.rank.is_none() { "unranked" } else { "" },
             td { class: "num rank",

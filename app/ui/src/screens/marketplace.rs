@@ -51,7 +51,9 @@ impl Filters {
             }
             match raw.parse::<f64>() {
                 Ok(v) if v.is_finite() && v >= 1.0 => Ok(Some(v)),
-                _ => Err(format!("{what} odds must be a decimal of at least 1, e.g. 1.5.")),
+                _ => Err(format!(
+                    "{what} odds must be a decimal of at least 1, e.g. 1.5."
+                )),
             }
         };
         let price = |raw: &str, what: &str| -> Result<Option<i64>, String> {
@@ -361,7 +363,14 @@ fn FilterPanel(filters: Filters, on_close: EventHandler<()>) -> Element {
     };
     let reset = move |_| {
         let current = state.market.peek().filters.clone();
-        apply(state, Filters { sport: current.sport, sort: current.sort, ..Filters::default() });
+        apply(
+            state,
+            Filters {
+                sport: current.sport,
+                sort: current.sort,
+                ..Filters::default()
+            },
+        );
         on_close.call(());
     };
 

@@ -19,7 +19,11 @@ pub fn MyCodes() -> Element {
     // after signing in, ask the server once so the list isn't blank until the sync lands.
     let mut fetched = use_signal(|| None::<Vec<PurchaseOut>>);
     use_hook(move || {
-        let empty = state.snapshot.peek().as_ref().is_some_and(|s| s.purchases.is_empty());
+        let empty = state
+            .snapshot
+            .peek()
+            .as_ref()
+            .is_some_and(|s| s.purchases.is_empty());
         if empty && !state.is_offline() {
             spawn(async move {
                 if let Ok(list) = ipc::my_purchases().await {
@@ -135,7 +139,10 @@ fn PurchaseCard(purchase: PurchaseOut, outbox: Vec<OutboxItemOut>, now: f64) -> 
             spawn_command(async move {
                 if let Some(result) = state.run("Sending your vote", ipc::cast_vote(&input)).await {
                     let mut cast = state.votes_cast;
-                    let record = VoteCast { vote_type: input.vote_type, queued: result.queued };
+                    let record = VoteCast {
+                        vote_type: input.vote_type,
+                        queued: result.queued,
+                    };
                     cast.write().insert(input.code_id.clone(), record);
                     state.refresh().await;
                 }

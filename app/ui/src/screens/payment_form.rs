@@ -80,8 +80,16 @@ pub fn PaymentForm(
         };
         spawn_command(async move {
             let tx = match kind {
-                Kind::Deposit => state.run("Starting your deposit", ipc::deposit(&input)).await,
-                Kind::Withdraw => state.run("Sending your withdrawal", ipc::withdraw(&input)).await,
+                Kind::Deposit => {
+                    state
+                        .run("Starting your deposit", ipc::deposit(&input))
+                        .await
+                }
+                Kind::Withdraw => {
+                    state
+                        .run("Sending your withdrawal", ipc::withdraw(&input))
+                        .await
+                }
             };
             if let Some(tx) = tx {
                 if kind == Kind::Deposit {
@@ -96,8 +104,22 @@ pub fn PaymentForm(
     };
 
     let (title, amount_label, phone_label, action, offline_action, working) = match kind {
-        Kind::Deposit => ("Add money", "Amount", "Mobile money number", "Deposit", "Deposits need a connection", "Starting…"),
-        Kind::Withdraw => ("Withdraw", "Amount", "Pay out to", "Withdraw", "Withdrawals need a connection", "Sending…"),
+        Kind::Deposit => (
+            "Add money",
+            "Amount",
+            "Mobile money number",
+            "Deposit",
+            "Deposits need a connection",
+            "Starting…",
+        ),
+        Kind::Withdraw => (
+            "Withdraw",
+            "Amount",
+            "Pay out to",
+            "Withdraw",
+            "Withdrawals need a connection",
+            "Sending…",
+        ),
     };
 
     let (id_form, id_amount, id_phone, id_hint, id_submit) = (

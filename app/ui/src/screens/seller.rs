@@ -32,7 +32,11 @@ struct Sales {
 }
 
 fn load_listings(mut listings: Signal<Listings>, more: bool) {
-    let cursor = if more { listings.peek().next_cursor.clone() } else { None };
+    let cursor = if more {
+        listings.peek().next_cursor.clone()
+    } else {
+        None
+    };
     if listings.peek().loading || (more && cursor.is_none()) {
         return;
     }
@@ -62,7 +66,11 @@ fn load_listings(mut listings: Signal<Listings>, more: bool) {
 }
 
 fn load_sales(mut sales: Signal<Sales>, more: bool) {
-    let cursor = if more { sales.peek().next_cursor.clone() } else { None };
+    let cursor = if more {
+        sales.peek().next_cursor.clone()
+    } else {
+        None
+    };
     if sales.peek().loading || (more && cursor.is_none()) {
         return;
     }
@@ -102,7 +110,11 @@ fn BecomeSeller() -> Element {
     let offline = state.is_offline();
     let become_seller = move |_| {
         spawn_command(async move {
-            if state.run("Making you a tipster", ipc::become_seller()).await.is_some() {
+            if state
+                .run("Making you a tipster", ipc::become_seller())
+                .await
+                .is_some()
+            {
                 state.refresh().await;
             }
         });
@@ -156,7 +168,11 @@ fn Dashboard() -> Element {
     let paid_out = summary.map_or_else(|| zero.clone(), |x| x.total_paid_out.clone());
     let fees = Money::new(s.items.iter().map(|i| i.fee.amount).sum(), &currency);
     let l = listings.read();
-    let active = l.items.iter().filter(|c| c.status == CodeStatus::Active).count();
+    let active = l
+        .items
+        .iter()
+        .filter(|c| c.status == CodeStatus::Active)
+        .count();
 
     rsx! {
         main { class: "page seller", id: "seller-dashboard",
@@ -173,7 +189,7 @@ fn Dashboard() -> Element {
             }
             section { class: "stats", id: "seller-stats",
                 Stat { label: "Sales", value: format::count(total_sales), id: "seller-total-sales",
-                    hint: format!("{active} listing(s) on sale") }
+                    hint: match active { 1 => "1 listing on sale".to_owned(), n => format!("{n} listings on sale") } }
                 Stat { label: "Held in escrow", value: held.display(), id: "seller-held",
                     hint: "Paid when results are in" }
                 Stat { label: "Paid out", value: paid_out.display(), id: "seller-paid-out",
@@ -250,7 +266,10 @@ fn ListingRow(code: CodeOut, now: f64, listings: Signal<Listings>) -> Element {
     let cancel = move |_| {
         let id = id.clone();
         spawn_command(async move {
-            if let Some(cancelled) = state.run("Cancelling the listing", ipc::cancel_code(&id)).await {
+            if let Some(cancelled) = state
+                .run("Cancelling the listing", ipc::cancel_code(&id))
+                .await
+            {
                 let mut listings = listings;
                 if let Ok(mut l) = listings.try_write() {
                     if let Some(c) = l.items.iter_mut().find(|c| c.id == cancelled.id) {
@@ -296,7 +315,11 @@ fn ListingRow(code: CodeOut, now: f64, listings: Signal<Listings>) -> Element {
 fn SaleRow(sale: SaleOut) -> Element {
     let money_line = match sale.settlement {
         Some(Settlement::PaidOut) => {
-            format!("Paid out {} · fee {}", sale.paid_out.display(), sale.fee.display())
+            format!(
+                "Paid out {} · fee {}",
+                sale.paid_out.display(),
+                sale.fee.display()
+            )
         }
         Some(Settlement::Refunded) => "Refunded to the buyer".to_owned(),
         None => format!("{} held until the result", sale.held.display()),

@@ -74,7 +74,10 @@ pub fn CreateCodeForm(on_created: EventHandler<CodeOut>) -> Element {
         };
         problems.set(Problems::new());
         spawn_command(async move {
-            match state.attempt("Listing your code", ipc::create_code(&input)).await {
+            match state
+                .attempt("Listing your code", ipc::create_code(&input))
+                .await
+            {
                 Some(Ok(code)) => {
                     // Gone by now (another screen opened): the listing shows next time anyway.
                     let Ok(mut slot) = created.try_write() else {
