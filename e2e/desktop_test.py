@@ -379,8 +379,9 @@ def sign_in(app, backend, phone, first_otp=None):
         banner = app.error_text()
         assert "Too many attempts" in (banner or ""), f"unexpected error: {banner!r}"
         assert attempt < 3, f"login code still refused: {banner!r}"
-        log(f"login code asked too soon; waiting {OTP_RESEND_SECS:.0f}s")
-        time.sleep(OTP_RESEND_SECS / 2 + 1)
+        pause = OTP_RESEND_SECS / 2 + 1
+        log(f"login code asked too soon; trying again in {pause:.0f}s")
+        time.sleep(pause)
         app.click("error-dismiss")
     otp = backend.otp_for(phone, other_than=first_otp)
     app.type("otp-input", otp)
