@@ -617,6 +617,23 @@ def buy_through_the_ui(app, code_id, title, price, balance_before, balance_after
     app.shot("revealed")
 
 
+def check_infinite_scroll(app):
+    """With more codes than one page (the demo seed has), scrolling to the end loads the next."""
+    app.go("marketplace")
+    app.wait_any("market-end", "load-more", "market-empty")
+    if not app.driver.find_elements(By.ID, "load-more"):
+        log("one page of codes only: infinite scroll not exercised")
+        return
+    def cards(d):
+        return len(d.find_elements(By.CSS_SELECTOR, "#code-grid .code-card"))
+
+    first = cards(app.driver)
+    app.driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+    until(app.driver, lambda d: cards(d) > first, "scrolling to the end loaded no more codes")
+    log(f"infinite scroll: {first} codes, then {cards(app.driver)}")
+    app.shot("marketplace-scrolled")
+
+
 def test_seller_lists_codes_a_bettor_buys_them_reads_them_offline_and_votes(backend):
     seller_phone, seller_name = fresh_identity()
     buyer_phone, buyer_name = fresh_identity()
@@ -661,6 +678,7 @@ def test_seller_lists_codes_a_bettor_buys_them_reads_them_offline_and_votes(back
         app.wait_for("become-seller")
         app.shot("become-seller")
 
+        check_infinite_scroll(app)
         buy_through_the_ui(app, soon["id"], soon["title"], "UGX 1,000", "UGX 10,000", "UGX 9,000", soon["secret"])
         buy_through_the_ui(app, main["id"], main["title"], "UGX 2,000", "UGX 9,000", "UGX 7,000", main["secret"])
         app.go("my-codes")
