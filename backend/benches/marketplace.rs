@@ -108,6 +108,7 @@ async fn seed(app: &BenchApp, voters: &[Session]) -> Vec<String> {
     let mut vote_codes = vec![];
     let voter_ids: Vec<ObjectId> = voters.iter().map(|v| ObjectId::parse_str(&v.user_id).expect("voter id")).collect();
     let mut vote_docs = vec![];
+    let mut claims = vec![];
     for i in 0..VOTE_CODES {
         let (seller, name) = &sellers[i % SELLERS];
         let l = Listing {
@@ -126,14 +127,19 @@ async fn seed(app: &BenchApp, voters: &[Session]) -> Vec<String> {
         d.insert("status", "AWAITING_RESULT");
         vote_docs.push(d);
         for buyer in voter_ids.iter().copied().chain([ObjectId::new()]) {
-            purchases.push(doc! { "_id": ObjectId::new(), "bettingCode": id, "buyer": buyer, "seller": seller, "price": 1_000i64,
+            let pid = ObjectId::new();
+            purchases.push(doc! { "_id": pid, "bettingCode": id, "buyer": buyer, "seller": seller, "price": 1_000i64,
                 "status": "COMPLETED", "createdAt": DateTime::now() });
+            claims.push(doc! { "_id": oddxer_backend::purchases::store::claim_id(id, buyer), "purchase": pid, "createdAt": DateTime::now() });
         }
         vote_codes.push(id.to_hex());
     }
     db.col("bettingcodes").insert_many(vote_docs).await.expect("vote codes");
     for chunk in purchases.chunks(500) {
         db.col("purchases").insert_many(chunk.to_vec()).await.expect("purchases");
+    }
+    for chunk in claims.chunks(500) {
+        db.col("purchase_claims").insert_many(chunk.to_vec()).await.expect("claims");
     }
     let rows = oddxer_backend::leaderboard::service::rebuild(&app.state).await.expect("leaderboard");
     println!("seeded {} codes ({} finalized, {} in voting), {rows} leaderboard rows", CODES + VOTE_CODES, finalized.len(), VOTE_CODES);
@@ -219,6 +225,60 @@ async fn main() {
     .stats();
     let (raw_find, raw_insert) = raw_round_trips(&raw_db, c, secs / 2, 1000).await;
     let (raw1_find, _) = raw_round_trips(&raw_db, 1, secs / 4, 1000).await;
+    println!("market cache: MARKET_CACHE_TTL = {:?} (0 = every browse queries the database)", app.config.market_cache_ttl);
+
+    // One client, one request at a time: the cost of a request without queueing.
+    let mut seq = latency_table("One client, sequential requests (no queueing); last column: p50 over the raw query of the same shape, also alone");
+    for (i, (name, q)) in MIXES.iter().enumerate() {
+        let (filter, sort, limit) = raw_browse_shape(&app, i);
+        let col = raw_db.collection::<Document>("bettingcodes");
+        let raw = run_load(1, Stop::Count(3), move |_, _| {
+            let (col, filter, sort) = (col.clone(), filter.clone(), sort.clone());
+            async move {
+                let docs: Vec<Document> = col.find(filter).sort(sort).limit(limit).await.map_err(|e| e.to_string())?.try_collect().await.map_err(|e| e.to_string())?;
+                Ok(docs.len() as u64)
+            }
+        })
+        .await
+        .stats();
+        let a = app.clone();
+        let q = q.to_string();
+        let api = run_load(1, Stop::Count(20), move |_, _| {
+            let (a, q) = (a.clone(), q.clone());
+            async move {
+                a.get(&q, None).await?.expect(200)?;
+                Ok(())
+            }
+        })
+        .await
+        .stats();
+        seq.row(latency_row(name, 1, &api, Some(BROWSE_TARGET), Some(raw.p50)));
+        seq.row(latency_row("  raw find, same shape", 1, &raw, None, None));
+    }
+    let a = app.clone();
+    let board = run_load(1, Stop::Count(20), move |_, _| {
+        let a = a.clone();
+        async move {
+            a.get("/leaderboard", None).await?.expect(200)?;
+            Ok(())
+        }
+    })
+    .await
+    .stats();
+    seq.row(latency_row("GET /leaderboard (rank)", 1, &board, Some(LEADERBOARD_TARGET), Some(raw1_find.p50)));
+    let (a, v, vc) = (app.clone(), voters.clone(), vote_codes.clone());
+    let seq_votes = run_load(1, Stop::Count(v.len().min(20)), move |_, n| {
+        let (a, v, vc) = (a.clone(), v.clone(), vc.clone());
+        async move {
+            // The second-to-last vote code, kept for this phase.
+            let code = &vc[VOTE_CODES - 2];
+            a.post(&format!("/codes/{code}/votes"), Some(&v[n].access), &json!({ "voteType": "WIN" }), None).await?.expect(201)?;
+            Ok(())
+        }
+    })
+    .await
+    .stats();
+    seq.row(latency_row("POST /codes/{id}/votes", 1, &seq_votes, Some(VOTE_TARGET), Some(raw1_find.p50)));
 
     // The mixed phase: browse mixes, leaderboard and votes from the same clients at once.
     let cursor_page = app.get("/codes", None).await.expect("page 1").data()["nextCursor"].as_str().expect("cursor").to_owned();
@@ -242,10 +302,7 @@ async fn main() {
             } else {
                 // Each vote is a fresh (code, voter) pair: voter k of code j.
                 let i = nv.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let (code, voter) = (vc.get(i / v.len()).ok_or("out of vote codes")?, &v[i % v.len()]);
-                if code == &vc[VOTE_CODES - 1] && i % v.len() == 0 {
-                    return Err("probe pair".into());
-                }
+                let (code, voter) = (vc[..VOTE_CODES - 2].get(i / v.len()).ok_or("out of vote codes")?, &v[i % v.len()]);
                 let body = json!({ "voteType": if i % 3 == 0 { "LOSS" } else { "WIN" } });
                 let (latency, r) = timed(a.post(&format!("/codes/{code}/votes"), Some(&voter.access), &body, None)).await;
                 r?.expect(201)?;
@@ -279,6 +336,7 @@ async fn main() {
     r.row(latency_row("raw insert_one", c, &raw_insert, None, None));
     r.row(latency_row("raw find_one by _id (1 client)", 1, &raw1_find, None, None));
     r.print();
+    seq.print();
     rt.print();
     println!("\nat the end: {}", app.collection_sizes(&sizes).await);
     app.finish().await;

@@ -86,6 +86,8 @@ pub struct Config {
     pub code_max_buyers: i64,
     /// How often the marketplace worker moves expired codes and finalizes due ones (`MARKET_WORKER_INTERVAL`).
     pub market_worker_interval: Duration,
+    /// Staleness bound of the in-process market cache behind `GET /codes` (`MARKET_CACHE_TTL`, 0 = off).
+    pub market_cache_ttl: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -298,6 +300,7 @@ impl Config {
             code_expiry_horizon: env.duration("CODE_EXPIRY_HORIZON", Duration::from_secs(30 * 86_400))?,
             code_max_buyers: env.parse("CODE_MAX_BUYERS", 1000i64)?,
             market_worker_interval: env.duration("MARKET_WORKER_INTERVAL", Duration::from_secs(15))?,
+            market_cache_ttl: env.duration("MARKET_CACHE_TTL", Duration::from_secs(2))?,
         };
         config.check_production()?;
         Ok(config)

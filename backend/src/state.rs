@@ -20,4 +20,6 @@ pub struct AppState {
     pub ledger: Ledger,
     pub hub: Hub,
     pub limits: RateLimiter,
+    /// Read model of the live codes for `GET /codes` (issue 4; `MARKET_CACHE_TTL`).
+    pub market: crate::codes::cache::MarketCache,
 }

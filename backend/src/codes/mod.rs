@@ -1,6 +1,7 @@
 //! Betting codes: listing, browsing, editing, the status machine, and finalization (issue 4).
 //! Purchases and settlement (issue 5) hang on `finalize::after_resolution` through `settlement_hook`.
 
+pub mod cache;
 pub mod demo;
 pub mod finalize;
 pub mod query;

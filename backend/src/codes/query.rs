@@ -227,6 +227,47 @@ impl Browse {
         f
     }
 
+    /// The same filter as `filter`, evaluated in memory over a stored code (the market cache).
+    pub fn matches(&self, c: &super::store::Code, now: DateTime) -> bool {
+        let l = &c.listing;
+        let status_ok = match self.status {
+            Some(st @ (CodeStatus::Active | CodeStatus::SoldOut)) => c.status == st && l.expires_at > now,
+            Some(CodeStatus::AwaitingResult) => {
+                c.status == CodeStatus::AwaitingResult
+                    || (matches!(c.status, CodeStatus::Active | CodeStatus::SoldOut) && l.expires_at <= now)
+            }
+            Some(st) => c.status == st,
+            None => true,
+        };
+        let within = |v: i64, (min, max): (Option<i64>, Option<i64>)| min.is_none_or(|m| v >= m) && max.is_none_or(|m| v <= m);
+        status_ok
+            && self.seller.is_none_or(|s| c.seller == s)
+            && self.sport.is_none_or(|s| l.sport == s)
+            && self.bookmaker.as_ref().is_none_or(|b| &l.bookmaker == b)
+            && within(l.odds, self.odds)
+            && within(l.price, self.price)
+            && self.after.is_none_or(|after| {
+                let k = cursor_of(self.sort, c);
+                let ord = (k.key, k.id).cmp(&(after.key, after.id));
+                if self.sort.key().1 > 0 {
+                    ord == std::cmp::Ordering::Greater
+                } else {
+                    ord == std::cmp::Ordering::Less
+                }
+            })
+    }
+
+    /// The sort of `sort_doc`, in memory.
+    pub fn order(&self, a: &super::store::Code, b: &super::store::Code) -> std::cmp::Ordering {
+        let (ka, kb) = (cursor_of(self.sort, a), cursor_of(self.sort, b));
+        let ord = (ka.key, ka.id).cmp(&(kb.key, kb.id));
+        if self.sort.key().1 > 0 {
+            ord
+        } else {
+            ord.reverse()
+        }
+    }
+
     /// The index of `db::INDEXES` that serves this shape on MongoDB (equality, sort, range rule).
     pub fn index(&self) -> Vec<(&'static str, i32)> {
         index_for(self.seller.is_some(), self.sport.is_some(), self.status.is_some(), self.sort)
@@ -346,7 +387,7 @@ mod tests {
             for sport in [false, true] {
                 for status in [false, true] {
                     for sort in CodeSort::ALL {
-                        if (!seller && !status) || (seller && !status && sort != CodeSort::Newest) {
+                        if !status && (!seller || sort != CodeSort::Newest) {
                             continue; // the public list always filters by status; a seller's own list sorts newest first
                         }
                         let keys = index_for(seller, sport, status, sort);

@@ -74,7 +74,7 @@ pub fn odds_to_decimal(hundredths: i64) -> f64 {
 
 /// Filter bounds may have any precision: round a minimum up and a maximum down to hundredths.
 pub fn odds_bound(odds: f64, is_min: bool) -> Option<i64> {
-    if !odds.is_finite() || odds < 0.0 || odds > 1e9 {
+    if !odds.is_finite() || !(0.0..=1e9).contains(&odds) {
         return None;
     }
     let scaled = odds * 100.0;
@@ -421,7 +421,8 @@ mod tests {
 
     #[test]
     fn table_of_single_field_refusals() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut CodeIn)>)> = vec![
+        type Edit = Box<dyn Fn(&mut CodeIn)>;
+        let cases: Vec<(&str, Edit)> = vec![
             ("odds", Box::new(|c| c.odds = 1.0)),
             ("odds", Box::new(|c| c.odds = 100_000.01)),
             ("price", Box::new(|c| c.price = 499)),

@@ -36,6 +36,7 @@ pub async fn create(state: &AppState, seller: &User, input: &CodeIn) -> Result<C
     let d = store::new_code_doc(ObjectId::new(), seller.id, &seller.username, &listing, now);
     let code = Code::from_doc(&d).ok_or_else(|| AppError::internal("new code document does not read back"))?;
     store::insert(&state.db, d).await?;
+    state.market.upsert(&code).await;
     state.hub.to_sport(listing.sport.as_str(), LiveEvent::CodeCreated(public_json(state, &code)));
     Ok(view(state, &code, now, true))
 }
@@ -81,6 +82,7 @@ pub async fn update(state: &AppState, user: &User, id: ObjectId, patch: &CodePat
         store::set_labels(&state.db, id, store::listing_fields(&next)).await?;
     }
     let updated = load(state, id).await?;
+    state.market.upsert(&updated).await;
     Ok(view(state, &updated, now, true))
 }
 
@@ -99,13 +101,18 @@ pub async fn cancel(state: &AppState, user: &User, id: ObjectId) -> Result<CodeO
     }
     store::set_labels(&state.db, id, mongodb::bson::doc! { "status": CodeStatus::Cancelled.as_str() }).await?;
     let code = load(state, id).await?;
+    state.market.upsert(&code).await;
     Ok(view(state, &code, clock::now(), true))
 }
 
 /// One page of a browse; `reveal` only for the seller's own list.
 pub async fn browse(state: &AppState, b: &Browse, reveal: bool) -> Result<Page<CodeOut>> {
     let now = clock::now();
-    let mut codes = store::find_many(&state.db, b.filter(now), b.sort.sort_doc(), b.limit + 1).await?;
+    let mut codes = if state.market.serves(b) {
+        state.market.browse(&state.db, b, now).await?
+    } else {
+        store::find_many(&state.db, b.filter(now), b.sort.sort_doc(), b.limit + 1).await?
+    };
     let next_cursor = if codes.len() as i64 > b.limit {
         codes.truncate(b.limit as usize);
         codes.last().map(|c| encode_cursor(b.sort, cursor_of(b.sort, c)))

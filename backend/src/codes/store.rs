@@ -125,7 +125,9 @@ pub fn new_code_doc(id: ObjectId, seller: ObjectId, seller_username: &str, l: &L
     d.extend(doc! {
         "status": CodeStatus::Active.as_str(), "soldTo": Bson::Null, "soldAt": Bson::Null, "finalizedAt": Bson::Null,
         "winVotes": 0i64, "lossVotes": 0i64, "totalVotes": 0i64, "salesCount": 0i64, "outcome": Bson::Null,
-        "needsReview": false, "createdAt": now, "updatedAt": now,
+        // `updatedAt` is the time of this write even when `createdAt` is backdated (seeds): the
+        // market cache reads changes by `updatedAt`.
+        "needsReview": false, "createdAt": now, "updatedAt": clock::now().max(now),
     });
     d
 }
@@ -168,8 +170,14 @@ pub async fn buyers(db: &Db, code: ObjectId) -> mongodb::error::Result<Vec<Objec
     Ok(docs.iter().filter_map(|d| d.get_object_id("buyer").ok()).collect())
 }
 
+/// Whether `user` bought `code`: the holder of the purchase claim `{code}:{buyer}` (issue 5's one
+/// purchase per buyer and code) whose purchase is COMPLETED. Two lookups by `_id`, which FerretDB
+/// answers without scanning (a filter on `bettingCode` and `buyer` would scan every purchase).
 pub async fn is_buyer(db: &Db, code: ObjectId, user: ObjectId) -> mongodb::error::Result<bool> {
-    Ok(db.col(PURCHASES).find_one(doc! { "bettingCode": code, "buyer": user, "status": PURCHASE_COMPLETED }).await?.is_some())
+    let claim = db.col("purchase_claims").find_one(doc! { "_id": crate::purchases::store::claim_id(code, user) }).await?;
+    let Some(purchase) = claim.and_then(|c| c.get_object_id("purchase").ok()) else { return Ok(false) };
+    let p = db.col(PURCHASES).find_one(doc! { "_id": purchase }).await?;
+    Ok(p.is_some_and(|p| p.get_str("status") == Ok(PURCHASE_COMPLETED) && p.get_object_id("bettingCode") == Ok(code)))
 }
 
 /// Purchases that exist in any state but FAILED: an edit or a cancellation must not race them.

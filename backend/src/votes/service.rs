@@ -34,7 +34,11 @@ pub async fn cast(state: &AppState, voter: &User, code_id: ObjectId, vote: VoteT
     let tally = serde_json::json!({ "codeId": code_id.to_hex(), "voteType": vote.as_str(), "winVotes": win, "lossVotes": loss, "totalVotes": win + loss });
     state.hub.to_users([code.seller], LiveEvent::VoteCast(tally));
 
-    // Every buyer voted: decide now instead of waiting for the window to close.
+    // Every buyer voted: decide now instead of waiting for the window to close. The sales label
+    // says whether that can be so; only then are the buyers counted (a scan on FerretDB).
+    if win + loss < code.sales_count {
+        return Ok(vote_out(id, code_id, vote, win, loss, None, now));
+    }
     let buyers = code_store::buyers(db, code_id).await?.len() as i64;
     let outcome = match rules::decide(win, loss, buyers, false) {
         Decision::Resolve(outcome) => Some(finalize::resolve(state, &code, outcome, DecidedBy::AllVoted, None).await?.resolution().outcome),
@@ -44,7 +48,11 @@ pub async fn cast(state: &AppState, voter: &User, code_id: ObjectId, vote: VoteT
         }
         Decision::Wait => None,
     };
-    Ok(VoteOut {
+    Ok(vote_out(id, code_id, vote, win, loss, outcome, now))
+}
+
+fn vote_out(id: ObjectId, code_id: ObjectId, vote: VoteType, win: i64, loss: i64, outcome: Option<oddxer_shared::Outcome>, now: mongodb::bson::DateTime) -> VoteOut {
+    VoteOut {
         id: id.to_hex(),
         code_id: code_id.to_hex(),
         vote_type: vote,
@@ -53,6 +61,6 @@ pub async fn cast(state: &AppState, voter: &User, code_id: ObjectId, vote: VoteT
         total_votes: win + loss,
         outcome,
         created_at: clock::rfc3339(now),
-    })
+    }
 }
 

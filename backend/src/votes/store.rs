@@ -44,17 +44,18 @@ pub async fn tally(db: &Db, code: ObjectId) -> mongodb::error::Result<(i64, i64)
     Ok((win, loss))
 }
 
-/// Recomputes `winVotes`, `lossVotes`, `totalVotes` from the votes and writes them until the stored
-/// labels equal a count taken after the write. Concurrent voters may each write a count; whoever
-/// writes last re-reads, and a stale count is always followed by a fresh one.
+/// Recomputes `winVotes`, `lossVotes`, `totalVotes` from the votes and writes them until a count
+/// taken after the write equals what was written. Concurrent voters may each write a count; a
+/// writer whose count went stale sees it in its next count and writes again, so the last write is
+/// always a fresh one. (A label overwritten by an unrelated whole-document write is put right by the
+/// next vote, and at finalization by `ensure_labels`.)
 pub async fn refresh_counters(db: &Db, code: ObjectId) -> mongodb::error::Result<(i64, i64)> {
     let mut counted = tally(db, code).await?;
     for _ in 0..8 {
         let (win, loss) = counted;
         codes::set_labels(db, code, doc! { "winVotes": win, "lossVotes": loss, "totalVotes": win + loss }).await?;
-        let stored = codes::find(db, code).await?.map(|c| (c.win_votes, c.loss_votes));
         let again = tally(db, code).await?;
-        if stored == Some(again) {
+        if again == counted {
             return Ok(again);
         }
         counted = again;

@@ -338,3 +338,87 @@ async fn every_browse_shape_has_its_index_in_the_database() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_market_cache_answers_like_the_database_and_catches_up_with_writes() {
+    let app = TestApp::spawn_with(&[("MARKET_CACHE_TTL", "200ms")]).await;
+    let s1 = app.signed_in_user("SELLER").await;
+    let s2 = app.signed_in_user("SELLER").await;
+    let buyer = app.signed_in_user("BUYER").await;
+    let mut ids = vec![];
+    for i in 0..24i64 {
+        let seller = if i % 3 == 0 { &s2 } else { &s1 };
+        let sport = ["FOOTBALL", "TENNIS", "BASKETBALL"][(i % 3) as usize];
+        let c = list_code(&app, seller, json!({
+            "sport": sport,
+            "price": 500 + (i % 5) * 700, "odds": 1.5 + (i % 4) as f64, "expiresAt": in_hours(1 + i % 6),
+            "bookmaker": if i % 2 == 0 { "Betway" } else { "SportyBet" }, "maxBuyers": 1 + i % 2,
+        })).await;
+        ids.push(id_of(&c));
+    }
+    app.buy(&buyer, &ids[0]).await;
+    app.buy(&buyer, &ids[1]).await;
+    app.expire_code(&ids[2], Duration::from_secs(60)).await;
+    // The cache's refresh reads by `updatedAt`; a direct write in a test must set it too.
+    app.db.col("bettingcodes").update_one(doc! { "_id": ObjectId::parse_str(&ids[2]).expect("oid") }, doc! { "$set": { "updatedAt": mongodb::bson::DateTime::now() } }).await.expect("touch");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let queries = [
+        "", "sort=price", "sort=-price", "sort=odds", "sort=-odds", "sort=expiresAt", "sport=TENNIS", "bookmaker=betway&sort=price",
+        "minOdds=2&maxOdds=4&sort=-odds", "minPrice=1000&maxPrice=2500", "status=SOLD_OUT", "status=AWAITING_RESULT",
+    ];
+    let state = &app.state;
+    for q in queries {
+        // Walk every page through the API (served by the cache) and compare with the database query.
+        let mut via_api = vec![];
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/codes?limit=5&{q}");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let r = app.get(&path, None).await;
+            assert_eq!(r.status.as_u16(), 200, "{q}: {}", r.body);
+            via_api.extend(r.data()["items"].as_array().expect("items").iter().map(id_of));
+            match r.data()["nextCursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        let parsed: oddxer_backend::codes::query::CodeQuery = serde_json::from_value(query_json(q)).expect("query");
+        let mut b = oddxer_backend::codes::query::Browse::parse(&parsed, Some(oddxer_shared::CodeStatus::Active), &state.config.bookmakers).expect("browse");
+        assert!(state.market.serves(&b), "{q} is served by the cache");
+        b.limit = 100;
+        let from_db = oddxer_backend::codes::store::find_many(&app.db, b.filter(mongodb::bson::DateTime::now()), b.sort.sort_doc(), 1000).await.expect("db");
+        assert_eq!(via_api, from_db.iter().map(|c| c.id.to_hex()).collect::<Vec<_>>(), "{q}");
+    }
+
+    // A purchase made in the database shows within the TTL.
+    app.buy(&buyer, &ids[4]).await; // exclusive: sold out
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    app.get("/codes", None).await; // triggers the refresh
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let active: Vec<String> = app.get("/codes?limit=100", None).await.data()["items"].as_array().expect("items").iter().map(id_of).collect();
+    assert!(!active.contains(&ids[4]), "a sold-out code left the ACTIVE list");
+    assert!(state.market.size().await >= 20);
+}
+
+/// `a=1&b=x` as the JSON object serde reads a query into (numbers where they parse).
+fn query_json(q: &str) -> Value {
+    let mut m = serde_json::Map::new();
+    for pair in q.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').expect("pair");
+        let value = match v.parse::<f64>() {
+            Ok(n) if k != "cursor" => {
+                if n.fract() == 0.0 && !k.contains("Odds") {
+                    json!(n as i64)
+                } else {
+                    json!(n)
+                }
+            }
+            _ => json!(v),
+        };
+        m.insert(k.to_owned(), value);
+    }
+    Value::Object(m)
+}

@@ -84,6 +84,8 @@ impl TestApp {
             ("RATE_LIMIT_AUTH_IP".into(), "100000/1m".into()),
             ("RATE_LIMIT_AUTH_PHONE".into(), "100000/1m".into()),
             ("RATE_LIMIT_MONEY_USER".into(), "100000/1m".into()),
+            // Tests read their own writes at once; the market cache has its own test (codes.rs).
+            ("MARKET_CACHE_TTL".into(), "0s".into()),
         ]);
         for (k, v) in overrides {
             env.insert(k.to_string(), v.to_string());
