@@ -84,6 +84,12 @@ pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey,
         abandon(state, &purchase).await?;
         return Err(AppError::conflict("SOLD_OUT", "This code is sold out"));
     }
+    // The mirror of the cancellation check: our PENDING purchase is written before this read, the
+    // seller's cancellation marker before theirs, so at least one of the two sees the other.
+    if codes_store::is_cancelled(&state.db, code.id).await? {
+        abandon(state, &purchase).await?;
+        return Err(AppError::conflict("NOT_FOR_SALE", "This code was cancelled by its seller"));
+    }
     let currency = state.config.currency.clone();
     accounts::ensure(&state.db, &accounts::escrow(pid), None, &currency).await?;
     let tx = purchase_transfer(&purchase, &code.listing.title, &currency);
