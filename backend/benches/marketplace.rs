@@ -108,7 +108,6 @@ async fn seed(app: &BenchApp, voters: &[Session]) -> Vec<String> {
     let mut vote_codes = vec![];
     let voter_ids: Vec<ObjectId> = voters.iter().map(|v| ObjectId::parse_str(&v.user_id).expect("voter id")).collect();
     let mut vote_docs = vec![];
-    let mut claims = vec![];
     for i in 0..VOTE_CODES {
         let (seller, name) = &sellers[i % SELLERS];
         let l = Listing {
@@ -128,18 +127,14 @@ async fn seed(app: &BenchApp, voters: &[Session]) -> Vec<String> {
         vote_docs.push(d);
         for buyer in voter_ids.iter().copied().chain([ObjectId::new()]) {
             let pid = ObjectId::new();
-            purchases.push(doc! { "_id": pid, "bettingCode": id, "buyer": buyer, "seller": seller, "price": 1_000i64,
-                "status": "COMPLETED", "createdAt": DateTime::now() });
-            claims.push(doc! { "_id": oddxer_backend::purchases::store::claim_id(id, buyer), "purchase": pid, "createdAt": DateTime::now() });
+            purchases.push(doc! { "_id": pid, "claim": oddxer_backend::purchases::store::claim_id(id, buyer), "bettingCode": id,
+                "buyer": buyer, "seller": seller, "price": 1_000i64, "status": "COMPLETED", "createdAt": DateTime::now() });
         }
         vote_codes.push(id.to_hex());
     }
     db.col("bettingcodes").insert_many(vote_docs).await.expect("vote codes");
     for chunk in purchases.chunks(500) {
         db.col("purchases").insert_many(chunk.to_vec()).await.expect("purchases");
-    }
-    for chunk in claims.chunks(500) {
-        db.col("purchase_claims").insert_many(chunk.to_vec()).await.expect("claims");
     }
     let rows = oddxer_backend::leaderboard::service::rebuild(&app.state).await.expect("leaderboard");
     println!("seeded {} codes ({} finalized, {} in voting), {rows} leaderboard rows", CODES + VOTE_CODES, finalized.len(), VOTE_CODES);

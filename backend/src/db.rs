@@ -15,6 +15,58 @@ pub fn commands_started() -> u64 {
     COMMANDS_STARTED.load(Ordering::Relaxed)
 }
 
+/// The database commands of one request, counted by the driver's command monitoring in the
+/// request's own task (the driver reports a command from the task that awaits it; work spawned
+/// off the request path is not counted). `sequential` counts the round trips a request waits for
+/// one after the other: commands started while another of the same request is in flight
+/// (`tokio::join!`) share its round trip.
+#[derive(Debug, Default)]
+pub struct RoundTrips {
+    in_flight: AtomicU64,
+    sequential: AtomicU64,
+    commands: AtomicU64,
+}
+
+impl RoundTrips {
+    fn started(&self) {
+        self.commands.fetch_add(1, Ordering::Relaxed);
+        if self.in_flight.fetch_add(1, Ordering::Relaxed) == 0 {
+            self.sequential.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn ended(&self) {
+        let _ = self.in_flight.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+    }
+
+    /// Round trips waited for one after the other.
+    pub fn sequential(&self) -> u64 {
+        self.sequential.load(Ordering::Relaxed)
+    }
+
+    /// Commands sent, concurrent ones counted each.
+    pub fn commands(&self) -> u64 {
+        self.commands.load(Ordering::Relaxed)
+    }
+}
+
+tokio::task_local! {
+    static ROUND_TRIPS: std::sync::Arc<RoundTrips>;
+}
+
+/// Runs `work` counting its database round trips (see [`RoundTrips`]).
+pub async fn count_round_trips<F: std::future::Future>(work: F) -> (F::Output, std::sync::Arc<RoundTrips>) {
+    let trips = std::sync::Arc::new(RoundTrips::default());
+    let out = ROUND_TRIPS.scope(trips.clone(), work).await;
+    (out, trips)
+}
+
+/// Runs `work` outside the current request's count: for the sandbox payment provider, which
+/// stands in for a provider's HTTP API and happens to keep its state in the same database.
+pub async fn uncounted<F: std::future::Future>(work: F) -> F::Output {
+    ROUND_TRIPS.scope(std::sync::Arc::new(RoundTrips::default()), work).await
+}
+
 #[derive(Clone)]
 pub struct Db {
     pub client: Client,
@@ -28,8 +80,16 @@ impl Db {
         options.server_selection_timeout = Some(std::time::Duration::from_secs(5));
         options.connect_timeout = Some(std::time::Duration::from_secs(5));
         options.command_event_handler = Some(mongodb::event::EventHandler::callback(|event| {
-            if matches!(event, mongodb::event::command::CommandEvent::Started(_)) {
-                COMMANDS_STARTED.fetch_add(1, Ordering::Relaxed);
+            use mongodb::event::command::CommandEvent;
+            match event {
+                CommandEvent::Started(_) => {
+                    COMMANDS_STARTED.fetch_add(1, Ordering::Relaxed);
+                    let _ = ROUND_TRIPS.try_with(|t| t.started());
+                }
+                CommandEvent::Succeeded(_) | CommandEvent::Failed(_) => {
+                    let _ = ROUND_TRIPS.try_with(|t| t.ended());
+                }
+                _ => {}
             }
         }));
         let client = Client::with_options(options)?;
@@ -93,11 +153,21 @@ pub const INDEXES: &[IndexSpec] = &[
     ("code_resolutions", &[("seller", 1)], false),
     ("leaderboard_contributions", &[("seller", 1)], false),
     ("purchases", &[("bettingCode", 1), ("status", 1)], false),
+    // one purchase per (code, buyer) among those not FAILED: `claim` is unset when one fails
+    ("purchases", &[("claim", 1)], true),
+    ("purchases", &[("buyer", 1), ("status", 1)], false),
+    ("purchases", &[("seller", 1), ("status", 1)], false),
+    ("purchases", &[("status", 1), ("createdAt", 1)], false),
+    ("sale_slots", &[("purchase", 1)], false),
+    // a seller's running sales totals: one row per (purchase, event)
+    ("seller_totals", &[("key", 1)], true),
     // transactions (seed) — reference is unique: the provider reference is stored before the call
     ("transactions", &[("user", 1), ("type", 1)], false),
     ("transactions", &[("user", 1), ("status", 1)], false),
     ("transactions", &[("reference", 1)], true),
     ("transactions", &[("createdAt", -1)], false),
+    // the recovery worker's PENDING transfers (few at any time)
+    ("transactions", &[("status", 1), ("type", 1)], false),
     // votes (seed)
     ("votes", &[("bettingCode", 1), ("voter", 1)], true),
     ("votes", &[("bettingCode", 1), ("voteType", 1)], false),
@@ -112,6 +182,8 @@ pub const INDEXES: &[IndexSpec] = &[
     // ledger: a leg is applied once per transfer and account; entries are read per account in seq order
     ("ledger_entries", &[("transferId", 1), ("account", 1)], true),
     ("ledger_entries", &[("account", 1), ("seq", -1)], false),
+    // pages of one account's history are read bucket by bucket (`ledger::entries::bucket_of`)
+    ("ledger_entries", &[("bucket", 1)], false),
     // purchases sync stream: one row per (purchase, version)
     ("purchase_stream", &[("stream", 1), ("key", 1)], true),
     ("purchase_stream", &[("stream", 1), ("seq", 1)], false),

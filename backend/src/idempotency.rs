@@ -131,6 +131,9 @@ mod tests {
     }
 }
 
+/// Work a money call leaves for after its answer (labels, events), run in the background.
+pub type FollowUp = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 /// Runs a client money call once per key: replays a stored answer, or runs `work` and stores its
 /// answer. `work` must itself be idempotent under the derived ids (a crash may cut it anywhere).
 pub async fn run<T, F>(
@@ -157,10 +160,17 @@ where
             finish(db, key, status, &envelope).await?;
             Ok((status, axum::Json(envelope)).into_response())
         }
-        // Refusals that are decisions (funds short, sold out, already bought) are answers too: the
-        // same key gets the same refusal even if the balance changes meanwhile. Validation and
-        // transient errors are not stored, so a corrected or later retry can still succeed.
-        Err(e @ (AppError::InsufficientFunds | AppError::Conflict { .. })) => {
+        Err(e) => store_refusal(db, key, e).await,
+    }
+}
+
+/// Refusals that are decisions (funds short, sold out, already bought) are answers too: the same
+/// key gets the same refusal even if the balance changes meanwhile. Validation and transient
+/// errors are not stored, so a corrected or later retry can still succeed.
+async fn store_refusal(db: &Db, key: &IdempotencyKey, e: AppError) -> Result<axum::response::Response> {
+    use axum::response::IntoResponse;
+    match e {
+        e @ (AppError::InsufficientFunds | AppError::Conflict { .. }) => {
             let response = e.into_response();
             let stored_status = response.status();
             let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024).await.map_err(AppError::internal)?;
@@ -168,6 +178,44 @@ where
             finish(db, key, stored_status, &envelope).await?;
             Ok((stored_status, axum::Json(envelope)).into_response())
         }
-        Err(e) => Err(e),
+        e => Err(e),
+    }
+}
+
+/// [`run`] for work that answers before it is finished: `work` returns its answer and a
+/// [`FollowUp`]; the answer goes to the client at once, the follow-up runs in the background and
+/// the answer is stored for replays after it (a retry that comes earlier runs the idempotent work
+/// again and gets the same answer).
+pub async fn run_then<T, F>(
+    db: &Db,
+    key: &IdempotencyKey,
+    route: &str,
+    body: &impl serde::Serialize,
+    status: StatusCode,
+    work: F,
+) -> Result<axum::response::Response>
+where
+    T: serde::Serialize,
+    F: std::future::Future<Output = Result<(T, FollowUp)>>,
+{
+    use axum::response::IntoResponse;
+    let hash = request_hash(route, body);
+    if let Begin::Replay(stored_status, envelope) = begin(db, key, &hash).await? {
+        return Ok((stored_status, axum::Json(envelope)).into_response());
+    }
+    match work.await {
+        Ok((data, follow_up)) => {
+            let data = serde_json::to_value(data).map_err(AppError::internal)?;
+            let envelope = serde_json::json!({ "success": true, "data": data });
+            let (db, key, stored) = (db.clone(), key.clone(), envelope.clone());
+            tokio::spawn(async move {
+                follow_up.await;
+                if let Err(e) = finish(&db, &key, status, &stored).await {
+                    tracing::warn!(error = %e, "idempotent answer not stored; a retry will redo the (idempotent) work");
+                }
+            });
+            Ok((status, axum::Json(envelope)).into_response())
+        }
+        Err(e) => store_refusal(db, key, e).await,
     }
 }

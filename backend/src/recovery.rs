@@ -5,9 +5,8 @@ use crate::clock;
 use crate::purchases;
 use crate::state::AppState;
 use crate::wallet::{service, store, withdrawals};
-use futures_util::TryStreamExt;
-use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
-use oddxer_shared::{Outcome, TransactionType};
+use mongodb::bson::{doc, DateTime};
+use oddxer_shared::TransactionType;
 
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -55,35 +54,10 @@ pub async fn run_pass(state: &AppState, cutoff: DateTime) -> anyhow::Result<usiz
             Err(e) => tracing::warn!(purchase = %p.id, error = %e, "purchase recovery failed"),
         }
     }
-    // Settlements cut short: completed purchases of finalized codes that are not settled yet.
-    let resolutions: Vec<Document> = state.db.col("code_resolutions").find(doc! {}).await?.try_collect().await?;
-    for r in resolutions {
-        let Some(code) = resolution_code(&r) else { continue };
-        let Some(outcome) = r.get_str("outcome").ok().and_then(Outcome::parse) else { continue };
-        let unsettled = purchases::store::list(
-            &state.db,
-            doc! { "bettingCode": code, "status": "COMPLETED", "settlement": { "$exists": false } },
-            doc! { "_id": 1 },
-            1_000,
-        )
-        .await?;
-        for p in &unsettled {
-            match purchases::settlement::settle_purchase(state, p, outcome).await {
-                Ok(_) => touched += 1,
-                Err(e) => tracing::warn!(purchase = %p.id, error = %e, "settlement recovery failed"),
-            }
-        }
-    }
+    // Settlements cut short need no pass of their own: a resolution stays unapplied until every
+    // purchase of its code is settled (`purchases::settlement::settle_code`), and the unapplied
+    // ones are re-driven below; a purchase finished after its code was resolved settles itself.
     // Finalizations cut short: labels, leaderboard, settlement hook and event of unapplied resolutions.
     touched += crate::codes::worker::redrive(state, cutoff).await?;
     Ok(touched)
-}
-
-/// A resolution's `_id` names its code (as an ObjectId or its hex).
-fn resolution_code(d: &Document) -> Option<ObjectId> {
-    match d.get("_id")? {
-        Bson::ObjectId(o) => Some(*o),
-        Bson::String(s) => ObjectId::parse_str(s).ok(),
-        _ => None,
-    }
 }

@@ -123,6 +123,7 @@ pub async fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
     Ok(AppState {
         limits,
         market: crate::codes::cache::MarketCache::new(config.market_cache_ttl),
+        pending: crate::purchases::pending::PendingPurchases::default(),
         jwt: JwtKeys::new(&config.jwt_secret, config.jwt_access_expiry),
         ledger: Ledger::new(db.clone()),
         hub: match &config.redis_url {
@@ -182,7 +183,7 @@ pub fn router(state: AppState) -> Router {
     let api = api
         .route("/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
         .route("/metrics", get(crate::telemetry::render_metrics))
-        .route_layer(axum::middleware::from_fn(crate::telemetry::track));
+        .route_layer(axum::middleware::from_fn_with_state(state.config.app_env != crate::config::AppEnv::Production, crate::telemetry::track));
     crate::telemetry::prometheus();
     let origins: Vec<HeaderValue> = state.config.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
     let cors = CorsLayer::new()

@@ -22,4 +22,6 @@ pub struct AppState {
     pub limits: RateLimiter,
     /// Read model of the live codes for `GET /codes` (issue 4; `MARKET_CACHE_TTL`).
     pub market: crate::codes::cache::MarketCache,
+    /// Purchases answered whose labels this process is still writing (read-your-writes).
+    pub pending: crate::purchases::pending::PendingPurchases,
 }

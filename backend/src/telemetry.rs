@@ -31,11 +31,21 @@ pub fn prometheus() -> Option<&'static PrometheusHandle> {
 }
 
 /// Counts requests and their latency per route template (never the raw path: ids stay out).
-pub async fn track(req: Request, next: Next) -> Response {
+/// Response headers with the request's database round trips (sequential, and commands sent),
+/// outside production only: benchmarks and the round-trip budget tests read them.
+pub const ROUND_TRIPS_HEADER: &str = "x-db-round-trips";
+pub const COMMANDS_HEADER: &str = "x-db-commands";
+
+pub async fn track(axum::extract::State(expose_round_trips): axum::extract::State<bool>, req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let start = Instant::now();
-    let response = next.run(req).await;
+    let (mut response, trips) = crate::db::count_round_trips(next.run(req)).await;
+    if expose_round_trips {
+        let headers = response.headers_mut();
+        headers.insert(ROUND_TRIPS_HEADER, trips.sequential().into());
+        headers.insert(COMMANDS_HEADER, trips.commands().into());
+    }
     let status = response.status().as_u16().to_string();
     let labels = [("method", method), ("route", route), ("status", status)];
     metrics::counter!("http_requests_total", &labels).increment(1);

@@ -47,6 +47,8 @@ pub fn check_account(account: &str, entries: &[Entry]) -> Vec<Violation> {
 }
 
 pub async fn run(state: &AppState) -> Result<ReconcileReport> {
+    // Purchases this process answered but is still labelling count as in flight; let them land.
+    state.pending.settle_all().await;
     let db = &state.db;
     let mut violations = vec![];
     let entries: Vec<Document> = db.col("ledger_entries").find(doc! {}).await?.try_collect().await?;

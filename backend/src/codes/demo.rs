@@ -156,8 +156,10 @@ async fn bought_code(state: &AppState, label: &str, seller: &User, l: &Listing, 
     if store::insert(&state.db, store::new_code_doc(id, seller.id, &seller.username, &on_sale, created)).await? {
         for b in buyers {
             let Some(key) = user_key(&format!("{label}-purchase"), b) else { continue };
-            if let Err(e) = crate::purchases::service::purchase_code(state, b, &key, id).await {
-                tracing::warn!(code = label, error = %e, "demo purchase refused");
+            match crate::purchases::service::purchase_code(state, b, &key, id).await {
+                // The seed goes on only once the purchase is wholly written.
+                Ok((_, follow_up)) => follow_up.await,
+                Err(e) => tracing::warn!(code = label, error = %e, "demo purchase refused"),
             }
         }
         store::set_labels(&state.db, id, doc! { "expiresAt": l.expires_at }).await?;

@@ -51,6 +51,8 @@ pub async fn may_reveal(state: &AppState, code: &Code, viewer: Option<&User>) ->
 }
 
 pub async fn detail(state: &AppState, viewer: Option<&User>, id: ObjectId) -> Result<CodeOut> {
+    // A purchase of this code answered by this process shows up in its labels and reveal rule.
+    state.pending.settle_code(id).await;
     let code = load(state, id).await?;
     let reveal = may_reveal(state, &code, viewer).await?;
     let mut out = view(state, &code, clock::now(), reveal);

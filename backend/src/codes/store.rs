@@ -170,14 +170,11 @@ pub async fn buyers(db: &Db, code: ObjectId) -> mongodb::error::Result<Vec<Objec
     Ok(docs.iter().filter_map(|d| d.get_object_id("buyer").ok()).collect())
 }
 
-/// Whether `user` bought `code`: the holder of the purchase claim `{code}:{buyer}` (issue 5's one
-/// purchase per buyer and code) whose purchase is COMPLETED. Two lookups by `_id`, which FerretDB
-/// answers without scanning (a filter on `bettingCode` and `buyer` would scan every purchase).
+/// Whether `user` bought `code`: the purchase holding the claim `{code}:{buyer}` (unique among
+/// purchases that are not FAILED) is COMPLETED. One equality lookup on an indexed field.
 pub async fn is_buyer(db: &Db, code: ObjectId, user: ObjectId) -> mongodb::error::Result<bool> {
-    let claim = db.col("purchase_claims").find_one(doc! { "_id": crate::purchases::store::claim_id(code, user) }).await?;
-    let Some(purchase) = claim.and_then(|c| c.get_object_id("purchase").ok()) else { return Ok(false) };
-    let p = db.col(PURCHASES).find_one(doc! { "_id": purchase }).await?;
-    Ok(p.is_some_and(|p| p.get_str("status") == Ok(PURCHASE_COMPLETED) && p.get_object_id("bettingCode") == Ok(code)))
+    let p = db.col(PURCHASES).find_one(doc! { "claim": crate::purchases::store::claim_id(code, user) }).await?;
+    Ok(p.is_some_and(|p| p.get_str("status") == Ok(PURCHASE_COMPLETED)))
 }
 
 /// Purchases that exist in any state but FAILED: an edit or a cancellation must not race them.
@@ -185,31 +182,51 @@ pub async fn has_purchases(db: &Db, code: ObjectId) -> mongodb::error::Result<bo
     Ok(db.col(PURCHASES).find_one(doc! { "bettingCode": code, "status": { "$ne": "FAILED" } }).await?.is_some())
 }
 
-/// Completed sales of a code, recomputed from the purchases (never incremented).
-pub async fn count_sales(db: &Db, code: ObjectId) -> mongodb::error::Result<i64> {
-    Ok(db.col(PURCHASES).count_documents(doc! { "bettingCode": code, "status": PURCHASE_COMPLETED }).await? as i64)
+/// One completed sale of a code, as the sales labels need it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sale {
+    pub purchase: ObjectId,
+    pub buyer: ObjectId,
+    pub at: DateTime,
+}
+
+/// The completed sales of a code (at most its `maxBuyers`), from the purchases.
+pub async fn sales(db: &Db, code: ObjectId) -> mongodb::error::Result<Vec<Sale>> {
+    let docs: Vec<Document> = db
+        .col(PURCHASES)
+        .find(doc! { "bettingCode": code, "status": PURCHASE_COMPLETED })
+        .projection(doc! { "_id": 1, "buyer": 1, "createdAt": 1 })
+        .await?
+        .try_collect()
+        .await?;
+    Ok(docs
+        .iter()
+        .filter_map(|d| Some(Sale { purchase: d.get_object_id("_id").ok()?, buyer: d.get_object_id("buyer").ok()?, at: *d.get_datetime("createdAt").ok()? }))
+        .collect())
 }
 
 /// Recomputes `salesCount` from the purchases and writes the sales labels (`status` SOLD_OUT or back
-/// to ACTIVE, `soldTo`/`soldAt` for an exclusive code). The purchase flow calls this after it
-/// records a purchase; it is safe to call any number of times.
-pub async fn refresh_sales_labels(db: &Db, code: ObjectId) -> mongodb::error::Result<()> {
+/// to ACTIVE, `soldTo`/`soldAt` for an exclusive code). `finishing` is a sale whose purchase label
+/// is written after this (the purchase flow writes COMPLETED last); it is counted once either way.
+/// Safe to call any number of times.
+pub async fn refresh_sales_labels(db: &Db, code: ObjectId, finishing: Option<&Sale>) -> mongodb::error::Result<()> {
     let Some(c) = find(db, code).await? else { return Ok(()) };
-    let sales = count_sales(db, code).await?;
-    let mut fields = doc! { "salesCount": sales };
-    let status = rules::status_after_sales(c.status, sales, c.listing.max_buyers);
+    let mut sales = sales(db, code).await?;
+    if let Some(f) = finishing {
+        if !sales.iter().any(|s| s.purchase == f.purchase) {
+            sales.push(*f);
+        }
+    }
+    let count = sales.len() as i64;
+    let mut fields = doc! { "salesCount": count };
+    let status = rules::status_after_sales(c.status, count, c.listing.max_buyers);
     if status != c.status {
         fields.insert("status", status.as_str());
     }
     if c.listing.max_buyers == 1 && c.sold_at.is_none() {
-        let first = db
-            .col(PURCHASES)
-            .find_one(doc! { "bettingCode": code, "status": PURCHASE_COMPLETED })
-            .sort(doc! { "createdAt": 1 })
-            .await?;
-        if let Some(p) = first {
-            fields.insert("soldTo", p.get_object_id("buyer").ok());
-            fields.insert("soldAt", p.get_datetime("createdAt").ok().copied().unwrap_or_else(clock::now));
+        if let Some(first) = sales.iter().min_by_key(|s| s.at) {
+            fields.insert("soldTo", first.buyer);
+            fields.insert("soldAt", first.at);
         }
     }
     set_labels(db, code, fields).await

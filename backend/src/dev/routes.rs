@@ -6,7 +6,7 @@ use crate::error::AppError;
 use crate::http::{ok, ApiResult, Path, Query};
 use crate::payments::sandbox::SandboxProvider;
 use crate::state::AppState;
-use crate::wallet::service::confirm_deposit;
+use crate::wallet::service::confirm_deposit_tx;
 use crate::wallet::withdrawals::confirm_withdrawal;
 use axum::extract::State;
 use futures_util::TryStreamExt;
@@ -46,16 +46,18 @@ async fn sms(State(state): State<AppState>, Query(q): Query<SmsQuery>) -> ApiRes
 }
 
 async fn settle(state: &AppState, reference: &str, succeeded: bool) -> ApiResult<TransactionOut> {
-    if !SandboxProvider::settle(&state.db, reference, succeeded).await? {
+    // The provider's side (counted apart: it stands in for the provider's own systems).
+    if !crate::db::uncounted(SandboxProvider::settle(&state.db, reference, succeeded)).await? {
         return Err(AppError::NotFound("payment"));
     }
     // The same path a provider callback takes: a hint that triggers a status check.
-    let is_payout = crate::wallet::store::find_by_reference(&state.db, reference)
-        .await?
-        .is_some_and(|t| t.kind == oddxer_shared::TransactionType::Withdrawal);
-    let tx = if is_payout { confirm_withdrawal(state, reference).await? } else { confirm_deposit(state, reference).await? };
-    let tx = tx.ok_or(AppError::NotFound("payment"))?;
-    Ok(ok(tx))
+    let tx = crate::wallet::store::find_by_reference(&state.db, reference).await?.ok_or(AppError::NotFound("payment"))?;
+    let out = if tx.kind == oddxer_shared::TransactionType::Withdrawal {
+        confirm_withdrawal(state, reference).await?.ok_or(AppError::NotFound("payment"))?
+    } else {
+        confirm_deposit_tx(state, tx).await?
+    };
+    Ok(ok(out))
 }
 
 #[utoipa::path(post, path = "/dev/payments/{reference}/complete", tag = "development",

@@ -5,7 +5,6 @@ use crate::clock;
 use crate::db::Db;
 use crate::error::is_duplicate_key;
 use mongodb::bson::{doc, Document};
-use mongodb::options::{FindOneOptions, FindOptions};
 use futures_util::TryStreamExt;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -87,6 +86,12 @@ impl Entries {
         self.heads.lock().ok().and_then(|m| m.get(account).copied())
     }
 
+    /// The balance (minor units) at the last head this process saw, without a round trip; only a
+    /// hint (another process may have appended since).
+    pub fn cached_balance(&self, account: &str) -> Option<i64> {
+        self.cached(account).map(|h| h.balance)
+    }
+
     fn remember(&self, account: &str, head: Head) {
         if let Ok(mut m) = self.heads.lock() {
             if m.len() >= MAX_CACHED_HEADS {
@@ -104,24 +109,47 @@ impl Entries {
         Ok(self.db.col("ledger_entries").find_one(doc! { "_id": id }).await?.as_ref().and_then(Entry::from_doc))
     }
 
-    /// The head as the database has it now: from the cached head, probe forward by `_id` (the one
-    /// lookup FerretDB serves without a scan) until the next position is free.
+    /// The head as the database has it now, found by `_id` lookups only (the one shape every
+    /// MongoDB-compatible server serves from an index): entries of an account exist for exactly the
+    /// positions `1..=N` (append-only, each insert of `N+1` follows a read of `N`), so existence is
+    /// monotone in `seq` and the head is found by galloping forward from the cached head (one probe
+    /// when the cache is current) and then bisecting: O(log N) probes for an account seen the first
+    /// time, never a read of the account's whole history.
     pub async fn head(&self, account: &str) -> mongodb::error::Result<Head> {
-        let mut head = match self.cached(account) {
-            Some(h) => h,
-            None => self.head_by_query(account).await?,
-        };
-        while let Some(next) = self.entry_by_id(&format!("{account}:{}", head.seq + 1)).await? {
-            head = Head { seq: next.seq, balance: next.balance_after };
-        }
+        let known = self.cached(account).unwrap_or_default();
+        let head = self.gallop(account, known).await?;
         self.remember(account, head);
         Ok(head)
     }
 
-    async fn head_by_query(&self, account: &str) -> mongodb::error::Result<Head> {
-        let options = FindOneOptions::builder().sort(doc! { "seq": -1 }).build();
-        let last = self.db.col("ledger_entries").find_one(doc! { "account": account }).with_options(options).await?;
-        Ok(last.as_ref().and_then(Entry::from_doc).map(|e| Head { seq: e.seq, balance: e.balance_after }).unwrap_or_default())
+    /// The head of an account known to have no entries yet (a brand-new escrow or hold): nothing
+    /// to read. Appends still insert under the unique `_id`, so a wrong guess costs one retry.
+    pub fn assume_new(&self, account: &str) {
+        self.remember(account, Head::default());
+    }
+
+    async fn gallop(&self, account: &str, known: Head) -> mongodb::error::Result<Head> {
+        // `lo` is a position known to exist (or 0), `hi` one known to be free.
+        let mut lo = known;
+        let mut step = 1i64;
+        let hi = loop {
+            match self.entry_by_id(&format!("{account}:{}", lo.seq + step)).await? {
+                Some(e) => {
+                    lo = Head { seq: e.seq, balance: e.balance_after };
+                    step = step.saturating_mul(2);
+                }
+                None => break lo.seq + step,
+            }
+        };
+        let (mut lo, mut hi) = (lo, hi);
+        while hi - lo.seq > 1 {
+            let mid = lo.seq + (hi - lo.seq) / 2;
+            match self.entry_by_id(&format!("{account}:{mid}")).await? {
+                Some(e) => lo = Head { seq: e.seq, balance: e.balance_after },
+                None => hi = mid,
+            }
+        }
+        Ok(lo)
     }
 
     pub async fn find_leg(&self, transfer_id: &str, account: &str) -> mongodb::error::Result<Option<Entry>> {
@@ -156,7 +184,7 @@ impl Entries {
             let d = doc! {
                 "_id": &id, "account": leg.account, "seq": seq, "transferId": leg.transfer_id,
                 "amount": leg.amount, "balanceAfter": balance_after, "type": leg.kind,
-                "description": leg.description, "createdAt": now,
+                "description": leg.description, "createdAt": now, "bucket": bucket_of(leg.account, seq),
             };
             match self.db.col("ledger_entries").insert_one(d).await {
                 Ok(_) => {
@@ -193,27 +221,70 @@ impl Entries {
         Err(LegError::Contention(leg.account.to_owned()))
     }
 
-    /// Entries of an account after `cursor`, in position order.
-    pub async fn after(&self, account: &str, cursor: i64, limit: i64) -> mongodb::error::Result<Vec<Entry>> {
-        let options = FindOptions::builder().sort(doc! { "seq": 1 }).limit(limit).build();
-        let cursor = self
-            .db
-            .col("ledger_entries")
-            .find(doc! { "account": account, "seq": { "$gt": cursor } })
-            .with_options(options)
-            .await?;
-        let docs: Vec<Document> = cursor.try_collect().await?;
-        Ok(docs.iter().filter_map(Entry::from_doc).collect())
+    /// The entries of one bucket (at most [`BUCKET_SIZE`]), in position order.
+    async fn bucket(&self, account: &str, bucket: i64) -> mongodb::error::Result<Vec<Entry>> {
+        let docs: Vec<Document> = self.db.col("ledger_entries").find(doc! { "bucket": format!("{account}#{bucket}") }).await?.try_collect().await?;
+        let mut entries: Vec<Entry> = docs.iter().filter_map(Entry::from_doc).collect();
+        entries.sort_by_key(|e| e.seq);
+        Ok(entries)
     }
 
-    /// Entries of an account before `before` (exclusive), newest first.
-    pub async fn newest_first(&self, account: &str, before: Option<i64>, limit: i64) -> mongodb::error::Result<Vec<Entry>> {
-        let mut filter = doc! { "account": account };
-        if let Some(b) = before {
-            filter.insert("seq", doc! { "$lt": b });
+    /// Entries of an account after `cursor`, in position order, at most `limit` (bucket by bucket:
+    /// each read is an equality match on an indexed field returning at most [`BUCKET_SIZE`] entries,
+    /// so a page costs the same however long the account's history or the whole ledger is).
+    pub async fn after(&self, account: &str, cursor: i64, limit: i64) -> mongodb::error::Result<Vec<Entry>> {
+        let limit = limit.max(0) as usize;
+        let mut out = Vec::with_capacity(limit);
+        let mut bucket = (cursor + 1) / BUCKET_SIZE;
+        while out.len() < limit {
+            let entries = self.bucket(account, bucket).await?;
+            let full = entries.len() as i64 == BUCKET_SIZE || (bucket == 0 && entries.len() as i64 == BUCKET_SIZE - 1);
+            out.extend(entries.into_iter().filter(|e| e.seq > cursor).take(limit - out.len()));
+            if !full {
+                break;
+            }
+            bucket += 1;
         }
-        let options = FindOptions::builder().sort(doc! { "seq": -1 }).limit(limit).build();
-        let docs: Vec<Document> = self.db.col("ledger_entries").find(filter).with_options(options).await?.try_collect().await?;
-        Ok(docs.iter().filter_map(Entry::from_doc).collect())
+        Ok(out)
+    }
+
+    /// Entries of an account before `before` (exclusive; `None` = from the head), newest first.
+    pub async fn newest_first(&self, account: &str, before: Option<i64>, limit: i64) -> mongodb::error::Result<Vec<Entry>> {
+        let limit = limit.max(0) as usize;
+        let top = match before {
+            Some(b) => b - 1,
+            None => self.head(account).await?.seq,
+        };
+        let mut out = Vec::with_capacity(limit);
+        let mut bucket = top / BUCKET_SIZE;
+        while out.len() < limit && top >= 1 && bucket >= 0 {
+            let entries = self.bucket(account, bucket).await?;
+            out.extend(entries.into_iter().rev().filter(|e| e.seq <= top).take(limit - out.len()));
+            bucket -= 1;
+        }
+        Ok(out)
+    }
+}
+
+/// Entries per bucket: a page of history is one or two equality reads of at most this many.
+pub const BUCKET_SIZE: i64 = 64;
+
+/// The bucket an entry is filed under, `{account}#{seq / BUCKET_SIZE}` (indexed): FerretDB and
+/// MongoDB serve an equality match from an index, while a range or a sort over one account's
+/// entries would read that account's whole history first.
+pub fn bucket_of(account: &str, seq: i64) -> String {
+    format!("{account}#{}", seq / BUCKET_SIZE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_hold_consecutive_positions() {
+        assert_eq!(bucket_of("wallet:a", 1), "wallet:a#0");
+        assert_eq!(bucket_of("wallet:a", 63), "wallet:a#0");
+        assert_eq!(bucket_of("wallet:a", 64), "wallet:a#1");
+        assert_ne!(bucket_of("wallet:a", 64), bucket_of("wallet:b", 64));
     }
 }

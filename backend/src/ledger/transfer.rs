@@ -185,6 +185,63 @@ impl Transfers<'_> {
         }
     }
 
+    /// Applies the legs of a transfer this caller has just created, debit first, without reading
+    /// its outcome first (nobody else knows the transfer yet, so none can exist; a racing driver
+    /// is still handled, since every leg is applied at most once and the outcome is an insert).
+    /// `Some(entries)` when every leg is in: the caller then decides COMPLETED with
+    /// [`Transfers::complete`], possibly after answering its client (a crash in between leaves a
+    /// transfer whose legs are all in, which recovery rolls forward). `None` when the first debit
+    /// was refused (insufficient funds) and the transfer is decided FAILED.
+    pub async fn apply_legs(&self, spec: &TransferSpec, entry_kind: &str) -> Result<Option<Vec<Entry>>, TransferError> {
+        if !check_balanced(&spec.legs) {
+            return Err(TransferError::Unbalanced);
+        }
+        let id = spec.id.to_hex();
+        let mut applied = Vec::with_capacity(spec.legs.len());
+        for leg in ordered_legs(&spec.legs) {
+            let result = self
+                .entries
+                .apply(&LegSpec {
+                    account: &leg.account,
+                    transfer_id: &id,
+                    amount: leg.amount,
+                    kind: entry_kind,
+                    description: &spec.description,
+                    enforce_no_overdraft: accounts::no_overdraft(&leg.account),
+                })
+                .await;
+            match result {
+                Ok(entry) => applied.push(entry),
+                Err(LegError::InsufficientFunds) => {
+                    return match self.fail(spec, entry_kind).await? {
+                        Outcome::Failed => Ok(None),
+                        Outcome::Completed => Ok(Some(self.applied_entries(spec).await?)),
+                    };
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(Some(applied))
+    }
+
+    /// Decides COMPLETED for a transfer whose legs are all applied ([`Transfers::apply_legs`]) and
+    /// writes the label; should a FAILED outcome stand (a driver that saw the debit refused),
+    /// voids the legs instead. Returns the outcome that stands.
+    pub async fn complete(&self, spec: &TransferSpec, entry_kind: &str) -> Result<Outcome, TransferError> {
+        let id = spec.id.to_hex();
+        match self.decide(&id, Outcome::Completed).await? {
+            Outcome::Completed => {
+                self.label_completed(spec).await?;
+                Ok(Outcome::Completed)
+            }
+            Outcome::Failed => {
+                self.void_applied(spec, entry_kind).await?;
+                self.set_status(&id, TransactionStatus::Failed).await?;
+                Ok(Outcome::Failed)
+            }
+        }
+    }
+
     /// Decides FAILED for a transfer that never started (recovery, or a provider that refused);
     /// voids whatever a racing driver applied meanwhile.
     pub async fn fail(&self, spec: &TransferSpec, entry_kind: &str) -> Result<Outcome, TransferError> {

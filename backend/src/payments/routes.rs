@@ -74,7 +74,7 @@ async fn handle(state: &AppState, provider: &str, token: Option<&str>, body: &[u
         .ok_or(AppError::NotFound("payment"))?;
     tracing::info!(reference = %hint.reference, kind = tx.kind.as_str(), "provider callback; re-checking the status");
     let out = match tx.kind {
-        TransactionType::Deposit => service::confirm_deposit(state, &hint.reference).await?.ok_or(AppError::NotFound("payment"))?,
+        TransactionType::Deposit => service::confirm_deposit_tx(state, tx).await?,
         TransactionType::Withdrawal => crate::wallet::withdrawals::confirm_withdrawal(state, &hint.reference)
             .await?
             .ok_or(AppError::NotFound("payment"))?,

@@ -1,8 +1,10 @@
 //! Buying codes: purchases with escrow, settlement at finalization, the seller's sales.
 
+pub mod pending;
 pub mod routes;
 pub mod sales;
 pub mod service;
 pub mod settlement;
 pub mod store;
 pub mod stream;
+pub mod totals;

@@ -32,7 +32,7 @@ async fn purchase(State(state): State<AppState>, MoneyCaller(user): MoneyCaller,
     let code = code_id(&id)?;
     let key = IdempotencyKey::from_headers(&headers, user.id)?;
     let body = serde_json::json!({ "code": id });
-    idempotency::run(&state.db, &key, "POST /codes/{id}/purchase", &body, StatusCode::OK, service::purchase_code(&state, &user, &key, code)).await
+    idempotency::run_then(&state.db, &key, "POST /codes/{id}/purchase", &body, StatusCode::OK, service::purchase_code(&state, &user, &key, code)).await
 }
 
 #[utoipa::path(get, path = "/purchases", tag = "purchases", security(("bearer" = [])),
@@ -41,18 +41,19 @@ async fn purchase(State(state): State<AppState>, MoneyCaller(user): MoneyCaller,
         (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 async fn my_purchases(State(state): State<AppState>, AuthUser(user): AuthUser, Query(q): Query<PageQuery>) -> ApiResult<Page<PurchaseOut>> {
     let limit = q.limit()?;
+    state.pending.settle_user(user.id).await;
     let mut filter = doc! { "buyer": user.id, "status": "COMPLETED" };
     if let Some(c) = &q.cursor {
-        filter.insert("_id", doc! { "$lt": code_id(c).map_err(|_| AppError::validation("cursor is not one this server issued", "cursor", "invalid"))? });
+        filter.extend(store::after_cursor(c).ok_or_else(|| AppError::validation("cursor is not one this server issued", "cursor", "invalid"))?);
     }
-    let purchases = store::list(&state.db, filter, doc! { "_id": -1 }, limit).await?;
+    let purchases = store::list(&state.db, filter, doc! { "createdAt": -1, "_id": -1 }, limit).await?;
     let mut items = Vec::with_capacity(purchases.len());
     for p in &purchases {
         if let Ok(code) = service::load_code(&state, p.code).await {
             items.push(service::purchase_out(&state, p, &code).await);
         }
     }
-    let next_cursor = if purchases.len() as i64 == limit { purchases.last().map(|p| p.id.to_hex()) } else { None };
+    let next_cursor = if purchases.len() as i64 == limit { purchases.last().map(|p| store::page_cursor(p.created_at, p.id)) } else { None };
     Ok(ok(Page { items, next_cursor }))
 }
 

@@ -6,7 +6,7 @@ use super::store::{self, Purchase};
 use crate::auth::store::User;
 use crate::clock;
 use crate::error::{AppError, Result};
-use crate::idempotency::IdempotencyKey;
+use crate::idempotency::{FollowUp, IdempotencyKey};
 use crate::ledger::{accounts, Leg, Outcome};
 use crate::state::AppState;
 use crate::wallet::store::{self as tx_store, Transaction};
@@ -46,25 +46,39 @@ pub fn purchase_transfer(p: &Purchase, title: &str, currency: &oddxer_shared::Cu
     tx
 }
 
-pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey, code_id: ObjectId) -> Result<PurchaseResultOut> {
-    let code = load_code(state, code_id).await?;
+/// Buys a code. On the request path only the deciding steps run, each one round trip: the code,
+/// the purchase with its claim, a sale slot, the cancellation check, the debit of the wallet and
+/// the credit of the purchase's new escrow account. What follows the money (outcome, journal
+/// document, labels, stream row, events) is returned as a [`FollowUp`] to run after answering;
+/// until it has run, this process's reads of the buyer, seller and code wait for it
+/// ([`super::pending`]), and a crash before it ends is finished by the recovery worker.
+///
+/// Errors: 404 unknown code; 409 `OWN_CODE`, `CODE_EXPIRED`, `SOLD_OUT`, `NOT_FOR_SALE`,
+/// `ALREADY_BOUGHT`; 402 when the wallet balance (minor units) is below the price.
+pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey, code_id: ObjectId) -> Result<(PurchaseResultOut, FollowUp)> {
+    // The buyer's `held` (for the wallet in the answer) is read alongside the code: one round trip.
+    let (code, held) = tokio::join!(load_code(state, code_id), crate::wallet::service::held(state, buyer.id));
+    let (code, held) = (code?, held?);
     let pid = key.object_id();
-    let existing = store::find(&state.db, pid).await?;
-    if existing.is_none() {
-        check_buyable(&code, buyer.id, clock::now())?;
-    }
-    let holder = store::claim(&state.db, code.id, buyer.id, pid).await?;
-    if holder != pid {
-        match store::find(&state.db, holder).await? {
-            // A failed attempt whose claim was not released yet (crash): release and let this one in.
-            Some(p) if p.status == PurchaseStatus::Failed => {
-                store::release_claim(&state.db, code.id, buyer.id, holder).await?;
-                if store::claim(&state.db, code.id, buyer.id, pid).await? != pid {
-                    return Err(AppError::conflict("ALREADY_BOUGHT", "You already bought this code"));
-                }
-            }
-            _ => return Err(AppError::conflict("ALREADY_BOUGHT", "You already bought this code")),
+    let now = clock::now();
+    if let Err(refusal) = check_buyable(&code, buyer.id, now) {
+        // A retry of a purchase that went through (it may have taken the last place) goes on.
+        match store::find(&state.db, pid).await? {
+            Some(p) if p.status != PurchaseStatus::Failed => {}
+            _ => return Err(refusal),
         }
+    }
+    // Funds first, from the cached head (no round trip): a buyer who cannot pay must not take a
+    // place that a buyer who can pay is refused (SOLD_OUT) meanwhile. The debit below decides.
+    let wallet_account = accounts::wallet(buyer.id);
+    if state.ledger.entries.cached_balance(&wallet_account).is_some_and(|b| b < code.listing.price)
+        && state.ledger.entries.head(&wallet_account).await?.balance < code.listing.price
+        && store::find(&state.db, pid).await?.is_none()
+    {
+        if store::find_by_claim(&state.db, code.id, buyer.id).await?.is_some() {
+            return Err(AppError::conflict("ALREADY_BOUGHT", "You already bought this code"));
+        }
+        return Err(AppError::InsufficientFunds);
     }
     let purchase = Purchase {
         id: pid,
@@ -74,13 +88,26 @@ pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey,
         price: code.listing.price,
         status: PurchaseStatus::Pending,
         settlement: None,
-        created_at: clock::now(),
+        created_at: now,
     };
-    let purchase = store::insert_or_get(&state.db, &purchase).await?.ok_or_else(|| AppError::internal("purchase not stored"))?;
-    if purchase.status == PurchaseStatus::Failed {
-        return Err(AppError::InsufficientFunds);
-    }
-    if store::take_slot(&state.db, code.id, pid, code.listing.max_buyers).await?.is_none() {
+    let purchase = match store::insert_claimed(&state.db, &purchase, &code.listing.title, &buyer.username).await? {
+        store::Inserted::New => purchase,
+        store::Inserted::Again(p) if p.status == PurchaseStatus::Failed => return Err(AppError::InsufficientFunds),
+        store::Inserted::Again(p) => p,
+        store::Inserted::ClaimedBy(holder) => {
+            // A purchase cut short by a crash (older than the recovery delay) is finished here
+            // rather than locking the buyer out until the recovery worker passes.
+            let stale = clock::before(now, state.config.recovery_after);
+            if holder.status == PurchaseStatus::Pending && holder.created_at < stale {
+                recover(state, &holder).await?;
+                if let store::Inserted::New = store::insert_claimed(&state.db, &purchase, &code.listing.title, &buyer.username).await? {
+                    return Box::pin(purchase_code(state, buyer, key, code_id)).await;
+                }
+            }
+            return Err(AppError::conflict("ALREADY_BOUGHT", "You already bought this code"));
+        }
+    };
+    if store::take_slot(&state.db, code.id, pid, code.listing.max_buyers, code.sales_count).await?.is_none() {
         abandon(state, &purchase).await?;
         return Err(AppError::conflict("SOLD_OUT", "This code is sold out"));
     }
@@ -91,39 +118,85 @@ pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey,
         return Err(AppError::conflict("NOT_FOR_SALE", "This code was cancelled by its seller"));
     }
     let currency = state.config.currency.clone();
-    accounts::ensure(&state.db, &accounts::escrow(pid), None, &currency).await?;
     let tx = purchase_transfer(&purchase, &code.listing.title, &currency);
-    let tx = tx_store::insert_or_get(&state.db, &tx).await?.unwrap_or(tx);
-    let (outcome, _) = state.ledger.transfers().drive(&tx.transfer_spec(), TransactionType::Purchase.as_str()).await.map_err(AppError::internal)?;
-    if outcome == Outcome::Failed {
+    state.ledger.entries.assume_new(&accounts::escrow(pid));
+    let Some(entries) = state.ledger.transfers().apply_legs(&tx.transfer_spec(), TransactionType::Purchase.as_str()).await.map_err(AppError::internal)? else {
         abandon(state, &purchase).await?;
         return Err(AppError::InsufficientFunds);
-    }
-    complete(state, &purchase, &code).await?;
-    let wallet = crate::wallet::service::wallet(state, buyer.id).await?;
-    let code = load_code(state, code.id).await?;
-    let out = purchase_out(state, &Purchase { status: PurchaseStatus::Completed, ..purchase }, &code).await;
-    Ok(PurchaseResultOut { code: code.listing.code.clone(), purchase: out, wallet })
+    };
+    let debit = entries.iter().find(|e| e.account == wallet_account).map(|e| crate::ledger::Head { seq: e.seq, balance: e.balance_after });
+    let wallet = match debit {
+        Some(head) => crate::wallet::service::wallet_out(state, head, held),
+        None => crate::wallet::service::wallet(state, buyer.id).await?,
+    };
+    let completed = Purchase { status: PurchaseStatus::Completed, ..purchase.clone() };
+    let mut shown = code.clone();
+    shown.sales_count = shown.sales_count.max(1);
+    let out = purchase_out(state, &completed, &shown).await;
+    let result = PurchaseResultOut { code: code.listing.code.clone(), purchase: out, wallet };
+    let guard = state.pending.start(pid, buyer.id, code.seller, code.id);
+    let follow_up: FollowUp = Box::pin({
+        let state = state.clone();
+        async move {
+            let _guard = guard;
+            if let Err(e) = finish(&state, &purchase, &code, &tx).await {
+                tracing::warn!(purchase = %purchase.id, error = %e, "purchase labels not written; the recovery worker will finish them");
+            }
+        }
+    });
+    Ok((result, follow_up))
 }
 
-/// A purchase that will not happen: slot and claim go back, the record says FAILED.
+/// A purchase that will not happen: the slot goes back, the record says FAILED and gives its claim back.
 pub async fn abandon(state: &AppState, p: &Purchase) -> Result<()> {
-    store::set_status(&state.db, p.id, PurchaseStatus::Failed).await?;
     store::release_slot(&state.db, p.id).await?;
-    store::release_claim(&state.db, p.code, p.buyer, p.id).await?;
+    store::abandon(&state.db, p.id).await?;
     Ok(())
 }
 
-/// After the money moved: labels on the purchase and the code, events. Idempotent.
+/// After the money moved (every leg in): the transfer's outcome and journal document, the escrow
+/// account's record, then [`complete`]. Idempotent.
+async fn finish(state: &AppState, p: &Purchase, code: &Code, tx: &Transaction) -> Result<()> {
+    let spec = tx.transfer_spec();
+    let outcome = state.ledger.transfers().decide(&spec.id.to_hex(), Outcome::Completed).await?;
+    if outcome == Outcome::Failed {
+        // Only a driver that saw the debit refused decides FAILED; let the transfer void itself.
+        recover(state, p).await?;
+        return Ok(());
+    }
+    let journal = Transaction { status: oddxer_shared::TransactionStatus::Completed, ..tx.clone() };
+    if tx_store::insert_or_get(&state.db, &journal).await?.is_some_and(|stored| stored.status != journal.status) {
+        state.ledger.transfers().set_status(&spec.id.to_hex(), journal.status).await?;
+    }
+    accounts::ensure(&state.db, &accounts::escrow(p.id), None, &state.config.currency).await?;
+    complete(state, p, code).await
+}
+
+/// After the money moved: sales labels on the code, the buyer's purchases stream row, then the
+/// purchase's COMPLETED label last (recovery finishes PENDING purchases, so nothing before it is
+/// skipped by a crash), then events. Idempotent.
 pub async fn complete(state: &AppState, p: &Purchase, code: &Code) -> Result<()> {
-    store::set_status(&state.db, p.id, PurchaseStatus::Completed).await?;
+    let done = Purchase { status: PurchaseStatus::Completed, ..p.clone() };
     // salesCount, soldTo/soldAt and SOLD_OUT are labels recounted from the purchases, never
-    // incremented: FerretDB may lose a concurrent `$inc`, a recount cannot stay wrong.
-    codes_store::refresh_sales_labels(&state.db, code.id).await?;
-    super::stream::append(state, &Purchase { status: PurchaseStatus::Completed, ..p.clone() }).await?;
+    // incremented: FerretDB may lose a concurrent `$inc`, a recount cannot stay wrong. The row
+    // being finished is counted although its label is written last.
+    codes_store::refresh_sales_labels(&state.db, code.id, Some(&done_sale(&done))).await?;
+    super::totals::record(&state.db, &done, super::totals::Event::Sold, state.config.platform_fee_bps).await?;
+    super::stream::append(state, &done, code).await?;
+    store::set_status(&state.db, p.id, PurchaseStatus::Completed).await?;
+    // A code resolved while this purchase was being finished: its resolver listed the purchases
+    // before or after this label. Label first, then this read, mirrors its insert-then-list, so
+    // one of the two settles it (settling twice is a no-op).
+    if let Some(res) = crate::codes::finalize::find_resolution(&state.db, code.id).await? {
+        super::settlement::settle_purchase(state, &done, res.outcome).await?;
+    }
     state.hub.wallet_changed(p.buyer);
     crate::realtime::notify_code_purchased(state, p.seller, p.code, p.id);
     Ok(())
+}
+
+fn done_sale(p: &Purchase) -> codes_store::Sale {
+    codes_store::Sale { purchase: p.id, buyer: p.buyer, at: p.created_at }
 }
 
 pub async fn purchase_out(state: &AppState, p: &Purchase, code: &Code) -> PurchaseOut {
@@ -148,7 +221,10 @@ pub async fn recover(state: &AppState, p: &Purchase) -> Result<()> {
     let tx = tx_store::insert_or_get(&state.db, &tx).await?.unwrap_or(tx);
     let outcome = state.ledger.transfers().resolve_stale(&tx.transfer_spec(), TransactionType::Purchase.as_str()).await.map_err(AppError::internal)?;
     match outcome {
-        Outcome::Completed => complete(state, p, &code).await,
+        Outcome::Completed => {
+            accounts::ensure(&state.db, &accounts::escrow(p.id), None, &currency).await?;
+            complete(state, p, &code).await
+        }
         Outcome::Failed => abandon(state, p).await,
     }
 }

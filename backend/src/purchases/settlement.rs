@@ -41,12 +41,26 @@ struct Step {
     description: String,
 }
 
-/// Settles every completed purchase of a code. Called after the code's resolution insert won, and
-/// again by the recovery worker; both are safe.
+/// Settles every purchase of a code. Called after the code's resolution insert won, and again by
+/// the recovery worker until the resolution is applied; both are safe. A purchase still PENDING
+/// (its buyer was answered but its labels are not all written, or a crash cut it) is finished
+/// first, or abandoned when its money never moved, so none is left unsettled behind an applied
+/// resolution.
 pub async fn settle_code(state: &AppState, code: ObjectId, outcome: Outcome) -> Result<usize> {
-    let purchases = store::list(&state.db, doc! { "bettingCode": code, "status": "COMPLETED" }, doc! { "_id": 1 }, 10_000).await?;
+    let purchases = store::list(&state.db, doc! { "bettingCode": code, "status": { "$ne": "FAILED" } }, doc! { "_id": 1 }, 10_000).await?;
     let mut settled = 0;
     for p in &purchases {
+        if p.status == oddxer_shared::api::PurchaseStatus::Pending {
+            super::service::recover(state, p).await?;
+            match store::find(&state.db, p.id).await? {
+                Some(done) if done.status == oddxer_shared::api::PurchaseStatus::Completed => {
+                    settle_purchase(state, &done, outcome).await?;
+                    settled += 1;
+                }
+                _ => {}
+            }
+            continue;
+        }
         settle_purchase(state, p, outcome).await?;
         settled += 1;
     }
@@ -105,8 +119,10 @@ pub async fn settle_purchase(state: &AppState, p: &Purchase, outcome: Outcome) -
         }
         state.hub.wallet_changed(step.user);
     }
+    super::totals::record(&state.db, p, super::totals::Event::Settled(decided), state.config.platform_fee_bps).await?;
+    let code = super::service::load_code(state, p.code).await?;
+    super::stream::append(state, &Purchase { settlement: Some(decided), ..p.clone() }, &code).await?;
     store::set_settlement(&state.db, p.id, decided).await?;
-    super::stream::append(state, &Purchase { settlement: Some(decided), ..p.clone() }).await?;
     Ok(decided)
 }
 

@@ -61,16 +61,64 @@ impl Purchase {
     }
 }
 
-pub async fn insert_or_get(db: &Db, p: &Purchase) -> mongodb::error::Result<Option<Purchase>> {
+/// What inserting a purchase found.
+#[derive(Debug)]
+pub enum Inserted {
+    /// Ours is in: the buyer holds the code's claim.
+    New,
+    /// This very purchase exists already (a retry with the same Idempotency-Key).
+    Again(Purchase),
+    /// Another purchase of the same buyer and code holds the claim.
+    ClaimedBy(Purchase),
+}
+
+/// Inserts the purchase PENDING with its claim `{code}:{buyer}` (unique index on `claim`): one
+/// insert both records the purchase and decides that a buyer buys a code at most once. A purchase
+/// that does not happen gives its claim back ([`abandon`]), so the buyer may try again.
+///
+/// `title` and `buyer_username` are copied onto the record so the seller's sales list needs no
+/// lookup per row.
+pub async fn insert_claimed(db: &Db, p: &Purchase, title: &str, buyer_username: &str) -> mongodb::error::Result<Inserted> {
     let d = doc! {
-        "_id": p.id, "bettingCode": p.code, "buyer": p.buyer, "seller": p.seller, "price": p.price,
-        "status": status_str(p.status), "createdAt": p.created_at, "updatedAt": p.created_at,
+        "_id": p.id, "claim": claim_id(p.code, p.buyer), "bettingCode": p.code, "buyer": p.buyer, "seller": p.seller,
+        "price": p.price, "status": status_str(p.status), "title": title, "buyerUsername": buyer_username,
+        "createdAt": p.created_at, "updatedAt": p.created_at,
     };
-    match db.col("purchases").insert_one(d).await {
-        Ok(_) => Ok(Some(p.clone())),
-        Err(e) if is_duplicate_key(&e) => find(db, p.id).await,
+    match db.col("purchases").insert_one(d.clone()).await {
+        Ok(_) => Ok(Inserted::New),
+        Err(e) if is_duplicate_key(&e) => {
+            if let Some(again) = find(db, p.id).await? {
+                return Ok(Inserted::Again(again));
+            }
+            match find_by_claim(db, p.code, p.buyer).await? {
+                Some(holder) => Ok(Inserted::ClaimedBy(holder)),
+                // The holder gave the claim back between our insert and this read: try once more.
+                None => match db.col("purchases").insert_one(d).await {
+                    Ok(_) => Ok(Inserted::New),
+                    Err(e) if is_duplicate_key(&e) => match find_by_claim(db, p.code, p.buyer).await? {
+                        Some(holder) => Ok(Inserted::ClaimedBy(holder)),
+                        None => Err(e),
+                    },
+                    Err(e) => Err(e),
+                },
+            }
+        }
         Err(e) => Err(e),
     }
+}
+
+/// The purchase holding the claim of `buyer` on `code` (PENDING or COMPLETED), if any.
+pub async fn find_by_claim(db: &Db, code: ObjectId, buyer: ObjectId) -> mongodb::error::Result<Option<Purchase>> {
+    Ok(db.col("purchases").find_one(doc! { "claim": claim_id(code, buyer) }).await?.as_ref().and_then(Purchase::from_doc))
+}
+
+/// Marks a purchase that will not happen FAILED and gives its claim back, in one write of the
+/// purchase document (so no other label write can bring the claim back).
+pub async fn abandon(db: &Db, id: ObjectId) -> mongodb::error::Result<()> {
+    db.col("purchases")
+        .update_one(doc! { "_id": id }, doc! { "$set": { "status": "FAILED", "updatedAt": clock::now() }, "$unset": { "claim": "" } })
+        .await?;
+    Ok(())
 }
 
 pub async fn find(db: &Db, id: ObjectId) -> mongodb::error::Result<Option<Purchase>> {
@@ -91,53 +139,69 @@ pub async fn set_settlement(db: &Db, id: ObjectId, s: Settlement) -> mongodb::er
     Ok(())
 }
 
+/// The cursor of a newest-first page of purchases: the last row's time of sale (milliseconds) and
+/// id, `"{millis}_{hex}"`. Purchase ids are derived from idempotency keys, so they are not ordered
+/// by time; the page is ordered by `(createdAt, _id)` descending.
+pub fn page_cursor(created_at: DateTime, id: ObjectId) -> String {
+    format!("{}_{}", created_at.timestamp_millis(), id.to_hex())
+}
+
+/// The filter part for rows after `cursor` in newest-first order; `None` for a cursor this server
+/// did not issue.
+pub fn after_cursor(cursor: &str) -> Option<Document> {
+    let (millis, hex) = cursor.split_once('_')?;
+    let at = DateTime::from_millis(millis.parse().ok()?);
+    let id = ObjectId::parse_str(hex).ok()?;
+    Some(doc! { "$or": [ { "createdAt": { "$lt": at } }, { "createdAt": at, "_id": { "$lt": id } } ] })
+}
+
+/// Purchase documents as stored (with the copied `title` and `buyerUsername`), for listings.
+pub async fn list_docs(db: &Db, filter: Document, sort: Document, limit: i64) -> mongodb::error::Result<Vec<Document>> {
+    let options = mongodb::options::FindOptions::builder().sort(sort).limit(limit).build();
+    db.col("purchases").find(filter).with_options(options).await?.try_collect().await
+}
+
 pub async fn list(db: &Db, filter: Document, sort: Document, limit: i64) -> mongodb::error::Result<Vec<Purchase>> {
     let options = mongodb::options::FindOptions::builder().sort(sort).limit(limit).build();
     let docs: Vec<Document> = db.col("purchases").find(filter).with_options(options).await?.try_collect().await?;
     Ok(docs.iter().filter_map(Purchase::from_doc).collect())
 }
 
+/// The claim key of a buyer on a code: unique among purchases that are not FAILED.
 pub fn claim_id(code: ObjectId, buyer: ObjectId) -> String {
     format!("{}:{}", code.to_hex(), buyer.to_hex())
 }
 
-/// One buyer, one purchase of a code: the claim insert decides. Returns the purchase that holds it.
-pub async fn claim(db: &Db, code: ObjectId, buyer: ObjectId, purchase: ObjectId) -> mongodb::error::Result<ObjectId> {
-    let id = claim_id(code, buyer);
-    match db.col("purchase_claims").insert_one(doc! { "_id": &id, "purchase": purchase, "createdAt": clock::now() }).await {
-        Ok(_) => Ok(purchase),
-        Err(e) if is_duplicate_key(&e) => {
-            let held = db.col("purchase_claims").find_one(doc! { "_id": &id }).await?;
-            Ok(held.and_then(|d| d.get_object_id("purchase").ok()).unwrap_or(purchase))
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// Frees the claim of a purchase that did not happen, so the buyer may try again.
-pub async fn release_claim(db: &Db, code: ObjectId, buyer: ObjectId, purchase: ObjectId) -> mongodb::error::Result<()> {
-    db.col("purchase_claims").delete_one(doc! { "_id": claim_id(code, buyer), "purchase": purchase }).await?;
-    Ok(())
+fn slot_id(code: ObjectId, n: i64) -> String {
+    format!("{}:{n}", code.to_hex())
 }
 
 /// Takes one of the code's `max_buyers` sale slots `{code}:{n}` (or finds the one this purchase
-/// already holds). `None` when all are taken: sold out.
-pub async fn take_slot(db: &Db, code: ObjectId, purchase: ObjectId, max_buyers: i64) -> mongodb::error::Result<Option<i64>> {
+/// already holds). `None` when all are taken: sold out. Probing starts after `sold` (the code's
+/// `salesCount` label: the places below it are taken unless a purchase gave one back), so the
+/// common case is one insert; it wraps around to find a place given back below.
+pub async fn take_slot(db: &Db, code: ObjectId, purchase: ObjectId, max_buyers: i64, sold: i64) -> mongodb::error::Result<Option<i64>> {
     let col = db.col("sale_slots");
-    if let Some(held) = col.find_one(doc! { "purchase": purchase }).await? {
-        return Ok(held.get_i64("slot").ok());
-    }
-    for n in 1..=max_buyers {
-        let d = doc! { "_id": format!("{}:{n}", code.to_hex()), "bettingCode": code, "slot": n, "purchase": purchase, "createdAt": clock::now() };
+    let start = sold.clamp(0, max_buyers.max(1) - 1);
+    for i in 0..max_buyers {
+        let n = (start + i) % max_buyers + 1;
+        let d = doc! { "_id": slot_id(code, n), "bettingCode": code, "slot": n, "purchase": purchase, "createdAt": clock::now() };
         match col.insert_one(d).await {
             Ok(_) => return Ok(Some(n)),
-            Err(e) if is_duplicate_key(&e) => continue,
+            Err(e) if is_duplicate_key(&e) => {
+                // Taken, possibly by this very purchase on an earlier attempt.
+                let held = col.find_one(doc! { "_id": slot_id(code, n) }).await?;
+                if held.as_ref().and_then(|d| d.get_object_id("purchase").ok()) == Some(purchase) {
+                    return Ok(Some(n));
+                }
+            }
             Err(e) => return Err(e),
         }
     }
     Ok(None)
 }
 
+/// Gives back the slot a purchase holds (indexed by `purchase`: a purchase holds at most one).
 pub async fn release_slot(db: &Db, purchase: ObjectId) -> mongodb::error::Result<()> {
     db.col("sale_slots").delete_many(doc! { "purchase": purchase }).await?;
     Ok(())

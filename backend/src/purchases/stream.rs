@@ -3,7 +3,8 @@
 //! reserved from a counter), so commit order equals cursor order; a row is appended once per
 //! (purchase, version) thanks to the unique `{stream, key}` index.
 
-use super::service::{load_code, purchase_out};
+use super::service::purchase_out;
+use crate::codes::store::Code;
 use super::store::Purchase;
 use crate::clock;
 use crate::db::Db;
@@ -12,6 +13,8 @@ use crate::state::AppState;
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 use mongodb::options::FindOptions;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 use oddxer_shared::api::PurchaseOut;
 use oddxer_shared::sync::PurchaseStreamEntry;
 
@@ -35,20 +38,55 @@ async fn row_at(db: &Db, stream: &str, seq: i64) -> mongodb::error::Result<Optio
     db.col(COLLECTION).find_one(doc! { "_id": format!("{stream}:{seq}") }).await
 }
 
-/// The stream's last position (0 when empty), found by probing `_id`s forward from a sorted read.
-pub async fn head(db: &Db, stream: &str) -> mongodb::error::Result<i64> {
-    let options = mongodb::options::FindOneOptions::builder().sort(doc! { "seq": -1 }).build();
-    let mut seq = db.col(COLLECTION).find_one(doc! { "stream": stream }).with_options(options).await?.and_then(|d| d.get_i64("seq").ok()).unwrap_or(0);
-    while row_at(db, stream, seq + 1).await?.is_some() {
-        seq += 1;
+/// Last known positions of streams this process has seen (keyed by database and stream); only a
+/// starting point: [`head`] always confirms it by `_id`.
+fn known_heads() -> &'static Mutex<HashMap<String, i64>> {
+    static HEADS: OnceLock<Mutex<HashMap<String, i64>>> = OnceLock::new();
+    HEADS.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+const MAX_KNOWN_HEADS: usize = 100_000;
+
+fn remember(key: String, seq: i64) {
+    if let Ok(mut heads) = known_heads().lock() {
+        if heads.len() >= MAX_KNOWN_HEADS {
+            heads.clear();
+        }
+        let slot = heads.entry(key).or_insert(0);
+        *slot = (*slot).max(seq);
     }
-    Ok(seq)
+}
+
+/// The stream's last position (0 when empty), by `_id` lookups only: rows exist for exactly the
+/// positions `1..=N`, so from the last known position it gallops forward and bisects (one lookup
+/// when nothing was appended elsewhere, O(log N) for a stream this process has not seen).
+pub async fn head(db: &Db, stream: &str) -> mongodb::error::Result<i64> {
+    let key = format!("{}/{stream}", db.db.name());
+    let mut lo = known_heads().lock().ok().and_then(|h| h.get(&key).copied()).unwrap_or(0);
+    let mut step = 1i64;
+    let mut hi = loop {
+        if row_at(db, stream, lo + step).await?.is_some() {
+            lo += step;
+            step = step.saturating_mul(2);
+        } else {
+            break lo + step;
+        }
+    };
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if row_at(db, stream, mid).await?.is_some() {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    remember(key, lo);
+    Ok(lo)
 }
 
 /// Appends the purchase as it stands now to its buyer's stream (once per version).
-pub async fn append(state: &AppState, p: &Purchase) -> Result<()> {
-    let code = load_code(state, p.code).await?;
-    let row = purchase_out(state, p, &code).await;
+pub async fn append(state: &AppState, p: &Purchase, code: &Code) -> Result<()> {
+    let row = purchase_out(state, p, code).await;
     let version = version_of(p);
     let stream = stream_of(p.buyer);
     let key = format!("{}:v{version}", p.id.to_hex());
@@ -62,6 +100,7 @@ pub async fn append(state: &AppState, p: &Purchase) -> Result<()> {
         };
         match db.col(COLLECTION).insert_one(d).await {
             Ok(_) => {
+                remember(format!("{}/{stream}", db.db.name()), seq);
                 state.hub.purchases_changed(p.buyer);
                 return Ok(());
             }

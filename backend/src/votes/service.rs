@@ -16,6 +16,8 @@ use oddxer_shared::VoteType;
 
 pub async fn cast(state: &AppState, voter: &User, code_id: ObjectId, vote: VoteType) -> Result<VoteOut> {
     let db = &state.db;
+    // A purchase answered by this process but still being labelled counts as bought.
+    state.pending.settle_code(code_id).await;
     let code = codes::load(state, code_id).await?;
     if !code_store::is_buyer(db, code_id, voter.id).await? {
         return Err(AppError::Forbidden("Only buyers of this code can vote on it"));

@@ -25,21 +25,34 @@ pub fn entry_out(e: &Entry, currency: &Currency) -> LedgerEntryOut {
     }
 }
 
+/// The wallet: balance and position from the ledger head (confirmed by `_id`), `held` (money in
+/// payout holds of withdrawals waiting for the provider, minor units) from the wallet account's
+/// label. The two reads go out together: one round trip.
 pub async fn wallet(state: &AppState, user: ObjectId) -> Result<WalletOut> {
-    let currency = &state.config.currency;
-    let head = state.ledger.entries.head(&accounts::wallet(user)).await?;
-    Ok(WalletOut {
-        balance: Money::new(head.balance, currency),
-        currency: currency.0.clone(),
-        held: Money::new(held(state, user).await?, currency),
-        seq: head.seq,
-    })
+    let account = accounts::wallet(user);
+    let (head, held) = tokio::join!(state.ledger.entries.head(&account), held(state, user));
+    Ok(wallet_out(state, head?, held?))
 }
 
-/// Money of the user sitting in payout holds of withdrawals still waiting for the provider.
-async fn held(state: &AppState, user: ObjectId) -> Result<i64> {
+/// The wallet as shown for a head and a `held` amount (minor units) the caller has in hand.
+pub fn wallet_out(state: &AppState, head: crate::ledger::Head, held: i64) -> WalletOut {
+    let currency = &state.config.currency;
+    WalletOut { balance: Money::new(head.balance, currency), currency: currency.0.clone(), held: Money::new(held, currency), seq: head.seq }
+}
+
+/// `held` as last written on the wallet account (0 when never written), minor units.
+pub async fn held(state: &AppState, user: ObjectId) -> Result<i64> {
+    let account = state.db.col("accounts").find_one(mongodb::bson::doc! { "_id": accounts::wallet(user) }).await?;
+    Ok(account.and_then(|d| d.get_i64("held").ok()).unwrap_or(0))
+}
+
+/// Recomputes `held` from the user's withdrawals still holding money (the user's PENDING
+/// withdrawals, few at any time) and writes it on the wallet account. A label: called after every
+/// change of a hold (withdrawal requested, paid out, reversed) and by the recovery worker, so a
+/// write that raced another is put right by the next.
+pub async fn refresh_held(state: &AppState, user: ObjectId) -> Result<i64> {
     use futures_util::TryStreamExt;
-    let filter = mongodb::bson::doc! { "user": user, "type": "WITHDRAWAL", "status": "PENDING", "metadata.parent": null };
+    let filter = mongodb::bson::doc! { "user": user, "status": "PENDING", "type": "WITHDRAWAL", "metadata.parent": null };
     let pending: Vec<mongodb::bson::Document> = state.db.col("transactions").find(filter).await?.try_collect().await?;
     let mut total = 0;
     for d in pending {
@@ -47,6 +60,12 @@ async fn held(state: &AppState, user: ObjectId) -> Result<i64> {
             total += state.ledger.entries.head(&accounts::payout_hold(id)).await?.balance;
         }
     }
+    accounts::ensure_wallet(&state.db, user, &state.config.currency).await?;
+    state
+        .db
+        .col("accounts")
+        .update_one(mongodb::bson::doc! { "_id": accounts::wallet(user) }, mongodb::bson::doc! { "$set": { "held": total } })
+        .await?;
     Ok(total)
 }
 
@@ -109,21 +128,34 @@ pub async fn request_deposit(state: &AppState, user: &User, key: &IdempotencyKey
 /// Callbacks and polls both end here; the transfer id is the deposit's id, so both credit once.
 pub async fn confirm_deposit(state: &AppState, reference: &str) -> Result<Option<TransactionOut>> {
     let Some(tx) = store::find_by_reference(&state.db, reference).await? else { return Ok(None) };
-    if tx.kind != TransactionType::Deposit {
-        return Ok(Some(tx.to_out()));
+    confirm_deposit_tx(state, tx).await.map(Some)
+}
+
+/// [`confirm_deposit`] for a deposit already read. Round trips on success: the two legs, the
+/// outcome insert and the status label (the answer is built from what was written, not re-read).
+pub async fn confirm_deposit_tx(state: &AppState, tx: Transaction) -> Result<TransactionOut> {
+    if tx.kind != TransactionType::Deposit || tx.status != TransactionStatus::Pending {
+        return Ok(tx.to_out());
     }
-    let Some(method) = tx.payment_method else { return Ok(Some(tx.to_out())) };
+    let Some(method) = tx.payment_method else { return Ok(tx.to_out()) };
+    let reference = tx.reference.as_str();
     let status = state.payments.payment_status(method, reference).await.map_err(|e| AppError::Upstream(e.to_string()))?;
     let transfers = state.ledger.transfers();
     let spec = tx.transfer_spec();
+    let kind = TransactionType::Deposit.as_str();
     let outcome = match status {
-        ProviderStatus::Succeeded => Some(transfers.drive(&spec, TransactionType::Deposit.as_str()).await.map_err(AppError::internal)?.0),
-        ProviderStatus::Failed => Some(transfers.fail(&spec, TransactionType::Deposit.as_str()).await.map_err(AppError::internal)?),
+        // Still PENDING by its label, so nobody has finished it: apply the legs without reading the
+        // outcome first (each leg is applied once; a FAILED outcome decided meanwhile voids them).
+        ProviderStatus::Succeeded => Some(match transfers.apply_legs(&spec, kind).await.map_err(AppError::internal)? {
+            Some(_) => transfers.complete(&spec, kind).await.map_err(AppError::internal)?,
+            None => Outcome::Failed,
+        }),
+        ProviderStatus::Failed => Some(transfers.fail(&spec, kind).await.map_err(AppError::internal)?),
         ProviderStatus::Pending => None,
         // The provider has no record: our request never reached it (crash or outage before the
         // call). Ask again with the same reference, which the provider deduplicates.
         ProviderStatus::Unknown => {
-            if let (Some(phone), TransactionStatus::Pending) = (tx.phone_number.clone(), tx.status) {
+            if let Some(phone) = tx.phone_number.clone() {
                 let request = PaymentRequest { reference: tx.reference.clone(), method, amount: tx.amount, currency: tx.currency.clone(), phone_number: phone };
                 if let Err(e) = state.payments.request_payment(&request).await {
                     tracing::warn!(reference, error = %e, "deposit resubmission failed; will poll again");
@@ -135,7 +167,12 @@ pub async fn confirm_deposit(state: &AppState, reference: &str) -> Result<Option
     if outcome == Some(Outcome::Completed) {
         state.hub.wallet_changed(tx.user);
     }
-    Ok(store::find_by_id(&state.db, tx.id).await?.map(|t| t.to_out()))
+    let status = match outcome {
+        Some(Outcome::Completed) => TransactionStatus::Completed,
+        Some(Outcome::Failed) => TransactionStatus::Failed,
+        None => tx.status,
+    };
+    Ok(Transaction { status, updated_at: clock::now(), ..tx }.to_out())
 }
 
 pub async fn history(state: &AppState, user: ObjectId, before: Option<i64>, limit: i64) -> Result<(Vec<LedgerEntryOut>, Option<String>)> {

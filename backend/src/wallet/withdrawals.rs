@@ -65,6 +65,7 @@ pub async fn request_withdrawal(state: &AppState, user: &User, key: &Idempotency
     if outcome == Outcome::Failed {
         return Err(AppError::InsufficientFunds);
     }
+    super::service::refresh_held(state, user.id).await?;
     state.hub.wallet_changed(user.id);
     submit_payout(state, &tx).await?;
     Ok(store::find_by_id(&state.db, tx.id).await?.unwrap_or(tx).to_out())
@@ -165,9 +166,8 @@ pub async fn settle(state: &AppState, tx: &Transaction, result: PayoutResult) ->
     let (outcome, _) = state.ledger.transfers().drive(&step.transfer_spec(), kind.as_str()).await.map_err(AppError::internal)?;
     if outcome == Outcome::Completed {
         state.ledger.transfers().set_status(&id, status).await?;
-        if decided == PayoutResult::Failed {
-            state.hub.wallet_changed(tx.user);
-        }
+        super::service::refresh_held(state, tx.user).await?;
+        state.hub.wallet_changed(tx.user);
     }
     Ok(())
 }

@@ -40,6 +40,12 @@ pub fn unique_username() -> String {
     format!("u_{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
 }
 
+/// Database round trips a request waited for one after the other (the backend's `x-db-round-trips`
+/// header, sent outside production).
+pub fn round_trips(r: &Resp) -> u64 {
+    r.headers.get("x-db-round-trips").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).expect("x-db-round-trips header")
+}
+
 pub struct Resp {
     pub status: StatusCode,
     pub body: Value,
@@ -238,12 +244,18 @@ impl TestApp {
     }
 
     /// Buys a code through `POST /codes/{id}/purchase` with a fresh Idempotency-Key.
+    ///
+    /// Waits until the labels the purchase writes after its answer are in, as the server's own
+    /// reads do: tests also look at the database directly.
     pub async fn purchase(&self, buyer: &Session, code_id: &str) -> Resp {
-        self.post_with(&format!("/codes/{code_id}/purchase"), Some(&buyer.access), &json!({}), Some(&uuid::Uuid::new_v4().to_string())).await
+        let r = self.post_with(&format!("/codes/{code_id}/purchase"), Some(&buyer.access), &json!({}), Some(&uuid::Uuid::new_v4().to_string())).await;
+        self.state.pending.settle_all().await;
+        r
     }
 
     /// Runs the money invariants (the same code as `GET /admin/reconcile`) and fails on any violation.
     pub async fn assert_reconciled(&self) {
+        self.state.pending.settle_all().await;
         let report = oddxer_backend::admin::reconcile::run(&self.state).await.expect("reconcile");
         assert!(report.ok, "reconcile found violations: {:#?}", report.violations);
         assert_eq!(report.in_flight, 0, "transfers still in flight");

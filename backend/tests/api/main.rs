@@ -15,6 +15,7 @@ mod mobile_money;
 mod openapi;
 mod purchases;
 mod rate_limits;
+mod round_trips;
 mod settlement;
 mod sms;
 mod votes;
