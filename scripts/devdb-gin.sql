@@ -44,7 +44,10 @@ BEGIN
     RETURN;
   END IF;
   -- Index names are unique per schema and at most 63 bytes: derive one from the table and key.
-  EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((%s))',
+  -- fastupdate = off: with it on, new entries wait in a pending list that every lookup scans
+  -- linearly until (auto)vacuum merges it, which after a bulk load made `_id` lookups at 100k
+  -- documents 7x slower than at 1k.
+  EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((%s)) WITH (fastupdate = off)',
                  'gin_' || md5(tbl::text || ':' || expr), tbl::regclass, expr);
 END
 $fn$;
