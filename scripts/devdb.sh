@@ -126,8 +126,10 @@ pg_init() {
   chmod 700 "$dir"
   if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir"; fi
   (umask 077 && rand_hex 16 >"$data/pg.pass" && rand_hex 16 >"$data/ferret.pass")
-  # initdb (running as postgres) reads the superuser password from a file it can open.
-  local pwfile="$data/.initdb-pw"
+  # initdb (running as postgres) reads the superuser password from a file it can open: beside the
+  # cluster folder, which postgres can reach.
+  local pwfile
+  pwfile="$(dirname "$dir")/.initdb-pw.$$"
   cp "$data/pg.pass" "$pwfile"
   if [ "$(id -u)" = 0 ]; then chown postgres "$pwfile"; fi
   # UTF8 with the C locale: what FerretDB wants, and byte-order comparisons like MongoDB's.
