@@ -22,6 +22,7 @@ usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 cmd=${1:-}
 [ -n "$cmd" ] || { usage; exit 2; }
+case $cmd in -h|--help|help) usage; exit 0 ;; esac
 shift
 port=${DEVDB_PORT:-${FERRETDB_PORT:-27117}}
 data=""
