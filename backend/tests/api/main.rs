@@ -13,6 +13,7 @@ mod leaderboard;
 mod market_events;
 mod mobile_money;
 mod openapi;
+mod path_ids;
 mod purchases;
 mod rate_limits;
 mod settlement;
