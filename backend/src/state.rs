@@ -22,4 +22,6 @@ pub struct AppState {
     pub limits: RateLimiter,
     /// Read model of the live codes for `GET /codes` (issue 4; `MARKET_CACHE_TTL`).
     pub market: crate::codes::cache::MarketCache,
+    /// Users recently read for the per-request active/role check (`auth::cache`, `USER_CACHE_TTL`).
+    pub users: crate::auth::cache::UserCache,
 }

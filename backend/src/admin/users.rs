@@ -90,6 +90,8 @@ async fn patch_user(State(state): State<AppState>, AdminUser(admin): AdminUser, 
         target.is_active = active;
     }
     store::set_fields(&state.db, target.id, changes).await?;
+    // Takes effect at once on this process; other processes re-read within USER_CACHE_TTL (1 s).
+    state.users.forget(target.id);
     tracing::info!(admin = %admin.id, user = %target.id, "user changed by admin");
     Ok(ok(target.to_out()))
 }

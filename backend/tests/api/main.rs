@@ -1,6 +1,7 @@
 //! Backend integration tests: one binary, real server, real FerretDB, fresh database per test.
 
 mod admin_users;
+mod app_env;
 mod auth;
 mod authorization_matrix;
 mod bad_input;
@@ -14,8 +15,10 @@ mod market_events;
 mod mobile_money;
 mod openapi;
 mod path_ids;
+mod phone_numbers;
 mod purchases;
 mod rate_limits;
+mod round_trips;
 mod settlement;
 mod sms;
 mod votes;
