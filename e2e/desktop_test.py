@@ -328,8 +328,8 @@ class App:
 
 
 def fresh_identity():
-    # +2567 and 8 more digits: a valid Ugandan mobile number no other run uses.
-    phone = "+2567" + "".join(random.choices(string.digits, k=8))
+    # +25670 and 7 more digits: a valid Ugandan mobile number (70x range) no other run uses.
+    phone = "+25670" + "".join(random.choices(string.digits, k=7))
     username = "e2e_" + "".join(random.choices(string.ascii_lowercase + string.digits, k=10))
     return phone, username
 

@@ -42,6 +42,9 @@ pub struct Config {
     pub mongodb_uri: String,
     pub db_name: String,
     pub jwt_secret: String,
+    /// Key of the OTP HMAC, derived from `JWT_SECRET` with HKDF-SHA256 under its own label, so a
+    /// stored OTP hash reveals nothing about the key that signs access tokens and vice versa.
+    pub otp_key: [u8; 32],
     pub jwt_access_expiry: Duration,
     pub jwt_refresh_expiry: Duration,
     pub otp_expiry: Duration,
@@ -61,7 +64,13 @@ pub struct Config {
     pub settlement_policy: SettlementPolicy,
     pub voting_window: Duration,
     pub leaderboard_min_finalized: u32,
+    /// `ADMIN_PHONE_NUMBERS`, each normalized to E.164 like every number that signs in.
     pub admin_phone_numbers: Vec<String>,
+    /// Region national phone numbers (`0700 123 456`) are read in (`DEFAULT_REGION`, default UG).
+    pub default_region: phonenumber::country::Id,
+    /// How long an authenticated request may trust the in-process copy of its user
+    /// (`USER_CACHE_TTL`, at most 1s, `0s` turns the cache off; see `auth::cache`).
+    pub user_cache_ttl: Duration,
     pub deposit_min: i64,
     pub deposit_max: i64,
     pub withdrawal_daily_limit: i64,
@@ -111,6 +120,10 @@ pub enum ConfigError {
     Invalid { name: &'static str, reason: String },
     #[error("refusing to start in production: {0}")]
     UnsafeForProduction(String),
+    /// Production settings checks failed while `APP_ENV` was not set at all: say that unset means
+    /// production, so a developer who forgot it knows what to do.
+    #[error("refusing to start: APP_ENV is not set, which means production, and {0}; set APP_ENV=development (or test) to run with development settings")]
+    AppEnvUnset(String),
 }
 
 /// Reads `KEY` through a lookup function so tests can feed a map instead of the process env.
@@ -166,6 +179,17 @@ impl RateLimit {
     }
 }
 
+/// HKDF-SHA256 (RFC 5869) of the JWT secret with the label of the OTP key: one configured secret,
+/// two independent keys.
+fn derive_otp_key(jwt_secret: &str) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    // 32 bytes is far below HKDF-SHA256's 255 * 32 output limit, so expand cannot fail.
+    if hkdf::Hkdf::<sha2::Sha256>::new(Some(b"oddxer"), jwt_secret.as_bytes()).expand(b"otp-hmac-v1", &mut key).is_err() {
+        tracing::error!("HKDF refused a 32-byte output");
+    }
+    key
+}
+
 /// `30s`, `15m`, `24h`, `7d`, or a bare number of seconds.
 pub fn parse_duration(raw: &str) -> Option<Duration> {
     let raw = raw.trim();
@@ -204,7 +228,10 @@ impl Config {
     }
 
     pub fn from_source(env: &EnvSource<'_>) -> Result<Config, ConfigError> {
-        let app_env = match env.string("APP_ENV", "development").to_ascii_lowercase().as_str() {
+        // Unset means production: development conveniences (outbox SMS, sandbox payments, `/dev`
+        // routes, demo seed, a built-in JWT secret) must be asked for, never fallen into.
+        let app_env_set = env.get("APP_ENV").is_some();
+        let app_env = match env.string("APP_ENV", "production").to_ascii_lowercase().as_str() {
             "development" | "dev" => AppEnv::Development,
             "test" => AppEnv::Test,
             "production" | "prod" => AppEnv::Production,
@@ -230,7 +257,8 @@ impl Config {
         let jwt_secret = match env.get("JWT_SECRET") {
             Some(s) => s,
             None if app_env == AppEnv::Production => {
-                return Err(ConfigError::UnsafeForProduction("JWT_SECRET is not set".into()))
+                let problem = "JWT_SECRET is not set".to_owned();
+                return Err(if app_env_set { ConfigError::UnsafeForProduction(problem) } else { ConfigError::AppEnvUnset(problem) });
             }
             None => DEV_JWT_SECRET.to_owned(),
         };
@@ -239,6 +267,21 @@ impl Config {
                 .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
                 .unwrap_or_default()
         };
+        let default_region = match env.get("DEFAULT_REGION") {
+            None => crate::phone::DEFAULT_REGION,
+            Some(raw) => crate::phone::parse_region(&raw)
+                .ok_or(ConfigError::Invalid { name: "DEFAULT_REGION", reason: format!("{raw:?} is not a two-letter region code such as UG") })?,
+        };
+        let mut admin_phone_numbers = Vec::new();
+        for raw in list("ADMIN_PHONE_NUMBERS") {
+            let phone = crate::phone::PhoneNumber::parse(&raw, default_region)
+                .ok_or(ConfigError::Invalid { name: "ADMIN_PHONE_NUMBERS", reason: format!("{raw:?} is not a valid phone number") })?;
+            admin_phone_numbers.push(phone.into_string());
+        }
+        let user_cache_ttl = env.duration("USER_CACHE_TTL", Duration::from_secs(1))?;
+        if user_cache_ttl > Duration::from_secs(1) {
+            return Err(ConfigError::Invalid { name: "USER_CACHE_TTL", reason: "must be at most 1s: a deactivation must take effect within a second".into() });
+        }
         let port = env.parse("PORT", 6793u16)?;
         let platform_fee_bps = env.parse("PLATFORM_FEE_BPS", 1000u32)?;
         if platform_fee_bps > 10_000 {
@@ -257,6 +300,7 @@ impl Config {
             api_url: env.string("API_URL", &format!("http://127.0.0.1:{port}")),
             mongodb_uri: env.string("MONGODB_URI", "mongodb://127.0.0.1:27117"),
             db_name: env.string("DB_NAME", "oddxer"),
+            otp_key: derive_otp_key(&jwt_secret),
             jwt_secret,
             jwt_access_expiry: env.duration("JWT_ACCESS_EXPIRY", Duration::from_secs(15 * 60))?,
             jwt_refresh_expiry: env.duration("JWT_REFRESH_EXPIRY", Duration::from_secs(7 * 86_400))?,
@@ -281,7 +325,9 @@ impl Config {
             settlement_policy,
             voting_window: env.duration("VOTING_WINDOW", Duration::from_secs(24 * 3600))?,
             leaderboard_min_finalized: env.parse("LEADERBOARD_MIN_FINALIZED", 5u32)?,
-            admin_phone_numbers: list("ADMIN_PHONE_NUMBERS"),
+            admin_phone_numbers,
+            default_region,
+            user_cache_ttl,
             deposit_min: env.parse("DEPOSIT_MIN", 500i64)?,
             deposit_max: env.parse("DEPOSIT_MAX", 5_000_000i64)?,
             withdrawal_daily_limit: env.parse("WITHDRAWAL_DAILY_LIMIT", 10_000_000i64)?,
@@ -302,8 +348,11 @@ impl Config {
             market_worker_interval: env.duration("MARKET_WORKER_INTERVAL", Duration::from_secs(15))?,
             market_cache_ttl: env.duration("MARKET_CACHE_TTL", Duration::from_secs(2))?,
         };
-        config.check_production()?;
-        Ok(config)
+        match config.check_production() {
+            Err(ConfigError::UnsafeForProduction(problem)) if !app_env_set => Err(ConfigError::AppEnvUnset(problem)),
+            Err(e) => Err(e),
+            Ok(()) => Ok(config),
+        }
     }
 
     pub fn dev_routes_enabled(&self) -> bool {
@@ -345,7 +394,7 @@ mod tests {
 
     #[test]
     fn development_defaults_are_usable() {
-        let c = load(&[]).expect("defaults");
+        let c = load(&[("APP_ENV", "development")]).expect("defaults");
         assert_eq!(c.port, 6793);
         assert_eq!(c.currency.0, "UGX");
         assert_eq!(c.platform_fee_bps, 1000);
@@ -362,11 +411,41 @@ mod tests {
     }
 
     #[test]
+    fn an_unset_app_env_is_production_and_refuses_development_settings_saying_why() {
+        let dev_settings = [("JWT_SECRET", "x".repeat(40)), ("SMS_PROVIDER", "outbox".into()), ("PAYMENT_PROVIDER", "sandbox".into())];
+        let pairs: Vec<(&str, &str)> = dev_settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let err = load(&pairs).err().expect("refused");
+        let message = err.to_string();
+        assert!(matches!(err, ConfigError::AppEnvUnset(_)), "{message}");
+        assert!(message.contains("APP_ENV is not set") && message.contains("SMS_PROVIDER=outbox") && message.contains("APP_ENV=development"), "{message}");
+        let bare = load(&[]).err().expect("refused").to_string();
+        assert!(bare.contains("APP_ENV is not set") && bare.contains("JWT_SECRET"), "{bare}");
+        assert!(load(&[("APP_ENV", "development")]).expect("dev").dev_routes_enabled());
+    }
+
+    #[test]
+    fn the_otp_key_is_derived_and_differs_from_the_jwt_secret() {
+        let c = load(&[("APP_ENV", "development"), ("JWT_SECRET", "0123456789abcdef0123456789abcdef")]).expect("config");
+        assert_ne!(&c.otp_key[..], c.jwt_secret.as_bytes());
+        assert_eq!(c.otp_key, derive_otp_key("0123456789abcdef0123456789abcdef"));
+        assert_ne!(c.otp_key, derive_otp_key("another-secret-another-secret-xx"));
+    }
+
+    #[test]
+    fn admin_numbers_and_the_region_are_normalized() {
+        let c = load(&[("APP_ENV", "test"), ("ADMIN_PHONE_NUMBERS", "0700 123 456, +256-700-000-001")]).expect("config");
+        assert_eq!(c.admin_phone_numbers, vec!["+256700123456".to_owned(), "+256700000001".to_owned()]);
+        assert!(matches!(load(&[("APP_ENV", "test"), ("ADMIN_PHONE_NUMBERS", "12")]), Err(ConfigError::Invalid { name: "ADMIN_PHONE_NUMBERS", .. })));
+        assert!(matches!(load(&[("APP_ENV", "test"), ("DEFAULT_REGION", "Uganda")]), Err(ConfigError::Invalid { name: "DEFAULT_REGION", .. })));
+        assert!(matches!(load(&[("APP_ENV", "test"), ("USER_CACHE_TTL", "5s")]), Err(ConfigError::Invalid { name: "USER_CACHE_TTL", .. })));
+    }
+
+    #[test]
     fn durations_parse_with_units() {
         assert_eq!(parse_duration("15m"), Some(Duration::from_secs(900)));
         assert_eq!(parse_duration("7d"), Some(Duration::from_secs(604_800)));
         assert_eq!(parse_duration("45"), Some(Duration::from_secs(45)));
         assert_eq!(parse_duration("abc"), None);
-        assert!(matches!(load(&[("VOTING_WINDOW", "soon")]), Err(ConfigError::Invalid { name: "VOTING_WINDOW", .. })));
+        assert!(matches!(load(&[("APP_ENV", "development"), ("VOTING_WINDOW", "soon")]), Err(ConfigError::Invalid { name: "VOTING_WINDOW", .. })));
     }
 }

@@ -13,6 +13,9 @@ pub enum AppError {
     /// Malformed request: bad JSON, wrong content type, unparsable path or query.
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
+    /// A path parameter that must be a 24-hex ObjectId is not one (`crate::http::PathId`).
+    #[error("{param} in the path must be a 24-hex id")]
+    InvalidId { param: String },
     /// Well-formed but invalid input; `details` names the fields.
     #[error("{message}")]
     Validation { message: String, details: Option<Value> },
@@ -57,6 +60,7 @@ impl AppError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             AppError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            AppError::InvalidId { .. } => (StatusCode::BAD_REQUEST, "INVALID_ID"),
             AppError::Validation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR"),
             AppError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "FORBIDDEN"),
@@ -99,6 +103,7 @@ impl IntoResponse for AppError {
         };
         let details = match &self {
             AppError::Validation { details, .. } => details.clone(),
+            AppError::InvalidId { param } => Some(serde_json::json!({ "parameter": param })),
             _ => None,
         };
         let mut response = error_response(status, code, message, details);

@@ -1,8 +1,10 @@
 //! Request extractors whose rejections use the error envelope, and success envelope helpers.
 
 use crate::error::AppError;
-use axum::extract::FromRequest;
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
+use mongodb::bson::oid::ObjectId;
 use axum::response::{IntoResponse, Response};
 use oddxer_shared::api::Envelope;
 use serde::Serialize;
@@ -21,6 +23,25 @@ pub struct Query<T>(pub T);
 #[derive(axum::extract::FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(AppError))]
 pub struct Path<T>(pub T);
+
+/// The one id of a route's path (`/codes/{id}`, `/admin/users/{id}`, `/leaderboard/{sellerId}`,
+/// ...), parsed as an ObjectId. Every route with an id in its path takes it through this extractor,
+/// so a malformed id gets one answer everywhere: 400 `INVALID_ID` naming the parameter
+/// (DESIGN.md section 5), before authentication-independent work and before the body is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathId(pub ObjectId);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(params) =
+            axum::extract::Path::<Vec<(String, String)>>::from_request_parts(parts, state).await?;
+        // Routes using this extractor have exactly one path parameter.
+        let (name, raw) = params.into_iter().next().ok_or_else(|| AppError::internal("PathId on a route without a path parameter"))?;
+        ObjectId::parse_str(&raw).map(PathId).map_err(|_| AppError::InvalidId { param: name })
+    }
+}
 
 /// A success answer: `{"success": true, "data": ...}` with a status.
 pub struct Reply<T>(pub StatusCode, pub T, pub Option<String>);

@@ -16,6 +16,7 @@ pub mod leaderboard;
 pub mod ledger;
 pub mod openapi;
 pub mod payments;
+pub mod phone;
 pub mod ratelimit;
 pub mod purchases;
 pub mod realtime;

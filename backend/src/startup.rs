@@ -124,6 +124,7 @@ pub async fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
         limits,
         market: crate::codes::cache::MarketCache::new(config.market_cache_ttl),
         pending: crate::purchases::pending::PendingPurchases::default(),
+        users: crate::auth::cache::UserCache::new(config.user_cache_ttl),
         jwt: JwtKeys::new(&config.jwt_secret, config.jwt_access_expiry),
         ledger: Ledger::new(db.clone()),
         hub: match &config.redis_url {

@@ -24,4 +24,6 @@ pub struct AppState {
     pub market: crate::codes::cache::MarketCache,
     /// Purchases answered whose labels this process is still writing (read-your-writes).
     pub pending: crate::purchases::pending::PendingPurchases,
+    /// Users recently read for the per-request active/role check (`auth::cache`, `USER_CACHE_TTL`).
+    pub users: crate::auth::cache::UserCache,
 }

@@ -324,8 +324,9 @@ fn seqs(s: &AppSnapshot) -> Vec<i64> {
 
 fn random_phone() -> String {
     format!(
-        "+2567{:08}",
-        rand::thread_rng().gen_range(0..100_000_000u32)
+        // 70x xxx xxx: a valid Ugandan mobile number (the backend refuses invalid ones).
+        "+25670{:07}",
+        rand::thread_rng().gen_range(0..10_000_000u32)
     )
 }
 

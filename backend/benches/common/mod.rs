@@ -87,9 +87,10 @@ impl Resp {
     }
 }
 
+/// A valid Ugandan mobile number (70x xxx xxx) in E.164.
 pub fn unique_phone() -> String {
-    let n: u64 = rand::random::<u64>() % 1_000_000_000;
-    format!("+2567{n:09}")
+    let n: u64 = rand::random::<u64>() % 10_000_000;
+    format!("+25670{n:07}")
 }
 
 pub fn unique_username() -> String {

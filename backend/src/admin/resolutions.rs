@@ -5,9 +5,9 @@ use crate::auth::extract::AdminUser;
 use crate::clock;
 use crate::codes::finalize::{self, DecidedBy, Resolved};
 use crate::codes::query::{cursor_of, decode_cursor, encode_cursor, CodeSort};
-use crate::codes::{parse_id, service, store};
+use crate::codes::{service, store};
 use crate::error::{AppError, Result};
-use crate::http::{ok, ApiResult, Json, PageQuery, Path, Query};
+use crate::http::{ok, ApiResult, Json, PageQuery, PathId, Query};
 use crate::state::AppState;
 use axum::extract::State;
 use mongodb::bson::doc;
@@ -41,11 +41,10 @@ pub async fn resolve_code(state: &AppState, admin: &AdminUser, id: mongodb::bson
 #[utoipa::path(post, path = "/admin/codes/{id}/resolve", tag = "admin", params(("id" = String, Path)), request_body = ResolveIn,
     security(("bearer" = [])), responses(
     (status = 200, description = "Resolved (or already resolved the same way)", body = ResolutionOut),
-    (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+    (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
     (status = 409, description = "ALREADY_RESOLVED with another outcome, CODE_CANCELLED, or TOO_EARLY for WON/LOST before expiresAt", body = ErrorEnvelope),
     (status = 422, body = ErrorEnvelope)))]
-async fn resolve(State(state): State<AppState>, admin: AdminUser, Path(id): Path<String>, Json(input): Json<ResolveIn>) -> ApiResult<ResolutionOut> {
-    let id = parse_id(&id)?;
+async fn resolve(State(state): State<AppState>, admin: AdminUser, PathId(id): PathId, Json(input): Json<ResolveIn>) -> ApiResult<ResolutionOut> {
     Ok(ok(resolve_code(&state, &admin, id, input.outcome).await?))
 }
 

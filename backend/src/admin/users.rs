@@ -3,7 +3,7 @@
 use crate::auth::extract::AdminUser;
 use crate::auth::store::{self, User};
 use crate::error::{AppError, Result};
-use crate::http::{ok, ApiResult, Json, Path, Query};
+use crate::http::{ok, ApiResult, Json, PathId, Query};
 use crate::state::AppState;
 use axum::extract::State;
 use futures_util::TryStreamExt;
@@ -39,10 +39,6 @@ pub fn check_patch(admin: &User, target: &User, patch: &UserPatch) -> Result<()>
     Ok(())
 }
 
-fn parse_id(id: &str) -> Result<ObjectId> {
-    ObjectId::parse_str(id).map_err(|_| AppError::validation("id must be a 24-hex id", "id", "not an ObjectId"))
-}
-
 #[utoipa::path(get, path = "/admin/users", tag = "admin", security(("bearer" = [])), params(UserFilter), responses(
     (status = 200, description = "Users, oldest first, in cursor pages", body = Page<UserOut>),
     (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
@@ -72,17 +68,17 @@ async fn list_users(State(state): State<AppState>, _admin: AdminUser, Query(q): 
 }
 
 #[utoipa::path(get, path = "/admin/users/{id}", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses(
-    (status = 200, body = UserOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-async fn get_user(State(state): State<AppState>, _admin: AdminUser, Path(id): Path<String>) -> ApiResult<UserOut> {
-    let user = store::find_by_id(&state.db, parse_id(&id)?).await?.ok_or(AppError::NotFound("user"))?;
+    (status = 200, body = UserOut), (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+async fn get_user(State(state): State<AppState>, _admin: AdminUser, PathId(id): PathId) -> ApiResult<UserOut> {
+    let user = store::find_by_id(&state.db, id).await?.ok_or(AppError::NotFound("user"))?;
     Ok(ok(user.to_out()))
 }
 
 #[utoipa::path(patch, path = "/admin/users/{id}", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = UserPatch,
-    responses((status = 200, body = UserOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+    responses((status = 200, body = UserOut), (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
-async fn patch_user(State(state): State<AppState>, AdminUser(admin): AdminUser, Path(id): Path<String>, Json(patch): Json<UserPatch>) -> ApiResult<UserOut> {
-    let mut target = store::find_by_id(&state.db, parse_id(&id)?).await?.ok_or(AppError::NotFound("user"))?;
+async fn patch_user(State(state): State<AppState>, AdminUser(admin): AdminUser, PathId(id): PathId, Json(patch): Json<UserPatch>) -> ApiResult<UserOut> {
+    let mut target = store::find_by_id(&state.db, id).await?.ok_or(AppError::NotFound("user"))?;
     check_patch(&admin, &target, &patch)?;
     let mut changes = Document::new();
     if let Some(role) = patch.role {
@@ -94,6 +90,8 @@ async fn patch_user(State(state): State<AppState>, AdminUser(admin): AdminUser, 
         target.is_active = active;
     }
     store::set_fields(&state.db, target.id, changes).await?;
+    // Takes effect at once on this process; other processes re-read within USER_CACHE_TTL (1 s).
+    state.users.forget(target.id);
     tracing::info!(admin = %admin.id, user = %target.id, "user changed by admin");
     Ok(ok(target.to_out()))
 }

@@ -12,8 +12,9 @@ use axum::http::HeaderMap;
 use mongodb::bson::oid::ObjectId;
 use oddxer_shared::Role;
 
-/// A signed-in, active user, re-read from the database on every request so that a deactivation or
-/// role change takes effect at once.
+/// A signed-in, active user. The user is re-read from the database at most `USER_CACHE_TTL` (1 s)
+/// after the last read on this process (`auth::cache`): a deactivation or role change made here takes
+/// effect at once, one made by another process within a second.
 #[derive(Debug, Clone)]
 pub struct AuthUser(pub User);
 
@@ -27,11 +28,26 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 pub async fn authenticate(state: &AppState, token: &str) -> Result<User, AppError> {
     let claims = state.jwt.verify(token).ok_or(AppError::Unauthenticated("Invalid or expired access token"))?;
     let id = ObjectId::parse_str(&claims.sub).map_err(|_| AppError::Unauthenticated("Invalid access token"))?;
-    let user = store::find_by_id(&state.db, id).await?.ok_or(AppError::Unauthenticated("Unknown user"))?;
+    active_user(state, id).await?.ok_or(AppError::Unauthenticated("Unknown user"))
+}
+
+/// The user with this id, from the in-process cache when read less than `USER_CACHE_TTL` ago,
+/// else from the database (and cached); `None` if there is no such user, 403 if deactivated.
+pub async fn active_user(state: &AppState, id: ObjectId) -> Result<Option<User>, AppError> {
+    let user = match state.users.get(id) {
+        Some(user) => user,
+        None => match store::find_by_id(&state.db, id).await? {
+            Some(user) => {
+                state.users.put(&user);
+                user
+            }
+            None => return Ok(None),
+        },
+    };
     if !user.is_active {
         return Err(AppError::Forbidden("This account is deactivated"));
     }
-    Ok(user)
+    Ok(Some(user))
 }
 
 impl FromRequestParts<AppState> for AuthUser {

@@ -1,9 +1,11 @@
 //! Authentication and authorization: phone + OTP sign-in, JWT access tokens, rotating refresh
 //! tokens, role extractors, SMS delivery.
 
+pub mod cache;
 pub mod extract;
 pub mod jwt;
 pub mod otp;
+pub mod refresh;
 pub mod routes;
 pub mod service;
 pub mod sms;

@@ -4,7 +4,6 @@ use crate::clock;
 use crate::db::Db;
 use crate::error::is_duplicate_key;
 use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
-use mongodb::options::FindOneOptions;
 use oddxer_shared::api::UserOut;
 use oddxer_shared::Role;
 
@@ -99,19 +98,32 @@ pub async fn set_fields(db: &Db, id: ObjectId, mut fields: Document) -> mongodb:
     Ok(())
 }
 
-pub struct StoredOtp {
-    pub id: ObjectId,
+/// The OTP a phone number may use now: `otps {_id: phone}`, replaced by every new code, so the
+/// latest OTP is one `_id` lookup away. It names the user it signs in and carries what the user
+/// was when it was sent, so verification reads nothing else to decide which write it needs.
+#[derive(Debug, Clone)]
+pub struct PendingOtp {
+    /// Random 128-bit id; also the name of the session family it opens (`auth::refresh`).
+    pub id: String,
+    pub user: ObjectId,
+    /// The user's `isVerified` and role when the code was sent.
+    pub user_verified: bool,
+    pub user_role: Role,
     pub hash: String,
     pub expires_at: DateTime,
     pub created_at: DateTime,
 }
 
-pub async fn latest_otp(db: &Db, phone: &str) -> mongodb::error::Result<Option<StoredOtp>> {
-    let options = FindOneOptions::builder().sort(doc! { "createdAt": -1 }).build();
-    let found = db.col("otps").find_one(doc! { "phoneNumber": phone }).with_options(options).await?;
+pub const OTPS: &str = "otps";
+
+pub async fn find_otp(db: &Db, phone: &str) -> mongodb::error::Result<Option<PendingOtp>> {
+    let found = db.col(OTPS).find_one(doc! { "_id": phone }).await?;
     Ok(found.and_then(|d| {
-        Some(StoredOtp {
-            id: d.get_object_id("_id").ok()?,
+        Some(PendingOtp {
+            id: d.get_str("otp").ok()?.to_owned(),
+            user: d.get_object_id("user").ok()?,
+            user_verified: d.get_bool("userVerified").unwrap_or(false),
+            user_role: Role::parse(d.get_str("userRole").ok()?)?,
             hash: d.get_str("hash").ok()?.to_owned(),
             expires_at: *d.get_datetime("expiresAt").ok()?,
             created_at: *d.get_datetime("createdAt").ok()?,
@@ -119,30 +131,38 @@ pub async fn latest_otp(db: &Db, phone: &str) -> mongodb::error::Result<Option<S
     }))
 }
 
-pub async fn insert_otp(db: &Db, phone: &str, hash: &str, expires_at: DateTime) -> mongodb::error::Result<()> {
-    db.col("otps")
-        .insert_one(doc! { "phoneNumber": phone, "hash": hash, "expiresAt": expires_at, "createdAt": clock::now() })
-        .await?;
+/// Makes `otp` the phone's current code (the previous one, if any, stops working).
+pub async fn put_otp(db: &Db, phone: &str, otp: &PendingOtp) -> mongodb::error::Result<()> {
+    let d = doc! {
+        "_id": phone, "otp": &otp.id, "user": otp.user, "userVerified": otp.user_verified, "userRole": otp.user_role.as_str(),
+        "hash": &otp.hash, "expiresAt": otp.expires_at, "createdAt": otp.created_at,
+    };
+    db.col(OTPS).replace_one(doc! { "_id": phone }, d).upsert(true).await?;
     Ok(())
 }
 
+/// The OTP send recorded for `phone` in resend window `window`, when it was made.
+pub async fn send_in_window(db: &Db, phone: &str, window: i64) -> mongodb::error::Result<Option<DateTime>> {
+    let found = db.col("otp_sends").find_one(doc! { "_id": format!("{phone}:{window}") }).await?;
+    Ok(found.and_then(|d| d.get_datetime("createdAt").ok().copied()))
+}
+
+/// Claims resend window `window` for `phone`; false when a send (or a login of an unknown number)
+/// already took it. The insert decides, so concurrent logins cannot both pass.
+pub async fn claim_send_window(db: &Db, phone: &str, window: i64) -> mongodb::error::Result<bool> {
+    insert_marker(db, "otp_sends", &format!("{phone}:{window}")).await
+}
+
 /// Claims one of the OTP's `max` verification attempts by inserting `{otp}:{n}`; `None` when all are
-/// used. An insert under a unique `_id` is the only race-free counter FerretDB offers.
-pub async fn claim_otp_attempt(db: &Db, otp: ObjectId, max: u32) -> mongodb::error::Result<Option<u32>> {
+/// used. An insert under a unique `_id` is the only race-free counter FerretDB offers. The first
+/// try of a code costs one insert; each earlier try of the same code adds one.
+pub async fn claim_otp_attempt(db: &Db, otp: &str, max: u32) -> mongodb::error::Result<Option<u32>> {
     for n in 1..=max {
-        let id = format!("{}:{n}", otp.to_hex());
-        match db.col("otp_attempts").insert_one(doc! { "_id": id, "createdAt": clock::now() }).await {
-            Ok(_) => return Ok(Some(n)),
-            Err(e) if is_duplicate_key(&e) => continue,
-            Err(e) => return Err(e),
+        if insert_marker(db, "otp_attempts", &format!("{otp}:{n}")).await? {
+            return Ok(Some(n));
         }
     }
     Ok(None)
-}
-
-/// Marks the OTP used; false when another request already used it.
-pub async fn consume_otp(db: &Db, otp: ObjectId) -> mongodb::error::Result<bool> {
-    insert_marker(db, "otp_used", &otp.to_hex()).await
 }
 
 /// Inserts `{_id}` into a marker collection; false on a duplicate (the decision was already taken).
@@ -154,30 +174,83 @@ pub async fn insert_marker(db: &Db, collection: &str, id: &str) -> mongodb::erro
     }
 }
 
-pub async fn marker_exists(db: &Db, collection: &str, id: &str) -> mongodb::error::Result<bool> {
-    Ok(db.col(collection).find_one(doc! { "_id": id }).await?.is_some())
+/// Reads the user and, in the same command, marks them verified and/or sets their role: the first
+/// sign-in of an account (and of a configured admin) costs no extra round trip. A label write (no
+/// decision rides on it), done only when the OTP's snapshot of the user says it is needed.
+pub async fn read_and_label(db: &Db, id: ObjectId, mut fields: Document) -> mongodb::error::Result<Option<User>> {
+    fields.insert("updatedAt", clock::now());
+    let found = db
+        .col("users")
+        .find_one_and_update(doc! { "_id": id }, doc! { "$set": fields })
+        .return_document(mongodb::options::ReturnDocument::After)
+        .await?;
+    Ok(found.as_ref().and_then(User::from_doc))
 }
 
+pub const REFRESH_TOKENS: &str = "refresh_tokens";
+
+/// A stored refresh token generation, or a tombstone (`digest: None`) that ends its family.
 pub struct StoredRefresh {
-    pub user: ObjectId,
-    pub family: String,
+    pub digest: Option<String>,
+    pub user: Option<ObjectId>,
     pub expires_at: DateTime,
 }
 
-pub async fn insert_refresh(db: &Db, digest: &str, user: ObjectId, family: &str, expires_at: DateTime) -> mongodb::error::Result<()> {
-    db.col("refresh_tokens")
-        .insert_one(doc! { "_id": digest, "user": user, "family": family, "expiresAt": expires_at, "createdAt": clock::now() })
-        .await?;
-    Ok(())
+/// Inserts generation `slot` of a family; false when that generation already exists (the token
+/// before it was already rotated, or the OTP already used, or the family revoked).
+pub async fn insert_refresh(db: &Db, slot: &str, family: &str, digest: &str, user: ObjectId, expires_at: DateTime) -> mongodb::error::Result<bool> {
+    let d = doc! { "_id": slot, "family": family, "digest": digest, "user": user, "expiresAt": expires_at, "createdAt": clock::now() };
+    match db.col(REFRESH_TOKENS).insert_one(d).await {
+        Ok(_) => Ok(true),
+        Err(e) if is_duplicate_key(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
-pub async fn find_refresh(db: &Db, digest: &str) -> mongodb::error::Result<Option<StoredRefresh>> {
-    let found = db.col("refresh_tokens").find_one(doc! { "_id": digest }).await?;
-    Ok(found.and_then(|d| {
-        Some(StoredRefresh {
-            user: d.get_object_id("user").ok()?,
-            family: d.get_str("family").ok()?.to_owned(),
-            expires_at: *d.get_datetime("expiresAt").ok()?,
-        })
+pub async fn find_refresh(db: &Db, slot: &str) -> mongodb::error::Result<Option<StoredRefresh>> {
+    let found = db.col(REFRESH_TOKENS).find_one(doc! { "_id": slot }).await?;
+    Ok(found.map(|d| StoredRefresh {
+        digest: d.get_str("digest").ok().map(str::to_owned),
+        user: d.get_object_id("user").ok(),
+        expires_at: d.get_datetime("expiresAt").copied().unwrap_or(DateTime::MIN),
     }))
+}
+
+async fn generation_exists(db: &Db, family: &str, generation: u64) -> mongodb::error::Result<bool> {
+    let found = db.col(REFRESH_TOKENS).find_one(doc! { "_id": super::refresh::slot(family, generation) }).projection(doc! { "_id": 1 }).await?;
+    Ok(found.is_some())
+}
+
+/// Ends a family whose generation `known` exists: puts a tombstone right after its newest
+/// generation, so no token of it can be rotated again. The newest is found by galloping then
+/// bisecting over `_id` lookups (generations are contiguous); an insert that meets a duplicate
+/// (a rotation landed meanwhile) moves one further, so the tombstone always ends up after the
+/// newest token.
+pub async fn revoke_family(db: &Db, family: &str, known: u64) -> mongodb::error::Result<()> {
+    let (mut lo, mut step) = (known, 1u64);
+    let mut hi = loop {
+        let probe = lo.saturating_add(step);
+        if probe == lo || !generation_exists(db, family, probe).await? {
+            break probe;
+        }
+        lo = probe;
+        step = step.saturating_mul(2);
+    };
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if generation_exists(db, family, mid).await? {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let mut next = lo + 1;
+    loop {
+        let d = doc! { "_id": super::refresh::slot(family, next), "family": family, "revoked": true, "createdAt": clock::now() };
+        match db.col(REFRESH_TOKENS).insert_one(d).await {
+            Ok(_) => return Ok(()),
+            Err(e) if is_duplicate_key(&e) => next += 1,
+            Err(e) => return Err(e),
+        }
+    }
 }

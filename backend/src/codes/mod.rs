@@ -40,8 +40,3 @@ impl FromRequestParts<AppState> for MaybeUser {
     }
 }
 
-/// A path id that must be an ObjectId.
-pub fn parse_id(raw: &str) -> Result<mongodb::bson::oid::ObjectId, AppError> {
-    mongodb::bson::oid::ObjectId::parse_str(raw)
-        .map_err(|_| AppError::BadRequest { code: "INVALID_ID", message: "The id in the path is not a 24-hex id".into() })
-}

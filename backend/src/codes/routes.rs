@@ -1,9 +1,9 @@
 //! `/codes`, `/codes/{id}`, `/seller/codes` handlers: thin wrappers over `service`.
 
 use super::query::CodeQuery;
-use super::{parse_id, service, MaybeUser};
+use super::{service, MaybeUser};
 use crate::auth::extract::SellerUser;
-use crate::http::{created, ok, ApiResult, Json, Path, Query};
+use crate::http::{created, ok, ApiResult, Json, PathId, Query};
 use crate::state::AppState;
 use axum::extract::State;
 use oddxer_shared::api::{CodeIn, CodeOptionsOut, CodeOut, CodePatch, ErrorEnvelope, Page};
@@ -40,31 +40,31 @@ async fn options(State(state): State<AppState>) -> ApiResult<CodeOptionsOut> {
 
 #[utoipa::path(get, path = "/codes/{id}", tag = "codes", params(("id" = String, Path)), responses(
     (status = 200, description = "The code; `code` only for its seller, its buyers and admins", body = CodeOut),
-    (status = 400, description = "Not an id", body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-async fn detail(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, Path(id): Path<String>) -> ApiResult<CodeOut> {
-    Ok(ok(service::detail(&state, viewer.as_ref(), parse_id(&id)?).await?))
+    (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+async fn detail(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, PathId(id): PathId) -> ApiResult<CodeOut> {
+    Ok(ok(service::detail(&state, viewer.as_ref(), id).await?))
 }
 
 #[utoipa::path(patch, path = "/codes/{id}", tag = "codes", params(("id" = String, Path)), request_body = CodePatch,
     security(("bearer" = [])), responses(
-    (status = 200, body = CodeOut), (status = 401, body = ErrorEnvelope),
+    (status = 200, body = CodeOut), (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
     (status = 403, description = "Not a seller, or not this code's seller", body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
     (status = 409, description = "No longer ACTIVE, or already sold", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 async fn update(
     State(state): State<AppState>,
     SellerUser(user): SellerUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Json(patch): Json<CodePatch>,
 ) -> ApiResult<CodeOut> {
-    Ok(ok(service::update(&state, &user, parse_id(&id)?, &patch).await?))
+    Ok(ok(service::update(&state, &user, id, &patch).await?))
 }
 
 #[utoipa::path(delete, path = "/codes/{id}", tag = "codes", params(("id" = String, Path)), security(("bearer" = [])), responses(
-    (status = 200, description = "Cancelled (status CANCELLED)", body = CodeOut), (status = 401, body = ErrorEnvelope),
+    (status = 200, description = "Cancelled (status CANCELLED)", body = CodeOut), (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
     (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
     (status = 409, description = "No longer ACTIVE, or already sold", body = ErrorEnvelope)))]
-async fn cancel(State(state): State<AppState>, SellerUser(user): SellerUser, Path(id): Path<String>) -> ApiResult<CodeOut> {
-    Ok(ok(service::cancel(&state, &user, parse_id(&id)?).await?).message("Code cancelled"))
+async fn cancel(State(state): State<AppState>, SellerUser(user): SellerUser, PathId(id): PathId) -> ApiResult<CodeOut> {
+    Ok(ok(service::cancel(&state, &user, id).await?).message("Code cancelled"))
 }
 
 #[utoipa::path(get, path = "/seller/codes", tag = "codes", params(CodeQuery), security(("bearer" = [])), responses(

@@ -3,10 +3,10 @@
 //! `POST /dev/codes/{id}/result` and read back from `sandbox_results`.
 
 use super::store::Code;
-use super::{parse_id, service, worker};
+use super::{service, worker};
 use crate::clock;
 use crate::db::Db;
-use crate::http::{ok, ApiResult, Json, Path};
+use crate::http::{ok, ApiResult, Json, PathId};
 use crate::state::AppState;
 use axum::extract::State;
 use futures_util::future::BoxFuture;
@@ -95,9 +95,9 @@ pub struct SandboxResultOut {
 
 #[utoipa::path(post, path = "/dev/codes/{id}/result", tag = "development", params(("id" = String, Path)), request_body = ResolveIn,
     responses((status = 200, description = "Result stored for the sandbox verifier; applied now if the code expired", body = SandboxResultOut),
-        (status = 404, body = ErrorEnvelope)))]
-async fn set_result(State(state): State<AppState>, Path(id): Path<String>, Json(input): Json<ResolveIn>) -> ApiResult<SandboxResultOut> {
-    let code = service::load(&state, parse_id(&id)?).await?;
+        (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+async fn set_result(State(state): State<AppState>, PathId(id): PathId, Json(input): Json<ResolveIn>) -> ApiResult<SandboxResultOut> {
+    let code = service::load(&state, id).await?;
     state
         .db
         .col(SANDBOX_RESULTS)

@@ -26,12 +26,14 @@ struct SmsQuery {
 }
 
 #[utoipa::path(get, path = "/dev/sms", tag = "development",
-    params(("phoneNumber" = String, Query, description = "E.164 number")),
+    params(("phoneNumber" = String, Query, description = "Phone number, normalized like sign-in numbers")),
     responses((status = 200, description = "Messages sent to the number, newest first (development only)", body = Vec<SmsOut>)))]
 async fn sms(State(state): State<AppState>, Query(q): Query<SmsQuery>) -> ApiResult<Vec<SmsOut>> {
     let options = FindOptions::builder().sort(doc! { "createdAt": -1 }).limit(50).build();
+    // Messages are stored under the normalized number; accept it however it is written.
+    let phone = crate::phone::PhoneNumber::parse(&q.phone_number, state.config.default_region).map_or(q.phone_number, |p| p.into_string());
     let docs: Vec<Document> =
-        state.db.col("sms_outbox").find(doc! { "phoneNumber": &q.phone_number }).with_options(options).await?.try_collect().await?;
+        state.db.col("sms_outbox").find(doc! { "phoneNumber": &phone }).with_options(options).await?.try_collect().await?;
     let items = docs
         .iter()
         .filter_map(|d| {

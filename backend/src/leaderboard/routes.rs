@@ -1,8 +1,7 @@
 //! `GET /leaderboard`, `GET /leaderboard/{sellerId}`.
 
 use super::service::{self, LeaderboardQuery};
-use crate::codes::parse_id;
-use crate::http::{ok, ApiResult, Path, Query};
+use crate::http::{ok, ApiResult, PathId, Query};
 use crate::state::AppState;
 use axum::extract::State;
 use oddxer_shared::api::{ErrorEnvelope, LeaderboardEntryOut, Page};
@@ -21,7 +20,7 @@ async fn list(State(state): State<AppState>, Query(q): Query<LeaderboardQuery>) 
 
 #[utoipa::path(get, path = "/leaderboard/{sellerId}", tag = "leaderboard", params(("sellerId" = String, Path)), responses(
     (status = 200, description = "One seller's stats (zeros before their first finalized code)", body = LeaderboardEntryOut),
-    (status = 400, body = ErrorEnvelope), (status = 404, description = "No such user", body = ErrorEnvelope)))]
-async fn one(State(state): State<AppState>, Path(seller_id): Path<String>) -> ApiResult<LeaderboardEntryOut> {
-    Ok(ok(service::one(&state, parse_id(&seller_id)?).await?))
+    (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 404, description = "No such user", body = ErrorEnvelope)))]
+async fn one(State(state): State<AppState>, PathId(seller_id): PathId) -> ApiResult<LeaderboardEntryOut> {
+    Ok(ok(service::one(&state, seller_id).await?))
 }

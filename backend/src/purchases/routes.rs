@@ -3,13 +3,13 @@
 use super::{sales, service, store};
 use crate::auth::extract::{AuthUser, MoneyCaller, SellerUser};
 use crate::error::{AppError, Result};
-use crate::http::{ok, ApiResult, PageQuery, Path, Query};
+use crate::http::{ok, ApiResult, PageQuery, PathId, Query};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use mongodb::bson::{doc, oid::ObjectId};
+use mongodb::bson::doc;
 use oddxer_shared::api::{ErrorEnvelope, Page, PurchaseOut, PurchaseResultOut, SalesSummaryOut};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -17,21 +17,16 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(purchase)).routes(routes!(my_purchases)).routes(routes!(seller_sales))
 }
 
-fn code_id(raw: &str) -> Result<ObjectId> {
-    ObjectId::parse_str(raw).map_err(|_| AppError::validation("id must be a 24-hex id", "id", "not an ObjectId"))
-}
-
 #[utoipa::path(post, path = "/codes/{id}/purchase", tag = "purchases", security(("bearer" = [])),
     params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "Required; up to 255 visible ASCII characters")),
     responses((status = 200, description = "Bought: the price is in escrow and the code is revealed", body = PurchaseResultOut),
-        (status = 401, body = ErrorEnvelope), (status = 402, description = "Balance too low", body = ErrorEnvelope),
+        (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 402, description = "Balance too low", body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope),
         (status = 409, description = "Own code, sold out, expired, or already bought", body = ErrorEnvelope),
         (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
-async fn purchase(State(state): State<AppState>, MoneyCaller(user): MoneyCaller, headers: HeaderMap, Path(id): Path<String>) -> Result<Response> {
-    let code = code_id(&id)?;
+async fn purchase(State(state): State<AppState>, MoneyCaller(user): MoneyCaller, headers: HeaderMap, PathId(code): PathId) -> Result<Response> {
     let key = IdempotencyKey::from_headers(&headers, user.id)?;
-    let body = serde_json::json!({ "code": id });
+    let body = serde_json::json!({ "code": code.to_hex() });
     idempotency::run_then(&state.db, &key, "POST /codes/{id}/purchase", &body, StatusCode::OK, service::purchase_code(&state, &user, &key, code)).await
 }
 

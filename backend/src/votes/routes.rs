@@ -2,8 +2,7 @@
 
 use super::service;
 use crate::auth::extract::AuthUser;
-use crate::codes::parse_id;
-use crate::http::{created, ApiResult, Json, Path};
+use crate::http::{created, ApiResult, Json, PathId};
 use crate::state::AppState;
 use axum::extract::State;
 use oddxer_shared::api::{ErrorEnvelope, VoteIn, VoteOut};
@@ -16,10 +15,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/codes/{id}/votes", tag = "votes", params(("id" = String, Path)), request_body = VoteIn,
     security(("bearer" = [])), responses(
     (status = 201, description = "Vote stored; counters recomputed; `outcome` set when this vote completed the voting", body = VoteOut),
-    (status = 401, body = ErrorEnvelope), (status = 403, description = "Not a buyer of this code", body = ErrorEnvelope),
+    (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, description = "Not a buyer of this code", body = ErrorEnvelope),
     (status = 404, body = ErrorEnvelope),
     (status = 409, description = "VOTING_NOT_OPEN (before expiresAt), VOTING_CLOSED (finalized or window over), ALREADY_VOTED", body = ErrorEnvelope),
     (status = 422, description = "voteType is not WIN or LOSS", body = ErrorEnvelope)))]
-async fn vote(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>, Json(input): Json<VoteIn>) -> ApiResult<VoteOut> {
-    Ok(created(service::cast(&state, &user, parse_id(&id)?, input.vote_type).await?))
+async fn vote(State(state): State<AppState>, AuthUser(user): AuthUser, PathId(id): PathId, Json(input): Json<VoteIn>) -> ApiResult<VoteOut> {
+    Ok(created(service::cast(&state, &user, id, input.vote_type).await?))
 }

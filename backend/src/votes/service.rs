@@ -14,17 +14,25 @@ use oddxer_shared::api::VoteOut;
 use oddxer_shared::sync::LiveEvent;
 use oddxer_shared::VoteType;
 
+/// Casts a vote. Four sequential database commands in the common case (DESIGN.md section 9): the
+/// code by `_id`, the voter's completed purchase (equality on the indexed `bettingCode`, bounded by
+/// the code's buyers), the vote insert (unique per code and voter: the decision), and the tally
+/// of the code's votes for the answer. The caller's account check is served by the user cache.
+/// The counters on the code are labels no decision reads: they are rewritten after the answer.
+/// The vote that completes the voting also finalizes the code, which costs more.
 pub async fn cast(state: &AppState, voter: &User, code_id: ObjectId, vote: VoteType) -> Result<VoteOut> {
     let db = &state.db;
     // A purchase answered by this process but still being labelled counts as bought.
     state.pending.settle_code(code_id).await;
     let code = codes::load(state, code_id).await?;
-    if !code_store::is_buyer(db, code_id, voter.id).await? {
+    if !store::bought(db, code_id, voter.id).await? {
         return Err(AppError::Forbidden("Only buyers of this code can vote on it"));
     }
     let now = clock::now();
-    let finalized = finalize::find_resolution(db, code_id).await?.is_some();
-    match rules::vote_window(code.listing.expires_at, state.config.voting_window, now, finalized, code.status) {
+    // Finalization writes the code's final status right after its deciding insert (and re-drives
+    // it), so the status label stands for "finalized" here; a vote racing that short gap is stored
+    // but counts for nothing: the resolution already holds the tally it was decided on.
+    match rules::vote_window(code.listing.expires_at, state.config.voting_window, now, false, code.status) {
         VoteWindow::Open => {}
         VoteWindow::NotYet => return Err(AppError::conflict("VOTING_NOT_OPEN", "Voting opens when the code's games start (expiresAt)")),
         VoteWindow::Closed => return Err(AppError::conflict("VOTING_CLOSED", "Voting on this code is closed")),
@@ -32,15 +40,23 @@ pub async fn cast(state: &AppState, voter: &User, code_id: ObjectId, vote: VoteT
     let id = store::insert(db, code_id, voter.id, vote, now)
         .await?
         .ok_or_else(|| AppError::conflict("ALREADY_VOTED", "You already voted on this code"))?;
-    let (win, loss) = store::refresh_counters(db, code_id).await?;
+    let (win, loss) = store::tally(db, code_id).await?;
     let tally = serde_json::json!({ "codeId": code_id.to_hex(), "voteType": vote.as_str(), "winVotes": win, "lossVotes": loss, "totalVotes": win + loss });
     state.hub.to_users([code.seller], LiveEvent::VoteCast(tally));
-
     // Every buyer voted: decide now instead of waiting for the window to close. The sales label
     // says whether that can be so; only then are the buyers counted (a scan on FerretDB).
     if win + loss < code.sales_count {
+        let labels = state.db.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store::refresh_counters(&labels, code_id).await {
+                tracing::warn!(code = %code_id, error = %e, "vote counters not refreshed; the next vote or finalization does it");
+            }
+        });
         return Ok(vote_out(id, code_id, vote, win, loss, None, now));
     }
+    // Written before finalizing, not beside it: FerretDB writes whole documents back, and a
+    // counter write racing the final-status write could undo it.
+    store::refresh_counters(db, code_id).await?;
     let buyers = code_store::buyers(db, code_id).await?.len() as i64;
     let outcome = match rules::decide(win, loss, buyers, false) {
         Decision::Resolve(outcome) => Some(finalize::resolve(state, &code, outcome, DecidedBy::AllVoted, None).await?.resolution().outcome),

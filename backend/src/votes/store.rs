@@ -21,6 +21,14 @@ pub async fn insert(db: &Db, code: ObjectId, voter: ObjectId, vote: VoteType, no
     }
 }
 
+/// Whether `voter` holds a COMPLETED purchase of `code`: one query, equality on `bettingCode` (the
+/// first key of an index, so served from it on the dev database) matching the code's purchases,
+/// which are bounded by its `maxBuyers` and the buyers' failed attempts.
+pub async fn bought(db: &Db, code: ObjectId, voter: ObjectId) -> mongodb::error::Result<bool> {
+    let filter = doc! { "bettingCode": code, "buyer": voter, "status": codes::PURCHASE_COMPLETED };
+    Ok(db.col(codes::PURCHASES).find_one(filter).projection(doc! { "_id": 1 }).await?.is_some())
+}
+
 /// (WIN votes, LOSS votes) stored for a code, counted by the database.
 pub async fn tally(db: &Db, code: ObjectId) -> mongodb::error::Result<(i64, i64)> {
     let pipeline = vec![

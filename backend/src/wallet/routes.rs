@@ -16,6 +16,13 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(wallet)).routes(routes!(transactions)).routes(routes!(deposit)).routes(routes!(withdraw))
 }
 
+/// The payer's number in E.164 (422 naming `phoneNumber` if invalid), before the idempotency record
+/// compares bodies: `0700 123 456` and `+256700123456` are one request, and the provider gets E.164.
+fn normalize_phone(state: &AppState, input: &mut PaymentIn) -> Result<()> {
+    input.phone_number = crate::phone::PhoneNumber::parse_field(&input.phone_number, state.config.default_region, "phoneNumber")?.into_string();
+    Ok(())
+}
+
 #[utoipa::path(get, path = "/wallet", tag = "wallet", security(("bearer" = [])), responses(
     (status = 200, description = "Balance, held amount and stream position", body = WalletOut), (status = 401, body = ErrorEnvelope)))]
 async fn wallet(State(state): State<AppState>, AuthUser(user): AuthUser) -> ApiResult<WalletOut> {
@@ -36,7 +43,8 @@ async fn transactions(State(state): State<AppState>, AuthUser(user): AuthUser, Q
     responses((status = 202, description = "Deposit requested; credited when the provider confirms", body = TransactionOut),
         (status = 401, body = ErrorEnvelope), (status = 422, description = "Invalid body, missing key, or key reused with another body", body = ErrorEnvelope),
         (status = 429, body = ErrorEnvelope)))]
-async fn deposit(State(state): State<AppState>, MoneyCaller(user): MoneyCaller, headers: HeaderMap, Json(input): Json<PaymentIn>) -> Result<Response> {
+async fn deposit(State(state): State<AppState>, MoneyCaller(user): MoneyCaller, headers: HeaderMap, Json(mut input): Json<PaymentIn>) -> Result<Response> {
+    normalize_phone(&state, &mut input)?;
     let key = IdempotencyKey::from_headers(&headers, user.id)?;
     idempotency::run(&state.db, &key, "POST /wallet/deposits", &input, StatusCode::ACCEPTED, service::request_deposit(&state, &user, &key, &input)).await
 }
@@ -46,7 +54,8 @@ async fn deposit(State(state): State<AppState>, MoneyCaller(user): MoneyCaller, 
     responses((status = 202, description = "Debited now into a hold; paid out when the provider confirms, returned if it fails", body = TransactionOut),
         (status = 401, body = ErrorEnvelope), (status = 402, description = "Balance too low", body = ErrorEnvelope),
         (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
-async fn withdraw(State(state): State<AppState>, MoneyCaller(user): MoneyCaller, headers: HeaderMap, Json(input): Json<PaymentIn>) -> Result<Response> {
+async fn withdraw(State(state): State<AppState>, MoneyCaller(user): MoneyCaller, headers: HeaderMap, Json(mut input): Json<PaymentIn>) -> Result<Response> {
+    normalize_phone(&state, &mut input)?;
     let key = IdempotencyKey::from_headers(&headers, user.id)?;
     let work = super::withdrawals::request_withdrawal(&state, &user, &key, &input);
     idempotency::run(&state.db, &key, "POST /wallet/withdrawals", &input, StatusCode::ACCEPTED, work).await

@@ -10,7 +10,7 @@ use crate::payments::{PaymentRequest, ProviderError, ProviderStatus};
 use crate::state::AppState;
 use mongodb::bson::oid::ObjectId;
 use oddxer_shared::api::{LedgerEntryOut, PaymentIn, TransactionOut, WalletOut};
-use oddxer_shared::{validate, Currency, Money, PaymentMethod, TransactionStatus, TransactionType};
+use oddxer_shared::{Currency, Money, PaymentMethod, TransactionStatus, TransactionType};
 
 pub fn entry_out(e: &Entry, currency: &Currency) -> LedgerEntryOut {
     LedgerEntryOut {
@@ -85,9 +85,9 @@ pub fn check_payment(state: &AppState, input: &PaymentIn) -> Result<()> {
             "out of range",
         ));
     }
-    if !validate::is_e164(&input.phone_number) {
-        return Err(AppError::validation("phoneNumber must be in E.164 format", "phoneNumber", "not E.164"));
-    }
+    // The handlers normalize the number before the idempotency record (`normalize_phone`); this
+    // keeps the check for any other caller.
+    crate::phone::PhoneNumber::parse_field(&input.phone_number, cfg.default_region, "phoneNumber")?;
     Ok(())
 }
 

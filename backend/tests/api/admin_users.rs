@@ -74,7 +74,7 @@ async fn bad_admin_patches_are_refused_and_change_nothing() {
     let user = app.signed_in_user("BUYER").await;
     patch(&app, &admin.access, &user.user_id, json!({})).await.assert_error(422);
     patch(&app, &admin.access, &user.user_id, json!({ "role": "EMPEROR" })).await.assert_error(422);
-    patch(&app, &admin.access, "123", json!({ "role": "SELLER" })).await.assert_error(422);
+    patch(&app, &admin.access, "123", json!({ "role": "SELLER" })).await.assert_error(400);
     patch(&app, &admin.access, &mongodb::bson::oid::ObjectId::new().to_hex(), json!({ "role": "SELLER" })).await.assert_error(404);
     let own = patch(&app, &admin.access, &admin.user_id, json!({ "isActive": false })).await;
     own.assert_error(409);

@@ -28,7 +28,7 @@ async fn otps_are_stored_only_as_keyed_hashes() {
     let phone = unique_phone();
     app.register(&phone, &unique_username()).await;
     let otp = app.last_otp(&phone).await;
-    let stored = app.db.col("otps").find_one(doc! { "phoneNumber": &phone }).await.expect("db").expect("otp doc");
+    let stored = app.db.col("otps").find_one(doc! { "_id": &phone }).await.expect("db").expect("otp doc");
     let text = stored.to_string();
     assert!(!text.contains(&format!("\"{otp}\"")), "the code itself is stored: {text}");
     assert_eq!(stored.get_str("hash").expect("hash").len(), 64);
@@ -76,6 +76,31 @@ async fn resending_an_otp_too_soon_is_throttled_with_retry_after() {
 }
 
 #[tokio::test]
+async fn two_quick_logins_answer_200_then_429_whether_or_not_the_number_is_registered() {
+    let app = TestApp::spawn_with(&[("OTP_RESEND_INTERVAL", "60s")]).await;
+    // The account is made earlier, by another process on the same database without the throttle.
+    let setup = TestApp::spawn_with(&[("DB_NAME", &app.config.db_name), ("OTP_RESEND_INTERVAL", "0s")]).await;
+    let known = unique_phone();
+    assert_eq!(setup.register(&known, &unique_username()).await.status, StatusCode::CREATED);
+    let unknown = unique_phone();
+    let mut answers = Vec::new();
+    for phone in [&known, &unknown] {
+        let first = app.post("/auth/login", None, &json!({ "phoneNumber": phone })).await;
+        let second = app.post("/auth/login", None, &json!({ "phoneNumber": phone })).await;
+        answers.push((first, second));
+    }
+    let [(k1, k2), (u1, u2)] = &answers[..] else { unreachable!() };
+    assert_eq!((k1.status.as_u16(), k2.status.as_u16()), (200, 429), "registered: {} / {}", k1.body, k2.body);
+    assert_eq!((u1.status.as_u16(), u2.status.as_u16()), (200, 429), "unknown: {} / {}", u1.body, u2.body);
+    assert_eq!(k1.body["message"], u1.body["message"]);
+    assert_eq!(k2.body["error"], u2.body["error"]);
+    assert!(k2.headers.contains_key("retry-after") && u2.headers.contains_key("retry-after"));
+    // The registered number got one code (plus the one from registering); the unknown one none.
+    assert_eq!(app.db.col("sms_outbox").count_documents(doc! { "phoneNumber": &known }).await.expect("count"), 2);
+    assert_eq!(app.db.col("sms_outbox").count_documents(doc! { "phoneNumber": &unknown }).await.expect("count"), 0);
+}
+
+#[tokio::test]
 async fn login_answers_the_same_for_unknown_numbers_without_sending_anything() {
     let app = TestApp::spawn().await;
     let known = unique_phone();
@@ -118,7 +143,7 @@ async fn refresh_rotates_and_reusing_an_old_token_revokes_the_family() {
 }
 
 #[tokio::test]
-async fn two_concurrent_refreshes_of_one_token_yield_at_most_one_new_session() {
+async fn two_concurrent_refreshes_of_one_token_yield_exactly_one_new_session() {
     let app = TestApp::spawn().await;
     let s = app.signed_in_user("BUYER").await;
     let handles: Vec<_> = (0..6)
@@ -135,7 +160,7 @@ async fn two_concurrent_refreshes_of_one_token_yield_at_most_one_new_session() {
             ok += 1;
         }
     }
-    assert!(ok <= 1, "{ok} refreshes succeeded");
+    assert_eq!(ok, 1, "exactly one of the concurrent refreshes must win");
 }
 
 #[tokio::test]
@@ -148,13 +173,55 @@ async fn logout_kills_the_refresh_token() {
 }
 
 #[tokio::test]
-async fn a_deactivated_user_is_refused_even_with_a_live_token() {
-    let app = TestApp::spawn().await;
+async fn a_user_deactivated_by_an_admin_is_refused_at_once_even_with_a_live_token() {
+    let admin_phone = unique_phone();
+    let app = TestApp::spawn_with(&[("ADMIN_PHONE_NUMBERS", &admin_phone)]).await;
+    app.register(&admin_phone, &unique_username()).await;
+    let admin = app.sign_in(&admin_phone).await;
     let s = app.signed_in_user("BUYER").await;
-    let id = mongodb::bson::oid::ObjectId::parse_str(&s.user_id).expect("oid");
-    app.db.col("users").update_one(doc! { "_id": id }, doc! { "$set": { "isActive": false } }).await.expect("update");
+    assert_eq!(app.get("/wallet", Some(&s.access)).await.status, StatusCode::OK);
+    let r = app.patch(&format!("/admin/users/{}", s.user_id), Some(&admin.access), &json!({ "isActive": false })).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     app.get("/wallet", Some(&s.access)).await.assert_error(403);
     app.post("/auth/refresh", None, &json!({ "refreshToken": s.refresh })).await.assert_error(403);
+}
+
+#[tokio::test]
+async fn a_user_deactivated_by_another_process_is_refused_within_a_second() {
+    let app = TestApp::spawn().await;
+    let s = app.signed_in_user("BUYER").await;
+    assert_eq!(app.get("/wallet", Some(&s.access)).await.status, StatusCode::OK);
+    // Another backend process (or an operator) deactivates the account in the database.
+    let id = mongodb::bson::oid::ObjectId::parse_str(&s.user_id).expect("oid");
+    app.db.col("users").update_one(doc! { "_id": id }, doc! { "$set": { "isActive": false } }).await.expect("update");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // USER_CACHE_TTL is 1 s
+    app.get("/wallet", Some(&s.access)).await.assert_error(403);
+    app.post("/auth/refresh", None, &json!({ "refreshToken": s.refresh })).await.assert_error(403);
+}
+
+#[tokio::test]
+async fn a_refresh_token_of_another_shape_or_a_forged_secret_is_refused() {
+    let app = TestApp::spawn().await;
+    let s = app.signed_in_user("BUYER").await;
+    let (family_and_generation, secret) = s.refresh.rsplit_once('.').expect("token shape");
+    let forged = format!("{family_and_generation}.{}", if secret.starts_with('0') { secret.replacen('0', "1", 1) } else { format!("0{}", &secret[1..]) });
+    for bad in [forged.as_str(), "not-a-token", &"a".repeat(64)] {
+        app.post("/auth/refresh", None, &json!({ "refreshToken": bad })).await.assert_error(401);
+    }
+    // The real token still works: a forgery does not count as a reuse.
+    assert_eq!(app.post("/auth/refresh", None, &json!({ "refreshToken": s.refresh })).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn after_logout_no_token_of_the_session_can_be_refreshed() {
+    let app = TestApp::spawn().await;
+    let s = app.signed_in_user("BUYER").await;
+    let rotated = app.post("/auth/refresh", None, &json!({ "refreshToken": s.refresh })).await;
+    let rotated = rotated.data()["refreshToken"].as_str().expect("token").to_owned();
+    let out = app.post("/auth/logout", Some(&s.access), &json!({ "refreshToken": rotated })).await;
+    assert_eq!(out.status, StatusCode::OK);
+    app.post("/auth/refresh", None, &json!({ "refreshToken": rotated })).await.assert_error(401);
+    app.post("/auth/refresh", None, &json!({ "refreshToken": s.refresh })).await.assert_error(401);
 }
 
 #[tokio::test]

@@ -30,10 +30,10 @@ pub fn mongodb_uri() -> String {
     std::env::var("MONGODB_URI").unwrap_or_else(|_| "mongodb://127.0.0.1:27118".into())
 }
 
-/// A phone number no other test uses.
+/// A valid Ugandan mobile number (70x xxx xxx) no other test uses, in E.164.
 pub fn unique_phone() -> String {
-    let n: u64 = rand::random::<u64>() % 1_000_000_000;
-    format!("+2567{n:09}")
+    let n: u64 = rand::random::<u64>() % 10_000_000;
+    format!("+25670{n:07}")
 }
 
 pub fn unique_username() -> String {
@@ -275,6 +275,16 @@ impl TestApp {
     /// Moves a code's `expiresAt` into the past (tests cannot list such a code through the API).
     pub async fn expire_code(&self, code_id: &str, ago: std::time::Duration) {
         let code = mongodb::bson::oid::ObjectId::parse_str(code_id).expect("code id");
+        // A vote rewrites the code's counters after its answer, and FerretDB writes whole documents
+        // back: let those writes land first so that they do not undo this one.
+        let votes = self.db.col("votes").count_documents(doc! { "bettingCode": code }).await.expect("count");
+        for _ in 0..100 {
+            let d = self.db.col("bettingcodes").find_one(doc! { "_id": code }).await.expect("code").expect("code exists");
+            if d.get_i64("totalVotes").or_else(|_| d.get_i32("totalVotes").map(i64::from)).unwrap_or(0) == votes as i64 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         let at = mongodb::bson::DateTime::from_millis(mongodb::bson::DateTime::now().timestamp_millis() - ago.as_millis() as i64);
         self.db.col("bettingcodes").update_one(doc! { "_id": code }, doc! { "$set": { "expiresAt": at } }).await.expect("expire");
     }
@@ -282,6 +292,31 @@ impl TestApp {
     /// One marketplace worker pass as of now.
     pub async fn market_pass(&self) -> oddxer_backend::codes::worker::PassReport {
         oddxer_backend::codes::worker::run_once(&self.state, mongodb::bson::DateTime::now()).await.expect("market pass")
+    }
+
+    /// Serves one request in-process (the app's router, its state) and counts the database commands
+    /// the request itself sends before its answer: its sequential round trips. Work it spawns for
+    /// after the answer, other tests and the workers are not counted (`db::count_task_commands`).
+    pub async fn count_commands(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> (u64, Resp) {
+        use tower::ServiceExt;
+        let mut req = axum::http::Request::builder().method(method).uri(format!("/api/v1{path}"));
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let body = match body {
+            Some(b) => {
+                req = req.header("content-type", "application/json");
+                axum::body::Body::from(b.to_string())
+            }
+            None => axum::body::Body::empty(),
+        };
+        let router = oddxer_backend::startup::router(self.state.clone());
+        let (n, resp) = oddxer_backend::db::count_task_commands(router.oneshot(req.body(body).expect("request"))).await;
+        let resp = resp.expect("infallible");
+        let (parts, body) = resp.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("body");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (n, Resp { status: parts.status, body, headers: parts.headers })
     }
 
     pub async fn count(&self, collection: &str) -> u64 {

@@ -1,6 +1,7 @@
 //! Backend integration tests: one binary, real server, real FerretDB, fresh database per test.
 
 mod admin_users;
+mod app_env;
 mod auth;
 mod authorization_matrix;
 mod bad_input;
@@ -13,6 +14,8 @@ mod leaderboard;
 mod market_events;
 mod mobile_money;
 mod openapi;
+mod path_ids;
+mod phone_numbers;
 mod purchases;
 mod rate_limits;
 mod round_trips;

@@ -63,7 +63,7 @@ async fn refusals_own_code_already_bought_unknown_and_short_of_money() {
     assert_eq!(again.error_code(), "ALREADY_BOUGHT");
 
     app.purchase(buyer, &ObjectId::new().to_hex()).await.assert_error(404);
-    app.purchase(buyer, "not-an-id").await.assert_error(422);
+    app.purchase(buyer, "not-an-id").await.assert_error(400);
 
     let poor = &buyers(&app, 1, 1_000).await[0];
     let short = app.purchase(poor, &code).await;

@@ -1,0 +1,108 @@
+//! A tiny in-process cache of users for the per-request "is this account still active, with
+//! which role?" check (`extract::authenticate`).
+//!
+//! Why: every authenticated request used to re-read its user, one database round trip before any
+//! work; the round-trip budgets of DESIGN.md section 9 (vote 4, refresh 3) cannot afford it.
+//!
+//! What it keeps of the guarantee "a deactivated user is refused even with a valid token":
+//! - a user read from the database is trusted for at most `USER_CACHE_TTL` (default and maximum
+//!   1 s), so a deactivation or role change made by another process takes effect within a second;
+//! - every change made through this process (admin PATCH of role or `isActive`, become-seller,
+//!   sign-in promotions) calls `forget`, so it takes effect at once here;
+//! - the cache is bounded (`MAX_ENTRIES`); when full, expired entries are dropped, then all.
+
+use super::store::User;
+use mongodb::bson::oid::ObjectId;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Upper bound of cached users: a second's worth of distinct active users on one process.
+const MAX_ENTRIES: usize = 50_000;
+
+/// Users by id with the instant they were read. Cloning shares the cache.
+#[derive(Clone)]
+pub struct UserCache {
+    ttl: Duration,
+    entries: Arc<Mutex<HashMap<ObjectId, (Instant, User)>>>,
+}
+
+impl UserCache {
+    /// A cache whose entries live `ttl`; `Duration::ZERO` caches nothing.
+    pub fn new(ttl: Duration) -> Self {
+        UserCache { ttl, entries: Arc::new(Mutex::new(HashMap::new())) }
+    }
+
+    /// The user read less than `ttl` ago, if any.
+    pub fn get(&self, id: ObjectId) -> Option<User> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let entries = self.entries.lock().ok()?;
+        entries.get(&id).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, u)| u.clone())
+    }
+
+    /// Remembers a user just read from (or written to) the database.
+    pub fn put(&self, user: &User) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        // A poisoned lock means a panic elsewhere while holding it; caching is optional, skip.
+        let Ok(mut entries) = self.entries.lock() else { return };
+        if entries.len() >= MAX_ENTRIES {
+            let ttl = self.ttl;
+            entries.retain(|_, (at, _)| at.elapsed() < ttl);
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(user.id, (Instant::now(), user.clone()));
+    }
+
+    /// Drops a user after a change of role or activity made by this process.
+    pub fn forget(&self, id: ObjectId) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(&id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oddxer_shared::Role;
+
+    fn user() -> User {
+        User {
+            id: ObjectId::new(),
+            phone_number: "+256700000009".into(),
+            username: "someone".into(),
+            role: Role::Buyer,
+            is_verified: true,
+            is_active: true,
+            created_at: mongodb::bson::DateTime::now(),
+        }
+    }
+
+    #[test]
+    fn a_cached_user_is_served_until_the_ttl_or_until_forgotten() {
+        let cache = UserCache::new(Duration::from_millis(200));
+        let u = user();
+        assert!(cache.get(u.id).is_none());
+        cache.put(&u);
+        assert_eq!(cache.get(u.id).map(|c| c.id), Some(u.id));
+        cache.forget(u.id);
+        assert!(cache.get(u.id).is_none());
+        cache.put(&u);
+        std::thread::sleep(Duration::from_millis(250));
+        assert!(cache.get(u.id).is_none(), "served after its TTL");
+    }
+
+    #[test]
+    fn a_zero_ttl_caches_nothing() {
+        let cache = UserCache::new(Duration::ZERO);
+        let u = user();
+        cache.put(&u);
+        assert!(cache.get(u.id).is_none());
+    }
+}
