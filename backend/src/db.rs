@@ -67,13 +67,6 @@ pub async fn uncounted<F: std::future::Future>(work: F) -> F::Output {
     ROUND_TRIPS.scope(std::sync::Arc::new(RoundTrips::default()), work).await
 }
 
-/// Runs `f` (one request served in-process, e.g. `Router::oneshot`) and returns the sequential
-/// round trips `f` itself waited for (see [`RoundTrips`]), beside its output.
-pub async fn count_task_commands<F: std::future::Future>(f: F) -> (u64, F::Output) {
-    let (out, trips) = count_round_trips(f).await;
-    (trips.sequential(), out)
-}
-
 #[derive(Clone)]
 pub struct Db {
     pub client: Client,

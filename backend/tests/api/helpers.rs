@@ -296,7 +296,7 @@ impl TestApp {
 
     /// Serves one request in-process (the app's router, its state) and counts the database commands
     /// the request itself sends before its answer: its sequential round trips. Work it spawns for
-    /// after the answer, other tests and the workers are not counted (`db::count_task_commands`).
+    /// after the answer, other tests and the workers are not counted (`db::RoundTrips`).
     pub async fn count_commands(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> (u64, Resp) {
         use tower::ServiceExt;
         let mut req = axum::http::Request::builder().method(method).uri(format!("/api/v1{path}"));
@@ -311,12 +311,13 @@ impl TestApp {
             None => axum::body::Body::empty(),
         };
         let router = oddxer_backend::startup::router(self.state.clone());
-        let (n, resp) = oddxer_backend::db::count_task_commands(router.oneshot(req.body(body).expect("request"))).await;
-        let resp = resp.expect("infallible");
+        // The router's own middleware counts the request's round trips (`x-db-round-trips`).
+        let resp = router.oneshot(req.body(body).expect("request")).await.expect("infallible");
         let (parts, body) = resp.into_parts();
         let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("body");
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        (n, Resp { status: parts.status, body, headers: parts.headers })
+        let resp = Resp { status: parts.status, body, headers: parts.headers };
+        (round_trips(&resp), resp)
     }
 
     pub async fn count(&self, collection: &str) -> u64 {
