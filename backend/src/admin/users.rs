@@ -94,6 +94,11 @@ async fn patch_user(State(state): State<AppState>, AdminUser(admin): AdminUser, 
         target.is_active = active;
     }
     store::set_fields(&state.db, target.id, changes).await?;
+    if patch.is_active == Some(false) {
+        // Requests are refused from now on (every request re-reads the user); open sockets are
+        // closed by the hub, on every instance.
+        state.hub.user_deactivated(target.id);
+    }
     tracing::info!(admin = %admin.id, user = %target.id, "user changed by admin");
     Ok(ok(target.to_out()))
 }

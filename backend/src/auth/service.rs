@@ -133,7 +133,7 @@ async fn issue_tokens(state: &AppState, user: UserOut, family: String) -> Result
     let now = clock::now();
     let access_token = state
         .jwt
-        .issue(&user.id, user.role, clock::unix_seconds(now))
+        .issue_for_session(&user.id, user.role, clock::unix_seconds(now), &family)
         .map_err(|e| AppError::internal(format!("jwt encode: {e}")))?;
     let refresh_token = otp::random_token();
     let user_id = mongodb::bson::oid::ObjectId::parse_str(&user.id).map_err(AppError::internal)?;
@@ -159,6 +159,8 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<AuthTokensOut> {
     }
     if !store::insert_marker(&state.db, "refresh_consumed", &digest).await? {
         store::insert_marker(&state.db, "revoked_families", &stored.family).await?;
+        // Realtime hook: the session's sockets close on every instance.
+        state.hub.session_revoked(stored.user, &stored.family);
         tracing::warn!(user = %stored.user, "refresh token reuse detected; family revoked");
         return Err(dead());
     }
@@ -178,6 +180,8 @@ pub async fn logout(state: &AppState, user: &UserOut, token: &str) -> Result<()>
         }
         store::insert_marker(&state.db, "refresh_consumed", &digest).await?;
         store::insert_marker(&state.db, "revoked_families", &stored.family).await?;
+        // Realtime hook: the session's sockets close on every instance.
+        state.hub.session_revoked(stored.user, &stored.family);
     }
     Ok(())
 }
