@@ -35,6 +35,8 @@ const BATCH_SIZE: i64 = 200;
 /// channel's first block of slots costs under 1 KiB per socket.
 const OUTBOX_CAPACITY: usize = 256;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long a closing connection waits for its last frames to be written before dropping the socket.
+const WRITER_DRAIN: Duration = Duration::from_secs(10);
 /// Largest client frame accepted, in bytes (client frames are small JSON commands).
 const MAX_CLIENT_MESSAGE_BYTES: usize = 64 * 1024;
 /// tungstenite's read buffer per socket, in bytes. Its default, 128 KiB allocated and zeroed per
@@ -184,8 +186,13 @@ async fn serve(state: AppState, socket: WebSocket, hub: broadcast::Receiver<HubE
     } else {
         drop(out);
     }
-    // The outbox's last sender is gone: the writer sends what is queued (an error frame), then closes.
-    let _ = writer.await;
+    // The outbox's last sender is gone: the writer sends what is queued (an error frame), then
+    // closes. A client that does not read would keep it waiting on a full TCP window forever (the
+    // slow consumer case): after WRITER_DRAIN it is aborted, which drops the socket.
+    let mut writer = writer;
+    if tokio::time::timeout(WRITER_DRAIN, &mut writer).await.is_err() {
+        writer.abort();
+    }
 }
 
 async fn await_auth_frame(state: &AppState, out: &Outbox, stream: &mut SplitStream<WebSocket>) -> Option<Grant> {
