@@ -433,3 +433,4 @@ async fn the_cache_is_readable_offline_after_a_restart() {
 }
 
 mod outbox;
+mod renewal;

@@ -226,6 +226,11 @@ impl Syncer {
                 Ok(Step::default())
             }
             ServerFrame::Error { code, message } => {
+                if ends_session(&code) {
+                    // Logged out elsewhere or deactivated: no refresh can help, sign in again.
+                    tracing::info!(%code, "the server ended this session");
+                    return Err(ClientError::Unauthenticated);
+                }
                 if is_auth_error(&code) {
                     // The loop refreshes the access token and reconnects.
                     return Err(ClientError::Api {
@@ -266,6 +271,32 @@ fn is_auth_error(code: &str) -> bool {
         code,
         "UNAUTHENTICATED" | "UNAUTHORIZED" | "TOKEN_EXPIRED" | "INVALID_TOKEN"
     )
+}
+
+/// Codes with which the server closes a socket whose session is over for good (logout, refresh
+/// token reuse, deactivated account).
+fn ends_session(code: &str) -> bool {
+    matches!(code, "SESSION_REVOKED" | "ACCOUNT_DEACTIVATED")
+}
+
+/// When to send the next `auth` frame for `token`: before it expires, never sooner than a second
+/// from now (a token whose claims say it is already stale must not cause a renewal loop). `None`
+/// when the token's expiry cannot be read.
+fn renewal(token: &str) -> Option<Instant> {
+    let now_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let wait = crate::session::renew_after(token, now_unix)?;
+    Some(Instant::now() + wait.max(Duration::from_secs(1)))
+}
+
+/// Sleeps until `at`; forever when there is nothing to wait for.
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 // ---- connection loop -------------------------------------------------------------------------
@@ -366,7 +397,7 @@ async fn connect_and_sync(
     if *stop.borrow() {
         return Ok(Ended::Stopped);
     }
-    let token = inner.access_token().await?;
+    let mut token = inner.access_token().await?;
     let mut req = inner.api.ws_url().into_client_request().map_err(ws_error)?;
     let bearer = HeaderValue::from_str(&format!("Bearer {}", token.token))
         .map_err(|_| ClientError::Config("access token is not a valid header value"))?;
@@ -394,11 +425,23 @@ async fn connect_and_sync(
 
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     let mut last_heard = Instant::now();
+    // The server closes the socket when its access token expires (TOKEN_EXPIRED): renew it on
+    // the open socket before then.
+    let mut renew_at = renewal(&token.token);
     loop {
         tokio::select! {
             _ = stop.changed() => {
                 let _ = sink.send(Message::Close(None)).await;
                 return Ok(Ended::Stopped);
+            }
+            _ = sleep_until_some(renew_at) => {
+                let fresh = inner.refresh(Some(token.generation)).await?;
+                sink.send(to_message(&ClientFrame::Auth { token: fresh.token.clone() })?)
+                    .await
+                    .map_err(ws_error)?;
+                tracing::debug!("sync socket's access token renewed");
+                renew_at = renewal(&fresh.token);
+                token = fresh;
             }
             _ = ping.tick() => {
                 if last_heard.elapsed() > SILENCE_LIMIT {

@@ -113,3 +113,33 @@ pub fn purchase_row(seq: i64, purchase_id: &str, version: i64) -> PurchaseStream
         purchase: purchase(purchase_id, &format!("c{purchase_id}"), version > 1),
     }
 }
+
+/// An unsigned JWT with these `iat` and `exp` (Unix seconds): enough for the client, which reads
+/// the claims only to renew in time.
+pub fn fake_jwt(iat: i64, exp: i64) -> String {
+    fn b64url(bytes: &[u8]) -> String {
+        const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+            for i in 0..=chunk.len() {
+                out.push(ABC[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            }
+        }
+        out
+    }
+    let header = b64url(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let claims = b64url(format!(r#"{{"sub":"u1","iat":{iat},"exp":{exp}}}"#).as_bytes());
+    format!("{header}.{claims}.c2ln")
+}
+
+/// Now, in Unix seconds.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

@@ -92,6 +92,11 @@ async fn patch_user(State(state): State<AppState>, AdminUser(admin): AdminUser, 
     store::set_fields(&state.db, target.id, changes).await?;
     // Takes effect at once on this process; other processes re-read within USER_CACHE_TTL (1 s).
     state.users.forget(target.id);
+    if patch.is_active == Some(false) {
+        // Requests are refused from now on (every request re-reads the user); open sockets are
+        // closed by the hub, on every instance.
+        state.hub.user_deactivated(target.id);
+    }
     tracing::info!(admin = %admin.id, user = %target.id, "user changed by admin");
     Ok(ok(target.to_out()))
 }

@@ -1,4 +1,5 @@
-//! Access tokens: HS256 JWTs with `sub`, `role`, `exp`, `iat`, `jti`.
+//! Access tokens: HS256 JWTs with `sub`, `role`, `exp`, `iat`, `jti`, and `sid`, the session
+//! (refresh-token family) they were issued in, so a socket can be closed when that session ends.
 
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use oddxer_shared::Role;
@@ -12,6 +13,9 @@ pub struct Claims {
     pub exp: i64,
     pub iat: i64,
     pub jti: String,
+    /// The refresh-token family this token was issued in; absent in tokens issued outside a session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 #[derive(Clone)]
@@ -34,13 +38,25 @@ impl JwtKeys {
         self.access_ttl
     }
 
+    /// A token outside any session (`now_unix` in seconds).
     pub fn issue(&self, user_id: &str, role: Role, now_unix: i64) -> Result<String, jsonwebtoken::errors::Error> {
+        self.encode(user_id, role, now_unix, None)
+    }
+
+    /// A token of the session `session` (the refresh-token family), so that ending the session can
+    /// also end the sockets opened with its tokens (`now_unix` in seconds).
+    pub fn issue_for_session(&self, user_id: &str, role: Role, now_unix: i64, session: &str) -> Result<String, jsonwebtoken::errors::Error> {
+        self.encode(user_id, role, now_unix, Some(session.to_owned()))
+    }
+
+    fn encode(&self, user_id: &str, role: Role, now_unix: i64, sid: Option<String>) -> Result<String, jsonwebtoken::errors::Error> {
         let claims = Claims {
             sub: user_id.to_owned(),
             role,
             iat: now_unix,
             exp: now_unix + self.access_ttl.as_secs() as i64,
             jti: uuid::Uuid::new_v4().to_string(),
+            sid,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
@@ -70,6 +86,9 @@ mod tests {
         assert_eq!(claims.sub, "abc");
         assert_eq!(claims.role, Role::Seller);
         assert_eq!(claims.exp - claims.iat, 900);
+        assert_eq!(claims.sid, None);
+        let in_session = keys.issue_for_session("abc", Role::Buyer, now(), "family-1").expect("issue");
+        assert_eq!(keys.verify(&in_session).expect("valid").sid.as_deref(), Some("family-1"));
     }
 
     #[test]

@@ -191,7 +191,7 @@ async fn issue_tokens(state: &AppState, user: &store::User, refresh: refresh::Re
     }
     let access_token = state
         .jwt
-        .issue(&user.id.to_hex(), user.role, clock::unix_seconds(now))
+        .issue_for_session(&user.id.to_hex(), user.role, clock::unix_seconds(now), &refresh.family)
         .map_err(|e| AppError::internal(format!("jwt encode: {e}")))?;
     Ok(Some(AuthTokensOut { access_token, refresh_token: refresh.to_string(), user: user.to_out() }))
 }
@@ -213,6 +213,8 @@ pub async fn refresh(state: &AppState, raw: &str) -> Result<AuthTokensOut> {
         Some(tokens) => Ok(tokens),
         None => {
             store::revoke_family(&state.db, &token.family, token.generation + 1).await?;
+            // Realtime hook: the session's sockets close on every instance.
+            state.hub.session_revoked(user_id, &token.family);
             tracing::warn!(user = %user_id, "refresh token reuse detected; family revoked");
             Err(dead())
         }
@@ -230,6 +232,10 @@ pub async fn logout(state: &AppState, user: &UserOut, raw: &str) -> Result<()> {
             return Err(AppError::Forbidden("This refresh token belongs to another user"));
         }
         store::revoke_family(&state.db, &token.family, token.generation).await?;
+        // Realtime hook: the session's sockets close on every instance.
+        if let Some(owner) = stored.user {
+            state.hub.session_revoked(owner, &token.family);
+        }
     }
     Ok(())
 }

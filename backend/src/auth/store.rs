@@ -226,6 +226,13 @@ async fn generation_exists(db: &Db, family: &str, generation: u64) -> mongodb::e
 /// bisecting over `_id` lookups (generations are contiguous); an insert that meets a duplicate
 /// (a rotation landed meanwhile) moves one further, so the tombstone always ends up after the
 /// newest token.
+/// Whether a session (refresh-token family) was ended: logout or a detected reuse inserted a
+/// revoked generation ([`revoke_family`]). Equality on the indexed `family`, bounded by the
+/// family's rotations.
+pub async fn family_revoked(db: &Db, family: &str) -> mongodb::error::Result<bool> {
+    Ok(db.col(REFRESH_TOKENS).find_one(doc! { "family": family, "revoked": true }).await?.is_some())
+}
+
 pub async fn revoke_family(db: &Db, family: &str, known: u64) -> mongodb::error::Result<()> {
     let (mut lo, mut step) = (known, 1u64);
     let mut hi = loop {

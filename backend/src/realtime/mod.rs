@@ -21,6 +21,11 @@ pub enum HubEvent {
     ToUsers { users: Vec<String>, event: oddxer_shared::sync::LiveEvent },
     /// A live event for connections subscribed to a sport (`FOOTBALL`, ...), e.g. `code:created`.
     ToSport { sport: String, event: oddxer_shared::sync::LiveEvent },
+    /// An admin deactivated the user: their sockets close with `ACCOUNT_DEACTIVATED`.
+    UserDeactivated { user: String },
+    /// A session (refresh-token family) ended by logout or reuse detection: the user's sockets
+    /// opened with that session's access tokens close with `SESSION_REVOKED`.
+    SessionRevoked { user: String, session: String },
 }
 
 #[derive(Clone)]
@@ -107,6 +112,16 @@ impl Hub {
 
     pub fn to_users(&self, users: impl IntoIterator<Item = ObjectId>, event: oddxer_shared::sync::LiveEvent) {
         self.publish(HubEvent::ToUsers { users: users.into_iter().map(|u| u.to_hex()).collect(), event });
+    }
+
+    /// Closes the user's sockets on every instance (`ACCOUNT_DEACTIVATED`).
+    pub fn user_deactivated(&self, user: ObjectId) {
+        self.publish(HubEvent::UserDeactivated { user: user.to_hex() });
+    }
+
+    /// Closes the sockets of one session (refresh-token family) on every instance (`SESSION_REVOKED`).
+    pub fn session_revoked(&self, user: ObjectId, session: &str) {
+        self.publish(HubEvent::SessionRevoked { user: user.to_hex(), session: session.to_owned() });
     }
 
     pub fn to_sport(&self, sport: &str, event: oddxer_shared::sync::LiveEvent) {

@@ -1,8 +1,15 @@
-//! `GET /api/v1/ws` (DESIGN.md section 6): authentication, stream sync, live events.
+//! `GET /api/v1/ws` (DESIGN.md section 6): authentication, stream sync, live events, and the end of
+//! a socket's life: its access token's expiry (unless a fresh `auth` frame renewed it), the
+//! account's deactivation, or the end of its session (both announced through the hub, so they
+//! reach the sockets of every instance).
+//!
+//! Memory: an idle socket is one task (this connection), one small writer task, a bounded outbox
+//! of serialized frames and tungstenite's buffers, sized below for small client frames. The bench
+//! `sockets` measures it (DESIGN.md section 9: at most 20 KiB per idle socket).
 
 use super::HubEvent;
 use crate::auth::extract::{authenticate, bearer};
-use crate::auth::store::User;
+use crate::auth::store::{self, User};
 use crate::error::AppError;
 use crate::ledger::accounts;
 use crate::purchases::stream as purchase_stream;
@@ -12,144 +19,336 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use futures_util::stream::SplitStream;
 use futures_util::{SinkExt, StreamExt};
 use oddxer_shared::sync::{Checkpoint, ClientFrame, LiveEvent, ServerFrame, StreamEntries, SyncBatch};
 use oddxer_shared::Money;
 use std::collections::HashSet;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
+use tokio::time::Instant;
 
 const AUTH_TIMEOUT: Duration = Duration::from_secs(5);
 const BATCH_SIZE: i64 = 200;
 /// Frames queued for one client. A client that lets this fill up is disconnected rather than
-/// allowed to grow server memory.
+/// allowed to grow server memory. Frames are queued serialized (a `String` per slot), so the
+/// channel's first block of slots costs under 1 KiB per socket.
 const OUTBOX_CAPACITY: usize = 256;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long a closing connection waits for its last frames to be written before dropping the socket.
+const WRITER_DRAIN: Duration = Duration::from_secs(10);
+/// Largest client frame accepted, in bytes (client frames are small JSON commands).
+const MAX_CLIENT_MESSAGE_BYTES: usize = 64 * 1024;
+/// tungstenite's read buffer per socket, in bytes. Its default, 128 KiB allocated and zeroed per
+/// socket, was most of the 141 KiB an idle socket used to cost; client frames are a few hundred
+/// bytes, and a bigger one still fits (the buffer grows up to `MAX_CLIENT_MESSAGE_BYTES`).
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Every frame is written and flushed by itself (the writer awaits each `send`), so tungstenite
+/// need not gather writes: 0 writes at once.
+const WRITE_BUFFER_BYTES: usize = 0;
+/// Bytes tungstenite may hold unsent before a write fails: one sync batch fits many times over;
+/// a socket that cannot take that much is stuck and the write error ends it.
+const MAX_WRITE_BUFFER_BYTES: usize = 4 * 1024 * 1024;
 
 /// The WebSocket of DESIGN.md section 6 (frames in `oddxer_shared::sync`).
 #[utoipa::path(get, path = "/ws", tag = "realtime", security(("bearer" = [])), responses(
     (status = 101, description = "Switching protocols; or authenticate with a first `auth` frame within 5 s"),
-    (status = 401, description = "Bad bearer token", body = oddxer_shared::api::ErrorEnvelope)))]
+    (status = 401, description = "Bad bearer token, or its session has ended", body = oddxer_shared::api::ErrorEnvelope),
+    (status = 403, description = "Account deactivated", body = oddxer_shared::api::ErrorEnvelope)))]
 pub async fn handler(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Result<Response, AppError> {
+    // Subscribed before the checks below, so a deactivation or logout that lands between the check
+    // and the upgrade still reaches this socket.
+    let hub = state.hub.subscribe();
     // With a bearer header the token is checked before the upgrade, so a bad one gets a plain 401.
     let pre_authenticated = match bearer(&headers) {
-        Some(token) => Some(authenticate(&state, token).await?),
+        Some(token) => Some(grant(&state, token).await.map_err(Refused::into_app_error)?),
         None => None,
     };
-    Ok(ws.max_message_size(64 * 1024).on_upgrade(move |socket| serve(state, socket, pre_authenticated)).into_response())
+    Ok(ws
+        .max_message_size(MAX_CLIENT_MESSAGE_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
+        .max_write_buffer_size(MAX_WRITE_BUFFER_BYTES)
+        .on_upgrade(move |socket| serve(state, socket, hub, pre_authenticated))
+        .into_response())
 }
 
-async fn serve(state: AppState, socket: WebSocket, pre_authenticated: Option<User>) {
+/// Who a socket speaks for, and until when.
+#[derive(Debug)]
+struct Grant {
+    user: User,
+    /// The session (refresh-token family) the access token was issued in; tokens minted before
+    /// sessions were recorded in them carry none.
+    session: Option<String>,
+    /// The access token's `exp`, in Unix seconds.
+    expires_at: i64,
+}
+
+/// Why a token does not (or no longer does) entitle a socket to stay open.
+#[derive(Debug)]
+enum Refused {
+    Invalid,
+    Deactivated,
+    Revoked,
+    /// The database could not be asked: the socket ends, the client retries later.
+    Unavailable(AppError),
+}
+
+impl Refused {
+    fn from_app_error(e: AppError) -> Refused {
+        match e {
+            AppError::Unauthenticated(_) => Refused::Invalid,
+            AppError::Forbidden(_) => Refused::Deactivated,
+            other => Refused::Unavailable(other),
+        }
+    }
+
+    fn into_app_error(self) -> AppError {
+        match self {
+            Refused::Invalid => AppError::Unauthenticated("Invalid or expired access token"),
+            Refused::Deactivated => AppError::Forbidden("This account is deactivated"),
+            Refused::Revoked => AppError::Unauthenticated("This session has ended; sign in again"),
+            Refused::Unavailable(e) => e,
+        }
+    }
+
+    /// The `error` frame sent before the socket closes.
+    fn frame(&self) -> ServerFrame {
+        let (code, message) = match self {
+            Refused::Invalid => ("UNAUTHENTICATED", "Invalid or expired access token"),
+            Refused::Deactivated => ("ACCOUNT_DEACTIVATED", "This account is deactivated"),
+            Refused::Revoked => ("SESSION_REVOKED", "This session has ended; sign in again"),
+            Refused::Unavailable(_) => ("SERVICE_UNAVAILABLE", "The server could not check the session; reconnect later"),
+        };
+        ServerFrame::Error { code: code.into(), message: message.into() }
+    }
+}
+
+/// Checks an access token the way every route does (signature, expiry, active user) plus what a
+/// long-lived socket needs: its session still open, and its expiry.
+async fn grant(state: &AppState, token: &str) -> Result<Grant, Refused> {
+    let claims = state.jwt.verify(token).ok_or(Refused::Invalid)?;
+    let user = authenticate(state, token).await.map_err(Refused::from_app_error)?;
+    if let Some(session) = &claims.sid {
+        // One read per connect or renewal: a client whose session ended must not come back on
+        // the access token it still holds.
+        let revoked = store::family_revoked(&state.db, session).await;
+        if revoked.map_err(|e| Refused::Unavailable(e.into()))? {
+            return Err(Refused::Revoked);
+        }
+    }
+    Ok(Grant { user, session: claims.sid, expires_at: claims.exp })
+}
+
+fn unix_now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// The instant a token with `exp` (Unix seconds) stops being valid, on the tokio clock (to the
+/// millisecond: a 2-second token must not live a third second).
+fn deadline(exp: i64) -> Instant {
+    let left_ms = exp.saturating_mul(1000).saturating_sub(unix_now_ms()).max(0);
+    Instant::now() + Duration::from_millis(left_ms as u64)
+}
+
+async fn serve(state: AppState, socket: WebSocket, hub: broadcast::Receiver<HubEvent>, pre_authenticated: Option<Grant>) {
     let (mut sink, mut stream) = socket.split();
-    let (out_tx, mut out_rx) = mpsc::channel::<ServerFrame>(OUTBOX_CAPACITY);
+    let (out_tx, mut out_rx) = mpsc::channel::<String>(OUTBOX_CAPACITY);
     let writer = tokio::spawn(async move {
-        while let Some(frame) = out_rx.recv().await {
-            let Ok(text) = serde_json::to_string(&frame) else { continue };
+        while let Some(text) = out_rx.recv().await {
             if sink.send(Message::Text(text.into())).await.is_err() {
                 break;
             }
         }
         let _ = sink.close().await;
     });
-    let mut conn = Connection { state, out: out_tx, wallet_cursor: None, purchases_cursor: None, sports: HashSet::new() };
-    let user = match pre_authenticated {
-        Some(u) => Some(u),
-        None => conn.await_auth_frame(&mut stream).await,
+    let out = Outbox(out_tx);
+    let grant = match pre_authenticated {
+        Some(g) => Some(g),
+        None => await_auth_frame(&state, &out, &mut stream).await,
     };
-    if let Some(user) = user {
-        tracing::info!(user = %user.id, "websocket connected");
-        conn.run(user, &mut stream).await;
+    if let Some(grant) = grant {
+        tracing::info!(user = %grant.user.id, "websocket connected");
+        let mut conn = Connection {
+            state,
+            out,
+            me: grant.user.id.to_hex(),
+            expires: deadline(grant.expires_at),
+            user: grant.user,
+            session: grant.session,
+            wallet_cursor: None,
+            purchases_cursor: None,
+            sports: HashSet::new(),
+        };
+        // Boxed: the future holds the sync paths' database calls, which an idle socket never needs
+        // inline in its task.
+        Box::pin(conn.run(hub, &mut stream)).await;
+    } else {
+        drop(out);
     }
-    drop(conn);
-    let _ = writer.await;
+    // The outbox's last sender is gone: the writer sends what is queued (an error frame), then
+    // closes. A client that does not read would keep it waiting on a full TCP window forever (the
+    // slow consumer case): after WRITER_DRAIN it is aborted, which drops the socket.
+    let mut writer = writer;
+    if tokio::time::timeout(WRITER_DRAIN, &mut writer).await.is_err() {
+        writer.abort();
+    }
+}
+
+async fn await_auth_frame(state: &AppState, out: &Outbox, stream: &mut SplitStream<WebSocket>) -> Option<Grant> {
+    let first = tokio::time::timeout(AUTH_TIMEOUT, stream.next()).await;
+    let token = match first {
+        Ok(Some(Ok(Message::Text(text)))) => match serde_json::from_str::<ClientFrame>(&text) {
+            Ok(ClientFrame::Auth { token }) => token,
+            _ => {
+                let _ = out.error("UNAUTHENTICATED", "The first frame must be {\"type\":\"auth\",\"token\":...}");
+                return None;
+            }
+        },
+        Err(_) => {
+            let _ = out.error("UNAUTHENTICATED", "No auth frame within 5 seconds");
+            return None;
+        }
+        _ => return None,
+    };
+    match grant(state, &token).await {
+        Ok(g) => Some(g),
+        Err(refused) => {
+            let _ = out.send(&refused.frame());
+            None
+        }
+    }
+}
+
+/// The bounded queue of serialized frames to one client.
+struct Outbox(mpsc::Sender<String>);
+
+impl Outbox {
+    fn send(&self, frame: &ServerFrame) -> Result<(), End> {
+        let text = serde_json::to_string(frame).map_err(|e| {
+            tracing::error!(error = %e, "server frame not serializable");
+            End::SlowConsumer
+        })?;
+        self.0.try_send(text).map_err(|_| End::SlowConsumer)
+    }
+
+    fn error(&self, code: &str, message: &str) -> Result<(), End> {
+        self.send(&ServerFrame::Error { code: code.into(), message: message.into() })
+    }
+}
+
+/// Why a connection's loop stops.
+#[derive(Debug)]
+enum End {
+    /// The outbox is full: the client does not read.
+    SlowConsumer,
+    /// The client closed, went silent or broke the socket.
+    Gone,
+    /// The token expired without renewal, the account was deactivated or the session ended: the
+    /// client gets an `error` frame, then the close.
+    Refused(Refused),
+    Expired,
 }
 
 struct Connection {
     state: AppState,
-    out: mpsc::Sender<ServerFrame>,
+    out: Outbox,
+    user: User,
+    /// `user.id` as hex, the form hub events address users by.
+    me: String,
+    session: Option<String>,
+    /// When the current access token expires; an `auth` frame with a fresh token moves it.
+    expires: Instant,
     wallet_cursor: Option<i64>,
     purchases_cursor: Option<i64>,
     sports: HashSet<String>,
 }
 
-#[derive(Debug)]
-struct SlowConsumer;
-
 impl Connection {
-    fn send(&self, frame: ServerFrame) -> Result<(), SlowConsumer> {
-        self.out.try_send(frame).map_err(|_| SlowConsumer)
+    fn send(&self, frame: ServerFrame) -> Result<(), End> {
+        self.out.send(&frame)
     }
 
-    fn error(&self, code: &str, message: &str) -> Result<(), SlowConsumer> {
-        self.send(ServerFrame::Error { code: code.into(), message: message.into() })
+    fn error(&self, code: &str, message: &str) -> Result<(), End> {
+        self.out.error(code, message)
     }
 
-    async fn await_auth_frame(&mut self, stream: &mut futures_util::stream::SplitStream<WebSocket>) -> Option<User> {
-        let first = tokio::time::timeout(AUTH_TIMEOUT, stream.next()).await;
-        let token = match first {
-            Ok(Some(Ok(Message::Text(text)))) => match serde_json::from_str::<ClientFrame>(&text) {
-                Ok(ClientFrame::Auth { token }) => token,
-                _ => {
-                    let _ = self.error("UNAUTHENTICATED", "The first frame must be {\"type\":\"auth\",\"token\":...}");
-                    return None;
-                }
-            },
-            Err(_) => {
-                let _ = self.error("UNAUTHENTICATED", "No auth frame within 5 seconds");
-                return None;
-            }
-            _ => return None,
-        };
-        match authenticate(&self.state, &token).await {
-            Ok(user) => Some(user),
-            Err(_) => {
-                let _ = self.error("UNAUTHENTICATED", "Invalid or expired access token");
-                None
-            }
-        }
-    }
-
-    async fn run(&mut self, user: User, stream: &mut futures_util::stream::SplitStream<WebSocket>) {
-        let mut hub = self.state.hub.subscribe();
-        let me = user.id.to_hex();
-        loop {
+    async fn run(&mut self, mut hub: broadcast::Receiver<HubEvent>, stream: &mut SplitStream<WebSocket>) {
+        let end = loop {
             let step = tokio::select! {
                 incoming = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => match incoming {
-                    Ok(Some(Ok(Message::Text(text)))) => self.on_frame(&user, &text).await,
-                    Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => break,
+                    Ok(Some(Ok(Message::Text(text)))) => Box::pin(self.on_frame(&text)).await,
+                    Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => Err(End::Gone),
                     Ok(Some(Ok(_))) => Ok(()),
-                    Err(_) => break, // idle: the client stopped pinging
+                    Err(_) => Err(End::Gone), // idle: the client stopped pinging
                 },
+                () = tokio::time::sleep_until(self.expires) => Err(End::Expired),
                 event = hub.recv() => match event {
-                    Ok(HubEvent::WalletChanged { user: u }) if u == me => self.on_wallet_changed(&user).await,
-                    Ok(HubEvent::PurchasesChanged { user: u }) if u == me => self.send_purchases_since(&user).await,
-                    Ok(HubEvent::ToUser { user: u, event }) if u == me => self.send(ServerFrame::Event(event)),
-                    Ok(HubEvent::ToUsers { users, event }) if users.contains(&me) => self.send(ServerFrame::Event(event)),
-                    Ok(HubEvent::ToSport { sport, event }) if self.sports.contains(&sport) => self.send(ServerFrame::Event(event)),
-                    Ok(_) => Ok(()),
-                    // Missed notifications: re-read from the cursor, which loses nothing.
-                    Err(broadcast::error::RecvError::Lagged(_)) => match self.on_wallet_changed(&user).await {
-                        Ok(()) => self.send_purchases_since(&user).await,
-                        Err(e) => Err(e),
-                    },
-                    Err(broadcast::error::RecvError::Closed) => break,
+                    Ok(event) => Box::pin(self.on_event(event)).await,
+                    // Missed notifications: re-read from the cursors, which loses nothing, and
+                    // check the account and session, whose end may have been among them.
+                    Err(broadcast::error::RecvError::Lagged(_)) => Box::pin(self.on_lagged()).await,
+                    Err(broadcast::error::RecvError::Closed) => Err(End::Gone),
                 },
             };
-            if step.is_err() {
-                tracing::warn!(user = %user.id, "slow websocket consumer disconnected");
-                break;
+            if let Err(end) = step {
+                break end;
+            }
+        };
+        let user = self.user.id;
+        match end {
+            End::Gone => {}
+            End::SlowConsumer => tracing::warn!(%user, "slow websocket consumer disconnected"),
+            End::Expired => {
+                tracing::info!(%user, "websocket closed: access token expired");
+                let _ = self.error("TOKEN_EXPIRED", "The access token expired; send a fresh auth frame before it does");
+            }
+            End::Refused(refused) => {
+                tracing::info!(%user, ?refused, "websocket closed");
+                let _ = self.send(refused.frame());
             }
         }
     }
 
-    async fn on_frame(&mut self, user: &User, text: &str) -> Result<(), SlowConsumer> {
+    async fn on_event(&mut self, event: HubEvent) -> Result<(), End> {
+        let me = self.me.as_str();
+        match event {
+            HubEvent::WalletChanged { user } if user == me => self.on_wallet_changed().await,
+            HubEvent::PurchasesChanged { user } if user == me => self.send_purchases_since().await,
+            HubEvent::ToUser { user, event } if user == me => self.send(ServerFrame::Event(event)),
+            HubEvent::ToUsers { users, event } if users.iter().any(|u| u == me) => self.send(ServerFrame::Event(event)),
+            HubEvent::ToSport { sport, event } if self.sports.contains(&sport) => self.send(ServerFrame::Event(event)),
+            HubEvent::UserDeactivated { user } if user == me => Err(End::Refused(Refused::Deactivated)),
+            HubEvent::SessionRevoked { user, session } if user == me && self.session.as_deref() == Some(session.as_str()) => {
+                Err(End::Refused(Refused::Revoked))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn on_lagged(&mut self) -> Result<(), End> {
+        match store::find_by_id(&self.state.db, self.user.id).await {
+            Ok(Some(user)) if user.is_active => {}
+            Ok(_) => return Err(End::Refused(Refused::Deactivated)),
+            Err(e) => tracing::warn!(error = %e, "user re-read after hub lag failed"),
+        }
+        if let Some(session) = &self.session {
+            if let Ok(true) = store::family_revoked(&self.state.db, session).await {
+                return Err(End::Refused(Refused::Revoked));
+            }
+        }
+        self.on_wallet_changed().await?;
+        self.send_purchases_since().await
+    }
+
+    async fn on_frame(&mut self, text: &str) -> Result<(), End> {
         let frame = match serde_json::from_str::<ClientFrame>(text) {
             Ok(f) => f,
             Err(_) => return self.error("BAD_FRAME", "Unrecognised frame"),
         };
         match frame {
             ClientFrame::Ping => self.send(ServerFrame::Pong),
-            ClientFrame::Auth { .. } => Ok(()),
+            ClientFrame::Auth { token } => self.renew(&token).await,
             ClientFrame::Subscribe { sport } => {
                 if self.sports.len() < 32 {
                     self.sports.insert(sport.to_ascii_uppercase());
@@ -163,33 +362,46 @@ impl Connection {
             ClientFrame::Sync { streams } => {
                 if let Some(cursor) = streams.wallet {
                     self.wallet_cursor = Some(cursor.max(0));
-                    self.send_wallet_since(user).await?;
+                    self.send_wallet_since().await?;
                 }
                 if let Some(cursor) = streams.purchases {
                     self.purchases_cursor = Some(cursor.max(0));
-                    self.send_purchases_since(user).await?;
+                    self.send_purchases_since().await?;
                 }
                 Ok(())
             }
         }
     }
 
-    async fn on_wallet_changed(&mut self, user: &User) -> Result<(), SlowConsumer> {
+    /// A fresh access token for the same user moves the socket's deadline to its expiry (and its
+    /// session to the token's). Any other token ends the socket: it is not this user's to extend.
+    async fn renew(&mut self, token: &str) -> Result<(), End> {
+        let grant = grant(&self.state, token).await.map_err(End::Refused)?;
+        if grant.user.id != self.user.id {
+            return Err(End::Refused(Refused::Invalid));
+        }
+        self.expires = deadline(grant.expires_at);
+        self.session = grant.session;
+        self.user = grant.user;
+        Ok(())
+    }
+
+    async fn on_wallet_changed(&mut self) -> Result<(), End> {
         let currency = &self.state.config.currency;
-        match self.state.ledger.entries.head(&accounts::wallet(user.id)).await {
+        match self.state.ledger.entries.head(&accounts::wallet(self.user.id)).await {
             Ok(head) => self.send(ServerFrame::Event(LiveEvent::WalletUpdated { balance: Money::new(head.balance, currency) }))?,
             Err(e) => tracing::warn!(error = %e, "wallet head read failed"),
         }
         if self.wallet_cursor.is_some() {
-            self.send_wallet_since(user).await?;
+            self.send_wallet_since().await?;
         }
         Ok(())
     }
 
     /// Sends every wallet entry after the cursor up to the head read first, so the final checkpoint
     /// (head position and balance) is exactly what the client must hold after applying the batches.
-    async fn send_wallet_since(&mut self, user: &User) -> Result<(), SlowConsumer> {
-        let account = accounts::wallet(user.id);
+    async fn send_wallet_since(&mut self) -> Result<(), End> {
+        let account = accounts::wallet(self.user.id);
         let currency = self.state.config.currency.clone();
         let entries = &self.state.ledger.entries;
         let Some(mut cursor) = self.wallet_cursor else { return Ok(()) };
@@ -227,15 +439,13 @@ impl Connection {
         self.wallet_cursor = Some(cursor);
         Ok(())
     }
-}
 
-impl Connection {
     /// Sends the purchases stream after the cursor up to the head read first (same contract as the
     /// wallet stream; the checkpoint carries no balance).
-    async fn send_purchases_since(&mut self, user: &User) -> Result<(), SlowConsumer> {
+    async fn send_purchases_since(&mut self) -> Result<(), End> {
         let Some(mut cursor) = self.purchases_cursor else { return Ok(()) };
         let db = &self.state.db;
-        let stream = purchase_stream::stream_of(user.id);
+        let stream = purchase_stream::stream_of(self.user.id);
         let head = match purchase_stream::head(db, &stream).await {
             Ok(h) => h,
             Err(e) => {

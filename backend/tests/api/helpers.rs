@@ -112,6 +112,29 @@ impl TestApp {
         }
     }
 
+    /// Two backend processes' worth of `Application`s on one database and one Redis, as a scaled-out
+    /// deployment runs them (same `DB_NAME`, `JWT_SECRET` and `REDIS_URL`; `overrides` apply to both).
+    /// `None`, with a message, when `REDIS_URL` is unset (scripts/test.sh always sets it).
+    pub async fn spawn_pair(test: &str, overrides: &[(&str, &str)]) -> Option<(TestApp, TestApp)> {
+        let Ok(redis) = std::env::var("REDIS_URL") else {
+            eprintln!("SKIPPED {test}: REDIS_URL is unset; two instances need Redis to share events (scripts/test.sh sets it)");
+            return None;
+        };
+        let db_name = format!("test_{}", uuid::Uuid::new_v4().simple());
+        let secret = format!("test-secret-{}", uuid::Uuid::new_v4());
+        let mut env: Vec<(&str, &str)> = overrides.to_vec();
+        env.extend([("REDIS_URL", redis.as_str()), ("DB_NAME", db_name.as_str()), ("JWT_SECRET", secret.as_str())]);
+        let a = TestApp::spawn_with(&env).await;
+        let b = TestApp::spawn_with(&env).await;
+        Some((a, b))
+    }
+
+    /// Signs an admin in: `phone` must be in the app's `ADMIN_PHONE_NUMBERS`.
+    pub async fn admin(&self, phone: &str) -> Session {
+        self.register(phone, &unique_username()).await;
+        self.sign_in(phone).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.address)
     }

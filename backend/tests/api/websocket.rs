@@ -6,9 +6,9 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(app: &TestApp, token: Option<&str>) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+pub(crate) async fn connect(app: &TestApp, token: Option<&str>) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
     let mut req = format!("ws://127.0.0.1:{}/api/v1/ws", app.port).into_client_request()?;
     if let Some(t) = token {
         req.headers_mut().insert("authorization", format!("Bearer {t}").parse().expect("header"));
@@ -16,11 +16,11 @@ async fn connect(app: &TestApp, token: Option<&str>) -> Result<Ws, tokio_tungste
     tokio_tungstenite::connect_async(req).await.map(|(ws, _)| ws)
 }
 
-async fn send(ws: &mut Ws, frame: &ClientFrame) {
+pub(crate) async fn send(ws: &mut Ws, frame: &ClientFrame) {
     ws.send(Message::Text(serde_json::to_string(frame).expect("json").into())).await.expect("send");
 }
 
-async fn next_frame(ws: &mut Ws) -> ServerFrame {
+pub(crate) async fn next_frame(ws: &mut Ws) -> ServerFrame {
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("a frame within 10 s").expect("open").expect("ok");
         if let Message::Text(t) = msg {
@@ -30,7 +30,7 @@ async fn next_frame(ws: &mut Ws) -> ServerFrame {
 }
 
 /// Reads `sync:batch` frames until one says done; returns (seqs received, final cursor, checkpoint balance).
-async fn wallet_batches_until_done(ws: &mut Ws) -> (Vec<i64>, i64, Option<i64>) {
+pub(crate) async fn wallet_batches_until_done(ws: &mut Ws) -> (Vec<i64>, i64, Option<i64>) {
     let mut seqs = vec![];
     loop {
         if let ServerFrame::SyncBatch(b) = next_frame(ws).await {
