@@ -181,6 +181,8 @@ pub const INDEXES: &[IndexSpec] = &[
     ("leaderboards", &[("totalRevenue", -1)], false),
     ("leaderboards", &[("winRate", -1), ("totalSales", -1), ("totalRevenue", -1)], false),
     ("leaderboards", &[("rank", 1)], false),
+    // the leaderboard cache reads rows written since its last refresh (`leaderboard::cache`)
+    ("leaderboards", &[("updatedBucket", 1)], false),
     // ledger: a leg is applied once per transfer and account; entries are read per account in seq order
     ("ledger_entries", &[("transferId", 1), ("account", 1)], true),
     ("ledger_entries", &[("account", 1), ("seq", -1)], false),

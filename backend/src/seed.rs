@@ -40,9 +40,9 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
 
 /// A completed sandbox deposit, through the same ledger transfer as a real one.
 pub async fn fund(state: &AppState, user: ObjectId, label: &str) -> anyhow::Result<()> {
-    let clearing = accounts::provider_clearing(PaymentMethod::MtnMomo.as_str());
-    accounts::ensure(&state.db, &clearing, None, &state.config.currency).await?;
     let id = derived_id(&format!("seed-deposit:{label}"));
+    let clearing = accounts::provider_clearing_for(PaymentMethod::MtnMomo.as_str(), id);
+    accounts::ensure(&state.db, &clearing, None, &state.config.currency).await?;
     let legs = vec![
         Leg { account: clearing, amount: -DEMO_OPENING_BALANCE },
         Leg { account: accounts::wallet(user), amount: DEMO_OPENING_BALANCE },

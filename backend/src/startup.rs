@@ -123,6 +123,7 @@ pub async fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
     Ok(AppState {
         limits,
         market: crate::codes::cache::MarketCache::new(config.market_cache_ttl),
+        leaderboard: crate::leaderboard::cache::LeaderboardCache::new(config.market_cache_ttl),
         pending: crate::purchases::pending::PendingPurchases::default(),
         users: crate::auth::cache::UserCache::new(config.user_cache_ttl),
         jwt: JwtKeys::new(&config.jwt_secret, config.jwt_access_expiry),

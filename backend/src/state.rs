@@ -22,6 +22,8 @@ pub struct AppState {
     pub limits: RateLimiter,
     /// Read model of the live codes for `GET /codes` (issue 4; `MARKET_CACHE_TTL`).
     pub market: crate::codes::cache::MarketCache,
+    /// Read model of the leaderboard rows for `GET /leaderboard` (`MARKET_CACHE_TTL` too).
+    pub leaderboard: crate::leaderboard::cache::LeaderboardCache,
     /// Purchases answered whose labels this process is still writing (read-your-writes).
     pub pending: crate::purchases::pending::PendingPurchases,
     /// Users recently read for the per-request active/role check (`auth::cache`, `USER_CACHE_TTL`).

@@ -2,6 +2,7 @@
 //! finalization from per-code contributions, and recomputable from scratch from the source
 //! documents (resolutions, codes, purchases). The two must agree.
 
+pub mod cache;
 pub mod routes;
 pub mod rules;
 pub mod service;

@@ -176,6 +176,12 @@ impl RankKey {
     }
 }
 
+/// Rank order as a sortable tuple: win rate, sales, revenue descending, then id ascending (the
+/// same order as [`rank_sort`], for rows served from the leaderboard cache).
+fn order(k: &RankKey) -> (i64, i64, i64, ObjectId) {
+    (-k.win_rate, -k.sales, -k.revenue, k.id)
+}
+
 fn rank_sort() -> Document {
     doc! { "winRate": -1, "totalSales": -1, "totalRevenue": -1, "_id": 1 }
 }
@@ -250,6 +256,7 @@ async fn rank_page(state: &AppState, cursor: Option<&str>, limit: i64) -> Result
             (phase, Some(key), num(&p, 6)?)
         }
     };
+    let cached = state.leaderboard.rows(&state.db).await?;
     let mut items = vec![];
     let mut last: Option<(u8, RankKey)> = None;
     let mut more = false;
@@ -259,7 +266,21 @@ async fn rank_page(state: &AppState, cursor: Option<&str>, limit: i64) -> Result
         if let Some(k) = after {
             filter.extend(k.beyond(true));
         }
-        let rows = store::find_rows(&state.db, filter, rank_sort(), Some(need + 1), None).await?;
+        let rows = match &cached {
+            Some(all) => {
+                let ranked = phase == 1;
+                let mut rows: Vec<(Row, DateTime)> = all
+                    .iter()
+                    .filter(|(r, _)| (r.results() >= min) == ranked)
+                    .filter(|(r, _)| after.as_ref().is_none_or(|k| order(&RankKey::of(r)) > order(k)))
+                    .cloned()
+                    .collect();
+                rows.sort_by_key(|(r, _)| order(&RankKey::of(r)));
+                rows.truncate(need as usize + 1);
+                rows
+            }
+            None => store::find_rows(&state.db, filter, rank_sort(), Some(need + 1), None).await?,
+        };
         for (row, updated) in rows.iter().take(need as usize) {
             let rank = if phase == 1 {
                 last_rank += 1;
@@ -283,28 +304,51 @@ async fn rank_page(state: &AppState, cursor: Option<&str>, limit: i64) -> Result
 
 /// Ranks of every ranked seller, from one read of the ranked rows' keys.
 async fn rank_map(state: &AppState) -> Result<HashMap<ObjectId, i64>> {
-    let projection = doc! { "seller": 1, "winRate": 1, "totalSales": 1, "totalRevenue": 1 };
-    let rows = store::find_rows(&state.db, doc! { "results": { "$gte": min_results(state) } }, rank_sort(), None, Some(projection)).await?;
+    let rows = match state.leaderboard.rows(&state.db).await? {
+        Some(all) => {
+            let mut rows: Vec<(Row, DateTime)> = all.iter().filter(|(r, _)| r.results() >= min_results(state)).cloned().collect();
+            rows.sort_by_key(|(r, _)| order(&RankKey::of(r)));
+            rows
+        }
+        None => {
+            let projection = doc! { "seller": 1, "winRate": 1, "totalSales": 1, "totalRevenue": 1 };
+            store::find_rows(&state.db, doc! { "results": { "$gte": min_results(state) } }, rank_sort(), None, Some(projection)).await?
+        }
+    };
     Ok(rows.iter().enumerate().map(|(i, (r, _))| (r.seller, i as i64 + 1)).collect())
 }
 
 async fn key_page(state: &AppState, sort: LeaderSort, cursor: Option<&str>, limit: i64) -> Result<Page<LeaderboardEntryOut>> {
     let field = sort.field();
-    let mut filter = Document::new();
-    if let Some(raw) = cursor {
-        let p = decode_parts(raw, sort.tag())?;
-        let (key, id) = (num(&p, 1)?, oid(&p, 2)?);
-        filter = doc! { "$or": [ { field: { "$lt": key } }, { field: key, "_id": { "$gt": id } } ] };
-    }
-    let mut rows = store::find_rows(&state.db, filter, doc! { field: -1, "_id": 1 }, Some(limit + 1), None).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let ranks = rank_map(state).await?;
     let key_of = |r: &Row| match sort {
         LeaderSort::TotalSales => r.total_sales,
         LeaderSort::TotalRevenue => r.revenue,
         _ => r.win_rate_bps(),
     };
+    let mut filter = Document::new();
+    let mut after: Option<(i64, ObjectId)> = None;
+    if let Some(raw) = cursor {
+        let p = decode_parts(raw, sort.tag())?;
+        let (key, id) = (num(&p, 1)?, oid(&p, 2)?);
+        filter = doc! { "$or": [ { field: { "$lt": key } }, { field: key, "_id": { "$gt": id } } ] };
+        after = Some((key, id));
+    }
+    let mut rows = match state.leaderboard.rows(&state.db).await? {
+        Some(all) => {
+            let mut rows: Vec<(Row, DateTime)> = all
+                .iter()
+                .filter(|(r, _)| after.is_none_or(|(key, id)| key_of(r) < key || (key_of(r) == key && r.seller > id)))
+                .cloned()
+                .collect();
+            rows.sort_by_key(|(r, _)| (-key_of(r), r.seller));
+            rows.truncate(limit as usize + 1);
+            rows
+        }
+        None => store::find_rows(&state.db, filter, doc! { field: -1, "_id": 1 }, Some(limit + 1), None).await?,
+    };
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let ranks = rank_map(state).await?;
     let next_cursor = if more { rows.last().map(|(r, _)| hex::encode(format!("{}:{}:{}", sort.tag(), key_of(r), r.seller.to_hex()))) } else { None };
     let items = rows.iter().map(|(r, u)| entry(state, r, ranks.get(&r.seller).copied(), *u)).collect();
     Ok(Page { items, next_cursor })
@@ -320,9 +364,15 @@ pub async fn one(state: &AppState, seller: ObjectId) -> Result<LeaderboardEntryO
         }
     };
     let rank = if row.ranked(state.config.leaderboard_min_finalized) {
-        let mut better = doc! { "results": { "$gte": min_results(state) } };
-        better.extend(RankKey::of(&row).beyond(false));
-        Some(store::count_rows(&state.db, better).await? + 1)
+        let mine = order(&RankKey::of(&row));
+        match state.leaderboard.rows(&state.db).await? {
+            Some(all) => Some(all.iter().filter(|(r, _)| r.results() >= min_results(state) && order(&RankKey::of(r)) < mine).count() as i64 + 1),
+            None => {
+                let mut better = doc! { "results": { "$gte": min_results(state) } };
+                better.extend(RankKey::of(&row).beyond(false));
+                Some(store::count_rows(&state.db, better).await? + 1)
+            }
+        }
     } else {
         None
     };

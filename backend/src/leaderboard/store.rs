@@ -61,8 +61,14 @@ pub fn row_doc(row: &Row, now: DateTime) -> Document {
         "_id": row.seller, "seller": row.seller, "username": &row.username,
         "totalSales": row.total_sales, "totalWins": row.wins, "totalLosses": row.losses, "totalVoids": row.voids,
         "results": row.results(), "roiSum": row.roi_sum, "winRate": row.win_rate_bps(), "averageROI": row.average_roi_bps(),
-        "totalRevenue": row.revenue, "updatedAt": now,
+        "totalRevenue": row.revenue, "updatedAt": now, "updatedBucket": update_bucket(now),
     }
+}
+
+/// The 5-second bucket of a row's `updatedAt` (indexed): the leaderboard cache reads the rows
+/// written since its last refresh by equality on it.
+pub fn update_bucket(at: DateTime) -> i64 {
+    crate::codes::store::update_bucket(at)
 }
 
 pub fn row_from_doc(d: &Document) -> Option<(Row, DateTime)> {

@@ -25,6 +25,26 @@ pub fn provider_clearing(provider: &str) -> String {
 
 pub const FEES: &str = "fees";
 
+/// Shards of each hot platform account (a provider's clearing account, the fee account): every
+/// deposit, payout and settlement appends to one of them, and appends to one account are
+/// serialized by its position inserts (DESIGN.md section 4 allows splitting the fee account).
+pub const PLATFORM_SHARDS: u8 = 16;
+
+fn shard(key: ObjectId) -> u8 {
+    // Ids here are fresh ObjectIds (counter in the last bytes) or derived from a hash: both spread.
+    key.bytes()[11] % PLATFORM_SHARDS
+}
+
+/// The clearing account shard of `provider` that a payment `transfer` moves through.
+pub fn provider_clearing_for(provider: &str, transfer: ObjectId) -> String {
+    format!("{}:{}", provider_clearing(provider), shard(transfer))
+}
+
+/// The fee account shard a settlement of `purchase` pays its fee into.
+pub fn fees_for(purchase: ObjectId) -> String {
+    format!("{FEES}:{}", shard(purchase))
+}
+
 /// Which accounts may never go below zero. Clearing and fee accounts mirror money outside the
 /// platform and may.
 pub fn no_overdraft(account: &str) -> bool {

@@ -95,7 +95,7 @@ pub async fn settle_purchase(state: &AppState, p: &Purchase, outcome: Outcome) -
                 steps.push(Step {
                     label: "fee",
                     kind: TransactionType::Fee,
-                    to: accounts::FEES.to_owned(),
+                    to: accounts::fees_for(p.id),
                     user: p.seller,
                     amount: fee,
                     description: "Platform fee".into(),
@@ -105,7 +105,7 @@ pub async fn settle_purchase(state: &AppState, p: &Purchase, outcome: Outcome) -
             steps
         }
     };
-    accounts::ensure(&state.db, accounts::FEES, None, &currency).await?;
+    accounts::ensure(&state.db, &accounts::fees_for(p.id), None, &currency).await?;
     for step in steps {
         let legs = vec![Leg { account: accounts::escrow(p.id), amount: -step.amount }, Leg { account: step.to.clone(), amount: step.amount }];
         let mut tx = Transaction::new(derived_id(&format!("{}:{pid}", step.label)), step.kind, step.user, step.amount, &currency, legs, step.description);

@@ -96,7 +96,7 @@ pub fn check_payment(state: &AppState, input: &PaymentIn) -> Result<()> {
 pub async fn request_deposit(state: &AppState, user: &User, key: &IdempotencyKey, input: &PaymentIn) -> Result<TransactionOut> {
     check_payment(state, input)?;
     let currency = state.config.currency.clone();
-    let clearing = accounts::provider_clearing(input.payment_method.as_str());
+    let clearing = accounts::provider_clearing_for(input.payment_method.as_str(), key.object_id());
     accounts::ensure(&state.db, &clearing, None, &currency).await?;
     let legs = vec![Leg { account: clearing, amount: -input.amount }, Leg { account: accounts::wallet(user.id), amount: input.amount }];
     let description = format!("Deposit via {}", method_label(input.payment_method));

@@ -146,7 +146,7 @@ pub async fn settle(state: &AppState, tx: &Transaction, result: PayoutResult) ->
         PayoutResult::Succeeded => (
             TransactionType::Withdrawal,
             "payout",
-            accounts::provider_clearing(method),
+            accounts::provider_clearing_for(method, tx.id),
             TransactionStatus::Completed,
             tx.description.clone(),
         ),

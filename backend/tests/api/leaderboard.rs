@@ -93,6 +93,42 @@ async fn a_few_hundred_codes_finalized_in_random_order_agree_with_the_recomputat
         assert_eq!(item["totalRevenue"]["amount"], row.revenue);
         assert_eq!(item["winRate"], json!(row.win_rate_bps() as f64 / 100.0));
     }
+
+    // Outside tests the leaderboard is served from an in-process read model: a second process on
+    // the same database with it on walks every sort page by page to the same rows and ranks.
+    let cached = TestApp::spawn_with(&[
+        ("DB_NAME", app.config.db_name.as_str()),
+        ("MARKET_CACHE_TTL", "60s"),
+        ("MARKET_WORKER_INTERVAL", "1h"),
+        ("LEADERBOARD_MIN_FINALIZED", "3"),
+    ])
+    .await;
+    for query in ["limit=100", "limit=4", "sort=totalSales&limit=5", "sort=winRate&limit=100", "sort=totalRevenue&limit=3"] {
+        assert_eq!(walk(&cached, query).await, walk(&app, query).await, "GET /leaderboard?{query} from the cache");
+    }
+    for seller in &sellers {
+        let path = format!("/leaderboard/{}", seller.user_id);
+        assert_eq!(cached.get(&path, None).await.body, app.get(&path, None).await.body, "{path} from the cache");
+    }
+}
+
+/// Every item of a leaderboard listing, following `nextCursor` to the end.
+async fn walk(app: &TestApp, query: &str) -> Vec<Value> {
+    let mut items = vec![];
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/leaderboard?{query}&cursor={c}"),
+            None => format!("/leaderboard?{query}"),
+        };
+        let page = app.get(&path, None).await;
+        assert_eq!(page.status.as_u16(), 200, "{}", page.body);
+        items.extend(page.data()["items"].as_array().expect("items").iter().cloned());
+        match page.data()["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return items,
+        }
+    }
 }
 
 /// A seller with a given record: codes finalized WON/LOST, each sold to `sales` buyers.

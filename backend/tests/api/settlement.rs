@@ -38,8 +38,13 @@ impl Market {
         buyers
     }
 
+    /// The platform's fees: the sum over the fee account's shards.
     async fn fees(&self) -> i64 {
-        self.app.state.ledger.entries.head("fees").await.expect("fees head").balance
+        let mut total = 0;
+        for n in 0..oddxer_backend::ledger::accounts::PLATFORM_SHARDS {
+            total += self.app.state.ledger.entries.head(&format!("fees:{n}")).await.expect("fees head").balance;
+        }
+        total
     }
 }
 
