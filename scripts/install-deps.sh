@@ -2,9 +2,11 @@
 # Installs what building, running and testing Oddxer needs. Idempotent: a second run only checks.
 #
 #   - Debian/Ubuntu packages (Tauri's WebKitGTK stack, Xvfb + WebKitWebDriver for the e2e tests,
-#     redis-server, python3-venv for the e2e client); apt-get runs only when something is missing.
+#     redis-server, python3-venv for the e2e client, postgresql under the dev database); apt-get runs
+#     only when something is missing.
 #   - the wasm32-unknown-unknown Rust target (the UI is compiled to wasm).
-#   - FerretDB 1.24.2 (dev/test database) into $ODDXER_CACHE/bin, built from the Go module proxy.
+#   - FerretDB 1.24.2 (dev/test database, scripts/devdb.sh) into $ODDXER_CACHE/bin, built from the Go
+#     module proxy.
 #
 # ODDXER_SKIP_APT=1 skips the apt step (e.g. without root; install the packages yourself).
 # wasm-bindgen-cli and tauri-driver are installed on demand by scripts/build-ui.sh and e2e/run.sh.
@@ -19,6 +21,8 @@ APT_PACKAGES=(
   xvfb xauth webkit2gtk-driver imagemagick
   # multi-instance fan-out in tests; Python venv for the e2e WebDriver client
   redis-server python3-venv
+  # the dev/test database: FerretDB's PostgreSQL backend (scripts/devdb.sh runs its own clusters)
+  postgresql
   # used by the scripts themselves
   curl ca-certificates
 )
@@ -45,7 +49,7 @@ else
 fi
 
 if [ -n "${MONGODB_URI:-}" ] || [ "${ODDXER_DB:-}" = mongod ]; then
-  info "MONGODB_URI/ODDXER_DB set: FerretDB not needed"
+  info "MONGODB_URI/ODDXER_DB set: the dev database (FerretDB) is not needed"
 else
   ensure_ferretdb
 fi

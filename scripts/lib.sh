@@ -199,6 +199,30 @@ apt_install_missing() {
   as_root apt-get install -y -qq $missing >/dev/null
 }
 
+# Sets PG_BIN to a folder with PostgreSQL's server programs (initdb, pg_ctl, postgres, psql): DEVDB_PG_BIN,
+# else the newest Debian /usr/lib/postgresql/N/bin, else `pg_config --bindir`. Fails when none is found.
+find_pg_bin() {
+  PG_BIN=${DEVDB_PG_BIN:-}
+  if [ -n "$PG_BIN" ]; then [ -x "$PG_BIN/initdb" ]; return; fi
+  local d
+  for d in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V -r); do
+    if [ -x "$d/initdb" ]; then PG_BIN=$d; return 0; fi
+  done
+  if have pg_config && [ -x "$(pg_config --bindir)/initdb" ]; then PG_BIN=$(pg_config --bindir); return 0; fi
+  PG_BIN=""
+  return 1
+}
+
+# PostgreSQL for scripts/devdb.sh: Debian's `postgresql` package (15 on Debian 12) when missing.
+ensure_postgres() {
+  if find_pg_bin; then return 0; fi
+  if [ "${ODDXER_SKIP_APT:-}" = 1 ] || ! have apt-get; then
+    die "PostgreSQL's server programs (initdb, pg_ctl) not found: install PostgreSQL 15 (Debian: apt-get install postgresql) or set DEVDB_PG_BIN"
+  fi
+  apt_install_missing postgresql
+  find_pg_bin || die "postgresql installed but no initdb found under /usr/lib/postgresql/*/bin"
+}
+
 # True when $FERRETDB_BIN is a working FerretDB of the pinned version.
 ferretdb_ok() {
   [ -x "$FERRETDB_BIN" ] || return 1

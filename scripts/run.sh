@@ -2,8 +2,8 @@
 # Runs Oddxer locally:
 #
 #   1. installs what is missing (scripts/install-deps.sh),
-#   2. starts the dev database (FerretDB on 127.0.0.1:27117, data in .data/ferretdb) unless
-#      MONGODB_URI is set,
+#   2. starts the dev database (scripts/devdb.sh: FerretDB on PostgreSQL, 127.0.0.1:27117, data in
+#      .data/devdb, durable) unless MONGODB_URI is set,
 #   3. builds and starts the backend on http://127.0.0.1:6793 with demo data (SEED_DEMO=true),
 #      outbox SMS, sandbox payments and a dev JWT secret generated once into .data/dev-jwt-secret,
 #   4. builds the UI and the desktop app and opens it when there is a display ($DISPLAY or
@@ -39,7 +39,7 @@ fi
 mkdir -p "$ODDXER_DATA"
 RUN_DIR="$ODDXER_DATA/run"
 mkdir -p "$RUN_DIR"
-DB_PORT=${FERRETDB_PORT:-27117}
+DB_PORT=${DEVDB_PORT:-${FERRETDB_PORT:-27117}}
 export PORT=${PORT:-6793}
 API_URL_LOCAL="http://127.0.0.1:$PORT"
 
@@ -55,7 +55,7 @@ cleanup() {
   if [ -n "$APP_PID" ] && pid_alive "$APP_PID"; then stop_pid "$APP_PID" 10; info "desktop app closed"; fi
   if [ -n "$BACKEND_PID" ]; then stop_pid "$BACKEND_PID" 15; info "backend stopped"; fi
   rm -f "$RUN_DIR/backend.pid"
-  if [ "$STARTED_DB" = 1 ]; then env -u MONGODB_URI bash scripts/ferretdb.sh stop --port "$DB_PORT" >/dev/null 2>&1; info "FerretDB stopped (data kept in .data/ferretdb)"; fi
+  if [ "$STARTED_DB" = 1 ]; then env -u MONGODB_URI bash scripts/devdb.sh stop --port "$DB_PORT" >/dev/null 2>&1; info "dev database stopped (data kept in .data/devdb)"; fi
   exit "$rc"
 }
 trap cleanup EXIT
@@ -69,10 +69,10 @@ bash scripts/install-deps.sh
 if [ -n "${MONGODB_URI:-}" ]; then
   info "using MONGODB_URI=$MONGODB_URI"
 else
-  if bash scripts/ferretdb.sh status --port "$DB_PORT" >/dev/null 2>&1; then
-    info "dev FerretDB already running on port $DB_PORT (left running at exit)"
+  if bash scripts/devdb.sh status --port "$DB_PORT" >/dev/null 2>&1; then
+    info "dev database already running on port $DB_PORT (left running at exit)"
   else
-    bash scripts/ferretdb.sh start --port "$DB_PORT" >/dev/null
+    bash scripts/devdb.sh start --port "$DB_PORT" >/dev/null
     STARTED_DB=1
   fi
   export MONGODB_URI="mongodb://127.0.0.1:$DB_PORT"

@@ -2,8 +2,9 @@
 # The whole test suite, as CI runs it (`.ci/run`):
 #
 #   deps       scripts/install-deps.sh (apt packages, wasm target, FerretDB)
-#   services   a throwaway FerretDB (port 27118, .data/ferretdb-test, wiped) and redis-server (port 6380,
-#              no persistence); MONGODB_URI / REDIS_URL exported for everything below
+#   services   a throwaway dev database (scripts/devdb.sh --fresh --fast: FerretDB on PostgreSQL, port
+#              27118, .data/devdb-test, durability off) and redis-server (port 6380, no persistence);
+#              MONGODB_URI / REDIS_URL exported for everything below
 #   semantics  backend/tests/ferretdb_semantics.rs with --nocapture (prints what the database loses)
 #   build-ui   scripts/build-ui.sh (Dioxus -> wasm -> app/ui/dist, which the Tauri shells embed)
 #   cargo-test cargo test --workspace --no-fail-fast
@@ -14,7 +15,7 @@
 # `N passed, N failed, N skipped`; the exit status is non-zero when anything failed. Everything
 # started here is stopped on exit (also on Ctrl-C).
 #
-# Environment: MONGODB_URI (use that database, start no FerretDB), REDIS_URL (use that Redis),
+# Environment: MONGODB_URI (use that database, start no dev database), REDIS_URL (use that Redis),
 # ODDXER_TEST_DB_PORT (27118), ODDXER_TEST_REDIS_PORT (6380), ODDXER_TEST_BACKEND_PORT (6794) (the
 # defaults move up to the next free port when taken; explicitly set ports must be free),
 # ODDXER_TEST_ONLY="stage stage..." (run only these stages; deps and services always run),
@@ -30,7 +31,7 @@ REDIS_PORT=${ODDXER_TEST_REDIS_PORT:-6380}
 BACKEND_PORT=${ODDXER_TEST_BACKEND_PORT:-6794}
 RUN_DIR="$ODDXER_DATA/test-run"
 LOG_DIR="$RUN_DIR/logs"
-DB_DATA="$ODDXER_DATA/ferretdb-test"
+DB_DATA="$ODDXER_DATA/devdb-test"
 mkdir -p "$RUN_DIR" "$LOG_DIR"
 
 # One test run per checkout at a time: they share ports and data folders.
@@ -60,8 +61,8 @@ cleanup() {
   if [ -n "$pid" ]; then stop_pid "$pid" 10; info "stopped redis-server"; fi
   rm -f "$RUN_DIR/redis.pid"
   if [ "$STARTED_DB" = 1 ]; then
-    env -u MONGODB_URI bash "$ODDXER_ROOT/scripts/ferretdb.sh" stop --port "$DB_PORT" --data "$DB_DATA" >/dev/null 2>&1
-    info "stopped the test FerretDB"
+    env -u MONGODB_URI bash "$ODDXER_ROOT/scripts/devdb.sh" stop --port "$DB_PORT" --data "$DB_DATA" >/dev/null 2>&1
+    info "stopped the test database"
   fi
   exit "$rc"
 }
@@ -151,15 +152,16 @@ st_services() {
   if [ -n "$USER_MONGODB_URI" ]; then
     info "MONGODB_URI set: testing against $USER_MONGODB_URI"
   else
-    # A test FerretDB left over by an earlier, killed run of this checkout goes first.
+    # A test database left over by an earlier, killed run of this checkout goes first.
     local old_port
     old_port=$(cat "$RUN_DIR/db.port" 2>/dev/null || true)
     if [ -n "$old_port" ]; then
-      env -u MONGODB_URI bash scripts/ferretdb.sh stop --port "$old_port" --data "$DB_DATA" >/dev/null 2>&1 9>&- || true
+      env -u MONGODB_URI bash scripts/devdb.sh stop --port "$old_port" --data "$DB_DATA" >/dev/null 2>&1 9>&- || true
     fi
     if [ -z "${ODDXER_TEST_DB_PORT:-}" ]; then DB_PORT=$(free_port "$DB_PORT"); fi
     echo "$DB_PORT" >"$RUN_DIR/db.port"
-    bash scripts/ferretdb.sh start --port "$DB_PORT" --data "$DB_DATA" --fresh >/dev/null 9>&-
+    # Throwaway: wiped, durability off (fsync, synchronous_commit, full_page_writes).
+    bash scripts/devdb.sh start --port "$DB_PORT" --data "$DB_DATA" --fresh --fast >/dev/null 9>&-
   fi
   if [ -n "$USER_REDIS_URL" ]; then
     info "REDIS_URL set: using $USER_REDIS_URL"

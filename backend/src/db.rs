@@ -148,6 +148,8 @@ pub const INDEXES: &[IndexSpec] = &[
     ("bettingcodes", &[("seller", 1), ("status", 1), ("odds", 1), ("_id", 1)], false),
     ("bettingcodes", &[("seller", 1), ("status", 1), ("expiresAt", 1), ("_id", 1)], false),
     ("bettingcodes", &[("seller", 1), ("createdAt", -1), ("_id", -1)], false),
+    // the market cache reads what changed by update bucket (`codes::store::touched`)
+    ("bettingcodes", &[("updatedBucket", 1)], false),
     // marketplace decisions and their read models
     ("code_resolutions", &[("applied", 1), ("createdAt", 1)], false),
     ("code_resolutions", &[("seller", 1)], false),

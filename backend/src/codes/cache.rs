@@ -9,13 +9,14 @@
 //!
 //! Consistency: eventually consistent within about `MARKET_CACHE_TTL` (plus one refresh) across
 //! processes, immediate for writes made through this process's code service. Every write to a code
-//! sets `updatedAt`; a refresh reads the codes with `updatedAt >= last refresh - OVERLAP` (the
-//! overlap covers writes that commit a little after the time they carry) and upserts them by id,
+//! sets `updatedAt` and its 5-second `updatedBucket`; a refresh reads the buckets from the last
+//! refresh minus `OVERLAP` to now, by equality (the overlap covers writes that commit a little
+//! after the time they carry), and upserts the codes by id,
 //! dropping codes that left the live set. Browses of final statuses (WON, LOST, VOID, CANCELLED)
 //! and a seller's own list go to the database. `MARKET_CACHE_TTL=0` turns the cache off.
 
 use super::query::Browse;
-use super::store::{Code, CODES};
+use super::store::{update_bucket, Code, CODES};
 use crate::clock;
 use crate::db::Db;
 use futures_util::TryStreamExt;
@@ -89,11 +90,17 @@ impl MarketCache {
     async fn load(&self, db: &Db) -> mongodb::error::Result<usize> {
         let since = self.inner.read().await.since;
         let started = clock::now();
-        let filter = match since {
-            None => doc! { "status": { "$in": LIVE.iter().map(|s| s.as_str()).collect::<Vec<_>>() } },
-            Some(t) => doc! { "updatedAt": { "$gte": clock::before(t, OVERLAP) } },
+        // Equality reads only (index-served, DESIGN.md section 2): the live statuses on the first
+        // load, then the update buckets since the last refresh (minus the overlap).
+        let filters: Vec<Document> = match since {
+            None => LIVE.iter().map(|s| doc! { "status": s.as_str() }).collect(),
+            Some(t) => (update_bucket(clock::before(t, OVERLAP))..=update_bucket(started)).map(|b| doc! { "updatedBucket": b }).collect(),
         };
-        let docs: Vec<Document> = db.col(CODES).find(filter).await?.try_collect().await?;
+        let mut docs: Vec<Document> = Vec::new();
+        for filter in filters {
+            let found: Vec<Document> = db.col(CODES).find(filter).await?.try_collect().await?;
+            docs.extend(found);
+        }
         let mut inner = self.inner.write().await;
         for code in docs.iter().filter_map(Code::from_doc) {
             if Self::is_live(code.status) {

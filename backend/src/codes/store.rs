@@ -127,9 +127,25 @@ pub fn new_code_doc(id: ObjectId, seller: ObjectId, seller_username: &str, l: &L
         "winVotes": 0i64, "lossVotes": 0i64, "totalVotes": 0i64, "salesCount": 0i64, "outcome": Bson::Null,
         // `updatedAt` is the time of this write even when `createdAt` is backdated (seeds): the
         // market cache reads changes by `updatedAt`.
-        "needsReview": false, "createdAt": now, "updatedAt": clock::now().max(now),
+        "needsReview": false, "createdAt": now,
     });
+    d.extend(touched(clock::now().max(now)));
     d
+}
+
+/// Length of one `updatedBucket`: the market cache reads what changed bucket by bucket.
+pub const UPDATE_BUCKET_MS: i64 = 5_000;
+
+/// The update bucket of a time: `updatedAt` in whole [`UPDATE_BUCKET_MS`] since the epoch.
+pub fn update_bucket(at: DateTime) -> i64 {
+    at.timestamp_millis().div_euclid(UPDATE_BUCKET_MS)
+}
+
+/// `updatedAt` and its indexed bucket, written by every write to a code: a refresh of the market
+/// cache reads the few buckets since its last pass by equality (index-served), where a range on
+/// `updatedAt` would read the whole collection on FerretDB.
+pub fn touched(at: DateTime) -> Document {
+    doc! { "updatedAt": at, "updatedBucket": update_bucket(at) }
 }
 
 /// Inserts a code; false when a code with this id exists (an idempotent retry or the seed).
@@ -153,7 +169,7 @@ pub async fn find_many(db: &Db, filter: Document, sort: Document, limit: i64) ->
 /// Writes labels (status, counters, flags). No decision rides on these writes: each is re-derived
 /// from the deciding documents by whoever sees it stale.
 pub async fn set_labels(db: &Db, id: ObjectId, mut fields: Document) -> mongodb::error::Result<()> {
-    fields.insert("updatedAt", clock::now());
+    fields.extend(touched(clock::now()));
     db.col(CODES).update_one(doc! { "_id": id }, doc! { "$set": fields }).await?;
     Ok(())
 }

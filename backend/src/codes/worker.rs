@@ -73,15 +73,20 @@ pub async fn run_once(state: &AppState, now: DateTime) -> Result<PassReport> {
 
 /// ACTIVE and SOLD_OUT codes past `expiresAt` become AWAITING_RESULT (a label).
 pub async fn expire(state: &AppState, now: DateTime) -> Result<u64> {
-    let moved = state
-        .db
-        .col(CODES)
-        .update_many(
-            doc! { "status": { "$in": [CodeStatus::Active.as_str(), CodeStatus::SoldOut.as_str()] }, "expiresAt": { "$lte": now } },
-            doc! { "$set": { "status": CodeStatus::AwaitingResult.as_str(), "updatedAt": clock::now() } },
-        )
-        .await?;
-    Ok(moved.modified_count)
+    // One equality on `status` per live status: served by the index and bounded by the codes on
+    // sale (an `$in` would read every code ever listed on FerretDB).
+    let mut moved = 0;
+    for status in [CodeStatus::Active, CodeStatus::SoldOut] {
+        let mut fields = doc! { "status": CodeStatus::AwaitingResult.as_str() };
+        fields.extend(store::touched(clock::now()));
+        moved += state
+            .db
+            .col(CODES)
+            .update_many(doc! { "status": status.as_str(), "expiresAt": { "$lte": now } }, doc! { "$set": fields })
+            .await?
+            .modified_count;
+    }
+    Ok(moved)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

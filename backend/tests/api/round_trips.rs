@@ -60,3 +60,18 @@ async fn a_deposit_confirmation_takes_at_most_six_round_trips() {
     assert!(trips <= 6, "a deposit confirmation took {trips} sequential round trips (budget 6)");
     assert_eq!(app.balance(&buyer).await, 3_000);
 }
+
+#[tokio::test]
+async fn browsing_is_served_from_the_market_cache_without_a_round_trip() {
+    let app = TestApp::spawn_with(&[("MARKET_WORKER_INTERVAL", "1h"), ("RECOVERY_INTERVAL", "1h"), ("MARKET_CACHE_TTL", "60s")]).await;
+    let seller = app.signed_in_user("SELLER").await;
+    let code = app.create_code(&seller, 1_000, 3).await;
+    // The first browse loads the cache (one equality read per live status).
+    app.get("/codes", None).await;
+    let r = app.get("/codes?sort=price", None).await;
+    let ids: Vec<&str> = r.data()["items"].as_array().expect("items").iter().filter_map(|c| c["id"].as_str()).collect();
+    assert_eq!(ids, vec![code.as_str()], "{}", r.body);
+    let trips = round_trips(&r);
+    println!("GET /codes: {trips} sequential round trips");
+    assert_eq!(trips, 0, "a browse served from the cache waits for no database round trip (budget 1)");
+}
