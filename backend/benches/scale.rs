@@ -22,7 +22,7 @@ use common::*;
 use mongodb::bson::{oid::ObjectId, Bson, DateTime, Document};
 use oddxer_backend::auth::store::user_doc;
 use oddxer_backend::codes::rules::Listing;
-use oddxer_backend::codes::store::new_code_doc;
+use oddxer_backend::codes::store::{new_code_doc, touched};
 use oddxer_backend::leaderboard::rules::{Contribution, Row, Terms};
 use oddxer_backend::leaderboard::store::{contribution_doc, row_doc};
 use oddxer_backend::ledger::accounts;
@@ -181,6 +181,13 @@ fn code_batch(s: Sizes, range: std::ops::Range<usize>, now: i64, bookmakers: &[S
         let mut d = new_code_doc(p.id, user_id(seller), &username(seller), &Listing { max_buyers: p.listing.max_buyers.max(sales as i64), ..p.listing.clone() }, at(p.created));
         d.insert("status", p.status.as_str());
         d.insert("salesCount", sales as i64);
+        // History was last written when it was finalized (or expired): its `updatedBucket` lies in
+        // the past, as the backend's writes left it. Live codes keep the fresh one `new_code_doc`
+        // gives, so the market cache picks them up as it would a new listing.
+        if p.status != CodeStatus::Active {
+            let last = p.listing.expires_at.timestamp_millis() + if p.outcome.is_some() { 20 * HOUR } else { 0 };
+            d.extend(touched(at(last)));
+        }
         if let Some(o) = p.outcome {
             let finalized = p.listing.expires_at.timestamp_millis() + 20 * HOUR;
             let win = if o == Outcome::Won { sales as i64 } else { 0 };
