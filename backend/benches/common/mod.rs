@@ -65,6 +65,9 @@ pub struct Session {
 pub struct Resp {
     pub status: u16,
     pub body: Value,
+    /// The request's sequential database round trips, from the `x-db-round-trips` response header
+    /// (set by the backend outside production).
+    pub round_trips: Option<u64>,
 }
 
 impl Resp {
@@ -145,9 +148,14 @@ impl BenchApp {
 
     async fn read(resp: reqwest::Response) -> Result<Resp, String> {
         let status = resp.status().as_u16();
+        let round_trips = resp
+            .headers()
+            .get(oddxer_backend::telemetry::ROUND_TRIPS_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
         let text = resp.text().await.map_err(|e| format!("body: {e}"))?;
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Ok(Resp { status, body })
+        Ok(Resp { status, body, round_trips })
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Result<Resp, String> {
@@ -187,6 +195,15 @@ impl BenchApp {
         let otp = self.last_otp(&phone).await?;
         let r = self.post("/auth/verify-otp", None, &json!({ "phoneNumber": phone, "otp": otp }), None).await?.expect(200)?;
         Ok(session_from(&phone, r.data()))
+    }
+
+    /// Signs in a user who exists already (e.g. bulk-loaded): `POST /auth/login` sends an OTP to
+    /// the development outbox, `/dev/sms` reads it, `verify-otp` signs in.
+    pub async fn sign_in_existing(&self, phone: &str) -> Result<Session, String> {
+        self.post("/auth/login", None, &json!({ "phoneNumber": phone }), None).await?.expect(200)?;
+        let otp = self.last_otp(phone).await?;
+        let r = self.post("/auth/verify-otp", None, &json!({ "phoneNumber": phone, "otp": otp }), None).await?.expect(200)?;
+        Ok(session_from(phone, r.data()))
     }
 
     /// Registers `n` users, `parallel` at a time.
@@ -257,6 +274,57 @@ pub fn session_from(phone: &str, data: &Value) -> Session {
         access: data["accessToken"].as_str().unwrap_or_default().to_owned(),
         refresh: data["refreshToken"].as_str().unwrap_or_default().to_owned(),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bulk loading (untimed set-up of large databases)
+
+/// Inserts the documents `make(b)` returns for every batch `b` in `0..batches`, `parallel` batches
+/// at a time (each batch generated in its own task, so generation overlaps the inserts), with
+/// `insert_many` per collection part of a batch. `make` must be a pure function of the batch
+/// index, so batches can be generated in any order. Returns the documents inserted.
+pub async fn bulk_load<F>(db: &Db, batches: usize, parallel: usize, make: F) -> usize
+where
+    F: Fn(usize) -> Vec<(&'static str, Vec<Document>)> + Send + Sync + 'static,
+{
+    use futures_util::StreamExt;
+    let make = Arc::new(make);
+    let inserted = Arc::new(AtomicUsize::new(0));
+    let tasks = futures_util::stream::iter(0..batches).map(|b| {
+        let (db, make, inserted) = (db.clone(), make.clone(), inserted.clone());
+        tokio::spawn(async move {
+            for (collection, docs) in make(b) {
+                if docs.is_empty() {
+                    continue;
+                }
+                let n = docs.len();
+                db.col(collection).insert_many(docs).await.unwrap_or_else(|e| panic!("bulk insert into {collection}: {e}"));
+                inserted.fetch_add(n, Ordering::Relaxed);
+            }
+        })
+    });
+    let mut done = tasks.buffer_unordered(parallel.max(1));
+    while let Some(r) = done.next().await {
+        r.expect("bulk load task panicked");
+    }
+    inserted.load(Ordering::Relaxed)
+}
+
+/// `find_one({_id})` of the given ids (taken in turn) on one collection, `concurrency` clients for
+/// `time`: a raw round trip on a collection of the size the requests see.
+pub async fn raw_find_ids(db: &mongodb::Database, collection: &str, ids: Vec<mongodb::bson::Bson>, concurrency: usize, time: Duration) -> Stats {
+    let col = db.collection::<Document>(collection);
+    let ids = Arc::new(ids);
+    let load = run_load(concurrency, Stop::Time(time), move |_, n| {
+        let (col, ids) = (col.clone(), ids.clone());
+        async move {
+            let id = ids.get(n.wrapping_mul(7919) % ids.len().max(1)).cloned().ok_or("no ids")?;
+            col.find_one(doc! { "_id": id }).await.map_err(|e| e.to_string())?.map(|_| ()).ok_or_else(|| "missing".to_owned())
+        }
+    })
+    .await;
+    print_errors(&format!("raw find_one by _id on {collection}"), &load);
+    load.stats()
 }
 
 // ---------------------------------------------------------------------------------------------

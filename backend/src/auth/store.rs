@@ -79,6 +79,15 @@ pub async fn insert_user(db: &Db, phone: &str, username: &str, role: Role) -> mo
     }
 }
 
+/// For bulk loading (benchmarks): a user document of the shape [`insert_user`] writes (keep the two
+/// in step), optionally already verified as `verify-otp` leaves it.
+pub fn user_doc(id: ObjectId, phone: &str, username: &str, role: Role, is_verified: bool, now: DateTime) -> Document {
+    doc! {
+        "_id": id, "phoneNumber": phone, "username": username, "role": role.as_str(),
+        "isVerified": is_verified, "isActive": true, "createdAt": now, "updatedAt": now,
+    }
+}
+
 pub async fn find_by_phone(db: &Db, phone: &str) -> mongodb::error::Result<Option<User>> {
     Ok(db.col("users").find_one(doc! { "phoneNumber": phone }).await?.as_ref().and_then(User::from_doc))
 }

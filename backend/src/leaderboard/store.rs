@@ -20,6 +20,20 @@ fn int(d: &Document, key: &str) -> i64 {
     }
 }
 
+/// For bulk loading (benchmarks): the contribution document [`insert_contribution`] inserts (keep
+/// the two in step).
+pub fn contribution_doc(c: &Contribution, now: DateTime) -> Document {
+    let (w, l, v) = match c.outcome {
+        oddxer_shared::Outcome::Won => (1i64, 0i64, 0i64),
+        oddxer_shared::Outcome::Lost => (0, 1, 0),
+        oddxer_shared::Outcome::Void => (0, 0, 1),
+    };
+    doc! {
+        "_id": c.code, "seller": c.seller, "username": &c.username, "outcome": c.outcome.as_str(), "odds": c.odds,
+        "sales": c.sales, "revenue": c.revenue, "wins": w, "losses": l, "voids": v, "roi": c.roi(), "createdAt": now,
+    }
+}
+
 /// Inserts the code's contribution `{_id: codeId}`: the per-code marker that makes the
 /// leaderboard update exactly once. False when it was already there.
 pub async fn insert_contribution(db: &Db, c: &Contribution) -> mongodb::error::Result<bool> {

@@ -69,6 +69,14 @@ pub async fn ensure(db: &Db, account: &str, owner: Option<ObjectId>, currency: &
     }
 }
 
+/// For bulk loading (benchmarks): the account document [`ensure`] inserts (keep the two in step).
+pub fn account_doc(account: &str, owner: Option<ObjectId>, currency: &Currency, created_at: mongodb::bson::DateTime) -> mongodb::bson::Document {
+    doc! {
+        "_id": account, "kind": kind_of(account), "owner": owner, "currency": &currency.0,
+        "noOverdraft": no_overdraft(account), "createdAt": created_at,
+    }
+}
+
 pub async fn ensure_wallet(db: &Db, user: ObjectId, currency: &Currency) -> mongodb::error::Result<()> {
     ensure(db, &wallet(user), Some(user), currency).await
 }

@@ -276,6 +276,27 @@ pub fn bucket_of(account: &str, seq: i64) -> String {
     format!("{account}#{}", seq / BUCKET_SIZE)
 }
 
+/// For bulk loading (benchmarks): the document [`Entries::apply`] inserts for position `seq` of
+/// `account`, with its `bucket` (keep the two in step), so a loader writes exactly the shape the
+/// backend writes. The caller is responsible for contiguous `seq` and a `balanceAfter` chain that adds up.
+#[allow(clippy::too_many_arguments)]
+pub fn entry_doc(
+    account: &str,
+    seq: i64,
+    transfer_id: &str,
+    amount: i64,
+    balance_after: i64,
+    kind: &str,
+    description: &str,
+    created_at: mongodb::bson::DateTime,
+) -> Document {
+    doc! {
+        "_id": format!("{account}:{seq}"), "account": account, "seq": seq, "transferId": transfer_id,
+        "amount": amount, "balanceAfter": balance_after, "type": kind,
+        "description": description, "createdAt": created_at, "bucket": bucket_of(account, seq),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,5 +307,14 @@ mod tests {
         assert_eq!(bucket_of("wallet:a", 63), "wallet:a#0");
         assert_eq!(bucket_of("wallet:a", 64), "wallet:a#1");
         assert_ne!(bucket_of("wallet:a", 64), bucket_of("wallet:b", 64));
+    }
+
+    #[test]
+    fn bulk_entry_doc_reads_back_as_the_entry() {
+        let at = mongodb::bson::DateTime::from_millis(1_700_000_000_000);
+        let d = entry_doc("wallet:a", 65, "t1", -500, 1_500, "PURCHASE", "Bought", at);
+        let e = Entry::from_doc(&d).expect("entry");
+        assert_eq!((e.id.as_str(), e.seq, e.amount, e.balance_after, e.kind.as_str()), ("wallet:a:65", 65, -500, 1_500, "PURCHASE"));
+        assert_eq!(d.get_str("bucket").ok(), Some("wallet:a#1"));
     }
 }

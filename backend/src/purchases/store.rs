@@ -107,6 +107,24 @@ pub async fn insert_claimed(db: &Db, p: &Purchase, title: &str, buyer_username: 
     }
 }
 
+/// For bulk loading (benchmarks): the purchase document [`insert_claimed`] inserts, with its
+/// `claim` (keep the two in step), plus the status and settlement labels later writes put on it.
+/// A FAILED purchase has given its claim back, so it carries none.
+pub fn purchase_doc(p: &Purchase, title: &str, buyer_username: &str, updated_at: DateTime) -> Document {
+    let mut d = doc! {
+        "_id": p.id, "claim": claim_id(p.code, p.buyer), "bettingCode": p.code, "buyer": p.buyer, "seller": p.seller,
+        "price": p.price, "status": status_str(p.status), "title": title, "buyerUsername": buyer_username,
+        "createdAt": p.created_at, "updatedAt": updated_at,
+    };
+    if p.status == PurchaseStatus::Failed {
+        d.remove("claim");
+    }
+    if let Some(s) = p.settlement {
+        d.insert("settlement", settlement_str(s));
+    }
+    d
+}
+
 /// The purchase holding the claim of `buyer` on `code` (PENDING or COMPLETED), if any.
 pub async fn find_by_claim(db: &Db, code: ObjectId, buyer: ObjectId) -> mongodb::error::Result<Option<Purchase>> {
     Ok(db.col("purchases").find_one(doc! { "claim": claim_id(code, buyer) }).await?.as_ref().and_then(Purchase::from_doc))
