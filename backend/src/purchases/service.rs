@@ -107,7 +107,7 @@ pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey,
             return Err(AppError::conflict("ALREADY_BOUGHT", "You already bought this code"));
         }
     };
-    if store::take_slot(&state.db, code.id, pid, code.listing.max_buyers, code.sales_count).await?.is_none() {
+    if !take_slot_or_wait(state, &code, pid).await? {
         abandon(state, &purchase).await?;
         return Err(AppError::conflict("SOLD_OUT", "This code is sold out"));
     }
@@ -145,6 +145,35 @@ pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey,
         }
     });
     Ok((result, follow_up))
+}
+
+/// How long a buyer who found every place held waits for purchases still deciding (PENDING) to
+/// keep or give back their places before hearing SOLD_OUT.
+const UNSETTLED_PLACE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+/// Pause between two looks at the unsettled places.
+const UNSETTLED_PLACE_POLL: std::time::Duration = std::time::Duration::from_millis(25);
+
+/// Takes a sale slot for purchase `pid`; true when it holds one. When every place is held and some
+/// holder is still PENDING (its buyer may yet be refused for funds and give the place back), waits
+/// for their fate, up to [`UNSETTLED_PLACE_WAIT`], instead of answering SOLD_OUT at once: a buyer
+/// who cannot pay must never make one who can hear SOLD_OUT. The first try is the only round trip
+/// of the common case.
+async fn take_slot_or_wait(state: &AppState, code: &Code, pid: ObjectId) -> Result<bool> {
+    let deadline = tokio::time::Instant::now() + UNSETTLED_PLACE_WAIT;
+    let mut sold = code.sales_count;
+    loop {
+        let holders = match store::take_slot(&state.db, code.id, pid, code.listing.max_buyers, sold).await? {
+            store::Slot::Taken(_) => return Ok(true),
+            store::Slot::Full(holders) => holders,
+        };
+        let pending = store::pending_of_code(&state.db, code.id).await?;
+        if !holders.iter().any(|h| pending.contains(h)) || tokio::time::Instant::now() >= deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(UNSETTLED_PLACE_POLL).await;
+        // A place given back may be anywhere: probe from the first.
+        sold = 0;
+    }
 }
 
 /// A purchase that will not happen: the slot goes back, the record says FAILED and gives its claim back.

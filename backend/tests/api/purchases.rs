@@ -202,3 +202,42 @@ async fn a_refusal_is_replayed_for_the_same_key_even_after_things_change() {
     assert_eq!(again.error_code(), sold_out.error_code());
     assert_eq!(app.balance(late).await, 5_000);
 }
+
+/// Issue 9, item 5: a buyer without money held one of two places for a moment, and buyers who could
+/// pay were told SOLD_OUT while that place was about to be given back.
+#[tokio::test]
+async fn a_buyer_who_cannot_pay_never_makes_a_paying_buyer_hear_sold_out() {
+    let app = TestApp::spawn().await;
+    let seller = app.signed_in_user("SELLER").await;
+    for round in 0..4 {
+        let code = app.create_code(&seller, 4_000, 2).await;
+        let mut racers = buyers(&app, 5, 4_000).await;
+        // Listed first so that it tends to take a place first.
+        racers.insert(0, app.signed_in_user("BUYER").await);
+        let handles: Vec<_> = racers
+            .iter()
+            .map(|b| {
+                let http = app.http.clone();
+                let url = app.url(&format!("/codes/{code}/purchase"));
+                let token = b.access.clone();
+                tokio::spawn(async move {
+                    let r = http.post(url).bearer_auth(token).header("Idempotency-Key", uuid::Uuid::new_v4().to_string()).json(&json!({})).send().await.expect("send");
+                    let status = r.status();
+                    (status, r.json::<serde_json::Value>().await.expect("json"))
+                })
+            })
+            .collect();
+        let mut bought = 0;
+        for (i, h) in handles.into_iter().enumerate() {
+            let (status, body) = h.await.expect("join");
+            match (i, status, body["error"]["code"].as_str()) {
+                (0, StatusCode::PAYMENT_REQUIRED, _) | (0, StatusCode::CONFLICT, Some("SOLD_OUT")) => {}
+                (1.., StatusCode::OK, _) => bought += 1,
+                (1.., StatusCode::CONFLICT, Some("SOLD_OUT")) => {}
+                other => panic!("round {round}: unexpected {other:?}: {body}"),
+            }
+        }
+        assert_eq!(bought, 2, "round {round}: both places go to buyers who can pay");
+    }
+    app.assert_reconciled().await;
+}
