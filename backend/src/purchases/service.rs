@@ -120,7 +120,7 @@ pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey,
     let currency = state.config.currency.clone();
     let tx = purchase_transfer(&purchase, &code.listing.title, &currency);
     state.ledger.entries.assume_new(&accounts::escrow(pid));
-    let Some(entries) = state.ledger.transfers().apply_legs(&tx.transfer_spec(), TransactionType::Purchase.as_str()).await.map_err(AppError::internal)? else {
+    let Some(entries) = state.ledger.transfers().apply_legs(&tx.transfer_spec(), TransactionType::Purchase.as_str()).await? else {
         abandon(state, &purchase).await?;
         return Err(AppError::InsufficientFunds);
     };
@@ -248,7 +248,7 @@ pub async fn recover(state: &AppState, p: &Purchase) -> Result<()> {
     let currency = state.config.currency.clone();
     let tx = purchase_transfer(p, &code.listing.title, &currency);
     let tx = tx_store::insert_or_get(&state.db, &tx).await?.unwrap_or(tx);
-    let outcome = state.ledger.transfers().resolve_stale(&tx.transfer_spec(), TransactionType::Purchase.as_str()).await.map_err(AppError::internal)?;
+    let outcome = state.ledger.transfers().resolve_stale(&tx.transfer_spec(), TransactionType::Purchase.as_str()).await?;
     match outcome {
         Outcome::Completed => {
             accounts::ensure(&state.db, &accounts::escrow(p.id), None, &currency).await?;

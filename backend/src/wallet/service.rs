@@ -114,7 +114,7 @@ pub async fn request_deposit(state: &AppState, user: &User, key: &IdempotencyKey
     };
     match state.payments.request_payment(&request).await {
         Ok(ProviderStatus::Failed) | Err(ProviderError::Refused(_)) => {
-            state.ledger.transfers().fail(&tx.transfer_spec(), TransactionType::Deposit.as_str()).await.map_err(AppError::internal)?;
+            state.ledger.transfers().fail(&tx.transfer_spec(), TransactionType::Deposit.as_str()).await?;
         }
         Ok(_) => {}
         // Unknown outcome: the recovery worker polls the provider; never guess.
@@ -146,11 +146,11 @@ pub async fn confirm_deposit_tx(state: &AppState, tx: Transaction) -> Result<Tra
     let outcome = match status {
         // Still PENDING by its label, so nobody has finished it: apply the legs without reading the
         // outcome first (each leg is applied once; a FAILED outcome decided meanwhile voids them).
-        ProviderStatus::Succeeded => Some(match transfers.apply_legs(&spec, kind).await.map_err(AppError::internal)? {
-            Some(_) => transfers.complete(&spec, kind).await.map_err(AppError::internal)?,
+        ProviderStatus::Succeeded => Some(match transfers.apply_legs(&spec, kind).await? {
+            Some(_) => transfers.complete(&spec, kind).await?,
             None => Outcome::Failed,
         }),
-        ProviderStatus::Failed => Some(transfers.fail(&spec, kind).await.map_err(AppError::internal)?),
+        ProviderStatus::Failed => Some(transfers.fail(&spec, kind).await?),
         ProviderStatus::Pending => None,
         // The provider has no record: our request never reached it (crash or outage before the
         // call). Ask again with the same reference, which the provider deduplicates.

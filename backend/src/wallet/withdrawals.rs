@@ -41,7 +41,7 @@ pub async fn request_withdrawal(state: &AppState, user: &User, key: &Idempotency
     tx.phone_number = Some(input.phone_number.clone());
     let tx = existing.map_or(store::insert_or_get(&state.db, &tx).await?, Some).ok_or_else(|| AppError::internal("withdrawal not stored"))?;
 
-    let (outcome, _) = state.ledger.transfers().drive(&tx.transfer_spec(), TransactionType::Withdrawal.as_str()).await.map_err(AppError::internal)?;
+    let (outcome, _) = state.ledger.transfers().drive(&tx.transfer_spec(), TransactionType::Withdrawal.as_str()).await?;
     if outcome == Outcome::Failed {
         super::quota::release(&state.db, id).await?;
         return Err(AppError::InsufficientFunds);
@@ -84,7 +84,7 @@ pub async fn confirm_withdrawal(state: &AppState, reference: &str) -> Result<Opt
             return Ok(Some(tx.to_out()));
         }
         None => {
-            let stands = transfers.resolve_stale(&tx.transfer_spec(), TransactionType::Withdrawal.as_str()).await.map_err(AppError::internal)?;
+            let stands = transfers.resolve_stale(&tx.transfer_spec(), TransactionType::Withdrawal.as_str()).await?;
             if stands == Outcome::Failed {
                 super::quota::release(&state.db, tx.id).await?;
                 return Ok(store::find_by_id(&state.db, tx.id).await?.map(|t| t.to_out()));
@@ -148,7 +148,7 @@ pub async fn settle(state: &AppState, tx: &Transaction, result: PayoutResult) ->
     let mut step = Transaction::new(derived_id(&format!("withdrawal-{label}:{id}")), kind, tx.user, tx.amount, &tx.currency, legs, description);
     step.parent = Some(tx.id);
     let step = store::insert_or_get(&state.db, &step).await?.unwrap_or(step);
-    let (outcome, _) = state.ledger.transfers().drive(&step.transfer_spec(), kind.as_str()).await.map_err(AppError::internal)?;
+    let (outcome, _) = state.ledger.transfers().drive(&step.transfer_spec(), kind.as_str()).await?;
     if outcome == Outcome::Completed {
         if decided == PayoutResult::Failed {
             // The money came back, so does the day's allowance.
