@@ -54,7 +54,7 @@ pub fn purchase_transfer(p: &Purchase, title: &str, currency: &oddxer_shared::Cu
 /// ([`super::pending`]), and a crash before it ends is finished by the recovery worker.
 ///
 /// Errors: 404 unknown code; 409 `OWN_CODE`, `CODE_EXPIRED`, `SOLD_OUT`, `NOT_FOR_SALE`,
-/// `ALREADY_BOUGHT`; 402 when the wallet balance (minor units) is below the price.
+/// `ALREADY_BOUGHT`, `CODE_CHANGED` (an edit landed while buying); 402 when the wallet balance (minor units) is below the price.
 pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey, code_id: ObjectId) -> Result<(PurchaseResultOut, FollowUp)> {
     // The buyer's `held` (for the wallet in the answer) is read alongside the code: one round trip.
     let (code, held) = tokio::join!(load_code(state, code_id), crate::wallet::service::held(state, buyer.id));
@@ -111,11 +111,25 @@ pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey,
         abandon(state, &purchase).await?;
         return Err(AppError::conflict("SOLD_OUT", "This code is sold out"));
     }
-    // The mirror of the cancellation check: our PENDING purchase is written before this read, the
-    // seller's cancellation marker before theirs, so at least one of the two sees the other.
-    if codes_store::is_cancelled(&state.db, code.id).await? {
+    // The mirror of the cancellation and edit checks: our PENDING purchase is written before these
+    // reads, the seller's cancellation or edit marker before theirs, so at least one of the two
+    // sees the other. An edit decided after we read the listing means the price we would charge
+    // and the code we would reveal may no longer be the seller's: refuse rather than mix them.
+    // Both reads go out together: one round trip.
+    let (cancelled, edited) = tokio::join!(
+        codes_store::is_cancelled(&state.db, code.id),
+        codes_store::edit_after(&state.db, code.id, code.listing_version)
+    );
+    // A marker older than the recovery delay whose version the code we read does not carry is an
+    // edit cut short by a crash: it never changed the listing, so it does not block sales.
+    let edited = edited.map(|at| at.is_some_and(|at| at >= clock::before(now, state.config.recovery_after)));
+    if cancelled? {
         abandon(state, &purchase).await?;
         return Err(AppError::conflict("NOT_FOR_SALE", "This code was cancelled by its seller"));
+    }
+    if edited? {
+        abandon(state, &purchase).await?;
+        return Err(AppError::conflict("CODE_CHANGED", "The seller just changed this code; look at it again before buying"));
     }
     let currency = state.config.currency.clone();
     let tx = purchase_transfer(&purchase, &code.listing.title, &currency);

@@ -241,3 +241,51 @@ async fn a_buyer_who_cannot_pay_never_makes_a_paying_buyer_hear_sold_out() {
     }
     app.assert_reconciled().await;
 }
+
+/// Issue 9: `PATCH /codes/{id}` checked for sales and then wrote, so a sale could land between and
+/// its buyer pay the old price for the new code (or the reverse).
+#[tokio::test]
+async fn a_buyer_racing_an_edit_pays_the_price_of_the_code_they_receive() {
+    let app = TestApp::spawn().await;
+    let seller = app.signed_in_user("SELLER").await;
+    for round in 0..8 {
+        let code = app.create_code(&seller, 4_000, 1).await;
+        let before = app.get(&format!("/codes/{code}"), Some(&seller.access)).await;
+        let old_secret = before.data()["code"].as_str().expect("secret").to_owned();
+        let buyer = buyers(&app, 1, 10_000).await.remove(0);
+        let new_secret = format!("EDITED-{round}");
+        let edit = {
+            let (http, url, token) = (app.http.clone(), app.url(&format!("/codes/{code}")), seller.access.clone());
+            let body = json!({ "price": 6_000, "code": new_secret });
+            tokio::spawn(async move {
+                let r = http.patch(url).bearer_auth(token).json(&body).send().await.expect("send");
+                (r.status(), r.json::<serde_json::Value>().await.expect("json"))
+            })
+        };
+        let bought = app.purchase(&buyer, &code).await;
+        let (edit_status, edit_body) = edit.await.expect("join");
+        let paid = 10_000 - app.balance(&buyer).await;
+        match bought.status {
+            StatusCode::OK => {
+                assert_eq!(edit_status, StatusCode::CONFLICT, "round {round}: an edit after a sale must be refused: {edit_body}");
+                assert_eq!(paid, 4_000, "round {round}: the buyer paid the listed price");
+                assert_eq!(bought.data()["code"], old_secret.as_str(), "round {round}: and received the code listed at that price");
+            }
+            StatusCode::CONFLICT => {
+                assert_eq!(paid, 0, "round {round}: a refused buyer pays nothing");
+                assert!(matches!(bought.error_code(), "CODE_CHANGED" | "SOLD_OUT"), "round {round}: {}", bought.body);
+                // Both may be refused (each saw the other's marker): retrying is safe either way.
+            }
+            other => panic!("round {round}: unexpected {other}: {}", bought.body),
+        }
+        let after = app.get(&format!("/codes/{code}"), Some(&seller.access)).await;
+        if edit_status == StatusCode::OK {
+            assert_eq!(after.data()["price"]["amount"], 6_000);
+            assert_eq!(after.data()["code"], new_secret.as_str());
+        } else {
+            assert_eq!(after.data()["price"]["amount"], 4_000, "round {round}: a refused edit changes nothing");
+            assert_eq!(after.data()["code"], old_secret.as_str());
+        }
+    }
+    app.assert_reconciled().await;
+}
