@@ -147,6 +147,8 @@ pub async fn settle(state: &AppState, tx: &Transaction, result: PayoutResult) ->
     let legs = vec![Leg { account: hold, amount: -tx.amount }, Leg { account: to, amount: tx.amount }];
     let mut step = Transaction::new(derived_id(&format!("withdrawal-{label}:{id}")), kind, tx.user, tx.amount, &tx.currency, legs, description);
     step.parent = Some(tx.id);
+    step.payment_method = tx.payment_method;
+    step.payment_reference = Some(tx.reference.clone());
     let step = store::insert_or_get(&state.db, &step).await?.unwrap_or(step);
     let (outcome, _) = state.ledger.transfers().drive(&step.transfer_spec(), kind.as_str()).await?;
     if outcome == Outcome::Completed {
