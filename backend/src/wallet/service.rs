@@ -234,7 +234,7 @@ pub async fn payments(state: &AppState, user: ObjectId, cursor: Option<&str>, li
     };
     let (deposits, withdrawals) = tokio::join!(query(TransactionType::Deposit), query(TransactionType::Withdrawal));
     let mut rows: Vec<Transaction> = deposits?.into_iter().chain(withdrawals?).collect();
-    rows.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+    rows.sort_by_key(|t| std::cmp::Reverse((t.created_at, t.id)));
     rows.truncate(limit as usize);
     let next = if rows.len() as i64 == limit { rows.last().map(|t| page_cursor(t.created_at, t.id)) } else { None };
     Ok((rows.iter().map(payment_out).collect(), next))
