@@ -78,6 +78,9 @@ pub struct Config {
     pub recovery_interval: Duration,
     /// Per client IP on the `/auth` routes.
     pub rate_auth_ip: RateLimit,
+    /// Peers whose `X-Forwarded-For` names the client for per-IP limits (`TRUSTED_PROXIES`,
+    /// comma-separated addresses or CIDR networks; empty: the TCP peer is the client).
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
     /// Per phone number on OTP sends and verifications.
     pub rate_auth_phone: RateLimit,
     /// Per user on money routes (deposits, withdrawals, purchases).
@@ -333,6 +336,8 @@ impl Config {
             withdrawal_daily_limit: env.parse("WITHDRAWAL_DAILY_LIMIT", 10_000_000i64)?,
             seed_demo: matches!(env.string("SEED_DEMO", "false").as_str(), "1" | "true" | "yes"),
             recovery_interval: env.duration("RECOVERY_INTERVAL", Duration::from_secs(60))?,
+            trusted_proxies: crate::client_ip::TrustedProxies::parse(&env.get("TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|bad| ConfigError::Invalid { name: "TRUSTED_PROXIES", reason: format!("{bad:?} is not an IP address or CIDR network") })?,
             rate_auth_ip: env.rate("RATE_LIMIT_AUTH_IP", RateLimit { max: 60, window: Duration::from_secs(60) })?,
             rate_auth_phone: env.rate("RATE_LIMIT_AUTH_PHONE", RateLimit { max: 10, window: Duration::from_secs(600) })?,
             rate_money_user: env.rate("RATE_LIMIT_MONEY_USER", RateLimit { max: 30, window: Duration::from_secs(60) })?,

@@ -170,6 +170,10 @@ pub const INDEXES: &[IndexSpec] = &[
     ("transactions", &[("createdAt", -1)], false),
     // the recovery worker's PENDING transfers (few at any time)
     ("transactions", &[("status", 1), ("type", 1)], false),
+    // the daily withdrawal limit: one reservation stream per (user, UTC day), a reservation and a
+    // release at most once per withdrawal (`wallet::quota`)
+    ("withdrawal_quota", &[("stream", 1)], false),
+    ("withdrawal_quota", &[("key", 1)], true),
     // votes (seed)
     ("votes", &[("bettingCode", 1), ("voter", 1)], true),
     ("votes", &[("bettingCode", 1), ("voteType", 1)], false),

@@ -83,7 +83,7 @@ pub async fn begin(db: &Db, key: &IdempotencyKey, hash: &str) -> Result<Begin> {
     match (existing.get_i32("status"), existing.get_str("response")) {
         (Ok(status), Ok(body)) => {
             let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
-            let value = serde_json::from_str(body).map_err(AppError::internal)?;
+            let value = serde_json::from_str(body).map_err(|e| AppError::Internal(e.into()))?;
             Ok(Begin::Replay(status, value))
         }
         _ => Ok(Begin::Proceed),
@@ -92,7 +92,7 @@ pub async fn begin(db: &Db, key: &IdempotencyKey, hash: &str) -> Result<Begin> {
 
 /// Stores the first final answer (the whole response body); later retries replay it.
 pub async fn finish(db: &Db, key: &IdempotencyKey, status: StatusCode, envelope: &serde_json::Value) -> Result<()> {
-    let body = serde_json::to_string(envelope).map_err(AppError::internal)?;
+    let body = serde_json::to_string(envelope).map_err(|e| AppError::Internal(e.into()))?;
     db.col("idempotency_keys")
         .update_one(
             doc! { "_id": &key.record_id, "response": { "$exists": false } },
@@ -155,7 +155,7 @@ where
     }
     match work.await {
         Ok(data) => {
-            let data = serde_json::to_value(data).map_err(AppError::internal)?;
+            let data = serde_json::to_value(data).map_err(|e| AppError::Internal(e.into()))?;
             let envelope = serde_json::json!({ "success": true, "data": data });
             finish(db, key, status, &envelope).await?;
             Ok((status, axum::Json(envelope)).into_response())
@@ -173,8 +173,8 @@ async fn store_refusal(db: &Db, key: &IdempotencyKey, e: AppError) -> Result<axu
         e @ (AppError::InsufficientFunds | AppError::Conflict { .. }) => {
             let response = e.into_response();
             let stored_status = response.status();
-            let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024).await.map_err(AppError::internal)?;
-            let envelope: serde_json::Value = serde_json::from_slice(&bytes).map_err(AppError::internal)?;
+            let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024).await.map_err(|e| AppError::Internal(e.into()))?;
+            let envelope: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| AppError::Internal(e.into()))?;
             finish(db, key, stored_status, &envelope).await?;
             Ok((stored_status, axum::Json(envelope)).into_response())
         }
@@ -205,7 +205,7 @@ where
     }
     match work.await {
         Ok((data, follow_up)) => {
-            let data = serde_json::to_value(data).map_err(AppError::internal)?;
+            let data = serde_json::to_value(data).map_err(|e| AppError::Internal(e.into()))?;
             let envelope = serde_json::json!({ "success": true, "data": data });
             let (db, key, stored) = (db.clone(), key.clone(), envelope.clone());
             tokio::spawn(async move {

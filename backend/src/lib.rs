@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod client_ip;
 pub mod clock;
 pub mod codes;
 pub mod config;

@@ -1,5 +1,6 @@
 //! Rate limits: per IP and per phone on auth, per user on money routes. In one process the counters
-//! are governor's (GCRA); with `REDIS_URL` they live in Redis so every backend process shares them.
+//! are governor's (GCRA); with `REDIS_URL` they live in Redis so every backend process shares them,
+//! and a Redis outage refuses the limited routes (auth, money) with 503 rather than open them.
 
 use crate::config::RateLimit;
 use crate::error::AppError;
@@ -46,6 +47,9 @@ fn quota(limit: RateLimit) -> Quota {
     Quota::with_period(period.max(Duration::from_micros(1))).unwrap_or_else(|| Quota::per_second(max)).allow_burst(max)
 }
 
+/// How long one limiter call to Redis may take before the request is refused as unavailable.
+const LIMITER_TIMEOUT: Duration = Duration::from_millis(500);
+
 /// Fixed-window counter: INCR, set the expiry on the first hit, answer count and time left.
 const REDIS_SCRIPT: &str = r"
 local n = redis.call('INCR', KEYS[1])
@@ -61,7 +65,13 @@ impl RateLimiter {
 
     pub async fn redis(url: &str, limits: Vec<(Bucket, RateLimit)>) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
-        let manager = redis::aio::ConnectionManager::new(client).await?;
+        // Short timeouts and few reconnect tries: a limiter that does not answer must refuse in
+        // well under a second (fail closed), not hold the request while it backs off.
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(LIMITER_TIMEOUT)
+            .set_response_timeout(LIMITER_TIMEOUT)
+            .set_number_of_retries(1);
+        let manager = redis::aio::ConnectionManager::new_with_config(client, config).await?;
         Ok(RateLimiter { limits: limits.into(), backend: Backend::Redis(manager) })
     }
 
@@ -85,16 +95,21 @@ impl RateLimiter {
                 let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
                 let redis_key = format!("oddxer:rl:{}:{key}:{}", bucket.name(), now_ms / window_ms.max(1));
                 let mut conn = manager.clone();
-                let result: Result<(u64, i64), _> =
-                    redis::Script::new(REDIS_SCRIPT).key(&redis_key).arg(window_ms).invoke_async(&mut conn).await;
+                let script = redis::Script::new(REDIS_SCRIPT);
+                let mut invocation = script.key(&redis_key);
+                invocation.arg(window_ms);
+                let call = invocation.invoke_async::<(u64, i64)>(&mut conn);
+                let result = match tokio::time::timeout(LIMITER_TIMEOUT * 2, call).await {
+                    Ok(r) => r,
+                    Err(_) => Err(redis::RedisError::from(std::io::Error::new(std::io::ErrorKind::TimedOut, "rate limiter did not answer"))),
+                };
                 match result {
                     Ok((count, _)) if count <= limit.max as u64 => Ok(()),
                     Ok((_, ttl_ms)) => Err(AppError::RateLimited { retry_after_secs: (ttl_ms.max(1) as u64).div_ceil(1000) }),
-                    // A limiter outage must not take sign-in down with it; it is logged loudly.
-                    Err(e) => {
-                        tracing::error!(error = %e, "rate limiter unavailable; allowing request");
-                        Ok(())
-                    }
+                    // Fail closed: without the shared counters an attacker could guess OTPs or
+                    // hammer money routes unthrottled across every instance, so these routes
+                    // answer 503 RATE_LIMITER_UNAVAILABLE (with Retry-After) until Redis is back.
+                    Err(e) => Err(AppError::RateLimiterUnavailable(e)),
                 }
             }
         }

@@ -118,6 +118,8 @@ mod tests {
                 balance_after: Money::new(500, &ugx),
                 description: "Deposit".into(),
                 created_at: "2026-01-01T00:00:00Z".into(),
+                reference: Some("5f0c6a1e-8f5e-4c39-9a43-2d9b1b1f7c11".into()),
+                payment_method: Some(crate::PaymentMethod::MtnMomo),
             }]),
             cursor: 1,
             done: true,

@@ -52,6 +52,8 @@ pub fn entry(seq: i64, amount: i64, balance_after: i64) -> LedgerEntryOut {
         balance_after: Money::new(balance_after, &ugx),
         description: "Deposit".into(),
         created_at: "2026-01-01T00:00:00Z".into(),
+        reference: None,
+        payment_method: None,
     }
 }
 

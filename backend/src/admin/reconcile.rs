@@ -170,6 +170,8 @@ mod tests {
 
     fn entry(account: &str, seq: i64, amount: i64, balance_after: i64) -> Entry {
         Entry {
+            reference: None,
+            payment_method: None,
             id: format!("{account}:{seq}"),
             account: account.into(),
             seq,

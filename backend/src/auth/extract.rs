@@ -90,18 +90,23 @@ impl FromRequestParts<AppState> for AdminUser {
     }
 }
 
-/// Counts the request against the per-IP auth limit before the handler runs.
+/// Counts the request against the per-IP auth limit before the handler runs; the client IP is the
+/// TCP peer, or what a trusted proxy forwarded (`crate::client_ip`).
 pub struct IpLimited;
 
 impl FromRequestParts<AppState> for IpLimited {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let ip = match peer {
+            Some(peer) => {
+                let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+                state.config.trusted_proxies.client_ip(peer, forwarded).to_string()
+            }
+            // Served without a socket (in-process tests): one shared bucket.
+            None => "unknown".into(),
+        };
         state.limits.check(Bucket::AuthIp, &ip).await?;
         Ok(IpLimited)
     }

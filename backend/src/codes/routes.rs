@@ -49,7 +49,7 @@ async fn detail(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, Pat
     security(("bearer" = [])), responses(
     (status = 200, body = CodeOut), (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
     (status = 403, description = "Not a seller, or not this code's seller", body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-    (status = 409, description = "No longer ACTIVE, or already sold", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    (status = 409, description = "No longer ACTIVE, already sold (HAS_SALES), or changed meanwhile (CODE_CHANGED)", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 async fn update(
     State(state): State<AppState>,
     SellerUser(user): SellerUser,

@@ -76,12 +76,38 @@ async fn owned_and_editable(state: &AppState, user: &User, id: ObjectId) -> Resu
     Ok(code)
 }
 
+/// Edits an ACTIVE code with no sales, protected like [`cancel`]: the edit marker
+/// `{code}:{version + 1}` is inserted before looking for purchases, and a purchase checks for that
+/// marker after taking its place (`purchases::service`), so a buyer never pays the price it read
+/// and receives another listing: either the edit sees the purchase (409 `HAS_SALES`) or the
+/// purchase sees the edit (409 `CODE_CHANGED`). Concurrent edits of one code: the second is 409
+/// `CODE_CHANGED`.
 pub async fn update(state: &AppState, user: &User, id: ObjectId, patch: &CodePatch) -> Result<CodeOut> {
     let code = owned_and_editable(state, user, id).await?;
     let now = clock::now();
     let next = rules::apply_patch(&code.listing, patch, now, &Limits::from_config(&state.config)).map_err(problems_error)?;
     if next != code.listing {
-        store::set_labels(&state.db, id, store::listing_fields(&next)).await?;
+        let version = code.listing_version + 1;
+        if !store::insert_edit(&state.db, id, version, user.id).await? {
+            // A marker older than the recovery delay whose version never reached the code is an
+            // edit cut short by a crash (an edit takes milliseconds): clear it and take its place.
+            let stale = clock::before(now, state.config.recovery_after);
+            let abandoned = store::edit_after(&state.db, id, code.listing_version).await?.is_some_and(|at| at < stale);
+            let retaken = abandoned && {
+                store::delete_edit(&state.db, id, version).await?;
+                store::insert_edit(&state.db, id, version, user.id).await?
+            };
+            if !retaken {
+                return Err(AppError::conflict("CODE_CHANGED", "This code was changed meanwhile; reload it and try again"));
+            }
+        }
+        if store::has_purchases(&state.db, id).await? {
+            store::delete_edit(&state.db, id, version).await?;
+            return Err(AppError::conflict("HAS_SALES", "This code has sales and can no longer be changed"));
+        }
+        let mut fields = store::listing_fields(&next);
+        fields.insert("listingVersion", version);
+        store::set_labels(&state.db, id, fields).await?;
     }
     let updated = load(state, id).await?;
     state.market.upsert(&updated).await;

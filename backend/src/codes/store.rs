@@ -14,6 +14,8 @@ use std::time::Duration;
 pub const CODES: &str = "bettingcodes";
 pub const PURCHASES: &str = "purchases";
 pub const CANCELLATIONS: &str = "code_cancellations";
+/// Edit markers `{_id: "{code}:{version}"}`: the decision that the listing becomes `version`.
+pub const EDITS: &str = "code_edits";
 /// A purchase counts as a sale (and its buyer as a buyer) in this status.
 pub const PURCHASE_COMPLETED: &str = "COMPLETED";
 
@@ -33,6 +35,8 @@ pub struct Code {
     pub outcome: Option<Outcome>,
     pub needs_review: bool,
     pub finalized_at: Option<DateTime>,
+    /// How many edits of the listing have landed (`listingVersion`, 0 for a code never edited).
+    pub listing_version: i64,
     pub created_at: DateTime,
     pub updated_at: DateTime,
 }
@@ -72,6 +76,7 @@ impl Code {
             outcome: d.get_str("outcome").ok().and_then(Outcome::parse),
             needs_review: d.get_bool("needsReview").unwrap_or(false),
             finalized_at: d.get_datetime("finalizedAt").ok().copied(),
+            listing_version: int(d, "listingVersion"),
             created_at: *d.get_datetime("createdAt").ok()?,
             updated_at: d.get_datetime("updatedAt").copied().unwrap_or(DateTime::MIN),
         })
@@ -264,6 +269,33 @@ pub async fn delete_cancellation(db: &Db, code: ObjectId) -> mongodb::error::Res
 
 pub async fn is_cancelled(db: &Db, code: ObjectId) -> mongodb::error::Result<bool> {
     Ok(db.col(CANCELLATIONS).find_one(doc! { "_id": code }).await?.is_some())
+}
+
+fn edit_id(code: ObjectId, version: i64) -> String {
+    format!("{}:{version}", code.to_hex())
+}
+
+/// Inserts the decision that the listing of `code` becomes `version` (the version read plus one);
+/// false when another edit took that version first.
+pub async fn insert_edit(db: &Db, code: ObjectId, version: i64, by: ObjectId) -> mongodb::error::Result<bool> {
+    match db.col(EDITS).insert_one(doc! { "_id": edit_id(code, version), "bettingCode": code, "by": by, "createdAt": clock::now() }).await {
+        Ok(_) => Ok(true),
+        Err(e) if is_duplicate_key(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Withdraws an edit that found a purchase after its marker.
+pub async fn delete_edit(db: &Db, code: ObjectId, version: i64) -> mongodb::error::Result<()> {
+    db.col(EDITS).delete_one(doc! { "_id": edit_id(code, version) }).await?;
+    Ok(())
+}
+
+/// When the edit that follows `read_version` was decided (its marker's time), if it was: a purchase
+/// that read the listing at `read_version` may be selling an old price or code. One `_id` read.
+pub async fn edit_after(db: &Db, code: ObjectId, read_version: i64) -> mongodb::error::Result<Option<DateTime>> {
+    let marker = db.col(EDITS).find_one(doc! { "_id": edit_id(code, read_version + 1) }).await?;
+    Ok(marker.map(|m| m.get_datetime("createdAt").copied().unwrap_or(DateTime::MIN)))
 }
 
 /// The caller's vote on a code, for the detail view.

@@ -20,6 +20,11 @@ pub struct Entry {
     pub kind: String,
     pub description: String,
     pub created_at: mongodb::bson::DateTime,
+    /// The payment reference copied from the transfer (`reference`), so the journal names it
+    /// without a lookup per row.
+    pub reference: Option<String>,
+    /// The payment method copied from the transfer (`paymentMethod`), for deposits and withdrawals.
+    pub payment_method: Option<String>,
 }
 
 impl Entry {
@@ -34,6 +39,8 @@ impl Entry {
             kind: d.get_str("type").unwrap_or("ADJUSTMENT").to_owned(),
             description: d.get_str("description").unwrap_or_default().to_owned(),
             created_at: d.get_datetime("createdAt").copied().unwrap_or(mongodb::bson::DateTime::MIN),
+            reference: d.get_str("reference").ok().map(str::to_owned),
+            payment_method: d.get_str("paymentMethod").ok().map(str::to_owned),
         })
     }
 }
@@ -62,6 +69,9 @@ pub struct LegSpec<'a> {
     pub amount: i64,
     pub kind: &'a str,
     pub description: &'a str,
+    /// The transfer's payment reference and method, copied onto the entry.
+    pub reference: Option<&'a str>,
+    pub payment_method: Option<&'a str>,
     /// Refuse when the balance would go below zero.
     pub enforce_no_overdraft: bool,
 }
@@ -186,6 +196,13 @@ impl Entries {
                 "amount": leg.amount, "balanceAfter": balance_after, "type": leg.kind,
                 "description": leg.description, "createdAt": now, "bucket": bucket_of(leg.account, seq),
             };
+            let mut d = d;
+            if let Some(r) = leg.reference {
+                d.insert("reference", r);
+            }
+            if let Some(m) = leg.payment_method {
+                d.insert("paymentMethod", m);
+            }
             match self.db.col("ledger_entries").insert_one(d).await {
                 Ok(_) => {
                     let entry = Entry {
@@ -198,6 +215,8 @@ impl Entries {
                         kind: leg.kind.to_owned(),
                         description: leg.description.to_owned(),
                         created_at: now,
+                        reference: leg.reference.map(str::to_owned),
+                        payment_method: leg.payment_method.map(str::to_owned),
                     };
                     self.remember(leg.account, Head { seq, balance: balance_after });
                     return Ok(entry);

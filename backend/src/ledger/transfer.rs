@@ -31,6 +31,11 @@ pub struct TransferSpec {
     /// for a transfer that is only the first step of its transaction (a withdrawal's hold stays
     /// PENDING until the provider answers).
     pub label_on_complete: Option<TransactionStatus>,
+    /// The payment reference the journal shows on each entry (the provider reference of a deposit
+    /// or withdrawal, including a withdrawal's payout and reversal; else the transfer id).
+    pub reference: Option<String>,
+    /// The payment method of a deposit or withdrawal, shown on each entry.
+    pub payment_method: Option<oddxer_shared::PaymentMethod>,
 }
 
 /// An ObjectId derived from a label: the same label always names the same document, which makes a
@@ -153,6 +158,8 @@ impl Transfers<'_> {
                     amount: leg.amount,
                     kind: entry_kind,
                     description: &spec.description,
+                    reference: spec.reference.as_deref(),
+                    payment_method: spec.payment_method.map(|m| m.as_str()),
                     enforce_no_overdraft: accounts::no_overdraft(&leg.account),
                 })
                 .await;
@@ -207,6 +214,8 @@ impl Transfers<'_> {
                     amount: leg.amount,
                     kind: entry_kind,
                     description: &spec.description,
+                    reference: spec.reference.as_deref(),
+                    payment_method: spec.payment_method.map(|m| m.as_str()),
                     enforce_no_overdraft: accounts::no_overdraft(&leg.account),
                 })
                 .await;
@@ -309,6 +318,8 @@ impl Transfers<'_> {
                         amount: -leg.amount,
                         kind: entry_kind,
                         description: "Reversed: transfer failed",
+                        reference: spec.reference.as_deref(),
+                        payment_method: spec.payment_method.map(|m| m.as_str()),
                         // A void restores what was there before; it must not be refused.
                         enforce_no_overdraft: false,
                     })

@@ -22,7 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "Bought: the price is in escrow and the code is revealed", body = PurchaseResultOut),
         (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 402, description = "Balance too low", body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope),
-        (status = 409, description = "Own code, sold out, expired, or already bought", body = ErrorEnvelope),
+        (status = 409, description = "Own code, sold out, expired, already bought, or changed by its seller while buying (CODE_CHANGED)", body = ErrorEnvelope),
         (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
 async fn purchase(State(state): State<AppState>, MoneyCaller(user): MoneyCaller, headers: HeaderMap, PathId(code): PathId) -> Result<Response> {
     let key = IdempotencyKey::from_headers(&headers, user.id)?;

@@ -54,7 +54,7 @@ pub fn purchase_transfer(p: &Purchase, title: &str, currency: &oddxer_shared::Cu
 /// ([`super::pending`]), and a crash before it ends is finished by the recovery worker.
 ///
 /// Errors: 404 unknown code; 409 `OWN_CODE`, `CODE_EXPIRED`, `SOLD_OUT`, `NOT_FOR_SALE`,
-/// `ALREADY_BOUGHT`; 402 when the wallet balance (minor units) is below the price.
+/// `ALREADY_BOUGHT`, `CODE_CHANGED` (an edit landed while buying); 402 when the wallet balance (minor units) is below the price.
 pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey, code_id: ObjectId) -> Result<(PurchaseResultOut, FollowUp)> {
     // The buyer's `held` (for the wallet in the answer) is read alongside the code: one round trip.
     let (code, held) = tokio::join!(load_code(state, code_id), crate::wallet::service::held(state, buyer.id));
@@ -107,20 +107,34 @@ pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey,
             return Err(AppError::conflict("ALREADY_BOUGHT", "You already bought this code"));
         }
     };
-    if store::take_slot(&state.db, code.id, pid, code.listing.max_buyers, code.sales_count).await?.is_none() {
+    if !take_slot_or_wait(state, &code, pid).await? {
         abandon(state, &purchase).await?;
         return Err(AppError::conflict("SOLD_OUT", "This code is sold out"));
     }
-    // The mirror of the cancellation check: our PENDING purchase is written before this read, the
-    // seller's cancellation marker before theirs, so at least one of the two sees the other.
-    if codes_store::is_cancelled(&state.db, code.id).await? {
+    // The mirror of the cancellation and edit checks: our PENDING purchase is written before these
+    // reads, the seller's cancellation or edit marker before theirs, so at least one of the two
+    // sees the other. An edit decided after we read the listing means the price we would charge
+    // and the code we would reveal may no longer be the seller's: refuse rather than mix them.
+    // Both reads go out together: one round trip.
+    let (cancelled, edited) = tokio::join!(
+        codes_store::is_cancelled(&state.db, code.id),
+        codes_store::edit_after(&state.db, code.id, code.listing_version)
+    );
+    // A marker older than the recovery delay whose version the code we read does not carry is an
+    // edit cut short by a crash: it never changed the listing, so it does not block sales.
+    let edited = edited.map(|at| at.is_some_and(|at| at >= clock::before(now, state.config.recovery_after)));
+    if cancelled? {
         abandon(state, &purchase).await?;
         return Err(AppError::conflict("NOT_FOR_SALE", "This code was cancelled by its seller"));
+    }
+    if edited? {
+        abandon(state, &purchase).await?;
+        return Err(AppError::conflict("CODE_CHANGED", "The seller just changed this code; look at it again before buying"));
     }
     let currency = state.config.currency.clone();
     let tx = purchase_transfer(&purchase, &code.listing.title, &currency);
     state.ledger.entries.assume_new(&accounts::escrow(pid));
-    let Some(entries) = state.ledger.transfers().apply_legs(&tx.transfer_spec(), TransactionType::Purchase.as_str()).await.map_err(AppError::internal)? else {
+    let Some(entries) = state.ledger.transfers().apply_legs(&tx.transfer_spec(), TransactionType::Purchase.as_str()).await? else {
         abandon(state, &purchase).await?;
         return Err(AppError::InsufficientFunds);
     };
@@ -145,6 +159,35 @@ pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey,
         }
     });
     Ok((result, follow_up))
+}
+
+/// How long a buyer who found every place held waits for purchases still deciding (PENDING) to
+/// keep or give back their places before hearing SOLD_OUT.
+const UNSETTLED_PLACE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+/// Pause between two looks at the unsettled places.
+const UNSETTLED_PLACE_POLL: std::time::Duration = std::time::Duration::from_millis(25);
+
+/// Takes a sale slot for purchase `pid`; true when it holds one. When every place is held and some
+/// holder is still PENDING (its buyer may yet be refused for funds and give the place back), waits
+/// for their fate, up to [`UNSETTLED_PLACE_WAIT`], instead of answering SOLD_OUT at once: a buyer
+/// who cannot pay must never make one who can hear SOLD_OUT. The first try is the only round trip
+/// of the common case.
+async fn take_slot_or_wait(state: &AppState, code: &Code, pid: ObjectId) -> Result<bool> {
+    let deadline = tokio::time::Instant::now() + UNSETTLED_PLACE_WAIT;
+    let mut sold = code.sales_count;
+    loop {
+        let holders = match store::take_slot(&state.db, code.id, pid, code.listing.max_buyers, sold).await? {
+            store::Slot::Taken(_) => return Ok(true),
+            store::Slot::Full(holders) => holders,
+        };
+        let pending = store::pending_of_code(&state.db, code.id).await?;
+        if !holders.iter().any(|h| pending.contains(h)) || tokio::time::Instant::now() >= deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(UNSETTLED_PLACE_POLL).await;
+        // A place given back may be anywhere: probe from the first.
+        sold = 0;
+    }
 }
 
 /// A purchase that will not happen: the slot goes back, the record says FAILED and gives its claim back.
@@ -219,7 +262,7 @@ pub async fn recover(state: &AppState, p: &Purchase) -> Result<()> {
     let currency = state.config.currency.clone();
     let tx = purchase_transfer(p, &code.listing.title, &currency);
     let tx = tx_store::insert_or_get(&state.db, &tx).await?.unwrap_or(tx);
-    let outcome = state.ledger.transfers().resolve_stale(&tx.transfer_spec(), TransactionType::Purchase.as_str()).await.map_err(AppError::internal)?;
+    let outcome = state.ledger.transfers().resolve_stale(&tx.transfer_spec(), TransactionType::Purchase.as_str()).await?;
     match outcome {
         Outcome::Completed => {
             accounts::ensure(&state.db, &accounts::escrow(p.id), None, &currency).await?;

@@ -112,7 +112,7 @@ pub async fn settle_purchase(state: &AppState, p: &Purchase, outcome: Outcome) -
         tx.parent = Some(p.id);
         tx.betting_code = Some(p.code);
         let tx = tx_store::insert_or_get(&state.db, &tx).await?.unwrap_or(tx);
-        let (done, _) = state.ledger.transfers().drive(&tx.transfer_spec(), step.kind.as_str()).await.map_err(AppError::internal)?;
+        let (done, _) = state.ledger.transfers().drive(&tx.transfer_spec(), step.kind.as_str()).await?;
         if done != TransferOutcome::Completed {
             // Escrow holds exactly the price, so this cannot be refused; if it is, stop loudly.
             return Err(AppError::internal(format!("settlement transfer {} of purchase {pid} failed", step.label)));

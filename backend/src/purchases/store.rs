@@ -194,29 +194,50 @@ fn slot_id(code: ObjectId, n: i64) -> String {
     format!("{}:{n}", code.to_hex())
 }
 
+/// What [`take_slot`] found.
+#[derive(Debug, PartialEq)]
+pub enum Slot {
+    /// This purchase holds place `n` (1..=maxBuyers).
+    Taken(i64),
+    /// Every place is held, by these purchases.
+    Full(Vec<ObjectId>),
+}
+
 /// Takes one of the code's `max_buyers` sale slots `{code}:{n}` (or finds the one this purchase
-/// already holds). `None` when all are taken: sold out. Probing starts after `sold` (the code's
-/// `salesCount` label: the places below it are taken unless a purchase gave one back), so the
-/// common case is one insert; it wraps around to find a place given back below.
-pub async fn take_slot(db: &Db, code: ObjectId, purchase: ObjectId, max_buyers: i64, sold: i64) -> mongodb::error::Result<Option<i64>> {
+/// already holds). [`Slot::Full`] (with the holders) when all are taken. Probing starts after `sold`
+/// (the code's `salesCount` label: the places below it are taken unless a purchase gave one back),
+/// so the common case is one insert; it wraps around to find a place given back below.
+pub async fn take_slot(db: &Db, code: ObjectId, purchase: ObjectId, max_buyers: i64, sold: i64) -> mongodb::error::Result<Slot> {
     let col = db.col("sale_slots");
     let start = sold.clamp(0, max_buyers.max(1) - 1);
+    let mut holders = Vec::new();
     for i in 0..max_buyers {
         let n = (start + i) % max_buyers + 1;
         let d = doc! { "_id": slot_id(code, n), "bettingCode": code, "slot": n, "purchase": purchase, "createdAt": clock::now() };
         match col.insert_one(d).await {
-            Ok(_) => return Ok(Some(n)),
+            Ok(_) => return Ok(Slot::Taken(n)),
             Err(e) if is_duplicate_key(&e) => {
                 // Taken, possibly by this very purchase on an earlier attempt.
                 let held = col.find_one(doc! { "_id": slot_id(code, n) }).await?;
-                if held.as_ref().and_then(|d| d.get_object_id("purchase").ok()) == Some(purchase) {
-                    return Ok(Some(n));
+                match held.as_ref().and_then(|d| d.get_object_id("purchase").ok()) {
+                    Some(holder) if holder == purchase => return Ok(Slot::Taken(n)),
+                    Some(holder) => holders.push(holder),
+                    // Given back between the insert and this read: the next pass may take it.
+                    None => {}
                 }
             }
             Err(e) => return Err(e),
         }
     }
-    Ok(None)
+    Ok(Slot::Full(holders))
+}
+
+/// Ids of the code's purchases still PENDING (equality on the indexed `{bettingCode, status}`;
+/// few at any time: a purchase is PENDING for the moments its money moves).
+pub async fn pending_of_code(db: &Db, code: ObjectId) -> mongodb::error::Result<Vec<ObjectId>> {
+    let options = mongodb::options::FindOptions::builder().projection(doc! { "_id": 1 }).build();
+    let docs: Vec<Document> = db.col("purchases").find(doc! { "bettingCode": code, "status": "PENDING" }).with_options(options).await?.try_collect().await?;
+    Ok(docs.iter().filter_map(|d| d.get_object_id("_id").ok()).collect())
 }
 
 /// Gives back the slot a purchase holds (indexed by `purchase`: a purchase holds at most one).

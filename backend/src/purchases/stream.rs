@@ -90,7 +90,7 @@ pub async fn append(state: &AppState, p: &Purchase, code: &Code) -> Result<()> {
     let version = version_of(p);
     let stream = stream_of(p.buyer);
     let key = format!("{}:v{version}", p.id.to_hex());
-    let payload = mongodb::bson::to_bson(&row).map_err(AppError::internal)?;
+    let payload = mongodb::bson::to_bson(&row).map_err(|e| AppError::Internal(e.into()))?;
     let db = &state.db;
     for _ in 0..MAX_APPEND_TRIES {
         let seq = head(db, &stream).await? + 1;

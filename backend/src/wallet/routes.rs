@@ -9,11 +9,11 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use oddxer_shared::api::{ErrorEnvelope, LedgerEntryOut, Page, PaymentIn, TransactionOut, WalletOut};
+use oddxer_shared::api::{ErrorEnvelope, LedgerEntryOut, Page, PaymentIn, PaymentOut, TransactionOut, WalletOut};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(wallet)).routes(routes!(transactions)).routes(routes!(deposit)).routes(routes!(withdraw))
+    OpenApiRouter::new().routes(routes!(wallet)).routes(routes!(transactions)).routes(routes!(payments)).routes(routes!(deposit)).routes(routes!(withdraw))
 }
 
 /// The payer's number in E.164 (422 naming `phoneNumber` if invalid), before the idempotency record
@@ -35,6 +35,15 @@ async fn wallet(State(state): State<AppState>, AuthUser(user): AuthUser) -> ApiR
         (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 async fn transactions(State(state): State<AppState>, AuthUser(user): AuthUser, Query(q): Query<PageQuery>) -> ApiResult<Page<LedgerEntryOut>> {
     let (items, next_cursor) = service::history(&state, user.id, q.seq_cursor()?, q.limit()?).await?;
+    Ok(ok(Page { items, next_cursor }))
+}
+
+#[utoipa::path(get, path = "/wallet/payments", tag = "wallet", security(("bearer" = [])),
+    params(("limit" = Option<i64>, Query, description = "1 to 100, default 20"), ("cursor" = Option<String>, Query, description = "nextCursor of the previous page")),
+    responses((status = 200, description = "My deposits and withdrawals, newest first, with their status and failure reason", body = Page<PaymentOut>),
+        (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+async fn payments(State(state): State<AppState>, AuthUser(user): AuthUser, Query(q): Query<PageQuery>) -> ApiResult<Page<PaymentOut>> {
+    let (items, next_cursor) = service::payments(&state, user.id, q.cursor.as_deref(), q.limit()?).await?;
     Ok(ok(Page { items, next_cursor }))
 }
 

@@ -9,7 +9,7 @@ use crate::ledger::{accounts, Entry, Leg, Outcome};
 use crate::payments::{PaymentRequest, ProviderError, ProviderStatus};
 use crate::state::AppState;
 use mongodb::bson::oid::ObjectId;
-use oddxer_shared::api::{LedgerEntryOut, PaymentIn, TransactionOut, WalletOut};
+use oddxer_shared::api::{LedgerEntryOut, PaymentIn, PaymentOut, TransactionOut, WalletOut};
 use oddxer_shared::{Currency, Money, PaymentMethod, TransactionStatus, TransactionType};
 
 pub fn entry_out(e: &Entry, currency: &Currency) -> LedgerEntryOut {
@@ -22,6 +22,8 @@ pub fn entry_out(e: &Entry, currency: &Currency) -> LedgerEntryOut {
         balance_after: Money::new(e.balance_after, currency),
         description: e.description.clone(),
         created_at: clock::rfc3339(e.created_at),
+        reference: e.reference.clone(),
+        payment_method: e.payment_method.as_deref().and_then(store::method_of),
     }
 }
 
@@ -114,7 +116,7 @@ pub async fn request_deposit(state: &AppState, user: &User, key: &IdempotencyKey
     };
     match state.payments.request_payment(&request).await {
         Ok(ProviderStatus::Failed) | Err(ProviderError::Refused(_)) => {
-            state.ledger.transfers().fail(&tx.transfer_spec(), TransactionType::Deposit.as_str()).await.map_err(AppError::internal)?;
+            state.ledger.transfers().fail(&tx.transfer_spec(), TransactionType::Deposit.as_str()).await?;
         }
         Ok(_) => {}
         // Unknown outcome: the recovery worker polls the provider; never guess.
@@ -146,11 +148,11 @@ pub async fn confirm_deposit_tx(state: &AppState, tx: Transaction) -> Result<Tra
     let outcome = match status {
         // Still PENDING by its label, so nobody has finished it: apply the legs without reading the
         // outcome first (each leg is applied once; a FAILED outcome decided meanwhile voids them).
-        ProviderStatus::Succeeded => Some(match transfers.apply_legs(&spec, kind).await.map_err(AppError::internal)? {
-            Some(_) => transfers.complete(&spec, kind).await.map_err(AppError::internal)?,
+        ProviderStatus::Succeeded => Some(match transfers.apply_legs(&spec, kind).await? {
+            Some(_) => transfers.complete(&spec, kind).await?,
             None => Outcome::Failed,
         }),
-        ProviderStatus::Failed => Some(transfers.fail(&spec, kind).await.map_err(AppError::internal)?),
+        ProviderStatus::Failed => Some(transfers.fail(&spec, kind).await?),
         ProviderStatus::Pending => None,
         // The provider has no record: our request never reached it (crash or outage before the
         // call). Ask again with the same reference, which the provider deduplicates.
@@ -179,4 +181,61 @@ pub async fn history(state: &AppState, user: ObjectId, before: Option<i64>, limi
     let entries = state.ledger.entries.newest_first(&accounts::wallet(user), before, limit).await?;
     let next = if entries.len() as i64 == limit { entries.last().map(|e| e.seq.to_string()) } else { None };
     Ok((entries.iter().map(|e| entry_out(e, &state.config.currency)).collect(), next))
+}
+
+/// Why a payment did not go through, as its user reads it (FAILED and REVERSED only).
+fn failure_reason(kind: TransactionType, status: TransactionStatus) -> Option<String> {
+    let reason = match (kind, status) {
+        (TransactionType::Deposit, TransactionStatus::Failed) => "The payment was declined or not approved on the phone; nothing was charged",
+        (TransactionType::Withdrawal, TransactionStatus::Failed) => "Not enough money in the wallet; nothing left it",
+        (TransactionType::Withdrawal, TransactionStatus::Reversed) => "The provider could not pay out; the money is back in your wallet",
+        _ => return None,
+    };
+    Some(reason.to_owned())
+}
+
+pub fn payment_out(tx: &Transaction) -> PaymentOut {
+    PaymentOut {
+        id: tx.id.to_hex(),
+        reference: tx.reference.clone(),
+        kind: tx.kind,
+        payment_method: tx.payment_method,
+        phone_number: tx.phone_number.as_deref().map(crate::auth::otp::mask_phone),
+        amount: Money::new(tx.amount, &tx.currency),
+        status: tx.status,
+        failure_reason: failure_reason(tx.kind, tx.status),
+        created_at: clock::rfc3339(tx.created_at),
+        updated_at: clock::rfc3339(tx.updated_at),
+    }
+}
+
+/// The user's deposits and withdrawals, newest first, `limit` per page after `cursor` (a
+/// `"{millis}_{id}"` cursor of the last row of the previous page). Two queries, sent together,
+/// each an equality on the indexed `{user, type}` (bounded by the user's own payments), with the
+/// cursor, sort and limit applied by the database; merged here. A withdrawal's payout and reversal
+/// transfers (`metadata.parent` set) are steps of the withdrawal, not payments of their own.
+pub async fn payments(state: &AppState, user: ObjectId, cursor: Option<&str>, limit: i64) -> Result<(Vec<PaymentOut>, Option<String>)> {
+    use crate::purchases::store::{after_cursor, page_cursor};
+    let after = match cursor {
+        None => None,
+        Some(c) => Some(after_cursor(c).ok_or_else(|| AppError::validation("cursor is not one this server issued", "cursor", "invalid"))?),
+    };
+    let query = |kind: TransactionType| {
+        let mut filter = mongodb::bson::doc! { "user": user, "type": kind.as_str(), "metadata.parent": null };
+        if let Some(a) = &after {
+            filter.extend(a.clone());
+        }
+        let options = mongodb::options::FindOptions::builder().sort(mongodb::bson::doc! { "createdAt": -1, "_id": -1 }).limit(limit).build();
+        async move {
+            use futures_util::TryStreamExt;
+            let docs: Vec<mongodb::bson::Document> = state.db.col("transactions").find(filter).with_options(options).await?.try_collect().await?;
+            Ok::<_, mongodb::error::Error>(docs.iter().filter_map(Transaction::from_doc).collect::<Vec<_>>())
+        }
+    };
+    let (deposits, withdrawals) = tokio::join!(query(TransactionType::Deposit), query(TransactionType::Withdrawal));
+    let mut rows: Vec<Transaction> = deposits?.into_iter().chain(withdrawals?).collect();
+    rows.sort_by_key(|t| std::cmp::Reverse((t.created_at, t.id)));
+    rows.truncate(limit as usize);
+    let next = if rows.len() as i64 == limit { rows.last().map(|t| page_cursor(t.created_at, t.id)) } else { None };
+    Ok((rows.iter().map(payment_out).collect(), next))
 }

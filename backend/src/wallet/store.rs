@@ -25,11 +25,15 @@ pub struct Transaction {
     /// The transaction this transfer finishes (a withdrawal's payout or reversal).
     pub parent: Option<ObjectId>,
     pub betting_code: Option<ObjectId>,
+    /// The reference the journal shows when it is not this transfer's own: a withdrawal's payout
+    /// and reversal show the withdrawal's provider reference (`metadata.paymentReference`).
+    pub payment_reference: Option<String>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
 }
 
-fn method_of(s: &str) -> Option<PaymentMethod> {
+/// The payment method named by its wire value (`MTN_MOMO`, `AIRTEL_MONEY`).
+pub fn method_of(s: &str) -> Option<PaymentMethod> {
     match s {
         "MTN_MOMO" => Some(PaymentMethod::MtnMomo),
         "AIRTEL_MONEY" => Some(PaymentMethod::AirtelMoney),
@@ -55,6 +59,7 @@ impl Transaction {
             description,
             parent: None,
             betting_code: None,
+            payment_reference: None,
             created_at: now,
             updated_at: now,
         }
@@ -75,6 +80,7 @@ impl Transaction {
             description: d.get_str("description").unwrap_or_default().to_owned(),
             parent: d.get_document("metadata").ok().and_then(|m| m.get_object_id("parent").ok()),
             betting_code: d.get_object_id("bettingCode").ok(),
+            payment_reference: d.get_document("metadata").ok().and_then(|m| m.get_str("paymentReference").ok()).map(str::to_owned),
             created_at: *d.get_datetime("createdAt").ok()?,
             updated_at: d.get_datetime("updatedAt").copied().unwrap_or(DateTime::MIN),
         })
@@ -88,7 +94,7 @@ impl Transaction {
             "paymentMethod": self.payment_method.map(|m| m.as_str()),
             "status": self.status.as_str(), "legs": legs, "description": &self.description,
             "bettingCode": self.betting_code,
-            "metadata": { "phoneNumber": self.phone_number.as_deref(), "parent": self.parent },
+            "metadata": { "phoneNumber": self.phone_number.as_deref(), "parent": self.parent, "paymentReference": self.payment_reference.as_deref() },
             "createdAt": self.created_at, "updatedAt": self.updated_at,
         }
     }
@@ -103,6 +109,8 @@ impl Transaction {
             legs: self.legs.clone(),
             description: self.description.clone(),
             label_on_complete: if holds { None } else { Some(TransactionStatus::Completed) },
+            reference: Some(self.payment_reference.clone().unwrap_or_else(|| self.reference.clone())),
+            payment_method: self.payment_method,
         }
     }
 

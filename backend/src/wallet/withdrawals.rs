@@ -11,8 +11,7 @@ use crate::idempotency::IdempotencyKey;
 use crate::ledger::{accounts, derived_id, Leg, Outcome};
 use crate::payments::{PaymentRequest, ProviderError, ProviderStatus};
 use crate::state::AppState;
-use futures_util::TryStreamExt;
-use mongodb::bson::{doc, Document};
+use mongodb::bson::doc;
 use oddxer_shared::api::{PaymentIn, TransactionOut};
 use oddxer_shared::{TransactionStatus, TransactionType};
 
@@ -22,33 +21,14 @@ pub enum PayoutResult {
     Failed,
 }
 
-/// Sum of the user's withdrawals since the start of the UTC day (for the daily limit).
-async fn withdrawn_today(state: &AppState, user: &User) -> Result<i64> {
-    let now_ms = clock::now().timestamp_millis();
-    let day_start = mongodb::bson::DateTime::from_millis(now_ms - now_ms.rem_euclid(86_400_000));
-    let docs: Vec<Document> = state
-        .db
-        .col("transactions")
-        .find(doc! { "user": user.id, "type": "WITHDRAWAL", "metadata.parent": null, "createdAt": { "$gte": day_start }, "status": { "$in": ["PENDING", "COMPLETED"] } })
-        .await?
-        .try_collect()
-        .await?;
-    Ok(docs.iter().filter_map(|d| d.get_i64("amount").ok()).sum())
-}
-
 pub async fn request_withdrawal(state: &AppState, user: &User, key: &IdempotencyKey, input: &PaymentIn) -> Result<TransactionOut> {
     check_payment(state, input)?;
     let id = key.object_id();
     let existing = store::find_by_id(&state.db, id).await?;
     if existing.is_none() {
-        let limit = state.config.withdrawal_daily_limit;
-        if withdrawn_today(state, user).await? + input.amount > limit {
-            return Err(AppError::validation(
-                format!("This would exceed the daily withdrawal limit of {limit} {}", state.config.currency),
-                "amount",
-                "over the daily limit",
-            ));
-        }
+        // The allowance is reserved by an insert before the withdrawal exists (see `quota`): a
+        // retry of this key finds its reservation again, a concurrent withdrawal cannot share it.
+        super::quota::reserve(&state.db, user.id, id, input.amount, state.config.withdrawal_daily_limit, clock::now()).await?;
     }
     let currency = state.config.currency.clone();
     let hold = accounts::payout_hold(id);
@@ -61,8 +41,9 @@ pub async fn request_withdrawal(state: &AppState, user: &User, key: &Idempotency
     tx.phone_number = Some(input.phone_number.clone());
     let tx = existing.map_or(store::insert_or_get(&state.db, &tx).await?, Some).ok_or_else(|| AppError::internal("withdrawal not stored"))?;
 
-    let (outcome, _) = state.ledger.transfers().drive(&tx.transfer_spec(), TransactionType::Withdrawal.as_str()).await.map_err(AppError::internal)?;
+    let (outcome, _) = state.ledger.transfers().drive(&tx.transfer_spec(), TransactionType::Withdrawal.as_str()).await?;
     if outcome == Outcome::Failed {
+        super::quota::release(&state.db, id).await?;
         return Err(AppError::InsufficientFunds);
     }
     super::service::refresh_held(state, user.id).await?;
@@ -98,10 +79,14 @@ pub async fn confirm_withdrawal(state: &AppState, reference: &str) -> Result<Opt
     let transfers = state.ledger.transfers();
     match transfers.outcome(&tx.id.to_hex()).await? {
         // The hold itself never happened (refused, or crashed before): nothing to pay out.
-        Some(Outcome::Failed) => return Ok(Some(tx.to_out())),
+        Some(Outcome::Failed) => {
+            super::quota::release(&state.db, tx.id).await?;
+            return Ok(Some(tx.to_out()));
+        }
         None => {
-            let stands = transfers.resolve_stale(&tx.transfer_spec(), TransactionType::Withdrawal.as_str()).await.map_err(AppError::internal)?;
+            let stands = transfers.resolve_stale(&tx.transfer_spec(), TransactionType::Withdrawal.as_str()).await?;
             if stands == Outcome::Failed {
+                super::quota::release(&state.db, tx.id).await?;
                 return Ok(store::find_by_id(&state.db, tx.id).await?.map(|t| t.to_out()));
             }
             // The hold is in place but the provider may never have been asked: ask now (same reference).
@@ -162,9 +147,15 @@ pub async fn settle(state: &AppState, tx: &Transaction, result: PayoutResult) ->
     let legs = vec![Leg { account: hold, amount: -tx.amount }, Leg { account: to, amount: tx.amount }];
     let mut step = Transaction::new(derived_id(&format!("withdrawal-{label}:{id}")), kind, tx.user, tx.amount, &tx.currency, legs, description);
     step.parent = Some(tx.id);
+    step.payment_method = tx.payment_method;
+    step.payment_reference = Some(tx.reference.clone());
     let step = store::insert_or_get(&state.db, &step).await?.unwrap_or(step);
-    let (outcome, _) = state.ledger.transfers().drive(&step.transfer_spec(), kind.as_str()).await.map_err(AppError::internal)?;
+    let (outcome, _) = state.ledger.transfers().drive(&step.transfer_spec(), kind.as_str()).await?;
     if outcome == Outcome::Completed {
+        if decided == PayoutResult::Failed {
+            // The money came back, so does the day's allowance.
+            super::quota::release(&state.db, tx.id).await?;
+        }
         state.ledger.transfers().set_status(&id, status).await?;
         super::service::refresh_held(state, tx.user).await?;
         state.hub.wallet_changed(tx.user);

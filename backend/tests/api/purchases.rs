@@ -202,3 +202,90 @@ async fn a_refusal_is_replayed_for_the_same_key_even_after_things_change() {
     assert_eq!(again.error_code(), sold_out.error_code());
     assert_eq!(app.balance(late).await, 5_000);
 }
+
+/// Issue 9, item 5: a buyer without money held one of two places for a moment, and buyers who could
+/// pay were told SOLD_OUT while that place was about to be given back.
+#[tokio::test]
+async fn a_buyer_who_cannot_pay_never_makes_a_paying_buyer_hear_sold_out() {
+    let app = TestApp::spawn().await;
+    let seller = app.signed_in_user("SELLER").await;
+    for round in 0..4 {
+        let code = app.create_code(&seller, 4_000, 2).await;
+        let mut racers = buyers(&app, 5, 4_000).await;
+        // Listed first so that it tends to take a place first.
+        racers.insert(0, app.signed_in_user("BUYER").await);
+        let handles: Vec<_> = racers
+            .iter()
+            .map(|b| {
+                let http = app.http.clone();
+                let url = app.url(&format!("/codes/{code}/purchase"));
+                let token = b.access.clone();
+                tokio::spawn(async move {
+                    let r = http.post(url).bearer_auth(token).header("Idempotency-Key", uuid::Uuid::new_v4().to_string()).json(&json!({})).send().await.expect("send");
+                    let status = r.status();
+                    (status, r.json::<serde_json::Value>().await.expect("json"))
+                })
+            })
+            .collect();
+        let mut bought = 0;
+        for (i, h) in handles.into_iter().enumerate() {
+            let (status, body) = h.await.expect("join");
+            match (i, status, body["error"]["code"].as_str()) {
+                (0, StatusCode::PAYMENT_REQUIRED, _) | (0, StatusCode::CONFLICT, Some("SOLD_OUT")) => {}
+                (1.., StatusCode::OK, _) => bought += 1,
+                (1.., StatusCode::CONFLICT, Some("SOLD_OUT")) => {}
+                other => panic!("round {round}: unexpected {other:?}: {body}"),
+            }
+        }
+        assert_eq!(bought, 2, "round {round}: both places go to buyers who can pay");
+    }
+    app.assert_reconciled().await;
+}
+
+/// Issue 9: `PATCH /codes/{id}` checked for sales and then wrote, so a sale could land between and
+/// its buyer pay the old price for the new code (or the reverse).
+#[tokio::test]
+async fn a_buyer_racing_an_edit_pays_the_price_of_the_code_they_receive() {
+    let app = TestApp::spawn().await;
+    let seller = app.signed_in_user("SELLER").await;
+    for round in 0..8 {
+        let code = app.create_code(&seller, 4_000, 1).await;
+        let before = app.get(&format!("/codes/{code}"), Some(&seller.access)).await;
+        let old_secret = before.data()["code"].as_str().expect("secret").to_owned();
+        let buyer = buyers(&app, 1, 10_000).await.remove(0);
+        let new_secret = format!("EDITED-{round}");
+        let edit = {
+            let (http, url, token) = (app.http.clone(), app.url(&format!("/codes/{code}")), seller.access.clone());
+            let body = json!({ "price": 6_000, "code": new_secret });
+            tokio::spawn(async move {
+                let r = http.patch(url).bearer_auth(token).json(&body).send().await.expect("send");
+                (r.status(), r.json::<serde_json::Value>().await.expect("json"))
+            })
+        };
+        let bought = app.purchase(&buyer, &code).await;
+        let (edit_status, edit_body) = edit.await.expect("join");
+        let paid = 10_000 - app.balance(&buyer).await;
+        match bought.status {
+            StatusCode::OK => {
+                assert_eq!(edit_status, StatusCode::CONFLICT, "round {round}: an edit after a sale must be refused: {edit_body}");
+                assert_eq!(paid, 4_000, "round {round}: the buyer paid the listed price");
+                assert_eq!(bought.data()["code"], old_secret.as_str(), "round {round}: and received the code listed at that price");
+            }
+            StatusCode::CONFLICT => {
+                assert_eq!(paid, 0, "round {round}: a refused buyer pays nothing");
+                assert!(matches!(bought.error_code(), "CODE_CHANGED" | "SOLD_OUT"), "round {round}: {}", bought.body);
+                // Both may be refused (each saw the other's marker): retrying is safe either way.
+            }
+            other => panic!("round {round}: unexpected {other}: {}", bought.body),
+        }
+        let after = app.get(&format!("/codes/{code}"), Some(&seller.access)).await;
+        if edit_status == StatusCode::OK {
+            assert_eq!(after.data()["price"]["amount"], 6_000);
+            assert_eq!(after.data()["code"], new_secret.as_str());
+        } else {
+            assert_eq!(after.data()["price"]["amount"], 4_000, "round {round}: a refused edit changes nothing");
+            assert_eq!(after.data()["code"], old_secret.as_str());
+        }
+    }
+    app.assert_reconciled().await;
+}

@@ -129,3 +129,70 @@ async fn a_deposit_the_provider_never_received_is_asked_again_by_recovery_and_cr
     assert_eq!(app.balance(&buyer).await, 8_000);
     app.assert_reconciled().await;
 }
+
+/// Issue 9, item 9: a deposit that failed showed nowhere.
+#[tokio::test]
+async fn a_failed_deposit_appears_in_my_payments_as_failed_with_its_reference() {
+    let app = TestApp::spawn().await;
+    let s = app.signed_in_user("BUYER").await;
+    let r = app.deposit(&s, 7_000, "dep-fails").await;
+    let reference = r.data()["reference"].as_str().expect("reference").to_owned();
+    let failed = app.post(&format!("/dev/payments/{reference}/fail"), None, &serde_json::json!({})).await;
+    assert_eq!(failed.status.as_u16(), 200, "{}", failed.body);
+    app.funded(&s, 3_000).await;
+
+    let page = app.get("/wallet/payments", Some(&s.access)).await;
+    assert_eq!(page.status.as_u16(), 200, "{}", page.body);
+    let items = page.data()["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2);
+    // Newest first: the completed deposit, then the failed one.
+    assert_eq!(items[0]["status"], "COMPLETED");
+    let f = &items[1];
+    assert_eq!(f["reference"], reference.as_str());
+    assert_eq!(f["type"], "DEPOSIT");
+    assert_eq!(f["status"], "FAILED");
+    assert_eq!(f["amount"]["amount"], 7_000);
+    assert_eq!(f["paymentMethod"], "MTN_MOMO");
+    assert!(f["failureReason"].as_str().is_some_and(|r| !r.is_empty()));
+    let masked = f["phoneNumber"].as_str().expect("masked phone");
+    assert_ne!(masked, s.phone, "the number is masked");
+    assert!(masked.ends_with(&s.phone[s.phone.len() - 2..]));
+
+    // Pages of one.
+    let first = app.get("/wallet/payments?limit=1", Some(&s.access)).await;
+    let cursor = first.data()["nextCursor"].as_str().expect("a next page").to_owned();
+    let second = app.get(&format!("/wallet/payments?limit=1&cursor={cursor}"), Some(&s.access)).await;
+    assert_eq!(second.data()["items"][0]["reference"], reference.as_str());
+}
+
+#[tokio::test]
+async fn a_reversed_withdrawal_shows_reversed_and_its_journal_entries_name_the_payment() {
+    let app = TestApp::spawn().await;
+    let s = app.signed_in_user("BUYER").await;
+    let deposit = app.funded(&s, 20_000).await;
+    let body = serde_json::json!({ "amount": 8_000, "paymentMethod": "AIRTEL_MONEY", "phoneNumber": s.phone });
+    let w = app.post_with("/wallet/withdrawals", Some(&s.access), &body, Some("w-rev")).await;
+    let reference = w.data()["reference"].as_str().expect("reference").to_owned();
+    app.post(&format!("/dev/payments/{reference}/fail"), None, &serde_json::json!({})).await;
+
+    let page = app.get("/wallet/payments", Some(&s.access)).await;
+    let items = page.data()["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2, "the reversal is a step of the withdrawal, not a payment of its own: {}", page.body);
+    assert_eq!(items[0]["reference"], reference.as_str());
+    assert_eq!(items[0]["type"], "WITHDRAWAL");
+    assert_eq!(items[0]["status"], "REVERSED");
+    assert!(items[0]["failureReason"].is_string());
+
+    let journal = app.get("/wallet/transactions", Some(&s.access)).await;
+    let entries = journal.data()["items"].as_array().expect("items");
+    let named: Vec<(&str, &str, &str)> = entries
+        .iter()
+        .map(|e| (e["type"].as_str().unwrap_or(""), e["reference"].as_str().unwrap_or(""), e["paymentMethod"].as_str().unwrap_or("")))
+        .collect();
+    let deposit_ref = deposit["reference"].as_str().expect("deposit reference");
+    assert_eq!(
+        named,
+        vec![("REVERSAL", reference.as_str(), "AIRTEL_MONEY"), ("WITHDRAWAL", reference.as_str(), "AIRTEL_MONEY"), ("DEPOSIT", deposit_ref, "MTN_MOMO")]
+    );
+    app.assert_reconciled().await;
+}

@@ -119,3 +119,60 @@ async fn the_same_withdrawal_retried_with_one_key_debits_once() {
     assert_eq!(wallet(&app, &s).await["balance"]["amount"], 16_000);
     app.assert_reconciled().await;
 }
+
+/// Issue 9, item 1: six concurrent withdrawals of 5 000 000 against a 10 000 000 daily limit with
+/// 15 000 000 in the wallet used to let three through.
+#[tokio::test]
+async fn concurrent_withdrawals_never_pass_the_daily_limit() {
+    let app = TestApp::spawn_with(&[("WITHDRAWAL_DAILY_LIMIT", "10000000"), ("DEPOSIT_MAX", "5000000")]).await;
+    let s = app.signed_in_user("BUYER").await;
+    for _ in 0..3 {
+        app.funded(&s, 5_000_000).await;
+    }
+    let handles: Vec<_> = (0..6)
+        .map(|i| {
+            let http = app.http.clone();
+            let url = app.url("/wallet/withdrawals");
+            let s = s.clone();
+            tokio::spawn(async move {
+                let body = json!({ "amount": 5_000_000, "paymentMethod": "MTN_MOMO", "phoneNumber": s.phone });
+                let r = http.post(url).bearer_auth(&s.access).header("Idempotency-Key", format!("limit-{i}")).json(&body).send().await.expect("send");
+                let status = r.status();
+                (status, r.json::<serde_json::Value>().await.expect("json"))
+            })
+        })
+        .collect();
+    let mut accepted = 0;
+    for h in handles {
+        let (status, body) = h.await.expect("join");
+        match status {
+            StatusCode::ACCEPTED => accepted += 1,
+            StatusCode::UNPROCESSABLE_ENTITY => assert!(body["error"]["details"]["fields"]["amount"].is_string(), "422 must name amount: {body}"),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(accepted, 2, "a 10 000 000 daily limit allows exactly two withdrawals of 5 000 000");
+    let w = wallet(&app, &s).await;
+    assert_eq!(w["balance"]["amount"], 5_000_000);
+    assert_eq!(w["held"]["amount"], 10_000_000);
+    app.assert_reconciled().await;
+}
+
+#[tokio::test]
+async fn a_failed_withdrawal_gives_its_daily_allowance_back() {
+    let app = TestApp::spawn_with(&[("WITHDRAWAL_DAILY_LIMIT", "10000000"), ("DEPOSIT_MAX", "5000000")]).await;
+    let s = app.signed_in_user("BUYER").await;
+    for _ in 0..3 {
+        app.funded(&s, 5_000_000).await;
+    }
+    let first = withdraw(&app, &s, 5_000_000, "a1").await;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.body);
+    withdraw(&app, &s, 5_000_000, "a2").await;
+    withdraw(&app, &s, 5_000_000, "a3").await.assert_error(422);
+    let reference = first.data()["reference"].as_str().expect("reference").to_owned();
+    let failed = app.post(&format!("/dev/payments/{reference}/fail"), None, &json!({})).await;
+    assert_eq!(failed.data()["status"], "REVERSED", "{}", failed.body);
+    let again = withdraw(&app, &s, 5_000_000, "a4").await;
+    assert_eq!(again.status, StatusCode::ACCEPTED, "the reversed withdrawal's allowance is free again: {}", again.body);
+    app.assert_reconciled().await;
+}
