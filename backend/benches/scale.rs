@@ -117,7 +117,8 @@ fn user_id(i: usize) -> ObjectId {
     oid(1, i)
 }
 fn phone(i: usize) -> String {
-    format!("+2568{i:08}")
+    // Valid Ugandan mobile numbers (077x), apart from the `+25670…` of `common::unique_phone`.
+    format!("+25677{i:07}")
 }
 fn username(i: usize) -> String {
     format!("load_{i}")
