@@ -65,6 +65,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let recovery = crate::recovery::spawn(self.state.clone());
         let marketplace = crate::codes::worker::spawn(self.state.clone());
+        let forgetting = spawn_user_cache_invalidation(&self.state);
         let limits = self.state.limits.clone();
         let housekeeping = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -77,6 +78,7 @@ impl Application {
         recovery.abort();
         marketplace.abort();
         housekeeping.abort();
+        forgetting.abort();
         result.context("server error")
     }
 }
@@ -136,6 +138,29 @@ pub async fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
         db,
         sms,
         payments,
+    })
+}
+
+/// A deactivation on any instance (through the hub, and Redis between instances) drops the user
+/// from this instance's user cache at once, rather than after its `USER_CACHE_TTL`.
+fn spawn_user_cache_invalidation(state: &AppState) -> tokio::task::JoinHandle<()> {
+    use crate::realtime::HubEvent;
+    use tokio::sync::broadcast::error::RecvError;
+    let (mut events, users) = (state.hub.subscribe(), state.users.clone());
+    tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(HubEvent::UserDeactivated { user }) => {
+                    if let Ok(id) = mongodb::bson::oid::ObjectId::parse_str(&user) {
+                        users.forget(id);
+                    }
+                }
+                Ok(_) => {}
+                // Missed messages: forget everyone rather than miss a deactivation.
+                Err(RecvError::Lagged(_)) => users.clear(),
+                Err(RecvError::Closed) => return,
+            }
+        }
     })
 }
 

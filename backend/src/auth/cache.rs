@@ -65,6 +65,13 @@ impl UserCache {
             entries.remove(&id);
         }
     }
+
+    /// Forgets every user (when a deactivation may have been missed).
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
 }
 
 #[cfg(test)]

@@ -231,26 +231,34 @@ pub async fn sales(db: &Db, code: ObjectId) -> mongodb::error::Result<Vec<Sale>>
 /// is written after this (the purchase flow writes COMPLETED last); it is counted once either way.
 /// Safe to call any number of times.
 pub async fn refresh_sales_labels(db: &Db, code: ObjectId, finishing: Option<&Sale>) -> mongodb::error::Result<()> {
-    let Some(c) = find(db, code).await? else { return Ok(()) };
-    let mut sales = sales(db, code).await?;
-    if let Some(f) = finishing {
-        if !sales.iter().any(|s| s.purchase == f.purchase) {
-            sales.push(*f);
+    // FerretDB writes whole documents: a recount computed a moment earlier (another purchase's,
+    // on any instance) may land after ours. Read back and recount until the stored labels agree
+    // with the purchases (a few rounds at most; any later sale repeats this).
+    for _ in 0..5 {
+        let Some(c) = find(db, code).await? else { return Ok(()) };
+        let mut sales = sales(db, code).await?;
+        if let Some(f) = finishing {
+            if !sales.iter().any(|s| s.purchase == f.purchase) {
+                sales.push(*f);
+            }
         }
-    }
-    let count = sales.len() as i64;
-    let mut fields = doc! { "salesCount": count };
-    let status = rules::status_after_sales(c.status, count, c.listing.max_buyers);
-    if status != c.status {
-        fields.insert("status", status.as_str());
-    }
-    if c.listing.max_buyers == 1 && c.sold_at.is_none() {
-        if let Some(first) = sales.iter().min_by_key(|s| s.at) {
+        let count = sales.len() as i64;
+        let status = rules::status_after_sales(c.status, count, c.listing.max_buyers);
+        let first = if c.listing.max_buyers == 1 && c.sold_at.is_none() { sales.iter().min_by_key(|s| s.at).copied() } else { None };
+        if c.sales_count == count && status == c.status && first.is_none() {
+            return Ok(());
+        }
+        let mut fields = doc! { "salesCount": count };
+        if status != c.status {
+            fields.insert("status", status.as_str());
+        }
+        if let Some(first) = first {
             fields.insert("soldTo", first.buyer);
             fields.insert("soldAt", first.at);
         }
+        set_labels(db, code, fields).await?;
     }
-    set_labels(db, code, fields).await
+    Ok(())
 }
 
 /// Inserts the cancellation decision `{_id: code}`; false when it already exists.

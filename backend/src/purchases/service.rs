@@ -227,6 +227,8 @@ pub async fn complete(state: &AppState, p: &Purchase, code: &Code) -> Result<()>
     super::totals::record(&state.db, &done, super::totals::Event::Sold, state.config.platform_fee_bps).await?;
     super::stream::append(state, &done, code).await?;
     store::set_status(&state.db, p.id, PurchaseStatus::Completed).await?;
+    // Recount once the label is in: a recount by another purchase that read before it is put right.
+    codes_store::refresh_sales_labels(&state.db, code.id, None).await?;
     // A code resolved while this purchase was being finished: its resolver listed the purchases
     // before or after this label. Label first, then this read, mirrors its insert-then-list, so
     // one of the two settles it (settling twice is a no-op).

@@ -128,6 +128,11 @@ impl Refused {
 /// long-lived socket needs: its session still open, and its expiry.
 async fn grant(state: &AppState, token: &str) -> Result<Grant, Refused> {
     let claims = state.jwt.verify(token).ok_or(Refused::Invalid)?;
+    // A socket lives long: its account is read fresh, not from the per-request user cache (a
+    // deactivation on another instance must not let a socket in during the cache's second).
+    if let Ok(id) = mongodb::bson::oid::ObjectId::parse_str(&claims.sub) {
+        state.users.forget(id);
+    }
     let user = authenticate(state, token).await.map_err(Refused::from_app_error)?;
     if let Some(session) = &claims.sid {
         // One read per connect or renewal: a client whose session ended must not come back on
