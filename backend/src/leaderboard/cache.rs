@@ -40,7 +40,8 @@ impl LeaderboardCache {
         LeaderboardCache { ttl, inner: Arc::default(), refreshing: Arc::default() }
     }
 
-    /// Every seller's row (unordered), or `None` when the cache is off.
+    /// Every seller's row in rank order ([`super::service::rank_order`]), or `None` when the
+    /// cache is off.
     pub async fn rows(&self, db: &Db) -> mongodb::error::Result<Option<Arc<Vec<(Row, DateTime)>>>> {
         if self.ttl.is_zero() {
             return Ok(None);
@@ -83,7 +84,10 @@ impl LeaderboardCache {
         for (row, updated) in found {
             inner.rows.insert(row.seller, (row, updated));
         }
-        inner.snapshot = Arc::new(inner.rows.values().cloned().collect());
+        // Kept in rank order, so a page of the default sort stops after `limit` rows.
+        let mut snapshot: Vec<(Row, DateTime)> = inner.rows.values().cloned().collect();
+        snapshot.sort_by_key(|(r, _)| super::service::rank_order(r));
+        inner.snapshot = Arc::new(snapshot);
         inner.since = Some(started);
         inner.refreshed_at = Some(Instant::now());
         Ok(())

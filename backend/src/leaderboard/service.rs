@@ -182,6 +182,11 @@ fn order(k: &RankKey) -> (i64, i64, i64, ObjectId) {
     (-k.win_rate, -k.sales, -k.revenue, k.id)
 }
 
+/// A row's place in rank order, as a sortable key (the leaderboard cache keeps its rows so).
+pub fn rank_order(r: &Row) -> (i64, i64, i64, ObjectId) {
+    order(&RankKey::of(r))
+}
+
 fn rank_sort() -> Document {
     doc! { "winRate": -1, "totalSales": -1, "totalRevenue": -1, "_id": 1 }
 }
@@ -269,15 +274,13 @@ async fn rank_page(state: &AppState, cursor: Option<&str>, limit: i64) -> Result
         let rows = match &cached {
             Some(all) => {
                 let ranked = phase == 1;
-                let mut rows: Vec<(Row, DateTime)> = all
-                    .iter()
+                // The cached rows are in rank order already: stop after the page.
+                all.iter()
                     .filter(|(r, _)| (r.results() >= min) == ranked)
                     .filter(|(r, _)| after.as_ref().is_none_or(|k| order(&RankKey::of(r)) > order(k)))
+                    .take(need as usize + 1)
                     .cloned()
-                    .collect();
-                rows.sort_by_key(|(r, _)| order(&RankKey::of(r)));
-                rows.truncate(need as usize + 1);
-                rows
+                    .collect::<Vec<(Row, DateTime)>>()
             }
             None => store::find_rows(&state.db, filter, rank_sort(), Some(need + 1), None).await?,
         };
@@ -305,11 +308,7 @@ async fn rank_page(state: &AppState, cursor: Option<&str>, limit: i64) -> Result
 /// Ranks of every ranked seller, from one read of the ranked rows' keys.
 async fn rank_map(state: &AppState) -> Result<HashMap<ObjectId, i64>> {
     let rows = match state.leaderboard.rows(&state.db).await? {
-        Some(all) => {
-            let mut rows: Vec<(Row, DateTime)> = all.iter().filter(|(r, _)| r.results() >= min_results(state)).cloned().collect();
-            rows.sort_by_key(|(r, _)| order(&RankKey::of(r)));
-            rows
-        }
+        Some(all) => all.iter().filter(|(r, _)| r.results() >= min_results(state)).cloned().collect(),
         None => {
             let projection = doc! { "seller": 1, "winRate": 1, "totalSales": 1, "totalRevenue": 1 };
             store::find_rows(&state.db, doc! { "results": { "$gte": min_results(state) } }, rank_sort(), None, Some(projection)).await?
