@@ -148,20 +148,7 @@ where
     T: serde::Serialize,
     F: std::future::Future<Output = Result<T>>,
 {
-    use axum::response::IntoResponse;
-    let hash = request_hash(route, body);
-    if let Begin::Replay(stored_status, envelope) = begin(db, key, &hash).await? {
-        return Ok((stored_status, axum::Json(envelope)).into_response());
-    }
-    match work.await {
-        Ok(data) => {
-            let data = serde_json::to_value(data).map_err(|e| AppError::Internal(e.into()))?;
-            let envelope = serde_json::json!({ "success": true, "data": data });
-            finish(db, key, status, &envelope).await?;
-            Ok((status, axum::Json(envelope)).into_response())
-        }
-        Err(e) => store_refusal(db, key, e).await,
-    }
+    answer(db, key, route, body, status, async move { work.await.map(|data| (data, None)) }).await
 }
 
 /// Refusals that are decisions (funds short, sold out, already bought) are answers too: the same
@@ -198,6 +185,23 @@ where
     T: serde::Serialize,
     F: std::future::Future<Output = Result<(T, FollowUp)>>,
 {
+    answer(db, key, route, body, status, async move { work.await.map(|(data, follow_up)| (data, Some(follow_up))) }).await
+}
+
+/// Replays a stored answer, or runs `work` and answers: its answer is stored at once, or after its
+/// follow-up when it has one; a refusal that is a decision is stored too.
+async fn answer<T, F>(
+    db: &Db,
+    key: &IdempotencyKey,
+    route: &str,
+    body: &impl serde::Serialize,
+    status: StatusCode,
+    work: F,
+) -> Result<axum::response::Response>
+where
+    T: serde::Serialize,
+    F: std::future::Future<Output = Result<(T, Option<FollowUp>)>>,
+{
     use axum::response::IntoResponse;
     let hash = request_hash(route, body);
     if let Begin::Replay(stored_status, envelope) = begin(db, key, &hash).await? {
@@ -207,13 +211,18 @@ where
         Ok((data, follow_up)) => {
             let data = serde_json::to_value(data).map_err(|e| AppError::Internal(e.into()))?;
             let envelope = serde_json::json!({ "success": true, "data": data });
-            let (db, key, stored) = (db.clone(), key.clone(), envelope.clone());
-            tokio::spawn(async move {
-                follow_up.await;
-                if let Err(e) = finish(&db, &key, status, &stored).await {
-                    tracing::warn!(error = %e, "idempotent answer not stored; a retry will redo the (idempotent) work");
+            match follow_up {
+                None => finish(db, key, status, &envelope).await?,
+                Some(follow_up) => {
+                    let (db, key, stored) = (db.clone(), key.clone(), envelope.clone());
+                    tokio::spawn(async move {
+                        follow_up.await;
+                        if let Err(e) = finish(&db, &key, status, &stored).await {
+                            tracing::warn!(error = %e, "idempotent answer not stored; a retry will redo the (idempotent) work");
+                        }
+                    });
                 }
-            });
+            }
             Ok((status, axum::Json(envelope)).into_response())
         }
         Err(e) => store_refusal(db, key, e).await,

@@ -148,47 +148,12 @@ impl Transfers<'_> {
             }
             None => {}
         }
-        let mut applied = Vec::with_capacity(spec.legs.len());
-        for leg in ordered_legs(&spec.legs) {
-            let result = self
-                .entries
-                .apply(&LegSpec {
-                    account: &leg.account,
-                    transfer_id: &id,
-                    amount: leg.amount,
-                    kind: entry_kind,
-                    description: &spec.description,
-                    reference: spec.reference.as_deref(),
-                    payment_method: spec.payment_method.map(|m| m.as_str()),
-                    enforce_no_overdraft: accounts::no_overdraft(&leg.account),
-                })
-                .await;
-            match result {
-                Ok(entry) => applied.push(entry),
-                Err(LegError::InsufficientFunds) => {
-                    let stands = self.decide(&id, Outcome::Failed).await?;
-                    if stands == Outcome::Failed {
-                        self.void_applied(spec, entry_kind).await?;
-                        self.set_status(&id, TransactionStatus::Failed).await?;
-                        return Ok((Outcome::Failed, vec![]));
-                    }
-                    // Another driver completed it while we looked at a spent balance.
-                    self.label_completed(spec).await?;
-                    return Ok((Outcome::Completed, self.applied_entries(spec).await?));
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        match self.decide(&id, Outcome::Completed).await? {
-            Outcome::Completed => {
-                self.label_completed(spec).await?;
-                Ok((Outcome::Completed, applied))
-            }
-            Outcome::Failed => {
-                self.void_applied(spec, entry_kind).await?;
-                self.set_status(&id, TransactionStatus::Failed).await?;
-                Ok((Outcome::Failed, vec![]))
-            }
+        match self.apply_legs(spec, entry_kind).await? {
+            None => Ok((Outcome::Failed, vec![])),
+            Some(applied) => match self.complete(spec, entry_kind).await? {
+                Outcome::Completed => Ok((Outcome::Completed, applied)),
+                Outcome::Failed => Ok((Outcome::Failed, vec![])),
+            },
         }
     }
 
