@@ -27,6 +27,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, RwLock};
 
+/// A snapshot older than this many TTLs is refreshed before answering (see `rows`/`browse`).
+const IDLE_TTLS: u32 = 3;
+
 /// Re-read window behind the last refresh: a write whose `updatedAt` is older than its commit.
 const OVERLAP: Duration = Duration::from_secs(5);
 const LIVE: [CodeStatus; 3] = [CodeStatus::Active, CodeStatus::SoldOut, CodeStatus::AwaitingResult];
@@ -117,13 +120,21 @@ impl MarketCache {
     /// Refreshes when older than the TTL, in the background: requests never wait for it (a full
     /// scan on FerretDB), except before the first load, which everyone waits for.
     async fn ensure_fresh(&self, db: &Db) -> mongodb::error::Result<()> {
-        let (loaded, stale) = {
+        let (loaded, stale, idle) = {
             let inner = self.inner.read().await;
-            (inner.since.is_some(), inner.refreshed_at.is_none_or(|t| t.elapsed() >= self.ttl))
+            let age = inner.refreshed_at.map(|t| t.elapsed());
+            (inner.since.is_some(), age.is_none_or(|a| a >= self.ttl), age.is_none_or(|a| a >= self.ttl * IDLE_TTLS))
         };
-        if !loaded {
+        // After a quiet spell (no request refreshed it for several TTLs) the first reader waits for
+        // the refresh rather than being answered from a snapshot that old; otherwise readers never
+        // wait and the refresh runs in the background.
+        if !loaded || idle {
             let _first = self.refreshing.lock().await;
-            if self.inner.read().await.since.is_none() {
+            let still_old = {
+                let inner = self.inner.read().await;
+                inner.since.is_none() || inner.refreshed_at.is_none_or(|t| t.elapsed() >= self.ttl * IDLE_TTLS)
+            };
+            if still_old {
                 self.load(db).await?;
             }
         } else if let Some(guard) = stale.then(|| self.refreshing.clone().try_lock_owned().ok()).flatten() {

@@ -108,6 +108,15 @@ pub async fn update(state: &AppState, user: &User, id: ObjectId, patch: &CodePat
         let mut fields = store::listing_fields(&next);
         fields.insert("listingVersion", version);
         store::set_labels(&state.db, id, fields).await?;
+        // A cancellation decided meanwhile stands: our whole-document write may have put the old
+        // status back, so put CANCELLED back and say so.
+        if store::is_cancelled(&state.db, id).await? {
+            store::ensure_status(&state.db, id, CodeStatus::Cancelled).await?;
+            if let Some(cancelled) = store::find(&state.db, id).await? {
+                state.market.upsert(&cancelled).await;
+            }
+            return Err(AppError::conflict("CODE_NOT_EDITABLE", "This code was cancelled meanwhile"));
+        }
     }
     let updated = load(state, id).await?;
     state.market.upsert(&updated).await;
@@ -127,7 +136,7 @@ pub async fn cancel(state: &AppState, user: &User, id: ObjectId) -> Result<CodeO
         store::delete_cancellation(&state.db, id).await?;
         return Err(AppError::conflict("HAS_SALES", "This code has sales and can no longer be cancelled"));
     }
-    store::set_labels(&state.db, id, mongodb::bson::doc! { "status": CodeStatus::Cancelled.as_str() }).await?;
+    store::ensure_status(&state.db, id, CodeStatus::Cancelled).await?;
     let code = load(state, id).await?;
     state.market.upsert(&code).await;
     Ok(view(state, &code, clock::now(), true))

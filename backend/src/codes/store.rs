@@ -261,6 +261,18 @@ pub async fn refresh_sales_labels(db: &Db, code: ObjectId, finishing: Option<&Sa
     Ok(())
 }
 
+/// Writes a final status label until the stored document shows it: FerretDB writes whole
+/// documents back, so a racing write (an edit's fields, a recount) may put the old status back.
+pub async fn ensure_status(db: &Db, id: ObjectId, status: CodeStatus) -> mongodb::error::Result<()> {
+    for _ in 0..5 {
+        set_labels(db, id, doc! { "status": status.as_str() }).await?;
+        if find(db, id).await?.is_none_or(|c| c.status == status) {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
 /// Inserts the cancellation decision `{_id: code}`; false when it already exists.
 pub async fn insert_cancellation(db: &Db, code: ObjectId, by: ObjectId) -> mongodb::error::Result<bool> {
     match db.col(CANCELLATIONS).insert_one(doc! { "_id": code, "by": by, "createdAt": clock::now() }).await {

@@ -65,6 +65,11 @@ pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey,
         // A retry of a purchase that went through (it may have taken the last place) goes on.
         match store::find(&state.db, pid).await? {
             Some(p) if p.status != PurchaseStatus::Failed => {}
+            // A buyer who already holds this code (e.g. the last place of an exclusive one) is
+            // told so, not that it sold out.
+            _ if code.seller != buyer.id && store::find_by_claim(&state.db, code.id, buyer.id).await?.is_some() => {
+                return Err(AppError::conflict("ALREADY_BOUGHT", "You already bought this code"));
+            }
             _ => return Err(refusal),
         }
     }
@@ -144,8 +149,10 @@ pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey,
         None => crate::wallet::service::wallet(state, buyer.id).await?,
     };
     let completed = Purchase { status: PurchaseStatus::Completed, ..purchase.clone() };
+    // The code as it stands with this sale counted (its labels are written just after).
     let mut shown = code.clone();
-    shown.sales_count = shown.sales_count.max(1);
+    shown.sales_count = (code.sales_count + 1).min(code.listing.max_buyers);
+    shown.status = crate::codes::rules::status_after_sales(code.status, shown.sales_count, code.listing.max_buyers);
     let out = purchase_out(state, &completed, &shown).await;
     let result = PurchaseResultOut { code: code.listing.code.clone(), purchase: out, wallet };
     let guard = state.pending.start(pid, buyer.id, code.seller, code.id);

@@ -209,11 +209,10 @@ pub enum Slot {
 /// so the common case is one insert; it wraps around to find a place given back below.
 pub async fn take_slot(db: &Db, code: ObjectId, purchase: ObjectId, max_buyers: i64, sold: i64) -> mongodb::error::Result<Slot> {
     let col = db.col("sale_slots");
-    // Concurrent buyers of one code start at different places after the sold ones (spread by
-    // their purchase id), so they do not all collide on the same next place.
-    let free = (max_buyers - sold).clamp(1, 16);
-    let spread = i64::from(purchase.bytes()[11]) % free;
-    let start = (sold + spread).clamp(0, max_buyers.max(1) - 1);
+    // Start at the first place after the sold ones: places stay packed from 1, so the next buyer's
+    // first try is normally free (spreading buyers out leaves gaps that later buyers probe one by
+    // one).
+    let start = sold.clamp(0, max_buyers.max(1) - 1);
     let mut holders = Vec::new();
     for i in 0..max_buyers {
         let n = (start + i) % max_buyers + 1;

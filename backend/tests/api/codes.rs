@@ -422,3 +422,24 @@ fn query_json(q: &str) -> Value {
     }
     Value::Object(m)
 }
+
+#[tokio::test]
+async fn a_cancellation_racing_an_edit_leaves_the_code_cancelled_and_off_the_market() {
+    let app = TestApp::spawn().await;
+    let seller = app.signed_in_user("SELLER").await;
+    for round in 0..6 {
+        let id = id_of(&list_code(&app, &seller, json!({ "price": 1000 })).await);
+        let path = format!("/codes/{id}");
+        let price = json!({ "price": 4000 });
+        let (cancel, edit) = tokio::join!(app.delete(&path, Some(&seller.access)), app.patch(&path, Some(&seller.access), &price));
+        let shown = app.get(&path, Some(&seller.access)).await;
+        if cancel.status.as_u16() == 200 {
+            assert_eq!(shown.data()["status"], json!("CANCELLED"), "round {round}: cancelled (edit answered {}), {}", edit.status, shown.body);
+            let market = app.get("/codes", None).await;
+            let listed = market.data()["items"].as_array().expect("items").iter().any(|c| c["id"] == json!(id));
+            assert!(!listed, "round {round}: a cancelled code is still on the market");
+        } else {
+            assert_eq!(shown.data()["status"], json!("ACTIVE"), "round {round}: {}", shown.body);
+        }
+    }
+}

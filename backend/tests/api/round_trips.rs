@@ -125,3 +125,20 @@ async fn browsing_is_served_from_the_market_cache_without_a_round_trip() {
     println!("GET /codes: {trips} sequential round trips");
     assert_eq!(trips, 0, "a browse served from the cache waits for no database round trip (budget 1)");
 }
+
+#[tokio::test]
+async fn every_buyer_of_a_many_place_code_stays_within_the_purchase_budget() {
+    let app = quiet_app().await;
+    let seller = app.signed_in_user("SELLER").await;
+    let code = app.create_code(&seller, 1_000, 10).await;
+    let mut trips = vec![];
+    for _ in 0..10 {
+        let buyer = app.signed_in_user("BUYER").await;
+        app.funded(&buyer, 1_000).await;
+        let r = app.purchase(&buyer, &code).await;
+        assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+        trips.push(round_trips(&r));
+    }
+    println!("purchases of a 10-place code, one after another: {trips:?} sequential round trips");
+    assert!(trips.iter().all(|&t| t <= 8), "the places fill in order, each buyer's first try is free: {trips:?}");
+}
