@@ -163,6 +163,9 @@ pg_write_conf() {
     echo "shared_buffers = '256MB'"
     echo "log_min_messages = warning"
     echo "log_min_error_statement = panic"
+    # Keep statistics current while collections grow quickly (tests and benches load in bulk).
+    echo "autovacuum_naptime = 5s"
+    echo "autovacuum_analyze_scale_factor = 0.02"
     if [ "$fast" = 1 ]; then
       echo "fsync = off"
       echo "synchronous_commit = off"
@@ -209,6 +212,11 @@ SELECT format('CREATE DATABASE %I OWNER %I ENCODING %L LOCALE %L TEMPLATE templa
 -- FerretDB prepares its queries (pgx); after five runs PostgreSQL may switch a prepared statement to
 -- a generic plan, where `_jsonb -> $1` is no longer the indexed expression `_jsonb -> 'f'`.
 ALTER DATABASE :"db" SET plan_cache_mode = force_custom_plan;
+-- Right after a bulk load the table statistics still describe a small table, and the planner
+-- then prefers a sequential scan to the GIN index (seen in CI: 28 ms instead of 0.6 ms at 1M
+-- documents until autovacuum analyzed the table). Index scans whenever an index applies; a query
+-- that no index serves still scans.
+ALTER DATABASE :"db" SET enable_seqscan = off;
 SQL
   pg_psql -d "$PG_DB" -f "$ODDXER_ROOT/scripts/devdb-gin.sql" >/dev/null
 }

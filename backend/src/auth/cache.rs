@@ -24,7 +24,8 @@ const MAX_ENTRIES: usize = 50_000;
 #[derive(Clone)]
 pub struct UserCache {
     ttl: Duration,
-    entries: Arc<Mutex<HashMap<ObjectId, (Instant, User)>>>,
+    /// `None` marks a user forgotten at that instant: a read that began before it is not cached.
+    entries: Arc<Mutex<HashMap<ObjectId, (Instant, Option<User>)>>>,
 }
 
 impl UserCache {
@@ -39,11 +40,18 @@ impl UserCache {
             return None;
         }
         let entries = self.entries.lock().ok()?;
-        entries.get(&id).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, u)| u.clone())
+        entries.get(&id).filter(|(at, _)| at.elapsed() < self.ttl).and_then(|(_, u)| u.clone())
     }
 
     /// Remembers a user just read from (or written to) the database.
     pub fn put(&self, user: &User) {
+        self.put_read_at(user, Instant::now())
+    }
+
+    /// Remembers a user whose database read began at `read_at`, unless this process changed (and
+    /// forgot) the user after that: a read racing a role change or deactivation must not put the
+    /// old user back. The entry ages from `read_at`.
+    pub fn put_read_at(&self, user: &User, read_at: Instant) {
         if self.ttl.is_zero() {
             return;
         }
@@ -56,13 +64,19 @@ impl UserCache {
                 entries.clear();
             }
         }
-        entries.insert(user.id, (Instant::now(), user.clone()));
+        if let Some((forgotten_at, None)) = entries.get(&user.id) {
+            if *forgotten_at >= read_at {
+                return;
+            }
+        }
+        entries.insert(user.id, (read_at, Some(user.clone())));
     }
 
-    /// Drops a user after a change of role or activity made by this process.
+    /// Drops a user after a change of role or activity made by this process (and keeps reads that
+    /// began before now from caching the old user).
     pub fn forget(&self, id: ObjectId) {
         if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(&id);
+            entries.insert(id, (Instant::now(), None));
         }
     }
 
@@ -103,6 +117,21 @@ mod tests {
         cache.put(&u);
         std::thread::sleep(Duration::from_millis(250));
         assert!(cache.get(u.id).is_none(), "served after its TTL");
+    }
+
+    #[test]
+    fn a_read_that_began_before_a_change_does_not_put_the_old_user_back() {
+        let cache = UserCache::new(Duration::from_secs(1));
+        let u = user();
+        let read_at = Instant::now();
+        // The role changes (and the user is forgotten) while that read is in flight.
+        std::thread::sleep(Duration::from_millis(2));
+        cache.forget(u.id);
+        cache.put_read_at(&u, read_at);
+        assert!(cache.get(u.id).is_none(), "a stale read was cached after the change");
+        // A read that began after the change is cached.
+        cache.put(&u);
+        assert!(cache.get(u.id).is_some());
     }
 
     #[test]
