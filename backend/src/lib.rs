@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod payments;
 pub mod phone;
 pub mod ratelimit;
+pub mod readmodel;
 pub mod purchases;
 pub mod realtime;
 pub mod recovery;

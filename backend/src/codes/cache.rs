@@ -27,9 +27,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, RwLock};
 
-/// A snapshot older than this many TTLs is refreshed before answering (see `rows`/`browse`).
-const IDLE_TTLS: u32 = 3;
-
 /// Re-read window behind the last refresh: a write whose `updatedAt` is older than its commit.
 const OVERLAP: Duration = Duration::from_secs(5);
 const LIVE: [CodeStatus; 3] = [CodeStatus::Active, CodeStatus::SoldOut, CodeStatus::AwaitingResult];
@@ -86,11 +83,11 @@ impl MarketCache {
     /// Reads what changed since the last refresh (everything live on the first one).
     pub async fn refresh(&self, db: &Db) -> mongodb::error::Result<usize> {
         let _guard = self.refreshing.lock().await;
-        self.load(db).await
+        self.load_changes(db).await
     }
 
     /// The refresh itself; the caller holds `refreshing`.
-    async fn load(&self, db: &Db) -> mongodb::error::Result<usize> {
+    async fn load_changes(&self, db: &Db) -> mongodb::error::Result<usize> {
         let since = self.inner.read().await.since;
         let started = clock::now();
         // Equality reads only (index-served, DESIGN.md section 2): the live statuses on the first
@@ -117,41 +114,9 @@ impl MarketCache {
         Ok(docs.len())
     }
 
-    /// Refreshes when older than the TTL, in the background: requests never wait for it (a full
-    /// scan on FerretDB), except before the first load, which everyone waits for.
-    async fn ensure_fresh(&self, db: &Db) -> mongodb::error::Result<()> {
-        let (loaded, stale, idle) = {
-            let inner = self.inner.read().await;
-            let age = inner.refreshed_at.map(|t| t.elapsed());
-            (inner.since.is_some(), age.is_none_or(|a| a >= self.ttl), age.is_none_or(|a| a >= self.ttl * IDLE_TTLS))
-        };
-        // After a quiet spell (no request refreshed it for several TTLs) the first reader waits for
-        // the refresh rather than being answered from a snapshot that old; otherwise readers never
-        // wait and the refresh runs in the background.
-        if !loaded || idle {
-            let _first = self.refreshing.lock().await;
-            let still_old = {
-                let inner = self.inner.read().await;
-                inner.since.is_none() || inner.refreshed_at.is_none_or(|t| t.elapsed() >= self.ttl * IDLE_TTLS)
-            };
-            if still_old {
-                self.load(db).await?;
-            }
-        } else if let Some(guard) = stale.then(|| self.refreshing.clone().try_lock_owned().ok()).flatten() {
-            let (cache, db) = (self.clone(), db.clone());
-            tokio::spawn(async move {
-                let _guard = guard;
-                if let Err(e) = cache.load(&db).await {
-                    tracing::warn!(error = %e, "market cache refresh failed; serving the previous state");
-                }
-            });
-        }
-        Ok(())
-    }
-
     /// One page (`limit + 1` codes, for the caller to detect a next page) of a browse it serves.
     pub async fn browse(&self, db: &Db, b: &Browse, now: DateTime) -> mongodb::error::Result<Vec<Code>> {
-        self.ensure_fresh(db).await?;
+        crate::readmodel::ensure_fresh(self, db, self.ttl, &self.refreshing).await?;
         let inner = self.inner.read().await;
         let mut hits: Vec<&Code> = inner.codes.values().filter(|c| b.matches(c, now)).collect();
         let take = (b.limit + 1) as usize;
@@ -166,5 +131,17 @@ impl MarketCache {
     /// Codes held (for tests and metrics).
     pub async fn size(&self) -> usize {
         self.inner.read().await.codes.len()
+    }
+}
+
+impl crate::readmodel::ReadModel for MarketCache {
+    const NAME: &'static str = "market";
+
+    async fn refreshed_at(&self) -> Option<Instant> {
+        self.inner.read().await.refreshed_at
+    }
+
+    async fn load(&self, db: &Db) -> mongodb::error::Result<()> {
+        self.load_changes(db).await.map(|_| ())
     }
 }

@@ -17,9 +17,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, RwLock};
 
-/// A snapshot older than this many TTLs is refreshed before answering (see `rows`/`browse`).
-const IDLE_TTLS: u32 = 3;
-
 /// Re-read window behind the last refresh: a write whose `updatedAt` is older than its commit.
 const OVERLAP: Duration = Duration::from_secs(5);
 
@@ -49,36 +46,11 @@ impl LeaderboardCache {
         if self.ttl.is_zero() {
             return Ok(None);
         }
-        let (loaded, stale, idle) = {
-            let inner = self.inner.read().await;
-            let age = inner.refreshed_at.map(|t| t.elapsed());
-            (inner.since.is_some(), age.is_none_or(|a| a >= self.ttl), age.is_none_or(|a| a >= self.ttl * IDLE_TTLS))
-        };
-        // After a quiet spell (no request refreshed it for several TTLs) the first reader waits for
-        // the refresh rather than being answered from a snapshot that old; otherwise readers never
-        // wait and the refresh runs in the background.
-        if !loaded || idle {
-            let _first = self.refreshing.lock().await;
-            let still_old = {
-                let inner = self.inner.read().await;
-                inner.since.is_none() || inner.refreshed_at.is_none_or(|t| t.elapsed() >= self.ttl * IDLE_TTLS)
-            };
-            if still_old {
-                self.load(db).await?;
-            }
-        } else if let Some(guard) = stale.then(|| self.refreshing.clone().try_lock_owned().ok()).flatten() {
-            let (cache, db) = (self.clone(), db.clone());
-            tokio::spawn(async move {
-                let _guard = guard;
-                if let Err(e) = cache.load(&db).await {
-                    tracing::warn!(error = %e, "leaderboard cache refresh failed; serving the previous rows");
-                }
-            });
-        }
+        crate::readmodel::ensure_fresh(self, db, self.ttl, &self.refreshing).await?;
         Ok(Some(self.inner.read().await.snapshot.clone()))
     }
 
-    async fn load(&self, db: &Db) -> mongodb::error::Result<()> {
+    async fn load_changes(&self, db: &Db) -> mongodb::error::Result<()> {
         let since = self.inner.read().await.since;
         let started = clock::now();
         let found = match since {
@@ -102,5 +74,17 @@ impl LeaderboardCache {
         inner.since = Some(started);
         inner.refreshed_at = Some(Instant::now());
         Ok(())
+    }
+}
+
+impl crate::readmodel::ReadModel for LeaderboardCache {
+    const NAME: &'static str = "leaderboard";
+
+    async fn refreshed_at(&self) -> Option<Instant> {
+        self.inner.read().await.refreshed_at
+    }
+
+    async fn load(&self, db: &Db) -> mongodb::error::Result<()> {
+        self.load_changes(db).await
     }
 }
