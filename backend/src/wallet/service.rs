@@ -53,6 +53,27 @@ pub async fn held(state: &AppState, user: ObjectId) -> Result<i64> {
 /// change of a hold (withdrawal requested, paid out, reversed) and by the recovery worker, so a
 /// write that raced another is put right by the next.
 pub async fn refresh_held(state: &AppState, user: ObjectId) -> Result<i64> {
+    accounts::ensure_wallet(&state.db, user, &state.config.currency).await?;
+    let mut total = held_now(state, user).await?;
+    // Two withdrawals of one user recompute at once and FerretDB writes whole documents: a total
+    // computed before the other's hold may land last. Read back and recompute until they agree.
+    for _ in 0..5 {
+        state
+            .db
+            .col("accounts")
+            .update_one(mongodb::bson::doc! { "_id": accounts::wallet(user) }, mongodb::bson::doc! { "$set": { "held": total } })
+            .await?;
+        let now = held_now(state, user).await?;
+        if now == total && held(state, user).await? == total {
+            break;
+        }
+        total = now;
+    }
+    Ok(total)
+}
+
+/// The money (minor units) in the payout holds of the user's withdrawals still PENDING.
+async fn held_now(state: &AppState, user: ObjectId) -> Result<i64> {
     use futures_util::TryStreamExt;
     let filter = mongodb::bson::doc! { "user": user, "status": "PENDING", "type": "WITHDRAWAL", "metadata.parent": null };
     let pending: Vec<mongodb::bson::Document> = state.db.col("transactions").find(filter).await?.try_collect().await?;
@@ -62,12 +83,6 @@ pub async fn refresh_held(state: &AppState, user: ObjectId) -> Result<i64> {
             total += state.ledger.entries.head(&accounts::payout_hold(id)).await?.balance;
         }
     }
-    accounts::ensure_wallet(&state.db, user, &state.config.currency).await?;
-    state
-        .db
-        .col("accounts")
-        .update_one(mongodb::bson::doc! { "_id": accounts::wallet(user) }, mongodb::bson::doc! { "$set": { "held": total } })
-        .await?;
     Ok(total)
 }
 
