@@ -50,6 +50,10 @@ pub async fn run_once(state: &AppState, now: DateTime) -> Result<PassReport> {
     .await?;
     let mut finalized = vec![];
     for code in &due {
+        // Before a decision (review included): buyers' synced copies learn the kick-off first.
+        if let Err(e) = crate::purchases::stream::kicked_off(state, code).await {
+            tracing::warn!(code = %code.id, error = %e, "re-versioning purchase rows at kick-off failed; will retry");
+        }
         match settle_one(state, verifier.as_ref(), code, now).await {
             Ok(Settled::Finalized) => {
                 report.finalized += 1;

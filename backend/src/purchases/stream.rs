@@ -13,7 +13,7 @@ use crate::state::AppState;
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 use mongodb::options::FindOptions;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, OnceLock};
 use oddxer_shared::api::PurchaseOut;
 use oddxer_shared::sync::PurchaseStreamEntry;
@@ -25,13 +25,67 @@ pub fn stream_of(user: ObjectId) -> String {
     format!("purchases:{}", user.to_hex())
 }
 
-/// Version 1 when bought, 2 once settled (paid out or refunded).
+/// Row version when bought.
+pub const VERSION_BOUGHT: i64 = 1;
+/// Row version once the code kicked off: AWAITING_RESULT, voting open on the device.
+pub const VERSION_KICKED_OFF: i64 = 2;
+/// Row version once settled (paid out or refunded); the code's final status is labelled before.
+pub const VERSION_SETTLED: i64 = 3;
+
+/// The version a purchase's row has by the purchase alone: bought or settled. A client keeps the
+/// highest version of each purchase, so versions only grow along a code's life.
 pub fn version_of(p: &Purchase) -> i64 {
     if p.settlement.is_some() {
-        2
+        VERSION_SETTLED
     } else {
-        1
+        VERSION_BOUGHT
     }
+}
+
+/// Marker collection: `_id` = code id once every completed purchase of the code has its
+/// [`VERSION_KICKED_OFF`] row (inserted after the rows, so a crash in between redoes the rows,
+/// which the unique `{stream, key}` index makes harmless).
+pub const KICKOFF_MARKERS: &str = "purchase_kickoffs";
+
+fn kickoffs_done() -> &'static Mutex<HashSet<ObjectId>> {
+    static DONE: OnceLock<Mutex<HashSet<ObjectId>>> = OnceLock::new();
+    DONE.get_or_init(|| Mutex::new(HashSet::new()))
+}
+
+/// Re-versions the purchase rows of a code that kicked off, so a buyer's synced copy stops
+/// counting down to kick-off and opens voting (the row's code reads AWAITING_RESULT). Called by
+/// the marketplace worker for every code awaiting its result; a code is done once per database
+/// (marker) and looked up once per process. Waits (returns `false`) while a purchase of the code is
+/// still PENDING: its own append, later, carries the status of that moment.
+pub async fn kicked_off(state: &AppState, code: &Code) -> Result<bool> {
+    if code.listing.expires_at > clock::now() {
+        return Ok(false);
+    }
+    if kickoffs_done().lock().map(|d| d.contains(&code.id)).unwrap_or(false) {
+        return Ok(true);
+    }
+    let db = &state.db;
+    if db.col(KICKOFF_MARKERS).find_one(doc! { "_id": code.id }).await?.is_none() {
+        if !super::store::pending_of_code(db, code.id).await?.is_empty() {
+            return Ok(false);
+        }
+        let completed = super::store::list(db, doc! { "bettingCode": code.id, "status": "COMPLETED" }, doc! { "_id": 1 }, code.listing.max_buyers.max(1)).await?;
+        for p in completed.iter().filter(|p| p.settlement.is_none()) {
+            append_version(state, p, code, VERSION_KICKED_OFF).await?;
+        }
+        match db.col(KICKOFF_MARKERS).insert_one(doc! { "_id": code.id, "at": clock::now() }).await {
+            Ok(_) => {}
+            Err(e) if is_duplicate_key(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Ok(mut done) = kickoffs_done().lock() {
+        if done.len() >= MAX_KNOWN_HEADS {
+            done.clear();
+        }
+        done.insert(code.id);
+    }
+    Ok(true)
 }
 
 async fn row_at(db: &Db, stream: &str, seq: i64) -> mongodb::error::Result<Option<Document>> {
@@ -86,8 +140,11 @@ pub async fn head(db: &Db, stream: &str) -> mongodb::error::Result<i64> {
 
 /// Appends the purchase as it stands now to its buyer's stream (once per version).
 pub async fn append(state: &AppState, p: &Purchase, code: &Code) -> Result<()> {
+    append_version(state, p, code, version_of(p)).await
+}
+
+async fn append_version(state: &AppState, p: &Purchase, code: &Code, version: i64) -> Result<()> {
     let row = purchase_out(state, p, code).await;
-    let version = version_of(p);
     let stream = stream_of(p.buyer);
     let key = format!("{}:v{version}", p.id.to_hex());
     let payload = mongodb::bson::to_bson(&row).map_err(|e| AppError::Internal(e.into()))?;

@@ -204,10 +204,68 @@ async fn the_purchases_stream_carries_bought_codes_with_their_secret_then_their_
         }
     };
     assert_eq!(live[0].seq, 2);
-    assert_eq!(live[0].version, 2);
+    assert_eq!(live[0].version, 3, "settled rows outrank bought and kicked-off rows");
     assert_eq!(live[0].purchase.settlement, Some(oddxer_shared::api::Settlement::Refunded));
+    assert_eq!(live[0].purchase.code.status, oddxer_shared::CodeStatus::Void);
     assert_eq!(app.balance(&buyer).await, 5_000);
     app.assert_reconciled().await;
+}
+
+/// A bought code's row follows its code: at kick-off a newer version says AWAITING_RESULT (the
+/// device stops counting down and opens voting), and the settled row carries the final status.
+#[tokio::test]
+async fn a_synced_purchase_shows_its_code_kicked_off_and_then_decided() {
+    let app = TestApp::spawn().await;
+    let seller = app.signed_in_user("SELLER").await;
+    let code = app.create_code(&seller, 3_000, 2).await;
+    let buyers = [signed_in_with_deposits(&app, &[5_000]).await, signed_in_with_deposits(&app, &[5_000]).await];
+    for b in &buyers {
+        app.buy(b, &code).await;
+    }
+    let mut ws = connect(&app, Some(&buyers[0].access)).await.expect("connect");
+    send(&mut ws, &ClientFrame::Sync { streams: SyncCursors { wallet: None, purchases: Some(0) } }).await;
+    let rows = purchase_rows_until_done(&mut ws).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].purchase.code.status, oddxer_shared::CodeStatus::Active);
+
+    app.expire_code(&code, Duration::from_secs(60)).await;
+    app.market_pass().await;
+    let kicked_off = next_purchase_rows(&mut ws).await;
+    assert_eq!(kicked_off.len(), 1, "{kicked_off:?}");
+    assert_eq!((kicked_off[0].seq, kicked_off[0].version), (2, 2));
+    assert_eq!(kicked_off[0].purchase.code.status, oddxer_shared::CodeStatus::AwaitingResult);
+    assert_eq!(kicked_off[0].purchase.settlement, None);
+    // Another pass re-versions nothing twice.
+    app.market_pass().await;
+
+    for b in &buyers {
+        let r = app.post(&format!("/codes/{code}/votes"), Some(&b.access), &json!({ "voteType": "WIN" })).await;
+        assert!(r.status.is_success(), "{}", r.body);
+    }
+    app.market_pass().await;
+    let settled = next_purchase_rows(&mut ws).await;
+    assert_eq!((settled[0].seq, settled[0].version), (3, 3), "{settled:?}");
+    assert_eq!(settled[0].purchase.code.status, oddxer_shared::CodeStatus::Won);
+    assert_eq!(settled[0].purchase.settlement, Some(oddxer_shared::api::Settlement::PaidOut));
+
+    // A device syncing from scratch ends with the same rows, in order.
+    let mut fresh = connect(&app, Some(&buyers[1].access)).await.expect("connect");
+    send(&mut fresh, &ClientFrame::Sync { streams: SyncCursors { wallet: None, purchases: Some(0) } }).await;
+    let all = purchase_rows_until_done(&mut fresh).await;
+    assert_eq!(all.iter().map(|r| r.version).collect::<Vec<_>>(), vec![1, 2, 3]);
+}
+
+/// The next non-empty purchases batch (a live change).
+async fn next_purchase_rows(ws: &mut Ws) -> Vec<oddxer_shared::sync::PurchaseStreamEntry> {
+    loop {
+        if let ServerFrame::SyncBatch(b) = next_frame(ws).await {
+            if let StreamEntries::Purchases(entries) = b.entries {
+                if !entries.is_empty() {
+                    return entries;
+                }
+            }
+        }
+    }
 }
 
 #[tokio::test]
