@@ -195,6 +195,8 @@ pub const INDEXES: &[IndexSpec] = &[
     // purchases sync stream: one row per (purchase, version)
     ("purchase_stream", &[("stream", 1), ("key", 1)], true),
     ("purchase_stream", &[("stream", 1), ("seq", 1)], false),
+    // FAILED transfers awaiting their second look (ledger::transfer::Transfers::recheck_failed)
+    ("transfer_outcomes", &[("recheck", 1)], false),
     // auth
     ("refresh_tokens", &[("family", 1)], false),
     ("sms_outbox", &[("phoneNumber", 1), ("createdAt", -1)], false),

@@ -100,3 +100,20 @@ impl PageQuery {
         }
     }
 }
+
+/// Middleware: a request that changes something (any method but GET/HEAD/OPTIONS) runs to its end
+/// in its own task even when the client hangs up. Otherwise hyper drops the handler at its next
+/// await when the connection closes (a phone losing signal mid-purchase), cutting a money call
+/// between two of its steps: its purchase would stay PENDING, holding the buyer's claim, until
+/// the recovery worker passes. Reads are dropped as usual.
+pub async fn finish_writes(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use tracing::Instrument;
+    if matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let work = tokio::spawn(next.run(req).instrument(tracing::Span::current()));
+    match work.await {
+        Ok(response) => response,
+        Err(e) => AppError::internal(format!("request task ended abnormally: {e}")).into_response(),
+    }
+}

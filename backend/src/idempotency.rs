@@ -157,6 +157,8 @@ where
 async fn store_refusal(db: &Db, key: &IdempotencyKey, e: AppError) -> Result<axum::response::Response> {
     use axum::response::IntoResponse;
     match e {
+        // PURCHASE_IN_PROGRESS says "not decided yet": a retry must look again.
+        AppError::Conflict { code: "PURCHASE_IN_PROGRESS", .. } => Err(e),
         e @ (AppError::InsufficientFunds | AppError::Conflict { .. }) => {
             let response = e.into_response();
             let stored_status = response.status();

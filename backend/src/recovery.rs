@@ -59,5 +59,7 @@ pub async fn run_pass(state: &AppState, cutoff: DateTime) -> anyhow::Result<usiz
     // ones are re-driven below; a purchase finished after its code was resolved settles itself.
     // Finalizations cut short: labels, leaderboard, settlement hook and event of unapplied resolutions.
     touched += crate::codes::worker::redrive(state, cutoff).await?;
+    // FAILED transfers get a second look once any leg write in flight when they failed has landed.
+    touched += state.ledger.transfers().recheck_failed(cutoff, 500).await?;
     Ok(touched)
 }

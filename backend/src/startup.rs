@@ -210,7 +210,9 @@ pub fn router(state: AppState) -> Router {
     let api = api
         .route("/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
         .route("/metrics", get(crate::telemetry::render_metrics))
-        .route_layer(axum::middleware::from_fn_with_state(state.config.app_env != crate::config::AppEnv::Production, crate::telemetry::track));
+        .route_layer(axum::middleware::from_fn_with_state(state.config.app_env != crate::config::AppEnv::Production, crate::telemetry::track))
+        // Outside `track`: its round-trip count is task-local and must begin inside the task.
+        .route_layer(axum::middleware::from_fn(crate::http::finish_writes));
     crate::telemetry::prometheus();
     let origins: Vec<HeaderValue> = state.config.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
     let cors = CorsLayer::new()

@@ -353,6 +353,23 @@ mod harness {
             self.call(reqwest::Method::GET, path, token, None, None).await
         }
 
+        /// One POST that the client gives up on after `patience` (an app killed mid-request, which
+        /// forgets its Idempotency-Key): `None` when no answer came in time.
+        pub async fn post_once(&self, path: &str, token: &str, body: &Value, key: &str, patience: Duration) -> Option<Answer> {
+            let sent = Instant::now();
+            let req = self.http.post(format!("{}{path}", self.base)).bearer_auth(token).json(body).header("Idempotency-Key", key).timeout(patience);
+            let resp = req.send().await.ok()?;
+            let status = resp.status().as_u16();
+            let text = resp.text().await.ok()?;
+            self.stats.answers.fetch_add(1, Ordering::Relaxed);
+            Some(Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::String(text)), attempts: 1, took: sent.elapsed() })
+        }
+
+        /// The WebSocket URL of the same server.
+        pub fn ws_url(&self) -> String {
+            format!("{}/ws", self.base.replacen("http://", "ws://", 1))
+        }
+
         pub async fn post(&self, path: &str, token: Option<&str>, body: &Value, key: Option<&str>) -> Answer {
             self.call(reqwest::Method::POST, path, token, Some(body), key).await
         }
@@ -437,6 +454,10 @@ struct Claims {
     purchases: Vec<PurchaseClaim>,
     /// (op, code, outcome asked, HTTP status, error code).
     resolutions: Vec<(usize, usize, String, u16, String)>,
+    /// (op, buyer, code) of purchases whose first request the client abandoned (no answer in time,
+    /// key forgotten) before buying again with a new key that did not answer 200: the buyer may or
+    /// may not own the code; `true` when the new key was told ALREADY_BOUGHT (then it must own it).
+    abandoned: Vec<(usize, usize, usize, bool)>,
     /// Answers that contradict the clients' own knowledge (not money errors by themselves).
     anomalies: Vec<String>,
     /// "KIND STATUS[ CODE]" -> count.
@@ -615,8 +636,27 @@ async fn purchase(w: &World, op: usize, rng: &mut StdRng, b: usize) -> bool {
     };
     let Some((c, code)) = chosen else { return false };
     let user = &w.buyers[b];
+    let path = format!("/codes/{}/purchase", code.id);
+    // A forgetful client (a third of purchases): the app dies mid-request, losing its key, and the
+    // user taps Buy again, which sends a new key. Whatever the first request left behind (a place,
+    // a claim, a debit) must neither lock the buyer out nor buy twice.
+    let mut abandoned = false;
+    let mut first = None;
+    if rng.gen_bool(0.33) {
+        let patience = Duration::from_millis(rng.gen_range(2..120));
+        let lost_key = format!("op{op}-purchase-lost-{}", w.seed);
+        first = w.api.post_once(&path, &user.token, &json!({}), &lost_key, patience).await;
+        abandoned = first.is_none();
+        w.events.log(format!("op#{op} b{b} PURCHASE code#{c} key={lost_key} abandoned after {patience:?}: {}", if abandoned { "no answer" } else { "answered" }));
+    }
     let key = format!("op{op}-purchase-{}", w.seed);
-    let r = w.api.post(&format!("/codes/{}/purchase", code.id), Some(&user.token), &json!({}), Some(&key)).await;
+    let r = match first {
+        Some(answer) => answer,
+        None => w.api.post(&path, Some(&user.token), &json!({}), Some(&key)).await,
+    };
+    if abandoned && r.status != 200 {
+        lock(&w.claims).abandoned.push((op, b, c, r.error_code() == "ALREADY_BOUGHT"));
+    }
     count(w, "purchase", &r);
     w.events.log(format!("op#{op} b{b} PURCHASE code#{c} {} price {} key={key} -> {} {} (attempts {})", code.id, code.price, r.status, r.error_code(), r.attempts));
     match (r.status, r.error_code()) {
@@ -635,6 +675,15 @@ async fn purchase(w: &World, op: usize, rng: &mut StdRng, b: usize) -> bool {
         }
         (409, "SOLD_OUT" | "CODE_EXPIRED" | "NOT_FOR_SALE") => {
             lock(&w.market).closed.insert(c);
+        }
+        (409, "ALREADY_BOUGHT") if abandoned => {} // recorded above, checked against GET /purchases at the end
+        (409, "ALREADY_BOUGHT") if lock(&w.claims).abandoned.iter().any(|a| (a.1, a.2) == (b, c)) => {
+            // An earlier abandoned request bought it: checked against GET /purchases at the end.
+            lock(&w.claims).abandoned.push((op, b, c, true));
+        }
+        (409, "PURCHASE_IN_PROGRESS") if abandoned => {
+            // The abandoned request is still deciding: the buyer may try again later.
+            lock(&w.market).attempted.remove(&(b, c));
         }
         (409, "ALREADY_BOUGHT") => {
             // The clients never retry a bought code with a new key: this buyer has no purchase of it.
@@ -788,6 +837,54 @@ async fn check_wallet(
     }
 }
 
+/// A phone's view after syncing both streams from cursor 0.
+struct Synced {
+    wallet_sum: i64,
+    wallet_checkpoint: Option<i64>,
+    /// Purchase id -> its row at the highest version received.
+    purchases: HashMap<String, Value>,
+}
+
+/// Syncs both streams from cursor 0 over the real WebSocket, as a freshly installed app does.
+async fn sync_from_zero(w: &World, token: &str) -> Result<Synced, String> {
+    use futures_util::{SinkExt, StreamExt};
+    use oddxer_shared::sync::{ClientFrame, ServerFrame, StreamEntries, SyncCursors};
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+    let mut req = w.api.ws_url().into_client_request().map_err(|e| e.to_string())?;
+    req.headers_mut().insert("authorization", format!("Bearer {token}").parse().map_err(|_| "header".to_owned())?);
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.map_err(|e| e.to_string())?;
+    let frame = ClientFrame::Sync { streams: SyncCursors { wallet: Some(0), purchases: Some(0) } };
+    ws.send(Message::Text(serde_json::to_string(&frame).map_err(|e| e.to_string())?.into())).await.map_err(|e| e.to_string())?;
+    let mut synced = Synced { wallet_sum: 0, wallet_checkpoint: None, purchases: HashMap::new() };
+    let mut versions: HashMap<String, i64> = HashMap::new();
+    let (mut wallet_done, mut purchases_done) = (false, false);
+    while !(wallet_done && purchases_done) {
+        let msg = tokio::time::timeout(Duration::from_secs(30), ws.next()).await.map_err(|_| "no frame for 30 s".to_owned())?;
+        let Some(Ok(Message::Text(text))) = msg else { continue };
+        let Ok(ServerFrame::SyncBatch(batch)) = serde_json::from_str::<ServerFrame>(&text) else { continue };
+        match batch.entries {
+            StreamEntries::Wallet(entries) => {
+                synced.wallet_sum += entries.iter().map(|e| e.amount.amount).sum::<i64>();
+                if batch.done {
+                    wallet_done = true;
+                    synced.wallet_checkpoint = batch.checkpoint.balance;
+                }
+            }
+            StreamEntries::Purchases(rows) => {
+                for row in rows {
+                    if versions.get(&row.purchase.id).is_none_or(|v| *v < row.version) {
+                        versions.insert(row.purchase.id.clone(), row.version);
+                        synced.purchases.insert(row.purchase.id.clone(), serde_json::to_value(&row.purchase).map_err(|e| e.to_string())?);
+                    }
+                }
+                purchases_done |= batch.done;
+            }
+        }
+    }
+    let _ = ws.close(None).await;
+    Ok(synced)
+}
+
 /// Every check of the end state; empty when all hold. Also returns the reconcile report.
 async fn verify(w: &World, sellers: &[User]) -> (Vec<String>, Value) {
     let mut problems = Vec::new();
@@ -800,9 +897,36 @@ async fn verify(w: &World, sellers: &[User]) -> (Vec<String>, Value) {
     let codes = lock(&w.market).codes.clone();
     let claims = {
         let c = lock(&w.claims);
-        (c.deposits.clone(), c.withdrawals.clone(), c.purchases.clone())
+        (c.deposits.clone(), c.withdrawals.clone(), c.purchases.clone(), c.abandoned.clone())
     };
-    let (deposits, withdrawals, purchases) = claims;
+    let (deposits, withdrawals, mut purchases, abandoned) = claims;
+    // Purchases of abandoned requests: the buyer owns the code at most once, and surely when a new
+    // key was told ALREADY_BOUGHT (else the leftovers of the first request lock the buyer out).
+    let mut listed_of: HashMap<usize, Vec<Value>> = HashMap::new();
+    for &(op, b, c, told_bought) in &abandoned {
+        if purchases.iter().any(|p| (p.buyer, p.code) == (b, c)) {
+            continue;
+        }
+        if !listed_of.contains_key(&b) {
+            listed_of.insert(b, all_pages(&w.api, "/purchases", &w.buyers[b].token).await);
+        }
+        let of_code: Vec<&Value> = listed_of[&b].iter().filter(|p| p["codeId"] == codes[c].id.as_str()).collect();
+        match of_code.as_slice() {
+            [] if told_bought => problems.push(format!(
+                "buyer b{b} code#{c} (op#{op}): a new key was told ALREADY_BOUGHT after an abandoned request, but GET /purchases has no purchase of it (locked out)"
+            )),
+            [] => {}
+            [p] => purchases.push(PurchaseClaim {
+                op,
+                buyer: b,
+                code: c,
+                id: p["id"].as_str().unwrap_or_default().to_owned(),
+                price: codes[c].price,
+                secret: p["code"]["code"].as_str().unwrap_or_default().to_owned(),
+            }),
+            more => problems.push(format!("buyer b{b} code#{c} (op#{op}): {} purchases of one code: {more:?}", more.len())),
+        }
+    }
     // The outcome each code ended with, as the API shows it.
     let mut outcome: HashMap<usize, String> = HashMap::new();
     for (i, c) in codes.iter().enumerate() {
@@ -865,6 +989,58 @@ async fn verify(w: &World, sellers: &[User]) -> (Vec<String>, Value) {
             if !claimed.contains(id.as_str()) {
                 problems.push(format!("{who}: GET /purchases lists {id} that no answer claimed (the client was refused or never told): {item}"));
             }
+        }
+
+        // What a phone syncing from scratch stores: both streams, as the offline copy reads them.
+        match sync_from_zero(w, &user.token).await {
+            Err(e) => problems.push(format!("{who}: sync from cursor 0 failed: {e}")),
+            Ok(synced) => {
+                let balance = amount(&w.api.get("/wallet", Some(&user.token)).await.data()["balance"]);
+                if synced.wallet_sum != balance || synced.wallet_checkpoint != Some(balance) {
+                    problems.push(format!(
+                        "{who}: synced wallet entries sum to {} with checkpoint {:?}, GET /wallet says {balance}",
+                        synced.wallet_sum, synced.wallet_checkpoint
+                    ));
+                }
+                for p in &mine {
+                    let want = match outcome.get(&p.code).map(String::as_str) {
+                        Some("VOID") => Some("REFUNDED"),
+                        Some("WON" | "LOST") => Some("PAID_OUT"),
+                        _ => None,
+                    };
+                    match synced.purchases.get(&p.id) {
+                        None => problems.push(format!("{who}: purchase {} (op#{}) is missing from the synced purchases stream", p.id, p.op)),
+                        Some(row) => {
+                            let settlement = row["settlement"].as_str();
+                            if row["status"] != "COMPLETED" || row["code"]["code"] != p.secret.as_str() || (want.is_some() && settlement != want) {
+                                problems.push(format!("{who}: synced row of purchase {} (op#{}) is {row}, expected COMPLETED, revealed, settlement {want:?}", p.id, p.op));
+                            }
+                        }
+                    }
+                }
+                for (id, row) in &synced.purchases {
+                    if !claimed.contains(id.as_str()) {
+                        problems.push(format!("{who}: the synced purchases stream holds {id} that no answer claimed: {row}"));
+                    }
+                }
+            }
+        }
+    }
+
+    // The labels buyers and sellers read: each code's salesCount, each seller's sales list.
+    for (i, c) in codes.iter().enumerate() {
+        let r = w.api.get(&format!("/codes/{}", c.id), Some(&w.admin.token)).await;
+        let want = sold.get(&i).copied().unwrap_or(0);
+        if r.data()["salesCount"] != want {
+            problems.push(format!("code#{i} {}: salesCount {} but {want} purchases were claimed", c.id, r.data()["salesCount"]));
+        }
+    }
+    for (s, seller) in sellers.iter().enumerate() {
+        let listed = all_pages(&w.api, "/seller/sales", &seller.token).await;
+        let want: HashSet<&str> = purchases.iter().filter(|p| codes[p.code].seller == s).map(|p| p.id.as_str()).collect();
+        let got: HashSet<&str> = listed.iter().filter_map(|x| x["purchaseId"].as_str()).collect();
+        if got != want || listed.len() != want.len() {
+            problems.push(format!("seller s{s}: GET /seller/sales lists {} sales {got:?}, the buyers were told of {want:?}", listed.len()));
         }
     }
 
@@ -1127,6 +1303,11 @@ async fn money_stays_exact_while_the_server_is_killed_at_random() {
         let at = |q: f64| ms.get(((ms.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(0);
         println!("crash_recovery: {kind} answered in p50 {} ms, p95 {} ms, max {} ms ({} answers)", at(0.5), at(0.95), at(1.0), ms.len());
     }
+    println!(
+        "crash_recovery: {} purchases abandoned by their client and bought again with a new key that did not answer 200 ({} told ALREADY_BOUGHT)",
+        claims.abandoned.len(),
+        claims.abandoned.iter().filter(|a| a.3).count()
+    );
     println!("crash_recovery: reconcile {report}");
     for a in &claims.anomalies {
         println!("crash_recovery: anomaly: {a}");

@@ -58,6 +58,15 @@ impl PaymentMethod {
             PaymentMethod::AirtelMoney => "AIRTEL_MONEY",
         }
     }
+
+    /// The method named by its wire value (`MTN_MOMO`, `AIRTEL_MONEY`).
+    pub fn parse(s: &str) -> Option<PaymentMethod> {
+        match s {
+            "MTN_MOMO" => Some(PaymentMethod::MtnMomo),
+            "AIRTEL_MONEY" => Some(PaymentMethod::AirtelMoney),
+            _ => None,
+        }
+    }
 }
 
 /// The kind of a transfer (one `transactions` document each).

@@ -100,6 +100,19 @@ pub fn legs_from_doc(d: &Document) -> Vec<Leg> {
         .unwrap_or_default()
 }
 
+/// The spec a FAILED outcome document carries (see `Transfers::decide_failed`).
+fn failed_spec(d: &Document) -> Option<TransferSpec> {
+    Some(TransferSpec {
+        id: ObjectId::parse_str(d.get_str("_id").ok()?).ok()?,
+        kind: TransactionType::parse(d.get_str("kind").ok()?)?,
+        legs: legs_from_doc(d),
+        description: d.get_str("description").unwrap_or_default().to_owned(),
+        label_on_complete: None,
+        reference: d.get_str("reference").ok().map(str::to_owned),
+        payment_method: d.get_str("paymentMethod").ok().and_then(oddxer_shared::PaymentMethod::parse),
+    })
+}
+
 pub fn void_id(transfer_id: &str) -> String {
     format!("{transfer_id}:void")
 }
@@ -216,11 +229,52 @@ impl Transfers<'_> {
         }
     }
 
+    /// Inserts a FAILED outcome that carries what voiding its legs needs (legs, kinds, reference,
+    /// method) and `recheck: true`: a leg whose write was in flight when FAILED was decided (its
+    /// driver slow, then killed) lands after every driver looked, and only
+    /// [`Transfers::recheck_failed`] will see it. Returns the outcome that stands.
+    async fn decide_failed(&self, spec: &TransferSpec, entry_kind: &str) -> mongodb::error::Result<Outcome> {
+        let id = spec.id.to_hex();
+        let legs: Vec<Document> = spec.legs.iter().map(|l| doc! { "account": &l.account, "amount": l.amount }).collect();
+        let d = doc! {
+            "_id": &id, "outcome": Outcome::Failed.as_str(), "createdAt": clock::now(), "recheck": true,
+            "legs": legs, "kind": spec.kind.as_str(), "entryKind": entry_kind, "description": &spec.description,
+            "reference": spec.reference.as_deref(), "paymentMethod": spec.payment_method.map(|m| m.as_str()),
+        };
+        match self.db.col("transfer_outcomes").insert_one(d).await {
+            Ok(_) => Ok(Outcome::Failed),
+            Err(e) if is_duplicate_key(&e) => Ok(self.outcome(&id).await?.unwrap_or(Outcome::Failed)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Second look at FAILED transfers decided before `cutoff` (long enough for any write in
+    /// flight at the time to have landed): voids legs applied after every driver looked, then
+    /// clears `recheck`. The `recheck` equality is served by its index and bounded by the
+    /// failures of one recovery window. Returns how many legs were voided.
+    pub async fn recheck_failed(&self, cutoff: mongodb::bson::DateTime, limit: i64) -> Result<usize, TransferError> {
+        use futures_util::TryStreamExt;
+        let options = mongodb::options::FindOptions::builder().limit(limit).build();
+        let due: Vec<Document> =
+            self.db.col("transfer_outcomes").find(doc! { "recheck": true }).with_options(options).await?.try_collect().await?;
+        let mut voided = 0;
+        for d in due.iter().filter(|d| d.get_datetime("createdAt").is_ok_and(|at| *at < cutoff)) {
+            let Some(spec) = failed_spec(d) else {
+                tracing::warn!(outcome = ?d.get("_id"), "FAILED outcome without its legs; left for reconcile");
+                continue;
+            };
+            let entry_kind = d.get_str("entryKind").unwrap_or(spec.kind.as_str()).to_owned();
+            voided += self.void_applied(&spec, &entry_kind).await?;
+            self.db.col("transfer_outcomes").update_one(doc! { "_id": spec.id.to_hex() }, doc! { "$unset": { "recheck": "" } }).await?;
+        }
+        Ok(voided)
+    }
+
     /// Decides FAILED for a transfer that never started (recovery, or a provider that refused);
     /// voids whatever a racing driver applied meanwhile.
     pub async fn fail(&self, spec: &TransferSpec, entry_kind: &str) -> Result<Outcome, TransferError> {
         let id = spec.id.to_hex();
-        let stands = self.decide(&id, Outcome::Failed).await?;
+        let stands = self.decide_failed(spec, entry_kind).await?;
         match stands {
             Outcome::Failed => {
                 self.void_applied(spec, entry_kind).await?;
@@ -271,11 +325,15 @@ impl Transfers<'_> {
         Ok(out)
     }
 
-    async fn void_applied(&self, spec: &TransferSpec, entry_kind: &str) -> Result<(), TransferError> {
+    /// Voids every applied leg (once: the void entry `{T}:void` is a leg like any other); returns
+    /// how many legs were found applied.
+    async fn void_applied(&self, spec: &TransferSpec, entry_kind: &str) -> Result<usize, TransferError> {
         let id = spec.id.to_hex();
         let void = void_id(&id);
+        let mut applied = 0;
         for leg in &spec.legs {
             if self.entries.find_leg(&id, &leg.account).await?.is_some() {
+                applied += 1;
                 self.entries
                     .apply(&LegSpec {
                         account: &leg.account,
@@ -291,7 +349,7 @@ impl Transfers<'_> {
                     .await?;
             }
         }
-        Ok(())
+        Ok(applied)
     }
 
     /// The status on the transaction document is a label written after the deciding insert.

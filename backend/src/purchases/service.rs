@@ -54,7 +54,8 @@ pub fn purchase_transfer(p: &Purchase, title: &str, currency: &oddxer_shared::Cu
 /// ([`super::pending`]), and a crash before it ends is finished by the recovery worker.
 ///
 /// Errors: 404 unknown code; 409 `OWN_CODE`, `CODE_EXPIRED`, `SOLD_OUT`, `NOT_FOR_SALE`,
-/// `ALREADY_BOUGHT`, `CODE_CHANGED` (an edit landed while buying); 402 when the wallet balance (minor units) is below the price.
+/// `ALREADY_BOUGHT`, `PURCHASE_IN_PROGRESS` (an earlier request of this buyer for this code, under
+/// another key, is still deciding after a wait), `CODE_CHANGED` (an edit landed while buying); 402 when the wallet balance (minor units) is below the price.
 pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey, code_id: ObjectId) -> Result<(PurchaseResultOut, FollowUp)> {
     // The buyer's `held` (for the wallet in the answer) is read alongside the code: one round trip.
     let (code, held) = tokio::join!(load_code(state, code_id), crate::wallet::service::held(state, buyer.id));
@@ -67,9 +68,10 @@ pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey,
             Some(p) if p.status != PurchaseStatus::Failed => {}
             // A buyer who already holds this code (e.g. the last place of an exclusive one) is
             // told so, not that it sold out.
-            _ if code.seller != buyer.id && store::find_by_claim(&state.db, code.id, buyer.id).await?.is_some() => {
-                return Err(AppError::conflict("ALREADY_BOUGHT", "You already bought this code"));
-            }
+            _ if code.seller != buyer.id => match store::find_by_claim(&state.db, code.id, buyer.id).await? {
+                Some(holder) => return Err(already_bought_or(state, &holder, refusal).await?),
+                None => return Err(refusal),
+            },
             _ => return Err(refusal),
         }
     }
@@ -80,10 +82,10 @@ pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey,
         && state.ledger.entries.head(&wallet_account).await?.balance < code.listing.price
         && store::find(&state.db, pid).await?.is_none()
     {
-        if store::find_by_claim(&state.db, code.id, buyer.id).await?.is_some() {
-            return Err(AppError::conflict("ALREADY_BOUGHT", "You already bought this code"));
-        }
-        return Err(AppError::InsufficientFunds);
+        return Err(match store::find_by_claim(&state.db, code.id, buyer.id).await? {
+            Some(holder) => already_bought_or(state, &holder, AppError::InsufficientFunds).await?,
+            None => AppError::InsufficientFunds,
+        });
     }
     let purchase = Purchase {
         id: pid,
@@ -109,7 +111,10 @@ pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey,
                     return Box::pin(purchase_code(state, buyer, key, code_id)).await;
                 }
             }
-            return Err(AppError::conflict("ALREADY_BOUGHT", "You already bought this code"));
+            return match holder_fate(state, &holder).await? {
+                HolderFate::Gone => Box::pin(purchase_code(state, buyer, key, code_id)).await,
+                fate => Err(fate.refusal()),
+            };
         }
     };
     if !take_slot_or_wait(state, &code, pid).await? {
@@ -166,6 +171,73 @@ pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey,
         }
     });
     Ok((result, follow_up))
+}
+
+/// How long a second request of a buyer waits for the fate of the buyer's PENDING purchase of the
+/// same code (longer than [`UNSETTLED_PLACE_WAIT`], which that purchase may itself be waiting).
+const HOLDER_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+enum HolderFate {
+    /// Its debit is in (or it completed): the buyer owns the code.
+    Bought,
+    /// It failed and gave its claim back.
+    Gone,
+    /// Still deciding after [`HOLDER_WAIT`].
+    Undecided,
+}
+
+impl HolderFate {
+    fn refusal(self) -> AppError {
+        match self {
+            HolderFate::Undecided => AppError::conflict(
+                "PURCHASE_IN_PROGRESS",
+                "Your earlier purchase of this code is still being processed; try again in a moment",
+            ),
+            _ => AppError::conflict("ALREADY_BOUGHT", "You already bought this code"),
+        }
+    }
+}
+
+/// The answer for a buyer whose claim on the code is held by `holder` (an earlier request of
+/// theirs under another key: an app that died and forgot its key): ALREADY_BOUGHT once that
+/// purchase's money moved; `otherwise` when it failed; PURCHASE_IN_PROGRESS while it is still
+/// deciding after a wait. "Already bought" while it may yet fail would lock the buyer out.
+async fn already_bought_or(state: &AppState, holder: &Purchase, otherwise: AppError) -> Result<AppError> {
+    Ok(match holder_fate(state, holder).await? {
+        HolderFate::Gone => otherwise,
+        fate => fate.refusal(),
+    })
+}
+
+/// Follows a purchase holding a buyer's claim until its money moved or it failed (at once for
+/// one already COMPLETED or FAILED).
+async fn holder_fate(state: &AppState, holder: &Purchase) -> Result<HolderFate> {
+    match holder.status {
+        PurchaseStatus::Completed => return Ok(HolderFate::Bought),
+        PurchaseStatus::Failed => return Ok(HolderFate::Gone),
+        PurchaseStatus::Pending => {}
+    }
+    let deadline = tokio::time::Instant::now() + HOLDER_WAIT;
+    let wallet = accounts::wallet(holder.buyer);
+    let transfer = holder.id.to_hex();
+    let mut paid = false;
+    loop {
+        let (now, debit) = tokio::join!(store::find(&state.db, holder.id), async {
+            // Once the debit is seen it stays: no need to look again.
+            if paid { Ok(None) } else { state.ledger.entries.find_leg(&transfer, &wallet).await }
+        });
+        match now?.map(|p| p.status) {
+            Some(PurchaseStatus::Completed) => return Ok(HolderFate::Bought),
+            Some(PurchaseStatus::Failed) | None => return Ok(HolderFate::Gone),
+            Some(PurchaseStatus::Pending) => paid |= debit?.is_some(),
+        }
+        // Paid but not yet labelled COMPLETED: it will be (its money moved), but the buyer's list
+        // shows it only then; wait for it, as long as the wait allows.
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(if paid { HolderFate::Bought } else { HolderFate::Undecided });
+        }
+        tokio::time::sleep(UNSETTLED_PLACE_POLL).await;
+    }
 }
 
 /// How long a buyer who found every place held waits for purchases still deciding (PENDING) to

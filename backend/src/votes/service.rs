@@ -46,9 +46,14 @@ pub async fn cast(state: &AppState, voter: &User, code_id: ObjectId, vote: VoteT
     // Every buyer voted: decide now instead of waiting for the window to close. The sales label
     // says whether that can be so; only then are the buyers counted (a scan on FerretDB).
     if win + loss < code.sales_count {
-        let labels = state.db.clone();
+        // Registered like an unfinished purchase of the code: the vote that completes the voting
+        // (and this process's reads of the code) wait for this write, which FerretDB applies as a
+        // whole document and could otherwise land over the final status.
+        let guard = state.pending.start(id, voter.id, code.seller, code_id);
+        let state = state.clone();
         tokio::spawn(async move {
-            if let Err(e) = store::refresh_counters(&labels, code_id).await {
+            let _guard = guard;
+            if let Err(e) = refresh_counters_keeping_final_labels(&state, code_id).await {
                 tracing::warn!(code = %code_id, error = %e, "vote counters not refreshed; the next vote or finalization does it");
             }
         });
@@ -67,6 +72,17 @@ pub async fn cast(state: &AppState, voter: &User, code_id: ObjectId, vote: VoteT
         Decision::Wait => None,
     };
     Ok(vote_out(id, code_id, vote, win, loss, outcome, now))
+}
+
+/// Rewrites the vote counters, then puts back the final labels should the code have been
+/// decided meanwhile (by another process): our whole-document write may have undone them. A
+/// resolution decided after our look is labelled by its own run, after our write.
+async fn refresh_counters_keeping_final_labels(state: &AppState, code_id: ObjectId) -> Result<()> {
+    store::refresh_counters(&state.db, code_id).await?;
+    if let Some(res) = finalize::find_resolution(&state.db, code_id).await? {
+        finalize::ensure_labels(state, code_id, &res).await?;
+    }
+    Ok(())
 }
 
 fn vote_out(id: ObjectId, code_id: ObjectId, vote: VoteType, win: i64, loss: i64, outcome: Option<oddxer_shared::Outcome>, now: mongodb::bson::DateTime) -> VoteOut {

@@ -23,7 +23,7 @@ pub fn entry_out(e: &Entry, currency: &Currency) -> LedgerEntryOut {
         description: e.description.clone(),
         created_at: clock::rfc3339(e.created_at),
         reference: e.reference.clone(),
-        payment_method: e.payment_method.as_deref().and_then(store::method_of),
+        payment_method: e.payment_method.as_deref().and_then(oddxer_shared::PaymentMethod::parse),
     }
 }
 

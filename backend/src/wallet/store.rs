@@ -32,15 +32,6 @@ pub struct Transaction {
     pub updated_at: DateTime,
 }
 
-/// The payment method named by its wire value (`MTN_MOMO`, `AIRTEL_MONEY`).
-pub fn method_of(s: &str) -> Option<PaymentMethod> {
-    match s {
-        "MTN_MOMO" => Some(PaymentMethod::MtnMomo),
-        "AIRTEL_MONEY" => Some(PaymentMethod::AirtelMoney),
-        _ => None,
-    }
-}
-
 impl Transaction {
     /// A PENDING transfer document with no payment method, parent or code.
     pub fn new(id: ObjectId, kind: TransactionType, user: ObjectId, amount: i64, currency: &Currency, legs: Vec<Leg>, description: String) -> Self {
@@ -73,7 +64,7 @@ impl Transaction {
             user: d.get_object_id("user").ok()?,
             amount: d.get_i64("amount").ok()?,
             currency: Currency(d.get_str("currency").ok()?.to_owned()),
-            payment_method: d.get_str("paymentMethod").ok().and_then(method_of),
+            payment_method: d.get_str("paymentMethod").ok().and_then(PaymentMethod::parse),
             phone_number: d.get_document("metadata").ok().and_then(|m| m.get_str("phoneNumber").ok()).map(str::to_owned),
             status: TransactionStatus::parse(d.get_str("status").ok()?)?,
             legs: legs_from_doc(d),

@@ -266,6 +266,11 @@ async fn a_buyer_racing_an_edit_pays_the_price_of_the_code_they_receive() {
         let (edit_status, edit_body) = edit.await.expect("join");
         let paid = 10_000 - app.balance(&buyer).await;
         match bought.status {
+            // The edit landed whole before the purchase read the code: the new price for the new code.
+            StatusCode::OK if edit_status == StatusCode::OK => {
+                assert_eq!(paid, 6_000, "round {round}: the buyer paid the edited price");
+                assert_eq!(bought.data()["code"], new_secret.as_str(), "round {round}: and received the edited code");
+            }
             StatusCode::OK => {
                 assert_eq!(edit_status, StatusCode::CONFLICT, "round {round}: an edit after a sale must be refused: {edit_body}");
                 assert_eq!(paid, 4_000, "round {round}: the buyer paid the listed price");
@@ -287,5 +292,42 @@ async fn a_buyer_racing_an_edit_pays_the_price_of_the_code_they_receive() {
             assert_eq!(after.data()["code"], old_secret.as_str());
         }
     }
+    app.assert_reconciled().await;
+}
+
+/// A phone that loses signal mid-purchase (the request is cut at some point of its steps) and
+/// whose app forgot the key buys again with a new key: the first request ran to its end on the
+/// server whatever the moment of the cut, so the second is told ALREADY_BOUGHT of a purchase
+/// the buyer really has, or buys; never a purchase left half-done that locks the buyer out.
+#[tokio::test]
+async fn a_purchase_cut_off_by_the_client_still_finishes_and_a_new_key_sees_its_fate() {
+    let app = TestApp::spawn().await;
+    let seller = app.signed_in_user("SELLER").await;
+    let buyer = buyers(&app, 1, 200_000).await.remove(0);
+    let impatient = reqwest::Client::new();
+    for cut_ms in [1u64, 2, 3, 5, 8, 12, 20, 35] {
+        let code = app.create_code(&seller, 1_000, 3).await;
+        let path = app.url(&format!("/codes/{code}/purchase"));
+        let first = impatient
+            .post(&path)
+            .bearer_auth(&buyer.access)
+            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+            .json(&json!({}))
+            .timeout(std::time::Duration::from_millis(cut_ms))
+            .send()
+            .await;
+        let again = app.purchase(&buyer, &code).await;
+        let bought = match (again.status.as_u16(), again.error_code()) {
+            (200, _) => true,
+            (409, "ALREADY_BOUGHT") => true,
+            other => panic!("cut after {cut_ms} ms (first answered: {}): the new key got {other:?} {}", first.is_ok(), again.body),
+        };
+        assert!(bought);
+        let mine = app.get("/purchases?limit=100", Some(&buyer.access)).await;
+        let of_code: Vec<_> = mine.data()["items"].as_array().expect("items").iter().filter(|p| p["codeId"] == code.as_str()).cloned().collect();
+        assert_eq!(of_code.len(), 1, "cut after {cut_ms} ms: {of_code:?}");
+        assert_eq!(of_code[0]["status"], "COMPLETED", "cut after {cut_ms} ms");
+    }
+    assert_eq!(app.balance(&buyer).await, 200_000 - 8 * 1_000, "each code paid once");
     app.assert_reconciled().await;
 }

@@ -196,3 +196,55 @@ async fn a_reversed_withdrawal_shows_reversed_and_its_journal_entries_name_the_p
     );
     app.assert_reconciled().await;
 }
+
+/// A debit whose write was still in flight when its transfer was decided FAILED (its driver slow,
+/// then killed) lands after every driver looked: the buyer's money is gone for a purchase that
+/// failed. Recovery's second look at FAILED transfers gives it back, once.
+#[tokio::test]
+async fn a_debit_landing_after_its_transfer_failed_is_given_back_by_recovery() {
+    use mongodb::bson::{oid::ObjectId, DateTime};
+    use oddxer_backend::ledger::{accounts, entries::LegSpec, transfer::{Leg, Outcome, TransferSpec}};
+    let app = TestApp::spawn().await;
+    let buyer = app.signed_in_user("BUYER").await;
+    app.funded(&buyer, 10_000).await;
+    let wallet = accounts::wallet(ObjectId::parse_str(&buyer.user_id).expect("user id"));
+    let escrow = accounts::escrow(ObjectId::new());
+    accounts::ensure(&app.db, &escrow, None, &app.state.config.currency).await.expect("escrow account");
+    let spec = TransferSpec {
+        id: ObjectId::new(),
+        kind: oddxer_shared::TransactionType::Purchase,
+        legs: vec![Leg { account: wallet.clone(), amount: -3_000 }, Leg { account: escrow.clone(), amount: 3_000 }],
+        description: "Purchase".into(),
+        label_on_complete: None,
+        reference: None,
+        payment_method: None,
+    };
+    let transfers = app.state.ledger.transfers();
+    // Recovery saw nothing applied and decided FAILED; then the slow driver's debit landed.
+    assert_eq!(transfers.fail(&spec, "PURCHASE").await.expect("fail"), Outcome::Failed);
+    let late = LegSpec {
+        account: &wallet,
+        transfer_id: &spec.id.to_hex(),
+        amount: -3_000,
+        kind: "PURCHASE",
+        description: "Purchase",
+        reference: None,
+        payment_method: None,
+        enforce_no_overdraft: true,
+    };
+    app.state.ledger.entries.apply(&late).await.expect("late debit");
+    assert_eq!(app.balance(&buyer).await, 7_000, "the late debit took the money");
+
+    // Not before the recovery window: a write may still be in flight.
+    oddxer_backend::recovery::run_pass(&app.state, DateTime::from_millis(DateTime::now().timestamp_millis() - 60_000)).await.expect("early pass");
+    assert_eq!(app.balance(&buyer).await, 7_000);
+    let later = DateTime::from_millis(DateTime::now().timestamp_millis() + 1_000);
+    oddxer_backend::recovery::run_pass(&app.state, later).await.expect("recovery");
+    assert_eq!(app.balance(&buyer).await, 10_000, "the failed purchase's debit is given back");
+    oddxer_backend::recovery::run_pass(&app.state, later).await.expect("second pass");
+    assert_eq!(app.balance(&buyer).await, 10_000, "given back once");
+    let history = app.get("/wallet/transactions", Some(&buyer.access)).await;
+    let voids: Vec<_> = history.data()["items"].as_array().expect("items").iter().filter(|e| e["transferId"] == format!("{}:void", spec.id.to_hex())).collect();
+    assert_eq!(voids.len(), 1, "{voids:?}");
+    app.assert_reconciled().await;
+}
