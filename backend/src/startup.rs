@@ -128,6 +128,7 @@ pub async fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
         leaderboard: crate::leaderboard::cache::LeaderboardCache::new(config.market_cache_ttl),
         pending: crate::purchases::pending::PendingPurchases::default(),
         users: crate::auth::cache::UserCache::new(config.user_cache_ttl),
+        sessions: crate::auth::cache::RevokedSessions::new(config.jwt_access_expiry),
         jwt: JwtKeys::new(&config.jwt_secret, config.jwt_access_expiry),
         ledger: Ledger::new(db.clone()),
         hub: match &config.redis_url {
@@ -142,11 +143,12 @@ pub async fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
 }
 
 /// A deactivation on any instance (through the hub, and Redis between instances) drops the user
-/// from this instance's user cache at once, rather than after its `USER_CACHE_TTL`.
+/// from this instance's user cache at once, rather than after its `USER_CACHE_TTL`; an ended
+/// session's access tokens are refused from then on.
 fn spawn_user_cache_invalidation(state: &AppState) -> tokio::task::JoinHandle<()> {
     use crate::realtime::HubEvent;
     use tokio::sync::broadcast::error::RecvError;
-    let (mut events, users) = (state.hub.subscribe(), state.users.clone());
+    let (mut events, users, sessions) = (state.hub.subscribe(), state.users.clone(), state.sessions.clone());
     tokio::spawn(async move {
         loop {
             match events.recv().await {
@@ -155,6 +157,7 @@ fn spawn_user_cache_invalidation(state: &AppState) -> tokio::task::JoinHandle<()
                         users.forget(id);
                     }
                 }
+                Ok(HubEvent::SessionRevoked { session, .. }) => sessions.revoke(&session),
                 Ok(_) => {}
                 // Missed messages: forget everyone rather than miss a deactivation.
                 Err(RecvError::Lagged(_)) => users.clear(),

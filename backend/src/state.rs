@@ -28,4 +28,6 @@ pub struct AppState {
     pub pending: crate::purchases::pending::PendingPurchases,
     /// Users recently read for the per-request active/role check (`auth::cache`, `USER_CACHE_TTL`).
     pub users: crate::auth::cache::UserCache,
+    /// Sessions ended recently (logout, refresh-token reuse), heard of through the hub.
+    pub sessions: crate::auth::cache::RevokedSessions,
 }

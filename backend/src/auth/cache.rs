@@ -88,6 +88,36 @@ impl UserCache {
     }
 }
 
+/// Sessions (refresh-token families) ended by logout or reuse detection, as this process heard of
+/// them through the hub (on every instance, via Redis): their access tokens are refused at once
+/// rather than until they expire. An entry is kept for the access-token lifetime, after which no
+/// token of the session can be valid anyway; so the set holds at most the sessions ended within
+/// one `JWT_ACCESS_EXPIRY`.
+#[derive(Clone)]
+pub struct RevokedSessions {
+    keep: Duration,
+    ended: Arc<Mutex<HashMap<String, Instant>>>,
+}
+
+impl RevokedSessions {
+    /// Remembers ended sessions for `keep` (the access-token lifetime).
+    pub fn new(keep: Duration) -> Self {
+        RevokedSessions { keep, ended: Arc::new(Mutex::new(HashMap::new())) }
+    }
+
+    pub fn revoke(&self, session: &str) {
+        if let Ok(mut ended) = self.ended.lock() {
+            let keep = self.keep;
+            ended.retain(|_, at| at.elapsed() < keep);
+            ended.insert(session.to_owned(), Instant::now());
+        }
+    }
+
+    pub fn is_revoked(&self, session: &str) -> bool {
+        self.ended.lock().map(|ended| ended.get(session).is_some_and(|at| at.elapsed() < self.keep)).unwrap_or(false)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +170,15 @@ mod tests {
         let u = user();
         cache.put(&u);
         assert!(cache.get(u.id).is_none());
+    }
+
+    #[test]
+    fn an_ended_session_is_refused_for_the_access_token_lifetime_only() {
+        let sessions = RevokedSessions::new(Duration::from_millis(50));
+        sessions.revoke("family-1");
+        assert!(sessions.is_revoked("family-1"));
+        assert!(!sessions.is_revoked("family-2"));
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(!sessions.is_revoked("family-1"), "no token of it is valid any more: forgotten");
     }
 }

@@ -27,6 +27,9 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// Resolves an access token to an active user (also used by the WebSocket's `auth` frame).
 pub async fn authenticate(state: &AppState, token: &str) -> Result<User, AppError> {
     let claims = state.jwt.verify(token).ok_or(AppError::Unauthenticated("Invalid or expired access token"))?;
+    if claims.sid.as_deref().is_some_and(|session| state.sessions.is_revoked(session)) {
+        return Err(AppError::Unauthenticated("This session was signed out; sign in again"));
+    }
     let id = ObjectId::parse_str(&claims.sub).map_err(|_| AppError::Unauthenticated("Invalid access token"))?;
     active_user(state, id).await?.ok_or(AppError::Unauthenticated("Unknown user"))
 }

@@ -213,7 +213,9 @@ pub async fn refresh(state: &AppState, raw: &str) -> Result<AuthTokensOut> {
         Some(tokens) => Ok(tokens),
         None => {
             store::revoke_family(&state.db, &token.family, token.generation + 1).await?;
-            // Realtime hook: the session's sockets close on every instance.
+            // Its access tokens are refused here at once, and through the hub on every instance,
+            // where its sockets close too.
+            state.sessions.revoke(&token.family);
             state.hub.session_revoked(user_id, &token.family);
             tracing::warn!(user = %user_id, "refresh token reuse detected; family revoked");
             Err(dead())
@@ -232,7 +234,9 @@ pub async fn logout(state: &AppState, user: &UserOut, raw: &str) -> Result<()> {
             return Err(AppError::Forbidden("This refresh token belongs to another user"));
         }
         store::revoke_family(&state.db, &token.family, token.generation).await?;
-        // Realtime hook: the session's sockets close on every instance.
+        // Its access tokens are refused here at once, and through the hub on every instance,
+        // where its sockets close too.
+        state.sessions.revoke(&token.family);
         if let Some(owner) = stored.user {
             state.hub.session_revoked(owner, &token.family);
         }

@@ -173,6 +173,40 @@ async fn logout_kills_the_refresh_token() {
 }
 
 #[tokio::test]
+async fn after_logout_the_sessions_access_token_is_refused_at_once_and_other_sessions_go_on() {
+    let app = TestApp::spawn_with(&[("OTP_RESEND_INTERVAL", "0s")]).await;
+    let s = app.signed_in_user("BUYER").await;
+    // The same user signs in on a second device: another session.
+    let login = app.post("/auth/login", None, &json!({ "phoneNumber": s.phone })).await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    let other = app.sign_in(&s.phone).await;
+    assert_eq!(app.get("/wallet", Some(&s.access)).await.status, StatusCode::OK);
+    let out = app.post("/auth/logout", Some(&s.access), &json!({ "refreshToken": s.refresh })).await;
+    assert_eq!(out.status, StatusCode::OK, "{}", out.body);
+    app.get("/wallet", Some(&s.access)).await.assert_error(401);
+    app.deposit(&s, 1_000, "after-logout").await.assert_error(401);
+    assert_eq!(app.get("/wallet", Some(&other.access)).await.status, StatusCode::OK, "the other device stays signed in");
+}
+
+#[tokio::test]
+async fn a_session_signed_out_on_one_instance_is_refused_on_another_within_a_second() {
+    let Some((a, b)) = TestApp::spawn_pair("logout", &[]).await else { return };
+    let s = a.signed_in_user("BUYER").await;
+    assert_eq!(b.get("/wallet", Some(&s.access)).await.status, StatusCode::OK);
+    let out = a.post("/auth/logout", Some(&s.access), &json!({ "refreshToken": s.refresh })).await;
+    assert_eq!(out.status, StatusCode::OK, "{}", out.body);
+    let mut status = StatusCode::OK;
+    for _ in 0..20 {
+        status = b.get("/wallet", Some(&s.access)).await.status;
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "instance B still serves the signed-out session after a second");
+}
+
+#[tokio::test]
 async fn a_user_deactivated_by_an_admin_is_refused_at_once_even_with_a_live_token() {
     let admin_phone = unique_phone();
     let app = TestApp::spawn_with(&[("ADMIN_PHONE_NUMBERS", &admin_phone)]).await;
