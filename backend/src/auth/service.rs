@@ -59,6 +59,9 @@ pub async fn login(state: &AppState, raw_phone: &str) -> Result<OtpSentOut> {
     throttle_send(state, phone.as_str()).await?;
     state.limits.check(Bucket::AuthPhone, phone.as_str()).await?;
     match user {
+        // A deactivated account gets no code (it could not sign in with it) and the same answer
+        // as any number, so login tells nobody which accounts exist or are deactivated.
+        Some(user) if !user.is_active => Ok(otp_sent(state, &phone)),
         Some(user) => {
             if !user.is_verified {
                 // Accounts made before wallets were created at registration.

@@ -221,6 +221,28 @@ async fn a_user_deactivated_by_an_admin_is_refused_at_once_even_with_a_live_toke
 }
 
 #[tokio::test]
+async fn a_deactivated_account_gets_no_code_and_login_answers_as_for_any_number() {
+    let admin_phone = unique_phone();
+    let app = TestApp::spawn_with(&[("ADMIN_PHONE_NUMBERS", &admin_phone), ("OTP_RESEND_INTERVAL", "0s")]).await;
+    let admin = app.admin(&admin_phone).await;
+    let s = app.signed_in_user("BUYER").await;
+    let r = app.patch(&format!("/admin/users/{}", s.user_id), Some(&admin.access), &json!({ "isActive": false })).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let sms = |phone: String| {
+        let app = &app;
+        async move { app.get(&format!("/dev/sms?phoneNumber={}", phone.replace('+', "%2B")), None).await.data().as_array().map_or(0, Vec::len) }
+    };
+    let before = sms(s.phone.clone()).await;
+    let deactivated = app.post("/auth/login", None, &json!({ "phoneNumber": s.phone })).await;
+    let unknown_phone = unique_phone();
+    let unknown = app.post("/auth/login", None, &json!({ "phoneNumber": unknown_phone })).await;
+    assert_eq!((deactivated.status, unknown.status), (StatusCode::OK, StatusCode::OK), "{} / {}", deactivated.body, unknown.body);
+    let keys = |v: &serde_json::Value| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>());
+    assert_eq!(keys(deactivated.data()), keys(unknown.data()), "the same answer shape");
+    assert_eq!(sms(s.phone.clone()).await, before, "no SMS goes to a deactivated account");
+}
+
+#[tokio::test]
 async fn a_user_deactivated_by_another_process_is_refused_within_a_second() {
     let app = TestApp::spawn().await;
     let s = app.signed_in_user("BUYER").await;
