@@ -102,7 +102,6 @@ fn error_title(code: &str) -> &'static str {
     match code {
         "OFFLINE" => "You're offline",
         "VALIDATION_ERROR" => "Please check your details",
-        "PHONE_NUMBER_TAKEN" => "Already registered",
         "USERNAME_TAKEN" => "Username taken",
         // A wrong or expired code, or a session the server no longer accepts.
         "UNAUTHENTICATED" => "Couldn't sign you in",

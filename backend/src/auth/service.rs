@@ -35,9 +35,7 @@ pub async fn register(state: &AppState, input: RegisterIn) -> Result<OtpSentOut>
     };
     let user = match store::insert_user(&state.db, phone.as_str(), &input.username, role).await? {
         store::InsertUser::Created(user) => user,
-        store::InsertUser::PhoneTaken => {
-            return Err(AppError::conflict("PHONE_NUMBER_TAKEN", "This phone number is already registered; log in instead"))
-        }
+        store::InsertUser::PhoneTaken => return register_existing(state, &phone).await,
         store::InsertUser::UsernameTaken => return Err(AppError::conflict("USERNAME_TAKEN", "This username is taken")),
     };
     tracing::info!(user = %user.id, phone = %otp::mask_phone(phone.as_str()), "user registered");
@@ -48,6 +46,26 @@ pub async fn register(state: &AppState, input: RegisterIn) -> Result<OtpSentOut>
     // to the resend throttle; the send still takes the window, so an immediate login is throttled.
     take_send_window(state, phone.as_str()).await?;
     send_otp(state, &phone, &user).await
+}
+
+/// Registration of a number that already has an account: the same answer as a new registration
+/// (a 201 that says a code was sent), so registering does not tell who has an account either. The
+/// number's owner gets a sign-in code for the account they already have (their phone proves it is
+/// theirs), under the same resend throttle and per-phone limit as login, which stay silent here; a
+/// deactivated account gets nothing.
+async fn register_existing(state: &AppState, phone: &PhoneNumber) -> Result<OtpSentOut> {
+    let Some(user) = store::find_by_phone(&state.db, phone.as_str()).await?.filter(|u| u.is_active) else {
+        return Ok(otp_sent(state, phone));
+    };
+    let allowed = match throttle_send(state, phone.as_str()).await {
+        Ok(()) => state.limits.check(Bucket::AuthPhone, phone.as_str()).await,
+        Err(e) => Err(e),
+    };
+    match allowed {
+        Ok(()) => send_otp(state, phone, &user).await,
+        Err(AppError::RateLimited { .. }) => Ok(otp_sent(state, phone)),
+        Err(e) => Err(e),
+    }
 }
 
 /// Sends a code to a registered number. An unknown number gets the same answer, decided the same

@@ -114,14 +114,30 @@ async fn login_answers_the_same_for_unknown_numbers_without_sending_anything() {
     assert_eq!(app.db.col("sms_outbox").count_documents(doc! { "phoneNumber": &unknown }).await.expect("count"), 0);
 }
 
+/// Registering a number that has an account answers like a new registration (nobody learns who
+/// is registered); the owner gets a code that signs into the account they have. Usernames are
+/// public: a taken one is a conflict.
 #[tokio::test]
-async fn duplicate_phone_or_username_is_a_conflict() {
-    let app = TestApp::spawn().await;
+async fn registering_a_registered_number_tells_nothing_and_signs_its_owner_in() {
+    let app = TestApp::spawn_with(&[("OTP_RESEND_INTERVAL", "0s")]).await;
     let phone = unique_phone();
-    app.register(&phone, "taken_name").await;
+    let first = app.register(&phone, "taken_name").await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let fresh = app.register(&unique_phone(), &unique_username()).await;
     let again = app.register(&phone, "other_name").await;
-    again.assert_error(409);
-    assert_eq!(again.error_code(), "PHONE_NUMBER_TAKEN");
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+    let keys = |r: &crate::helpers::Resp| r.data().as_object().map(|o| o.keys().cloned().collect::<Vec<_>>());
+    assert_eq!(keys(&again), keys(&fresh), "the same answer as a new registration");
+    let signed_in = app.verify(&phone, &app.last_otp(&phone).await).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    assert_eq!(signed_in.data()["user"]["username"], "taken_name", "the account they already have");
+    assert_eq!(app.count("users").await, 2);
+}
+
+#[tokio::test]
+async fn a_taken_username_is_a_conflict() {
+    let app = TestApp::spawn().await;
+    app.register(&unique_phone(), "taken_name").await;
     let same_name = app.register(&unique_phone(), "taken_name").await;
     same_name.assert_error(409);
     assert_eq!(same_name.error_code(), "USERNAME_TAKEN");
