@@ -89,6 +89,9 @@ pub struct Config {
     pub recovery_after: Duration,
     /// Marketplace (issue 4): bookmakers a code may name (`BOOKMAKERS`, comma-separated).
     pub bookmakers: Vec<String>,
+    /// Booking-code lengths by bookmaker (`BOOKING_CODE_LENGTHS`, e.g. `SportyBet=5-8,Betway=6-10`);
+    /// a bookmaker not named gets `codes::rules::DEFAULT_BOOKING_CODE` (5 to 30 characters).
+    pub booking_code_lengths: Vec<(String, crate::codes::rules::BookingCodeRule)>,
     /// Bounds of a code's price in minor units (`CODE_PRICE_MIN`, `CODE_PRICE_MAX`).
     pub code_price_min: i64,
     pub code_price_max: i64,
@@ -210,6 +213,16 @@ pub fn parse_duration(raw: &str) -> Option<Duration> {
         _ => return None,
     };
     Some(Duration::from_secs(secs))
+}
+
+/// One `BOOKING_CODE_LENGTHS` entry, `Bookmaker=MIN-MAX` (1 <= MIN <= MAX <= 100).
+fn parse_booking_code_length(entry: &str) -> Option<(String, crate::codes::rules::BookingCodeRule)> {
+    let (bookmaker, range) = entry.split_once('=')?;
+    let (min, max) = range.split_once('-')?;
+    let (min_chars, max_chars): (usize, usize) = (min.trim().parse().ok()?, max.trim().parse().ok()?);
+    let bookmaker = bookmaker.trim();
+    (!bookmaker.is_empty() && (1..=max_chars).contains(&min_chars) && max_chars <= 100)
+        .then(|| (bookmaker.to_owned(), crate::codes::rules::BookingCodeRule { min_chars, max_chars }))
 }
 
 /// Bookmakers accepted when `BOOKMAKERS` is not set.
@@ -346,6 +359,15 @@ impl Config {
                 let listed = list("BOOKMAKERS");
                 if listed.is_empty() { DEFAULT_BOOKMAKERS.iter().map(|b| b.to_string()).collect() } else { listed }
             },
+            booking_code_lengths: list("BOOKING_CODE_LENGTHS")
+                .iter()
+                .map(|entry| {
+                    parse_booking_code_length(entry).ok_or_else(|| ConfigError::Invalid {
+                        name: "BOOKING_CODE_LENGTHS",
+                        reason: format!("{entry:?} is not Bookmaker=MIN-MAX such as SportyBet=5-8"),
+                    })
+                })
+                .collect::<Result<_, _>>()?,
             code_price_min: env.parse("CODE_PRICE_MIN", 500i64)?,
             code_price_max: env.parse("CODE_PRICE_MAX", 5_000_000i64)?,
             code_expiry_horizon: env.duration("CODE_EXPIRY_HORIZON", Duration::from_secs(30 * 86_400))?,
@@ -452,5 +474,14 @@ mod tests {
         assert_eq!(parse_duration("45"), Some(Duration::from_secs(45)));
         assert_eq!(parse_duration("abc"), None);
         assert!(matches!(load(&[("APP_ENV", "development"), ("VOTING_WINDOW", "soon")]), Err(ConfigError::Invalid { name: "VOTING_WINDOW", .. })));
+    }
+
+    #[test]
+    fn booking_code_lengths_are_read_per_bookmaker_and_nonsense_is_refused() {
+        use crate::codes::rules::BookingCodeRule;
+        assert_eq!(parse_booking_code_length(" SportyBet = 5-8 "), Some(("SportyBet".into(), BookingCodeRule { min_chars: 5, max_chars: 8 })));
+        for bad in ["SportyBet", "SportyBet=8-5", "=5-8", "SportyBet=0-8", "SportyBet=5-101", "SportyBet=five-8"] {
+            assert_eq!(parse_booking_code_length(bad), None, "{bad}");
+        }
     }
 }

@@ -12,7 +12,17 @@ pub const MIN_ODDS: i64 = 101;
 pub const MAX_ODDS: i64 = 10_000_000;
 pub const TITLE_CHARS: std::ops::RangeInclusive<usize> = 5..=120;
 pub const DESCRIPTION_MAX_CHARS: usize = 2_000;
-pub const CODE_MAX_CHARS: usize = 100;
+/// A bookmaker's booking code: how long it may be (characters are letters, digits and hyphens).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookingCodeRule {
+    pub min_chars: usize,
+    pub max_chars: usize,
+}
+
+/// The rule for a bookmaker without its own (`BOOKING_CODE_LENGTHS`): bookmakers' booking codes
+/// are short strings of letters and digits (SportyBet's are 5-7, Betway's 6-10); 5 to 30 also
+/// admits the hyphenated forms sellers paste, and refuses typos such as "ab".
+pub const DEFAULT_BOOKING_CODE: BookingCodeRule = BookingCodeRule { min_chars: 5, max_chars: 30 };
 
 /// Limits a listing is checked against (from configuration).
 #[derive(Debug, Clone)]
@@ -22,6 +32,8 @@ pub struct Limits {
     pub price_max: i64,
     pub expiry_horizon: Duration,
     pub max_buyers: i64,
+    /// Booking-code rules by bookmaker (as configured); others get [`DEFAULT_BOOKING_CODE`].
+    pub booking_codes: Vec<(String, BookingCodeRule)>,
 }
 
 impl Limits {
@@ -32,7 +44,13 @@ impl Limits {
             price_max: c.code_price_max,
             expiry_horizon: c.code_expiry_horizon,
             max_buyers: c.code_max_buyers,
+            booking_codes: c.booking_code_lengths.clone(),
         }
+    }
+
+    /// The booking-code rule of a bookmaker (matched case-insensitively).
+    pub fn booking_code(&self, bookmaker: &str) -> BookingCodeRule {
+        self.booking_codes.iter().find(|(b, _)| b.eq_ignore_ascii_case(bookmaker)).map(|(_, r)| *r).unwrap_or(DEFAULT_BOOKING_CODE)
     }
 }
 
@@ -137,14 +155,19 @@ fn check_price(price: i64, limits: &Limits, problems: &mut Problems) {
     }
 }
 
-fn check_code(code: &str, problems: &mut Problems) -> String {
+/// A booking code as the bookmaker prints it: letters, digits and hyphens, of the length the
+/// bookmaker's rule allows (checked against the listing's bookmaker, known or not yet).
+fn check_code(code: &str, bookmaker: &str, limits: &Limits, problems: &mut Problems) -> String {
     let c = code.trim();
+    let rule = limits.booking_code(bookmaker);
+    let length = c.chars().count();
+    let whose = if bookmaker.is_empty() { "a booking code".to_owned() } else { format!("a {bookmaker} booking code") };
     if c.is_empty() {
         problems.insert("code", "must not be empty".into());
-    } else if c.chars().count() > CODE_MAX_CHARS {
-        problems.insert("code", format!("must be at most {CODE_MAX_CHARS} characters"));
-    } else if has_control(c, false) {
-        problems.insert("code", "must not contain control characters".into());
+    } else if !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-') {
+        problems.insert("code", format!("must be letters, digits and hyphens only ({whose})"));
+    } else if length < rule.min_chars || length > rule.max_chars {
+        problems.insert("code", format!("must be {} to {} characters long ({whose})", rule.min_chars, rule.max_chars));
     }
     c.to_owned()
 }
@@ -183,10 +206,11 @@ pub fn validate_new(input: &CodeIn, now: DateTime, limits: &Limits) -> Result<Li
         odds: check_odds(input.odds, &mut p),
         bookmaker: check_bookmaker(&input.bookmaker, limits, &mut p),
         price: input.price,
-        code: check_code(&input.code, &mut p),
+        code: String::new(),
         expires_at: check_expires_at(&input.expires_at, now, limits, &mut p),
         max_buyers: input.max_buyers.unwrap_or(1),
     };
+    let listing = Listing { code: check_code(&input.code, &listing.bookmaker, limits, &mut p), ..listing };
     check_price(input.price, limits, &mut p);
     check_max_buyers(listing.max_buyers, limits, &mut p);
     if p.is_empty() {
@@ -219,8 +243,10 @@ pub fn apply_patch(current: &Listing, patch: &CodePatch, now: DateTime, limits: 
         check_price(price, limits, &mut p);
         next.price = price;
     }
-    if let Some(c) = &patch.code {
-        next.code = check_code(c, &mut p);
+    // Checked against the bookmaker the listing will have (a patch may change both).
+    if patch.code.is_some() || patch.bookmaker.is_some() {
+        let code = patch.code.as_deref().unwrap_or(&current.code);
+        next.code = check_code(code, &next.bookmaker, limits, &mut p);
     }
     if let Some(e) = &patch.expires_at {
         next.expires_at = check_expires_at(e, now, limits, &mut p);
@@ -340,6 +366,7 @@ mod tests {
             price_max: 100_000,
             expiry_horizon: Duration::from_secs(30 * 86_400),
             max_buyers: 1000,
+            booking_codes: vec![("SportyBet".into(), BookingCodeRule { min_chars: 5, max_chars: 8 })],
         }
     }
 
@@ -432,6 +459,10 @@ mod tests {
             ("title", Box::new(|c| c.title = "x".repeat(121))),
             ("title", Box::new(|c| c.title = "ab\u{0007}cdef".into())),
             ("code", Box::new(|c| c.code = "x".repeat(101))),
+            // A typo: too short for any bookmaker, too long for SportyBet's rule, a space inside.
+            ("code", Box::new(|c| c.code = "ab".into())),
+            ("code", Box::new(|c| c.code = "BC1234567".into())),
+            ("code", Box::new(|c| c.code = "BC 12345".into())),
             ("maxBuyers", Box::new(|c| c.max_buyers = Some(1001))),
         ];
         for (field, edit) in cases {
@@ -501,5 +532,17 @@ mod tests {
         assert_eq!(decide(0, 0, 4, true), Decision::Review);
         assert_eq!(decide(0, 0, 0, true), Decision::Resolve(Outcome::Void));
         assert_eq!(decide(0, 0, 0, false), Decision::Wait);
+    }
+
+    #[test]
+    fn a_booking_code_is_checked_against_the_bookmaker_the_listing_will_have() {
+        let limits = limits();
+        let mut c = input();
+        c.bookmaker = "Betway".into();
+        c.code = "BW-123456789".into(); // 12 characters: fine by the default rule, not by SportyBet's
+        let listing = validate_new(&c, now(), &limits).expect("valid for Betway");
+        let to_sportybet = CodePatch { bookmaker: Some("SportyBet".into()), ..Default::default() };
+        let p = apply_patch(&listing, &to_sportybet, now(), &limits).expect_err("too long for SportyBet");
+        assert_eq!(p.get("code").map(String::as_str), Some("must be 5 to 8 characters long (a SportyBet booking code)"));
     }
 }

@@ -113,6 +113,9 @@ async fn creating_a_code_needs_a_seller_and_validates_every_field() {
         ("price", json!({ "price": 10.5 })),
         ("price", json!({ "price": 50_000_000 })),
         ("code", json!({ "code": "   " })),
+        // A typo a buyer would pay for: too short to be any bookmaker's booking code, or not one.
+        ("code", json!({ "code": "ab" })),
+        ("code", json!({ "code": "BC 12345" })),
         ("expiresAt", json!({ "expiresAt": in_hours(-1) })),
         ("expiresAt", json!({ "expiresAt": in_hours(24 * 40) })),
         ("expiresAt", json!({ "expiresAt": "next saturday" })),
