@@ -154,6 +154,9 @@ pub const INDEXES: &[IndexSpec] = &[
     ("code_resolutions", &[("applied", 1), ("createdAt", 1)], false),
     ("code_resolutions", &[("seller", 1)], false),
     ("leaderboard_contributions", &[("seller", 1)], false),
+    // follows: `_id` = "{follower}:{seller}" decides; counted by seller, listed by follower
+    ("follows", &[("seller", 1)], false),
+    ("follows", &[("follower", 1)], false),
     ("purchases", &[("bettingCode", 1), ("status", 1)], false),
     // one purchase per (code, buyer) among those not FAILED: `claim` is unset when one fails
     ("purchases", &[("claim", 1)], true),

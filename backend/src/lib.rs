@@ -24,6 +24,7 @@ pub mod purchases;
 pub mod realtime;
 pub mod recovery;
 pub mod seed;
+pub mod sellers;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -66,6 +66,7 @@ impl Application {
         let recovery = crate::recovery::spawn(self.state.clone());
         let marketplace = crate::codes::worker::spawn(self.state.clone());
         let forgetting = spawn_user_cache_invalidation(&self.state);
+        let fanout = crate::sellers::service::spawn_follower_fanout(&self.state);
         let limits = self.state.limits.clone();
         let housekeeping = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -77,6 +78,7 @@ impl Application {
         let result = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await;
         recovery.abort();
         marketplace.abort();
+        fanout.abort();
         housekeeping.abort();
         forgetting.abort();
         result.context("server error")
@@ -179,7 +181,8 @@ pub fn api_routes(dev_routes: bool) -> OpenApiRouter<AppState> {
         .merge(crate::purchases::routes::router())
         .merge(crate::codes::routes::router())
         .merge(crate::votes::routes::router())
-        .merge(crate::leaderboard::routes::router());
+        .merge(crate::leaderboard::routes::router())
+        .merge(crate::sellers::routes::router());
     if dev_routes {
         api = api.merge(crate::dev::routes::router()).merge(crate::codes::verifier::dev_router());
     }

@@ -38,6 +38,11 @@ pub async fn create(state: &AppState, seller: &User, input: &CodeIn) -> Result<C
     store::insert(&state.db, d).await?;
     state.market.upsert(&code).await;
     state.hub.to_sport(listing.sport.as_str(), LiveEvent::CodeCreated(public_json(state, &code)));
+    state.hub.publish(crate::realtime::HubEvent::FollowersOf {
+        seller: seller.id.to_hex(),
+        sport: listing.sport.as_str().to_owned(),
+        event: LiveEvent::CodeCreated(public_json(state, &code)),
+    });
     Ok(view(state, &code, now, true))
 }
 

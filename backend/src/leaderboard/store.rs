@@ -134,3 +134,31 @@ pub async fn find_rows(db: &Db, filter: Document, sort: Document, limit: Option<
 pub async fn count_rows(db: &Db, filter: Document) -> mongodb::error::Result<i64> {
     Ok(db.col(ROWS).count_documents(filter).await? as i64)
 }
+
+/// One finalized code as the seller's contributions record it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    pub code: ObjectId,
+    pub outcome: oddxer_shared::Outcome,
+    /// Hundredths.
+    pub odds: i64,
+    /// When the contribution was inserted: the code's finalization.
+    pub at: DateTime,
+}
+
+/// Every contribution of a seller (equality on the indexed `seller`): one per finalized code.
+pub async fn recorded(db: &Db, seller: ObjectId) -> mongodb::error::Result<Vec<Recorded>> {
+    let projection = doc! { "outcome": 1, "odds": 1, "createdAt": 1 };
+    let docs: Vec<Document> = db.col(CONTRIBUTIONS).find(doc! { "seller": seller }).projection(projection).await?.try_collect().await?;
+    Ok(docs
+        .iter()
+        .filter_map(|d| {
+            Some(Recorded {
+                code: d.get_object_id("_id").ok()?,
+                outcome: oddxer_shared::Outcome::parse(d.get_str("outcome").ok()?)?,
+                odds: int(d, "odds"),
+                at: d.get_datetime("createdAt").copied().unwrap_or(DateTime::MIN),
+            })
+        })
+        .collect())
+}

@@ -26,6 +26,13 @@ pub enum HubEvent {
     /// A session (refresh-token family) ended by logout or reuse detection: the user's sockets
     /// opened with that session's access tokens close with `SESSION_REVOKED`.
     SessionRevoked { user: String, session: String },
+    /// A live event for the followers of a seller (e.g. `code:created`), published on every
+    /// instance; each instance's fan-out (`sellers::service::spawn_follower_fanout`) resolves the
+    /// followers and delivers [`HubEvent::ToFollowers`] to its own sockets.
+    FollowersOf { seller: String, sport: String, event: oddxer_shared::sync::LiveEvent },
+    /// The resolved form, local to one instance: followers not subscribed to `sport` get the event
+    /// (those subscribed got it through [`HubEvent::ToSport`] already).
+    ToFollowers { users: Vec<String>, sport: String, event: oddxer_shared::sync::LiveEvent },
 }
 
 #[derive(Clone)]
@@ -74,6 +81,11 @@ impl Hub {
             tracing::error!("redis hub subscription ended");
         });
         Ok(Hub { tx, redis: Some(publisher) })
+    }
+
+    /// Delivers to this process's sockets only (events resolved per instance).
+    pub fn deliver_locally(&self, event: HubEvent) {
+        let _ = self.tx.send(event);
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<HubEvent> {

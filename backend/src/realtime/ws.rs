@@ -323,6 +323,9 @@ impl Connection {
             HubEvent::ToUser { user, event } if user == me => self.send(ServerFrame::Event(event)),
             HubEvent::ToUsers { users, event } if users.iter().any(|u| u == me) => self.send(ServerFrame::Event(event)),
             HubEvent::ToSport { sport, event } if self.sports.contains(&sport) => self.send(ServerFrame::Event(event)),
+            HubEvent::ToFollowers { users, sport, event } if !self.sports.contains(&sport) && users.iter().any(|u| u == me) => {
+                self.send(ServerFrame::Event(event))
+            }
             HubEvent::UserDeactivated { user } if user == me => Err(End::Refused(Refused::Deactivated)),
             HubEvent::SessionRevoked { user, session } if user == me && self.session.as_deref() == Some(session.as_str()) => {
                 Err(End::Refused(Refused::Revoked))

@@ -20,6 +20,8 @@ fn access(method: &str, path: &str) -> Access {
         ("post", "/auth/register" | "/auth/login" | "/auth/verify-otp" | "/auth/refresh") => Anyone,
         ("get", "/health" | "/openapi.json" | "/metrics") => Anyone,
         ("get", "/codes" | "/codes/options" | "/codes/{id}" | "/leaderboard" | "/leaderboard/{sellerId}") => Anyone,
+        ("get", "/sellers/{id}" | "/sellers/{id}/codes" | "/sellers/{id}/performance") => Anyone,
+        ("put" | "delete", "/sellers/{id}/follow") | ("get", "/me/following") => User,
         ("post" | "put", "/payments/callbacks/{provider}") => Anyone,
         ("post", "/auth/logout" | "/auth/become-seller") | ("get", "/auth/me") => User,
         (_, p) if p.starts_with("/wallet") => User,

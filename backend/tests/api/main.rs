@@ -20,6 +20,7 @@ mod purchases;
 mod rate_limits;
 mod round_trips;
 mod scale_out;
+mod sellers;
 mod settlement;
 mod sms;
 mod socket_lifetime;

@@ -10,20 +10,20 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(app: &TestApp, token: &str) -> Ws {
+pub(crate) async fn connect(app: &TestApp, token: &str) -> Ws {
     let mut req = format!("ws://127.0.0.1:{}/api/v1/ws", app.port).into_client_request().expect("request");
     req.headers_mut().insert("authorization", format!("Bearer {token}").parse().expect("header"));
     tokio_tungstenite::connect_async(req).await.expect("connect").0
 }
 
-async fn send(ws: &mut Ws, frame: &ClientFrame) {
+pub(crate) async fn send(ws: &mut Ws, frame: &ClientFrame) {
     ws.send(Message::Text(serde_json::to_string(frame).expect("json").into())).await.expect("send");
 }
 
 /// The next live event, skipping other frames; `None` if nothing comes within `wait`.
-async fn next_event(ws: &mut Ws, wait: Duration) -> Option<LiveEvent> {
+pub(crate) async fn next_event(ws: &mut Ws, wait: Duration) -> Option<LiveEvent> {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let msg = tokio::time::timeout_at(deadline, ws.next()).await.ok()??.ok()?;
@@ -51,7 +51,7 @@ async fn expect_event(ws: &mut Ws, kind: &str) -> serde_json::Value {
 }
 
 /// Round trip a ping so that earlier frames (subscriptions) are processed before we act.
-async fn settle(ws: &mut Ws) {
+pub(crate) async fn settle(ws: &mut Ws) {
     send(ws, &ClientFrame::Ping).await;
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("pong").expect("open").expect("ok");
