@@ -154,6 +154,9 @@ pub const INDEXES: &[IndexSpec] = &[
     ("code_resolutions", &[("applied", 1), ("createdAt", 1)], false),
     ("code_resolutions", &[("seller", 1)], false),
     ("leaderboard_contributions", &[("seller", 1)], false),
+    // the 7- and 30-day and per-sport leaderboards read contributions per UTC day and per sport
+    ("leaderboard_contributions", &[("day", 1)], false),
+    ("leaderboard_contributions", &[("sport", 1)], false),
     // follows: `_id` = "{follower}:{seller}" decides; counted by seller, listed by follower
     ("follows", &[("seller", 1)], false),
     ("follows", &[("follower", 1)], false),

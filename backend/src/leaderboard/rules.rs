@@ -33,6 +33,8 @@ pub struct Contribution {
     pub sales: i64,
     /// The seller's net from those sales.
     pub revenue: i64,
+    /// The code's sport (for the per-sport leaderboard); `None` where unknown (bulk loads).
+    pub sport: Option<oddxer_shared::Sport>,
 }
 
 /// What the seller keeps of one sale: price minus the fee (rounded down, so the fee never exceeds
@@ -63,7 +65,13 @@ impl Contribution {
             odds,
             sales: if counted { prices.len() as i64 } else { 0 },
             revenue: prices.iter().map(|p| seller_net(*p, outcome, terms.fee_bps, terms.policy)).sum(),
+            sport: None,
         }
+    }
+
+    /// The same contribution, recorded under the code's sport.
+    pub fn in_sport(self, sport: oddxer_shared::Sport) -> Contribution {
+        Contribution { sport: Some(sport), ..self }
     }
 
     /// Return per unit stake in hundredths: odds - 1 for a win, -1 for a loss, nothing for VOID.
@@ -141,6 +149,34 @@ pub fn rank_cmp(a: &Row, b: &Row) -> Ordering {
         .then(b.total_sales.cmp(&a.total_sales))
         .then(b.revenue.cmp(&a.revenue))
         .then(a.seller.cmp(&b.seller))
+}
+
+/// The window a leaderboard or a performance line covers (`?period=all|30d|7d`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, utoipa::ToSchema)]
+pub enum Period {
+    #[default]
+    #[serde(rename = "all")]
+    All,
+    #[serde(rename = "30d")]
+    Days30,
+    #[serde(rename = "7d")]
+    Days7,
+}
+
+impl Period {
+    /// Length in days; `None` for all time.
+    pub fn days(self) -> Option<i64> {
+        match self {
+            Period::All => None,
+            Period::Days30 => Some(30),
+            Period::Days7 => Some(7),
+        }
+    }
+
+    /// The start of the window ending at `now` (`None`: all time).
+    pub fn since(self, now: mongodb::bson::DateTime) -> Option<mongodb::bson::DateTime> {
+        self.days().map(|d| mongodb::bson::DateTime::from_millis(now.timestamp_millis() - d * 86_400_000))
+    }
 }
 
 /// Basis points to the percent shown on the wire (2 decimals, exact as text).

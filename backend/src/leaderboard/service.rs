@@ -1,7 +1,7 @@
 //! Leaderboard use cases: the exactly-once update at finalization, the recomputation from scratch,
 //! and the ranked, paged reads.
 
-use super::rules::{bps_to_percent, rank_cmp, Contribution, Row, Terms};
+use super::rules::{bps_to_percent, rank_cmp, Contribution, Period, Row, Terms};
 use super::store;
 use crate::clock;
 use crate::codes::finalize::{Resolution, RESOLUTIONS};
@@ -41,7 +41,8 @@ async fn sale_prices(state: &AppState, codes: &[ObjectId]) -> Result<HashMap<Obj
 /// from the seller's contributions. Never a `$inc`.
 pub async fn record(state: &AppState, code: &Code, res: &Resolution) -> Result<()> {
     let prices = sale_prices(state, &[code.id]).await?.remove(&code.id).unwrap_or_default();
-    let c = Contribution::new(code.id, code.seller, &code.seller_username, res.outcome, code.listing.odds, &prices, Terms::from_config(&state.config));
+    let c = Contribution::new(code.id, code.seller, &code.seller_username, res.outcome, code.listing.odds, &prices, Terms::from_config(&state.config))
+        .in_sport(code.listing.sport);
     store::insert_contribution(&state.db, &c).await?;
     refresh_row(state, code.seller, &code.seller_username).await?;
     Ok(())
@@ -118,6 +119,9 @@ pub enum LeaderSort {
     TotalSales,
     #[serde(rename = "totalRevenue")]
     TotalRevenue,
+    /// Profit per unit staked (WON + LOST codes, flat stakes): the average ROI.
+    #[serde(rename = "yield")]
+    Yield,
 }
 
 impl LeaderSort {
@@ -126,6 +130,17 @@ impl LeaderSort {
             LeaderSort::Rank | LeaderSort::WinRate => "winRate",
             LeaderSort::TotalSales => "totalSales",
             LeaderSort::TotalRevenue => "totalRevenue",
+            LeaderSort::Yield => "averageROI",
+        }
+    }
+
+    /// The row's value under this sort (descending order).
+    fn key(self, r: &Row) -> i64 {
+        match self {
+            LeaderSort::TotalSales => r.total_sales,
+            LeaderSort::TotalRevenue => r.revenue,
+            LeaderSort::Yield => r.average_roi_bps(),
+            LeaderSort::Rank | LeaderSort::WinRate => r.win_rate_bps(),
         }
     }
 
@@ -135,6 +150,7 @@ impl LeaderSort {
             LeaderSort::WinRate => "w",
             LeaderSort::TotalSales => "s",
             LeaderSort::TotalRevenue => "v",
+            LeaderSort::Yield => "y",
         }
     }
 }
@@ -143,8 +159,13 @@ impl LeaderSort {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct LeaderboardQuery {
-    /// rank (default: ranked sellers in rank order, then unranked ones), winRate, totalSales, totalRevenue.
+    /// rank (default: ranked sellers in rank order, then unranked ones), winRate, totalSales,
+    /// totalRevenue, yield.
     pub sort: Option<LeaderSort>,
+    /// all (default), 30d, 7d: only codes finalized in the window count.
+    pub period: Option<Period>,
+    /// Only codes of this sport count.
+    pub sport: Option<oddxer_shared::Sport>,
     /// 1 to 100, default 20.
     pub limit: Option<i64>,
     pub cursor: Option<String>,
@@ -240,6 +261,10 @@ fn min_results(state: &AppState) -> i64 {
 pub async fn page(state: &AppState, q: &LeaderboardQuery) -> Result<Page<LeaderboardEntryOut>> {
     let limit = crate::http::PageQuery { limit: q.limit, cursor: None }.limit()?;
     let sort = q.sort.unwrap_or_default();
+    let period = q.period.unwrap_or_default();
+    if period != Period::All || q.sport.is_some() {
+        return windowed_page(state, sort, period, q.sport, q.cursor.as_deref(), limit).await;
+    }
     match sort {
         LeaderSort::Rank => rank_page(state, q.cursor.as_deref(), limit).await,
         other => key_page(state, other, q.cursor.as_deref(), limit).await,
@@ -319,11 +344,7 @@ async fn rank_map(state: &AppState) -> Result<HashMap<ObjectId, i64>> {
 
 async fn key_page(state: &AppState, sort: LeaderSort, cursor: Option<&str>, limit: i64) -> Result<Page<LeaderboardEntryOut>> {
     let field = sort.field();
-    let key_of = |r: &Row| match sort {
-        LeaderSort::TotalSales => r.total_sales,
-        LeaderSort::TotalRevenue => r.revenue,
-        _ => r.win_rate_bps(),
-    };
+    let key_of = |r: &Row| sort.key(r);
     let mut filter = Document::new();
     let mut after: Option<(i64, ObjectId)> = None;
     if let Some(raw) = cursor {
@@ -350,6 +371,63 @@ async fn key_page(state: &AppState, sort: LeaderSort, cursor: Option<&str>, limi
     let ranks = rank_map(state).await?;
     let next_cursor = if more { rows.last().map(|(r, _)| hex::encode(format!("{}:{}:{}", sort.tag(), key_of(r), r.seller.to_hex()))) } else { None };
     let items = rows.iter().map(|(r, u)| entry(state, r, ranks.get(&r.seller).copied(), *u)).collect();
+    Ok(Page { items, next_cursor })
+}
+
+/// The leaderboard of a window (`period`) or a sport: rows summed from the contributions of codes
+/// finalized in it (read per UTC day, or per sport, by equality on an indexed field), ranked
+/// among themselves like the all-time board, then sorted as asked. Paged by offset: the window's
+/// rows are few and computed per request.
+async fn windowed_page(
+    state: &AppState,
+    sort: LeaderSort,
+    period: Period,
+    sport: Option<oddxer_shared::Sport>,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<Page<LeaderboardEntryOut>> {
+    let tag = format!("p:{}:{}:{}", sort.tag(), period.days().unwrap_or(0), sport.map_or("", |s| s.as_str()));
+    let offset = match cursor {
+        None => 0,
+        Some(raw) => {
+            let parts = decode_parts(raw, "p")?;
+            if parts.len() != 5 || parts[..4].join(":") != tag {
+                return Err(bad_cursor());
+            }
+            num(&parts, 4)?.max(0) as usize
+        }
+    };
+    let now = clock::now();
+    let since = period.since(now);
+    let docs = match (period.days(), sport) {
+        (Some(days), _) => {
+            let today = store::day_of(now);
+            store::contributions_on_days(&state.db, (today - days)..=today).await?
+        }
+        (None, Some(s)) => store::contributions_in_sport(&state.db, s.as_str()).await?,
+        (None, None) => return Err(AppError::internal("windowed leaderboard without a window")),
+    };
+    let mut rows: HashMap<ObjectId, (Row, DateTime)> = HashMap::new();
+    for d in &docs {
+        let at = d.get_datetime("createdAt").copied().unwrap_or(DateTime::MIN);
+        if since.is_some_and(|t| at < t) || sport.is_some_and(|s| d.get_str("sport") != Ok(s.as_str())) {
+            continue;
+        }
+        let Ok(seller) = d.get_object_id("seller") else { continue };
+        let entry = rows.entry(seller).or_insert_with(|| (Row::new(seller, d.get_str("username").unwrap_or_default()), at));
+        store::add_contribution(&mut entry.0, d);
+        entry.1 = entry.1.max(at);
+    }
+    let mut rows: Vec<(Row, DateTime)> = rows.into_values().collect();
+    let min = min_results(state);
+    rows.sort_by(|a, b| (b.0.results() >= min).cmp(&(a.0.results() >= min)).then(rank_cmp(&a.0, &b.0)));
+    let ranks: HashMap<ObjectId, i64> = rows.iter().filter(|(r, _)| r.results() >= min).enumerate().map(|(i, (r, _))| (r.seller, i as i64 + 1)).collect();
+    if sort != LeaderSort::Rank {
+        rows.sort_by_key(|(r, _)| (-sort.key(r), r.seller));
+    }
+    let more = rows.len() > offset + limit as usize;
+    let items = rows.iter().skip(offset).take(limit as usize).map(|(r, at)| entry(state, r, ranks.get(&r.seller).copied(), *at)).collect();
+    let next_cursor = more.then(|| hex::encode(format!("{tag}:{}", offset + limit as usize)));
     Ok(Page { items, next_cursor })
 }
 

@@ -20,8 +20,13 @@ fn int(d: &Document, key: &str) -> i64 {
     }
 }
 
-/// For bulk loading (benchmarks): the contribution document [`insert_contribution`] inserts (keep
-/// the two in step).
+/// The UTC day number (days since 1970-01-01) of an instant: contributions are read per day for
+/// the 7- and 30-day leaderboards (equality on the indexed `day`, one read per day).
+pub fn day_of(at: DateTime) -> i64 {
+    at.timestamp_millis().div_euclid(86_400_000)
+}
+
+/// The contribution document [`insert_contribution`] inserts (also for bulk loads in benchmarks).
 pub fn contribution_doc(c: &Contribution, now: DateTime) -> Document {
     let (w, l, v) = match c.outcome {
         oddxer_shared::Outcome::Won => (1i64, 0i64, 0i64),
@@ -30,23 +35,15 @@ pub fn contribution_doc(c: &Contribution, now: DateTime) -> Document {
     };
     doc! {
         "_id": c.code, "seller": c.seller, "username": &c.username, "outcome": c.outcome.as_str(), "odds": c.odds,
-        "sales": c.sales, "revenue": c.revenue, "wins": w, "losses": l, "voids": v, "roi": c.roi(), "createdAt": now,
+        "sales": c.sales, "revenue": c.revenue, "wins": w, "losses": l, "voids": v, "roi": c.roi(),
+        "sport": c.sport.map(|s| s.as_str()), "day": day_of(now), "createdAt": now,
     }
 }
 
 /// Inserts the code's contribution `{_id: codeId}`: the per-code marker that makes the
 /// leaderboard update exactly once. False when it was already there.
 pub async fn insert_contribution(db: &Db, c: &Contribution) -> mongodb::error::Result<bool> {
-    let (w, l, v) = match c.outcome {
-        oddxer_shared::Outcome::Won => (1i64, 0i64, 0i64),
-        oddxer_shared::Outcome::Lost => (0, 1, 0),
-        oddxer_shared::Outcome::Void => (0, 0, 1),
-    };
-    let d = doc! {
-        "_id": c.code, "seller": c.seller, "username": &c.username, "outcome": c.outcome.as_str(), "odds": c.odds,
-        "sales": c.sales, "revenue": c.revenue, "wins": w, "losses": l, "voids": v, "roi": c.roi(), "createdAt": clock::now(),
-    };
-    match db.col(CONTRIBUTIONS).insert_one(d).await {
+    match db.col(CONTRIBUTIONS).insert_one(contribution_doc(c, clock::now())).await {
         Ok(_) => Ok(true),
         Err(e) if is_duplicate_key(&e) => Ok(false),
         Err(e) => Err(e),
@@ -60,14 +57,30 @@ pub async fn seller_sums(db: &Db, seller: ObjectId, username: &str) -> mongodb::
     let docs: Vec<Document> = db.col(CONTRIBUTIONS).find(doc! { "seller": seller }).projection(projection).await?.try_collect().await?;
     let mut row = Row::new(seller, username);
     for d in &docs {
-        row.total_sales += int(d, "sales");
-        row.revenue += int(d, "revenue");
-        row.wins += int(d, "wins");
-        row.losses += int(d, "losses");
-        row.voids += int(d, "voids");
-        row.roi_sum += int(d, "roi");
+        add_contribution(&mut row, d);
     }
     Ok(row)
+}
+
+/// Adds one contribution document's sums to a row.
+pub fn add_contribution(row: &mut Row, d: &Document) {
+    row.total_sales += int(d, "sales");
+    row.revenue += int(d, "revenue");
+    row.wins += int(d, "wins");
+    row.losses += int(d, "losses");
+    row.voids += int(d, "voids");
+    row.roi_sum += int(d, "roi");
+}
+
+/// Contributions finalized on these UTC days (one equality read per day, all at once).
+pub async fn contributions_on_days(db: &Db, days: impl IntoIterator<Item = i64>) -> mongodb::error::Result<Vec<Document>> {
+    let reads = days.into_iter().map(|day| async move { db.col(CONTRIBUTIONS).find(doc! { "day": day }).await?.try_collect::<Vec<Document>>().await });
+    Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
+}
+
+/// Every contribution in a sport (equality on the indexed `sport`).
+pub async fn contributions_in_sport(db: &Db, sport: &str) -> mongodb::error::Result<Vec<Document>> {
+    db.col(CONTRIBUTIONS).find(doc! { "sport": sport }).await?.try_collect().await
 }
 
 pub fn row_doc(row: &Row, now: DateTime) -> Document {

@@ -4,6 +4,7 @@
 //! codes, each read by equality on an indexed `seller`.
 
 use super::rules::{self, Finalized, Tally};
+pub use crate::leaderboard::rules::Period;
 use super::store;
 use crate::auth::store::{self as users, User};
 use crate::clock;
@@ -133,29 +134,6 @@ pub async fn record(state: &AppState, id: ObjectId, limit: i64, cursor: Option<&
 fn parse_cursor(raw: &str) -> Option<(DateTime, ObjectId)> {
     let (millis, hex) = raw.split_once('_')?;
     Some((DateTime::from_millis(millis.parse().ok()?), ObjectId::parse_str(hex).ok()?))
-}
-
-/// The periods a performance line may cover.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, utoipa::ToSchema)]
-pub enum Period {
-    #[default]
-    #[serde(rename = "all")]
-    All,
-    #[serde(rename = "30d")]
-    Days30,
-    #[serde(rename = "7d")]
-    Days7,
-}
-
-impl Period {
-    fn since(self, now: DateTime) -> Option<DateTime> {
-        let days = match self {
-            Period::All => return None,
-            Period::Days30 => 30,
-            Period::Days7 => 7,
-        };
-        Some(clock::before(now, std::time::Duration::from_secs(days * 86_400)))
-    }
 }
 
 /// `GET /sellers/{id}/performance?period=`: one point per finalized code in the period, in

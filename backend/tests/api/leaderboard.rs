@@ -207,3 +207,76 @@ async fn the_leaderboard_ranks_sorts_pages_and_shows_one_seller() {
     app.get("/leaderboard?cursor=00ff", None).await.assert_error(422);
     app.get("/leaderboard?limit=500", None).await.assert_error(422);
 }
+
+/// `period` counts only codes finalized in the window, `sport` only that sport's codes, and
+/// `sort=yield` orders by profit per unit staked.
+#[tokio::test]
+async fn the_board_of_a_period_or_a_sport_counts_only_its_codes_and_sorts_by_yield() {
+    use mongodb::bson::{doc, DateTime};
+    let phone = unique_phone();
+    let app = TestApp::spawn_with(&[("ADMIN_PHONE_NUMBERS", &phone), ("LEADERBOARD_MIN_FINALIZED", "1")]).await;
+    let admin = app.admin(&phone).await;
+    let (steady, lucky) = (app.signed_in_user("SELLER").await, app.signed_in_user("SELLER").await);
+    let decide = |seller: &Session, sport: &'static str, odds: f64, outcome: &'static str| {
+        let (app, admin, seller) = (&app, &admin, seller.clone());
+        async move {
+            let code = id_of(&list_code(app, &seller, json!({ "sport": sport, "odds": odds })).await);
+            app.expire_code(&code, Duration::from_secs(60)).await;
+            let r = app.post(&format!("/admin/codes/{code}/resolve"), Some(&admin.access), &json!({ "outcome": outcome })).await;
+            assert!(r.status.is_success(), "{}", r.body);
+            code
+        }
+    };
+    // steady: two football wins at 1.50 (yield +50 %), and an old tennis loss (40 days ago).
+    decide(&steady, "FOOTBALL", 1.5, "WON").await;
+    decide(&steady, "FOOTBALL", 1.5, "WON").await;
+    let old = decide(&steady, "TENNIS", 2.0, "LOST").await;
+    let long_ago = DateTime::from_millis(DateTime::now().timestamp_millis() - 40 * 86_400_000);
+    let old_id = ObjectId::parse_str(&old).expect("oid");
+    app.db
+        .col("leaderboard_contributions")
+        .update_one(doc! { "_id": old_id }, doc! { "$set": { "createdAt": long_ago, "day": oddxer_backend::leaderboard::store::day_of(long_ago) } })
+        .await
+        .expect("age the contribution");
+    // lucky: one tennis win at 5.00 (yield +400 %) and one football loss.
+    decide(&lucky, "TENNIS", 5.0, "WON").await;
+    decide(&lucky, "FOOTBALL", 3.0, "LOST").await;
+
+    let board = |query: &'static str| {
+        let app = &app;
+        async move {
+            let r = app.get(&format!("/leaderboard?{query}"), None).await;
+            assert_eq!(r.status.as_u16(), 200, "{query}: {}", r.body);
+            r.data()["items"].as_array().expect("items").clone()
+        }
+    };
+    let row = |items: &[Value], who: &Session| items.iter().find(|i| i["sellerId"] == who.user_id.as_str()).cloned();
+
+    // All time: steady has 2 wins and 1 loss.
+    let all = board("period=all").await;
+    assert_eq!(row(&all, &steady).map(|r| (r["totalWins"].clone(), r["totalLosses"].clone())), Some((json!(2), json!(1))));
+    // The last 30 days: the old tennis loss is outside.
+    let month = board("period=30d").await;
+    let s = row(&month, &steady).expect("steady in the 30-day board");
+    assert_eq!((s["totalWins"].clone(), s["totalLosses"].clone(), s["winRate"].clone()), (json!(2), json!(0), json!(100.0)));
+    assert_eq!(month[0]["sellerId"], steady.user_id.as_str(), "100 % beats 50 % in the 30-day ranking");
+    // Tennis only: lucky's win and steady's old loss.
+    let tennis = board("sport=TENNIS").await;
+    assert_eq!(row(&tennis, &lucky).map(|r| (r["totalWins"].clone(), r["totalLosses"].clone())), Some((json!(1), json!(0))));
+    assert_eq!(row(&tennis, &steady).map(|r| (r["totalWins"].clone(), r["totalLosses"].clone())), Some((json!(0), json!(1))));
+    assert!(board("period=7d&sport=TENNIS").await.iter().all(|r| r["sellerId"] != steady.user_id.as_str()), "the old loss is not in the last 7 days");
+    // By yield over the month: lucky (4 - 1) / 2 = +150 % beats steady's +50 %.
+    let by_yield = board("period=30d&sort=yield").await;
+    assert_eq!(by_yield.iter().map(|r| r["sellerId"].clone()).collect::<Vec<_>>(), vec![json!(lucky.user_id), json!(steady.user_id)]);
+    assert_eq!(by_yield[0]["averageROI"], json!(150.0));
+    // All time by yield: steady (0.5 + 0.5 - 1) / 3 = 0 % stays below lucky.
+    let all_by_yield = board("sort=yield").await;
+    assert_eq!(all_by_yield[0]["sellerId"], lucky.user_id.as_str());
+    // Paging a window by its own cursor; a cursor of another window is refused.
+    let first = app.get("/leaderboard?period=30d&limit=1", None).await;
+    let cursor = first.data()["nextCursor"].as_str().expect("a second page").to_owned();
+    let second = app.get(&format!("/leaderboard?period=30d&limit=1&cursor={cursor}"), None).await;
+    assert_eq!(second.data()["items"][0]["sellerId"], lucky.user_id.as_str());
+    app.get(&format!("/leaderboard?period=7d&limit=1&cursor={cursor}"), None).await.assert_error(422);
+    app.get("/leaderboard?period=year", None).await.assert_error(422);
+}
