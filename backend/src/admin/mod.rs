@@ -1,5 +1,6 @@
 //! Administration: users, and (with the marketplace) code resolutions and reconciliation.
 
+pub mod payments;
 pub mod reconcile;
 pub mod resolutions;
 pub mod users;
@@ -8,5 +9,5 @@ use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(users::router()).merge(reconcile::router()).merge(resolutions::router())
+    OpenApiRouter::new().merge(users::router()).merge(payments::router()).merge(reconcile::router()).merge(resolutions::router())
 }

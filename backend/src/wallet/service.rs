@@ -230,13 +230,22 @@ pub fn payment_out(tx: &Transaction) -> PaymentOut {
 /// cursor, sort and limit applied by the database; merged here. A withdrawal's payout and reversal
 /// transfers (`metadata.parent` set) are steps of the withdrawal, not payments of their own.
 pub async fn payments(state: &AppState, user: ObjectId, cursor: Option<&str>, limit: i64) -> Result<(Vec<PaymentOut>, Option<String>)> {
+    payments_where(state, mongodb::bson::doc! { "user": user }, cursor, limit).await
+}
+
+/// Deposits and withdrawals matching `filter` (equality on `user` and/or `status`, served by the
+/// `{user, type}`, `{user, status}` or `{status, type}` index), newest first, paged like
+/// [`payments`]. Without a `user` the read is bounded by the payments in that status (few while
+/// PENDING; all of them for COMPLETED: an operator's query, not a user's).
+pub async fn payments_where(state: &AppState, filter: mongodb::bson::Document, cursor: Option<&str>, limit: i64) -> Result<(Vec<PaymentOut>, Option<String>)> {
     use crate::purchases::store::{after_cursor, page_cursor};
     let after = match cursor {
         None => None,
         Some(c) => Some(after_cursor(c).ok_or_else(|| AppError::validation("cursor is not one this server issued", "cursor", "invalid"))?),
     };
     let query = |kind: TransactionType| {
-        let mut filter = mongodb::bson::doc! { "user": user, "type": kind.as_str(), "metadata.parent": null };
+        let mut filter = filter.clone();
+        filter.extend(mongodb::bson::doc! { "type": kind.as_str(), "metadata.parent": null });
         if let Some(a) = &after {
             filter.extend(a.clone());
         }

@@ -95,3 +95,47 @@ async fn responses_carry_request_ids_security_headers_and_cors_only_for_allowed_
     let given = app.http.get(app.url("/health")).header("x-request-id", "abc-123").send().await.expect("send");
     assert_eq!(given.headers()["x-request-id"], "abc-123");
 }
+
+/// An admin looks up a stuck or failed deposit by its provider reference, a user's payments, or
+/// everything in one status; nobody else may.
+#[tokio::test]
+async fn an_admin_finds_a_payment_by_reference_by_user_or_by_status() {
+    let admin_phone = crate::helpers::unique_phone();
+    let app = TestApp::spawn_with(&[("ADMIN_PHONE_NUMBERS", &admin_phone)]).await;
+    let admin = app.admin(&admin_phone).await;
+    let (a, b) = (app.signed_in_user("BUYER").await, app.signed_in_user("BUYER").await);
+    let failed = app.deposit(&a, 7_000, "admin-failed").await;
+    let reference = failed.data()["reference"].as_str().expect("reference").to_owned();
+    let r = app.post(&format!("/dev/payments/{reference}/fail"), None, &json!({})).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    app.funded(&a, 3_000).await;
+    app.funded(&b, 4_000).await;
+    let pending = app.deposit(&b, 9_000, "admin-pending").await;
+    let pending_ref = pending.data()["reference"].as_str().expect("reference").to_owned();
+
+    let get = |query: String| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let r = app.get(&format!("/admin/payments{query}"), Some(&admin.access)).await;
+            assert_eq!(r.status.as_u16(), 200, "{query}: {}", r.body);
+            r.data()["items"].as_array().expect("items").clone()
+        }
+    };
+    let by_ref = get(format!("?reference={reference}")).await;
+    assert_eq!(by_ref.len(), 1);
+    assert_eq!((by_ref[0]["status"].clone(), by_ref[0]["amount"]["amount"].clone()), (json!("FAILED"), json!(7_000)));
+    assert!(by_ref[0]["failureReason"].is_string());
+    assert_eq!(get("?reference=NO-SUCH-REF".into()).await.len(), 0);
+
+    let of_a = get(format!("?user={}", a.user_id)).await;
+    assert_eq!(of_a.iter().map(|p| p["status"].clone()).collect::<Vec<_>>(), vec![json!("COMPLETED"), json!("FAILED")], "newest first");
+    assert_eq!(get(format!("?user={}&status=FAILED", a.user_id)).await.len(), 1);
+    let stuck = get("?status=PENDING".into()).await;
+    assert_eq!(stuck.iter().map(|p| p["reference"].clone()).collect::<Vec<_>>(), vec![json!(pending_ref)]);
+    assert_eq!(get(String::new()).await.len(), 4, "every deposit, newest first");
+
+    app.get("/admin/payments?user=abc", Some(&admin.access)).await.assert_error(422);
+    app.get("/admin/payments?status=LOST", Some(&admin.access)).await.assert_error(422);
+    app.get("/admin/payments", Some(&a.access)).await.assert_error(403);
+    app.get("/admin/payments", None).await.assert_error(401);
+}
