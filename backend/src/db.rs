@@ -159,6 +159,8 @@ pub const INDEXES: &[IndexSpec] = &[
     ("leaderboard_contributions", &[("sport", 1)], false),
     // follows: `_id` = "{follower}:{seller}" decides; counted by seller, listed by follower
     ("follows", &[("seller", 1)], false),
+    // admins' changes of users, read per user for the admin's user detail
+    ("admin_user_changes", &[("user", 1)], false),
     ("follows", &[("follower", 1)], false),
     ("purchases", &[("bettingCode", 1), ("status", 1)], false),
     // one purchase per (code, buyer) among those not FAILED: `claim` is unset when one fails

@@ -175,6 +175,7 @@ pub async fn admin_update_user(
     let patch = UserPatch {
         role: input.role,
         is_active: input.is_active,
+        reason: None,
     };
     Ok(core.client()?.admin_update_user(&input.id, &patch).await?)
 }

@@ -701,6 +701,7 @@ async fn a_bought_code_is_readable_offline_and_an_offline_vote_is_delivered_on_r
             &UserPatch {
                 role: None,
                 is_active: Some(false),
+                reason: Some("e2e: deactivation test".into()),
             },
         )
         .await

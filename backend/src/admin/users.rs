@@ -9,7 +9,7 @@ use axum::extract::State;
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 use mongodb::options::FindOptions;
-use oddxer_shared::api::{ErrorEnvelope, Page, UserOut, UserPatch};
+use oddxer_shared::api::{AdminChangeOut, AdminUserOut, ErrorEnvelope, Page, UserOut, UserPatch};
 use oddxer_shared::Role;
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -21,6 +21,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserFilter {
+    /// A phone number (any spelling: it is normalized) or a username; a username prefix of 3 or
+    /// more characters also matches.
+    pub q: Option<String>,
     pub role: Option<Role>,
     pub active: Option<bool>,
     pub limit: Option<i64>,
@@ -32,6 +35,9 @@ pub struct UserFilter {
 pub fn check_patch(admin: &User, target: &User, patch: &UserPatch) -> Result<()> {
     if patch.role.is_none() && patch.is_active.is_none() {
         return Err(AppError::validation("Nothing to change: give role and/or isActive", "body", "empty"));
+    }
+    if patch.reason.as_deref().is_some_and(|r| r.trim().is_empty() || r.chars().count() > 500) {
+        return Err(AppError::validation("reason must be 1 to 500 characters", "reason", "1..=500 characters"));
     }
     if admin.id == target.id && (patch.is_active == Some(false) || patch.role.is_some_and(|r| r != Role::Admin)) {
         return Err(AppError::conflict("SELF_LOCKOUT", "Administrators cannot deactivate or demote themselves"));
@@ -49,6 +55,9 @@ async fn list_users(State(state): State<AppState>, _admin: AdminUser, Query(q): 
         Some(_) => return Err(AppError::validation("limit must be between 1 and 100", "limit", "1..=100")),
     };
     let mut filter = Document::new();
+    if let Some(raw) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        filter.extend(search_filter(&state, raw));
+    }
     if let Some(role) = q.role {
         filter.insert("role", role.as_str());
     }
@@ -67,11 +76,60 @@ async fn list_users(State(state): State<AppState>, _admin: AdminUser, Query(q): 
     Ok(ok(Page { items: users.iter().map(User::to_out).collect(), next_cursor }))
 }
 
+/// The users `q` names: a phone number (normalized: equality on the unique `phoneNumber`), else a
+/// username (equality on the unique `username`) or, from 3 characters, a username prefix (a scan
+/// of the usernames: an operator's search, not a user's).
+fn search_filter(state: &AppState, q: &str) -> Document {
+    if let Some(phone) = crate::phone::PhoneNumber::parse(q, state.config.default_region) {
+        return doc! { "phoneNumber": phone.as_str() };
+    }
+    let name = q.to_lowercase();
+    if name.chars().count() >= 3 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        doc! { "username": { "$regex": format!("^{name}") } }
+    } else {
+        doc! { "username": name }
+    }
+}
+
 #[utoipa::path(get, path = "/admin/users/{id}", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses(
-    (status = 200, body = UserOut), (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-async fn get_user(State(state): State<AppState>, _admin: AdminUser, PathId(id): PathId) -> ApiResult<UserOut> {
-    let user = store::find_by_id(&state.db, id).await?.ok_or(AppError::NotFound("user"))?;
-    Ok(ok(user.to_out()))
+    (status = 200, description = "The user with their wallet, newest purchases, sales and payments, and the last admin change", body = AdminUserOut),
+    (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+async fn get_user(State(state): State<AppState>, _admin: AdminUser, PathId(id): PathId) -> ApiResult<AdminUserOut> {
+    Ok(ok(detail(&state, id).await?))
+}
+
+/// Everything an admin looks at to help a user, read at once.
+async fn detail(state: &AppState, id: ObjectId) -> Result<AdminUserOut> {
+    let (user, change) = tokio::join!(store::find_by_id(&state.db, id), last_change(state, id));
+    let user = user?.ok_or(AppError::NotFound("user"))?;
+    let recent = crate::http::PageQuery { limit: Some(20), cursor: None };
+    let (wallet, purchases, sales, payments) = tokio::join!(
+        crate::wallet::service::wallet(state, id),
+        crate::purchases::service::purchases_of(state, id, None, 20),
+        crate::purchases::sales::summary(state, id, &recent),
+        crate::wallet::service::payments(state, id, None, 20)
+    );
+    Ok(AdminUserOut {
+        user: user.to_out(),
+        last_admin_change: change?,
+        wallet: wallet?,
+        purchases: purchases?.items,
+        sales: sales?,
+        payments: payments?.0,
+    })
+}
+
+/// Admin changes of users, one document per change (`admin_user_changes`), read newest first
+/// by the indexed `user`.
+const CHANGES: &str = "admin_user_changes";
+
+async fn last_change(state: &AppState, user: ObjectId) -> Result<Option<AdminChangeOut>> {
+    let docs: Vec<Document> = state.db.col(CHANGES).find(doc! { "user": user }).await?.try_collect().await?;
+    Ok(docs.iter().filter_map(|d| Some((*d.get_datetime("at").ok()?, d))).max_by_key(|(at, _)| *at).map(|(at, d)| AdminChangeOut {
+        by: d.get_object_id("by").map(|o| o.to_hex()).unwrap_or_default(),
+        at: crate::clock::rfc3339(at),
+        reason: d.get_str("reason").ok().map(str::to_owned),
+    }))
 }
 
 #[utoipa::path(patch, path = "/admin/users/{id}", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = UserPatch,
@@ -89,7 +147,12 @@ async fn patch_user(State(state): State<AppState>, AdminUser(admin): AdminUser, 
         changes.insert("isActive", active);
         target.is_active = active;
     }
-    store::set_fields(&state.db, target.id, changes).await?;
+    store::set_fields(&state.db, target.id, changes.clone()).await?;
+    let record = doc! {
+        "user": target.id, "by": admin.id, "at": crate::clock::now(), "changes": changes,
+        "reason": patch.reason.as_deref().map(str::trim),
+    };
+    state.db.col(CHANGES).insert_one(record).await?;
     // Takes effect at once on this process; other processes re-read within USER_CACHE_TTL (1 s).
     state.users.forget(target.id);
     if patch.is_active == Some(false) {
@@ -120,11 +183,11 @@ mod tests {
     #[test]
     fn an_admin_cannot_lock_themselves_out() {
         let admin = user(Role::Admin);
-        let deactivate = UserPatch { role: None, is_active: Some(false) };
+        let deactivate = UserPatch { is_active: Some(false), ..Default::default() };
         assert!(check_patch(&admin, &admin, &deactivate).is_err());
-        let demote = UserPatch { role: Some(Role::Buyer), is_active: None };
+        let demote = UserPatch { role: Some(Role::Buyer), ..Default::default() };
         assert!(check_patch(&admin, &admin, &demote).is_err());
         assert!(check_patch(&admin, &user(Role::Buyer), &deactivate).is_ok());
-        assert!(check_patch(&admin, &user(Role::Buyer), &UserPatch { role: None, is_active: None }).is_err());
+        assert!(check_patch(&admin, &user(Role::Buyer), &UserPatch::default()).is_err());
     }
 }

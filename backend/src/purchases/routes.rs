@@ -1,15 +1,14 @@
 //! `POST /codes/{id}/purchase`, `GET /purchases`, `GET /seller/sales`.
 
-use super::{sales, service, store};
+use super::{sales, service};
 use crate::auth::extract::{AuthUser, MoneyCaller, SellerUser};
-use crate::error::{AppError, Result};
+use crate::error::Result;
 use crate::http::{ok, ApiResult, PageQuery, PathId, Query};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use mongodb::bson::doc;
 use oddxer_shared::api::{ErrorEnvelope, Page, PurchaseOut, PurchaseResultOut, SalesSummaryOut};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -35,21 +34,7 @@ async fn purchase(State(state): State<AppState>, MoneyCaller(user): MoneyCaller,
     responses((status = 200, description = "My paid purchases with their codes revealed, newest first", body = Page<PurchaseOut>),
         (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 async fn my_purchases(State(state): State<AppState>, AuthUser(user): AuthUser, Query(q): Query<PageQuery>) -> ApiResult<Page<PurchaseOut>> {
-    let limit = q.limit()?;
-    state.pending.settle_user(user.id).await;
-    let mut filter = doc! { "buyer": user.id, "status": "COMPLETED" };
-    if let Some(c) = &q.cursor {
-        filter.extend(store::after_cursor(c).ok_or_else(|| AppError::validation("cursor is not one this server issued", "cursor", "invalid"))?);
-    }
-    let purchases = store::list(&state.db, filter, doc! { "createdAt": -1, "_id": -1 }, limit).await?;
-    let mut items = Vec::with_capacity(purchases.len());
-    for p in &purchases {
-        if let Ok(code) = service::load_code(&state, p.code).await {
-            items.push(service::purchase_out(&state, p, &code).await);
-        }
-    }
-    let next_cursor = if purchases.len() as i64 == limit { purchases.last().map(|p| store::page_cursor(p.created_at, p.id)) } else { None };
-    Ok(ok(Page { items, next_cursor }))
+    Ok(ok(service::purchases_of(&state, user.id, q.cursor.as_deref(), q.limit()?).await?))
 }
 
 #[utoipa::path(get, path = "/seller/sales", tag = "purchases", security(("bearer" = [])),

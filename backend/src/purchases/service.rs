@@ -323,6 +323,27 @@ fn done_sale(p: &Purchase) -> codes_store::Sale {
     codes_store::Sale { purchase: p.id, buyer: p.buyer, at: p.created_at }
 }
 
+/// The buyer's paid purchases with their codes revealed, newest first, `limit` per page after
+/// `cursor` (`"{millis}_{id}"` of the last row): equality on the indexed `{buyer, status}`.
+/// Purchases this process answered but is still labelling are waited for (read-your-writes).
+/// Errors: 422 for a cursor this server did not issue.
+pub async fn purchases_of(state: &AppState, buyer: ObjectId, cursor: Option<&str>, limit: i64) -> Result<oddxer_shared::api::Page<PurchaseOut>> {
+    state.pending.settle_user(buyer).await;
+    let mut filter = mongodb::bson::doc! { "buyer": buyer, "status": "COMPLETED" };
+    if let Some(c) = cursor {
+        filter.extend(store::after_cursor(c).ok_or_else(|| AppError::validation("cursor is not one this server issued", "cursor", "invalid"))?);
+    }
+    let purchases = store::list(&state.db, filter, mongodb::bson::doc! { "createdAt": -1, "_id": -1 }, limit).await?;
+    let mut items = Vec::with_capacity(purchases.len());
+    for p in &purchases {
+        if let Ok(code) = load_code(state, p.code).await {
+            items.push(purchase_out(state, p, &code).await);
+        }
+    }
+    let next_cursor = if purchases.len() as i64 == limit { purchases.last().map(|p| store::page_cursor(p.created_at, p.id)) } else { None };
+    Ok(oddxer_shared::api::Page { items, next_cursor })
+}
+
 pub async fn purchase_out(state: &AppState, p: &Purchase, code: &Code) -> PurchaseOut {
     let code = view_for_buyer(state, code).await;
     PurchaseOut {

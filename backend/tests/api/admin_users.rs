@@ -139,3 +139,51 @@ async fn an_admin_finds_a_payment_by_reference_by_user_or_by_status() {
     app.get("/admin/payments", Some(&a.access)).await.assert_error(403);
     app.get("/admin/payments", None).await.assert_error(401);
 }
+
+/// An admin finds a user by phone number (any spelling) or username (or its prefix), opens their
+/// detail (wallet, purchases, payments) and deactivates them with a recorded reason.
+#[tokio::test]
+async fn an_admin_finds_a_user_opens_their_detail_and_deactivates_with_a_reason() {
+    let (app, admin) = admin_app().await;
+    let seller = app.signed_in_user("SELLER").await;
+    let code = app.create_code(&seller, 2_000, 3).await;
+    let name = format!("zed{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let phone = unique_phone();
+    let r = app.post("/auth/register", None, &json!({ "phoneNumber": phone, "username": name })).await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+    let user = app.sign_in(&phone).await;
+    app.funded(&user, 10_000).await;
+    app.buy(&user, &code).await;
+
+    // "+256 7xx xxx xxx" spelled the national way.
+    let national = format!("0{} {} {}", &phone[4..7], &phone[7..10], &phone[10..]);
+    for q in [national.as_str(), name.as_str(), &name[..5]] {
+        let found = app.get(&format!("/admin/users?q={}", urlencode(q)), Some(&admin.access)).await;
+        assert_eq!(found.status.as_u16(), 200, "{q}: {}", found.body);
+        let ids: Vec<&str> = found.data()["items"].as_array().expect("items").iter().filter_map(|u| u["id"].as_str()).collect();
+        assert_eq!(ids, vec![user.user_id.as_str()], "q={q}");
+    }
+
+    // `buy` tops the wallet up with the price first: 10,000 + 2,000 - 2,000.
+    let balance_before = app.balance(&user).await;
+    assert_eq!(balance_before, 10_000);
+    let r = app.patch(&format!("/admin/users/{}", user.user_id), Some(&admin.access), &json!({ "isActive": false, "reason": "x".repeat(501) })).await;
+    r.assert_error(422);
+    assert_eq!(r.body["error"]["details"]["fields"]["reason"].is_string(), true, "{}", r.body);
+    let r = app.patch(&format!("/admin/users/{}", user.user_id), Some(&admin.access), &json!({ "isActive": false, "reason": "chargeback fraud report #12" })).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+
+    let d = app.get(&format!("/admin/users/{}", user.user_id), Some(&admin.access)).await;
+    assert_eq!(d.status.as_u16(), 200, "{}", d.body);
+    let d = d.data();
+    assert_eq!((d["username"].clone(), d["isActive"].clone()), (json!(name), json!(false)));
+    assert_eq!(d["wallet"]["balance"]["amount"], json!(balance_before), "{d}");
+    assert_eq!(d["purchases"][0]["codeId"], code.as_str());
+    assert_eq!(d["payments"][0]["status"], "COMPLETED");
+    assert_eq!(d["lastAdminChange"]["reason"], "chargeback fraud report #12");
+    assert_eq!(d["lastAdminChange"]["by"], admin.user_id.as_str());
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b == b'_' { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
