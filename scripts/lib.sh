@@ -239,7 +239,8 @@ ferretdb_ok() {
 # build/version/version.txt. So we take the same module source from the Go module proxy
 # (`go mod download`), add that one file, and `go build` it.
 ensure_ferretdb() {
-  if ferretdb_ok; then info "FerretDB $FERRETDB_VERSION at $FERRETDB_BIN"; return 0; fi
+  # Said once per command: scripts that call others export ODDXER_DEPS_CHECKED after the check.
+  if ferretdb_ok; then [ -n "${ODDXER_DEPS_CHECKED:-}" ] || info "FerretDB $FERRETDB_VERSION at $FERRETDB_BIN"; return 0; fi
   have go || die "Go is needed to build FerretDB (https://go.dev/dl/); or set MONGODB_URI to a running MongoDB"
   log "building FerretDB $FERRETDB_VERSION into $ODDXER_BIN (Go module proxy, about 1 min)"
   mkdir -p "$ODDXER_BIN"

@@ -64,6 +64,7 @@ trap 'exit 143' TERM
 
 # 1. dependencies (a quick check when everything is there)
 bash scripts/install-deps.sh
+export ODDXER_DEPS_CHECKED=1
 
 # 2. database
 if [ -n "${MONGODB_URI:-}" ]; then
@@ -116,7 +117,7 @@ show_help() {
 
   Oddxer backend: $API_URL_LOCAL   (health: $API_URL_LOCAL/api/v1/health)
   Database:       $MONGODB_URI  DB_NAME=$DB_NAME
-  Backend log:    .data/backend.log
+  Backend log:    .data/backend.log   Desktop app log: .data/desktop.log
 
   Demo accounts (sign in with the phone number; the OTP goes to the dev SMS outbox):
     admin   +256700000001  (demo_admin)
@@ -137,8 +138,9 @@ if [ "$backend_only" = 0 ] && [ -f desktop/Cargo.toml ]; then
   cargo build -p oddxer-desktop
   if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
     show_help
-    log "opening the desktop app (close the window or press Ctrl-C to stop everything)"
-    ODDXER_API_URL="$API_URL_LOCAL" "$CARGO_TARGET_DIR/debug/oddxer-desktop" &
+    log "opening the desktop app (close the window or press Ctrl-C to stop everything; its log: .data/desktop.log)"
+    # The app's own log goes to a file, without colour codes: the terminal keeps what a person needs.
+    NO_COLOR=1 ODDXER_API_URL="$API_URL_LOCAL" "$CARGO_TARGET_DIR/debug/oddxer-desktop" >>"$ODDXER_DATA/desktop.log" 2>&1 &
     APP_PID=$!
     wait "$APP_PID" || true
     APP_PID=""

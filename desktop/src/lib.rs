@@ -20,8 +20,11 @@ fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // A second init (tests embedding `run`) keeps the first subscriber.
+    // Colour codes only on a terminal: a log file or a pipe gets plain text.
+    let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(on_terminal)
         .try_init();
 }
