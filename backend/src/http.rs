@@ -54,13 +54,14 @@ fn integral_floats_as_integers(value: &mut serde_json::Value) {
     }
 }
 
-/// The field a deserialization error is about, and the error: at the path where it happened,
-/// or, for a missing or unknown field (reported on the object holding it), that field.
+/// The field a deserialization error is about (its path, e.g. `price` or `items[2].amount`), and
+/// the error.
 fn shape_error(err: serde_path_to_error::Error<serde_json::Error>) -> AppError {
     let reason = err.inner().to_string();
     let path = err.path().to_string();
-    let named = reason.split('`').nth(1).filter(|_| reason.starts_with("missing field") || reason.starts_with("unknown field"));
-    let field = match (path.as_str(), named) {
+    // A missing field is reported at the object that lacks it; an unknown one at its own path.
+    let missing = reason.strip_prefix("missing field `").and_then(|r| r.split('`').next());
+    let field = match (path.as_str(), missing) {
         (".", Some(name)) => name.to_owned(),
         (".", None) => "body".to_owned(),
         (p, Some(name)) => format!("{p}.{name}"),

@@ -61,50 +61,46 @@ def _parse_time(raw):
 
 
 @schemathesis.hook
-def map_case(context, case):
-    """Values only the server can supply or that depend on the clock, in cases meant to be valid:
-
-    - `minPrice <= maxPrice`, `minOdds <= maxOdds` (a relation between two parameters).
-    - Lists take an opaque `cursor` that only the server issues (`nextCursor` of a page): a made-up
-      one is refused with 422 whatever its shape, so it is left out of positive queries (cursor
-      validation has its own tests in backend/tests/api).
-    - A listing's `expiresAt` must lie in the future and within `CODE_EXPIRY_HORIZON`: a fixed
-      example time is moved into the next days.
-    """
-    if isinstance(case.query, dict) and not _negative_at(case, ParameterLocation.QUERY):
-        case.query.pop("cursor", None)
-        # `minPrice <= maxPrice` and `minOdds <= maxOdds` relate two parameters, which a schema
-        # cannot say (the server answers 422 naming minPrice / minOdds).
-        for low, high in (("minPrice", "maxPrice"), ("minOdds", "maxOdds")):
-            a, b = _number(case.query.get(low)), _number(case.query.get(high))
-            if a is not None and b is not None and a > b:
-                case.query[low], case.query[high] = case.query[high], case.query[low]
-    body = case.body
-    if isinstance(body, dict) and isinstance(body.get("expiresAt"), str) and not _negative_at(case, ParameterLocation.BODY):
-        at = _parse_time(body["expiresAt"])
-        now = datetime.now(timezone.utc)
-        if at is not None and at.tzinfo is not None and not (now + timedelta(minutes=10) < at < now + timedelta(days=6)):
-            body["expiresAt"] = (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return case
-
-
-@schemathesis.hook
 def before_call(context, case, kwargs):
-    """An `Idempotency-Key` names one operation: a key reused with another body is refused (422,
-    as the IETF Idempotency-Key draft says), so each valid request gets a fresh key (set here, on
-    what is sent, in every phase)."""
-    # Values fed from earlier responses (stateful phase) include masked numbers (`+256*******00`
-    # in a payment's `phoneNumber`), which name no subscriber: a valid case gets a real one.
-    for location, container in ((ParameterLocation.BODY, case.body), (ParameterLocation.QUERY, case.query)):
-        if isinstance(container, dict) and "*" in str(container.get("phoneNumber", "")) and not _negative_at(case, location):
-            container["phoneNumber"] = f"+25677{random.randrange(10_000_000):07d}"
-    if _negative_at(case, ParameterLocation.HEADER):
-        return
-    for headers in (case.headers, kwargs.get("headers")):
-        if hasattr(headers, "keys"):
-            for name in list(headers.keys()):
-                if name.lower() == "idempotency-key":
-                    headers[name] = uuid.uuid4().hex
+    """Values only the server can supply, or that depend on the clock or on each other, in the
+    parts of a case meant to be valid. Done here, on the case about to be sent, so every phase
+    (coverage, fuzzing, stateful) gets it; schemathesis revalidates the edited case.
+
+    - Lists take an opaque `cursor` that only the server issues (`nextCursor` of a page): a made-up
+      one is refused with 422 whatever its shape, so it is left out (cursor validation has its own
+      tests in backend/tests/api).
+    - `minPrice <= maxPrice` and `minOdds <= maxOdds` relate two parameters, which a schema cannot
+      say (the server answers 422 naming minPrice / minOdds): swapped into order.
+    - A listing's `expiresAt` must lie in the future and within `CODE_EXPIRY_HORIZON`.
+    - Values fed from earlier responses (stateful phase) include masked numbers (`+256*******00`
+      in a payment's `phoneNumber`), which name no subscriber: replaced by a real one.
+    - An `Idempotency-Key` names one operation: a key reused with another body is refused (422,
+      as the IETF Idempotency-Key draft says), so each valid request gets a fresh key.
+    """
+    query = case.query
+    if isinstance(query, dict) and not _negative_at(case, ParameterLocation.QUERY):
+        query.pop("cursor", None)
+        for low, high in (("minPrice", "maxPrice"), ("minOdds", "maxOdds")):
+            a, b = _number(query.get(low)), _number(query.get(high))
+            if a is not None and b is not None and a > b:
+                query[low], query[high] = query[high], query[low]
+        if "*" in str(query.get("phoneNumber", "")):
+            query["phoneNumber"] = f"+25677{random.randrange(10_000_000):07d}"
+    body = case.body
+    if isinstance(body, dict) and not _negative_at(case, ParameterLocation.BODY):
+        if isinstance(body.get("expiresAt"), str):
+            at = _parse_time(body["expiresAt"])
+            now = datetime.now(timezone.utc)
+            if at is not None and at.tzinfo is not None and not (now + timedelta(minutes=10) < at < now + timedelta(days=6)):
+                body["expiresAt"] = (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if "*" in str(body.get("phoneNumber", "")):
+            body["phoneNumber"] = f"+25677{random.randrange(10_000_000):07d}"
+    headers = case.headers
+    if hasattr(headers, "keys") and not _negative_at(case, ParameterLocation.HEADER):
+        for name in list(headers.keys()):
+            if name.lower() == "idempotency-key":
+                headers[name] = uuid.uuid4().hex
+
 
 @schemathesis.hook
 def filter_failure(context, failure, case, response):
