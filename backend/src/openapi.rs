@@ -111,7 +111,6 @@ fn finish_operation(path: &str, op: &mut Value) {
         .get("security")
         .and_then(Value::as_array)
         .is_some_and(|reqs| !reqs.is_empty() && reqs.iter().all(|r| r.as_object().is_some_and(|o| !o.is_empty())));
-    let optional_token = op.get("security").and_then(Value::as_array).is_some_and(|reqs| reqs.iter().any(|r| r.as_object().is_some_and(|o| !o.is_empty())));
 
     if let Some(ps) = op.get_mut("parameters").and_then(Value::as_array_mut) {
         for p in ps.iter_mut() {
@@ -178,7 +177,8 @@ fn finish_operation(path: &str, op: &mut Value) {
     if has_query {
         add("422", "VALIDATION_ERROR: `details.fields` names each invalid query parameter");
     }
-    if secured || optional_token {
+    // A route that merely accepts a token (`MaybeUser`) ignores a bad one: no 401 or 403 there.
+    if secured {
         add("401", "UNAUTHENTICATED: missing, invalid or expired bearer token");
         add("403", "FORBIDDEN: the account is deactivated, or its role may not do this");
     }
