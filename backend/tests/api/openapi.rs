@@ -230,6 +230,18 @@ async fn input_the_database_cannot_hold_is_refused_not_a_500() {
 }
 
 #[tokio::test]
+async fn a_body_over_the_limit_is_413_in_the_envelope_also_on_raw_routes() {
+    let app = TestApp::spawn().await;
+    let big = "a".repeat(70 * 1024);
+    for path in ["/auth/login", "/payments/callbacks/mtn?token=x"] {
+        let r = app.http.post(app.url(path)).header("content-type", "application/json").body(big.clone()).send().await.expect("send");
+        assert_eq!(r.status().as_u16(), 413, "{path}");
+        let body: Value = r.json().await.unwrap_or_default();
+        assert_eq!(body["error"]["code"], "PAYLOAD_TOO_LARGE", "{path}: {body}");
+    }
+}
+
+#[tokio::test]
 async fn a_plain_get_of_the_websocket_is_400_in_the_envelope() {
     let app = TestApp::spawn().await;
     let r = app.get("/ws", None).await;
