@@ -13,7 +13,8 @@
 # covers it; a plain GET of it answers 400 UPGRADE_REQUIRED as documented).
 #
 # ODDXER_SCHEMATHESIS_EXAMPLES (30) cases per operation and phase, ODDXER_SCHEMATHESIS_SEED
-# (20261201), ODDXER_SCHEMATHESIS_PASSES ("anonymous buyer seller admin"). Schemathesis (pinned
+# (20261201), ODDXER_SCHEMATHESIS_PASSES ("anonymous buyer seller admin"), ODDXER_SCHEMATHESIS_DEBUG=1
+# (show tokens and phone numbers in the reproduction commands instead of masking them). Schemathesis (pinned
 # below) is installed into $ODDXER_CACHE/schemathesis-<version> on first use. Reports (JUnit and
 # NDJSON per pass) go to .data/schemathesis/. The exit status is non-zero when any pass fails.
 set -euo pipefail
