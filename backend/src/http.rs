@@ -2,6 +2,7 @@
 
 use crate::error::AppError;
 use axum::extract::{FromRequest, FromRequestParts};
+use serde::de::DeserializeOwned;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use mongodb::bson::oid::ObjectId;
@@ -9,10 +10,68 @@ use axum::response::{IntoResponse, Response};
 use oddxer_shared::api::Envelope;
 use serde::Serialize;
 
-/// `axum::Json` whose rejections are `AppError`s, so bad bodies get the envelope.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
+/// A JSON body whose rejections are `AppError`s, so bad bodies get the envelope: 400 for a body
+/// that is not JSON (or not `application/json`), 413 over the body limit, and 422
+/// `VALIDATION_ERROR` for JSON of the wrong shape, with `details.fields` naming the field (its
+/// path, e.g. `price` or `items[2].amount`; `body` when the body is not a JSON object) and
+/// `details.reason` saying what is wrong with it. Only objects are accepted: serde would also
+/// read a struct from an array (`[null, null]`), which no route means to take.
 pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::Json(mut value) = axum::Json::<serde_json::Value>::from_request(req, state).await?;
+        integral_floats_as_integers(&mut value);
+        if !value.is_object() {
+            return Err(AppError::Validation {
+                message: "The request body must be a JSON object".into(),
+                details: Some(serde_json::json!({ "fields": { "body": "must be a JSON object" } })),
+            });
+        }
+        serde_path_to_error::deserialize(value).map(Json).map_err(shape_error)
+    }
+}
+
+/// JSON has one number type: `2000.0` is the integer 2000 (as JSON Schema's `integer` says), so an
+/// integer field takes it. Whole numbers written with a fraction become integers; fields of type
+/// `f64` take integers as well, so nothing else changes.
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
+                // Exactly representable and in range: |f| < 2^63.
+                if f.fract() == 0.0 && f.abs() < 9.2e18 {
+                    *value = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
+}
+
+/// The field a deserialization error is about (its path, e.g. `price` or `items[2].amount`), and
+/// the error.
+fn shape_error(err: serde_path_to_error::Error<serde_json::Error>) -> AppError {
+    let reason = err.inner().to_string();
+    let path = err.path().to_string();
+    // A missing field is reported at the object that lacks it; an unknown one at its own path.
+    let missing = reason.strip_prefix("missing field `").and_then(|r| r.split('`').next());
+    let field = match (path.as_str(), missing) {
+        (".", Some(name)) => name.to_owned(),
+        (".", None) => "body".to_owned(),
+        (p, Some(name)) => format!("{p}.{name}"),
+        (p, None) => p.to_owned(),
+    };
+    AppError::Validation {
+        message: format!("{field}: {reason}"),
+        details: Some(serde_json::json!({ "fields": { field: reason }, "reason": reason })),
+    }
+}
 
 /// `axum::extract::Query` with envelope rejections.
 #[derive(axum::extract::FromRequestParts)]

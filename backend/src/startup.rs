@@ -212,7 +212,7 @@ fn plain_get(summary: &str, response: &str) -> utoipa::openapi::PathItem {
 pub fn router(state: AppState) -> Router {
     let dev_routes = state.config.dev_routes_enabled();
     let (api, _) = api_routes(dev_routes).split_for_parts();
-    let doc = Arc::new(openapi_document(dev_routes));
+    let doc = Arc::new(crate::openapi::wire_document(openapi_document(dev_routes), &state.config));
     let api = api
         .route("/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
         .route("/metrics", get(crate::telemetry::render_metrics))

@@ -47,7 +47,7 @@ async fn verify_otp(State(state): State<AppState>, _: IpLimited, Json(input): Js
 #[utoipa::path(post, path = "/auth/refresh", tag = "auth", request_body = RefreshIn, responses(
     (status = 200, description = "New token pair; the presented token is dead", body = AuthTokensOut),
     (status = 401, description = "Unknown, expired, revoked or reused token", body = ErrorEnvelope),
-    (status = 403, body = ErrorEnvelope)))]
+    (status = 403, description = "Account deactivated", body = ErrorEnvelope), (status = 429, description = "Rate limited (per IP)", body = ErrorEnvelope)))]
 async fn refresh(State(state): State<AppState>, _: IpLimited, Json(input): Json<RefreshIn>) -> ApiResult<AuthTokensOut> {
     Ok(ok(service::refresh(&state, &input.refresh_token).await?))
 }

@@ -38,8 +38,8 @@ async fn options(State(state): State<AppState>) -> ApiResult<CodeOptionsOut> {
     Ok(ok(service::options(&state)))
 }
 
-#[utoipa::path(get, path = "/codes/{id}", tag = "codes", params(("id" = String, Path)), responses(
-    (status = 200, description = "The code; `code` only for its seller, its buyers and admins", body = CodeOut),
+#[utoipa::path(get, path = "/codes/{id}", tag = "codes", params(("id" = String, Path)), security((), ("bearer" = [])), responses(
+    (status = 200, description = "The code; `code` only for its seller, its buyers and admins (a bearer token is optional; a bad one reads as signed out)", body = CodeOut),
     (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 async fn detail(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, PathId(id): PathId) -> ApiResult<CodeOut> {
     Ok(ok(service::detail(&state, viewer.as_ref(), id).await?))

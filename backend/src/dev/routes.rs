@@ -27,11 +27,13 @@ struct SmsQuery {
 
 #[utoipa::path(get, path = "/dev/sms", tag = "development",
     params(("phoneNumber" = String, Query, description = "Phone number, normalized like sign-in numbers")),
-    responses((status = 200, description = "Messages sent to the number, newest first (development only)", body = Vec<SmsOut>)))]
+    responses((status = 200, description = "Messages sent to the number, newest first (development only)", body = Vec<SmsOut>),
+        (status = 422, description = "VALIDATION_ERROR: phoneNumber missing or not a phone number", body = ErrorEnvelope)))]
 async fn sms(State(state): State<AppState>, Query(q): Query<SmsQuery>) -> ApiResult<Vec<SmsOut>> {
     let options = FindOptions::builder().sort(doc! { "createdAt": -1 }).limit(50).build();
-    // Messages are stored under the normalized number; accept it however it is written.
-    let phone = crate::phone::PhoneNumber::parse(&q.phone_number, state.config.default_region).map_or(q.phone_number, |p| p.into_string());
+    // Messages are stored under the normalized number; accept it however it is written, and
+    // refuse what is no phone number (422 naming it) rather than look it up.
+    let phone = crate::phone::PhoneNumber::parse_field(&q.phone_number, state.config.default_region, "phoneNumber")?.into_string();
     let docs: Vec<Document> =
         state.db.col("sms_outbox").find(doc! { "phoneNumber": &phone }).with_options(options).await?.try_collect().await?;
     let items = docs
@@ -48,6 +50,11 @@ async fn sms(State(state): State<AppState>, Query(q): Query<SmsQuery>) -> ApiRes
 }
 
 async fn settle(state: &AppState, reference: &str, succeeded: bool) -> ApiResult<TransactionOut> {
+    // References are UUIDs (`wallet::service`); anything else names no payment (and never
+    // reaches the database, which cannot hold every string: NUL).
+    if uuid::Uuid::parse_str(reference).is_err() {
+        return Err(AppError::NotFound("payment"));
+    }
     // The provider's side (counted apart: it stands in for the provider's own systems).
     if !crate::db::uncounted(SandboxProvider::settle(&state.db, reference, succeeded)).await? {
         return Err(AppError::NotFound("payment"));
@@ -63,13 +70,13 @@ async fn settle(state: &AppState, reference: &str, succeeded: bool) -> ApiResult
 }
 
 #[utoipa::path(post, path = "/dev/payments/{reference}/complete", tag = "development",
-    params(("reference" = String, Path)), responses((status = 200, body = TransactionOut), (status = 404, body = ErrorEnvelope)))]
+    params(("reference" = String, Path, description = "The payment's reference (a UUID)")), responses((status = 200, body = TransactionOut), (status = 404, description = "No such payment", body = ErrorEnvelope)))]
 async fn complete(State(state): State<AppState>, Path(reference): Path<String>) -> ApiResult<TransactionOut> {
     settle(&state, &reference, true).await
 }
 
 #[utoipa::path(post, path = "/dev/payments/{reference}/fail", tag = "development",
-    params(("reference" = String, Path)), responses((status = 200, body = TransactionOut), (status = 404, body = ErrorEnvelope)))]
+    params(("reference" = String, Path, description = "The payment's reference (a UUID)")), responses((status = 200, body = TransactionOut), (status = 404, description = "No such payment", body = ErrorEnvelope)))]
 async fn fail(State(state): State<AppState>, Path(reference): Path<String>) -> ApiResult<TransactionOut> {
     settle(&state, &reference, false).await
 }

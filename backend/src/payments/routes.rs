@@ -10,6 +10,7 @@ use crate::http::{ok, ApiResult, Path, Query};
 use crate::state::AppState;
 use crate::wallet::{service, store};
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use oddxer_shared::api::ErrorEnvelope;
 use oddxer_shared::{TransactionStatus, TransactionType};
@@ -35,26 +36,34 @@ pub struct CallbackAckOut {
 
 #[utoipa::path(post, path = "/payments/callbacks/{provider}", tag = "payments",
     params(("provider" = String, Path, description = "`mtn` or `airtel`"),
-        ("token" = String, Query, description = "The token of the callback URL we registered with the provider")),
+        ("token" = Option<String>, Query, description = "The token of the callback URL we registered with the provider")),
     request_body(content = serde_json::Value, description = "The provider's callback body: MTN's payment resource (with our `externalId`) or Airtel's `{transaction: {id, status_code, ...}}`"),
     responses((status = 200, description = "Status re-checked with the provider; credited once if it succeeded", body = CallbackAckOut),
         (status = 400, description = "Malformed callback body", body = ErrorEnvelope),
         (status = 401, description = "Missing or wrong callback token", body = ErrorEnvelope),
         (status = 404, description = "Unknown provider or payment", body = ErrorEnvelope),
         (status = 502, description = "The provider could not be asked; the recovery worker will poll", body = ErrorEnvelope)))]
-async fn callback_post(State(state): State<AppState>, Path(provider): Path<String>, Query(q): Query<CallbackQuery>, body: Bytes) -> ApiResult<CallbackAckOut> {
-    handle(&state, &provider, q.token.as_deref(), &body).await
+async fn callback_post(State(state): State<AppState>, Path(provider): Path<String>, Query(q): Query<CallbackQuery>, body: Result<Bytes, BytesRejection>) -> ApiResult<CallbackAckOut> {
+    handle(&state, &provider, q.token.as_deref(), &raw_body(body)?).await
 }
 
 /// The same callback sent with PUT (some MTN environments call the callback URL with PUT).
 #[utoipa::path(put, path = "/payments/callbacks/{provider}", tag = "payments",
     params(("provider" = String, Path, description = "`mtn` or `airtel`"),
-        ("token" = String, Query, description = "The token of the callback URL we registered with the provider")),
+        ("token" = Option<String>, Query, description = "The token of the callback URL we registered with the provider")),
     request_body(content = serde_json::Value, description = "As for POST"),
     responses((status = 200, body = CallbackAckOut), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]
-async fn callback_put(State(state): State<AppState>, Path(provider): Path<String>, Query(q): Query<CallbackQuery>, body: Bytes) -> ApiResult<CallbackAckOut> {
-    handle(&state, &provider, q.token.as_deref(), &body).await
+async fn callback_put(State(state): State<AppState>, Path(provider): Path<String>, Query(q): Query<CallbackQuery>, body: Result<Bytes, BytesRejection>) -> ApiResult<CallbackAckOut> {
+    handle(&state, &provider, q.token.as_deref(), &raw_body(body)?).await
+}
+
+/// The callback body as sent, or the envelope's 413 / 400 (axum's own rejection is plain text).
+fn raw_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
+    body.map_err(|r| match r.status() {
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+        _ => AppError::BadRequest { code: "BODY_UNREADABLE", message: "The request body could not be read".into() },
+    })
 }
 
 #[tracing::instrument(skip_all, fields(provider = %provider))]

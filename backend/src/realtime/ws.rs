@@ -15,6 +15,7 @@ use crate::ledger::accounts;
 use crate::purchases::stream as purchase_stream;
 use crate::state::AppState;
 use crate::wallet::service::entry_out;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -51,11 +52,18 @@ const WRITE_BUFFER_BYTES: usize = 0;
 const MAX_WRITE_BUFFER_BYTES: usize = 4 * 1024 * 1024;
 
 /// The WebSocket of DESIGN.md section 6 (frames in `oddxer_shared::sync`).
-#[utoipa::path(get, path = "/ws", tag = "realtime", security(("bearer" = [])), responses(
-    (status = 101, description = "Switching protocols; or authenticate with a first `auth` frame within 5 s"),
+#[utoipa::path(get, path = "/ws", tag = "realtime", security((), ("bearer" = [])), responses(
+    (status = 101, description = "Switching protocols. Without a bearer header, authenticate with a first `auth` frame within 5 s"),
+    (status = 400, description = "UPGRADE_REQUIRED: not a WebSocket upgrade request", body = oddxer_shared::api::ErrorEnvelope),
     (status = 401, description = "Bad bearer token, or its session has ended", body = oddxer_shared::api::ErrorEnvelope),
     (status = 403, description = "Account deactivated", body = oddxer_shared::api::ErrorEnvelope)))]
-pub async fn handler(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Result<Response, AppError> {
+pub async fn handler(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, AppError> {
+    // A plain GET gets the error envelope like every other bad request, not axum's text.
+    let ws = ws.map_err(|rejection| AppError::BadRequest { code: "UPGRADE_REQUIRED", message: format!("Not a WebSocket upgrade: {}", rejection.body_text()) })?;
     // Subscribed before the checks below, so a deactivation or logout that lands between the check
     // and the upgrade still reaches this socket.
     let hub = state.hub.subscribe();
