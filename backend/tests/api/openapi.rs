@@ -123,7 +123,7 @@ async fn every_schema_the_document_refers_to_is_in_it() {
         assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
     }
     let sort = &doc["components"]["schemas"]["LeaderSort"]["enum"];
-    assert_eq!(sort, &json!(["rank", "winRate", "totalSales", "totalRevenue"]));
+    assert_eq!(sort, &json!(["rank", "winRate", "totalSales", "totalRevenue", "yield"]));
 }
 
 #[tokio::test]
