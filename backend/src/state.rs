@@ -28,4 +28,6 @@ pub struct AppState {
     pub pending: crate::purchases::pending::PendingPurchases,
     /// Users recently read for the per-request active/role check (`auth::cache`, `USER_CACHE_TTL`).
     pub users: crate::auth::cache::UserCache,
+    /// Reconcile violations not yet cleared by a full run (`oddxer_reconcile_violations`).
+    pub findings: crate::admin::recent::Findings,
 }

@@ -1,5 +1,6 @@
 //! Administration: users, and (with the marketplace) code resolutions and reconciliation.
 
+pub mod recent;
 pub mod reconcile;
 pub mod resolutions;
 pub mod users;

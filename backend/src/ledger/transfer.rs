@@ -100,6 +100,11 @@ pub fn legs_from_doc(d: &Document) -> Vec<Leg> {
         .unwrap_or_default()
 }
 
+/// The minute a transfer was decided in (`transfer_outcomes.bucket`): Unix milliseconds / 60,000.
+pub fn minute_bucket(at: mongodb::bson::DateTime) -> i64 {
+    at.timestamp_millis().div_euclid(60_000)
+}
+
 pub fn void_id(transfer_id: &str) -> String {
     format!("{transfer_id}:void")
 }
@@ -119,12 +124,23 @@ impl Transfers<'_> {
         }))
     }
 
-    /// Inserts the outcome; returns the outcome that stands (ours, or the one decided first).
-    pub async fn decide(&self, id: &str, outcome: Outcome) -> mongodb::error::Result<Outcome> {
-        let d = doc! { "_id": id, "outcome": outcome.as_str(), "createdAt": clock::now() };
+    /// Inserts the outcome; returns the outcome that stands (ours, or the one decided first). The
+    /// winning insert is where the transfer's business counters move, so each counts once.
+    pub async fn decide(&self, spec: &TransferSpec, outcome: Outcome) -> mongodb::error::Result<Outcome> {
+        let id = spec.id.to_hex();
+        let now = clock::now();
+        // The minute bucket lets the periodic reconcile read the transfers decided in a minute
+        // with one indexed equality read (`admin::recent`).
+        let d = doc! { "_id": &id, "outcome": outcome.as_str(), "createdAt": now, "bucket": minute_bucket(now) };
         match self.db.col("transfer_outcomes").insert_one(d).await {
-            Ok(_) => Ok(outcome),
-            Err(e) if is_duplicate_key(&e) => Ok(self.outcome(id).await?.unwrap_or(outcome)),
+            Ok(_) => {
+                // A withdrawal's own transfer (the hold) is the only one labelled later.
+                let top_level = spec.label_on_complete.is_none();
+                let moved = spec.legs.iter().map(|l| l.amount.max(0)).sum();
+                self.db.metrics.transfer_decided(spec.kind, top_level, spec.payment_method, moved, outcome == Outcome::Completed);
+                Ok(outcome)
+            }
+            Err(e) if is_duplicate_key(&e) => Ok(self.outcome(&id).await?.unwrap_or(outcome)),
             Err(e) => Err(e),
         }
     }
@@ -203,7 +219,7 @@ impl Transfers<'_> {
     /// voids the legs instead. Returns the outcome that stands.
     pub async fn complete(&self, spec: &TransferSpec, entry_kind: &str) -> Result<Outcome, TransferError> {
         let id = spec.id.to_hex();
-        match self.decide(&id, Outcome::Completed).await? {
+        match self.decide(spec, Outcome::Completed).await? {
             Outcome::Completed => {
                 self.label_completed(spec).await?;
                 Ok(Outcome::Completed)
@@ -220,7 +236,7 @@ impl Transfers<'_> {
     /// voids whatever a racing driver applied meanwhile.
     pub async fn fail(&self, spec: &TransferSpec, entry_kind: &str) -> Result<Outcome, TransferError> {
         let id = spec.id.to_hex();
-        let stands = self.decide(&id, Outcome::Failed).await?;
+        let stands = self.decide(spec, Outcome::Failed).await?;
         match stands {
             Outcome::Failed => {
                 self.void_applied(spec, entry_kind).await?;
