@@ -1,4 +1,5 @@
-//! Logging (human-readable in development, JSON lines in production) and Prometheus metrics.
+//! Logging (human-readable in development, JSON lines in production), and the HTTP side of the
+//! metrics: the request middleware and `GET /api/v1/metrics` (the registry is `crate::metrics`).
 
 use crate::config::AppEnv;
 use crate::state::AppState;
