@@ -4,7 +4,8 @@
 //!
 //! Per decided transfer (found through `transfer_outcomes.bucket`, one indexed equality read per
 //! minute) it reads the transaction, the transfer's entries and their voids (indexed equality
-//! reads) and, for each entry, the entry before it in its account (by `_id`), and checks: a
+//! reads, at once) and then, for each entry at once, the entry before it in its account (by
+//! `_id`), and checks: a
 //! completed transfer has every leg and they sum to zero; a failed one is voided leg by leg; the
 //! label agrees with the outcome (a deposit is COMPLETED iff credited); each entry extends its
 //! account's chain (contiguous `seq`, `balanceAfter` = previous + amount) without an overdraft
@@ -22,7 +23,7 @@ use oddxer_shared::api::Violation;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-/// Transfers checked at once (each check is a handful of sequential reads).
+/// Transfers checked at once (each check is two rounds of concurrent reads).
 const CONCURRENCY: usize = 8;
 /// Minutes one pass looks at, at most (after a pause the watcher catches up over several passes).
 const MAX_BUCKETS_PER_PASS: i64 = 30;
@@ -114,12 +115,16 @@ async fn entries_of(db: &Db, transfer: &str) -> Result<Vec<Entry>> {
 /// The checks of one decided transfer (see the module comment).
 pub async fn check_transfer(db: &Db, id: &str, outcome: &str) -> Result<Vec<Violation>> {
     let mut out = vec![];
-    let tx = match ObjectId::parse_str(id) {
-        Ok(oid) => db.col("transactions").find_one(doc! { "_id": oid }).await?,
-        Err(_) => None,
+    // The three reads are independent: one round trip of latency, not three.
+    let void = void_id(id);
+    let tx = async {
+        match ObjectId::parse_str(id) {
+            Ok(oid) => db.col("transactions").find_one(doc! { "_id": oid }).await,
+            Err(_) => Ok(None),
+        }
     };
-    let applied = entries_of(db, id).await?;
-    let voided = entries_of(db, &void_id(id)).await?;
+    let (tx, applied, voided) = tokio::join!(tx, entries_of(db, id), entries_of(db, &void));
+    let (tx, applied, voided) = (tx?, applied?, voided?);
     let mut net: HashMap<&str, i64> = HashMap::new();
     for e in applied.iter().chain(&voided) {
         *net.entry(e.account.as_str()).or_default() += e.amount;
@@ -152,8 +157,9 @@ pub async fn check_transfer(db: &Db, id: &str, outcome: &str) -> Result<Vec<Viol
     if tx.as_ref().and_then(|t| t.get_str("type").ok()) == Some("DEPOSIT") && (status == "COMPLETED") != (outcome == "COMPLETED") {
         out.push(violation("deposit_credited_iff_confirmed", id, format!("status {status} disagrees with the ledger")));
     }
-    for e in applied.iter().chain(&voided) {
-        out.extend(check_link(db, e).await?);
+    let links = futures_util::future::join_all(applied.iter().chain(&voided).map(|e| check_link(db, e))).await;
+    for link in links {
+        out.extend(link?);
     }
     Ok(out)
 }
