@@ -2,8 +2,8 @@
 # Installs what building, running and testing Oddxer needs. Idempotent: a second run only checks.
 #
 #   - Debian/Ubuntu packages (Tauri's WebKitGTK stack, Xvfb + WebKitWebDriver for the e2e tests,
-#     redis-server, python3-venv for the e2e client, postgresql under the dev database); apt-get runs
-#     only when something is missing.
+#     redis-server, python3-venv for the e2e client, postgresql under the dev database, prometheus
+#     for promtool); apt-get runs only when something is missing.
 #   - the wasm32-unknown-unknown Rust target (the UI is compiled to wasm).
 #   - FerretDB 1.24.2 (dev/test database, scripts/devdb.sh) into $ODDXER_CACHE/bin, built from the Go
 #     module proxy.
@@ -32,6 +32,18 @@ if [ "${ODDXER_SKIP_APT:-}" = 1 ]; then
   info "ODDXER_SKIP_APT=1: not touching apt"
 elif have dpkg-query && have apt-get; then
   apt_install_missing "${APT_PACKAGES[@]}"
+  # promtool for the alert rule tests (test stage `promtool`): Debian's `prometheus` package (about
+  # 19 MB), without its recommended node exporter. Only promtool is used: a Prometheus server the
+  # package starts on a systemd machine is stopped and disabled again.
+  if [ -n "$(apt_missing prometheus)" ]; then
+    log "apt-get install prometheus (for promtool)"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+    if have systemctl && systemctl is-active --quiet prometheus 2>/dev/null; then
+      as_root systemctl disable --now prometheus >/dev/null 2>&1 || true
+    fi
+  fi
 else
   warn "no apt-get here: install the equivalents of these packages yourself: ${APT_PACKAGES[*]}"
 fi

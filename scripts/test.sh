@@ -5,6 +5,7 @@
 #   services   a throwaway dev database (scripts/devdb.sh --fresh --fast: FerretDB on PostgreSQL, port
 #              27118, .data/devdb-test, durability off) and redis-server (port 6380, no persistence);
 #              MONGODB_URI / REDIS_URL exported for everything below
+#   promtool   promtool check + test rules on backend/ops/alerts.yml (alerts.test.yml)
 #   semantics  backend/tests/ferretdb_semantics.rs with --nocapture (prints what the database loses)
 #   build-ui   scripts/build-ui.sh (Dioxus -> wasm -> app/ui/dist, which the Tauri shells embed)
 #   cargo-test cargo test --workspace --no-fail-fast
@@ -200,6 +201,13 @@ st_services() {
 
 has_package() { [ -f "$1/Cargo.toml" ] && grep -q "\"$1\"" Cargo.toml; }
 
+st_promtool() {
+  [ -f backend/ops/alerts.test.yml ] || skip "backend/ops/alerts.test.yml not there yet"
+  have promtool || die "promtool not found (scripts/install-deps.sh installs Debian's prometheus package)"
+  promtool check rules backend/ops/alerts.yml
+  (cd backend/ops && promtool test rules alerts.test.yml)
+}
+
 st_semantics() {
   [ -f backend/tests/ferretdb_semantics.rs ] && has_package backend || skip "backend crate not there yet"
   cargo test -p oddxer-backend --test ferretdb_semantics -- --nocapture --test-threads=1
@@ -309,6 +317,7 @@ REDIS_PORT=$(cat "$RUN_DIR/redis.port" 2>/dev/null || echo "$REDIS_PORT")
 export MONGODB_URI="${USER_MONGODB_URI:-mongodb://127.0.0.1:$DB_PORT}"
 export REDIS_URL="${USER_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
 info "MONGODB_URI=$MONGODB_URI REDIS_URL=$REDIS_URL"
+stage promtool st_promtool
 stage semantics st_semantics
 stage build-ui st_build_ui
 stage cargo-test st_cargo_test

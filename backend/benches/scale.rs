@@ -3,6 +3,8 @@
 //! 100,000 users, 100,000 codes and 200,000 purchases, at 1 client and at `BENCH_CONCURRENCY`
 //! clients; printed side by side with the large/empty ratio, the request's sequential database
 //! round trips (`x-db-round-trips`), the design's p99 target and a raw `_id` round trip of the same run.
+//! A second table times the background worker's pass (issue 15: the periodic windowed reconcile
+//! over the transfers each phase decided, the metrics gauges) against the full reconcile.
 //!
 //! `MONGODB_URI=mongodb://127.0.0.1:27180 cargo bench -p oddxer-backend --bench scale`
 //!
@@ -27,6 +29,7 @@ use oddxer_backend::leaderboard::rules::{Contribution, Row, Terms};
 use oddxer_backend::leaderboard::store::{contribution_doc, row_doc};
 use oddxer_backend::ledger::accounts;
 use oddxer_backend::ledger::entries::entry_doc;
+use oddxer_backend::ledger::transfer::minute_bucket;
 use oddxer_backend::purchases::store::{purchase_doc, Purchase};
 use oddxer_shared::api::{PurchaseStatus, Settlement};
 use oddxer_shared::{CodeStatus, Outcome, Role, Sport};
@@ -594,6 +597,48 @@ fn scale_factor() -> f64 {
     std::env::var("SCALE_FACTOR").ok().and_then(|v| v.trim().parse().ok()).filter(|f: &f64| *f > 0.0).unwrap_or(1.0)
 }
 
+/// What one background worker pass cost (see `worker_pass`).
+struct WorkerFigures {
+    transfers: usize,
+    windowed: Duration,
+    pass: Duration,
+    full: String,
+}
+
+impl WorkerFigures {
+    fn per_transfer(&self) -> String {
+        if self.transfers == 0 {
+            return "-".into();
+        }
+        format!("{:.2} ms", self.windowed.as_secs_f64() * 1000.0 / self.transfers as f64)
+    }
+}
+
+/// Times the periodic reconcile over the minutes since `from_bucket` (as the worker would once
+/// they have settled), one whole metrics pass, and the full reconcile (at most 5 minutes).
+async fn worker_pass(app: &BenchApp, from_bucket: i64) -> WorkerFigures {
+    use oddxer_backend::admin::recent::Watermark;
+    let upto = minute_bucket(DateTime::now()) + 1;
+    let t = Instant::now();
+    let report = Watermark::starting_at(from_bucket).pass(&app.state.db, upto).await.expect("windowed reconcile");
+    let windowed = t.elapsed();
+    if !report.violations.is_empty() {
+        println!("windowed reconcile found violations: {:?}", report.violations);
+    }
+    let lag = app.state.config.recovery_after + app.state.config.recovery_interval + Duration::from_secs(120);
+    let later = DateTime::from_millis(DateTime::now().timestamp_millis() + lag.as_millis() as i64);
+    let t = Instant::now();
+    oddxer_backend::observe::Observer::starting_at(from_bucket).pass(&app.state, later).await.expect("metrics pass");
+    let pass = t.elapsed();
+    let t = Instant::now();
+    let full = match tokio::time::timeout(Duration::from_secs(300), oddxer_backend::admin::reconcile::run(&app.state)).await {
+        Ok(Ok(r)) => format!("{} ({} entries, {} transfers)", ms(t.elapsed()), r.entries, r.transfers),
+        Ok(Err(e)) => format!("failed: {e}"),
+        Err(_) => "over 300 s".into(),
+    };
+    WorkerFigures { transfers: report.transfers, windowed, pass, full }
+}
+
 const SIZES: [&str; 10] =
     ["ledger_entries", "accounts", "users", "bettingcodes", "purchases", "leaderboard_contributions", "leaderboards", "transactions", "votes", "refresh_tokens"];
 
@@ -620,8 +665,10 @@ async fn main() {
     let empty_sizes = app.collection_sizes(&SIZES).await;
     println!("\nempty database: {empty_sizes}");
     let empty_entry_ids: Vec<Bson> = empty_fx.clients.iter().map(|s| Bson::String(format!("wallet:{}:1", s.user_id))).collect();
+    let empty_bucket = minute_bucket(DateTime::now());
     let empty = measure_all(&app, &empty_fx, c, secs, "empty").await;
     let raw_empty = raw_figures(&raw, c, secs, empty_entry_ids).await;
+    let worker_empty = worker_pass(&app, empty_bucket).await;
 
     // 2. The large database, loaded through the stores' document builders.
     load_large(&app, sizes).await;
@@ -642,8 +689,10 @@ async fn main() {
             Bson::String(format!("{}:{seq}", accounts::wallet(user_id(sizes.wallet_owner(w)))))
         })
         .collect();
+    let large_bucket = minute_bucket(DateTime::now());
     let large = measure_all(&app, &large_fx, c, secs, "large").await;
     let raw_large = raw_figures(&raw, c, secs, large_entry_ids).await;
+    let worker_large = worker_pass(&app, large_bucket).await;
 
     // 4. One table.
     let mut t = Table::new(
@@ -716,6 +765,14 @@ async fn main() {
         }
     }
     t.print();
+    let mut w = Table::new(
+        "Background worker (issue 15): the periodic windowed reconcile over the transfers the phase above decided, the whole metrics pass (pending transfers, users by role, that reconcile), and the full GET /admin/reconcile for contrast",
+        &["database", "transfers checked", "windowed reconcile", "per transfer", "metrics pass", "full reconcile"],
+    );
+    for (name, f) in [("empty", &worker_empty), ("large", &worker_large)] {
+        w.row(vec![name.into(), f.transfers.to_string(), ms(f.windowed), f.per_transfer(), ms(f.pass), f.full.clone()]);
+    }
+    w.print();
     println!("\nsamples per cell (empty / large, 1 client | {c} clients):");
     for req in Req::ALL {
         let (e, l) = (&empty[req.name()], &large[req.name()]);

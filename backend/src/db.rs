@@ -3,6 +3,7 @@
 use mongodb::bson::{doc, Document};
 use mongodb::options::IndexOptions;
 use mongodb::{Client, Collection, Database, IndexModel};
+use crate::metrics::{Metrics, PoolState};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 static COMMANDS_STARTED: AtomicU64 = AtomicU64::new(0);
@@ -71,6 +72,9 @@ pub async fn uncounted<F: std::future::Future>(work: F) -> F::Output {
 pub struct Db {
     pub client: Client,
     pub db: Database,
+    /// This application's metrics: the command monitor below feeds them, and every flow holding
+    /// the database records its business events into them.
+    pub metrics: Metrics,
 }
 
 impl Db {
@@ -79,21 +83,40 @@ impl Db {
         options.app_name = Some("oddxer-backend".into());
         options.server_selection_timeout = Some(std::time::Duration::from_secs(5));
         options.connect_timeout = Some(std::time::Duration::from_secs(5));
-        options.command_event_handler = Some(mongodb::event::EventHandler::callback(|event| {
+        let metrics = Metrics::new();
+        let commands = metrics.clone();
+        options.command_event_handler = Some(mongodb::event::EventHandler::callback(move |event| {
             use mongodb::event::command::CommandEvent;
             match event {
-                CommandEvent::Started(_) => {
+                CommandEvent::Started(e) => {
                     COMMANDS_STARTED.fetch_add(1, Ordering::Relaxed);
                     let _ = ROUND_TRIPS.try_with(|t| t.started());
+                    commands.db_command_started(e.request_id, &e.command_name, &e.command);
                 }
-                CommandEvent::Succeeded(_) | CommandEvent::Failed(_) => {
+                CommandEvent::Succeeded(e) => {
                     let _ = ROUND_TRIPS.try_with(|t| t.ended());
+                    commands.db_command_finished(e.request_id, e.duration);
+                }
+                CommandEvent::Failed(e) => {
+                    let _ = ROUND_TRIPS.try_with(|t| t.ended());
+                    commands.db_command_finished(e.request_id, e.duration);
                 }
                 _ => {}
             }
         }));
+        let pool = metrics.clone();
+        options.cmap_event_handler = Some(mongodb::event::EventHandler::callback(move |event| {
+            use mongodb::event::cmap::CmapEvent;
+            match event {
+                CmapEvent::ConnectionCreated(_) => pool.db_pool(PoolState::Open, 1.0),
+                CmapEvent::ConnectionClosed(_) => pool.db_pool(PoolState::Open, -1.0),
+                CmapEvent::ConnectionCheckedOut(_) => pool.db_pool(PoolState::InUse, 1.0),
+                CmapEvent::ConnectionCheckedIn(_) => pool.db_pool(PoolState::InUse, -1.0),
+                _ => {}
+            }
+        }));
         let client = Client::with_options(options)?;
-        Ok(Db { db: client.database(name), client })
+        Ok(Db { db: client.database(name), client, metrics })
     }
 
     pub fn col(&self, name: &str) -> Collection<Document> {
@@ -197,6 +220,8 @@ pub const INDEXES: &[IndexSpec] = &[
     ("leaderboards", &[("updatedBucket", 1)], false),
     // ledger: a leg is applied once per transfer and account; entries are read per account in seq order
     ("ledger_entries", &[("transferId", 1), ("account", 1)], true),
+    // the periodic reconcile reads the transfers decided in a minute (`admin::recent`)
+    ("transfer_outcomes", &[("bucket", 1)], false),
     ("ledger_entries", &[("account", 1), ("seq", -1)], false),
     // pages of one account's history are read bucket by bucket (`ledger::entries::bucket_of`)
     ("ledger_entries", &[("bucket", 1)], false),

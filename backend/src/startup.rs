@@ -131,6 +131,7 @@ pub async fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
         pending: crate::purchases::pending::PendingPurchases::default(),
         users: crate::auth::cache::UserCache::new(config.user_cache_ttl),
         sessions: crate::auth::cache::RevokedSessions::new(config.jwt_access_expiry),
+        findings: Default::default(),
         jwt: JwtKeys::new(&config.jwt_secret, config.jwt_access_expiry),
         ledger: Ledger::new(db.clone()),
         hub: match &config.redis_url {
@@ -216,10 +217,9 @@ pub fn router(state: AppState) -> Router {
     let api = api
         .route("/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
         .route("/metrics", get(crate::telemetry::render_metrics))
-        .route_layer(axum::middleware::from_fn_with_state(state.config.app_env != crate::config::AppEnv::Production, crate::telemetry::track))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::telemetry::track))
         // Outside `track`: its round-trip count is task-local and must begin inside the task.
         .route_layer(axum::middleware::from_fn(crate::http::finish_writes));
-    crate::telemetry::prometheus();
     let origins: Vec<HeaderValue> = state.config.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))

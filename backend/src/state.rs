@@ -30,4 +30,6 @@ pub struct AppState {
     pub users: crate::auth::cache::UserCache,
     /// Sessions ended recently (logout, refresh-token reuse), heard of through the hub.
     pub sessions: crate::auth::cache::RevokedSessions,
+    /// Reconcile violations not yet cleared by a full run (`oddxer_reconcile_violations`).
+    pub findings: crate::admin::recent::Findings,
 }

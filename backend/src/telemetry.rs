@@ -1,10 +1,12 @@
-//! Logging (human-readable in development, JSON lines in production) and Prometheus metrics.
+//! Logging (human-readable in development, JSON lines in production), and the HTTP side of the
+//! metrics: the request middleware and `GET /api/v1/metrics` (the registry is `crate::metrics`).
 
-use axum::extract::{MatchedPath, Request};
+use crate::config::AppEnv;
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
 use axum::middleware::Next;
-use axum::response::Response;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use std::sync::OnceLock;
+use axum::response::{IntoResponse, Response};
 use std::time::Instant;
 use tracing_subscriber::{fmt, EnvFilter};
 
@@ -15,44 +17,29 @@ pub fn init(json: bool) {
     let _ = if json { builder.json().flatten_event(true).try_init() } else { builder.compact().try_init() };
 }
 
-static PROMETHEUS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
-
-/// The process-wide Prometheus recorder (installed once; several servers in one test process share it).
-pub fn prometheus() -> Option<&'static PrometheusHandle> {
-    PROMETHEUS
-        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
-            Ok(handle) => Some(handle),
-            Err(e) => {
-                tracing::warn!(error = %e, "metrics recorder not installed");
-                None
-            }
-        })
-        .as_ref()
-}
-
-/// Counts requests and their latency per route template (never the raw path: ids stay out).
 /// Response headers with the request's database round trips (sequential, and commands sent),
 /// outside production only: benchmarks and the round-trip budget tests read them.
 pub const ROUND_TRIPS_HEADER: &str = "x-db-round-trips";
 pub const COMMANDS_HEADER: &str = "x-db-commands";
 
-pub async fn track(axum::extract::State(expose_round_trips): axum::extract::State<bool>, req: Request, next: Next) -> Response {
+/// Counts requests and their latency per route template and status class (never the raw path:
+/// ids stay out of the labels; an unmatched path is `unmatched`).
+pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
+    let method = req.method().clone();
     let start = Instant::now();
     let (mut response, trips) = crate::db::count_round_trips(next.run(req)).await;
-    if expose_round_trips {
+    if state.config.app_env != AppEnv::Production {
         let headers = response.headers_mut();
         headers.insert(ROUND_TRIPS_HEADER, trips.sequential().into());
         headers.insert(COMMANDS_HEADER, trips.commands().into());
     }
-    let status = response.status().as_u16().to_string();
-    let labels = [("method", method), ("route", route), ("status", status)];
-    metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels).record(start.elapsed().as_secs_f64());
+    state.db.metrics.http_request(method.as_str(), &route, response.status().as_u16(), start.elapsed());
     response
 }
 
-pub async fn render_metrics() -> String {
-    prometheus().map(|h| h.render()).unwrap_or_default()
+/// `GET /api/v1/metrics`: this application's metrics in the Prometheus text format.
+pub async fn render_metrics(State(state): State<AppState>) -> Response {
+    let body = state.db.metrics.render();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }

@@ -1,6 +1,7 @@
 //! Administration: users, and (with the marketplace) code resolutions and reconciliation.
 
 pub mod payments;
+pub mod recent;
 pub mod reconcile;
 pub mod resolutions;
 pub mod users;

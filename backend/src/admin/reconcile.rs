@@ -129,6 +129,9 @@ pub async fn run(state: &AppState) -> Result<ReconcileReport> {
     }
     violations.extend(check_purchases(state, &heads).await?);
     let account_count = db.col("accounts").count_documents(doc! {}).await? as usize;
+    // A full run sees everything: what it finds replaces what the periodic passes held.
+    let held = state.findings.replace(&violations);
+    state.db.metrics.reconcile_finished(held, crate::clock::unix_seconds(crate::clock::now()) as f64);
     Ok(ReconcileReport {
         ok: violations.is_empty(),
         accounts: account_count.max(by_account.len()),

@@ -113,6 +113,11 @@ fn failed_spec(d: &Document) -> Option<TransferSpec> {
     })
 }
 
+/// The minute a transfer was decided in (`transfer_outcomes.bucket`): Unix milliseconds / 60,000.
+pub fn minute_bucket(at: mongodb::bson::DateTime) -> i64 {
+    at.timestamp_millis().div_euclid(60_000)
+}
+
 pub fn void_id(transfer_id: &str) -> String {
     format!("{transfer_id}:void")
 }
@@ -132,12 +137,29 @@ impl Transfers<'_> {
         }))
     }
 
-    /// Inserts the outcome; returns the outcome that stands (ours, or the one decided first).
-    pub async fn decide(&self, id: &str, outcome: Outcome) -> mongodb::error::Result<Outcome> {
-        let d = doc! { "_id": id, "outcome": outcome.as_str(), "createdAt": clock::now() };
+    /// Inserts the outcome; returns the outcome that stands (ours, or the one decided first). The
+    /// winning insert is where the transfer's business counters move, so each counts once.
+    pub async fn decide(&self, spec: &TransferSpec, outcome: Outcome) -> mongodb::error::Result<Outcome> {
+        self.insert_outcome(spec, outcome, Document::new()).await
+    }
+
+    /// The deciding insert with `extra` fields; counted once, by the insert that decides.
+    async fn insert_outcome(&self, spec: &TransferSpec, outcome: Outcome, extra: Document) -> mongodb::error::Result<Outcome> {
+        let id = spec.id.to_hex();
+        let now = clock::now();
+        // The minute bucket lets the periodic reconcile read the transfers decided in a minute
+        // with one indexed equality read (`admin::recent`).
+        let mut d = doc! { "_id": &id, "outcome": outcome.as_str(), "createdAt": now, "bucket": minute_bucket(now) };
+        d.extend(extra);
         match self.db.col("transfer_outcomes").insert_one(d).await {
-            Ok(_) => Ok(outcome),
-            Err(e) if is_duplicate_key(&e) => Ok(self.outcome(id).await?.unwrap_or(outcome)),
+            Ok(_) => {
+                // A withdrawal's own transfer (the hold) is the only one labelled later.
+                let top_level = spec.label_on_complete.is_none();
+                let moved = spec.legs.iter().map(|l| l.amount.max(0)).sum();
+                self.db.metrics.transfer_decided(spec.kind, top_level, spec.payment_method, moved, outcome == Outcome::Completed);
+                Ok(outcome)
+            }
+            Err(e) if is_duplicate_key(&e) => Ok(self.outcome(&id).await?.unwrap_or(outcome)),
             Err(e) => Err(e),
         }
     }
@@ -216,7 +238,7 @@ impl Transfers<'_> {
     /// voids the legs instead. Returns the outcome that stands.
     pub async fn complete(&self, spec: &TransferSpec, entry_kind: &str) -> Result<Outcome, TransferError> {
         let id = spec.id.to_hex();
-        match self.decide(&id, Outcome::Completed).await? {
+        match self.decide(spec, Outcome::Completed).await? {
             Outcome::Completed => {
                 self.label_completed(spec).await?;
                 Ok(Outcome::Completed)
@@ -234,18 +256,12 @@ impl Transfers<'_> {
     /// driver slow, then killed) lands after every driver looked, and only
     /// [`Transfers::recheck_failed`] will see it. Returns the outcome that stands.
     async fn decide_failed(&self, spec: &TransferSpec, entry_kind: &str) -> mongodb::error::Result<Outcome> {
-        let id = spec.id.to_hex();
         let legs: Vec<Document> = spec.legs.iter().map(|l| doc! { "account": &l.account, "amount": l.amount }).collect();
-        let d = doc! {
-            "_id": &id, "outcome": Outcome::Failed.as_str(), "createdAt": clock::now(), "recheck": true,
-            "legs": legs, "kind": spec.kind.as_str(), "entryKind": entry_kind, "description": &spec.description,
+        let extra = doc! {
+            "recheck": true, "legs": legs, "kind": spec.kind.as_str(), "entryKind": entry_kind, "description": &spec.description,
             "reference": spec.reference.as_deref(), "paymentMethod": spec.payment_method.map(|m| m.as_str()),
         };
-        match self.db.col("transfer_outcomes").insert_one(d).await {
-            Ok(_) => Ok(Outcome::Failed),
-            Err(e) if is_duplicate_key(&e) => Ok(self.outcome(&id).await?.unwrap_or(Outcome::Failed)),
-            Err(e) => Err(e),
-        }
+        self.insert_outcome(spec, Outcome::Failed, extra).await
     }
 
     /// Second look at FAILED transfers decided before `cutoff` (long enough for any write in

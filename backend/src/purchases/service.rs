@@ -280,7 +280,7 @@ pub async fn abandon(state: &AppState, p: &Purchase) -> Result<()> {
 /// account's record, then [`complete`]. Idempotent.
 async fn finish(state: &AppState, p: &Purchase, code: &Code, tx: &Transaction) -> Result<()> {
     let spec = tx.transfer_spec();
-    let outcome = state.ledger.transfers().decide(&spec.id.to_hex(), Outcome::Completed).await?;
+    let outcome = state.ledger.transfers().decide(&spec, Outcome::Completed).await?;
     if outcome == Outcome::Failed {
         // Only a driver that saw the debit refused decides FAILED; let the transfer void itself.
         recover(state, p).await?;

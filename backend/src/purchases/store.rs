@@ -252,7 +252,13 @@ pub async fn release_slot(db: &Db, purchase: ObjectId) -> mongodb::error::Result
 /// How a purchase is settled is decided once, by inserting `settlements {_id: purchase}`.
 pub async fn decide_settlement(db: &Db, purchase: ObjectId, s: Settlement) -> mongodb::error::Result<Settlement> {
     match db.col("settlements").insert_one(doc! { "_id": purchase, "kind": settlement_str(s), "createdAt": clock::now() }).await {
-        Ok(_) => Ok(s),
+        Ok(_) => {
+            db.metrics.settlement_decided(match s {
+                Settlement::PaidOut => "paid_out",
+                Settlement::Refunded => "refunded",
+            });
+            Ok(s)
+        }
         Err(e) if is_duplicate_key(&e) => {
             let stored = db.col("settlements").find_one(doc! { "_id": purchase }).await?;
             Ok(stored.as_ref().and_then(|d| d.get_str("kind").ok()).and_then(parse_settlement).unwrap_or(s))

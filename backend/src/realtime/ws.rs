@@ -12,6 +12,7 @@ use crate::auth::extract::{authenticate, bearer};
 use crate::auth::store::{self, User};
 use crate::error::AppError;
 use crate::ledger::accounts;
+use crate::metrics::SyncStream;
 use crate::purchases::stream as purchase_stream;
 use crate::state::AppState;
 use crate::wallet::service::entry_out;
@@ -182,6 +183,8 @@ async fn serve(state: AppState, socket: WebSocket, hub: broadcast::Receiver<HubE
     };
     if let Some(grant) = grant {
         tracing::info!(user = %grant.user.id, "websocket connected");
+        // Counted while authenticated, however the socket ends (the guard drops with this task).
+        let _counted = state.db.metrics.ws_connected();
         let mut conn = Connection {
             state,
             out,
@@ -279,7 +282,15 @@ struct Connection {
 
 impl Connection {
     fn send(&self, frame: ServerFrame) -> Result<(), End> {
-        self.out.send(&frame)
+        self.out.send(&frame)?;
+        let metrics = &self.state.db.metrics;
+        match &frame {
+            ServerFrame::Event(event) => metrics.ws_event_sent(event),
+            ServerFrame::SyncBatch(SyncBatch { entries: StreamEntries::Wallet(e), .. }) => metrics.sync_entries_sent(SyncStream::Wallet, e.len()),
+            ServerFrame::SyncBatch(SyncBatch { entries: StreamEntries::Purchases(e), .. }) => metrics.sync_entries_sent(SyncStream::Purchases, e.len()),
+            _ => {}
+        }
+        Ok(())
     }
 
     fn error(&self, code: &str, message: &str) -> Result<(), End> {

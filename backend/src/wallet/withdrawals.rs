@@ -10,6 +10,7 @@ use crate::error::{is_duplicate_key, AppError, Result};
 use crate::idempotency::IdempotencyKey;
 use crate::ledger::{accounts, derived_id, Leg, Outcome};
 use crate::payments::{PaymentRequest, ProviderError, ProviderStatus};
+use crate::metrics::PaymentKind;
 use crate::state::AppState;
 use mongodb::bson::doc;
 use oddxer_shared::api::{PaymentIn, TransactionOut};
@@ -115,7 +116,14 @@ pub async fn settle(state: &AppState, tx: &Transaction, result: PayoutResult) ->
         PayoutResult::Failed => "FAILED",
     };
     let decided = match state.db.col("withdrawal_results").insert_one(doc! { "_id": &id, "result": label, "createdAt": clock::now() }).await {
-        Ok(_) => result,
+        Ok(_) => {
+            let status = match result {
+                PayoutResult::Succeeded => "completed",
+                PayoutResult::Failed => "reversed",
+            };
+            state.db.metrics.payment(PaymentKind::Withdrawal, tx.payment_method, status);
+            result
+        }
         Err(e) if is_duplicate_key(&e) => {
             let stored = state.db.col("withdrawal_results").find_one(doc! { "_id": &id }).await?;
             match stored.as_ref().and_then(|d| d.get_str("result").ok()) {

@@ -12,6 +12,7 @@ mod doubles;
 mod helpers;
 mod leaderboard;
 mod market_events;
+mod metrics;
 mod mobile_money;
 mod openapi;
 mod path_ids;
