@@ -809,6 +809,9 @@ def test_a_bettor_opens_a_tipster_from_a_code_card_sees_the_record_and_follows(b
         assert "E2E live pick" in live_row.text, live_row.text
         app.shot("tipster-profile")
         app.screen_shot("tipster-profile")
+        app.driver.execute_script("document.getElementById('tipster-live').scrollIntoView()")
+        app.shot("tipster-profile-record")
+        app.driver.execute_script("window.scrollTo(0, 0)")
 
         app.click("follow-button")
         app.wait_text("follow-button", lambda t: "Following" in t, "said Following")
@@ -832,6 +835,8 @@ def test_a_bettor_opens_a_tipster_from_a_code_card_sees_the_record_and_follows(b
         app.driver.set_window_size(390, 844)
         until(app.driver, lambda d: d.execute_script("return window.innerWidth") <= 400, "window did not narrow")
         app.shot("tipster-phone-width")
+        app.driver.execute_script("document.getElementById('tipster-chart-card').scrollIntoView()")
+        app.shot("tipster-phone-width-chart")
         app.driver.execute_script("document.getElementById('tipster-record').scrollIntoView()")
         app.shot("tipster-phone-width-record")
 

@@ -424,8 +424,8 @@ fn Fig(
     }
 }
 
-/// Chart geometry in a 0..W x 0..H box: the line's points (the start at 0 then one per settled
-/// code), the y of the zero line, and the outcome of each point after the start.
+/// Chart geometry in a `CHART_W` x `CHART_H` box (y grows downwards): the line's points (the
+/// start at 0 units, then one per settled code) and the y of the zero line.
 struct Chart {
     line: Vec<(f64, f64)>,
     zero_y: f64,
@@ -435,6 +435,8 @@ const CHART_W: f64 = 600.0;
 const CHART_H: f64 = 200.0;
 /// Room above and below the line so its extremes don't touch the edges.
 const CHART_PAD: f64 = 14.0;
+/// Room left and right, so the first and last dots are not cut in half.
+const CHART_PAD_X: f64 = 10.0;
 
 fn chart(points: &[PerformancePointOut]) -> Chart {
     let values: Vec<f64> = std::iter::once(0.0)
@@ -449,7 +451,10 @@ fn chart(points: &[PerformancePointOut]) -> Chart {
     let line = values
         .iter()
         .enumerate()
-        .map(|(i, v)| (i as f64 / steps * CHART_W, y(*v)))
+        .map(|(i, v)| {
+            let x = CHART_PAD_X + i as f64 / steps * (CHART_W - 2.0 * CHART_PAD_X);
+            (x, y(*v))
+        })
         .collect();
     Chart {
         line,
@@ -472,9 +477,13 @@ fn ProfitChart(points: Vec<PerformancePointOut>) -> Element {
         .enumerate()
         .map(|(i, (x, y))| format!("{}{x:.1},{y:.1}", if i == 0 { "M" } else { " L" }))
         .collect();
+    let (first_x, last_x) = (
+        c.line.first().map_or(0.0, |p| p.0),
+        c.line.last().map_or(CHART_W, |p| p.0),
+    );
     let area = format!(
-        "{path} L{:.1},{:.1} L0,{:.1} Z",
-        CHART_W, c.zero_y, c.zero_y
+        "{path} L{last_x:.1},{:.1} L{first_x:.1},{:.1} Z",
+        c.zero_y, c.zero_y
     );
     let last = points
         .last()
@@ -490,8 +499,7 @@ fn ProfitChart(points: Vec<PerformancePointOut>) -> Element {
         .fold(0.0_f64, f64::min);
     let trend = if last >= 0.0 { "up" } else { "down" };
     let summary = format!(
-        "{} after {} settled code{}",
-        units(last),
+        "after {} settled code{}",
         points.len(),
         if points.len() == 1 { "" } else { "s" }
     );
@@ -525,7 +533,7 @@ fn ProfitChart(points: Vec<PerformancePointOut>) -> Element {
             }
             svg { class: "chart-svg chart-{trend}", view_box: "0 0 {CHART_W} {CHART_H}",
                 preserve_aspect_ratio: "none", role: "img",
-                "aria-label": "Profit over time: {summary}",
+                "aria-label": "Profit over time: {units(last)} {summary}",
                 line { class: "chart-zero", x1: "0", x2: "{CHART_W}", y1: "{c.zero_y:.1}", y2: "{c.zero_y:.1}" }
                 path { class: "chart-area", d: "{area}" }
                 path { class: "chart-line", d: "{path}" }
@@ -593,7 +601,10 @@ fn RecordRow(code: CodeOut) -> Element {
             div { class: "row-main",
                 p { class: "strong", "{code.title}" }
                 p { class: "muted small",
-                    {format::sport(code.sport)} " · {code.bookmaker} · odds {format::odds(code.odds)} · {code.price.display()} · {code.sales_count} buyer(s) · settled {settled}"
+                    {format::sport(code.sport)} " · {code.bookmaker} · odds {format::odds(code.odds)} · "
+                    span { class: "nowrap", "{code.price.display()}" }
+                    " · {code.sales_count} buyer(s) · settled "
+                    span { class: "nowrap", "{settled}" }
                 }
                 if let Some(booking) = code.code.as_ref() {
                     p { class: "small booking",
