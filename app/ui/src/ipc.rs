@@ -5,9 +5,9 @@
 use futures_channel::mpsc::UnboundedSender;
 use js_sys::{Reflect, JSON};
 use oddxer_shared::api::{
-    CodeIn, CodeOptionsOut, CodeOut, FollowOut, LeaderboardEntryOut, LoginIn, Page, PaymentIn, PurchaseOut,
-    PurchaseResultOut, ReconcileReport, RegisterIn, ResolutionOut, SalesSummaryOut, TransactionOut,
-    UserOut, VerifyOtpIn,
+    CodeIn, CodeOptionsOut, CodeOut, FollowOut, LeaderboardEntryOut, LoginIn, Page, PaymentIn,
+    PurchaseOut, PurchaseResultOut, ReconcileReport, RegisterIn, ResolutionOut, SalesSummaryOut,
+    TransactionOut, UserOut, VerifyOtpIn,
 };
 use oddxer_shared::client::{
     AdminResolveIn, AdminUpdateUserIn, AdminUsersIn, AppSnapshot, BrowseIn, BrowseOut, CastVoteIn,
@@ -181,7 +181,10 @@ pub async fn seller_profile(id: &str) -> Result<SellerProfileView, CommandError>
 }
 
 /// A later page of a tipster's record.
-pub async fn seller_record(id: &str, cursor: Option<String>) -> Result<Page<CodeOut>, CommandError> {
+pub async fn seller_record(
+    id: &str,
+    cursor: Option<String>,
+) -> Result<Page<CodeOut>, CommandError> {
     let input = SellerRecordIn {
         id: id.to_owned(),
         cursor,

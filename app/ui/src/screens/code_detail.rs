@@ -7,8 +7,8 @@ use oddxer_shared::{CodeStatus, Money};
 use crate::format;
 use crate::ipc;
 use crate::nav::Icon;
-use crate::state::{set_if_mounted, spawn_command, AppState, Route};
 use crate::screens::{SellerLink, SellerSummary};
+use crate::state::{set_if_mounted, spawn_command, AppState, Route};
 use crate::widgets::{SecretCode, Spinner, StatusPill};
 
 #[component]

@@ -10,8 +10,8 @@ use crate::format;
 use crate::input::parse_amount;
 use crate::ipc;
 use crate::nav::Icon;
-use crate::state::{spawn_command, AppState, Route};
 use crate::screens::SellerLink;
+use crate::state::{spawn_command, AppState, Route};
 use crate::widgets::{Empty, Spinner};
 
 const PAGE_SIZE: i64 = 20;

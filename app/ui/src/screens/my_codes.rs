@@ -9,8 +9,8 @@ use oddxer_shared::{CodeStatus, VoteType};
 use crate::browser;
 use crate::format;
 use crate::ipc;
-use crate::state::{spawn_command, AppState, Route, VoteCast};
 use crate::screens::SellerLink;
+use crate::state::{spawn_command, AppState, Route, VoteCast};
 use crate::widgets::{Empty, SecretCode, StatusPill};
 
 #[component]

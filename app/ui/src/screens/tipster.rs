@@ -95,7 +95,10 @@ fn joined(rfc3339: &str) -> String {
 }
 
 fn is_finalized(status: CodeStatus) -> bool {
-    matches!(status, CodeStatus::Won | CodeStatus::Lost | CodeStatus::Void)
+    matches!(
+        status,
+        CodeStatus::Won | CodeStatus::Lost | CodeStatus::Void
+    )
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
