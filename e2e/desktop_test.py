@@ -840,7 +840,24 @@ def test_a_bettor_opens_a_tipster_from_a_code_card_sees_the_record_and_follows(b
         app.driver.execute_script("document.getElementById('tipster-record').scrollIntoView()")
         app.shot("tipster-phone-width-record")
 
-    run_app("tipster", body)
+    def offline(app):
+        # The profile was kept on the device: it opens from the cached marketplace card offline.
+        app.wait_text("connection-state", lambda t: t.strip() == "Offline", "became Offline")
+        app.go("marketplace")
+        app.click("sport-tennis")
+        card = app.wait_for(f"code-card-{live['id']}")
+        card.find_element(By.CSS_SELECTOR, ".seller-link").click()
+        app.wait_for("tipster-cached")
+        app.wait_text("tipster-name", lambda t: t == f"@{seller_name}", "opened the kept profile")
+        app.wait_text("stat-profit", lambda t: t == "+10.45 u", "showed the kept profit")
+        app.wait_text(f"record-code-{won_id}", lambda t: t == f"REC0-{tag}", "showed the kept record")
+        app.wait_text("follow-button", lambda t: "Following" in t, "remembered the follow")
+        assert not app.el("follow-button").is_enabled(), "following is offered offline"
+        app.shot("tipster-offline")
+
+    bettor_data = os.path.join(DATA_ROOT, "tipster-bettor")
+    run_app("tipster", body, data_dir=bettor_data)
+    run_app("tipster-offline", offline, data_dir=bettor_data, api_url=f"http://127.0.0.1:{free_port()}")
 
 
 # --------------------------------------------------------------------------------------------

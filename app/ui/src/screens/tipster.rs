@@ -385,7 +385,7 @@ fn StatsGrid(profile: SellerProfileOut) -> Element {
     let rank_note = if s.rank.is_some() {
         "Place on the leaderboard, ordered by win rate then sales."
     } else {
-        "Ranked after 5 settled codes won or lost."
+        "Ranked once enough of their codes have settled won or lost."
     };
     let settled = s.total_wins + s.total_losses;
     rsx! {
@@ -403,7 +403,7 @@ fn StatsGrid(profile: SellerProfileOut) -> Element {
             Fig { id: "stat-sales", label: "Sales", value: format::count(s.total_sales),
                 note: format!("Settled purchases of these codes; {} earned.", s.total_revenue.display()) }
             Fig { id: "stat-record", label: "Results", value: format!("{}W {}L {}V", s.total_wins, s.total_losses, s.total_voids),
-                note: "Codes settled won, lost or void by their buyers' votes." }
+                note: "Codes settled won, lost or void (by buyers' votes or an admin)." }
             Fig { id: "stat-rank", label: "Rank", value: rank, note: rank_note }
         }
     }
