@@ -5,7 +5,7 @@
 use oddxer_shared::api::{
     CodeIn, CodeOptionsOut, CodeOut, FollowOut, LeaderboardEntryOut, LoginIn, Page, PaymentIn,
     PurchaseOut, PurchaseResultOut, ReconcileReport, RegisterIn, ResolutionOut, SalesSummaryOut,
-    TransactionOut, UserOut, UserPatch, VerifyOtpIn,
+    SellerProfileOut, TransactionOut, UserOut, UserPatch, VerifyOtpIn,
 };
 use oddxer_shared::client::{
     AdminResolveIn, AdminUpdateUserIn, AdminUsersIn, AppSnapshot, BrowseIn, BrowseOut, CastVoteIn,
@@ -223,6 +223,15 @@ pub async fn seller_profile(
     input: SellerIdIn,
 ) -> CommandResult<SellerProfileView> {
     Ok(core.client()?.seller_profile(&input.id).await?)
+}
+
+/// A tipster's figures alone (a code's page); offline, the kept profile's.
+#[tauri::command]
+pub async fn seller_summary(
+    core: State<'_, Core>,
+    input: SellerIdIn,
+) -> CommandResult<SellerProfileOut> {
+    Ok(core.client()?.seller_summary(&input.id).await?)
 }
 
 /// A later page of a tipster's record.

@@ -63,6 +63,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, preferred_role: Role) -> Builder<R
             commands::admin_review_queue,
             commands::admin_reconcile,
             commands::seller_profile,
+            commands::seller_summary,
             commands::seller_record,
             commands::follow_seller,
         ])

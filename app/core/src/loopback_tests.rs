@@ -470,6 +470,8 @@ async fn a_profile_seen_once_reads_offline_and_one_never_seen_says_offline() {
     assert_eq!(kept.profile.stats.profit_units, 10.45);
     assert_eq!(kept.record[0].code.as_deref(), Some("BW-12345"));
     assert_eq!(kept.performance, view.performance);
+    // A code's page asks for the figures alone; offline they come from the kept profile too.
+    assert_eq!(reopened.seller_summary(seller).await.unwrap(), view.profile);
     let never_seen = reopened
         .seller_profile("5f0c0ffee0000000000000bb")
         .await

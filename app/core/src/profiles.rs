@@ -64,6 +64,28 @@ impl OddxerClient {
         }
     }
 
+    /// `GET /sellers/{id}` alone: the figures a code's page shows next to its buy button, without
+    /// the record and chart the profile screen fetches. Offline, the kept profile's figures.
+    pub async fn seller_summary(&self, id: &str) -> Result<SellerProfileOut> {
+        let id = path_id(id)?;
+        let path = format!("/sellers/{id}");
+        let live: Result<SellerProfileOut> = self
+            .inner
+            .maybe_authed(
+                |t| self.inner.api.request(Method::GET, &path, t),
+                "seller profile",
+            )
+            .await;
+        match live {
+            Err(e) if e.is_unreachable() => self
+                .inner
+                .with_store(|s| s.cached_seller_profile(id))?
+                .map(|v| v.profile)
+                .ok_or(e),
+            other => other,
+        }
+    }
+
     /// `GET /sellers/{id}/codes`: one page of the record, newest first. Booking codes appear on
     /// finalized codes only (the server's rule).
     pub async fn seller_record(&self, id: &str, cursor: Option<&str>) -> Result<Page<CodeOut>> {

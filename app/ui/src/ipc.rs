@@ -7,7 +7,7 @@ use js_sys::{Reflect, JSON};
 use oddxer_shared::api::{
     CodeIn, CodeOptionsOut, CodeOut, FollowOut, LeaderboardEntryOut, LoginIn, Page, PaymentIn,
     PurchaseOut, PurchaseResultOut, ReconcileReport, RegisterIn, ResolutionOut, SalesSummaryOut,
-    TransactionOut, UserOut, VerifyOtpIn,
+    SellerProfileOut, TransactionOut, UserOut, VerifyOtpIn,
 };
 use oddxer_shared::client::{
     AdminResolveIn, AdminUpdateUserIn, AdminUsersIn, AppSnapshot, BrowseIn, BrowseOut, CastVoteIn,
@@ -178,6 +178,12 @@ pub async fn leaderboard(input: &LeaderboardIn) -> Result<Page<LeaderboardEntryO
 pub async fn seller_profile(id: &str) -> Result<SellerProfileView, CommandError> {
     let input = SellerIdIn { id: id.to_owned() };
     call("seller_profile", &Input { input: &input }).await
+}
+
+/// A tipster's figures alone, for a code's page; offline, the kept profile's.
+pub async fn seller_summary(id: &str) -> Result<SellerProfileOut, CommandError> {
+    let input = SellerIdIn { id: id.to_owned() };
+    call("seller_summary", &Input { input: &input }).await
 }
 
 /// A later page of a tipster's record.

@@ -634,8 +634,8 @@ pub fn SellerSummary(seller_id: String, here: Route) -> Element {
     use_hook(move || {
         spawn(async move {
             // Quietly absent when it can't be had: the code can be judged without it.
-            if let Ok(view) = ipc::seller_profile(&fetch_id).await {
-                profile.set(Some(view.profile));
+            if let Ok(found) = ipc::seller_summary(&fetch_id).await {
+                profile.set(Some(found));
             }
         });
     });
