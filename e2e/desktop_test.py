@@ -112,6 +112,25 @@ class Backend:
                 "price": 1000, "code": "API-" + title[-5:], "expiresAt": expires, "maxBuyers": 1}
         return self._request("POST", "/codes", body, token=token)["data"]
 
+    def list_code(self, token, title, secret, odds, expires_in_secs, sport="TENNIS"):
+        """A listing through the API, as the seller's other device would; answers the code."""
+        expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + expires_in_secs))
+        body = {"sport": sport, "title": title, "description": "", "odds": odds, "bookmaker": "Betway",
+                "price": 1000, "code": secret, "expiresAt": expires, "maxBuyers": 3}
+        return self._request("POST", "/codes", body, token=token)["data"]
+
+    def sign_in(self, phone):
+        """Signs an existing account in through the API; answers `{accessToken, refreshToken, user}`."""
+        self._request("POST", "/auth/login", {"phoneNumber": phone})
+        otp = self.otp_for(phone)
+        return self._request("POST", "/auth/verify-otp", {"phoneNumber": phone, "otp": otp})["data"]
+
+    def resolve(self, admin_token, code_id, outcome):
+        return self._request("POST", f"/admin/codes/{code_id}/resolve", {"outcome": outcome}, token=admin_token)["data"]
+
+    def get(self, path):
+        return self._request("GET", path)["data"]
+
     def fund(self, token, phone, amount):
         """A mobile-money deposit approved at once through the sandbox provider."""
         key = "e2e-" + "".join(random.choices(string.ascii_lowercase + string.digits, k=16))
@@ -739,6 +758,109 @@ def test_seller_lists_codes_a_bettor_buys_them_reads_them_offline_and_votes(back
     run_app("buyer-online", buyer_back_online, data_dir=buyer_data)
 
 # --------------------------------------------------------------------------------------------
+# Tipster profiles (needs the demo seed's admin to settle the tipster's codes, like the admin test)
+
+
+def test_a_bettor_opens_a_tipster_from_a_code_card_sees_the_record_and_follows(backend):
+    seller_phone, seller_name = fresh_identity()
+    bettor_phone, bettor_name = fresh_identity()
+    tag = "".join(random.choices(string.ascii_uppercase + string.digits, k=6))
+    seller = backend.register(seller_phone, seller_name, "SELLER")
+    token = seller["accessToken"]
+    seller_id = seller["user"]["id"]
+    # Three codes that kick off in a few seconds and are then settled WON (odds 12.45), LOST, VOID,
+    # and one still on sale: profit +10.45 units over 2 staked, yield +522.5 %, win rate 50 %.
+    settled = [(12.45, "WON"), (1.8, "LOST"), (2.5, "VOID")]
+    codes = []
+    for i, (odds, outcome) in enumerate(settled):
+        code = backend.list_code(token, f"E2E record {i} {tag}", f"REC{i}-{tag}", odds, 4)
+        codes.append((code, outcome))
+    live_secret = f"LIVE-{tag}"
+    live = backend.list_code(token, f"E2E live pick {tag}", live_secret, 3.2, 2 * 86400)
+    admin = backend.sign_in(ADMIN_PHONE)["accessToken"]
+    time.sleep(5)
+    for code, outcome in codes:
+        backend.resolve(admin, code["id"], outcome)
+    won_id = codes[0][0]["id"]
+    log(f"tipster {seller_name} ({seller_id}): 3 settled codes and {live['id']} on sale")
+
+    def body(app):
+        sign_up(app, backend, bettor_phone, bettor_name, role="BUYER")
+        app.go("marketplace")
+        app.click("sport-tennis")
+        card = app.wait_for(f"code-card-{live['id']}")
+        link = card.find_element(By.CSS_SELECTOR, ".seller-link")
+        assert link.text.strip() == f"@{seller_name}", link.text
+        link.click()
+
+        # The profile: figures worked out from the three results, chart, record and live listing.
+        app.wait_text("tipster-name", lambda t: t == f"@{seller_name}", "opened the tipster's profile")
+        app.wait_text("stat-profit", lambda t: t == "+10.45 u", "showed the profit in units")
+        app.wait_text("stat-yield", lambda t: t == "+522.5%", "showed the yield")
+        app.wait_text("stat-win-rate", lambda t: t == "50%", "showed the win rate")
+        chart = app.wait_for("profit-chart")
+        assert chart.get_attribute("data-points") == "3", chart.get_attribute("data-points")
+        app.wait_text("profit-chart-now", lambda t: t == "+10.45 u", "showed the chart's latest value")
+        rows = app.driver.find_elements(By.CSS_SELECTOR, "#tipster-record-list .record-row")
+        assert [r.get_attribute("data-status") for r in rows] == ["VOID", "LOST", "WON"], [r.text for r in rows]
+        app.wait_text(f"record-code-{won_id}", lambda t: t == f"REC0-{tag}", "showed the won code's booking code")
+        live_row = app.wait_for(f"tipster-live-{live['id']}")
+        assert live_secret not in app.el("tipster").get_attribute("textContent"), "the live listing's booking code shows"
+        assert "E2E live pick" in live_row.text, live_row.text
+        app.shot("tipster-profile")
+        app.screen_shot("tipster-profile")
+        app.driver.execute_script("document.getElementById('tipster-live').scrollIntoView()")
+        app.shot("tipster-profile-record")
+        app.driver.execute_script("window.scrollTo(0, 0)")
+
+        app.click("follow-button")
+        app.wait_text("follow-button", lambda t: "Following" in t, "said Following")
+        app.wait_text("tipster-followers", lambda t: t == "1 follower", "counted the new follower")
+        profile = backend.get(f"/sellers/{seller_id}")
+        assert profile["followers"] == 1, profile
+        app.wait_idle()
+        app.shot("tipster-following")
+
+        # The live listing's page shows the seller's yield and record before the buy button,
+        # and its seller name leads back to the profile.
+        app.el(f"tipster-live-{live['id']}").find_element(By.CSS_SELECTOR, "button").click()
+        app.wait_text("detail-title", lambda t: t == f"E2E live pick {tag}", "opened the live listing")
+        app.wait_text("seller-summary-yield", lambda t: t == "+522.5%", "showed the seller's yield")
+        app.wait_text("seller-summary-record", lambda t: t == "3", "showed the record size")
+        app.shot("code-detail-seller")
+        app.click("detail-seller")
+        app.wait_text("tipster-name", lambda t: t == f"@{seller_name}", "reopened the profile")
+        app.wait_text("follow-button", lambda t: "Following" in t, "still said Following")
+
+        app.driver.set_window_size(390, 844)
+        until(app.driver, lambda d: d.execute_script("return window.innerWidth") <= 400, "window did not narrow")
+        app.shot("tipster-phone-width")
+        app.driver.execute_script("document.getElementById('tipster-chart-card').scrollIntoView()")
+        app.shot("tipster-phone-width-chart")
+        app.driver.execute_script("document.getElementById('tipster-record').scrollIntoView()")
+        app.shot("tipster-phone-width-record")
+
+    def offline(app):
+        # The profile was kept on the device: it opens from the cached marketplace card offline.
+        app.wait_text("connection-state", lambda t: t.strip() == "Offline", "became Offline")
+        app.go("marketplace")
+        app.click("sport-tennis")
+        card = app.wait_for(f"code-card-{live['id']}")
+        card.find_element(By.CSS_SELECTOR, ".seller-link").click()
+        app.wait_for("tipster-cached")
+        app.wait_text("tipster-name", lambda t: t == f"@{seller_name}", "opened the kept profile")
+        app.wait_text("stat-profit", lambda t: t == "+10.45 u", "showed the kept profit")
+        app.wait_text(f"record-code-{won_id}", lambda t: t == f"REC0-{tag}", "showed the kept record")
+        app.wait_text("follow-button", lambda t: "Following" in t, "remembered the follow")
+        assert not app.el("follow-button").is_enabled(), "following is offered offline"
+        app.shot("tipster-offline")
+
+    bettor_data = os.path.join(DATA_ROOT, "tipster-bettor")
+    run_app("tipster", body, data_dir=bettor_data)
+    run_app("tipster-offline", offline, data_dir=bettor_data, api_url=f"http://127.0.0.1:{free_port()}")
+
+
+# --------------------------------------------------------------------------------------------
 # Administration (needs the demo seed's admin, +256700000001: SEED_DEMO=true, as scripts/test.sh runs it)
 
 ADMIN_PHONE = os.environ.get("ODDXER_E2E_ADMIN_PHONE", "+256700000001")
@@ -814,6 +936,7 @@ TESTS = [
     test_sign_out_and_back_in_with_a_login_code,
     test_offline_shows_the_cached_wallet_and_blocks_deposits,
     test_seller_lists_codes_a_bettor_buys_them_reads_them_offline_and_votes,
+    test_a_bettor_opens_a_tipster_from_a_code_card_sees_the_record_and_follows,
     test_admin_manages_users_resolves_a_code_and_reconciles,
 ]
 

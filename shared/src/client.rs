@@ -3,7 +3,10 @@
 //! Commands take one `input` argument (`invoke("cmd", { input: {...} })`) of the `XIn` types here
 //! or in `api.rs`, and answer the `XOut` types or a [`CommandError`].
 
-use crate::api::{CodeOut, LedgerEntryOut, PurchaseOut, UserOut, VoteOut, WalletOut};
+use crate::api::{
+    CodeOut, LedgerEntryOut, PerformancePointOut, PurchaseOut, SellerProfileOut, UserOut, VoteOut,
+    WalletOut,
+};
 use crate::{CodeStatus, Outcome, Role, Sport, VoteType};
 use serde::{Deserialize, Serialize};
 
@@ -195,6 +198,50 @@ pub struct LeaderboardIn {
     pub sort: Option<LeaderboardSort>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+
+// ---- tipster profiles ----------------------------------------------------------------------
+
+/// `seller_profile`: a tipster's profile screen, by seller id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SellerIdIn {
+    pub id: String,
+}
+
+/// `seller_record`: a later page of a tipster's record (`GET /sellers/{id}/codes`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SellerRecordIn {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+/// `follow_seller`: `follow: true` follows (`PUT`), `false` unfollows (`DELETE`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FollowIn {
+    pub id: String,
+    pub follow: bool,
+}
+
+/// `seller_profile`: everything the profile screen shows, fetched together so it can be kept on
+/// the device and read offline as one piece.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SellerProfileView {
+    pub profile: SellerProfileOut,
+    /// First page of the record, newest first (booking codes only on finalized codes).
+    pub record: Vec<CodeOut>,
+    pub record_next_cursor: Option<String>,
+    /// All-time performance points, oldest first (the profit chart).
+    pub performance: Vec<PerformancePointOut>,
+    /// True when the server could not be reached and this copy was read from the device.
+    pub from_cache: bool,
+    /// When the kept copy was fetched (RFC 3339); `None` for a live answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_at: Option<String>,
 }
 
 // ---- admin ---------------------------------------------------------------------------------

@@ -3,13 +3,14 @@
 //! Arguments arrive as one `input` object of the `oddxer-shared` request type.
 
 use oddxer_shared::api::{
-    CodeIn, CodeOptionsOut, CodeOut, LeaderboardEntryOut, LoginIn, Page, PaymentIn, PurchaseOut,
-    PurchaseResultOut, ReconcileReport, RegisterIn, ResolutionOut, SalesSummaryOut, TransactionOut,
-    UserOut, UserPatch, VerifyOtpIn,
+    CodeIn, CodeOptionsOut, CodeOut, FollowOut, LeaderboardEntryOut, LoginIn, Page, PaymentIn,
+    PurchaseOut, PurchaseResultOut, ReconcileReport, RegisterIn, ResolutionOut, SalesSummaryOut,
+    SellerProfileOut, TransactionOut, UserOut, UserPatch, VerifyOtpIn,
 };
 use oddxer_shared::client::{
     AdminResolveIn, AdminUpdateUserIn, AdminUsersIn, AppSnapshot, BrowseIn, BrowseOut, CastVoteIn,
-    CodeIdIn, CommandError, CursorIn, LeaderboardIn, VoteResultOut,
+    CodeIdIn, CommandError, CursorIn, FollowIn, LeaderboardIn, SellerIdIn, SellerProfileView,
+    SellerRecordIn, VoteResultOut,
 };
 use oddxer_shared::Role;
 use tauri::State;
@@ -212,4 +213,45 @@ pub async fn admin_reconcile(core: State<'_, Core>) -> CommandResult<ReconcileRe
 #[tauri::command]
 pub fn preferred_role(role: State<'_, PreferredRole>) -> Role {
     role.0
+}
+
+// ---- tipster profiles ----------------------------------------------------------------------
+
+/// A tipster's profile, record (first page) and performance; offline, the kept copy.
+#[tauri::command]
+pub async fn seller_profile(
+    core: State<'_, Core>,
+    input: SellerIdIn,
+) -> CommandResult<SellerProfileView> {
+    Ok(core.client()?.seller_profile(&input.id).await?)
+}
+
+/// A tipster's figures alone (a code's page); offline, the kept profile's.
+#[tauri::command]
+pub async fn seller_summary(
+    core: State<'_, Core>,
+    input: SellerIdIn,
+) -> CommandResult<SellerProfileOut> {
+    Ok(core.client()?.seller_summary(&input.id).await?)
+}
+
+/// A later page of a tipster's record.
+#[tauri::command]
+pub async fn seller_record(
+    core: State<'_, Core>,
+    input: SellerRecordIn,
+) -> CommandResult<Page<CodeOut>> {
+    Ok(core
+        .client()?
+        .seller_record(&input.id, input.cursor.as_deref())
+        .await?)
+}
+
+/// Follows or unfollows a tipster; never queued (offline: `OFFLINE`).
+#[tauri::command]
+pub async fn follow_seller(core: State<'_, Core>, input: FollowIn) -> CommandResult<FollowOut> {
+    Ok(core
+        .client()?
+        .follow_seller(&input.id, input.follow)
+        .await?)
 }

@@ -62,6 +62,10 @@ pub fn setup<R: Runtime>(builder: Builder<R>, preferred_role: Role) -> Builder<R
             commands::admin_resolve,
             commands::admin_review_queue,
             commands::admin_reconcile,
+            commands::seller_profile,
+            commands::seller_summary,
+            commands::seller_record,
+            commands::follow_seller,
         ])
         .setup(|app| {
             let core = core::Core::open(app.handle());

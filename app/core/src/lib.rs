@@ -17,6 +17,7 @@ mod error;
 mod loopback_tests;
 mod marketplace;
 mod outbox;
+mod profiles;
 mod secrets;
 mod session;
 pub mod store;

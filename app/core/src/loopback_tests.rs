@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use crate::testutil::{entry, purchase_row, user, TempDir};
+use crate::testutil::{entry, purchase_row, seller_profile_view, user, TempDir};
 use crate::{ClientConfig, MemorySecretStore, OddxerClient};
 
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -430,6 +430,53 @@ async fn the_cache_is_readable_offline_after_a_restart() {
     );
     assert_eq!(reopened.my_purchases().unwrap(), snap.purchases);
     assert_eq!(snap.connection, ConnectionState::Idle);
+}
+
+#[tokio::test]
+async fn a_profile_seen_once_reads_offline_and_one_never_seen_says_offline() {
+    let mut backend = FakeBackend::start().await;
+    let dir = TempDir::new("loopback-profile");
+    let seller = "5f0c0ffee0000000000000aa";
+    let view = seller_profile_view(seller);
+    let data = |v: serde_json::Value| serde_json::json!({"success": true, "data": v});
+    backend.answer_next(200, data(serde_json::to_value(&view.profile).unwrap()));
+    backend.answer_next(
+        200,
+        data(serde_json::json!({"items": view.record, "nextCursor": null})),
+    );
+    backend.answer_next(200, data(serde_json::to_value(&view.performance).unwrap()));
+    let client = open_client(backend.url(), &dir).await;
+    let live = client.seller_profile(seller).await.unwrap();
+    assert_eq!(
+        live, view,
+        "the live answer is the three routes put together"
+    );
+    for route in ["", "/codes", "/performance"] {
+        let req = backend.next_request().await;
+        assert_eq!(req.method, "GET");
+        assert!(
+            req.path.ends_with(&format!("/sellers/{seller}{route}")),
+            "{}",
+            req.path
+        );
+    }
+    client.shutdown().await;
+    drop(client);
+
+    // Nothing listens on this address: the profile comes from the device, marked as such.
+    let reopened = open_client("http://127.0.0.1:9".into(), &dir).await;
+    let kept = reopened.seller_profile(seller).await.unwrap();
+    assert!(kept.from_cache && kept.cached_at.is_some());
+    assert_eq!(kept.profile.stats.profit_units, 10.45);
+    assert_eq!(kept.record[0].code.as_deref(), Some("BW-12345"));
+    assert_eq!(kept.performance, view.performance);
+    // A code's page asks for the figures alone; offline they come from the kept profile too.
+    assert_eq!(reopened.seller_summary(seller).await.unwrap(), view.profile);
+    let never_seen = reopened
+        .seller_profile("5f0c0ffee0000000000000bb")
+        .await
+        .unwrap_err();
+    assert!(never_seen.is_unreachable(), "{never_seen:?}");
 }
 
 mod outbox;

@@ -127,6 +127,16 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (kind, subject)
     );
     ",
+    // v3: tipster profiles as last seen (the profile, the first page of the record and the
+    // performance points as one `SellerProfileView`), so a profile opened once reads offline.
+    "
+    CREATE TABLE seller_profiles (
+        seller_id  TEXT PRIMARY KEY NOT NULL,
+        json       TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        fetched_ms INTEGER NOT NULL
+    );
+    ",
 ];
 
 /// What applying a run of stream entries did to the local copy.
@@ -485,7 +495,8 @@ fn wipe_user_data(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(
         "DELETE FROM wallet; DELETE FROM ledger_entries; DELETE FROM sync_cursors; DELETE FROM outbox;
          DELETE FROM purchases; DELETE FROM purchase_positions; DELETE FROM my_votes;
-         DELETE FROM money_keys; DELETE FROM meta WHERE key = 'last_synced_at';",
+         DELETE FROM money_keys; DELETE FROM meta WHERE key = 'last_synced_at';
+         DELETE FROM seller_profiles;",
     )
 }
 
@@ -534,6 +545,7 @@ fn contiguous_from(tx: &Transaction<'_>, sql: &str, before: i64) -> rusqlite::Re
 
 mod market;
 mod outbox;
+mod profiles;
 mod purchases;
 
 #[cfg(test)]

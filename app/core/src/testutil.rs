@@ -3,10 +3,12 @@
 use std::path::{Path, PathBuf};
 
 use oddxer_shared::api::{
-    CodeOut, LedgerEntryOut, PurchaseOut, PurchaseStatus, Settlement, UserOut,
+    CodeOut, LedgerEntryOut, PerformancePointOut, PurchaseOut, PurchaseStatus, SellerProfileOut,
+    SellerStatsOut, Settlement, SportRecordOut, UserOut,
 };
+use oddxer_shared::client::SellerProfileView;
 use oddxer_shared::sync::PurchaseStreamEntry;
-use oddxer_shared::{CodeStatus, Currency, Money, Role, Sport, TransactionType};
+use oddxer_shared::{CodeStatus, Currency, Money, Outcome, Role, Sport, TransactionType};
 
 /// A directory removed when dropped (no `tempfile` dependency for this alone).
 pub struct TempDir(PathBuf);
@@ -144,4 +146,62 @@ pub fn unix_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+/// A tipster `id` with one WON code at 12.45, one LOST and one VOID (profit +10.45 units, yield
+/// 5.225) and the WON code in the record with its booking code `BW-12345`.
+pub fn seller_profile_view(id: &str) -> SellerProfileView {
+    let ugx = Currency("UGX".into());
+    let mut won = code("c1", "2026-11-03T10:00:00Z");
+    won.seller_id = id.into();
+    won.odds = 12.45;
+    won.status = CodeStatus::Won;
+    won.outcome = Some(Outcome::Won);
+    won.code = Some("BW-12345".into());
+    won.finalized_at = Some("2026-11-03T10:00:00Z".into());
+    SellerProfileView {
+        profile: SellerProfileOut {
+            id: id.into(),
+            username: "tipster".into(),
+            joined_at: "2026-11-01T10:00:00Z".into(),
+            stats: SellerStatsOut {
+                total_sales: 4,
+                total_wins: 1,
+                total_losses: 1,
+                total_voids: 1,
+                win_rate: 50.0,
+                average_roi: 522.5,
+                yield_ratio: 5.225,
+                profit_units: 10.45,
+                current_streak: 0,
+                longest_streak: 1,
+                total_revenue: Money::new(40_000, &ugx),
+                rank: None,
+            },
+            by_sport: vec![SportRecordOut {
+                sport: Sport::Football,
+                wins: 1,
+                losses: 1,
+                voids: 1,
+                profit_units: 10.45,
+                yield_ratio: 5.225,
+            }],
+            record_size: 3,
+            live_listings: 1,
+            followers: 2,
+            following: false,
+        },
+        record: vec![won],
+        record_next_cursor: None,
+        performance: vec![PerformancePointOut {
+            code_id: "c1".into(),
+            finalized_at: "2026-11-03T10:00:00Z".into(),
+            outcome: Outcome::Won,
+            odds: 12.45,
+            cumulative_profit_units: 11.45,
+            cumulative_yield: 11.45,
+        }],
+        from_cache: false,
+        cached_at: None,
+    }
 }

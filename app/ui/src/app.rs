@@ -6,7 +6,7 @@ use dioxus::prelude::*;
 use crate::components::{ErrorBanner, OfflineNotice, ProgressBar, TopBar};
 use crate::nav::NavBar;
 use crate::screens::{
-    Admin, CodeDetail, Leaderboard, Marketplace, MyCodes, SellerDashboard, SignIn, Wallet,
+    Admin, CodeDetail, Leaderboard, Marketplace, MyCodes, SellerDashboard, SignIn, Tipster, Wallet,
 };
 use crate::state::{boot, AppState, Route};
 
@@ -60,5 +60,6 @@ fn Screen() -> Element {
         Route::Leaderboard => rsx! { Leaderboard {} },
         Route::Seller => rsx! { SellerDashboard {} },
         Route::Admin => rsx! { Admin {} },
+        Route::Tipster { id, from } => rsx! { Tipster { key: "{id}", id, from: *from } },
     }
 }

@@ -5,13 +5,14 @@
 use futures_channel::mpsc::UnboundedSender;
 use js_sys::{Reflect, JSON};
 use oddxer_shared::api::{
-    CodeIn, CodeOptionsOut, CodeOut, LeaderboardEntryOut, LoginIn, Page, PaymentIn, PurchaseOut,
-    PurchaseResultOut, ReconcileReport, RegisterIn, ResolutionOut, SalesSummaryOut, TransactionOut,
-    UserOut, VerifyOtpIn,
+    CodeIn, CodeOptionsOut, CodeOut, FollowOut, LeaderboardEntryOut, LoginIn, Page, PaymentIn,
+    PurchaseOut, PurchaseResultOut, ReconcileReport, RegisterIn, ResolutionOut, SalesSummaryOut,
+    SellerProfileOut, TransactionOut, UserOut, VerifyOtpIn,
 };
 use oddxer_shared::client::{
     AdminResolveIn, AdminUpdateUserIn, AdminUsersIn, AppSnapshot, BrowseIn, BrowseOut, CastVoteIn,
-    CodeIdIn, CommandError, CursorIn, LeaderboardIn, VoteResultOut,
+    CodeIdIn, CommandError, CursorIn, FollowIn, LeaderboardIn, SellerIdIn, SellerProfileView,
+    SellerRecordIn, VoteResultOut,
 };
 use oddxer_shared::Role;
 use serde::de::DeserializeOwned;
@@ -169,6 +170,41 @@ pub async fn cast_vote(input: &CastVoteIn) -> Result<VoteResultOut, CommandError
 
 pub async fn leaderboard(input: &LeaderboardIn) -> Result<Page<LeaderboardEntryOut>, CommandError> {
     call("leaderboard", &Input { input }).await
+}
+
+// ---- tipster profiles ----
+
+/// A tipster's profile, first record page and performance; offline, the copy kept on the device.
+pub async fn seller_profile(id: &str) -> Result<SellerProfileView, CommandError> {
+    let input = SellerIdIn { id: id.to_owned() };
+    call("seller_profile", &Input { input: &input }).await
+}
+
+/// A tipster's figures alone, for a code's page; offline, the kept profile's.
+pub async fn seller_summary(id: &str) -> Result<SellerProfileOut, CommandError> {
+    let input = SellerIdIn { id: id.to_owned() };
+    call("seller_summary", &Input { input: &input }).await
+}
+
+/// A later page of a tipster's record.
+pub async fn seller_record(
+    id: &str,
+    cursor: Option<String>,
+) -> Result<Page<CodeOut>, CommandError> {
+    let input = SellerRecordIn {
+        id: id.to_owned(),
+        cursor,
+    };
+    call("seller_record", &Input { input: &input }).await
+}
+
+/// Follows (`follow`) or unfollows a tipster.
+pub async fn follow_seller(id: &str, follow: bool) -> Result<FollowOut, CommandError> {
+    let input = FollowIn {
+        id: id.to_owned(),
+        follow,
+    };
+    call("follow_seller", &Input { input: &input }).await
 }
 
 // ---- seller ----

@@ -33,7 +33,7 @@ impl Section {
     pub fn of(route: &Route) -> Section {
         match route {
             Route::Marketplace => Section::Marketplace,
-            Route::Code { from, .. } => Section::of(from),
+            Route::Code { from, .. } | Route::Tipster { from, .. } => Section::of(from),
             Route::MyCodes => Section::MyCodes,
             Route::Wallet => Section::Wallet,
             Route::Leaderboard => Section::Leaderboard,

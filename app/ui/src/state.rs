@@ -38,6 +38,11 @@ pub enum Route {
     Leaderboard,
     Seller,
     Admin,
+    /// A tipster's public profile, opened from `from` (where its back button goes).
+    Tipster {
+        id: String,
+        from: Box<Route>,
+    },
 }
 
 #[derive(Clone, Copy)]

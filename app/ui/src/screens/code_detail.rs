@@ -7,6 +7,7 @@ use oddxer_shared::{CodeStatus, Money};
 use crate::format;
 use crate::ipc;
 use crate::nav::Icon;
+use crate::screens::{SellerLink, SellerSummary};
 use crate::state::{set_if_mounted, spawn_command, AppState, Route};
 use crate::widgets::{SecretCode, Spinner, StatusPill};
 
@@ -41,11 +42,10 @@ pub fn CodeDetail(id: String, from: Route) -> Element {
 
     let back_to = from.clone();
     let back = move |_| state.go(back_to.clone());
-    let back_label = match from {
-        Route::MyCodes => "My codes",
-        Route::Seller => "Dashboard",
-        Route::Leaderboard => "Leaderboard",
-        _ => "Marketplace",
+    let back_label = crate::screens::tipster_back_label(&from);
+    let here = Route::Code {
+        id: id.clone(),
+        from: Box::new(from.clone()),
     };
 
     let snapshot = state.snapshot.read();
@@ -136,7 +136,8 @@ pub fn CodeDetail(id: String, from: Route) -> Element {
                     }
                     h2 { class: "detail-title", id: "detail-title", "{current.title}" }
                     p { class: "muted",
-                        "by " strong { id: "detail-seller", "@{current.seller_username}" }
+                        "by " strong { SellerLink { id: "detail-seller", seller_id: current.seller_id.clone(),
+                            username: current.seller_username.clone(), from: here.clone() } }
                         " · " span { id: "detail-bookmaker", "{current.bookmaker}" }
                     }
                     div { class: "facts",
@@ -191,6 +192,7 @@ pub fn CodeDetail(id: String, from: Route) -> Element {
                         p { class: "strong", "This is your listing" }
                         p { class: "muted small", "Buyers see the booking code once they've paid." }
                     } else {
+                        SellerSummary { seller_id: current.seller_id.clone(), here: here.clone() }
                         p { class: "buy-price", "{current.price.display()}" }
                         if let Some(w) = wallet.as_ref() {
                             p { class: "muted small", id: "buy-balance", "Wallet: {w.balance.display()}" }

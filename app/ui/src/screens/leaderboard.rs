@@ -6,6 +6,8 @@ use oddxer_shared::client::{CommandError, LeaderboardIn, LeaderboardSort};
 
 use crate::format;
 use crate::ipc;
+use crate::screens::SellerLink;
+use crate::state::Route;
 use crate::widgets::{Empty, Spinner};
 
 const SORTS: [(LeaderboardSort, &str, &str); 4] = [
@@ -171,7 +173,10 @@ fn LeaderRow(entry: LeaderboardEntryOut) -> Element {
                 }
             }
             td {
-                p { class: "strong", "@{entry.username}" }
+                p { class: "strong",
+                    SellerLink { id: "leader-link-{entry.seller_id}", seller_id: entry.seller_id.clone(),
+                        username: entry.username.clone(), from: Route::Leaderboard }
+                }
                 p { class: "muted small", "{entry.total_wins}W · {entry.total_losses}L · {entry.total_voids} void" }
             }
             td { class: "num strong", {format::percent(entry.win_rate, false)} }

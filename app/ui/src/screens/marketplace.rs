@@ -10,6 +10,7 @@ use crate::format;
 use crate::input::parse_amount;
 use crate::ipc;
 use crate::nav::Icon;
+use crate::screens::SellerLink;
 use crate::state::{spawn_command, AppState, Route};
 use crate::widgets::{Empty, Spinner};
 
@@ -442,7 +443,8 @@ pub fn CodeCard(code: CodeOut, now: f64) -> Element {
             }
             h3 { class: "code-title", "{code.title}" }
             p { class: "code-meta muted small",
-                "by " span { class: "seller-name", "@{code.seller_username}" } " · {code.bookmaker}"
+                "by " SellerLink { seller_id: code.seller_id.clone(), username: code.seller_username.clone(), from: Route::Marketplace }
+                " · {code.bookmaker}"
             }
             div { class: "code-card-bottom",
                 div { class: "odds-block",

@@ -7,6 +7,7 @@ mod payment_form;
 mod seller;
 mod seller_form;
 mod sign_in;
+mod tipster;
 mod wallet;
 
 pub use admin::Admin;
@@ -16,4 +17,5 @@ pub use marketplace::{MarketState, Marketplace};
 pub use my_codes::MyCodes;
 pub use seller::SellerDashboard;
 pub use sign_in::SignIn;
+pub use tipster::{back_label as tipster_back_label, SellerLink, SellerSummary, Tipster};
 pub use wallet::Wallet;

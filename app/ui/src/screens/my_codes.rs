@@ -9,6 +9,7 @@ use oddxer_shared::{CodeStatus, VoteType};
 use crate::browser;
 use crate::format;
 use crate::ipc;
+use crate::screens::SellerLink;
 use crate::state::{spawn_command, AppState, Route, VoteCast};
 use crate::widgets::{Empty, SecretCode, StatusPill};
 
@@ -165,7 +166,8 @@ fn PurchaseCard(purchase: PurchaseOut, outbox: Vec<OutboxItemOut>, now: f64) -> 
                 }
             }
             p { class: "muted small",
-                "@{code.seller_username} · {code.bookmaker} · odds {format::odds(code.odds)} · paid {purchase.price.display()} · {format::timestamp(&purchase.created_at)}"
+                SellerLink { seller_id: code.seller_id.clone(), username: code.seller_username.clone(), from: Route::MyCodes }
+                " · {code.bookmaker} · odds {format::odds(code.odds)} · paid {purchase.price.display()} · {format::timestamp(&purchase.created_at)}"
             }
             match (purchase.status, code.code.clone()) {
                 (PurchaseStatus::Completed, Some(secret)) => rsx! {

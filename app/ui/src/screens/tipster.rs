@@ -1,0 +1,666 @@
+//! A tipster's public profile: who they are, their figures (each with how it is worked out), a
+//! profit chart drawn here as SVG, the per-sport split, the live listings and the verifiable
+//! record (finalized codes with their booking codes), and a Follow button.
+
+use dioxus::prelude::*;
+use oddxer_shared::api::{CodeOut, PerformancePointOut, SellerProfileOut};
+use oddxer_shared::client::{CommandError, SellerProfileView};
+use oddxer_shared::{CodeStatus, Outcome};
+
+use crate::format;
+use crate::ipc;
+use crate::nav::Icon;
+use crate::state::{spawn_command, AppState, Route};
+use crate::widgets::{Empty, Spinner, StatusPill};
+
+/// A seller's name that opens their profile. Stops the click there, so a name inside a clickable
+/// card opens the profile and not the card.
+#[component]
+pub fn SellerLink(
+    seller_id: String,
+    username: String,
+    from: Route,
+    #[props(default)] id: Option<String>,
+) -> Element {
+    let state = use_context::<AppState>();
+    let open = move |e: MouseEvent| {
+        e.stop_propagation();
+        state.go(Route::Tipster {
+            id: seller_id.clone(),
+            from: Box::new(from.clone()),
+        });
+    };
+    rsx! {
+        button { class: "link-plain seller-name seller-link", r#type: "button", id,
+            title: "Open @{username}'s profile", onclick: open,
+            "@{username}"
+        }
+    }
+}
+
+/// Where a back button goes, in words.
+pub fn back_label(from: &Route) -> &'static str {
+    match from {
+        Route::MyCodes => "My codes",
+        Route::Seller => "Dashboard",
+        Route::Leaderboard => "Leaderboard",
+        Route::Code { .. } => "Code",
+        Route::Tipster { .. } => "Tipster",
+        _ => "Marketplace",
+    }
+}
+
+/// Profit in units of stake, signed: `+10.45 u`, `−1 u`.
+pub fn units(value: f64) -> String {
+    let text = format!("{:.2}", value.abs());
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if value > 0.004 {
+        format!("+{text} u")
+    } else if value < -0.004 {
+        format!("−{text} u")
+    } else {
+        "0 u".to_owned()
+    }
+}
+
+/// A ratio as a signed percentage: yield `5.225` -> `+522.5%`.
+pub fn ratio_percent(ratio: f64) -> String {
+    format::percent(ratio * 100.0, true)
+}
+
+fn gain_class(value: f64) -> &'static str {
+    if value > 0.0 {
+        "gain"
+    } else if value < 0.0 {
+        "loss"
+    } else {
+        ""
+    }
+}
+
+/// Joined `2026-11-01T…` -> `Nov 2026`.
+fn joined(rfc3339: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let year = rfc3339.get(0..4);
+    let month = rfc3339
+        .get(5..7)
+        .and_then(|m| m.parse::<usize>().ok())
+        .and_then(|m| MONTHS.get(m.wrapping_sub(1)));
+    match (year, month) {
+        (Some(y), Some(m)) => format!("{m} {y}"),
+        _ => rfc3339.to_owned(),
+    }
+}
+
+fn is_finalized(status: CodeStatus) -> bool {
+    matches!(
+        status,
+        CodeStatus::Won | CodeStatus::Lost | CodeStatus::Void
+    )
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ProfileState {
+    view: Option<SellerProfileView>,
+    loading: bool,
+    error: Option<CommandError>,
+    more_loading: bool,
+}
+
+fn load(mut st: Signal<ProfileState>, id: String) {
+    {
+        let mut s = st.write();
+        s.loading = true;
+        s.error = None;
+    }
+    spawn(async move {
+        let result = ipc::seller_profile(&id).await;
+        let mut s = st.write();
+        s.loading = false;
+        match result {
+            Ok(view) => s.view = Some(view),
+            Err(e) => s.error = Some(e),
+        }
+    });
+}
+
+#[component]
+pub fn Tipster(id: String, from: Route) -> Element {
+    let state = use_context::<AppState>();
+    let st = use_signal(ProfileState::default);
+    let load_id = id.clone();
+    use_hook(move || load(st, load_id));
+
+    let back_to = from.clone();
+    let back = move |_| state.go(back_to.clone());
+    let label = back_label(&from);
+    let here = Route::Tipster {
+        id: id.clone(),
+        from: Box::new(from.clone()),
+    };
+
+    let s = st.read();
+    let Some(view) = s.view.clone() else {
+        return rsx! {
+            main { class: "page tipster", id: "tipster",
+                button { class: "back", id: "tipster-back", r#type: "button", onclick: back,
+                    Icon { path: "M15 18l-6-6 6-6" } "{label}"
+                }
+                if s.loading {
+                    Spinner { label: "Loading the profile…" }
+                } else if let Some(error) = s.error.as_ref() {
+                    div { class: "note note-error", id: "tipster-error",
+                        strong { "Couldn't load this profile. " }
+                        span { "{error.message}" }
+                    }
+                }
+            }
+        };
+    };
+    drop(s);
+
+    let p = view.profile.clone();
+    let (live, finished): (Vec<CodeOut>, Vec<CodeOut>) = view
+        .record
+        .iter()
+        .cloned()
+        .partition(|c| !is_finalized(c.status));
+    let more_cursor = view.record_next_cursor.clone();
+    let more_loading = st.read().more_loading;
+    let more_id = id.clone();
+    let load_more = move |_| {
+        let Some(cursor) = more_cursor.clone() else {
+            return;
+        };
+        let id = more_id.clone();
+        let mut st = st;
+        st.write().more_loading = true;
+        spawn(async move {
+            let result = ipc::seller_record(&id, Some(cursor)).await;
+            let mut s = st.write();
+            s.more_loading = false;
+            match (result, s.view.as_mut()) {
+                (Ok(page), Some(v)) => {
+                    for code in page.items {
+                        if !v.record.iter().any(|c| c.id == code.id) {
+                            v.record.push(code);
+                        }
+                    }
+                    v.record_next_cursor = page.next_cursor;
+                }
+                (Err(e), _) => s.error = Some(e),
+                _ => {}
+            }
+        });
+    };
+
+    rsx! {
+        main { class: "page tipster", id: "tipster", "data-seller-id": "{p.id}",
+            button { class: "back", id: "tipster-back", r#type: "button", onclick: back,
+                Icon { path: "M15 18l-6-6 6-6" } "{label}"
+            }
+            if view.from_cache {
+                div { class: "note note-offline", id: "tipster-cached",
+                    strong { "Offline: " }
+                    span {
+                        "the profile as this device last saw it"
+                        if let Some(at) = view.cached_at.as_ref() { " ({format::timestamp(at)})" }
+                        "."
+                    }
+                }
+            }
+            ProfileHead { profile: p.clone(), st }
+            StatsGrid { profile: p.clone() }
+            div { class: "tipster-grid",
+                section { class: "card", id: "tipster-chart-card",
+                    div { class: "card-head",
+                        h3 { "Profit over time" }
+                        p { class: "muted small",
+                            "Units won or lost betting 1 unit on each settled code, in the order they settled."
+                        }
+                    }
+                    ProfitChart { points: view.performance.clone() }
+                }
+                section { class: "card", id: "tipster-sports",
+                    div { class: "card-head",
+                        h3 { "By sport" }
+                        p { class: "muted small", "The same figures, per sport." }
+                    }
+                    if p.by_sport.is_empty() {
+                        p { class: "muted small", "No settled codes yet." }
+                    } else {
+                        table { class: "table compact",
+                            thead {
+                                tr {
+                                    th { "Sport" }
+                                    th { class: "num", "W–L–V" }
+                                    th { class: "num", "Profit" }
+                                    th { class: "num", "Yield" }
+                                }
+                            }
+                            tbody {
+                                for sport in p.by_sport.iter() {
+                                    tr { key: "{sport.sport.as_str()}",
+                                        td { {format::sport(sport.sport)} }
+                                        td { class: "num", "{sport.wins}–{sport.losses}–{sport.voids}" }
+                                        td { class: "num {gain_class(sport.profit_units)}", {units(sport.profit_units)} }
+                                        td { class: "num {gain_class(sport.yield_ratio)}", {ratio_percent(sport.yield_ratio)} }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section { class: "card", id: "tipster-live",
+                div { class: "card-head",
+                    h3 { "On sale now" }
+                    p { class: "muted small", "Booking codes of live listings stay secret until their results are in." }
+                }
+                if live.is_empty() {
+                    p { class: "muted small", id: "tipster-live-empty", "Nothing on sale right now." }
+                } else {
+                    ul { class: "rows",
+                        for code in live {
+                            LiveRow { key: "{code.id}", code, here: here.clone() }
+                        }
+                    }
+                }
+            }
+            section { class: "card", id: "tipster-record",
+                div { class: "card-head",
+                    h3 { "Record" }
+                    p { class: "muted small",
+                        "Every settled code, newest first, with its booking code: check any of them at the bookmaker."
+                    }
+                }
+                if finished.is_empty() {
+                    Empty { id: "tipster-record-empty", title: "No results yet",
+                        text: "Codes appear here once their results are in." }
+                } else {
+                    ul { class: "rows", id: "tipster-record-list",
+                        for code in finished {
+                            RecordRow { key: "{code.id}", code }
+                        }
+                    }
+                }
+                if more_loading {
+                    Spinner { label: "Loading more…" }
+                } else if view.record_next_cursor.is_some() && !view.from_cache {
+                    div { class: "load-more",
+                        button { class: "btn btn-secondary", id: "tipster-more", r#type: "button",
+                            onclick: load_more, "Show older codes" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[component]
+fn ProfileHead(profile: SellerProfileOut, st: Signal<ProfileState>) -> Element {
+    let state = use_context::<AppState>();
+    let me = state
+        .snapshot
+        .read()
+        .as_ref()
+        .and_then(|s| s.user.as_ref().map(|u| u.id.clone()));
+    let own = me.as_deref() == Some(profile.id.as_str());
+    let offline = state.is_offline();
+    let busy = state.is_busy();
+    let following = profile.following;
+    let seller_id = profile.id.clone();
+    let toggle = move |_| {
+        let seller_id = seller_id.clone();
+        spawn_command(async move {
+            let label = if following {
+                "Unfollowing"
+            } else {
+                "Following"
+            };
+            if let Some(out) = state
+                .run(label, ipc::follow_seller(&seller_id, !following))
+                .await
+            {
+                let mut st = st;
+                // The screen may be gone by the time the answer comes.
+                if let Ok(mut s) = st.try_write() {
+                    if let Some(v) = s.view.as_mut() {
+                        v.profile.following = out.following;
+                        v.profile.followers = out.followers;
+                    }
+                };
+            }
+        });
+    };
+    let initial = profile
+        .username
+        .chars()
+        .next()
+        .map(|c| c.to_uppercase().to_string())
+        .unwrap_or_default();
+    let followers = if profile.followers == 1 {
+        "1 follower".to_owned()
+    } else {
+        format!("{} followers", format::count(profile.followers))
+    };
+
+    rsx! {
+        section { class: "card tipster-head",
+            div { class: "avatar", "aria-hidden": "true", "{initial}" }
+            div { class: "tipster-id",
+                h2 { id: "tipster-name", "@{profile.username}" }
+                p { class: "muted small",
+                    "Joined {joined(&profile.joined_at)} · "
+                    span { id: "tipster-followers", "{followers}" }
+                    " · {profile.record_size} settled · {profile.live_listings} on sale"
+                }
+            }
+            if own {
+                span { class: "status status-muted", "Your profile" }
+            } else {
+                button {
+                    class: if following { "btn btn-secondary follow active" } else { "btn btn-primary follow" },
+                    id: "follow-button", r#type: "button",
+                    "aria-pressed": following,
+                    disabled: offline || busy,
+                    title: if offline { "Following needs a connection" } else { "" },
+                    onclick: toggle,
+                    if following { "Following ✓" } else { "Follow" }
+                }
+            }
+        }
+    }
+}
+
+#[component]
+fn StatsGrid(profile: SellerProfileOut) -> Element {
+    let s = profile.stats;
+    let rank = match s.rank {
+        Some(r) => format!("#{r}"),
+        None => "Unranked".to_owned(),
+    };
+    let rank_note = if s.rank.is_some() {
+        "Place on the leaderboard, ordered by win rate then sales."
+    } else {
+        "Ranked once enough of their codes have settled won or lost."
+    };
+    let settled = s.total_wins + s.total_losses;
+    rsx! {
+        div { class: "stats tipster-stats", id: "tipster-stats",
+            Fig { id: "stat-win-rate", label: "Win rate", value: format::percent(s.win_rate, false),
+                note: format!("{} won of {} won or lost. Void codes don't count.", s.total_wins, settled) }
+            Fig { id: "stat-yield", label: "Yield", value: ratio_percent(s.yield_ratio), class: gain_class(s.yield_ratio),
+                note: "Profit ÷ units staked, staking 1 unit on every settled code." }
+            Fig { id: "stat-profit", label: "Profit", value: units(s.profit_units), class: gain_class(s.profit_units),
+                note: "A win adds odds − 1 units, a loss takes 1, a void 0." }
+            Fig { id: "stat-roi", label: "ROI", value: format::percent(s.average_roi, true), class: gain_class(s.average_roi),
+                note: "Average return per unit staked: the yield as a percentage." }
+            Fig { id: "stat-streak", label: "Streak", value: format!("{} now · {} best", s.current_streak, s.longest_streak),
+                note: "Wins in a row; voids neither break nor extend a run." }
+            Fig { id: "stat-sales", label: "Sales", value: format::count(s.total_sales),
+                note: format!("Settled purchases of these codes; {} earned.", s.total_revenue.display()) }
+            Fig { id: "stat-record", label: "Results", value: format!("{}W {}L {}V", s.total_wins, s.total_losses, s.total_voids),
+                note: "Codes settled won, lost or void (by buyers' votes or an admin)." }
+            Fig { id: "stat-rank", label: "Rank", value: rank, note: rank_note }
+        }
+    }
+}
+
+/// One figure with its "how is this worked out" line.
+#[component]
+fn Fig(
+    id: &'static str,
+    label: &'static str,
+    value: String,
+    note: String,
+    #[props(default)] class: &'static str,
+) -> Element {
+    rsx! {
+        div { class: "stat",
+            p { class: "stat-label", "{label}" }
+            p { class: "stat-value {class}", id, "{value}" }
+            p { class: "stat-hint", "{note}" }
+        }
+    }
+}
+
+/// Chart geometry in a `CHART_W` x `CHART_H` box (y grows downwards): the line's points (the
+/// start at 0 units, then one per settled code) and the y of the zero line.
+struct Chart {
+    line: Vec<(f64, f64)>,
+    zero_y: f64,
+}
+
+const CHART_W: f64 = 600.0;
+const CHART_H: f64 = 200.0;
+/// Room above and below the line so its extremes don't touch the edges.
+const CHART_PAD: f64 = 14.0;
+/// Room left and right, so the first and last dots are not cut in half.
+const CHART_PAD_X: f64 = 10.0;
+
+fn chart(points: &[PerformancePointOut]) -> Chart {
+    let values: Vec<f64> = std::iter::once(0.0)
+        .chain(points.iter().map(|p| p.cumulative_profit_units))
+        .collect();
+    let max = values.iter().copied().fold(0.0_f64, f64::max);
+    let min = values.iter().copied().fold(0.0_f64, f64::min);
+    // All voids (a flat line at 0) still gets a scale.
+    let span = if max - min < 1e-9 { 1.0 } else { max - min };
+    let y = |v: f64| CHART_PAD + (max - v) / span * (CHART_H - 2.0 * CHART_PAD);
+    let steps = (values.len().max(2) - 1) as f64;
+    let line = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let x = CHART_PAD_X + i as f64 / steps * (CHART_W - 2.0 * CHART_PAD_X);
+            (x, y(*v))
+        })
+        .collect();
+    Chart {
+        line,
+        zero_y: y(0.0),
+    }
+}
+
+#[component]
+fn ProfitChart(points: Vec<PerformancePointOut>) -> Element {
+    if points.is_empty() {
+        return rsx! {
+            p { class: "muted small chart-empty", id: "profit-chart-empty",
+                "The chart starts with this tipster's first settled code." }
+        };
+    }
+    let c = chart(&points);
+    let path: String = c
+        .line
+        .iter()
+        .enumerate()
+        .map(|(i, (x, y))| format!("{}{x:.1},{y:.1}", if i == 0 { "M" } else { " L" }))
+        .collect();
+    let (first_x, last_x) = (
+        c.line.first().map_or(0.0, |p| p.0),
+        c.line.last().map_or(CHART_W, |p| p.0),
+    );
+    let area = format!(
+        "{path} L{last_x:.1},{:.1} L{first_x:.1},{:.1} Z",
+        c.zero_y, c.zero_y
+    );
+    let last = points
+        .last()
+        .map(|p| p.cumulative_profit_units)
+        .unwrap_or(0.0);
+    let best = points
+        .iter()
+        .map(|p| p.cumulative_profit_units)
+        .fold(0.0_f64, f64::max);
+    let worst = points
+        .iter()
+        .map(|p| p.cumulative_profit_units)
+        .fold(0.0_f64, f64::min);
+    let trend = if last >= 0.0 { "up" } else { "down" };
+    let summary = format!(
+        "after {} settled code{}",
+        points.len(),
+        if points.len() == 1 { "" } else { "s" }
+    );
+    let dots: Vec<(f64, f64, &'static str, String)> = c
+        .line
+        .iter()
+        .skip(1)
+        .zip(points.iter())
+        .map(|((x, y), p)| {
+            let class = match p.outcome {
+                Outcome::Won => "dot dot-won",
+                Outcome::Lost => "dot dot-lost",
+                Outcome::Void => "dot dot-void",
+            };
+            let tip = format!(
+                "{} at {} · {} · {}",
+                format::outcome(p.outcome),
+                format::odds(p.odds),
+                units(p.cumulative_profit_units),
+                format::timestamp(&p.finalized_at)
+            );
+            (*x, *y, class, tip)
+        })
+        .collect();
+
+    rsx! {
+        div { class: "chart", id: "profit-chart", "data-points": "{points.len()}",
+            div { class: "chart-summary",
+                span { class: "chart-now {gain_class(last)}", id: "profit-chart-now", "{units(last)}" }
+                span { class: "muted small", "{summary} · best {units(best)} · worst {units(worst)}" }
+            }
+            svg { class: "chart-svg chart-{trend}", view_box: "0 0 {CHART_W} {CHART_H}",
+                preserve_aspect_ratio: "none", role: "img",
+                "aria-label": "Profit over time: {units(last)} {summary}",
+                line { class: "chart-zero", x1: "0", x2: "{CHART_W}", y1: "{c.zero_y:.1}", y2: "{c.zero_y:.1}" }
+                path { class: "chart-area", d: "{area}" }
+                path { class: "chart-line", d: "{path}" }
+                // Zero-length round-capped strokes stay round when the box is stretched.
+                for (i, (x, y, class, tip)) in dots.into_iter().enumerate() {
+                    path { key: "{i}", class, d: "M{x:.1},{y:.1} l0,0",
+                        title { "{tip}" }
+                    }
+                }
+            }
+            div { class: "chart-axis muted small",
+                span { "First result" }
+                span { "Latest" }
+            }
+        }
+    }
+}
+
+/// A live listing: opens the code (its booking code stays secret).
+#[component]
+fn LiveRow(code: CodeOut, here: Route) -> Element {
+    let state = use_context::<AppState>();
+    let id = code.id.clone();
+    let open = move |_| {
+        state.go(Route::Code {
+            id: id.clone(),
+            from: Box::new(here.clone()),
+        })
+    };
+    let left = code.max_buyers - code.sales_count;
+    rsx! {
+        li { class: "row record-row", id: "tipster-live-{code.id}",
+            div { class: "row-main",
+                button { class: "link-plain strong", r#type: "button", onclick: open, "{code.title}" }
+                p { class: "muted small",
+                    {format::sport(code.sport)} " · {code.bookmaker} · odds {format::odds(code.odds)} · kick-off {format::timestamp(&code.expires_at)}"
+                }
+            }
+            div { class: "row-side right",
+                StatusPill { status: code.status }
+                span { class: "small strong", "{code.price.display()}" }
+                if code.max_buyers > 1 {
+                    span { class: "muted small", "{left} of {code.max_buyers} left" }
+                }
+            }
+        }
+    }
+}
+
+/// A settled code: outcome, odds, price, buyers and the booking code anyone can check.
+#[component]
+fn RecordRow(code: CodeOut) -> Element {
+    let settled = code
+        .finalized_at
+        .as_deref()
+        .map(format::timestamp)
+        .unwrap_or_default();
+    let profit = match code.status {
+        CodeStatus::Won => code.odds - 1.0,
+        CodeStatus::Lost => -1.0,
+        _ => 0.0,
+    };
+    rsx! {
+        li { class: "row record-row", id: "record-{code.id}", "data-status": code.status.as_str(),
+            div { class: "row-main",
+                p { class: "strong", "{code.title}" }
+                p { class: "muted small",
+                    {format::sport(code.sport)} " · {code.bookmaker} · odds {format::odds(code.odds)} · "
+                    span { class: "nowrap", "{code.price.display()}" }
+                    " · {code.sales_count} buyer(s) · settled "
+                    span { class: "nowrap", "{settled}" }
+                }
+                if let Some(booking) = code.code.as_ref() {
+                    p { class: "small booking",
+                        span { class: "muted", "Booking code " }
+                        code { class: "booking-code", id: "record-code-{code.id}", "{booking}" }
+                    }
+                }
+            }
+            div { class: "row-side right",
+                StatusPill { status: code.status }
+                span { class: "small {gain_class(profit)}", {units(profit)} }
+            }
+        }
+    }
+}
+
+/// On a code's page, before the buy button: the seller's yield and how big their record is,
+/// with a link to the full profile.
+#[component]
+pub fn SellerSummary(seller_id: String, here: Route) -> Element {
+    let state = use_context::<AppState>();
+    let mut profile = use_signal(|| None::<SellerProfileOut>);
+    let fetch_id = seller_id.clone();
+    use_hook(move || {
+        spawn(async move {
+            // Quietly absent when it can't be had: the code can be judged without it.
+            if let Ok(found) = ipc::seller_summary(&fetch_id).await {
+                profile.set(Some(found));
+            }
+        });
+    });
+    let Some(p) = profile() else {
+        return rsx! {};
+    };
+    let open = move |_| {
+        state.go(Route::Tipster {
+            id: seller_id.clone(),
+            from: Box::new(here.clone()),
+        })
+    };
+    rsx! {
+        div { class: "seller-summary", id: "seller-summary",
+            p { class: "small",
+                span { class: "muted", "Seller's yield " }
+                strong { class: gain_class(p.stats.yield_ratio), id: "seller-summary-yield", {ratio_percent(p.stats.yield_ratio)} }
+                span { class: "muted", " over " }
+                strong { id: "seller-summary-record", "{p.record_size}" }
+                span { class: "muted", if p.record_size == 1 { " settled code" } else { " settled codes" } }
+            }
+            p { class: "muted small",
+                "{p.stats.total_wins}W {p.stats.total_losses}L {p.stats.total_voids}V · "
+                button { class: "link", id: "seller-summary-open", r#type: "button", onclick: open, "See the record" }
+            }
+        }
+    }
+}
