@@ -122,7 +122,7 @@ fn finish_operation(path: &str, op: &mut Value) {
                 (Some("path"), n) if ID_PARAMS.contains(&n) => {
                     p["schema"] = json!({ "type": "string", "pattern": OBJECT_ID_PATTERN });
                 }
-                (Some("query"), "seller") => {
+                (Some("query"), "seller" | "user") => {
                     p["schema"] = json!({ "type": "string", "pattern": OBJECT_ID_PATTERN });
                 }
                 (Some("query"), "minOdds" | "maxOdds") => {
@@ -254,6 +254,9 @@ fn finish_components(doc: &mut Value, config: &Config) {
             { "required": ["isActive"], "properties": { "isActive": { "type": "boolean" } } }
         ]));
     }
+    // `admin::users::check_patch`: a reason is 1 to 500 characters, not all blank.
+    constrain(schemas, "UserPatch", "reason", "maxLength", json!(500));
+    constrain(schemas, "UserPatch", "reason", "pattern", json!(r"^[\s\S]*\S[\s\S]*$"));
     let phone = json!("Phone number: E.164 (`+256700123456`) or national with DEFAULT_REGION (`0700 123 456`); stored as E.164");
     for name in ["RegisterIn", "LoginIn", "VerifyOtpIn", "PaymentIn"] {
         constrain(schemas, name, "phoneNumber", "format", json!("phone"));
@@ -275,7 +278,13 @@ fn finish_components(doc: &mut Value, config: &Config) {
         constrain(schemas, name, "bookmaker", "enum", json!(config.bookmakers));
         // Titles and codes are trimmed and may hold no control characters (`codes::rules`).
         constrain(schemas, name, "title", "pattern", json!(format!("^{TRIMMED_CHAR}({PRINTABLE}{{3,118}}{TRIMMED_CHAR})$")));
-        constrain(schemas, name, "code", "pattern", json!(format!("^{TRIMMED_CHAR}({PRINTABLE}{{0,98}}{TRIMMED_CHAR})?$")));
+        // A booking code: letters, digits and hyphens, as long as the widest bookmaker rule allows
+        // (`codes::rules::check_code`; BOOKING_CODE_LENGTHS may narrow it per bookmaker).
+        let (min, max) = config.booking_code_lengths.iter().map(|(_, r)| *r).fold(
+            (crate::codes::rules::DEFAULT_BOOKING_CODE.min_chars, crate::codes::rules::DEFAULT_BOOKING_CODE.max_chars),
+            |(lo, hi), r| (lo.min(r.min_chars), hi.max(r.max_chars)),
+        );
+        constrain(schemas, name, "code", "pattern", json!(format!("^[A-Za-z0-9-]{{{min},{max}}}$")));
         constrain(schemas, name, "description", "pattern", json!(r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"));
         constrain(schemas, name, "description", "maxLength", json!(crate::codes::rules::DESCRIPTION_MAX_CHARS));
         constrain(schemas, name, "odds", "minimum", json!(crate::codes::rules::MIN_ODDS as f64 / 100.0));
