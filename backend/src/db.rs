@@ -195,6 +195,8 @@ pub const INDEXES: &[IndexSpec] = &[
     // purchases sync stream: one row per (purchase, version)
     ("purchase_stream", &[("stream", 1), ("key", 1)], true),
     ("purchase_stream", &[("stream", 1), ("seq", 1)], false),
+    // Sync reads a buyer's stream bucket by bucket (`purchases::stream::after`).
+    ("purchase_stream", &[("bucket", 1)], false),
     // auth
     ("refresh_tokens", &[("family", 1)], false),
     ("sms_outbox", &[("phoneNumber", 1), ("createdAt", -1)], false),
