@@ -121,6 +121,9 @@ pub async fn append(state: &AppState, p: &Purchase, code: &Code) -> Result<()> {
 /// [`crate::ledger::entries::BUCKET_SIZE`]).
 pub const BUCKET_SIZE: i64 = 64;
 
+/// Up to this many positions are read by `_id` rather than by bucket.
+const FEW_BY_ID: i64 = 4;
+
 /// The bucket a row is filed under, `{stream}#{seq / BUCKET_SIZE}` (indexed): the development
 /// database serves only `_id` equality and equality on an indexed field from an index, so a
 /// range over `seq` would fetch the buyer's whole stream and filter it afterwards.
@@ -153,7 +156,7 @@ async fn bucket_rows(db: &Db, stream: &str, bucket: i64, after: i64, upto: i64) 
     if lo >= hi {
         return Ok(Vec::new());
     }
-    let docs: Vec<Document> = db.col(COLLECTION).find(doc! { "bucket": bucket_of(stream, bucket) }).await?.try_collect().await?;
+    let docs: Vec<Document> = db.col(COLLECTION).find(doc! { "bucket": format!("{stream}#{bucket}") }).await?.try_collect().await?;
     let mut rows: Vec<PurchaseStreamEntry> = docs.iter().filter_map(entry_of).filter(|e| e.seq > lo && e.seq <= hi).collect();
     if (rows.len() as i64) < hi - lo {
         let options = FindOptions::builder().sort(doc! { "seq": 1 }).build();
@@ -176,6 +179,12 @@ async fn bucket_rows(db: &Db, stream: &str, bucket: i64, after: i64, upto: i64) 
 pub async fn after(db: &Db, stream: &str, cursor: i64, upto: i64, buckets: i64) -> mongodb::error::Result<Vec<PurchaseStreamEntry>> {
     if cursor >= upto || buckets < 1 {
         return Ok(Vec::new());
+    }
+    if upto - cursor <= FEW_BY_ID {
+        // A live update is a row or two: read them by `_id` rather than their whole bucket.
+        let reads = (cursor.max(0) + 1..=upto).map(|seq| row_at(db, stream, seq));
+        let found = futures_util::future::try_join_all(reads).await?;
+        return Ok(found.iter().flatten().filter_map(entry_of).collect());
     }
     let first = (cursor.max(0) + 1) / BUCKET_SIZE;
     let last = (upto / BUCKET_SIZE).min(first + buckets - 1);
