@@ -725,7 +725,7 @@ fn storm_clients() -> usize {
         .and_then(|l| l.split_whitespace().nth(3))
         .and_then(|n| n.parse().ok())
         .unwrap_or(1024);
-    ((limit.saturating_sub(300)) / 8).clamp(50, 300)
+    ((limit.saturating_sub(300)) / 8).clamp(50, 200)
 }
 
 /// Runs `f(i)` for every `i` in `0..n`, `parallel` at a time.
