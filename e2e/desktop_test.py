@@ -836,13 +836,13 @@ def test_a_cold_start_shows_sync_progress(backend):
 
 
 TESTS = [
-    test_register_deposit_and_see_the_balance,TESTS = [
     test_register_deposit_and_see_the_balance,
     test_sign_out_and_back_in_with_a_login_code,
     test_offline_shows_the_cached_wallet_and_blocks_deposits,
     test_seller_lists_codes_a_bettor_buys_them_reads_them_offline_and_votes,
     test_admin_manages_users_resolves_a_code_and_reconciles,
 ]
+# Needs an account given a long history first (see the test); not part of the normal suite.
 if os.environ.get("ODDXER_E2E_SYNC_PHONE"):
     TESTS.append(test_a_cold_start_shows_sync_progress)
 
