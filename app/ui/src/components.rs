@@ -154,17 +154,29 @@ pub fn SyncProgressNotice() -> Element {
         return rsx! {};
     }
     let percent = (done * 100 / total.max(1)).clamp(0, 100);
-    let wallet = progress.wallet;
-    let purchases = progress.purchases;
+    let (wallet, purchases) = (progress.wallet, progress.purchases);
+    let mut label = format!(
+        "{} of {} entries received · wallet {} of {}",
+        format::count(done),
+        format::count(total),
+        format::count(wallet.cursor.min(wallet.head)),
+        format::count(wallet.head)
+    );
+    // The server sends the purchases stream after the wallet: its head is unknown until then.
+    if purchases.head > 0 {
+        label.push_str(&format!(
+            " · codes {} of {}",
+            format::count(purchases.cursor.min(purchases.head)),
+            format::count(purchases.head)
+        ));
+    }
     rsx! {
         div { class: "banner banner-sync", id: "sync-progress", role: "progressbar",
             aria_valuemin: "0", aria_valuemax: "{total}", aria_valuenow: "{done}",
             div { class: "sync-progress-body",
                 strong { "Syncing your wallet and codes — {percent}%" }
                 div { class: "sync-track", div { class: "sync-fill", style: "width: {percent}%" } }
-                p { class: "small", id: "sync-progress-label",
-                    "{format::count(done)} of {format::count(total)} entries received · wallet {format::count(wallet.cursor.min(wallet.head))} of {format::count(wallet.head)} · codes {format::count(purchases.cursor.min(purchases.head))} of {format::count(purchases.head)}"
-                }
+                p { class: "small", id: "sync-progress-label", "{label}" }
             }
         }
     }
