@@ -25,7 +25,7 @@
 mod common;
 
 use common::process::{mib, open_files_limit, status_field, status_kib, Server};
-use common::{unique_phone, unique_username, Table};
+use common::{mongodb_uri, unique_phone, unique_username, Table};
 use futures_util::{SinkExt, StreamExt};
 use oddxer_backend::auth::jwt::JwtKeys;
 use oddxer_backend::auth::store::{insert_user, InsertUser};
