@@ -230,6 +230,9 @@ st_cargo_test() {
       fi
     done
   fi
+  # The client's reconnect-storm test holds a few hundred clients (a SQLite file and sockets each)
+  # and the backend their sockets: raise a low soft open-files limit (the test sizes itself to it).
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
   run_limited "${ODDXER_CARGO_TEST_TIMEOUT:-2400}" cargo test --workspace --no-fail-fast "${exclude[@]}"
 }
 

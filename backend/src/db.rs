@@ -230,6 +230,8 @@ pub const INDEXES: &[IndexSpec] = &[
     ("purchase_stream", &[("stream", 1), ("seq", 1)], false),
     // FAILED transfers awaiting their second look (ledger::transfer::Transfers::recheck_failed)
     ("transfer_outcomes", &[("recheck", 1)], false),
+    // Sync reads a buyer's stream bucket by bucket (`purchases::stream::after`).
+    ("purchase_stream", &[("bucket", 1)], false),
     // auth
     ("refresh_tokens", &[("family", 1)], false),
     ("sms_outbox", &[("phoneNumber", 1), ("createdAt", -1)], false),

@@ -43,6 +43,41 @@ pub struct AppSnapshot {
     pub last_synced_at: Option<String>,
     /// Last error worth showing (for example "backend unreachable"), if any.
     pub last_error: Option<String>,
+    /// How far the current connection's catch-up has come; `None` before the first `sync:batch`
+    /// of a connection (and when signed out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_progress: Option<SyncProgress>,
+}
+
+/// One stream's catch-up on the current connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamProgress {
+    /// Entries received on this connection (re-sent ones included).
+    pub received: u64,
+    /// Position the local copy holds now (contiguous from 1).
+    pub cursor: i64,
+    /// The last checkpoint's head position: the stream is complete when `cursor == head`.
+    pub head: i64,
+}
+
+/// Progress of the catch-up sync of both streams, shown on a cold start ("entries received of
+/// the checkpoint's head").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncProgress {
+    pub wallet: StreamProgress,
+    pub purchases: StreamProgress,
+    /// Both streams reached their checkpoints in step: live from here on.
+    pub caught_up: bool,
+}
+
+impl SyncProgress {
+    /// Positions held of positions to hold, over both streams: `(done, total)`.
+    pub fn totals(&self) -> (i64, i64) {
+        let done = self.wallet.cursor.min(self.wallet.head) + self.purchases.cursor.min(self.purchases.head);
+        (done.max(0), (self.wallet.head + self.purchases.head).max(0))
+    }
 }
 
 /// Error returned by a client command, serialisable across IPC.

@@ -81,7 +81,8 @@ fn forward_changes<R: Runtime>(app: AppHandle<R>, client: OddxerClient) {
     tauri::async_runtime::spawn(async move {
         loop {
             match events.recv().await {
-                Ok(ClientEvent::Changed) | Err(RecvError::Lagged(_)) => {}
+                // Progress is also in the snapshot, so every event means "emit a fresh one".
+                Ok(ClientEvent::Changed | ClientEvent::SyncProgress(_)) | Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => break,
             }
             while matches!(events.try_recv(), Ok(_) | Err(TryRecvError::Lagged(_))) {}

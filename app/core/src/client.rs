@@ -8,7 +8,7 @@ use oddxer_shared::api::{
     AuthTokensOut, LoginIn, OtpSentOut, PaymentIn, RefreshIn, RegisterIn, TransactionOut, UserOut,
     VerifyOtpIn, WalletOut,
 };
-use oddxer_shared::client::{AppSnapshot, ConnectionState};
+use oddxer_shared::client::{AppSnapshot, ConnectionState, SyncProgress};
 use oddxer_shared::{PaymentMethod, Role};
 use reqwest::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
@@ -44,6 +44,10 @@ pub struct ClientConfig {
 pub enum ClientEvent {
     /// The snapshot changed: sync applied, connection state changed, signed in or out.
     Changed,
+    /// A catch-up batch was committed to SQLite: entries received of the checkpoint's head, per
+    /// stream (also in the next `snapshot()`, as `sync_progress`). Sent before the `Changed` of
+    /// the same batch.
+    SyncProgress(SyncProgress),
 }
 
 /// The local-first engine. Cheap to clone; all clones share one database, session and sync task.
@@ -69,6 +73,7 @@ pub(crate) struct Inner {
 struct Status {
     connection: ConnectionState,
     last_error: Option<String>,
+    sync_progress: Option<SyncProgress>,
 }
 
 /// Held only by `OddxerClient` clones, never by the sync task, so its drop means "no user left".
@@ -105,6 +110,7 @@ impl OddxerClient {
             status: Mutex::new(Status {
                 connection: ConnectionState::Idle,
                 last_error: None,
+                sync_progress: None,
             }),
             events,
             sync: Mutex::new(None),
@@ -227,13 +233,13 @@ impl OddxerClient {
 
     /// Everything the screens show, from SQLite and the in-memory connection state.
     pub fn snapshot(&self) -> Result<AppSnapshot> {
-        let (connection, last_error) = {
+        let (connection, last_error, sync_progress) = {
             let st = self
                 .inner
                 .status
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            (st.connection, st.last_error.clone())
+            (st.connection, st.last_error.clone(), st.sync_progress)
         };
         self.inner.with_store(|s| {
             Ok(AppSnapshot {
@@ -245,6 +251,7 @@ impl OddxerClient {
                 connection,
                 last_synced_at: s.last_synced_at()?,
                 last_error,
+                sync_progress,
             })
         })
     }
@@ -318,6 +325,7 @@ impl OddxerClient {
             .status
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        st.sync_progress = None;
         if st.connection != ConnectionState::Idle {
             st.connection = ConnectionState::Idle;
             drop(st);
@@ -346,6 +354,19 @@ impl Inner {
     pub(crate) fn notify(&self) {
         // No receiver is fine: nobody is looking.
         let _ = self.events.send(ClientEvent::Changed);
+    }
+
+    /// Records where the catch-up stands and tells the UI (`ClientEvent::SyncProgress`); `None`
+    /// when a new connection starts.
+    pub(crate) fn set_sync_progress(&self, progress: Option<SyncProgress>) {
+        self.status
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .sync_progress = progress;
+        if let Some(p) = progress {
+            // No receiver is fine: nobody is looking.
+            let _ = self.events.send(ClientEvent::SyncProgress(p));
+        }
     }
 
     pub(crate) fn set_connection(&self, connection: ConnectionState, last_error: Option<String>) {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use oddxer_shared::client::ConnectionState;
+use oddxer_shared::client::{ConnectionState, StreamProgress, SyncProgress};
 use oddxer_shared::sync::{
     Checkpoint, ClientFrame, LiveEvent, ServerFrame, StreamEntries, SyncCursors,
 };
@@ -35,14 +35,15 @@ const MAX_RESYNCS_IN_A_ROW: u32 = 5;
 const BACKOFF_FIRST_MS: u64 = 300;
 const BACKOFF_CAP_MS: u64 = 10_000;
 
-/// Delay before reconnect attempt `attempt` (0-based): 300 ms doubling up to 10 s, with "equal
-/// jitter" (a random point in the upper half) so that many clients dropped by one server restart
-/// do not all come back in the same instant.
+/// Delay before reconnect attempt `attempt` (0-based): a ceiling of 300 ms doubling up to 10 s,
+/// and "full jitter" (a uniformly random point between 0 and the ceiling), so that the thousands
+/// of clients dropped by one server restart spread over the whole window instead of coming back
+/// in waves at its upper half.
 pub(crate) fn backoff(attempt: u32) -> Duration {
     let ceiling = BACKOFF_FIRST_MS
         .saturating_mul(1u64 << attempt.min(16))
         .min(BACKOFF_CAP_MS);
-    Duration::from_millis(rand::thread_rng().gen_range(ceiling / 2..=ceiling))
+    Duration::from_millis(rand::thread_rng().gen_range(0..=ceiling))
 }
 
 // ---- frame logic ---------------------------------------------------------------------------
@@ -80,6 +81,8 @@ pub(crate) struct Step {
     pub(crate) send: Option<ClientFrame>,
     /// The catch-up of every stream just finished in step: the connection is now Online.
     pub(crate) caught_up: bool,
+    /// A `sync:batch` was handled: where the catch-up stands now.
+    pub(crate) progress: Option<SyncProgress>,
 }
 
 /// The streams this client syncs.
@@ -122,6 +125,7 @@ pub(crate) struct Syncer {
     wallet: StreamSync,
     purchases: StreamSync,
     online: bool,
+    progress: SyncProgress,
 }
 
 /// The first frame of a connection: both streams from their stored cursors.
@@ -143,6 +147,13 @@ impl Syncer {
         ))
     }
 
+    fn stream_progress(&mut self, stream: Stream) -> &mut StreamProgress {
+        match stream {
+            Stream::Wallet => &mut self.progress.wallet,
+            Stream::Purchases => &mut self.progress.purchases,
+        }
+    }
+
     fn state(&mut self, stream: Stream) -> &mut StreamSync {
         match stream {
             Stream::Wallet => &mut self.wallet,
@@ -161,8 +172,17 @@ impl Syncer {
                         (Stream::Purchases, store.apply_purchase_entries(entries)?)
                     }
                 };
+                let received = match &batch.entries {
+                    StreamEntries::Wallet(e) => e.len(),
+                    StreamEntries::Purchases(e) => e.len(),
+                } as u64;
+                let progress = self.stream_progress(stream);
+                progress.received += received;
+                progress.cursor = applied.cursor;
+                progress.head = batch.checkpoint.head;
                 let mut step = Step {
                     changed: applied.changed,
+                    progress: Some(self.progress),
                     ..Step::default()
                 };
                 if !batch.done {
@@ -177,6 +197,8 @@ impl Syncer {
                         st.suspect_ahead = false;
                         st.in_step = true;
                         if self.wallet.in_step && self.purchases.in_step {
+                            self.progress.caught_up = true;
+                            step.progress = Some(self.progress);
                             store.mark_synced()?;
                             step.changed = true;
                             step.caught_up = !self.online;
@@ -212,6 +234,9 @@ impl Syncer {
                             Stream::Wallet => store.reset_wallet_stream()?,
                             Stream::Purchases => store.reset_purchases_stream()?,
                         }
+                        self.stream_progress(stream).cursor = 0;
+                        self.progress.caught_up = false;
+                        step.progress = Some(self.progress);
                         step.changed = true;
                     }
                 }
@@ -417,6 +442,8 @@ async fn connect_and_sync(
         }
     };
     tracing::debug!("sync socket open");
+    // Progress counts this connection's catch-up.
+    inner.set_sync_progress(None);
     let (mut sink, mut stream) = ws.split();
 
     let mut syncer = Syncer::default();
@@ -484,6 +511,9 @@ async fn connect_and_sync(
                     }
                     Err(e) => return Err(e),
                 };
+                if let Some(progress) = step.progress {
+                    inner.set_sync_progress(Some(progress));
+                }
                 if step.caught_up {
                     *reached_online = true;
                     inner.set_connection(ConnectionState::Online, None);

@@ -714,6 +714,193 @@ async fn a_bought_code_is_readable_offline_and_an_offline_vote_is_delivered_on_r
     backend.kill().await;
 }
 
+// ---- reconnect storm ---------------------------------------------------------------------------
+
+/// Clients in the storm test: a few hundred, fewer when the open-files limit is low (each client
+/// holds a SQLite file with its WAL, a sync socket and an HTTP connection or two).
+fn storm_clients() -> usize {
+    let limit: usize = std::fs::read_to_string("/proc/self/limits")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1024);
+    ((limit.saturating_sub(300)) / 8).clamp(50, 200)
+}
+
+/// Runs `f(i)` for every `i` in `0..n`, `parallel` at a time.
+async fn for_each_parallel<F, Fut>(n: usize, parallel: usize, f: F)
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let f = Arc::new(f);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..parallel {
+        let (f, next) = (f.clone(), next.clone());
+        set.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                f(i).await;
+            }
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        r.unwrap();
+    }
+}
+
+/// The backend's `oddxer_ws_connections` gauge (open authenticated sockets).
+async fn open_sockets(backend: &Backend) -> Option<f64> {
+    let text = backend
+        .http
+        .get(format!("{}/api/v1/metrics", backend.url()))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("oddxer_ws_connections "))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+async fn open_sockets_become(backend: &Backend, want: usize) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let now = open_sockets(backend).await;
+        if now == Some(want as f64) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server counts {now:?} open sockets, not {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A few hundred clients online; the backend dies and comes back on the same port while every
+/// client has a deposit being confirmed, so the confirmations race the reconnects (some entries
+/// arrive by catch-up, some live). Every client must end exact: positions 1 and 2 once each, the
+/// balance the server holds, the cursor at 2; and the server counts exactly one open socket per
+/// client again. Not timed: how long the storm takes is the `sync` bench's business.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_storm_of_hundreds_of_clients_ends_exact_with_one_socket_each() {
+    let n = storm_clients();
+    let env = BackendEnv::fresh()
+        .with("RATE_LIMIT_AUTH_IP", "100000000/1m")
+        .with("RATE_LIMIT_AUTH_PHONE", "100000000/1m")
+        .with("RATE_LIMIT_MONEY_USER", "100000000/1m")
+        .with("OTP_RESEND_INTERVAL", "0s")
+        .with("RUST_LOG", "warn");
+    let backend = Arc::new(env.start_backend(0).await);
+    let port = backend.port;
+    let url = backend.url();
+
+    let mut phones = Vec::new();
+    let mut devices = Vec::new();
+    let mut clients = Vec::new();
+    for _ in 0..n {
+        let device = Device::new();
+        clients.push(device.open_client(&url).await);
+        devices.push(device);
+        phones.push(random_phone());
+    }
+    let (clients, phones) = (Arc::new(clients), Arc::new(phones));
+
+    // Everyone signs in and receives a first deposit.
+    {
+        let (clients, phones, backend) = (clients.clone(), phones.clone(), backend.clone());
+        for_each_parallel(n, 16, move |i| {
+            let (clients, phones, backend) = (clients.clone(), phones.clone(), backend.clone());
+            async move {
+                let (client, phone) = (&clients[i], &phones[i]);
+                sign_up_and_in(client, &backend, phone, &format!("storm_{i}_{}", &phone[6..])).await;
+                let tx = client
+                    .deposit(10_000 + i as i64, PaymentMethod::MtnMomo, phone)
+                    .await
+                    .unwrap();
+                backend.complete_payment(&tx.reference).await;
+            }
+        })
+        .await;
+    }
+    for (i, client) in clients.iter().enumerate() {
+        eventually(client, "the first deposit synced", |s| {
+            s.connection == ConnectionState::Online && seqs(s) == vec![1]
+        })
+        .await;
+        assert_eq!(balance(&client.snapshot().unwrap()), Some(10_000 + i as i64));
+    }
+    open_sockets_become(&backend, n).await;
+
+    // A second deposit each, still pending when the backend dies.
+    let references: Vec<String> = {
+        let mut refs = Vec::new();
+        for (i, client) in clients.iter().enumerate() {
+            let tx = client
+                .deposit(1_000 + i as i64, PaymentMethod::AirtelMoney, &phones[i])
+                .await
+                .unwrap();
+            refs.push(tx.reference);
+        }
+        refs
+    };
+    let Ok(backend) = Arc::try_unwrap(backend) else {
+        panic!("the backend is still shared")
+    };
+    backend.kill().await;
+    for client in clients.iter() {
+        connection_becomes(client, ConnectionState::Offline).await;
+    }
+
+    // Back on the same port; the confirmations go in while the clients come back.
+    let backend = Arc::new(env.start_backend(port).await);
+    {
+        let (backend, references) = (backend.clone(), Arc::new(references));
+        for_each_parallel(n, 8, move |i| {
+            let (backend, references) = (backend.clone(), references.clone());
+            async move {
+                backend.complete_payment(&references[i]).await;
+            }
+        })
+        .await;
+    }
+    for (i, client) in clients.iter().enumerate() {
+        let want = 10_000 + 1_000 + 2 * i as i64;
+        let snap = eventually(client, "every client exact after the storm", |s| {
+            s.connection == ConnectionState::Online && seqs(s) == vec![2, 1] && balance(s) == Some(want)
+        })
+        .await;
+        let mut ids: Vec<_> = snap.ledger.iter().map(|e| e.id.clone()).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), 2, "client {i}: no entry twice");
+        let store = devices[i].store();
+        assert_eq!(
+            (store.ledger_len().unwrap(), store.cursor("wallet").unwrap()),
+            (2, 2),
+            "client {i}: the SQLite copy holds positions 1 and 2 once, cursor at 2"
+        );
+    }
+    open_sockets_become(&backend, n).await;
+
+    for client in clients.iter() {
+        client.shutdown().await;
+    }
+    open_sockets_become(&backend, 0).await;
+    let Ok(backend) = Arc::try_unwrap(backend) else {
+        panic!("the backend is still shared")
+    };
+    backend.kill().await;
+}
+
 // ---- small helpers -----------------------------------------------------------------------------
 
 struct TempDir(PathBuf);

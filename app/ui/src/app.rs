@@ -3,7 +3,7 @@
 
 use dioxus::prelude::*;
 
-use crate::components::{ErrorBanner, OfflineNotice, ProgressBar, TopBar};
+use crate::components::{ErrorBanner, OfflineNotice, ProgressBar, SyncProgressNotice, TopBar};
 use crate::nav::NavBar;
 use crate::screens::{
     Admin, CodeDetail, Leaderboard, Marketplace, MyCodes, SellerDashboard, SignIn, Tipster, Wallet,
@@ -41,6 +41,7 @@ pub fn App() -> Element {
                 }
             } else if signed_in {
                 OfflineNotice {}
+                SyncProgressNotice {}
                 Screen {}
             } else {
                 SignIn {}

@@ -138,6 +138,52 @@ fn error_text(code: &str, message: &str) -> String {
     }
 }
 
+/// A long catch-up (a cold start on a new phone, or a rebuild after a mismatch) shows how far it
+/// has come: positions received of the checkpoint's head, over the wallet and the purchases.
+/// Short catch-ups (a few entries after a reconnect) finish before this is worth showing.
+#[component]
+pub fn SyncProgressNotice() -> Element {
+    let state = use_context::<AppState>();
+    let snapshot = state.snapshot.read();
+    let Some(progress) = snapshot.as_ref().and_then(|s| s.sync_progress) else {
+        return rsx! {};
+    };
+    let (done, total) = progress.totals();
+    if progress.caught_up || total - done < SYNC_PROGRESS_MIN_LEFT {
+        return rsx! {};
+    }
+    let percent = (done * 100 / total.max(1)).clamp(0, 100);
+    let (wallet, purchases) = (progress.wallet, progress.purchases);
+    let mut label = format!(
+        "{} of {} entries received · wallet {} of {}",
+        format::count(done),
+        format::count(total),
+        format::count(wallet.cursor.min(wallet.head)),
+        format::count(wallet.head)
+    );
+    // The server sends the purchases stream after the wallet: its head is unknown until then.
+    if purchases.head > 0 {
+        label.push_str(&format!(
+            " · codes {} of {}",
+            format::count(purchases.cursor.min(purchases.head)),
+            format::count(purchases.head)
+        ));
+    }
+    rsx! {
+        div { class: "banner banner-sync", id: "sync-progress", role: "progressbar",
+            aria_valuemin: "0", aria_valuemax: "{total}", aria_valuenow: "{done}",
+            div { class: "sync-progress-body",
+                strong { "Syncing your wallet and codes — {percent}%" }
+                div { class: "sync-track", div { class: "sync-fill", style: "width: {percent}%" } }
+                p { class: "small", id: "sync-progress-label", "{label}" }
+            }
+        }
+    }
+}
+
+/// Entries left below which the catch-up is not worth a banner.
+const SYNC_PROGRESS_MIN_LEFT: i64 = 200;
+
 /// Offline, the screens show the SQLite cache; say so, and say money moves must wait.
 #[component]
 pub fn OfflineNotice() -> Element {

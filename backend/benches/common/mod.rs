@@ -9,6 +9,8 @@
 //! `BENCH_KEEP_DB=1` keeps the benchmark database instead of dropping it at the end.
 #![allow(dead_code)]
 
+pub mod process;
+
 use mongodb::bson::{doc, oid::ObjectId, Document};
 use oddxer_backend::config::{Config, EnvSource};
 use oddxer_backend::db::Db;

@@ -267,6 +267,30 @@ impl Entries {
         Ok(out)
     }
 
+    /// Entries of an account after `cursor` and at most `upto`, in position order, from the next
+    /// `buckets` buckets at most (whole buckets, read at once: each read is an equality match on
+    /// the indexed `bucket` returning at most [`BUCKET_SIZE`] entries). This is how sync streams a
+    /// history: memory per call is bounded by `buckets * BUCKET_SIZE` entries whatever the history's
+    /// length, and no bucket is read twice by consecutive calls (the next call starts after the
+    /// last entry returned, in the following bucket). Empty when `cursor >= upto`.
+    pub async fn run_after(&self, account: &str, cursor: i64, upto: i64, buckets: i64) -> mongodb::error::Result<Vec<Entry>> {
+        if cursor >= upto || buckets < 1 {
+            return Ok(Vec::new());
+        }
+        if upto - cursor <= FEW_BY_ID {
+            // A live update is one or two new entries: read them by `_id`, at once, rather than
+            // their whole bucket (a bucket read costs several `_id` reads on the dev database).
+            let reads = (cursor.max(0) + 1..=upto).map(|seq| async move { self.entry_by_id(&format!("{account}:{seq}")).await });
+            let found = futures_util::future::try_join_all(reads).await?;
+            return Ok(found.into_iter().flatten().collect());
+        }
+        let first = (cursor.max(0) + 1) / BUCKET_SIZE;
+        let last = (upto / BUCKET_SIZE).min(first + buckets - 1);
+        let reads = (first..=last).map(|b| self.bucket(account, b));
+        let read = futures_util::future::try_join_all(reads).await?;
+        Ok(read.into_iter().flatten().filter(|e| e.seq > cursor && e.seq <= upto).collect())
+    }
+
     /// Entries of an account before `before` (exclusive; `None` = from the head), newest first.
     pub async fn newest_first(&self, account: &str, before: Option<i64>, limit: i64) -> mongodb::error::Result<Vec<Entry>> {
         let limit = limit.max(0) as usize;
@@ -284,6 +308,9 @@ impl Entries {
         Ok(out)
     }
 }
+
+/// Up to this many positions are read by `_id` rather than by bucket (see [`Entries::run_after`]).
+const FEW_BY_ID: i64 = 4;
 
 /// Entries per bucket: a page of history is one or two equality reads of at most this many.
 pub const BUCKET_SIZE: i64 = 64;

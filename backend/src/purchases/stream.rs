@@ -154,6 +154,7 @@ async fn append_version(state: &AppState, p: &Purchase, code: &Code, version: i6
         let d = doc! {
             "_id": format!("{stream}:{seq}"), "stream": &stream, "seq": seq, "key": &key,
             "version": version, "purchase": payload.clone(), "createdAt": clock::now(),
+            "bucket": bucket_of(&stream, seq),
         };
         match db.col(COLLECTION).insert_one(d).await {
             Ok(_) => {
@@ -173,21 +174,77 @@ async fn append_version(state: &AppState, p: &Purchase, code: &Code, version: i6
     Err(AppError::internal(format!("purchases stream {stream}: too much contention")))
 }
 
-/// Rows after `cursor` up to `upto`, in position order.
-pub async fn after(db: &Db, stream: &str, cursor: i64, upto: i64, limit: i64) -> mongodb::error::Result<Vec<PurchaseStreamEntry>> {
-    let options = FindOptions::builder().sort(doc! { "seq": 1 }).limit(limit).build();
-    let docs: Vec<Document> = db
-        .col(COLLECTION)
-        .find(doc! { "stream": stream, "seq": { "$gt": cursor, "$lte": upto } })
-        .with_options(options)
-        .await?
-        .try_collect()
-        .await?;
-    Ok(docs
-        .iter()
-        .filter_map(|d| {
-            let purchase: PurchaseOut = mongodb::bson::from_bson(d.get("purchase")?.clone()).ok()?;
-            Some(PurchaseStreamEntry { seq: d.get_i64("seq").ok()?, version: d.get_i64("version").ok()?, purchase })
-        })
-        .collect())
+/// Rows per bucket: the stream is read bucket by bucket, like the ledger (see
+/// [`crate::ledger::entries::BUCKET_SIZE`]).
+pub const BUCKET_SIZE: i64 = 64;
+
+/// Up to this many positions are read by `_id` rather than by bucket.
+const FEW_BY_ID: i64 = 4;
+
+/// The bucket a row is filed under, `{stream}#{seq / BUCKET_SIZE}` (indexed): the development
+/// database serves only `_id` equality and equality on an indexed field from an index, so a
+/// range over `seq` would fetch the buyer's whole stream and filter it afterwards.
+pub fn bucket_of(stream: &str, seq: i64) -> String {
+    format!("{stream}#{}", seq / BUCKET_SIZE)
+}
+
+/// For bulk loading (benchmarks): the row [`append`] inserts at position `seq` of `stream` for
+/// `purchase` at `version` (keep the two in step). The caller keeps positions contiguous and
+/// `(stream, purchase, version)` unique.
+pub fn row_doc(stream: &str, seq: i64, version: i64, purchase: &PurchaseOut) -> mongodb::bson::ser::Result<Document> {
+    Ok(doc! {
+        "_id": format!("{stream}:{seq}"), "stream": stream, "seq": seq, "key": format!("{}:v{version}", purchase.id),
+        "version": version, "purchase": mongodb::bson::to_bson(purchase)?, "createdAt": clock::now(),
+        "bucket": bucket_of(stream, seq),
+    })
+}
+
+fn entry_of(d: &Document) -> Option<PurchaseStreamEntry> {
+    let purchase: PurchaseOut = mongodb::bson::from_bson(d.get("purchase")?.clone()).ok()?;
+    Some(PurchaseStreamEntry { seq: d.get_i64("seq").ok()?, version: d.get_i64("version").ok()?, purchase })
+}
+
+/// The rows of one bucket with positions in `(after, upto]`, in position order. A bucket that holds
+/// fewer rows than those positions was (at least partly) written before rows carried a `bucket`:
+/// that range is read with the older range query instead, so such streams still sync whole.
+async fn bucket_rows(db: &Db, stream: &str, bucket: i64, after: i64, upto: i64) -> mongodb::error::Result<Vec<PurchaseStreamEntry>> {
+    let lo = after.max(bucket * BUCKET_SIZE - 1);
+    let hi = upto.min(bucket * BUCKET_SIZE + BUCKET_SIZE - 1);
+    if lo >= hi {
+        return Ok(Vec::new());
+    }
+    let docs: Vec<Document> = db.col(COLLECTION).find(doc! { "bucket": format!("{stream}#{bucket}") }).await?.try_collect().await?;
+    let mut rows: Vec<PurchaseStreamEntry> = docs.iter().filter_map(entry_of).filter(|e| e.seq > lo && e.seq <= hi).collect();
+    if (rows.len() as i64) < hi - lo {
+        let options = FindOptions::builder().sort(doc! { "seq": 1 }).build();
+        let docs: Vec<Document> = db
+            .col(COLLECTION)
+            .find(doc! { "stream": stream, "seq": { "$gt": lo, "$lte": hi } })
+            .with_options(options)
+            .await?
+            .try_collect()
+            .await?;
+        rows = docs.iter().filter_map(entry_of).collect();
+    }
+    rows.sort_by_key(|e| e.seq);
+    Ok(rows)
+}
+
+/// Rows after `cursor` up to `upto`, in position order, from the next `buckets` buckets at most
+/// (read at once, each an equality read on the indexed `bucket`): memory per call is bounded by
+/// `buckets * BUCKET_SIZE` rows however long the stream. Empty when `cursor >= upto`.
+pub async fn after(db: &Db, stream: &str, cursor: i64, upto: i64, buckets: i64) -> mongodb::error::Result<Vec<PurchaseStreamEntry>> {
+    if cursor >= upto || buckets < 1 {
+        return Ok(Vec::new());
+    }
+    if upto - cursor <= FEW_BY_ID {
+        // A live update is a row or two: read them by `_id` rather than their whole bucket.
+        let reads = (cursor.max(0) + 1..=upto).map(|seq| row_at(db, stream, seq));
+        let found = futures_util::future::try_join_all(reads).await?;
+        return Ok(found.iter().flatten().filter_map(entry_of).collect());
+    }
+    let first = (cursor.max(0) + 1) / BUCKET_SIZE;
+    let last = (upto / BUCKET_SIZE).min(first + buckets - 1);
+    let reads = (first..=last).map(|b| bucket_rows(db, stream, b, cursor, upto));
+    Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
 }

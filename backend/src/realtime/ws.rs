@@ -12,6 +12,7 @@ use crate::auth::extract::{authenticate, bearer};
 use crate::auth::store::{self, User};
 use crate::error::AppError;
 use crate::ledger::accounts;
+use crate::ledger::entries::Head;
 use crate::metrics::SyncStream;
 use crate::purchases::stream as purchase_stream;
 use crate::state::AppState;
@@ -27,11 +28,20 @@ use oddxer_shared::sync::{Checkpoint, ClientFrame, LiveEvent, ServerFrame, Strea
 use oddxer_shared::Money;
 use std::collections::HashSet;
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 const AUTH_TIMEOUT: Duration = Duration::from_secs(5);
-const BATCH_SIZE: i64 = 200;
+/// Buckets read (at once) per `sync:batch`: 4 x 64 = up to 256 entries, about 90 KB of JSON. Whole
+/// buckets, so consecutive batches never read a bucket twice.
+const BUCKETS_PER_BATCH: i64 = 4;
+/// Per-connection send window: `sync:batch` frames queued or being written to one client at once.
+/// The next batch is read from the database only when a slot is free, so a catch-up of any length
+/// holds at most this many batches (plus the one being read) in server memory, and the database
+/// reads of the next batch overlap the writing of the previous ones.
+const SYNC_WINDOW: usize = 3;
+/// A client that does not take a catch-up batch within this time is a slow consumer: disconnected.
+const SYNC_STALL_LIMIT: Duration = Duration::from_secs(30);
 /// Frames queued for one client. A client that lets this fill up is disconnected rather than
 /// allowed to grow server memory. Frames are queued serialized (a `String` per slot), so the
 /// channel's first block of slots costs under 1 KiB per socket.
@@ -167,16 +177,18 @@ fn deadline(exp: i64) -> Instant {
 
 async fn serve(state: AppState, socket: WebSocket, hub: broadcast::Receiver<HubEvent>, pre_authenticated: Option<Grant>) {
     let (mut sink, mut stream) = socket.split();
-    let (out_tx, mut out_rx) = mpsc::channel::<String>(OUTBOX_CAPACITY);
+    let (out_tx, mut out_rx) = mpsc::channel::<Outgoing>(OUTBOX_CAPACITY);
     let writer = tokio::spawn(async move {
-        while let Some(text) = out_rx.recv().await {
+        while let Some(Outgoing { text, window_slot }) = out_rx.recv().await {
             if sink.send(Message::Text(text.into())).await.is_err() {
                 break;
             }
+            // Written and flushed: the send window has room for the next batch.
+            drop(window_slot);
         }
         let _ = sink.close().await;
     });
-    let out = Outbox(out_tx);
+    let out = Outbox { tx: out_tx, window: std::sync::Arc::new(Semaphore::new(SYNC_WINDOW)) };
     let grant = match pre_authenticated {
         Some(g) => Some(g),
         None => await_auth_frame(&state, &out, &mut stream).await,
@@ -236,16 +248,51 @@ async fn await_auth_frame(state: &AppState, out: &Outbox, stream: &mut SplitStre
     }
 }
 
-/// The bounded queue of serialized frames to one client.
-struct Outbox(mpsc::Sender<String>);
+
+/// A serialized frame on its way to the writer; a catch-up batch holds a slot of the send window
+/// until it is written.
+struct Outgoing {
+    text: String,
+    window_slot: Option<OwnedSemaphorePermit>,
+}
+
+/// The bounded queue of serialized frames to one client, and its send window for catch-up batches.
+struct Outbox {
+    tx: mpsc::Sender<Outgoing>,
+    window: std::sync::Arc<Semaphore>,
+}
+
+fn serialize(frame: &ServerFrame) -> Result<String, End> {
+    serde_json::to_string(frame).map_err(|e| {
+        tracing::error!(error = %e, "server frame not serializable");
+        End::SlowConsumer
+    })
+}
 
 impl Outbox {
+    /// Queues a small frame (event, pong, error) without waiting: a client whose queue is full is
+    /// not reading, and is disconnected.
     fn send(&self, frame: &ServerFrame) -> Result<(), End> {
-        let text = serde_json::to_string(frame).map_err(|e| {
-            tracing::error!(error = %e, "server frame not serializable");
-            End::SlowConsumer
-        })?;
-        self.0.try_send(text).map_err(|_| End::SlowConsumer)
+        let text = serialize(frame)?;
+        self.tx.try_send(Outgoing { text, window_slot: None }).map_err(|_| End::SlowConsumer)
+    }
+
+    /// Waits for a free slot of the send window, then queues a catch-up batch. Called before the
+    /// next batch is read, so a long catch-up proceeds at the pace the client reads.
+    async fn window_slot(&self) -> Result<OwnedSemaphorePermit, End> {
+        match tokio::time::timeout(SYNC_STALL_LIMIT, self.window.clone().acquire_owned()).await {
+            Ok(Ok(slot)) => Ok(slot),
+            _ => Err(End::SlowConsumer),
+        }
+    }
+
+    async fn send_batch(&self, frame: &ServerFrame, slot: OwnedSemaphorePermit) -> Result<(), End> {
+        let text = serialize(frame)?;
+        let queued = tokio::time::timeout(SYNC_STALL_LIMIT, self.tx.send(Outgoing { text, window_slot: Some(slot) })).await;
+        match queued {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(End::SlowConsumer),
+        }
     }
 
     fn error(&self, code: &str, message: &str) -> Result<(), End> {
@@ -389,7 +436,7 @@ impl Connection {
             ClientFrame::Sync { streams } => {
                 if let Some(cursor) = streams.wallet {
                     self.wallet_cursor = Some(cursor.max(0));
-                    self.send_wallet_since().await?;
+                    self.send_wallet_since(None).await?;
                 }
                 if let Some(cursor) = streams.purchases {
                     self.purchases_cursor = Some(cursor.max(0));
@@ -415,50 +462,63 @@ impl Connection {
 
     async fn on_wallet_changed(&mut self) -> Result<(), End> {
         let currency = &self.state.config.currency;
-        match self.state.ledger.entries.head(&accounts::wallet(self.user.id)).await {
-            Ok(head) => self.send(ServerFrame::Event(LiveEvent::WalletUpdated { balance: Money::new(head.balance, currency) }))?,
-            Err(e) => tracing::warn!(error = %e, "wallet head read failed"),
-        }
+        let head = match self.state.ledger.entries.head(&accounts::wallet(self.user.id)).await {
+            Ok(head) => {
+                self.send(ServerFrame::Event(LiveEvent::WalletUpdated { balance: Money::new(head.balance, currency) }))?;
+                Some(head)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "wallet head read failed");
+                None
+            }
+        };
         if self.wallet_cursor.is_some() {
-            self.send_wallet_since().await?;
+            self.send_wallet_since(head).await?;
         }
         Ok(())
     }
 
-    /// Sends every wallet entry after the cursor up to the head read first, so the final checkpoint
-    /// (head position and balance) is exactly what the client must hold after applying the batches.
-    async fn send_wallet_since(&mut self) -> Result<(), End> {
+    /// Sends every wallet entry after the cursor up to the head read first (or just read by the
+    /// caller, `known_head`), so the final checkpoint (head position and balance) is exactly what
+    /// the client must hold after applying the batches. Batches go through the send window: the
+    /// next one is read only when the client has taken enough of the previous ones.
+    async fn send_wallet_since(&mut self, known_head: Option<Head>) -> Result<(), End> {
         let account = accounts::wallet(self.user.id);
         let currency = self.state.config.currency.clone();
-        let entries = &self.state.ledger.entries;
+        let entries = self.state.ledger.entries.clone();
         let Some(mut cursor) = self.wallet_cursor else { return Ok(()) };
-        let head = match entries.head(&account).await {
-            Ok(h) => h,
-            Err(e) => {
-                tracing::warn!(error = %e, "sync head read failed");
-                return self.error("SYNC_UNAVAILABLE", "The wallet could not be read; retry the sync");
-            }
+        let head = match known_head {
+            Some(h) => h,
+            None => match entries.head(&account).await {
+                Ok(h) => h,
+                Err(e) => {
+                    tracing::warn!(error = %e, "sync head read failed");
+                    return self.error("SYNC_UNAVAILABLE", "The wallet could not be read; retry the sync");
+                }
+            },
         };
         let checkpoint = Checkpoint { head: head.seq, balance: Some(head.balance) };
         loop {
-            let batch = match entries.after(&account, cursor, BATCH_SIZE).await {
+            let slot = self.out.window_slot().await?;
+            let batch = match entries.run_after(&account, cursor, head.seq, BUCKETS_PER_BATCH).await {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::warn!(error = %e, "sync read failed");
                     return self.error("SYNC_UNAVAILABLE", "The wallet could not be read; retry the sync");
                 }
             };
-            let batch: Vec<_> = batch.into_iter().filter(|e| e.seq <= head.seq).collect();
             if let Some(last) = batch.last() {
                 cursor = last.seq;
             }
             let done = cursor >= head.seq || batch.is_empty();
-            self.send(ServerFrame::SyncBatch(SyncBatch {
+            let frame = ServerFrame::SyncBatch(SyncBatch {
                 entries: StreamEntries::Wallet(batch.iter().map(|e| entry_out(e, &currency)).collect()),
                 cursor,
                 done,
                 checkpoint,
-            }))?;
+            });
+            drop(batch);
+            self.out.send_batch(&frame, slot).await?;
             if done {
                 break;
             }
@@ -482,7 +542,8 @@ impl Connection {
         };
         let checkpoint = Checkpoint { head, balance: None };
         loop {
-            let batch = match purchase_stream::after(db, &stream, cursor, head, BATCH_SIZE).await {
+            let slot = self.out.window_slot().await?;
+            let batch = match purchase_stream::after(db, &stream, cursor, head, BUCKETS_PER_BATCH).await {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::warn!(error = %e, "purchases read failed");
@@ -493,7 +554,7 @@ impl Connection {
                 cursor = last.seq;
             }
             let done = cursor >= head || batch.is_empty();
-            self.send(ServerFrame::SyncBatch(SyncBatch { entries: StreamEntries::Purchases(batch), cursor, done, checkpoint }))?;
+            self.out.send_batch(&ServerFrame::SyncBatch(SyncBatch { entries: StreamEntries::Purchases(batch), cursor, done, checkpoint }), slot).await?;
             if done {
                 break;
             }

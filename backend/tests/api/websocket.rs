@@ -292,3 +292,80 @@ async fn with_redis_a_deposit_confirmed_by_one_instance_reaches_a_socket_on_anot
         }
     }
 }
+
+/// A purchase as the stream carries it, for rows bulk-inserted by a test.
+fn stream_purchase(buyer: &str, i: i64) -> oddxer_shared::api::PurchaseOut {
+    let id = mongodb::bson::oid::ObjectId::new().to_hex();
+    let price = json!({ "amount": 1_000 + i, "currency": "UGX" });
+    serde_json::from_value(json!({
+        "id": id, "codeId": id, "buyerId": buyer, "price": price, "status": "COMPLETED",
+        "createdAt": "2026-11-30T12:00:00Z",
+        "code": {
+            "id": id, "sellerId": id, "sellerUsername": "seller", "sport": "FOOTBALL",
+            "title": format!("Code {i}"), "description": "", "odds": 2.5, "bookmaker": "Betway",
+            "price": price, "status": "ACTIVE", "code": format!("BW{i}"),
+            "expiresAt": "2026-12-30T12:00:00Z", "votingEndsAt": "2027-01-01T12:00:00Z",
+            "maxBuyers": 10, "salesCount": 1, "winVotes": 0, "lossVotes": 0, "totalVotes": 0,
+            "needsReview": false, "createdAt": "2026-11-30T12:00:00Z", "updatedAt": "2026-11-30T12:00:00Z"
+        }
+    }))
+    .expect("a purchase row")
+}
+
+/// A history of many buckets arrives over the socket in whole-bucket batches (at most 256 entries
+/// each), contiguous, in order, once, with the checkpoint of the head; the purchases stream too,
+/// including rows written before rows carried their `bucket` (read by the older range query).
+#[tokio::test]
+async fn a_long_history_arrives_in_bounded_batches_contiguous_and_exact() {
+    use oddxer_backend::ledger::{accounts, entries::entry_doc};
+    use oddxer_backend::purchases::stream as purchase_stream;
+    let app = TestApp::spawn().await;
+    let s = app.signed_in_user("BUYER").await;
+    let user = mongodb::bson::oid::ObjectId::parse_str(&s.user_id).expect("user id");
+    let account = accounts::wallet(user);
+    let (mut docs, mut balance) = (vec![], 0i64);
+    for seq in 1..=700i64 {
+        let amount = if seq % 3 == 0 { -100 } else { 1_000 };
+        balance += amount;
+        docs.push(entry_doc(&account, seq, &format!("t{seq}"), amount, balance, "DEPOSIT", "Deposit", mongodb::bson::DateTime::now()));
+    }
+    app.db.col("ledger_entries").insert_many(docs).await.expect("entries");
+    let stream = purchase_stream::stream_of(user);
+    let rows: Vec<_> = (1..=150).map(|seq| purchase_stream::row_doc(&stream, seq, 1, &stream_purchase(&s.user_id, seq)).expect("row")).collect();
+    app.db.col(purchase_stream::COLLECTION).insert_many(rows).await.expect("rows");
+
+    let mut ws = connect(&app, Some(&s.access)).await.expect("connect");
+    send(&mut ws, &ClientFrame::Sync { streams: SyncCursors { wallet: Some(0), purchases: Some(0) } }).await;
+    let mut wallet_seqs = vec![];
+    let mut batches = 0;
+    let checkpoint = loop {
+        if let ServerFrame::SyncBatch(b) = next_frame(&mut ws).await {
+            if let StreamEntries::Wallet(entries) = &b.entries {
+                assert!(entries.len() <= 256, "a batch of {} entries", entries.len());
+                wallet_seqs.extend(entries.iter().map(|e| e.seq));
+                batches += 1;
+                if b.done {
+                    break b.checkpoint;
+                }
+            }
+        }
+    };
+    assert_eq!(wallet_seqs, (1..=700).collect::<Vec<_>>());
+    assert_eq!((checkpoint.head, checkpoint.balance), (700, Some(balance)));
+    assert!(batches >= 3, "700 entries in {batches} batches");
+    let purchases: Vec<i64> = purchase_rows_until_done(&mut ws).await.iter().map(|r| r.seq).collect();
+    assert_eq!(purchases, (1..=150).collect::<Vec<_>>());
+
+    // Rows written without a `bucket` (before it existed) still sync, through the range query.
+    let legacy: Vec<_> = (151..=160)
+        .map(|seq| {
+            let mut d = purchase_stream::row_doc(&stream, seq, 1, &stream_purchase(&s.user_id, seq)).expect("row");
+            d.remove("bucket");
+            d
+        })
+        .collect();
+    app.db.col(purchase_stream::COLLECTION).insert_many(legacy).await.expect("legacy rows");
+    send(&mut ws, &ClientFrame::Sync { streams: SyncCursors { wallet: None, purchases: Some(150) } }).await;
+    let purchases: Vec<i64> = purchase_rows_until_done(&mut ws).await.iter().map(|r| r.seq).collect();
+    assert_eq!(purchases, (151..=160).collect::<Vec<_>>());
+}

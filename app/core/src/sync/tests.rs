@@ -205,14 +205,39 @@ fn an_auth_error_frame_asks_for_a_refresh() {
 }
 
 #[test]
-fn backoff_starts_short_grows_and_is_capped() {
-    for _ in 0..50 {
-        let first = backoff(0);
-        assert!(first >= Duration::from_millis(150) && first <= Duration::from_millis(300));
-        assert!(backoff(3) <= Duration::from_millis(2400));
-        let late = backoff(30);
-        assert!(late >= Duration::from_millis(5000) && late <= Duration::from_millis(10_000));
-    }
+fn backoff_is_full_jitter_under_a_growing_capped_ceiling() {
+    let samples = |attempt| (0..400).map(|_| backoff(attempt)).collect::<Vec<_>>();
+    let first = samples(0);
+    assert!(first.iter().all(|d| *d <= Duration::from_millis(300)));
+    // Full jitter: the whole window is used, the lower half too (equal jitter never goes there).
+    assert!(first.iter().any(|d| *d < Duration::from_millis(150)));
+    assert!(samples(3).iter().all(|d| *d <= Duration::from_millis(2400)));
+    let late = samples(30);
+    assert!(late.iter().all(|d| *d <= Duration::from_millis(10_000)));
+    assert!(late.iter().any(|d| *d > Duration::from_millis(5_000)));
+    assert!(late.iter().any(|d| *d < Duration::from_millis(5_000)));
+}
+
+#[test]
+fn progress_counts_entries_received_of_the_checkpoint_head() {
+    let mut s = Store::open_in_memory().unwrap();
+    let mut w = Syncer::default();
+    let step = w
+        .on_frame(&mut s, batch(vec![entry(1, 100, 100), entry(2, 100, 200)], false, 3, Some(250)))
+        .unwrap();
+    let p = step.progress.unwrap();
+    assert_eq!((p.wallet.received, p.wallet.cursor, p.wallet.head), (2, 2, 3));
+    assert!(!p.caught_up);
+    assert_eq!(p.totals(), (2, 3));
+    w.on_frame(&mut s, batch(vec![entry(3, 50, 250)], true, 3, Some(250)))
+        .unwrap();
+    let step = w
+        .on_frame(&mut s, purchases_batch(vec![], true, 0))
+        .unwrap();
+    let p = step.progress.unwrap();
+    assert!(p.caught_up && step.caught_up);
+    assert_eq!((p.wallet.received, p.wallet.cursor, p.wallet.head), (3, 3, 3));
+    assert_eq!(p.totals(), (3, 3));
 }
 
 // ---- the purchases stream ----------------------------------------------------------------------
