@@ -18,7 +18,7 @@ use crate::purchases::stream as purchase_stream;
 use crate::state::AppState;
 use crate::wallet::service::entry_out;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -131,6 +131,16 @@ impl Refused {
         }
     }
 
+    /// The close code and reason that follow the `error` frame.
+    fn close(&self) -> (u16, &'static str) {
+        match self {
+            Refused::Invalid => (CLOSE_POLICY, "UNAUTHENTICATED"),
+            Refused::Deactivated => (CLOSE_POLICY, "ACCOUNT_DEACTIVATED"),
+            Refused::Revoked => (CLOSE_POLICY, "SESSION_REVOKED"),
+            Refused::Unavailable(_) => (CLOSE_TRY_AGAIN_LATER, "SERVICE_UNAVAILABLE"),
+        }
+    }
+
     /// The `error` frame sent before the socket closes.
     fn frame(&self) -> ServerFrame {
         let (code, message) = match self {
@@ -178,6 +188,8 @@ fn deadline(exp: i64) -> Instant {
 async fn serve(state: AppState, socket: WebSocket, hub: broadcast::Receiver<HubEvent>, pre_authenticated: Option<Grant>) {
     let (mut sink, mut stream) = socket.split();
     let (out_tx, mut out_rx) = mpsc::channel::<Outgoing>(OUTBOX_CAPACITY);
+    let close_with: CloseReason = Default::default();
+    let closing = close_with.clone();
     let writer = tokio::spawn(async move {
         while let Some(Outgoing { text, window_slot }) = out_rx.recv().await {
             if sink.send(Message::Text(text.into())).await.is_err() {
@@ -186,9 +198,19 @@ async fn serve(state: AppState, socket: WebSocket, hub: broadcast::Receiver<HubE
             // Written and flushed: the send window has room for the next batch.
             drop(window_slot);
         }
-        let _ = sink.close().await;
+        // The close frame says why, as RFC 6455 section 7.4 codes (the `error` frame before it
+        // has the details): clients and proxies that only see the close still know.
+        let reason = closing.lock().ok().and_then(|r| *r);
+        match reason {
+            Some((code, why)) => {
+                let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: why.into() }))).await;
+            }
+            None => {
+                let _ = sink.close().await;
+            }
+        }
     });
-    let out = Outbox { tx: out_tx, window: std::sync::Arc::new(Semaphore::new(SYNC_WINDOW)) };
+    let out = Outbox { tx: out_tx, window: std::sync::Arc::new(Semaphore::new(SYNC_WINDOW)), close_with };
     let grant = match pre_authenticated {
         Some(g) => Some(g),
         None => await_auth_frame(&state, &out, &mut stream).await,
@@ -229,11 +251,13 @@ async fn await_auth_frame(state: &AppState, out: &Outbox, stream: &mut SplitStre
         Ok(Some(Ok(Message::Text(text)))) => match serde_json::from_str::<ClientFrame>(&text) {
             Ok(ClientFrame::Auth { token }) => token,
             _ => {
+                out.closing(CLOSE_POLICY, "UNAUTHENTICATED");
                 let _ = out.error("UNAUTHENTICATED", "The first frame must be {\"type\":\"auth\",\"token\":...}");
                 return None;
             }
         },
         Err(_) => {
+            out.closing(CLOSE_POLICY, "UNAUTHENTICATED");
             let _ = out.error("UNAUTHENTICATED", "No auth frame within 5 seconds");
             return None;
         }
@@ -242,7 +266,7 @@ async fn await_auth_frame(state: &AppState, out: &Outbox, stream: &mut SplitStre
     match grant(state, &token).await {
         Ok(g) => Some(g),
         Err(refused) => {
-            let _ = out.send(&refused.frame());
+            out.refuse(&refused);
             None
         }
     }
@@ -256,10 +280,22 @@ struct Outgoing {
     window_slot: Option<OwnedSemaphorePermit>,
 }
 
+/// Why the server ends a connection: a close code (RFC 6455 section 7.4.1) and the error code as
+/// its reason; set before the last frame is queued, read by the writer when it closes.
+type CloseReason = std::sync::Arc<std::sync::Mutex<Option<(u16, &'static str)>>>;
+
+/// 1008: the connection breaks a rule the client can fix (no or a dead token, account or session
+/// ended): sign in again.
+const CLOSE_POLICY: u16 = 1008;
+/// 1013: the server cannot serve it now (could not check the session, or the client read too
+/// slowly): reconnect later.
+const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
+
 /// The bounded queue of serialized frames to one client, and its send window for catch-up batches.
 struct Outbox {
     tx: mpsc::Sender<Outgoing>,
     window: std::sync::Arc<Semaphore>,
+    close_with: CloseReason,
 }
 
 fn serialize(frame: &ServerFrame) -> Result<String, End> {
@@ -297,6 +333,20 @@ impl Outbox {
 
     fn error(&self, code: &str, message: &str) -> Result<(), End> {
         self.send(&ServerFrame::Error { code: code.into(), message: message.into() })
+    }
+
+    /// The close code and reason the writer ends the connection with.
+    fn closing(&self, code: u16, reason: &'static str) {
+        if let Ok(mut r) = self.close_with.lock() {
+            *r = Some((code, reason));
+        }
+    }
+
+    /// Sends the `error` frame of a refusal and closes with its code.
+    fn refuse(&self, refused: &Refused) {
+        let (code, reason) = refused.close();
+        self.closing(code, reason);
+        let _ = self.send(&refused.frame());
     }
 }
 
@@ -369,14 +419,18 @@ impl Connection {
         let user = self.user.id;
         match end {
             End::Gone => {}
-            End::SlowConsumer => tracing::warn!(%user, "slow websocket consumer disconnected"),
+            End::SlowConsumer => {
+                tracing::warn!(%user, "slow websocket consumer disconnected");
+                self.out.closing(CLOSE_TRY_AGAIN_LATER, "SLOW_CONSUMER");
+            }
             End::Expired => {
                 tracing::info!(%user, "websocket closed: access token expired");
+                self.out.closing(CLOSE_POLICY, "TOKEN_EXPIRED");
                 let _ = self.error("TOKEN_EXPIRED", "The access token expired; send a fresh auth frame before it does");
             }
             End::Refused(refused) => {
                 tracing::info!(%user, ?refused, "websocket closed");
-                let _ = self.send(refused.frame());
+                self.out.refuse(&refused);
             }
         }
     }

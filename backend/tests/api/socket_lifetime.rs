@@ -20,17 +20,24 @@ async fn error_code(ws: &mut Ws) -> String {
     }
 }
 
-/// True when the server closes the socket (close frame or end of stream) within 10 s.
-async fn closed_by_server(ws: &mut Ws) -> bool {
+/// The close the server ends the socket with, within 10 s: (code, reason) of its close frame,
+/// `(1005, "")` (RFC 6455: no status) when it closed without one; `None` if it stays open.
+async fn close_frame(ws: &mut Ws) -> Option<(u16, String)> {
     let closed = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
             match ws.next().await {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return true,
+                Some(Ok(Message::Close(Some(frame)))) => return (u16::from(frame.code), frame.reason.to_string()),
+                None | Some(Err(_)) | Some(Ok(Message::Close(None))) => return (1005, String::new()),
                 Some(Ok(_)) => continue,
             }
         }
     });
-    closed.await.unwrap_or(false)
+    closed.await.ok()
+}
+
+/// Closed by the server with the policy code (1008) and the error code as its reason.
+fn policy(reason: &str) -> Option<(u16, String)> {
+    Some((1008, reason.to_owned()))
 }
 
 /// Pings and expects `pong` (skipping anything else that arrives first).
@@ -67,9 +74,9 @@ async fn deactivating_a_user_closes_their_sockets_on_every_instance() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 
     assert_eq!(error_code(&mut on_a).await, "ACCOUNT_DEACTIVATED");
-    assert!(closed_by_server(&mut on_a).await, "the socket on A stays open");
+    assert_eq!(close_frame(&mut on_a).await, policy("ACCOUNT_DEACTIVATED"), "the socket on A stays open");
     assert_eq!(error_code(&mut on_b).await, "ACCOUNT_DEACTIVATED");
-    assert!(closed_by_server(&mut on_b).await, "the socket on B stays open");
+    assert_eq!(close_frame(&mut on_b).await, policy("ACCOUNT_DEACTIVATED"), "the socket on B stays open");
     // Nobody else's socket is touched, and the deactivated user cannot come back with the token.
     assert!(answers_ping(&mut other).await);
     assert!(connect(&b, Some(&user.access)).await.is_err(), "a deactivated user's token still opens a socket");
@@ -88,7 +95,7 @@ async fn logging_out_closes_that_sessions_sockets_and_no_other() {
     assert!(r.status.is_success(), "{}", r.body);
 
     assert_eq!(error_code(&mut ended).await, "SESSION_REVOKED");
-    assert!(closed_by_server(&mut ended).await, "the logged-out session's socket stays open");
+    assert_eq!(close_frame(&mut ended).await, policy("SESSION_REVOKED"), "the logged-out session's socket stays open");
     assert!(answers_ping(&mut kept).await, "the other session's socket was closed too");
     // The ended session's access token (still unexpired) no longer opens a socket.
     let refused = connect(&app, Some(&first.access)).await;
@@ -107,7 +114,7 @@ async fn a_replayed_refresh_token_closes_the_sessions_sockets() {
     let replayed = app.post("/auth/refresh", None, &json!({ "refreshToken": s.refresh })).await;
     assert_eq!(replayed.status, StatusCode::UNAUTHORIZED, "{}", replayed.body);
     assert_eq!(error_code(&mut ws).await, "SESSION_REVOKED");
-    assert!(closed_by_server(&mut ws).await);
+    assert_eq!(close_frame(&mut ws).await, policy("SESSION_REVOKED"));
 }
 
 #[tokio::test]
@@ -117,7 +124,7 @@ async fn a_socket_closes_when_its_access_token_expires() {
     let mut ws = connect(&app, Some(&s.access)).await.expect("connect");
     assert!(answers_ping(&mut ws).await);
     assert_eq!(error_code(&mut ws).await, "TOKEN_EXPIRED");
-    assert!(closed_by_server(&mut ws).await, "an expired socket stays open");
+    assert_eq!(close_frame(&mut ws).await, policy("TOKEN_EXPIRED"), "an expired socket stays open");
 }
 
 #[tokio::test]
@@ -138,7 +145,7 @@ async fn a_fresh_auth_frame_keeps_the_socket_open_past_the_first_tokens_expiry()
     }
     // Renewal stops: the last token's expiry ends the socket.
     assert_eq!(error_code(&mut ws).await, "TOKEN_EXPIRED");
-    assert!(closed_by_server(&mut ws).await);
+    assert_eq!(close_frame(&mut ws).await, policy("TOKEN_EXPIRED"));
 }
 
 #[tokio::test]
@@ -149,5 +156,5 @@ async fn an_auth_frame_with_another_users_token_ends_the_socket() {
     let mut ws = connect(&app, Some(&owner.access)).await.expect("connect");
     send(&mut ws, &ClientFrame::Auth { token: intruder.access.clone() }).await;
     assert_eq!(error_code(&mut ws).await, "UNAUTHENTICATED");
-    assert!(closed_by_server(&mut ws).await);
+    assert_eq!(close_frame(&mut ws).await, policy("UNAUTHENTICATED"));
 }
