@@ -37,7 +37,8 @@ pub struct RateLimiter {
 #[derive(Clone)]
 enum Backend {
     Local(Arc<[(Bucket, DefaultKeyedRateLimiter<String>)]>),
-    Redis(redis::aio::ConnectionManager),
+    /// The connection and the deployment's key prefix.
+    Redis(redis::aio::ConnectionManager, String),
 }
 
 fn quota(limit: RateLimit) -> Quota {
@@ -63,7 +64,10 @@ impl RateLimiter {
         RateLimiter { limits: limits.into(), backend: Backend::Local(limiters.into()) }
     }
 
-    pub async fn redis(url: &str, limits: Vec<(Bucket, RateLimit)>) -> Result<Self, redis::RedisError> {
+    /// Counters in Redis, shared by every process of one deployment: `deployment` (its `DB_NAME`)
+    /// prefixes the keys, so deployments sharing a Redis (staging beside production, test runs)
+    /// never count each other's requests.
+    pub async fn redis(url: &str, deployment: &str, limits: Vec<(Bucket, RateLimit)>) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
         // Short timeouts and few reconnect tries: a limiter that does not answer must refuse in
         // well under a second (fail closed), not hold the request while it backs off.
@@ -72,7 +76,7 @@ impl RateLimiter {
             .set_response_timeout(LIMITER_TIMEOUT)
             .set_number_of_retries(1);
         let manager = redis::aio::ConnectionManager::new_with_config(client, config).await?;
-        Ok(RateLimiter { limits: limits.into(), backend: Backend::Redis(manager) })
+        Ok(RateLimiter { limits: limits.into(), backend: Backend::Redis(manager, deployment.to_owned()) })
     }
 
     fn limit(&self, bucket: Bucket) -> Option<RateLimit> {
@@ -90,10 +94,10 @@ impl RateLimiter {
                     AppError::RateLimited { retry_after_secs: wait.as_secs_f64().ceil() as u64 }
                 })
             }
-            Backend::Redis(manager) => {
+            Backend::Redis(manager, deployment) => {
                 let window_ms = limit.window.as_millis() as u64;
                 let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-                let redis_key = format!("oddxer:rl:{}:{key}:{}", bucket.name(), now_ms / window_ms.max(1));
+                let redis_key = format!("oddxer:{deployment}:rl:{}:{key}:{}", bucket.name(), now_ms / window_ms.max(1));
                 let mut conn = manager.clone();
                 let script = redis::Script::new(REDIS_SCRIPT);
                 let mut invocation = script.key(&redis_key);

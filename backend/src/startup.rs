@@ -121,7 +121,7 @@ pub async fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
         (Bucket::MoneyUser, config.rate_money_user),
     ];
     let limits = match &config.redis_url {
-        Some(url) => RateLimiter::redis(url, limits).await.context("connecting to REDIS_URL")?,
+        Some(url) => RateLimiter::redis(url, &config.db_name, limits).await.context("connecting to REDIS_URL")?,
         None => RateLimiter::local(limits),
     };
     Ok(AppState {

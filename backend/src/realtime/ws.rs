@@ -380,14 +380,25 @@ struct Connection {
 impl Connection {
     fn send(&self, frame: ServerFrame) -> Result<(), End> {
         self.out.send(&frame)?;
+        self.count_sent(&frame);
+        Ok(())
+    }
+
+    /// A catch-up batch through the send window, counted like any frame.
+    async fn send_sync_batch(&self, frame: ServerFrame, slot: OwnedSemaphorePermit) -> Result<(), End> {
+        self.out.send_batch(&frame, slot).await?;
+        self.count_sent(&frame);
+        Ok(())
+    }
+
+    fn count_sent(&self, frame: &ServerFrame) {
         let metrics = &self.state.db.metrics;
-        match &frame {
+        match frame {
             ServerFrame::Event(event) => metrics.ws_event_sent(event),
             ServerFrame::SyncBatch(SyncBatch { entries: StreamEntries::Wallet(e), .. }) => metrics.sync_entries_sent(SyncStream::Wallet, e.len()),
             ServerFrame::SyncBatch(SyncBatch { entries: StreamEntries::Purchases(e), .. }) => metrics.sync_entries_sent(SyncStream::Purchases, e.len()),
             _ => {}
         }
-        Ok(())
     }
 
     fn error(&self, code: &str, message: &str) -> Result<(), End> {
@@ -572,7 +583,7 @@ impl Connection {
                 checkpoint,
             });
             drop(batch);
-            self.out.send_batch(&frame, slot).await?;
+            self.send_sync_batch(frame, slot).await?;
             if done {
                 break;
             }
@@ -608,7 +619,7 @@ impl Connection {
                 cursor = last.seq;
             }
             let done = cursor >= head || batch.is_empty();
-            self.out.send_batch(&ServerFrame::SyncBatch(SyncBatch { entries: StreamEntries::Purchases(batch), cursor, done, checkpoint }), slot).await?;
+            self.send_sync_batch(ServerFrame::SyncBatch(SyncBatch { entries: StreamEntries::Purchases(batch), cursor, done, checkpoint }), slot).await?;
             if done {
                 break;
             }

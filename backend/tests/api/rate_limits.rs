@@ -45,7 +45,9 @@ async fn money_routes_are_limited_per_user() {
 async fn two_backend_instances_sharing_redis_share_the_limit() {
     // A fresh limit key space per run: the window is per IP, so use a unique, tiny window budget.
     let window = format!("4/{}s", 50 + rand::random::<u64>() % 9);
-    let overrides = [("REDIS_URL", redis_url()), ("RATE_LIMIT_AUTH_PHONE", window)];
+    // Two processes of one deployment: the same database (limits are per deployment).
+    let db_name = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let overrides = [("REDIS_URL", redis_url()), ("RATE_LIMIT_AUTH_PHONE", window), ("DB_NAME", db_name)];
     let overrides: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let a = TestApp::spawn_with(&overrides).await;
     let b = TestApp::spawn_with(&overrides).await;
@@ -57,6 +59,10 @@ async fn two_backend_instances_sharing_redis_share_the_limit() {
     }
     a.post("/auth/login", None, &json!({ "phoneNumber": phone })).await.assert_error(429);
     b.post("/auth/login", None, &json!({ "phoneNumber": phone })).await.assert_error(429);
+    // Another deployment on the same Redis counts on its own.
+    let other = TestApp::spawn_with(&[("REDIS_URL", redis_url().as_str())]).await;
+    let r = other.post("/auth/login", None, &json!({ "phoneNumber": phone })).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
 }
 
 async fn login_from(app: &TestApp, forwarded_for: &str) -> u16 {
