@@ -256,7 +256,7 @@ fn finish_components(doc: &mut Value, config: &Config) {
     }
     // `admin::users::check_patch`: a reason is 1 to 500 characters, not all blank.
     constrain(schemas, "UserPatch", "reason", "maxLength", json!(500));
-    constrain(schemas, "UserPatch", "reason", "pattern", json!(r"^[\s\S]*\S[\s\S]*$"));
+    constrain(schemas, "UserPatch", "reason", "pattern", json!(r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"));
     let phone = json!("Phone number: E.164 (`+256700123456`) or national with DEFAULT_REGION (`0700 123 456`); stored as E.164");
     for name in ["RegisterIn", "LoginIn", "VerifyOtpIn", "PaymentIn"] {
         constrain(schemas, name, "phoneNumber", "format", json!("phone"));

@@ -36,8 +36,12 @@ pub fn check_patch(admin: &User, target: &User, patch: &UserPatch) -> Result<()>
     if patch.role.is_none() && patch.is_active.is_none() {
         return Err(AppError::validation("Nothing to change: give role and/or isActive", "body", "empty"));
     }
-    if patch.reason.as_deref().is_some_and(|r| r.trim().is_empty() || r.chars().count() > 500) {
-        return Err(AppError::validation("reason must be 1 to 500 characters", "reason", "1..=500 characters"));
+    if patch.reason.as_deref().is_some_and(|r| r.trim().is_empty() || r.chars().count() > 500 || r.chars().any(char::is_control)) {
+        return Err(AppError::validation(
+            "reason must be 1 to 500 characters, not all blank, without control characters",
+            "reason",
+            "1..=500 characters",
+        ));
     }
     if admin.id == target.id && (patch.is_active == Some(false) || patch.role.is_some_and(|r| r != Role::Admin)) {
         return Err(AppError::conflict("SELF_LOCKOUT", "Administrators cannot deactivate or demote themselves"));
@@ -56,6 +60,10 @@ async fn list_users(State(state): State<AppState>, _admin: AdminUser, Query(q): 
     };
     let mut filter = Document::new();
     if let Some(raw) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        if raw.chars().any(char::is_control) {
+            // No phone number or username holds one (and the database refuses NUL in a filter).
+            return Ok(ok(Page { items: vec![], next_cursor: None }));
+        }
         filter.extend(search_filter(&state, raw));
     }
     if let Some(role) = q.role {
