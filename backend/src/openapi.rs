@@ -40,6 +40,9 @@ impl Modify for BearerAuth {
 const RAW_PATHS: &[&str] = &["/openapi.json", "/metrics", "/ws"];
 /// Paths that answer without touching the database or the rate limiter (no 503).
 const NO_BACKEND_PATHS: &[&str] = &["/openapi.json", "/metrics", "/codes/options"];
+/// A string with no control character (Unicode Cc: U+0000-U+001F, U+007F-U+009F).
+const NO_CONTROL_CHARACTERS: &str = r"^[^\u0000-\u001f\u007f-\u009f]*$";
+
 /// Path parameters that are ObjectIds (`crate::http::PathId`): 24 hex digits, or 400 `INVALID_ID`.
 const ID_PARAMS: &[&str] = &["id", "sellerId"];
 /// What `ObjectId::parse_str` accepts.
@@ -130,7 +133,7 @@ fn finish_operation(path: &str, op: &mut Value) {
                     p["schema"] = json!({ "type": "number", "format": "double", "minimum": 0, "maximum": 1e9 });
                 }
                 (Some("query"), "cursor") => {
-                    p["schema"] = json!({ "type": "string", "minLength": 1 });
+                    p["schema"] = json!({ "type": "string", "minLength": 1, "pattern": NO_CONTROL_CHARACTERS });
                 }
                 (Some("query"), "phoneNumber") => {
                     p["schema"] = json!({ "type": "string", "format": "phone", "maxLength": 40 });
@@ -141,6 +144,15 @@ fn finish_operation(path: &str, op: &mut Value) {
                 }
                 (Some("query"), "limit") => {
                     p["schema"] = json!({ "type": "integer", "format": "int64", "minimum": 1, "maximum": 100, "default": 20 });
+                }
+                // `http::Query`: no query value may hold a control character (422).
+                (Some("query"), _) => {
+                    let schema = &mut p["schema"];
+                    let string = schema.get("type").is_some_and(|t| t == "string" || t.as_array().is_some_and(|a| a.iter().any(|x| x == "string")));
+                    let free = ["pattern", "enum", "format", "$ref"].iter().all(|k| schema.get(*k).is_none());
+                    if string && free {
+                        schema["pattern"] = json!(NO_CONTROL_CHARACTERS);
+                    }
                 }
                 _ => {}
             }

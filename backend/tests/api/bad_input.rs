@@ -73,3 +73,21 @@ async fn unknown_routes_and_methods_get_the_envelope() {
     let r = app.get("/wallet/transactions?limit=0", None).await;
     assert!(r.status.is_client_error());
 }
+
+/// A control character in any query parameter (NUL reached the database before: 500) is a 422
+/// naming the parameter, on every route that takes a query.
+#[tokio::test]
+async fn a_control_character_in_a_query_parameter_is_422_naming_it() {
+    let app = TestApp::spawn().await;
+    let seller = app.signed_in_user("SELLER").await;
+    for (path, param) in [
+        ("/codes?bookmaker=Sporty%00Bet", "bookmaker"),
+        ("/seller/codes?bookmaker=%00%17", "bookmaker"),
+        ("/leaderboard?cursor=abc%01", "cursor"),
+        ("/purchases?cursor=%00", "cursor"),
+    ] {
+        let r = app.get(path, Some(&seller.access)).await;
+        r.assert_error(422);
+        assert!(r.body["error"]["details"]["fields"][param].is_string(), "{path}: {}", r.body);
+    }
+}
