@@ -236,34 +236,45 @@ st_cargo_test() {
   run_limited "${ODDXER_CARGO_TEST_TIMEOUT:-2400}" cargo test --workspace --no-fail-fast "${exclude[@]}"
 }
 
+# start_test_backend NAME PORT PIDFILE [NAME=VALUE...]: builds and starts a backend with dev
+# settings (outbox SMS, sandbox payments, demo data) on a fresh DB_NAME and PORT, from outside the
+# repo (a developer's .env must not leak in), logs to $LOG_DIR/NAME-backend.log, waits until it is
+# healthy and sets TEST_BACKEND_PID. Extra NAME=VALUE settings override the defaults.
+start_test_backend() {
+  local name=$1 port=$2 pidfile=$3
+  shift 3
+  cargo build -p oddxer-backend --bin oddxer-backend
+  local bin="$CARGO_TARGET_DIR/debug/oddxer-backend" db="oddxer_${name}_$(date +%s)_$$"
+  log "backend for $name on 127.0.0.1:$port (DB_NAME=$db)"
+  (cd "$RUN_DIR" && exec env PORT="$port" HOST=127.0.0.1 DB_NAME="$db" APP_ENV=development \
+    SMS_PROVIDER=outbox PAYMENT_PROVIDER=sandbox SEED_DEMO=true ADMIN_PHONE_NUMBERS=+256700000001 \
+    JWT_SECRET="$(rand_hex 32)" RUST_LOG="${RUST_LOG:-info}" "$@" \
+    setsid "$bin" </dev/null >"$LOG_DIR/$name-backend.log" 2>&1 9>&-) &
+  TEST_BACKEND_PID=$!
+  echo "$TEST_BACKEND_PID" >"$RUN_DIR/$pidfile"
+  if ! wait_http "http://127.0.0.1:$port/api/v1/health" 90 "$TEST_BACKEND_PID"; then
+    tail -n 30 "$LOG_DIR/$name-backend.log" >&2 || true
+    die "the backend did not become healthy"
+  fi
+  ok "backend healthy (pid $TEST_BACKEND_PID)"
+}
+
 st_schemathesis() {
   [ -f scripts/schemathesis/run.sh ] || skip "scripts/schemathesis/run.sh not there yet"
   has_package backend || skip "backend crate not there yet"
-  cargo build -p oddxer-backend --bin oddxer-backend
-  local bin="$CARGO_TARGET_DIR/debug/oddxer-backend" pid db
   if [ -z "${ODDXER_TEST_SCHEMATHESIS_PORT:-}" ]; then ST_PORT=$(free_port "$ST_PORT"); fi
   if tcp_open 127.0.0.1 "$ST_PORT"; then
     die "port $ST_PORT is in use; set ODDXER_TEST_SCHEMATHESIS_PORT"
   fi
-  db="oddxer_st_$(date +%s)_$$"
-  log "backend for schemathesis on 127.0.0.1:$ST_PORT (DB_NAME=$db)"
   # Rate limits and the daily withdrawal limit raised: the fuzzer sends thousands of sign-in and
   # money requests from one IP and one user. 429 and the limit's 422 are documented on those
   # routes; tests/api/rate_limits.rs and tests/api/withdrawals.rs test the limits themselves.
-  (cd "$RUN_DIR" && exec env PORT="$ST_PORT" HOST=127.0.0.1 DB_NAME="$db" APP_ENV=development \
-    SMS_PROVIDER=outbox PAYMENT_PROVIDER=sandbox SEED_DEMO=true ADMIN_PHONE_NUMBERS=+256700000001 \
+  start_test_backend schemathesis "$ST_PORT" st-backend.pid \
     RATE_LIMIT_AUTH_IP=1000000/1m RATE_LIMIT_AUTH_PHONE=1000000/1m RATE_LIMIT_MONEY_USER=1000000/1m \
-    WITHDRAWAL_DAILY_LIMIT=1000000000000 JWT_SECRET="$(rand_hex 32)" RUST_LOG="${RUST_LOG:-warn}" \
-    setsid "$bin" </dev/null >"$LOG_DIR/schemathesis-backend.log" 2>&1 9>&-) &
-  pid=$!
-  echo "$pid" >"$RUN_DIR/st-backend.pid"
-  if ! wait_http "http://127.0.0.1:$ST_PORT/api/v1/health" 90 "$pid"; then
-    tail -n 30 "$LOG_DIR/schemathesis-backend.log" >&2 || true
-    die "the backend did not become healthy"
-  fi
+    WITHDRAWAL_DAILY_LIMIT=1000000000000 RUST_LOG="${RUST_LOG:-warn}"
   local rc=0
   ODDXER_API_URL="http://127.0.0.1:$ST_PORT" run_limited "${ODDXER_SCHEMATHESIS_TIMEOUT:-900}" bash scripts/schemathesis/run.sh || rc=$?
-  stop_pid "$pid" 15
+  stop_pid "$TEST_BACKEND_PID" 15
   rm -f "$RUN_DIR/st-backend.pid"
   info "backend log: $LOG_DIR/schemathesis-backend.log"
   return "$rc"
@@ -278,31 +289,16 @@ st_desktop() {
 st_e2e() {
   [ -f e2e/run.sh ] || skip "e2e/run.sh not there yet"
   has_package backend || die "e2e/run.sh exists but the backend crate does not"
-  cargo build -p oddxer-backend --bin oddxer-backend
-  local bin="$CARGO_TARGET_DIR/debug/oddxer-backend" pid db
   if [ -z "${ODDXER_TEST_BACKEND_PORT:-}" ]; then BACKEND_PORT=$(free_port "$BACKEND_PORT"); fi
   if tcp_open 127.0.0.1 "$BACKEND_PORT"; then
     die "port $BACKEND_PORT is in use; set ODDXER_TEST_BACKEND_PORT"
   fi
-  db="oddxer_e2e_$(date +%s)_$$"
-  log "backend for e2e on 127.0.0.1:$BACKEND_PORT (DB_NAME=$db)"
-  # cwd outside the repo: a developer's .env must not leak into the test backend.
-  (cd "$RUN_DIR" && exec env PORT="$BACKEND_PORT" HOST=127.0.0.1 DB_NAME="$db" APP_ENV=development \
-    SMS_PROVIDER=outbox PAYMENT_PROVIDER=sandbox SEED_DEMO=true ADMIN_PHONE_NUMBERS=+256700000001 \
-    JWT_SECRET="$(rand_hex 32)" RUST_LOG="${RUST_LOG:-info}" \
-    setsid "$bin" </dev/null >"$LOG_DIR/e2e-backend.log" 2>&1 9>&-) &
-  pid=$!
-  echo "$pid" >"$RUN_DIR/backend.pid"
-  if ! wait_http "http://127.0.0.1:$BACKEND_PORT/api/v1/health" 90 "$pid"; then
-    tail -n 30 "$LOG_DIR/e2e-backend.log" >&2 || true
-    die "the backend did not become healthy"
-  fi
-  ok "backend healthy (pid $pid)"
+  start_test_backend e2e "$BACKEND_PORT" backend.pid
   local rc=0
   # The desktop stage built the app already; e2e/run.sh builds it itself otherwise.
   if stage_passed desktop; then export ODDXER_DESKTOP_BIN="$CARGO_TARGET_DIR/debug/oddxer-desktop"; fi
   ODDXER_API_URL="http://127.0.0.1:$BACKEND_PORT" run_limited "${ODDXER_E2E_TIMEOUT:-1200}" bash e2e/run.sh || rc=$?
-  stop_pid "$pid" 15
+  stop_pid "$TEST_BACKEND_PID" 15
   rm -f "$RUN_DIR/backend.pid"
   info "backend log: $LOG_DIR/e2e-backend.log"
   return "$rc"
