@@ -218,10 +218,37 @@ impl From<JsonRejection> for AppError {
 
 impl From<QueryRejection> for AppError {
     fn from(rejection: QueryRejection) -> Self {
-        AppError::Validation {
-            message: "Invalid query parameters".into(),
-            details: Some(serde_json::json!({ "reason": rejection.body_text() })),
+        let reason = rejection.body_text();
+        let mut details = serde_json::json!({ "reason": reason });
+        if let Some(field) = query_field(&reason) {
+            details["fields"] = serde_json::json!({ field: "invalid" });
         }
+        AppError::Validation { message: "Invalid query parameters".into(), details: Some(details) }
+    }
+}
+
+/// The parameter a query-string rejection is about, from serde's text: "…query string: limit:
+/// invalid digit…" or "…unknown field `foo`…" (so a 422 names its field like a body's does).
+fn query_field(reason: &str) -> Option<String> {
+    let rest = reason.split_once("query string: ").map_or(reason, |(_, r)| r);
+    if let Some((_, after)) = rest.split_once("unknown field `") {
+        return after.split_once('`').map(|(name, _)| name.to_owned());
+    }
+    let (name, _) = rest.split_once(": ")?;
+    let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    plain.then(|| name.to_owned())
+}
+
+#[cfg(test)]
+mod query_field_tests {
+    use super::query_field;
+
+    #[test]
+    fn the_parameter_is_named_from_serdes_text() {
+        assert_eq!(query_field("Failed to deserialize query string: limit: invalid digit found in string").as_deref(), Some("limit"));
+        assert_eq!(query_field("Failed to deserialize query string: period: unknown variant `1y`, expected one of `all`, `30d`, `7d`").as_deref(), Some("period"));
+        assert_eq!(query_field("Failed to deserialize query string: unknown field `foo`, expected one of `limit`, `cursor`").as_deref(), Some("foo"));
+        assert_eq!(query_field("Failed to deserialize query string: duplicate field `period`"), None);
     }
 }
 

@@ -91,3 +91,14 @@ async fn a_control_character_in_a_query_parameter_is_422_naming_it() {
         assert!(r.body["error"]["details"]["fields"][param].is_string(), "{path}: {}", r.body);
     }
 }
+
+/// A query parameter of the wrong type or value is a 422 naming it, like a body's field.
+#[tokio::test]
+async fn a_bad_query_parameter_is_422_naming_it() {
+    let app = TestApp::spawn().await;
+    for (path, param) in [("/codes?limit=abc", "limit"), ("/leaderboard?sort=YIELD", "sort"), ("/leaderboard?period=1y", "period"), ("/codes?foo=bar", "foo")] {
+        let r = app.get(path, None).await;
+        r.assert_error(422);
+        assert!(r.body["error"]["details"]["fields"][param].is_string(), "{path}: {}", r.body);
+    }
+}
