@@ -126,9 +126,12 @@ pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey,
     // sees the other. An edit decided after we read the listing means the price we would charge
     // and the code we would reveal may no longer be the seller's: refuse rather than mix them.
     // Both reads go out together: one round trip.
-    let (cancelled, edited) = tokio::join!(
+    // The seller's account is read alongside (the user cache, else one read in the same round
+    // trip): a deactivated seller's codes are not for sale.
+    let (cancelled, edited, seller) = tokio::join!(
         codes_store::is_cancelled(&state.db, code.id),
-        codes_store::edit_after(&state.db, code.id, code.listing_version)
+        codes_store::edit_after(&state.db, code.id, code.listing_version),
+        crate::auth::extract::active_user(state, code.seller)
     );
     // A marker older than the recovery delay whose version the code we read does not carry is an
     // edit cut short by a crash: it never changed the listing, so it does not block sales.
@@ -140,6 +143,14 @@ pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey,
     if edited? {
         abandon(state, &purchase).await?;
         return Err(AppError::conflict("CODE_CHANGED", "The seller just changed this code; look at it again before buying"));
+    }
+    match seller {
+        Ok(Some(_)) => {}
+        Ok(None) | Err(AppError::Forbidden(_)) => {
+            abandon(state, &purchase).await?;
+            return Err(AppError::conflict("NOT_FOR_SALE", "This code's seller is suspended; it is not for sale"));
+        }
+        Err(e) => return Err(e),
     }
     let currency = state.config.currency.clone();
     let tx = purchase_transfer(&purchase, &code.listing.title, &currency);

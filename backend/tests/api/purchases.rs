@@ -331,3 +331,21 @@ async fn a_purchase_cut_off_by_the_client_still_finishes_and_a_new_key_sees_its_
     assert_eq!(app.balance(&buyer).await, 200_000 - 8 * 1_000, "each code paid once");
     app.assert_reconciled().await;
 }
+
+/// A seller an admin deactivated sells nothing more: their live code is refused with 409
+/// NOT_FOR_SALE and the buyer pays nothing.
+#[tokio::test]
+async fn a_deactivated_sellers_code_cannot_be_bought() {
+    let admin_phone = crate::helpers::unique_phone();
+    let app = TestApp::spawn_with(&[("ADMIN_PHONE_NUMBERS", &admin_phone)]).await;
+    let admin = app.admin(&admin_phone).await;
+    let seller = app.signed_in_user("SELLER").await;
+    let code = app.create_code(&seller, 2_000, 3).await;
+    let buyer = buyers(&app, 1, 10_000).await.remove(0);
+    let r = app.patch(&format!("/admin/users/{}", seller.user_id), Some(&admin.access), &json!({ "isActive": false, "reason": "fraud report" })).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let refused = app.purchase(&buyer, &code).await;
+    assert_eq!((refused.status.as_u16(), refused.error_code()), (409, "NOT_FOR_SALE"), "{}", refused.body);
+    assert_eq!(app.balance(&buyer).await, 10_000, "nothing paid");
+    app.assert_reconciled().await;
+}
