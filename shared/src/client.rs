@@ -47,6 +47,70 @@ pub struct AppSnapshot {
     /// of a connection (and when signed out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_progress: Option<SyncProgress>,
+    /// The newest in-app notifications (at most 50), newest first.
+    #[serde(default)]
+    pub notifications: Vec<NotificationOut>,
+    /// Notifications not yet marked read (all of them, not only the ones listed).
+    #[serde(default)]
+    pub unread_notifications: i64,
+    /// Counters bumped when a live event changed what a screen shows, so screens that load
+    /// their own data (the marketplace, the seller dashboard) reload without a refresh button.
+    #[serde(default)]
+    pub live: LiveRevisions,
+}
+
+/// How many times live events changed each screen's data since the app started (in memory
+/// only: a screen reloads when its counter moves, the value itself means nothing).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveRevisions {
+    /// Marketplace codes changed (`code:created`, `code:finalized`, a sale's new places left).
+    pub market: u64,
+    /// The seller's listings, sales, escrow or earnings changed (`code:purchased`, `vote:cast`,
+    /// `code:finalized` of an own code).
+    pub seller: u64,
+}
+
+/// What a notification is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum NotificationKind {
+    /// A followed tipster listed a code.
+    NewCode,
+    /// One of my codes sold (to the seller).
+    Sale,
+    /// A code I bought or sold got its result (and its money was settled).
+    Result,
+    /// A deposit completed, a withdrawal was paid back, a refund or payout arrived.
+    Payment,
+}
+
+/// One in-app notification, kept on the device (SQLite) so it survives a restart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationOut {
+    /// Stable per cause (`code:<id>`, `sale:<purchaseId>`, ...): the same event never makes two.
+    pub id: String,
+    pub kind: NotificationKind,
+    pub title: String,
+    pub body: String,
+    /// The code it is about, opened when the notification is clicked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_id: Option<String>,
+    /// The tipster it is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seller_id: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    pub read: bool,
+}
+
+/// `mark_notifications_read`: one notification, or all of them when `id` is absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkReadIn {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 /// One stream's catch-up on the current connection.

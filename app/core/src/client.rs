@@ -8,7 +8,7 @@ use oddxer_shared::api::{
     AuthTokensOut, LoginIn, OtpSentOut, PaymentIn, RefreshIn, RegisterIn, TransactionOut, UserOut,
     VerifyOtpIn, WalletOut,
 };
-use oddxer_shared::client::{AppSnapshot, ConnectionState, SyncProgress};
+use oddxer_shared::client::{AppSnapshot, ConnectionState, LiveRevisions, NotificationOut, SyncProgress};
 use oddxer_shared::{PaymentMethod, Role};
 use reqwest::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
@@ -30,6 +30,8 @@ pub const DB_FILE: &str = "oddxer.sqlite3";
 pub const SNAPSHOT_LEDGER_LIMIT: usize = 200;
 /// Purchases included in a snapshot (newest first); `my_purchases` returns them all.
 pub const SNAPSHOT_PURCHASES_LIMIT: usize = 200;
+/// Notifications included in a snapshot (newest first).
+pub const SNAPSHOT_NOTIFICATIONS_LIMIT: usize = 50;
 
 pub struct ClientConfig {
     /// Server root, e.g. `http://127.0.0.1:6793` (a trailing `/api/v1` is accepted too).
@@ -65,6 +67,8 @@ pub(crate) struct Inner {
     store: Mutex<Store>,
     status: Mutex<Status>,
     events: broadcast::Sender<ClientEvent>,
+    /// Notifications stored for the first time, for the OS notification centre (the bridge).
+    pub(crate) notices: broadcast::Sender<NotificationOut>,
     sync: Mutex<Option<SyncTask>>,
     /// Held while the outbox is being replayed, so two replays never send the same vote at once.
     pub(crate) outbox_replay: tokio::sync::Mutex<()>,
@@ -74,6 +78,7 @@ struct Status {
     connection: ConnectionState,
     last_error: Option<String>,
     sync_progress: Option<SyncProgress>,
+    live: LiveRevisions,
 }
 
 /// Held only by `OddxerClient` clones, never by the sync task, so its drop means "no user left".
@@ -102,6 +107,7 @@ impl OddxerClient {
             .await
             .map_err(|_| ClientError::Config("the database opening task was cancelled"))??;
         let (events, _) = broadcast::channel(64);
+        let (notices, _) = broadcast::channel(64);
         let inner = Arc::new(Inner {
             api,
             session: Session::default(),
@@ -111,8 +117,10 @@ impl OddxerClient {
                 connection: ConnectionState::Idle,
                 last_error: None,
                 sync_progress: None,
+                live: LiveRevisions::default(),
             }),
             events,
+            notices,
             sync: Mutex::new(None),
             outbox_replay: tokio::sync::Mutex::new(()),
         });
@@ -233,13 +241,13 @@ impl OddxerClient {
 
     /// Everything the screens show, from SQLite and the in-memory connection state.
     pub fn snapshot(&self) -> Result<AppSnapshot> {
-        let (connection, last_error, sync_progress) = {
+        let (connection, last_error, sync_progress, live) = {
             let st = self
                 .inner
                 .status
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            (st.connection, st.last_error.clone(), st.sync_progress)
+            (st.connection, st.last_error.clone(), st.sync_progress, st.live)
         };
         self.inner.with_store(|s| {
             Ok(AppSnapshot {
@@ -252,6 +260,9 @@ impl OddxerClient {
                 last_synced_at: s.last_synced_at()?,
                 last_error,
                 sync_progress,
+                notifications: s.notifications(SNAPSHOT_NOTIFICATIONS_LIMIT)?,
+                unread_notifications: s.unread_notifications()?,
+                live,
             })
         })
     }
@@ -366,6 +377,20 @@ impl Inner {
         if let Some(p) = progress {
             // No receiver is fine: nobody is looking.
             let _ = self.events.send(ClientEvent::SyncProgress(p));
+        }
+    }
+
+    /// Moves the live revisions a frame touched (read by the next snapshot).
+    pub(crate) fn bump_live(&self, market: bool, seller: bool) {
+        if !market && !seller {
+            return;
+        }
+        let mut st = self.status.lock().unwrap_or_else(PoisonError::into_inner);
+        if market {
+            st.live.market += 1;
+        }
+        if seller {
+            st.live.seller += 1;
         }
     }
 

@@ -13,6 +13,7 @@ mod account;
 mod api;
 mod client;
 mod error;
+mod live;
 #[cfg(test)]
 mod loopback_tests;
 mod marketplace;

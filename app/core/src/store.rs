@@ -137,6 +137,19 @@ const MIGRATIONS: &[&str] = &[
         fetched_ms INTEGER NOT NULL
     );
     ",
+    // v4: in-app notifications (a followed tipster's new code, a sale, a result, a payment), one
+    // row per cause so a replayed event never notifies twice; `read` is set by the user.
+    "
+    CREATE TABLE notifications (
+        id         TEXT PRIMARY KEY NOT NULL,
+        kind       TEXT NOT NULL,
+        json       TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        read       INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX notifications_newest ON notifications (created_ms DESC, id DESC);
+    CREATE INDEX notifications_unread ON notifications (read);
+    ",
 ];
 
 /// What applying a run of stream entries did to the local copy.
@@ -496,7 +509,7 @@ fn wipe_user_data(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         "DELETE FROM wallet; DELETE FROM ledger_entries; DELETE FROM sync_cursors; DELETE FROM outbox;
          DELETE FROM purchases; DELETE FROM purchase_positions; DELETE FROM my_votes;
          DELETE FROM money_keys; DELETE FROM meta WHERE key = 'last_synced_at';
-         DELETE FROM seller_profiles;",
+         DELETE FROM seller_profiles; DELETE FROM notifications;",
     )
 }
 
@@ -544,6 +557,7 @@ fn contiguous_from(tx: &Transaction<'_>, sql: &str, before: i64) -> rusqlite::Re
 }
 
 mod market;
+mod notifications;
 mod outbox;
 mod profiles;
 mod purchases;

@@ -20,6 +20,9 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{header, HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::{self, Message};
 
+use oddxer_shared::api::CodeOut;
+use oddxer_shared::client::NotificationOut;
+
 use crate::client::Inner;
 use crate::error::{ClientError, ErrorChain, Result};
 use crate::store::{Applied, Store, PURCHASES_STREAM, WALLET_STREAM};
@@ -83,6 +86,14 @@ pub(crate) struct Step {
     pub(crate) caught_up: bool,
     /// A `sync:batch` was handled: where the catch-up stands now.
     pub(crate) progress: Option<SyncProgress>,
+    /// A live event changed the kept marketplace (the marketplace screen reloads).
+    pub(crate) market_changed: bool,
+    /// A live event changed the seller's listings or sales (the dashboard reloads).
+    pub(crate) seller_changed: bool,
+    /// A code whose public copy is stale (it sold): fetch it and apply it like a live copy.
+    pub(crate) refetch_code: Option<String>,
+    /// Notifications stored for the first time by this frame (for the OS notification centre).
+    pub(crate) notified: Vec<NotificationOut>,
 }
 
 /// The streams this client syncs.
@@ -164,9 +175,23 @@ impl Syncer {
     pub(crate) fn on_frame(&mut self, store: &mut Store, frame: ServerFrame) -> Result<Step> {
         match frame {
             ServerFrame::SyncBatch(batch) => {
+                let mut notified = Vec::new();
                 let (stream, applied) = match &batch.entries {
                     StreamEntries::Wallet(entries) => {
-                        (Stream::Wallet, store.apply_wallet_entries(entries)?)
+                        let before = store.cursor(WALLET_STREAM)?;
+                        let applied = store.apply_wallet_entries(entries)?;
+                        // A first sync from position 0 is history, not news: only entries
+                        // arriving after this device already held some (or live) notify.
+                        if before > 0 || self.online {
+                            for e in entries.iter().filter(|e| e.seq > before) {
+                                if let Some(n) = notice::payment(e) {
+                                    if store.add_notification(&n)? {
+                                        notified.push(n);
+                                    }
+                                }
+                            }
+                        }
+                        (Stream::Wallet, applied)
                     }
                     StreamEntries::Purchases(entries) => {
                         (Stream::Purchases, store.apply_purchase_entries(entries)?)
@@ -181,8 +206,9 @@ impl Syncer {
                 progress.cursor = applied.cursor;
                 progress.head = batch.checkpoint.head;
                 let mut step = Step {
-                    changed: applied.changed,
+                    changed: applied.changed || !notified.is_empty(),
                     progress: Some(self.progress),
+                    notified,
                     ..Step::default()
                 };
                 if !batch.done {
@@ -246,10 +272,71 @@ impl Syncer {
                 changed: store.apply_wallet_balance(&balance)?,
                 ..Step::default()
             }),
-            ServerFrame::Event(other) => {
-                tracing::trace!(?other, "live event not cached by this client version");
-                Ok(Step::default())
+            ServerFrame::Event(LiveEvent::CodeCreated(data)) => {
+                let Some(code) = live_code(data, "code:created") else {
+                    return Ok(Step::default());
+                };
+                store.apply_live_code(&code)?;
+                // The shown marketplace reloads on any listing, kept page or not.
+                let mut step = Step {
+                    changed: true,
+                    market_changed: true,
+                    ..Step::default()
+                };
+                let me = store.cached_user()?.map(|u| u.id);
+                if me.as_deref() == Some(code.seller_id.as_str()) {
+                    // My own listing (another device of mine): the dashboard, not a notification.
+                    step.seller_changed = true;
+                } else {
+                    // Sport subscriptions are not used by this client, so a `code:created` it
+                    // receives comes from a tipster it follows.
+                    step.notify(store, notice::new_code(&code))?;
+                }
+                Ok(step)
             }
+            ServerFrame::Event(LiveEvent::CodePurchased(data)) => {
+                let sale: SaleEvent = match serde_json::from_value(data) {
+                    Ok(sale) => sale,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "ignoring a malformed code:purchased");
+                        return Ok(Step::default());
+                    }
+                };
+                let title = store.market_code(&sale.code_id)?.map(|c| c.title);
+                let mut step = Step {
+                    changed: true,
+                    seller_changed: true,
+                    refetch_code: Some(sale.code_id.clone()),
+                    ..Step::default()
+                };
+                step.notify(store, notice::sale(&sale, title.as_deref()))?;
+                Ok(step)
+            }
+            ServerFrame::Event(LiveEvent::CodeFinalized(data)) => {
+                let Some(code) = live_code(data, "code:finalized") else {
+                    return Ok(Step::default());
+                };
+                store.apply_live_code(&code)?;
+                let purchases_changed = store.apply_code_to_purchases(&code)?;
+                let market_changed = true;
+                let me = store.cached_user()?.map(|u| u.id);
+                let mine = me.as_deref() == Some(code.seller_id.as_str());
+                let mut step = Step {
+                    changed: market_changed || purchases_changed,
+                    market_changed,
+                    seller_changed: mine,
+                    ..Step::default()
+                };
+                if let Some(n) = notice::result(&code, mine) {
+                    step.notify(store, n)?;
+                }
+                Ok(step)
+            }
+            ServerFrame::Event(LiveEvent::VoteCast(_)) => Ok(Step {
+                seller_changed: true,
+                changed: true,
+                ..Step::default()
+            }),
             ServerFrame::Error { code, message } => {
                 if ends_session(&code) {
                     // Logged out elsewhere or deactivated: no refresh can help, sign in again.
@@ -277,6 +364,42 @@ impl Syncer {
                 Ok(Step::default())
             }
             ServerFrame::Pong => Ok(Step::default()),
+        }
+    }
+}
+
+impl Step {
+    /// Stores `n` and, when it is new, hands it on for the OS notification centre.
+    fn notify(&mut self, store: &mut Store, n: NotificationOut) -> Result<()> {
+        if store.add_notification(&n)? {
+            self.changed = true;
+            self.notified.push(n);
+        }
+        Ok(())
+    }
+}
+
+/// `code:purchased` as the seller receives it.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SaleEvent {
+    pub(crate) code_id: String,
+    pub(crate) purchase_id: String,
+}
+
+/// The public code in a `code:created` / `code:finalized` payload; `None` (logged) when it does
+/// not read: a newer server's shape must not break the connection.
+fn live_code(data: serde_json::Value, event: &'static str) -> Option<CodeOut> {
+    match serde_json::from_value::<CodeOut>(data) {
+        // Events sent to several users never carry the secret; drop one if a server ever did.
+        Ok(code) => Some(CodeOut {
+            code: None,
+            my_vote: None,
+            ..code
+        }),
+        Err(e) => {
+            tracing::debug!(error = %e, event, "ignoring a live event that does not read");
+            None
         }
     }
 }
@@ -514,6 +637,7 @@ async fn connect_and_sync(
                 if let Some(progress) = step.progress {
                     inner.set_sync_progress(Some(progress));
                 }
+                inner.live_step(&step);
                 if step.caught_up {
                     *reached_online = true;
                     inner.set_connection(ConnectionState::Online, None);
@@ -541,5 +665,6 @@ fn ws_error(e: tungstenite::Error) -> ClientError {
     ClientError::WebSocket(Box::new(e))
 }
 
+mod notice;
 #[cfg(test)]
 mod tests;

@@ -70,6 +70,61 @@ impl Store {
         Ok(())
     }
 
+    /// Applies a code pushed by a live event (`code:created`, `code:finalized`, a refetch after a
+    /// sale): upserts it (an older copy never replaces a newer one) and puts it where it now
+    /// belongs in every kept first page: added where its filters admit it, in the page's order
+    /// (dropped off the end when the page is full and it sorts last), removed where they no
+    /// longer do (sold out, finalized). Returns whether any kept page changed.
+    pub fn apply_live_code(&mut self, code: &CodeOut) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        upsert_codes(&tx, std::slice::from_ref(code))?;
+        let Some(stored) = code_in(&tx, &code.id)? else {
+            tx.commit()?;
+            return Ok(false);
+        };
+        let pages: Vec<(String, String)> = {
+            let mut stmt = tx.prepare_cached("SELECT query, ids FROM market_pages")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut changed = false;
+        for (key, ids_json) in pages {
+            // A key this version cannot read (written by another version) is left alone.
+            let Ok(q) = serde_json::from_str::<BrowseIn>(&key) else {
+                continue;
+            };
+            let ids: Vec<String> = from_json(&ids_json, "market page")?;
+            let had = ids.iter().any(|i| *i == stored.id);
+            let fits = matches(&q, &stored);
+            let new_ids: Vec<String> = if fits {
+                let mut codes = Vec::with_capacity(ids.len() + 1);
+                for id in ids.iter().filter(|i| **i != stored.id) {
+                    if let Some(c) = code_in(&tx, id)? {
+                        codes.push(c);
+                    }
+                }
+                codes.push(stored.clone());
+                let sort = q.sort.unwrap_or_default();
+                codes.sort_by(|a, b| compare(sort, a, b));
+                codes.truncate(q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, 100) as usize);
+                codes.into_iter().map(|c| c.id).collect()
+            } else if had {
+                ids.iter().filter(|i| **i != stored.id).cloned().collect()
+            } else {
+                continue;
+            };
+            if new_ids != ids {
+                tx.execute(
+                    "UPDATE market_pages SET ids = ?1 WHERE query = ?2",
+                    params![to_json(&new_ids, "market page")?, key],
+                )?;
+                changed = true;
+            }
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+
     pub fn market_code(&self, id: &str) -> Result<Option<CodeOut>> {
         let json: Option<String> = self
             .conn
@@ -125,6 +180,15 @@ impl Store {
             .truncate(q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, 100) as usize);
         Ok(out)
     }
+}
+
+fn code_in(tx: &Transaction<'_>, id: &str) -> Result<Option<CodeOut>> {
+    let json: Option<String> = tx
+        .query_row("SELECT json FROM market_codes WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    json.map(|j| from_json(&j, "market code")).transpose()
 }
 
 fn upsert_codes(tx: &Transaction<'_>, items: &[CodeOut]) -> Result<()> {

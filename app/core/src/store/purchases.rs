@@ -5,7 +5,7 @@
 //! keeping the highest version; the stream cursor advances only over contiguous positions, exactly
 //! like the wallet's.
 
-use oddxer_shared::api::PurchaseOut;
+use oddxer_shared::api::{CodeOut, PurchaseOut};
 use oddxer_shared::sync::PurchaseStreamEntry;
 use oddxer_shared::VoteType;
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -89,6 +89,42 @@ impl Store {
         Ok(self
             .conn
             .query_row("SELECT COUNT(*) FROM purchases", [], |r| r.get(0))?)
+    }
+
+    /// Copies a live copy of a code (`code:finalized`: status, outcome, votes) into my purchases
+    /// of it, keeping the secret and my vote that only the purchase row carries. An older copy
+    /// (by `updatedAt`) changes nothing; the purchase's version stays, so the stream's next row
+    /// still replaces it. Returns whether a purchase changed.
+    pub fn apply_code_to_purchases(&mut self, code: &CodeOut) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let rows: Vec<(String, String)> = {
+            let mut stmt = tx.prepare_cached("SELECT id, json FROM purchases WHERE code_id = ?1")?;
+            let rows = stmt.query_map([&code.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut changed = false;
+        for (id, json) in rows {
+            let mut p: PurchaseOut = from_json(&json, "purchase")?;
+            if rfc3339_ms(&code.updated_at) < rfc3339_ms(&p.code.updated_at) {
+                continue;
+            }
+            let merged = CodeOut {
+                code: p.code.code.take(),
+                my_vote: p.code.my_vote,
+                ..code.clone()
+            };
+            if merged == p.code {
+                continue;
+            }
+            p.code = merged;
+            tx.execute(
+                "UPDATE purchases SET json = ?1 WHERE id = ?2",
+                params![to_json(&p, "purchase")?, id],
+            )?;
+            changed = true;
+        }
+        tx.commit()?;
+        Ok(changed)
     }
 
     /// My purchase of a code, if I bought it.

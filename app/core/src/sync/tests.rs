@@ -379,3 +379,180 @@ fn a_mid_catch_up_purchases_batch_is_not_judged() {
     assert!(step.caught_up);
     assert_eq!(s.cursor(PURCHASES_STREAM).unwrap(), 5);
 }
+
+// ---- live events (issue 10) ----------------------------------------------------------------
+
+fn created(c: &oddxer_shared::api::CodeOut) -> ServerFrame {
+    ServerFrame::Event(LiveEvent::CodeCreated(serde_json::to_value(c).unwrap()))
+}
+
+fn finalized(c: &oddxer_shared::api::CodeOut) -> ServerFrame {
+    ServerFrame::Event(LiveEvent::CodeFinalized(serde_json::to_value(c).unwrap()))
+}
+
+fn newest_first_page() -> oddxer_shared::client::BrowseIn {
+    oddxer_shared::client::BrowseIn {
+        limit: Some(20),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_followed_tipsters_new_code_lands_at_the_top_of_the_kept_page_and_notifies_once() {
+    use crate::testutil::{code, user};
+    let mut s = Store::open_in_memory().unwrap();
+    s.set_user(&user("u1")).unwrap();
+    let q = newest_first_page();
+    let mut old = code("c1", "2026-01-01T00:00:00Z");
+    old.created_at = "2026-01-01T00:00:00Z".into();
+    s.cache_market_page(&q, &[old], None).unwrap();
+
+    let mut fresh = code("c2", "2026-02-01T00:00:00Z");
+    fresh.created_at = "2026-02-01T00:00:00Z".into();
+    fresh.seller_username = "ace".into();
+    let mut w = Syncer::default();
+    let step = w.on_frame(&mut s, created(&fresh)).unwrap();
+    assert!(step.changed && step.market_changed);
+    assert_eq!(step.notified.len(), 1);
+
+    let page = s.cached_market_page(&q).unwrap();
+    let ids: Vec<&str> = page.items.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["c2", "c1"], "the new listing is first on the kept newest page");
+
+    // The same event again (a reconnect): no second notification.
+    let again = w.on_frame(&mut s, created(&fresh)).unwrap();
+    assert!(again.notified.is_empty());
+    let list = s.notifications(50).unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].title, "New code from @ace");
+    assert_eq!(list[0].code_id.as_deref(), Some("c2"));
+    assert_eq!(s.unread_notifications().unwrap(), 1);
+
+    assert!(s.mark_notifications_read(None).unwrap());
+    assert_eq!(s.unread_notifications().unwrap(), 0);
+    assert!(s.notifications(50).unwrap()[0].read);
+}
+
+#[test]
+fn my_own_new_code_moves_the_dashboard_but_does_not_notify() {
+    use crate::testutil::{code, user};
+    let mut s = Store::open_in_memory().unwrap();
+    s.set_user(&user("s1")).unwrap();
+    let step = Syncer::default()
+        .on_frame(&mut s, created(&code("c9", "2026-02-01T00:00:00Z")))
+        .unwrap();
+    assert!(step.seller_changed);
+    assert!(step.notified.is_empty());
+    assert_eq!(s.unread_notifications().unwrap(), 0);
+}
+
+#[test]
+fn a_finalized_code_leaves_the_kept_active_page_and_updates_my_purchase() {
+    use crate::testutil::{code, purchase, user};
+    let mut s = Store::open_in_memory().unwrap();
+    s.set_user(&user("u1")).unwrap();
+    let q = newest_first_page();
+    s.cache_market_page(
+        &q,
+        &[code("c1", "2026-01-01T00:00:00Z"), code("c2", "2026-01-01T00:00:00Z")],
+        None,
+    )
+    .unwrap();
+    s.put_purchase_if_absent(&purchase("p1", "c1", false)).unwrap();
+
+    let mut done = code("c1", "2026-03-01T00:00:00Z");
+    done.status = oddxer_shared::CodeStatus::Won;
+    done.outcome = Some(oddxer_shared::Outcome::Won);
+    done.win_votes = 1;
+    let step = Syncer::default().on_frame(&mut s, finalized(&done)).unwrap();
+    assert!(step.changed && step.market_changed);
+
+    let ids: Vec<String> = s
+        .cached_market_page(&q)
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(ids, ["c2"], "a finalized code is no longer on the ACTIVE page");
+
+    let mine = s.purchase_of_code("c1").unwrap().unwrap();
+    assert_eq!(mine.code.status, oddxer_shared::CodeStatus::Won);
+    assert_eq!(mine.code.outcome, Some(oddxer_shared::Outcome::Won));
+    assert_eq!(
+        mine.code.code.as_deref(),
+        Some("SECRET-c1"),
+        "the secret stays on my purchase"
+    );
+    let n = &s.notifications(10).unwrap()[0];
+    assert_eq!(n.title, "“Code c1” won");
+
+    // An older copy arriving late changes nothing.
+    let stale = code("c1", "2026-02-01T00:00:00Z");
+    Syncer::default().on_frame(&mut s, finalized(&stale)).unwrap();
+    let mine = s.purchase_of_code("c1").unwrap().unwrap();
+    assert_eq!(mine.code.status, oddxer_shared::CodeStatus::Won);
+}
+
+#[test]
+fn a_sale_notifies_the_seller_and_asks_for_the_codes_new_places_left() {
+    use crate::testutil::{code, user};
+    let mut s = Store::open_in_memory().unwrap();
+    s.set_user(&user("s1")).unwrap();
+    s.cache_market_codes(&[code("c1", "2026-01-01T00:00:00Z")]).unwrap();
+    let frame = ServerFrame::Event(LiveEvent::CodePurchased(
+        serde_json::json!({"codeId": "c1", "purchaseId": "p7"}),
+    ));
+    let step = Syncer::default().on_frame(&mut s, frame).unwrap();
+    assert!(step.seller_changed);
+    assert_eq!(step.refetch_code.as_deref(), Some("c1"));
+    let n = &s.notifications(10).unwrap()[0];
+    assert_eq!(n.id, "sale:p7");
+    assert!(n.body.contains("Code c1"), "{}", n.body);
+
+    // The refetched copy (one place taken of one) drops the sold-out code from the kept page
+    // only if its filters no longer admit it; an ACTIVE copy just replaces the old one.
+    let mut sold = code("c1", "2026-01-02T00:00:00Z");
+    sold.sales_count = 1;
+    s.apply_live_code(&sold).unwrap();
+    assert_eq!(s.market_code("c1").unwrap().unwrap().sales_count, 1);
+}
+
+#[test]
+fn a_deposit_completing_while_online_notifies_but_a_first_sync_of_history_does_not() {
+    let mut s = Store::open_in_memory().unwrap();
+    let mut w = Syncer::default();
+    // First sync from 0: history.
+    let step = w
+        .on_frame(&mut s, batch(vec![entry(1, 100, 100)], true, 1, Some(100)))
+        .unwrap();
+    assert!(step.notified.is_empty());
+    // A later deposit arrives live.
+    let step = w
+        .on_frame(&mut s, batch(vec![entry(2, 5_000, 5_100)], true, 2, Some(5_100)))
+        .unwrap();
+    assert_eq!(step.notified.len(), 1);
+    assert_eq!(step.notified[0].title, "Deposit completed");
+    assert_eq!(step.notified[0].body, "UGX 5,000 is in your wallet.");
+    assert_eq!(s.unread_notifications().unwrap(), 1);
+}
+
+#[test]
+fn notifications_survive_reopening_the_database() {
+    let dir = std::env::temp_dir().join(format!("oddxer-notif-{}", std::process::id()));
+    let path = dir.join("db.sqlite3");
+    let _ = std::fs::remove_dir_all(&dir);
+    {
+        let mut s = Store::open(&path).unwrap();
+        let mut w = Syncer::default();
+        w.on_frame(&mut s, batch(vec![entry(1, 100, 100)], true, 1, Some(100)))
+            .unwrap();
+        w.on_frame(&mut s, batch(vec![entry(2, 200, 300)], true, 2, Some(300)))
+            .unwrap();
+    }
+    let s = Store::open(&path).unwrap();
+    assert_eq!(s.unread_notifications().unwrap(), 1);
+    assert_eq!(s.notifications(10).unwrap()[0].id, "entry:wallet:u1:2");
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}
