@@ -190,6 +190,9 @@ pub struct BrowseIn {
     pub min_price: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_price: Option<i64>,
+    /// One tipster's listings (`seller` of `GET /codes`, a seller id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seller: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CodeStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -287,6 +290,21 @@ pub enum LeaderboardSort {
     TotalSales,
     #[serde(rename = "totalRevenue")]
     TotalRevenue,
+    /// Profit per unit staked (flat one-unit stakes on WON and LOST codes).
+    #[serde(rename = "yield")]
+    Yield,
+}
+
+/// `period` of `GET /leaderboard`: which finalized codes count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LeaderboardPeriod {
+    #[default]
+    #[serde(rename = "all")]
+    All,
+    #[serde(rename = "30d")]
+    Days30,
+    #[serde(rename = "7d")]
+    Days7,
 }
 
 /// `leaderboard`.
@@ -295,6 +313,10 @@ pub enum LeaderboardSort {
 pub struct LeaderboardIn {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<LeaderboardSort>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<LeaderboardPeriod>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sport: Option<Sport>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
 }

@@ -146,14 +146,29 @@ impl OddxerClient {
         }
     }
 
-    /// `GET /leaderboard`.
+    /// `GET /leaderboard`. The first page of each query is kept on the device; when the server
+    /// cannot be reached the kept page is answered (the error when there is none).
     pub async fn leaderboard(&self, q: &LeaderboardIn) -> Result<Page<LeaderboardEntryOut>> {
         let rb = self
             .inner
             .api
             .request(Method::GET, "/leaderboard", None)
             .query(q);
-        self.inner.api.send(rb, "leaderboard").await
+        match self.inner.api.send::<Page<LeaderboardEntryOut>>(rb, "leaderboard").await {
+            Ok(page) => {
+                if q.cursor.is_none() {
+                    if let Err(e) = self.inner.with_store(|s| s.cache_leaderboard(q, &page)) {
+                        tracing::warn!(error = %ErrorChain(&e), "could not keep a leaderboard page");
+                    }
+                }
+                Ok(page)
+            }
+            Err(e) if e.is_unreachable() => {
+                tracing::debug!("leaderboard served from the device");
+                self.inner.with_store(|s| s.cached_leaderboard(q))?.ok_or(e)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// `GET /seller/codes`: my listings in every status, with their codes.

@@ -1,7 +1,9 @@
 //! Tipster profiles (`GET /sellers/{id}`, its record and performance) with the offline copy, and
 //! following (`PUT` / `DELETE /sellers/{id}/follow`).
 
-use oddxer_shared::api::{CodeOut, FollowOut, Page, PerformancePointOut, SellerProfileOut};
+use oddxer_shared::api::{
+    CodeOut, FollowOut, FollowedSellerOut, Page, PerformancePointOut, SellerProfileOut,
+};
 use oddxer_shared::client::SellerProfileView;
 use reqwest::Method;
 use serde::Serialize;
@@ -96,6 +98,28 @@ impl OddxerClient {
             .request(Method::GET, &path, None)
             .query(&CursorQuery { cursor });
         self.inner.api.send(rb, "seller record").await
+    }
+
+    /// `GET /me/following`: the tipsters I follow, most recently followed first. Kept on the
+    /// device; offline, the kept list (the error when there is none).
+    pub async fn my_following(&self) -> Result<Vec<FollowedSellerOut>> {
+        let live: Result<Vec<FollowedSellerOut>> = self
+            .inner
+            .authed(
+                |t| self.inner.api.request(Method::GET, "/me/following", Some(t)),
+                "following",
+            )
+            .await;
+        match live {
+            Ok(list) => {
+                if let Err(e) = self.inner.with_store(|s| s.cache_following(&list)) {
+                    tracing::warn!(error = %ErrorChain(&e), "could not keep the following list");
+                }
+                Ok(list)
+            }
+            Err(e) if e.is_unreachable() => self.inner.with_store(|s| s.cached_following())?.ok_or(e),
+            Err(e) => Err(e),
+        }
     }
 
     /// `PUT` (`follow`) or `DELETE` (`!follow`) `/sellers/{id}/follow`; idempotent on the server.

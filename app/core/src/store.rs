@@ -149,6 +149,13 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX notifications_newest ON notifications (created_ms DESC, id DESC);
     CREATE INDEX notifications_unread ON notifications (read);
+    -- The first page of each leaderboard query (sort, period, sport) as last seen, for offline.
+    CREATE TABLE leaderboard_pages (
+        query      TEXT PRIMARY KEY NOT NULL,
+        json       TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        fetched_ms INTEGER NOT NULL
+    );
     ",
 ];
 
@@ -467,14 +474,14 @@ impl Store {
         self.set_meta("last_synced_at", &now_rfc3339())
     }
 
-    fn meta(&self, key: &str) -> Result<Option<String>> {
+    pub(crate) fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(self
             .conn
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()?)
     }
 
-    fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+    pub(crate) fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
         self.conn.execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             params![key, value],
@@ -509,7 +516,8 @@ fn wipe_user_data(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         "DELETE FROM wallet; DELETE FROM ledger_entries; DELETE FROM sync_cursors; DELETE FROM outbox;
          DELETE FROM purchases; DELETE FROM purchase_positions; DELETE FROM my_votes;
          DELETE FROM money_keys; DELETE FROM meta WHERE key = 'last_synced_at';
-         DELETE FROM seller_profiles; DELETE FROM notifications;",
+         DELETE FROM seller_profiles; DELETE FROM notifications;
+         DELETE FROM meta WHERE key = 'following';",
     )
 }
 
@@ -556,6 +564,7 @@ fn contiguous_from(tx: &Transaction<'_>, sql: &str, before: i64) -> rusqlite::Re
     Ok((cursor, false))
 }
 
+mod boards;
 mod market;
 mod notifications;
 mod outbox;

@@ -230,6 +230,7 @@ fn matches(q: &BrowseIn, c: &CodeOut) -> bool {
         && q.max_odds.is_none_or(|m| c.odds <= m)
         && q.min_price.is_none_or(|m| c.price.amount >= m)
         && q.max_price.is_none_or(|m| c.price.amount <= m)
+        && q.seller.as_deref().is_none_or(|s| s == c.seller_id)
 }
 
 fn compare(sort: CodeSort, a: &CodeOut, b: &CodeOut) -> Ordering {

@@ -562,3 +562,71 @@ mod outbox {
         assert_ne!(s.money_key("deposit:1").unwrap(), k1);
     }
 }
+
+mod boards {
+    use super::*;
+    use oddxer_shared::api::{FollowedSellerOut, LeaderboardEntryOut, Page};
+    use oddxer_shared::client::{LeaderboardIn, LeaderboardPeriod, LeaderboardSort};
+    use oddxer_shared::{Currency, Money, Sport};
+
+    fn row(id: &str, win_rate: f64) -> LeaderboardEntryOut {
+        LeaderboardEntryOut {
+            seller_id: id.into(),
+            username: format!("t_{id}"),
+            rank: Some(1),
+            total_sales: 4,
+            total_wins: 3,
+            total_losses: 1,
+            total_voids: 0,
+            win_rate,
+            average_roi: 12.5,
+            total_revenue: Money::new(9_000, &Currency("UGX".into())),
+            updated_at: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn each_leaderboard_query_keeps_its_own_first_page_for_offline_reading() {
+        let mut s = Store::open_in_memory().unwrap();
+        let week = LeaderboardIn {
+            sort: Some(LeaderboardSort::Yield),
+            period: Some(LeaderboardPeriod::Days7),
+            sport: Some(Sport::Football),
+            cursor: None,
+        };
+        let all = LeaderboardIn::default();
+        let page = |id: &str| Page {
+            items: vec![row(id, 75.0)],
+            next_cursor: None,
+        };
+        s.cache_leaderboard(&week, &page("a")).unwrap();
+        s.cache_leaderboard(&all, &page("b")).unwrap();
+        assert_eq!(s.cached_leaderboard(&week).unwrap().unwrap().items[0].seller_id, "a");
+        assert_eq!(s.cached_leaderboard(&all).unwrap().unwrap().items[0].seller_id, "b");
+        let month = LeaderboardIn {
+            period: Some(LeaderboardPeriod::Days30),
+            ..LeaderboardIn::default()
+        };
+        assert!(s.cached_leaderboard(&month).unwrap().is_none());
+        let later = LeaderboardIn {
+            cursor: Some("x".into()),
+            ..all.clone()
+        };
+        assert!(s.cached_leaderboard(&later).unwrap().is_none());
+    }
+
+    #[test]
+    fn the_following_list_is_kept_and_wiped_with_the_user() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.set_user(&user("u1")).unwrap();
+        let list = vec![FollowedSellerOut {
+            seller_id: "s1".into(),
+            username: "ace".into(),
+            followed_at: "2026-01-01T00:00:00Z".into(),
+        }];
+        s.cache_following(&list).unwrap();
+        assert_eq!(s.cached_following().unwrap().unwrap(), list);
+        s.set_user(&user("u2")).unwrap();
+        assert!(s.cached_following().unwrap().is_none());
+    }
+}
