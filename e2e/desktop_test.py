@@ -861,6 +861,177 @@ def test_a_bettor_opens_a_tipster_from_a_code_card_sees_the_record_and_follows(b
 
 
 # --------------------------------------------------------------------------------------------
+# Live screens and notifications (issue 10)
+
+
+def buy_through_the_api(backend, token, code_id):
+    key = "e2e-" + "".join(random.choices(string.ascii_lowercase + string.digits, k=16))
+    return backend._request("POST", f"/codes/{code_id}/purchase", None, token=token, headers={"Idempotency-Key": key})["data"]
+
+
+def badge_count(app):
+    badges = app.driver.find_elements(By.ID, "notifications-badge")
+    return int(badges[0].text.strip()) if badges and badges[0].text.strip().isdigit() else 0
+
+
+def test_a_followed_tipsters_new_code_arrives_live_with_a_notification(backend):
+    """A bettor follows a tipster in the app; the tipster lists a code through the API; the card
+    appears in the open marketplace and the bell counts a notification, without a refresh. Then
+    search, filter chips, the Following list, the "Bought" mark and the leaderboard's switches."""
+    seller_phone, seller_name = fresh_identity()
+    bettor_phone, bettor_name = fresh_identity()
+    tag = "".join(random.choices(string.ascii_uppercase + string.digits, k=6))
+    seller = backend.register(seller_phone, seller_name, "SELLER")
+    token = seller["accessToken"]
+    seller_id = seller["user"]["id"]
+    first = backend.list_code(token, f"E2E first pick {tag}", f"FIRST-{tag}", 2.4, 2 * 86400)
+
+    def body(app):
+        sign_up(app, backend, bettor_phone, bettor_name, role="BUYER")
+        assert badge_count(app) == 0, "a new account starts with notifications"
+        app.go("marketplace")
+        app.click("sport-tennis")
+        card = app.wait_for(f"code-card-{first['id']}")
+        card.find_element(By.CSS_SELECTOR, ".seller-link").click()
+        app.wait_text("tipster-name", lambda t: t == f"@{seller_name}", "opened the tipster's profile")
+        app.click("follow-button")
+        app.wait_text("follow-button", lambda t: "Following" in t, "said Following")
+        app.wait_idle()
+
+        # The Following list, from the navigation, opens the profile.
+        app.go("following")
+        app.wait_for(f"following-{seller_id}")
+        app.shot("following-list")
+        app.click(f"following-{seller_id}")
+        app.wait_text("tipster-name", lambda t: t == f"@{seller_name}", "opened the profile from the list")
+        app.click("chart-period-7d")
+        app.wait_for("profit-chart-empty")
+
+        # The marketplace stays open (sport chip active) while the tipster lists a code elsewhere.
+        app.go("marketplace")
+        app.wait_for(f"code-card-{first['id']}")
+        app.wait_text("chip-sport", lambda t: "Tennis" in t, "showed the sport as a removable chip")
+        fresh = backend.list_code(token, f"E2E fresh pick {tag}", f"FRESH-{tag}", 3.1, 2 * 86400)
+        log(f"tipster {seller_name} listed {fresh['id']} through the API")
+        app.wait_for(f"code-card-{fresh['id']}")
+        until(app.driver, lambda d: badge_count(app) == 1, "the bell did not count the new code")
+        assert not app.driver.find_elements(By.ID, "progress"), "something was reloading by hand"
+        app.shot("live-new-card-and-badge")
+
+        # Search over titles and tipsters, shown as a chip that clears it.
+        app.type("market-search", f"fresh pick {tag.lower()}")
+        until(app.driver, lambda d: not d.find_elements(By.ID, f"code-card-{first['id']}"), "the search kept the other code")
+        app.wait_for(f"code-card-{fresh['id']}")
+        app.wait_for("chip-search")
+        app.shot("market-search-chips")
+        app.click("chip-search")
+        app.wait_for(f"code-card-{first['id']}")
+        app.type("market-search", seller_name)
+        app.wait_for(f"code-card-{first['id']}")
+        app.wait_for(f"code-card-{fresh['id']}")
+        app.click("chip-search")
+
+        # The notification list: open it from the bell, then the code from the notification.
+        app.click("notifications-bell")
+        item = app.wait_for(f"notification-code-{fresh['id']}")
+        assert f"New code from @{seller_name}" in item.text, item.text
+        assert "unread" in (item.get_attribute("class") or ""), item.get_attribute("class")
+        app.shot("notifications")
+        app.driver.set_window_size(390, 844)
+        until(app.driver, lambda d: d.execute_script("return window.innerWidth") <= 400, "window did not narrow")
+        app.shot("notifications-phone-width")
+        app.click(f"notification-code-{fresh['id']}")
+        app.wait_text("detail-title", lambda t: t == f"E2E fresh pick {tag}", "opened the notified code")
+        until(app.driver, lambda d: badge_count(app) == 0, "opening the notification left it unread")
+
+        # Bought through another device of mine: the purchases stream marks the card "Bought",
+        # and the completed deposit is a notification.
+        me = backend.sign_in(bettor_phone)["accessToken"]
+        backend.fund(me, bettor_phone, 5000)
+        buy_through_the_api(backend, me, fresh["id"])
+        app.go("marketplace")
+        app.wait_for(f"bought-{fresh['id']}")
+        app.wait_text(f"places-left-{fresh['id']}", lambda t: t == "2 of 3 left", "showed the place taken")
+        until(app.driver, lambda d: badge_count(app) >= 1, "the deposit did not notify")
+        app.shot("market-bought-phone-width")
+        app.driver.set_window_size(1280, 800)
+        until(app.driver, lambda d: d.execute_script("return window.innerWidth") >= 1000, "window did not widen")
+        app.shot("market-bought")
+
+        # The leaderboard: period and sport switches and what each column means.
+        app.go("leaderboard")
+        app.click("lb-period-30d")
+        app.select("lb-sport", "TENNIS")
+        app.wait_for("lb-note-roi")
+        app.wait_idle()
+        app.shot("leaderboard-switches")
+        app.driver.set_window_size(390, 844)
+        until(app.driver, lambda d: d.execute_script("return window.innerWidth") <= 400, "window did not narrow")
+        app.shot("leaderboard-phone-width")
+        app.driver.execute_script("document.getElementById('leaderboard-notes').scrollIntoView()")
+        app.shot("leaderboard-notes-phone-width")
+
+    def offline(app):
+        # Notifications were kept on the device; the leaderboard page was too.
+        app.wait_text("connection-state", lambda t: t.strip() == "Offline", "became Offline")
+        app.click("notifications-bell")
+        app.wait_for(f"notification-code-{fresh_id()}")
+        app.go("leaderboard")
+        app.wait_for("leaderboard-offline")
+        app.shot("leaderboard-offline")
+
+    listed = {}
+
+    def fresh_id():
+        if "id" not in listed:
+            codes = backend.get(f"/codes?seller={seller_id}&sort=newest")["items"]
+            listed["id"] = codes[0]["id"]
+        return listed["id"]
+
+    bettor_data = os.path.join(DATA_ROOT, "live-bettor")
+    run_app("live", body, data_dir=bettor_data)
+    run_app("live-offline", offline, data_dir=bettor_data, api_url=f"http://127.0.0.1:{free_port()}")
+
+
+def test_the_seller_dashboard_counts_a_sale_live_and_notifies_it(backend):
+    """A seller has the dashboard open; a bettor buys one of their codes through the API; the sales
+    figure, the listing's places left and the bell move without a refresh."""
+    seller_phone, seller_name = fresh_identity()
+    buyer_phone, buyer_name = fresh_identity()
+    tag = "".join(random.choices(string.ascii_uppercase + string.digits, k=6))
+    seller = backend.register(seller_phone, seller_name, "SELLER")
+    code = backend.list_code(seller["accessToken"], f"E2E dash pick {tag}", f"DASH-{tag}", 2.2, 2 * 86400)
+    buyer = backend.register(buyer_phone, buyer_name, "BUYER")
+    backend.fund(buyer["accessToken"], buyer_phone, 5000)
+    first_otp = backend.otp_for(seller_phone)
+
+    def body(app):
+        sign_in(app, backend, seller_phone, first_otp=first_otp)
+        app.wait_text("seller-total-sales", lambda t: t == "0", "showed no sales yet")
+        app.wait_for("seller-my-record")
+        app.wait_text("seller-followers", lambda t: t == "0", "showed the seller's followers")
+        buy_through_the_api(backend, buyer["accessToken"], code["id"])
+        app.wait_text("seller-total-sales", lambda t: t == "1", "counted the sale live")
+        until(app.driver, lambda d: badge_count(app) == 1, "the bell did not count the sale")
+        app.shot("dashboard-live-sale")
+        app.click("notifications-bell")
+        until(app.driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#notification-list .notification"), "no notification listed")
+        items = app.driver.find_elements(By.CSS_SELECTOR, "#notification-list .notification")
+        assert "You made a sale" in items[0].text, items[0].text
+        assert f"E2E dash pick {tag}" in items[0].text, items[0].text
+        app.click("notifications-read-all")
+        until(app.driver, lambda d: badge_count(app) == 0, "mark all read left the badge")
+        app.shot("notifications-read")
+        app.driver.set_window_size(390, 844)
+        until(app.driver, lambda d: d.execute_script("return window.innerWidth") <= 400, "window did not narrow")
+        app.go("seller")
+        app.wait_for("seller-my-record")
+        app.shot("dashboard-phone-width")
+
+    run_app("dashboard-live", body)
+
+
+# --------------------------------------------------------------------------------------------
 # Administration (needs the demo seed's admin, +256700000001: SEED_DEMO=true, as scripts/test.sh runs it)
 
 ADMIN_PHONE = os.environ.get("ODDXER_E2E_ADMIN_PHONE", "+256700000001")
@@ -964,6 +1135,8 @@ TESTS = [
     test_seller_lists_codes_a_bettor_buys_them_reads_them_offline_and_votes,
     test_a_bettor_opens_a_tipster_from_a_code_card_sees_the_record_and_follows,
     test_admin_manages_users_resolves_a_code_and_reconciles,
+    test_a_followed_tipsters_new_code_arrives_live_with_a_notification,
+    test_the_seller_dashboard_counts_a_sale_live_and_notifies_it,
 ]
 # Needs an account given a long history first (see the test); not part of the normal suite.
 if os.environ.get("ODDXER_E2E_SYNC_PHONE"):

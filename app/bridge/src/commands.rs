@@ -3,13 +3,13 @@
 //! Arguments arrive as one `input` object of the `oddxer-shared` request type.
 
 use oddxer_shared::api::{
-    CodeIn, CodeOptionsOut, CodeOut, FollowOut, LeaderboardEntryOut, LoginIn, Page, PaymentIn,
+    CodeIn, CodeOptionsOut, CodeOut, FollowOut, FollowedSellerOut, LeaderboardEntryOut, LoginIn, Page, PaymentIn,
     PurchaseOut, PurchaseResultOut, ReconcileReport, RegisterIn, ResolutionOut, SalesSummaryOut,
     SellerProfileOut, TransactionOut, UserOut, UserPatch, VerifyOtpIn,
 };
 use oddxer_shared::client::{
     AdminResolveIn, AdminUpdateUserIn, AdminUsersIn, AppSnapshot, BrowseIn, BrowseOut, CastVoteIn,
-    CodeIdIn, CommandError, CursorIn, FollowIn, LeaderboardIn, SellerIdIn, SellerProfileView,
+    CodeIdIn, CommandError, CursorIn, FollowIn, LeaderboardIn, MarkReadIn, SellerIdIn, SellerProfileView,
     SellerRecordIn, VoteResultOut,
 };
 use oddxer_shared::Role;
@@ -254,4 +254,18 @@ pub async fn follow_seller(core: State<'_, Core>, input: FollowIn) -> CommandRes
         .client()?
         .follow_seller(&input.id, input.follow)
         .await?)
+}
+
+/// The tipsters I follow, most recently followed first; offline, the kept list.
+#[tauri::command]
+pub async fn my_following(core: State<'_, Core>) -> CommandResult<Vec<FollowedSellerOut>> {
+    Ok(core.client()?.my_following().await?)
+}
+
+// ---- notifications -------------------------------------------------------------------------
+
+/// Marks one notification read (`id`), or all of them; the list and badge are in the snapshot.
+#[tauri::command]
+pub async fn mark_notifications_read(core: State<'_, Core>, input: MarkReadIn) -> CommandResult<()> {
+    Ok(core.client()?.mark_notifications_read(input.id.as_deref())?)
 }

@@ -66,6 +66,8 @@ pub fn setup<R: Runtime>(builder: Builder<R>, preferred_role: Role) -> Builder<R
             commands::seller_summary,
             commands::seller_record,
             commands::follow_seller,
+            commands::my_following,
+            commands::mark_notifications_read,
         ])
         .setup(|app| {
             let core = core::Core::open(app.handle());

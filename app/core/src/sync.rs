@@ -176,6 +176,7 @@ impl Syncer {
         match frame {
             ServerFrame::SyncBatch(batch) => {
                 let mut notified = Vec::new();
+                let mut market_touched = false;
                 let (stream, applied) = match &batch.entries {
                     StreamEntries::Wallet(entries) => {
                         let before = store.cursor(WALLET_STREAM)?;
@@ -194,7 +195,22 @@ impl Syncer {
                         (Stream::Wallet, applied)
                     }
                     StreamEntries::Purchases(entries) => {
-                        (Stream::Purchases, store.apply_purchase_entries(entries)?)
+                        let applied = store.apply_purchase_entries(entries)?;
+                        if self.online {
+                            // A live purchase (mine, maybe from another device): its code's copy
+                            // shows the place taken on the marketplace's cards. Not during a
+                            // catch-up, which may hold a long history.
+                            for e in entries {
+                                let public = CodeOut {
+                                    code: None,
+                                    my_vote: None,
+                                    ..e.purchase.code.clone()
+                                };
+                                store.apply_live_code(&public)?;
+                                market_touched = true;
+                            }
+                        }
+                        (Stream::Purchases, applied)
                     }
                 };
                 let received = match &batch.entries {
@@ -209,6 +225,7 @@ impl Syncer {
                     changed: applied.changed || !notified.is_empty(),
                     progress: Some(self.progress),
                     notified,
+                    market_changed: market_touched,
                     ..Step::default()
                 };
                 if !batch.done {

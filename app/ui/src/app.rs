@@ -6,7 +6,8 @@ use dioxus::prelude::*;
 use crate::components::{ErrorBanner, OfflineNotice, ProgressBar, SyncProgressNotice, TopBar};
 use crate::nav::NavBar;
 use crate::screens::{
-    Admin, CodeDetail, Leaderboard, Marketplace, MyCodes, SellerDashboard, SignIn, Tipster, Wallet,
+    Admin, CodeDetail, Following, Leaderboard, Marketplace, MyCodes, Notifications, SellerDashboard,
+    SignIn, Tipster, Wallet,
 };
 use crate::state::{boot, AppState, Route};
 
@@ -62,5 +63,7 @@ fn Screen() -> Element {
         Route::Seller => rsx! { SellerDashboard {} },
         Route::Admin => rsx! { Admin {} },
         Route::Tipster { id, from } => rsx! { Tipster { key: "{id}", id, from: *from } },
+        Route::Notifications { from } => rsx! { Notifications { from: *from } },
+        Route::Following => rsx! { Following {} },
     }
 }

@@ -49,6 +49,7 @@ pub fn TopBar() -> Element {
                         span { class: "badge-dot" }
                         "{format::connection(connection)}"
                     }
+                    NotificationBell {}
                     div { class: "user-chip", id: "user-chip",
                         span { class: "user-name", id: "user-name", "@{user.username}" }
                         span { class: "role-tag", id: "role-tag", {format::role(user.role)} }
@@ -56,6 +57,41 @@ pub fn TopBar() -> Element {
                     button { class: "btn btn-ghost", id: "sign-out", disabled: busy, onclick: sign_out,
                         "Sign out"
                     }
+                }
+            }
+        }
+    }
+}
+
+/// The bell in the top bar: opens the notification list; its badge counts the unread ones.
+#[component]
+fn NotificationBell() -> Element {
+    let state = use_context::<AppState>();
+    let unread = state
+        .snapshot
+        .read()
+        .as_ref()
+        .map_or(0, |s| s.unread_notifications);
+    let label = match unread {
+        0 => "Notifications".to_owned(),
+        1 => "Notifications, 1 unread".to_owned(),
+        n => format!("Notifications, {n} unread"),
+    };
+    let open = move |_| {
+        let here = state.current_route();
+        if !matches!(here, crate::state::Route::Notifications { .. }) {
+            state.go(crate::state::Route::Notifications {
+                from: Box::new(here),
+            });
+        }
+    };
+    rsx! {
+        button { class: "bell", id: "notifications-bell", r#type: "button", aria_label: "{label}", title: "{label}",
+            onclick: open,
+            crate::nav::Icon { path: "M6 8a6 6 0 1112 0c0 7 3 9 3 9H3s3-2 3-9M10.3 21a1.9 1.9 0 003.4 0" }
+            if unread > 0 {
+                span { class: "bell-badge", id: "notifications-badge",
+                    if unread > 99 { "99+" } else { "{unread}" }
                 }
             }
         }

@@ -5,13 +5,13 @@
 use futures_channel::mpsc::UnboundedSender;
 use js_sys::{Reflect, JSON};
 use oddxer_shared::api::{
-    CodeIn, CodeOptionsOut, CodeOut, FollowOut, LeaderboardEntryOut, LoginIn, Page, PaymentIn,
+    CodeIn, CodeOptionsOut, CodeOut, FollowOut, FollowedSellerOut, LeaderboardEntryOut, LoginIn, Page, PaymentIn,
     PurchaseOut, PurchaseResultOut, ReconcileReport, RegisterIn, ResolutionOut, SalesSummaryOut,
     SellerProfileOut, TransactionOut, UserOut, VerifyOtpIn,
 };
 use oddxer_shared::client::{
     AdminResolveIn, AdminUpdateUserIn, AdminUsersIn, AppSnapshot, BrowseIn, BrowseOut, CastVoteIn,
-    CodeIdIn, CommandError, CursorIn, FollowIn, LeaderboardIn, SellerIdIn, SellerProfileView,
+    CodeIdIn, CommandError, CursorIn, FollowIn, LeaderboardIn, MarkReadIn, SellerIdIn, SellerProfileView,
     SellerRecordIn, VoteResultOut,
 };
 use oddxer_shared::Role;
@@ -205,6 +205,18 @@ pub async fn follow_seller(id: &str, follow: bool) -> Result<FollowOut, CommandE
         follow,
     };
     call("follow_seller", &Input { input: &input }).await
+}
+
+/// The tipsters I follow; offline, the list kept on the device.
+pub async fn my_following() -> Result<Vec<FollowedSellerOut>, CommandError> {
+    call("my_following", &NoArgs {}).await
+}
+
+// ---- notifications ----
+
+/// Marks notification `id` read, or all of them (`None`).
+pub async fn mark_notifications_read(id: Option<String>) -> Result<(), CommandError> {
+    call("mark_notifications_read", &Input { input: &MarkReadIn { id } }).await
 }
 
 // ---- seller ----

@@ -14,6 +14,7 @@ pub enum Section {
     Wallet,
     Leaderboard,
     Seller,
+    Following,
     Admin,
 }
 
@@ -25,6 +26,7 @@ impl Section {
             Section::Wallet => Route::Wallet,
             Section::Leaderboard => Route::Leaderboard,
             Section::Seller => Route::Seller,
+            Section::Following => Route::Following,
             Section::Admin => Route::Admin,
         }
     }
@@ -33,7 +35,10 @@ impl Section {
     pub fn of(route: &Route) -> Section {
         match route {
             Route::Marketplace => Section::Marketplace,
-            Route::Code { from, .. } | Route::Tipster { from, .. } => Section::of(from),
+            Route::Code { from, .. }
+            | Route::Tipster { from, .. }
+            | Route::Notifications { from } => Section::of(from),
+            Route::Following => Section::Following,
             Route::MyCodes => Section::MyCodes,
             Route::Wallet => Section::Wallet,
             Route::Leaderboard => Section::Leaderboard,
@@ -49,6 +54,7 @@ impl Section {
             Section::Wallet => "nav-wallet",
             Section::Leaderboard => "nav-leaderboard",
             Section::Seller => "nav-seller",
+            Section::Following => "nav-following",
             Section::Admin => "nav-admin",
         }
     }
@@ -61,6 +67,7 @@ impl Section {
             Section::Leaderboard => "Leaderboard",
             Section::Seller if role == Role::Buyer => "Sell codes",
             Section::Seller => "Seller dashboard",
+            Section::Following => "Following",
             Section::Admin => "Admin",
         }
     }
@@ -74,6 +81,7 @@ impl Section {
             Section::Leaderboard => "Leaders",
             Section::Seller if role == Role::Buyer => "Sell",
             Section::Seller => "Dashboard",
+            Section::Following => "Following",
             Section::Admin => "Admin",
         }
     }
@@ -87,6 +95,7 @@ impl Section {
             Section::Wallet => "M3 8h16a2 2 0 012 2v8a2 2 0 01-2 2H5a2 2 0 01-2-2V8zm0 0l2.5-4h11L19 8M16 14h2",
             Section::Leaderboard => "M6 20v-8M12 20V5M18 20v-5M3 20h18",
             Section::Seller => "M3 17l6-6 4 4 8-8M14 7h7v7",
+            Section::Following => "M12 21s-7-4.4-9.3-9A5.3 5.3 0 0112 6.3 5.3 5.3 0 0121.3 12C19 16.6 12 21 12 21z",
             Section::Admin => "M12 3l8 3v6c0 4.8-3.4 8-8 9-4.6-1-8-4.2-8-9V6l8-3zM9 12l2 2 4-4",
         }
     }
@@ -108,6 +117,7 @@ pub fn sections(role: Role, seller_first: bool) -> Vec<Section> {
         out.extend(bettor);
         out.push(Section::Seller);
     }
+    out.push(Section::Following);
     if role == Role::Admin {
         out.push(Section::Admin);
     }

@@ -43,6 +43,12 @@ pub enum Route {
         id: String,
         from: Box<Route>,
     },
+    /// The in-app notifications, opened (from the bell) over `from`.
+    Notifications {
+        from: Box<Route>,
+    },
+    /// The tipsters I follow.
+    Following,
 }
 
 #[derive(Clone, Copy)]

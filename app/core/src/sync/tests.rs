@@ -556,3 +556,26 @@ fn notifications_survive_reopening_the_database() {
     drop(s);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_live_purchase_row_updates_its_codes_card_in_the_kept_page() {
+    use crate::testutil::code;
+    let mut s = Store::open_in_memory().unwrap();
+    let q = newest_first_page();
+    let mut listed = code("cp9", "2026-01-01T00:00:00Z");
+    listed.max_buyers = 3;
+    s.cache_market_page(&q, &[listed], None).unwrap();
+    let mut w = wallet_in_step(&mut s);
+    let step = w.on_frame(&mut s, purchases_batch(vec![], true, 0)).unwrap();
+    assert!(step.caught_up);
+
+    let mut row = purchase_row(1, "p9", 1);
+    row.purchase.code.max_buyers = 3;
+    row.purchase.code.sales_count = 1;
+    row.purchase.code.updated_at = "2026-01-02T00:00:00Z".into();
+    let step = w.on_frame(&mut s, purchases_batch(vec![row], true, 1)).unwrap();
+    assert!(step.market_changed);
+    let card = &s.cached_market_page(&q).unwrap().items[0];
+    assert_eq!(card.sales_count, 1, "the card shows the place taken");
+    assert_eq!(card.code, None, "the secret never goes into the public cache");
+}

@@ -26,6 +26,10 @@ pub struct Filters {
     pub min_price: String,
     pub max_price: String,
     pub sort: CodeSort,
+    /// One tipster's codes: `(seller id, username)`; the id goes to `GET /codes?seller=`.
+    pub seller: Option<(String, String)>,
+    /// Words to find in titles and tipster names, over the loaded codes (not sent).
+    pub search: String,
 }
 
 impl Filters {
@@ -33,6 +37,7 @@ impl Filters {
     fn panel_count(&self) -> usize {
         [
             self.bookmaker.is_some(),
+            self.seller.is_some(),
             !self.min_odds.trim().is_empty(),
             !self.max_odds.trim().is_empty(),
             !self.min_price.trim().is_empty(),
@@ -72,6 +77,7 @@ impl Filters {
             max_odds: odds(&self.max_odds, "Highest")?,
             min_price: price(&self.min_price, "Lowest")?,
             max_price: price(&self.max_price, "Highest")?,
+            seller: self.seller.as_ref().map(|(id, _)| id.clone()),
             status: None,
             sort: Some(self.sort),
             cursor,
@@ -96,6 +102,94 @@ pub struct MarketState {
     generation: u64,
     /// Pages loaded so far; keys the scroll sentinel so it re-arms after each page.
     pub pages: u32,
+    /// The snapshot's `live.market` these pages reflect: when it moves (a listing arrived, a
+    /// code sold or finalized) the first page is fetched again without a refresh.
+    pub live_seen: u64,
+}
+
+/// Whether `code` matches every word of `search` in its title or its tipster's name.
+pub fn matches_search(code: &CodeOut, search: &str) -> bool {
+    let title = code.title.to_lowercase();
+    let seller = code.seller_username.to_lowercase();
+    search
+        .split_whitespace()
+        .map(|w| w.trim_start_matches('@').to_lowercase())
+        .all(|w| title.contains(&w) || seller.contains(&w))
+}
+
+/// The active filters as removable chips: `(dom id, text, filters without it)`.
+fn chips(f: &Filters, currency: &Currency) -> Vec<(&'static str, String, Filters)> {
+    let mut out = Vec::new();
+    if let Some(sport) = f.sport {
+        out.push(("chip-sport", format::sport(sport).to_owned(), Filters { sport: None, ..f.clone() }));
+    }
+    if let Some((_, name)) = f.seller.as_ref() {
+        out.push(("chip-seller", format!("@{name}"), Filters { seller: None, ..f.clone() }));
+    }
+    if let Some(b) = f.bookmaker.as_ref() {
+        out.push(("chip-bookmaker", b.clone(), Filters { bookmaker: None, ..f.clone() }));
+    }
+    let range = |lo: &str, hi: &str| match (lo.trim(), hi.trim()) {
+        ("", hi) => format!("up to {hi}"),
+        (lo, "") => format!("from {lo}"),
+        (lo, hi) => format!("{lo}–{hi}"),
+    };
+    if !f.min_odds.trim().is_empty() || !f.max_odds.trim().is_empty() {
+        out.push((
+            "chip-odds",
+            format!("Odds {}", range(&f.min_odds, &f.max_odds)),
+            Filters { min_odds: String::new(), max_odds: String::new(), ..f.clone() },
+        ));
+    }
+    if !f.min_price.trim().is_empty() || !f.max_price.trim().is_empty() {
+        out.push((
+            "chip-price",
+            format!("{currency} {}", range(&f.min_price, &f.max_price)),
+            Filters { min_price: String::new(), max_price: String::new(), ..f.clone() },
+        ));
+    }
+    if !f.search.trim().is_empty() {
+        out.push(("chip-search", format!("“{}”", f.search.trim()), Filters { search: String::new(), ..f.clone() }));
+    }
+    out
+}
+
+/// After a live change: the first page again, keeping the later pages already loaded.
+fn reload_live(state: AppState) {
+    let mut market = state.market;
+    let currency = state.currency();
+    let (input, generation) = {
+        let m = market.peek();
+        if m.loading || !m.loaded {
+            return;
+        }
+        match m.filters.to_input(&currency, None) {
+            Ok(input) => (input, m.generation),
+            Err(_) => return,
+        }
+    };
+    spawn_command(async move {
+        let Ok(page) = ipc::browse_codes(&input).await else {
+            return;
+        };
+        let mut m = market.write();
+        if m.generation != generation || m.loading {
+            return;
+        }
+        let first: Vec<String> = page.items.iter().map(|c| c.id.clone()).collect();
+        let later: Vec<CodeOut> = if m.pages > 1 {
+            m.items.iter().skip(first.len()).filter(|c| !first.contains(&c.id)).cloned().collect()
+        } else {
+            Vec::new()
+        };
+        m.items = page.items;
+        m.items.extend(later);
+        if m.pages <= 1 {
+            m.next_cursor = page.next_cursor;
+        }
+        m.from_cache = page.from_cache;
+        m.cached_at = page.cached_at;
+    });
 }
 
 const SORTS: [(CodeSort, &str, &str); 6] = [
@@ -208,8 +302,35 @@ pub fn Marketplace() -> Element {
         }
     });
 
+    // Live events (a followed tipster's listing, a sale, a result) move `live.market`.
+    use_effect(move || {
+        let rev = state.snapshot.read().as_ref().map_or(0, |s| s.live.market);
+        let seen = state.market.peek().live_seen;
+        if rev != seen {
+            state.market.clone().write().live_seen = rev;
+            if seen != 0 || rev != 0 {
+                reload_live(state);
+            }
+        }
+    });
+
     let market = state.market.read();
     let filters = market.filters.clone();
+    let bought: std::collections::HashSet<String> = state
+        .snapshot
+        .read()
+        .as_ref()
+        .map(|s| s.purchases.iter().map(|p| p.code_id.clone()).collect())
+        .unwrap_or_default();
+    let search = filters.search.clone();
+    let shown: Vec<CodeOut> = market
+        .items
+        .iter()
+        .filter(|c| matches_search(c, &search))
+        .cloned()
+        .collect();
+    let active_chips = chips(&filters, &state.currency());
+    let search_filters = filters.clone();
     let now = *state.now_ms.read();
     let mut show_panel = use_signal(|| false);
     let panel_count = filters.panel_count();
@@ -256,6 +377,36 @@ pub fn Marketplace() -> Element {
                     if panel_count > 0 { "Filters ({panel_count})" } else { "Filters" }
                 }
             }
+            div { class: "search-row",
+                input { id: "market-search", class: "search", r#type: "search",
+                    placeholder: "Search titles and tipsters",
+                    aria_label: "Search titles and tipsters",
+                    value: "{filters.search}",
+                    oninput: move |e| {
+                        // Searching filters the loaded codes: no new request.
+                        state.market.clone().write().filters.search = e.value();
+                    },
+                }
+            }
+            if !active_chips.is_empty() {
+                div { class: "chip-scroll active-filters", id: "active-filters", aria_label: "Active filters",
+                    for (chip_id, text, without) in active_chips {
+                        button { key: "{chip_id}", r#type: "button", id: chip_id, class: "chip chip-removable",
+                            title: "Remove this filter",
+                            onclick: move |_| {
+                                if chip_id == "chip-search" {
+                                    // The search is local: clearing it needs no new request.
+                                    state.market.clone().write().filters.search.clear();
+                                } else {
+                                    apply(state, without.clone());
+                                }
+                            },
+                            "{text}"
+                            span { class: "chip-x", aria_hidden: "true", "×" }
+                        }
+                    }
+                }
+            }
             if show_panel() {
                 FilterPanel { filters: filters.clone(), on_close: move |_| show_panel.set(false) }
             }
@@ -277,10 +428,13 @@ pub fn Marketplace() -> Element {
             if market.loaded && market.items.is_empty() && market.error.is_none() {
                 Empty { id: "market-empty", title: "No codes match",
                     text: "Try another sport or wider odds and price ranges. New codes appear here as tipsters list them." }
+            } else if market.loaded && shown.is_empty() && !search_filters.search.trim().is_empty() {
+                Empty { id: "market-search-empty", title: "Nothing loaded matches your search",
+                    text: "The search looks through the codes shown here. Show more codes or change the words." }
             }
             div { class: "code-grid", id: "code-grid",
-                for code in market.items.iter() {
-                    CodeCard { key: "{code.id}", code: code.clone(), now }
+                for code in shown.iter() {
+                    CodeCard { key: "{code.id}", code: code.clone(), now, bought: bought.contains(&code.id) }
                 }
             }
             if market.loading {
@@ -336,6 +490,19 @@ fn FilterPanel(filters: Filters, on_close: EventHandler<()>) -> Element {
     let currency = state.currency();
     let bookmakers = state.bookmakers();
     let mut bookmaker = use_signal(|| filters.bookmaker.clone().unwrap_or_default());
+    // Tipsters to pick from: the current one and those of the loaded codes.
+    let tipsters: Vec<(String, String)> = {
+        let mut seen: Vec<(String, String)> = filters.seller.iter().cloned().collect();
+        for c in state.market.peek().items.iter() {
+            if !seen.iter().any(|(id, _)| *id == c.seller_id) {
+                seen.push((c.seller_id.clone(), c.seller_username.clone()));
+            }
+        }
+        seen.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+        seen
+    };
+    let mut seller = use_signal(|| filters.seller.as_ref().map(|(id, _)| id.clone()).unwrap_or_default());
+    let pick_tipsters = tipsters.clone();
     let mut min_odds = use_signal(|| filters.min_odds.clone());
     let mut max_odds = use_signal(|| filters.max_odds.clone());
     let mut min_price = use_signal(|| filters.min_price.clone());
@@ -347,8 +514,10 @@ fn FilterPanel(filters: Filters, on_close: EventHandler<()>) -> Element {
     let submit = move |evt: FormEvent| {
         evt.prevent_default();
         let chosen = bookmaker.peek().clone();
+        let chosen_seller = seller.peek().clone();
         let next = Filters {
             bookmaker: (!chosen.is_empty()).then_some(chosen),
+            seller: pick_tipsters.iter().find(|(id, _)| *id == chosen_seller).cloned(),
             min_odds: min_odds.peek().clone(),
             max_odds: max_odds.peek().clone(),
             min_price: min_price.peek().clone(),
@@ -389,6 +558,16 @@ fn FilterPanel(filters: Filters, on_close: EventHandler<()>) -> Element {
                     }
                 }
                 div { class: "field",
+                    label { r#for: "filter-seller", "Tipster" }
+                    select { id: "filter-seller", class: "select",
+                        onchange: move |e| seller.set(e.value()),
+                        option { value: "", selected: seller.read().is_empty(), "Any tipster" }
+                        for (id, name) in tipsters {
+                            option { key: "{id}", value: "{id}", selected: *seller.read() == id, "@{name}" }
+                        }
+                    }
+                }
+                div { class: "field",
                     span { class: "label", "Total odds" }
                     div { class: "range",
                         input { id: "filter-min-odds", r#type: "text", inputmode: "decimal", placeholder: "Min, e.g. 1.5",
@@ -421,7 +600,7 @@ fn FilterPanel(filters: Filters, on_close: EventHandler<()>) -> Element {
 }
 
 #[component]
-pub fn CodeCard(code: CodeOut, now: f64) -> Element {
+pub fn CodeCard(code: CodeOut, now: f64, #[props(default)] bought: bool) -> Element {
     let state = use_context::<AppState>();
     let id = code.id.clone();
     let open = move |_| {
@@ -436,6 +615,9 @@ pub fn CodeCard(code: CodeOut, now: f64) -> Element {
             onclick: open,
             div { class: "code-card-top",
                 span { class: "sport-tag", {format::sport(code.sport)} }
+                if bought {
+                    span { class: "bought-tag", id: "bought-{code.id}", title: "You bought this code: it's in My codes", "✓ Bought" }
+                }
                 span { class: "kickoff", title: "{format::timestamp(&code.expires_at)}",
                     Icon { path: "M12 7v5l3 2M12 21a9 9 0 110-18 9 9 0 010 18z" }
                     {format::kickoff(&code.expires_at, now)}
@@ -454,7 +636,7 @@ pub fn CodeCard(code: CodeOut, now: f64) -> Element {
                 div { class: "price-block",
                     span { class: "price", "{code.price.display()}" }
                     if code.max_buyers > 1 {
-                        span { class: "muted small", "{left} of {code.max_buyers} left" }
+                        span { class: "muted small places-left", id: "places-left-{code.id}", "{left} of {code.max_buyers} left" }
                     } else {
                         span { class: "muted small", "Exclusive" }
                     }

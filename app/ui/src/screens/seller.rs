@@ -12,6 +12,8 @@ use crate::state::{spawn_command, AppState, Route};
 use crate::widgets::{Empty, Spinner, Stat, StatusPill};
 
 use super::seller_form::CreateCodeForm;
+use super::tipster::{ratio_percent, units};
+use oddxer_shared::api::SellerProfileOut;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Listings {
@@ -147,10 +149,45 @@ fn Dashboard() -> Element {
     let state = use_context::<AppState>();
     let listings = use_signal(Listings::default);
     let sales = use_signal(Sales::default);
+    let mut me = use_signal(|| None::<SellerProfileOut>);
+    let my_id = state
+        .snapshot
+        .read()
+        .as_ref()
+        .and_then(|s| s.user.as_ref().map(|u| u.id.clone()))
+        .unwrap_or_default();
+    let load_me = {
+        let my_id = my_id.clone();
+        move || {
+            let id = my_id.clone();
+            spawn(async move {
+                // Quietly absent when it can't be had (offline with nothing kept).
+                if let Ok(p) = ipc::seller_summary(&id).await {
+                    me.set(Some(p));
+                }
+            });
+        }
+    };
+    let first_load = load_me.clone();
     use_hook(move || {
         state.want_options();
         load_listings(listings, false);
         load_sales(sales, false);
+        first_load();
+    });
+    // A sale, a vote or a result (live events) moves `live.seller`: reload without a refresh.
+    let mut seen_rev = use_signal(|| None::<u64>);
+    use_effect(move || {
+        let rev = state.snapshot.read().as_ref().map_or(0, |s| s.live.seller);
+        let before = *seen_rev.peek();
+        if before != Some(rev) {
+            seen_rev.set(Some(rev));
+            if before.is_some() {
+                load_listings(listings, false);
+                load_sales(sales, false);
+                load_me();
+            }
+        }
     });
     let now = *state.now_ms.read();
     let currency = state.currency();
@@ -196,6 +233,31 @@ fn Dashboard() -> Element {
                     hint: "After the platform fee" }
                 Stat { label: "Platform fees", value: fees.display(), id: "seller-fees",
                     hint: "On the sales below" }
+            }
+            if let Some(p) = me() {
+                section { class: "card my-record", id: "seller-my-record",
+                    div { class: "card-head",
+                        h3 { "Your record" }
+                        button { class: "link", id: "seller-open-profile", r#type: "button",
+                            onclick: {
+                                let id = my_id.clone();
+                                move |_| state.go(Route::Tipster { id: id.clone(), from: Box::new(Route::Seller) })
+                            },
+                            "See your public profile"
+                        }
+                    }
+                    div { class: "stats compact",
+                        Stat { label: "Rank", id: "seller-rank",
+                            value: p.stats.rank.map_or_else(|| "—".to_owned(), |r| format!("#{r}")),
+                            hint: if p.stats.rank.is_some() { "On the all-time leaderboard" } else { "Ranked after a few results" } }
+                        Stat { label: "Win rate", id: "seller-win-rate", value: format!("{:.1} %", p.stats.win_rate),
+                            hint: format!("{}W {}L {}V", p.stats.total_wins, p.stats.total_losses, p.stats.total_voids) }
+                        Stat { label: "Yield", id: "seller-yield", value: ratio_percent(p.stats.yield_ratio),
+                            hint: format!("{} profit at 1 unit a code", units(p.stats.profit_units)) }
+                        Stat { label: "Followers", id: "seller-followers", value: format::count(p.followers),
+                            hint: format!("{} live listings", p.live_listings) }
+                    }
+                }
             }
             div { class: "seller-grid",
                 CreateCodeForm { on_created }

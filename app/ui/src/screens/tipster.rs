@@ -46,6 +46,8 @@ pub fn back_label(from: &Route) -> &'static str {
         Route::Leaderboard => "Leaderboard",
         Route::Code { .. } => "Code",
         Route::Tipster { .. } => "Tipster",
+        Route::Following => "Following",
+        Route::Notifications { .. } => "Notifications",
         _ => "Marketplace",
     }
 }
@@ -221,7 +223,7 @@ pub fn Tipster(id: String, from: Route) -> Element {
                             "Units won or lost betting 1 unit on each settled code, in the order they settled."
                         }
                     }
-                    ProfitChart { points: view.performance.clone() }
+                    PeriodChart { points: view.performance.clone() }
                 }
                 section { class: "card", id: "tipster-sports",
                     div { class: "card-head",
@@ -462,6 +464,69 @@ fn chart(points: &[PerformancePointOut]) -> Chart {
     Chart {
         line,
         zero_y: y(0.0),
+    }
+}
+
+/// The chart's periods: `(dom id, label, days)`; `None` is all time.
+const CHART_PERIODS: [(&str, &str, Option<i64>); 3] = [
+    ("chart-period-all", "All", None),
+    ("chart-period-30d", "30 days", Some(30)),
+    ("chart-period-7d", "7 days", Some(7)),
+];
+
+/// The points settled in the last `days` days before `now_ms` (all of them for `None`), with the
+/// running profit and yield counted again from the window's start, as the server does for
+/// `?period=`.
+pub fn in_period(points: &[PerformancePointOut], days: Option<i64>, now_ms: f64) -> Vec<PerformancePointOut> {
+    let Some(days) = days else {
+        return points.to_vec();
+    };
+    let since = now_ms - days as f64 * 86_400_000.0;
+    let mut profit = 0.0;
+    let mut stakes = 0.0;
+    points
+        .iter()
+        .filter(|p| crate::browser::time_ms(&p.finalized_at).is_some_and(|t| t >= since))
+        .map(|p| {
+            match p.outcome {
+                Outcome::Won => {
+                    profit += p.odds - 1.0;
+                    stakes += 1.0;
+                }
+                Outcome::Lost => {
+                    profit -= 1.0;
+                    stakes += 1.0;
+                }
+                Outcome::Void => {}
+            }
+            PerformancePointOut {
+                cumulative_profit_units: profit,
+                cumulative_yield: if stakes > 0.0 { profit / stakes } else { 0.0 },
+                ..p.clone()
+            }
+        })
+        .collect()
+}
+
+/// The profit chart with its period switch (all time, 30 days, 7 days).
+#[component]
+fn PeriodChart(points: Vec<PerformancePointOut>) -> Element {
+    let state = use_context::<AppState>();
+    let mut days = use_signal(|| None::<i64>);
+    let now = *state.now_ms.read();
+    let shown = in_period(&points, days(), now);
+    rsx! {
+        div { class: "segmented seg-3 chart-periods", id: "chart-period", role: "radiogroup", aria_label: "Period",
+            for (id, label, d) in CHART_PERIODS {
+                button { key: "{id}", r#type: "button", id: id,
+                    class: if days() == d { "seg active" } else { "seg" },
+                    aria_checked: days() == d,
+                    onclick: move |_| days.set(d),
+                    "{label}"
+                }
+            }
+        }
+        ProfitChart { points: shown }
     }
 }
 
