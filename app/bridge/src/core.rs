@@ -34,6 +34,7 @@ impl Core {
         match open_client(app) {
             Ok(client) => {
                 forward_changes(app.clone(), client.clone());
+                forward_notifications(app.clone(), client.clone());
                 Core(Ok(client))
             }
             Err(error) => {
@@ -98,6 +99,49 @@ fn forward_changes<R: Runtime>(app: AppHandle<R>, client: OddxerClient) {
             }
         }
     });
+}
+
+/// Shows each new notification of the core (a followed tipster's new code, a sale, a result, a
+/// payment) in the OS notification centre. Permission is asked once, at the first notification,
+/// and the answer kept for the run (the OS remembers it across runs). The in-app list and badge
+/// do not depend on it.
+fn forward_notifications<R: Runtime>(app: AppHandle<R>, client: OddxerClient) {
+    use tauri_plugin_notification::NotificationExt;
+    let mut notices = client.subscribe_notifications();
+    tauri::async_runtime::spawn(async move {
+        let mut allowed: Option<bool> = None;
+        loop {
+            let n = match notices.recv().await {
+                Ok(n) => n,
+                // Missed ones are still in the in-app list.
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => break,
+            };
+            let ok = *allowed.get_or_insert_with(|| os_permission(&app));
+            if !ok {
+                continue;
+            }
+            if let Err(error) = app.notification().builder().title(&n.title).body(&n.body).show() {
+                tracing::info!(%error, "could not show an OS notification");
+            }
+        }
+    });
+}
+
+/// Whether OS notifications may be shown, asking the user when the OS has not been told yet.
+fn os_permission<R: Runtime>(app: &AppHandle<R>) -> bool {
+    use tauri::plugin::PermissionState;
+    use tauri_plugin_notification::NotificationExt;
+    let n = app.notification();
+    match n.permission_state() {
+        Ok(PermissionState::Granted) => true,
+        Ok(PermissionState::Denied) => false,
+        Ok(_) => matches!(n.request_permission(), Ok(PermissionState::Granted)),
+        Err(error) => {
+            tracing::info!(%error, "cannot tell whether OS notifications are allowed");
+            false
+        }
+    }
 }
 
 /// `Display` of an error followed by its sources: `a: b: c`.

@@ -34,6 +34,7 @@ pub struct PreferredRole(pub Role);
 /// Registers the commands and opens the client core when the app starts.
 pub fn setup<R: Runtime>(builder: Builder<R>, preferred_role: Role) -> Builder<R> {
     builder
+        .plugin(tauri_plugin_notification::init())
         .manage(PreferredRole(preferred_role))
         .invoke_handler(tauri::generate_handler![
             commands::resume,

@@ -922,3 +922,110 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+// ---- live events and notifications (issue 10) -------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_followed_tipsters_listing_and_a_sale_reach_the_kept_pages_and_the_notifications() {
+    let env = BackendEnv::fresh();
+    let backend = env.start_backend(0).await;
+
+    let seller_device = Device::new();
+    let seller = seller_device.open_client(&backend.url()).await;
+    let tipster = sign_up_and_in(&seller, &backend, &random_phone(), "it_live_tipster").await;
+    seller.become_seller().await.unwrap();
+    connection_becomes(&seller, ConnectionState::Online).await;
+
+    let fan_device = Device::new();
+    let fan = fan_device.open_client(&backend.url()).await;
+    let fan_phone = random_phone();
+    sign_up_and_in(&fan, &backend, &fan_phone, "it_live_fan").await;
+    connection_becomes(&fan, ConnectionState::Online).await;
+    fan.follow_seller(&tipster.id, true).await.unwrap();
+    assert_eq!(fan.my_following().await.unwrap()[0].seller_id, tipster.id);
+    let tennis = BrowseIn {
+        sport: Some(Sport::Tennis),
+        ..BrowseIn::default()
+    };
+    assert!(fan.browse_codes(&tennis).await.unwrap().items.is_empty());
+    let before = fan.snapshot().unwrap();
+    assert_eq!(before.unread_notifications, 0);
+
+    // The tipster lists a code: the fan hears of it without asking.
+    let options = seller.code_options().await.unwrap();
+    let price = options.min_price.amount.max(5_000);
+    let listed = seller
+        .create_code(&CodeIn {
+            sport: Sport::Tennis,
+            title: "Live set".into(),
+            description: String::new(),
+            odds: 1.9,
+            bookmaker: options.bookmakers[0].clone(),
+            price,
+            code: "LIVE-SECRET-7".into(),
+            expires_at: rfc3339_in(Duration::from_secs(3_600)),
+            max_buyers: Some(3),
+        })
+        .await
+        .unwrap();
+    let snap = eventually(&fan, "the new code's notification", |s| {
+        s.notifications
+            .iter()
+            .any(|n| n.code_id.as_deref() == Some(listed.id.as_str()))
+    })
+    .await;
+    assert_eq!(snap.unread_notifications, 1);
+    assert_eq!(snap.notifications[0].title, "New code from @it_live_tipster");
+    assert!(snap.live.market > before.live.market, "the marketplace is told to reload");
+    let kept = fan_device.store().cached_market_page(&tennis).unwrap();
+    assert_eq!(
+        kept.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        [listed.id.as_str()],
+        "the kept page holds the new listing"
+    );
+    assert_eq!(kept.items[0].code, None, "never the secret");
+
+    // The fan buys it: the tipster is told of the sale, and the tipster's kept copy of the code
+    // shows the place taken.
+    let deposit = fan
+        .deposit(50_000, PaymentMethod::MtnMomo, &fan_phone)
+        .await
+        .unwrap();
+    backend.complete_payment(&deposit.reference).await;
+    eventually(&fan, "the deposit", |s| balance(s) == Some(50_000)).await;
+    fan.purchase_code(&listed.id).await.unwrap();
+    let seller_before = seller.snapshot().unwrap().live.seller;
+    let s = eventually(&seller, "the sale notification", |s| {
+        s.notifications.iter().any(|n| n.id.starts_with("sale:"))
+    })
+    .await;
+    assert!(s.live.seller >= seller_before);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let copy = seller_device.store().market_code(&listed.id).unwrap();
+        if copy.is_some_and(|c| c.sales_count == 1) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the sold code was not refreshed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The deposit completing was news too; marking everything read clears the badge, and the
+    // list survives a restart of the app.
+    let fan_snap = eventually(&fan, "the deposit notification", |s| {
+        s.notifications.iter().any(|n| n.title == "Deposit completed")
+    })
+    .await;
+    assert_eq!(fan_snap.unread_notifications, 2);
+    fan.mark_notifications_read(None).unwrap();
+    assert_eq!(fan.snapshot().unwrap().unread_notifications, 0);
+    fan.shutdown().await;
+    drop(fan);
+    let reopened = fan_device.open_client(&backend.url()).await;
+    let after = reopened.snapshot().unwrap();
+    assert_eq!(after.notifications.len(), 2);
+    assert!(after.notifications.iter().all(|n| n.read));
+    reopened.shutdown().await;
+    seller.shutdown().await;
+    backend.kill().await;
+}
