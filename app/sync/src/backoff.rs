@@ -20,7 +20,11 @@ pub fn backoff_ceiling_ms(attempt: u32) -> u64 {
 /// The delay (milliseconds) before attempt `attempt`, given `unit`, a uniform random number in
 /// `[0, 1]` (values outside are clamped): `unit` of the way up to the ceiling.
 pub fn full_jitter_ms(attempt: u32, unit: f64) -> u64 {
-    let unit = if unit.is_nan() { 0.0 } else { unit.clamp(0.0, 1.0) };
+    let unit = if unit.is_nan() {
+        0.0
+    } else {
+        unit.clamp(0.0, 1.0)
+    };
     let ceiling = backoff_ceiling_ms(attempt);
     // Rounded, so `unit = 1` reaches the ceiling exactly; never above it.
     ((ceiling as f64 * unit).round() as u64).min(ceiling)

@@ -71,7 +71,12 @@ pub fn purchase_row(seq: i64, id: &str, version: i64) -> PurchaseStreamEntry {
     }
 }
 
-pub fn wallet_batch(entries: Vec<LedgerEntryOut>, done: bool, head: i64, balance: Option<i64>) -> ServerFrame {
+pub fn wallet_batch(
+    entries: Vec<LedgerEntryOut>,
+    done: bool,
+    head: i64,
+    balance: Option<i64>,
+) -> ServerFrame {
     let cursor = entries.last().map(|e| e.seq).unwrap_or(0);
     ServerFrame::SyncBatch(SyncBatch {
         entries: StreamEntries::Wallet(entries),
@@ -87,6 +92,9 @@ pub fn purchases_batch(entries: Vec<PurchaseStreamEntry>, done: bool, head: i64)
         entries: StreamEntries::Purchases(entries),
         cursor,
         done,
-        checkpoint: Checkpoint { head, balance: None },
+        checkpoint: Checkpoint {
+            head,
+            balance: None,
+        },
     })
 }

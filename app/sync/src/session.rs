@@ -13,7 +13,9 @@ pub fn renew_after(token: &str, now_unix: i64) -> Option<Duration> {
     let lifetime = exp.checked_sub(iat).filter(|l| *l > 0)?;
     let margin = (lifetime / 5).clamp(1, 60);
     let left = exp.saturating_sub(now_unix).clamp(0, lifetime);
-    Some(Duration::from_secs(left.saturating_sub(margin).max(0) as u64))
+    Some(Duration::from_secs(
+        left.saturating_sub(margin).max(0) as u64
+    ))
 }
 
 /// The `iat` and `exp` claims (Unix seconds) of a JWT, read without checking its signature: the
@@ -76,13 +78,32 @@ mod tests {
     #[test]
     fn tokens_are_renewed_before_they_expire() {
         let now = 1_800_000_000;
-        assert_eq!(renew_after(&jwt(now, now + 900), now), Some(Duration::from_secs(840)));
-        assert_eq!(renew_after(&jwt(now - 600, now + 300), now), Some(Duration::from_secs(240)));
-        assert_eq!(renew_after(&jwt(now, now + 3), now), Some(Duration::from_secs(2)));
-        assert_eq!(renew_after(&jwt(now - 900, now - 1), now), Some(Duration::ZERO));
+        assert_eq!(
+            renew_after(&jwt(now, now + 900), now),
+            Some(Duration::from_secs(840))
+        );
+        assert_eq!(
+            renew_after(&jwt(now - 600, now + 300), now),
+            Some(Duration::from_secs(240))
+        );
+        assert_eq!(
+            renew_after(&jwt(now, now + 3), now),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            renew_after(&jwt(now - 900, now - 1), now),
+            Some(Duration::ZERO)
+        );
         // A clock an hour behind never waits longer than the token lives.
-        assert_eq!(renew_after(&jwt(now, now + 900), now - 3600), Some(Duration::from_secs(840)));
+        assert_eq!(
+            renew_after(&jwt(now, now + 900), now - 3600),
+            Some(Duration::from_secs(840))
+        );
         assert_eq!(renew_after("not-a-jwt", now), None);
-        assert_eq!(renew_after(&jwt(now, now), now), None, "no lifetime, no schedule");
+        assert_eq!(
+            renew_after(&jwt(now, now), now),
+            None,
+            "no lifetime, no schedule"
+        );
     }
 }

@@ -248,12 +248,16 @@ impl Syncer {
                 let (stream, applied, received) = match &batch.entries {
                     StreamEntries::Wallet(entries) => (
                         Stream::Wallet,
-                        store.apply_wallet_entries(entries).map_err(SyncError::Store)?,
+                        store
+                            .apply_wallet_entries(entries)
+                            .map_err(SyncError::Store)?,
                         entries.len() as u64,
                     ),
                     StreamEntries::Purchases(entries) => (
                         Stream::Purchases,
-                        store.apply_purchase_entries(entries).map_err(SyncError::Store)?,
+                        store
+                            .apply_purchase_entries(entries)
+                            .map_err(SyncError::Store)?,
                         entries.len() as u64,
                     ),
                 };

@@ -69,14 +69,22 @@ pub async fn preferred_role() -> R<Role> {
 pub async fn register(input: &RegisterIn) -> R<()> {
     match core() {
         Core::Tauri => tauri::call("register", &Input { input }).await,
-        Core::Web => Call::post("/auth/register").json(input).send::<OtpSentOut>().await.map(drop),
+        Core::Web => Call::post("/auth/register")
+            .json(input)
+            .send::<OtpSentOut>()
+            .await
+            .map(drop),
     }
 }
 
 pub async fn request_login_otp(input: &LoginIn) -> R<()> {
     match core() {
         Core::Tauri => tauri::call("request_login_otp", &Input { input }).await,
-        Core::Web => Call::post("/auth/login").json(input).send::<OtpSentOut>().await.map(drop),
+        Core::Web => Call::post("/auth/login")
+            .json(input)
+            .send::<OtpSentOut>()
+            .await
+            .map(drop),
     }
 }
 
@@ -201,7 +209,10 @@ pub async fn seller_summary(id: &str) -> R<SellerProfileOut> {
 pub async fn seller_record(id: &str, cursor: Option<String>) -> R<Page<CodeOut>> {
     match core() {
         Core::Tauri => {
-            let input = SellerRecordIn { id: id.to_owned(), cursor };
+            let input = SellerRecordIn {
+                id: id.to_owned(),
+                cursor,
+            };
             tauri::call("seller_record", &Input { input: &input }).await
         }
         Core::Web => {
@@ -217,7 +228,10 @@ pub async fn seller_record(id: &str, cursor: Option<String>) -> R<Page<CodeOut>>
 pub async fn follow_seller(id: &str, follow: bool) -> R<FollowOut> {
     match core() {
         Core::Tauri => {
-            let input = FollowIn { id: id.to_owned(), follow };
+            let input = FollowIn {
+                id: id.to_owned(),
+                follow,
+            };
             tauri::call("follow_seller", &Input { input: &input }).await
         }
         Core::Web => web::follow_seller(id, follow).await,
@@ -230,7 +244,13 @@ pub async fn seller_codes(cursor: Option<String>) -> R<Page<CodeOut>> {
     let input = CursorIn { cursor };
     match core() {
         Core::Tauri => tauri::call("seller_codes", &Input { input: &input }).await,
-        Core::Web => Call::get("/seller/codes").query(&input).signed_in().send().await,
+        Core::Web => {
+            Call::get("/seller/codes")
+                .query(&input)
+                .signed_in()
+                .send()
+                .await
+        }
     }
 }
 
@@ -238,7 +258,13 @@ pub async fn seller_sales(cursor: Option<String>) -> R<SalesSummaryOut> {
     let input = CursorIn { cursor };
     match core() {
         Core::Tauri => tauri::call("seller_sales", &Input { input: &input }).await,
-        Core::Web => Call::get("/seller/sales").query(&input).signed_in().send().await,
+        Core::Web => {
+            Call::get("/seller/sales")
+                .query(&input)
+                .signed_in()
+                .send()
+                .await
+        }
     }
 }
 
@@ -267,7 +293,13 @@ pub async fn cancel_code(id: &str) -> R<CodeOut> {
 pub async fn admin_users(input: &AdminUsersIn) -> R<Page<UserOut>> {
     match core() {
         Core::Tauri => tauri::call("admin_users", &Input { input }).await,
-        Core::Web => Call::get("/admin/users").query(input).signed_in().send().await,
+        Core::Web => {
+            Call::get("/admin/users")
+                .query(input)
+                .signed_in()
+                .send()
+                .await
+        }
     }
 }
 
@@ -275,7 +307,11 @@ pub async fn admin_update_user(input: &AdminUpdateUserIn) -> R<UserOut> {
     match core() {
         Core::Tauri => tauri::call("admin_update_user", &Input { input }).await,
         Core::Web => {
-            let patch = UserPatch { role: input.role, is_active: input.is_active, reason: None };
+            let patch = UserPatch {
+                role: input.role,
+                is_active: input.is_active,
+                reason: None,
+            };
             let path = format!("/admin/users/{}", path_id(&input.id)?);
             Call::patch(&path).json(&patch).signed_in().send().await
         }
@@ -287,7 +323,13 @@ pub async fn admin_resolve(input: &AdminResolveIn) -> R<ResolutionOut> {
         Core::Tauri => tauri::call("admin_resolve", &Input { input }).await,
         Core::Web => {
             let path = format!("/admin/codes/{}/resolve", path_id(&input.id)?);
-            Call::post(&path).json(&ResolveIn { outcome: input.outcome }).signed_in().send().await
+            Call::post(&path)
+                .json(&ResolveIn {
+                    outcome: input.outcome,
+                })
+                .signed_in()
+                .send()
+                .await
         }
     }
 }
@@ -297,7 +339,13 @@ pub async fn admin_review_queue(cursor: Option<String>) -> R<Page<CodeOut>> {
     let input = CursorIn { cursor };
     match core() {
         Core::Tauri => tauri::call("admin_review_queue", &Input { input: &input }).await,
-        Core::Web => Call::get("/admin/codes/review").query(&input).signed_in().send().await,
+        Core::Web => {
+            Call::get("/admin/codes/review")
+                .query(&input)
+                .signed_in()
+                .send()
+                .await
+        }
     }
 }
 

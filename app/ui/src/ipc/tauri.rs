@@ -89,7 +89,10 @@ fn rejection_to_error(value: JsValue) -> CommandError {
 }
 
 /// Invokes native command `cmd` with `args` (`Input` or `NoArgs`).
-pub async fn call<A: Serialize, R: DeserializeOwned>(cmd: &str, args: &A) -> Result<R, CommandError> {
+pub async fn call<A: Serialize, R: DeserializeOwned>(
+    cmd: &str,
+    args: &A,
+) -> Result<R, CommandError> {
     let args = to_js(args)?;
     match tauri_invoke(cmd, args).await {
         Ok(value) => from_js(value),

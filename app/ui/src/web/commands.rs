@@ -57,13 +57,11 @@ pub async fn verify_otp(input: &VerifyOtpIn) -> R<UserOut> {
         .json(&body)
         .fetch()
         .await?;
-    let user = tokens
-        .user
-        .ok_or(WebError::Api {
-            status: 200,
-            code: "PROTOCOL".into(),
-            message: "The server did not say who signed in.".into(),
-        })?;
+    let user = tokens.user.ok_or(WebError::Api {
+        status: 200,
+        code: "PROTOCOL".into(),
+        message: "The server did not say who signed in.".into(),
+    })?;
     session::set_access(tokens.access_token);
     super::adopt_user(&user);
     set_connection(ConnectionState::Connecting, None);
@@ -141,7 +139,11 @@ async fn money_call<T: serde::de::DeserializeOwned>(action: &str, call: Call) ->
             .or_insert_with(super::new_key)
             .clone()
     });
-    let result = call.header("Idempotency-Key", key).signed_in().fetch().await;
+    let result = call
+        .header("Idempotency-Key", key)
+        .signed_in()
+        .fetch()
+        .await;
     let unknown = matches!(&result, Err(e) if outcome_unknown(e));
     if !unknown {
         with(|s| s.doc.money_keys.remove(action));
@@ -165,7 +167,10 @@ pub async fn payment(path: &str, kind: &str, input: &PaymentIn) -> R<Transaction
 
 /// `POST /auth/become-seller`; the cached user follows.
 pub async fn become_seller() -> R<UserOut> {
-    let user: UserOut = Call::post("/auth/become-seller").signed_in().fetch().await?;
+    let user: UserOut = Call::post("/auth/become-seller")
+        .signed_in()
+        .fetch()
+        .await?;
     super::adopt_user(&user);
     Ok(user)
 }
@@ -190,7 +195,11 @@ pub async fn browse_codes(q: &BrowseIn) -> R<BrowseOut> {
                             cached_at: super::now_rfc3339(),
                         },
                     ));
-                    let excess = s.market.pages.len().saturating_sub(super::MARKET_PAGES_KEPT);
+                    let excess = s
+                        .market
+                        .pages
+                        .len()
+                        .saturating_sub(super::MARKET_PAGES_KEPT);
                     s.market.pages.drain(..excess);
                 }
             });
@@ -318,9 +327,11 @@ pub async fn cast_vote(input: &CastVoteIn) -> R<VoteResultOut> {
         }
         Err(e) if e.is_unreachable() => {
             with(|s| {
-                let already = s.doc.outbox.iter().any(|i| {
-                    i.code_id == code_id && i.state == OutboxState::Pending
-                });
+                let already = s
+                    .doc
+                    .outbox
+                    .iter()
+                    .any(|i| i.code_id == code_id && i.state == OutboxState::Pending);
                 if !already {
                     s.doc.outbox.push(OutboxItemOut {
                         id: super::new_key(),
@@ -427,7 +438,9 @@ pub async fn seller_profile(id: &str) -> R<SellerProfileView> {
             .fetch()
             .await?;
         let performance: Vec<PerformancePointOut> =
-            Call::get(&format!("/sellers/{id}/performance")).fetch().await?;
+            Call::get(&format!("/sellers/{id}/performance"))
+                .fetch()
+                .await?;
         Ok::<_, WebError>(SellerProfileView {
             profile,
             record: record.items,
@@ -465,8 +478,9 @@ pub async fn seller_summary(id: &str) -> R<SellerProfileOut> {
         .fetch::<SellerProfileOut>()
         .await
     {
-        Err(e) if e.is_unreachable() => with(|s| s.doc.profiles.get(id).map(|v| v.profile.clone()))
-            .ok_or_else(|| e.into()),
+        Err(e) if e.is_unreachable() => {
+            with(|s| s.doc.profiles.get(id).map(|v| v.profile.clone())).ok_or_else(|| e.into())
+        }
         other => other.map_err(Into::into),
     }
 }
@@ -474,7 +488,11 @@ pub async fn seller_summary(id: &str) -> R<SellerProfileOut> {
 /// `PUT` / `DELETE /sellers/{id}/follow`; the kept profile follows. Never queued.
 pub async fn follow_seller(id: &str, follow: bool) -> R<FollowOut> {
     let path = format!("/sellers/{}/follow", path_id(id)?);
-    let call = if follow { Call::put(&path) } else { Call::delete(&path) };
+    let call = if follow {
+        Call::put(&path)
+    } else {
+        Call::delete(&path)
+    };
     let out: FollowOut = call.signed_in().fetch().await?;
     with(|s| {
         if let Some(v) = s.doc.profiles.get_mut(&out.seller_id) {

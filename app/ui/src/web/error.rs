@@ -72,7 +72,9 @@ impl WebError {
     pub fn user_message(&self) -> String {
         match self {
             WebError::Api { message, .. } => message.clone(),
-            WebError::Offline(_) => "You are offline: the Oddxer server cannot be reached.".to_owned(),
+            WebError::Offline(_) => {
+                "You are offline: the Oddxer server cannot be reached.".to_owned()
+            }
             WebError::Protocol { .. } | WebError::OutOfStep => {
                 "The server sent an unexpected answer.".to_owned()
             }

@@ -236,7 +236,12 @@ pub fn api_base() -> String {
 /// `wss://host[:port]/api/v1/ws` (`ws://` when the page is plain http).
 pub fn ws_url() -> String {
     let (protocol, host) = location()
-        .map(|l| (l.protocol().unwrap_or_default(), l.host().unwrap_or_default()))
+        .map(|l| {
+            (
+                l.protocol().unwrap_or_default(),
+                l.host().unwrap_or_default(),
+            )
+        })
         .unwrap_or_default();
     let scheme = if protocol == "https:" { "wss" } else { "ws" };
     format!("{scheme}://{host}/api/v1/ws")

@@ -87,7 +87,9 @@ pub async fn get(key: &str) -> Result<Option<String>> {
     let tx = db
         .transaction_with_str(STORE)
         .map_err(|e| storage_error("transaction", e))?;
-    let store = tx.object_store(STORE).map_err(|e| storage_error("store", e))?;
+    let store = tx
+        .object_store(STORE)
+        .map_err(|e| storage_error("store", e))?;
     let request = store
         .get(&JsValue::from_str(key))
         .map_err(|e| storage_error("get", e))?;
@@ -109,7 +111,9 @@ async fn write(key: &str, value: &str) -> Result<()> {
         tx.set_onerror(Some(&reject));
         tx.set_onabort(Some(&reject));
     });
-    let store = tx.object_store(STORE).map_err(|e| storage_error("store", e))?;
+    let store = tx
+        .object_store(STORE)
+        .map_err(|e| storage_error("store", e))?;
     store
         .put_with_key(&JsValue::from_str(value), &JsValue::from_str(key))
         .map_err(|e| storage_error("write", e))?;
