@@ -270,16 +270,22 @@ fn set_sync_progress(progress: Option<SyncProgress>) {
     with(|s| s.sync_progress = progress);
 }
 
-/// The refresh cookie was refused: sign in again. The data stays for when they do.
+/// The refresh cookie was refused (or there is none): sign in again. The data stays for when
+/// they do. Only a user who was signed in is told their session expired; a first visit (no
+/// cookie yet) just shows the sign-in screen.
 fn session_expired() {
     session::clear();
     sync::stop();
-    with(|s| s.doc.user = None);
-    set_connection(
-        ConnectionState::Idle,
-        Some("Your session has expired. Please sign in again.".into()),
-    );
-    changed();
+    let was_signed_in = with(|s| s.doc.user.take().is_some());
+    if was_signed_in {
+        set_connection(
+            ConnectionState::Idle,
+            Some("Your session has expired. Please sign in again.".into()),
+        );
+        changed();
+    } else {
+        set_connection(ConnectionState::Idle, None);
+    }
 }
 
 /// Now as RFC 3339 UTC (`2026-05-01T15:00:00Z`).

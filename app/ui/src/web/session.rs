@@ -7,8 +7,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures_util::lock::Mutex;
+use js_sys::{Function, Promise};
 use oddxer_shared::api::UserOut;
 use serde::Deserialize;
+use wasm_bindgen::prelude::*;
 
 use super::error::{Result, WebError};
 use super::http::Call;
@@ -81,6 +83,51 @@ pub fn has_session() -> bool {
     access().is_some() || super::cached_user().is_some()
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// The Web Locks API (`navigator.locks.request(name, callback)`): secure contexts only.
+    #[wasm_bindgen(js_namespace = ["navigator", "locks"], js_name = request, catch)]
+    fn locks_request(name: &str, callback: &JsValue) -> Result<Promise, JsValue>;
+}
+
+/// Holds the origin-wide refresh lock until dropped.
+struct TabsLock(Rc<RefCell<Option<Function>>>);
+
+impl Drop for TabsLock {
+    fn drop(&mut self) {
+        if let Some(release) = self.0.borrow_mut().take() {
+            // Resolving the callback's promise releases the lock; it cannot fail.
+            let _ = release.call0(&JsValue::NULL);
+        }
+    }
+}
+
+/// Waits for the lock every tab of this origin takes around a refresh: tabs share one cookie,
+/// and two tabs spending it at once would look like token theft to the backend (reuse
+/// detection revokes the whole session). `None` where the Web Locks API is missing (plain http
+/// other than localhost): then only this tab's refreshes are serialised.
+async fn lock_all_tabs() -> Option<TabsLock> {
+    let release: Rc<RefCell<Option<Function>>> = Rc::default();
+    let slot = release.clone();
+    let (granted_tx, granted_rx) = futures_channel::oneshot::channel::<()>();
+    let callback = Closure::once_into_js(move |_lock: JsValue| -> Promise {
+        let held = Promise::new(&mut |resolve, _reject| {
+            *slot.borrow_mut() = Some(resolve);
+        });
+        // The waiting side may be gone (its task dropped): the lock is then released at once.
+        if granted_tx.send(()).is_err() {
+            if let Some(r) = slot.borrow_mut().take() {
+                let _ = r.call0(&JsValue::NULL);
+            }
+        }
+        held
+    });
+    // Its promise settles when the lock is released; nothing to wait for there.
+    let _settled = locks_request("oddxer-session-refresh", &callback).ok()?;
+    granted_rx.await.ok()?;
+    Some(TabsLock(release))
+}
+
 /// The current access token, refreshing (cookie) when there is none.
 pub async fn access_token() -> Result<AccessToken> {
     match access() {
@@ -96,6 +143,7 @@ pub async fn access_token() -> Result<AccessToken> {
 pub async fn refresh(seen: Option<u64>) -> Result<AccessToken> {
     let lock = REFRESH_LOCK.with(Rc::clone);
     let _one_at_a_time = lock.lock().await;
+    let _all_tabs = lock_all_tabs().await;
     if let Some(current) = access() {
         if seen != Some(current.generation) {
             return Ok(current);
