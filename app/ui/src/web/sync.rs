@@ -110,7 +110,7 @@ async fn run(generation: u64) {
     }
 }
 
-/// One event of a connection: a socket message or a timer tick.
+/// One event of a connection: a socket message, its end, or a timer tick.
 enum Event {
     Message(std::result::Result<Message, gloo_net::websocket::WebSocketError>),
     Closed,
@@ -133,33 +133,47 @@ fn renewal(token: &str) -> Option<f64> {
     Some(now + (wait.as_millis() as f64).max(1000.0))
 }
 
-async fn connect_and_sync(generation: u64, reached_online: &mut bool) -> Result<Ended> {
-    let mut token: AccessToken = session::access_token().await?;
-    let ws = WebSocket::open(&http::ws_url()).map_err(|e| WebError::Offline(e.to_string()))?;
-    let (mut sink, stream) = ws.split();
+type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
+type Source = futures_util::stream::SplitStream<WebSocket>;
 
-    // Socket messages and a ticker into one queue: the loop below handles one event at a time.
-    let (tx, mut events) = mpsc::unbounded::<Event>();
-    let reader_tx = tx.clone();
-    wasm_bindgen_futures::spawn_local(async move {
-        let mut stream = stream;
-        while let Some(m) = stream.next().await {
-            if reader_tx.unbounded_send(Event::Message(m)).is_err() {
-                return;
-            }
-        }
-        let _ = reader_tx.unbounded_send(Event::Closed);
-    });
+async fn connect_and_sync(generation: u64, reached_online: &mut bool) -> Result<Ended> {
+    let token: AccessToken = session::access_token().await?;
+    let ws = WebSocket::open(&http::ws_url()).map_err(|e| WebError::Offline(e.to_string()))?;
+    let (mut sink, mut stream) = ws.split();
+    // A ticker drives the timers; it stops when `ticks` is dropped.
+    let (tick_tx, mut ticks) = mpsc::unbounded::<()>();
     wasm_bindgen_futures::spawn_local(async move {
         loop {
             sleep_ms(TICK_MS).await;
-            // The connection is over when nobody reads any more.
-            if tx.unbounded_send(Event::Tick).is_err() {
+            if tick_tx.unbounded_send(()).is_err() {
                 return;
             }
         }
     });
+    let ended = drive(
+        generation,
+        token,
+        reached_online,
+        &mut sink,
+        &mut stream,
+        &mut ticks,
+    )
+    .await;
+    // However the connection ended, the socket is closed here (dropping its halves does not).
+    if let Ok(ws) = stream.reunite(sink) {
+        let _ = ws.close(None, None);
+    }
+    ended
+}
 
+async fn drive(
+    generation: u64,
+    mut token: AccessToken,
+    reached_online: &mut bool,
+    sink: &mut Sink,
+    stream: &mut Source,
+    ticks: &mut mpsc::UnboundedReceiver<()>,
+) -> Result<Ended> {
     let mut syncer = Syncer::default();
     // The sink waits for the socket to open; a socket that never opens counts as offline.
     {
@@ -188,9 +202,13 @@ async fn connect_and_sync(generation: u64, reached_online: &mut bool) -> Result<
     let mut next_ping = now_ms() + PING_EVERY_MS;
     let mut renew_at = renewal(&token.token);
 
-    while let Some(event) = events.next().await {
+    loop {
+        let event = match select(stream.next(), ticks.next()).await {
+            Either::Left((Some(m), _)) => Event::Message(m),
+            Either::Left((None, _)) | Either::Right((None, _)) => Event::Closed,
+            Either::Right((Some(()), _)) => Event::Tick,
+        };
         if !current(generation) {
-            let _ = sink.close().await;
             return Ok(Ended::Stopped);
         }
         match event {
@@ -279,5 +297,4 @@ async fn connect_and_sync(generation: u64, reached_online: &mut bool) -> Result<
             }
         }
     }
-    Ok(Ended::Dropped)
 }
