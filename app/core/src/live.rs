@@ -10,7 +10,7 @@ use tokio::sync::broadcast;
 
 use crate::client::{Inner, OddxerClient};
 use crate::error::{ErrorChain, Result};
-use crate::sync::Step;
+use oddxer_sync::Step;
 
 impl OddxerClient {
     /// Notifications stored for the first time (a followed tipster's new code, a sale, a result,

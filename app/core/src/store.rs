@@ -8,7 +8,8 @@
 
 use std::path::Path;
 
-use oddxer_shared::api::{LedgerEntryOut, UserOut, WalletOut};
+use oddxer_shared::api::{CodeOut, LedgerEntryOut, UserOut, WalletOut};
+use oddxer_shared::client::NotificationOut;
 use oddxer_shared::{Currency, Money};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
@@ -159,18 +160,8 @@ const MIGRATIONS: &[&str] = &[
     ",
 ];
 
-/// What applying a run of stream entries did to the local copy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Applied {
-    /// Some row changed (the UI should re-read the snapshot).
-    pub changed: bool,
-    /// The stream's cursor after the batch: the last position of the contiguous run from 1.
-    pub cursor: i64,
-    /// `balanceAfter` of the entry at `cursor`, when there is one.
-    pub balance_at_cursor: Option<i64>,
-    /// Entries were stored beyond a hole (seq > cursor + 1): something is missing.
-    pub saw_gap: bool,
-}
+/// What applying a run of stream entries did (the type is shared with the browser core).
+pub use oddxer_sync::Applied;
 
 pub struct Store {
     conn: Connection,
@@ -531,12 +522,7 @@ pub(crate) fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-/// Milliseconds since the epoch of an RFC 3339 time; 0 for anything else (sorts first).
-pub(crate) fn rfc3339_ms(text: &str) -> i64 {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-        .unwrap_or(0)
-}
+pub(crate) use oddxer_sync::market::rfc3339_ms;
 
 fn to_json<T: serde::Serialize>(value: &T, context: &'static str) -> Result<String> {
     serde_json::to_string(value).map_err(|source| ClientError::Corrupt { context, source })
@@ -546,22 +532,74 @@ fn from_json<T: serde::de::DeserializeOwned>(json: &str, context: &'static str) 
     serde_json::from_str(json).map_err(|source| ClientError::Corrupt { context, source })
 }
 
-/// Walks forward from `before` over the positions listed by `sql` (which takes the cursor as
-/// `?1` and returns positions in order): the last position of the contiguous run, and whether a
-/// position beyond a hole was seen.
+/// The contiguity rule of `oddxer_sync` over the positions listed by `sql` (which takes the cursor
+/// as `?1` and returns positions in order): the last position of the contiguous run, and whether
+/// a position beyond a hole was seen.
 fn contiguous_from(tx: &Transaction<'_>, sql: &str, before: i64) -> rusqlite::Result<(i64, bool)> {
-    let mut cursor = before;
     let mut stmt = tx.prepare_cached(sql)?;
-    let rows = stmt.query_map([before], |r| r.get::<_, i64>(0))?;
-    for seq in rows {
-        let seq = seq?;
-        if seq == cursor + 1 {
-            cursor = seq;
-        } else {
-            return Ok((cursor, true));
+    let positions = stmt
+        .query_map([before], |r| r.get::<_, i64>(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    Ok(oddxer_sync::contiguous_from(before, positions))
+}
+
+/// The SQLite store as the shared sync rules see it.
+impl oddxer_sync::SyncStore for Store {
+    type Error = ClientError;
+
+    fn cursor(&self, stream: oddxer_sync::Stream) -> Result<i64> {
+        Store::cursor(self, stream.name())
+    }
+
+    fn apply_wallet_entries(&mut self, entries: &[LedgerEntryOut]) -> Result<Applied> {
+        Store::apply_wallet_entries(self, entries)
+    }
+
+    fn apply_purchase_entries(
+        &mut self,
+        entries: &[oddxer_shared::sync::PurchaseStreamEntry],
+    ) -> Result<Applied> {
+        Store::apply_purchase_entries(self, entries)
+    }
+
+    fn apply_wallet_balance(&mut self, balance: &Money) -> Result<bool> {
+        Store::apply_wallet_balance(self, balance)
+    }
+
+    fn reset_stream(&mut self, stream: oddxer_sync::Stream) -> Result<()> {
+        match stream {
+            oddxer_sync::Stream::Wallet => self.reset_wallet_stream(),
+            oddxer_sync::Stream::Purchases => self.reset_purchases_stream(),
         }
     }
-    Ok((cursor, false))
+
+    fn mark_synced(&mut self) -> Result<()> {
+        Store::mark_synced(self)
+    }
+
+    fn my_user_id(&self) -> Result<Option<String>> {
+        Ok(self.cached_user()?.map(|u| u.id))
+    }
+
+    fn now_rfc3339(&self) -> String {
+        now_rfc3339()
+    }
+
+    fn apply_live_code(&mut self, code: &CodeOut) -> Result<bool> {
+        Store::apply_live_code(self, code)
+    }
+
+    fn apply_code_to_purchases(&mut self, code: &CodeOut) -> Result<bool> {
+        Store::apply_code_to_purchases(self, code)
+    }
+
+    fn code_title(&self, id: &str) -> Result<Option<String>> {
+        Ok(self.market_code(id)?.map(|c| c.title))
+    }
+
+    fn add_notification(&mut self, n: &NotificationOut) -> Result<bool> {
+        Store::add_notification(self, n)
+    }
 }
 
 mod boards;

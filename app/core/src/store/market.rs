@@ -3,11 +3,9 @@
 //! replaces one with a later `updatedAt` (ties go to the newer arrival, which is harmless: same
 //! `(updatedAt, id)` means the same version).
 
-use std::cmp::Ordering;
-
 use oddxer_shared::api::CodeOut;
-use oddxer_shared::client::{BrowseIn, BrowseOut, CodeSort};
-use oddxer_shared::CodeStatus;
+use oddxer_shared::client::{BrowseIn, BrowseOut};
+use oddxer_sync::market::{compare, matches};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::{from_json, now_ms, now_rfc3339, rfc3339_ms, to_json, Store};
@@ -17,8 +15,6 @@ use crate::error::Result;
 const MAX_PAGES: i64 = 50;
 /// Codes kept; the least recently seen go first.
 const MAX_CODES: i64 = 2000;
-/// `GET /codes` default page size.
-const DEFAULT_LIMIT: i64 = 20;
 
 /// The cache key of a query: its filters, sort and limit, without the cursor.
 pub fn page_key(q: &BrowseIn) -> String {
@@ -94,25 +90,16 @@ impl Store {
                 continue;
             };
             let ids: Vec<String> = from_json(&ids_json, "market page")?;
-            let had = ids.iter().any(|i| *i == stored.id);
-            let fits = matches(&q, &stored);
-            let new_ids: Vec<String> = if fits {
-                let mut codes = Vec::with_capacity(ids.len() + 1);
-                for id in ids.iter().filter(|i| **i != stored.id) {
-                    if let Some(c) = code_in(&tx, id)? {
-                        codes.push(c);
-                    }
+            let mut page = Vec::with_capacity(ids.len());
+            for id in &ids {
+                if let Some(c) = code_in(&tx, id)? {
+                    page.push(c);
                 }
-                codes.push(stored.clone());
-                let sort = q.sort.unwrap_or_default();
-                codes.sort_by(|a, b| compare(sort, a, b));
-                codes.truncate(q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, 100) as usize);
-                codes.into_iter().map(|c| c.id).collect()
-            } else if had {
-                ids.iter().filter(|i| **i != stored.id).cloned().collect()
-            } else {
+            }
+            let Some(next) = oddxer_sync::market::place_on_page(&q, &page, &stored) else {
                 continue;
             };
+            let new_ids: Vec<String> = next.into_iter().map(|c| c.id).collect();
             if new_ids != ids {
                 tx.execute(
                     "UPDATE market_pages SET ids = ?1 WHERE query = ?2",
@@ -177,7 +164,7 @@ impl Store {
         let sort = q.sort.unwrap_or_default();
         out.items.sort_by(|a, b| compare(sort, a, b));
         out.items
-            .truncate(q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, 100) as usize);
+            .truncate(oddxer_sync::market::page_limit(q));
         Ok(out)
     }
 }
@@ -216,42 +203,4 @@ fn upsert_codes(tx: &Transaction<'_>, items: &[CodeOut]) -> Result<()> {
         ])?;
     }
     Ok(())
-}
-
-/// The filters of `GET /codes`, applied to a cached code.
-fn matches(q: &BrowseIn, c: &CodeOut) -> bool {
-    let status = q.status.unwrap_or(CodeStatus::Active);
-    c.status == status
-        && q.sport.is_none_or(|s| s == c.sport)
-        && q.bookmaker
-            .as_deref()
-            .is_none_or(|b| b.eq_ignore_ascii_case(&c.bookmaker))
-        && q.min_odds.is_none_or(|m| c.odds >= m)
-        && q.max_odds.is_none_or(|m| c.odds <= m)
-        && q.min_price.is_none_or(|m| c.price.amount >= m)
-        && q.max_price.is_none_or(|m| c.price.amount <= m)
-        && q.seller.as_deref().is_none_or(|s| s == c.seller_id)
-}
-
-fn compare(sort: CodeSort, a: &CodeOut, b: &CodeOut) -> Ordering {
-    let by = match sort {
-        CodeSort::Newest => rfc3339_ms(&b.created_at).cmp(&rfc3339_ms(&a.created_at)),
-        CodeSort::Price => a.price.amount.cmp(&b.price.amount),
-        CodeSort::PriceDesc => b.price.amount.cmp(&a.price.amount),
-        CodeSort::Odds => a.odds.total_cmp(&b.odds),
-        CodeSort::OddsDesc => b.odds.total_cmp(&a.odds),
-        CodeSort::ExpiresAt => rfc3339_ms(&a.expires_at).cmp(&rfc3339_ms(&b.expires_at)),
-    };
-    // Ties in the same direction by id, as the server does.
-    let descending = matches!(
-        sort,
-        CodeSort::Newest | CodeSort::PriceDesc | CodeSort::OddsDesc
-    );
-    by.then_with(|| {
-        if descending {
-            b.id.cmp(&a.id)
-        } else {
-            a.id.cmp(&b.id)
-        }
-    })
 }
