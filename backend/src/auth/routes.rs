@@ -106,7 +106,7 @@ async fn verify_otp(State(state): State<AppState>, _: IpLimited, transport: Sess
     responses(
     (status = 200, description = "New token pair; the presented token is dead. In the cookie transport (asked for, or the token came from the cookie) the new refresh token is only in `Set-Cookie`", body = SessionOut,
         headers(("Set-Cookie" = String, description = "The new `oddxer_refresh` cookie (cookie transport only)"))),
-    (status = 401, description = "Unknown, expired, revoked or reused token, or none at all (no `refreshToken` in the body and no `oddxer_refresh` cookie)", body = ErrorEnvelope),
+    (status = 401, description = "Unknown, expired, revoked or reused token, or none at all (no `refreshToken` in the body and no `oddxer_refresh` cookie), or a cookie this server did not set", body = ErrorEnvelope),
     (status = 403, description = "Account deactivated", body = ErrorEnvelope),
     (status = 422, description = "An `X-Session-Transport` other than `cookie`, or a body of the wrong shape", body = ErrorEnvelope),
     (status = 429, description = "Rate limited (per IP)", body = ErrorEnvelope)))]
@@ -131,6 +131,9 @@ async fn refresh(State(state): State<AppState>, _: IpLimited, transport: Session
 /// the cookie). None at all is 401: the caller has no session to go on with (a body of `{}` is a
 /// well-formed request, so not a 422), and the message names both places a token may be.
 fn presented_token(transport: &SessionTransport, input: RefreshBodyIn) -> Result<(String, bool), AppError> {
+    if input.refresh_token.is_none() && transport.bad_cookie {
+        return Err(bad_cookie());
+    }
     match (input.refresh_token, &transport.cookie) {
         (Some(token), _) => Ok((token, false)),
         (None, Some(cookie)) => Ok((cookie.clone(), true)),
@@ -140,6 +143,10 @@ fn presented_token(transport: &SessionTransport, input: RefreshBodyIn) -> Result
     }
 }
 
+fn bad_cookie() -> AppError {
+    AppError::Unauthenticated("The oddxer_refresh cookie is not one this server set; sign in again")
+}
+
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", request_body = RefreshBodyIn, security(("bearer" = [])),
     params(
         ("X-Session-Transport" = Option<String>, Header, description = "`cookie`: a web session; the `oddxer_refresh` cookie is cleared"),
@@ -147,10 +154,13 @@ fn presented_token(transport: &SessionTransport, input: RefreshBodyIn) -> Result
     responses(
     (status = 200, description = "Session ended (with no token in the body or cookie there is nothing to revoke, and the answer is the same); in the cookie transport `Set-Cookie` clears `oddxer_refresh` (Max-Age=0)",
         headers(("Set-Cookie" = String, description = "`oddxer_refresh=; Max-Age=0; ...` (cookie transport only)"))),
-    (status = 401, body = ErrorEnvelope),
+    (status = 401, description = "Bad bearer token, or an `oddxer_refresh` cookie this server did not set", body = ErrorEnvelope),
     (status = 422, description = "An `X-Session-Transport` other than `cookie`, or a body of the wrong shape", body = ErrorEnvelope)))]
 async fn logout(State(state): State<AppState>, AuthUser(user): AuthUser, transport: SessionTransport, Json(input): Json<RefreshBodyIn>) -> Result<Response, AppError> {
     let cookie_mode = transport.cookie_requested || (input.refresh_token.is_none() && transport.cookie.is_some());
+    if input.refresh_token.is_none() && transport.bad_cookie {
+        return Err(bad_cookie());
+    }
     match presented_token(&transport, input) {
         Ok((raw, _)) => service::logout(&state, &user.to_out(), &raw).await?,
         // No token anywhere (a web session whose cookie is already gone): nothing left to revoke.

@@ -34,6 +34,9 @@ pub struct SessionTransport {
     pub cookie_requested: bool,
     /// The `oddxer_refresh` cookie, when the request carries one.
     pub cookie: Option<String>,
+    /// The request carries an `oddxer_refresh` cookie this server cannot have set (a character
+    /// no refresh token has): refused where the cookie is read, never taken as "no cookie".
+    pub bad_cookie: bool,
     /// The request reached us over https (directly, or as a `TRUSTED_PROXIES` peer says).
     pub https: bool,
 }
@@ -62,9 +65,14 @@ impl FromRequestParts<AppState> for SessionTransport {
                 // A chain of proxies appends: the first entry is what the client used.
                 .and_then(|v| v.split(',').next())
                 .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+        let (cookie, bad_cookie) = match refresh_cookie(&parts.headers) {
+            Ok(cookie) => (cookie, false),
+            Err(NotOurs) => (None, true),
+        };
         Ok(SessionTransport {
             cookie_requested,
-            cookie: refresh_cookie(&parts.headers),
+            cookie,
+            bad_cookie,
             https: forwarded_https || parts.uri.scheme_str() == Some("https"),
         })
     }
@@ -103,17 +111,32 @@ fn build(value: String, max_age_secs: i64, secure: bool) -> Option<HeaderValue> 
         .ok()
 }
 
+/// An `oddxer_refresh` cookie whose value no refresh token has.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NotOurs;
+
 /// The `oddxer_refresh` cookie of a request (the last one, if a client sent several), if any and
-/// not empty.
-pub fn refresh_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| Cookie::split_parse(v.to_owned()).filter_map(Result::ok).collect::<Vec<_>>())
-        .filter(|c| c.name() == COOKIE && !c.value().is_empty())
-        .map(|c| c.value().to_owned())
-        .last()
+/// not empty (a cleared cookie is no cookie). A value with a character a refresh token never has
+/// (they are `[A-Za-z0-9._-]`, `auth::refresh`), or in a `Cookie` header that is not even text, is
+/// `NotOurs`.
+pub fn refresh_cookie(headers: &HeaderMap) -> Result<Option<String>, NotOurs> {
+    let mut found = None;
+    for raw in headers.get_all(header::COOKIE) {
+        let Ok(text) = raw.to_str() else {
+            if raw.as_bytes().windows(COOKIE.len() + 1).any(|w| w.starts_with(COOKIE.as_bytes()) && w.ends_with(b"=")) {
+                return Err(NotOurs);
+            }
+            continue;
+        };
+        for cookie in Cookie::split_parse(text).filter_map(Result::ok).filter(|c| c.name() == COOKIE) {
+            let value = cookie.value();
+            if value.len() > 200 || !value.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
+                return Err(NotOurs);
+            }
+            found = (!value.is_empty()).then(|| value.to_owned());
+        }
+    }
+    Ok(found)
 }
 
 #[cfg(test)]
@@ -135,10 +158,16 @@ mod tests {
     #[test]
     fn the_refresh_cookie_is_found_among_others() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("theme=dark; oddxer_refresh=tok1; other=1"));
-        assert_eq!(refresh_cookie(&h).as_deref(), Some("tok1"));
+        h.insert(header::COOKIE, HeaderValue::from_static("theme=dark; oddxer_refresh=ab12.3.x_Y-z; other=1"));
+        assert_eq!(refresh_cookie(&h), Ok(Some("ab12.3.x_Y-z".to_owned())));
         h.insert(header::COOKIE, HeaderValue::from_static("oddxer_refresh="));
-        assert_eq!(refresh_cookie(&h), None);
-        assert_eq!(refresh_cookie(&HeaderMap::new()), None);
+        assert_eq!(refresh_cookie(&h), Ok(None));
+        assert_eq!(refresh_cookie(&HeaderMap::new()), Ok(None));
+        h.insert(header::COOKIE, HeaderValue::from_static("oddxer_refresh=a%20b"));
+        assert_eq!(refresh_cookie(&h), Err(NotOurs));
+        h.insert(header::COOKIE, HeaderValue::from_bytes(b"oddxer_refresh=\xc2\x84").expect("obs-text is allowed"));
+        assert_eq!(refresh_cookie(&h), Err(NotOurs));
+        h.insert(header::COOKIE, HeaderValue::from_bytes(b"theme=\xc2\x84").expect("obs-text is allowed"));
+        assert_eq!(refresh_cookie(&h), Ok(None), "someone else's cookie is not ours to judge");
     }
 }

@@ -139,6 +139,19 @@ async fn no_token_anywhere_is_refused_naming_where_one_belongs_and_changes_nothi
 }
 
 #[tokio::test]
+async fn a_cookie_this_server_did_not_set_is_refused_not_ignored() {
+    let app = TestApp::spawn().await;
+    let user = app.signed_in_user("BUYER").await;
+    for path in ["/auth/refresh", "/auth/logout"] {
+        let r = send(app.http.post(app.url(path)).bearer_auth(&user.access).header("Cookie", "oddxer_refresh=not%20a%20token").json(&json!({}))).await;
+        assert_eq!(r.status, 401, "{path}: {}", r.body);
+        assert!(r.body["error"]["message"].as_str().is_some_and(|m| m.contains("oddxer_refresh")), "{}", r.body);
+    }
+    // The desktop's session was not touched by either.
+    assert_eq!(app.post("/auth/refresh", None, &json!({ "refreshToken": user.refresh })).await.status, 200);
+}
+
+#[tokio::test]
 async fn the_cookie_is_secure_over_https_as_a_trusted_proxy_says_or_as_configured() {
     let app = TestApp::spawn_with(&[("TRUSTED_PROXIES", "127.0.0.1")]).await;
     let phone = unique_phone();
