@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde::Serialize;
 
 use crate::client::{path_id, OddxerClient};
-use crate::error::{ClientError, ErrorChain, Result};
+use crate::error::{ErrorChain, Result};
 
 #[derive(Serialize)]
 struct CursorQuery<'a> {
@@ -240,9 +240,4 @@ impl crate::client::Inner {
             Err(e) => tracing::warn!(error = %ErrorChain(&e), "could not remember a vote"),
         }
     }
-}
-
-/// A vote refused because one is already stored: for a replayed vote that means it was done.
-pub(crate) fn already_voted(e: &ClientError) -> bool {
-    matches!(e, ClientError::Api { status: 409, code, .. } if code == "ALREADY_VOTED")
 }

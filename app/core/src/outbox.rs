@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::client::{Inner, OddxerClient};
 use crate::error::{ClientError, ErrorChain, Result};
-use crate::marketplace::already_voted;
+use oddxer_sync::{replay_verdict, ReplayFailure, ReplayVerdict};
 
 /// What one replay did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -21,18 +21,18 @@ pub struct ReplayReport {
     pub pending: usize,
 }
 
-/// The server may take it later: keep it pending and stop this replay.
-fn try_later(e: &ClientError) -> bool {
-    e.is_unreachable()
-        || matches!(
-            e,
-            ClientError::Unauthenticated
-                | ClientError::Protocol { .. }
-                | ClientError::Api {
-                    status: 401 | 408 | 429 | 500..=599,
-                    ..
-                }
-        )
+/// The error as the shared replay rules (`oddxer_sync::outbox`) see it.
+fn replay_failure(e: &ClientError) -> ReplayFailure {
+    match e {
+        _ if e.is_unreachable() => ReplayFailure::Unreachable,
+        ClientError::Unauthenticated => ReplayFailure::Unauthenticated,
+        ClientError::Api { status, code, .. } => ReplayFailure::Api {
+            status: *status,
+            code: code.clone(),
+        },
+        // Anything else local (the answer unreadable, the store) is worth another try later.
+        _ => ReplayFailure::Protocol,
+    }
 }
 
 impl OddxerClient {
@@ -73,30 +73,34 @@ impl Inner {
         let mut report = ReplayReport::default();
         let total = items.len();
         for (done, item) in items.into_iter().enumerate() {
-            match self.post_vote(&item.code_id, item.vote_type).await {
-                Ok(_) => {
+            let outcome = self.post_vote(&item.code_id, item.vote_type).await;
+            let verdict = match &outcome {
+                Ok(_) => replay_verdict(Ok(())),
+                Err(e) => replay_verdict(Err(&replay_failure(e))),
+            };
+            match (verdict, outcome) {
+                (ReplayVerdict::Delivered, outcome) => {
                     self.with_store(|s| s.outbox_delivered(&item.id))?;
-                    self.vote_delivered(&item.code_id, item.vote_type);
+                    if outcome.is_ok() {
+                        self.vote_delivered(&item.code_id, item.vote_type);
+                    }
                     report.delivered += 1;
                 }
-                Err(e) if already_voted(&e) => {
-                    self.with_store(|s| s.outbox_delivered(&item.id))?;
-                    report.delivered += 1;
-                }
-                Err(e) if try_later(&e) => {
+                (ReplayVerdict::TryLater, Err(e)) => {
                     let message = crate::client::user_message(e);
                     self.with_store(|s| s.outbox_attempted(&item.id, &message))?;
                     report.pending = total - done;
                     self.notify();
                     return Ok(report);
                 }
-                Err(e @ ClientError::Api { .. }) => {
+                (ReplayVerdict::Refused, Err(e)) => {
                     let message = crate::client::user_message(e);
                     tracing::info!(code_id = %item.code_id, %message, "a queued vote was refused");
                     self.with_store(|s| s.outbox_refused(&item.id, &message))?;
                     report.refused += 1;
                 }
-                Err(e) => return Err(e),
+                // A success is always `Delivered`.
+                (_, Ok(_)) => {}
             }
             self.notify();
         }

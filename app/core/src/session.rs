@@ -19,52 +19,8 @@ impl std::fmt::Debug for AccessToken {
     }
 }
 
-/// When to renew an access token so that it never expires on an open socket: a fifth of its
-/// lifetime before `exp`, at most a minute before (a 15-minute token renews at 14 minutes). `None`
-/// for a token whose claims cannot be read (the server's `TOKEN_EXPIRED` then still triggers a
-/// refresh and a reconnect). Skew-safe: the wait never exceeds the token's lifetime.
-pub(crate) fn renew_after(token: &str, now_unix: i64) -> Option<std::time::Duration> {
-    let (iat, exp) = token_times(token)?;
-    let lifetime = exp.checked_sub(iat).filter(|l| *l > 0)?;
-    let margin = (lifetime / 5).clamp(1, 60);
-    let left = exp.saturating_sub(now_unix).clamp(0, lifetime);
-    Some(std::time::Duration::from_secs(
-        left.saturating_sub(margin).max(0) as u64,
-    ))
-}
-
-/// The `iat` and `exp` claims (Unix seconds) of a JWT, read without checking its signature: the
-/// client only uses them to renew in time; the server alone decides what is valid.
-fn token_times(token: &str) -> Option<(i64, i64)> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64url_decode(payload)?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    Some((claims["iat"].as_i64()?, claims["exp"].as_i64()?))
-}
-
-/// Unpadded base64url (RFC 4648 section 5), as JWT segments are written.
-fn base64url_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in text.bytes().filter(|c| *c != b'=') {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
-}
+/// When to renew an access token on an open socket: the rule shared with the browser core.
+pub(crate) use oddxer_sync::renew_after;
 
 #[derive(Default)]
 pub(crate) struct Session {

@@ -139,18 +139,8 @@ const MIGRATIONS: &[&str] = &[
     ",
 ];
 
-/// What applying a run of stream entries did to the local copy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Applied {
-    /// Some row changed (the UI should re-read the snapshot).
-    pub changed: bool,
-    /// The stream's cursor after the batch: the last position of the contiguous run from 1.
-    pub cursor: i64,
-    /// `balanceAfter` of the entry at `cursor`, when there is one.
-    pub balance_at_cursor: Option<i64>,
-    /// Entries were stored beyond a hole (seq > cursor + 1): something is missing.
-    pub saw_gap: bool,
-}
+/// What applying a run of stream entries did (the type is shared with the browser core).
+pub use oddxer_sync::Applied;
 
 pub struct Store {
     conn: Connection,
@@ -525,22 +515,50 @@ fn from_json<T: serde::de::DeserializeOwned>(json: &str, context: &'static str) 
     serde_json::from_str(json).map_err(|source| ClientError::Corrupt { context, source })
 }
 
-/// Walks forward from `before` over the positions listed by `sql` (which takes the cursor as
-/// `?1` and returns positions in order): the last position of the contiguous run, and whether a
-/// position beyond a hole was seen.
+/// The contiguity rule of `oddxer_sync` over the positions listed by `sql` (which takes the cursor
+/// as `?1` and returns positions in order): the last position of the contiguous run, and whether
+/// a position beyond a hole was seen.
 fn contiguous_from(tx: &Transaction<'_>, sql: &str, before: i64) -> rusqlite::Result<(i64, bool)> {
-    let mut cursor = before;
     let mut stmt = tx.prepare_cached(sql)?;
-    let rows = stmt.query_map([before], |r| r.get::<_, i64>(0))?;
-    for seq in rows {
-        let seq = seq?;
-        if seq == cursor + 1 {
-            cursor = seq;
-        } else {
-            return Ok((cursor, true));
+    let positions = stmt
+        .query_map([before], |r| r.get::<_, i64>(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    Ok(oddxer_sync::contiguous_from(before, positions))
+}
+
+/// The SQLite store as the shared sync rules see it.
+impl oddxer_sync::SyncStore for Store {
+    type Error = ClientError;
+
+    fn cursor(&self, stream: oddxer_sync::Stream) -> Result<i64> {
+        Store::cursor(self, stream.name())
+    }
+
+    fn apply_wallet_entries(&mut self, entries: &[LedgerEntryOut]) -> Result<Applied> {
+        Store::apply_wallet_entries(self, entries)
+    }
+
+    fn apply_purchase_entries(
+        &mut self,
+        entries: &[oddxer_shared::sync::PurchaseStreamEntry],
+    ) -> Result<Applied> {
+        Store::apply_purchase_entries(self, entries)
+    }
+
+    fn apply_wallet_balance(&mut self, balance: &Money) -> Result<bool> {
+        Store::apply_wallet_balance(self, balance)
+    }
+
+    fn reset_stream(&mut self, stream: oddxer_sync::Stream) -> Result<()> {
+        match stream {
+            oddxer_sync::Stream::Wallet => self.reset_wallet_stream(),
+            oddxer_sync::Stream::Purchases => self.reset_purchases_stream(),
         }
     }
-    Ok((cursor, false))
+
+    fn mark_synced(&mut self) -> Result<()> {
+        Store::mark_synced(self)
+    }
 }
 
 mod market;

@@ -2,17 +2,17 @@
 //! into SQLite, reconnect with jittered backoff.
 //!
 //! Split in two: [`Syncer`] decides what a server frame means for the local copy of each stream
-//! (wallet and purchases; pure logic over a `Store`, unit-tested in `sync/tests.rs`) and [`run`]
-//! owns the socket, the timers and the retries. Reaching Online also replays the outbox.
+//! (wallet and purchases: the rules of `oddxer_sync`, shared with the browser core, over the
+//! SQLite `Store`; tested here in `sync/tests.rs`) and [`run`] owns the socket, the timers and the
+//! retries. Reaching Online also replays the outbox.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use oddxer_shared::client::{ConnectionState, StreamProgress, SyncProgress};
-use oddxer_shared::sync::{
-    Checkpoint, ClientFrame, LiveEvent, ServerFrame, StreamEntries, SyncCursors,
-};
+use oddxer_shared::client::ConnectionState;
+use oddxer_shared::sync::{ClientFrame, ServerFrame};
+use oddxer_sync::{Step, SyncError};
 use rand::Rng;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -22,286 +22,76 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 use crate::client::Inner;
 use crate::error::{ClientError, ErrorChain, Result};
-use crate::store::{Applied, Store, PURCHASES_STREAM, WALLET_STREAM};
+use crate::store::Store;
 
 /// How often the client pings; the server answers `pong`, which proves the path is alive.
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// No frame at all for this long means the connection is dead even if TCP has not noticed.
 const SILENCE_LIMIT: Duration = Duration::from_secs(45);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Re-syncs in a row that did not bring the stream in step before the connection is dropped
-/// and retried later (a server contradicting itself must not be hammered in a tight loop).
-const MAX_RESYNCS_IN_A_ROW: u32 = 5;
-const BACKOFF_FIRST_MS: u64 = 300;
-const BACKOFF_CAP_MS: u64 = 10_000;
 
-/// Delay before reconnect attempt `attempt` (0-based): a ceiling of 300 ms doubling up to 10 s,
-/// and "full jitter" (a uniformly random point between 0 and the ceiling), so that the thousands
-/// of clients dropped by one server restart spread over the whole window instead of coming back
-/// in waves at its upper half.
+/// Delay before reconnect attempt `attempt` (0-based): the shared full-jitter rule
+/// (`oddxer_sync::backoff`) fed with this thread's random numbers.
 pub(crate) fn backoff(attempt: u32) -> Duration {
-    let ceiling = BACKOFF_FIRST_MS
-        .saturating_mul(1u64 << attempt.min(16))
-        .min(BACKOFF_CAP_MS);
-    Duration::from_millis(rand::thread_rng().gen_range(0..=ceiling))
+    Duration::from_millis(oddxer_sync::full_jitter_ms(
+        attempt,
+        rand::thread_rng().gen_range(0.0..=1.0),
+    ))
 }
 
 // ---- frame logic ---------------------------------------------------------------------------
 
-/// How a finished batch's checkpoint compares with the local copy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verdict {
-    InStep,
-    /// The server has positions we lack (a hole, or entries still to come): ask again from our cursor.
-    Behind,
-    /// The server's head is below ours: confirm once, then rebuild from 0.
-    AheadOfServer,
-    /// Same head, different balance: our history is not the server's. Rebuild from 0.
-    Diverged,
-}
+#[cfg(test)]
+pub(crate) use oddxer_sync::{sync_frame, Stream};
 
-fn judge(applied: &Applied, cp: &Checkpoint) -> Verdict {
-    use std::cmp::Ordering::*;
-    match cp.head.cmp(&applied.cursor) {
-        Greater => Verdict::Behind,
-        Less => Verdict::AheadOfServer,
-        Equal => match (cp.balance, applied.balance_at_cursor) {
-            (Some(server), Some(local)) if server != local => Verdict::Diverged,
-            _ => Verdict::InStep,
-        },
-    }
-}
-
-/// What handling one frame asks of the connection.
-#[derive(Debug, Default, PartialEq)]
-pub(crate) struct Step {
-    /// Local data changed: tell the UI.
-    pub(crate) changed: bool,
-    /// A frame to send (a re-sync request).
-    pub(crate) send: Option<ClientFrame>,
-    /// The catch-up of every stream just finished in step: the connection is now Online.
-    pub(crate) caught_up: bool,
-    /// A `sync:batch` was handled: where the catch-up stands now.
-    pub(crate) progress: Option<SyncProgress>,
-}
-
-/// The streams this client syncs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Stream {
-    Wallet,
-    Purchases,
-}
-
-impl Stream {
-    fn name(self) -> &'static str {
-        match self {
-            Stream::Wallet => WALLET_STREAM,
-            Stream::Purchases => PURCHASES_STREAM,
-        }
-    }
-
-    /// A sync request for this stream alone (the server leaves the other one as it is).
-    fn resync_frame(self, from: i64) -> ClientFrame {
-        let mut streams = SyncCursors::default();
-        match self {
-            Stream::Wallet => streams.wallet = Some(from),
-            Stream::Purchases => streams.purchases = Some(from),
-        }
-        ClientFrame::Sync { streams }
-    }
-}
-
-/// Per-connection state of one stream.
+/// The shared sync rules (`oddxer_sync::Syncer`) over the SQLite store, with their outcomes in
+/// this crate's error type and log.
 #[derive(Debug, Default)]
-struct StreamSync {
-    resyncs_in_a_row: u32,
-    suspect_ahead: bool,
-    in_step: bool,
-}
-
-/// Per-connection state of every stream: what a server frame means for the local copy.
-#[derive(Debug, Default)]
-pub(crate) struct Syncer {
-    wallet: StreamSync,
-    purchases: StreamSync,
-    online: bool,
-    progress: SyncProgress,
-}
-
-/// The first frame of a connection: both streams from their stored cursors.
-pub(crate) fn sync_frame(wallet_cursor: i64, purchases_cursor: i64) -> ClientFrame {
-    ClientFrame::Sync {
-        streams: SyncCursors {
-            wallet: Some(wallet_cursor),
-            purchases: Some(purchases_cursor),
-        },
-    }
-}
+pub(crate) struct Syncer(oddxer_sync::Syncer);
 
 impl Syncer {
     /// The first frame after connecting: everything after the stored cursors.
     pub(crate) fn start(&mut self, store: &Store) -> Result<ClientFrame> {
-        Ok(sync_frame(
-            store.cursor(WALLET_STREAM)?,
-            store.cursor(PURCHASES_STREAM)?,
-        ))
-    }
-
-    fn stream_progress(&mut self, stream: Stream) -> &mut StreamProgress {
-        match stream {
-            Stream::Wallet => &mut self.progress.wallet,
-            Stream::Purchases => &mut self.progress.purchases,
-        }
-    }
-
-    fn state(&mut self, stream: Stream) -> &mut StreamSync {
-        match stream {
-            Stream::Wallet => &mut self.wallet,
-            Stream::Purchases => &mut self.purchases,
-        }
+        self.0.start(store)
     }
 
     pub(crate) fn on_frame(&mut self, store: &mut Store, frame: ServerFrame) -> Result<Step> {
-        match frame {
-            ServerFrame::SyncBatch(batch) => {
-                let (stream, applied) = match &batch.entries {
-                    StreamEntries::Wallet(entries) => {
-                        (Stream::Wallet, store.apply_wallet_entries(entries)?)
-                    }
-                    StreamEntries::Purchases(entries) => {
-                        (Stream::Purchases, store.apply_purchase_entries(entries)?)
-                    }
-                };
-                let received = match &batch.entries {
-                    StreamEntries::Wallet(e) => e.len(),
-                    StreamEntries::Purchases(e) => e.len(),
-                } as u64;
-                let progress = self.stream_progress(stream);
-                progress.received += received;
-                progress.cursor = applied.cursor;
-                progress.head = batch.checkpoint.head;
-                let mut step = Step {
-                    changed: applied.changed,
-                    progress: Some(self.progress),
-                    ..Step::default()
-                };
-                if !batch.done {
-                    // Mid catch-up: the checkpoint is judged once the run is complete.
-                    return Ok(step);
-                }
-                let verdict = judge(&applied, &batch.checkpoint);
-                let st = self.state(stream);
-                match verdict {
-                    Verdict::InStep => {
-                        st.resyncs_in_a_row = 0;
-                        st.suspect_ahead = false;
-                        st.in_step = true;
-                        if self.wallet.in_step && self.purchases.in_step {
-                            self.progress.caught_up = true;
-                            step.progress = Some(self.progress);
-                            store.mark_synced()?;
-                            step.changed = true;
-                            step.caught_up = !self.online;
-                            self.online = true;
-                        }
-                    }
-                    Verdict::Behind => {
-                        tracing::debug!(
-                            stream = stream.name(),
-                            cursor = applied.cursor,
-                            head = batch.checkpoint.head,
-                            "stream behind; re-syncing"
-                        );
-                        step.send = Some(st.resync(stream, applied.cursor)?);
-                    }
-                    Verdict::AheadOfServer if !st.suspect_ahead => {
-                        // Could be a checkpoint read just before a live push we already applied:
-                        // ask once more before believing the server lost entries.
-                        st.suspect_ahead = true;
-                        step.send = Some(st.resync(stream, applied.cursor)?);
-                    }
-                    Verdict::AheadOfServer | Verdict::Diverged => {
-                        tracing::warn!(
-                            stream = stream.name(),
-                            cursor = applied.cursor,
-                            head = batch.checkpoint.head,
-                            "local history disagrees with the server; rebuilding it from position 0"
-                        );
-                        st.suspect_ahead = false;
-                        st.in_step = false;
-                        step.send = Some(st.resync(stream, 0)?);
-                        match stream {
-                            Stream::Wallet => store.reset_wallet_stream()?,
-                            Stream::Purchases => store.reset_purchases_stream()?,
-                        }
-                        self.stream_progress(stream).cursor = 0;
-                        self.progress.caught_up = false;
-                        step.progress = Some(self.progress);
-                        step.changed = true;
-                    }
-                }
-                Ok(step)
+        let mut step = self.0.on_frame(store, frame).map_err(|e| match e {
+            SyncError::Store(e) => e,
+            SyncError::OutOfStep => ClientError::OutOfStep,
+            SyncError::SessionEnded { code } => {
+                // Logged out elsewhere or deactivated: no refresh can help, sign in again.
+                tracing::info!(%code, "the server ended this session");
+                ClientError::Unauthenticated
             }
-            ServerFrame::Event(LiveEvent::WalletUpdated { balance }) => Ok(Step {
-                changed: store.apply_wallet_balance(&balance)?,
-                ..Step::default()
-            }),
-            ServerFrame::Event(other) => {
-                tracing::trace!(?other, "live event not cached by this client version");
-                Ok(Step::default())
-            }
-            ServerFrame::Error { code, message } => {
-                if ends_session(&code) {
-                    // Logged out elsewhere or deactivated: no refresh can help, sign in again.
-                    tracing::info!(%code, "the server ended this session");
-                    return Err(ClientError::Unauthenticated);
-                }
-                if is_auth_error(&code) {
-                    // The loop refreshes the access token and reconnects.
-                    return Err(ClientError::Api {
-                        status: 401,
-                        code,
-                        message,
-                    });
-                }
-                if code == "SYNC_UNAVAILABLE" {
-                    // The server could not read a stream: reconnect after a backoff rather
-                    // than re-asking in a tight loop.
-                    return Err(ClientError::Api {
-                        status: 503,
-                        code,
-                        message,
-                    });
-                }
-                tracing::warn!(%code, %message, "sync error frame from the server");
-                Ok(Step::default())
-            }
-            ServerFrame::Pong => Ok(Step::default()),
+            // The loop refreshes the access token and reconnects.
+            SyncError::Auth { code, message } => ClientError::Api {
+                status: 401,
+                code,
+                message,
+            },
+            // The server could not read a stream: reconnect after a backoff rather than
+            // re-asking in a tight loop.
+            SyncError::Unavailable { code, message } => ClientError::Api {
+                status: 503,
+                code,
+                message,
+            },
+        })?;
+        if let Some(stream) = step.rebuilt {
+            tracing::warn!(
+                stream = stream.name(),
+                "local history disagrees with the server; rebuilding it from position 0"
+            );
+        } else if let Some(ClientFrame::Sync { streams }) = &step.send {
+            tracing::debug!(?streams, "stream behind; re-syncing");
         }
-    }
-}
-
-impl StreamSync {
-    fn resync(&mut self, stream: Stream, from: i64) -> Result<ClientFrame> {
-        self.resyncs_in_a_row += 1;
-        if self.resyncs_in_a_row > MAX_RESYNCS_IN_A_ROW {
-            return Err(ClientError::OutOfStep);
+        // Handled by logging it: the connection carries on.
+        if let Some((code, message)) = step.server_error.take() {
+            tracing::warn!(%code, %message, "sync error frame from the server");
         }
-        Ok(stream.resync_frame(from))
+        Ok(step)
     }
-}
-
-fn is_auth_error(code: &str) -> bool {
-    matches!(
-        code,
-        "UNAUTHENTICATED" | "UNAUTHORIZED" | "TOKEN_EXPIRED" | "INVALID_TOKEN"
-    )
-}
-
-/// Codes with which the server closes a socket whose session is over for good (logout, refresh
-/// token reuse, deactivated account).
-fn ends_session(code: &str) -> bool {
-    matches!(code, "SESSION_REVOKED" | "ACCOUNT_DEACTIVATED")
 }
 
 /// When to send the next `auth` frame for `token`: before it expires, never sooner than a second

@@ -1,6 +1,7 @@
-//! Oddxer's screens. Runs as wasm32 inside the Tauri webview and does no I/O of its own:
-//! every action is a Tauri command answered by the native client core, and every change
-//! arrives as an `oddxer://changed` event carrying a fresh `AppSnapshot`.
+//! Oddxer's screens, compiled to wasm32. The screens do no I/O of their own: every action is a
+//! command of [`ipc`], answered inside a Tauri shell by the native client core (IPC, with changes
+//! as `oddxer://changed` events) and in a plain browser by the web core ([`web`]: fetch, a
+//! browser WebSocket, IndexedDB), each delivering a fresh `AppSnapshot` on every change.
 
 mod app;
 mod browser;
@@ -8,6 +9,7 @@ mod components;
 mod format;
 mod input;
 mod ipc;
+mod web;
 mod listing;
 mod nav;
 mod screens;

@@ -1,6 +1,9 @@
 //! Unit tests of `sync.rs`.
 
 use super::*;
+use crate::store::{PURCHASES_STREAM, WALLET_STREAM};
+use oddxer_shared::sync::{Checkpoint, LiveEvent, StreamEntries, SyncCursors};
+use oddxer_sync::MAX_RESYNCS_IN_A_ROW;
 use crate::testutil::{entry, purchase_row};
 use oddxer_shared::sync::{PurchaseStreamEntry, SyncBatch};
 use oddxer_shared::{Currency, Money};
