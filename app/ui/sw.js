@@ -13,6 +13,9 @@
 //   fall back to the cache without one; a page load then gets the cached index.html.
 const CACHE = "oddxer-shell-__VERSION__";
 const PRECACHE = __PRECACHE__;
+// The backend's answers carry `Vary: origin, ...` (its CORS layer), and module scripts are fetched
+// with an `Origin` header that the install's requests lacked: match on the URL alone.
+const MATCH = { ignoreVary: true };
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -41,11 +44,11 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith(scope.pathname + "api/")) return;
   // The content-addressed bundle never changes under its name: the cache answers first.
   if (url.pathname.startsWith(scope.pathname + "bundle-")) {
-    event.respondWith(caches.match(request).then((hit) => hit || fetch(request)));
+    event.respondWith(caches.match(request, MATCH).then((hit) => hit || fetch(request)));
     return;
   }
   // Pages and the other shell files: the network first, so a new build is seen at once; the
   // cached copy without a network (a page load gets the cached index.html, the app routes itself).
   const fallback = request.mode === "navigate" ? new URL("index.html", scope).href : request;
-  event.respondWith(fetch(request).catch(() => caches.match(fallback).then((hit) => hit || Response.error())));
+  event.respondWith(fetch(request).catch(() => caches.match(fallback, MATCH).then((hit) => hit || Response.error())));
 });
