@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the Dioxus UI (app/ui) to wasm32 and writes app/ui/dist/: index.html, oddxer.css, the
-# wasm-bindgen JS glue and the .wasm. Both Tauri shells embed that folder (build.frontendDist).
+# Builds the Dioxus UI (app/ui) to wasm32 and writes app/ui/dist/: index.html and bootstrap.js,
+# bundle-<hash>/ (the .wasm, the wasm-bindgen JS glue, oddxer.css), and the web app's
+# manifest.webmanifest, icons/ and service worker sw.js (with the list of files to precache).
+# Both Tauri shells embed that folder (build.frontendDist); the backend serves it at `/`.
 #
 # No `dx` needed: plain cargo + the wasm-bindgen CLI of exactly the version in app/ui/Cargo.lock
 # (installed into $ODDXER_CACHE/bin on first use). The wasm build has its own target folder so
@@ -41,10 +43,28 @@ wasm="$WASM_TARGET_DIR/wasm32-unknown-unknown/$PROFILE/oddxer-ui.wasm"
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/oddxer-ui-dist.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
-"$ODDXER_BIN/wasm-bindgen" --target web --no-typescript --out-name oddxer_ui --out-dir "$stage" "$wasm"
-cp "$UI/index.html" "$UI/bootstrap.js" "$stage/"
-cp "$ODDXER_ROOT/assets/oddxer.css" "$stage/oddxer.css"
+# The wasm, its JS glue (and any snippets it imports) and the stylesheet go into a folder named
+# after a hash of their content, bundle-<hash>/: the backend serves it as immutable for a year, and
+# a changed build gets a new name, so no browser ever mixes old and new files.
+"$ODDXER_BIN/wasm-bindgen" --target web --no-typescript --out-name oddxer_ui --out-dir "$stage/bundle" "$wasm"
+cp "$ODDXER_ROOT/assets/oddxer.css" "$stage/bundle/oddxer.css"
+tree_hash() { (cd "$1" && find . -type f | LC_ALL=C sort | while read -r f; do printf '%s\n' "$f"; cat "$f"; done) | sha256sum | cut -c1-16; }
+bundle="bundle-$(tree_hash "$stage/bundle")"
+mv "$stage/bundle" "$stage/$bundle"
+sed "s#__BUNDLE__#$bundle#g" "$UI/index.html" >"$stage/index.html"
+sed "s#__BUNDLE__#$bundle#g" "$UI/bootstrap.js" >"$stage/bootstrap.js"
+# The web app's manifest and icons (Android wants 192 and 512 px, iOS a 180 px touch icon).
+cp "$UI/manifest.webmanifest" "$stage/"
+mkdir -p "$stage/icons"
 cp "$ODDXER_ROOT/assets/icons/32x32.png" "$stage/favicon.png"
+cp "$ODDXER_ROOT/assets/icons/web-192.png" "$stage/icons/icon-192.png"
+cp "$ODDXER_ROOT/assets/icons/icon.png" "$stage/icons/icon-512.png"
+cp "$ODDXER_ROOT/assets/icons/apple-touch-icon.png" "$stage/icons/apple-touch-icon.png"
+# The service worker precaches every file of the build (relative to its own URL) under a cache
+# named after the hash of them all: a new build installs a new cache and drops the old.
+precache=$(cd "$stage" && find . -type f | LC_ALL=C sort | sed 's#^\./##' | awk 'BEGIN { printf "[" } { printf "%s\"%s\"", (NR > 1 ? ", " : ""), $0 } END { printf "]" }')
+version=$(tree_hash "$stage")
+sed -e "s#__VERSION__#$version#g" -e "s#__PRECACHE__#$precache#" "$UI/sw.js" >"$stage/sw.js"
 
 # Replace dist only when something changed: the shells' build scripts watch it, and a needless
 # rewrite would relink both apps.

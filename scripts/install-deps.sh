@@ -19,6 +19,8 @@ APT_PACKAGES=(
   libxdo-dev libssl-dev build-essential pkg-config file
   # headless window + WebDriver for the end-to-end tests, screenshots
   xvfb xauth webkit2gtk-driver imagemagick
+  # headless Chromium + chromedriver for the web app tests (stage `web`)
+  chromium chromium-driver
   # multi-instance fan-out in tests; Python venv for the e2e WebDriver client
   redis-server python3-venv
   # the dev/test database: FerretDB's PostgreSQL backend (scripts/devdb.sh runs its own clusters)

@@ -4,14 +4,16 @@
 #   1. installs what is missing (scripts/install-deps.sh),
 #   2. starts the dev database (scripts/devdb.sh: FerretDB on PostgreSQL, 127.0.0.1:27117, data in
 #      .data/devdb, durable) unless MONGODB_URI is set,
-#   3. builds and starts the backend on http://127.0.0.1:6793 with demo data (SEED_DEMO=true),
-#      outbox SMS, sandbox payments and a dev JWT secret generated once into .data/dev-jwt-secret,
-#   4. builds the UI and the desktop app and opens it when there is a display ($DISPLAY or
-#      $WAYLAND_DISPLAY); otherwise prints how to use the backend and waits for Ctrl-C.
+#   3. builds the UI (scripts/build-ui.sh), then builds and starts the backend on
+#      http://127.0.0.1:6793 with demo data (SEED_DEMO=true), outbox SMS, sandbox payments and a dev
+#      JWT secret generated once into .data/dev-jwt-secret; the backend serves the web app at `/`,
+#   4. prints the web app's URL and the demo accounts, then builds the desktop app and opens it when
+#      there is a display ($DISPLAY or $WAYLAND_DISPLAY); without one it waits for Ctrl-C.
 #
 # Everything it started is stopped when the app window closes or on Ctrl-C.
+# HOST=0.0.0.0 makes it reachable from a phone on the same network (the LAN URL is printed).
 #
-#   --backend-only   do not build or open the desktop app
+#   --backend-only   do not build the UI or the desktop app (the web app is served if already built)
 #
 # Settings: a `.env` file in the repo root and the environment override the dev defaults
 # (PORT, DB_NAME, MONGODB_URI, JWT_SECRET, ...; see README.md).
@@ -23,7 +25,7 @@ backend_only=0
 for a in "$@"; do
   case $a in
     --backend-only) backend_only=1 ;;
-    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $a (try --help)" ;;
   esac
 done
@@ -100,6 +102,10 @@ export RUST_LOG=${RUST_LOG:-info}
 if tcp_open 127.0.0.1 "$PORT"; then
   die "port $PORT is already in use (another backend?); stop it or run with PORT=<other port>"
 fi
+# The UI first: the backend serves the built app/ui/dist at `/` from its start.
+if [ "$backend_only" = 0 ] && [ -f scripts/build-ui.sh ] && [ -f app/ui/Cargo.toml ]; then
+  bash scripts/build-ui.sh
+fi
 log "building the backend"
 cargo build -p oddxer-backend --bin oddxer-backend
 log "starting the backend on $API_URL_LOCAL (DB_NAME=$DB_NAME, log .data/backend.log)"
@@ -112,9 +118,35 @@ if ! wait_http "$API_URL_LOCAL/api/v1/health" 90 "$BACKEND_PID"; then
 fi
 ok "backend up: $API_URL_LOCAL"
 
-show_help() {
-  cat >&2 <<EOF
+# The address a phone on the same network uses: only when the backend listens beyond loopback.
+LAN_URL=""
+case "${HOST:-127.0.0.1}" in
+  127.* | localhost | ::1) ;;
+  *)
+    lan_ip=""
+    if have ip; then lan_ip=$(ip -4 route get 1.1.1.1 2>/dev/null | awk '{ for (i = 1; i < NF; i++) if ($i == "src") { print $(i + 1); exit } }'); fi
+    if [ -z "$lan_ip" ] && have hostname; then lan_ip=$(hostname -I 2>/dev/null | awk '{ print $1 }'); fi
+    [ -n "$lan_ip" ] && LAN_URL="http://$lan_ip:$PORT/"
+    ;;
+esac
 
+web_url() {
+  if [ -f app/ui/dist/index.html ]; then
+    printf '  Web app:        %s   (open it in any browser; installable as an app)\n' "$API_URL_LOCAL/"
+    if [ -n "$LAN_URL" ]; then
+      printf '  On a phone:     %s   (same network; see README "Oddxer on a phone")\n' "$LAN_URL"
+    else
+      printf '  On a phone:     run with HOST=0.0.0.0 to reach it from the same network\n'
+    fi
+  else
+    printf '  Web app:        not built (bash scripts/build-ui.sh, then restart)\n'
+  fi
+}
+
+show_help() {
+  printf '\n' >&2
+  web_url >&2
+  cat >&2 <<EOF
   Oddxer backend: $API_URL_LOCAL   (health: $API_URL_LOCAL/api/v1/health)
   Database:       $MONGODB_URI  DB_NAME=$DB_NAME
   Backend log:    .data/backend.log   Desktop app log: .data/desktop.log
@@ -131,14 +163,14 @@ show_help() {
 EOF
 }
 
-# 4. UI + desktop app
+# 4. the web app's URL first (usable now), then the desktop app when there is a display
+show_help
 if [ "$backend_only" = 0 ] && [ -f desktop/Cargo.toml ]; then
-  if [ -f scripts/build-ui.sh ]; then bash scripts/build-ui.sh; fi
-  log "building the desktop app"
-  cargo build -p oddxer-desktop
   if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
-    show_help
+    log "building the desktop app"
+    cargo build -p oddxer-desktop
     log "opening the desktop app (close the window or press Ctrl-C to stop everything; its log: .data/desktop.log)"
+    info "the web app stays at $API_URL_LOCAL/ while the window is open"
     # The app's own log goes to a file, without colour codes: the terminal keeps what a person needs.
     NO_COLOR=1 ODDXER_API_URL="$API_URL_LOCAL" "$CARGO_TARGET_DIR/debug/oddxer-desktop" >>"$ODDXER_DATA/desktop.log" 2>&1 &
     APP_PID=$!
@@ -146,11 +178,10 @@ if [ "$backend_only" = 0 ] && [ -f desktop/Cargo.toml ]; then
     APP_PID=""
     exit 0
   fi
-  info "no \$DISPLAY/\$WAYLAND_DISPLAY: not opening the desktop app"
-  info "open it elsewhere with: ODDXER_API_URL=$API_URL_LOCAL $CARGO_TARGET_DIR/debug/oddxer-desktop"
+  info "no \$DISPLAY/\$WAYLAND_DISPLAY: not opening the desktop app; use the web app above"
+  info "(on a machine with a display: bash scripts/run.sh, or build it with cargo build -p oddxer-desktop)"
 fi
 
-show_help
 log "running; press Ctrl-C to stop"
 while pid_alive "$BACKEND_PID"; do sleep 1; done
 err "the backend exited; last lines of .data/backend.log:"

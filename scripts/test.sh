@@ -17,6 +17,9 @@
 #              admin; any failure or 5xx fails the stage
 #   desktop    cargo build -p oddxer-desktop
 #   e2e        a backend on port 6794 (fresh DB_NAME, dev settings), then e2e/run.sh against it
+#   web        a backend on port 6796 serving the built UI (app/ui/dist) at `/`, then e2e/web_run.sh:
+#              the web app in headless Chromium (manifest, service worker, sign-in to purchase,
+#              offline reading, reconnect)
 #
 # Stages whose crates or files do not exist yet are skipped. Every stage is timed; the last line is
 # `N passed, N failed, N skipped`; the exit status is non-zero when anything failed. Everything
@@ -24,11 +27,11 @@
 #
 # Environment: MONGODB_URI (use that database, start no dev database), REDIS_URL (use that Redis),
 # ODDXER_TEST_DB_PORT (27118), ODDXER_TEST_REDIS_PORT (6380), ODDXER_TEST_BACKEND_PORT (6794),
-# ODDXER_TEST_SCHEMATHESIS_PORT (6795) (the
+# ODDXER_TEST_SCHEMATHESIS_PORT (6795), ODDXER_TEST_WEB_PORT (6796) (the
 # defaults move up to the next free port when taken; explicitly set ports must be free),
 # ODDXER_TEST_ONLY="stage stage..." (run only these stages; deps and services always run),
-# ODDXER_CARGO_TEST_TIMEOUT (2400 s), ODDXER_E2E_TIMEOUT (1200 s) and ODDXER_SCHEMATHESIS_TIMEOUT
-# (900 s) limit the long stages.
+# ODDXER_CARGO_TEST_TIMEOUT (2400 s), ODDXER_E2E_TIMEOUT (1200 s), ODDXER_SCHEMATHESIS_TIMEOUT
+# (900 s) and ODDXER_WEB_TIMEOUT (600 s) limit the long stages.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ODDXER_ROOT"
@@ -39,6 +42,7 @@ DB_PORT=${ODDXER_TEST_DB_PORT:-27118}
 REDIS_PORT=${ODDXER_TEST_REDIS_PORT:-6380}
 BACKEND_PORT=${ODDXER_TEST_BACKEND_PORT:-6794}
 ST_PORT=${ODDXER_TEST_SCHEMATHESIS_PORT:-6795}
+WEB_PORT=${ODDXER_TEST_WEB_PORT:-6796}
 RUN_DIR="$ODDXER_DATA/test-run"
 LOG_DIR="$RUN_DIR/logs"
 DB_DATA="$ODDXER_DATA/devdb-test"
@@ -67,6 +71,9 @@ cleanup() {
   pid=$(pidfile_pid "$RUN_DIR/backend.pid")
   if [ -n "$pid" ]; then stop_pid "$pid" 15; info "stopped the e2e backend"; fi
   rm -f "$RUN_DIR/backend.pid"
+  pid=$(pidfile_pid "$RUN_DIR/web-backend.pid")
+  if [ -n "$pid" ]; then stop_pid "$pid" 15; info "stopped the web backend"; fi
+  rm -f "$RUN_DIR/web-backend.pid"
   pid=$(pidfile_pid "$RUN_DIR/st-backend.pid")
   if [ -n "$pid" ]; then stop_pid "$pid" 15; info "stopped the schemathesis backend"; fi
   rm -f "$RUN_DIR/st-backend.pid"
@@ -304,6 +311,24 @@ st_e2e() {
   return "$rc"
 }
 
+st_web() {
+  [ -f e2e/web_run.sh ] || skip "e2e/web_run.sh not there yet"
+  has_package backend || die "e2e/web_run.sh exists but the backend crate does not"
+  # The build-ui stage wrote app/ui/dist; on its own this stage builds it (a no-op when current).
+  stage_passed build-ui || bash scripts/build-ui.sh
+  if [ -z "${ODDXER_TEST_WEB_PORT:-}" ]; then WEB_PORT=$(free_port "$WEB_PORT"); fi
+  if tcp_open 127.0.0.1 "$WEB_PORT"; then
+    die "port $WEB_PORT is in use; set ODDXER_TEST_WEB_PORT"
+  fi
+  start_test_backend web "$WEB_PORT" web-backend.pid WEB_DIST="$ODDXER_ROOT/app/ui/dist"
+  local rc=0
+  ODDXER_WEB_URL="http://127.0.0.1:$WEB_PORT" run_limited "${ODDXER_WEB_TIMEOUT:-600}" bash e2e/web_run.sh || rc=$?
+  stop_pid "$TEST_BACKEND_PID" 15
+  rm -f "$RUN_DIR/web-backend.pid"
+  info "backend log: $LOG_DIR/web-backend.log"
+  return "$rc"
+}
+
 # ---------------------------------------------------------------------------------------------
 
 T0=$(date +%s)
@@ -323,6 +348,7 @@ stage cargo-test st_cargo_test
 stage schemathesis st_schemathesis
 stage desktop st_desktop
 stage e2e st_e2e
+stage web st_web
 
 # ---------------------------------------------------------------------------------------------
 # Summary

@@ -103,6 +103,13 @@ pub struct Config {
     pub market_worker_interval: Duration,
     /// Staleness bound of the in-process market cache behind `GET /codes` (`MARKET_CACHE_TTL`, 0 = off).
     pub market_cache_ttl: Duration,
+    /// The built web app served at `/` (`WEB_DIST`; unset: `app/ui/dist` found from the current
+    /// folder or the source tree; `off`: none). See `web::WebApp::locate`.
+    pub web_dist: Option<String>,
+    /// `Secure` on the web session cookie (`COOKIE_SECURE`): `Some(true)` always, `Some(false)`
+    /// never, `None` (default, `auto`) when `API_URL` is https or a `TRUSTED_PROXIES` peer says
+    /// `X-Forwarded-Proto: https`.
+    pub cookie_secure: Option<bool>,
 }
 
 impl std::fmt::Debug for Config {
@@ -374,6 +381,13 @@ impl Config {
             code_max_buyers: env.parse("CODE_MAX_BUYERS", 1000i64)?,
             market_worker_interval: env.duration("MARKET_WORKER_INTERVAL", Duration::from_secs(15))?,
             market_cache_ttl: env.duration("MARKET_CACHE_TTL", Duration::from_secs(2))?,
+            web_dist: env.get("WEB_DIST"),
+            cookie_secure: match env.string("COOKIE_SECURE", "auto").to_ascii_lowercase().as_str() {
+                "auto" => None,
+                "1" | "true" | "yes" => Some(true),
+                "0" | "false" | "no" => Some(false),
+                other => return Err(ConfigError::Invalid { name: "COOKIE_SECURE", reason: format!("{other:?} is not auto, true or false") }),
+            },
         };
         match config.check_production() {
             Err(ConfigError::UnsafeForProduction(problem)) if !app_env_set => Err(ConfigError::AppEnvUnset(problem)),

@@ -32,3 +32,4 @@ pub mod state;
 pub mod telemetry;
 pub mod votes;
 pub mod wallet;
+pub mod web;

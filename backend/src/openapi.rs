@@ -138,6 +138,14 @@ fn finish_operation(path: &str, op: &mut Value) {
                 (Some("query"), "phoneNumber") => {
                     p["schema"] = json!({ "type": "string", "format": "phone", "maxLength": 40 });
                 }
+                // `auth::web_session`: the one transport besides the body, and a cookie value as
+                // `auth::refresh` writes tokens (empty: a cleared cookie, the same as none).
+                (Some("header"), "X-Session-Transport") => {
+                    p["schema"] = json!({ "type": "string", "enum": ["cookie"] });
+                }
+                (Some("cookie"), "oddxer_refresh") => {
+                    p["schema"] = json!({ "type": "string", "pattern": "^[A-Za-z0-9._-]{0,200}$" });
+                }
                 (Some("header"), "Idempotency-Key") => {
                     // `idempotency::key`: 1 to 255 visible ASCII characters.
                     p["schema"] = json!({ "type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$" });

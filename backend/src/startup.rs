@@ -220,15 +220,28 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::telemetry::track))
         // Outside `track`: its round-trip count is task-local and must begin inside the task.
         .route_layer(axum::middleware::from_fn(crate::http::finish_writes));
-    let origins: Vec<HeaderValue> = state.config.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    // The configured origins, plus the backend's own (`API_URL`), whose web app calls the API.
+    let own_origin = crate::web::origin_of(&state.config.api_url);
+    let origins: Vec<HeaderValue> = state.config.cors_origins.iter().chain(own_origin.iter()).filter_map(|o| HeaderValue::from_str(o).ok()).collect();
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("idempotency-key"), HeaderName::from_static("x-session-transport")])
         .expose_headers([REQUEST_ID, header::RETRY_AFTER]);
+    let web = crate::web::WebApp::locate(state.config.web_dist.as_deref()).map(Arc::new);
     Router::new()
         .nest("/api/v1", api)
-        .fallback(|| async { error_response(StatusCode::NOT_FOUND, "NOT_FOUND", "No such route".into(), None) })
+        // Outside `/api`, GET and HEAD are the web app's (DESIGN.md section 7); everything else,
+        // and any unknown API path, is the JSON 404 of the API.
+        .fallback(move |req: axum::extract::Request| {
+            let web = web.clone();
+            async move {
+                match web {
+                    Some(web) if crate::web::is_web_request(req.method(), req.uri().path()) => web.serve(req).await,
+                    _ => error_response(StatusCode::NOT_FOUND, "NOT_FOUND", "No such route".into(), None),
+                }
+            }
+        })
         .method_not_allowed_fallback(|| async {
             error_response(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "Method not allowed on this route".into(), None)
         })

@@ -10,3 +10,4 @@ pub mod routes;
 pub mod service;
 pub mod sms;
 pub mod store;
+pub mod web_session;

@@ -11,13 +11,17 @@ enum Access {
     User,
     Seller,
     Admin,
+    /// Gated by a refresh token (body or the web app's cookie), whatever the bearer: the matrix
+    /// sends none, so every caller gets 401.
+    RefreshToken,
 }
 
 fn access(method: &str, path: &str) -> Access {
     use Access::*;
     match (method, path) {
         (_, p) if p.starts_with("/dev/") => Anyone,
-        ("post", "/auth/register" | "/auth/login" | "/auth/verify-otp" | "/auth/refresh") => Anyone,
+        ("post", "/auth/register" | "/auth/login" | "/auth/verify-otp") => Anyone,
+        ("post", "/auth/refresh") => RefreshToken,
         ("get", "/health" | "/openapi.json" | "/metrics") => Anyone,
         ("get", "/codes" | "/codes/options" | "/codes/{id}" | "/leaderboard" | "/leaderboard/{sellerId}") => Anyone,
         ("get", "/sellers/{id}" | "/sellers/{id}/codes" | "/sellers/{id}/performance") => Anyone,
@@ -65,6 +69,7 @@ fn expected(access: Access, caller: Caller) -> Option<u16> {
     use Caller::*;
     match (access, caller) {
         (Access::Anyone, _) => None,
+        (Access::RefreshToken, _) => Some(401),
         (_, Anonymous | Expired | OtherKey | AlgNone | EditedPayload) => Some(401),
         (_, Deactivated) => Some(403),
         (Access::User, Buyer | Seller | Admin) => None,

@@ -92,6 +92,9 @@ impl TestApp {
             ("RATE_LIMIT_MONEY_USER".into(), "100000/1m".into()),
             // Tests read their own writes at once; the market cache has its own test (codes.rs).
             ("MARKET_CACHE_TTL".into(), "0s".into()),
+            // No web app unless a test brings its own (web.rs): whether the UI was built must not
+            // change what the API tests see.
+            ("WEB_DIST".into(), "off".into()),
         ]);
         for (k, v) in overrides {
             env.insert(k.to_string(), v.to_string());
@@ -133,6 +136,11 @@ impl TestApp {
     pub async fn admin(&self, phone: &str) -> Session {
         self.register(phone, &unique_username()).await;
         self.sign_in(phone).await
+    }
+
+    /// The URL of a path outside `/api/v1` (the web app's pages and files).
+    pub fn site_url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -27,5 +27,7 @@ mod sms;
 mod socket_lifetime;
 mod votes;
 mod wallet;
+mod web;
+mod web_sessions;
 mod withdrawals;
 mod websocket;
