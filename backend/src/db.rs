@@ -1,6 +1,6 @@
 //! Collections and their indexes. Every index is created idempotently at startup.
 
-use mongodb::bson::{doc, Document};
+use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
 use mongodb::options::IndexOptions;
 use mongodb::{Client, Collection, Database, IndexModel};
 use crate::metrics::{Metrics, PoolState};
@@ -236,3 +236,30 @@ pub const INDEXES: &[IndexSpec] = &[
     ("refresh_tokens", &[("family", 1)], false),
     ("sms_outbox", &[("phoneNumber", 1), ("createdAt", -1)], false),
 ];
+
+/// The cursor of a newest-first page (purchases, wallet transactions): the last row's `createdAt` (milliseconds) and
+/// id, `"{millis}_{hex}"`. Ids may be derived from idempotency keys, so they are not ordered
+/// by time; the page is ordered by `(createdAt, _id)` descending.
+pub fn page_cursor(created_at: DateTime, id: ObjectId) -> String {
+    format!("{}_{}", created_at.timestamp_millis(), id.to_hex())
+}
+
+/// The filter part for rows after `cursor` in newest-first order; `None` for a cursor this server
+/// did not issue.
+pub fn after_cursor(cursor: &str) -> Option<Document> {
+    let (millis, hex) = cursor.split_once('_')?;
+    let at = DateTime::from_millis(millis.parse().ok()?);
+    let id = ObjectId::parse_str(hex).ok()?;
+    Some(doc! { "$or": [ { "createdAt": { "$lt": at } }, { "createdAt": at, "_id": { "$lt": id } } ] })
+}
+
+/// A whole number field of any BSON number type (FerretDB and the drivers may store a count as
+/// int32, int64 or double); 0 when missing or not a number. Minor units and counts only.
+pub fn int(d: &Document, key: &str) -> i64 {
+    match d.get(key) {
+        Some(mongodb::bson::Bson::Int64(n)) => *n,
+        Some(mongodb::bson::Bson::Int32(n)) => i64::from(*n),
+        Some(mongodb::bson::Bson::Double(f)) => *f as i64,
+        _ => 0,
+    }
+}

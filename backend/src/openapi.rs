@@ -17,7 +17,7 @@ use utoipa::{Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Oddxer API", description = "Marketplace for betting codes. Every JSON answer uses the envelope of DESIGN.md section 5: `{success: true, data, message?}` or `{success: false, error: {code, message, details?}}`; the schemas below show it. Bad input answers 400 (malformed: `MALFORMED_JSON`, `UNSUPPORTED_CONTENT_TYPE`, `INVALID_ID`) or 422 `VALIDATION_ERROR` with `details.fields` naming each field; 429 and 503 carry `Retry-After`."),
-    components(schemas(crate::codes::query::CodeSort, crate::leaderboard::service::LeaderSort, crate::leaderboard::rules::Period, oddxer_shared::TransactionStatus, oddxer_shared::Sport)),
+    components(schemas(oddxer_shared::api::CodeSort, oddxer_shared::api::LeaderSort, crate::leaderboard::rules::Period, oddxer_shared::TransactionStatus, oddxer_shared::Sport)),
     modifiers(&BearerAuth),
     tags((name = "auth"), (name = "admin"), (name = "wallet"), (name = "purchases"), (name = "realtime"), (name = "ops"), (name = "development"), (name = "sellers"))
 )]
