@@ -127,7 +127,7 @@ async fn seed(app: &BenchApp, voters: &[Session]) -> Vec<String> {
         vote_docs.push(d);
         for buyer in voter_ids.iter().copied().chain([ObjectId::new()]) {
             let pid = ObjectId::new();
-            purchases.push(doc! { "_id": pid, "claim": oddxer_backend::purchases::store::claim_id(id, buyer), "bettingCode": id,
+            purchases.push(doc! { "_id": pid, "claim": oddxer_backend::codes::store::claim_id(id, buyer), "bettingCode": id,
                 "buyer": buyer, "seller": seller, "price": 1_000i64, "status": "COMPLETED", "createdAt": DateTime::now() });
         }
         vote_codes.push(id.to_hex());
@@ -151,7 +151,7 @@ fn raw_browse_shape(app: &BenchApp, i: usize) -> (Document, Document, i64) {
         _ => CodeQuery { bookmaker: Some("Betway".into()), sort: Some(CodeSort::ExpiresAt), limit: Some(50), ..Default::default() },
     };
     let b = Browse::parse(&q, Some(CodeStatus::Active), &app.config.bookmakers).expect("browse");
-    (b.filter(DateTime::now()), b.sort.sort_doc(), b.limit + 1)
+    (b.filter(DateTime::now()), oddxer_backend::codes::query::sort_doc(b.sort), b.limit + 1)
 }
 
 #[tokio::main]

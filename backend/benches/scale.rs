@@ -380,7 +380,7 @@ async fn insert_codes(app: &BenchApp, seller: ObjectId, seller_name: &str, n: us
         let mut d = new_code_doc(id, seller, seller_name, &l, at(now - if past { 5 * HOUR } else { 0 }));
         if past {
             // Every place is bought (the purchases follow): the labels as the backend leaves them,
-            // so a vote does not count buyers before the last one (votes::service).
+            // so a vote does not count buyers before the last one (resolution::voting).
             d.insert("status", CodeStatus::AwaitingResult.as_str());
             d.insert("salesCount", max_buyers);
         }

@@ -10,7 +10,7 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// Malformed request: bad JSON, wrong content type, unparsable path or query.
+    /// Malformed request: bad JSON, an unreadable body.
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
     /// A path parameter that must be a 24-hex ObjectId is not one (`crate::http::PathId`).
@@ -31,6 +31,9 @@ pub enum AppError {
     InsufficientFunds,
     #[error("the request body is too large")]
     PayloadTooLarge,
+    /// A JSON route got a body whose `Content-Type` is not `application/json` (415).
+    #[error("Expected Content-Type: application/json")]
+    UnsupportedMediaType,
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
     #[error("an upstream service failed: {0}")]
@@ -125,6 +128,7 @@ impl AppError {
             AppError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             AppError::InsufficientFunds => (StatusCode::PAYMENT_REQUIRED, "INSUFFICIENT_FUNDS"),
             AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            AppError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_CONTENT_TYPE"),
             AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             AppError::Upstream(_) => (StatusCode::BAD_GATEWAY, "UPSTREAM_ERROR"),
             // Too many writers on one account at once: busy, not broken.
@@ -202,10 +206,7 @@ impl From<JsonRejection> for AppError {
                 message: "The request body does not match the expected shape".into(),
                 details: Some(serde_json::json!({ "reason": e.body_text() })),
             },
-            JsonRejection::MissingJsonContentType(_) => AppError::BadRequest {
-                code: "UNSUPPORTED_CONTENT_TYPE",
-                message: "Expected Content-Type: application/json".into(),
-            },
+            JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType,
             JsonRejection::BytesRejection(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
             JsonRejection::BytesRejection(_) => AppError::BadRequest {
                 code: "BODY_UNREADABLE",

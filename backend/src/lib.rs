@@ -24,6 +24,7 @@ pub mod ratelimit;
 pub mod readmodel;
 pub mod purchases;
 pub mod realtime;
+pub mod resolution;
 pub mod recovery;
 pub mod seed;
 pub mod sellers;

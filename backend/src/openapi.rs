@@ -16,8 +16,8 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Oddxer API", description = "Marketplace for betting codes. Every JSON answer uses the envelope of DESIGN.md section 5: `{success: true, data, message?}` or `{success: false, error: {code, message, details?}}`; the schemas below show it. Bad input answers 400 (malformed: `MALFORMED_JSON`, `UNSUPPORTED_CONTENT_TYPE`, `INVALID_ID`) or 422 `VALIDATION_ERROR` with `details.fields` naming each field; 429 and 503 carry `Retry-After`."),
-    components(schemas(crate::codes::query::CodeSort, crate::leaderboard::service::LeaderSort, crate::leaderboard::rules::Period, oddxer_shared::TransactionStatus, oddxer_shared::Sport)),
+    info(title = "Oddxer API", description = "Marketplace for betting codes. Every JSON answer uses the envelope of DESIGN.md section 5: `{success: true, data, message?}` or `{success: false, error: {code, message, details?}}`; the schemas below show it. Bad input answers 400 (malformed: `MALFORMED_JSON`, `INVALID_ID`), 415 `UNSUPPORTED_CONTENT_TYPE` (a JSON body not sent as `application/json`) or 422 `VALIDATION_ERROR` with `details.fields` naming each field; 429 and 503 carry `Retry-After`."),
+    components(schemas(oddxer_shared::api::CodeSort, oddxer_shared::api::LeaderSort, crate::leaderboard::rules::Period, oddxer_shared::TransactionStatus, oddxer_shared::Sport)),
     modifiers(&BearerAuth),
     tags((name = "auth"), (name = "admin"), (name = "wallet"), (name = "purchases"), (name = "realtime"), (name = "ops"), (name = "development"), (name = "sellers"))
 )]
@@ -190,9 +190,10 @@ fn finish_operation(path: &str, op: &mut Value) {
         responses.entry(status.to_owned()).or_insert_with(|| error_response(description, status == "429" || status == "503"));
     };
     if has_body {
-        add("400", "Malformed body: MALFORMED_JSON, or UNSUPPORTED_CONTENT_TYPE (not application/json)");
+        add("400", "Malformed body: MALFORMED_JSON");
         add("413", "PAYLOAD_TOO_LARGE: the body is over 64 KiB");
         if !raw_body {
+            add("415", "UNSUPPORTED_CONTENT_TYPE: the body is not sent as application/json");
             add("422", "VALIDATION_ERROR: `details.fields` names each invalid or missing field");
         }
     }

@@ -71,10 +71,10 @@ pub async fn run_pass(state: &AppState, cutoff: DateTime) -> anyhow::Result<usiz
         }
     }
     // Settlements cut short need no pass of their own: a resolution stays unapplied until every
-    // purchase of its code is settled (`purchases::settlement::settle_code`), and the unapplied
+    // purchase of its code is settled (`purchases::service::settle_code`), and the unapplied
     // ones are re-driven below; a purchase finished after its code was resolved settles itself.
     // Finalizations cut short: labels, leaderboard, settlement hook and event of unapplied resolutions.
-    let resolutions = crate::codes::worker::redrive(state, cutoff).await?;
+    let resolutions = crate::resolution::worker::redrive(state, cutoff).await?;
     metrics.recovery_redriven(RecoveryKind::Resolution, resolutions);
     touched += resolutions;
     // FAILED transfers get a second look once any leg write in flight when they failed has landed.

@@ -64,7 +64,7 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let recovery = crate::recovery::spawn(self.state.clone());
-        let marketplace = crate::codes::worker::spawn(self.state.clone());
+        let marketplace = crate::resolution::worker::spawn(self.state.clone());
         let forgetting = spawn_user_cache_invalidation(&self.state);
         let fanout = crate::sellers::service::spawn_follower_fanout(&self.state);
         let limits = self.state.limits.clone();
@@ -176,16 +176,16 @@ pub fn api_routes(dev_routes: bool) -> OpenApiRouter<AppState> {
         .merge(crate::health::router())
         .merge(crate::auth::routes::router())
         .merge(crate::wallet::routes::router())
-        .merge(crate::payments::routes::router())
+        .merge(crate::wallet::callbacks::router())
         .merge(crate::realtime::router())
         .merge(crate::admin::router())
         .merge(crate::purchases::routes::router())
         .merge(crate::codes::routes::router())
-        .merge(crate::votes::routes::router())
+        .merge(crate::resolution::routes::router())
         .merge(crate::leaderboard::routes::router())
         .merge(crate::sellers::routes::router());
     if dev_routes {
-        api = api.merge(crate::dev::routes::router()).merge(crate::codes::verifier::dev_router());
+        api = api.merge(crate::dev::routes::router()).merge(crate::resolution::sandbox::dev_router());
     }
     api
 }

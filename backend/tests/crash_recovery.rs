@@ -1048,7 +1048,7 @@ async fn verify(w: &World, sellers: &[User]) -> (Vec<String>, Value) {
         let mut payouts = Vec::new();
         for p in purchases.iter().filter(|p| codes[p.code].seller == s) {
             if matches!(outcome.get(&p.code).map(String::as_str), Some("WON" | "LOST")) {
-                payouts.push(oddxer_backend::purchases::settlement::split(p.price, FEE_BPS).0);
+                payouts.push(oddxer_backend::purchases::rules::split(p.price, FEE_BPS).0);
             }
         }
         let derived = BTreeMap::from([("SALE_PAYOUT", payouts)]);

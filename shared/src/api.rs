@@ -662,3 +662,66 @@ pub struct FollowedSellerOut {
     pub username: String,
     pub followed_at: String,
 }
+
+/// Sorts of `GET /codes` (DESIGN.md section 5), as the `sort` query value (`newest`, `price`,
+/// `-price`, `odds`, `-odds`, `expiresAt`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum CodeSort {
+    #[default]
+    #[serde(rename = "newest")]
+    Newest,
+    #[serde(rename = "price")]
+    Price,
+    #[serde(rename = "-price")]
+    PriceDesc,
+    #[serde(rename = "odds")]
+    Odds,
+    #[serde(rename = "-odds")]
+    OddsDesc,
+    #[serde(rename = "expiresAt")]
+    ExpiresAt,
+}
+
+impl CodeSort {
+    pub const ALL: [CodeSort; 6] = [
+        CodeSort::Newest,
+        CodeSort::Price,
+        CodeSort::PriceDesc,
+        CodeSort::Odds,
+        CodeSort::OddsDesc,
+        CodeSort::ExpiresAt,
+    ];
+
+    /// The code field (as stored and in `CodeOut`) and direction (1 ascending, -1 descending);
+    /// the id breaks ties in the same direction.
+    pub fn key(self) -> (&'static str, i32) {
+        match self {
+            CodeSort::Newest => ("createdAt", -1),
+            CodeSort::Price => ("price", 1),
+            CodeSort::PriceDesc => ("price", -1),
+            CodeSort::Odds => ("odds", 1),
+            CodeSort::OddsDesc => ("odds", -1),
+            CodeSort::ExpiresAt => ("expiresAt", 1),
+        }
+    }
+}
+
+/// Sorts of `GET /leaderboard` (DESIGN.md section 5), all descending: `rank` (win rate, then
+/// the tie-breaks of the ranking), `winRate`, `totalSales`, `totalRevenue`, `yield`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum LeaderSort {
+    #[default]
+    #[serde(rename = "rank")]
+    Rank,
+    #[serde(rename = "winRate")]
+    WinRate,
+    #[serde(rename = "totalSales")]
+    TotalSales,
+    #[serde(rename = "totalRevenue")]
+    TotalRevenue,
+    /// Profit per unit staked (WON + LOST codes, flat stakes): the average ROI.
+    #[serde(rename = "yield")]
+    Yield,
+}

@@ -155,23 +155,7 @@ pub struct CommandError {
 
 // ---- marketplace ---------------------------------------------------------------------------
 
-/// Sorts of `GET /codes` (DESIGN.md section 5).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum CodeSort {
-    #[default]
-    #[serde(rename = "newest")]
-    Newest,
-    #[serde(rename = "price")]
-    Price,
-    #[serde(rename = "-price")]
-    PriceDesc,
-    #[serde(rename = "odds")]
-    Odds,
-    #[serde(rename = "-odds")]
-    OddsDesc,
-    #[serde(rename = "expiresAt")]
-    ExpiresAt,
-}
+pub use crate::api::CodeSort;
 
 /// `browse_codes`: the filters of `GET /codes` (all optional; status defaults to ACTIVE).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

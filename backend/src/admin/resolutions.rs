@@ -3,7 +3,7 @@
 
 use crate::auth::extract::AdminUser;
 use crate::clock;
-use crate::codes::finalize::{self, DecidedBy, Resolved};
+use crate::resolution::finalize::{self, DecidedBy, Resolved};
 use crate::codes::query::{cursor_of, decode_cursor, encode_cursor, CodeSort};
 use crate::codes::{service, store};
 use crate::error::{AppError, Result};
@@ -61,7 +61,7 @@ async fn review_queue(State(state): State<AppState>, _admin: AdminUser, Query(q)
         let at = mongodb::bson::DateTime::from_millis(c.key);
         filter.insert("$or", vec![doc! { "expiresAt": { "$gt": at } }, doc! { "expiresAt": at, "_id": { "$gt": c.id } }]);
     }
-    let mut codes = store::find_many(&state.db, filter, sort.sort_doc(), limit + 1).await?;
+    let mut codes = store::find_many(&state.db, filter, crate::codes::query::sort_doc(sort), limit + 1).await?;
     let next_cursor = if codes.len() as i64 > limit {
         codes.truncate(limit as usize);
         codes.last().map(|c| encode_cursor(sort, cursor_of(sort, c)))

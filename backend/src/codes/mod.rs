@@ -1,18 +1,14 @@
-//! Betting codes: listing, browsing, editing, the status machine, and finalization (issue 4).
-//! Purchases and settlement (issue 5) hang on `finalize::after_resolution` through `settlement_hook`.
+//! Betting codes: listing, browsing, editing, the status machine and the stored resolution (issue 4).
+//! Deciding a code and what follows (settlement, leaderboard) live above, in `crate::resolution`.
 
 pub mod cache;
-pub mod demo;
-pub mod finalize;
 pub mod query;
+pub mod resolutions;
 pub mod routes;
 pub mod rules;
 pub mod service;
 pub mod store;
-pub mod verifier;
-pub mod worker;
 
-pub use finalize::{after_resolution, settlement_hook};
 pub use store::Code;
 
 use crate::auth::extract::{authenticate, bearer};

@@ -5,62 +5,31 @@ use super::rules;
 use crate::db::INDEXES;
 use crate::error::AppError;
 use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
+pub use oddxer_shared::api::CodeSort;
 use oddxer_shared::{CodeStatus, Sport};
 use serde::Deserialize;
 
-/// Sorts of DESIGN.md section 5.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, utoipa::ToSchema)]
-pub enum CodeSort {
-    #[default]
-    #[serde(rename = "newest")]
-    Newest,
-    #[serde(rename = "price")]
-    Price,
-    #[serde(rename = "-price")]
-    PriceDesc,
-    #[serde(rename = "odds")]
-    Odds,
-    #[serde(rename = "-odds")]
-    OddsDesc,
-    #[serde(rename = "expiresAt")]
-    ExpiresAt,
+/// The cursor tag of a sort (one letter): a cursor is only good for the sort that issued it.
+fn sort_tag(sort: CodeSort) -> &'static str {
+    match sort {
+        CodeSort::Newest => "n",
+        CodeSort::Price => "p",
+        CodeSort::PriceDesc => "P",
+        CodeSort::Odds => "o",
+        CodeSort::OddsDesc => "O",
+        CodeSort::ExpiresAt => "e",
+    }
 }
 
-impl CodeSort {
-    pub const ALL: [CodeSort; 6] =
-        [CodeSort::Newest, CodeSort::Price, CodeSort::PriceDesc, CodeSort::Odds, CodeSort::OddsDesc, CodeSort::ExpiresAt];
+/// Whether the sort key is a date (milliseconds in the cursor) rather than a number.
+fn sort_is_date(sort: CodeSort) -> bool {
+    matches!(sort, CodeSort::Newest | CodeSort::ExpiresAt)
+}
 
-    /// The document field and direction; `_id` breaks ties in the same direction.
-    pub fn key(self) -> (&'static str, i32) {
-        match self {
-            CodeSort::Newest => ("createdAt", -1),
-            CodeSort::Price => ("price", 1),
-            CodeSort::PriceDesc => ("price", -1),
-            CodeSort::Odds => ("odds", 1),
-            CodeSort::OddsDesc => ("odds", -1),
-            CodeSort::ExpiresAt => ("expiresAt", 1),
-        }
-    }
-
-    fn tag(self) -> &'static str {
-        match self {
-            CodeSort::Newest => "n",
-            CodeSort::Price => "p",
-            CodeSort::PriceDesc => "P",
-            CodeSort::Odds => "o",
-            CodeSort::OddsDesc => "O",
-            CodeSort::ExpiresAt => "e",
-        }
-    }
-
-    fn is_date(self) -> bool {
-        matches!(self, CodeSort::Newest | CodeSort::ExpiresAt)
-    }
-
-    pub fn sort_doc(self) -> Document {
-        let (field, dir) = self.key();
-        doc! { field: dir, "_id": dir }
-    }
+/// The MongoDB sort of `sort`: its field, then `_id`, in the same direction.
+pub fn sort_doc(sort: CodeSort) -> Document {
+    let (field, dir) = sort.key();
+    doc! { field: dir, "_id": dir }
 }
 
 /// The query string of `GET /codes` (and, without `seller`, of `GET /seller/codes`).
@@ -96,7 +65,7 @@ pub struct Cursor {
 }
 
 pub fn encode_cursor(sort: CodeSort, c: Cursor) -> String {
-    hex::encode(format!("{}:{}:{}", sort.tag(), c.key, c.id.to_hex()))
+    hex::encode(format!("{}:{}:{}", sort_tag(sort), c.key, c.id.to_hex()))
 }
 
 pub fn decode_cursor(sort: CodeSort, raw: &str) -> Result<Cursor, AppError> {
@@ -105,7 +74,7 @@ pub fn decode_cursor(sort: CodeSort, raw: &str) -> Result<Cursor, AppError> {
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     let mut parts = text.splitn(3, ':');
     let (tag, key, id) = (parts.next(), parts.next(), parts.next());
-    if tag != Some(sort.tag()) {
+    if tag != Some(sort_tag(sort)) {
         return Err(bad());
     }
     let key = key.and_then(|k| k.parse::<i64>().ok()).ok_or_else(bad)?;
@@ -214,7 +183,7 @@ impl Browse {
         if let Some(c) = self.after {
             let (field, dir) = self.sort.key();
             let op = if dir > 0 { "$gt" } else { "$lt" };
-            let key: Bson = if self.sort.is_date() { Bson::DateTime(DateTime::from_millis(c.key)) } else { Bson::Int64(c.key) };
+            let key: Bson = if sort_is_date(self.sort) { Bson::DateTime(DateTime::from_millis(c.key)) } else { Bson::Int64(c.key) };
             and.push(doc! { "$or": [ { field: { op: key.clone() } }, { field: key, "_id": { op: c.id } } ] });
         }
         match and.len() {
@@ -339,7 +308,7 @@ mod tests {
         let b = Browse::parse(&CodeQuery::default(), Some(CodeStatus::Active), &books()).expect("parse");
         let now = DateTime::from_millis(1_000);
         assert_eq!(b.filter(now), doc! { "status": "ACTIVE", "expiresAt": { "$gt": now } });
-        assert_eq!(b.sort.sort_doc(), doc! { "createdAt": -1, "_id": -1 });
+        assert_eq!(sort_doc(b.sort), doc! { "createdAt": -1, "_id": -1 });
         assert_eq!(b.limit, 20);
     }
 

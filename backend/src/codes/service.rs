@@ -1,6 +1,6 @@
 //! Code use cases: create, read (with the reveal rule), edit, cancel, browse.
 
-use super::query::{cursor_of, encode_cursor, Browse, CodeQuery};
+use super::query::{self, cursor_of, encode_cursor, Browse, CodeQuery};
 use super::rules::{self, Limits, Problems};
 use super::store::{self, Code};
 use crate::auth::store::User;
@@ -38,11 +38,7 @@ pub async fn create(state: &AppState, seller: &User, input: &CodeIn) -> Result<C
     store::insert(&state.db, d).await?;
     state.market.upsert(&code).await;
     state.hub.to_sport(listing.sport.as_str(), LiveEvent::CodeCreated(public_json(state, &code)));
-    state.hub.publish(crate::realtime::HubEvent::FollowersOf {
-        seller: seller.id.to_hex(),
-        sport: listing.sport.as_str().to_owned(),
-        event: LiveEvent::CodeCreated(public_json(state, &code)),
-    });
+    state.hub.to_followers_of(seller.id, listing.sport.as_str(), LiveEvent::CodeCreated(public_json(state, &code)));
     Ok(view(state, &code, now, true))
 }
 
@@ -153,7 +149,7 @@ pub async fn browse(state: &AppState, b: &Browse, reveal: bool) -> Result<Page<C
     let mut codes = if state.market.serves(b) {
         state.market.browse(&state.db, b, now).await?
     } else {
-        store::find_many(&state.db, b.filter(now), b.sort.sort_doc(), b.limit + 1).await?
+        store::find_many(&state.db, b.filter(now), query::sort_doc(b.sort), b.limit + 1).await?
     };
     let next_cursor = if codes.len() as i64 > b.limit {
         codes.truncate(b.limit as usize);

@@ -3,7 +3,7 @@
 
 use super::rules::{self, Listing};
 use crate::clock;
-use crate::db::Db;
+use crate::db::{int, Db};
 use crate::error::is_duplicate_key;
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
@@ -39,15 +39,6 @@ pub struct Code {
     pub listing_version: i64,
     pub created_at: DateTime,
     pub updated_at: DateTime,
-}
-
-fn int(d: &Document, key: &str) -> i64 {
-    match d.get(key) {
-        Some(Bson::Int64(n)) => *n,
-        Some(Bson::Int32(n)) => *n as i64,
-        Some(Bson::Double(f)) => *f as i64,
-        _ => 0,
-    }
 }
 
 impl Code {
@@ -166,6 +157,15 @@ pub async fn find(db: &Db, id: ObjectId) -> mongodb::error::Result<Option<Code>>
     Ok(db.col(CODES).find_one(doc! { "_id": id }).await?.as_ref().and_then(Code::from_doc))
 }
 
+/// The codes of `ids` (a page's worth, up to 100), by `_id` equality reads sent all at once: on
+/// FerretDB an `_id` `$in` is filtered in its own process after reading every code, while each
+/// equality is one index lookup (DESIGN.md section 2). Keyed by id; an unknown id is absent.
+pub async fn find_by_ids(db: &Db, ids: impl IntoIterator<Item = ObjectId>) -> mongodb::error::Result<std::collections::HashMap<ObjectId, Code>> {
+    let unique: std::collections::HashSet<ObjectId> = ids.into_iter().collect();
+    let found = futures_util::future::try_join_all(unique.into_iter().map(|id| find(db, id))).await?;
+    Ok(found.into_iter().flatten().map(|c| (c.id, c)).collect())
+}
+
 pub async fn find_many(db: &Db, filter: Document, sort: Document, limit: i64) -> mongodb::error::Result<Vec<Code>> {
     let docs: Vec<Document> = db.col(CODES).find(filter).sort(sort).limit(limit).await?.try_collect().await?;
     Ok(docs.iter().filter_map(Code::from_doc).collect())
@@ -194,7 +194,7 @@ pub async fn buyers(db: &Db, code: ObjectId) -> mongodb::error::Result<Vec<Objec
 /// Whether `user` bought `code`: the purchase holding the claim `{code}:{buyer}` (unique among
 /// purchases that are not FAILED) is COMPLETED. One equality lookup on an indexed field.
 pub async fn is_buyer(db: &Db, code: ObjectId, user: ObjectId) -> mongodb::error::Result<bool> {
-    let p = db.col(PURCHASES).find_one(doc! { "claim": crate::purchases::store::claim_id(code, user) }).await?;
+    let p = db.col(PURCHASES).find_one(doc! { "claim": claim_id(code, user) }).await?;
     Ok(p.is_some_and(|p| p.get_str("status") == Ok(PURCHASE_COMPLETED)))
 }
 
@@ -334,4 +334,9 @@ pub async fn edit_after(db: &Db, code: ObjectId, read_version: i64) -> mongodb::
 pub async fn my_vote(db: &Db, code: ObjectId, voter: ObjectId) -> mongodb::error::Result<Option<VoteType>> {
     let found = db.col("votes").find_one(doc! { "bettingCode": code, "voter": voter }).await?;
     Ok(found.and_then(|d| d.get_str("voteType").ok().and_then(VoteType::parse)))
+}
+
+/// The claim key of a buyer on a code: unique among purchases that are not FAILED.
+pub fn claim_id(code: ObjectId, buyer: ObjectId) -> String {
+    format!("{}:{}", code.to_hex(), buyer.to_hex())
 }

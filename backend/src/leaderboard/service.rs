@@ -4,7 +4,7 @@
 use super::rules::{bps_to_percent, rank_cmp, Contribution, Period, Row, Terms};
 use super::store;
 use crate::clock;
-use crate::codes::finalize::{Resolution, RESOLUTIONS};
+use crate::codes::resolutions::{Resolution, RESOLUTIONS};
 use crate::codes::store::{Code, CODES, PURCHASES, PURCHASE_COMPLETED};
 use crate::error::{AppError, Result};
 use crate::state::AppState;
@@ -107,51 +107,36 @@ pub async fn stored_rows(state: &AppState) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// Sorts of `GET /leaderboard`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, utoipa::ToSchema)]
-pub enum LeaderSort {
-    #[default]
-    #[serde(rename = "rank")]
-    Rank,
-    #[serde(rename = "winRate")]
-    WinRate,
-    #[serde(rename = "totalSales")]
-    TotalSales,
-    #[serde(rename = "totalRevenue")]
-    TotalRevenue,
-    /// Profit per unit staked (WON + LOST codes, flat stakes): the average ROI.
-    #[serde(rename = "yield")]
-    Yield,
+pub use oddxer_shared::api::LeaderSort;
+
+/// The stored row field a sort reads.
+fn sort_field(sort: LeaderSort) -> &'static str {
+    match sort {
+        LeaderSort::Rank | LeaderSort::WinRate => "winRate",
+        LeaderSort::TotalSales => "totalSales",
+        LeaderSort::TotalRevenue => "totalRevenue",
+        LeaderSort::Yield => "averageROI",
+    }
 }
 
-impl LeaderSort {
-    fn field(self) -> &'static str {
-        match self {
-            LeaderSort::Rank | LeaderSort::WinRate => "winRate",
-            LeaderSort::TotalSales => "totalSales",
-            LeaderSort::TotalRevenue => "totalRevenue",
-            LeaderSort::Yield => "averageROI",
-        }
+/// The row's value under this sort (descending order).
+fn sort_key(sort: LeaderSort, r: &Row) -> i64 {
+    match sort {
+        LeaderSort::TotalSales => r.total_sales,
+        LeaderSort::TotalRevenue => r.revenue,
+        LeaderSort::Yield => r.average_roi_bps(),
+        LeaderSort::Rank | LeaderSort::WinRate => r.win_rate_bps(),
     }
+}
 
-    /// The row's value under this sort (descending order).
-    fn key(self, r: &Row) -> i64 {
-        match self {
-            LeaderSort::TotalSales => r.total_sales,
-            LeaderSort::TotalRevenue => r.revenue,
-            LeaderSort::Yield => r.average_roi_bps(),
-            LeaderSort::Rank | LeaderSort::WinRate => r.win_rate_bps(),
-        }
-    }
-
-    fn tag(self) -> &'static str {
-        match self {
-            LeaderSort::Rank => "r",
-            LeaderSort::WinRate => "w",
-            LeaderSort::TotalSales => "s",
-            LeaderSort::TotalRevenue => "v",
-            LeaderSort::Yield => "y",
-        }
+/// The cursor tag of a sort (one letter): a cursor is only good for the sort that issued it.
+fn sort_tag(sort: LeaderSort) -> &'static str {
+    match sort {
+        LeaderSort::Rank => "r",
+        LeaderSort::WinRate => "w",
+        LeaderSort::TotalSales => "s",
+        LeaderSort::TotalRevenue => "v",
+        LeaderSort::Yield => "y",
     }
 }
 
@@ -276,7 +261,7 @@ async fn rank_page(state: &AppState, cursor: Option<&str>, limit: i64) -> Result
     let (mut phase, mut after, mut last_rank) = match cursor {
         None => (1u8, None, 0i64),
         Some(raw) => {
-            let p = decode_parts(raw, LeaderSort::Rank.tag())?;
+            let p = decode_parts(raw, sort_tag(LeaderSort::Rank))?;
             let phase = match num(&p, 1)? {
                 1 => 1u8,
                 2 => 2u8,
@@ -343,12 +328,12 @@ async fn rank_map(state: &AppState) -> Result<HashMap<ObjectId, i64>> {
 }
 
 async fn key_page(state: &AppState, sort: LeaderSort, cursor: Option<&str>, limit: i64) -> Result<Page<LeaderboardEntryOut>> {
-    let field = sort.field();
-    let key_of = |r: &Row| sort.key(r);
+    let field = sort_field(sort);
+    let key_of = |r: &Row| sort_key(sort, r);
     let mut filter = Document::new();
     let mut after: Option<(i64, ObjectId)> = None;
     if let Some(raw) = cursor {
-        let p = decode_parts(raw, sort.tag())?;
+        let p = decode_parts(raw, sort_tag(sort))?;
         let (key, id) = (num(&p, 1)?, oid(&p, 2)?);
         filter = doc! { "$or": [ { field: { "$lt": key } }, { field: key, "_id": { "$gt": id } } ] };
         after = Some((key, id));
@@ -369,7 +354,7 @@ async fn key_page(state: &AppState, sort: LeaderSort, cursor: Option<&str>, limi
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let ranks = rank_map(state).await?;
-    let next_cursor = if more { rows.last().map(|(r, _)| hex::encode(format!("{}:{}:{}", sort.tag(), key_of(r), r.seller.to_hex()))) } else { None };
+    let next_cursor = if more { rows.last().map(|(r, _)| hex::encode(format!("{}:{}:{}", sort_tag(sort), key_of(r), r.seller.to_hex()))) } else { None };
     let items = rows.iter().map(|(r, u)| entry(state, r, ranks.get(&r.seller).copied(), *u)).collect();
     Ok(Page { items, next_cursor })
 }
@@ -386,7 +371,7 @@ async fn windowed_page(
     cursor: Option<&str>,
     limit: i64,
 ) -> Result<Page<LeaderboardEntryOut>> {
-    let tag = format!("p:{}:{}:{}", sort.tag(), period.days().unwrap_or(0), sport.map_or("", |s| s.as_str()));
+    let tag = format!("p:{}:{}:{}", sort_tag(sort), period.days().unwrap_or(0), sport.map_or("", |s| s.as_str()));
     let offset = match cursor {
         None => 0,
         Some(raw) => {
@@ -423,7 +408,7 @@ async fn windowed_page(
     rows.sort_by(|a, b| (b.0.results() >= min).cmp(&(a.0.results() >= min)).then(rank_cmp(&a.0, &b.0)));
     let ranks: HashMap<ObjectId, i64> = rows.iter().filter(|(r, _)| r.results() >= min).enumerate().map(|(i, (r, _))| (r.seller, i as i64 + 1)).collect();
     if sort != LeaderSort::Rank {
-        rows.sort_by_key(|(r, _)| (-sort.key(r), r.seller));
+        rows.sort_by_key(|(r, _)| (-sort_key(sort, r), r.seller));
     }
     let more = rows.len() > offset + limit as usize;
     let items = rows.iter().skip(offset).take(limit as usize).map(|(r, at)| entry(state, r, ranks.get(&r.seller).copied(), *at)).collect();

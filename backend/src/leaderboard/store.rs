@@ -3,22 +3,13 @@
 
 use super::rules::{Contribution, Row};
 use crate::clock;
-use crate::db::Db;
+use crate::db::{int, Db};
 use crate::error::is_duplicate_key;
 use futures_util::TryStreamExt;
-use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
+use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
 
 pub const CONTRIBUTIONS: &str = "leaderboard_contributions";
 pub const ROWS: &str = "leaderboards";
-
-fn int(d: &Document, key: &str) -> i64 {
-    match d.get(key) {
-        Some(Bson::Int64(n)) => *n,
-        Some(Bson::Int32(n)) => *n as i64,
-        Some(Bson::Double(f)) => *f as i64,
-        _ => 0,
-    }
-}
 
 /// The UTC day number (days since 1970-01-01) of an instant: contributions are read per day for
 /// the 7- and 30-day leaderboards (equality on the indexed `day`, one read per day).

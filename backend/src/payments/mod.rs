@@ -9,7 +9,6 @@ pub mod callback;
 pub mod mobile_money;
 pub mod mtn;
 mod oauth;
-pub mod routes;
 pub mod sandbox;
 pub mod settings;
 

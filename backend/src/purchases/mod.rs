@@ -2,6 +2,7 @@
 
 pub mod pending;
 pub mod routes;
+pub mod rules;
 pub mod sales;
 pub mod service;
 pub mod settlement;

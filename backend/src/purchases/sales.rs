@@ -4,7 +4,7 @@
 //! sales is one query over the seller's completed purchases, newest first, with the code's title
 //! and the buyer's name copied onto each purchase when it was made.
 
-use super::settlement::split;
+use super::rules::split;
 use super::store::{self, parse_settlement};
 use super::totals;
 use crate::clock;
@@ -21,7 +21,7 @@ pub async fn summary(state: &AppState, seller: ObjectId, q: &PageQuery) -> Resul
     let currency = &state.config.currency;
     let mut filter = doc! { "seller": seller, "status": "COMPLETED" };
     if let Some(c) = &q.cursor {
-        let after = store::after_cursor(c).ok_or_else(|| AppError::validation("cursor is not one this server issued", "cursor", "invalid"))?;
+        let after = crate::db::after_cursor(c).ok_or_else(|| AppError::validation("cursor is not one this server issued", "cursor", "invalid"))?;
         filter.extend(after);
     }
     let (_, totals) = totals::head(&state.db, seller).await?;
@@ -36,7 +36,7 @@ pub async fn summary(state: &AppState, seller: ObjectId, q: &PageQuery) -> Resul
     }
     let next_cursor = match docs.last() {
         Some(d) if docs.len() as i64 == limit => match (d.get_datetime("createdAt"), d.get_object_id("_id")) {
-            (Ok(at), Ok(id)) => Some(store::page_cursor(*at, id)),
+            (Ok(at), Ok(id)) => Some(crate::db::page_cursor(*at, id)),
             _ => None,
         },
         _ => None,

@@ -2,7 +2,9 @@
 //! Each step is an insert under a unique key or an idempotent transfer, so a retry (same
 //! Idempotency-Key) or the recovery worker can finish a purchase cut anywhere.
 
+use super::settlement;
 use super::store::{self, Purchase};
+use super::stream::purchase_out;
 use crate::auth::store::User;
 use crate::clock;
 use crate::error::{AppError, Result};
@@ -10,19 +12,11 @@ use crate::idempotency::{FollowUp, IdempotencyKey};
 use crate::ledger::{accounts, Leg, Outcome};
 use crate::state::AppState;
 use crate::wallet::store::{self as tx_store, Transaction};
+use crate::codes::service as codes_service;
 use crate::codes::store::{self as codes_store, Code};
 use mongodb::bson::{oid::ObjectId, DateTime};
-use oddxer_shared::api::{CodeOut, PurchaseOut, PurchaseResultOut, PurchaseStatus};
+use oddxer_shared::api::{PurchaseOut, PurchaseResultOut, PurchaseStatus};
 use oddxer_shared::{CodeStatus, TransactionType};
-
-pub async fn load_code(state: &AppState, id: ObjectId) -> Result<Code> {
-    codes_store::find(&state.db, id).await?.ok_or(AppError::NotFound("betting code"))
-}
-
-/// The code with its secret, as its buyer sees it.
-pub async fn view_for_buyer(state: &AppState, code: &Code) -> CodeOut {
-    code.to_out(&state.config.currency, state.config.voting_window, clock::now(), true)
-}
 
 /// Plain rule: may this buyer start buying this code now?
 pub fn check_buyable(code: &Code, buyer: ObjectId, now: DateTime) -> Result<()> {
@@ -58,7 +52,7 @@ pub fn purchase_transfer(p: &Purchase, title: &str, currency: &oddxer_shared::Cu
 /// another key, is still deciding after a wait), `CODE_CHANGED` (an edit landed while buying); 402 when the wallet balance (minor units) is below the price.
 pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey, code_id: ObjectId) -> Result<(PurchaseResultOut, FollowUp)> {
     // The buyer's `held` (for the wallet in the answer) is read alongside the code: one round trip.
-    let (code, held) = tokio::join!(load_code(state, code_id), crate::wallet::service::held(state, buyer.id));
+    let (code, held) = tokio::join!(codes_service::load(state, code_id), crate::wallet::service::held(state, buyer.id));
     let (code, held) = (code?, held?);
     let pid = key.object_id();
     let now = clock::now();
@@ -322,11 +316,13 @@ pub async fn complete(state: &AppState, p: &Purchase, code: &Code) -> Result<()>
     // A code resolved while this purchase was being finished: its resolver listed the purchases
     // before or after this label. Label first, then this read, mirrors its insert-then-list, so
     // one of the two settles it (settling twice is a no-op).
-    if let Some(res) = crate::codes::finalize::find_resolution(&state.db, code.id).await? {
-        super::settlement::settle_purchase(state, &done, res.outcome).await?;
+    if let Some(res) = crate::codes::resolutions::find_resolution(&state.db, code.id).await? {
+        settlement::settle_purchase(state, &done, res.outcome).await?;
     }
     state.hub.wallet_changed(p.buyer);
-    crate::realtime::notify_code_purchased(state, p.seller, p.code, p.id);
+    // `code:purchased` to the seller: which code sold (never its secret, never the buyer's identity).
+    let data = serde_json::json!({ "codeId": p.code.to_hex(), "purchaseId": p.id.to_hex() });
+    state.hub.to_user(p.seller, oddxer_shared::sync::LiveEvent::CodePurchased(data));
     Ok(())
 }
 
@@ -342,36 +338,51 @@ pub async fn purchases_of(state: &AppState, buyer: ObjectId, cursor: Option<&str
     state.pending.settle_user(buyer).await;
     let mut filter = mongodb::bson::doc! { "buyer": buyer, "status": "COMPLETED" };
     if let Some(c) = cursor {
-        filter.extend(store::after_cursor(c).ok_or_else(|| AppError::validation("cursor is not one this server issued", "cursor", "invalid"))?);
+        filter.extend(crate::db::after_cursor(c).ok_or_else(|| AppError::validation("cursor is not one this server issued", "cursor", "invalid"))?);
     }
     let purchases = store::list(&state.db, filter, mongodb::bson::doc! { "createdAt": -1, "_id": -1 }, limit).await?;
+    // The page's codes in one batch, not one read per row.
+    let codes = codes_store::find_by_ids(&state.db, purchases.iter().map(|p| p.code)).await?;
     let mut items = Vec::with_capacity(purchases.len());
     for p in &purchases {
-        if let Ok(code) = load_code(state, p.code).await {
-            items.push(purchase_out(state, p, &code).await);
+        // A purchase whose code is gone (never deleted today) is left out rather than failing the page.
+        if let Some(code) = codes.get(&p.code) {
+            items.push(purchase_out(state, p, code).await);
         }
     }
-    let next_cursor = if purchases.len() as i64 == limit { purchases.last().map(|p| store::page_cursor(p.created_at, p.id)) } else { None };
+    let next_cursor = if purchases.len() as i64 == limit { purchases.last().map(|p| crate::db::page_cursor(p.created_at, p.id)) } else { None };
     Ok(oddxer_shared::api::Page { items, next_cursor })
 }
 
-pub async fn purchase_out(state: &AppState, p: &Purchase, code: &Code) -> PurchaseOut {
-    let code = view_for_buyer(state, code).await;
-    PurchaseOut {
-        id: p.id.to_hex(),
-        code_id: p.code.to_hex(),
-        buyer_id: p.buyer.to_hex(),
-        price: oddxer_shared::Money::new(p.price, &state.config.currency),
-        status: p.status,
-        settlement: p.settlement,
-        code,
-        created_at: clock::rfc3339(p.created_at),
+/// Settles every purchase of a code. Called after the code's resolution insert won, and again by
+/// the recovery worker until the resolution is applied; both are safe. A purchase still PENDING
+/// (its buyer was answered but its labels are not all written, or a crash cut it) is finished
+/// first, or abandoned when its money never moved, so none is left unsettled behind an applied
+/// resolution.
+pub async fn settle_code(state: &AppState, code: ObjectId, outcome: oddxer_shared::Outcome) -> Result<usize> {
+    let purchases = store::list(&state.db, mongodb::bson::doc! { "bettingCode": code, "status": { "$ne": "FAILED" } }, mongodb::bson::doc! { "_id": 1 }, 10_000).await?;
+    let mut settled = 0;
+    for p in &purchases {
+        if p.status == oddxer_shared::api::PurchaseStatus::Pending {
+            recover(state, p).await?;
+            match store::find(&state.db, p.id).await? {
+                Some(done) if done.status == oddxer_shared::api::PurchaseStatus::Completed => {
+                    settlement::settle_purchase(state, &done, outcome).await?;
+                    settled += 1;
+                }
+                _ => {}
+            }
+            continue;
+        }
+        settlement::settle_purchase(state, p, outcome).await?;
+        settled += 1;
     }
+    Ok(settled)
 }
 
 /// Finishes a purchase found PENDING after a crash: completes it if the money moved, else abandons it.
 pub async fn recover(state: &AppState, p: &Purchase) -> Result<()> {
-    let code = load_code(state, p.code).await?;
+    let code = codes_service::load(state, p.code).await?;
     let currency = state.config.currency.clone();
     let tx = purchase_transfer(p, &code.listing.title, &currency);
     let tx = tx_store::insert_or_get(&state.db, &tx).await?.unwrap_or(tx);

@@ -1,6 +1,7 @@
 //! Queries of the purchases area: purchases, the per-(code, buyer) claim, sale slots, settlements.
 
 use crate::clock;
+use crate::codes::store::claim_id;
 use crate::db::Db;
 use crate::error::is_duplicate_key;
 use futures_util::TryStreamExt;
@@ -157,22 +158,6 @@ pub async fn set_settlement(db: &Db, id: ObjectId, s: Settlement) -> mongodb::er
     Ok(())
 }
 
-/// The cursor of a newest-first page of purchases: the last row's time of sale (milliseconds) and
-/// id, `"{millis}_{hex}"`. Purchase ids are derived from idempotency keys, so they are not ordered
-/// by time; the page is ordered by `(createdAt, _id)` descending.
-pub fn page_cursor(created_at: DateTime, id: ObjectId) -> String {
-    format!("{}_{}", created_at.timestamp_millis(), id.to_hex())
-}
-
-/// The filter part for rows after `cursor` in newest-first order; `None` for a cursor this server
-/// did not issue.
-pub fn after_cursor(cursor: &str) -> Option<Document> {
-    let (millis, hex) = cursor.split_once('_')?;
-    let at = DateTime::from_millis(millis.parse().ok()?);
-    let id = ObjectId::parse_str(hex).ok()?;
-    Some(doc! { "$or": [ { "createdAt": { "$lt": at } }, { "createdAt": at, "_id": { "$lt": id } } ] })
-}
-
 /// Purchase documents as stored (with the copied `title` and `buyerUsername`), for listings.
 pub async fn list_docs(db: &Db, filter: Document, sort: Document, limit: i64) -> mongodb::error::Result<Vec<Document>> {
     let options = mongodb::options::FindOptions::builder().sort(sort).limit(limit).build();
@@ -183,11 +168,6 @@ pub async fn list(db: &Db, filter: Document, sort: Document, limit: i64) -> mong
     let options = mongodb::options::FindOptions::builder().sort(sort).limit(limit).build();
     let docs: Vec<Document> = db.col("purchases").find(filter).with_options(options).await?.try_collect().await?;
     Ok(docs.iter().filter_map(Purchase::from_doc).collect())
-}
-
-/// The claim key of a buyer on a code: unique among purchases that are not FAILED.
-pub fn claim_id(code: ObjectId, buyer: ObjectId) -> String {
-    format!("{}:{}", code.to_hex(), buyer.to_hex())
 }
 
 fn slot_id(code: ObjectId, n: i64) -> String {

@@ -3,7 +3,6 @@
 //! reserved from a counter), so commit order equals cursor order; a row is appended once per
 //! (purchase, version) thanks to the unique `{stream, key}` index.
 
-use super::service::purchase_out;
 use crate::codes::store::Code;
 use super::store::Purchase;
 use crate::clock;
@@ -15,7 +14,7 @@ use mongodb::bson::{doc, oid::ObjectId, Document};
 use mongodb::options::FindOptions;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, OnceLock};
-use oddxer_shared::api::PurchaseOut;
+use oddxer_shared::api::{CodeOut, PurchaseOut};
 use oddxer_shared::sync::PurchaseStreamEntry;
 
 pub const COLLECTION: &str = "purchase_stream";
@@ -247,4 +246,24 @@ pub async fn after(db: &Db, stream: &str, cursor: i64, upto: i64, buckets: i64) 
     let last = (upto / BUCKET_SIZE).min(first + buckets - 1);
     let reads = (first..=last).map(|b| bucket_rows(db, stream, b, cursor, upto));
     Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
+}
+
+/// A purchase as its buyer sees it: with the code and its secret.
+pub async fn purchase_out(state: &AppState, p: &Purchase, code: &Code) -> PurchaseOut {
+    let code = view_for_buyer(state, code).await;
+    PurchaseOut {
+        id: p.id.to_hex(),
+        code_id: p.code.to_hex(),
+        buyer_id: p.buyer.to_hex(),
+        price: oddxer_shared::Money::new(p.price, &state.config.currency),
+        status: p.status,
+        settlement: p.settlement,
+        code,
+        created_at: clock::rfc3339(p.created_at),
+    }
+}
+
+/// The code with its secret, as its buyer sees it.
+pub async fn view_for_buyer(state: &AppState, code: &Code) -> CodeOut {
+    code.to_out(&state.config.currency, state.config.voting_window, clock::now(), true)
 }

@@ -5,7 +5,7 @@
 //! event is applied once, named by `{purchase}:{event}` under a unique index. Recomputable: the
 //! totals equal the sums over the seller's purchases ([`recompute`]).
 
-use super::settlement::split;
+use super::rules::split;
 use super::store::Purchase;
 use crate::clock;
 use crate::db::Db;

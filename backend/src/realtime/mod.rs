@@ -122,6 +122,17 @@ impl Hub {
         self.publish(HubEvent::WalletChanged { user: user.to_hex() });
     }
 
+    /// A live event for one user's connections (e.g. `code:purchased` to the seller).
+    pub fn to_user(&self, user: ObjectId, event: oddxer_shared::sync::LiveEvent) {
+        self.publish(HubEvent::ToUser { user: user.to_hex(), event });
+    }
+
+    /// A live event for the followers of `seller` not subscribed to `sport` (resolved on every
+    /// instance by `sellers::service::spawn_follower_fanout`).
+    pub fn to_followers_of(&self, seller: ObjectId, sport: &str, event: oddxer_shared::sync::LiveEvent) {
+        self.publish(HubEvent::FollowersOf { seller: seller.to_hex(), sport: sport.to_owned(), event });
+    }
+
     pub fn to_users(&self, users: impl IntoIterator<Item = ObjectId>, event: oddxer_shared::sync::LiveEvent) {
         self.publish(HubEvent::ToUsers { users: users.into_iter().map(|u| u.to_hex()).collect(), event });
     }
@@ -139,12 +150,6 @@ impl Hub {
     pub fn to_sport(&self, sport: &str, event: oddxer_shared::sync::LiveEvent) {
         self.publish(HubEvent::ToSport { sport: sport.to_owned(), event });
     }
-}
-
-/// `code:purchased` to the seller: which code sold (never its secret, never the buyer's identity).
-pub fn notify_code_purchased(state: &crate::state::AppState, seller: ObjectId, code: ObjectId, purchase: ObjectId) {
-    let data = serde_json::json!({ "codeId": code.to_hex(), "purchaseId": purchase.to_hex() });
-    state.hub.publish(HubEvent::ToUser { user: seller.to_hex(), event: oddxer_shared::sync::LiveEvent::CodePurchased(data) });
 }
 
 pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {

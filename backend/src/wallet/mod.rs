@@ -1,5 +1,6 @@
 //! The user's wallet: balance and history from the ledger, deposits.
 
+pub mod callbacks;
 pub mod routes;
 pub mod service;
 pub mod store;

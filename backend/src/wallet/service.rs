@@ -238,7 +238,7 @@ pub async fn payments(state: &AppState, user: ObjectId, cursor: Option<&str>, li
 /// [`payments`]. Without a `user` the read is bounded by the payments in that status (few while
 /// PENDING; all of them for COMPLETED: an operator's query, not a user's).
 pub async fn payments_where(state: &AppState, filter: mongodb::bson::Document, cursor: Option<&str>, limit: i64) -> Result<(Vec<PaymentOut>, Option<String>)> {
-    use crate::purchases::store::{after_cursor, page_cursor};
+    use crate::db::{after_cursor, page_cursor};
     let after = match cursor {
         None => None,
         Some(c) => Some(after_cursor(c).ok_or_else(|| AppError::validation("cursor is not one this server issued", "cursor", "invalid"))?),

@@ -7,7 +7,7 @@ async fn malformed_bodies_get_the_error_envelope_and_write_nothing() {
     let cases: Vec<(&str, &str, String, u16)> = vec![
         ("malformed JSON", "application/json", "{\"phoneNumber\": ".into(), 400),
         ("not JSON at all", "application/json", "hello".into(), 400),
-        ("wrong content type", "text/plain", "{}".into(), 400),
+        ("wrong content type", "text/plain", "{}".into(), 415),
         ("missing username", "application/json", json!({ "phoneNumber": unique_phone() }).to_string(), 422),
         ("wrong type", "application/json", json!({ "phoneNumber": 256_700_000_000u64, "username": "abc" }).to_string(), 422),
         ("unknown role", "application/json", json!({ "phoneNumber": unique_phone(), "username": "abcd", "role": "KING" }).to_string(), 422),
@@ -24,6 +24,9 @@ async fn malformed_bodies_get_the_error_envelope_and_write_nothing() {
         let r = app.post_raw("/auth/register", content_type, body).await;
         assert_eq!(r.status.as_u16(), status, "{name}: {}", r.body);
         r.assert_error(status);
+        if status == 415 {
+            assert_eq!(r.body["error"]["code"], "UNSUPPORTED_CONTENT_TYPE", "{name}: {}", r.body);
+        }
     }
     assert_eq!(app.count("users").await, 0);
     assert_eq!(app.count("sms_outbox").await, 0);

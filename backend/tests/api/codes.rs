@@ -391,7 +391,7 @@ async fn the_market_cache_answers_like_the_database_and_catches_up_with_writes()
         let mut b = oddxer_backend::codes::query::Browse::parse(&parsed, Some(oddxer_shared::CodeStatus::Active), &state.config.bookmakers).expect("browse");
         assert!(state.market.serves(&b), "{q} is served by the cache");
         b.limit = 100;
-        let from_db = oddxer_backend::codes::store::find_many(&app.db, b.filter(mongodb::bson::DateTime::now()), b.sort.sort_doc(), 1000).await.expect("db");
+        let from_db = oddxer_backend::codes::store::find_many(&app.db, b.filter(mongodb::bson::DateTime::now()), oddxer_backend::codes::query::sort_doc(b.sort), 1000).await.expect("db");
         assert_eq!(via_api, from_db.iter().map(|c| c.id.to_hex()).collect::<Vec<_>>(), "{q}");
     }
 

@@ -4,7 +4,7 @@
 use crate::codes::{id_of, list_code};
 use crate::helpers::{unique_phone, unique_username, Session, TestApp};
 use mongodb::bson::{doc, oid::ObjectId};
-use oddxer_backend::codes::worker;
+use oddxer_backend::resolution::worker;
 use serde_json::json;
 use std::time::Duration;
 

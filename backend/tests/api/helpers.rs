@@ -321,8 +321,8 @@ impl TestApp {
     }
 
     /// One marketplace worker pass as of now.
-    pub async fn market_pass(&self) -> oddxer_backend::codes::worker::PassReport {
-        oddxer_backend::codes::worker::run_once(&self.state, mongodb::bson::DateTime::now()).await.expect("market pass")
+    pub async fn market_pass(&self) -> oddxer_backend::resolution::worker::PassReport {
+        oddxer_backend::resolution::worker::run_once(&self.state, mongodb::bson::DateTime::now()).await.expect("market pass")
     }
 
     /// Serves one request in-process (the app's router, its state) and counts the database commands

@@ -4,7 +4,7 @@
 use crate::codes::{id_of, list_code};
 use crate::helpers::{unique_phone, unique_username, Session, TestApp};
 use mongodb::bson::oid::ObjectId;
-use oddxer_backend::codes::finalize::{self, DecidedBy};
+use oddxer_backend::resolution::finalize::{self, DecidedBy};
 use oddxer_backend::leaderboard::rules::rank_cmp;
 use oddxer_backend::leaderboard::service::{recompute_all, stored_rows};
 use oddxer_shared::Outcome;

@@ -4,9 +4,9 @@
 //! settlement); ids derive from fixed labels and a seeded generator, so running it again changes
 //! nothing.
 
-use super::finalize::{self, DecidedBy};
-use super::rules::Listing;
-use super::store;
+use crate::resolution::finalize::{self, DecidedBy};
+use crate::codes::rules::{self, Listing};
+use crate::codes::store;
 use crate::auth::store::{self as users, InsertUser, User};
 use crate::clock;
 use crate::idempotency::{IdempotencyKey, HEADER};
@@ -73,7 +73,7 @@ fn listing(rng: &mut StdRng, state: &AppState, expires_at: DateTime) -> Listing 
         sport,
         title: title.to_owned(),
         description: format!("{legs} selections, researched form and team news. Stake responsibly."),
-        odds: odds.clamp(super::rules::MIN_ODDS, 100_000),
+        odds: odds.clamp(rules::MIN_ODDS, 100_000),
         bookmaker: books.get(rng.gen_range(0..books.len().max(1))).cloned().unwrap_or_else(|| "SportyBet".into()),
         price: price_steps[rng.gen_range(0..price_steps.len())].clamp(state.config.code_price_min.max(1), state.config.code_price_max),
         code: format!("{}{:06}", ["BC", "SB", "BW", "XB"][rng.gen_range(0..4)], rng.gen_range(0..1_000_000)),
@@ -82,7 +82,7 @@ fn listing(rng: &mut StdRng, state: &AppState, expires_at: DateTime) -> Listing 
     }
 }
 
-/// Seeds the marketplace; called by `crate::seed::seed_demo`.
+/// Seeds the marketplace; called by [`super::seed_demo`].
 pub async fn seed_marketplace(state: &AppState) -> anyhow::Result<()> {
     let mut sellers = vec![];
     for (phone, name) in TIPSTERS {
@@ -96,7 +96,7 @@ pub async fn seed_marketplace(state: &AppState) -> anyhow::Result<()> {
     let mut bettors = vec![];
     for (phone, name) in BETTORS {
         if let Some(u) = user(state, phone, name, Role::Buyer).await? {
-            crate::seed::fund(state, u.id, name).await?;
+            super::fund(state, u.id, name).await?;
             bettors.push(u);
         }
     }
@@ -139,7 +139,7 @@ pub async fn seed_marketplace(state: &AppState) -> anyhow::Result<()> {
         let id = derived_id(&format!("demo-active-{n}"));
         store::insert(&state.db, store::new_code_doc(id, seller.id, &seller.username, &l, clock::before(now, hour * (n as u32 % 5)))).await?;
     }
-    crate::codes::worker::run_once(state, now).await?;
+    crate::resolution::worker::run_once(state, now).await?;
     tracing::info!(sellers = sellers.len(), bettors = bettors.len(), "demo marketplace ready");
     Ok(())
 }
@@ -148,7 +148,7 @@ pub async fn seed_marketplace(state: &AppState) -> anyhow::Result<()> {
 /// its kick-off to `expires_at` (in the past). Returns false when it was seeded before.
 async fn bought_code(state: &AppState, label: &str, seller: &User, l: &Listing, buyers: &[User]) -> anyhow::Result<Option<mongodb::bson::oid::ObjectId>> {
     let id = derived_id(label);
-    if finalize::find_resolution(&state.db, id).await?.is_some() {
+    if crate::codes::resolutions::find_resolution(&state.db, id).await?.is_some() {
         return Ok(None);
     }
     let created = clock::before(l.expires_at, Duration::from_secs(6 * 3600));

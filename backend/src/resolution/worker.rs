@@ -5,9 +5,10 @@
 //! through the resolution insert, so any number of processes may run it at once.
 
 use super::finalize::{self, DecidedBy};
-use super::rules::{self, Decision};
-use super::store::{self, Code, CODES};
 use super::verifier::{self, ResultVerifier, Verdict};
+use crate::codes::resolutions;
+use crate::codes::rules::{self, Decision};
+use crate::codes::store::{self, Code, CODES};
 use crate::clock;
 use crate::error::Result;
 use crate::state::AppState;
@@ -68,7 +69,7 @@ pub async fn run_once(state: &AppState, now: DateTime) -> Result<PassReport> {
     // A racing pass (another process) may have written an old label over a final one while we
     // worked; look once more now that our writes are done. Later passes repair what remains.
     for id in finalized {
-        if let Some(res) = finalize::find_resolution(&state.db, id).await? {
+        if let Some(res) = resolutions::find_resolution(&state.db, id).await? {
             finalize::ensure_labels(state, id, &res).await?;
         }
     }
@@ -102,7 +103,7 @@ pub enum Settled {
 
 /// Decides one expired code if it can be decided now.
 pub async fn settle_one(state: &AppState, verifier: &dyn ResultVerifier, code: &Code, now: DateTime) -> Result<Settled> {
-    if let Some(res) = finalize::find_resolution(&state.db, code.id).await? {
+    if let Some(res) = resolutions::find_resolution(&state.db, code.id).await? {
         // Already decided; its label was overwritten or its follow-up is unfinished.
         if res.applied {
             finalize::ensure_labels(state, code.id, &res).await?;
@@ -150,7 +151,7 @@ pub async fn settle_one(state: &AppState, verifier: &dyn ResultVerifier, code: &
 /// did not finish: run it again. Also called by `crate::recovery::run_pass`.
 pub async fn redrive(state: &AppState, cutoff: DateTime) -> Result<usize> {
     let mut done = 0;
-    for res in finalize::unapplied(&state.db, cutoff, BATCH).await? {
+    for res in resolutions::unapplied(&state.db, cutoff, BATCH).await? {
         let Some(code) = store::find(&state.db, res.code).await? else { continue };
         match finalize::after_resolution(state, &code, res.outcome).await {
             Ok(()) => done += 1,

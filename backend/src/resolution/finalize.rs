@@ -3,19 +3,15 @@
 //! settlement, events) is idempotent and re-driven by the marketplace worker and the recovery pass
 //! until the resolution is marked `applied`.
 
-use super::service;
-use super::store::{self, Code};
 use crate::clock;
-use crate::db::Db;
+use crate::codes::resolutions::{find_resolution, Resolution, RESOLUTIONS};
+use crate::codes::service;
+use crate::codes::store::{self, Code};
 use crate::error::{is_duplicate_key, AppError, Result};
 use crate::state::AppState;
-use futures_util::TryStreamExt;
-use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
-use oddxer_shared::api::ResolutionOut;
+use mongodb::bson::{doc, oid::ObjectId, Bson};
 use oddxer_shared::sync::LiveEvent;
 use oddxer_shared::Outcome;
-
-pub const RESOLUTIONS: &str = "code_resolutions";
 
 /// Who or what decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,62 +37,6 @@ impl DecidedBy {
             DecidedBy::Unsold => "UNSOLD",
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Resolution {
-    pub code: ObjectId,
-    pub seller: ObjectId,
-    pub outcome: Outcome,
-    pub decided_by: String,
-    pub admin: Option<ObjectId>,
-    pub win_votes: i64,
-    pub loss_votes: i64,
-    pub applied: bool,
-    pub created_at: DateTime,
-}
-
-impl Resolution {
-    pub fn from_doc(d: &Document) -> Option<Resolution> {
-        Some(Resolution {
-            code: d.get_object_id("_id").ok()?,
-            seller: d.get_object_id("seller").ok()?,
-            outcome: Outcome::parse(d.get_str("outcome").ok()?)?,
-            decided_by: d.get_str("decidedBy").unwrap_or_default().to_owned(),
-            admin: d.get_object_id("admin").ok(),
-            win_votes: d.get_i64("winVotes").unwrap_or(0),
-            loss_votes: d.get_i64("lossVotes").unwrap_or(0),
-            applied: d.get_bool("applied").unwrap_or(false),
-            created_at: *d.get_datetime("createdAt").ok()?,
-        })
-    }
-
-    pub fn to_out(&self) -> ResolutionOut {
-        ResolutionOut {
-            code_id: self.code.to_hex(),
-            outcome: self.outcome,
-            decided_by: self.decided_by.clone(),
-            win_votes: self.win_votes,
-            loss_votes: self.loss_votes,
-            decided_at: clock::rfc3339(self.created_at),
-        }
-    }
-}
-
-pub async fn find_resolution(db: &Db, code: ObjectId) -> mongodb::error::Result<Option<Resolution>> {
-    Ok(db.col(RESOLUTIONS).find_one(doc! { "_id": code }).await?.as_ref().and_then(Resolution::from_doc))
-}
-
-/// Resolutions whose follow-up has not finished, decided before `before` (for the re-drive).
-pub async fn unapplied(db: &Db, before: DateTime, limit: i64) -> mongodb::error::Result<Vec<Resolution>> {
-    let docs: Vec<Document> = db
-        .col(RESOLUTIONS)
-        .find(doc! { "applied": false, "createdAt": { "$lte": before } })
-        .limit(limit)
-        .await?
-        .try_collect()
-        .await?;
-    Ok(docs.iter().filter_map(Resolution::from_doc).collect())
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -180,7 +120,7 @@ pub async fn after_resolution(state: &AppState, code: &Code, outcome: Outcome) -
 /// idempotent per purchase (e.g. transfer ids derived from the purchase id). An error leaves the
 /// resolution unapplied and the recovery pass calls it again.
 pub async fn settlement_hook(state: &AppState, code: &Code, outcome: Outcome) -> Result<()> {
-    crate::purchases::settlement::settle_code(state, code.id, outcome).await.map(|_| ())
+    crate::purchases::service::settle_code(state, code.id, outcome).await.map(|_| ())
 }
 
 /// Writes the final labels until the stored document shows them: FerretDB writes whole documents

@@ -1,12 +1,13 @@
 //! Casting a vote: only a buyer, once, between `expiresAt` and finalization. The last buyer's vote
 //! finalizes the code by majority (a tie goes to admin review).
 
-use super::store;
+use super::finalize::{self, DecidedBy};
 use crate::auth::store::User;
 use crate::clock;
-use crate::codes::finalize::{self, DecidedBy};
+use crate::codes::resolutions::find_resolution;
 use crate::codes::rules::{self, Decision, VoteWindow};
 use crate::codes::{service as codes, store as code_store};
+use crate::votes::store;
 use crate::error::{AppError, Result};
 use crate::state::AppState;
 use mongodb::bson::{doc, oid::ObjectId};
@@ -79,7 +80,7 @@ pub async fn cast(state: &AppState, voter: &User, code_id: ObjectId, vote: VoteT
 /// resolution decided after our look is labelled by its own run, after our write.
 async fn refresh_counters_keeping_final_labels(state: &AppState, code_id: ObjectId) -> Result<()> {
     store::refresh_counters(&state.db, code_id).await?;
-    if let Some(res) = finalize::find_resolution(&state.db, code_id).await? {
+    if let Some(res) = find_resolution(&state.db, code_id).await? {
         finalize::ensure_labels(state, code_id, &res).await?;
     }
     Ok(())

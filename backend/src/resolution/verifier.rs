@@ -1,19 +1,13 @@
 //! `ResultVerifier`: where a bookmaker's results API plugs in to settle a code without waiting for
 //! votes. The sandbox verifier ships for development: results are set through
-//! `POST /dev/codes/{id}/result` and read back from `sandbox_results`.
+//! `POST /dev/codes/{id}/result` ([`super::sandbox`]) and read back from `sandbox_results`.
 
-use super::store::Code;
-use super::{service, worker};
-use crate::clock;
+use crate::codes::store::Code;
 use crate::db::Db;
-use crate::http::{ok, ApiResult, Json, PathId};
 use crate::state::AppState;
-use axum::extract::State;
 use futures_util::future::BoxFuture;
 use mongodb::bson::doc;
-use oddxer_shared::api::{ErrorEnvelope, ResolutionOut, ResolveIn};
 use oddxer_shared::Outcome;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub const SANDBOX_RESULTS: &str = "sandbox_results";
 
@@ -76,41 +70,4 @@ pub fn for_state(state: &AppState) -> Box<dyn ResultVerifier> {
     } else {
         Box::new(NoVerifier)
     }
-}
-
-/// Development routes of the sandbox verifier (never mounted in production).
-pub fn dev_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(set_result))
-}
-
-/// Answer of `POST /dev/codes/{id}/result`.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SandboxResultOut {
-    pub code_id: String,
-    pub outcome: Outcome,
-    /// The resolution, when the code's games already started and the verifier settled it at once.
-    pub resolution: Option<ResolutionOut>,
-}
-
-#[utoipa::path(post, path = "/dev/codes/{id}/result", tag = "development", params(("id" = String, Path)), request_body = ResolveIn,
-    responses((status = 200, description = "Result stored for the sandbox verifier; applied now if the code expired", body = SandboxResultOut),
-        (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-async fn set_result(State(state): State<AppState>, PathId(id): PathId, Json(input): Json<ResolveIn>) -> ApiResult<SandboxResultOut> {
-    let code = service::load(&state, id).await?;
-    state
-        .db
-        .col(SANDBOX_RESULTS)
-        .replace_one(doc! { "_id": code.id }, doc! { "_id": code.id, "outcome": input.outcome.as_str(), "createdAt": clock::now() })
-        .upsert(true)
-        .await?;
-    let now = clock::now();
-    let resolution = if code.listing.expires_at <= now {
-        let verifier = SandboxVerifier { db: state.db.clone() };
-        worker::settle_one(&state, &verifier, &code, now).await?;
-        super::finalize::find_resolution(&state.db, code.id).await?.map(|r| r.to_out())
-    } else {
-        None
-    };
-    Ok(ok(SandboxResultOut { code_id: code.id.to_hex(), outcome: input.outcome, resolution }))
 }

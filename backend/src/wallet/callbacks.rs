@@ -4,11 +4,11 @@
 //! Deposits are settled by `wallet::service::confirm_deposit`, payouts by
 //! `wallet::withdrawals::confirm_withdrawal`.
 
-use super::callback::{self, CallbackError};
+use crate::payments::callback::{self, CallbackError};
 use crate::error::AppError;
 use crate::http::{ok, ApiResult, Path, Query};
 use crate::state::AppState;
-use crate::wallet::{service, store};
+use super::{service, store};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
@@ -84,7 +84,7 @@ async fn handle(state: &AppState, provider: &str, token: Option<&str>, body: &[u
     tracing::info!(reference = %hint.reference, kind = tx.kind.as_str(), "provider callback; re-checking the status");
     let out = match tx.kind {
         TransactionType::Deposit => service::confirm_deposit_tx(state, tx).await?,
-        TransactionType::Withdrawal => crate::wallet::withdrawals::confirm_withdrawal(state, &hint.reference)
+        TransactionType::Withdrawal => super::withdrawals::confirm_withdrawal(state, &hint.reference)
             .await?
             .ok_or(AppError::NotFound("payment"))?,
         _ => return Err(AppError::NotFound("payment")),

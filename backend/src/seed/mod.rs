@@ -1,6 +1,9 @@
 //! Demo data for `SEED_DEMO=true` (the run command): an admin, a seller and a buyer with money.
 //! Idempotent: every document has a fixed id or unique key, so re-running changes nothing.
 
+
+pub mod marketplace;
+
 use crate::auth::store::{self, InsertUser};
 use crate::ledger::{accounts, derived_id, Leg};
 use crate::state::AppState;
@@ -33,7 +36,7 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
             fund(state, user.id, username).await?;
         }
     }
-    crate::codes::demo::seed_marketplace(state).await?;
+    marketplace::seed_marketplace(state).await?;
     tracing::info!("demo data ready: admin +256700000001, seller +256700000002, buyer +256700000003");
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `POST /codes/{id}/votes`.
 
-use super::service;
+use super::voting;
 use crate::auth::extract::AuthUser;
 use crate::http::{created, ApiResult, Json, PathId};
 use crate::state::AppState;
@@ -20,5 +20,5 @@ pub fn router() -> OpenApiRouter<AppState> {
     (status = 409, description = "VOTING_NOT_OPEN (before expiresAt), VOTING_CLOSED (finalized or window over), ALREADY_VOTED", body = ErrorEnvelope),
     (status = 422, description = "voteType is not WIN or LOSS", body = ErrorEnvelope)))]
 async fn vote(State(state): State<AppState>, AuthUser(user): AuthUser, PathId(id): PathId, Json(input): Json<VoteIn>) -> ApiResult<VoteOut> {
-    Ok(created(service::cast(&state, &user, id, input.vote_type).await?))
+    Ok(created(voting::cast(&state, &user, id, input.vote_type).await?))
 }
