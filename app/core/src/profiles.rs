@@ -103,13 +103,19 @@ impl OddxerClient {
     /// `GET /me/following`: the tipsters I follow, most recently followed first. Kept on the
     /// device; offline, the kept list (the error when there is none).
     pub async fn my_following(&self) -> Result<Vec<FollowedSellerOut>> {
-        let live: Result<Vec<FollowedSellerOut>> = self
+        // One page of the largest size: the list a person keeps up with fits in it.
+        let live: Result<Page<FollowedSellerOut>> = self
             .inner
             .authed(
-                |t| self.inner.api.request(Method::GET, "/me/following", Some(t)),
+                |t| {
+                    self.inner
+                        .api
+                        .request(Method::GET, "/me/following?limit=100", Some(t))
+                },
                 "following",
             )
             .await;
+        let live = live.map(|page| page.items);
         match live {
             Ok(list) => {
                 if let Err(e) = self.inner.with_store(|s| s.cache_following(&list)) {

@@ -506,10 +506,12 @@ pub async fn follow_seller(id: &str, follow: bool) -> R<FollowOut> {
 
 /// The tipsters I follow (`GET /me/following`); offline, the list last read.
 pub async fn my_following() -> R<Vec<FollowedSellerOut>> {
-    match Call::get("/me/following")
+    // One page of the largest size, as the native core asks.
+    match Call::get("/me/following?limit=100")
         .signed_in()
-        .fetch::<Vec<FollowedSellerOut>>()
+        .fetch::<Page<FollowedSellerOut>>()
         .await
+        .map(|page| page.items)
     {
         Ok(list) => {
             with(|s| s.doc.following = Some(list.clone()));
