@@ -23,7 +23,11 @@ fn board_key(q: &LeaderboardIn) -> String {
 
 impl Store {
     /// Keeps the first page of leaderboard query `q`.
-    pub fn cache_leaderboard(&mut self, q: &LeaderboardIn, page: &Page<LeaderboardEntryOut>) -> Result<()> {
+    pub fn cache_leaderboard(
+        &mut self,
+        q: &LeaderboardIn,
+        page: &Page<LeaderboardEntryOut>,
+    ) -> Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO leaderboard_pages (query, json, fetched_at, fetched_ms) VALUES (?1, ?2, ?3, ?4)
@@ -41,7 +45,10 @@ impl Store {
     }
 
     /// The kept first page of `q` (later pages are not kept: a cursor gets `None`).
-    pub fn cached_leaderboard(&self, q: &LeaderboardIn) -> Result<Option<Page<LeaderboardEntryOut>>> {
+    pub fn cached_leaderboard(
+        &self,
+        q: &LeaderboardIn,
+    ) -> Result<Option<Page<LeaderboardEntryOut>>> {
         if q.cursor.is_some() {
             return Ok(None);
         }

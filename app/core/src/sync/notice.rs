@@ -69,9 +69,10 @@ pub(crate) fn result(code: &CodeOut, mine: bool) -> Option<NotificationOut> {
         (Outcome::Won, false) => ("won", "The code you bought won."),
         (Outcome::Lost, false) => ("lost", "The code you bought lost."),
         (Outcome::Void, false) => ("was voided", "Your payment is refunded to your wallet."),
-        (Outcome::Won | Outcome::Lost, true) => {
-            ("is settled", "Its sales are paid out to your wallet, less the fee.")
-        }
+        (Outcome::Won | Outcome::Lost, true) => (
+            "is settled",
+            "Its sales are paid out to your wallet, less the fee.",
+        ),
         (Outcome::Void, true) => ("was voided", "Its buyers are refunded."),
     };
     let body = match (outcome, mine) {
@@ -100,7 +101,10 @@ pub(crate) fn payment(e: &LedgerEntryOut) -> Option<NotificationOut> {
             "Withdrawal failed".to_owned(),
             format!("{amount} is back in your wallet."),
         ),
-        TransactionType::Refund => ("Refund".to_owned(), format!("{amount} refunded to your wallet.")),
+        TransactionType::Refund => (
+            "Refund".to_owned(),
+            format!("{amount} refunded to your wallet."),
+        ),
         TransactionType::SalePayout => (
             "Earnings paid".to_owned(),
             format!("{amount} from your sales is in your wallet."),

@@ -86,9 +86,15 @@ fn NotificationRow(n: NotificationOut) -> Element {
             from: Box::new(Route::Marketplace),
         });
         if let Some(code) = code_id.clone() {
-            state.go(Route::Code { id: code, from: here });
+            state.go(Route::Code {
+                id: code,
+                from: here,
+            });
         } else if let Some(seller) = seller_id.clone() {
-            state.go(Route::Tipster { id: seller, from: here });
+            state.go(Route::Tipster {
+                id: seller,
+                from: here,
+            });
         } else {
             state.go(Route::Wallet);
         }
