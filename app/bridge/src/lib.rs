@@ -66,6 +66,10 @@ pub fn setup<R: Runtime>(builder: Builder<R>, preferred_role: Role) -> Builder<R
             commands::seller_summary,
             commands::seller_record,
             commands::follow_seller,
+            commands::wallet_payments,
+            commands::update_code,
+            commands::admin_user,
+            commands::admin_payments,
         ])
         .setup(|app| {
             let core = core::Core::open(app.handle());

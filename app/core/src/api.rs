@@ -115,6 +115,7 @@ pub(crate) fn error_from_body(status: StatusCode, body: &[u8]) -> ClientError {
             status: status.as_u16(),
             code: env.error.code,
             message: env.error.message,
+            fields: field_messages(env.error.details.as_ref()),
         },
         Err(_) => {
             let code = match status.as_u16() {
@@ -129,9 +130,25 @@ pub(crate) fn error_from_body(status: StatusCode, body: &[u8]) -> ClientError {
                 status: status.as_u16(),
                 code: code.to_owned(),
                 message: format!("The server answered {status}."),
+                fields: Default::default(),
             }
         }
     }
+}
+
+/// `details.fields` of an error envelope (`{"fields": {"amount": "must be ..."}}`) as a map;
+/// empty when absent or not of that shape (then the message alone has to do).
+fn field_messages(details: Option<&serde_json::Value>) -> std::collections::BTreeMap<String, String> {
+    details
+        .and_then(|d| d.get("fields"))
+        .and_then(|f| f.as_object())
+        .map(|fields| {
+            fields
+                .iter()
+                .filter_map(|(name, problem)| Some((name.clone(), problem.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -157,6 +174,7 @@ mod tests {
                 status,
                 code,
                 message,
+                ..
             } => {
                 assert_eq!(
                     (status, code.as_str(), message.as_str()),
@@ -167,6 +185,18 @@ mod tests {
         }
         match error_from_body(StatusCode::BAD_GATEWAY, b"<html>bad gateway</html>") {
             ClientError::Api { code, .. } => assert_eq!(code, "SERVER_ERROR"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_422_keeps_the_message_of_each_field() {
+        let body = br#"{"success":false,"error":{"code":"VALIDATION_ERROR","message":"expiresAt must be within 30 days","details":{"fields":{"expiresAt":"must be within 30 days","price":"must be between UGX 500 and UGX 50,000"}}}}"#;
+        match error_from_body(StatusCode::UNPROCESSABLE_ENTITY, body) {
+            ClientError::Api { fields, .. } => {
+                assert_eq!(fields.get("expiresAt").map(String::as_str), Some("must be within 30 days"));
+                assert_eq!(fields.len(), 2);
+            }
             other => panic!("unexpected {other:?}"),
         }
     }

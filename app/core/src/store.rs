@@ -495,7 +495,7 @@ fn wipe_user_data(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(
         "DELETE FROM wallet; DELETE FROM ledger_entries; DELETE FROM sync_cursors; DELETE FROM outbox;
          DELETE FROM purchases; DELETE FROM purchase_positions; DELETE FROM my_votes;
-         DELETE FROM money_keys; DELETE FROM meta WHERE key = 'last_synced_at';
+         DELETE FROM money_keys; DELETE FROM meta WHERE key IN ('last_synced_at', 'wallet_payments');
          DELETE FROM seller_profiles;",
     )
 }
@@ -545,6 +545,7 @@ fn contiguous_from(tx: &Transaction<'_>, sql: &str, before: i64) -> rusqlite::Re
 
 mod market;
 mod outbox;
+mod payments;
 mod profiles;
 mod purchases;
 

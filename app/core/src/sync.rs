@@ -262,6 +262,7 @@ impl Syncer {
                         status: 401,
                         code,
                         message,
+                        fields: Default::default(),
                     });
                 }
                 if code == "SYNC_UNAVAILABLE" {
@@ -271,6 +272,7 @@ impl Syncer {
                         status: 503,
                         code,
                         message,
+                        fields: Default::default(),
                     });
                 }
                 tracing::warn!(%code, %message, "sync error frame from the server");

@@ -6,7 +6,7 @@ use dioxus::prelude::*;
 use crate::components::{ErrorBanner, OfflineNotice, ProgressBar, SyncProgressNotice, TopBar};
 use crate::nav::NavBar;
 use crate::screens::{
-    Admin, CodeDetail, Leaderboard, Marketplace, MyCodes, SellerDashboard, SignIn, Tipster, Wallet,
+    Admin, CodeDetail, EditCode, Leaderboard, Marketplace, MyCodes, SellerDashboard, SignIn, Tipster, Wallet,
 };
 use crate::state::{boot, AppState, Route};
 
@@ -42,6 +42,7 @@ pub fn App() -> Element {
             } else if signed_in {
                 OfflineNotice {}
                 SyncProgressNotice {}
+                crate::notices::CredentialNotice {}
                 Screen {}
             } else {
                 SignIn {}
@@ -62,5 +63,6 @@ fn Screen() -> Element {
         Route::Seller => rsx! { SellerDashboard {} },
         Route::Admin => rsx! { Admin {} },
         Route::Tipster { id, from } => rsx! { Tipster { key: "{id}", id, from: *from } },
+        Route::EditCode { id } => rsx! { EditCode { key: "{id}", id } },
     }
 }

@@ -9,6 +9,8 @@ use oddxer_shared::api::{
     PurchaseOut, PurchaseResultOut, ReconcileReport, RegisterIn, ResolutionOut, SalesSummaryOut,
     SellerProfileOut, TransactionOut, UserOut, VerifyOtpIn,
 };
+use oddxer_shared::api::{AdminUserOut, PaymentOut};
+use oddxer_shared::client::{AdminPaymentsIn, UpdateCodeIn, UserIdIn, WalletPaymentsOut};
 use oddxer_shared::client::{
     AdminResolveIn, AdminUpdateUserIn, AdminUsersIn, AppSnapshot, BrowseIn, BrowseOut, CastVoteIn,
     CodeIdIn, CommandError, CursorIn, FollowIn, LeaderboardIn, SellerIdIn, SellerProfileView,
@@ -47,10 +49,7 @@ struct Input<'a, T> {
 struct NoArgs {}
 
 fn client_error(code: &str, message: impl Into<String>) -> CommandError {
-    CommandError {
-        code: code.to_owned(),
-        message: message.into(),
-    }
+    CommandError::new(code, message)
 }
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, CommandError> {
@@ -265,6 +264,29 @@ pub async fn admin_review_queue(cursor: Option<String>) -> Result<Page<CodeOut>,
 
 pub async fn admin_reconcile() -> Result<ReconcileReport, CommandError> {
     call("admin_reconcile", &NoArgs {}).await
+}
+
+// ---- everyday use: payments, editing a listing, admin lookups ----
+
+/// My deposits and withdrawals, newest first; offline, the list kept on the device.
+pub async fn wallet_payments() -> Result<WalletPaymentsOut, CommandError> {
+    call("wallet_payments", &NoArgs {}).await
+}
+
+/// Edits my listing while it is ACTIVE with no sales.
+pub async fn update_code(input: &UpdateCodeIn) -> Result<CodeOut, CommandError> {
+    call("update_code", &Input { input }).await
+}
+
+/// One user's detail for an admin.
+pub async fn admin_user(id: &str) -> Result<AdminUserOut, CommandError> {
+    let input = UserIdIn { id: id.to_owned() };
+    call("admin_user", &Input { input: &input }).await
+}
+
+/// Deposits and withdrawals of everyone, by status, reference or user.
+pub async fn admin_payments(input: &AdminPaymentsIn) -> Result<Page<PaymentOut>, CommandError> {
+    call("admin_payments", &Input { input }).await
 }
 
 /// Forwards every `oddxer://changed` snapshot into `tx`. The JS callback only enqueues, so

@@ -10,6 +10,7 @@ mod input;
 mod ipc;
 mod listing;
 mod nav;
+mod notices;
 mod screens;
 mod state;
 mod widgets;

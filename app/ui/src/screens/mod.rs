@@ -1,5 +1,7 @@
 mod admin;
+mod admin_detail;
 mod code_detail;
+mod edit_code;
 mod leaderboard;
 mod marketplace;
 mod my_codes;
@@ -9,9 +11,11 @@ mod seller_form;
 mod sign_in;
 mod tipster;
 mod wallet;
+mod wallet_payments;
 
 pub use admin::Admin;
 pub use code_detail::CodeDetail;
+pub use edit_code::EditCode;
 pub use leaderboard::Leaderboard;
 pub use marketplace::{MarketState, Marketplace};
 pub use my_codes::MyCodes;
