@@ -1087,6 +1087,9 @@ def test_admin_manages_users_resolves_a_code_and_reconciles(backend):
         assert app.el("resolve-code-id").get_attribute("value") == code["id"]
         app.click("resolve-void")
         app.click("resolve-submit")
+        app.wait_text("resolve-hint", lambda t: "reason" in t.lower(), "asked for a reason")
+        app.type("resolve-reason", "E2E: the booking code does not exist")
+        app.click("resolve-submit")
         app.wait_text("resolve-confirm", lambda t: "VOID" in t and "refunded" in t, "asked to confirm the VOID")
         app.shot("admin-resolve-confirm")
         app.click("resolve-confirm-yes")
@@ -1094,8 +1097,10 @@ def test_admin_manages_users_resolves_a_code_and_reconciles(backend):
         assert not app.driver.find_elements(By.ID, "resolve-error"), app.el("resolve-error").text
         assert app.error_text() is None, f"error banner shown: {app.error_text()!r}"
         app.wait_text("resolve-result", lambda t: code["id"] in t and "VOID" in t, "confirmed the resolution")
-        # Resolving it again fails where it was done, not in the page banner.
+        # Deciding it otherwise now fails where it was done, not in the page banner.
         app.type("resolve-code-id", code["id"])
+        app.click("resolve-won")
+        app.type("resolve-reason", "E2E: second thoughts")
         app.click("resolve-submit")
         app.click("resolve-confirm-yes")
         app.wait_for("resolve-error")

@@ -347,6 +347,9 @@ pub struct VoteOut {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResolveIn {
     pub outcome: crate::Outcome,
+    /// Why the admin decided so (recorded with the resolution; 1 to 500 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The one decision that finalized a code.
@@ -361,6 +364,9 @@ pub struct ResolutionOut {
     pub win_votes: i64,
     pub loss_votes: i64,
     pub decided_at: String,
+    /// The admin's recorded reason, for a decision taken by an admin with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// One seller's row of the leaderboard (DESIGN.md section 3).

@@ -382,6 +382,9 @@ pub struct UpdateCodeIn {
 pub struct AdminResolveIn {
     pub id: String,
     pub outcome: Outcome,
+    /// Why (recorded with the resolution; 1 to 500 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[cfg(test)]

@@ -188,7 +188,7 @@ pub async fn admin_resolve(
 ) -> CommandResult<ResolutionOut> {
     Ok(core
         .client()?
-        .admin_resolve(&input.id, input.outcome)
+        .admin_resolve(&input.id, input.outcome, input.reason.as_deref())
         .await?)
 }
 

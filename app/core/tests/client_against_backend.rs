@@ -695,7 +695,7 @@ async fn a_bought_code_is_readable_offline_and_an_offline_vote_is_delivered_on_r
         .iter()
         .find(|u| u.username == "it_tipster")
         .unwrap();
-    let resolution = admin.admin_resolve(&listed.id, Outcome::Won).await.unwrap();
+    let resolution = admin.admin_resolve(&listed.id, Outcome::Won, Some("checked at the bookmaker")).await.unwrap();
     assert_eq!(
         resolution.outcome,
         Outcome::Won,

@@ -329,6 +329,7 @@ fn ResolveCard(picked: Signal<Option<PickedCode>>, code_id: Signal<String>) -> E
     let state = use_context::<AppState>();
     let mut code_id = code_id;
     let mut outcome = use_signal(|| Outcome::Void);
+    let mut reason = use_signal(String::new);
     let mut hint = use_signal(|| None::<String>);
     let mut confirming = use_signal(|| false);
     let mut failed = use_signal(|| None::<CommandError>);
@@ -362,6 +363,10 @@ fn ResolveCard(picked: Signal<Option<PickedCode>>, code_id: Signal<String>) -> E
         if id.len() != 24 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return hint.set(Some("Pick a code from the review queue or a seller's sales (or enter its 24-character id).".to_owned()));
         }
+        let why = reason.peek().trim().to_owned();
+        if why.is_empty() {
+            return hint.set(Some("Say why: the reason is recorded with the decision.".to_owned()));
+        }
         hint.set(None);
         done.set(None);
         failed.set(None);
@@ -372,6 +377,7 @@ fn ResolveCard(picked: Signal<Option<PickedCode>>, code_id: Signal<String>) -> E
         let input = AdminResolveIn {
             id,
             outcome: *outcome.peek(),
+            reason: Some(why),
         };
         spawn_command(async move {
             match state
@@ -386,6 +392,7 @@ fn ResolveCard(picked: Signal<Option<PickedCode>>, code_id: Signal<String>) -> E
                     };
                     set_if_mounted(done, Some(resolution));
                     set_if_mounted(code_id, String::new());
+                    set_if_mounted(reason, String::new());
                     set_if_mounted(confirming, false);
                 }
                 Some(Err(error)) => {
@@ -437,6 +444,10 @@ fn ResolveCard(picked: Signal<Option<PickedCode>>, code_id: Signal<String>) -> E
                         }
                     }
                 }
+                label { r#for: "resolve-reason", "Reason (recorded)" }
+                input { id: "resolve-reason", r#type: "text", maxlength: "500", disabled: busy,
+                    placeholder: "e.g. the booking code does not exist at the bookmaker",
+                    value: "{reason}", oninput: move |e| reason.set(e.value()) }
                 if let Some(text) = hint() {
                     p { class: "field-error", id: "resolve-hint", "{text}" }
                 }
