@@ -4,8 +4,9 @@
 
 use oddxer_shared::api::{
     AdminUserOut, CodeIn, CodeOptionsOut, CodeOut, FollowOut, LeaderboardEntryOut, LoginIn, Page,
-    PaymentIn, PaymentOut, PurchaseOut, PurchaseResultOut, ReconcileReport, RegisterIn, ResolutionOut, SalesSummaryOut,
-    SellerProfileOut, TransactionOut, UserOut, UserPatch, VerifyOtpIn,
+    PaymentIn, PaymentOut, PurchaseOut, PurchaseResultOut, ReconcileReport, RegisterIn,
+    ResolutionOut, SalesSummaryOut, SellerProfileOut, TransactionOut, UserOut, UserPatch,
+    VerifyOtpIn,
 };
 use oddxer_shared::client::{
     AdminPaymentsIn, AdminResolveIn, AdminUpdateUserIn, AdminUsersIn, AppSnapshot, BrowseIn,

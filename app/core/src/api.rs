@@ -138,7 +138,9 @@ pub(crate) fn error_from_body(status: StatusCode, body: &[u8]) -> ClientError {
 
 /// `details.fields` of an error envelope (`{"fields": {"amount": "must be ..."}}`) as a map;
 /// empty when absent or not of that shape (then the message alone has to do).
-fn field_messages(details: Option<&serde_json::Value>) -> std::collections::BTreeMap<String, String> {
+fn field_messages(
+    details: Option<&serde_json::Value>,
+) -> std::collections::BTreeMap<String, String> {
     details
         .and_then(|d| d.get("fields"))
         .and_then(|f| f.as_object())
@@ -194,7 +196,10 @@ mod tests {
         let body = br#"{"success":false,"error":{"code":"VALIDATION_ERROR","message":"expiresAt must be within 30 days","details":{"fields":{"expiresAt":"must be within 30 days","price":"must be between UGX 500 and UGX 50,000"}}}}"#;
         match error_from_body(StatusCode::UNPROCESSABLE_ENTITY, body) {
             ClientError::Api { fields, .. } => {
-                assert_eq!(fields.get("expiresAt").map(String::as_str), Some("must be within 30 days"));
+                assert_eq!(
+                    fields.get("expiresAt").map(String::as_str),
+                    Some("must be within 30 days")
+                );
                 assert_eq!(fields.len(), 2);
             }
             other => panic!("unexpected {other:?}"),

@@ -387,7 +387,8 @@ impl Inner {
         tracing::info!(?connection, "connection state");
         // Live until this moment: the copy on the device is as fresh as now, whatever the time of
         // the last batch (a quiet wallet sends none), so "last synced" is when the link dropped.
-        let dropped = st.connection == ConnectionState::Online && connection == ConnectionState::Offline;
+        let dropped =
+            st.connection == ConnectionState::Online && connection == ConnectionState::Offline;
         st.connection = connection;
         st.last_error = last_error;
         drop(st);

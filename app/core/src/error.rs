@@ -185,10 +185,17 @@ mod tests {
             status: 422,
             code: "VALIDATION_ERROR".into(),
             message: "The amount must be between UGX 500 and UGX 5,000,000".into(),
-            fields: [("amount".to_owned(), "must be between UGX 500 and UGX 5,000,000".to_owned())].into(),
+            fields: [(
+                "amount".to_owned(),
+                "must be between UGX 500 and UGX 5,000,000".to_owned(),
+            )]
+            .into(),
         };
         let c = CommandError::from(e);
-        assert_eq!(c.field("amount"), Some("must be between UGX 500 and UGX 5,000,000"));
+        assert_eq!(
+            c.field("amount"),
+            Some("must be between UGX 500 and UGX 5,000,000")
+        );
         assert_eq!(c.field("phoneNumber"), None);
     }
 

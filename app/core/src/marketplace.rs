@@ -2,8 +2,8 @@
 //! buying, voting (with the offline outbox), the leaderboard and the seller's own listings.
 
 use oddxer_shared::api::{
-    CodeIn, CodeOptionsOut, CodeOut, CodePatch, LeaderboardEntryOut, Page, PurchaseOut, PurchaseResultOut,
-    SalesSummaryOut, VoteIn, VoteOut,
+    CodeIn, CodeOptionsOut, CodeOut, CodePatch, LeaderboardEntryOut, Page, PurchaseOut,
+    PurchaseResultOut, SalesSummaryOut, VoteIn, VoteOut,
 };
 use oddxer_shared::client::{BrowseIn, BrowseOut, LeaderboardIn, VoteResultOut};
 use oddxer_shared::VoteType;

@@ -201,7 +201,8 @@ impl SecretStore for FallbackSecretStore {
 
     fn notice(&self) -> Option<String> {
         self.using_file().then(|| {
-            "No system keyring here: your sign-in is kept in a private file on this device.".to_owned()
+            "No system keyring here: your sign-in is kept in a private file on this device."
+                .to_owned()
         })
     }
 }
@@ -300,12 +301,18 @@ mod tests {
     #[test]
     fn a_failing_keyring_falls_back_to_the_private_file_and_says_so() {
         let dir = TempDir::new("fallback");
-        let s = FallbackSecretStore::new(Some(Box::new(BrokenKeyring)), FileSecretStore::new(dir.path()));
+        let s = FallbackSecretStore::new(
+            Some(Box::new(BrokenKeyring)),
+            FileSecretStore::new(dir.path()),
+        );
         assert_eq!(s.notice(), None, "nothing to say before the keyring failed");
         s.save("tok-f").unwrap();
         assert!(s.using_file());
         assert!(s.notice().is_some_and(|n| n.contains("private file")));
-        assert_eq!(FileSecretStore::new(dir.path()).load().unwrap().as_deref(), Some("tok-f"));
+        assert_eq!(
+            FileSecretStore::new(dir.path()).load().unwrap().as_deref(),
+            Some("tok-f")
+        );
         assert_eq!(s.load().unwrap().as_deref(), Some("tok-f"));
         s.clear().unwrap();
         assert_eq!(s.load().unwrap(), None);
@@ -316,10 +323,20 @@ mod tests {
         let dir = TempDir::new("fallback-ok");
         let file = FileSecretStore::new(dir.path());
         file.save("from-a-keyring-less-day").unwrap();
-        let s = FallbackSecretStore::new(Some(Box::new(MemorySecretStore::new())), FileSecretStore::new(dir.path()));
-        assert_eq!(s.load().unwrap().as_deref(), Some("from-a-keyring-less-day"));
+        let s = FallbackSecretStore::new(
+            Some(Box::new(MemorySecretStore::new())),
+            FileSecretStore::new(dir.path()),
+        );
+        assert_eq!(
+            s.load().unwrap().as_deref(),
+            Some("from-a-keyring-less-day")
+        );
         s.save("tok-k").unwrap();
-        assert_eq!(file.load().unwrap(), None, "the file copy is gone once the keyring holds it");
+        assert_eq!(
+            file.load().unwrap(),
+            None,
+            "the file copy is gone once the keyring holds it"
+        );
         assert_eq!(s.load().unwrap().as_deref(), Some("tok-k"));
         assert_eq!(s.notice(), None);
     }
