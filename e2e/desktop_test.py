@@ -639,7 +639,8 @@ def buy_through_the_ui(app, code_id, title, price, balance_before, balance_after
     text = card.get_attribute("textContent")
     assert title in text and price in text, text
     assert secret not in text, "the marketplace shows the secret code"
-    card.click()
+    # The title, not the card's middle: that is where the seller's name links to their profile.
+    card.find_element(By.CSS_SELECTOR, ".code-title").click()
     app.wait_text("detail-title", lambda t: t == title, "showed the code")
     assert secret not in app.el("code-detail").get_attribute("textContent"), "the detail shows the secret before paying"
     app.click("buy-button")
@@ -1177,6 +1178,8 @@ TESTS = [
     test_seller_lists_codes_a_bettor_buys_them_reads_them_offline_and_votes,
     test_a_bettor_opens_a_tipster_from_a_code_card_sees_the_record_and_follows,
     test_admin_manages_users_resolves_a_code_and_reconciles,
+    test_a_declined_deposit_shows_as_failed_with_its_reason_and_stays_after_a_restart,
+    test_a_seller_edits_a_listing_and_reads_each_problem_beside_its_field,
 ]
 # Needs an account given a long history first (see the test); not part of the normal suite.
 if os.environ.get("ODDXER_E2E_SYNC_PHONE"):
