@@ -297,7 +297,7 @@ fn UserRow(user: UserOut, users: Signal<Users>, selected: Signal<Option<String>>
                             if active { "Why deactivate @{user.username}? (recorded)" } else { "Why reactivate @{user.username}? (recorded)" }
                         }
                         input { id: "admin-reason-{user.id}", r#type: "text", maxlength: "500", disabled: busy,
-                            value: "{reason}", oninput: move |e| reason.set(e.value()) }
+                            value: "{reason}", oninput: move |e| { reason.set(e.value()); row_error.set(None) } }
                         div { class: "inline-actions",
                             button { class: if active { "btn btn-danger btn-small" } else { "btn btn-primary btn-small" },
                                 id: "admin-confirm-{user.id}", r#type: "button", disabled: busy, onclick: confirm,
