@@ -74,6 +74,15 @@ class Backend:
         ref = urllib.parse.quote(reference, safe="")
         return self._request("POST", f"/dev/payments/{ref}/complete")["data"]
 
+    def fail_payment(self, reference):
+        """The sandbox provider reports the payment declined (the person refused the prompt)."""
+        ref = urllib.parse.quote(reference, safe="")
+        return self._request("POST", f"/dev/payments/{ref}/fail")["data"]
+
+    def purchase(self, token, code_id):
+        key = "e2e-" + "".join(random.choices(string.ascii_lowercase + string.digits, k=16))
+        return self._request("POST", f"/codes/{code_id}/purchase", {}, token=token, headers={"Idempotency-Key": key})["data"]
+
     def register(self, phone, username, role):
         """Registers and verifies through the API, as another device would; answers
         `{accessToken, refreshToken, user}`."""

@@ -30,6 +30,25 @@ pub struct ErrorBody {
     pub details: Option<serde_json::Value>,
 }
 
+impl ErrorBody {
+    /// `details.fields` (`{"fields": {"amount": "must be ..."}}`) as a map from the API's field
+    /// name to what is wrong with it; empty when the error names no field. Both client cores show
+    /// each message beside its field.
+    pub fn field_messages(&self) -> std::collections::BTreeMap<String, String> {
+        self.details
+            .as_ref()
+            .and_then(|d| d.get("fields"))
+            .and_then(|f| f.as_object())
+            .map(|fields| {
+                fields
+                    .iter()
+                    .filter_map(|(name, problem)| Some((name.clone(), problem.as_str()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
 /// A page of a list: `{items, nextCursor}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -347,6 +366,9 @@ pub struct VoteOut {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResolveIn {
     pub outcome: crate::Outcome,
+    /// Why the admin decided so (recorded with the resolution; 1 to 500 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The one decision that finalized a code.
@@ -361,6 +383,9 @@ pub struct ResolutionOut {
     pub win_votes: i64,
     pub loss_votes: i64,
     pub decided_at: String,
+    /// The admin's recorded reason, for a decision taken by an admin with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// One seller's row of the leaderboard (DESIGN.md section 3).

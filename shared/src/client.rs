@@ -57,6 +57,10 @@ pub struct AppSnapshot {
     /// their own data (the marketplace, the seller dashboard) reload without a refresh button.
     #[serde(default)]
     pub live: LiveRevisions,
+    /// A one-line notice about where the sign-in is kept, when it is not the OS keyring the
+    /// person would expect (the keyring failed and a private file is used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_notice: Option<String>,
 }
 
 /// How many times live events changed each screen's data since the app started (in memory
@@ -151,6 +155,27 @@ pub struct CommandError {
     /// The backend's error code (e.g. `INVALID_OTP`) or a client one (`OFFLINE`, `STORAGE`).
     pub code: String,
     pub message: String,
+    /// For a refused form (422): each invalid field (the API's camelCase name, e.g. `amount`,
+    /// `expiresAt`) with what is wrong with it, from the error's `details.fields`. Forms show
+    /// each message beside its field. Empty otherwise.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
+impl CommandError {
+    /// An error without field messages.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        CommandError {
+            code: code.into(),
+            message: message.into(),
+            fields: Default::default(),
+        }
+    }
+
+    /// The message for the field `name`, if the server named it.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).map(String::as_str)
+    }
 }
 
 // ---- marketplace ---------------------------------------------------------------------------
@@ -355,6 +380,9 @@ pub struct SellerProfileView {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AdminUsersIn {
+    /// A phone number or a username (a prefix of 3 or more characters matches too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -372,6 +400,50 @@ pub struct AdminUpdateUserIn {
     pub role: Option<Role>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
+    /// Why (recorded with the change; 1 to 500 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `admin_user`: one user's detail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserIdIn {
+    pub id: String,
+}
+
+/// `admin_payments`: filters of `GET /admin/payments`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminPaymentsIn {
+    /// PENDING, COMPLETED, FAILED or REVERSED.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::TransactionStatus>,
+    /// A provider reference (exact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// A user id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+/// `wallet_payments`: my deposits and withdrawals, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WalletPaymentsOut {
+    pub items: Vec<crate::api::PaymentOut>,
+    /// The server could not be reached: this is the list as last fetched on this device.
+    pub from_cache: bool,
+}
+
+/// `update_code`: `PATCH /codes/{id}` of my listing (only while ACTIVE with no sales).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateCodeIn {
+    pub id: String,
+    pub patch: crate::api::CodePatch,
 }
 
 /// `admin_resolve`.
@@ -380,6 +452,9 @@ pub struct AdminUpdateUserIn {
 pub struct AdminResolveIn {
     pub id: String,
     pub outcome: Outcome,
+    /// Why (recorded with the resolution; 1 to 500 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[cfg(test)]

@@ -3,14 +3,15 @@
 //! Arguments arrive as one `input` object of the `oddxer-shared` request type.
 
 use oddxer_shared::api::{
-    CodeIn, CodeOptionsOut, CodeOut, FollowOut, FollowedSellerOut, LeaderboardEntryOut, LoginIn, Page, PaymentIn,
-    PurchaseOut, PurchaseResultOut, ReconcileReport, RegisterIn, ResolutionOut, SalesSummaryOut,
-    SellerProfileOut, TransactionOut, UserOut, UserPatch, VerifyOtpIn,
+    AdminUserOut, CodeIn, CodeOptionsOut, CodeOut, FollowOut, FollowedSellerOut, LeaderboardEntryOut, LoginIn, Page,
+    PaymentIn, PaymentOut, PurchaseOut, PurchaseResultOut, ReconcileReport, RegisterIn,
+    ResolutionOut, SalesSummaryOut, SellerProfileOut, TransactionOut, UserOut, UserPatch,
+    VerifyOtpIn,
 };
 use oddxer_shared::client::{
-    AdminResolveIn, AdminUpdateUserIn, AdminUsersIn, AppSnapshot, BrowseIn, BrowseOut, CastVoteIn,
-    CodeIdIn, CommandError, CursorIn, FollowIn, LeaderboardIn, MarkReadIn, SellerIdIn, SellerProfileView,
-    SellerRecordIn, VoteResultOut,
+    AdminPaymentsIn, AdminResolveIn, AdminUpdateUserIn, AdminUsersIn, AppSnapshot, BrowseIn,
+    BrowseOut, CastVoteIn, CodeIdIn, CommandError, CursorIn, FollowIn, LeaderboardIn, MarkReadIn, SellerIdIn,
+    SellerProfileView, SellerRecordIn, UpdateCodeIn, UserIdIn, VoteResultOut, WalletPaymentsOut,
 };
 use oddxer_shared::Role;
 use tauri::State;
@@ -176,7 +177,7 @@ pub async fn admin_update_user(
     let patch = UserPatch {
         role: input.role,
         is_active: input.is_active,
-        reason: None,
+        reason: input.reason,
     };
     Ok(core.client()?.admin_update_user(&input.id, &patch).await?)
 }
@@ -188,7 +189,7 @@ pub async fn admin_resolve(
 ) -> CommandResult<ResolutionOut> {
     Ok(core
         .client()?
-        .admin_resolve(&input.id, input.outcome)
+        .admin_resolve(&input.id, input.outcome, input.reason.as_deref())
         .await?)
 }
 
@@ -268,4 +269,34 @@ pub async fn my_following(core: State<'_, Core>) -> CommandResult<Vec<FollowedSe
 #[tauri::command]
 pub async fn mark_notifications_read(core: State<'_, Core>, input: MarkReadIn) -> CommandResult<()> {
     Ok(core.client()?.mark_notifications_read(input.id.as_deref())?)
+}
+
+// ---- everyday use: payments, editing a listing, admin lookups --------------------------------
+
+/// My deposits and withdrawals with status and failure reason; offline, the list kept on the
+/// device (`fromCache: true`).
+#[tauri::command]
+pub async fn wallet_payments(core: State<'_, Core>) -> CommandResult<WalletPaymentsOut> {
+    Ok(core.client()?.wallet_payments().await?)
+}
+
+/// Edits my listing (`PATCH /codes/{id}`) while it is ACTIVE with no sales.
+#[tauri::command]
+pub async fn update_code(core: State<'_, Core>, input: UpdateCodeIn) -> CommandResult<CodeOut> {
+    Ok(core.client()?.update_code(&input.id, &input.patch).await?)
+}
+
+/// One user's detail for an admin: wallet, purchases, sales, payments.
+#[tauri::command]
+pub async fn admin_user(core: State<'_, Core>, input: UserIdIn) -> CommandResult<AdminUserOut> {
+    Ok(core.client()?.admin_user(&input.id).await?)
+}
+
+/// Deposits and withdrawals of everyone, by status, reference or user.
+#[tauri::command]
+pub async fn admin_payments(
+    core: State<'_, Core>,
+    input: AdminPaymentsIn,
+) -> CommandResult<Page<PaymentOut>> {
+    Ok(core.client()?.admin_payments(&input).await?)
 }

@@ -10,9 +10,12 @@ pub const DEFAULT_API_URL: &str = "http://127.0.0.1:6793";
 /// Where the refresh token is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretStoreKind {
-    /// The OS credential store: the default wherever one exists.
+    /// The default: the OS credential store, falling back to the 0600 file (with a notice on
+    /// screen) when the keyring cannot be used, so nobody is left unable to sign in.
+    Auto,
+    /// The OS credential store only (`ODDXER_SECRET_STORE=keyring`): a failing keyring is an error.
     Keyring,
-    /// A 0600 file in the data dir: for CI, headless test runs and platforms without a keyring.
+    /// A 0600 file in the data dir only (`ODDXER_SECRET_STORE=file`): CI, headless test runs.
     File,
 }
 
@@ -22,7 +25,8 @@ pub struct BridgeConfig {
     pub api_url: String,
     /// `ODDXER_DATA_DIR`; `None` means the platform's app data dir.
     pub data_dir: Option<PathBuf>,
-    /// `ODDXER_SECRET_STORE` (`keyring` or `file`).
+    /// `ODDXER_SECRET_STORE` (`keyring` or `file` force one; unset means keyring with the file
+    /// as fallback).
     pub secret_store: SecretStoreKind,
 }
 
@@ -69,7 +73,7 @@ fn default_secret_store() -> SecretStoreKind {
     if cfg!(target_os = "android") {
         SecretStoreKind::File
     } else {
-        SecretStoreKind::Keyring
+        SecretStoreKind::Auto
     }
 }
 
@@ -87,11 +91,13 @@ mod tests {
     }
 
     #[test]
-    fn defaults_point_at_the_local_dev_backend_with_the_keyring() {
+    fn defaults_point_at_the_local_dev_backend_with_the_keyring_and_its_fallback() {
         let cfg = config(&[]).unwrap();
         assert_eq!(cfg.api_url, DEFAULT_API_URL);
         assert_eq!(cfg.data_dir, None);
-        assert_eq!(cfg.secret_store, SecretStoreKind::Keyring);
+        assert_eq!(cfg.secret_store, SecretStoreKind::Auto);
+        let forced = config(&[("ODDXER_SECRET_STORE", "keyring")]).unwrap();
+        assert_eq!(forced.secret_store, SecretStoreKind::Keyring);
     }
 
     #[test]

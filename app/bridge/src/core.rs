@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use oddxer_client::{
-    ClientConfig, ClientError, ClientEvent, FileSecretStore, KeyringSecretStore, OddxerClient,
-    SecretStore,
+    ClientConfig, ClientError, ClientEvent, FallbackSecretStore, FileSecretStore,
+    KeyringSecretStore, OddxerClient, SecretStore,
 };
 use oddxer_shared::client::CommandError;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
@@ -39,13 +39,13 @@ impl Core {
             }
             Err(error) => {
                 tracing::error!(error = %ErrorChain(&error), "could not open the Oddxer client core");
-                Core(Err(CommandError {
-                    code: "STARTUP".to_owned(),
-                    message: format!(
+                Core(Err(CommandError::new(
+                    "STARTUP",
+                    format!(
                         "Oddxer could not start its local engine: {}",
                         ErrorChain(&error)
                     ),
-                }))
+                )))
             }
         }
     }
@@ -62,6 +62,16 @@ fn open_client<R: Runtime>(app: &AppHandle<R>) -> Result<OddxerClient, OpenError
         None => app.path().app_data_dir().map_err(OpenError::DataDir)?,
     };
     let secrets: Arc<dyn SecretStore> = match cfg.secret_store {
+        SecretStoreKind::Auto => {
+            let keyring = match KeyringSecretStore::new(&cfg.api_url) {
+                Ok(k) => Some(Box::new(k) as Box<dyn SecretStore>),
+                Err(error) => {
+                    tracing::warn!(error = %ErrorChain(&error), "no OS keyring; the sign-in token goes to a private file");
+                    None
+                }
+            };
+            Arc::new(FallbackSecretStore::new(keyring, FileSecretStore::new(&data_dir)))
+        }
         SecretStoreKind::Keyring => Arc::new(KeyringSecretStore::new(&cfg.api_url)?),
         SecretStoreKind::File => Arc::new(FileSecretStore::new(&data_dir)),
     };

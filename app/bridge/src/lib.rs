@@ -69,6 +69,10 @@ pub fn setup<R: Runtime>(builder: Builder<R>, preferred_role: Role) -> Builder<R
             commands::follow_seller,
             commands::my_following,
             commands::mark_notifications_read,
+            commands::wallet_payments,
+            commands::update_code,
+            commands::admin_user,
+            commands::admin_payments,
         ])
         .setup(|app| {
             let core = core::Core::open(app.handle());

@@ -97,10 +97,18 @@ impl OddxerClient {
             .await
     }
 
-    /// `POST /admin/codes/{id}/resolve`.
-    pub async fn admin_resolve(&self, id: &str, outcome: Outcome) -> Result<ResolutionOut> {
+    /// `POST /admin/codes/{id}/resolve`, with the admin's reason (recorded with the decision).
+    pub async fn admin_resolve(
+        &self,
+        id: &str,
+        outcome: Outcome,
+        reason: Option<&str>,
+    ) -> Result<ResolutionOut> {
         let path = format!("/admin/codes/{}/resolve", path_id(id)?);
-        let body = ResolveIn { outcome };
+        let body = ResolveIn {
+            outcome,
+            reason: reason.map(str::to_owned),
+        };
         self.inner
             .authed(
                 |t| {

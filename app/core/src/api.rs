@@ -115,6 +115,7 @@ pub(crate) fn error_from_body(status: StatusCode, body: &[u8]) -> ClientError {
             status: status.as_u16(),
             code: env.error.code,
             message: env.error.message,
+            fields: env.error.field_messages(),
         },
         Err(_) => {
             let code = match status.as_u16() {
@@ -129,6 +130,7 @@ pub(crate) fn error_from_body(status: StatusCode, body: &[u8]) -> ClientError {
                 status: status.as_u16(),
                 code: code.to_owned(),
                 message: format!("The server answered {status}."),
+                fields: Default::default(),
             }
         }
     }
@@ -157,6 +159,7 @@ mod tests {
                 status,
                 code,
                 message,
+                ..
             } => {
                 assert_eq!(
                     (status, code.as_str(), message.as_str()),
@@ -167,6 +170,21 @@ mod tests {
         }
         match error_from_body(StatusCode::BAD_GATEWAY, b"<html>bad gateway</html>") {
             ClientError::Api { code, .. } => assert_eq!(code, "SERVER_ERROR"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_422_keeps_the_message_of_each_field() {
+        let body = br#"{"success":false,"error":{"code":"VALIDATION_ERROR","message":"expiresAt must be within 30 days","details":{"fields":{"expiresAt":"must be within 30 days","price":"must be between UGX 500 and UGX 50,000"}}}}"#;
+        match error_from_body(StatusCode::UNPROCESSABLE_ENTITY, body) {
+            ClientError::Api { fields, .. } => {
+                assert_eq!(
+                    fields.get("expiresAt").map(String::as_str),
+                    Some("must be within 30 days")
+                );
+                assert_eq!(fields.len(), 2);
+            }
             other => panic!("unexpected {other:?}"),
         }
     }

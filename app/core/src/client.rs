@@ -263,6 +263,7 @@ impl OddxerClient {
                 notifications: s.notifications(SNAPSHOT_NOTIFICATIONS_LIMIT)?,
                 unread_notifications: s.unread_notifications()?,
                 live,
+                credential_notice: self.inner.secrets.notice(),
             })
         })
     }
@@ -338,8 +339,17 @@ impl OddxerClient {
             .unwrap_or_else(PoisonError::into_inner);
         st.sync_progress = None;
         if st.connection != ConnectionState::Idle {
+            let was_online = st.connection == ConnectionState::Online;
             st.connection = ConnectionState::Idle;
             drop(st);
+            // Closing the app while live: the device holds everything up to now (see
+            // `set_connection`), which the next offline start says as "last synced".
+            // Signed out, the table is wiped anyway.
+            if was_online {
+                if let Err(e) = self.inner.with_store(|s| s.mark_synced()) {
+                    tracing::warn!(error = %ErrorChain(&e), "could not record the last sync time");
+                }
+            }
             self.inner.notify();
         }
     }
@@ -400,9 +410,18 @@ impl Inner {
             return;
         }
         tracing::info!(?connection, "connection state");
+        // Live until this moment: the copy on the device is as fresh as now, whatever the time of
+        // the last batch (a quiet wallet sends none), so "last synced" is when the link dropped.
+        let dropped =
+            st.connection == ConnectionState::Online && connection == ConnectionState::Offline;
         st.connection = connection;
         st.last_error = last_error;
         drop(st);
+        if dropped {
+            if let Err(e) = self.with_store(|s| s.mark_synced()) {
+                tracing::warn!(error = %ErrorChain(&e), "could not record the last sync time");
+            }
+        }
         self.notify();
     }
 

@@ -12,6 +12,8 @@ pub enum ClientError {
         status: u16,
         code: String,
         message: String,
+        /// `details.fields` of a 422: field name -> what is wrong with it.
+        fields: std::collections::BTreeMap<String, String>,
     },
 
     /// The backend could not be reached at all (connection refused, DNS, timeout).
@@ -133,9 +135,14 @@ impl From<ClientError> for CommandError {
         ) {
             tracing::warn!(error = %ErrorChain(&err), "client command failed");
         }
+        let fields = match &err {
+            ClientError::Api { fields, .. } => fields.clone(),
+            _ => Default::default(),
+        };
         CommandError {
             code: err.code().to_owned(),
             message,
+            fields,
         }
     }
 }
@@ -165,10 +172,31 @@ mod tests {
             status: 400,
             code: "INVALID_OTP".into(),
             message: "Wrong code".into(),
+            fields: Default::default(),
         };
         let c = CommandError::from(e);
         assert_eq!(c.code, "INVALID_OTP");
         assert_eq!(c.message, "Wrong code");
+    }
+
+    #[test]
+    fn a_refused_forms_field_messages_reach_the_ui() {
+        let e = ClientError::Api {
+            status: 422,
+            code: "VALIDATION_ERROR".into(),
+            message: "The amount must be between UGX 500 and UGX 5,000,000".into(),
+            fields: [(
+                "amount".to_owned(),
+                "must be between UGX 500 and UGX 5,000,000".to_owned(),
+            )]
+            .into(),
+        };
+        let c = CommandError::from(e);
+        assert_eq!(
+            c.field("amount"),
+            Some("must be between UGX 500 and UGX 5,000,000")
+        );
+        assert_eq!(c.field("phoneNumber"), None);
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod live;
 mod loopback_tests;
 mod marketplace;
 mod outbox;
+mod payments;
 mod profiles;
 mod secrets;
 mod session;
@@ -32,5 +33,8 @@ pub use client::{
 };
 pub use error::{ClientError, Result};
 pub use outbox::ReplayReport;
-pub use secrets::{FileSecretStore, KeyringSecretStore, MemorySecretStore, SecretStore};
+pub use payments::WALLET_PAYMENTS_LIMIT;
+pub use secrets::{
+    FallbackSecretStore, FileSecretStore, KeyringSecretStore, MemorySecretStore, SecretStore,
+};
 pub use store::Store;

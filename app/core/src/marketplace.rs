@@ -2,8 +2,8 @@
 //! buying, voting (with the offline outbox), the leaderboard and the seller's own listings.
 
 use oddxer_shared::api::{
-    CodeIn, CodeOptionsOut, CodeOut, LeaderboardEntryOut, Page, PurchaseOut, PurchaseResultOut,
-    SalesSummaryOut, VoteIn, VoteOut,
+    CodeIn, CodeOptionsOut, CodeOut, CodePatch, LeaderboardEntryOut, Page, PurchaseOut,
+    PurchaseResultOut, SalesSummaryOut, VoteIn, VoteOut,
 };
 use oddxer_shared::client::{BrowseIn, BrowseOut, LeaderboardIn, VoteResultOut};
 use oddxer_shared::VoteType;
@@ -224,6 +224,32 @@ impl OddxerClient {
             .authed(
                 |t| self.inner.api.request(Method::DELETE, &path, Some(t)),
                 "cancel code",
+            )
+            .await?;
+        if let Err(e) = self
+            .inner
+            .with_store(|s| s.cache_market_codes(std::slice::from_ref(&code)))
+        {
+            tracing::warn!(error = %ErrorChain(&e), "could not cache a code");
+        }
+        Ok(code)
+    }
+
+    /// `PATCH /codes/{id}`: edits my listing while it is ACTIVE with no sales (booking code,
+    /// title, odds, price, kick-off...). A refusal keeps the server's field messages
+    /// (`CommandError::fields`) for the form.
+    pub async fn update_code(&self, id: &str, patch: &CodePatch) -> Result<CodeOut> {
+        let path = format!("/codes/{}", path_id(id)?);
+        let code: CodeOut = self
+            .inner
+            .authed(
+                |t| {
+                    self.inner
+                        .api
+                        .request(Method::PATCH, &path, Some(t))
+                        .json(patch)
+                },
+                "update code",
             )
             .await?;
         if let Err(e) = self

@@ -11,6 +11,12 @@ pub trait SecretStore: Send + Sync {
     fn load(&self) -> Result<Option<String>>;
     fn save(&self, refresh_token: &str) -> Result<()>;
     fn clear(&self) -> Result<()>;
+
+    /// A one-line notice for the person when the token is not kept where they would expect
+    /// (the OS keyring failed and a private file is used instead); `None` normally.
+    fn notice(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The OS credential store (Secret Service / kernel keyring, macOS Keychain, Windows Credential Manager).
@@ -52,7 +58,8 @@ impl SecretStore for KeyringSecretStore {
 }
 
 /// For machines without a keyring daemon (CI, headless servers, tests): a file readable only by
-/// its owner. Weaker than a keyring, so it is opt-in, never a silent fallback.
+/// its owner. Weaker than a keyring: chosen with `ODDXER_SECRET_STORE=file`, or by
+/// [`FallbackSecretStore`] when the keyring fails, and then said on screen.
 pub struct FileSecretStore {
     path: PathBuf,
 }
@@ -109,6 +116,94 @@ impl SecretStore for FileSecretStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// The OS keyring, falling back to the 0600 file when the keyring cannot be used (a plain X
+/// server without a Secret Service, a minimal desktop, a container): signing in must never fail
+/// because of where the token is kept. Once the keyring failed, the file is used for the rest of
+/// the process and [`SecretStore::notice`] says so. A token left in the file while the keyring
+/// was down is still found, and moved back into the keyring by the next save that works.
+pub struct FallbackSecretStore {
+    /// `None` when the keyring entry could not even be created.
+    keyring: Option<Box<dyn SecretStore>>,
+    file: FileSecretStore,
+    on_file: std::sync::atomic::AtomicBool,
+}
+
+impl FallbackSecretStore {
+    /// `keyring` is the preferred store (normally [`KeyringSecretStore`]); `None` starts on the file.
+    pub fn new(keyring: Option<Box<dyn SecretStore>>, file: FileSecretStore) -> Self {
+        let on_file = keyring.is_none();
+        FallbackSecretStore {
+            keyring,
+            file,
+            on_file: std::sync::atomic::AtomicBool::new(on_file),
+        }
+    }
+
+    /// True once the keyring failed and the file is in use.
+    pub fn using_file(&self) -> bool {
+        self.on_file.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The keyring, unless it already failed.
+    fn keyring(&self) -> Option<&dyn SecretStore> {
+        if self.using_file() {
+            None
+        } else {
+            self.keyring.as_deref()
+        }
+    }
+
+    fn fall_back(&self, what: &str, error: &crate::error::ClientError) {
+        tracing::warn!(
+            error = %crate::error::ErrorChain(error),
+            file = %self.file.path().display(),
+            "the OS keyring failed to {what} the sign-in token; using a private file instead"
+        );
+        self.on_file
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl SecretStore for FallbackSecretStore {
+    fn load(&self) -> Result<Option<String>> {
+        if let Some(keyring) = self.keyring() {
+            match keyring.load() {
+                Ok(Some(token)) => return Ok(Some(token)),
+                Ok(None) => {}
+                Err(e) => self.fall_back("read", &e),
+            }
+        }
+        self.file.load()
+    }
+
+    fn save(&self, refresh_token: &str) -> Result<()> {
+        if let Some(keyring) = self.keyring() {
+            match keyring.save(refresh_token) {
+                // One copy only: a token saved to the file while the keyring was down goes.
+                Ok(()) => return self.file.clear(),
+                Err(e) => self.fall_back("store", &e),
+            }
+        }
+        self.file.save(refresh_token)
+    }
+
+    fn clear(&self) -> Result<()> {
+        if let Some(keyring) = self.keyring() {
+            if let Err(e) = keyring.clear() {
+                self.fall_back("delete", &e);
+            }
+        }
+        self.file.clear()
+    }
+
+    fn notice(&self) -> Option<String> {
+        self.using_file().then(|| {
+            "No system keyring here: your sign-in is kept in a private file on this device."
+                .to_owned()
+        })
     }
 }
 
@@ -186,6 +281,64 @@ mod tests {
         s.clear().unwrap();
         s.clear().unwrap();
         assert_eq!(s.load().unwrap(), None);
+    }
+
+    /// A keyring that fails every call, like the Secret Service missing under a plain X server.
+    struct BrokenKeyring;
+
+    impl SecretStore for BrokenKeyring {
+        fn load(&self) -> Result<Option<String>> {
+            Err(keyring::Error::PlatformFailure("no secret service".into()).into())
+        }
+        fn save(&self, _: &str) -> Result<()> {
+            Err(keyring::Error::PlatformFailure("no secret service".into()).into())
+        }
+        fn clear(&self) -> Result<()> {
+            Err(keyring::Error::PlatformFailure("no secret service".into()).into())
+        }
+    }
+
+    #[test]
+    fn a_failing_keyring_falls_back_to_the_private_file_and_says_so() {
+        let dir = TempDir::new("fallback");
+        let s = FallbackSecretStore::new(
+            Some(Box::new(BrokenKeyring)),
+            FileSecretStore::new(dir.path()),
+        );
+        assert_eq!(s.notice(), None, "nothing to say before the keyring failed");
+        s.save("tok-f").unwrap();
+        assert!(s.using_file());
+        assert!(s.notice().is_some_and(|n| n.contains("private file")));
+        assert_eq!(
+            FileSecretStore::new(dir.path()).load().unwrap().as_deref(),
+            Some("tok-f")
+        );
+        assert_eq!(s.load().unwrap().as_deref(), Some("tok-f"));
+        s.clear().unwrap();
+        assert_eq!(s.load().unwrap(), None);
+    }
+
+    #[test]
+    fn a_working_keyring_keeps_the_only_copy_and_finds_a_token_left_in_the_file() {
+        let dir = TempDir::new("fallback-ok");
+        let file = FileSecretStore::new(dir.path());
+        file.save("from-a-keyring-less-day").unwrap();
+        let s = FallbackSecretStore::new(
+            Some(Box::new(MemorySecretStore::new())),
+            FileSecretStore::new(dir.path()),
+        );
+        assert_eq!(
+            s.load().unwrap().as_deref(),
+            Some("from-a-keyring-less-day")
+        );
+        s.save("tok-k").unwrap();
+        assert_eq!(
+            file.load().unwrap(),
+            None,
+            "the file copy is gone once the keyring holds it"
+        );
+        assert_eq!(s.load().unwrap().as_deref(), Some("tok-k"));
+        assert_eq!(s.notice(), None);
     }
 
     #[test]

@@ -506,9 +506,8 @@ fn wipe_user_data(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(
         "DELETE FROM wallet; DELETE FROM ledger_entries; DELETE FROM sync_cursors; DELETE FROM outbox;
          DELETE FROM purchases; DELETE FROM purchase_positions; DELETE FROM my_votes;
-         DELETE FROM money_keys; DELETE FROM meta WHERE key = 'last_synced_at';
-         DELETE FROM seller_profiles; DELETE FROM notifications;
-         DELETE FROM meta WHERE key = 'following';",
+         DELETE FROM money_keys; DELETE FROM meta WHERE key IN ('last_synced_at', 'wallet_payments', 'following');
+         DELETE FROM seller_profiles; DELETE FROM notifications;",
     )
 }
 
@@ -606,6 +605,7 @@ mod boards;
 mod market;
 mod notifications;
 mod outbox;
+mod payments;
 mod profiles;
 mod purchases;
 

@@ -69,6 +69,7 @@ impl Syncer {
                 status: 401,
                 code,
                 message,
+                fields: Default::default(),
             },
             // The server could not read a stream: reconnect after a backoff rather than
             // re-asking in a tight loop.
@@ -76,6 +77,7 @@ impl Syncer {
                 status: 503,
                 code,
                 message,
+                fields: Default::default(),
             },
         })?;
         if let Some(stream) = step.rebuilt {

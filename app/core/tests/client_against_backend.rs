@@ -17,7 +17,10 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use oddxer_client::{ClientConfig, FileSecretStore, OddxerClient, SecretStore, Store};
+use oddxer_client::{
+    ClientConfig, ClientError, FallbackSecretStore, FileSecretStore, OddxerClient, SecretStore,
+    Store,
+};
 use oddxer_shared::api::{CodeIn, Settlement, SmsOut, TransactionOut, UserOut, UserPatch};
 use oddxer_shared::client::{
     AdminUsersIn, AppSnapshot, BrowseIn, ConnectionState, LeaderboardIn, OutboxState,
@@ -196,7 +199,16 @@ impl Backend {
 
     /// Plays the mobile-money provider confirming the payment.
     async fn complete_payment(&self, reference: &str) -> TransactionOut {
-        let url = format!("{}/api/v1/dev/payments/{reference}/complete", self.url());
+        self.settle_payment(reference, "complete").await
+    }
+
+    /// The sandbox provider reports the payment declined on the phone.
+    async fn fail_payment(&self, reference: &str) -> TransactionOut {
+        self.settle_payment(reference, "fail").await
+    }
+
+    async fn settle_payment(&self, reference: &str, how: &str) -> TransactionOut {
+        let url = format!("{}/api/v1/dev/payments/{reference}/{how}", self.url());
         let resp = self.http.post(url).send().await.unwrap();
         let status = resp.status();
         let body: serde_json::Value = resp.json().await.unwrap();
@@ -683,7 +695,7 @@ async fn a_bought_code_is_readable_offline_and_an_offline_vote_is_delivered_on_r
         .iter()
         .find(|u| u.username == "it_tipster")
         .unwrap();
-    let resolution = admin.admin_resolve(&listed.id, Outcome::Won).await.unwrap();
+    let resolution = admin.admin_resolve(&listed.id, Outcome::Won, Some("checked at the bookmaker")).await.unwrap();
     assert_eq!(
         resolution.outcome,
         Outcome::Won,
@@ -1028,4 +1040,85 @@ async fn a_followed_tipsters_listing_and_a_sale_reach_the_kept_pages_and_the_not
     reopened.shutdown().await;
     seller.shutdown().await;
     backend.kill().await;
+}
+
+// ---- everyday use: no keyring, a declined deposit --------------------------------------------
+
+/// The OS keyring as a plain X server without a Secret Service has it: every call fails.
+struct NoKeyring;
+
+impl SecretStore for NoKeyring {
+    fn load(&self) -> oddxer_client::Result<Option<String>> {
+        Err(ClientError::Keyring(keyring::Error::PlatformFailure("no secret service".into())))
+    }
+    fn save(&self, _: &str) -> oddxer_client::Result<()> {
+        Err(ClientError::Keyring(keyring::Error::PlatformFailure("no secret service".into())))
+    }
+    fn clear(&self) -> oddxer_client::Result<()> {
+        Err(ClientError::Keyring(keyring::Error::PlatformFailure("no secret service".into())))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_keyring_a_person_still_signs_in_and_a_declined_deposit_reads_failed_offline() {
+    let env = BackendEnv::fresh();
+    let backend = env.start_backend(0).await;
+    let port = backend.port;
+    let dir = TempDir::new("no-keyring");
+    let open = |url: String| {
+        let data_dir = dir.path().to_owned();
+        async move {
+            let secrets = Arc::new(FallbackSecretStore::new(
+                Some(Box::new(NoKeyring)),
+                FileSecretStore::new(&data_dir),
+            ));
+            OddxerClient::open(ClientConfig { api_url: url, data_dir, secrets })
+                .await
+                .unwrap()
+        }
+    };
+    let client = open(backend.url()).await;
+    let phone = random_phone();
+
+    // The keyring fails at the moment the token is kept: the sign-in still works, said once.
+    let user = sign_up_and_in(&client, &backend, &phone, "it_nokeyring").await;
+    connection_becomes(&client, ConnectionState::Online).await;
+    let snap = client.snapshot().unwrap();
+    assert!(
+        snap.credential_notice.as_deref().is_some_and(|n| n.contains("private file")),
+        "{:?}",
+        snap.credential_notice
+    );
+    assert!(
+        FileSecretStore::new(dir.path()).load().unwrap().is_some(),
+        "the refresh token is in the 0600 file"
+    );
+
+    // A deposit the person declines on the phone: failed, with the reason, never pending forever.
+    let deposit = client
+        .deposit(20_000, PaymentMethod::MtnMomo, &phone)
+        .await
+        .unwrap();
+    let listed = client.wallet_payments().await.unwrap();
+    assert_eq!(listed.items[0].reference, deposit.reference);
+    assert_eq!(listed.items[0].status, TransactionStatus::Pending);
+    backend.fail_payment(&deposit.reference).await;
+    let listed = client.wallet_payments().await.unwrap();
+    let failed = &listed.items[0];
+    assert_eq!((failed.status, failed.amount.amount), (TransactionStatus::Failed, 20_000));
+    assert!(failed.failure_reason.as_deref().is_some_and(|r| !r.is_empty()));
+    assert!(!listed.from_cache);
+    assert_eq!(balance(&client.snapshot().unwrap()).unwrap_or(0), 0);
+
+    // Restarted with the backend gone: still signed in (from the file), and the failed deposit
+    // is read from the device.
+    backend.kill().await;
+    client.shutdown().await;
+    drop(client);
+    let client = open(format!("http://127.0.0.1:{port}")).await;
+    assert_eq!(client.resume().await.unwrap().map(|u| u.id), Some(user.id));
+    let offline = client.wallet_payments().await.unwrap();
+    assert!(offline.from_cache);
+    assert_eq!(offline.items[0].status, TransactionStatus::Failed);
+    assert_eq!(offline.items[0].reference, deposit.reference);
 }

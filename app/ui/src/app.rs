@@ -6,8 +6,8 @@ use dioxus::prelude::*;
 use crate::components::{ErrorBanner, OfflineNotice, ProgressBar, SyncProgressNotice, TopBar};
 use crate::nav::NavBar;
 use crate::screens::{
-    Admin, CodeDetail, Following, Leaderboard, Marketplace, MyCodes, Notifications, SellerDashboard,
-    SignIn, Tipster, Wallet,
+    Admin, CodeDetail, EditCode, Following, Leaderboard, Marketplace, MyCodes, Notifications,
+    SellerDashboard, SignIn, Tipster, Wallet,
 };
 use crate::state::{boot, AppState, Route};
 
@@ -43,6 +43,7 @@ pub fn App() -> Element {
             } else if signed_in {
                 OfflineNotice {}
                 SyncProgressNotice {}
+                crate::notices::CredentialNotice {}
                 Screen {}
             } else {
                 SignIn {}
@@ -65,5 +66,6 @@ fn Screen() -> Element {
         Route::Tipster { id, from } => rsx! { Tipster { key: "{id}", id, from: *from } },
         Route::Notifications { from } => rsx! { Notifications { from: *from } },
         Route::Following => rsx! { Following {} },
+        Route::EditCode { id } => rsx! { EditCode { key: "{id}", id } },
     }
 }

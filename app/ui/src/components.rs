@@ -231,16 +231,17 @@ pub fn OfflineNotice() -> Element {
     if snapshot.connection != ConnectionState::Offline {
         return rsx! {};
     }
+    // The last time the device was in step with the server (not when a screen's page was saved).
     let since = snapshot
         .last_synced_at
         .as_deref()
-        .map(|t| format!(" from {}", format::timestamp(t)))
+        .map(|t| format!(", last synced {}", format::timestamp(t)))
         .unwrap_or_default();
     let reason = snapshot.last_error.clone();
     rsx! {
         div { class: "banner banner-offline", id: "offline-notice",
             div {
-                strong { "Offline — showing saved data{since}" }
+                strong { id: "offline-last-sync", "Offline — showing saved data{since}" }
                 p { "Your codes and wallet stay readable. Buying, selling and money moves need a connection; votes are sent when you're back. Oddxer reconnects automatically." }
                 if let Some(reason) = reason {
                     p { class: "muted small", "{reason}" }

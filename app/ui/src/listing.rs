@@ -364,3 +364,59 @@ mod tests {
             .contains_key("expiresAt"));
     }
 }
+
+/// The fields of a listing form, by their wire names (as the server's `details.fields` names them).
+pub const FORM_FIELDS: [&str; 9] = [
+    "sport",
+    "title",
+    "description",
+    "odds",
+    "bookmaker",
+    "price",
+    "code",
+    "expiresAt",
+    "maxBuyers",
+];
+
+/// The server's field messages of a refused listing, to show beside each field. The server
+/// speaks in the currency already ("must be between UGX 500 and UGX 50,000"); the field's name is
+/// put in front so it reads as a sentence: "The price must be between UGX 500 and UGX 50,000."
+pub fn server_problems(error: &oddxer_shared::client::CommandError) -> Problems {
+    FORM_FIELDS
+        .iter()
+        .filter_map(|field| Some((*field, field_sentence(field, error.field(field)?))))
+        .collect()
+}
+
+/// "expiresAt", "must be within 30 days" -> "Kick-off must be within 30 days."
+pub fn field_sentence(field: &str, problem: &str) -> String {
+    let name = match field {
+        "sport" => "The sport",
+        "title" => "The title",
+        "description" => "The description",
+        "odds" => "The odds",
+        "bookmaker" => "The bookmaker",
+        "price" => "The price",
+        "code" => "The booking code",
+        "expiresAt" => "Kick-off",
+        "maxBuyers" => "The number of buyers",
+        "amount" => "The amount",
+        "phoneNumber" => "The number",
+        _ => "",
+    };
+    if name.is_empty() || !problem.trim_start().starts_with("must") {
+        return sentence(problem);
+    }
+    sentence(&format!("{name} {}", problem.trim()))
+}
+
+/// "must be within 30 days" -> "Must be within 30 days."
+pub fn sentence(text: &str) -> String {
+    let text = text.trim();
+    let mut chars = text.chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let end = if text.ends_with('.') { "" } else { "." };
+    format!("{}{}{end}", first.to_uppercase(), chars.as_str())
+}

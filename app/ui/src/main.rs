@@ -12,6 +12,7 @@ mod ipc;
 mod web;
 mod listing;
 mod nav;
+mod notices;
 mod screens;
 mod state;
 mod widgets;

@@ -1,6 +1,7 @@
-//! Navigation between the signed-in screens. Which screen comes first depends on the shell:
-//! the phone app is for bettors (marketplace first), the desktop app for tipsters (their
-//! dashboard first). Wide windows show a tab strip under the top bar, phones a bottom bar.
+//! Navigation between the signed-in screens. Each role lands on its main screen (a bettor on the
+//! marketplace, a seller on the dashboard, an admin on the admin screen); the order of the tabs
+//! depends on the shell too: the desktop app puts a seller's dashboard first. Wide windows show a
+//! tab strip under the top bar, phones a bottom bar.
 
 use dioxus::prelude::*;
 use oddxer_shared::Role;
@@ -42,7 +43,7 @@ impl Section {
             Route::MyCodes => Section::MyCodes,
             Route::Wallet => Section::Wallet,
             Route::Leaderboard => Section::Leaderboard,
-            Route::Seller => Section::Seller,
+            Route::Seller | Route::EditCode { .. } => Section::Seller,
             Route::Admin => Section::Admin,
         }
     }
@@ -101,7 +102,8 @@ impl Section {
     }
 }
 
-/// The sections this user may open, in the order this shell puts first.
+/// The sections this user may open, in the order this shell puts first. A bettor's "Sell codes"
+/// invitation always comes last: it is not what they opened the app for.
 pub fn sections(role: Role, seller_first: bool) -> Vec<Section> {
     let bettor = [
         Section::Marketplace,
@@ -110,7 +112,7 @@ pub fn sections(role: Role, seller_first: bool) -> Vec<Section> {
         Section::Leaderboard,
     ];
     let mut out = Vec::with_capacity(6);
-    if seller_first {
+    if seller_first && role != Role::Buyer {
         out.push(Section::Seller);
         out.extend(bettor);
     } else {
@@ -124,13 +126,13 @@ pub fn sections(role: Role, seller_first: bool) -> Vec<Section> {
     out
 }
 
-/// Where a freshly signed-in user lands: the first section of the shell's order.
-pub fn landing(role: Role, seller_first: bool) -> Route {
-    sections(role, seller_first)
-        .first()
-        .copied()
-        .unwrap_or(Section::Marketplace)
-        .route()
+/// Where a freshly signed-in user lands: the main screen of their role, whatever the shell.
+pub fn landing(role: Role) -> Route {
+    match role {
+        Role::Buyer => Route::Marketplace,
+        Role::Seller => Route::Seller,
+        Role::Admin => Route::Admin,
+    }
 }
 
 #[component]
@@ -181,8 +183,20 @@ mod tests {
         assert_eq!(sections(Role::Buyer, false)[0], Section::Marketplace);
         assert_eq!(sections(Role::Buyer, false)[1], Section::MyCodes);
         assert_eq!(sections(Role::Seller, true)[0], Section::Seller);
-        assert_eq!(landing(Role::Seller, true), Route::Seller);
-        assert_eq!(landing(Role::Buyer, false), Route::Marketplace);
+    }
+
+    #[test]
+    fn each_role_lands_on_its_main_screen() {
+        assert_eq!(landing(Role::Buyer), Route::Marketplace);
+        assert_eq!(landing(Role::Seller), Route::Seller);
+        assert_eq!(landing(Role::Admin), Route::Admin);
+    }
+
+    #[test]
+    fn a_bettor_on_the_desktop_sees_the_marketplace_first_and_the_invitation_to_sell_last() {
+        let tabs = sections(Role::Buyer, true);
+        assert_eq!(tabs[0], Section::Marketplace);
+        assert_eq!(tabs.last(), Some(&Section::Seller));
     }
 
     #[test]

@@ -49,6 +49,8 @@ pub enum Route {
     },
     /// The tipsters I follow.
     Following,
+    /// Editing one of my listings (from the seller dashboard).
+    EditCode { id: String },
 }
 
 #[derive(Clone, Copy)]
@@ -149,7 +151,7 @@ impl AppState {
         if let Some(route) = self.route.read().clone() {
             return route;
         }
-        crate::nav::landing(self.role(), *self.preferred_role.read() != Role::Buyer)
+        crate::nav::landing(self.role())
     }
 
     /// The signed-in user's role (BUYER when unknown).

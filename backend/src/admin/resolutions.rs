@@ -21,7 +21,19 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The admin's decision, through the same insert as every other finalization: if a vote, the
 /// worker or another admin decided first, their decision stands (same outcome: 200; another: 409).
-pub async fn resolve_code(state: &AppState, admin: &AdminUser, id: mongodb::bson::oid::ObjectId, outcome: Outcome) -> Result<ResolutionOut> {
+/// An admin's reason: trimmed, 1 to 500 characters (absent is fine; present and blank is not).
+pub fn check_reason(reason: Option<&str>) -> Result<Option<String>> {
+    match reason.map(str::trim) {
+        None => Ok(None),
+        Some(r) if r.is_empty() || r.chars().count() > 500 => {
+            Err(AppError::validation("The reason must be 1 to 500 characters", "reason", "must be 1 to 500 characters"))
+        }
+        Some(r) => Ok(Some(r.to_owned())),
+    }
+}
+
+pub async fn resolve_code(state: &AppState, admin: &AdminUser, id: mongodb::bson::oid::ObjectId, outcome: Outcome, reason: Option<&str>) -> Result<ResolutionOut> {
+    let reason = check_reason(reason)?;
     let code = service::load(state, id).await?;
     if code.status == CodeStatus::Cancelled || store::is_cancelled(&state.db, id).await? {
         return Err(AppError::conflict("CODE_CANCELLED", "This code was cancelled by its seller"));
@@ -30,7 +42,15 @@ pub async fn resolve_code(state: &AppState, admin: &AdminUser, id: mongodb::bson
         return Err(AppError::conflict("TOO_EARLY", "WON or LOST can be decided only once the code's games have started; VOID any time"));
     }
     match finalize::resolve(state, &code, outcome, DecidedBy::Admin, Some(admin.0.id)).await? {
-        Resolved::Decided(res) => Ok(res.to_out()),
+        Resolved::Decided(res) => {
+            // Only the admin whose insert decided writes the reason: a label on the decision, not
+            // a decision itself, so no race can put another admin's reason on it.
+            if let Some(reason) = reason {
+                state.db.col(finalize::RESOLUTIONS).update_one(doc! { "_id": id }, doc! { "$set": { "reason": &reason } }).await?;
+                return Ok(finalize::Resolution { reason: Some(reason), ..res }.to_out());
+            }
+            Ok(res.to_out())
+        }
         Resolved::AlreadyDecided(res) if res.outcome == outcome => Ok(res.to_out()),
         Resolved::AlreadyDecided(res) => {
             Err(AppError::conflict("ALREADY_RESOLVED", format!("This code was already resolved {} ({})", res.outcome.as_str(), res.decided_by)))
@@ -45,7 +65,7 @@ pub async fn resolve_code(state: &AppState, admin: &AdminUser, id: mongodb::bson
     (status = 409, description = "ALREADY_RESOLVED with another outcome, CODE_CANCELLED, or TOO_EARLY for WON/LOST before expiresAt", body = ErrorEnvelope),
     (status = 422, body = ErrorEnvelope)))]
 async fn resolve(State(state): State<AppState>, admin: AdminUser, PathId(id): PathId, Json(input): Json<ResolveIn>) -> ApiResult<ResolutionOut> {
-    Ok(ok(resolve_code(&state, &admin, id, input.outcome).await?))
+    Ok(ok(resolve_code(&state, &admin, id, input.outcome, input.reason.as_deref()).await?))
 }
 
 #[utoipa::path(get, path = "/admin/codes/review", tag = "admin", security(("bearer" = [])),

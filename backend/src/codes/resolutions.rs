@@ -23,6 +23,8 @@ pub struct Resolution {
     pub loss_votes: i64,
     pub applied: bool,
     pub created_at: DateTime,
+    /// The deciding admin's reason, written by that admin's request after its insert won.
+    pub reason: Option<String>,
 }
 
 impl Resolution {
@@ -37,6 +39,7 @@ impl Resolution {
             loss_votes: d.get_i64("lossVotes").unwrap_or(0),
             applied: d.get_bool("applied").unwrap_or(false),
             created_at: *d.get_datetime("createdAt").ok()?,
+            reason: d.get_str("reason").ok().map(str::to_owned),
         })
     }
 
@@ -48,6 +51,7 @@ impl Resolution {
             win_votes: self.win_votes,
             loss_votes: self.loss_votes,
             decided_at: clock::rfc3339(self.created_at),
+            reason: self.reason.clone(),
         }
     }
 }

@@ -34,6 +34,8 @@ pub struct Limits {
     pub max_buyers: i64,
     /// Booking-code rules by bookmaker (as configured); others get [`DEFAULT_BOOKING_CODE`].
     pub booking_codes: Vec<(String, BookingCodeRule)>,
+    /// The deployment currency: price messages speak in it ("UGX 500"), not in minor units.
+    pub currency: oddxer_shared::Currency,
 }
 
 impl Limits {
@@ -45,6 +47,7 @@ impl Limits {
             expiry_horizon: c.code_expiry_horizon,
             max_buyers: c.code_max_buyers,
             booking_codes: c.booking_code_lengths.clone(),
+            currency: c.currency.clone(),
         }
     }
 
@@ -151,7 +154,8 @@ fn check_bookmaker(b: &str, limits: &Limits, problems: &mut Problems) -> String 
 
 fn check_price(price: i64, limits: &Limits, problems: &mut Problems) {
     if price < limits.price_min.max(1) || price > limits.price_max {
-        problems.insert("price", format!("must be between {} and {} (minor units)", limits.price_min.max(1), limits.price_max));
+        let money = |amount: i64| oddxer_shared::Money::new(amount, &limits.currency).display();
+        problems.insert("price", format!("must be between {} and {}", money(limits.price_min.max(1)), money(limits.price_max)));
     }
 }
 
@@ -367,7 +371,15 @@ mod tests {
             expiry_horizon: Duration::from_secs(30 * 86_400),
             max_buyers: 1000,
             booking_codes: vec![("SportyBet".into(), BookingCodeRule { min_chars: 5, max_chars: 8 })],
+            currency: oddxer_shared::Currency("UGX".into()),
         }
+    }
+
+    #[test]
+    fn a_price_out_of_range_is_explained_in_the_currency_not_in_minor_units() {
+        let mut problems = Problems::new();
+        check_price(100, &limits(), &mut problems);
+        assert_eq!(problems.get("price").map(String::as_str), Some("must be between UGX 500 and UGX 100,000"));
     }
 
     fn now() -> DateTime {

@@ -12,9 +12,13 @@ use oddxer_shared::api::{CodeIn, CodeOptionsOut, CodeOut, CodePatch, Page};
 use oddxer_shared::sync::LiveEvent;
 use oddxer_shared::{CodeStatus, Money, Role, Sport};
 
+/// A 422 whose message names every field and its problem ("expiresAt must be within 30 days"),
+/// so even a client that does not read `details.fields` tells the person what to fix.
 pub fn problems_error(p: Problems) -> AppError {
+    let message = p.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join("; ");
     let fields: serde_json::Map<String, serde_json::Value> = p.into_iter().map(|(k, v)| (k.to_owned(), v.into())).collect();
-    AppError::Validation { message: "Some fields are invalid".into(), details: Some(serde_json::json!({ "fields": fields })) }
+    let message = if message.is_empty() { "Some fields are invalid".to_owned() } else { message };
+    AppError::Validation { message, details: Some(serde_json::json!({ "fields": fields })) }
 }
 
 pub fn view(state: &AppState, code: &Code, now: DateTime, reveal: bool) -> CodeOut {

@@ -32,6 +32,9 @@ pub async fn settle_purchase(state: &AppState, p: &Purchase, outcome: Outcome) -
     let decided = store::decide_settlement(&state.db, p.id, wanted).await?;
     let currency = state.config.currency.clone();
     let pid = p.id.to_hex();
+    // The wallet entries name the code: "Sale payout (Won)" alone does not say which sale it was.
+    let code = crate::codes::service::load(state, p.code).await?;
+    let title = &code.listing.title;
     let steps = match decided {
         Settlement::Refunded => vec![Step {
             label: "refund",
@@ -39,7 +42,7 @@ pub async fn settle_purchase(state: &AppState, p: &Purchase, outcome: Outcome) -
             to: accounts::wallet(p.buyer),
             user: p.buyer,
             amount: p.price,
-            description: "Refund: code voided".into(),
+            description: refund_description(title, outcome),
         }],
         Settlement::PaidOut => {
             let (seller_part, fee) = split(p.price, state.config.platform_fee_bps);
@@ -49,7 +52,7 @@ pub async fn settle_purchase(state: &AppState, p: &Purchase, outcome: Outcome) -
                 to: accounts::wallet(p.seller),
                 user: p.seller,
                 amount: seller_part,
-                description: format!("Sale payout ({outcome:?})"),
+                description: format!("Sale payout — {title} ({})", outcome_word(outcome)),
             }];
             if fee > 0 {
                 steps.push(Step {
@@ -58,7 +61,7 @@ pub async fn settle_purchase(state: &AppState, p: &Purchase, outcome: Outcome) -
                     to: accounts::fees_for(p.id),
                     user: p.seller,
                     amount: fee,
-                    description: "Platform fee".into(),
+                    description: format!("Platform fee — {title}"),
                 });
             }
             steps.retain(|s| s.amount > 0);
@@ -80,8 +83,24 @@ pub async fn settle_purchase(state: &AppState, p: &Purchase, outcome: Outcome) -
         state.hub.wallet_changed(step.user);
     }
     super::totals::record(&state.db, p, super::totals::Event::Settled(decided), state.config.platform_fee_bps).await?;
-    let code = crate::codes::service::load(state, p.code).await?;
     super::stream::append(state, &Purchase { settlement: Some(decided), ..p.clone() }, &code).await?;
     store::set_settlement(&state.db, p.id, decided).await?;
     Ok(decided)
+}
+
+/// The outcome as a wallet entry says it: "Won", "Lost", "Void".
+fn outcome_word(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Won => "Won",
+        Outcome::Lost => "Lost",
+        Outcome::Void => "Void",
+    }
+}
+
+/// A buyer's refund entry: the code and why ("voided", or lost under REFUND_ON_LOSS).
+fn refund_description(title: &str, outcome: Outcome) -> String {
+    match outcome {
+        Outcome::Void => format!("Refund — {title} (code voided)"),
+        other => format!("Refund — {title} ({})", outcome_word(other)),
+    }
 }

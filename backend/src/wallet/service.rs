@@ -96,11 +96,9 @@ pub fn method_label(method: PaymentMethod) -> &'static str {
 pub fn check_payment(state: &AppState, input: &PaymentIn) -> Result<()> {
     let cfg = &state.config;
     if input.amount < cfg.deposit_min || input.amount > cfg.deposit_max {
-        return Err(AppError::validation(
-            format!("amount must be between {} and {} (minor units of {})", cfg.deposit_min, cfg.deposit_max, cfg.currency),
-            "amount",
-            "out of range",
-        ));
+        // Said in money, as the person typed it: "UGX 500", not "500 minor units".
+        let range = format!("must be between {} and {}", Money::new(cfg.deposit_min, &cfg.currency).display(), Money::new(cfg.deposit_max, &cfg.currency).display());
+        return Err(AppError::validation(format!("The amount {range}"), "amount", &range));
     }
     // The handlers normalize the number before the idempotency record (`normalize_phone`); this
     // keeps the check for any other caller.

@@ -131,6 +131,14 @@ async fn creating_a_code_needs_a_seller_and_validates_every_field() {
     }
     assert_eq!(app.count("bettingcodes").await, 0, "nothing written");
 
+    // What the person reads: the field and its problem, money in the currency, not minor units.
+    let r = app.post("/codes", Some(&seller.access), &code_body(json!({ "expiresAt": in_hours(24 * 40), "price": 1 }))).await;
+    r.assert_error(422);
+    let message = r.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("expiresAt must be within 30 days"), "{message}");
+    let price = r.body["error"]["details"]["fields"]["price"].as_str().unwrap_or_default();
+    assert!(price.starts_with("must be between UGX ") && !price.contains("minor"), "{price}");
+
     // Odds with 2 decimals are stored exactly as integer hundredths; the bookmaker is canonicalised.
     let c = list_code(&app, &seller, json!({ "odds": 2.67, "bookmaker": "BETWAY", "maxBuyers": 3 })).await;
     let stored = app.db.col("bettingcodes").find_one(doc! {}).await.expect("read").expect("stored");

@@ -222,3 +222,21 @@ async fn recovery_finishes_a_resolution_whose_follow_up_was_cut_short() {
     oddxer_backend::recovery::run_once(&app.state).await.expect("recovery");
     assert_eq!(app.count("leaderboard_contributions").await, 1);
 }
+
+#[tokio::test]
+async fn an_admins_reason_is_recorded_with_the_resolution_and_a_blank_one_is_refused() {
+    let (app, admin) = with_admin(&[]).await;
+    let seller = app.signed_in_user("SELLER").await;
+    let code = id_of(&list_code(&app, &seller, json!({})).await);
+    let path = format!("/admin/codes/{code}/resolve");
+    let blank = app.post(&path, Some(&admin.access), &json!({ "outcome": "VOID", "reason": "  " })).await;
+    blank.assert_error(422);
+    assert!(blank.body["error"]["details"]["fields"].get("reason").is_some(), "{}", blank.body);
+    assert_eq!(app.get(&format!("/codes/{code}"), None).await.data()["status"], "ACTIVE", "nothing decided");
+
+    let r = app.post(&path, Some(&admin.access), &json!({ "outcome": "VOID", "reason": "Fake booking code" })).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    assert_eq!(r.data()["reason"], "Fake booking code");
+    let stored = app.db.col("code_resolutions").find_one(mongodb::bson::doc! { "_id": mongodb::bson::oid::ObjectId::parse_str(&code).expect("id") }).await.expect("read").expect("stored");
+    assert_eq!(stored.get_str("reason").expect("reason"), "Fake booking code");
+}

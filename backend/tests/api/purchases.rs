@@ -349,3 +349,28 @@ async fn a_deactivated_sellers_code_cannot_be_bought() {
     assert_eq!(app.balance(&buyer).await, 10_000, "nothing paid");
     app.assert_reconciled().await;
 }
+
+#[tokio::test]
+async fn a_sellers_sales_are_listed_newest_first_across_pages() {
+    let app = TestApp::spawn().await;
+    let seller = app.signed_in_user("SELLER").await;
+    let buyer = &buyers(&app, 1, 20_000).await[0];
+    let mut bought = Vec::new();
+    for _ in 0..4 {
+        let code = app.create_code(&seller, 1_000, 1).await;
+        assert_eq!(app.purchase(buyer, &code).await.status, StatusCode::OK);
+        bought.push(code);
+    }
+    bought.reverse();
+    let first = app.get("/seller/sales?limit=2", Some(&seller.access)).await;
+    let cursor = first.data()["nextCursor"].as_str().expect("a second page").to_owned();
+    let second = app.get(&format!("/seller/sales?limit=2&cursor={cursor}"), Some(&seller.access)).await;
+    let listed: Vec<&str> = [&first, &second]
+        .iter()
+        .flat_map(|r| r.data()["items"].as_array().into_iter().flatten())
+        .filter_map(|s| s["codeId"].as_str())
+        .collect();
+    assert_eq!(listed, bought, "sales newest first");
+    let times: Vec<&str> = first.data()["items"].as_array().into_iter().flatten().filter_map(|s| s["soldAt"].as_str()).collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+}

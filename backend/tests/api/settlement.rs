@@ -106,3 +106,23 @@ async fn fees_on_odd_amounts_round_down_and_the_total_is_conserved() {
     assert_eq!(m.app.balance(&m.seller).await, 968);
     m.app.assert_reconciled().await;
 }
+
+#[tokio::test]
+async fn the_sellers_payout_and_the_buyers_refund_name_the_code_in_the_wallet() {
+    let m = market(&[]).await;
+    let buyer = m.sold_and_resolved(6_000, 1, 6_000, "WON").await.remove(0);
+    let history = m.app.get("/wallet/transactions", Some(&m.seller.access)).await;
+    let payout = &history.data()["items"][0];
+    assert_eq!(payout["type"], "SALE_PAYOUT", "{payout}");
+    let description = payout["description"].as_str().unwrap_or_default();
+    assert!(description.starts_with("Sale payout — Weekend acca ") && description.ends_with(" (Won)"), "{description}");
+    // The buyer's purchase entry names the same code.
+    let title = description.trim_start_matches("Sale payout — ").trim_end_matches(" (Won)");
+    let bought = m.app.get("/wallet/transactions", Some(&buyer.access)).await;
+    assert_eq!(bought.data()["items"][0]["description"], format!("Purchase: {title}"));
+
+    let voided = m.sold_and_resolved(2_000, 1, 2_000, "VOID").await.remove(0);
+    let refunds = m.app.get("/wallet/transactions", Some(&voided.access)).await;
+    let refund = refunds.data()["items"][0]["description"].as_str().unwrap_or_default().to_owned();
+    assert!(refund.starts_with("Refund — Weekend acca ") && refund.ends_with(" (code voided)"), "{refund}");
+}

@@ -248,3 +248,17 @@ async fn a_debit_landing_after_its_transfer_failed_is_given_back_by_recovery() {
     assert_eq!(voids.len(), 1, "{voids:?}");
     app.assert_reconciled().await;
 }
+
+#[tokio::test]
+async fn an_amount_out_of_range_is_explained_in_money_beside_the_field() {
+    let app = TestApp::spawn().await;
+    let buyer = app.signed_in_user("BUYER").await;
+    for amount in [100, 5_000_001] {
+        let r = app.deposit(&buyer, amount, &format!("range-{amount}")).await;
+        r.assert_error(422);
+        let err = &r.body["error"];
+        assert_eq!(err["details"]["fields"]["amount"], "must be between UGX 500 and UGX 5,000,000", "{err}");
+        assert_eq!(err["message"], "The amount must be between UGX 500 and UGX 5,000,000", "{err}");
+    }
+    assert_eq!(app.balance(&buyer).await, 0);
+}

@@ -22,6 +22,8 @@ use oddxer_shared::client::{
     CodeIdIn, CommandError, CursorIn, FollowIn, LeaderboardIn, MarkReadIn, SellerIdIn, SellerProfileView,
     SellerRecordIn, VoteResultOut,
 };
+use oddxer_shared::api::{AdminUserOut, PaymentOut};
+use oddxer_shared::client::{AdminPaymentsIn, UpdateCodeIn, UserIdIn, WalletPaymentsOut};
 use oddxer_shared::Role;
 
 use crate::web::{self, path_id, Call};
@@ -334,7 +336,7 @@ pub async fn admin_update_user(input: &AdminUpdateUserIn) -> R<UserOut> {
             let patch = UserPatch {
                 role: input.role,
                 is_active: input.is_active,
-                reason: None,
+                reason: input.reason.clone(),
             };
             let path = format!("/admin/users/{}", path_id(&input.id)?);
             Call::patch(&path).json(&patch).signed_in().send().await
@@ -350,6 +352,7 @@ pub async fn admin_resolve(input: &AdminResolveIn) -> R<ResolutionOut> {
             Call::post(&path)
                 .json(&ResolveIn {
                     outcome: input.outcome,
+                    reason: input.reason.clone(),
                 })
                 .signed_in()
                 .send()
@@ -377,6 +380,55 @@ pub async fn admin_reconcile() -> R<ReconcileReport> {
     match core() {
         Core::Tauri => tauri::call("admin_reconcile", &NoArgs {}).await,
         Core::Web => Call::get("/admin/reconcile").signed_in().send().await,
+    }
+}
+
+// ---- everyday use: payments, editing a listing, admin lookups ----
+
+/// My deposits and withdrawals, newest first; offline, the list kept on the device.
+pub async fn wallet_payments() -> R<WalletPaymentsOut> {
+    match core() {
+        Core::Tauri => tauri::call("wallet_payments", &NoArgs {}).await,
+        Core::Web => web::wallet_payments().await,
+    }
+}
+
+/// Edits my listing while it is ACTIVE with no sales.
+pub async fn update_code(input: &UpdateCodeIn) -> R<CodeOut> {
+    match core() {
+        Core::Tauri => tauri::call("update_code", &Input { input }).await,
+        Core::Web => {
+            let path = format!("/codes/{}", path_id(&input.id)?);
+            Call::patch(&path).json(&input.patch).signed_in().send().await
+        }
+    }
+}
+
+/// One user's detail for an admin.
+pub async fn admin_user(id: &str) -> R<AdminUserOut> {
+    match core() {
+        Core::Tauri => {
+            let input = UserIdIn { id: id.to_owned() };
+            tauri::call("admin_user", &Input { input: &input }).await
+        }
+        Core::Web => {
+            let path = format!("/admin/users/{}", path_id(id)?);
+            Call::get(&path).signed_in().send().await
+        }
+    }
+}
+
+/// Deposits and withdrawals of everyone, by status, reference or user.
+pub async fn admin_payments(input: &AdminPaymentsIn) -> R<Page<PaymentOut>> {
+    match core() {
+        Core::Tauri => tauri::call("admin_payments", &Input { input }).await,
+        Core::Web => {
+            Call::get("/admin/payments")
+                .query(input)
+                .signed_in()
+                .send()
+                .await
+        }
     }
 }
 

@@ -44,10 +44,7 @@ pub fn present() -> bool {
 }
 
 fn client_error(code: &str, message: impl Into<String>) -> CommandError {
-    CommandError {
-        code: code.to_owned(),
-        message: message.into(),
-    }
+    CommandError::new(code, message)
 }
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, CommandError> {

@@ -1,4 +1,7 @@
-//! Administration: users (role, deactivate), resolving a code by hand, and the money reconcile.
+//! Administration: users (search by phone or username, detail, role, deactivate with a recorded
+//! reason), payments by reference, resolving a code by hand (picked from the review queue or a
+//! seller's sales, confirmed first), and the money reconcile. Errors show where the action was
+//! taken, not in the page banner.
 
 use dioxus::prelude::*;
 use oddxer_shared::api::{CodeOut, ReconcileReport, ResolutionOut, UserOut};
@@ -9,6 +12,8 @@ use crate::format;
 use crate::ipc;
 use crate::state::{set_if_mounted, spawn_command, AppState};
 use crate::widgets::{Empty, Spinner};
+
+use super::admin_detail::{PaymentsLookupCard, PickedCode, UserDetailCard};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Users {
@@ -74,18 +79,39 @@ pub fn Admin() -> Element {
             main { class: "page", Empty { id: "admin-forbidden", title: "Admins only", text: "This screen is for Oddxer's administrators." } }
         };
     }
+    rsx! { AdminScreen {} }
+}
+
+#[component]
+fn AdminScreen() -> Element {
+    let mut selected = use_signal(|| None::<String>);
+    let picked = use_signal(|| None::<PickedCode>);
+    let resolve_id = use_signal(String::new);
     rsx! {
         main { class: "page admin", id: "admin",
             div { class: "page-head",
                 div {
                     h2 { "Admin" }
-                    p { class: "muted", "Users, manual resolutions and the money reconcile." }
+                    p { class: "muted", "Users, payments, manual resolutions and the money reconcile." }
                 }
             }
             div { class: "admin-grid",
-                UsersCard {}
+                div { class: "admin-main",
+                    if let Some(id) = selected() {
+                        UserDetailCard { key: "{id}", id: id.clone(),
+                            on_close: move |_| selected.set(None),
+                            on_pick: move |code: PickedCode| {
+                                let (mut picked, mut resolve_id) = (picked, resolve_id);
+                                resolve_id.set(code.id.clone());
+                                picked.set(Some(code));
+                            },
+                        }
+                    }
+                    UsersCard { selected }
+                }
                 div { class: "admin-side",
-                    ResolveCard {}
+                    ResolveCard { picked, code_id: resolve_id }
+                    PaymentsLookupCard {}
                     ReconcileCard {}
                 }
             }
@@ -94,17 +120,30 @@ pub fn Admin() -> Element {
 }
 
 #[component]
-fn UsersCard() -> Element {
+fn UsersCard(selected: Signal<Option<String>>) -> Element {
     let users = use_signal(Users::default);
+    let mut query = use_signal(String::new);
     use_hook(move || load_users(users, AdminUsersIn::default(), false));
     let u = users.read();
     let filter = u.filter.clone();
     let role_filter = filter.clone();
     let active_filter = filter.clone();
     let more_filter = filter.clone();
+    let search_filter = filter.clone();
+    let search = move |evt: FormEvent| {
+        evt.prevent_default();
+        let q = query.peek().trim().to_owned();
+        load_users(users, AdminUsersIn { q: (!q.is_empty()).then_some(q), cursor: None, ..search_filter.clone() }, false);
+    };
 
     rsx! {
         section { class: "card table-card", id: "admin-users-card",
+            form { class: "search-row pad", id: "admin-user-search-form", onsubmit: search, novalidate: true,
+                input { id: "admin-user-search", r#type: "search", placeholder: "Phone number or username",
+                    aria_label: "Search users by phone number or username",
+                    value: "{query}", oninput: move |e| query.set(e.value()) }
+                button { class: "btn btn-secondary btn-small", id: "admin-user-search-submit", r#type: "submit", "Search" }
+            }
             div { class: "card-head pad",
                 h3 { "Users" }
                 div { class: "filters-inline",
@@ -148,7 +187,7 @@ fn UsersCard() -> Element {
                         }
                         tbody {
                             for user in u.items.iter() {
-                                UserRow { key: "{user.id}", user: user.clone(), users }
+                                UserRow { key: "{user.id}", user: user.clone(), users, selected }
                             }
                         }
                     }
@@ -167,7 +206,7 @@ fn UsersCard() -> Element {
 }
 
 #[component]
-fn UserRow(user: UserOut, users: Signal<Users>) -> Element {
+fn UserRow(user: UserOut, users: Signal<Users>, selected: Signal<Option<String>>) -> Element {
     let state = use_context::<AppState>();
     let busy = state.is_busy();
     let me = state
@@ -176,30 +215,53 @@ fn UserRow(user: UserOut, users: Signal<Users>) -> Element {
         .as_ref()
         .and_then(|s| s.user.as_ref().map(|u| u.id.clone()));
     let is_me = me.as_deref() == Some(user.id.as_str());
+    let mut confirming = use_signal(|| false);
+    let mut reason = use_signal(String::new);
+    let mut row_error = use_signal(|| None::<String>);
 
-    let update = move |input: AdminUpdateUserIn| {
+    let mut update = move |input: AdminUpdateUserIn| {
+        row_error.set(None);
         spawn_command(async move {
-            if let Some(updated) = state
-                .run("Updating the user", ipc::admin_update_user(&input))
+            match state
+                .attempt("Updating the user", ipc::admin_update_user(&input))
                 .await
             {
-                let mut users = users;
-                if let Ok(mut u) = users.try_write() {
-                    if let Some(row) = u.items.iter_mut().find(|x| x.id == updated.id) {
-                        *row = updated;
-                    }
-                };
+                Some(Ok(updated)) => {
+                    let mut users = users;
+                    if let Ok(mut u) = users.try_write() {
+                        if let Some(row) = u.items.iter_mut().find(|x| x.id == updated.id) {
+                            *row = updated;
+                        }
+                    };
+                    set_if_mounted(confirming, false);
+                    set_if_mounted(reason, String::new());
+                }
+                // Said on the row the admin acted on, not in the page banner.
+                Some(Err(e)) => {
+                    let text = e.field("reason").map(|r| format!("Reason: {r}")).unwrap_or(e.message);
+                    set_if_mounted(row_error, Some(text));
+                }
+                None => {}
             }
         });
     };
     let role_id = user.id.clone();
     let active_id = user.id.clone();
+    let open_id = user.id.clone();
     let active = user.is_active;
+    let confirm = move |_| {
+        let why = reason.peek().trim().to_owned();
+        if why.is_empty() {
+            return row_error.set(Some("Say why: the reason is recorded with the change.".to_owned()));
+        }
+        update(AdminUpdateUserIn { id: active_id.clone(), role: None, is_active: Some(!active), reason: Some(why) });
+    };
 
     rsx! {
         tr { id: "admin-user-{user.id}", class: if user.is_active { "" } else { "inactive" },
             td {
-                p { class: "strong", "@{user.username}" }
+                button { class: "link-plain strong", id: "admin-open-{user.id}", r#type: "button",
+                    onclick: move |_| selected.set(Some(open_id.clone())), "@{user.username}" }
                 p { class: "muted small hide-sm", "Joined {format::timestamp(&user.created_at)}" }
             }
             td { class: "hide-sm mono small", "{user.phone_number}" }
@@ -207,7 +269,7 @@ fn UserRow(user: UserOut, users: Signal<Users>) -> Element {
                 select { id: "admin-role-{user.id}", class: "select select-small", disabled: busy || is_me,
                     onchange: move |e| {
                         if let Some(role) = Role::parse(&e.value()) {
-                            update(AdminUpdateUserIn { id: role_id.clone(), role: Some(role), is_active: None });
+                            update(AdminUpdateUserIn { id: role_id.clone(), role: Some(role), is_active: None, reason: None });
                         }
                     },
                     for r in [Role::Buyer, Role::Seller, Role::Admin] {
@@ -221,23 +283,56 @@ fn UserRow(user: UserOut, users: Signal<Users>) -> Element {
                         id: "admin-active-{user.id}",
                         if active { "Active" } else { "Deactivated" }
                     }
-                    button { class: if active { "btn btn-danger-soft btn-small" } else { "btn btn-secondary btn-small" },
-                        id: "admin-toggle-{user.id}", r#type: "button", disabled: busy || is_me,
-                        onclick: move |_| update(AdminUpdateUserIn { id: active_id.clone(), role: None, is_active: Some(!active) }),
-                        if active { "Deactivate" } else { "Reactivate" }
+                    if !confirming() {
+                        button { class: if active { "btn btn-danger-soft btn-small" } else { "btn btn-secondary btn-small" },
+                            id: "admin-toggle-{user.id}", r#type: "button", disabled: busy || is_me,
+                            onclick: move |_| { row_error.set(None); confirming.set(true) },
+                            if active { "Deactivate" } else { "Reactivate" }
+                        }
                     }
+                }
+                if confirming() {
+                    div { class: "confirm-box", id: "admin-confirm-box-{user.id}",
+                        label { r#for: "admin-reason-{user.id}", class: "small",
+                            if active { "Why deactivate @{user.username}? (recorded)" } else { "Why reactivate @{user.username}? (recorded)" }
+                        }
+                        input { id: "admin-reason-{user.id}", r#type: "text", maxlength: "500", disabled: busy,
+                            value: "{reason}", oninput: move |e| { reason.set(e.value()); row_error.set(None) } }
+                        div { class: "inline-actions",
+                            button { class: if active { "btn btn-danger btn-small" } else { "btn btn-primary btn-small" },
+                                id: "admin-confirm-{user.id}", r#type: "button", disabled: busy, onclick: confirm,
+                                if active { "Deactivate" } else { "Reactivate" }
+                            }
+                            button { class: "btn btn-ghost-dark btn-small", id: "admin-keep-{user.id}", r#type: "button",
+                                onclick: move |_| { confirming.set(false); row_error.set(None) }, "Keep as is" }
+                        }
+                    }
+                }
+                if let Some(text) = row_error() {
+                    p { class: "note note-error small", id: "admin-user-error-{user.id}", "{text}" }
                 }
             }
         }
     }
 }
 
+/// What VOID, WON and LOST do to the money, said before the admin confirms.
+fn outcome_effect(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Void => "Every buyer is refunded in full.",
+        Outcome::Won | Outcome::Lost => "The seller is paid the price minus the platform fee.",
+    }
+}
+
 #[component]
-fn ResolveCard() -> Element {
+fn ResolveCard(picked: Signal<Option<PickedCode>>, code_id: Signal<String>) -> Element {
     let state = use_context::<AppState>();
-    let mut code_id = use_signal(String::new);
+    let mut code_id = code_id;
     let mut outcome = use_signal(|| Outcome::Void);
+    let mut reason = use_signal(String::new);
     let mut hint = use_signal(|| None::<String>);
+    let mut confirming = use_signal(|| false);
+    let mut failed = use_signal(|| None::<CommandError>);
     let mut done = use_signal(|| None::<ResolutionOut>);
     let mut queue = use_signal(|| None::<Result<Vec<CodeOut>, CommandError>>);
     use_hook(move || {
@@ -247,39 +342,76 @@ fn ResolveCard() -> Element {
         });
     });
     let busy = state.is_busy();
+    // A code picked elsewhere (a seller's sales in the user detail) lands here.
+    let chosen = picked.read().clone();
+    let mut pick = move |code: PickedCode| {
+        code_id.set(code.id.clone());
+        picked.set(Some(code));
+        confirming.set(false);
+        hint.set(None);
+        failed.set(None);
+    };
 
     let submit = move |evt: FormEvent| {
         evt.prevent_default();
         let id = code_id.peek().trim().to_lowercase();
+        let id = if id.is_empty() {
+            picked.peek().as_ref().map(|p| p.id.clone()).unwrap_or_default()
+        } else {
+            id
+        };
         if id.len() != 24 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return hint.set(Some("A code id is 24 hexadecimal characters.".to_owned()));
+            return hint.set(Some("Pick a code from the review queue or a seller's sales (or enter its 24-character id).".to_owned()));
+        }
+        let why = reason.peek().trim().to_owned();
+        if why.is_empty() {
+            return hint.set(Some("Say why: the reason is recorded with the decision.".to_owned()));
         }
         hint.set(None);
         done.set(None);
+        failed.set(None);
+        if !*confirming.peek() {
+            code_id.set(id);
+            return confirming.set(true);
+        }
         let input = AdminResolveIn {
             id,
             outcome: *outcome.peek(),
+            reason: Some(why),
         };
         spawn_command(async move {
-            if let Some(resolution) = state
-                .run("Resolving the code", ipc::admin_resolve(&input))
+            match state
+                .attempt("Resolving the code", ipc::admin_resolve(&input))
                 .await
             {
-                if let Ok(mut q) = queue.try_write() {
-                    if let Some(Ok(items)) = q.as_mut() {
-                        items.retain(|c| c.id != resolution.code_id);
-                    }
-                };
-                set_if_mounted(done, Some(resolution));
-                set_if_mounted(code_id, String::new());
+                Some(Ok(resolution)) => {
+                    if let Ok(mut q) = queue.try_write() {
+                        if let Some(Ok(items)) = q.as_mut() {
+                            items.retain(|c| c.id != resolution.code_id);
+                        }
+                    };
+                    set_if_mounted(done, Some(resolution));
+                    set_if_mounted(code_id, String::new());
+                    set_if_mounted(reason, String::new());
+                    set_if_mounted(confirming, false);
+                }
+                Some(Err(error)) => {
+                    set_if_mounted(failed, Some(error));
+                    set_if_mounted(confirming, false);
+                }
+                None => {}
             }
         });
     };
+    let chosen_title = chosen
+        .as_ref()
+        .filter(|p| p.id == code_id.read().trim().to_lowercase())
+        .map(|p| p.title.clone());
 
     rsx! {
         section { class: "card", id: "resolve-card",
             h3 { "Resolve a code" }
-            p { class: "muted small", "Decide a code under review (a tie or no votes), or void a fraudulent one. VOID refunds every buyer." }
+            p { class: "muted small", "Decide a code under review (a tie or no votes), or void a fraudulent one. Pick it below or from a seller's sales in a user's detail." }
             match queue() {
                 None => rsx! { Spinner { label: "Loading the review queue…" } },
                 Some(Err(e)) => rsx! { p { class: "note note-error", id: "review-error", "{e.message}" } },
@@ -289,35 +421,61 @@ fn ResolveCard() -> Element {
                 Some(Ok(items)) => rsx! {
                     ul { class: "rows", id: "review-queue",
                         for code in items {
-                            ReviewRow { key: "{code.id}", code: code.clone(), on_pick: move |id: String| code_id.set(id) }
+                            ReviewRow { key: "{code.id}", code: code.clone(), on_pick: move |c: PickedCode| pick(c) }
                         }
                     }
                 },
             }
             form { id: "resolve-form", onsubmit: submit, novalidate: true,
+                if let Some(title) = chosen_title.as_ref() {
+                    p { class: "picked", id: "resolve-picked", "Code: " strong { "{title}" } }
+                }
                 label { r#for: "resolve-code-id", "Code id" }
-                input { id: "resolve-code-id", class: "mono", r#type: "text", placeholder: "24-character id", disabled: busy,
-                    value: "{code_id}", oninput: move |e| code_id.set(e.value()) }
+                input { id: "resolve-code-id", class: "mono", r#type: "text", placeholder: "Picked above, or a 24-character id", disabled: busy,
+                    value: "{code_id}", oninput: move |e| { code_id.set(e.value()); confirming.set(false) } }
                 span { class: "label", "Outcome" }
                 div { class: "segmented seg-3", role: "radiogroup",
                     for (o, id) in [(Outcome::Won, "resolve-won"), (Outcome::Lost, "resolve-lost"), (Outcome::Void, "resolve-void")] {
                         button { key: "{id}", r#type: "button", id: id,
                             class: if outcome() == o { "seg active" } else { "seg" },
                             aria_checked: outcome() == o,
-                            onclick: move |_| outcome.set(o),
+                            onclick: move |_| { outcome.set(o); confirming.set(false) },
                             {o.as_str()}
                         }
                     }
                 }
+                label { r#for: "resolve-reason", "Reason (recorded)" }
+                input { id: "resolve-reason", r#type: "text", maxlength: "500", disabled: busy,
+                    placeholder: "e.g. the booking code does not exist at the bookmaker",
+                    value: "{reason}", oninput: move |e| reason.set(e.value()) }
                 if let Some(text) = hint() {
                     p { class: "field-error", id: "resolve-hint", "{text}" }
+                }
+                if let Some(e) = failed() {
+                    p { class: "note note-error", id: "resolve-error", strong { "Not resolved. " } "{e.message}" }
                 }
                 if let Some(r) = done() {
                     p { class: "note note-ok", id: "resolve-result",
                         "Code {r.code_id} resolved {r.outcome.as_str()} ({r.win_votes} win / {r.loss_votes} loss votes)." }
                 }
-                button { class: "btn btn-primary btn-block", id: "resolve-submit", r#type: "submit", disabled: busy,
-                    "Resolve"
+                if confirming() {
+                    div { class: "confirm-box", id: "resolve-confirm",
+                        p { class: "small",
+                            strong { "Resolve {chosen_title.clone().unwrap_or_else(|| code_id.read().clone())} as {outcome().as_str()}? " }
+                            {outcome_effect(outcome())}
+                            " This cannot be undone."
+                        }
+                        div { class: "inline-actions",
+                            button { class: "btn btn-danger btn-small", id: "resolve-confirm-yes", r#type: "submit", disabled: busy,
+                                "Yes, resolve" }
+                            button { class: "btn btn-ghost-dark btn-small", id: "resolve-confirm-no", r#type: "button",
+                                onclick: move |_| confirming.set(false), "Not now" }
+                        }
+                    }
+                } else {
+                    button { class: "btn btn-primary btn-block", id: "resolve-submit", r#type: "submit", disabled: busy,
+                        "Resolve…"
+                    }
                 }
             }
         }
@@ -325,17 +483,19 @@ fn ResolveCard() -> Element {
 }
 
 #[component]
-fn ReviewRow(code: CodeOut, on_pick: EventHandler<String>) -> Element {
-    let id = code.id.clone();
+fn ReviewRow(code: CodeOut, on_pick: EventHandler<PickedCode>) -> Element {
+    let picked = PickedCode {
+        id: code.id.clone(),
+        title: code.title.clone(),
+    };
     rsx! {
         li { class: "row", id: "review-{code.id}",
             div { class: "row-main",
                 p { class: "strong", "{code.title}" }
-                p { class: "muted small mono", "{code.id}" }
                 p { class: "muted small", "@{code.seller_username} · {code.win_votes} win / {code.loss_votes} loss · {code.sales_count} buyer(s)" }
             }
             button { class: "btn btn-secondary btn-small", id: "review-pick-{code.id}", r#type: "button",
-                onclick: move |_| on_pick.call(id.clone()), "Pick" }
+                onclick: move |_| on_pick.call(picked.clone()), "Pick" }
         }
     }
 }

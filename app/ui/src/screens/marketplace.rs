@@ -70,13 +70,30 @@ impl Filters {
                 .map(Some)
                 .map_err(|e| format!("{what} price: {e}"))
         };
+        let (min_odds, max_odds) = (odds(&self.min_odds, "Lowest")?, odds(&self.max_odds, "Highest")?);
+        // Said by the filter, before asking: the server would refuse the page with a 422.
+        if let (Some(low), Some(high)) = (min_odds, max_odds) {
+            if low > high {
+                return Err(format!(
+                    "The lowest odds ({}) are above the highest ({}): swap them or clear one.",
+                    self.min_odds.trim(),
+                    self.max_odds.trim()
+                ));
+            }
+        }
+        let (min_price, max_price) = (price(&self.min_price, "Lowest")?, price(&self.max_price, "Highest")?);
+        if let (Some(low), Some(high)) = (min_price, max_price) {
+            if low > high {
+                return Err("The lowest price is above the highest: swap them or clear one.".to_owned());
+            }
+        }
         Ok(BrowseIn {
             sport: self.sport,
             bookmaker: self.bookmaker.clone(),
-            min_odds: odds(&self.min_odds, "Lowest")?,
-            max_odds: odds(&self.max_odds, "Highest")?,
-            min_price: price(&self.min_price, "Lowest")?,
-            max_price: price(&self.max_price, "Highest")?,
+            min_odds,
+            max_odds,
+            min_price,
+            max_price,
             seller: self.seller.as_ref().map(|(id, _)| id.clone()),
             status: None,
             sort: Some(self.sort),
@@ -232,10 +249,7 @@ fn load(state: AppState, more: bool) {
             Ok(input) => (input, m.generation),
             Err(problem) => {
                 drop(m);
-                market.write().error = Some(CommandError {
-                    code: "VALIDATION_ERROR".to_owned(),
-                    message: problem,
-                });
+                market.write().error = Some(CommandError::new("VALIDATION_ERROR", problem));
                 return;
             }
         }

@@ -1,6 +1,8 @@
 mod admin;
+mod admin_detail;
 mod code_detail;
 mod following;
+mod edit_code;
 mod leaderboard;
 mod marketplace;
 mod my_codes;
@@ -11,9 +13,11 @@ mod seller_form;
 mod sign_in;
 mod tipster;
 mod wallet;
+mod wallet_payments;
 
 pub use admin::Admin;
 pub use code_detail::CodeDetail;
+pub use edit_code::EditCode;
 pub use leaderboard::Leaderboard;
 pub use marketplace::{MarketState, Marketplace};
 pub use following::Following;

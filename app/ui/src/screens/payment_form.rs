@@ -6,6 +6,7 @@ use oddxer_shared::{Currency, Money, PaymentMethod};
 
 use crate::format;
 use crate::input::{parse_amount, parse_phone};
+use crate::listing::field_sentence;
 use crate::ipc;
 use crate::state::{set_if_mounted, spawn_command, AppState};
 
@@ -48,6 +49,8 @@ pub fn PaymentForm(
     let mut method = use_signal(|| PaymentMethod::MtnMomo);
     let mut phone = use_signal(move || own_phone);
     let mut hint = use_signal(|| None::<String>);
+    // The server's messages for the amount and the number, shown beside those fields.
+    let mut field_errors = use_signal(std::collections::BTreeMap::<String, String>::new);
     let started = use_signal(|| None::<TransactionOut>);
     let busy = state.is_busy();
     let quick_amounts = [10_000i64, 20_000, 50_000, 100_000];
@@ -73,23 +76,42 @@ pub fn PaymentForm(
             Err(e) => return hint.set(Some(e.to_string())),
         };
         hint.set(None);
+        field_errors.set(Default::default());
         let input = PaymentIn {
             amount: minor,
             payment_method: *method.peek(),
             phone_number,
         };
         spawn_command(async move {
-            let tx = match kind {
+            let outcome = match kind {
                 Kind::Deposit => {
                     state
-                        .run("Starting your deposit", ipc::deposit(&input))
+                        .attempt("Starting your deposit", ipc::deposit(&input))
                         .await
                 }
                 Kind::Withdraw => {
                     state
-                        .run("Sending your withdrawal", ipc::withdraw(&input))
+                        .attempt("Sending your withdrawal", ipc::withdraw(&input))
                         .await
                 }
+            };
+            let tx = match outcome {
+                Some(Ok(tx)) => Some(tx),
+                // A refused field is explained beside it; anything else goes to the banner.
+                Some(Err(error)) if !error.fields.is_empty() => {
+                    let messages = error
+                        .fields
+                        .iter()
+                        .map(|(field, problem)| (field.clone(), field_sentence(field, problem)))
+                        .collect();
+                    set_if_mounted(field_errors, messages);
+                    None
+                }
+                Some(Err(error)) => {
+                    state.show_error(error);
+                    None
+                }
+                None => None,
             };
             if let Some(tx) = tx {
                 if kind == Kind::Deposit {
@@ -122,6 +144,7 @@ pub fn PaymentForm(
         ),
     };
 
+    let (id_amount_error, id_phone_error) = (kind.id("amount-error"), kind.id("phone-error"));
     let (id_form, id_amount, id_phone, id_hint, id_submit) = (
         kind.id("form"),
         kind.id("amount"),
@@ -150,6 +173,9 @@ pub fn PaymentForm(
             input { id: "{id_amount}", r#type: "text", inputmode: "decimal", placeholder: "50,000",
                 value: "{amount}", disabled: busy, oninput: move |e| amount.set(e.value()),
             }
+            if let Some(text) = field_errors.read().get("amount") {
+                p { class: "field-error", id: "{id_amount_error}", "{text}" }
+            }
             if kind == Kind::Deposit {
                 div { class: "chips",
                     for quick in quick_amounts {
@@ -175,6 +201,9 @@ pub fn PaymentForm(
             label { r#for: "{id_phone}", "{phone_label}" }
             input { id: "{id_phone}", r#type: "tel", inputmode: "tel", value: "{phone}", disabled: busy,
                 oninput: move |e| phone.set(e.value()),
+            }
+            if let Some(text) = field_errors.read().get("phoneNumber") {
+                p { class: "field-error", id: "{id_phone_error}", "{text}" }
             }
             if let Some(text) = hint() {
                 p { class: "field-error", id: "{id_hint}", "{text}" }

@@ -325,6 +325,7 @@ fn ListingRow(code: CodeOut, now: f64, listings: Signal<Listings>) -> Element {
     let cancellable = code.status == CodeStatus::Active && code.sales_count == 0;
     let id = code.id.clone();
     let open_id = code.id.clone();
+    let edit_id = code.id.clone();
     let cancel = move |_| {
         let id = id.clone();
         spawn_command(async move {
@@ -355,6 +356,11 @@ fn ListingRow(code: CodeOut, now: f64, listings: Signal<Listings>) -> Element {
             div { class: "row-side",
                 StatusPill { status: code.status, id: "listing-status-{code.id}" }
                 span { class: "muted small", id: "listing-sales-{code.id}", "{code.sales_count}/{code.max_buyers} sold" }
+                if cancellable && !confirming() {
+                    button { class: "btn btn-secondary btn-small", id: "edit-code-{code.id}", r#type: "button",
+                        disabled: busy || offline,
+                        onclick: move |_| state.go(Route::EditCode { id: edit_id.clone() }), "Edit" }
+                }
                 if cancellable {
                     if confirming() {
                         div { class: "inline-actions",

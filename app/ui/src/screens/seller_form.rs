@@ -91,7 +91,11 @@ pub fn CreateCodeForm(on_created: EventHandler<CodeOut>) -> Element {
                     set_if_mounted(expires, default_kickoff());
                     on_created.call(code);
                 }
-                Some(Err(error)) => set_if_mounted(server_error, Some(error)),
+                Some(Err(error)) => {
+                    // The server's field messages go beside their fields, like the form's own.
+                    set_if_mounted(problems, listing::server_problems(&error));
+                    set_if_mounted(server_error, Some(error));
+                }
                 None => {}
             }
         });
@@ -183,7 +187,12 @@ pub fn CreateCodeForm(on_created: EventHandler<CodeOut>) -> Element {
                 }
                 if let Some(error) = server_error() {
                     div { class: "note note-error", id: "create-code-error",
-                        strong { "The code wasn't listed. " } span { "{error.message}" }
+                        strong { "The code wasn't listed. " }
+                        if problems.read().is_empty() {
+                            span { "{error.message}" }
+                        } else {
+                            span { "Check the fields marked above." }
+                        }
                     }
                 }
                 if let Some(code) = created() {
@@ -202,7 +211,7 @@ pub fn CreateCodeForm(on_created: EventHandler<CodeOut>) -> Element {
 }
 
 #[component]
-fn FieldError(field: &'static str, text: Option<String>) -> Element {
+pub(crate) fn FieldError(field: &'static str, text: Option<String>) -> Element {
     let id = match field {
         "expiresAt" => "code-expires-error".to_owned(),
         "maxBuyers" => "code-max-buyers-error".to_owned(),

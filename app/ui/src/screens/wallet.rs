@@ -1,4 +1,5 @@
-//! The wallet: balance, mobile-money deposit and withdrawal, and the ledger, newest first.
+//! The wallet: balance, mobile-money deposit and withdrawal, deposits and withdrawals with their
+//! status (`wallet_payments.rs`), and the ledger, newest first.
 
 use dioxus::prelude::*;
 use oddxer_shared::api::{LedgerEntryOut, TransactionOut};
@@ -9,28 +10,37 @@ use crate::format;
 use crate::state::AppState;
 
 use super::payment_form::{Kind, PaymentForm};
+use super::wallet_payments::{use_payments, waiting_deposits, PaymentsCard};
 
 #[component]
 pub fn Wallet() -> Element {
     let state = use_context::<AppState>();
     let snapshot = state.snapshot.read();
+    let ledger = snapshot
+        .as_ref()
+        .map(|s| s.ledger.clone())
+        .unwrap_or_default();
+    let wallet_seq = snapshot
+        .as_ref()
+        .and_then(|s| s.wallet.as_ref().map(|w| w.seq))
+        .unwrap_or(0);
+    let started_here: Vec<TransactionOut> = state.pending_deposits.read().clone();
+    let local_waiting = started_here
+        .iter()
+        .any(|tx| !ledger.iter().any(|e| e.transfer_id == tx.id));
+    // A hook: called on every render, before any early return.
+    let payments = use_payments(wallet_seq, started_here.len(), local_waiting);
     let Some(snapshot) = snapshot.as_ref() else {
         return rsx! {};
     };
-    let ledger = snapshot.ledger.clone();
     let wallet = snapshot.wallet.clone();
     let offline = snapshot.connection == ConnectionState::Offline;
     let currency = state.currency();
     let balance = wallet.as_ref().map(|w| w.balance.clone());
     let held = wallet.as_ref().map(|w| w.held.clone());
-    // A deposit stays "pending" here until its ledger entry arrives through sync.
-    let pending: Vec<TransactionOut> = state
-        .pending_deposits
-        .read()
-        .iter()
-        .filter(|tx| !ledger.iter().any(|e| e.transfer_id == tx.id))
-        .cloned()
-        .collect();
+    // A deposit waits here until its ledger entry arrives or the server says how it ended: a
+    // declined one leaves this card and shows as failed, with the reason, under the payments.
+    let pending = waiting_deposits(&started_here, &payments.read(), &ledger);
 
     rsx! {
         main { class: "wallet",
@@ -50,16 +60,20 @@ pub fn Wallet() -> Element {
                 MoneyCard { currency: currency.clone(), offline, balance, held }
                 if !pending.is_empty() {
                     section { class: "card", id: "pending-deposits",
+                        // Brought into view when it appears: on a phone it is below the form.
+                        onmounted: move |e| async move {
+                            let _ = e.data().scroll_to(ScrollBehavior::Smooth).await;
+                        },
                         h3 { "Waiting for confirmation" }
                         ul { class: "pending-list",
-                            for tx in pending {
-                                li { class: "pending-item", key: "{tx.id}",
+                            for (reference, amount, method) in pending {
+                                li { class: "pending-item", key: "{reference}",
                                     div {
-                                        p { class: "strong", "{tx.amount.display()}" }
+                                        p { class: "strong", "{amount.display()}" }
                                         p { class: "muted small",
-                                            {tx.payment_method.map(format::payment_method).unwrap_or("Mobile money")}
+                                            {method.map(format::payment_method).unwrap_or("Mobile money")}
                                             " · ref "
-                                            code { class: "deposit-reference", "{tx.reference}" }
+                                            code { class: "deposit-reference", "{reference}" }
                                         }
                                     }
                                     span { class: "status status-pending", "Pending" }
@@ -70,6 +84,8 @@ pub fn Wallet() -> Element {
                     }
                 }
             }
+            div { class: "wallet-main",
+            PaymentsCard { payments }
             section { class: "card ledger-card",
                 div { class: "card-head",
                     h3 { "Activity" }
@@ -86,6 +102,7 @@ pub fn Wallet() -> Element {
                         LedgerRow { key: "{entry.id}", entry }
                     }
                 }
+            }
             }
         }
     }

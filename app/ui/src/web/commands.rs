@@ -2,12 +2,12 @@
 //! keys). Online-only commands are one [`Call`] each, in `crate::ipc`.
 
 use oddxer_shared::api::{
-    CodeOut, FollowOut, FollowedSellerOut, Page, PaymentIn, PerformancePointOut, PurchaseOut, PurchaseResultOut,
+    CodeOut, FollowOut, FollowedSellerOut, Page, PaymentOut, PaymentIn, PerformancePointOut, PurchaseOut, PurchaseResultOut,
     SellerProfileOut, TransactionOut, UserOut, VerifyOtpIn, VoteIn, VoteOut, WalletOut,
 };
 use oddxer_shared::client::{
     BrowseIn, BrowseOut, CastVoteIn, CommandError, ConnectionState, CursorIn, OutboxItemOut,
-    OutboxState, SellerProfileView, VoteResultOut,
+    OutboxState, SellerProfileView, VoteResultOut, WalletPaymentsOut,
 };
 use oddxer_shared::VoteType;
 use oddxer_sync::{replay_verdict, ReplayFailure, ReplayVerdict};
@@ -61,6 +61,7 @@ pub async fn verify_otp(input: &VerifyOtpIn) -> R<UserOut> {
         status: 200,
         code: "PROTOCOL".into(),
         message: "The server did not say who signed in.".into(),
+        fields: Default::default(),
     })?;
     session::set_access(tokens.access_token);
     super::adopt_user(&user);
@@ -537,5 +538,29 @@ pub fn mark_notifications_read(id: Option<&str>) {
     });
     if changed_any {
         changed();
+    }
+}
+
+/// My deposits and withdrawals, newest first (`GET /wallet/payments`, one page of 50, as the
+/// native core asks); offline, the list last read (`fromCache`).
+pub async fn wallet_payments() -> R<WalletPaymentsOut> {
+    match Call::get("/wallet/payments?limit=50")
+        .signed_in()
+        .fetch::<Page<PaymentOut>>()
+        .await
+    {
+        Ok(page) => {
+            with(|s| s.doc.payments = page.items.clone());
+            super::schedule_save();
+            Ok(WalletPaymentsOut {
+                items: page.items,
+                from_cache: false,
+            })
+        }
+        Err(e) if e.is_unreachable() => Ok(WalletPaymentsOut {
+            items: with(|s| s.doc.payments.clone()),
+            from_cache: true,
+        }),
+        Err(e) => Err(e.into()),
     }
 }

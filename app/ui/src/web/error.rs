@@ -12,6 +12,8 @@ pub enum WebError {
         status: u16,
         code: String,
         message: String,
+        /// `details.fields` of a refused form: field name -> what is wrong with it.
+        fields: std::collections::BTreeMap<String, String>,
     },
     /// `fetch` or the WebSocket could not reach the server (or timed out).
     #[error("the server cannot be reached: {0}")]
@@ -94,9 +96,14 @@ impl From<WebError> for CommandError {
         ) {
             super::log_warn(&format!("web core command failed: {err}"));
         }
+        let fields = match &err {
+            WebError::Api { fields, .. } => fields.clone(),
+            _ => Default::default(),
+        };
         CommandError {
             code: err.code().to_owned(),
             message,
+            fields,
         }
     }
 }

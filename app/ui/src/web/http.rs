@@ -202,6 +202,7 @@ pub fn error_from_body(status: u16, body: &str) -> WebError {
     match serde_json::from_str::<ErrorEnvelope>(body) {
         Ok(env) => WebError::Api {
             status,
+            fields: env.error.field_messages(),
             code: env.error.code,
             message: env.error.message,
         },
@@ -218,6 +219,7 @@ pub fn error_from_body(status: u16, body: &str) -> WebError {
                 status,
                 code: code.to_owned(),
                 message: format!("The server answered {status}."),
+                fields: Default::default(),
             }
         }
     }

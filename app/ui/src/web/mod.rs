@@ -24,7 +24,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
 use futures_channel::mpsc::UnboundedSender;
-use oddxer_shared::api::{CodeOut, FollowedSellerOut, UserOut};
+use oddxer_shared::api::{CodeOut, FollowedSellerOut, PaymentOut, UserOut};
 use oddxer_shared::client::{
     AppSnapshot, ConnectionState, LiveRevisions, NotificationOut, OutboxItemOut,
     SellerProfileView, SyncProgress,
@@ -36,7 +36,7 @@ use wasm_bindgen::prelude::*;
 
 pub use commands::{
     become_seller, browse_codes, cast_vote, code_detail, follow_seller, mark_notifications_read,
-    my_following, my_purchases, payment, purchase_code, resume, seller_profile, seller_summary,
+    my_following, wallet_payments, my_purchases, payment, purchase_code, resume, seller_profile, seller_summary,
     sign_out, verify_otp,
 };
 pub use http::Call;
@@ -88,6 +88,9 @@ struct UserDoc {
     /// The tipsters I follow, as last read, for offline reading.
     #[serde(default)]
     following: Option<Vec<FollowedSellerOut>>,
+    /// My deposits and withdrawals, as last read, for offline reading.
+    #[serde(default)]
+    payments: Vec<PaymentOut>,
 }
 
 /// A marketplace page kept for offline reading.
@@ -227,6 +230,8 @@ pub fn snapshot() -> AppSnapshot {
             notifications: s.doc.notifications.iter().take(50).cloned().collect(),
             unread_notifications: s.doc.notifications.iter().filter(|n| !n.read).count() as i64,
             live: s.live,
+            // The refresh token is an HttpOnly cookie: no keyring to fall back from.
+            credential_notice: None,
         }
     })
 }

@@ -269,6 +269,7 @@ async fn drive(
                             status: 503,
                             code,
                             message,
+                            fields: Default::default(),
                         })
                     }
                     Err(SyncError::Store(never)) => match never {},

@@ -1,0 +1,210 @@
+//! The wallet's deposits and withdrawals as the person follows them (`wallet_payments`): pending,
+//! completed, failed (with the reason) and reversed, with reference, amount and method. "Where is
+//! my money" is answered here even when nothing reached the ledger (a declined deposit).
+//!
+//! The list is re-read when the wallet stream moves, when a payment is started from this device,
+//! and every few seconds while one is still pending (a declined deposit moves no money, so the
+//! stream alone would never say so). Offline, the core answers the list kept on the device.
+
+use dioxus::prelude::*;
+use oddxer_shared::api::{LedgerEntryOut, PaymentOut, TransactionOut};
+use oddxer_shared::client::{CommandError, WalletPaymentsOut};
+use oddxer_shared::{TransactionStatus, TransactionType};
+
+use crate::browser;
+use crate::format;
+use crate::ipc;
+use crate::state::set_if_mounted;
+
+/// How often a pending payment is looked at again while the wallet is open.
+const PENDING_POLL_MS: i32 = 3_000;
+
+/// The payment list as last read, and the last error when there is no list to show.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Payments {
+    pub list: Option<WalletPaymentsOut>,
+    pub error: Option<CommandError>,
+    loading: bool,
+}
+
+impl Payments {
+    fn any_pending(&self) -> bool {
+        self.list
+            .as_ref()
+            .is_some_and(|l| l.items.iter().any(|p| p.status == TransactionStatus::Pending))
+    }
+
+    /// The status the server last reported for the payment with this reference.
+    fn status_of(&self, reference: &str) -> Option<TransactionStatus> {
+        self.list
+            .as_ref()
+            .and_then(|l| l.items.iter().find(|p| p.reference == reference))
+            .map(|p| p.status)
+    }
+}
+
+/// Re-reads the list; a failure keeps the list shown (offline, the core answers the kept one).
+pub fn load_payments(mut payments: Signal<Payments>) {
+    if payments.peek().loading {
+        return;
+    }
+    payments.write().loading = true;
+    spawn(async move {
+        let result = ipc::wallet_payments().await;
+        let Ok(mut p) = payments.try_write() else {
+            return;
+        };
+        p.loading = false;
+        match result {
+            Ok(list) => {
+                p.list = Some(list);
+                p.error = None;
+            }
+            Err(error) => p.error = Some(error),
+        }
+    });
+}
+
+/// Keeps the list current: on the wallet stream's position and the number of payments started
+/// here (both change when something happened), and on a timer while one is pending.
+pub fn use_payments(wallet_seq: i64, started_here: usize, has_local_pending: bool) -> Signal<Payments> {
+    let payments = use_signal(Payments::default);
+    use_effect(use_reactive!(|(wallet_seq, started_here)| {
+        let _ = (wallet_seq, started_here);
+        load_payments(payments);
+    }));
+    let local_pending = use_signal(|| has_local_pending);
+    if *local_pending.peek() != has_local_pending {
+        set_if_mounted(local_pending, has_local_pending);
+    }
+    use_future(move || async move {
+        loop {
+            browser::sleep_ms(PENDING_POLL_MS).await;
+            let waiting = payments.try_peek().map(|p| p.any_pending()).unwrap_or(false)
+                || local_pending.try_peek().map(|v| *v).unwrap_or(false);
+            if waiting {
+                load_payments(payments);
+            }
+        }
+    });
+    payments
+}
+
+/// Deposits started here or reported pending by the server that are still waiting: not yet in
+/// the ledger and not reported finished (completed, failed, reversed) by the server.
+pub fn waiting_deposits(
+    started_here: &[TransactionOut],
+    payments: &Payments,
+    ledger: &[LedgerEntryOut],
+) -> Vec<(String, oddxer_shared::Money, Option<oddxer_shared::PaymentMethod>)> {
+    let mut out: Vec<(String, oddxer_shared::Money, Option<oddxer_shared::PaymentMethod>)> = started_here
+        .iter()
+        .filter(|tx| tx.kind == TransactionType::Deposit)
+        .filter(|tx| !ledger.iter().any(|e| e.transfer_id == tx.id))
+        .filter(|tx| matches!(payments.status_of(&tx.reference), None | Some(TransactionStatus::Pending)))
+        .map(|tx| (tx.reference.clone(), tx.amount.clone(), tx.payment_method))
+        .collect();
+    if let Some(list) = payments.list.as_ref() {
+        for p in &list.items {
+            let waiting = p.kind == TransactionType::Deposit && p.status == TransactionStatus::Pending;
+            if waiting && !out.iter().any(|(r, _, _)| *r == p.reference) {
+                out.push((p.reference.clone(), p.amount.clone(), p.payment_method));
+            }
+        }
+    }
+    out
+}
+
+fn status_label(kind: TransactionType, status: TransactionStatus) -> (&'static str, &'static str) {
+    match (kind, status) {
+        (_, TransactionStatus::Pending) => ("Pending", "status status-pending"),
+        (TransactionType::Withdrawal, TransactionStatus::Completed) => ("Paid out", "status status-won"),
+        (_, TransactionStatus::Completed) => ("Received", "status status-won"),
+        (_, TransactionStatus::Failed) => ("Failed", "status status-lost"),
+        (_, TransactionStatus::Reversed) => ("Reversed", "status status-muted"),
+    }
+}
+
+/// What the pending state means for this kind of payment.
+fn pending_hint(kind: TransactionType) -> &'static str {
+    match kind {
+        TransactionType::Withdrawal => "Taken from your balance; on its way to your phone.",
+        _ => "Approve the prompt on your phone.",
+    }
+}
+
+#[component]
+pub fn PaymentsCard(payments: Signal<Payments>) -> Element {
+    let current = payments.read();
+    let items = current.list.as_ref().map(|l| l.items.clone()).unwrap_or_default();
+    let from_cache = current.list.as_ref().is_some_and(|l| l.from_cache);
+    let loaded = current.list.is_some();
+    let load_error = if loaded { None } else { current.error.clone() };
+    drop(current);
+    rsx! {
+        section { class: "card payments-card", id: "payments-card",
+            div { class: "card-head",
+                h3 { "Deposits and withdrawals" }
+                if from_cache {
+                    span { class: "muted small", id: "payments-from-cache", "Saved on this device" }
+                }
+            }
+            if let Some(error) = load_error {
+                p { class: "note note-error", id: "payments-error", "Couldn't load your payments. {error.message}" }
+            } else if loaded && items.is_empty() {
+                p { class: "muted small", id: "payments-empty", "Mobile money deposits and withdrawals show up here with their status." }
+            } else if !loaded {
+                p { class: "muted small", "Loading your payments…" }
+            }
+            ul { class: "payments", id: "payments-list",
+                for payment in items {
+                    PaymentRow { key: "{payment.id}", payment }
+                }
+            }
+        }
+    }
+}
+
+#[component]
+fn PaymentRow(payment: PaymentOut) -> Element {
+    let (label, class) = status_label(payment.kind, payment.status);
+    let method = payment
+        .payment_method
+        .map(format::payment_method)
+        .unwrap_or("Mobile money");
+    let sign = match (payment.kind, payment.status) {
+        (TransactionType::Deposit, TransactionStatus::Completed) => "+",
+        (TransactionType::Withdrawal, TransactionStatus::Completed | TransactionStatus::Pending) => "−",
+        _ => "",
+    };
+    let status_word = payment.status.as_str();
+    rsx! {
+        li { class: "payment-row", id: "payment-{payment.id}", "data-reference": "{payment.reference}",
+            "data-status": "{status_word}",
+            div { class: "payment-main",
+                p { class: "strong",
+                    {format::transaction_type(payment.kind)}
+                    span { class: "muted", " · {method}" }
+                }
+                p { class: "muted small",
+                    "Ref "
+                    code { class: "payment-reference", "{payment.reference}" }
+                    if let Some(phone) = payment.phone_number.as_ref() {
+                        " · {phone}"
+                    }
+                    " · {format::timestamp(&payment.created_at)}"
+                }
+                if payment.status == TransactionStatus::Pending {
+                    p { class: "small payment-hint", {pending_hint(payment.kind)} }
+                }
+                if let Some(reason) = payment.failure_reason.as_ref() {
+                    p { class: "small payment-reason", "{reason}" }
+                }
+            }
+            div { class: "payment-side",
+                p { class: "amount", "{sign}{payment.amount.display()}" }
+                span { class: "{class} payment-status", "{label}" }
+            }
+        }
+    }
+}
