@@ -123,6 +123,27 @@ impl Db {
         self.db.collection(name)
     }
 
+    /// `docs` of `collection` read into `T` with serde. A document that does not parse is not
+    /// dropped silently: it is logged (warn, with the collection, its `_id` and the field serde
+    /// names) and counted in `oddxer_db_rows_unreadable_total{collection}`, then left out.
+    pub fn rows<T: serde::de::DeserializeOwned>(&self, collection: &'static str, docs: Vec<Document>) -> Vec<T> {
+        docs.into_iter().filter_map(|d| self.row(collection, d)).collect()
+    }
+
+    /// One document of `collection` read into `T`; `None` (logged and counted as in
+    /// [`Db::rows`]) when it does not parse.
+    pub fn row<T: serde::de::DeserializeOwned>(&self, collection: &'static str, doc: Document) -> Option<T> {
+        let id = doc.get("_id").cloned();
+        match mongodb::bson::from_document(doc) {
+            Ok(row) => Some(row),
+            Err(error) => {
+                tracing::warn!(collection, id = ?id, %error, "a stored document does not parse; left out");
+                self.metrics.row_unreadable(collection);
+                None
+            }
+        }
+    }
+
     pub async fn ping(&self) -> Result<(), mongodb::error::Error> {
         self.db.run_command(doc! { "ping": 1 }).await.map(|_| ())
     }
@@ -244,13 +265,18 @@ pub fn page_cursor(created_at: DateTime, id: ObjectId) -> String {
     format!("{}_{}", created_at.timestamp_millis(), id.to_hex())
 }
 
-/// The filter part for rows after `cursor` in newest-first order; `None` for a cursor this server
-/// did not issue.
+/// The filter part for rows after `cursor` in newest-first order (`createdAt`, then `_id`,
+/// descending); `None` for a cursor this server did not issue.
 pub fn after_cursor(cursor: &str) -> Option<Document> {
+    after_cursor_by(cursor, "_id")
+}
+
+/// [`after_cursor`] for a page ordered by `createdAt`, then the ObjectId field `tie` (descending).
+pub fn after_cursor_by(cursor: &str, tie: &str) -> Option<Document> {
     let (millis, hex) = cursor.split_once('_')?;
     let at = DateTime::from_millis(millis.parse().ok()?);
     let id = ObjectId::parse_str(hex).ok()?;
-    Some(doc! { "$or": [ { "createdAt": { "$lt": at } }, { "createdAt": at, "_id": { "$lt": id } } ] })
+    Some(doc! { "$or": [ { "createdAt": { "$lt": at } }, { "createdAt": at, tie: { "$lt": id } } ] })
 }
 
 /// A whole number field of any BSON number type (FerretDB and the drivers may store a count as

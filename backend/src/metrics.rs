@@ -128,6 +128,11 @@ impl Metrics {
         metrics::with_local_recorder(&self.inner.recorder, f)
     }
 
+    /// A stored document of `collection` that did not parse into its type (`db::Db::rows`).
+    pub fn row_unreadable(&self, collection: &'static str) {
+        self.record(|| counter!("oddxer_db_rows_unreadable_total", "collection" => collection).increment(1));
+    }
+
     /// The Prometheus text exposition of every family.
     pub fn render(&self) -> String {
         self.inner.handle.render()

@@ -4,6 +4,7 @@ pub mod payments;
 pub mod recent;
 pub mod reconcile;
 pub mod resolutions;
+pub mod store;
 pub mod users;
 
 use crate::state::AppState;

@@ -6,9 +6,7 @@ use crate::error::{AppError, Result};
 use crate::http::{ok, ApiResult, Json, PathId, Query};
 use crate::state::AppState;
 use axum::extract::State;
-use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, Document};
-use mongodb::options::FindOptions;
 use oddxer_shared::api::{AdminChangeOut, AdminUserOut, ErrorEnvelope, Page, UserOut, UserPatch};
 use oddxer_shared::Role;
 use serde::Deserialize;
@@ -53,11 +51,7 @@ pub fn check_patch(admin: &User, target: &User, patch: &UserPatch) -> Result<()>
     (status = 200, description = "Users, oldest first, in cursor pages", body = Page<UserOut>),
     (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 async fn list_users(State(state): State<AppState>, _admin: AdminUser, Query(q): Query<UserFilter>) -> ApiResult<Page<UserOut>> {
-    let limit = match q.limit {
-        None => 20,
-        Some(n) if (1..=100).contains(&n) => n,
-        Some(_) => return Err(AppError::validation("limit must be between 1 and 100", "limit", "1..=100")),
-    };
+    let limit = crate::http::PageQuery { limit: q.limit, cursor: None }.limit()?;
     let mut filter = Document::new();
     if let Some(raw) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         filter.extend(search_filter(&state, raw));
@@ -68,14 +62,11 @@ async fn list_users(State(state): State<AppState>, _admin: AdminUser, Query(q): 
     if let Some(active) = q.active {
         filter.insert("isActive", active);
     }
-    if let Some(c) = &q.cursor {
-        let after = ObjectId::parse_str(c).map_err(|_| AppError::validation("cursor is not one this server issued", "cursor", "invalid"))?;
-        filter.insert("_id", doc! { "$gt": after });
-    }
-    // ObjectIds grow with creation time, so `_id` order is stable under inserts.
-    let options = FindOptions::builder().sort(doc! { "_id": 1 }).limit(limit).build();
-    let docs: Vec<Document> = state.db.col("users").find(filter).with_options(options).await?.try_collect().await?;
-    let users: Vec<User> = docs.iter().filter_map(User::from_doc).collect();
+    let after = match &q.cursor {
+        Some(c) => Some(ObjectId::parse_str(c).map_err(|_| AppError::validation("cursor is not one this server issued", "cursor", "invalid"))?),
+        None => None,
+    };
+    let users = store::page(&state.db, filter, after, limit).await?;
     let next_cursor = if users.len() as i64 == limit { users.last().map(|u| u.id.to_hex()) } else { None };
     Ok(ok(Page { items: users.iter().map(User::to_out).collect(), next_cursor }))
 }
@@ -104,7 +95,7 @@ async fn get_user(State(state): State<AppState>, _admin: AdminUser, PathId(id): 
 
 /// Everything an admin looks at to help a user, read at once.
 async fn detail(state: &AppState, id: ObjectId) -> Result<AdminUserOut> {
-    let (user, change) = tokio::join!(store::find_by_id(&state.db, id), last_change(state, id));
+    let (user, change) = tokio::join!(store::find_by_id(&state.db, id), super::store::last_change(&state.db, id));
     let user = user?.ok_or(AppError::NotFound("user"))?;
     let recent = crate::http::PageQuery { limit: Some(20), cursor: None };
     let (wallet, purchases, sales, payments) = tokio::join!(
@@ -115,25 +106,12 @@ async fn detail(state: &AppState, id: ObjectId) -> Result<AdminUserOut> {
     );
     Ok(AdminUserOut {
         user: user.to_out(),
-        last_admin_change: change?,
+        last_admin_change: change?.map(|c| AdminChangeOut { by: c.by.map(|o| o.to_hex()).unwrap_or_default(), at: crate::clock::rfc3339(c.at), reason: c.reason }),
         wallet: wallet?,
         purchases: purchases?.items,
         sales: sales?,
         payments: payments?.0,
     })
-}
-
-/// Admin changes of users, one document per change (`admin_user_changes`), read newest first
-/// by the indexed `user`.
-const CHANGES: &str = "admin_user_changes";
-
-async fn last_change(state: &AppState, user: ObjectId) -> Result<Option<AdminChangeOut>> {
-    let docs: Vec<Document> = state.db.col(CHANGES).find(doc! { "user": user }).await?.try_collect().await?;
-    Ok(docs.iter().filter_map(|d| Some((*d.get_datetime("at").ok()?, d))).max_by_key(|(at, _)| *at).map(|(at, d)| AdminChangeOut {
-        by: d.get_object_id("by").map(|o| o.to_hex()).unwrap_or_default(),
-        at: crate::clock::rfc3339(at),
-        reason: d.get_str("reason").ok().map(str::to_owned),
-    }))
 }
 
 #[utoipa::path(patch, path = "/admin/users/{id}", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = UserPatch,
@@ -152,11 +130,7 @@ async fn patch_user(State(state): State<AppState>, AdminUser(admin): AdminUser, 
         target.is_active = active;
     }
     store::set_fields(&state.db, target.id, changes.clone()).await?;
-    let record = doc! {
-        "user": target.id, "by": admin.id, "at": crate::clock::now(), "changes": changes,
-        "reason": patch.reason.as_deref().map(str::trim),
-    };
-    state.db.col(CHANGES).insert_one(record).await?;
+    super::store::record_change(&state.db, target.id, admin.id, changes, patch.reason.as_deref().map(str::trim)).await?;
     // Takes effect at once on this process; other processes re-read within USER_CACHE_TTL (1 s).
     state.users.forget(target.id);
     if patch.is_active == Some(false) {

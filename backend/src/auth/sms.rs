@@ -37,6 +37,25 @@ impl SmsSender for OutboxSms {
     }
 }
 
+/// A message in `sms_outbox`, as stored.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxMessage {
+    pub phone_number: String,
+    pub body: String,
+    pub created_at: mongodb::bson::DateTime,
+}
+
+/// The newest `limit` messages sent to `phone` (normalized), newest first (development only).
+#[tracing::instrument(skip_all, fields(limit))]
+pub async fn outbox(db: &Db, phone: &str, limit: i64) -> mongodb::error::Result<Vec<OutboxMessage>> {
+    let docs: Vec<mongodb::bson::Document> = futures_util::TryStreamExt::try_collect(
+        db.col("sms_outbox").find(doc! { "phoneNumber": phone }).sort(doc! { "createdAt": -1 }).limit(limit).await?,
+    )
+    .await?;
+    Ok(db.rows("sms_outbox", docs))
+}
+
 /// Africa's Talking `POST /version1/messaging`: form fields `username`, `to`, `message`, `from`,
 /// header `apiKey`; success is a recipient `statusCode` of 100 (processed), 101 (sent) or 102 (queued).
 pub struct AfricasTalkingSms {

@@ -100,6 +100,16 @@ pub async fn find_by_id(db: &Db, id: ObjectId) -> mongodb::error::Result<Option<
     Ok(db.col("users").find_one(doc! { "_id": id }).await?.as_ref().and_then(User::from_doc))
 }
 
+/// One page of users matching `filter`, oldest first (ObjectIds grow with creation time, so `_id`
+/// order is stable under inserts), after the id `after` (the last of the previous page).
+pub async fn page(db: &Db, mut filter: Document, after: Option<ObjectId>, limit: i64) -> mongodb::error::Result<Vec<User>> {
+    if let Some(after) = after {
+        filter.insert("_id", doc! { "$gt": after });
+    }
+    let docs: Vec<Document> = futures_util::TryStreamExt::try_collect(db.col("users").find(filter).sort(doc! { "_id": 1 }).limit(limit).await?).await?;
+    Ok(docs.iter().filter_map(User::from_doc).collect())
+}
+
 /// Writes labels on the user document (verified flag, role). No decision rides on these writes.
 pub async fn set_fields(db: &Db, id: ObjectId, mut fields: Document) -> mongodb::error::Result<()> {
     fields.insert("updatedAt", clock::now());

@@ -157,6 +157,15 @@ pub async fn find(db: &Db, id: ObjectId) -> mongodb::error::Result<Option<Code>>
     Ok(db.col(CODES).find_one(doc! { "_id": id }).await?.as_ref().and_then(Code::from_doc))
 }
 
+/// The codes of `ids` (a page's worth, up to 100), by `_id` equality reads sent all at once: on
+/// FerretDB an `_id` `$in` is filtered in its own process after reading every code, while each
+/// equality is one index lookup (DESIGN.md section 2). Keyed by id; an unknown id is absent.
+pub async fn find_by_ids(db: &Db, ids: impl IntoIterator<Item = ObjectId>) -> mongodb::error::Result<std::collections::HashMap<ObjectId, Code>> {
+    let unique: std::collections::HashSet<ObjectId> = ids.into_iter().collect();
+    let found = futures_util::future::try_join_all(unique.into_iter().map(|id| find(db, id))).await?;
+    Ok(found.into_iter().flatten().map(|c| (c.id, c)).collect())
+}
+
 pub async fn find_many(db: &Db, filter: Document, sort: Document, limit: i64) -> mongodb::error::Result<Vec<Code>> {
     let docs: Vec<Document> = db.col(CODES).find(filter).sort(sort).limit(limit).await?.try_collect().await?;
     Ok(docs.iter().filter_map(Code::from_doc).collect())

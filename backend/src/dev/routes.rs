@@ -9,9 +9,6 @@ use crate::state::AppState;
 use crate::wallet::service::confirm_deposit_tx;
 use crate::wallet::withdrawals::confirm_withdrawal;
 use axum::extract::State;
-use futures_util::TryStreamExt;
-use mongodb::bson::{doc, Document};
-use mongodb::options::FindOptions;
 use oddxer_shared::api::{ErrorEnvelope, SmsOut, TransactionOut};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -30,21 +27,13 @@ struct SmsQuery {
     responses((status = 200, description = "Messages sent to the number, newest first (development only)", body = Vec<SmsOut>),
         (status = 422, description = "VALIDATION_ERROR: phoneNumber missing or not a phone number", body = ErrorEnvelope)))]
 async fn sms(State(state): State<AppState>, Query(q): Query<SmsQuery>) -> ApiResult<Vec<SmsOut>> {
-    let options = FindOptions::builder().sort(doc! { "createdAt": -1 }).limit(50).build();
     // Messages are stored under the normalized number; accept it however it is written, and
     // refuse what is no phone number (422 naming it) rather than look it up.
     let phone = crate::phone::PhoneNumber::parse_field(&q.phone_number, state.config.default_region, "phoneNumber")?.into_string();
-    let docs: Vec<Document> =
-        state.db.col("sms_outbox").find(doc! { "phoneNumber": &phone }).with_options(options).await?.try_collect().await?;
-    let items = docs
-        .iter()
-        .filter_map(|d| {
-            Some(SmsOut {
-                phone_number: d.get_str("phoneNumber").ok()?.to_owned(),
-                body: d.get_str("body").ok()?.to_owned(),
-                created_at: clock::rfc3339(*d.get_datetime("createdAt").ok()?),
-            })
-        })
+    let items = crate::auth::sms::outbox(&state.db, &phone, 50)
+        .await?
+        .into_iter()
+        .map(|m| SmsOut { phone_number: m.phone_number, body: m.body, created_at: clock::rfc3339(m.created_at) })
         .collect();
     Ok(ok(items))
 }

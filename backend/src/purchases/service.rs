@@ -341,10 +341,13 @@ pub async fn purchases_of(state: &AppState, buyer: ObjectId, cursor: Option<&str
         filter.extend(crate::db::after_cursor(c).ok_or_else(|| AppError::validation("cursor is not one this server issued", "cursor", "invalid"))?);
     }
     let purchases = store::list(&state.db, filter, mongodb::bson::doc! { "createdAt": -1, "_id": -1 }, limit).await?;
+    // The page's codes in one batch, not one read per row.
+    let codes = codes_store::find_by_ids(&state.db, purchases.iter().map(|p| p.code)).await?;
     let mut items = Vec::with_capacity(purchases.len());
     for p in &purchases {
-        if let Ok(code) = codes_service::load(state, p.code).await {
-            items.push(purchase_out(state, p, &code).await);
+        // A purchase whose code is gone (never deleted today) is left out rather than failing the page.
+        if let Some(code) = codes.get(&p.code) {
+            items.push(purchase_out(state, p, code).await);
         }
     }
     let next_cursor = if purchases.len() as i64 == limit { purchases.last().map(|p| crate::db::page_cursor(p.created_at, p.id)) } else { None };

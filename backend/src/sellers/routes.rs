@@ -73,9 +73,11 @@ async fn unfollow(State(state): State<AppState>, AuthUser(user): AuthUser, PathI
     Ok(ok(service::set_following(&state, &user, id, false).await?))
 }
 
-#[utoipa::path(get, path = "/me/following", tag = "sellers", security(("bearer" = [])), responses(
-    (status = 200, description = "Sellers I follow, most recently followed first", body = Vec<FollowedSellerOut>),
-    (status = 401, body = ErrorEnvelope)))]
-async fn my_following(State(state): State<AppState>, AuthUser(user): AuthUser) -> ApiResult<Vec<FollowedSellerOut>> {
-    Ok(ok(service::following(&state, user.id).await?))
+#[utoipa::path(get, path = "/me/following", tag = "sellers", security(("bearer" = [])),
+    params(("limit" = Option<i64>, Query, description = "1 to 100, default 20"), ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page")),
+    responses(
+    (status = 200, description = "Sellers I follow, most recently followed first, a page at a time", body = Page<FollowedSellerOut>),
+    (status = 401, body = ErrorEnvelope), (status = 422, description = "limit out of range or a cursor this server did not issue", body = ErrorEnvelope)))]
+async fn my_following(State(state): State<AppState>, AuthUser(user): AuthUser, Query(q): Query<PageQuery>) -> ApiResult<Page<FollowedSellerOut>> {
+    Ok(ok(service::following(&state, user.id, q.cursor.as_deref(), q.limit()?).await?))
 }

@@ -170,17 +170,33 @@ pub async fn set_following(state: &AppState, follower: &User, id: ObjectId, foll
     Ok(FollowOut { seller_id: id.to_hex(), following: follow, followers: store::follower_count(&state.db, id).await? })
 }
 
-/// `GET /me/following`: the sellers the user follows, most recently followed first.
-pub async fn following(state: &AppState, follower: ObjectId) -> Result<Vec<FollowedSellerOut>> {
-    let mut follows = store::following(&state.db, follower).await?;
-    follows.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
-    let mut out = Vec::with_capacity(follows.len());
-    for (seller, at) in follows {
-        if let Some(u) = users::find_by_id(&state.db, seller).await? {
-            out.push(FollowedSellerOut { seller_id: seller.to_hex(), username: u.username, followed_at: clock::rfc3339(at) });
-        }
-    }
-    Ok(out)
+/// `GET /me/following`: a page (`limit` 1 to 100) of the sellers the user follows, most recently
+/// followed first, after `cursor` (the `nextCursor` of the previous page). One read for the page,
+/// then the sellers' names by `_id`, all at once. Errors: 422 for a cursor this server did not
+/// issue.
+pub async fn following(state: &AppState, follower: ObjectId, cursor: Option<&str>, limit: i64) -> Result<Page<FollowedSellerOut>> {
+    let after = match cursor {
+        Some(c) => Some(
+            crate::db::after_cursor_by(c, "seller")
+                .ok_or_else(|| AppError::validation("cursor is not one this server issued", "cursor", "invalid"))?,
+        ),
+        None => None,
+    };
+    let follows = store::following(&state.db, follower, after, limit).await?;
+    let sellers = futures_util::future::try_join_all(follows.iter().map(|(seller, _)| users::find_by_id(&state.db, *seller))).await?;
+    let items = follows
+        .iter()
+        .zip(sellers)
+        .filter_map(|((seller, at), user)| {
+            // A follow of a user that no longer exists is left out (nothing to show or open).
+            user.map(|u| FollowedSellerOut { seller_id: seller.to_hex(), username: u.username, followed_at: clock::rfc3339(*at) })
+        })
+        .collect();
+    let next_cursor = match follows.last() {
+        Some((seller, at)) if follows.len() as i64 == limit => Some(crate::db::page_cursor(*at, *seller)),
+        _ => None,
+    };
+    Ok(Page { items, next_cursor })
 }
 
 /// On every instance: resolves [`HubEvent::FollowersOf`] into the followers and delivers the

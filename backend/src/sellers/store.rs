@@ -45,8 +45,15 @@ pub async fn followers(db: &Db, seller: ObjectId) -> mongodb::error::Result<Vec<
     Ok(docs.iter().filter_map(|d| d.get_object_id("follower").ok()).collect())
 }
 
-/// (seller, followed at) of everyone `follower` follows (equality on the indexed `follower`).
-pub async fn following(db: &Db, follower: ObjectId) -> mongodb::error::Result<Vec<(ObjectId, DateTime)>> {
-    let docs: Vec<Document> = db.col(FOLLOWS).find(doc! { "follower": follower }).await?.try_collect().await?;
+/// One page of (seller, followed at) that `follower` follows, most recently followed first
+/// (`createdAt`, then `seller`, descending), after `after` (a filter of `db::after_cursor_by`
+/// on `seller`); equality on the indexed `follower`, so bounded by what one user follows.
+pub async fn following(db: &Db, follower: ObjectId, after: Option<Document>, limit: i64) -> mongodb::error::Result<Vec<(ObjectId, DateTime)>> {
+    let mut filter = doc! { "follower": follower };
+    if let Some(after) = after {
+        filter.extend(after);
+    }
+    let docs: Vec<Document> =
+        db.col(FOLLOWS).find(filter).sort(doc! { "createdAt": -1, "seller": -1 }).limit(limit).await?.try_collect().await?;
     Ok(docs.iter().filter_map(|d| Some((d.get_object_id("seller").ok()?, *d.get_datetime("createdAt").ok()?))).collect())
 }

@@ -95,13 +95,13 @@ async fn following_is_idempotent_under_concurrency_and_never_of_yourself() {
     let p = app.get(&format!("/sellers/{}", seller.user_id), Some(&fan.access)).await;
     assert_eq!((p.data()["followers"].clone(), p.data()["following"].clone()), (json!(1), json!(true)));
     let mine = app.get("/me/following", Some(&fan.access)).await;
-    assert_eq!(mine.data().as_array().map(|a| a.iter().map(|f| f["sellerId"].clone()).collect::<Vec<Value>>()), Some(vec![json!(seller.user_id)]));
+    assert_eq!(mine.data()["items"].as_array().map(|a| a.iter().map(|f| f["sellerId"].clone()).collect::<Vec<Value>>()), Some(vec![json!(seller.user_id)]));
 
     for _ in 0..2 {
         let r = app.delete(&url, Some(&fan.access)).await;
         assert_eq!((r.status, r.data()["followers"].clone(), r.data()["following"].clone()), (StatusCode::OK, json!(0), json!(false)));
     }
-    assert_eq!(app.get("/me/following", Some(&fan.access)).await.data(), &json!([]));
+    assert_eq!(app.get("/me/following", Some(&fan.access)).await.data(), &json!({ "items": [], "nextCursor": null }));
     let own = app.http.put(app.url(&format!("/sellers/{}/follow", seller.user_id))).bearer_auth(&seller.access).send().await.expect("send");
     assert_eq!(own.status(), StatusCode::CONFLICT);
     let not_a_seller = app.http.put(app.url(&format!("/sellers/{}/follow", fan.user_id))).bearer_auth(&seller.access).send().await.expect("send");
@@ -190,4 +190,44 @@ async fn recomputed_and_incremental_figures_agree_over_many_random_finalizations
     assert_eq!(s["averageROI"].as_f64(), Some(((profit * 100).div_euclid(stakes)) as f64 / 100.0));
     let recomputed = oddxer_backend::leaderboard::service::recompute_all(&app.state).await.expect("recompute");
     assert_eq!(recomputed.iter().find(|r| r.seller.to_hex() == seller.user_id).map(|r| r.roi_sum), Some(profit));
+}
+
+#[tokio::test]
+async fn my_following_comes_a_page_at_a_time_newest_first_with_every_seller_once() {
+    let app = TestApp::spawn().await;
+    let fan = app.signed_in_user("BUYER").await;
+    let mut followed = vec![];
+    for _ in 0..5 {
+        let seller = app.signed_in_user("SELLER").await;
+        let r = app.http.put(app.url(&format!("/sellers/{}/follow", seller.user_id))).bearer_auth(&fan.access).send().await.expect("send");
+        assert_eq!(r.status(), StatusCode::OK);
+        followed.push(seller.user_id.clone());
+    }
+    let mut seen: Vec<Value> = vec![];
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/me/following?limit=2&cursor={c}"),
+            None => "/me/following?limit=2".to_owned(),
+        };
+        let page = app.get(&path, Some(&fan.access)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let items = page.data()["items"].as_array().cloned().unwrap_or_default();
+        assert!(items.len() <= 2, "{}", page.body);
+        seen.extend(items.iter().map(|f| f["sellerId"].clone()));
+        pages += 1;
+        match page.data()["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+        assert!(pages < 10, "paging does not end");
+    }
+    // Followed one after the other: newest first is the reverse order, each seller exactly once.
+    let expected: Vec<Value> = followed.iter().rev().map(|id| json!(id)).collect();
+    assert_eq!(seen, expected);
+    assert_eq!(pages, 3);
+    let bad = app.get("/me/following?cursor=nonsense", Some(&fan.access)).await;
+    bad.assert_error(422);
+    app.get("/me/following?limit=0", Some(&fan.access)).await.assert_error(422);
 }
