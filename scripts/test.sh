@@ -5,6 +5,10 @@
 #   services   a throwaway dev database (scripts/devdb.sh --fresh --fast: FerretDB on PostgreSQL, port
 #              27118, .data/devdb-test, durability off) and redis-server (port 6380, no persistence);
 #              MONGODB_URI / REDIS_URL exported for everything below
+#   lint       quick checks that fail fast: python3 scripts/check-cycles.py (no import cycles between
+#              backend domain modules), cargo clippy --workspace --all-targets -D warnings (the
+#              workspace lints of Cargo.toml included); `cargo fmt --all -- --check` is enabled after
+#              the formatting commit
 #   promtool   promtool check + test rules on backend/ops/alerts.yml (alerts.test.yml)
 #   semantics  backend/tests/ferretdb_semantics.rs with --nocapture (prints what the database loses)
 #   build-ui   scripts/build-ui.sh (Dioxus -> wasm -> app/ui/dist, which the Tauri shells embed)
@@ -208,6 +212,24 @@ st_services() {
 
 has_package() { [ -f "$1/Cargo.toml" ] && grep -q "\"$1\"" Cargo.toml; }
 
+st_lint() {
+  python3 scripts/check-cycles.py
+  # Enabled after the formatting commit (one `cargo fmt --all` of the whole tree, rustfmt.toml):
+  # cargo fmt --all -- --check
+  # The Tauri shells embed app/ui/dist at compile time: without it clippy skips them (cargo-test
+  # builds them after build-ui).
+  local exclude=() d
+  if [ ! -f app/ui/dist/index.html ]; then
+    for d in desktop mobile; do
+      if has_package "$d"; then
+        warn "app/ui/dist missing: clippy skips $d"
+        exclude+=(--exclude "$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$d/Cargo.toml" | head -n 1)")
+      fi
+    done
+  fi
+  cargo clippy --workspace "${exclude[@]}" --all-targets -- -D warnings
+}
+
 st_promtool() {
   [ -f backend/ops/alerts.test.yml ] || skip "backend/ops/alerts.test.yml not there yet"
   have promtool || die "promtool not found (scripts/install-deps.sh installs Debian's prometheus package)"
@@ -341,6 +363,7 @@ REDIS_PORT=$(cat "$RUN_DIR/redis.port" 2>/dev/null || echo "$REDIS_PORT")
 export MONGODB_URI="${USER_MONGODB_URI:-mongodb://127.0.0.1:$DB_PORT}"
 export REDIS_URL="${USER_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
 info "MONGODB_URI=$MONGODB_URI REDIS_URL=$REDIS_URL"
+stage lint st_lint; critical lint
 stage promtool st_promtool
 stage semantics st_semantics
 stage build-ui st_build_ui

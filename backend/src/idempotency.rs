@@ -65,6 +65,7 @@ pub enum Begin {
     Replay(StatusCode, serde_json::Value),
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn begin(db: &Db, key: &IdempotencyKey, hash: &str) -> Result<Begin> {
     let col = db.col("idempotency_keys");
     let d = doc! { "_id": &key.record_id, "requestHash": hash, "createdAt": clock::now() };
@@ -91,6 +92,7 @@ pub async fn begin(db: &Db, key: &IdempotencyKey, hash: &str) -> Result<Begin> {
 }
 
 /// Stores the first final answer (the whole response body); later retries replay it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn finish(db: &Db, key: &IdempotencyKey, status: StatusCode, envelope: &serde_json::Value) -> Result<()> {
     let body = serde_json::to_string(envelope).map_err(|e| AppError::Internal(e.into()))?;
     db.col("idempotency_keys")

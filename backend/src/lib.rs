@@ -1,6 +1,9 @@
 //! Oddxer backend: an axum HTTP + WebSocket server over MongoDB, the source of truth for money.
 //! One module per domain area, each with its routes, rules and queries side by side.
 
+// The server logs through `tracing`; stdout is not a channel (the workspace lints hold the rest).
+#![warn(clippy::print_stdout)]
+
 pub mod admin;
 pub mod auth;
 pub mod client_ip;

@@ -1,3 +1,6 @@
+// The server logs through `tracing`; stdout is not a channel.
+#![warn(clippy::print_stdout)]
+
 use oddxer_backend::config::{AppEnv, Config};
 use oddxer_backend::startup::Application;
 

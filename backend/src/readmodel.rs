@@ -28,6 +28,7 @@ pub trait ReadModel: Clone + Send + Sync + 'static {
 
 /// Refreshes `model` as the module documentation says; `refreshing` is held by the one refresh
 /// under way.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn ensure_fresh<M: ReadModel>(model: &M, db: &Db, ttl: Duration, refreshing: &Arc<Mutex<()>>) -> mongodb::error::Result<()> {
     let age = model.refreshed_at().await.map(|t| t.elapsed());
     let too_old = |age: Option<Duration>| age.is_none_or(|a| a >= ttl * IDLE_TTLS);

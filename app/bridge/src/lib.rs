@@ -5,10 +5,10 @@
 //! types. Every `ClientEvent::Changed` is forwarded to the webview as [`CHANGED_EVENT`] carrying a
 //! fresh `AppSnapshot`, so screens never poll.
 //!
+//! A shell's whole `run()` is [`shell::run`]:
+//!
 //! ```text
-//! oddxer_bridge::setup(tauri::Builder::default(), Role::Seller)
-//!     .build(tauri::generate_context!())?
-//!     .run(oddxer_bridge::on_run_event);
+//! oddxer_bridge::shell::run(tauri::generate_context!(), Role::Seller);
 //! ```
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -16,6 +16,7 @@
 pub mod commands;
 mod config;
 mod core;
+pub mod shell;
 
 use oddxer_shared::Role;
 use tauri::{Builder, Manager, RunEvent, Runtime};

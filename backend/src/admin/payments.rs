@@ -68,6 +68,7 @@ async fn search(state: &AppState, q: &PaymentFilter) -> Result<Page<PaymentOut>>
     (status = 200, description = "Deposits and withdrawals, newest first", body = Page<PaymentOut>),
     (status = 401, body = ErrorEnvelope), (status = 403, description = "Not an admin", body = ErrorEnvelope),
     (status = 422, description = "Invalid status, user, limit or cursor", body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(caller = %_admin.id))]
 async fn list_payments(State(state): State<AppState>, AdminUser(_admin): AdminUser, Query(q): Query<PaymentFilter>) -> ApiResult<Page<PaymentOut>> {
     Ok(ok(search(&state, &q).await?))
 }

@@ -163,6 +163,7 @@ async fn check_purchases(state: &AppState, heads: &HashMap<&str, i64>) -> Result
 #[utoipa::path(get, path = "/admin/reconcile", tag = "admin", security(("bearer" = [])), responses(
     (status = 200, description = "The invariants checked and the violations found", body = ReconcileReport),
     (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 async fn reconcile(State(state): State<AppState>, _admin: AdminUser) -> ApiResult<ReconcileReport> {
     Ok(ok(run(&state).await?))
 }

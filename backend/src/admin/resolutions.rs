@@ -64,6 +64,7 @@ pub async fn resolve_code(state: &AppState, admin: &AdminUser, id: mongodb::bson
     (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
     (status = 409, description = "ALREADY_RESOLVED with another outcome, CODE_CANCELLED, or TOO_EARLY for WON/LOST before expiresAt", body = ErrorEnvelope),
     (status = 422, body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 async fn resolve(State(state): State<AppState>, admin: AdminUser, PathId(id): PathId, Json(input): Json<ResolveIn>) -> ApiResult<ResolutionOut> {
     Ok(ok(resolve_code(&state, &admin, id, input.outcome, input.reason.as_deref()).await?))
 }
@@ -72,6 +73,7 @@ async fn resolve(State(state): State<AppState>, admin: AdminUser, PathId(id): Pa
     params(("limit" = Option<i64>, Query, description = "1 to 100, default 20"), ("cursor" = Option<String>, Query)),
     responses((status = 200, description = "Codes waiting for an admin decision, oldest first, with their codes", body = Page<CodeOut>),
         (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 async fn review_queue(State(state): State<AppState>, _admin: AdminUser, Query(q): Query<PageQuery>) -> ApiResult<Page<CodeOut>> {
     let limit = q.limit()?;
     let sort = CodeSort::ExpiresAt;

@@ -50,6 +50,7 @@ pub fn check_patch(admin: &User, target: &User, patch: &UserPatch) -> Result<()>
 #[utoipa::path(get, path = "/admin/users", tag = "admin", security(("bearer" = [])), params(UserFilter), responses(
     (status = 200, description = "Users, oldest first, in cursor pages", body = Page<UserOut>),
     (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 async fn list_users(State(state): State<AppState>, _admin: AdminUser, Query(q): Query<UserFilter>) -> ApiResult<Page<UserOut>> {
     let limit = crate::http::PageQuery { limit: q.limit, cursor: None }.limit()?;
     let mut filter = Document::new();
@@ -89,6 +90,7 @@ fn search_filter(state: &AppState, q: &str) -> Document {
 #[utoipa::path(get, path = "/admin/users/{id}", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses(
     (status = 200, description = "The user with their wallet, newest purchases, sales and payments, and the last admin change", body = AdminUserOut),
     (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 async fn get_user(State(state): State<AppState>, _admin: AdminUser, PathId(id): PathId) -> ApiResult<AdminUserOut> {
     Ok(ok(detail(&state, id).await?))
 }
@@ -117,6 +119,7 @@ async fn detail(state: &AppState, id: ObjectId) -> Result<AdminUserOut> {
 #[utoipa::path(patch, path = "/admin/users/{id}", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = UserPatch,
     responses((status = 200, body = UserOut), (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(caller = %admin.id, id = %id))]
 async fn patch_user(State(state): State<AppState>, AdminUser(admin): AdminUser, PathId(id): PathId, Json(patch): Json<UserPatch>) -> ApiResult<UserOut> {
     let mut target = store::find_by_id(&state.db, id).await?.ok_or(AppError::NotFound("user"))?;
     check_patch(&admin, &target, &patch)?;

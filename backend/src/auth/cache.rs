@@ -20,12 +20,15 @@ use std::time::{Duration, Instant};
 /// Upper bound of cached users: a second's worth of distinct active users on one process.
 const MAX_ENTRIES: usize = 50_000;
 
+/// A user by id with the instant it was read; `None` marks a user forgotten at that instant.
+type Entries = HashMap<ObjectId, (Instant, Option<User>)>;
+
 /// Users by id with the instant they were read. Cloning shares the cache.
 #[derive(Clone)]
 pub struct UserCache {
     ttl: Duration,
     /// `None` marks a user forgotten at that instant: a read that began before it is not cached.
-    entries: Arc<Mutex<HashMap<ObjectId, (Instant, Option<User>)>>>,
+    entries: Arc<Mutex<Entries>>,
 }
 
 impl UserCache {

@@ -39,16 +39,16 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<User, AppErro
 pub async fn active_user(state: &AppState, id: ObjectId) -> Result<Option<User>, AppError> {
     let user = match state.users.get(id) {
         Some(user) => user,
-        None => match {
+        None => {
             let read_at = std::time::Instant::now();
-            store::find_by_id(&state.db, id).await?.map(|u| (u, read_at))
-        } {
-            Some((user, read_at)) => {
-                state.users.put_read_at(&user, read_at);
-                user
+            match store::find_by_id(&state.db, id).await? {
+                Some(user) => {
+                    state.users.put_read_at(&user, read_at);
+                    user
+                }
+                None => return Ok(None),
             }
-            None => return Ok(None),
-        },
+        }
     };
     if !user.is_active {
         return Err(AppError::Forbidden("This account is deactivated"));

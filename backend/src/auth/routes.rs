@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     (status = 409, description = "Phone number or username taken", body = ErrorEnvelope),
     (status = 422, description = "Invalid phone, username or role", body = ErrorEnvelope),
     (status = 429, description = "Rate limited", body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 async fn register(State(state): State<AppState>, _: IpLimited, Json(input): Json<RegisterIn>) -> ApiResult<OtpSentOut> {
     Ok(created(service::register(&state, input).await?).message("Verification code sent"))
 }
@@ -35,6 +36,7 @@ async fn register(State(state): State<AppState>, _: IpLimited, Json(input): Json
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginIn, responses(
     (status = 200, description = "OTP sent if the number is registered (same answer either way)", body = OtpSentOut),
     (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 async fn login(State(state): State<AppState>, _: IpLimited, Json(input): Json<LoginIn>) -> ApiResult<OtpSentOut> {
     Ok(ok(service::login(&state, &input.phone_number).await?).message("If this number is registered, a code was sent"))
 }
@@ -94,6 +96,7 @@ fn session_reply(state: &AppState, transport: &SessionTransport, cookie_mode: bo
     (status = 401, description = "Wrong, expired or exhausted code", body = ErrorEnvelope),
     (status = 403, description = "Account deactivated", body = ErrorEnvelope),
     (status = 422, description = "Invalid phone number or code, or an `X-Session-Transport` other than `cookie`", body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 async fn verify_otp(State(state): State<AppState>, _: IpLimited, transport: SessionTransport, Json(input): Json<VerifyOtpIn>) -> Result<Response, AppError> {
     let tokens = service::verify_otp(&state, &input.phone_number, &input.otp).await?;
     Ok(session_reply(&state, &transport, transport.cookie_requested, tokens))
@@ -110,6 +113,7 @@ async fn verify_otp(State(state): State<AppState>, _: IpLimited, transport: Sess
     (status = 403, description = "Account deactivated", body = ErrorEnvelope),
     (status = 422, description = "An `X-Session-Transport` other than `cookie`, or a body of the wrong shape", body = ErrorEnvelope),
     (status = 429, description = "Rate limited (per IP)", body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 async fn refresh(State(state): State<AppState>, _: IpLimited, transport: SessionTransport, Json(input): Json<RefreshBodyIn>) -> Result<Response, AppError> {
     let (raw, from_cookie) = presented_token(&transport, input)?;
     let cookie_mode = transport.cookie_requested || from_cookie;
@@ -156,6 +160,7 @@ fn bad_cookie() -> AppError {
         headers(("Set-Cookie" = String, description = "`oddxer_refresh=; Max-Age=0; ...` (cookie transport only)"))),
     (status = 401, description = "Bad bearer token, or an `oddxer_refresh` cookie this server did not set", body = ErrorEnvelope),
     (status = 422, description = "An `X-Session-Transport` other than `cookie`, or a body of the wrong shape", body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(caller = %user.id))]
 async fn logout(State(state): State<AppState>, AuthUser(user): AuthUser, transport: SessionTransport, Json(input): Json<RefreshBodyIn>) -> Result<Response, AppError> {
     let cookie_mode = transport.cookie_requested || (input.refresh_token.is_none() && transport.cookie.is_some());
     if input.refresh_token.is_none() && transport.bad_cookie {
@@ -178,12 +183,14 @@ async fn logout(State(state): State<AppState>, AuthUser(user): AuthUser, transpo
 
 #[utoipa::path(get, path = "/auth/me", tag = "auth", security(("bearer" = [])), responses(
     (status = 200, body = UserOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(caller = %user.id))]
 async fn me(AuthUser(user): AuthUser) -> ApiResult<UserOut> {
     Ok(ok(user.to_out()))
 }
 
 #[utoipa::path(post, path = "/auth/become-seller", tag = "auth", security(("bearer" = [])), responses(
     (status = 200, body = UserOut), (status = 401, body = ErrorEnvelope), (status = 409, description = "Already a seller", body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(caller = %user.id))]
 async fn become_seller(State(state): State<AppState>, AuthUser(user): AuthUser) -> ApiResult<UserOut> {
     Ok(ok(service::become_seller(&state, &user).await?))
 }

@@ -50,6 +50,7 @@ pub enum InsertUser {
     UsernameTaken,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_user(db: &Db, phone: &str, username: &str, role: Role) -> mongodb::error::Result<InsertUser> {
     let now = clock::now();
     let user = User {
@@ -88,20 +89,24 @@ pub fn user_doc(id: ObjectId, phone: &str, username: &str, role: Role, is_verifi
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_by_phone(db: &Db, phone: &str) -> mongodb::error::Result<Option<User>> {
     Ok(db.col("users").find_one(doc! { "phoneNumber": phone }).await?.as_ref().and_then(User::from_doc))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_by_username(db: &Db, username: &str) -> mongodb::error::Result<Option<User>> {
     Ok(db.col("users").find_one(doc! { "username": username }).await?.as_ref().and_then(User::from_doc))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn find_by_id(db: &Db, id: ObjectId) -> mongodb::error::Result<Option<User>> {
     Ok(db.col("users").find_one(doc! { "_id": id }).await?.as_ref().and_then(User::from_doc))
 }
 
 /// One page of users matching `filter`, oldest first (ObjectIds grow with creation time, so `_id`
 /// order is stable under inserts), after the id `after` (the last of the previous page).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn page(db: &Db, mut filter: Document, after: Option<ObjectId>, limit: i64) -> mongodb::error::Result<Vec<User>> {
     if let Some(after) = after {
         filter.insert("_id", doc! { "$gt": after });
@@ -111,6 +116,7 @@ pub async fn page(db: &Db, mut filter: Document, after: Option<ObjectId>, limit:
 }
 
 /// Writes labels on the user document (verified flag, role). No decision rides on these writes.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn set_fields(db: &Db, id: ObjectId, mut fields: Document) -> mongodb::error::Result<()> {
     fields.insert("updatedAt", clock::now());
     db.col("users").update_one(doc! { "_id": id }, doc! { "$set": fields }).await?;
@@ -135,6 +141,7 @@ pub struct PendingOtp {
 
 pub const OTPS: &str = "otps";
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_otp(db: &Db, phone: &str) -> mongodb::error::Result<Option<PendingOtp>> {
     let found = db.col(OTPS).find_one(doc! { "_id": phone }).await?;
     Ok(found.and_then(|d| {
@@ -151,6 +158,7 @@ pub async fn find_otp(db: &Db, phone: &str) -> mongodb::error::Result<Option<Pen
 }
 
 /// Makes `otp` the phone's current code (the previous one, if any, stops working).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn put_otp(db: &Db, phone: &str, otp: &PendingOtp) -> mongodb::error::Result<()> {
     let d = doc! {
         "_id": phone, "otp": &otp.id, "user": otp.user, "userVerified": otp.user_verified, "userRole": otp.user_role.as_str(),
@@ -161,6 +169,7 @@ pub async fn put_otp(db: &Db, phone: &str, otp: &PendingOtp) -> mongodb::error::
 }
 
 /// The OTP send recorded for `phone` in resend window `window`, when it was made.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn send_in_window(db: &Db, phone: &str, window: i64) -> mongodb::error::Result<Option<DateTime>> {
     let found = db.col("otp_sends").find_one(doc! { "_id": format!("{phone}:{window}") }).await?;
     Ok(found.and_then(|d| d.get_datetime("createdAt").ok().copied()))
@@ -168,6 +177,7 @@ pub async fn send_in_window(db: &Db, phone: &str, window: i64) -> mongodb::error
 
 /// Claims resend window `window` for `phone`; false when a send (or a login of an unknown number)
 /// already took it. The insert decides, so concurrent logins cannot both pass.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn claim_send_window(db: &Db, phone: &str, window: i64) -> mongodb::error::Result<bool> {
     insert_marker(db, "otp_sends", &format!("{phone}:{window}")).await
 }
@@ -175,6 +185,7 @@ pub async fn claim_send_window(db: &Db, phone: &str, window: i64) -> mongodb::er
 /// Claims one of the OTP's `max` verification attempts by inserting `{otp}:{n}`; `None` when all are
 /// used. An insert under a unique `_id` is the only race-free counter FerretDB offers. The first
 /// try of a code costs one insert; each earlier try of the same code adds one.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn claim_otp_attempt(db: &Db, otp: &str, max: u32) -> mongodb::error::Result<Option<u32>> {
     for n in 1..=max {
         if insert_marker(db, "otp_attempts", &format!("{otp}:{n}")).await? {
@@ -185,6 +196,7 @@ pub async fn claim_otp_attempt(db: &Db, otp: &str, max: u32) -> mongodb::error::
 }
 
 /// Inserts `{_id}` into a marker collection; false on a duplicate (the decision was already taken).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_marker(db: &Db, collection: &str, id: &str) -> mongodb::error::Result<bool> {
     match db.col(collection).insert_one(doc! { "_id": id, "createdAt": clock::now() }).await {
         Ok(_) => Ok(true),
@@ -196,6 +208,7 @@ pub async fn insert_marker(db: &Db, collection: &str, id: &str) -> mongodb::erro
 /// Reads the user and, in the same command, marks them verified and/or sets their role: the first
 /// sign-in of an account (and of a configured admin) costs no extra round trip. A label write (no
 /// decision rides on it), done only when the OTP's snapshot of the user says it is needed.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn read_and_label(db: &Db, id: ObjectId, mut fields: Document) -> mongodb::error::Result<Option<User>> {
     fields.insert("updatedAt", clock::now());
     let found = db
@@ -217,6 +230,7 @@ pub struct StoredRefresh {
 
 /// Inserts generation `slot` of a family; false when that generation already exists (the token
 /// before it was already rotated, or the OTP already used, or the family revoked).
+#[tracing::instrument(level = "debug", skip_all, fields(user = %user))]
 pub async fn insert_refresh(db: &Db, slot: &str, family: &str, digest: &str, user: ObjectId, expires_at: DateTime) -> mongodb::error::Result<bool> {
     let d = doc! { "_id": slot, "family": family, "digest": digest, "user": user, "expiresAt": expires_at, "createdAt": clock::now() };
     match db.col(REFRESH_TOKENS).insert_one(d).await {
@@ -226,6 +240,7 @@ pub async fn insert_refresh(db: &Db, slot: &str, family: &str, digest: &str, use
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_refresh(db: &Db, slot: &str) -> mongodb::error::Result<Option<StoredRefresh>> {
     let found = db.col(REFRESH_TOKENS).find_one(doc! { "_id": slot }).await?;
     Ok(found.map(|d| StoredRefresh {
@@ -248,10 +263,12 @@ async fn generation_exists(db: &Db, family: &str, generation: u64) -> mongodb::e
 /// Whether a session (refresh-token family) was ended: logout or a detected reuse inserted a
 /// revoked generation ([`revoke_family`]). Equality on the indexed `family`, bounded by the
 /// family's rotations.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn family_revoked(db: &Db, family: &str) -> mongodb::error::Result<bool> {
     Ok(db.col(REFRESH_TOKENS).find_one(doc! { "family": family, "revoked": true }).await?.is_some())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revoke_family(db: &Db, family: &str, known: u64) -> mongodb::error::Result<()> {
     let (mut lo, mut step) = (known, 1u64);
     let mut hi = loop {

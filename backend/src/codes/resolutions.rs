@@ -56,11 +56,13 @@ impl Resolution {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn find_resolution(db: &Db, code: ObjectId) -> mongodb::error::Result<Option<Resolution>> {
     Ok(db.col(RESOLUTIONS).find_one(doc! { "_id": code }).await?.as_ref().and_then(Resolution::from_doc))
 }
 
 /// Resolutions whose follow-up has not finished, decided before `before` (for the re-drive).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn unapplied(db: &Db, before: DateTime, limit: i64) -> mongodb::error::Result<Vec<Resolution>> {
     let docs: Vec<Document> = db
         .col(RESOLUTIONS)

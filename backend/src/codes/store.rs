@@ -145,6 +145,7 @@ pub fn touched(at: DateTime) -> Document {
 }
 
 /// Inserts a code; false when a code with this id exists (an idempotent retry or the seed).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(db: &Db, d: Document) -> mongodb::error::Result<bool> {
     match db.col(CODES).insert_one(d).await {
         Ok(_) => Ok(true),
@@ -153,6 +154,7 @@ pub async fn insert(db: &Db, d: Document) -> mongodb::error::Result<bool> {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn find(db: &Db, id: ObjectId) -> mongodb::error::Result<Option<Code>> {
     Ok(db.col(CODES).find_one(doc! { "_id": id }).await?.as_ref().and_then(Code::from_doc))
 }
@@ -160,12 +162,14 @@ pub async fn find(db: &Db, id: ObjectId) -> mongodb::error::Result<Option<Code>>
 /// The codes of `ids` (a page's worth, up to 100), by `_id` equality reads sent all at once: on
 /// FerretDB an `_id` `$in` is filtered in its own process after reading every code, while each
 /// equality is one index lookup (DESIGN.md section 2). Keyed by id; an unknown id is absent.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_by_ids(db: &Db, ids: impl IntoIterator<Item = ObjectId>) -> mongodb::error::Result<std::collections::HashMap<ObjectId, Code>> {
     let unique: std::collections::HashSet<ObjectId> = ids.into_iter().collect();
     let found = futures_util::future::try_join_all(unique.into_iter().map(|id| find(db, id))).await?;
     Ok(found.into_iter().flatten().map(|c| (c.id, c)).collect())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_many(db: &Db, filter: Document, sort: Document, limit: i64) -> mongodb::error::Result<Vec<Code>> {
     let docs: Vec<Document> = db.col(CODES).find(filter).sort(sort).limit(limit).await?.try_collect().await?;
     Ok(docs.iter().filter_map(Code::from_doc).collect())
@@ -173,6 +177,7 @@ pub async fn find_many(db: &Db, filter: Document, sort: Document, limit: i64) ->
 
 /// Writes labels (status, counters, flags). No decision rides on these writes: each is re-derived
 /// from the deciding documents by whoever sees it stale.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn set_labels(db: &Db, id: ObjectId, mut fields: Document) -> mongodb::error::Result<()> {
     fields.extend(touched(clock::now()));
     db.col(CODES).update_one(doc! { "_id": id }, doc! { "$set": fields }).await?;
@@ -180,6 +185,7 @@ pub async fn set_labels(db: &Db, id: ObjectId, mut fields: Document) -> mongodb:
 }
 
 /// Buyers of a code: users with a COMPLETED purchase of it.
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn buyers(db: &Db, code: ObjectId) -> mongodb::error::Result<Vec<ObjectId>> {
     let docs: Vec<Document> = db
         .col(PURCHASES)
@@ -193,12 +199,14 @@ pub async fn buyers(db: &Db, code: ObjectId) -> mongodb::error::Result<Vec<Objec
 
 /// Whether `user` bought `code`: the purchase holding the claim `{code}:{buyer}` (unique among
 /// purchases that are not FAILED) is COMPLETED. One equality lookup on an indexed field.
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code, user = %user))]
 pub async fn is_buyer(db: &Db, code: ObjectId, user: ObjectId) -> mongodb::error::Result<bool> {
     let p = db.col(PURCHASES).find_one(doc! { "claim": claim_id(code, user) }).await?;
     Ok(p.is_some_and(|p| p.get_str("status") == Ok(PURCHASE_COMPLETED)))
 }
 
 /// Purchases that exist in any state but FAILED: an edit or a cancellation must not race them.
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn has_purchases(db: &Db, code: ObjectId) -> mongodb::error::Result<bool> {
     Ok(db.col(PURCHASES).find_one(doc! { "bettingCode": code, "status": { "$ne": "FAILED" } }).await?.is_some())
 }
@@ -217,6 +225,7 @@ pub struct Sale {
 /// recount by another purchase that ran before this one's label, landing last, would otherwise
 /// leave the count one short for good if this one's process died between its label and its own
 /// final recount (found by the crash harness's label check).
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn sales(db: &Db, code: ObjectId) -> mongodb::error::Result<Vec<Sale>> {
     let read = |status: &'static str| async move {
         db.col(PURCHASES)
@@ -242,6 +251,7 @@ pub async fn sales(db: &Db, code: ObjectId) -> mongodb::error::Result<Vec<Sale>>
 /// to ACTIVE, `soldTo`/`soldAt` for an exclusive code). `finishing` is a sale whose purchase label
 /// is written after this (the purchase flow writes COMPLETED last); it is counted once either way.
 /// Safe to call any number of times.
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn refresh_sales_labels(db: &Db, code: ObjectId, finishing: Option<&Sale>) -> mongodb::error::Result<()> {
     // FerretDB writes whole documents: a recount computed a moment earlier (another purchase's,
     // on any instance) may land after ours. Read back and recount until the stored labels agree
@@ -275,6 +285,7 @@ pub async fn refresh_sales_labels(db: &Db, code: ObjectId, finishing: Option<&Sa
 
 /// Writes a final status label until the stored document shows it: FerretDB writes whole
 /// documents back, so a racing write (an edit's fields, a recount) may put the old status back.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn ensure_status(db: &Db, id: ObjectId, status: CodeStatus) -> mongodb::error::Result<()> {
     for _ in 0..5 {
         set_labels(db, id, doc! { "status": status.as_str() }).await?;
@@ -286,6 +297,7 @@ pub async fn ensure_status(db: &Db, id: ObjectId, status: CodeStatus) -> mongodb
 }
 
 /// Inserts the cancellation decision `{_id: code}`; false when it already exists.
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code, by = %by))]
 pub async fn insert_cancellation(db: &Db, code: ObjectId, by: ObjectId) -> mongodb::error::Result<bool> {
     match db.col(CANCELLATIONS).insert_one(doc! { "_id": code, "by": by, "createdAt": clock::now() }).await {
         Ok(_) => Ok(true),
@@ -294,11 +306,13 @@ pub async fn insert_cancellation(db: &Db, code: ObjectId, by: ObjectId) -> mongo
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn delete_cancellation(db: &Db, code: ObjectId) -> mongodb::error::Result<()> {
     db.col(CANCELLATIONS).delete_one(doc! { "_id": code }).await?;
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn is_cancelled(db: &Db, code: ObjectId) -> mongodb::error::Result<bool> {
     Ok(db.col(CANCELLATIONS).find_one(doc! { "_id": code }).await?.is_some())
 }
@@ -309,6 +323,7 @@ fn edit_id(code: ObjectId, version: i64) -> String {
 
 /// Inserts the decision that the listing of `code` becomes `version` (the version read plus one);
 /// false when another edit took that version first.
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code, by = %by))]
 pub async fn insert_edit(db: &Db, code: ObjectId, version: i64, by: ObjectId) -> mongodb::error::Result<bool> {
     match db.col(EDITS).insert_one(doc! { "_id": edit_id(code, version), "bettingCode": code, "by": by, "createdAt": clock::now() }).await {
         Ok(_) => Ok(true),
@@ -318,6 +333,7 @@ pub async fn insert_edit(db: &Db, code: ObjectId, version: i64, by: ObjectId) ->
 }
 
 /// Withdraws an edit that found a purchase after its marker.
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn delete_edit(db: &Db, code: ObjectId, version: i64) -> mongodb::error::Result<()> {
     db.col(EDITS).delete_one(doc! { "_id": edit_id(code, version) }).await?;
     Ok(())
@@ -325,12 +341,14 @@ pub async fn delete_edit(db: &Db, code: ObjectId, version: i64) -> mongodb::erro
 
 /// When the edit that follows `read_version` was decided (its marker's time), if it was: a purchase
 /// that read the listing at `read_version` may be selling an old price or code. One `_id` read.
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn edit_after(db: &Db, code: ObjectId, read_version: i64) -> mongodb::error::Result<Option<DateTime>> {
     let marker = db.col(EDITS).find_one(doc! { "_id": edit_id(code, read_version + 1) }).await?;
     Ok(marker.map(|m| m.get_datetime("createdAt").copied().unwrap_or(DateTime::MIN)))
 }
 
 /// The caller's vote on a code, for the detail view.
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code, voter = %voter))]
 pub async fn my_vote(db: &Db, code: ObjectId, voter: ObjectId) -> mongodb::error::Result<Option<VoteType>> {
     let found = db.col("votes").find_one(doc! { "bettingCode": code, "voter": voter }).await?;
     Ok(found.and_then(|d| d.get_str("voteType").ok().and_then(VoteType::parse)))

@@ -26,6 +26,7 @@ struct SmsQuery {
     params(("phoneNumber" = String, Query, description = "Phone number, normalized like sign-in numbers")),
     responses((status = 200, description = "Messages sent to the number, newest first (development only)", body = Vec<SmsOut>),
         (status = 422, description = "VALIDATION_ERROR: phoneNumber missing or not a phone number", body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 async fn sms(State(state): State<AppState>, Query(q): Query<SmsQuery>) -> ApiResult<Vec<SmsOut>> {
     // Messages are stored under the normalized number; accept it however it is written, and
     // refuse what is no phone number (422 naming it) rather than look it up.
@@ -60,12 +61,14 @@ async fn settle(state: &AppState, reference: &str, succeeded: bool) -> ApiResult
 
 #[utoipa::path(post, path = "/dev/payments/{reference}/complete", tag = "development",
     params(("reference" = String, Path, description = "The payment's reference (a UUID)")), responses((status = 200, body = TransactionOut), (status = 404, description = "No such payment", body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 async fn complete(State(state): State<AppState>, Path(reference): Path<String>) -> ApiResult<TransactionOut> {
     settle(&state, &reference, true).await
 }
 
 #[utoipa::path(post, path = "/dev/payments/{reference}/fail", tag = "development",
     params(("reference" = String, Path, description = "The payment's reference (a UUID)")), responses((status = 200, body = TransactionOut), (status = 404, description = "No such payment", body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 async fn fail(State(state): State<AppState>, Path(reference): Path<String>) -> ApiResult<TransactionOut> {
     settle(&state, &reference, false).await
 }

@@ -14,6 +14,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/health", tag = "ops", responses(
     (status = 200, description = "Up, database answering", body = HealthOut),
     (status = 503, description = "Database unavailable", body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 async fn health(State(state): State<AppState>) -> ApiResult<HealthOut> {
     state.db.ping().await.map_err(AppError::Database)?;
     Ok(ok(HealthOut { status: "ok".into(), database: "ok".into(), version: env!("CARGO_PKG_VERSION").into() }))

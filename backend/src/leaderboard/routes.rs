@@ -14,6 +14,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/leaderboard", tag = "leaderboard", params(LeaderboardQuery), responses(
     (status = 200, description = "Sellers in the requested order; `rank` only for ranked sellers", body = Page<LeaderboardEntryOut>),
     (status = 422, description = "Invalid sort, limit or cursor", body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 async fn list(State(state): State<AppState>, Query(q): Query<LeaderboardQuery>) -> ApiResult<Page<LeaderboardEntryOut>> {
     Ok(ok(service::page(&state, &q).await?))
 }
@@ -21,6 +22,7 @@ async fn list(State(state): State<AppState>, Query(q): Query<LeaderboardQuery>) 
 #[utoipa::path(get, path = "/leaderboard/{sellerId}", tag = "leaderboard", params(("sellerId" = String, Path)), responses(
     (status = 200, description = "One seller's stats (zeros before their first finalized code)", body = LeaderboardEntryOut),
     (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 404, description = "No such user", body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(seller_id = %seller_id))]
 async fn one(State(state): State<AppState>, PathId(seller_id): PathId) -> ApiResult<LeaderboardEntryOut> {
     Ok(ok(service::one(&state, seller_id).await?))
 }

@@ -33,6 +33,7 @@ pub fn contribution_doc(c: &Contribution, now: DateTime) -> Document {
 
 /// Inserts the code's contribution `{_id: codeId}`: the per-code marker that makes the
 /// leaderboard update exactly once. False when it was already there.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_contribution(db: &Db, c: &Contribution) -> mongodb::error::Result<bool> {
     match db.col(CONTRIBUTIONS).insert_one(contribution_doc(c, clock::now())).await {
         Ok(_) => Ok(true),
@@ -43,6 +44,7 @@ pub async fn insert_contribution(db: &Db, c: &Contribution) -> mongodb::error::R
 
 /// The seller's sums over their contributions. Summed here, not by `$group`: FerretDB 1.24 computes
 /// only the first `$sum` accumulator of a `$group` stage (the others come back 0).
+#[tracing::instrument(level = "debug", skip_all, fields(seller = %seller))]
 pub async fn seller_sums(db: &Db, seller: ObjectId, username: &str) -> mongodb::error::Result<Row> {
     let projection = doc! { "sales": 1, "revenue": 1, "wins": 1, "losses": 1, "voids": 1, "roi": 1 };
     let docs: Vec<Document> = db.col(CONTRIBUTIONS).find(doc! { "seller": seller }).projection(projection).await?.try_collect().await?;
@@ -64,12 +66,14 @@ pub fn add_contribution(row: &mut Row, d: &Document) {
 }
 
 /// Contributions finalized on these UTC days (one equality read per day, all at once).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn contributions_on_days(db: &Db, days: impl IntoIterator<Item = i64>) -> mongodb::error::Result<Vec<Document>> {
     let reads = days.into_iter().map(|day| async move { db.col(CONTRIBUTIONS).find(doc! { "day": day }).await?.try_collect::<Vec<Document>>().await });
     Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
 }
 
 /// Every contribution in a sport (equality on the indexed `sport`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn contributions_in_sport(db: &Db, sport: &str) -> mongodb::error::Result<Vec<Document>> {
     db.col(CONTRIBUTIONS).find(doc! { "sport": sport }).await?.try_collect().await
 }
@@ -104,6 +108,7 @@ pub fn row_from_doc(d: &Document) -> Option<(Row, DateTime)> {
 }
 
 /// Writes the row (replace or create). Two first writers may race on the insert; the loser replaces.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn write_row(db: &Db, row: &Row) -> mongodb::error::Result<()> {
     let d = row_doc(row, clock::now());
     let col = db.col(ROWS);
@@ -118,10 +123,12 @@ pub async fn write_row(db: &Db, row: &Row) -> mongodb::error::Result<()> {
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(seller = %seller))]
 pub async fn read_row(db: &Db, seller: ObjectId) -> mongodb::error::Result<Option<(Row, DateTime)>> {
     Ok(db.col(ROWS).find_one(doc! { "_id": seller }).await?.as_ref().and_then(row_from_doc))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_rows(db: &Db, filter: Document, sort: Document, limit: Option<i64>, projection: Option<Document>) -> mongodb::error::Result<Vec<(Row, DateTime)>> {
     let col = db.col(ROWS);
     let mut find = col.find(filter).sort(sort);
@@ -135,6 +142,7 @@ pub async fn find_rows(db: &Db, filter: Document, sort: Document, limit: Option<
     Ok(docs.iter().filter_map(row_from_doc).collect())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn count_rows(db: &Db, filter: Document) -> mongodb::error::Result<i64> {
     Ok(db.col(ROWS).count_documents(filter).await? as i64)
 }
@@ -151,6 +159,7 @@ pub struct Recorded {
 }
 
 /// Every contribution of a seller (equality on the indexed `seller`): one per finalized code.
+#[tracing::instrument(level = "debug", skip_all, fields(seller = %seller))]
 pub async fn recorded(db: &Db, seller: ObjectId) -> mongodb::error::Result<Vec<Recorded>> {
     let projection = doc! { "outcome": 1, "odds": 1, "createdAt": 1 };
     let docs: Vec<Document> = db.col(CONTRIBUTIONS).find(doc! { "seller": seller }).projection(projection).await?.try_collect().await?;

@@ -125,6 +125,7 @@ impl Entries {
     /// monotone in `seq` and the head is found by galloping forward from the cached head (one probe
     /// when the cache is current) and then bisecting: O(log N) probes for an account seen the first
     /// time, never a read of the account's whole history.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn head(&self, account: &str) -> mongodb::error::Result<Head> {
         let known = self.cached(account).unwrap_or_default();
         let head = self.gallop(account, known).await?;
@@ -162,6 +163,7 @@ impl Entries {
         Ok(lo)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn find_leg(&self, transfer_id: &str, account: &str) -> mongodb::error::Result<Option<Entry>> {
         let found = self.db.col("ledger_entries").find_one(doc! { "transferId": transfer_id, "account": account }).await?;
         Ok(found.as_ref().and_then(Entry::from_doc))
@@ -169,6 +171,7 @@ impl Entries {
 
     /// Applies one leg exactly once: a second call with the same transfer and account returns the
     /// entry the first one wrote.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn apply(&self, leg: &LegSpec<'_>) -> Result<Entry, LegError> {
         let mut head = match self.cached(leg.account) {
             Some(h) => h,
@@ -251,6 +254,7 @@ impl Entries {
     /// Entries of an account after `cursor`, in position order, at most `limit` (bucket by bucket:
     /// each read is an equality match on an indexed field returning at most [`BUCKET_SIZE`] entries,
     /// so a page costs the same however long the account's history or the whole ledger is).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn after(&self, account: &str, cursor: i64, limit: i64) -> mongodb::error::Result<Vec<Entry>> {
         let limit = limit.max(0) as usize;
         let mut out = Vec::with_capacity(limit);
@@ -273,6 +277,7 @@ impl Entries {
     /// history: memory per call is bounded by `buckets * BUCKET_SIZE` entries whatever the history's
     /// length, and no bucket is read twice by consecutive calls (the next call starts after the
     /// last entry returned, in the following bucket). Empty when `cursor >= upto`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn run_after(&self, account: &str, cursor: i64, upto: i64, buckets: i64) -> mongodb::error::Result<Vec<Entry>> {
         if cursor >= upto || buckets < 1 {
             return Ok(Vec::new());
@@ -292,6 +297,7 @@ impl Entries {
     }
 
     /// Entries of an account before `before` (exclusive; `None` = from the head), newest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn newest_first(&self, account: &str, before: Option<i64>, limit: i64) -> mongodb::error::Result<Vec<Entry>> {
         let limit = limit.max(0) as usize;
         let top = match before {

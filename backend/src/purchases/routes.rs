@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 404, body = ErrorEnvelope),
         (status = 409, description = "Own code, sold out, expired, already bought, or changed by its seller while buying (CODE_CHANGED)", body = ErrorEnvelope),
         (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(caller = %user.id, code = %code))]
 async fn purchase(State(state): State<AppState>, MoneyCaller(user): MoneyCaller, headers: HeaderMap, PathId(code): PathId) -> Result<Response> {
     let key = IdempotencyKey::from_headers(&headers, user.id)?;
     let body = serde_json::json!({ "code": code.to_hex() });
@@ -33,6 +34,7 @@ async fn purchase(State(state): State<AppState>, MoneyCaller(user): MoneyCaller,
     params(("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, description = "My paid purchases with their codes revealed, newest first", body = Page<PurchaseOut>),
         (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(caller = %user.id))]
 async fn my_purchases(State(state): State<AppState>, AuthUser(user): AuthUser, Query(q): Query<PageQuery>) -> ApiResult<Page<PurchaseOut>> {
     Ok(ok(service::purchases_of(&state, user.id, q.cursor.as_deref(), q.limit()?).await?))
 }
@@ -41,6 +43,7 @@ async fn my_purchases(State(state): State<AppState>, AuthUser(user): AuthUser, Q
     params(("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, description = "My sales: held in escrow, paid out, fees", body = SalesSummaryOut),
         (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(caller = %seller.id))]
 async fn seller_sales(State(state): State<AppState>, SellerUser(seller): SellerUser, Query(q): Query<PageQuery>) -> ApiResult<SalesSummaryOut> {
     Ok(ok(sales::summary(&state, seller.id, &q).await?))
 }

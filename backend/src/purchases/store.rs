@@ -79,6 +79,7 @@ pub enum Inserted {
 ///
 /// `title` and `buyer_username` are copied onto the record so the seller's sales list needs no
 /// lookup per row.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_claimed(db: &Db, p: &Purchase, title: &str, buyer_username: &str) -> mongodb::error::Result<Inserted> {
     let d = doc! {
         "_id": p.id, "claim": claim_id(p.code, p.buyer), "bettingCode": p.code, "buyer": p.buyer, "seller": p.seller,
@@ -127,12 +128,14 @@ pub fn purchase_doc(p: &Purchase, title: &str, buyer_username: &str, updated_at:
 }
 
 /// The purchase holding the claim of `buyer` on `code` (PENDING or COMPLETED), if any.
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code, buyer = %buyer))]
 pub async fn find_by_claim(db: &Db, code: ObjectId, buyer: ObjectId) -> mongodb::error::Result<Option<Purchase>> {
     Ok(db.col("purchases").find_one(doc! { "claim": claim_id(code, buyer) }).await?.as_ref().and_then(Purchase::from_doc))
 }
 
 /// Marks a purchase that will not happen FAILED and gives its claim back, in one write of the
 /// purchase document (so no other label write can bring the claim back).
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn abandon(db: &Db, id: ObjectId) -> mongodb::error::Result<()> {
     db.col("purchases")
         .update_one(doc! { "_id": id }, doc! { "$set": { "status": "FAILED", "updatedAt": clock::now() }, "$unset": { "claim": "" } })
@@ -140,10 +143,12 @@ pub async fn abandon(db: &Db, id: ObjectId) -> mongodb::error::Result<()> {
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn find(db: &Db, id: ObjectId) -> mongodb::error::Result<Option<Purchase>> {
     Ok(db.col("purchases").find_one(doc! { "_id": id }).await?.as_ref().and_then(Purchase::from_doc))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn set_status(db: &Db, id: ObjectId, status: PurchaseStatus) -> mongodb::error::Result<()> {
     db.col("purchases")
         .update_one(doc! { "_id": id }, doc! { "$set": { "status": status_str(status), "updatedAt": clock::now() } })
@@ -151,6 +156,7 @@ pub async fn set_status(db: &Db, id: ObjectId, status: PurchaseStatus) -> mongod
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn set_settlement(db: &Db, id: ObjectId, s: Settlement) -> mongodb::error::Result<()> {
     db.col("purchases")
         .update_one(doc! { "_id": id }, doc! { "$set": { "settlement": settlement_str(s), "updatedAt": clock::now() } })
@@ -159,11 +165,13 @@ pub async fn set_settlement(db: &Db, id: ObjectId, s: Settlement) -> mongodb::er
 }
 
 /// Purchase documents as stored (with the copied `title` and `buyerUsername`), for listings.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_docs(db: &Db, filter: Document, sort: Document, limit: i64) -> mongodb::error::Result<Vec<Document>> {
     let options = mongodb::options::FindOptions::builder().sort(sort).limit(limit).build();
     db.col("purchases").find(filter).with_options(options).await?.try_collect().await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(db: &Db, filter: Document, sort: Document, limit: i64) -> mongodb::error::Result<Vec<Purchase>> {
     let options = mongodb::options::FindOptions::builder().sort(sort).limit(limit).build();
     let docs: Vec<Document> = db.col("purchases").find(filter).with_options(options).await?.try_collect().await?;
@@ -187,6 +195,7 @@ pub enum Slot {
 /// already holds). [`Slot::Full`] (with the holders) when all are taken. Probing starts after `sold`
 /// (the code's `salesCount` label: the places below it are taken unless a purchase gave one back),
 /// so the common case is one insert; it wraps around to find a place given back below.
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code, purchase = %purchase))]
 pub async fn take_slot(db: &Db, code: ObjectId, purchase: ObjectId, max_buyers: i64, sold: i64) -> mongodb::error::Result<Slot> {
     let col = db.col("sale_slots");
     // Start at the first place after the sold ones: places stay packed from 1, so the next buyer's
@@ -217,6 +226,7 @@ pub async fn take_slot(db: &Db, code: ObjectId, purchase: ObjectId, max_buyers: 
 
 /// Ids of the code's purchases still PENDING (equality on the indexed `{bettingCode, status}`;
 /// few at any time: a purchase is PENDING for the moments its money moves).
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn pending_of_code(db: &Db, code: ObjectId) -> mongodb::error::Result<Vec<ObjectId>> {
     let options = mongodb::options::FindOptions::builder().projection(doc! { "_id": 1 }).build();
     let docs: Vec<Document> = db.col("purchases").find(doc! { "bettingCode": code, "status": "PENDING" }).with_options(options).await?.try_collect().await?;
@@ -224,12 +234,14 @@ pub async fn pending_of_code(db: &Db, code: ObjectId) -> mongodb::error::Result<
 }
 
 /// Gives back the slot a purchase holds (indexed by `purchase`: a purchase holds at most one).
+#[tracing::instrument(level = "debug", skip_all, fields(purchase = %purchase))]
 pub async fn release_slot(db: &Db, purchase: ObjectId) -> mongodb::error::Result<()> {
     db.col("sale_slots").delete_many(doc! { "purchase": purchase }).await?;
     Ok(())
 }
 
 /// How a purchase is settled is decided once, by inserting `settlements {_id: purchase}`.
+#[tracing::instrument(level = "debug", skip_all, fields(purchase = %purchase))]
 pub async fn decide_settlement(db: &Db, purchase: ObjectId, s: Settlement) -> mongodb::error::Result<Settlement> {
     match db.col("settlements").insert_one(doc! { "_id": purchase, "kind": settlement_str(s), "createdAt": clock::now() }).await {
         Ok(_) => {
@@ -247,6 +259,7 @@ pub async fn decide_settlement(db: &Db, purchase: ObjectId, s: Settlement) -> mo
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn count_completed(db: &Db, code: ObjectId) -> mongodb::error::Result<u64> {
     db.col("purchases").count_documents(doc! { "bettingCode": code, "status": "COMPLETED" }).await
 }

@@ -56,6 +56,7 @@ fn kickoffs_done() -> &'static Mutex<HashSet<ObjectId>> {
 /// the marketplace worker for every code awaiting its result; a code is done once per database
 /// (marker) and looked up once per process. Waits (returns `false`) while a purchase of the code is
 /// still PENDING: its own append, later, carries the status of that moment.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn kicked_off(state: &AppState, code: &Code) -> Result<bool> {
     if code.listing.expires_at > clock::now() {
         return Ok(false);
@@ -113,6 +114,7 @@ fn remember(key: String, seq: i64) {
 /// The stream's last position (0 when empty), by `_id` lookups only: rows exist for exactly the
 /// positions `1..=N`, so from the last known position it gallops forward and bisects (one lookup
 /// when nothing was appended elsewhere, O(log N) for a stream this process has not seen).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn head(db: &Db, stream: &str) -> mongodb::error::Result<i64> {
     let key = format!("{}/{stream}", db.db.name());
     let mut lo = known_heads().lock().ok().and_then(|h| h.get(&key).copied()).unwrap_or(0);
@@ -138,6 +140,7 @@ pub async fn head(db: &Db, stream: &str) -> mongodb::error::Result<i64> {
 }
 
 /// Appends the purchase as it stands now to its buyer's stream (once per version).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn append(state: &AppState, p: &Purchase, code: &Code) -> Result<()> {
     append_version(state, p, code, version_of(p)).await
 }
@@ -232,6 +235,7 @@ async fn bucket_rows(db: &Db, stream: &str, bucket: i64, after: i64, upto: i64) 
 /// Rows after `cursor` up to `upto`, in position order, from the next `buckets` buckets at most
 /// (read at once, each an equality read on the indexed `bucket`): memory per call is bounded by
 /// `buckets * BUCKET_SIZE` rows however long the stream. Empty when `cursor >= upto`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn after(db: &Db, stream: &str, cursor: i64, upto: i64, buckets: i64) -> mongodb::error::Result<Vec<PurchaseStreamEntry>> {
     if cursor >= upto || buckets < 1 {
         return Ok(Vec::new());
@@ -249,6 +253,7 @@ pub async fn after(db: &Db, stream: &str, cursor: i64, upto: i64, buckets: i64) 
 }
 
 /// A purchase as its buyer sees it: with the code and its secret.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn purchase_out(state: &AppState, p: &Purchase, code: &Code) -> PurchaseOut {
     let code = view_for_buyer(state, code).await;
     PurchaseOut {
@@ -264,6 +269,7 @@ pub async fn purchase_out(state: &AppState, p: &Purchase, code: &Code) -> Purcha
 }
 
 /// The code with its secret, as its buyer sees it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn view_for_buyer(state: &AppState, code: &Code) -> CodeOut {
     code.to_out(&state.config.currency, state.config.voting_window, clock::now(), true)
 }

@@ -87,6 +87,7 @@ fn totals_of(d: &Document) -> Totals {
 
 /// The head row: (position, totals); `(0, zero)` for a seller without sales. `_id` lookups only:
 /// gallop forward from the last known position, then bisect.
+#[tracing::instrument(level = "debug", skip_all, fields(seller = %seller))]
 pub async fn head(db: &Db, seller: ObjectId) -> mongodb::error::Result<(i64, Totals)> {
     let key = format!("{}/{}", db.db.name(), seller.to_hex());
     let known = known_heads().lock().ok().and_then(|h| h.get(&key).copied()).unwrap_or(0);
@@ -125,6 +126,7 @@ pub async fn head(db: &Db, seller: ObjectId) -> mongodb::error::Result<(i64, Tot
 }
 
 /// Records an event of a sale once (a second call with the same purchase and event does nothing).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record(db: &Db, p: &Purchase, event: Event, fee_bps: u32) -> Result<()> {
     let key = event.key(p.id);
     let col = db.col(COLLECTION);

@@ -68,6 +68,7 @@ const MAX_WRITE_BUFFER_BYTES: usize = 4 * 1024 * 1024;
     (status = 400, description = "UPGRADE_REQUIRED: not a WebSocket upgrade request", body = oddxer_shared::api::ErrorEnvelope),
     (status = 401, description = "Bad bearer token, or its session has ended", body = oddxer_shared::api::ErrorEnvelope),
     (status = 403, description = "Account deactivated", body = oddxer_shared::api::ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 pub async fn handler(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     (status = 200, description = "The tipster's public profile; `following` for a signed-in caller", body = SellerProfileOut),
     (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope),
     (status = 404, description = "No seller with this id", body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 async fn profile(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, PathId(id): PathId) -> ApiResult<SellerProfileOut> {
     Ok(ok(service::profile(&state, id, viewer.as_ref()).await?))
 }
@@ -32,6 +33,7 @@ async fn profile(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, Pa
     (status = 400, description = "INVALID_ID", body = ErrorEnvelope),
     (status = 404, description = "No seller with this id", body = ErrorEnvelope),
     (status = 422, description = "Invalid limit or cursor", body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 async fn record(State(state): State<AppState>, PathId(id): PathId, Query(q): Query<PageQuery>) -> ApiResult<Page<CodeOut>> {
     let limit = q.limit()?;
     Ok(ok(service::record(&state, id, limit, q.cursor.as_deref()).await?))
@@ -49,6 +51,7 @@ struct PerformanceQuery {
     (status = 400, description = "INVALID_ID", body = ErrorEnvelope),
     (status = 404, description = "No seller with this id", body = ErrorEnvelope),
     (status = 422, description = "Invalid period", body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 async fn performance(State(state): State<AppState>, PathId(id): PathId, Query(q): Query<PerformanceQuery>) -> ApiResult<Vec<PerformancePointOut>> {
     Ok(ok(service::performance(&state, id, q.period.unwrap_or_default()).await?))
 }
@@ -59,6 +62,7 @@ async fn performance(State(state): State<AppState>, PathId(id): PathId, Query(q)
     (status = 401, body = ErrorEnvelope),
     (status = 404, description = "No seller with this id", body = ErrorEnvelope),
     (status = 409, description = "CANNOT_FOLLOW_YOURSELF", body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(caller = %user.id, id = %id))]
 async fn follow(State(state): State<AppState>, AuthUser(user): AuthUser, PathId(id): PathId) -> ApiResult<FollowOut> {
     Ok(ok(service::set_following(&state, &user, id, true).await?))
 }
@@ -69,6 +73,7 @@ async fn follow(State(state): State<AppState>, AuthUser(user): AuthUser, PathId(
     (status = 401, body = ErrorEnvelope),
     (status = 404, description = "No seller with this id", body = ErrorEnvelope),
     (status = 409, description = "CANNOT_FOLLOW_YOURSELF", body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(caller = %user.id, id = %id))]
 async fn unfollow(State(state): State<AppState>, AuthUser(user): AuthUser, PathId(id): PathId) -> ApiResult<FollowOut> {
     Ok(ok(service::set_following(&state, &user, id, false).await?))
 }
@@ -78,6 +83,7 @@ async fn unfollow(State(state): State<AppState>, AuthUser(user): AuthUser, PathI
     responses(
     (status = 200, description = "Sellers I follow, most recently followed first, a page at a time", body = Page<FollowedSellerOut>),
     (status = 401, body = ErrorEnvelope), (status = 422, description = "limit out of range or a cursor this server did not issue", body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(caller = %user.id))]
 async fn my_following(State(state): State<AppState>, AuthUser(user): AuthUser, Query(q): Query<PageQuery>) -> ApiResult<Page<FollowedSellerOut>> {
     Ok(ok(service::following(&state, user.id, q.cursor.as_deref(), q.limit()?).await?))
 }

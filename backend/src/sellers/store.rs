@@ -15,6 +15,7 @@ fn follow_id(follower: ObjectId, seller: ObjectId) -> String {
 }
 
 /// Follows; true when this call made the follow (false: it was there).
+#[tracing::instrument(level = "debug", skip_all, fields(follower = %follower, seller = %seller))]
 pub async fn follow(db: &Db, follower: ObjectId, seller: ObjectId) -> mongodb::error::Result<bool> {
     let d = doc! { "_id": follow_id(follower, seller), "follower": follower, "seller": seller, "createdAt": clock::now() };
     match db.col(FOLLOWS).insert_one(d).await {
@@ -24,22 +25,26 @@ pub async fn follow(db: &Db, follower: ObjectId, seller: ObjectId) -> mongodb::e
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(follower = %follower, seller = %seller))]
 pub async fn unfollow(db: &Db, follower: ObjectId, seller: ObjectId) -> mongodb::error::Result<()> {
     db.col(FOLLOWS).delete_one(doc! { "_id": follow_id(follower, seller) }).await?;
     Ok(())
 }
 
 /// One `_id` lookup.
+#[tracing::instrument(level = "debug", skip_all, fields(follower = %follower, seller = %seller))]
 pub async fn is_following(db: &Db, follower: ObjectId, seller: ObjectId) -> mongodb::error::Result<bool> {
     Ok(db.col(FOLLOWS).find_one(doc! { "_id": follow_id(follower, seller) }).await?.is_some())
 }
 
 /// Equality on the indexed `seller`.
+#[tracing::instrument(level = "debug", skip_all, fields(seller = %seller))]
 pub async fn follower_count(db: &Db, seller: ObjectId) -> mongodb::error::Result<i64> {
     Ok(db.col(FOLLOWS).count_documents(doc! { "seller": seller }).await? as i64)
 }
 
 /// Ids of the seller's followers (equality on the indexed `seller`).
+#[tracing::instrument(level = "debug", skip_all, fields(seller = %seller))]
 pub async fn followers(db: &Db, seller: ObjectId) -> mongodb::error::Result<Vec<ObjectId>> {
     let docs: Vec<Document> = db.col(FOLLOWS).find(doc! { "seller": seller }).projection(doc! { "follower": 1 }).await?.try_collect().await?;
     Ok(docs.iter().filter_map(|d| d.get_object_id("follower").ok()).collect())
@@ -48,6 +53,7 @@ pub async fn followers(db: &Db, seller: ObjectId) -> mongodb::error::Result<Vec<
 /// One page of (seller, followed at) that `follower` follows, most recently followed first
 /// (`createdAt`, then `seller`, descending), after `after` (a filter of `db::after_cursor_by`
 /// on `seller`); equality on the indexed `follower`, so bounded by what one user follows.
+#[tracing::instrument(level = "debug", skip_all, fields(follower = %follower))]
 pub async fn following(db: &Db, follower: ObjectId, after: Option<Document>, limit: i64) -> mongodb::error::Result<Vec<(ObjectId, DateTime)>> {
     let mut filter = doc! { "follower": follower };
     if let Some(after) = after {

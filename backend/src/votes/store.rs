@@ -11,6 +11,7 @@ use oddxer_shared::VoteType;
 pub const VOTES: &str = "votes";
 
 /// Inserts the vote; `None` when this voter already voted on this code.
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code, voter = %voter))]
 pub async fn insert(db: &Db, code: ObjectId, voter: ObjectId, vote: VoteType, now: DateTime) -> mongodb::error::Result<Option<ObjectId>> {
     let id = ObjectId::new();
     let d = doc! { "_id": id, "bettingCode": code, "voter": voter, "voteType": vote.as_str(), "createdAt": now };
@@ -24,12 +25,14 @@ pub async fn insert(db: &Db, code: ObjectId, voter: ObjectId, vote: VoteType, no
 /// Whether `voter` holds a COMPLETED purchase of `code`: one query, equality on `bettingCode` (the
 /// first key of an index, so served from it on the dev database) matching the code's purchases,
 /// which are bounded by its `maxBuyers` and the buyers' failed attempts.
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code, voter = %voter))]
 pub async fn bought(db: &Db, code: ObjectId, voter: ObjectId) -> mongodb::error::Result<bool> {
     let filter = doc! { "bettingCode": code, "buyer": voter, "status": codes::PURCHASE_COMPLETED };
     Ok(db.col(codes::PURCHASES).find_one(filter).projection(doc! { "_id": 1 }).await?.is_some())
 }
 
 /// (WIN votes, LOSS votes) stored for a code, counted by the database.
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn tally(db: &Db, code: ObjectId) -> mongodb::error::Result<(i64, i64)> {
     let pipeline = vec![
         doc! { "$match": { "bettingCode": code } },
@@ -57,6 +60,7 @@ pub async fn tally(db: &Db, code: ObjectId) -> mongodb::error::Result<(i64, i64)
 /// writer whose count went stale sees it in its next count and writes again, so the last write is
 /// always a fresh one. (A label overwritten by an unrelated whole-document write is put right by the
 /// next vote, and at finalization by `ensure_labels`.)
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn refresh_counters(db: &Db, code: ObjectId) -> mongodb::error::Result<(i64, i64)> {
     let mut counted = tally(db, code).await?;
     for _ in 0..8 {

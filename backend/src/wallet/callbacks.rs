@@ -43,6 +43,7 @@ pub struct CallbackAckOut {
         (status = 401, description = "Missing or wrong callback token", body = ErrorEnvelope),
         (status = 404, description = "Unknown provider or payment", body = ErrorEnvelope),
         (status = 502, description = "The provider could not be asked; the recovery worker will poll", body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 async fn callback_post(State(state): State<AppState>, Path(provider): Path<String>, Query(q): Query<CallbackQuery>, body: Result<Bytes, BytesRejection>) -> ApiResult<CallbackAckOut> {
     handle(&state, &provider, q.token.as_deref(), &raw_body(body)?).await
 }
@@ -54,6 +55,7 @@ async fn callback_post(State(state): State<AppState>, Path(provider): Path<Strin
     request_body(content = serde_json::Value, description = "As for POST"),
     responses((status = 200, body = CallbackAckOut), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all)]
 async fn callback_put(State(state): State<AppState>, Path(provider): Path<String>, Query(q): Query<CallbackQuery>, body: Result<Bytes, BytesRejection>) -> ApiResult<CallbackAckOut> {
     handle(&state, &provider, q.token.as_deref(), &raw_body(body)?).await
 }

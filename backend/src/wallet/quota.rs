@@ -84,6 +84,7 @@ async fn append(db: &Db, stream: &str, withdrawal: ObjectId, key: &str, amount: 
 /// Reserves `amount` (minor units) of `user`'s allowance for the UTC day of `at` for `withdrawal`,
 /// or refuses with 422 naming `amount` when the day's reservations plus `amount` pass `limit`.
 /// Idempotent per withdrawal.
+#[tracing::instrument(level = "debug", skip_all, fields(user = %user, withdrawal = %withdrawal))]
 pub async fn reserve(db: &Db, user: ObjectId, withdrawal: ObjectId, amount: i64, limit: i64, at: mongodb::bson::DateTime) -> Result<()> {
     let stream = stream_id(user, day_of(at));
     append(db, &stream, withdrawal, &format!("{}:reserve", withdrawal.to_hex()), amount, Some(limit)).await
@@ -91,6 +92,7 @@ pub async fn reserve(db: &Db, user: ObjectId, withdrawal: ObjectId, amount: i64,
 
 /// Gives back the allowance `withdrawal` reserved (in the stream of the day it reserved in), once;
 /// nothing when it reserved none.
+#[tracing::instrument(level = "debug", skip_all, fields(withdrawal = %withdrawal))]
 pub async fn release(db: &Db, withdrawal: ObjectId) -> Result<()> {
     let reserved = db.col(COLLECTION).find_one(doc! { "key": format!("{}:reserve", withdrawal.to_hex()) }).await?;
     let Some(reserved) = reserved else { return Ok(()) };

@@ -25,6 +25,7 @@ fn normalize_phone(state: &AppState, input: &mut PaymentIn) -> Result<()> {
 
 #[utoipa::path(get, path = "/wallet", tag = "wallet", security(("bearer" = [])), responses(
     (status = 200, description = "Balance, held amount and stream position", body = WalletOut), (status = 401, body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(caller = %user.id))]
 async fn wallet(State(state): State<AppState>, AuthUser(user): AuthUser) -> ApiResult<WalletOut> {
     Ok(ok(service::wallet(&state, user.id).await?))
 }
@@ -33,6 +34,7 @@ async fn wallet(State(state): State<AppState>, AuthUser(user): AuthUser) -> ApiR
     params(("limit" = Option<i64>, Query, description = "1 to 100, default 20"), ("cursor" = Option<String>, Query, description = "nextCursor of the previous page")),
     responses((status = 200, description = "Ledger entries of my wallet, newest first", body = Page<LedgerEntryOut>),
         (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(caller = %user.id))]
 async fn transactions(State(state): State<AppState>, AuthUser(user): AuthUser, Query(q): Query<PageQuery>) -> ApiResult<Page<LedgerEntryOut>> {
     let (items, next_cursor) = service::history(&state, user.id, q.seq_cursor()?, q.limit()?).await?;
     Ok(ok(Page { items, next_cursor }))
@@ -42,6 +44,7 @@ async fn transactions(State(state): State<AppState>, AuthUser(user): AuthUser, Q
     params(("limit" = Option<i64>, Query, description = "1 to 100, default 20"), ("cursor" = Option<String>, Query, description = "nextCursor of the previous page")),
     responses((status = 200, description = "My deposits and withdrawals, newest first, with their status and failure reason", body = Page<PaymentOut>),
         (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(caller = %user.id))]
 async fn payments(State(state): State<AppState>, AuthUser(user): AuthUser, Query(q): Query<PageQuery>) -> ApiResult<Page<PaymentOut>> {
     let (items, next_cursor) = service::payments(&state, user.id, q.cursor.as_deref(), q.limit()?).await?;
     Ok(ok(Page { items, next_cursor }))
@@ -52,6 +55,7 @@ async fn payments(State(state): State<AppState>, AuthUser(user): AuthUser, Query
     responses((status = 202, description = "Deposit requested; credited when the provider confirms", body = TransactionOut),
         (status = 401, body = ErrorEnvelope), (status = 422, description = "Invalid body, missing key, or key reused with another body", body = ErrorEnvelope),
         (status = 429, body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(caller = %user.id))]
 async fn deposit(State(state): State<AppState>, MoneyCaller(user): MoneyCaller, headers: HeaderMap, Json(mut input): Json<PaymentIn>) -> Result<Response> {
     normalize_phone(&state, &mut input)?;
     let key = IdempotencyKey::from_headers(&headers, user.id)?;
@@ -63,6 +67,7 @@ async fn deposit(State(state): State<AppState>, MoneyCaller(user): MoneyCaller, 
     responses((status = 202, description = "Debited now into a hold; paid out when the provider confirms, returned if it fails", body = TransactionOut),
         (status = 401, body = ErrorEnvelope), (status = 402, description = "Balance too low", body = ErrorEnvelope),
         (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+#[tracing::instrument(skip_all, fields(caller = %user.id))]
 async fn withdraw(State(state): State<AppState>, MoneyCaller(user): MoneyCaller, headers: HeaderMap, Json(mut input): Json<PaymentIn>) -> Result<Response> {
     normalize_phone(&state, &mut input)?;
     let key = IdempotencyKey::from_headers(&headers, user.id)?;

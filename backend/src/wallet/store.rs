@@ -120,6 +120,7 @@ impl Transaction {
 }
 
 /// Inserts the transaction unless a document with its id exists; returns the stored one.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_or_get(db: &Db, tx: &Transaction) -> mongodb::error::Result<Option<Transaction>> {
     match db.col("transactions").insert_one(tx.to_doc()).await {
         Ok(_) => Ok(Some(tx.clone())),
@@ -128,15 +129,18 @@ pub async fn insert_or_get(db: &Db, tx: &Transaction) -> mongodb::error::Result<
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn find_by_id(db: &Db, id: ObjectId) -> mongodb::error::Result<Option<Transaction>> {
     Ok(db.col("transactions").find_one(doc! { "_id": id }).await?.as_ref().and_then(Transaction::from_doc))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_by_reference(db: &Db, reference: &str) -> mongodb::error::Result<Option<Transaction>> {
     Ok(db.col("transactions").find_one(doc! { "reference": reference }).await?.as_ref().and_then(Transaction::from_doc))
 }
 
 /// PENDING transactions of a type created before `older_than` (for the recovery worker).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn pending(db: &Db, kind: TransactionType, older_than: DateTime, limit: i64) -> mongodb::error::Result<Vec<Transaction>> {
     let options = mongodb::options::FindOptions::builder().limit(limit).build();
     let docs: Vec<Document> = db

@@ -68,7 +68,7 @@ async fn sync_sends_the_entries_after_the_cursor_then_live_updates() {
     app.funded(&s, 4_000).await;
     let mut got_event = false;
     let mut new_seqs = vec![];
-    while !(got_event && !new_seqs.is_empty()) {
+    while !got_event || new_seqs.is_empty() {
         match next_frame(&mut ws).await {
             ServerFrame::Event(LiveEvent::WalletUpdated { balance }) => {
                 assert_eq!(balance.amount, 10_000);
