@@ -907,8 +907,8 @@ async fn verify(w: &World, sellers: &[User]) -> (Vec<String>, Value) {
         if purchases.iter().any(|p| (p.buyer, p.code) == (b, c)) {
             continue;
         }
-        if !listed_of.contains_key(&b) {
-            listed_of.insert(b, all_pages(&w.api, "/purchases", &w.buyers[b].token).await);
+        if let std::collections::hash_map::Entry::Vacant(slot) = listed_of.entry(b) {
+            slot.insert(all_pages(&w.api, "/purchases", &w.buyers[b].token).await);
         }
         let of_code: Vec<&Value> = listed_of[&b].iter().filter(|p| p["codeId"] == codes[c].id.as_str()).collect();
         match of_code.as_slice() {
@@ -1312,6 +1312,8 @@ async fn money_stays_exact_while_the_server_is_killed_at_random() {
     for a in &claims.anomalies {
         println!("crash_recovery: anomaly: {a}");
     }
+    // Released before the awaits below: the guard is a std mutex.
+    drop(claims);
     println!(
         "crash_recovery: SUMMARY seed={seed} ops={} kills={kills} starts={} transport_errors={} retried_calls={} http_5xx={} setup={:.1}s ops_time={:.1}s recovery_wait={:.1}s ({polls} polls) total={:.1}s problems={}",
         op,

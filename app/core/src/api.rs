@@ -113,9 +113,9 @@ pub(crate) fn error_from_body(status: StatusCode, body: &[u8]) -> ClientError {
     match serde_json::from_slice::<ErrorEnvelope>(body) {
         Ok(env) => ClientError::Api {
             status: status.as_u16(),
+            fields: env.error.field_messages(),
             code: env.error.code,
             message: env.error.message,
-            fields: env.error.field_messages(),
         },
         Err(_) => {
             let code = match status.as_u16() {
