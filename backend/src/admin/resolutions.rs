@@ -46,8 +46,8 @@ pub async fn resolve_code(state: &AppState, admin: &AdminUser, id: mongodb::bson
             // Only the admin whose insert decided writes the reason: a label on the decision, not
             // a decision itself, so no race can put another admin's reason on it.
             if let Some(reason) = reason {
-                state.db.col(finalize::RESOLUTIONS).update_one(doc! { "_id": id }, doc! { "$set": { "reason": &reason } }).await?;
-                return Ok(finalize::Resolution { reason: Some(reason), ..res }.to_out());
+                crate::codes::resolutions::set_reason(&state.db, id, &reason).await?;
+                return Ok(crate::codes::resolutions::Resolution { reason: Some(reason), ..res }.to_out());
             }
             Ok(res.to_out())
         }

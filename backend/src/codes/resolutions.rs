@@ -57,6 +57,13 @@ impl Resolution {
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
+/// Records the deciding admin's reason on the decision of `code` (a label, not a decision).
+#[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
+pub async fn set_reason(db: &Db, code: ObjectId, reason: &str) -> mongodb::error::Result<()> {
+    db.col(RESOLUTIONS).update_one(doc! { "_id": code }, doc! { "$set": { "reason": reason } }).await?;
+    Ok(())
+}
+
 pub async fn find_resolution(db: &Db, code: ObjectId) -> mongodb::error::Result<Option<Resolution>> {
     Ok(db.col(RESOLUTIONS).find_one(doc! { "_id": code }).await?.as_ref().and_then(Resolution::from_doc))
 }
