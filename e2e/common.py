@@ -122,6 +122,7 @@ class Backend:
         tx = self._request("POST", "/wallet/deposits", body, token=token, headers={"Idempotency-Key": key})["data"]
         completed = self.complete_payment(tx["reference"])
         assert completed["status"] == "COMPLETED", completed
+        return tx["reference"]
 
 
 def free_port():

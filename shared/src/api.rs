@@ -732,6 +732,30 @@ impl CodeSort {
     }
 }
 
+/// The window a leaderboard or a performance line covers (`?period=all|30d|7d`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Period {
+    #[default]
+    #[serde(rename = "all")]
+    All,
+    #[serde(rename = "30d")]
+    Days30,
+    #[serde(rename = "7d")]
+    Days7,
+}
+
+impl Period {
+    /// Length in days; `None` for all time.
+    pub fn days(self) -> Option<i64> {
+        match self {
+            Period::All => None,
+            Period::Days30 => Some(30),
+            Period::Days7 => Some(7),
+        }
+    }
+}
+
 /// Sorts of `GET /leaderboard` (DESIGN.md section 5), all descending: `rank` (win rate, then
 /// the tie-breaks of the ranking), `winRate`, `totalSales`, `totalRevenue`, `yield`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -287,34 +287,11 @@ pub struct OutboxItemOut {
 
 // ---- leaderboard ---------------------------------------------------------------------------
 
-/// Sorts of `GET /leaderboard`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum LeaderboardSort {
-    #[default]
-    #[serde(rename = "rank")]
-    Rank,
-    #[serde(rename = "winRate")]
-    WinRate,
-    #[serde(rename = "totalSales")]
-    TotalSales,
-    #[serde(rename = "totalRevenue")]
-    TotalRevenue,
-    /// Profit per unit staked (flat one-unit stakes on WON and LOST codes).
-    #[serde(rename = "yield")]
-    Yield,
-}
+/// Sorts of `GET /leaderboard` (one definition, in `api`).
+pub use crate::api::LeaderSort as LeaderboardSort;
 
-/// `period` of `GET /leaderboard`: which finalized codes count.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum LeaderboardPeriod {
-    #[default]
-    #[serde(rename = "all")]
-    All,
-    #[serde(rename = "30d")]
-    Days30,
-    #[serde(rename = "7d")]
-    Days7,
-}
+/// `period` of `GET /leaderboard`: which finalized codes count (one definition, in `api`).
+pub use crate::api::Period as LeaderboardPeriod;
 
 /// `leaderboard`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

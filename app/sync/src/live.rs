@@ -12,6 +12,9 @@ use serde::Deserialize;
 pub struct SaleEvent {
     pub code_id: String,
     pub purchase_id: String,
+    /// The listing's title (servers before it was sent: the device's kept copy, if any).
+    #[serde(default)]
+    pub title: Option<String>,
 }
 
 /// The public code in a `code:created` / `code:finalized` payload; `None` when it does not read

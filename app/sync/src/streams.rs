@@ -419,7 +419,10 @@ impl Syncer {
                 let Ok(sale) = serde_json::from_value::<SaleEvent>(data) else {
                     return Ok(Step::default());
                 };
-                let title = store.code_title(&sale.code_id).map_err(SyncError::Store)?;
+                let title = match sale.title.clone() {
+                    Some(title) => Some(title),
+                    None => store.code_title(&sale.code_id).map_err(SyncError::Store)?,
+                };
                 let mut step = Step {
                     changed: true,
                     seller_changed: true,

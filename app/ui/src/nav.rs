@@ -110,8 +110,9 @@ pub fn sections(role: Role, seller_first: bool) -> Vec<Section> {
         Section::MyCodes,
         Section::Wallet,
         Section::Leaderboard,
+        Section::Following,
     ];
-    let mut out = Vec::with_capacity(6);
+    let mut out = Vec::with_capacity(7);
     if seller_first && role != Role::Buyer {
         out.push(Section::Seller);
         out.extend(bettor);
@@ -119,7 +120,6 @@ pub fn sections(role: Role, seller_first: bool) -> Vec<Section> {
         out.extend(bettor);
         out.push(Section::Seller);
     }
-    out.push(Section::Following);
     if role == Role::Admin {
         out.push(Section::Admin);
     }

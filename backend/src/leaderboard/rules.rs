@@ -151,32 +151,11 @@ pub fn rank_cmp(a: &Row, b: &Row) -> Ordering {
         .then(a.seller.cmp(&b.seller))
 }
 
-/// The window a leaderboard or a performance line covers (`?period=all|30d|7d`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, utoipa::ToSchema)]
-pub enum Period {
-    #[default]
-    #[serde(rename = "all")]
-    All,
-    #[serde(rename = "30d")]
-    Days30,
-    #[serde(rename = "7d")]
-    Days7,
-}
+pub use oddxer_shared::api::Period;
 
-impl Period {
-    /// Length in days; `None` for all time.
-    pub fn days(self) -> Option<i64> {
-        match self {
-            Period::All => None,
-            Period::Days30 => Some(30),
-            Period::Days7 => Some(7),
-        }
-    }
-
-    /// The start of the window ending at `now` (`None`: all time).
-    pub fn since(self, now: mongodb::bson::DateTime) -> Option<mongodb::bson::DateTime> {
-        self.days().map(|d| mongodb::bson::DateTime::from_millis(now.timestamp_millis() - d * 86_400_000))
-    }
+/// The start of `period`'s window ending at `now` (`None`: all time).
+pub fn since(period: Period, now: mongodb::bson::DateTime) -> Option<mongodb::bson::DateTime> {
+    period.days().map(|d| mongodb::bson::DateTime::from_millis(now.timestamp_millis() - d * 86_400_000))
 }
 
 /// Basis points to the percent shown on the wire (2 decimals, exact as text).

@@ -383,7 +383,7 @@ async fn windowed_page(
         }
     };
     let now = clock::now();
-    let since = period.since(now);
+    let since = super::rules::since(period, now);
     let docs = match (period.days(), sport) {
         (Some(days), _) => {
             let today = store::day_of(now);

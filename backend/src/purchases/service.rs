@@ -321,7 +321,8 @@ pub async fn complete(state: &AppState, p: &Purchase, code: &Code) -> Result<()>
     }
     state.hub.wallet_changed(p.buyer);
     // `code:purchased` to the seller: which code sold (never its secret, never the buyer's identity).
-    let data = serde_json::json!({ "codeId": p.code.to_hex(), "purchaseId": p.id.to_hex() });
+    // The title lets the seller's devices say which listing sold without a read of their own.
+    let data = serde_json::json!({ "codeId": p.code.to_hex(), "purchaseId": p.id.to_hex(), "title": code.listing.title });
     state.hub.to_user(p.seller, oddxer_shared::sync::LiveEvent::CodePurchased(data));
     Ok(())
 }

@@ -142,7 +142,7 @@ pub async fn performance(state: &AppState, id: ObjectId, period: Period) -> Resu
     seller(state, id).await?;
     let (recorded, listed) = tokio::join!(contributions::recorded(&state.db, id), listings(state, id));
     let record = record_of(recorded?, &listed?);
-    Ok(rules::performance(&record, period.since(clock::now()))
+    Ok(rules::performance(&record, crate::leaderboard::rules::since(period, clock::now()))
         .into_iter()
         .map(|(f, running)| PerformancePointOut {
             code_id: f.code.to_hex(),
