@@ -7,8 +7,8 @@
 #              MONGODB_URI / REDIS_URL exported for everything below
 #   lint       quick checks that fail fast: python3 scripts/check-cycles.py (no import cycles between
 #              backend domain modules), cargo clippy --workspace --all-targets -D warnings (the
-#              workspace lints of Cargo.toml included); `cargo fmt --all -- --check` is enabled after
-#              the formatting commit
+#              workspace lints of Cargo.toml included), `cargo fmt -- --check` of the workspace and
+#              of app/ui (rustfmt.toml)
 #   promtool   promtool check + test rules on backend/ops/alerts.yml (alerts.test.yml)
 #   semantics  backend/tests/ferretdb_semantics.rs with --nocapture (prints what the database loses)
 #   build-ui   scripts/build-ui.sh (Dioxus -> wasm -> app/ui/dist, which the Tauri shells embed)
@@ -214,8 +214,9 @@ has_package() { [ -f "$1/Cargo.toml" ] && grep -q "\"$1\"" Cargo.toml; }
 
 st_lint() {
   python3 scripts/check-cycles.py
-  # Enabled after the formatting commit (one `cargo fmt --all` of the whole tree, rustfmt.toml):
-  # cargo fmt --all -- --check
+  # One style (rustfmt.toml): the workspace, and the UI crate that is built alone for wasm.
+  cargo fmt --all -- --check
+  cargo fmt --manifest-path app/ui/Cargo.toml -- --check
   # The Tauri shells embed app/ui/dist at compile time: without it clippy skips them (cargo-test
   # builds them after build-ui).
   local exclude=() d

@@ -32,9 +32,18 @@ const VOTE_TARGET: Duration = Duration::from_millis(200);
 /// The browse mixes: (label, query string).
 const MIXES: &[(&str, &str)] = &[
     ("GET /codes (default: ACTIVE, newest)", "/codes"),
-    ("GET /codes?sport=FOOTBALL&sort=price", "/codes?sport=FOOTBALL&sort=price"),
-    ("GET /codes odds+price ranges, sort=-odds", "/codes?minOdds=2&maxOdds=10&minPrice=1000&maxPrice=20000&sort=-odds"),
-    ("GET /codes?bookmaker=Betway&sort=expiresAt&limit=50", "/codes?bookmaker=Betway&sort=expiresAt&limit=50"),
+    (
+        "GET /codes?sport=FOOTBALL&sort=price",
+        "/codes?sport=FOOTBALL&sort=price",
+    ),
+    (
+        "GET /codes odds+price ranges, sort=-odds",
+        "/codes?minOdds=2&maxOdds=10&minPrice=1000&maxPrice=20000&sort=-odds",
+    ),
+    (
+        "GET /codes?bookmaker=Betway&sort=expiresAt&limit=50",
+        "/codes?bookmaker=Betway&sort=expiresAt&limit=50",
+    ),
 ];
 
 fn ms_from_now(d: i64) -> DateTime {
@@ -49,7 +58,7 @@ async fn seed(app: &BenchApp, voters: &[Session]) -> Vec<String> {
     for i in 0..SELLERS {
         let id = ObjectId::new();
         let d = doc! { "_id": id, "phoneNumber": format!("+2567990{i:05}"), "username": format!("tipster_{i}"), "role": "SELLER",
-            "isVerified": true, "isActive": true, "createdAt": DateTime::now(), "updatedAt": DateTime::now() };
+        "isVerified": true, "isActive": true, "createdAt": DateTime::now(), "updatedAt": DateTime::now() };
         db.col("users").insert_one(d).await.expect("seller");
         sellers.push((id, format!("tipster_{i}")));
     }
@@ -63,8 +72,14 @@ async fn seed(app: &BenchApp, voters: &[Session]) -> Vec<String> {
         let roll = rng.gen_range(0..100);
         let (status, expires) = match roll {
             0..=79 => (CodeStatus::Active, ms_from_now(rng.gen_range(1..72) * hour)),
-            80..=84 => (CodeStatus::SoldOut, ms_from_now(rng.gen_range(1..72) * hour)),
-            85..=89 => (CodeStatus::AwaitingResult, ms_from_now(-rng.gen_range(1..20) * hour)),
+            80..=84 => (
+                CodeStatus::SoldOut,
+                ms_from_now(rng.gen_range(1..72) * hour),
+            ),
+            85..=89 => (
+                CodeStatus::AwaitingResult,
+                ms_from_now(-rng.gen_range(1..20) * hour),
+            ),
             _ => (CodeStatus::Won, ms_from_now(-rng.gen_range(30..600) * hour)),
         };
         let l = Listing {
@@ -79,10 +94,22 @@ async fn seed(app: &BenchApp, voters: &[Session]) -> Vec<String> {
             max_buyers: 1,
         };
         let id = ObjectId::new();
-        let mut d = new_code_doc(id, *seller, name, &l, ms_from_now(-rng.gen_range(1..400) * hour));
+        let mut d = new_code_doc(
+            id,
+            *seller,
+            name,
+            &l,
+            ms_from_now(-rng.gen_range(1..400) * hour),
+        );
         d.insert("status", status.as_str());
         if status == CodeStatus::Won {
-            let outcome = [Outcome::Won, Outcome::Lost, Outcome::Lost, Outcome::Won, Outcome::Void][rng.gen_range(0..5)];
+            let outcome = [
+                Outcome::Won,
+                Outcome::Lost,
+                Outcome::Lost,
+                Outcome::Won,
+                Outcome::Void,
+            ][rng.gen_range(0..5)];
             d.insert("status", outcome.as_str());
             d.insert("outcome", outcome.as_str());
             finalized.push((id, *seller, outcome, l.price));
@@ -90,7 +117,10 @@ async fn seed(app: &BenchApp, voters: &[Session]) -> Vec<String> {
         docs.push(d);
     }
     for chunk in docs.chunks(500) {
-        db.col("bettingcodes").insert_many(chunk.to_vec()).await.expect("codes");
+        db.col("bettingcodes")
+            .insert_many(chunk.to_vec())
+            .await
+            .expect("codes");
     }
     // History: a resolution and a sale per finalized code, then the rows recomputed from them.
     let mut resolutions = vec![];
@@ -102,11 +132,17 @@ async fn seed(app: &BenchApp, voters: &[Session]) -> Vec<String> {
             "status": "COMPLETED", "settlement": "PAID_OUT", "createdAt": DateTime::now() });
     }
     for chunk in resolutions.chunks(500) {
-        db.col("code_resolutions").insert_many(chunk.to_vec()).await.expect("resolutions");
+        db.col("code_resolutions")
+            .insert_many(chunk.to_vec())
+            .await
+            .expect("resolutions");
     }
     // Vote codes: kicked off an hour ago, bought by every voter and one silent buyer.
     let mut vote_codes = vec![];
-    let voter_ids: Vec<ObjectId> = voters.iter().map(|v| ObjectId::parse_str(&v.user_id).expect("voter id")).collect();
+    let voter_ids: Vec<ObjectId> = voters
+        .iter()
+        .map(|v| ObjectId::parse_str(&v.user_id).expect("voter id"))
+        .collect();
     let mut vote_docs = vec![];
     for i in 0..VOTE_CODES {
         let (seller, name) = &sellers[i % SELLERS];
@@ -132,12 +168,25 @@ async fn seed(app: &BenchApp, voters: &[Session]) -> Vec<String> {
         }
         vote_codes.push(id.to_hex());
     }
-    db.col("bettingcodes").insert_many(vote_docs).await.expect("vote codes");
+    db.col("bettingcodes")
+        .insert_many(vote_docs)
+        .await
+        .expect("vote codes");
     for chunk in purchases.chunks(500) {
-        db.col("purchases").insert_many(chunk.to_vec()).await.expect("purchases");
+        db.col("purchases")
+            .insert_many(chunk.to_vec())
+            .await
+            .expect("purchases");
     }
-    let rows = oddxer_backend::leaderboard::service::rebuild(&app.state).await.expect("leaderboard");
-    println!("seeded {} codes ({} finalized, {} in voting), {rows} leaderboard rows", CODES + VOTE_CODES, finalized.len(), VOTE_CODES);
+    let rows = oddxer_backend::leaderboard::service::rebuild(&app.state)
+        .await
+        .expect("leaderboard");
+    println!(
+        "seeded {} codes ({} finalized, {} in voting), {rows} leaderboard rows",
+        CODES + VOTE_CODES,
+        finalized.len(),
+        VOTE_CODES
+    );
     vote_codes
 }
 
@@ -146,12 +195,32 @@ fn raw_browse_shape(app: &BenchApp, i: usize) -> (Document, Document, i64) {
     use oddxer_backend::codes::query::{Browse, CodeQuery, CodeSort};
     let q = match i {
         0 => CodeQuery::default(),
-        1 => CodeQuery { sport: Some(Sport::Football), sort: Some(CodeSort::Price), ..Default::default() },
-        2 => CodeQuery { min_odds: Some(2.0), max_odds: Some(10.0), min_price: Some(1000), max_price: Some(20000), sort: Some(CodeSort::OddsDesc), ..Default::default() },
-        _ => CodeQuery { bookmaker: Some("Betway".into()), sort: Some(CodeSort::ExpiresAt), limit: Some(50), ..Default::default() },
+        1 => CodeQuery {
+            sport: Some(Sport::Football),
+            sort: Some(CodeSort::Price),
+            ..Default::default()
+        },
+        2 => CodeQuery {
+            min_odds: Some(2.0),
+            max_odds: Some(10.0),
+            min_price: Some(1000),
+            max_price: Some(20000),
+            sort: Some(CodeSort::OddsDesc),
+            ..Default::default()
+        },
+        _ => CodeQuery {
+            bookmaker: Some("Betway".into()),
+            sort: Some(CodeSort::ExpiresAt),
+            limit: Some(50),
+            ..Default::default()
+        },
     };
     let b = Browse::parse(&q, Some(CodeStatus::Active), &app.config.bookmakers).expect("browse");
-    (b.filter(DateTime::now()), oddxer_backend::codes::query::sort_doc(b.sort), b.limit + 1)
+    (
+        b.filter(DateTime::now()),
+        oddxer_backend::codes::query::sort_doc(b.sort),
+        b.limit + 1,
+    )
 }
 
 #[tokio::main]
@@ -163,11 +232,25 @@ async fn main() {
     let voters = app.signed_in_users("BUYER", c.max(8), 8).await;
     let vote_codes = Arc::new(seed(&app, &voters).await);
     let voters = Arc::new(voters);
-    let sizes = ["bettingcodes", "purchases", "votes", "code_resolutions", "leaderboards", "users"];
+    let sizes = [
+        "bettingcodes",
+        "purchases",
+        "votes",
+        "code_resolutions",
+        "leaderboards",
+        "users",
+    ];
     println!("database: {}", app.collection_sizes(&sizes).await);
 
     // Database commands per request, one at a time.
-    let mut rt = Table::new("Database round trips per request (sequential, counted by driver command monitoring)", &["request", "commands before the response", "after it (50 ms)"]);
+    let mut rt = Table::new(
+        "Database round trips per request (sequential, counted by driver command monitoring)",
+        &[
+            "request",
+            "commands before the response",
+            "after it (50 ms)",
+        ],
+    );
     for (name, q) in MIXES {
         let (d, a, r) = count_commands(app.get(q, None)).await;
         r.and_then(|r| r.expect(200)).expect("browse");
@@ -179,9 +262,19 @@ async fn main() {
         rt.row(vec![format!("GET {q}"), d.to_string(), a.to_string()]);
     }
     let probe_code = vote_codes[VOTE_CODES - 1].clone();
-    let (d, a, r) = count_commands(app.post(&format!("/codes/{probe_code}/votes"), Some(&voters[0].access), &json!({ "voteType": "WIN" }), None)).await;
+    let (d, a, r) = count_commands(app.post(
+        &format!("/codes/{probe_code}/votes"),
+        Some(&voters[0].access),
+        &json!({ "voteType": "WIN" }),
+        None,
+    ))
+    .await;
     r.and_then(|r| r.expect(201)).expect("vote");
-    rt.row(vec!["POST /codes/{id}/votes".into(), d.to_string(), a.to_string()]);
+    rt.row(vec![
+        "POST /codes/{id}/votes".into(),
+        d.to_string(),
+        a.to_string(),
+    ]);
 
     // Raw driver queries of the same shapes, same server, same run, same concurrency.
     let raw_db = raw_client(&app.config.db_name).await;
@@ -192,7 +285,15 @@ async fn main() {
         let load = run_load(c, Stop::Time(secs / 2), move |_, _| {
             let (col, filter, sort) = (col.clone(), filter.clone(), sort.clone());
             async move {
-                let docs: Vec<Document> = col.find(filter).sort(sort).limit(limit).await.map_err(|e| e.to_string())?.try_collect().await.map_err(|e| e.to_string())?;
+                let docs: Vec<Document> = col
+                    .find(filter)
+                    .sort(sort)
+                    .limit(limit)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .try_collect()
+                    .await
+                    .map_err(|e| e.to_string())?;
                 Ok(docs.len() as u64)
             }
         })
@@ -220,7 +321,10 @@ async fn main() {
     .stats();
     let (raw_find, raw_insert) = raw_round_trips(&raw_db, c, secs / 2, 1000).await;
     let (raw1_find, _) = raw_round_trips(&raw_db, 1, secs / 4, 1000).await;
-    println!("market cache: MARKET_CACHE_TTL = {:?} (0 = every browse queries the database)", app.config.market_cache_ttl);
+    println!(
+        "market cache: MARKET_CACHE_TTL = {:?} (0 = every browse queries the database)",
+        app.config.market_cache_ttl
+    );
 
     // One client, one request at a time: the cost of a request without queueing.
     let mut seq = latency_table("One client, sequential requests (no queueing); last column: p50 over the raw query of the same shape, also alone");
@@ -230,7 +334,15 @@ async fn main() {
         let raw = run_load(1, Stop::Count(3), move |_, _| {
             let (col, filter, sort) = (col.clone(), filter.clone(), sort.clone());
             async move {
-                let docs: Vec<Document> = col.find(filter).sort(sort).limit(limit).await.map_err(|e| e.to_string())?.try_collect().await.map_err(|e| e.to_string())?;
+                let docs: Vec<Document> = col
+                    .find(filter)
+                    .sort(sort)
+                    .limit(limit)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .try_collect()
+                    .await
+                    .map_err(|e| e.to_string())?;
                 Ok(docs.len() as u64)
             }
         })
@@ -247,7 +359,13 @@ async fn main() {
         })
         .await
         .stats();
-        seq.row(latency_row(name, 1, &api, Some(BROWSE_TARGET), Some(raw.p50)));
+        seq.row(latency_row(
+            name,
+            1,
+            &api,
+            Some(BROWSE_TARGET),
+            Some(raw.p50),
+        ));
         seq.row(latency_row("  raw find, same shape", 1, &raw, None, None));
     }
     let a = app.clone();
@@ -260,76 +378,188 @@ async fn main() {
     })
     .await
     .stats();
-    seq.row(latency_row("GET /leaderboard (rank)", 1, &board, Some(LEADERBOARD_TARGET), Some(raw1_find.p50)));
+    seq.row(latency_row(
+        "GET /leaderboard (rank)",
+        1,
+        &board,
+        Some(LEADERBOARD_TARGET),
+        Some(raw1_find.p50),
+    ));
     let (a, v, vc) = (app.clone(), voters.clone(), vote_codes.clone());
     let seq_votes = run_load(1, Stop::Count(v.len().min(20)), move |_, n| {
         let (a, v, vc) = (a.clone(), v.clone(), vc.clone());
         async move {
             // The second-to-last vote code, kept for this phase.
             let code = &vc[VOTE_CODES - 2];
-            a.post(&format!("/codes/{code}/votes"), Some(&v[n].access), &json!({ "voteType": "WIN" }), None).await?.expect(201)?;
+            a.post(
+                &format!("/codes/{code}/votes"),
+                Some(&v[n].access),
+                &json!({ "voteType": "WIN" }),
+                None,
+            )
+            .await?
+            .expect(201)?;
             Ok(())
         }
     })
     .await
     .stats();
-    seq.row(latency_row("POST /codes/{id}/votes", 1, &seq_votes, Some(VOTE_TARGET), Some(raw1_find.p50)));
+    seq.row(latency_row(
+        "POST /codes/{id}/votes",
+        1,
+        &seq_votes,
+        Some(VOTE_TARGET),
+        Some(raw1_find.p50),
+    ));
 
     // The mixed phase: browse mixes, leaderboard and votes from the same clients at once.
-    let cursor_page = app.get("/codes", None).await.expect("page 1").data()["nextCursor"].as_str().expect("cursor").to_owned();
+    let cursor_page = app.get("/codes", None).await.expect("page 1").data()["nextCursor"]
+        .as_str()
+        .expect("cursor")
+        .to_owned();
     let next_vote = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let (a, v, vc, nv) = (app.clone(), voters.clone(), vote_codes.clone(), next_vote.clone());
+    let (a, v, vc, nv) = (
+        app.clone(),
+        voters.clone(),
+        vote_codes.clone(),
+        next_vote.clone(),
+    );
     let page2 = Arc::new(format!("/codes?cursor={cursor_page}"));
     let mixed = run_load(c, Stop::Time(secs * 2), move |_, n| {
         let (a, v, vc, nv, page2) = (a.clone(), v.clone(), vc.clone(), nv.clone(), page2.clone());
         async move {
             let kind = n % 10;
             if kind < 5 {
-                let (label, q): (usize, String) = if kind == 4 { (MIXES.len(), page2.to_string()) } else { let m = (n / 10) % MIXES.len(); (m, MIXES[m].1.to_owned()) };
+                let (label, q): (usize, String) = if kind == 4 {
+                    (MIXES.len(), page2.to_string())
+                } else {
+                    let m = (n / 10) % MIXES.len();
+                    (m, MIXES[m].1.to_owned())
+                };
                 let (latency, r) = timed(a.get(&q, None)).await;
                 r?.expect(200)?;
-                Ok(Timed { latency, value: label })
+                Ok(Timed {
+                    latency,
+                    value: label,
+                })
             } else if kind < 7 {
-                let q = if kind == 5 { "/leaderboard" } else { "/leaderboard?sort=totalRevenue" };
+                let q = if kind == 5 {
+                    "/leaderboard"
+                } else {
+                    "/leaderboard?sort=totalRevenue"
+                };
                 let (latency, r) = timed(a.get(q, None)).await;
                 r?.expect(200)?;
-                Ok(Timed { latency, value: 100 + kind - 5 })
+                Ok(Timed {
+                    latency,
+                    value: 100 + kind - 5,
+                })
             } else {
                 // Each vote is a fresh (code, voter) pair: voter k of code j.
                 let i = nv.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let (code, voter) = (vc[..VOTE_CODES - 2].get(i / v.len()).ok_or("out of vote codes")?, &v[i % v.len()]);
+                let (code, voter) = (
+                    vc[..VOTE_CODES - 2]
+                        .get(i / v.len())
+                        .ok_or("out of vote codes")?,
+                    &v[i % v.len()],
+                );
                 let body = json!({ "voteType": if i % 3 == 0 { "LOSS" } else { "WIN" } });
-                let (latency, r) = timed(a.post(&format!("/codes/{code}/votes"), Some(&voter.access), &body, None)).await;
+                let (latency, r) = timed(a.post(
+                    &format!("/codes/{code}/votes"),
+                    Some(&voter.access),
+                    &body,
+                    None,
+                ))
+                .await;
                 r?.expect(201)?;
-                Ok(Timed { latency, value: 200 })
+                Ok(Timed {
+                    latency,
+                    value: 200,
+                })
             }
         }
     })
     .await;
     print_errors("mixed phase", &mixed);
     let of = |label: usize| {
-        let lat: Vec<Duration> = mixed.latencies.iter().zip(&mixed.values).filter(|(_, v)| **v == label).map(|(d, _)| *d).collect();
+        let lat: Vec<Duration> = mixed
+            .latencies
+            .iter()
+            .zip(&mixed.values)
+            .filter(|(_, v)| **v == label)
+            .map(|(d, _)| *d)
+            .collect();
         Stats::from(lat, 0, mixed.wall)
     };
 
     let mut t = latency_table(&format!("Mixed concurrent load: {c} clients for {} s (5/10 browse, 2/10 leaderboard, 3/10 votes); last column: p50 over the raw query of the same shape", (secs * 2).as_secs()));
     for (i, (name, _)) in MIXES.iter().enumerate() {
-        t.row(latency_row(name, c, &of(i), Some(BROWSE_TARGET), Some(raw_p50[i].p50)));
+        t.row(latency_row(
+            name,
+            c,
+            &of(i),
+            Some(BROWSE_TARGET),
+            Some(raw_p50[i].p50),
+        ));
     }
-    t.row(latency_row("GET /codes?cursor=... (page 2, default)", c, &of(MIXES.len()), Some(BROWSE_TARGET), Some(raw_p50[0].p50)));
-    t.row(latency_row("GET /leaderboard (rank)", c, &of(100), Some(LEADERBOARD_TARGET), Some(raw_board.p50)));
-    t.row(latency_row("GET /leaderboard?sort=totalRevenue", c, &of(101), Some(LEADERBOARD_TARGET), Some(raw_board.p50)));
-    t.row(latency_row("POST /codes/{id}/votes", c, &of(200), Some(VOTE_TARGET), Some(raw_insert.p50)));
+    t.row(latency_row(
+        "GET /codes?cursor=... (page 2, default)",
+        c,
+        &of(MIXES.len()),
+        Some(BROWSE_TARGET),
+        Some(raw_p50[0].p50),
+    ));
+    t.row(latency_row(
+        "GET /leaderboard (rank)",
+        c,
+        &of(100),
+        Some(LEADERBOARD_TARGET),
+        Some(raw_board.p50),
+    ));
+    t.row(latency_row(
+        "GET /leaderboard?sort=totalRevenue",
+        c,
+        &of(101),
+        Some(LEADERBOARD_TARGET),
+        Some(raw_board.p50),
+    ));
+    t.row(latency_row(
+        "POST /codes/{id}/votes",
+        c,
+        &of(200),
+        Some(VOTE_TARGET),
+        Some(raw_insert.p50),
+    ));
     t.print();
 
-    let mut r = latency_table(&format!("Raw driver queries of the same shapes, alone, {c} clients"));
+    let mut r = latency_table(&format!(
+        "Raw driver queries of the same shapes, alone, {c} clients"
+    ));
     for (i, (name, _)) in MIXES.iter().enumerate() {
-        r.row(latency_row(&format!("raw find: {name}"), c, &raw_p50[i], None, None));
+        r.row(latency_row(
+            &format!("raw find: {name}"),
+            c,
+            &raw_p50[i],
+            None,
+            None,
+        ));
     }
-    r.row(latency_row("raw find: leaderboard rank page", c, &raw_board, None, None));
+    r.row(latency_row(
+        "raw find: leaderboard rank page",
+        c,
+        &raw_board,
+        None,
+        None,
+    ));
     r.row(latency_row("raw find_one by _id", c, &raw_find, None, None));
     r.row(latency_row("raw insert_one", c, &raw_insert, None, None));
-    r.row(latency_row("raw find_one by _id (1 client)", 1, &raw1_find, None, None));
+    r.row(latency_row(
+        "raw find_one by _id (1 client)",
+        1,
+        &raw1_find,
+        None,
+        None,
+    ));
     r.print();
     seq.print();
     rt.print();

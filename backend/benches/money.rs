@@ -28,35 +28,69 @@ fn sellers_of(sellers: &[Session], i: usize) -> &Session {
     &sellers[i % sellers.len()]
 }
 
-async fn create_codes(app: &Arc<BenchApp>, sellers: &Arc<Vec<Session>>, n: usize, max_buyers: i64) -> Vec<String> {
+async fn create_codes(
+    app: &Arc<BenchApp>,
+    sellers: &Arc<Vec<Session>>,
+    n: usize,
+    max_buyers: i64,
+) -> Vec<String> {
     let (a, s) = (app.clone(), sellers.clone());
     let load = run_load(16, Stop::Count(n), move |_, i| {
         let (a, s) = (a.clone(), s.clone());
         async move { a.create_code(sellers_of(&s, i), PRICE, max_buyers).await }
     })
     .await;
-    assert!(load.errors == 0, "creating codes failed: {:?}", load.error_examples);
+    assert!(
+        load.errors == 0,
+        "creating codes failed: {:?}",
+        load.error_examples
+    );
     load.values
 }
 
 async fn purchase(app: &BenchApp, buyer: &Session, code: &str) -> Result<Resp, String> {
-    app.post(&format!("/codes/{code}/purchase"), Some(&buyer.access), &json!({}), Some(&new_key())).await
+    app.post(
+        &format!("/codes/{code}/purchase"),
+        Some(&buyer.access),
+        &json!({}),
+        Some(&new_key()),
+    )
+    .await
 }
 
 async fn deposit_request(app: &BenchApp, s: &Session, amount: i64) -> Result<String, String> {
     let body = json!({ "amount": amount, "paymentMethod": "MTN_MOMO", "phoneNumber": s.phone });
-    let r = app.post("/wallet/deposits", Some(&s.access), &body, Some(&new_key())).await?.expect(202)?;
-    r.data()["reference"].as_str().map(str::to_owned).ok_or_else(|| "no reference".into())
+    let r = app
+        .post("/wallet/deposits", Some(&s.access), &body, Some(&new_key()))
+        .await?
+        .expect(202)?;
+    r.data()["reference"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| "no reference".into())
 }
 
 async fn deposit_complete(app: &BenchApp, reference: &str) -> Result<(), String> {
-    app.post(&format!("/dev/payments/{reference}/complete"), None, &json!({}), None).await?.expect(200)?;
+    app.post(
+        &format!("/dev/payments/{reference}/complete"),
+        None,
+        &json!({}),
+        None,
+    )
+    .await?
+    .expect(200)?;
     Ok(())
 }
 
 /// Latencies of the operations whose value satisfies `keep`.
 fn select<T>(load: &Load<T>, keep: impl Fn(&T) -> bool) -> Stats {
-    let lat: Vec<Duration> = load.latencies.iter().zip(&load.values).filter(|(_, v)| keep(v)).map(|(d, _)| *d).collect();
+    let lat: Vec<Duration> = load
+        .latencies
+        .iter()
+        .zip(&load.values)
+        .filter(|(_, v)| keep(v))
+        .map(|(d, _)| *d)
+        .collect();
     Stats::from(lat, 0, load.wall)
 }
 
@@ -71,11 +105,23 @@ async fn money_shapes(db: &mongodb::Database, buyer: &Session) -> Table {
     let user = ObjectId::parse_str(&buyer.user_id).expect("user id");
     let wallet = format!("wallet:{}", buyer.user_id);
     // The newest of the buyer's transactions: a scan that stops at the first match finds it last.
-    let some_tx = tx.find_one(doc! { "user": user }).sort(doc! { "createdAt": -1 }).await.ok().flatten().unwrap_or_default();
+    let some_tx = tx
+        .find_one(doc! { "user": user })
+        .sort(doc! { "createdAt": -1 })
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     let tx_id = some_tx.get_object_id("_id").ok().unwrap_or_default();
     let reference = some_tx.get_str("reference").unwrap_or_default().to_owned();
     let entry_id = format!("{wallet}:1");
-    let code = purchases.find_one(doc! {}).await.ok().flatten().and_then(|d| d.get_object_id("bettingCode").ok()).unwrap_or_default();
+    let code = purchases
+        .find_one(doc! {})
+        .await
+        .ok()
+        .flatten()
+        .and_then(|d| d.get_object_id("bettingCode").ok())
+        .unwrap_or_default();
 
     let mut t = shape_table("Raw query shapes of these requests (after the load phases)");
     let c = entries.clone();
@@ -84,15 +130,30 @@ async fn money_shapes(db: &mongodb::Database, buyer: &Session) -> Table {
         async move { c.find_one(doc! { "_id": id }).await.map(|_| ()) }
     })
     .await;
-    t.row(shape_row("find_one {_id} (ledger head probe)", "ledger_entries", n_entries, &s));
+    t.row(shape_row(
+        "find_one {_id} (ledger head probe)",
+        "ledger_entries",
+        n_entries,
+        &s,
+    ));
     let c = entries.clone();
     let w = wallet.clone();
     let s = raw_shape(move || {
         let (c, w) = (c.clone(), w.clone());
-        async move { c.find_one(doc! { "account": w }).sort(doc! { "seq": -1 }).await.map(|_| ()) }
+        async move {
+            c.find_one(doc! { "account": w })
+                .sort(doc! { "seq": -1 })
+                .await
+                .map(|_| ())
+        }
     })
     .await;
-    t.row(shape_row("find_one {account} sort seq -1 (head of an uncached account)", "ledger_entries", n_entries, &s));
+    t.row(shape_row(
+        "find_one {account} sort seq -1 (head of an uncached account)",
+        "ledger_entries",
+        n_entries,
+        &s,
+    ));
     let c = tx.clone();
     let s = raw_shape(move || {
         let c = c.clone();
@@ -104,38 +165,76 @@ async fn money_shapes(db: &mongodb::Database, buyer: &Session) -> Table {
         }
     })
     .await;
-    t.row(shape_row("find {user, type, status, metadata.parent} (GET /wallet: held)", "transactions", n_tx, &s));
+    t.row(shape_row(
+        "find {user, type, status, metadata.parent} (GET /wallet: held)",
+        "transactions",
+        n_tx,
+        &s,
+    ));
     let c = tx.clone();
     let s = raw_shape(move || {
         let (c, r) = (c.clone(), reference.clone());
         async move { c.find_one(doc! { "reference": r }).await.map(|_| ()) }
     })
     .await;
-    t.row(shape_row("find_one {reference} (deposit confirmation; newest)", "transactions", n_tx, &s));
+    t.row(shape_row(
+        "find_one {reference} (deposit confirmation; newest)",
+        "transactions",
+        n_tx,
+        &s,
+    ));
     let c = tx.clone();
     let s = raw_shape(move || {
         let c = c.clone();
-        async move { c.update_one(doc! { "_id": tx_id }, doc! { "$set": { "updatedAt": DateTime::now() } }).await.map(|_| ()) }
+        async move {
+            c.update_one(
+                doc! { "_id": tx_id },
+                doc! { "$set": { "updatedAt": DateTime::now() } },
+            )
+            .await
+            .map(|_| ())
+        }
     })
     .await;
-    t.row(shape_row("update_one {_id} (newest)", "transactions", n_tx, &s));
+    t.row(shape_row(
+        "update_one {_id} (newest)",
+        "transactions",
+        n_tx,
+        &s,
+    ));
     let c = tx.clone();
     let s = raw_shape(move || {
         let c = c.clone();
         async move {
             let filter = doc! { "_id": tx_id, "status": { "$ne": "NO_SUCH_STATUS" } };
-            c.update_one(filter, doc! { "$set": { "updatedAt": DateTime::now() } }).await.map(|_| ())
+            c.update_one(filter, doc! { "$set": { "updatedAt": DateTime::now() } })
+                .await
+                .map(|_| ())
         }
     })
     .await;
-    t.row(shape_row("update_one {_id, status: {$ne}} (status label; newest)", "transactions", n_tx, &s));
+    t.row(shape_row(
+        "update_one {_id, status: {$ne}} (status label; newest)",
+        "transactions",
+        n_tx,
+        &s,
+    ));
     let c = purchases.clone();
     let s = raw_shape(move || {
         let c = c.clone();
-        async move { c.count_documents(doc! { "bettingCode": code, "status": "COMPLETED" }).await.map(|_| ()) }
+        async move {
+            c.count_documents(doc! { "bettingCode": code, "status": "COMPLETED" })
+                .await
+                .map(|_| ())
+        }
     })
     .await;
-    t.row(shape_row("count {bettingCode, status} (sales recount)", "purchases", n_purchases, &s));
+    t.row(shape_row(
+        "count {bettingCode, status} (sales recount)",
+        "purchases",
+        n_purchases,
+        &s,
+    ));
     t
 }
 
@@ -156,7 +255,16 @@ async fn main() {
     let contended = Arc::new(create_codes(&app, &sellers, CONTENDED_CODES, SLOTS).await);
     let probe_codes = create_codes(&app, &sellers, 6, 1).await;
     let slot_code = create_codes(&app, &sellers, 1, SLOTS).await.remove(0);
-    let sizes = ["users", "bettingcodes", "purchases", "sale_slots", "transactions", "ledger_entries", "accounts", "idempotency_keys"];
+    let sizes = [
+        "users",
+        "bettingcodes",
+        "purchases",
+        "sale_slots",
+        "transactions",
+        "ledger_entries",
+        "accounts",
+        "idempotency_keys",
+    ];
     println!(
         "setup: {} sellers, {} buyers funded with 5,000,000 each, {} exclusive codes, {} codes of {SLOTS} slots, price {PRICE} | {}",
         sellers.len(),
@@ -170,7 +278,11 @@ async fn main() {
     // only here, so the load phases start from the same state whatever this does).
     let mut rt = Table::new(
         "Database round trips per request (sequential, counted by driver command monitoring)",
-        &["request", "commands before the response", "after it (50 ms)"],
+        &[
+            "request",
+            "commands before the response",
+            "after it (50 ms)",
+        ],
     );
     let probe = &buyers[c];
     let mut rows: Vec<(String, Vec<u64>, Vec<u64>)> = Vec::new();
@@ -184,18 +296,33 @@ async fn main() {
     for code in &probe_codes {
         let (d, a, r) = count_commands(purchase(&app, probe, code)).await;
         r.and_then(|r| r.expect(200)).expect("probe purchase");
-        record("POST /codes/{id}/purchase (exclusive code, uncontended)", d, a);
+        record(
+            "POST /codes/{id}/purchase (exclusive code, uncontended)",
+            d,
+            a,
+        );
     }
     for k in 1..=SLOTS as usize {
         let (d, a, r) = count_commands(purchase(&app, &buyers[c + k], &slot_code)).await;
         r.and_then(|r| r.expect(200)).expect("slot purchase");
         if k == 1 || k == SLOTS as usize {
-            record(&format!("POST /codes/{{id}}/purchase (slot {k} of {SLOTS})"), d, a);
+            record(
+                &format!("POST /codes/{{id}}/purchase (slot {k} of {SLOTS})"),
+                d,
+                a,
+            );
         }
     }
     let (d, a, r) = count_commands(purchase(&app, &buyers[c + 11], &slot_code)).await;
     let sold_out = r.expect("sold-out purchase");
-    record(&format!("POST /codes/{{id}}/purchase (sold out: HTTP {})", sold_out.status), d, a);
+    record(
+        &format!(
+            "POST /codes/{{id}}/purchase (sold out: HTTP {})",
+            sold_out.status
+        ),
+        d,
+        a,
+    );
     for _ in 0..5 {
         let (d, a, r) = count_commands(app.get("/wallet", Some(&probe.access))).await;
         r.and_then(|r| r.expect(200)).expect("wallet");
@@ -207,7 +334,11 @@ async fn main() {
         record("POST /wallet/deposits (request)", d, a);
         let (d, a, r) = count_commands(deposit_complete(&app, &reference)).await;
         r.expect("deposit complete");
-        record("POST /dev/payments/{ref}/complete (sandbox confirms, wallet credited)", d, a);
+        record(
+            "POST /dev/payments/{ref}/complete (sandbox confirms, wallet credited)",
+            d,
+            a,
+        );
     }
     for (name, d, a) in rows {
         rt.row(vec![name, count_summary(d), count_summary(a)]);
@@ -225,7 +356,9 @@ async fn main() {
     let unc1 = run_load(1, Stop::CountOrTime(single, secs / 2), move |_, n| {
         let (a, b, codes) = (a.clone(), b.clone(), codes.clone());
         async move {
-            purchase(&a, &b[0], &codes[codes.len() - 1 - n]).await?.expect(200)?;
+            purchase(&a, &b[0], &codes[codes.len() - 1 - n])
+                .await?
+                .expect(200)?;
             Ok(())
         }
     })
@@ -249,7 +382,10 @@ async fn main() {
             let (t1, reference) = timed(deposit_request(&a, &b[0], 1_000)).await;
             let (t2, done) = timed(deposit_complete(&a, &reference?)).await;
             done?;
-            Ok(Timed { latency: t1 + t2, value: (t1, t2) })
+            Ok(Timed {
+                latency: t1 + t2,
+                value: (t1, t2),
+            })
         }
     })
     .await;
@@ -257,13 +393,17 @@ async fn main() {
 
     // Uncontended purchases: each buyer buys a different exclusive code.
     let (a, b, codes) = (app.clone(), buyers.clone(), uncontended.clone());
-    let unc = run_load(c, Stop::CountOrTime(uncontended.len(), secs), move |w, n| {
-        let (a, b, codes) = (a.clone(), b.clone(), codes.clone());
-        async move {
-            purchase(&a, &b[w], &codes[n]).await?.expect(200)?;
-            Ok(())
-        }
-    })
+    let unc = run_load(
+        c,
+        Stop::CountOrTime(uncontended.len(), secs),
+        move |w, n| {
+            let (a, b, codes) = (a.clone(), b.clone(), codes.clone());
+            async move {
+                purchase(&a, &b[w], &codes[n]).await?.expect(200)?;
+                Ok(())
+            }
+        },
+    )
     .await;
     print_errors("uncontended purchases", &unc);
     let unc_sizes = app.collection_sizes(&sizes).await;
@@ -280,8 +420,14 @@ async fn main() {
             let (latency, r) = timed(purchase(&a, &b[w], code)).await;
             let r = r?;
             match (r.status, r.error_code()) {
-                (200, _) => Ok(Timed { latency, value: (i, true) }),
-                (409, "SOLD_OUT") => Ok(Timed { latency, value: (i, false) }),
+                (200, _) => Ok(Timed {
+                    latency,
+                    value: (i, true),
+                }),
+                (409, "SOLD_OUT") => Ok(Timed {
+                    latency,
+                    value: (i, false),
+                }),
                 _ => Err(r.expect(200).err().unwrap_or_default()),
             }
         }
@@ -295,7 +441,12 @@ async fn main() {
         }
     }
     let oversold = sold.values().filter(|n| **n > SLOTS as usize).count();
-    let walked = next.iter().map(|n| n.load(Ordering::Relaxed)).max().unwrap_or(0).min(contended.len());
+    let walked = next
+        .iter()
+        .map(|n| n.load(Ordering::Relaxed))
+        .max()
+        .unwrap_or(0)
+        .min(contended.len());
 
     // GET /wallet.
     let (a, b) = (app.clone(), buyers.clone());
@@ -318,13 +469,24 @@ async fn main() {
             let reference = reference?;
             let (t2, done) = timed(deposit_complete(&a, &reference)).await;
             done?;
-            Ok(Timed { latency: t1 + t2, value: (t1, t2) })
+            Ok(Timed {
+                latency: t1 + t2,
+                value: (t1, t2),
+            })
         }
     })
     .await;
     print_errors("deposits", &dep);
-    let dep_req = Stats::from(dep.values.iter().map(|v| v.0).collect(), dep.errors, dep.wall);
-    let dep_done = Stats::from(dep.values.iter().map(|v| v.1).collect(), dep.errors, dep.wall);
+    let dep_req = Stats::from(
+        dep.values.iter().map(|v| v.0).collect(),
+        dep.errors,
+        dep.wall,
+    );
+    let dep_done = Stats::from(
+        dep.values.iter().map(|v| v.1).collect(),
+        dep.errors,
+        dep.wall,
+    );
 
     // The query shapes these requests are made of, raw, on the collections as the load left them.
     let shapes = money_shapes(&raw_db, &buyers[0]).await;
@@ -334,20 +496,98 @@ async fn main() {
     );
     let raw = Some(rawc_find.p50);
     let raw1 = Some(raw1_find.p50);
-    t.row(latency_row("purchase, 1 client", 1, &unc1.stats(), Some(PURCHASE_TARGET), raw1));
-    t.row(latency_row("GET /wallet, 1 client", 1, &wallet1.stats(), Some(WALLET_TARGET), raw1));
-    t.row(latency_row("deposit request + complete, 1 client", 1, &dep1.stats(), Some(WALLET_TARGET), raw1));
-    t.row(latency_row("purchase, uncontended", c, &unc.stats(), Some(PURCHASE_TARGET), raw));
-    t.row(latency_row("purchase, contended: all", c, &con.stats(), Some(PURCHASE_TARGET), raw));
-    t.row(latency_row("  bought (200)", c, &select(&con, |v| v.1), Some(PURCHASE_TARGET), raw));
-    t.row(latency_row("  sold out (409)", c, &select(&con, |v| !v.1), Some(PURCHASE_TARGET), raw));
-    t.row(latency_row("GET /wallet", c, &wallet.stats(), Some(WALLET_TARGET), raw));
-    t.row(latency_row("deposit: request (202)", c, &dep_req, Some(WALLET_TARGET), raw));
-    t.row(latency_row("deposit: sandbox complete", c, &dep_done, Some(WALLET_TARGET), raw));
-    t.row(latency_row("deposit: both", c, &dep.stats(), Some(WALLET_TARGET), raw));
-    t.row(latency_row("raw find_one by _id", 1, &raw1_find, None, None));
+    t.row(latency_row(
+        "purchase, 1 client",
+        1,
+        &unc1.stats(),
+        Some(PURCHASE_TARGET),
+        raw1,
+    ));
+    t.row(latency_row(
+        "GET /wallet, 1 client",
+        1,
+        &wallet1.stats(),
+        Some(WALLET_TARGET),
+        raw1,
+    ));
+    t.row(latency_row(
+        "deposit request + complete, 1 client",
+        1,
+        &dep1.stats(),
+        Some(WALLET_TARGET),
+        raw1,
+    ));
+    t.row(latency_row(
+        "purchase, uncontended",
+        c,
+        &unc.stats(),
+        Some(PURCHASE_TARGET),
+        raw,
+    ));
+    t.row(latency_row(
+        "purchase, contended: all",
+        c,
+        &con.stats(),
+        Some(PURCHASE_TARGET),
+        raw,
+    ));
+    t.row(latency_row(
+        "  bought (200)",
+        c,
+        &select(&con, |v| v.1),
+        Some(PURCHASE_TARGET),
+        raw,
+    ));
+    t.row(latency_row(
+        "  sold out (409)",
+        c,
+        &select(&con, |v| !v.1),
+        Some(PURCHASE_TARGET),
+        raw,
+    ));
+    t.row(latency_row(
+        "GET /wallet",
+        c,
+        &wallet.stats(),
+        Some(WALLET_TARGET),
+        raw,
+    ));
+    t.row(latency_row(
+        "deposit: request (202)",
+        c,
+        &dep_req,
+        Some(WALLET_TARGET),
+        raw,
+    ));
+    t.row(latency_row(
+        "deposit: sandbox complete",
+        c,
+        &dep_done,
+        Some(WALLET_TARGET),
+        raw,
+    ));
+    t.row(latency_row(
+        "deposit: both",
+        c,
+        &dep.stats(),
+        Some(WALLET_TARGET),
+        raw,
+    ));
+    t.row(latency_row(
+        "raw find_one by _id",
+        1,
+        &raw1_find,
+        None,
+        None,
+    ));
     t.row(latency_row("raw insert_one", 1, &raw1_insert, None, None));
-    t.row(latency_row("raw find_one by _id", c, &rawc_find, None, None));
+    t.row(latency_row(
+        "raw find_one by _id",
+        c,
+        &rawc_find,
+        None,
+        None,
+    ));
     t.row(latency_row("raw insert_one", c, &rawc_insert, None, None));
     t.print();
     rt.print();

@@ -75,7 +75,15 @@ impl Sizes {
         let entries = n(1_000_000.0, 1000);
         let heavy = clients;
         let wallets = (entries / 100).clamp(heavy + 1, users - sellers);
-        Sizes { entries, users, codes: n(100_000.0, 100), purchases: n(200_000.0, 200), sellers, wallets, heavy }
+        Sizes {
+            entries,
+            users,
+            codes: n(100_000.0, 100),
+            purchases: n(200_000.0, 200),
+            sellers,
+            wallets,
+            heavy,
+        }
     }
 
     /// Entries of wallet `w`: contiguous ranges, so wallet `w` holds `start..start + len`.
@@ -150,7 +158,15 @@ fn code_plan(i: usize, now: i64, bookmakers: &[String]) -> CodePlan {
     let roll = rng.gen_range(0..100);
     let (status, outcome, expires) = match roll {
         0..=84 => {
-            let o = [Outcome::Won, Outcome::Lost, Outcome::Lost, Outcome::Won, Outcome::Won, Outcome::Lost, Outcome::Void][rng.gen_range(0..7)];
+            let o = [
+                Outcome::Won,
+                Outcome::Lost,
+                Outcome::Lost,
+                Outcome::Won,
+                Outcome::Won,
+                Outcome::Lost,
+                Outcome::Void,
+            ][rng.gen_range(0..7)];
             let s = match o {
                 Outcome::Won => CodeStatus::Won,
                 Outcome::Lost => CodeStatus::Lost,
@@ -158,7 +174,11 @@ fn code_plan(i: usize, now: i64, bookmakers: &[String]) -> CodePlan {
             };
             (s, Some(o), now - rng.gen_range(30..2_000) * HOUR)
         }
-        85..=94 => (CodeStatus::AwaitingResult, None, now - rng.gen_range(1..20) * HOUR),
+        85..=94 => (
+            CodeStatus::AwaitingResult,
+            None,
+            now - rng.gen_range(1..20) * HOUR,
+        ),
         _ => (CodeStatus::Active, None, now + rng.gen_range(1..72) * HOUR),
     };
     let listing = Listing {
@@ -172,24 +192,47 @@ fn code_plan(i: usize, now: i64, bookmakers: &[String]) -> CodePlan {
         expires_at: at(expires),
         max_buyers: 5,
     };
-    CodePlan { id: oid(2, i), seller: seller_roll, status, outcome, listing, created: expires - rng.gen_range(2..48) * HOUR }
+    CodePlan {
+        id: oid(2, i),
+        seller: seller_roll,
+        status,
+        outcome,
+        listing,
+        created: expires - rng.gen_range(2..48) * HOUR,
+    }
 }
 
 /// Codes `range`: the code documents, their purchases and (finalized codes) their leaderboard contributions.
-fn code_batch(s: Sizes, range: std::ops::Range<usize>, now: i64, bookmakers: &[String], terms: Terms) -> Vec<(&'static str, Vec<Document>)> {
+fn code_batch(
+    s: Sizes,
+    range: std::ops::Range<usize>,
+    now: i64,
+    bookmakers: &[String],
+    terms: Terms,
+) -> Vec<(&'static str, Vec<Document>)> {
     let (mut codes, mut purchases, mut contributions) = (vec![], vec![], vec![]);
     for i in range {
         let p = code_plan(i, now, bookmakers);
         let seller = p.seller % s.sellers;
         let sales = s.purchases_of(i);
-        let mut d = new_code_doc(p.id, user_id(seller), &username(seller), &Listing { max_buyers: p.listing.max_buyers.max(sales as i64), ..p.listing.clone() }, at(p.created));
+        let mut d = new_code_doc(
+            p.id,
+            user_id(seller),
+            &username(seller),
+            &Listing {
+                max_buyers: p.listing.max_buyers.max(sales as i64),
+                ..p.listing.clone()
+            },
+            at(p.created),
+        );
         d.insert("status", p.status.as_str());
         d.insert("salesCount", sales as i64);
         // History was last written when it was finalized (or expired): its `updatedBucket` lies in
         // the past, as the backend's writes left it. Live codes keep the fresh one `new_code_doc`
         // gives, so the market cache picks them up as it would a new listing.
         if p.status != CodeStatus::Active {
-            let last = p.listing.expires_at.timestamp_millis() + if p.outcome.is_some() { 20 * HOUR } else { 0 };
+            let last = p.listing.expires_at.timestamp_millis()
+                + if p.outcome.is_some() { 20 * HOUR } else { 0 };
             d.extend(touched(at(last)));
         }
         if let Some(o) = p.outcome {
@@ -200,7 +243,15 @@ fn code_batch(s: Sizes, range: std::ops::Range<usize>, now: i64, bookmakers: &[S
             d.insert("winVotes", win);
             d.insert("lossVotes", sales as i64 - win);
             d.insert("totalVotes", sales as i64);
-            let c = Contribution::new(p.id, user_id(seller), &username(seller), o, p.listing.odds, &vec![p.listing.price; sales], terms);
+            let c = Contribution::new(
+                p.id,
+                user_id(seller),
+                &username(seller),
+                o,
+                p.listing.odds,
+                &vec![p.listing.price; sales],
+                terms,
+            );
             contributions.push(contribution_doc(&c, at(finalized)));
         }
         codes.push(d);
@@ -222,16 +273,30 @@ fn code_batch(s: Sizes, range: std::ops::Range<usize>, now: i64, bookmakers: &[S
                 settlement,
                 created_at: at(created),
             };
-            purchases.push(purchase_doc(&purchase, &p.listing.title, &username(buyer), at(created)));
+            purchases.push(purchase_doc(
+                &purchase,
+                &p.listing.title,
+                &username(buyer),
+                at(created),
+            ));
         }
     }
-    vec![("bettingcodes", codes), ("purchases", purchases), ("leaderboard_contributions", contributions)]
+    vec![
+        ("bettingcodes", codes),
+        ("purchases", purchases),
+        ("leaderboard_contributions", contributions),
+    ]
 }
 
 /// Wallets `range`: each wallet's whole history (contiguous `seq` from 1, `balanceAfter` chained,
 /// never below zero, the first `heavy` ones kept above 10,000,000 so their owners can buy during
 /// the measurement), and the wallet account documents.
-fn wallet_batch(s: Sizes, range: std::ops::Range<usize>, now: i64, currency: &oddxer_shared::Currency) -> Vec<(&'static str, Vec<Document>)> {
+fn wallet_batch(
+    s: Sizes,
+    range: std::ops::Range<usize>,
+    now: i64,
+    currency: &oddxer_shared::Currency,
+) -> Vec<(&'static str, Vec<Document>)> {
     let (mut entries, mut accts) = (vec![], vec![]);
     for w in range {
         let owner = s.wallet_owner(w);
@@ -239,7 +304,12 @@ fn wallet_batch(s: Sizes, range: std::ops::Range<usize>, now: i64, currency: &od
         let mut rng = StdRng::seed_from_u64(0x3A11_0000 + w as u64);
         let len = s.wallet_len(w) as i64;
         let start = now - 90 * 24 * HOUR;
-        accts.push(accounts::account_doc(&account, Some(user_id(owner)), currency, at(start)));
+        accts.push(accounts::account_doc(
+            &account,
+            Some(user_id(owner)),
+            currency,
+            at(start),
+        ));
         let mut balance = 0i64;
         for seq in 1..=len {
             let roll = rng.gen_range(0..100);
@@ -249,13 +319,26 @@ fn wallet_batch(s: Sizes, range: std::ops::Range<usize>, now: i64, currency: &od
             } else if roll < 60 && balance - price >= 10_000_000 {
                 (-price, "PURCHASE", "Purchase of a betting code")
             } else if roll < 85 {
-                (rng.gen_range(1..200) * 1_000, "DEPOSIT", "Deposit via MTN MoMo")
+                (
+                    rng.gen_range(1..200) * 1_000,
+                    "DEPOSIT",
+                    "Deposit via MTN MoMo",
+                )
             } else {
                 (price - price / 10, "SALE_PAYOUT", "Sale payout")
             };
             balance += amount;
             let created = start + seq * (90 * 24 * HOUR) / (len + 1);
-            entries.push(entry_doc(&account, seq, &ObjectId::new().to_hex(), amount, balance, kind, description, at(created)));
+            entries.push(entry_doc(
+                &account,
+                seq,
+                &ObjectId::new().to_hex(),
+                amount,
+                balance,
+                kind,
+                description,
+                at(created),
+            ));
         }
     }
     vec![("ledger_entries", entries), ("accounts", accts)]
@@ -281,8 +364,14 @@ fn group(sizes: impl Iterator<Item = usize>, batch: usize) -> Vec<std::ops::Rang
 }
 
 async fn load_large(app: &BenchApp, s: Sizes) {
-    let parallel = std::env::var("BENCH_LOAD_PARALLEL").ok().and_then(|v| v.parse().ok()).unwrap_or(4usize);
-    let batch = std::env::var("BENCH_LOAD_BATCH").ok().and_then(|v| v.parse().ok()).unwrap_or(2000usize);
+    let parallel = std::env::var("BENCH_LOAD_PARALLEL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4usize);
+    let batch = std::env::var("BENCH_LOAD_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000usize);
     let now = DateTime::now().timestamp_millis();
     println!(
         "\nloading: {} ledger entries over {} wallets ({} heavy ones of ~{} entries), {} users ({} sellers), {} codes, {} purchases; {parallel} inserters, batches of {batch}",
@@ -301,27 +390,55 @@ async fn load_large(app: &BenchApp, s: Sizes) {
     let users = bulk_load(&app.db, s.users.div_ceil(batch), parallel, move |b| {
         let created = at(now - 200 * 24 * HOUR);
         let docs = (b * batch..((b + 1) * batch).min(s.users))
-            .map(|i| user_doc(user_id(i), &phone(i), &username(i), if i < s.sellers { Role::Seller } else { Role::Buyer }, true, created))
+            .map(|i| {
+                user_doc(
+                    user_id(i),
+                    &phone(i),
+                    &username(i),
+                    if i < s.sellers {
+                        Role::Seller
+                    } else {
+                        Role::Buyer
+                    },
+                    true,
+                    created,
+                )
+            })
             .collect();
         vec![("users", docs)]
     })
     .await;
-    println!("  users: {users} documents in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "  users: {users} documents in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
 
     let t = Instant::now();
     let ranges = Arc::new(group((0..s.wallets).map(|w| s.wallet_len(w)), batch));
     let currency = app.config.currency.clone();
     let r = ranges.clone();
-    let entries = bulk_load(&app.db, ranges.len(), parallel, move |b| wallet_batch(s, r[b].clone(), now, &currency)).await;
-    println!("  ledger entries and accounts: {entries} documents in {:.1} s", t.elapsed().as_secs_f64());
+    let entries = bulk_load(&app.db, ranges.len(), parallel, move |b| {
+        wallet_batch(s, r[b].clone(), now, &currency)
+    })
+    .await;
+    println!(
+        "  ledger entries and accounts: {entries} documents in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
 
     let t = Instant::now();
     // A code brings about three documents (itself, purchases, a contribution).
     let per = (batch / 3).max(1);
     let books = app.config.bookmakers.clone();
     let terms = Terms::from_config(&app.config);
-    let codes = bulk_load(&app.db, s.codes.div_ceil(per), parallel, move |b| code_batch(s, b * per..((b + 1) * per).min(s.codes), now, &books, terms)).await;
-    println!("  codes, purchases, leaderboard contributions: {codes} documents in {:.1} s", t.elapsed().as_secs_f64());
+    let codes = bulk_load(&app.db, s.codes.div_ceil(per), parallel, move |b| {
+        code_batch(s, b * per..((b + 1) * per).min(s.codes), now, &books, terms)
+    })
+    .await;
+    println!(
+        "  codes, purchases, leaderboard contributions: {codes} documents in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
 
     // Leaderboard rows from the same plans, by the backend's rules (Row::add of each contribution).
     let t = Instant::now();
@@ -330,15 +447,36 @@ async fn load_large(app: &BenchApp, s: Sizes) {
         let p = code_plan(i, now, &app.config.bookmakers);
         let Some(o) = p.outcome else { continue };
         let seller = p.seller % s.sellers;
-        let c = Contribution::new(p.id, user_id(seller), &username(seller), o, p.listing.odds, &vec![p.listing.price; s.purchases_of(i)], terms);
-        rows.entry(seller).or_insert_with(|| Row::new(user_id(seller), &username(seller))).add(&c);
+        let c = Contribution::new(
+            p.id,
+            user_id(seller),
+            &username(seller),
+            o,
+            p.listing.odds,
+            &vec![p.listing.price; s.purchases_of(i)],
+            terms,
+        );
+        rows.entry(seller)
+            .or_insert_with(|| Row::new(user_id(seller), &username(seller)))
+            .add(&c);
     }
     let docs: Vec<Document> = rows.values().map(|r| row_doc(r, DateTime::now())).collect();
-    let chunks: Arc<Vec<Vec<Document>>> = Arc::new(docs.chunks(batch).map(|c| c.to_vec()).collect());
+    let chunks: Arc<Vec<Vec<Document>>> =
+        Arc::new(docs.chunks(batch).map(|c| c.to_vec()).collect());
     let ch = chunks.clone();
-    let n_rows = bulk_load(&app.db, chunks.len(), parallel, move |b| vec![("leaderboards", ch[b].clone())]).await;
-    println!("  leaderboard rows: {n_rows} in {:.1} s", t.elapsed().as_secs_f64());
-    println!("load time: {:.1} s ({} documents)", started.elapsed().as_secs_f64(), users + entries + codes + n_rows);
+    let n_rows = bulk_load(&app.db, chunks.len(), parallel, move |b| {
+        vec![("leaderboards", ch[b].clone())]
+    })
+    .await;
+    println!(
+        "  leaderboard rows: {n_rows} in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    println!(
+        "load time: {:.1} s ({} documents)",
+        started.elapsed().as_secs_f64(),
+        users + entries + codes + n_rows
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -360,7 +498,15 @@ struct Fixture {
 
 /// Codes straight into the database through the store's builder (untimed set-up): `n` codes of
 /// `seller` with `max_buyers` places; `past` ones kicked off an hour ago and wait for votes.
-async fn insert_codes(app: &BenchApp, seller: ObjectId, seller_name: &str, n: usize, max_buyers: i64, past: bool, tag: &str) -> Vec<ObjectId> {
+async fn insert_codes(
+    app: &BenchApp,
+    seller: ObjectId,
+    seller_name: &str,
+    n: usize,
+    max_buyers: i64,
+    past: bool,
+    tag: &str,
+) -> Vec<ObjectId> {
     let now = DateTime::now().timestamp_millis();
     let mut ids = vec![];
     let mut docs = vec![];
@@ -377,7 +523,13 @@ async fn insert_codes(app: &BenchApp, seller: ObjectId, seller_name: &str, n: us
             max_buyers,
         };
         let id = ObjectId::new();
-        let mut d = new_code_doc(id, seller, seller_name, &l, at(now - if past { 5 * HOUR } else { 0 }));
+        let mut d = new_code_doc(
+            id,
+            seller,
+            seller_name,
+            &l,
+            at(now - if past { 5 * HOUR } else { 0 }),
+        );
         if past {
             // Every place is bought (the purchases follow): the labels as the backend leaves them,
             // so a vote does not count buyers before the last one (resolution::voting).
@@ -388,35 +540,92 @@ async fn insert_codes(app: &BenchApp, seller: ObjectId, seller_name: &str, n: us
         ids.push(id);
     }
     for chunk in docs.chunks(500) {
-        app.db.col("bettingcodes").insert_many(chunk.to_vec()).await.expect("insert bench codes");
+        app.db
+            .col("bettingcodes")
+            .insert_many(chunk.to_vec())
+            .await
+            .expect("insert bench codes");
     }
     ids
 }
 
-async fn fixture(app: &Arc<BenchApp>, clients: Vec<Session>, seller: ObjectId, seller_name: &str, tag: &str) -> Fixture {
+async fn fixture(
+    app: &Arc<BenchApp>,
+    clients: Vec<Session>,
+    seller: ObjectId,
+    seller_name: &str,
+    tag: &str,
+) -> Fixture {
     let c = clients.len();
     // Every client (and one silent buyer) bought every vote code: purchases as the backend writes them.
-    let vote_ids = insert_codes(app, seller, seller_name, VOTE_CODES, c as i64 + 1, true, &format!("v{tag}")).await;
+    let vote_ids = insert_codes(
+        app,
+        seller,
+        seller_name,
+        VOTE_CODES,
+        c as i64 + 1,
+        true,
+        &format!("v{tag}"),
+    )
+    .await;
     let mut purchases = vec![];
     let now = DateTime::now();
     for code in &vote_ids {
-        let buyers = clients.iter().map(|s| (ObjectId::parse_str(&s.user_id).expect("client id"), "client")).chain([(ObjectId::new(), "silent")]);
+        let buyers = clients
+            .iter()
+            .map(|s| {
+                (
+                    ObjectId::parse_str(&s.user_id).expect("client id"),
+                    "client",
+                )
+            })
+            .chain([(ObjectId::new(), "silent")]);
         for (buyer, name) in buyers {
-            let p = Purchase { id: ObjectId::new(), code: *code, buyer, seller, price: PRICE, status: PurchaseStatus::Completed, settlement: None, created_at: now };
+            let p = Purchase {
+                id: ObjectId::new(),
+                code: *code,
+                buyer,
+                seller,
+                price: PRICE,
+                status: PurchaseStatus::Completed,
+                settlement: None,
+                created_at: now,
+            };
             purchases.push(purchase_doc(&p, "Bench vote code", name, now));
         }
     }
     for chunk in purchases.chunks(1000) {
-        app.db.col("purchases").insert_many(chunk.to_vec()).await.expect("vote purchases");
+        app.db
+            .col("purchases")
+            .insert_many(chunk.to_vec())
+            .await
+            .expect("vote purchases");
     }
-    let purchase_ids = insert_codes(app, seller, seller_name, PURCHASE_CODES, c as i64, false, &format!("p{tag}")).await;
+    let purchase_ids = insert_codes(
+        app,
+        seller,
+        seller_name,
+        PURCHASE_CODES,
+        c as i64,
+        false,
+        &format!("p{tag}"),
+    )
+    .await;
     let view = insert_codes(app, seller, seller_name, 1, 1, false, &format!("w{tag}")).await;
     // Warm each client's wallet head once (the backend caches heads): both phases start warm.
     for s in &clients {
-        app.get("/wallet", Some(&s.access)).await.and_then(|r| r.expect(200)).expect("warm wallet");
+        app.get("/wallet", Some(&s.access))
+            .await
+            .and_then(|r| r.expect(200))
+            .expect("warm wallet");
     }
     Fixture {
-        refresh: Arc::new(clients.iter().map(|s| Mutex::new(s.refresh.clone())).collect()),
+        refresh: Arc::new(
+            clients
+                .iter()
+                .map(|s| Mutex::new(s.refresh.clone()))
+                .collect(),
+        ),
         clients: Arc::new(clients),
         purchase_codes: Arc::new(purchase_ids.iter().map(|i| i.to_hex()).collect()),
         purchase_next: Arc::new((0..c).map(|_| AtomicUsize::new(0)).collect()),
@@ -441,8 +650,18 @@ enum Req {
 }
 
 impl Req {
-    const ALL: [Req; 10] =
-        [Req::VerifyOtp, Req::Refresh, Req::Browse, Req::ViewCode, Req::Purchase, Req::Wallet, Req::Transactions, Req::Vote, Req::Leaderboard, Req::DepositConfirm];
+    const ALL: [Req; 10] = [
+        Req::VerifyOtp,
+        Req::Refresh,
+        Req::Browse,
+        Req::ViewCode,
+        Req::Purchase,
+        Req::Wallet,
+        Req::Transactions,
+        Req::Vote,
+        Req::Leaderboard,
+        Req::DepositConfirm,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -478,22 +697,49 @@ impl Req {
 
 /// One request of kind `req` by client `w`: its latency (only the request itself; preparation such
 /// as registering the user or opening the deposit is untimed) and its round trips.
-async fn one(app: &BenchApp, f: &Fixture, req: Req, w: usize) -> Result<Timed<Option<u64>>, String> {
+async fn one(
+    app: &BenchApp,
+    f: &Fixture,
+    req: Req,
+    w: usize,
+) -> Result<Timed<Option<u64>>, String> {
     let me = &f.clients[w % f.clients.len()];
     let (latency, r) = match req {
         Req::VerifyOtp => {
             let phone = unique_phone();
-            app.post("/auth/register", None, &json!({ "phoneNumber": phone, "username": unique_username(), "role": "BUYER" }), None).await?.expect(201)?;
+            app.post(
+                "/auth/register",
+                None,
+                &json!({ "phoneNumber": phone, "username": unique_username(), "role": "BUYER" }),
+                None,
+            )
+            .await?
+            .expect(201)?;
             let otp = app.last_otp(&phone).await?;
-            let (l, r) = timed(app.post("/auth/verify-otp", None, &json!({ "phoneNumber": phone, "otp": otp }), None)).await;
+            let (l, r) = timed(app.post(
+                "/auth/verify-otp",
+                None,
+                &json!({ "phoneNumber": phone, "otp": otp }),
+                None,
+            ))
+            .await;
             (l, r?.expect(200)?)
         }
         Req::Refresh => {
             let slot = &f.refresh[w % f.refresh.len()];
             let token = slot.lock().map_err(|_| "poisoned")?.clone();
-            let (l, r) = timed(app.post("/auth/refresh", None, &json!({ "refreshToken": token }), None)).await;
+            let (l, r) = timed(app.post(
+                "/auth/refresh",
+                None,
+                &json!({ "refreshToken": token }),
+                None,
+            ))
+            .await;
             let r = r?.expect(200)?;
-            *slot.lock().map_err(|_| "poisoned")? = r.data()["refreshToken"].as_str().ok_or("no refresh token")?.to_owned();
+            *slot.lock().map_err(|_| "poisoned")? = r.data()["refreshToken"]
+                .as_str()
+                .ok_or("no refresh token")?
+                .to_owned();
             (l, r)
         }
         Req::Browse => {
@@ -507,7 +753,13 @@ async fn one(app: &BenchApp, f: &Fixture, req: Req, w: usize) -> Result<Timed<Op
         Req::Purchase => {
             let i = f.purchase_next[w % f.purchase_next.len()].fetch_add(1, Ordering::Relaxed);
             let code = f.purchase_codes.get(i).ok_or("out of purchase codes")?;
-            let (l, r) = timed(app.post(&format!("/codes/{code}/purchase"), Some(&me.access), &json!({}), Some(&new_key()))).await;
+            let (l, r) = timed(app.post(
+                &format!("/codes/{code}/purchase"),
+                Some(&me.access),
+                &json!({}),
+                Some(&new_key()),
+            ))
+            .await;
             (l, r?.expect(200)?)
         }
         Req::Wallet => {
@@ -520,10 +772,19 @@ async fn one(app: &BenchApp, f: &Fixture, req: Req, w: usize) -> Result<Timed<Op
         }
         Req::Vote => {
             let i = f.vote_next.fetch_add(1, Ordering::Relaxed);
-            let code = f.vote_codes.get(i / f.clients.len()).ok_or("out of vote codes")?;
+            let code = f
+                .vote_codes
+                .get(i / f.clients.len())
+                .ok_or("out of vote codes")?;
             let voter = &f.clients[i % f.clients.len()];
             let body = json!({ "voteType": if i % 3 == 0 { "LOSS" } else { "WIN" } });
-            let (l, r) = timed(app.post(&format!("/codes/{code}/votes"), Some(&voter.access), &body, None)).await;
+            let (l, r) = timed(app.post(
+                &format!("/codes/{code}/votes"),
+                Some(&voter.access),
+                &body,
+                None,
+            ))
+            .await;
             (l, r?.expect(201)?)
         }
         Req::Leaderboard => {
@@ -531,14 +792,35 @@ async fn one(app: &BenchApp, f: &Fixture, req: Req, w: usize) -> Result<Timed<Op
             (l, r?.expect(200)?)
         }
         Req::DepositConfirm => {
-            let body = json!({ "amount": 10_000, "paymentMethod": "MTN_MOMO", "phoneNumber": me.phone });
-            let r = app.post("/wallet/deposits", Some(&me.access), &body, Some(&new_key())).await?.expect(202)?;
-            let reference = r.data()["reference"].as_str().ok_or("no reference")?.to_owned();
-            let (l, r) = timed(app.post(&format!("/dev/payments/{reference}/complete"), None, &json!({}), None)).await;
+            let body =
+                json!({ "amount": 10_000, "paymentMethod": "MTN_MOMO", "phoneNumber": me.phone });
+            let r = app
+                .post(
+                    "/wallet/deposits",
+                    Some(&me.access),
+                    &body,
+                    Some(&new_key()),
+                )
+                .await?
+                .expect(202)?;
+            let reference = r.data()["reference"]
+                .as_str()
+                .ok_or("no reference")?
+                .to_owned();
+            let (l, r) = timed(app.post(
+                &format!("/dev/payments/{reference}/complete"),
+                None,
+                &json!({}),
+                None,
+            ))
+            .await;
             (l, r?.expect(200)?)
         }
     };
-    Ok(Timed { latency, value: r.round_trips })
+    Ok(Timed {
+        latency,
+        value: r.round_trips,
+    })
 }
 
 #[derive(Default, Clone)]
@@ -550,7 +832,13 @@ struct Measured {
 }
 
 /// Each request at 1 client (half a phase, at most `cap1` requests) and at `c` clients (a phase).
-async fn measure_all(app: &Arc<BenchApp>, f: &Arc<Fixture>, c: usize, secs: Duration, label: &str) -> HashMap<&'static str, Measured> {
+async fn measure_all(
+    app: &Arc<BenchApp>,
+    f: &Arc<Fixture>,
+    c: usize,
+    secs: Duration,
+    label: &str,
+) -> HashMap<&'static str, Measured> {
     let mut out = HashMap::new();
     for req in Req::ALL {
         let mut m = Measured::default();
@@ -558,7 +846,11 @@ async fn measure_all(app: &Arc<BenchApp>, f: &Arc<Fixture>, c: usize, secs: Dura
             // Votes draw from a fixed pool of (code, voter) pairs: the 1-client phase takes a bounded share.
             let stop = match (req, clients) {
                 (Req::Vote, 1) => Stop::CountOrTime(VOTE_CODES / 4 * f.clients.len(), secs / 2),
-                (Req::Vote, _) => Stop::CountOrTime((VOTE_CODES * f.clients.len()).saturating_sub(f.vote_next.load(Ordering::Relaxed)), secs),
+                (Req::Vote, _) => Stop::CountOrTime(
+                    (VOTE_CODES * f.clients.len())
+                        .saturating_sub(f.vote_next.load(Ordering::Relaxed)),
+                    secs,
+                ),
                 (Req::Purchase, 1) => Stop::CountOrTime(PURCHASE_CODES / 3, secs / 2),
                 (_, 1) => Stop::Time(secs / 2),
                 _ => Stop::Time(secs),
@@ -569,7 +861,10 @@ async fn measure_all(app: &Arc<BenchApp>, f: &Arc<Fixture>, c: usize, secs: Dura
                 async move { one(&a, &fx, req, w).await }
             })
             .await;
-            print_errors(&format!("{label}: {} at {clients} clients", req.name()), &load);
+            print_errors(
+                &format!("{label}: {} at {clients} clients", req.name()),
+                &load,
+            );
             if clients == 1 {
                 m.trips = load.values.iter().flatten().copied().collect();
                 m.one = load.stats();
@@ -577,7 +872,13 @@ async fn measure_all(app: &Arc<BenchApp>, f: &Arc<Fixture>, c: usize, secs: Dura
                 m.many = load.stats();
             }
         }
-        println!("  {label}: {:<34} 1 client p50 {:>7} ms | {c} clients p50 {:>7} ms p99 {:>7} ms", req.name(), ms(m.one.p50), ms(m.many.p50), ms(m.many.p99));
+        println!(
+            "  {label}: {:<34} 1 client p50 {:>7} ms | {c} clients p50 {:>7} ms p99 {:>7} ms",
+            req.name(),
+            ms(m.one.p50),
+            ms(m.many.p50),
+            ms(m.many.p99)
+        );
         out.insert(req.name(), m);
     }
     out
@@ -585,7 +886,12 @@ async fn measure_all(app: &Arc<BenchApp>, f: &Arc<Fixture>, c: usize, secs: Dura
 
 /// The raw `_id` round trips of the same run: `find_one` on the scratch collection of `raw_round_trips`
 /// and on `ledger_entries` as it stands, at 1 and `c` clients.
-async fn raw_figures(raw: &mongodb::Database, c: usize, secs: Duration, entry_ids: Vec<Bson>) -> [Stats; 4] {
+async fn raw_figures(
+    raw: &mongodb::Database,
+    c: usize,
+    secs: Duration,
+    entry_ids: Vec<Bson>,
+) -> [Stats; 4] {
     let (scratch1, _) = raw_round_trips(raw, 1, secs / 2, 1000).await;
     let (scratch, _) = raw_round_trips(raw, c, secs / 2, 1000).await;
     let entries1 = raw_find_ids(raw, "ledger_entries", entry_ids.clone(), 1, secs / 2).await;
@@ -594,7 +900,11 @@ async fn raw_figures(raw: &mongodb::Database, c: usize, secs: Duration, entry_id
 }
 
 fn scale_factor() -> f64 {
-    std::env::var("SCALE_FACTOR").ok().and_then(|v| v.trim().parse().ok()).filter(|f: &f64| *f > 0.0).unwrap_or(1.0)
+    std::env::var("SCALE_FACTOR")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|f: &f64| *f > 0.0)
+        .unwrap_or(1.0)
 }
 
 /// What one background worker pass cost (see `worker_pass`).
@@ -610,7 +920,10 @@ impl WorkerFigures {
         if self.transfers == 0 {
             return "-".into();
         }
-        format!("{:.2} ms", self.windowed.as_secs_f64() * 1000.0 / self.transfers as f64)
+        format!(
+            "{:.2} ms",
+            self.windowed.as_secs_f64() * 1000.0 / self.transfers as f64
+        )
     }
 }
 
@@ -620,27 +933,63 @@ async fn worker_pass(app: &BenchApp, from_bucket: i64) -> WorkerFigures {
     use oddxer_backend::admin::recent::Watermark;
     let upto = minute_bucket(DateTime::now()) + 1;
     let t = Instant::now();
-    let report = Watermark::starting_at(from_bucket).pass(&app.state.db, upto).await.expect("windowed reconcile");
+    let report = Watermark::starting_at(from_bucket)
+        .pass(&app.state.db, upto)
+        .await
+        .expect("windowed reconcile");
     let windowed = t.elapsed();
     if !report.violations.is_empty() {
-        println!("windowed reconcile found violations: {:?}", report.violations);
+        println!(
+            "windowed reconcile found violations: {:?}",
+            report.violations
+        );
     }
-    let lag = app.state.config.recovery_after + app.state.config.recovery_interval + Duration::from_secs(120);
+    let lag = app.state.config.recovery_after
+        + app.state.config.recovery_interval
+        + Duration::from_secs(120);
     let later = DateTime::from_millis(DateTime::now().timestamp_millis() + lag.as_millis() as i64);
     let t = Instant::now();
-    oddxer_backend::observe::Observer::starting_at(from_bucket).pass(&app.state, later).await.expect("metrics pass");
+    oddxer_backend::observe::Observer::starting_at(from_bucket)
+        .pass(&app.state, later)
+        .await
+        .expect("metrics pass");
     let pass = t.elapsed();
     let t = Instant::now();
-    let full = match tokio::time::timeout(Duration::from_secs(300), oddxer_backend::admin::reconcile::run(&app.state)).await {
-        Ok(Ok(r)) => format!("{} ({} entries, {} transfers)", ms(t.elapsed()), r.entries, r.transfers),
+    let full = match tokio::time::timeout(
+        Duration::from_secs(300),
+        oddxer_backend::admin::reconcile::run(&app.state),
+    )
+    .await
+    {
+        Ok(Ok(r)) => format!(
+            "{} ({} entries, {} transfers)",
+            ms(t.elapsed()),
+            r.entries,
+            r.transfers
+        ),
         Ok(Err(e)) => format!("failed: {e}"),
         Err(_) => "over 300 s".into(),
     };
-    WorkerFigures { transfers: report.transfers, windowed, pass, full }
+    WorkerFigures {
+        transfers: report.transfers,
+        windowed,
+        pass,
+        full,
+    }
 }
 
-const SIZES: [&str; 10] =
-    ["ledger_entries", "accounts", "users", "bettingcodes", "purchases", "leaderboard_contributions", "leaderboards", "transactions", "votes", "refresh_tokens"];
+const SIZES: [&str; 10] = [
+    "ledger_entries",
+    "accounts",
+    "users",
+    "bettingcodes",
+    "purchases",
+    "leaderboard_contributions",
+    "leaderboards",
+    "transactions",
+    "votes",
+    "refresh_tokens",
+];
 
 #[tokio::main]
 async fn main() {
@@ -656,7 +1005,12 @@ async fn main() {
     // 1. The empty database: only the users and codes the measurement needs.
     let seller = app.signed_in_user("SELLER").await.expect("seller");
     let seller_id = ObjectId::parse_str(&seller.user_id).expect("seller id");
-    let seller_name = app.get("/auth/me", Some(&seller.access)).await.ok().and_then(|r| r.data()["username"].as_str().map(str::to_owned)).unwrap_or_default();
+    let seller_name = app
+        .get("/auth/me", Some(&seller.access))
+        .await
+        .ok()
+        .and_then(|r| r.data()["username"].as_str().map(str::to_owned))
+        .unwrap_or_default();
     let clients = app.signed_in_users("BUYER", c, 8).await;
     for s in &clients {
         app.fund(s, 5_000_000).await.expect("fund client");
@@ -664,7 +1018,11 @@ async fn main() {
     let empty_fx = Arc::new(fixture(&app, clients, seller_id, &seller_name, "e").await);
     let empty_sizes = app.collection_sizes(&SIZES).await;
     println!("\nempty database: {empty_sizes}");
-    let empty_entry_ids: Vec<Bson> = empty_fx.clients.iter().map(|s| Bson::String(format!("wallet:{}:1", s.user_id))).collect();
+    let empty_entry_ids: Vec<Bson> = empty_fx
+        .clients
+        .iter()
+        .map(|s| Bson::String(format!("wallet:{}:1", s.user_id)))
+        .collect();
     let empty_bucket = minute_bucket(DateTime::now());
     let empty = measure_all(&app, &empty_fx, c, secs, "empty").await;
     let raw_empty = raw_figures(&raw, c, secs, empty_entry_ids).await;
@@ -678,7 +1036,11 @@ async fn main() {
     // 3. The same requests by owners of loaded wallets (long histories), signed in through the API.
     let mut clients = vec![];
     for i in 0..c {
-        clients.push(app.sign_in_existing(&phone(sizes.wallet_owner(i))).await.expect("sign in a loaded user"));
+        clients.push(
+            app.sign_in_existing(&phone(sizes.wallet_owner(i)))
+                .await
+                .expect("sign in a loaded user"),
+        );
     }
     let large_fx = Arc::new(fixture(&app, clients, user_id(0), &username(0), "l").await);
     let mut rng = StdRng::seed_from_u64(9);
@@ -686,7 +1048,10 @@ async fn main() {
         .map(|_| {
             let w = rng.gen_range(0..sizes.wallets);
             let seq = rng.gen_range(1..=sizes.wallet_len(w).max(1));
-            Bson::String(format!("{}:{seq}", accounts::wallet(user_id(sizes.wallet_owner(w)))))
+            Bson::String(format!(
+                "{}:{seq}",
+                accounts::wallet(user_id(sizes.wallet_owner(w)))
+            ))
         })
         .collect();
     let large_bucket = minute_bucket(DateTime::now());
@@ -701,7 +1066,13 @@ async fn main() {
         ),
         &["request", "clients", "p50", "p95", "p99 (empty)", "p50", "p95", "p99 (large)", "large/empty p50", "round trips", "target", "met?"],
     );
-    let ratio = |a: &Stats, b: &Stats| if a.n == 0 || b.n == 0 || a.p50.is_zero() { f64::NAN } else { b.p50.as_secs_f64() / a.p50.as_secs_f64() };
+    let ratio = |a: &Stats, b: &Stats| {
+        if a.n == 0 || b.n == 0 || a.p50.is_zero() {
+            f64::NAN
+        } else {
+            b.p50.as_secs_f64() / a.p50.as_secs_f64()
+        }
+    };
     for req in Req::ALL {
         let (e, l) = (&empty[req.name()], &large[req.name()]);
         let (area, target, budget) = req.target();
@@ -716,7 +1087,11 @@ async fn main() {
             let flat = r.is_finite() && r <= 1.5;
             let mut misses = vec![];
             if !flat {
-                misses.push(if r.is_finite() { format!("{r:.1}x") } else { "no data".into() });
+                misses.push(if r.is_finite() {
+                    format!("{r:.1}x")
+                } else {
+                    "no data".into()
+                });
             }
             let target_cell = if clients == c {
                 if ls.p99 > Duration::from_millis(target) {
@@ -726,9 +1101,17 @@ async fn main() {
             } else {
                 "1.5x".into()
             };
-            let met = if misses.is_empty() { "yes".into() } else { format!("no: {}", misses.join(", ")) };
+            let met = if misses.is_empty() {
+                "yes".into()
+            } else {
+                format!("no: {}", misses.join(", "))
+            };
             t.row(vec![
-                if clients == 1 { req.name().to_owned() } else { String::new() },
+                if clients == 1 {
+                    req.name().to_owned()
+                } else {
+                    String::new()
+                },
                 clients.to_string(),
                 ms(es.p50),
                 ms(es.p95),
@@ -736,20 +1119,35 @@ async fn main() {
                 ms(ls.p50),
                 ms(ls.p95),
                 ms(ls.p99),
-                if r.is_finite() { format!("{r:.2}x") } else { "-".into() },
-                if clients == 1 { trips.clone() } else { String::new() },
+                if r.is_finite() {
+                    format!("{r:.2}x")
+                } else {
+                    "-".into()
+                },
+                if clients == 1 {
+                    trips.clone()
+                } else {
+                    String::new()
+                },
                 target_cell,
                 met,
             ]);
         }
     }
-    let raw_rows = [("raw find_one {_id} (bench_raw, 1,000 docs)", 0usize), ("raw find_one {_id} (ledger_entries)", 2)];
+    let raw_rows = [
+        ("raw find_one {_id} (bench_raw, 1,000 docs)", 0usize),
+        ("raw find_one {_id} (ledger_entries)", 2),
+    ];
     for (name, k) in raw_rows {
         for (j, clients) in [(0usize, 1usize), (1, c)] {
             let (es, ls) = (&raw_empty[k + j], &raw_large[k + j]);
             let r = ratio(es, ls);
             t.row(vec![
-                if clients == 1 { name.to_owned() } else { String::new() },
+                if clients == 1 {
+                    name.to_owned()
+                } else {
+                    String::new()
+                },
                 clients.to_string(),
                 ms(es.p50),
                 ms(es.p95),
@@ -757,7 +1155,11 @@ async fn main() {
                 ms(ls.p50),
                 ms(ls.p95),
                 ms(ls.p99),
-                if r.is_finite() { format!("{r:.2}x") } else { "-".into() },
+                if r.is_finite() {
+                    format!("{r:.2}x")
+                } else {
+                    "-".into()
+                },
                 "1".into(),
                 "-".into(),
                 "-".into(),
@@ -770,13 +1172,27 @@ async fn main() {
         &["database", "transfers checked", "windowed reconcile", "per transfer", "metrics pass", "full reconcile"],
     );
     for (name, f) in [("empty", &worker_empty), ("large", &worker_large)] {
-        w.row(vec![name.into(), f.transfers.to_string(), ms(f.windowed), f.per_transfer(), ms(f.pass), f.full.clone()]);
+        w.row(vec![
+            name.into(),
+            f.transfers.to_string(),
+            ms(f.windowed),
+            f.per_transfer(),
+            ms(f.pass),
+            f.full.clone(),
+        ]);
     }
     w.print();
     println!("\nsamples per cell (empty / large, 1 client | {c} clients):");
     for req in Req::ALL {
         let (e, l) = (&empty[req.name()], &large[req.name()]);
-        println!("  {:<34} {} / {} | {} / {}", req.name(), e.one.n, l.one.n, e.many.n, l.many.n);
+        println!(
+            "  {:<34} {} / {} | {} / {}",
+            req.name(),
+            e.one.n,
+            l.one.n,
+            e.many.n,
+            l.many.n
+        );
     }
     println!("\ncollections, empty: {empty_sizes}");
     println!("collections, large: {large_sizes}");

@@ -37,7 +37,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const WARM_UP_SOCKETS: usize = 200;
 /// Sockets opened at once by the bench client.
@@ -46,21 +47,36 @@ const TARGET_KIB_PER_SOCKET: f64 = 20.0;
 const TARGET_TOTAL_KIB: u64 = 1024 * 1024;
 
 fn env_num(key: &str, default: u64) -> u64 {
-    std::env::var(key).ok().and_then(|v| v.trim().parse().ok()).filter(|n| *n > 0).unwrap_or(default)
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
 }
 
 async fn connect(port: u16, token: &str) -> Result<Ws, String> {
-    let mut req = format!("ws://127.0.0.1:{port}/api/v1/ws").into_client_request().map_err(|e| e.to_string())?;
-    req.headers_mut().insert("authorization", format!("Bearer {token}").parse().map_err(|_| "header")?);
+    let mut req = format!("ws://127.0.0.1:{port}/api/v1/ws")
+        .into_client_request()
+        .map_err(|e| e.to_string())?;
+    req.headers_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().map_err(|_| "header")?,
+    );
     // Small client buffers: the bench process holds N sockets too and shares the machine.
-    let config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0);
-    let (ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), true).await.map_err(|e| e.to_string())?;
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), true)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(ws)
 }
 
 /// Sends `ping` and waits for `pong`: the socket is open and authenticated.
 async fn ping(ws: &mut Ws) -> Result<(), String> {
-    ws.send(Message::Text(r#"{"type":"ping"}"#.into())).await.map_err(|e| e.to_string())?;
+    ws.send(Message::Text(r#"{"type":"ping"}"#.into()))
+        .await
+        .map_err(|e| e.to_string())?;
     let answer = tokio::time::timeout(Duration::from_secs(30), async {
         while let Some(msg) = ws.next().await {
             if let Ok(Message::Text(t)) = msg {
@@ -116,7 +132,13 @@ async fn open_all(port: u16, tokens: &[String]) -> (Clients, Vec<String>) {
     let (err_tx, mut err_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let mut tasks = Vec::new();
     for token in tokens {
-        let (token, alive, permits, err_tx, mut stop_rx) = (token.clone(), alive.clone(), permits.clone(), err_tx.clone(), stop_rx.clone());
+        let (token, alive, permits, err_tx, mut stop_rx) = (
+            token.clone(),
+            alive.clone(),
+            permits.clone(),
+            err_tx.clone(),
+            stop_rx.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let opened = {
                 let _permit = permits.acquire().await;
@@ -166,7 +188,10 @@ async fn open_all(port: u16, tokens: &[String]) -> (Clients, Vec<String>) {
 /// Creates `n` users straight in the database and mints an access token for each.
 async fn users_with_tokens(db: &Db, secret: &str, n: usize) -> Vec<String> {
     let keys = JwtKeys::new(secret, Duration::from_secs(3600));
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut workers = Vec::new();
     for _ in 0..16 {
@@ -174,9 +199,16 @@ async fn users_with_tokens(db: &Db, secret: &str, n: usize) -> Vec<String> {
         workers.push(tokio::spawn(async move {
             let mut tokens = Vec::new();
             while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < n {
-                let created = insert_user(&db, &unique_phone(), &unique_username(), Role::Buyer).await.expect("insert user");
-                let InsertUser::Created(user) = created else { continue };
-                tokens.push(keys.issue(&user.id.to_hex(), Role::Buyer, now).expect("mint token"));
+                let created = insert_user(&db, &unique_phone(), &unique_username(), Role::Buyer)
+                    .await
+                    .expect("insert user");
+                let InsertUser::Created(user) = created else {
+                    continue;
+                };
+                tokens.push(
+                    keys.issue(&user.id.to_hex(), Role::Buyer, now)
+                        .expect("mint token"),
+                );
             }
             tokens
         }));
@@ -198,20 +230,37 @@ async fn main() {
         println!("open-files limit {limit} is too low for {n} sockets: run `ulimit -n {}` first, or set BENCH_SOCKETS", n + 1000);
         std::process::exit(2);
     }
-    let db_name = format!("bench_sockets_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let db_name = format!(
+        "bench_sockets_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
     let secret = format!("bench-secret-{}", uuid::Uuid::new_v4());
     let server = Server::spawn(&db_name, &secret);
     let started_rss = server.rss();
-    println!("sockets bench: backend pid {} on port {}, database {db_name}, open-files limit {limit}", server.pid(), server.port);
+    println!(
+        "sockets bench: backend pid {} on port {}, database {db_name}, open-files limit {limit}",
+        server.pid(),
+        server.port
+    );
 
-    let db = Db::connect(&mongodb_uri(), &db_name).await.expect("database");
+    let db = Db::connect(&mongodb_uri(), &db_name)
+        .await
+        .expect("database");
     let t = Instant::now();
     let tokens = users_with_tokens(&db, &secret, n + WARM_UP_SOCKETS).await;
-    println!("created {} users and tokens in {:.1} s", tokens.len(), t.elapsed().as_secs_f64());
+    println!(
+        "created {} users and tokens in {:.1} s",
+        tokens.len(),
+        t.elapsed().as_secs_f64()
+    );
     let (warm_tokens, tokens) = tokens.split_at(WARM_UP_SOCKETS.min(tokens.len()));
 
     let (warm, warm_errors) = open_all(server.port, warm_tokens).await;
-    println!("warm-up: {} sockets opened, pinged and closed ({} errors)", warm.alive(), warm_errors.len());
+    println!(
+        "warm-up: {} sockets opened, pinged and closed ({} errors)",
+        warm.alive(),
+        warm_errors.len()
+    );
     warm.close().await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let baseline = server.rss();
@@ -232,15 +281,62 @@ async fn main() {
     let sockets = opened.max(1) as f64;
     let per_socket = with_sockets.saturating_sub(baseline) as f64 / sockets;
     let at_50k = baseline as f64 + per_socket * 50_000.0;
-    let mut table = Table::new("Idle authenticated WebSockets, one backend process (VmRSS of the server)", &["figure", "value", "target", "met"]);
-    table.row(vec!["sockets open (ping answered)".into(), format!("{opened} of {} ({still_open} still open after {} s idle)", tokens.len(), idle.as_secs()), "".into(), "".into()]);
-    table.row(vec!["opened in".into(), format!("{:.1} s", opened_in.as_secs_f64()), "".into(), "".into()]);
-    table.row(vec!["RSS at start".into(), mib(started_rss), "".into(), "".into()]);
-    table.row(vec![format!("RSS baseline (after {WARM_UP_SOCKETS} warm-up sockets closed)"), mib(baseline), "".into(), "".into()]);
-    table.row(vec![format!("RSS with {opened} idle sockets"), mib(with_sockets), "< 1024 MiB".into(), yes(with_sockets < TARGET_TOTAL_KIB)]);
-    table.row(vec!["peak RSS (VmHWM)".into(), mib(peak), "".into(), "".into()]);
-    table.row(vec!["server memory per idle socket".into(), format!("{per_socket:.1} KiB"), format!("<= {TARGET_KIB_PER_SOCKET} KiB"), yes(per_socket <= TARGET_KIB_PER_SOCKET)]);
-    table.row(vec!["projected RSS at 50,000 sockets".into(), mib(at_50k as u64), "< 1024 MiB".into(), yes((at_50k as u64) < TARGET_TOTAL_KIB)]);
+    let mut table = Table::new(
+        "Idle authenticated WebSockets, one backend process (VmRSS of the server)",
+        &["figure", "value", "target", "met"],
+    );
+    table.row(vec![
+        "sockets open (ping answered)".into(),
+        format!(
+            "{opened} of {} ({still_open} still open after {} s idle)",
+            tokens.len(),
+            idle.as_secs()
+        ),
+        "".into(),
+        "".into(),
+    ]);
+    table.row(vec![
+        "opened in".into(),
+        format!("{:.1} s", opened_in.as_secs_f64()),
+        "".into(),
+        "".into(),
+    ]);
+    table.row(vec![
+        "RSS at start".into(),
+        mib(started_rss),
+        "".into(),
+        "".into(),
+    ]);
+    table.row(vec![
+        format!("RSS baseline (after {WARM_UP_SOCKETS} warm-up sockets closed)"),
+        mib(baseline),
+        "".into(),
+        "".into(),
+    ]);
+    table.row(vec![
+        format!("RSS with {opened} idle sockets"),
+        mib(with_sockets),
+        "< 1024 MiB".into(),
+        yes(with_sockets < TARGET_TOTAL_KIB),
+    ]);
+    table.row(vec![
+        "peak RSS (VmHWM)".into(),
+        mib(peak),
+        "".into(),
+        "".into(),
+    ]);
+    table.row(vec![
+        "server memory per idle socket".into(),
+        format!("{per_socket:.1} KiB"),
+        format!("<= {TARGET_KIB_PER_SOCKET} KiB"),
+        yes(per_socket <= TARGET_KIB_PER_SOCKET),
+    ]);
+    table.row(vec![
+        "projected RSS at 50,000 sockets".into(),
+        mib(at_50k as u64),
+        "< 1024 MiB".into(),
+        yes((at_50k as u64) < TARGET_TOTAL_KIB),
+    ]);
     table.row(vec!["server threads".into(), threads, "".into(), "".into()]);
     table.print();
 

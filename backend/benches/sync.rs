@@ -54,7 +54,11 @@ const SIGN_IN_PARALLEL: usize = 32;
 const PATIENCE: Duration = Duration::from_secs(300);
 
 fn env_num(key: &str, default: u64) -> u64 {
-    std::env::var(key).ok().and_then(|v| v.trim().parse().ok()).filter(|n| *n > 0).unwrap_or(default)
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
 }
 
 fn yes(ok: bool) -> String {
@@ -73,10 +77,18 @@ struct Device {
 
 impl Device {
     async fn open(api: &str, phone: String) -> Device {
-        let dir = std::env::temp_dir().join(format!("oddxer-bench-sync-dev-{}", uuid::Uuid::new_v4().simple()));
+        let dir = std::env::temp_dir().join(format!(
+            "oddxer-bench-sync-dev-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
         let secrets = Arc::new(MemorySecretStore::new());
         let client = open_client(api, &dir, &secrets).await;
-        Device { dir, secrets, client, phone }
+        Device {
+            dir,
+            secrets,
+            client,
+            phone,
+        }
     }
 
     /// The app restarted on the same phone: same SQLite file, same stored refresh token.
@@ -96,10 +108,18 @@ impl Drop for Device {
     }
 }
 
-async fn open_client(api: &str, dir: &std::path::Path, secrets: &Arc<MemorySecretStore>) -> OddxerClient {
-    OddxerClient::open(ClientConfig { api_url: api.to_owned(), data_dir: dir.to_owned(), secrets: secrets.clone() })
-        .await
-        .expect("open the client core")
+async fn open_client(
+    api: &str,
+    dir: &std::path::Path,
+    secrets: &Arc<MemorySecretStore>,
+) -> OddxerClient {
+    OddxerClient::open(ClientConfig {
+        api_url: api.to_owned(),
+        data_dir: dir.to_owned(),
+        secrets: secrets.clone(),
+    })
+    .await
+    .expect("open the client core")
 }
 
 /// The newest OTP texted to `phone` (development SMS outbox).
@@ -114,23 +134,36 @@ async fn otp(http: &reqwest::Client, api: &str, phone: &str) -> String {
         .await
         .expect("dev sms body");
     let text = body["data"][0]["body"].as_str().unwrap_or_default();
-    text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).expect("an OTP in the SMS").to_owned()
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("an OTP in the SMS")
+        .to_owned()
 }
 
 /// Registers the device's user through the client (the server texts an OTP).
 async fn register(d: &Device) {
-    d.client.register(&d.phone, &unique_username(), None).await.expect("register");
+    d.client
+        .register(&d.phone, &unique_username(), None)
+        .await
+        .expect("register");
 }
 
 /// Verifies the OTP through the client, which starts its sync task.
 async fn verify(http: &reqwest::Client, api: &str, d: &Device) {
     let code = otp(http, api, &d.phone).await;
-    d.client.verify_otp(&d.phone, &code).await.expect("verify otp");
+    d.client
+        .verify_otp(&d.phone, &code)
+        .await
+        .expect("verify otp");
 }
 
 /// Waits until the device's snapshot satisfies `want`, woken by its change events; returns the
 /// instant the satisfying event was received (before the snapshot was read) and the snapshot.
-async fn until(d: &Device, what: &str, want: impl Fn(&AppSnapshot) -> bool) -> (Instant, AppSnapshot) {
+async fn until(
+    d: &Device,
+    what: &str,
+    want: impl Fn(&AppSnapshot) -> bool,
+) -> (Instant, AppSnapshot) {
     let mut events = d.client.subscribe();
     let deadline = Instant::now() + PATIENCE;
     let mut at = Instant::now();
@@ -139,7 +172,12 @@ async fn until(d: &Device, what: &str, want: impl Fn(&AppSnapshot) -> bool) -> (
         if want(&snap) {
             return (at, snap);
         }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}; last snapshot: {:?} {:?}", snap.connection, snap.sync_progress);
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; last snapshot: {:?} {:?}",
+            snap.connection,
+            snap.sync_progress
+        );
         let _ = tokio::time::timeout(Duration::from_millis(200), events.recv()).await;
         at = Instant::now();
     }
@@ -148,7 +186,9 @@ async fn until(d: &Device, what: &str, want: impl Fn(&AppSnapshot) -> bool) -> (
 /// Waits for the `SyncProgress` event that says both streams are in step (sent right after the
 /// last batch's SQLite commit); returns when it was received and the progress it carried. Reads
 /// no snapshot meanwhile, so the wait costs the client nothing.
-async fn caught_up_event(events: &mut tokio::sync::broadcast::Receiver<ClientEvent>) -> (Instant, SyncProgress) {
+async fn caught_up_event(
+    events: &mut tokio::sync::broadcast::Receiver<ClientEvent>,
+) -> (Instant, SyncProgress) {
     loop {
         match tokio::time::timeout(PATIENCE, events.recv()).await {
             Ok(Ok(ClientEvent::SyncProgress(p))) if p.caught_up => return (Instant::now(), p),
@@ -159,7 +199,9 @@ async fn caught_up_event(events: &mut tokio::sync::broadcast::Receiver<ClientEve
 }
 
 /// [`caught_up_event`], also returning when the first batch's progress arrived.
-async fn caught_up_event_with_first(events: &mut tokio::sync::broadcast::Receiver<ClientEvent>) -> (Instant, SyncProgress, Instant) {
+async fn caught_up_event_with_first(
+    events: &mut tokio::sync::broadcast::Receiver<ClientEvent>,
+) -> (Instant, SyncProgress, Instant) {
     let mut first = None;
     loop {
         match tokio::time::timeout(PATIENCE, events.recv()).await {
@@ -193,11 +235,24 @@ fn wallet_entries(user: ObjectId, from: i64, n: i64, mut balance: i64) -> (Vec<D
         let (amount, kind, description) = if seq == 1 || seq % 3 != 0 {
             (5_000 + seq % 7 * 1_000, "DEPOSIT", "Deposit via MTN MoMo")
         } else {
-            (-(1_000 + seq % 5 * 500), "PURCHASE", "Purchase of a betting code")
+            (
+                -(1_000 + seq % 5 * 500),
+                "PURCHASE",
+                "Purchase of a betting code",
+            )
         };
         balance += amount;
         let at = mongodb::bson::DateTime::from_millis(now - (from + n - seq) * 60_000);
-        docs.push(entry_doc(&account, seq, &ObjectId::new().to_hex(), amount, balance, kind, description, at));
+        docs.push(entry_doc(
+            &account,
+            seq,
+            &ObjectId::new().to_hex(),
+            amount,
+            balance,
+            kind,
+            description,
+            at,
+        ));
     }
     (docs, balance)
 }
@@ -249,7 +304,12 @@ async fn insert_all(db: &Db, collection: &str, docs: Vec<Document>) {
     let mut set = tokio::task::JoinSet::new();
     for chunk in chunks {
         let (db, collection) = (db.clone(), collection.to_owned());
-        set.spawn(async move { db.col(&collection).insert_many(chunk).await.expect("bulk insert") });
+        set.spawn(async move {
+            db.col(&collection)
+                .insert_many(chunk)
+                .await
+                .expect("bulk insert")
+        });
         while set.len() >= 4 {
             set.join_next().await;
         }
@@ -262,19 +322,32 @@ async fn insert_all(db: &Db, collection: &str, docs: Vec<Document>) {
 async fn seed_history(db: &Db, user: ObjectId, entries: i64, purchases: i64) -> i64 {
     let currency = Currency(CURRENCY.into());
     db.col("accounts")
-        .insert_one(accounts::account_doc(&accounts::wallet(user), Some(user), &currency, mongodb::bson::DateTime::now()))
+        .insert_one(accounts::account_doc(
+            &accounts::wallet(user),
+            Some(user),
+            &currency,
+            mongodb::bson::DateTime::now(),
+        ))
         .await
         .ok(); // the sign-in may have created it already
     let (docs, balance) = wallet_entries(user, 0, entries, 0);
     insert_all(db, "ledger_entries", docs).await;
     let stream = purchase_stream::stream_of(user);
-    let rows = (1..=purchases).map(|seq| purchase_stream::row_doc(&stream, seq, 1, &purchase_out(user, seq)).expect("row")).collect();
+    let rows = (1..=purchases)
+        .map(|seq| {
+            purchase_stream::row_doc(&stream, seq, 1, &purchase_out(user, seq)).expect("row")
+        })
+        .collect();
     insert_all(db, purchase_stream::COLLECTION, rows).await;
     balance
 }
 
 async fn user_id(db: &Db, phone: &str) -> ObjectId {
-    users::find_by_phone(db, phone).await.expect("user read").expect("registered user").id
+    users::find_by_phone(db, phone)
+        .await
+        .expect("user read")
+        .expect("registered user")
+        .id
 }
 
 // ---- memory sampling -----------------------------------------------------------------------------
@@ -288,7 +361,10 @@ struct RssSampler {
 
 impl RssSampler {
     fn start(pid: u32) -> RssSampler {
-        let (stop, peak) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
+        let (stop, peak) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicU64::new(0)),
+        );
         let (s, p) = (stop.clone(), peak.clone());
         let thread = std::thread::spawn(move || {
             while !s.load(Ordering::Relaxed) {
@@ -318,41 +394,80 @@ struct ColdSync {
 }
 
 /// Seeds a user with a history, signs a fresh device in and times its first sync to the end.
-async fn cold_sync(server: &Server, db: &Db, http: &reqwest::Client, api: &str, entries: i64, purchases: i64) -> (Device, ColdSync, i64) {
+async fn cold_sync(
+    server: &Server,
+    db: &Db,
+    http: &reqwest::Client,
+    api: &str,
+    entries: i64,
+    purchases: i64,
+) -> (Device, ColdSync, i64) {
     let d = Device::open(api, unique_phone()).await;
     register(&d).await;
     let user = user_id(db, &d.phone).await;
     let t = Instant::now();
     let balance = seed_history(db, user, entries, purchases).await;
-    println!("  seeded {entries} entries and {purchases} purchases in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "  seeded {entries} entries and {purchases} purchases in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_before = server.rss();
     let sampler = RssSampler::start(server.pid());
     let code = otp(http, api, &d.phone).await;
     let mut events = d.client.subscribe();
-    d.client.verify_otp(&d.phone, &code).await.expect("verify otp");
+    d.client
+        .verify_otp(&d.phone, &code)
+        .await
+        .expect("verify otp");
     let started = Instant::now();
     let (done_at, _, first_at) = caught_up_event_with_first(&mut events).await;
     let took = done_at - started;
-    println!("  first batch after {:.3} s, caught up after {:.3} s", (first_at - started).as_secs_f64(), took.as_secs_f64());
+    println!(
+        "  first batch after {:.3} s, caught up after {:.3} s",
+        (first_at - started).as_secs_f64(),
+        took.as_secs_f64()
+    );
     let (_, snap) = until(&d, "the cold sync online", caught_up).await;
     let rss_peak = sampler.stop();
     let len = d.client.my_purchases().expect("purchases").len() as i64;
-    let exact = snap.sync_progress.is_some_and(|p| p.wallet.cursor == entries && p.purchases.cursor == purchases)
+    let exact = snap
+        .sync_progress
+        .is_some_and(|p| p.wallet.cursor == entries && p.purchases.cursor == purchases)
         && snap.ledger.first().map(|e| e.balance_after.amount) == Some(balance)
         && len == purchases;
-    (d, ColdSync { entries, purchases, took, rss_before, rss_peak, exact }, balance)
+    (
+        d,
+        ColdSync {
+            entries,
+            purchases,
+            took,
+            rss_before,
+            rss_peak,
+            exact,
+        },
+        balance,
+    )
 }
 
 /// `n` deposits to the device's wallet: each timed from sending the dev confirmation to the
 /// device's change event that shows the new entry committed. Returns (latencies, confirmation
 /// request times).
-async fn live_latency(http: &reqwest::Client, api: &str, d: &Device, n: usize) -> (Vec<Duration>, Vec<Duration>) {
+async fn live_latency(
+    http: &reqwest::Client,
+    api: &str,
+    d: &Device,
+    n: usize,
+) -> (Vec<Duration>, Vec<Duration>) {
     let mut latencies = Vec::with_capacity(n);
     let mut confirmations = Vec::with_capacity(n);
     for i in 0..n {
         let head = d.snapshot().ledger.first().map_or(0, |e| e.seq);
-        let tx = d.client.deposit(5_000 + i as i64, PaymentMethod::MtnMomo, &d.phone).await.expect("deposit");
+        let tx = d
+            .client
+            .deposit(5_000 + i as i64, PaymentMethod::MtnMomo, &d.phone)
+            .await
+            .expect("deposit");
         // Let the deposit's own background wallet refresh settle, so its event is not counted.
         tokio::time::sleep(Duration::from_millis(20)).await;
         let mut events = d.client.subscribe();
@@ -369,7 +484,8 @@ async fn live_latency(http: &reqwest::Client, api: &str, d: &Device, n: usize) -
         };
         let landed = loop {
             match tokio::time::timeout(PATIENCE, events.recv()).await {
-                Ok(Ok(ClientEvent::Changed)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {
+                Ok(Ok(ClientEvent::Changed))
+                | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {
                     let at = Instant::now();
                     if d.snapshot().ledger.first().map_or(0, |e| e.seq) > head {
                         break at;
@@ -385,7 +501,13 @@ async fn live_latency(http: &reqwest::Client, api: &str, d: &Device, n: usize) -
     (latencies, confirmations)
 }
 
-fn lat_row(t: &mut Table, what: &str, lat: &mut [Duration], conf: &mut [Duration], target: Option<Duration>) {
+fn lat_row(
+    t: &mut Table,
+    what: &str,
+    lat: &mut [Duration],
+    conf: &mut [Duration],
+    target: Option<Duration>,
+) {
     lat.sort();
     conf.sort();
     let p99 = percentile(lat, 0.99);
@@ -408,10 +530,18 @@ async fn raw_round_trips(db: &Db, user: ObjectId, entries: i64) -> (Vec<Duration
     for i in 0..300i64 {
         let seq = 1 + (i * 7919) % entries;
         let t = Instant::now();
-        let _ = db.col("ledger_entries").find_one(doc! { "_id": format!("{account}:{seq}") }).await.expect("raw read");
+        let _ = db
+            .col("ledger_entries")
+            .find_one(doc! { "_id": format!("{account}:{seq}") })
+            .await
+            .expect("raw read");
         one.push(t.elapsed());
         let t = Instant::now();
-        let mut cur = db.col("ledger_entries").find(doc! { "bucket": format!("{account}#{}", seq / BUCKET_SIZE) }).await.expect("raw bucket");
+        let mut cur = db
+            .col("ledger_entries")
+            .find(doc! { "bucket": format!("{account}#{}", seq / BUCKET_SIZE) })
+            .await
+            .expect("raw bucket");
         let mut n = 0;
         while cur.advance().await.expect("raw bucket docs") {
             n += 1;
@@ -431,7 +561,11 @@ async fn raw_purchase_buckets(db: &Db, user: ObjectId, purchases: i64) -> Vec<Du
     for i in 0..100i64 {
         let seq = 1 + (i * 7919) % purchases;
         let t = Instant::now();
-        let mut cur = db.col(purchase_stream::COLLECTION).find(doc! { "bucket": purchase_stream::bucket_of(&stream, seq) }).await.expect("raw bucket");
+        let mut cur = db
+            .col(purchase_stream::COLLECTION)
+            .find(doc! { "bucket": purchase_stream::bucket_of(&stream, seq) })
+            .await
+            .expect("raw bucket");
         while cur.advance().await.expect("raw bucket docs") {}
         out.push(t.elapsed());
     }
@@ -441,13 +575,27 @@ async fn raw_purchase_buckets(db: &Db, user: ObjectId, purchases: i64) -> Vec<Du
 
 /// The `oddxer_ws_connections` gauge from `/metrics`.
 async fn ws_gauge(http: &reqwest::Client, api: &str) -> Option<f64> {
-    let text = http.get(format!("{api}/api/v1/metrics")).send().await.ok()?.text().await.ok()?;
-    text.lines().find_map(|l| l.strip_prefix("oddxer_ws_connections ")).and_then(|v| v.trim().parse().ok())
+    let text = http
+        .get(format!("{api}/api/v1/metrics"))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("oddxer_ws_connections "))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 /// Signs in `n` devices (registered through their clients), seeds `STORM_OLD_ENTRIES` wallet
 /// entries for each, and waits until every one is online with them.
-async fn crowd(db: &Db, http: &reqwest::Client, api: &str, n: usize) -> Vec<(Device, ObjectId, i64)> {
+async fn crowd(
+    db: &Db,
+    http: &reqwest::Client,
+    api: &str,
+    n: usize,
+) -> Vec<(Device, ObjectId, i64)> {
     let mut devices = Vec::with_capacity(n);
     for _ in 0..n {
         devices.push(Device::open(api, unique_phone()).await);
@@ -477,7 +625,8 @@ async fn crowd(db: &Db, http: &reqwest::Client, api: &str, n: usize) -> Vec<(Dev
     insert_all(db, "ledger_entries", docs).await;
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     for _ in 0..SIGN_IN_PARALLEL {
-        let (devices, next, http, api) = (devices.clone(), next.clone(), http.clone(), api.to_owned());
+        let (devices, next, http, api) =
+            (devices.clone(), next.clone(), http.clone(), api.to_owned());
         set.spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -489,9 +638,16 @@ async fn crowd(db: &Db, http: &reqwest::Client, api: &str, n: usize) -> Vec<(Dev
     while set.join_next().await.is_some() {}
     let devices = Arc::try_unwrap(devices).unwrap_or_else(|_| panic!("devices still shared"));
     for d in &devices {
-        until(d, "a crowd client online", |s| caught_up(s) && s.ledger.len() as i64 == STORM_OLD_ENTRIES).await;
+        until(d, "a crowd client online", |s| {
+            caught_up(s) && s.ledger.len() as i64 == STORM_OLD_ENTRIES
+        })
+        .await;
     }
-    devices.into_iter().zip(owners).map(|(d, (u, b))| (d, u, b)).collect()
+    devices
+        .into_iter()
+        .zip(owners)
+        .map(|(d, (u, b))| (d, u, b))
+        .collect()
 }
 
 fn exact_after_storm(s: &AppSnapshot, balance: i64) -> bool {
@@ -505,13 +661,20 @@ fn exact_after_storm(s: &AppSnapshot, balance: i64) -> bool {
 /// then exit. For looking at the app's sync progress on a cold start (e2e `ODDXER_E2E_SYNC_PHONE`).
 async fn seed_only(phone: &str) {
     let db_name = std::env::var("SYNC_SEED_DB").expect("SYNC_SEED_DB names the backend's database");
-    let db = Db::connect(&mongodb_uri(), &db_name).await.expect("database");
+    let db = Db::connect(&mongodb_uri(), &db_name)
+        .await
+        .expect("database");
     let user = match users::find_by_phone(&db, phone).await.expect("user read") {
         Some(u) => u.id,
-        None => match users::insert_user(&db, phone, &unique_username(), oddxer_shared::Role::Seller).await.expect("insert user") {
-            users::InsertUser::Created(u) => u.id,
-            _ => panic!("could not create the user of {phone}"),
-        },
+        None => {
+            match users::insert_user(&db, phone, &unique_username(), oddxer_shared::Role::Seller)
+                .await
+                .expect("insert user")
+            {
+                users::InsertUser::Created(u) => u.id,
+                _ => panic!("could not create the user of {phone}"),
+            }
+        }
     };
     let entries = env_num("SYNC_ENTRIES", 10_000) as i64;
     let purchases = env_num("SYNC_PURCHASES", 500) as i64;
@@ -535,7 +698,10 @@ async fn main() {
         println!("open-files limit {limit} is too low for {n_clients} clients: run `ulimit -n {}` first, or set SYNC_CLIENTS", n_clients * 6 + 1000);
         std::process::exit(2);
     }
-    let db_name = format!("bench_sync_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let db_name = format!(
+        "bench_sync_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
     let secret = format!("bench-secret-{}", uuid::Uuid::new_v4());
     let env: &[(&str, &str)] = &[
         ("RATE_LIMIT_AUTH_IP", "100000000/1m"),
@@ -548,13 +714,21 @@ async fn main() {
     let port = server.port;
     let api = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
-    let db = Db::connect(&mongodb_uri(), &db_name).await.expect("database");
-    println!("sync bench: backend pid {} (release: {}) on {api}, database {db_name} at {}", server.pid(), !cfg!(debug_assertions), mongodb_uri());
+    let db = Db::connect(&mongodb_uri(), &db_name)
+        .await
+        .expect("database");
+    println!(
+        "sync bench: backend pid {} (release: {}) on {api}, database {db_name} at {}",
+        server.pid(),
+        !cfg!(debug_assertions),
+        mongodb_uri()
+    );
     println!("load average before: {}", common::load_average());
 
     // ---- cold sync, 10k ----
     println!("cold sync: {entries} entries + {purchases} purchases");
-    let (mut heavy, cold, heavy_balance) = cold_sync(&server, &db, &http, &api, entries, purchases).await;
+    let (mut heavy, cold, heavy_balance) =
+        cold_sync(&server, &db, &http, &api, entries, purchases).await;
     let heavy_user = user_id(&db, &heavy.phone).await;
     let (raw_one, raw_bucket) = raw_round_trips(&db, heavy_user, entries).await;
     let raw_purchases = raw_purchase_buckets(&db, heavy_user, purchases).await;
@@ -563,7 +737,8 @@ async fn main() {
     println!("checkpoint mismatch");
     heavy.client.shutdown().await;
     {
-        let conn = rusqlite::Connection::open(heavy.dir.join(oddxer_client::DB_FILE)).expect("device sqlite");
+        let conn = rusqlite::Connection::open(heavy.dir.join(oddxer_client::DB_FILE))
+            .expect("device sqlite");
         let changed = conn
             .execute(
                 "UPDATE ledger_entries SET json = json_set(json, '$.balanceAfter.amount', json_extract(json, '$.balanceAfter.amount') + 1)
@@ -576,13 +751,23 @@ async fn main() {
     heavy.reopen(&api).await;
     let mut events = heavy.client.subscribe();
     let started = Instant::now();
-    heavy.client.resume().await.expect("resume").expect("a stored session");
+    heavy
+        .client
+        .resume()
+        .await
+        .expect("resume")
+        .expect("a stored session");
     let (done_at, progress) = caught_up_event(&mut events).await;
     let mismatch_took = done_at - started;
     let (_, snap) = until(&heavy, "the re-sync after a mismatch online", caught_up).await;
     let mismatch_exact = snap.ledger.first().map(|e| e.balance_after.amount) == Some(heavy_balance)
         && progress.wallet.cursor == entries
-        && heavy.client.my_purchases().map(|p| p.len() as i64).unwrap_or(0) == purchases;
+        && heavy
+            .client
+            .my_purchases()
+            .map(|p| p.len() as i64)
+            .unwrap_or(0)
+            == purchases;
     heavy.client.shutdown().await;
     drop(heavy);
 
@@ -610,14 +795,20 @@ async fn main() {
     println!("signing in {n_clients} more clients");
     let t = Instant::now();
     let crowd = crowd(&db, &http, &api, n_clients).await;
-    println!("  {} clients online in {:.1} s", crowd.len(), t.elapsed().as_secs_f64());
+    println!(
+        "  {} clients online in {:.1} s",
+        crowd.len(),
+        t.elapsed().as_secs_f64()
+    );
     let rss_crowd = server.rss();
     let gauge_crowd = ws_gauge(&http, &api).await;
     println!("live latency, {} clients connected", n_clients + 1);
     let (mut lat_n, mut conf_n) = live_latency(&http, &api, &live, samples).await;
 
     // ---- reconnect storm ----
-    println!("reconnect storm: kill the server, append {STORM_NEW_ENTRIES} entries per wallet, restart");
+    println!(
+        "reconnect storm: kill the server, append {STORM_NEW_ENTRIES} entries per wallet, restart"
+    );
     let live_before = live.snapshot();
     // Every client's next "caught up" event is the end of its storm (waited for on events alone:
     // a thousand clients polling snapshots would starve the clients of this process).
@@ -654,7 +845,10 @@ async fn main() {
     let mut storm_exact = 0;
     for i in caught {
         let want = expected[i];
-        let (_, snap) = until(&crowd[i].0, "a storm client exact", |s| exact_after_storm(s, want)).await;
+        let (_, snap) = until(&crowd[i].0, "a storm client exact", |s| {
+            exact_after_storm(s, want)
+        })
+        .await;
         storm_exact += usize::from(exact_after_storm(&snap, want));
     }
     assert_eq!(live.snapshot().ledger.len(), live_before.ledger.len());
@@ -667,16 +861,60 @@ async fn main() {
     let clients_total = crowd.len() + 1;
 
     // ---- report ----
-    let mut t = Table::new("Raw database round trips (same run, sequential, from the bench process)", &["query", "n", "p50", "p95", "p99"]);
-    t.row(vec!["find_one {_id} (ledger_entries)".into(), raw_one.len().to_string(), ms(percentile(&raw_one, 0.5)), ms(percentile(&raw_one, 0.95)), ms(percentile(&raw_one, 0.99))]);
-    t.row(vec![format!("find {{bucket}} ({BUCKET_SIZE} entries)"), raw_bucket.len().to_string(), ms(percentile(&raw_bucket, 0.5)), ms(percentile(&raw_bucket, 0.95)), ms(percentile(&raw_bucket, 0.99))]);
-    t.row(vec![format!("find {{bucket}} ({BUCKET_SIZE} purchase-stream rows)"), raw_purchases.len().to_string(), ms(percentile(&raw_purchases, 0.5)), ms(percentile(&raw_purchases, 0.95)), ms(percentile(&raw_purchases, 0.99))]);
+    let mut t = Table::new(
+        "Raw database round trips (same run, sequential, from the bench process)",
+        &["query", "n", "p50", "p95", "p99"],
+    );
+    t.row(vec![
+        "find_one {_id} (ledger_entries)".into(),
+        raw_one.len().to_string(),
+        ms(percentile(&raw_one, 0.5)),
+        ms(percentile(&raw_one, 0.95)),
+        ms(percentile(&raw_one, 0.99)),
+    ]);
+    t.row(vec![
+        format!("find {{bucket}} ({BUCKET_SIZE} entries)"),
+        raw_bucket.len().to_string(),
+        ms(percentile(&raw_bucket, 0.5)),
+        ms(percentile(&raw_bucket, 0.95)),
+        ms(percentile(&raw_bucket, 0.99)),
+    ]);
+    t.row(vec![
+        format!("find {{bucket}} ({BUCKET_SIZE} purchase-stream rows)"),
+        raw_purchases.len().to_string(),
+        ms(percentile(&raw_purchases, 0.5)),
+        ms(percentile(&raw_purchases, 0.95)),
+        ms(percentile(&raw_purchases, 0.99)),
+    ]);
     t.print();
 
-    let mut t = Table::new("Cold sync: sign-in to both streams done, in step and committed in SQLite", &["history", "time", "entries/s", "server RSS before", "server RSS peak", "exact", "target", "met"]);
+    let mut t = Table::new(
+        "Cold sync: sign-in to both streams done, in step and committed in SQLite",
+        &[
+            "history",
+            "time",
+            "entries/s",
+            "server RSS before",
+            "server RSS peak",
+            "exact",
+            "target",
+            "met",
+        ],
+    );
     for c in [&cold, &cold_again, &cold_big] {
         let rate = (c.entries + c.purchases) as f64 / c.took.as_secs_f64();
-        let (target, met) = if c.entries <= 10_000 { ("< 1 s, >= 10k/s".to_owned(), yes(c.took < Duration::from_secs(1))) } else { ("linear".to_owned(), yes(c.took.as_secs_f64() <= cold.took.as_secs_f64() * (c.entries as f64 / cold.entries as f64) * 1.5)) };
+        let (target, met) = if c.entries <= 10_000 {
+            (
+                "< 1 s, >= 10k/s".to_owned(),
+                yes(c.took < Duration::from_secs(1)),
+            )
+        } else {
+            (
+                "linear".to_owned(),
+                yes(c.took.as_secs_f64()
+                    <= cold.took.as_secs_f64() * (c.entries as f64 / cold.entries as f64) * 1.5),
+            )
+        };
         t.row(vec![
             format!("{} entries + {} purchases", c.entries, c.purchases),
             format!("{:.3} s", c.took.as_secs_f64()),
@@ -695,30 +933,90 @@ async fn main() {
         cold.entries,
         cold_big.took.as_secs_f64() * 1e6 / cold_big.entries as f64,
         cold_big.entries,
-        (cold_big.took.as_secs_f64() / cold_big.entries as f64) / (cold.took.as_secs_f64() / cold.entries as f64)
+        (cold_big.took.as_secs_f64() / cold_big.entries as f64)
+            / (cold.took.as_secs_f64() / cold.entries as f64)
     );
 
-    let mut t = Table::new("Checkpoint mismatch (the head balance corrupted in the device's SQLite, app restarted)", &["figure", "value"]);
-    t.row(vec!["wallet entries re-sent".into(), format!("{} (of {entries})", progress.wallet.received)]);
-    t.row(vec!["purchases re-sent".into(), format!("{} (of {purchases})", progress.purchases.received)]);
-    t.row(vec!["restart (token refresh included) to in step".into(), format!("{:.3} s", mismatch_took.as_secs_f64())]);
+    let mut t = Table::new(
+        "Checkpoint mismatch (the head balance corrupted in the device's SQLite, app restarted)",
+        &["figure", "value"],
+    );
+    t.row(vec![
+        "wallet entries re-sent".into(),
+        format!("{} (of {entries})", progress.wallet.received),
+    ]);
+    t.row(vec![
+        "purchases re-sent".into(),
+        format!("{} (of {purchases})", progress.purchases.received),
+    ]);
+    t.row(vec![
+        "restart (token refresh included) to in step".into(),
+        format!("{:.3} s", mismatch_took.as_secs_f64()),
+    ]);
     t.row(vec!["ends exact".into(), yes(mismatch_exact)]);
     t.print();
 
     let mut t = Table::new("Live latency: deposit confirmation sent -> entry committed in the client's SQLite and its change event", &["clients connected", "n", "p50", "p95", "p99", "confirmation request p50", "target", "met"]);
-    lat_row(&mut t, "1", &mut lat1, &mut conf1, Some(Duration::from_millis(50)));
-    lat_row(&mut t, &format!("{}", n_clients + 1), &mut lat_n, &mut conf_n, None);
+    lat_row(
+        &mut t,
+        "1",
+        &mut lat1,
+        &mut conf1,
+        Some(Duration::from_millis(50)),
+    );
+    lat_row(
+        &mut t,
+        &format!("{}", n_clients + 1),
+        &mut lat_n,
+        &mut conf_n,
+        None,
+    );
     t.print();
 
-    let mut t = Table::new("Reconnect storm (server SIGKILLed and restarted on the same port)", &["figure", "value"]);
+    let mut t = Table::new(
+        "Reconnect storm (server SIGKILLed and restarted on the same port)",
+        &["figure", "value"],
+    );
     t.row(vec!["clients".into(), clients_total.to_string()]);
-    t.row(vec!["server down (kill, 3 entries x client appended, restart)".into(), format!("{:.2} s", (restarted - down_at).as_secs_f64())]);
-    t.row(vec!["restart to all caught up and exact".into(), format!("{:.2} s", all_back.as_secs_f64())]);
-    t.row(vec!["client back after restart p50 / p90 / p99".into(), format!("{} / {} / {} ms", ms(percentile(&back, 0.5)), ms(percentile(&back, 0.9)), ms(percentile(&back, 0.99)))]);
-    t.row(vec!["clients exact (positions 1..=8, server balance)".into(), format!("{storm_exact} of {}", crowd.len())]);
-    t.row(vec![format!("server RSS with {} sockets, before the storm", gauge_crowd.map_or("?".into(), |g| g.to_string())), mib(rss_crowd)]);
-    t.row(vec!["server RSS peak during the storm / 2 s after".into(), format!("{} / {}", mib(storm_peak), mib(storm_rss))]);
-    t.row(vec!["oddxer_ws_connections after the storm".into(), format!("{} (clients: {clients_total})", gauge_after.map_or("?".into(), |g| g.to_string()))]);
+    t.row(vec![
+        "server down (kill, 3 entries x client appended, restart)".into(),
+        format!("{:.2} s", (restarted - down_at).as_secs_f64()),
+    ]);
+    t.row(vec![
+        "restart to all caught up and exact".into(),
+        format!("{:.2} s", all_back.as_secs_f64()),
+    ]);
+    t.row(vec![
+        "client back after restart p50 / p90 / p99".into(),
+        format!(
+            "{} / {} / {} ms",
+            ms(percentile(&back, 0.5)),
+            ms(percentile(&back, 0.9)),
+            ms(percentile(&back, 0.99))
+        ),
+    ]);
+    t.row(vec![
+        "clients exact (positions 1..=8, server balance)".into(),
+        format!("{storm_exact} of {}", crowd.len()),
+    ]);
+    t.row(vec![
+        format!(
+            "server RSS with {} sockets, before the storm",
+            gauge_crowd.map_or("?".into(), |g| g.to_string())
+        ),
+        mib(rss_crowd),
+    ]);
+    t.row(vec![
+        "server RSS peak during the storm / 2 s after".into(),
+        format!("{} / {}", mib(storm_peak), mib(storm_rss)),
+    ]);
+    t.row(vec![
+        "oddxer_ws_connections after the storm".into(),
+        format!(
+            "{} (clients: {clients_total})",
+            gauge_after.map_or("?".into(), |g| g.to_string())
+        ),
+    ]);
     t.print();
     println!("load average after: {}", common::load_average());
 

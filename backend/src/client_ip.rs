@@ -20,7 +20,10 @@ impl Cidr {
         };
         let max = if ip.is_ipv4() { 32 } else { 128 };
         let prefix = prefix.unwrap_or(max);
-        (prefix <= max).then_some(Cidr { network: ip, prefix })
+        (prefix <= max).then_some(Cidr {
+            network: ip,
+            prefix,
+        })
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {
@@ -30,8 +33,12 @@ impl Cidr {
             v4 => v4,
         };
         match (self.network, ip) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => prefix_eq(u32::from(n) as u128, u32::from(a) as u128, self.prefix, 32),
-            (IpAddr::V6(n), IpAddr::V6(a)) => prefix_eq(u128::from(n), u128::from(a), self.prefix, 128),
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                prefix_eq(u32::from(n) as u128, u32::from(a) as u128, self.prefix, 32)
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                prefix_eq(u128::from(n), u128::from(a), self.prefix, 128)
+            }
             _ => false,
         }
     }
@@ -67,11 +74,18 @@ impl TrustedProxies {
     /// peer itself unless it is trusted; else the rightmost forwarded address that is not a
     /// trusted proxy (each proxy appends the address it received from, so entries left of the
     /// first untrusted one may be forged by the client).
-    pub fn client_ip<'a>(&self, peer: IpAddr, forwarded_for: impl Iterator<Item = &'a str>) -> IpAddr {
+    pub fn client_ip<'a>(
+        &self,
+        peer: IpAddr,
+        forwarded_for: impl Iterator<Item = &'a str>,
+    ) -> IpAddr {
         if !self.trusts(peer) {
             return peer;
         }
-        let hops: Vec<&str> = forwarded_for.flat_map(|v| v.split(',')).map(str::trim).collect();
+        let hops: Vec<&str> = forwarded_for
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
         let mut client = peer;
         for hop in hops.iter().rev() {
             // An unreadable entry is not an address we can trust or key on: stop at the last good one.
@@ -100,22 +114,51 @@ mod tests {
         assert!(p.trusts(ip("192.168.1.7")));
         assert!(!p.trusts(ip("192.168.1.8")));
         assert!(p.trusts(ip("fd12::1")));
-        assert!(p.trusts(ip("::ffff:10.1.1.1")), "IPv4-mapped peers count as IPv4");
+        assert!(
+            p.trusts(ip("::ffff:10.1.1.1")),
+            "IPv4-mapped peers count as IPv4"
+        );
         assert!(!p.trusts(ip("11.0.0.1")));
-        assert_eq!(TrustedProxies::parse("10.0.0.0/33"), Err("10.0.0.0/33".into()));
-        assert_eq!(TrustedProxies::parse("proxy.local"), Err("proxy.local".into()));
+        assert_eq!(
+            TrustedProxies::parse("10.0.0.0/33"),
+            Err("10.0.0.0/33".into())
+        );
+        assert_eq!(
+            TrustedProxies::parse("proxy.local"),
+            Err("proxy.local".into())
+        );
         assert_eq!(TrustedProxies::parse(""), Ok(TrustedProxies::default()));
-        assert!(TrustedProxies::parse("0.0.0.0/0").expect("valid").trusts(ip("8.8.8.8")));
+        assert!(TrustedProxies::parse("0.0.0.0/0")
+            .expect("valid")
+            .trusts(ip("8.8.8.8")));
     }
 
     #[test]
     fn the_header_is_believed_only_from_a_trusted_peer() {
         let p = TrustedProxies::parse("10.0.0.0/8").expect("valid");
-        assert_eq!(p.client_ip(ip("203.0.113.9"), ["198.51.100.1"].into_iter()), ip("203.0.113.9"));
-        assert_eq!(p.client_ip(ip("10.0.0.2"), ["198.51.100.1"].into_iter()), ip("198.51.100.1"));
+        assert_eq!(
+            p.client_ip(ip("203.0.113.9"), ["198.51.100.1"].into_iter()),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            p.client_ip(ip("10.0.0.2"), ["198.51.100.1"].into_iter()),
+            ip("198.51.100.1")
+        );
         // A client that forges a left entry does not escape its own address.
-        assert_eq!(p.client_ip(ip("10.0.0.2"), ["1.1.1.1, 198.51.100.1, 10.0.0.3"].into_iter()), ip("198.51.100.1"));
-        assert_eq!(p.client_ip(ip("10.0.0.2"), std::iter::empty()), ip("10.0.0.2"));
-        assert_eq!(p.client_ip(ip("10.0.0.2"), ["garbage"].into_iter()), ip("10.0.0.2"));
+        assert_eq!(
+            p.client_ip(
+                ip("10.0.0.2"),
+                ["1.1.1.1, 198.51.100.1, 10.0.0.3"].into_iter()
+            ),
+            ip("198.51.100.1")
+        );
+        assert_eq!(
+            p.client_ip(ip("10.0.0.2"), std::iter::empty()),
+            ip("10.0.0.2")
+        );
+        assert_eq!(
+            p.client_ip(ip("10.0.0.2"), ["garbage"].into_iter()),
+            ip("10.0.0.2")
+        );
     }
 }

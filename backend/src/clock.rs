@@ -16,7 +16,8 @@ pub fn before(base: DateTime, d: Duration) -> DateTime {
 }
 
 pub fn rfc3339(dt: DateTime) -> String {
-    dt.try_to_rfc3339_string().unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
+    dt.try_to_rfc3339_string()
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
 }
 
 pub fn unix_seconds(dt: DateTime) -> i64 {

@@ -144,7 +144,9 @@ pub struct EnvSource<'a>(pub &'a dyn Fn(&str) -> Option<String>);
 
 impl EnvSource<'_> {
     pub fn get(&self, key: &str) -> Option<String> {
-        (self.0)(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+        (self.0)(key)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
     }
 
     fn string(&self, key: &str, default: &str) -> String {
@@ -154,14 +156,20 @@ impl EnvSource<'_> {
     fn parse<T: std::str::FromStr>(&self, key: &'static str, default: T) -> Result<T, ConfigError> {
         match self.get(key) {
             None => Ok(default),
-            Some(raw) => raw.parse().map_err(|_| ConfigError::Invalid { name: key, reason: format!("cannot parse {raw:?}") }),
+            Some(raw) => raw.parse().map_err(|_| ConfigError::Invalid {
+                name: key,
+                reason: format!("cannot parse {raw:?}"),
+            }),
         }
     }
 
     fn rate(&self, key: &'static str, default: RateLimit) -> Result<RateLimit, ConfigError> {
         match self.get(key) {
             None => Ok(default),
-            Some(raw) => RateLimit::parse(&raw).ok_or(ConfigError::Invalid { name: key, reason: format!("{raw:?} is not N/duration such as 30/1m") }),
+            Some(raw) => RateLimit::parse(&raw).ok_or(ConfigError::Invalid {
+                name: key,
+                reason: format!("{raw:?} is not N/duration such as 30/1m"),
+            }),
         }
     }
 
@@ -197,7 +205,10 @@ impl RateLimit {
 fn derive_otp_key(jwt_secret: &str) -> [u8; 32] {
     let mut key = [0u8; 32];
     // 32 bytes is far below HKDF-SHA256's 255 * 32 output limit, so expand cannot fail.
-    if hkdf::Hkdf::<sha2::Sha256>::new(Some(b"oddxer"), jwt_secret.as_bytes()).expand(b"otp-hmac-v1", &mut key).is_err() {
+    if hkdf::Hkdf::<sha2::Sha256>::new(Some(b"oddxer"), jwt_secret.as_bytes())
+        .expand(b"otp-hmac-v1", &mut key)
+        .is_err()
+    {
         tracing::error!("HKDF refused a 32-byte output");
     }
     key
@@ -223,18 +234,38 @@ pub fn parse_duration(raw: &str) -> Option<Duration> {
 }
 
 /// One `BOOKING_CODE_LENGTHS` entry, `Bookmaker=MIN-MAX` (1 <= MIN <= MAX <= 100).
-fn parse_booking_code_length(entry: &str) -> Option<(String, crate::codes::rules::BookingCodeRule)> {
+fn parse_booking_code_length(
+    entry: &str,
+) -> Option<(String, crate::codes::rules::BookingCodeRule)> {
     let (bookmaker, range) = entry.split_once('=')?;
     let (min, max) = range.split_once('-')?;
-    let (min_chars, max_chars): (usize, usize) = (min.trim().parse().ok()?, max.trim().parse().ok()?);
+    let (min_chars, max_chars): (usize, usize) =
+        (min.trim().parse().ok()?, max.trim().parse().ok()?);
     let bookmaker = bookmaker.trim();
-    (!bookmaker.is_empty() && (1..=max_chars).contains(&min_chars) && max_chars <= 100)
-        .then(|| (bookmaker.to_owned(), crate::codes::rules::BookingCodeRule { min_chars, max_chars }))
+    (!bookmaker.is_empty() && (1..=max_chars).contains(&min_chars) && max_chars <= 100).then(|| {
+        (
+            bookmaker.to_owned(),
+            crate::codes::rules::BookingCodeRule {
+                min_chars,
+                max_chars,
+            },
+        )
+    })
 }
 
 /// Bookmakers accepted when `BOOKMAKERS` is not set.
-pub const DEFAULT_BOOKMAKERS: &[&str] =
-    &["SportyBet", "Betway", "1xBet", "Betika", "Bet9ja", "BetPawa", "Fortebet", "22Bet", "Melbet", "Gal Sport Betting"];
+pub const DEFAULT_BOOKMAKERS: &[&str] = &[
+    "SportyBet",
+    "Betway",
+    "1xBet",
+    "Betika",
+    "Bet9ja",
+    "BetPawa",
+    "Fortebet",
+    "22Bet",
+    "Melbet",
+    "Gal Sport Betting",
+];
 
 const DEV_JWT_SECRET: &str = "oddxer-development-secret-not-for-production-use!";
 
@@ -254,65 +285,124 @@ impl Config {
         // Unset means production: development conveniences (outbox SMS, sandbox payments, `/dev`
         // routes, demo seed, a built-in JWT secret) must be asked for, never fallen into.
         let app_env_set = env.get("APP_ENV").is_some();
-        let app_env = match env.string("APP_ENV", "production").to_ascii_lowercase().as_str() {
+        let app_env = match env
+            .string("APP_ENV", "production")
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "development" | "dev" => AppEnv::Development,
             "test" => AppEnv::Test,
             "production" | "prod" => AppEnv::Production,
             other => {
-                return Err(ConfigError::Invalid { name: "APP_ENV", reason: format!("{other:?} is not development, test or production") })
+                return Err(ConfigError::Invalid {
+                    name: "APP_ENV",
+                    reason: format!("{other:?} is not development, test or production"),
+                })
             }
         };
-        let sms_provider = match env.string("SMS_PROVIDER", "outbox").to_ascii_lowercase().as_str() {
+        let sms_provider = match env
+            .string("SMS_PROVIDER", "outbox")
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "outbox" => SmsProviderKind::Outbox,
             "africastalking" | "africas_talking" => SmsProviderKind::AfricasTalking,
-            other => return Err(ConfigError::Invalid { name: "SMS_PROVIDER", reason: format!("unknown provider {other:?}") }),
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "SMS_PROVIDER",
+                    reason: format!("unknown provider {other:?}"),
+                })
+            }
         };
-        let payment_provider = match env.string("PAYMENT_PROVIDER", "sandbox").to_ascii_lowercase().as_str() {
+        let payment_provider = match env
+            .string("PAYMENT_PROVIDER", "sandbox")
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "sandbox" => PaymentProviderKind::Sandbox,
             "mobile_money" | "mobilemoney" => PaymentProviderKind::MobileMoney,
-            other => return Err(ConfigError::Invalid { name: "PAYMENT_PROVIDER", reason: format!("unknown provider {other:?}") }),
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "PAYMENT_PROVIDER",
+                    reason: format!("unknown provider {other:?}"),
+                })
+            }
         };
-        let settlement_policy = match env.string("SETTLEMENT_POLICY", "STANDARD").to_ascii_uppercase().as_str() {
+        let settlement_policy = match env
+            .string("SETTLEMENT_POLICY", "STANDARD")
+            .to_ascii_uppercase()
+            .as_str()
+        {
             "STANDARD" => SettlementPolicy::Standard,
             "REFUND_ON_LOSS" => SettlementPolicy::RefundOnLoss,
-            other => return Err(ConfigError::Invalid { name: "SETTLEMENT_POLICY", reason: format!("{other:?} is not STANDARD or REFUND_ON_LOSS") }),
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "SETTLEMENT_POLICY",
+                    reason: format!("{other:?} is not STANDARD or REFUND_ON_LOSS"),
+                })
+            }
         };
         let jwt_secret = match env.get("JWT_SECRET") {
             Some(s) => s,
             None if app_env == AppEnv::Production => {
                 let problem = "JWT_SECRET is not set".to_owned();
-                return Err(if app_env_set { ConfigError::UnsafeForProduction(problem) } else { ConfigError::AppEnvUnset(problem) });
+                return Err(if app_env_set {
+                    ConfigError::UnsafeForProduction(problem)
+                } else {
+                    ConfigError::AppEnvUnset(problem)
+                });
             }
             None => DEV_JWT_SECRET.to_owned(),
         };
         let list = |key: &str| -> Vec<String> {
             env.get(key)
-                .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         let default_region = match env.get("DEFAULT_REGION") {
             None => crate::phone::DEFAULT_REGION,
-            Some(raw) => crate::phone::parse_region(&raw)
-                .ok_or(ConfigError::Invalid { name: "DEFAULT_REGION", reason: format!("{raw:?} is not a two-letter region code such as UG") })?,
+            Some(raw) => crate::phone::parse_region(&raw).ok_or(ConfigError::Invalid {
+                name: "DEFAULT_REGION",
+                reason: format!("{raw:?} is not a two-letter region code such as UG"),
+            })?,
         };
         let mut admin_phone_numbers = Vec::new();
         for raw in list("ADMIN_PHONE_NUMBERS") {
-            let phone = crate::phone::PhoneNumber::parse(&raw, default_region)
-                .ok_or(ConfigError::Invalid { name: "ADMIN_PHONE_NUMBERS", reason: format!("{raw:?} is not a valid phone number") })?;
+            let phone = crate::phone::PhoneNumber::parse(&raw, default_region).ok_or(
+                ConfigError::Invalid {
+                    name: "ADMIN_PHONE_NUMBERS",
+                    reason: format!("{raw:?} is not a valid phone number"),
+                },
+            )?;
             admin_phone_numbers.push(phone.into_string());
         }
         let user_cache_ttl = env.duration("USER_CACHE_TTL", Duration::from_secs(1))?;
         if user_cache_ttl > Duration::from_secs(1) {
-            return Err(ConfigError::Invalid { name: "USER_CACHE_TTL", reason: "must be at most 1s: a deactivation must take effect within a second".into() });
+            return Err(ConfigError::Invalid {
+                name: "USER_CACHE_TTL",
+                reason: "must be at most 1s: a deactivation must take effect within a second"
+                    .into(),
+            });
         }
         let port = env.parse("PORT", 6793u16)?;
         let platform_fee_bps = env.parse("PLATFORM_FEE_BPS", 1000u32)?;
         if platform_fee_bps > 10_000 {
-            return Err(ConfigError::Invalid { name: "PLATFORM_FEE_BPS", reason: "must be at most 10000".into() });
+            return Err(ConfigError::Invalid {
+                name: "PLATFORM_FEE_BPS",
+                reason: "must be at most 10000".into(),
+            });
         }
         let otp_length = env.parse("OTP_LENGTH", 6usize)?;
         if !(4..=10).contains(&otp_length) {
-            return Err(ConfigError::Invalid { name: "OTP_LENGTH", reason: "must be between 4 and 10".into() });
+            return Err(ConfigError::Invalid {
+                name: "OTP_LENGTH",
+                reason: "must be between 4 and 10".into(),
+            });
         }
         let cors = list("SOCKET_CORS_ORIGIN");
         let config = Config {
@@ -326,7 +416,8 @@ impl Config {
             otp_key: derive_otp_key(&jwt_secret),
             jwt_secret,
             jwt_access_expiry: env.duration("JWT_ACCESS_EXPIRY", Duration::from_secs(15 * 60))?,
-            jwt_refresh_expiry: env.duration("JWT_REFRESH_EXPIRY", Duration::from_secs(7 * 86_400))?,
+            jwt_refresh_expiry: env
+                .duration("JWT_REFRESH_EXPIRY", Duration::from_secs(7 * 86_400))?,
             otp_expiry: env.duration("OTP_EXPIRY", Duration::from_secs(10 * 60))?,
             otp_length,
             otp_resend_interval: env.duration("OTP_RESEND_INTERVAL", Duration::from_secs(30))?,
@@ -334,11 +425,21 @@ impl Config {
             sms_api_key: env.get("SMS_API_KEY"),
             sms_username: env.string("SMS_USERNAME", "sandbox"),
             sms_sender_id: env.get("SMS_SENDER_ID"),
-            sms_api_url: env.string("SMS_API_URL", "https://api.africastalking.com/version1/messaging"),
+            sms_api_url: env.string(
+                "SMS_API_URL",
+                "https://api.africastalking.com/version1/messaging",
+            ),
             payment_provider,
-            mobile_money: crate::payments::settings::MobileMoneySettings::from_env(env, payment_provider)?,
+            mobile_money: crate::payments::settings::MobileMoneySettings::from_env(
+                env,
+                payment_provider,
+            )?,
             cors_origins: if cors.is_empty() {
-                vec!["http://localhost:1420".into(), "tauri://localhost".into(), "http://tauri.localhost".into()]
+                vec![
+                    "http://localhost:1420".into(),
+                    "tauri://localhost".into(),
+                    "http://tauri.localhost".into(),
+                ]
             } else {
                 cors
             },
@@ -354,17 +455,47 @@ impl Config {
             deposit_min: env.parse("DEPOSIT_MIN", 500i64)?,
             deposit_max: env.parse("DEPOSIT_MAX", 5_000_000i64)?,
             withdrawal_daily_limit: env.parse("WITHDRAWAL_DAILY_LIMIT", 10_000_000i64)?,
-            seed_demo: matches!(env.string("SEED_DEMO", "false").as_str(), "1" | "true" | "yes"),
+            seed_demo: matches!(
+                env.string("SEED_DEMO", "false").as_str(),
+                "1" | "true" | "yes"
+            ),
             recovery_interval: env.duration("RECOVERY_INTERVAL", Duration::from_secs(60))?,
-            trusted_proxies: crate::client_ip::TrustedProxies::parse(&env.get("TRUSTED_PROXIES").unwrap_or_default())
-                .map_err(|bad| ConfigError::Invalid { name: "TRUSTED_PROXIES", reason: format!("{bad:?} is not an IP address or CIDR network") })?,
-            rate_auth_ip: env.rate("RATE_LIMIT_AUTH_IP", RateLimit { max: 60, window: Duration::from_secs(60) })?,
-            rate_auth_phone: env.rate("RATE_LIMIT_AUTH_PHONE", RateLimit { max: 10, window: Duration::from_secs(600) })?,
-            rate_money_user: env.rate("RATE_LIMIT_MONEY_USER", RateLimit { max: 30, window: Duration::from_secs(60) })?,
+            trusted_proxies: crate::client_ip::TrustedProxies::parse(
+                &env.get("TRUSTED_PROXIES").unwrap_or_default(),
+            )
+            .map_err(|bad| ConfigError::Invalid {
+                name: "TRUSTED_PROXIES",
+                reason: format!("{bad:?} is not an IP address or CIDR network"),
+            })?,
+            rate_auth_ip: env.rate(
+                "RATE_LIMIT_AUTH_IP",
+                RateLimit {
+                    max: 60,
+                    window: Duration::from_secs(60),
+                },
+            )?,
+            rate_auth_phone: env.rate(
+                "RATE_LIMIT_AUTH_PHONE",
+                RateLimit {
+                    max: 10,
+                    window: Duration::from_secs(600),
+                },
+            )?,
+            rate_money_user: env.rate(
+                "RATE_LIMIT_MONEY_USER",
+                RateLimit {
+                    max: 30,
+                    window: Duration::from_secs(60),
+                },
+            )?,
             recovery_after: env.duration("RECOVERY_AFTER", Duration::from_secs(120))?,
             bookmakers: {
                 let listed = list("BOOKMAKERS");
-                if listed.is_empty() { DEFAULT_BOOKMAKERS.iter().map(|b| b.to_string()).collect() } else { listed }
+                if listed.is_empty() {
+                    DEFAULT_BOOKMAKERS.iter().map(|b| b.to_string()).collect()
+                } else {
+                    listed
+                }
             },
             booking_code_lengths: list("BOOKING_CODE_LENGTHS")
                 .iter()
@@ -377,20 +508,33 @@ impl Config {
                 .collect::<Result<_, _>>()?,
             code_price_min: env.parse("CODE_PRICE_MIN", 500i64)?,
             code_price_max: env.parse("CODE_PRICE_MAX", 5_000_000i64)?,
-            code_expiry_horizon: env.duration("CODE_EXPIRY_HORIZON", Duration::from_secs(30 * 86_400))?,
+            code_expiry_horizon: env
+                .duration("CODE_EXPIRY_HORIZON", Duration::from_secs(30 * 86_400))?,
             code_max_buyers: env.parse("CODE_MAX_BUYERS", 1000i64)?,
-            market_worker_interval: env.duration("MARKET_WORKER_INTERVAL", Duration::from_secs(15))?,
+            market_worker_interval: env
+                .duration("MARKET_WORKER_INTERVAL", Duration::from_secs(15))?,
             market_cache_ttl: env.duration("MARKET_CACHE_TTL", Duration::from_secs(2))?,
             web_dist: env.get("WEB_DIST"),
-            cookie_secure: match env.string("COOKIE_SECURE", "auto").to_ascii_lowercase().as_str() {
+            cookie_secure: match env
+                .string("COOKIE_SECURE", "auto")
+                .to_ascii_lowercase()
+                .as_str()
+            {
                 "auto" => None,
                 "1" | "true" | "yes" => Some(true),
                 "0" | "false" | "no" => Some(false),
-                other => return Err(ConfigError::Invalid { name: "COOKIE_SECURE", reason: format!("{other:?} is not auto, true or false") }),
+                other => {
+                    return Err(ConfigError::Invalid {
+                        name: "COOKIE_SECURE",
+                        reason: format!("{other:?} is not auto, true or false"),
+                    })
+                }
             },
         };
         match config.check_production() {
-            Err(ConfigError::UnsafeForProduction(problem)) if !app_env_set => Err(ConfigError::AppEnvUnset(problem)),
+            Err(ConfigError::UnsafeForProduction(problem)) if !app_env_set => {
+                Err(ConfigError::AppEnvUnset(problem))
+            }
             Err(e) => Err(e),
             Ok(()) => Ok(config),
         }
@@ -407,7 +551,9 @@ impl Config {
         }
         let refuse = |m: &str| Err(ConfigError::UnsafeForProduction(m.to_owned()));
         if self.jwt_secret.len() < 32 || self.jwt_secret == DEV_JWT_SECRET {
-            return refuse("JWT_SECRET must be at least 32 characters and not the development default");
+            return refuse(
+                "JWT_SECRET must be at least 32 characters and not the development default",
+            );
         }
         if self.sms_provider == SmsProviderKind::Outbox {
             return refuse("SMS_PROVIDER=outbox is for development only");
@@ -415,7 +561,8 @@ impl Config {
         if self.payment_provider == PaymentProviderKind::Sandbox {
             return refuse("PAYMENT_PROVIDER=sandbox is for development only");
         }
-        self.mobile_money.check_production(self.payment_provider, &self.api_url)?;
+        self.mobile_money
+            .check_production(self.payment_provider, &self.api_url)?;
         if self.seed_demo {
             return refuse("SEED_DEMO must be off in production");
         }
@@ -429,7 +576,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_source(&EnvSource(&|k| map.get(k).cloned()))
     }
 
@@ -444,41 +594,97 @@ mod tests {
 
     #[test]
     fn production_refuses_missing_or_weak_secrets_and_dev_providers() {
-        assert!(matches!(load(&[("APP_ENV", "production")]), Err(ConfigError::UnsafeForProduction(_))));
+        assert!(matches!(
+            load(&[("APP_ENV", "production")]),
+            Err(ConfigError::UnsafeForProduction(_))
+        ));
         let weak = load(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]);
-        assert!(matches!(weak, Err(ConfigError::UnsafeForProduction(m)) if m.contains("JWT_SECRET")));
+        assert!(
+            matches!(weak, Err(ConfigError::UnsafeForProduction(m)) if m.contains("JWT_SECRET"))
+        );
         let outbox = load(&[("APP_ENV", "production"), ("JWT_SECRET", &"x".repeat(40))]);
-        assert!(matches!(outbox, Err(ConfigError::UnsafeForProduction(m)) if m.contains("SMS_PROVIDER")));
+        assert!(
+            matches!(outbox, Err(ConfigError::UnsafeForProduction(m)) if m.contains("SMS_PROVIDER"))
+        );
     }
 
     #[test]
     fn an_unset_app_env_is_production_and_refuses_development_settings_saying_why() {
-        let dev_settings = [("JWT_SECRET", "x".repeat(40)), ("SMS_PROVIDER", "outbox".into()), ("PAYMENT_PROVIDER", "sandbox".into())];
+        let dev_settings = [
+            ("JWT_SECRET", "x".repeat(40)),
+            ("SMS_PROVIDER", "outbox".into()),
+            ("PAYMENT_PROVIDER", "sandbox".into()),
+        ];
         let pairs: Vec<(&str, &str)> = dev_settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let err = load(&pairs).err().expect("refused");
         let message = err.to_string();
         assert!(matches!(err, ConfigError::AppEnvUnset(_)), "{message}");
-        assert!(message.contains("APP_ENV is not set") && message.contains("SMS_PROVIDER=outbox") && message.contains("APP_ENV=development"), "{message}");
+        assert!(
+            message.contains("APP_ENV is not set")
+                && message.contains("SMS_PROVIDER=outbox")
+                && message.contains("APP_ENV=development"),
+            "{message}"
+        );
         let bare = load(&[]).err().expect("refused").to_string();
-        assert!(bare.contains("APP_ENV is not set") && bare.contains("JWT_SECRET"), "{bare}");
-        assert!(load(&[("APP_ENV", "development")]).expect("dev").dev_routes_enabled());
+        assert!(
+            bare.contains("APP_ENV is not set") && bare.contains("JWT_SECRET"),
+            "{bare}"
+        );
+        assert!(load(&[("APP_ENV", "development")])
+            .expect("dev")
+            .dev_routes_enabled());
     }
 
     #[test]
     fn the_otp_key_is_derived_and_differs_from_the_jwt_secret() {
-        let c = load(&[("APP_ENV", "development"), ("JWT_SECRET", "0123456789abcdef0123456789abcdef")]).expect("config");
+        let c = load(&[
+            ("APP_ENV", "development"),
+            ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ])
+        .expect("config");
         assert_ne!(&c.otp_key[..], c.jwt_secret.as_bytes());
-        assert_eq!(c.otp_key, derive_otp_key("0123456789abcdef0123456789abcdef"));
-        assert_ne!(c.otp_key, derive_otp_key("another-secret-another-secret-xx"));
+        assert_eq!(
+            c.otp_key,
+            derive_otp_key("0123456789abcdef0123456789abcdef")
+        );
+        assert_ne!(
+            c.otp_key,
+            derive_otp_key("another-secret-another-secret-xx")
+        );
     }
 
     #[test]
     fn admin_numbers_and_the_region_are_normalized() {
-        let c = load(&[("APP_ENV", "test"), ("ADMIN_PHONE_NUMBERS", "0700 123 456, +256-700-000-001")]).expect("config");
-        assert_eq!(c.admin_phone_numbers, vec!["+256700123456".to_owned(), "+256700000001".to_owned()]);
-        assert!(matches!(load(&[("APP_ENV", "test"), ("ADMIN_PHONE_NUMBERS", "12")]), Err(ConfigError::Invalid { name: "ADMIN_PHONE_NUMBERS", .. })));
-        assert!(matches!(load(&[("APP_ENV", "test"), ("DEFAULT_REGION", "Uganda")]), Err(ConfigError::Invalid { name: "DEFAULT_REGION", .. })));
-        assert!(matches!(load(&[("APP_ENV", "test"), ("USER_CACHE_TTL", "5s")]), Err(ConfigError::Invalid { name: "USER_CACHE_TTL", .. })));
+        let c = load(&[
+            ("APP_ENV", "test"),
+            ("ADMIN_PHONE_NUMBERS", "0700 123 456, +256-700-000-001"),
+        ])
+        .expect("config");
+        assert_eq!(
+            c.admin_phone_numbers,
+            vec!["+256700123456".to_owned(), "+256700000001".to_owned()]
+        );
+        assert!(matches!(
+            load(&[("APP_ENV", "test"), ("ADMIN_PHONE_NUMBERS", "12")]),
+            Err(ConfigError::Invalid {
+                name: "ADMIN_PHONE_NUMBERS",
+                ..
+            })
+        ));
+        assert!(matches!(
+            load(&[("APP_ENV", "test"), ("DEFAULT_REGION", "Uganda")]),
+            Err(ConfigError::Invalid {
+                name: "DEFAULT_REGION",
+                ..
+            })
+        ));
+        assert!(matches!(
+            load(&[("APP_ENV", "test"), ("USER_CACHE_TTL", "5s")]),
+            Err(ConfigError::Invalid {
+                name: "USER_CACHE_TTL",
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -487,14 +693,36 @@ mod tests {
         assert_eq!(parse_duration("7d"), Some(Duration::from_secs(604_800)));
         assert_eq!(parse_duration("45"), Some(Duration::from_secs(45)));
         assert_eq!(parse_duration("abc"), None);
-        assert!(matches!(load(&[("APP_ENV", "development"), ("VOTING_WINDOW", "soon")]), Err(ConfigError::Invalid { name: "VOTING_WINDOW", .. })));
+        assert!(matches!(
+            load(&[("APP_ENV", "development"), ("VOTING_WINDOW", "soon")]),
+            Err(ConfigError::Invalid {
+                name: "VOTING_WINDOW",
+                ..
+            })
+        ));
     }
 
     #[test]
     fn booking_code_lengths_are_read_per_bookmaker_and_nonsense_is_refused() {
         use crate::codes::rules::BookingCodeRule;
-        assert_eq!(parse_booking_code_length(" SportyBet = 5-8 "), Some(("SportyBet".into(), BookingCodeRule { min_chars: 5, max_chars: 8 })));
-        for bad in ["SportyBet", "SportyBet=8-5", "=5-8", "SportyBet=0-8", "SportyBet=5-101", "SportyBet=five-8"] {
+        assert_eq!(
+            parse_booking_code_length(" SportyBet = 5-8 "),
+            Some((
+                "SportyBet".into(),
+                BookingCodeRule {
+                    min_chars: 5,
+                    max_chars: 8
+                }
+            ))
+        );
+        for bad in [
+            "SportyBet",
+            "SportyBet=8-5",
+            "=5-8",
+            "SportyBet=0-8",
+            "SportyBet=5-101",
+            "SportyBet=five-8",
+        ] {
             assert_eq!(parse_booking_code_length(bad), None, "{bad}");
         }
     }

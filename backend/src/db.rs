@@ -1,9 +1,9 @@
 //! Collections and their indexes. Every index is created idempotently at startup.
 
+use crate::metrics::{Metrics, PoolState};
 use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
 use mongodb::options::IndexOptions;
 use mongodb::{Client, Collection, Database, IndexModel};
-use crate::metrics::{Metrics, PoolState};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 static COMMANDS_STARTED: AtomicU64 = AtomicU64::new(0);
@@ -37,7 +37,9 @@ impl RoundTrips {
     }
 
     fn ended(&self) {
-        let _ = self.in_flight.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        let _ = self
+            .in_flight
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
     }
 
     /// Round trips waited for one after the other.
@@ -56,7 +58,9 @@ tokio::task_local! {
 }
 
 /// Runs `work` counting its database round trips (see [`RoundTrips`]).
-pub async fn count_round_trips<F: std::future::Future>(work: F) -> (F::Output, std::sync::Arc<RoundTrips>) {
+pub async fn count_round_trips<F: std::future::Future>(
+    work: F,
+) -> (F::Output, std::sync::Arc<RoundTrips>) {
     let trips = std::sync::Arc::new(RoundTrips::default());
     let out = ROUND_TRIPS.scope(trips.clone(), work).await;
     (out, trips)
@@ -65,7 +69,9 @@ pub async fn count_round_trips<F: std::future::Future>(work: F) -> (F::Output, s
 /// Runs `work` outside the current request's count: for the sandbox payment provider, which
 /// stands in for a provider's HTTP API and happens to keep its state in the same database.
 pub async fn uncounted<F: std::future::Future>(work: F) -> F::Output {
-    ROUND_TRIPS.scope(std::sync::Arc::new(RoundTrips::default()), work).await
+    ROUND_TRIPS
+        .scope(std::sync::Arc::new(RoundTrips::default()), work)
+        .await
 }
 
 #[derive(Clone)]
@@ -85,25 +91,26 @@ impl Db {
         options.connect_timeout = Some(std::time::Duration::from_secs(5));
         let metrics = Metrics::new();
         let commands = metrics.clone();
-        options.command_event_handler = Some(mongodb::event::EventHandler::callback(move |event| {
-            use mongodb::event::command::CommandEvent;
-            match event {
-                CommandEvent::Started(e) => {
-                    COMMANDS_STARTED.fetch_add(1, Ordering::Relaxed);
-                    let _ = ROUND_TRIPS.try_with(|t| t.started());
-                    commands.db_command_started(e.request_id, &e.command_name, &e.command);
+        options.command_event_handler =
+            Some(mongodb::event::EventHandler::callback(move |event| {
+                use mongodb::event::command::CommandEvent;
+                match event {
+                    CommandEvent::Started(e) => {
+                        COMMANDS_STARTED.fetch_add(1, Ordering::Relaxed);
+                        let _ = ROUND_TRIPS.try_with(|t| t.started());
+                        commands.db_command_started(e.request_id, &e.command_name, &e.command);
+                    }
+                    CommandEvent::Succeeded(e) => {
+                        let _ = ROUND_TRIPS.try_with(|t| t.ended());
+                        commands.db_command_finished(e.request_id, e.duration);
+                    }
+                    CommandEvent::Failed(e) => {
+                        let _ = ROUND_TRIPS.try_with(|t| t.ended());
+                        commands.db_command_finished(e.request_id, e.duration);
+                    }
+                    _ => {}
                 }
-                CommandEvent::Succeeded(e) => {
-                    let _ = ROUND_TRIPS.try_with(|t| t.ended());
-                    commands.db_command_finished(e.request_id, e.duration);
-                }
-                CommandEvent::Failed(e) => {
-                    let _ = ROUND_TRIPS.try_with(|t| t.ended());
-                    commands.db_command_finished(e.request_id, e.duration);
-                }
-                _ => {}
-            }
-        }));
+            }));
         let pool = metrics.clone();
         options.cmap_event_handler = Some(mongodb::event::EventHandler::callback(move |event| {
             use mongodb::event::cmap::CmapEvent;
@@ -116,7 +123,11 @@ impl Db {
             }
         }));
         let client = Client::with_options(options)?;
-        Ok(Db { db: client.database(name), client, metrics })
+        Ok(Db {
+            db: client.database(name),
+            client,
+            metrics,
+        })
     }
 
     pub fn col(&self, name: &str) -> Collection<Document> {
@@ -126,13 +137,23 @@ impl Db {
     /// `docs` of `collection` read into `T` with serde. A document that does not parse is not
     /// dropped silently: it is logged (warn, with the collection, its `_id` and the field serde
     /// names) and counted in `oddxer_db_rows_unreadable_total{collection}`, then left out.
-    pub fn rows<T: serde::de::DeserializeOwned>(&self, collection: &'static str, docs: Vec<Document>) -> Vec<T> {
-        docs.into_iter().filter_map(|d| self.row(collection, d)).collect()
+    pub fn rows<T: serde::de::DeserializeOwned>(
+        &self,
+        collection: &'static str,
+        docs: Vec<Document>,
+    ) -> Vec<T> {
+        docs.into_iter()
+            .filter_map(|d| self.row(collection, d))
+            .collect()
     }
 
     /// One document of `collection` read into `T`; `None` (logged and counted as in
     /// [`Db::rows`]) when it does not parse.
-    pub fn row<T: serde::de::DeserializeOwned>(&self, collection: &'static str, doc: Document) -> Option<T> {
+    pub fn row<T: serde::de::DeserializeOwned>(
+        &self,
+        collection: &'static str,
+        doc: Document,
+    ) -> Option<T> {
         let id = doc.get("_id").cloned();
         match mongodb::bson::from_document(doc) {
             Ok(row) => Some(row),
@@ -150,8 +171,16 @@ impl Db {
 
     pub async fn ensure_indexes(&self) -> Result<(), mongodb::error::Error> {
         for (collection, keys, unique) in INDEXES {
-            let keys: Document = keys.iter().map(|(k, dir)| (k.to_string(), (*dir).into())).collect();
-            let name = keys.keys().zip(keys.values()).map(|(k, v)| format!("{k}_{v}")).collect::<Vec<_>>().join("_");
+            let keys: Document = keys
+                .iter()
+                .map(|(k, dir)| (k.to_string(), (*dir).into()))
+                .collect();
+            let name = keys
+                .keys()
+                .zip(keys.values())
+                .map(|(k, v)| format!("{k}_{v}"))
+                .collect::<Vec<_>>()
+                .join("_");
             let options = IndexOptions::builder().unique(*unique).name(name).build();
             let model = IndexModel::builder().keys(keys).options(options).build();
             self.col(collection).create_index(model).await?;
@@ -172,30 +201,90 @@ pub const INDEXES: &[IndexSpec] = &[
     // betting codes (seed)
     ("bettingcodes", &[("seller", 1), ("status", 1)], false),
     ("bettingcodes", &[("sport", 1), ("status", 1)], false),
-    ("bettingcodes", &[("status", 1), ("sport", 1), ("price", 1)], false),
+    (
+        "bettingcodes",
+        &[("status", 1), ("sport", 1), ("price", 1)],
+        false,
+    ),
     ("bettingcodes", &[("price", 1)], false),
     ("bettingcodes", &[("expiresAt", 1)], false),
     ("bettingcodes", &[("createdAt", -1)], false),
     ("bettingcodes", &[("soldTo", 1)], false),
     // marketplace browsing (issue 4): equality fields, then the sort key, then `_id` (the keyset
     // tiebreak); `codes::store::index_for` names the one each query shape uses.
-    ("bettingcodes", &[("status", 1), ("createdAt", -1), ("_id", -1)], false),
-    ("bettingcodes", &[("status", 1), ("price", 1), ("_id", 1)], false),
-    ("bettingcodes", &[("status", 1), ("odds", 1), ("_id", 1)], false),
-    ("bettingcodes", &[("status", 1), ("expiresAt", 1), ("_id", 1)], false),
-    ("bettingcodes", &[("status", 1), ("sport", 1), ("createdAt", -1), ("_id", -1)], false),
-    ("bettingcodes", &[("status", 1), ("sport", 1), ("price", 1), ("_id", 1)], false),
-    ("bettingcodes", &[("status", 1), ("sport", 1), ("odds", 1), ("_id", 1)], false),
-    ("bettingcodes", &[("status", 1), ("sport", 1), ("expiresAt", 1), ("_id", 1)], false),
-    ("bettingcodes", &[("seller", 1), ("status", 1), ("createdAt", -1), ("_id", -1)], false),
-    ("bettingcodes", &[("seller", 1), ("status", 1), ("price", 1), ("_id", 1)], false),
-    ("bettingcodes", &[("seller", 1), ("status", 1), ("odds", 1), ("_id", 1)], false),
-    ("bettingcodes", &[("seller", 1), ("status", 1), ("expiresAt", 1), ("_id", 1)], false),
-    ("bettingcodes", &[("seller", 1), ("createdAt", -1), ("_id", -1)], false),
+    (
+        "bettingcodes",
+        &[("status", 1), ("createdAt", -1), ("_id", -1)],
+        false,
+    ),
+    (
+        "bettingcodes",
+        &[("status", 1), ("price", 1), ("_id", 1)],
+        false,
+    ),
+    (
+        "bettingcodes",
+        &[("status", 1), ("odds", 1), ("_id", 1)],
+        false,
+    ),
+    (
+        "bettingcodes",
+        &[("status", 1), ("expiresAt", 1), ("_id", 1)],
+        false,
+    ),
+    (
+        "bettingcodes",
+        &[("status", 1), ("sport", 1), ("createdAt", -1), ("_id", -1)],
+        false,
+    ),
+    (
+        "bettingcodes",
+        &[("status", 1), ("sport", 1), ("price", 1), ("_id", 1)],
+        false,
+    ),
+    (
+        "bettingcodes",
+        &[("status", 1), ("sport", 1), ("odds", 1), ("_id", 1)],
+        false,
+    ),
+    (
+        "bettingcodes",
+        &[("status", 1), ("sport", 1), ("expiresAt", 1), ("_id", 1)],
+        false,
+    ),
+    (
+        "bettingcodes",
+        &[("seller", 1), ("status", 1), ("createdAt", -1), ("_id", -1)],
+        false,
+    ),
+    (
+        "bettingcodes",
+        &[("seller", 1), ("status", 1), ("price", 1), ("_id", 1)],
+        false,
+    ),
+    (
+        "bettingcodes",
+        &[("seller", 1), ("status", 1), ("odds", 1), ("_id", 1)],
+        false,
+    ),
+    (
+        "bettingcodes",
+        &[("seller", 1), ("status", 1), ("expiresAt", 1), ("_id", 1)],
+        false,
+    ),
+    (
+        "bettingcodes",
+        &[("seller", 1), ("createdAt", -1), ("_id", -1)],
+        false,
+    ),
     // the market cache reads what changed by update bucket (`codes::store::touched`)
     ("bettingcodes", &[("updatedBucket", 1)], false),
     // marketplace decisions and their read models
-    ("code_resolutions", &[("applied", 1), ("createdAt", 1)], false),
+    (
+        "code_resolutions",
+        &[("applied", 1), ("createdAt", 1)],
+        false,
+    ),
     ("code_resolutions", &[("seller", 1)], false),
     ("leaderboard_contributions", &[("seller", 1)], false),
     // the 7- and 30-day and per-sport leaderboards read contributions per UTC day and per sport
@@ -235,7 +324,11 @@ pub const INDEXES: &[IndexSpec] = &[
     ("leaderboards", &[("winRate", -1)], false),
     ("leaderboards", &[("totalSales", -1)], false),
     ("leaderboards", &[("totalRevenue", -1)], false),
-    ("leaderboards", &[("winRate", -1), ("totalSales", -1), ("totalRevenue", -1)], false),
+    (
+        "leaderboards",
+        &[("winRate", -1), ("totalSales", -1), ("totalRevenue", -1)],
+        false,
+    ),
     ("leaderboards", &[("rank", 1)], false),
     // the leaderboard cache reads rows written since its last refresh (`leaderboard::cache`)
     ("leaderboards", &[("updatedBucket", 1)], false),
@@ -255,7 +348,11 @@ pub const INDEXES: &[IndexSpec] = &[
     ("purchase_stream", &[("bucket", 1)], false),
     // auth
     ("refresh_tokens", &[("family", 1)], false),
-    ("sms_outbox", &[("phoneNumber", 1), ("createdAt", -1)], false),
+    (
+        "sms_outbox",
+        &[("phoneNumber", 1), ("createdAt", -1)],
+        false,
+    ),
 ];
 
 /// The cursor of a newest-first page (purchases, wallet transactions): the last row's `createdAt` (milliseconds) and
@@ -276,7 +373,9 @@ pub fn after_cursor_by(cursor: &str, tie: &str) -> Option<Document> {
     let (millis, hex) = cursor.split_once('_')?;
     let at = DateTime::from_millis(millis.parse().ok()?);
     let id = ObjectId::parse_str(hex).ok()?;
-    Some(doc! { "$or": [ { "createdAt": { "$lt": at } }, { "createdAt": at, tie: { "$lt": id } } ] })
+    Some(
+        doc! { "$or": [ { "createdAt": { "$lt": at } }, { "createdAt": at, tie: { "$lt": id } } ] },
+    )
 }
 
 /// A whole number field of any BSON number type (FerretDB and the drivers may store a count as

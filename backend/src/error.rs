@@ -18,7 +18,10 @@ pub enum AppError {
     InvalidId { param: String },
     /// Well-formed but invalid input; `details` names the fields.
     #[error("{message}")]
-    Validation { message: String, details: Option<Value> },
+    Validation {
+        message: String,
+        details: Option<Value>,
+    },
     #[error("{0}")]
     Unauthenticated(&'static str),
     #[error("{0}")]
@@ -59,7 +62,9 @@ const LIMITER_RETRY_AFTER_SECS: u64 = 5;
 /// Server error codes that mean "this server cannot serve right now, another try may succeed":
 /// host unreachable or not found, time limits, network timeout, shutting down, primary stepped down
 /// or not writable, interrupted by a replica-set change, socket errors.
-const UNAVAILABLE_CODES: &[i32] = &[6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436];
+const UNAVAILABLE_CODES: &[i32] = &[
+    6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436,
+];
 
 /// True when a database error is an outage (connection refused or reset, timeout, no server
 /// selectable, pool cleared, server shutting down or stepping down) rather than a fault of the
@@ -67,9 +72,15 @@ const UNAVAILABLE_CODES: &[i32] = &[6, 7, 50, 89, 91, 189, 262, 9001, 10107, 116
 pub fn is_unavailable(err: &mongodb::error::Error) -> bool {
     use mongodb::error::{ErrorKind, WriteFailure};
     match err.kind.as_ref() {
-        ErrorKind::Io(_) | ErrorKind::ServerSelection { .. } | ErrorKind::ConnectionPoolCleared { .. } | ErrorKind::DnsResolve { .. } | ErrorKind::Shutdown => true,
+        ErrorKind::Io(_)
+        | ErrorKind::ServerSelection { .. }
+        | ErrorKind::ConnectionPoolCleared { .. }
+        | ErrorKind::DnsResolve { .. }
+        | ErrorKind::Shutdown => true,
         ErrorKind::Command(ce) => UNAVAILABLE_CODES.contains(&ce.code),
-        ErrorKind::Write(WriteFailure::WriteConcernError(wc)) => UNAVAILABLE_CODES.contains(&wc.code),
+        ErrorKind::Write(WriteFailure::WriteConcernError(wc)) => {
+            UNAVAILABLE_CODES.contains(&wc.code)
+        }
         _ => err.contains_label("RetryableWriteError"),
     }
 }
@@ -83,7 +94,10 @@ impl AppError {
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        AppError::Conflict { code, message: message.into() }
+        AppError::Conflict {
+            code,
+            message: message.into(),
+        }
     }
 
     /// An internal fault described by `message` (no cause to keep). For errors with a cause, use
@@ -97,8 +111,13 @@ impl AppError {
     fn database_cause(&self) -> Option<&mongodb::error::Error> {
         use crate::ledger::{entries::LegError, TransferError};
         match self {
-            AppError::Database(e) | AppError::Transfer(TransferError::Db(e) | TransferError::Leg(LegError::Db(e))) => Some(e),
-            AppError::Internal(e) => e.chain().find_map(|c| c.downcast_ref::<mongodb::error::Error>()),
+            AppError::Database(e)
+            | AppError::Transfer(TransferError::Db(e) | TransferError::Leg(LegError::Db(e))) => {
+                Some(e)
+            }
+            AppError::Internal(e) => e
+                .chain()
+                .find_map(|c| c.downcast_ref::<mongodb::error::Error>()),
             _ => None,
         }
     }
@@ -108,7 +127,9 @@ impl AppError {
         match self {
             AppError::RateLimited { retry_after_secs } => Some((*retry_after_secs).max(1)),
             AppError::RateLimiterUnavailable(_) => Some(LIMITER_RETRY_AFTER_SECS),
-            _ if self.status_and_code().0 == StatusCode::SERVICE_UNAVAILABLE => Some(DATABASE_RETRY_AFTER_SECS),
+            _ if self.status_and_code().0 == StatusCode::SERVICE_UNAVAILABLE => {
+                Some(DATABASE_RETRY_AFTER_SECS)
+            }
             _ => None,
         }
     }
@@ -128,20 +149,41 @@ impl AppError {
             AppError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             AppError::InsufficientFunds => (StatusCode::PAYMENT_REQUIRED, "INSUFFICIENT_FUNDS"),
             AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
-            AppError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_CONTENT_TYPE"),
+            AppError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_CONTENT_TYPE",
+            ),
             AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             AppError::Upstream(_) => (StatusCode::BAD_GATEWAY, "UPSTREAM_ERROR"),
             // Too many writers on one account at once: busy, not broken.
-            AppError::Transfer(TransferError::Leg(LegError::Contention(_))) => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
-            AppError::RateLimiterUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "RATE_LIMITER_UNAVAILABLE"),
-            AppError::Database(_) | AppError::Transfer(_) | AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+            AppError::Transfer(TransferError::Leg(LegError::Contention(_))) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE")
+            }
+            AppError::RateLimiterUnavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "RATE_LIMITER_UNAVAILABLE")
+            }
+            AppError::Database(_) | AppError::Transfer(_) | AppError::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR")
+            }
         }
     }
 }
 
 /// Builds an error response; also used by middleware that answers before a handler runs.
-pub fn error_response(status: StatusCode, code: &str, message: String, details: Option<Value>) -> Response {
-    let body = ErrorEnvelope { success: false, error: ErrorBody { code: code.to_owned(), message, details } };
+pub fn error_response(
+    status: StatusCode,
+    code: &str,
+    message: String,
+    details: Option<Value>,
+) -> Response {
+    let body = ErrorEnvelope {
+        success: false,
+        error: ErrorBody {
+            code: code.to_owned(),
+            message,
+            details,
+        },
+    };
     (status, axum::Json(body)).into_response()
 }
 
@@ -207,12 +249,17 @@ impl From<JsonRejection> for AppError {
                 details: Some(serde_json::json!({ "reason": e.body_text() })),
             },
             JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType,
-            JsonRejection::BytesRejection(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+            JsonRejection::BytesRejection(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                AppError::PayloadTooLarge
+            }
             JsonRejection::BytesRejection(_) => AppError::BadRequest {
                 code: "BODY_UNREADABLE",
                 message: "The request body could not be read (too large or interrupted)".into(),
             },
-            other => AppError::BadRequest { code: "MALFORMED_JSON", message: format!("Malformed JSON: {}", other.body_text()) },
+            other => AppError::BadRequest {
+                code: "MALFORMED_JSON",
+                message: format!("Malformed JSON: {}", other.body_text()),
+            },
         }
     }
 }
@@ -224,19 +271,27 @@ impl From<QueryRejection> for AppError {
         if let Some(field) = query_field(&reason) {
             details["fields"] = serde_json::json!({ field: "invalid" });
         }
-        AppError::Validation { message: "Invalid query parameters".into(), details: Some(details) }
+        AppError::Validation {
+            message: "Invalid query parameters".into(),
+            details: Some(details),
+        }
     }
 }
 
 /// The parameter a query-string rejection is about, from serde's text: "…query string: limit:
 /// invalid digit…" or "…unknown field `foo`…" (so a 422 names its field like a body's does).
 fn query_field(reason: &str) -> Option<String> {
-    let rest = reason.split_once("query string: ").map_or(reason, |(_, r)| r);
+    let rest = reason
+        .split_once("query string: ")
+        .map_or(reason, |(_, r)| r);
     if let Some((_, after)) = rest.split_once("unknown field `") {
         return after.split_once('`').map(|(name, _)| name.to_owned());
     }
     let (name, _) = rest.split_once(": ")?;
-    let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     plain.then(|| name.to_owned())
 }
 
@@ -246,16 +301,26 @@ mod query_field_tests {
 
     #[test]
     fn the_parameter_is_named_from_serdes_text() {
-        assert_eq!(query_field("Failed to deserialize query string: limit: invalid digit found in string").as_deref(), Some("limit"));
+        assert_eq!(
+            query_field("Failed to deserialize query string: limit: invalid digit found in string")
+                .as_deref(),
+            Some("limit")
+        );
         assert_eq!(query_field("Failed to deserialize query string: period: unknown variant `1y`, expected one of `all`, `30d`, `7d`").as_deref(), Some("period"));
         assert_eq!(query_field("Failed to deserialize query string: unknown field `foo`, expected one of `limit`, `cursor`").as_deref(), Some("foo"));
-        assert_eq!(query_field("Failed to deserialize query string: duplicate field `period`"), None);
+        assert_eq!(
+            query_field("Failed to deserialize query string: duplicate field `period`"),
+            None
+        );
     }
 }
 
 impl From<PathRejection> for AppError {
     fn from(rejection: PathRejection) -> Self {
-        AppError::BadRequest { code: "INVALID_PATH", message: rejection.body_text() }
+        AppError::BadRequest {
+            code: "INVALID_PATH",
+            message: rejection.body_text(),
+        }
     }
 }
 
@@ -264,7 +329,10 @@ pub fn is_duplicate_key(err: &mongodb::error::Error) -> bool {
     use mongodb::error::{ErrorKind, WriteFailure};
     match err.kind.as_ref() {
         ErrorKind::Write(WriteFailure::WriteError(we)) => we.code == 11000,
-        ErrorKind::InsertMany(e) => e.write_errors.as_ref().is_some_and(|errs| errs.iter().any(|we| we.code == 11000)),
+        ErrorKind::InsertMany(e) => e
+            .write_errors
+            .as_ref()
+            .is_some_and(|errs| errs.iter().any(|we| we.code == 11000)),
         ErrorKind::Command(ce) => ce.code == 11000,
         _ => false,
     }
@@ -276,11 +344,17 @@ mod tests {
     use crate::ledger::{entries::LegError, TransferError};
 
     fn refused() -> mongodb::error::Error {
-        std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused by 10.0.0.5:27017").into()
+        std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "connection refused by 10.0.0.5:27017",
+        )
+        .into()
     }
 
     async fn body_text(response: Response) -> String {
-        let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024).await.expect("body");
+        let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+            .await
+            .expect("body");
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
@@ -294,19 +368,33 @@ mod tests {
         ] {
             let response = err.into_response();
             assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-            assert!(response.headers().get(header::RETRY_AFTER).is_some(), "a 503 says when to retry");
+            assert!(
+                response.headers().get(header::RETRY_AFTER).is_some(),
+                "a 503 says when to retry"
+            );
             let body = body_text(response).await;
             assert!(body.contains("\"SERVICE_UNAVAILABLE\""), "{body}");
-            assert!(!body.contains("10.0.0.5") && !body.contains("refused"), "the cause never reaches the client: {body}");
+            assert!(
+                !body.contains("10.0.0.5") && !body.contains("refused"),
+                "the cause never reaches the client: {body}"
+            );
         }
     }
 
     #[tokio::test]
     async fn no_server_to_select_is_an_outage() {
-        let db = crate::db::Db::connect("mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=100&connectTimeoutMS=100", "x").await.expect("client");
+        let db = crate::db::Db::connect(
+            "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=100&connectTimeoutMS=100",
+            "x",
+        )
+        .await
+        .expect("client");
         let err = db.ping().await.expect_err("nothing listens on port 1");
         assert!(is_unavailable(&err), "{err:?}");
-        assert_eq!(AppError::from(err).into_response().status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            AppError::from(err).into_response().status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
     }
 
     #[tokio::test]
@@ -314,18 +402,29 @@ mod tests {
         let unbalanced = AppError::Transfer(TransferError::Unbalanced).into_response();
         assert_eq!(unbalanced.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(unbalanced.headers().get(header::RETRY_AFTER).is_none());
-        assert_eq!(AppError::internal("invariant broken").into_response().status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            AppError::internal("invariant broken")
+                .into_response()
+                .status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
         let not_a_db_outage: mongodb::error::Error = mongodb::bson::de::Error::EndOfStream.into();
         assert!(!is_unavailable(&not_a_db_outage));
     }
 
     #[tokio::test]
     async fn a_rate_limiter_outage_is_a_503_rate_limiter_unavailable() {
-        let err = redis::RedisError::from(std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "redis at 10.0.0.9 refused"));
+        let err = redis::RedisError::from(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "redis at 10.0.0.9 refused",
+        ));
         let response = AppError::RateLimiterUnavailable(err).into_response();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(response.headers().get(header::RETRY_AFTER).is_some());
         let body = body_text(response).await;
-        assert!(body.contains("RATE_LIMITER_UNAVAILABLE") && !body.contains("10.0.0.9"), "{body}");
+        assert!(
+            body.contains("RATE_LIMITER_UNAVAILABLE") && !body.contains("10.0.0.9"),
+            "{body}"
+        );
     }
 }

@@ -2,12 +2,12 @@
 
 use crate::error::AppError;
 use axum::extract::{FromRequest, FromRequestParts};
-use serde::de::DeserializeOwned;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use mongodb::bson::oid::ObjectId;
 use axum::response::{IntoResponse, Response};
+use mongodb::bson::oid::ObjectId;
 use oddxer_shared::api::Envelope;
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 /// A JSON body whose rejections are `AppError`s, so bad bodies get the envelope: 400 for a body
@@ -22,7 +22,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = AppError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::Json(mut value) = axum::Json::<serde_json::Value>::from_request(req, state).await?;
+        let axum::Json(mut value) =
+            axum::Json::<serde_json::Value>::from_request(req, state).await?;
         integral_floats_as_integers(&mut value);
         if !value.is_object() {
             return Err(AppError::Validation {
@@ -30,7 +31,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 details: Some(serde_json::json!({ "fields": { "body": "must be a JSON object" } })),
             });
         }
-        serde_path_to_error::deserialize(value).map(Json).map_err(shape_error)
+        serde_path_to_error::deserialize(value)
+            .map(Json)
+            .map_err(shape_error)
     }
 }
 
@@ -60,7 +63,9 @@ fn shape_error(err: serde_path_to_error::Error<serde_json::Error>) -> AppError {
     let reason = err.inner().to_string();
     let path = err.path().to_string();
     // A missing field is reported at the object that lacks it; an unknown one at its own path.
-    let missing = reason.strip_prefix("missing field `").and_then(|r| r.split('`').next());
+    let missing = reason
+        .strip_prefix("missing field `")
+        .and_then(|r| r.split('`').next());
     let field = match (path.as_str(), missing) {
         (".", Some(name)) => name.to_owned(),
         (".", None) => "body".to_owned(),
@@ -82,12 +87,22 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Que
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        if let Ok(axum::extract::Query(pairs)) = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&parts.uri) {
-            if let Some((name, _)) = pairs.iter().find(|(_, value)| value.chars().any(char::is_control)) {
-                return Err(AppError::validation(format!("{name} must not contain control characters"), name, "no control characters"));
+        if let Ok(axum::extract::Query(pairs)) =
+            axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+        {
+            if let Some((name, _)) = pairs
+                .iter()
+                .find(|(_, value)| value.chars().any(char::is_control))
+            {
+                return Err(AppError::validation(
+                    format!("{name} must not contain control characters"),
+                    name,
+                    "no control characters",
+                ));
             }
         }
-        let axum::extract::Query(value) = axum::extract::Query::<T>::from_request_parts(parts, state).await?;
+        let axum::extract::Query(value) =
+            axum::extract::Query::<T>::from_request_parts(parts, state).await?;
         Ok(Query(value))
     }
 }
@@ -111,8 +126,13 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
         let axum::extract::Path(params) =
             axum::extract::Path::<Vec<(String, String)>>::from_request_parts(parts, state).await?;
         // Routes using this extractor have exactly one path parameter.
-        let (name, raw) = params.into_iter().next().ok_or_else(|| AppError::internal("PathId on a route without a path parameter"))?;
-        ObjectId::parse_str(&raw).map(PathId).map_err(|_| AppError::InvalidId { param: name })
+        let (name, raw) = params
+            .into_iter()
+            .next()
+            .ok_or_else(|| AppError::internal("PathId on a route without a path parameter"))?;
+        ObjectId::parse_str(&raw)
+            .map(PathId)
+            .map_err(|_| AppError::InvalidId { param: name })
     }
 }
 
@@ -140,7 +160,15 @@ impl<T> Reply<T> {
 
 impl<T: Serialize> IntoResponse for Reply<T> {
     fn into_response(self) -> Response {
-        (self.0, axum::Json(Envelope { success: true, data: self.1, message: self.2 })).into_response()
+        (
+            self.0,
+            axum::Json(Envelope {
+                success: true,
+                data: self.1,
+                message: self.2,
+            }),
+        )
+            .into_response()
     }
 }
 
@@ -159,7 +187,11 @@ impl PageQuery {
         match self.limit {
             None => Ok(20),
             Some(n) if (1..=100).contains(&n) => Ok(n),
-            Some(_) => Err(AppError::validation("limit must be between 1 and 100", "limit", "1..=100")),
+            Some(_) => Err(AppError::validation(
+                "limit must be between 1 and 100",
+                "limit",
+                "1..=100",
+            )),
         }
     }
 
@@ -167,9 +199,18 @@ impl PageQuery {
     pub fn seq_cursor(&self) -> Result<Option<i64>, AppError> {
         match &self.cursor {
             None => Ok(None),
-            Some(c) => c.parse::<i64>().ok().filter(|n| *n > 0).map(Some).ok_or_else(|| {
-                AppError::validation("cursor is not one this server issued", "cursor", "invalid")
-            }),
+            Some(c) => c
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(Some)
+                .ok_or_else(|| {
+                    AppError::validation(
+                        "cursor is not one this server issued",
+                        "cursor",
+                        "invalid",
+                    )
+                }),
         }
     }
 }
@@ -181,7 +222,10 @@ impl PageQuery {
 /// the recovery worker passes. Reads are dropped as usual.
 pub async fn finish_writes(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     use tracing::Instrument;
-    if matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS) {
+    if matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    ) {
         return next.run(req).await;
     }
     let work = tokio::spawn(next.run(req).instrument(tracing::Span::current()));

@@ -4,8 +4,8 @@
 //! attempts produce one effect; the record only makes retries cheap and catches a reused key.
 
 use crate::clock;
-use crate::error::{is_duplicate_key, AppError, Result};
 use crate::db::Db;
+use crate::error::{is_duplicate_key, AppError, Result};
 use axum::http::{HeaderMap, StatusCode};
 use mongodb::bson::{doc, oid::ObjectId};
 use sha2::{Digest, Sha256};
@@ -23,9 +23,21 @@ impl IdempotencyKey {
     pub fn from_headers(headers: &HeaderMap, user: ObjectId) -> Result<IdempotencyKey> {
         let raw = headers
             .get(HEADER)
-            .ok_or_else(|| AppError::validation("The Idempotency-Key header is required", "Idempotency-Key", "missing"))?
+            .ok_or_else(|| {
+                AppError::validation(
+                    "The Idempotency-Key header is required",
+                    "Idempotency-Key",
+                    "missing",
+                )
+            })?
             .to_str()
-            .map_err(|_| AppError::validation("Idempotency-Key must be visible ASCII", "Idempotency-Key", "not ASCII"))?;
+            .map_err(|_| {
+                AppError::validation(
+                    "Idempotency-Key must be visible ASCII",
+                    "Idempotency-Key",
+                    "not ASCII",
+                )
+            })?;
         if raw.is_empty() || raw.len() > 255 || !raw.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(AppError::validation(
                 "Idempotency-Key must be 1 to 255 visible ASCII characters",
@@ -74,11 +86,16 @@ pub async fn begin(db: &Db, key: &IdempotencyKey, hash: &str) -> Result<Begin> {
         Err(e) if is_duplicate_key(&e) => {}
         Err(e) => return Err(e.into()),
     }
-    let existing = col.find_one(doc! { "_id": &key.record_id }).await?.ok_or_else(|| AppError::internal("idempotency record vanished"))?;
+    let existing = col
+        .find_one(doc! { "_id": &key.record_id })
+        .await?
+        .ok_or_else(|| AppError::internal("idempotency record vanished"))?;
     if existing.get_str("requestHash").unwrap_or_default() != hash {
         return Err(AppError::Validation {
             message: "This Idempotency-Key was already used with a different request".into(),
-            details: Some(serde_json::json!({ "fields": { "Idempotency-Key": "reused with a different body" } })),
+            details: Some(
+                serde_json::json!({ "fields": { "Idempotency-Key": "reused with a different body" } }),
+            ),
         });
     }
     match (existing.get_i32("status"), existing.get_str("response")) {
@@ -93,7 +110,12 @@ pub async fn begin(db: &Db, key: &IdempotencyKey, hash: &str) -> Result<Begin> {
 
 /// Stores the first final answer (the whole response body); later retries replay it.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn finish(db: &Db, key: &IdempotencyKey, status: StatusCode, envelope: &serde_json::Value) -> Result<()> {
+pub async fn finish(
+    db: &Db,
+    key: &IdempotencyKey,
+    status: StatusCode,
+    envelope: &serde_json::Value,
+) -> Result<()> {
     let body = serde_json::to_string(envelope).map_err(|e| AppError::Internal(e.into()))?;
     db.col("idempotency_keys")
         .update_one(
@@ -150,22 +172,35 @@ where
     T: serde::Serialize,
     F: std::future::Future<Output = Result<T>>,
 {
-    answer(db, key, route, body, status, async move { work.await.map(|data| (data, None)) }).await
+    answer(db, key, route, body, status, async move {
+        work.await.map(|data| (data, None))
+    })
+    .await
 }
 
 /// Refusals that are decisions (funds short, sold out, already bought) are answers too: the same
 /// key gets the same refusal even if the balance changes meanwhile. Validation and transient
 /// errors are not stored, so a corrected or later retry can still succeed.
-async fn store_refusal(db: &Db, key: &IdempotencyKey, e: AppError) -> Result<axum::response::Response> {
+async fn store_refusal(
+    db: &Db,
+    key: &IdempotencyKey,
+    e: AppError,
+) -> Result<axum::response::Response> {
     use axum::response::IntoResponse;
     match e {
         // PURCHASE_IN_PROGRESS says "not decided yet": a retry must look again.
-        AppError::Conflict { code: "PURCHASE_IN_PROGRESS", .. } => Err(e),
+        AppError::Conflict {
+            code: "PURCHASE_IN_PROGRESS",
+            ..
+        } => Err(e),
         e @ (AppError::InsufficientFunds | AppError::Conflict { .. }) => {
             let response = e.into_response();
             let stored_status = response.status();
-            let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024).await.map_err(|e| AppError::Internal(e.into()))?;
-            let envelope: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| AppError::Internal(e.into()))?;
+            let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+                .await
+                .map_err(|e| AppError::Internal(e.into()))?;
+            let envelope: serde_json::Value =
+                serde_json::from_slice(&bytes).map_err(|e| AppError::Internal(e.into()))?;
             finish(db, key, stored_status, &envelope).await?;
             Ok((stored_status, axum::Json(envelope)).into_response())
         }
@@ -189,7 +224,10 @@ where
     T: serde::Serialize,
     F: std::future::Future<Output = Result<(T, FollowUp)>>,
 {
-    answer(db, key, route, body, status, async move { work.await.map(|(data, follow_up)| (data, Some(follow_up))) }).await
+    answer(db, key, route, body, status, async move {
+        work.await.map(|(data, follow_up)| (data, Some(follow_up)))
+    })
+    .await
 }
 
 /// Replays a stored answer, or runs `work` and answers: its answer is stored at once, or after its

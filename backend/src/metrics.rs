@@ -10,7 +10,9 @@
 //! collection name the code chose): never an id, a phone number or anything a client typed.
 
 use metrics::{counter, gauge, histogram};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 use mongodb::bson::Document;
 use oddxer_shared::sync::LiveEvent;
 use oddxer_shared::{PaymentMethod, TransactionType};
@@ -20,7 +22,9 @@ use std::time::Duration;
 
 /// Latency buckets (seconds) of every `*_seconds` histogram: 0.5 ms to 10 s, dense where the
 /// targets of DESIGN.md section 9 sit (tens of milliseconds).
-const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 /// Every metric family this backend exports, by name (the dashboard test checks its queries
 /// against the families a live server renders; this list documents them in one place).
@@ -74,7 +78,9 @@ impl Metrics {
     pub fn new() -> Self {
         let builder = PrometheusBuilder::new();
         // Only fails on an empty bucket list; the constant is not empty.
-        let builder = match builder.set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS) {
+        let builder = match builder
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+        {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(error = %e, "latency buckets refused; latencies render as summaries");
@@ -83,7 +89,13 @@ impl Metrics {
         };
         let recorder = builder.build_recorder();
         let handle = recorder.handle();
-        let metrics = Metrics { inner: Arc::new(Inner { recorder, handle, commands: Mutex::new(HashMap::new()) }) };
+        let metrics = Metrics {
+            inner: Arc::new(Inner {
+                recorder,
+                handle,
+                commands: Mutex::new(HashMap::new()),
+            }),
+        };
         // Families that start at zero are rendered before their first event, so a dashboard and
         // an alert see 0 rather than "no data".
         metrics.record(|| {
@@ -130,7 +142,9 @@ impl Metrics {
 
     /// A stored document of `collection` that did not parse into its type (`db::Db::rows`).
     pub fn row_unreadable(&self, collection: &'static str) {
-        self.record(|| counter!("oddxer_db_rows_unreadable_total", "collection" => collection).increment(1));
+        self.record(|| {
+            counter!("oddxer_db_rows_unreadable_total", "collection" => collection).increment(1)
+        });
     }
 
     /// The Prometheus text exposition of every family.
@@ -147,7 +161,11 @@ impl Metrics {
         };
         let class = status_class(status);
         self.record(|| {
-            let labels = [("method", method), ("route", route.to_owned()), ("status", class.to_owned())];
+            let labels = [
+                ("method", method),
+                ("route", route.to_owned()),
+                ("status", class.to_owned()),
+            ];
             counter!("http_requests_total", &labels).increment(1);
             histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
         });
@@ -163,8 +181,15 @@ impl Metrics {
 
     /// The driver finished a command (success or failure) after `elapsed`.
     pub fn db_command_finished(&self, request_id: i32, elapsed: Duration) {
-        let started = self.inner.commands.lock().ok().and_then(|mut map| map.remove(&request_id));
-        let Some((command, collection)) = started else { return };
+        let started = self
+            .inner
+            .commands
+            .lock()
+            .ok()
+            .and_then(|mut map| map.remove(&request_id));
+        let Some((command, collection)) = started else {
+            return;
+        };
         self.record(|| {
             histogram!("oddxer_db_command_duration_seconds", "command" => command, "collection" => collection).record(elapsed.as_secs_f64());
         });
@@ -172,7 +197,9 @@ impl Metrics {
 
     /// A pool event: a connection opened (`open` +1) or closed, checked out (`in_use` +1) or in.
     pub fn db_pool(&self, state: PoolState, delta: f64) {
-        self.record(|| gauge!("oddxer_db_pool_connections", "state" => state.as_str()).increment(delta));
+        self.record(|| {
+            gauge!("oddxer_db_pool_connections", "state" => state.as_str()).increment(delta)
+        });
     }
 
     /// A WebSocket was authenticated; the returned guard counts it until dropped.
@@ -183,28 +210,44 @@ impl Metrics {
 
     /// A live event frame was queued to a socket.
     pub fn ws_event_sent(&self, event: &LiveEvent) {
-        self.record(|| counter!("oddxer_ws_events_sent_total", "event" => event_name(event)).increment(1));
+        self.record(|| {
+            counter!("oddxer_ws_events_sent_total", "event" => event_name(event)).increment(1)
+        });
     }
 
     /// `entries` stream entries were queued to a socket in a sync batch of `stream` (`wallet`, `purchases`).
     pub fn sync_entries_sent(&self, stream: SyncStream, entries: usize) {
-        self.record(|| counter!("oddxer_sync_entries_sent_total", "stream" => stream.as_str()).increment(entries as u64));
+        self.record(|| {
+            counter!("oddxer_sync_entries_sent_total", "stream" => stream.as_str())
+                .increment(entries as u64)
+        });
     }
 
     /// A ledger transfer's outcome was decided by this process (its deciding insert won, so each
     /// transfer is counted once across re-drives and processes). Feeds the purchase and payment
     /// counters and the fees collected (in minor units).
-    pub fn transfer_decided(&self, kind: TransactionType, top_level: bool, method: Option<PaymentMethod>, amount: i64, completed: bool) {
+    pub fn transfer_decided(
+        &self,
+        kind: TransactionType,
+        top_level: bool,
+        method: Option<PaymentMethod>,
+        amount: i64,
+        completed: bool,
+    ) {
         let status = if completed { "completed" } else { "failed" };
         match kind {
-            TransactionType::Purchase => self.record(|| counter!("oddxer_purchases_total", "outcome" => status).increment(1)),
+            TransactionType::Purchase => {
+                self.record(|| counter!("oddxer_purchases_total", "outcome" => status).increment(1))
+            }
             TransactionType::Deposit => self.payment(PaymentKind::Deposit, method, status),
             // A withdrawal's own transfer only places the hold: completed, it is still pending at the
             // provider (counted when `payment_settled`); refused, the withdrawal failed.
-            TransactionType::Withdrawal if top_level && !completed => self.payment(PaymentKind::Withdrawal, method, status),
-            TransactionType::Fee if completed => {
-                self.record(|| counter!("oddxer_fees_collected_minor_total").increment(amount.max(0) as u64))
+            TransactionType::Withdrawal if top_level && !completed => {
+                self.payment(PaymentKind::Withdrawal, method, status)
             }
+            TransactionType::Fee if completed => self.record(|| {
+                counter!("oddxer_fees_collected_minor_total").increment(amount.max(0) as u64)
+            }),
             _ => {}
         }
     }
@@ -222,7 +265,9 @@ impl Metrics {
 
     /// The recovery worker finished `n` unfinished items of `kind`.
     pub fn recovery_redriven(&self, kind: RecoveryKind, n: usize) {
-        self.record(|| counter!("oddxer_recovery_redriven_total", "kind" => kind.as_str()).increment(n as u64));
+        self.record(|| {
+            counter!("oddxer_recovery_redriven_total", "kind" => kind.as_str()).increment(n as u64)
+        });
     }
 
     /// Transfers still PENDING, and how old the oldest one is (0 when none).
@@ -252,7 +297,8 @@ pub struct WsGuard(Metrics);
 
 impl Drop for WsGuard {
     fn drop(&mut self) {
-        self.0.record(|| gauge!("oddxer_ws_connections").decrement(1.0));
+        self.0
+            .record(|| gauge!("oddxer_ws_connections").decrement(1.0));
     }
 }
 
@@ -347,10 +393,20 @@ fn event_name(event: &LiveEvent) -> &'static str {
 /// names the code chose reach the driver, but anything not shaped like one is folded into `other`
 /// so the label set stays bounded whatever happens.
 pub fn collection_of(command_name: &str, command: &Document) -> String {
-    let value = if command_name == "getMore" { command.get("collection") } else { command.iter().next().map(|(_, v)| v) };
+    let value = if command_name == "getMore" {
+        command.get("collection")
+    } else {
+        command.iter().next().map(|(_, v)| v)
+    };
     match value.and_then(|v| v.as_str()) {
         None => "none".into(),
-        Some(name) if !name.is_empty() && name.len() <= 40 && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') => name.into(),
+        Some(name)
+            if !name.is_empty()
+                && name.len() <= 40
+                && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') =>
+        {
+            name.into()
+        }
         Some(_) => "other".into(),
     }
 }
@@ -362,10 +418,22 @@ mod tests {
 
     #[test]
     fn the_collection_label_is_the_named_collection_or_a_fixed_word() {
-        assert_eq!(collection_of("find", &doc! { "find": "ledger_entries", "filter": {} }), "ledger_entries");
-        assert_eq!(collection_of("getMore", &doc! { "getMore": 42_i64, "collection": "purchases" }), "purchases");
+        assert_eq!(
+            collection_of("find", &doc! { "find": "ledger_entries", "filter": {} }),
+            "ledger_entries"
+        );
+        assert_eq!(
+            collection_of(
+                "getMore",
+                &doc! { "getMore": 42_i64, "collection": "purchases" }
+            ),
+            "purchases"
+        );
         assert_eq!(collection_of("ping", &doc! { "ping": 1 }), "none");
-        assert_eq!(collection_of("find", &doc! { "find": "+256700000001" }), "other");
+        assert_eq!(
+            collection_of("find", &doc! { "find": "+256700000001" }),
+            "other"
+        );
     }
 
     #[test]
@@ -379,7 +447,11 @@ mod tests {
     fn two_registries_keep_their_own_figures() {
         let (a, b) = (Metrics::new(), Metrics::new());
         a.settlement_decided("paid_out");
-        assert!(a.render().contains("oddxer_settlements_total{outcome=\"paid_out\"} 1"));
-        assert!(b.render().contains("oddxer_settlements_total{outcome=\"paid_out\"} 0"));
+        assert!(a
+            .render()
+            .contains("oddxer_settlements_total{outcome=\"paid_out\"} 1"));
+        assert!(b
+            .render()
+            .contains("oddxer_settlements_total{outcome=\"paid_out\"} 0"));
     }
 }

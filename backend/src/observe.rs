@@ -37,7 +37,10 @@ pub struct ObserveReport {
 impl Observer {
     /// An observer whose first reconcile pass starts at minute `bucket` (see [`Watermark::starting_at`]).
     pub fn starting_at(bucket: i64) -> Self {
-        Observer { passes: 0, reconcile: Watermark::starting_at(bucket) }
+        Observer {
+            passes: 0,
+            reconcile: Watermark::starting_at(bucket),
+        }
     }
 
     /// One pass as of `now`. The reconcile looks only at minutes that ended `RECOVERY_AFTER` plus
@@ -52,14 +55,24 @@ impl Observer {
         // `%` rather than `is_multiple_of` (Rust 1.87): the workspace promises Rust 1.85.
         if self.passes % USERS_EVERY == 0 {
             for role in [Role::Buyer, Role::Seller, Role::Admin] {
-                let n = state.db.col("users").count_documents(doc! { "role": role.as_str() }).await?;
+                let n = state
+                    .db
+                    .col("users")
+                    .count_documents(doc! { "role": role.as_str() })
+                    .await?;
                 metrics.users(role.as_str(), n);
             }
             report.users_counted = true;
         }
         self.passes += 1;
-        let settled = clock::before(now, state.config.recovery_after + state.config.recovery_interval);
-        report.reconcile = self.reconcile.pass(&state.db, minute_bucket(settled)).await?;
+        let settled = clock::before(
+            now,
+            state.config.recovery_after + state.config.recovery_interval,
+        );
+        report.reconcile = self
+            .reconcile
+            .pass(&state.db, minute_bucket(settled))
+            .await?;
         let held = state.findings.add(&report.reconcile.violations);
         for v in &report.reconcile.violations {
             tracing::error!(invariant = %v.invariant, subject = %v.subject, detail = %v.detail, "reconcile violation");
@@ -80,7 +93,12 @@ async fn pending_transfers(state: &AppState, now: DateTime) -> Result<(u64, Dura
         .await?
         .try_collect()
         .await?;
-    let oldest = docs.iter().filter_map(|d| d.get_datetime("createdAt").ok()).min();
-    let age = oldest.map(|t| (now.timestamp_millis() - t.timestamp_millis()).max(0)).unwrap_or(0);
+    let oldest = docs
+        .iter()
+        .filter_map(|d| d.get_datetime("createdAt").ok())
+        .min();
+    let age = oldest
+        .map(|t| (now.timestamp_millis() - t.timestamp_millis()).max(0))
+        .unwrap_or(0);
     Ok((docs.len() as u64, Duration::from_millis(age as u64)))
 }

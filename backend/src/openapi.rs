@@ -30,7 +30,12 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }
@@ -59,7 +64,9 @@ pub fn wire_document(doc: utoipa::openapi::OpenApi, config: &Config) -> Value {
     let mut doc = serde_json::to_value(doc).unwrap_or_else(|_| json!({}));
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         for (path, item) in paths.iter_mut() {
-            let Some(item) = item.as_object_mut() else { continue };
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
             for (method, op) in item.iter_mut() {
                 if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
                     finish_operation(path, op);
@@ -104,19 +111,35 @@ fn finish_operation(path: &str, op: &mut Value) {
     let params: Vec<(String, String)> = op
         .get("parameters")
         .and_then(Value::as_array)
-        .map(|ps| ps.iter().map(|p| (p["name"].as_str().unwrap_or("").to_owned(), p["in"].as_str().unwrap_or("").to_owned())).collect())
+        .map(|ps| {
+            ps.iter()
+                .map(|p| {
+                    (
+                        p["name"].as_str().unwrap_or("").to_owned(),
+                        p["in"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect()
+        })
         .unwrap_or_default();
     let has_body = op.get("requestBody").is_some();
     // A body taken as raw bytes (provider callbacks, `{}`) is parsed by the route, which answers
     // 400 for one it cannot read: no 422 from the shared JSON extractor there.
-    let raw_body = op.pointer("/requestBody/content/application~1json/schema").is_some_and(|s| s == &json!({}));
+    let raw_body = op
+        .pointer("/requestBody/content/application~1json/schema")
+        .is_some_and(|s| s == &json!({}));
     let has_path = params.iter().any(|(_, at)| at == "path");
     let has_query = params.iter().any(|(_, at)| at == "query");
     // A route that takes a token (not merely accepts one: `[{}, {bearer}]` means optional).
     let secured = op
         .get("security")
         .and_then(Value::as_array)
-        .is_some_and(|reqs| !reqs.is_empty() && reqs.iter().all(|r| r.as_object().is_some_and(|o| !o.is_empty())));
+        .is_some_and(|reqs| {
+            !reqs.is_empty()
+                && reqs
+                    .iter()
+                    .all(|r| r.as_object().is_some_and(|o| !o.is_empty()))
+        });
 
     if let Some(ps) = op.get_mut("parameters").and_then(Value::as_array_mut) {
         for p in ps.iter_mut() {
@@ -156,8 +179,14 @@ fn finish_operation(path: &str, op: &mut Value) {
                 // `http::Query`: no query value may hold a control character (422).
                 (Some("query"), _) => {
                     let schema = &mut p["schema"];
-                    let string = schema.get("type").is_some_and(|t| t == "string" || t.as_array().is_some_and(|a| a.iter().any(|x| x == "string")));
-                    let free = ["pattern", "enum", "format", "$ref"].iter().all(|k| schema.get(*k).is_none());
+                    let string = schema.get("type").is_some_and(|t| {
+                        t == "string"
+                            || t.as_array()
+                                .is_some_and(|a| a.iter().any(|x| x == "string"))
+                    });
+                    let free = ["pattern", "enum", "format", "$ref"]
+                        .iter()
+                        .all(|k| schema.get(*k).is_none());
                     if string && free {
                         schema["pattern"] = json!(NO_CONTROL_CHARACTERS);
                     }
@@ -167,9 +196,13 @@ fn finish_operation(path: &str, op: &mut Value) {
         }
     }
 
-    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { return };
+    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+        return;
+    };
     for (status, response) in responses.iter_mut() {
-        let Some(r) = response.as_object_mut() else { continue };
+        let Some(r) = response.as_object_mut() else {
+            continue;
+        };
         if status.starts_with('2') && !raw {
             let data = r
                 .get("content")
@@ -177,7 +210,10 @@ fn finish_operation(path: &str, op: &mut Value) {
                 .and_then(|m| m.get("schema"))
                 .cloned()
                 .unwrap_or_else(|| json!({ "type": "null" }));
-            r.insert("content".into(), json!({ "application/json": { "schema": envelope(data) } }));
+            r.insert(
+                "content".into(),
+                json!({ "application/json": { "schema": envelope(data) } }),
+            );
         } else if status.starts_with('4') || status.starts_with('5') {
             r.insert("content".into(), json!({ "application/json": { "schema": { "$ref": "#/components/schemas/ErrorEnvelope" } } }));
             if status == "429" || status == "503" {
@@ -187,26 +223,46 @@ fn finish_operation(path: &str, op: &mut Value) {
         }
     }
     let mut add = |status: &str, description: &str| {
-        responses.entry(status.to_owned()).or_insert_with(|| error_response(description, status == "429" || status == "503"));
+        responses
+            .entry(status.to_owned())
+            .or_insert_with(|| error_response(description, status == "429" || status == "503"));
     };
     if has_body {
         add("400", "Malformed body: MALFORMED_JSON");
         add("413", "PAYLOAD_TOO_LARGE: the body is over 64 KiB");
         if !raw_body {
-            add("415", "UNSUPPORTED_CONTENT_TYPE: the body is not sent as application/json");
-            add("422", "VALIDATION_ERROR: `details.fields` names each invalid or missing field");
+            add(
+                "415",
+                "UNSUPPORTED_CONTENT_TYPE: the body is not sent as application/json",
+            );
+            add(
+                "422",
+                "VALIDATION_ERROR: `details.fields` names each invalid or missing field",
+            );
         }
     }
     if has_path {
-        add("400", "INVALID_ID: an id in the path is not 24 hex digits (`details.parameter` names it)");
+        add(
+            "400",
+            "INVALID_ID: an id in the path is not 24 hex digits (`details.parameter` names it)",
+        );
     }
     if has_query {
-        add("422", "VALIDATION_ERROR: `details.fields` names each invalid query parameter");
+        add(
+            "422",
+            "VALIDATION_ERROR: `details.fields` names each invalid query parameter",
+        );
     }
     // A route that merely accepts a token (`MaybeUser`) ignores a bad one: no 401 or 403 there.
     if secured {
-        add("401", "UNAUTHENTICATED: missing, invalid or expired bearer token");
-        add("403", "FORBIDDEN: the account is deactivated, or its role may not do this");
+        add(
+            "401",
+            "UNAUTHENTICATED: missing, invalid or expired bearer token",
+        );
+        add(
+            "403",
+            "FORBIDDEN: the account is deactivated, or its role may not do this",
+        );
     }
     if !NO_BACKEND_PATHS.contains(&path) {
         add("503", "SERVICE_UNAVAILABLE: the database (or, on sign-in and money routes, the rate limiter: RATE_LIMITER_UNAVAILABLE) does not answer; retry after Retry-After seconds");
@@ -215,10 +271,17 @@ fn finish_operation(path: &str, op: &mut Value) {
 
 /// Sets `key` of the object schema `schemas[name].properties[prop]`.
 fn constrain(schemas: &mut Map<String, Value>, name: &str, prop: &str, key: &str, value: Value) {
-    if let Some(p) = schemas.get_mut(name).and_then(|s| s.get_mut("properties")).and_then(|p| p.get_mut(prop)) {
+    if let Some(p) = schemas
+        .get_mut(name)
+        .and_then(|s| s.get_mut("properties"))
+        .and_then(|p| p.get_mut(prop))
+    {
         // `Option<T>` fields are `{"type": [T, "null"]}` or `oneOf`; the bound applies to the value.
         if let Some(obj) = p.as_object_mut() {
-            let nullable = obj.get("type").and_then(Value::as_array).is_some_and(|t| t.iter().any(|t| t == "null"));
+            let nullable = obj
+                .get("type")
+                .and_then(Value::as_array)
+                .is_some_and(|t| t.iter().any(|t| t == "null"));
             let value = match value {
                 // An optional field may also be sent as null.
                 Value::Array(mut options) if key == "enum" && nullable => {
@@ -233,7 +296,12 @@ fn constrain(schemas: &mut Map<String, Value>, name: &str, prop: &str, key: &str
 }
 
 fn finish_components(doc: &mut Value, config: &Config) {
-    let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else { return };
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
     schemas.insert(
         "ErrorEnvelope".into(),
         json!({
@@ -277,39 +345,133 @@ fn finish_components(doc: &mut Value, config: &Config) {
     }
     // `admin::users::check_patch`: a reason is 1 to 500 characters, not all blank.
     constrain(schemas, "UserPatch", "reason", "maxLength", json!(500));
-    constrain(schemas, "UserPatch", "reason", "pattern", json!(r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"));
+    constrain(
+        schemas,
+        "UserPatch",
+        "reason",
+        "pattern",
+        json!(
+            r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+        ),
+    );
     let phone = json!("Phone number: E.164 (`+256700123456`) or national with DEFAULT_REGION (`0700 123 456`); stored as E.164");
     for name in ["RegisterIn", "LoginIn", "VerifyOtpIn", "PaymentIn"] {
         constrain(schemas, name, "phoneNumber", "format", json!("phone"));
         constrain(schemas, name, "phoneNumber", "description", phone.clone());
         constrain(schemas, name, "phoneNumber", "maxLength", json!(40));
     }
-    if let Some(role) = schemas.get_mut("RegisterIn").and_then(|s| s.pointer_mut("/properties/role")) {
+    if let Some(role) = schemas
+        .get_mut("RegisterIn")
+        .and_then(|s| s.pointer_mut("/properties/role"))
+    {
         *role = json!({ "type": ["string", "null"], "enum": ["BUYER", "SELLER", null], "description": "BUYER (the default) or SELLER" });
     }
-    constrain(schemas, "RegisterIn", "username", "pattern", json!("^[a-z0-9_]{3,20}$"));
-    constrain(schemas, "VerifyOtpIn", "otp", "pattern", json!(format!("^[0-9]{{{}}}$", config.otp_length)));
-    constrain(schemas, "PaymentIn", "amount", "minimum", json!(config.deposit_min));
-    constrain(schemas, "PaymentIn", "amount", "maximum", json!(config.deposit_max));
+    constrain(
+        schemas,
+        "RegisterIn",
+        "username",
+        "pattern",
+        json!("^[a-z0-9_]{3,20}$"),
+    );
+    constrain(
+        schemas,
+        "VerifyOtpIn",
+        "otp",
+        "pattern",
+        json!(format!("^[0-9]{{{}}}$", config.otp_length)),
+    );
+    constrain(
+        schemas,
+        "PaymentIn",
+        "amount",
+        "minimum",
+        json!(config.deposit_min),
+    );
+    constrain(
+        schemas,
+        "PaymentIn",
+        "amount",
+        "maximum",
+        json!(config.deposit_max),
+    );
     for name in ["CodeIn", "CodePatch"] {
-        constrain(schemas, name, "price", "minimum", json!(config.code_price_min.max(1)));
-        constrain(schemas, name, "price", "maximum", json!(config.code_price_max));
+        constrain(
+            schemas,
+            name,
+            "price",
+            "minimum",
+            json!(config.code_price_min.max(1)),
+        );
+        constrain(
+            schemas,
+            name,
+            "price",
+            "maximum",
+            json!(config.code_price_max),
+        );
         constrain(schemas, name, "maxBuyers", "minimum", json!(1));
-        constrain(schemas, name, "maxBuyers", "maximum", json!(config.code_max_buyers));
+        constrain(
+            schemas,
+            name,
+            "maxBuyers",
+            "maximum",
+            json!(config.code_max_buyers),
+        );
         constrain(schemas, name, "bookmaker", "enum", json!(config.bookmakers));
         // Titles and codes are trimmed and may hold no control characters (`codes::rules`).
-        constrain(schemas, name, "title", "pattern", json!(format!("^{TRIMMED_CHAR}({PRINTABLE}{{3,118}}{TRIMMED_CHAR})$")));
+        constrain(
+            schemas,
+            name,
+            "title",
+            "pattern",
+            json!(format!(
+                "^{TRIMMED_CHAR}({PRINTABLE}{{3,118}}{TRIMMED_CHAR})$"
+            )),
+        );
         // A booking code: letters, digits and hyphens, as long as the widest bookmaker rule allows
         // (`codes::rules::check_code`; BOOKING_CODE_LENGTHS may narrow it per bookmaker).
         let (min, max) = config.booking_code_lengths.iter().map(|(_, r)| *r).fold(
-            (crate::codes::rules::DEFAULT_BOOKING_CODE.min_chars, crate::codes::rules::DEFAULT_BOOKING_CODE.max_chars),
+            (
+                crate::codes::rules::DEFAULT_BOOKING_CODE.min_chars,
+                crate::codes::rules::DEFAULT_BOOKING_CODE.max_chars,
+            ),
             |(lo, hi), r| (lo.min(r.min_chars), hi.max(r.max_chars)),
         );
-        constrain(schemas, name, "code", "pattern", json!(format!("^[A-Za-z0-9-]{{{min},{max}}}$")));
-        constrain(schemas, name, "description", "pattern", json!(r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"));
-        constrain(schemas, name, "description", "maxLength", json!(crate::codes::rules::DESCRIPTION_MAX_CHARS));
-        constrain(schemas, name, "odds", "minimum", json!(crate::codes::rules::MIN_ODDS as f64 / 100.0));
-        constrain(schemas, name, "odds", "maximum", json!(crate::codes::rules::MAX_ODDS as f64 / 100.0));
+        constrain(
+            schemas,
+            name,
+            "code",
+            "pattern",
+            json!(format!("^[A-Za-z0-9-]{{{min},{max}}}$")),
+        );
+        constrain(
+            schemas,
+            name,
+            "description",
+            "pattern",
+            json!(r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"),
+        );
+        constrain(
+            schemas,
+            name,
+            "description",
+            "maxLength",
+            json!(crate::codes::rules::DESCRIPTION_MAX_CHARS),
+        );
+        constrain(
+            schemas,
+            name,
+            "odds",
+            "minimum",
+            json!(crate::codes::rules::MIN_ODDS as f64 / 100.0),
+        );
+        constrain(
+            schemas,
+            name,
+            "odds",
+            "maximum",
+            json!(crate::codes::rules::MAX_ODDS as f64 / 100.0),
+        );
         constrain(schemas, name, "odds", "multipleOf", json!(0.01));
         constrain(schemas, name, "expiresAt", "format", json!("date-time"));
     }

@@ -24,7 +24,11 @@ impl PhoneNumber {
         if raw.is_empty() || raw.len() > 40 {
             return None;
         }
-        let country = if raw.starts_with('+') { None } else { Some(region) };
+        let country = if raw.starts_with('+') {
+            None
+        } else {
+            Some(region)
+        };
         let number = phonenumber::parse(country, raw).ok()?;
         if number.extension().is_some() || !phonenumber::is_valid(&number) {
             return None;
@@ -73,7 +77,16 @@ mod tests {
 
     #[test]
     fn the_ways_people_write_one_ugandan_number_are_one_number() {
-        for raw in ["+256700123456", "+2560700123456", "0700 123 456", "0700123456", "700123456", "+256 700 123 456", "+256-700-123-456", " (0700) 123-456 "] {
+        for raw in [
+            "+256700123456",
+            "+2560700123456",
+            "0700 123 456",
+            "0700123456",
+            "700123456",
+            "+256 700 123 456",
+            "+256-700-123-456",
+            " (0700) 123-456 ",
+        ] {
             assert_eq!(e164(raw).as_deref(), Some("+256700123456"), "{raw}");
         }
     }
@@ -81,12 +94,27 @@ mod tests {
     #[test]
     fn numbers_of_other_countries_keep_their_country() {
         assert_eq!(e164("+254 712 345 678").as_deref(), Some("+254712345678"));
-        assert_eq!(PhoneNumber::parse("0712 345 678", parse_region("ke").expect("KE")).map(PhoneNumber::into_string).as_deref(), Some("+254712345678"));
+        assert_eq!(
+            PhoneNumber::parse("0712 345 678", parse_region("ke").expect("KE"))
+                .map(PhoneNumber::into_string)
+                .as_deref(),
+            Some("+254712345678")
+        );
     }
 
     #[test]
     fn invalid_numbers_are_refused() {
-        for raw in ["", "12345", "+2567001234567", "+25670012345", "abc", "+256 700 123 45x", "0700123456 ext. 12", "+0700123456", "+256 000 123 456"] {
+        for raw in [
+            "",
+            "12345",
+            "+2567001234567",
+            "+25670012345",
+            "abc",
+            "+256 700 123 45x",
+            "0700123456 ext. 12",
+            "+0700123456",
+            "+256 000 123 456",
+        ] {
             assert_eq!(e164(raw), None, "{raw}");
         }
     }

@@ -45,7 +45,9 @@ fn quota(limit: RateLimit) -> Quota {
     let max = NonZeroU32::new(limit.max).unwrap_or(NonZeroU32::MIN);
     // `max` per `window`, allowing the whole allowance as a burst.
     let period = limit.window / limit.max.max(1);
-    Quota::with_period(period.max(Duration::from_micros(1))).unwrap_or_else(|| Quota::per_second(max)).allow_burst(max)
+    Quota::with_period(period.max(Duration::from_micros(1)))
+        .unwrap_or_else(|| Quota::per_second(max))
+        .allow_burst(max)
 }
 
 /// How long one limiter call to Redis may take before the request is refused as unavailable.
@@ -60,14 +62,24 @@ return {n, redis.call('PTTL', KEYS[1])}
 
 impl RateLimiter {
     pub fn local(limits: Vec<(Bucket, RateLimit)>) -> Self {
-        let limiters: Vec<_> = limits.iter().map(|(b, l)| (*b, DefaultKeyedRateLimiter::keyed(quota(*l)))).collect();
-        RateLimiter { limits: limits.into(), backend: Backend::Local(limiters.into()) }
+        let limiters: Vec<_> = limits
+            .iter()
+            .map(|(b, l)| (*b, DefaultKeyedRateLimiter::keyed(quota(*l))))
+            .collect();
+        RateLimiter {
+            limits: limits.into(),
+            backend: Backend::Local(limiters.into()),
+        }
     }
 
     /// Counters in Redis, shared by every process of one deployment: `deployment` (its `DB_NAME`)
     /// prefixes the keys, so deployments sharing a Redis (staging beside production, test runs)
     /// never count each other's requests.
-    pub async fn redis(url: &str, deployment: &str, limits: Vec<(Bucket, RateLimit)>) -> Result<Self, redis::RedisError> {
+    pub async fn redis(
+        url: &str,
+        deployment: &str,
+        limits: Vec<(Bucket, RateLimit)>,
+    ) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
         // Short timeouts and few reconnect tries: a limiter that does not answer must refuse in
         // well under a second (fail closed), not hold the request while it backs off.
@@ -76,28 +88,47 @@ impl RateLimiter {
             .set_response_timeout(LIMITER_TIMEOUT)
             .set_number_of_retries(1);
         let manager = redis::aio::ConnectionManager::new_with_config(client, config).await?;
-        Ok(RateLimiter { limits: limits.into(), backend: Backend::Redis(manager, deployment.to_owned()) })
+        Ok(RateLimiter {
+            limits: limits.into(),
+            backend: Backend::Redis(manager, deployment.to_owned()),
+        })
     }
 
     fn limit(&self, bucket: Bucket) -> Option<RateLimit> {
-        self.limits.iter().find(|(b, _)| *b == bucket).map(|(_, l)| *l)
+        self.limits
+            .iter()
+            .find(|(b, _)| *b == bucket)
+            .map(|(_, l)| *l)
     }
 
     /// Counts one hit for `key`; `RateLimited` (429 with Retry-After) when over the limit.
     pub async fn check(&self, bucket: Bucket, key: &str) -> Result<(), AppError> {
-        let Some(limit) = self.limit(bucket) else { return Ok(()) };
+        let Some(limit) = self.limit(bucket) else {
+            return Ok(());
+        };
         match &self.backend {
             Backend::Local(limiters) => {
-                let Some((_, limiter)) = limiters.iter().find(|(b, _)| *b == bucket) else { return Ok(()) };
+                let Some((_, limiter)) = limiters.iter().find(|(b, _)| *b == bucket) else {
+                    return Ok(());
+                };
                 limiter.check_key(&key.to_owned()).map_err(|not_until| {
                     let wait = not_until.wait_time_from(DefaultClock::default().now());
-                    AppError::RateLimited { retry_after_secs: wait.as_secs_f64().ceil() as u64 }
+                    AppError::RateLimited {
+                        retry_after_secs: wait.as_secs_f64().ceil() as u64,
+                    }
                 })
             }
             Backend::Redis(manager, deployment) => {
                 let window_ms = limit.window.as_millis() as u64;
-                let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-                let redis_key = format!("oddxer:{deployment}:rl:{}:{key}:{}", bucket.name(), now_ms / window_ms.max(1));
+                let now_ms = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_millis() as u64)
+                    .unwrap_or(0);
+                let redis_key = format!(
+                    "oddxer:{deployment}:rl:{}:{key}:{}",
+                    bucket.name(),
+                    now_ms / window_ms.max(1)
+                );
                 let mut conn = manager.clone();
                 let script = redis::Script::new(REDIS_SCRIPT);
                 let mut invocation = script.key(&redis_key);
@@ -105,11 +136,16 @@ impl RateLimiter {
                 let call = invocation.invoke_async::<(u64, i64)>(&mut conn);
                 let result = match tokio::time::timeout(LIMITER_TIMEOUT * 2, call).await {
                     Ok(r) => r,
-                    Err(_) => Err(redis::RedisError::from(std::io::Error::new(std::io::ErrorKind::TimedOut, "rate limiter did not answer"))),
+                    Err(_) => Err(redis::RedisError::from(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "rate limiter did not answer",
+                    ))),
                 };
                 match result {
                     Ok((count, _)) if count <= limit.max as u64 => Ok(()),
-                    Ok((_, ttl_ms)) => Err(AppError::RateLimited { retry_after_secs: (ttl_ms.max(1) as u64).div_ceil(1000) }),
+                    Ok((_, ttl_ms)) => Err(AppError::RateLimited {
+                        retry_after_secs: (ttl_ms.max(1) as u64).div_ceil(1000),
+                    }),
                     // Fail closed: without the shared counters an attacker could guess OTPs or
                     // hammer money routes unthrottled across every instance, so these routes
                     // answer 503 RATE_LIMITER_UNAVAILABLE (with Retry-After) until Redis is back.
@@ -135,15 +171,29 @@ mod tests {
 
     #[tokio::test]
     async fn the_local_limiter_allows_the_allowance_then_refuses_with_a_wait() {
-        let rl = RateLimiter::local(vec![(Bucket::AuthIp, RateLimit { max: 3, window: Duration::from_secs(60) })]);
+        let rl = RateLimiter::local(vec![(
+            Bucket::AuthIp,
+            RateLimit {
+                max: 3,
+                window: Duration::from_secs(60),
+            },
+        )]);
         for _ in 0..3 {
             assert!(rl.check(Bucket::AuthIp, "1.2.3.4").await.is_ok());
         }
         match rl.check(Bucket::AuthIp, "1.2.3.4").await {
-            Err(AppError::RateLimited { retry_after_secs }) => assert!((1..=20).contains(&retry_after_secs)),
+            Err(AppError::RateLimited { retry_after_secs }) => {
+                assert!((1..=20).contains(&retry_after_secs))
+            }
             other => panic!("expected a refusal, got {other:?}"),
         }
-        assert!(rl.check(Bucket::AuthIp, "5.6.7.8").await.is_ok(), "keys are independent");
-        assert!(rl.check(Bucket::MoneyUser, "u").await.is_ok(), "unconfigured buckets are open");
+        assert!(
+            rl.check(Bucket::AuthIp, "5.6.7.8").await.is_ok(),
+            "keys are independent"
+        );
+        assert!(
+            rl.check(Bucket::MoneyUser, "u").await.is_ok(),
+            "unconfigured buckets are open"
+        );
     }
 }

@@ -29,7 +29,12 @@ pub trait ReadModel: Clone + Send + Sync + 'static {
 /// Refreshes `model` as the module documentation says; `refreshing` is held by the one refresh
 /// under way.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn ensure_fresh<M: ReadModel>(model: &M, db: &Db, ttl: Duration, refreshing: &Arc<Mutex<()>>) -> mongodb::error::Result<()> {
+pub async fn ensure_fresh<M: ReadModel>(
+    model: &M,
+    db: &Db,
+    ttl: Duration,
+    refreshing: &Arc<Mutex<()>>,
+) -> mongodb::error::Result<()> {
     let age = model.refreshed_at().await.map(|t| t.elapsed());
     let too_old = |age: Option<Duration>| age.is_none_or(|a| a >= ttl * IDLE_TTLS);
     if too_old(age) {
@@ -38,7 +43,11 @@ pub async fn ensure_fresh<M: ReadModel>(model: &M, db: &Db, ttl: Duration, refre
         if too_old(model.refreshed_at().await.map(|t| t.elapsed())) {
             model.load(db).await?;
         }
-    } else if let Some(guard) = age.is_none_or(|a| a >= ttl).then(|| refreshing.clone().try_lock_owned().ok()).flatten() {
+    } else if let Some(guard) = age
+        .is_none_or(|a| a >= ttl)
+        .then(|| refreshing.clone().try_lock_owned().ok())
+        .flatten()
+    {
         let (model, db) = (model.clone(), db.clone());
         tokio::spawn(async move {
             let _guard = guard;

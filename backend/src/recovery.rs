@@ -56,11 +56,19 @@ pub async fn run_pass(state: &AppState, cutoff: DateTime) -> anyhow::Result<usiz
                 touched += 1;
                 metrics.recovery_redriven(RecoveryKind::Withdrawal, 1);
             }
-            Err(e) => tracing::warn!(reference = %tx.reference, error = %e, "withdrawal poll failed"),
+            Err(e) => {
+                tracing::warn!(reference = %tx.reference, error = %e, "withdrawal poll failed")
+            }
         }
     }
     // Purchases cut short: complete them if the money moved, otherwise release slot and claim.
-    let stale = purchases::store::list(&state.db, doc! { "status": "PENDING", "createdAt": { "$lt": cutoff } }, doc! { "_id": 1 }, 500).await?;
+    let stale = purchases::store::list(
+        &state.db,
+        doc! { "status": "PENDING", "createdAt": { "$lt": cutoff } },
+        doc! { "_id": 1 },
+        500,
+    )
+    .await?;
     for p in &stale {
         match purchases::service::recover(state, p).await {
             Ok(()) => {

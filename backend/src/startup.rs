@@ -5,10 +5,8 @@ use crate::auth::sms::{AfricasTalkingSms, OutboxSms, SmsSender};
 use crate::config::{Config, PaymentProviderKind, SmsProviderKind};
 use crate::db::Db;
 use crate::error::error_response;
-use crate::openapi::ApiDoc;
-use utoipa::OpenApi;
-use utoipa_axum::router::OpenApiRouter;
 use crate::ledger::Ledger;
+use crate::openapi::ApiDoc;
 use crate::payments::sandbox::SandboxProvider;
 use crate::payments::PaymentProvider;
 use crate::ratelimit::{Bucket, RateLimiter};
@@ -25,6 +23,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// JSON bodies are small; anything bigger is refused with 413 before it is parsed.
@@ -39,23 +39,34 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let db = Db::connect(&config.mongodb_uri, &config.db_name).await.context("invalid MONGODB_URI")?;
+        let db = Db::connect(&config.mongodb_uri, &config.db_name)
+            .await
+            .context("invalid MONGODB_URI")?;
         wait_for_database(&db).await?;
         db.ensure_indexes().await.context("creating indexes")?;
         let state = build_state(config, db).await?;
         if state.config.seed_demo {
-            crate::seed::seed_demo(&state).await.context("seeding demo data")?;
+            crate::seed::seed_demo(&state)
+                .await
+                .context("seeding demo data")?;
         }
-        let listener = tokio::net::TcpListener::bind((state.config.host.as_str(), state.config.port))
-            .await
-            .with_context(|| format!("binding {}:{}", state.config.host, state.config.port))?;
+        let listener =
+            tokio::net::TcpListener::bind((state.config.host.as_str(), state.config.port))
+                .await
+                .with_context(|| format!("binding {}:{}", state.config.host, state.config.port))?;
         let port = listener.local_addr()?.port();
         if let Some(path) = &state.config.port_file {
-            std::fs::write(path, port.to_string()).with_context(|| format!("writing PORT_FILE {path}"))?;
+            std::fs::write(path, port.to_string())
+                .with_context(|| format!("writing PORT_FILE {path}"))?;
         }
         tracing::info!("listening on {}:{port}", state.config.host);
         let router = router(state.clone());
-        Ok(Application { listener, router, port, state })
+        Ok(Application {
+            listener,
+            router,
+            port,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -75,7 +86,13 @@ impl Application {
                 limits.housekeeping();
             }
         });
-        let result = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await;
+        let result = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
         recovery.abort();
         marketplace.abort();
         fanout.abort();
@@ -94,26 +111,36 @@ async fn wait_for_database(db: &Db) -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    Err(anyhow::anyhow!("the database does not answer: {}", last.map(|e| e.to_string()).unwrap_or_default()))
+    Err(anyhow::anyhow!(
+        "the database does not answer: {}",
+        last.map(|e| e.to_string()).unwrap_or_default()
+    ))
 }
 
 pub async fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(15)).build().context("http client")?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .build()
+        .context("http client")?;
     let sms: Arc<dyn SmsSender> = match config.sms_provider {
         SmsProviderKind::Outbox => Arc::new(OutboxSms { db: db.clone() }),
         SmsProviderKind::AfricasTalking => Arc::new(AfricasTalkingSms {
             http,
             url: config.sms_api_url.clone(),
             username: config.sms_username.clone(),
-            api_key: config.sms_api_key.clone().context("SMS_API_KEY is required for SMS_PROVIDER=africastalking")?,
+            api_key: config
+                .sms_api_key
+                .clone()
+                .context("SMS_API_KEY is required for SMS_PROVIDER=africastalking")?,
             sender_id: config.sms_sender_id.clone(),
         }),
     };
     let payments: Arc<dyn PaymentProvider> = match config.payment_provider {
         PaymentProviderKind::Sandbox => Arc::new(SandboxProvider { db: db.clone() }),
-        PaymentProviderKind::MobileMoney => {
-            Arc::new(crate::payments::mobile_money::MobileMoney::from_config(&config).context("payment http client")?)
-        }
+        PaymentProviderKind::MobileMoney => Arc::new(
+            crate::payments::mobile_money::MobileMoney::from_config(&config)
+                .context("payment http client")?,
+        ),
     };
     let limits = vec![
         (Bucket::AuthIp, config.rate_auth_ip),
@@ -121,7 +148,9 @@ pub async fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
         (Bucket::MoneyUser, config.rate_money_user),
     ];
     let limits = match &config.redis_url {
-        Some(url) => RateLimiter::redis(url, &config.db_name, limits).await.context("connecting to REDIS_URL")?,
+        Some(url) => RateLimiter::redis(url, &config.db_name, limits)
+            .await
+            .context("connecting to REDIS_URL")?,
         None => RateLimiter::local(limits),
     };
     Ok(AppState {
@@ -135,7 +164,9 @@ pub async fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
         jwt: JwtKeys::new(&config.jwt_secret, config.jwt_access_expiry),
         ledger: Ledger::new(db.clone()),
         hub: match &config.redis_url {
-            Some(url) => Hub::with_redis(url).await.context("subscribing to REDIS_URL")?,
+            Some(url) => Hub::with_redis(url)
+                .await
+                .context("subscribing to REDIS_URL")?,
             None => Hub::new(),
         },
         config: Arc::new(config),
@@ -151,7 +182,11 @@ pub async fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
 fn spawn_user_cache_invalidation(state: &AppState) -> tokio::task::JoinHandle<()> {
     use crate::realtime::HubEvent;
     use tokio::sync::broadcast::error::RecvError;
-    let (mut events, users, sessions) = (state.hub.subscribe(), state.users.clone(), state.sessions.clone());
+    let (mut events, users, sessions) = (
+        state.hub.subscribe(),
+        state.users.clone(),
+        state.sessions.clone(),
+    );
     tokio::spawn(async move {
         loop {
             match events.recv().await {
@@ -185,15 +220,26 @@ pub fn api_routes(dev_routes: bool) -> OpenApiRouter<AppState> {
         .merge(crate::leaderboard::routes::router())
         .merge(crate::sellers::routes::router());
     if dev_routes {
-        api = api.merge(crate::dev::routes::router()).merge(crate::resolution::sandbox::dev_router());
+        api = api
+            .merge(crate::dev::routes::router())
+            .merge(crate::resolution::sandbox::dev_router());
     }
     api
 }
 
 pub fn openapi_document(dev_routes: bool) -> utoipa::openapi::OpenApi {
     let (_, mut doc) = api_routes(dev_routes).split_for_parts();
-    doc.paths.paths.insert("/openapi.json".into(), plain_get("This document", "OpenAPI 3 document"));
-    doc.paths.paths.insert("/metrics".into(), plain_get("Prometheus metrics", "Metrics in the Prometheus text format"));
+    doc.paths.paths.insert(
+        "/openapi.json".into(),
+        plain_get("This document", "OpenAPI 3 document"),
+    );
+    doc.paths.paths.insert(
+        "/metrics".into(),
+        plain_get(
+            "Prometheus metrics",
+            "Metrics in the Prometheus text format",
+        ),
+    );
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
     doc
 }
@@ -213,7 +259,10 @@ fn plain_get(summary: &str, response: &str) -> utoipa::openapi::PathItem {
 pub fn router(state: AppState) -> Router {
     let dev_routes = state.config.dev_routes_enabled();
     let (api, _) = api_routes(dev_routes).split_for_parts();
-    let doc = Arc::new(crate::openapi::wire_document(openapi_document(dev_routes), &state.config));
+    let doc = Arc::new(crate::openapi::wire_document(
+        openapi_document(dev_routes),
+        &state.config,
+    ));
     let api = api
         .route("/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
         .route("/metrics", get(crate::telemetry::render_metrics))
@@ -222,11 +271,22 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(crate::http::finish_writes));
     // The configured origins, plus the backend's own (`API_URL`), whose web app calls the API.
     let own_origin = crate::web::origin_of(&state.config.api_url);
-    let origins: Vec<HeaderValue> = state.config.cors_origins.iter().chain(own_origin.iter()).filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    let origins: Vec<HeaderValue> = state
+        .config
+        .cors_origins
+        .iter()
+        .chain(own_origin.iter())
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("idempotency-key"), HeaderName::from_static("x-session-transport")])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("x-session-transport"),
+        ])
         .expose_headers([REQUEST_ID, header::RETRY_AFTER]);
     let web = crate::web::WebApp::locate(state.config.web_dist.as_deref()).map(Arc::new);
     Router::new()

@@ -11,10 +11,15 @@ use std::time::Instant;
 use tracing_subscriber::{fmt, EnvFilter};
 
 pub fn init(json: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,mongodb=warn"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,mongodb=warn"));
     let builder = fmt().with_env_filter(filter).with_target(false);
     // try_init: tests start several servers in one process; the first one installs the subscriber.
-    let _ = if json { builder.json().flatten_event(true).try_init() } else { builder.compact().try_init() };
+    let _ = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.compact().try_init()
+    };
 }
 
 /// Response headers with the request's database round trips (sequential, and commands sent),
@@ -25,7 +30,11 @@ pub const COMMANDS_HEADER: &str = "x-db-commands";
 /// Counts requests and their latency per route template and status class (never the raw path:
 /// ids stay out of the labels; an unmatched path is `unmatched`).
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
     let method = req.method().clone();
     let start = Instant::now();
     let (mut response, trips) = crate::db::count_round_trips(next.run(req)).await;
@@ -34,12 +43,24 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
         headers.insert(ROUND_TRIPS_HEADER, trips.sequential().into());
         headers.insert(COMMANDS_HEADER, trips.commands().into());
     }
-    state.db.metrics.http_request(method.as_str(), &route, response.status().as_u16(), start.elapsed());
+    state.db.metrics.http_request(
+        method.as_str(),
+        &route,
+        response.status().as_u16(),
+        start.elapsed(),
+    );
     response
 }
 
 /// `GET /api/v1/metrics`: this application's metrics in the Prometheus text format.
 pub async fn render_metrics(State(state): State<AppState>) -> Response {
     let body = state.db.metrics.render();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }

@@ -61,7 +61,10 @@ impl WebApp {
             if index.is_file() {
                 let dir = dir.canonicalize().unwrap_or_else(|_| dir.clone());
                 tracing::info!(dir = %dir.display(), "serving the web app at /");
-                return Some(WebApp { index: dir.join("index.html"), dir });
+                return Some(WebApp {
+                    index: dir.join("index.html"),
+                    dir,
+                });
             }
         }
         let tried: Vec<String> = candidates.iter().map(|d| d.display().to_string()).collect();
@@ -76,17 +79,30 @@ impl WebApp {
     /// security headers of the module comment.
     pub async fn serve(&self, req: Request) -> Response {
         let path = req.uri().path().to_owned();
-        let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned);
-        let served = ServeDir::new(&self.dir).append_index_html_on_directories(true).oneshot(req).await;
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned);
+        let served = ServeDir::new(&self.dir)
+            .append_index_html_on_directories(true)
+            .oneshot(req)
+            .await;
         let mut response = match served {
-            Ok(r) if r.status() == StatusCode::NOT_FOUND && is_app_route(&path) => match self.index_page().await {
-                Ok(page) => page,
-                Err(response) => response,
-            },
+            Ok(r) if r.status() == StatusCode::NOT_FOUND && is_app_route(&path) => {
+                match self.index_page().await {
+                    Ok(page) => page,
+                    Err(response) => response,
+                }
+            }
             Ok(r) => r.map(axum::body::Body::new),
             Err(never) => match never {},
         };
-        let cache = if is_hashed(&path) && response.status().is_success() { IMMUTABLE } else { REVALIDATE };
+        let cache = if is_hashed(&path) && response.status().is_success() {
+            IMMUTABLE
+        } else {
+            REVALIDATE
+        };
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
         if let Ok(csp) = HeaderValue::from_str(&content_security_policy(host.as_deref())) {
@@ -98,10 +114,17 @@ impl WebApp {
     /// `index.html` for a deep link (status 200: the app shows the screen, or its own not-found).
     async fn index_page(&self) -> Result<Response, Response> {
         match tokio::fs::read(&self.index).await {
-            Ok(bytes) => Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], bytes).into_response()),
+            Ok(bytes) => {
+                Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], bytes).into_response())
+            }
             Err(e) => {
                 tracing::error!(error = %e, file = %self.index.display(), "the web app's index.html cannot be read");
-                Err(error_response(StatusCode::NOT_FOUND, "NOT_FOUND", "No such page".into(), None))
+                Err(error_response(
+                    StatusCode::NOT_FOUND,
+                    "NOT_FOUND",
+                    "No such page".into(),
+                    None,
+                ))
             }
         }
     }
@@ -109,12 +132,17 @@ impl WebApp {
 
 /// Whether a request is for the web app rather than the API: a GET or HEAD outside `/api`.
 pub fn is_web_request(method: &Method, path: &str) -> bool {
-    (method == Method::GET || method == Method::HEAD) && path != "/api" && !path.starts_with("/api/")
+    (method == Method::GET || method == Method::HEAD)
+        && path != "/api"
+        && !path.starts_with("/api/")
 }
 
 /// The origin (`scheme://host[:port]`) of a URL such as `API_URL`, as a browser sends it in `Origin`.
 pub fn origin_of(url: &str) -> Option<String> {
-    reqwest::Url::parse(url).ok().map(|u| u.origin().ascii_serialization()).filter(|o| o != "null")
+    reqwest::Url::parse(url)
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
+        .filter(|o| o != "null")
 }
 
 /// A path the single-page app routes itself: its last segment has no file extension.
@@ -137,7 +165,11 @@ fn is_hashed(path: &str) -> bool {
 /// copied into the header.
 pub fn content_security_policy(host: Option<&str>) -> String {
     let sockets = host
-        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
         .map(|h| format!(" ws://{h} wss://{h}"))
         .unwrap_or_default();
     format!(
@@ -172,8 +204,14 @@ mod tests {
 
     #[test]
     fn the_origin_of_the_api_url_is_what_a_browser_sends() {
-        assert_eq!(origin_of("http://127.0.0.1:6793").as_deref(), Some("http://127.0.0.1:6793"));
-        assert_eq!(origin_of("https://oddxer.example/base/").as_deref(), Some("https://oddxer.example"));
+        assert_eq!(
+            origin_of("http://127.0.0.1:6793").as_deref(),
+            Some("http://127.0.0.1:6793")
+        );
+        assert_eq!(
+            origin_of("https://oddxer.example/base/").as_deref(),
+            Some("https://oddxer.example")
+        );
         assert_eq!(origin_of("not a url"), None);
     }
 
@@ -187,9 +225,15 @@ mod tests {
     #[test]
     fn the_policy_names_the_socket_of_a_plain_host_only() {
         let csp = content_security_policy(Some("192.168.1.20:6793"));
-        assert!(csp.contains("connect-src 'self' ws://192.168.1.20:6793 wss://192.168.1.20:6793;"), "{csp}");
+        assert!(
+            csp.contains("connect-src 'self' ws://192.168.1.20:6793 wss://192.168.1.20:6793;"),
+            "{csp}"
+        );
         assert!(csp.contains("'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"));
         let forged = content_security_policy(Some("x; script-src *"));
-        assert!(forged.contains("connect-src 'self';") && !forged.contains("script-src *"), "{forged}");
+        assert!(
+            forged.contains("connect-src 'self';") && !forged.contains("script-src *"),
+            "{forged}"
+        );
     }
 }

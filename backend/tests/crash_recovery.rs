@@ -34,9 +34,9 @@ use time::OffsetDateTime;
 /// Spawning, killing and talking to the real server binary.
 mod harness {
     use serde_json::Value;
+    use std::collections::HashMap;
     use std::fs::OpenOptions;
     use std::io::Write;
-    use std::collections::HashMap;
     use std::path::{Path, PathBuf};
     use std::process::Stdio;
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -57,7 +57,10 @@ mod harness {
 
     impl Events {
         pub fn new() -> Events {
-            Events { start: Instant::now(), lines: Arc::new(Mutex::new(Vec::new())) }
+            Events {
+                start: Instant::now(),
+                lines: Arc::new(Mutex::new(Vec::new())),
+            }
         }
 
         pub fn elapsed(&self) -> Duration {
@@ -83,9 +86,16 @@ mod harness {
 
         /// The lines around every line mentioning `needle` (at most `max` groups).
         pub fn around(&self, needle: &str, before: usize, after: usize, max: usize) -> Vec<String> {
-            let Ok(lines) = self.lines.lock() else { return vec![] };
+            let Ok(lines) = self.lines.lock() else {
+                return vec![];
+            };
             let mut out = Vec::new();
-            for (i, l) in lines.iter().enumerate().filter(|(_, l)| l.contains(needle)).take(max) {
+            for (i, l) in lines
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.contains(needle))
+                .take(max)
+            {
                 let from = i.saturating_sub(before);
                 let to = (i + after + 1).min(lines.len());
                 out.push(format!("--- around line {i} ({l})"));
@@ -119,7 +129,12 @@ mod harness {
     /// The server writes PORT_FILE with a plain (non-atomic) write: accept a value only once it parses
     /// and a second read agrees.
     fn read_port(path: &Path) -> Option<u16> {
-        let first: u16 = std::fs::read_to_string(path).ok()?.trim().parse().ok().filter(|p| *p > 0)?;
+        let first: u16 = std::fs::read_to_string(path)
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+            .filter(|p| *p > 0)?;
         std::thread::sleep(Duration::from_millis(5));
         let second: u16 = std::fs::read_to_string(path).ok()?.trim().parse().ok()?;
         (first == second).then_some(first)
@@ -127,7 +142,15 @@ mod harness {
 
     impl Server {
         pub fn new(exe: &str, env: Vec<(String, String)>, dir: PathBuf, events: Events) -> Server {
-            Server { exe: PathBuf::from(exe), env, dir, port: None, child: None, starts: 0, events }
+            Server {
+                exe: PathBuf::from(exe),
+                env,
+                dir,
+                port: None,
+                child: None,
+                starts: 0,
+                events,
+            }
         }
 
         pub fn port(&self) -> u16 {
@@ -145,8 +168,17 @@ mod harness {
         /// Starts the process (PORT=0 the first time, the port it bound afterwards) without waiting.
         pub fn spawn(&mut self) {
             let _ = std::fs::remove_file(self.port_file());
-            let mut log = OpenOptions::new().create(true).append(true).open(self.log_file()).expect("server log");
-            let _ = writeln!(log, "===== harness: start #{} at {:?} =====", self.starts + 1, self.events.elapsed());
+            let mut log = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.log_file())
+                .expect("server log");
+            let _ = writeln!(
+                log,
+                "===== harness: start #{} at {:?} =====",
+                self.starts + 1,
+                self.events.elapsed()
+            );
             // Under setpriv the server dies with this process even when the test is killed (no orphan
             // keeps hammering the database); SIGKILL still reaches the server itself (setpriv execs).
             let mut cmd = if Path::new(SETPRIV).exists() {
@@ -164,10 +196,18 @@ mod harness {
                 }
             }
             // Requests and their status in the server log, to line them up with the event log.
-            cmd.env("RUST_LOG", std::env::var("CRASH_RUST_LOG").unwrap_or_else(|_| "info,tower_http=debug,mongodb=warn".into()));
+            cmd.env(
+                "RUST_LOG",
+                std::env::var("CRASH_RUST_LOG")
+                    .unwrap_or_else(|_| "info,tower_http=debug,mongodb=warn".into()),
+            );
             cmd.envs(self.env.iter().cloned());
-            cmd.env("PORT", self.port.unwrap_or(0).to_string()).env("PORT_FILE", self.port_file());
-            cmd.stdin(Stdio::null()).stdout(log.try_clone().expect("log fd")).stderr(log).kill_on_drop(true);
+            cmd.env("PORT", self.port.unwrap_or(0).to_string())
+                .env("PORT_FILE", self.port_file());
+            cmd.stdin(Stdio::null())
+                .stdout(log.try_clone().expect("log fd"))
+                .stderr(log)
+                .kill_on_drop(true);
             self.child = Some(cmd.spawn().expect("spawn the backend binary"));
             self.starts += 1;
         }
@@ -183,13 +223,20 @@ mod harness {
                     }
                     return true;
                 }
-                let Some(child) = self.child.as_mut() else { return false };
+                let Some(child) = self.child.as_mut() else {
+                    return false;
+                };
                 if let Ok(Some(status)) = child.try_wait() {
-                    self.events.log(format!("SERVER exited before it was ready: {status}"));
+                    self.events
+                        .log(format!("SERVER exited before it was ready: {status}"));
                     self.child = None;
                     return false;
                 }
-                assert!(Instant::now() < deadline, "the backend did not write its port within 60 s; log tail:\n{}", self.log_tail(40));
+                assert!(
+                    Instant::now() < deadline,
+                    "the backend did not write its port within 60 s; log tail:\n{}",
+                    self.log_tail(40)
+                );
                 tokio::time::sleep(Duration::from_millis(15)).await;
             }
         }
@@ -200,12 +247,19 @@ mod harness {
             for attempt in 1..=10u64 {
                 self.spawn();
                 if self.wait_ready().await {
-                    self.events.log(format!("START #{} ready after {} ms", self.starts, began.elapsed().as_millis()));
+                    self.events.log(format!(
+                        "START #{} ready after {} ms",
+                        self.starts,
+                        began.elapsed().as_millis()
+                    ));
                     return self.port();
                 }
                 tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
             }
-            panic!("the backend failed to start 10 times in a row; log tail:\n{}", self.log_tail(60));
+            panic!(
+                "the backend failed to start 10 times in a row; log tail:\n{}",
+                self.log_tail(60)
+            );
         }
 
         /// SIGKILL (what `Child::kill` sends on Unix) and reap.
@@ -262,7 +316,11 @@ mod harness {
         /// How long the oldest unanswered call has been waiting.
         pub fn oldest_call(&self) -> Duration {
             let calls = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-            calls.values().map(|t| t.elapsed()).max().unwrap_or_default()
+            calls
+                .values()
+                .map(|t| t.elapsed())
+                .max()
+                .unwrap_or_default()
         }
     }
 
@@ -271,7 +329,11 @@ mod harness {
 
     impl Drop for CallGuard<'_> {
         fn drop(&mut self) {
-            self.0.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.1);
+            self.0
+                .in_flight
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&self.1);
         }
     }
 
@@ -294,20 +356,38 @@ mod harness {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("http client");
-            Api { http, base: format!("http://127.0.0.1:{port}/api/v1"), stats: Arc::new(Stats::default()), events }
+            Api {
+                http,
+                base: format!("http://127.0.0.1:{port}/api/v1"),
+                stats: Arc::new(Stats::default()),
+                events,
+            }
         }
 
-        pub async fn call(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<&Value>, key: Option<&str>) -> Answer {
+        pub async fn call(
+            &self,
+            method: reqwest::Method,
+            path: &str,
+            token: Option<&str>,
+            body: Option<&Value>,
+            key: Option<&str>,
+        ) -> Answer {
             let started = Instant::now();
             let call = self.stats.next_call.fetch_add(1, Ordering::Relaxed);
-            self.stats.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(call, started);
+            self.stats
+                .in_flight
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(call, started);
             let _done = CallGuard(&self.stats, call);
             let mut attempts = 0u32;
             let mut server_errors = 0u32;
             loop {
                 attempts += 1;
                 let sent = Instant::now();
-                let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
+                let mut req = self
+                    .http
+                    .request(method.clone(), format!("{}{path}", self.base));
                 if let Some(t) = token {
                     req = req.bearer_auth(t);
                 }
@@ -331,38 +411,70 @@ mod harness {
                         if status >= 500 && server_errors < MAX_5XX {
                             server_errors += 1;
                             self.stats.server_errors.fetch_add(1, Ordering::Relaxed);
-                            self.events.log(format!("HTTP {status} on {method} {path} key={key:?}: {body}"));
+                            self.events.log(format!(
+                                "HTTP {status} on {method} {path} key={key:?}: {body}"
+                            ));
                             tokio::time::sleep(Duration::from_millis(200)).await;
                             continue;
                         }
                         if attempts > 1 {
                             self.stats.retried_calls.fetch_add(1, Ordering::Relaxed);
                         }
-                        return Answer { status, body, attempts, took: sent.elapsed() };
+                        return Answer {
+                            status,
+                            body,
+                            attempts,
+                            took: sent.elapsed(),
+                        };
                     }
                     Err(e) => {
                         self.stats.transport_errors.fetch_add(1, Ordering::Relaxed);
-                        assert!(started.elapsed() < NO_ANSWER_TIMEOUT, "no answer to {method} {path} for {NO_ANSWER_TIMEOUT:?}: {e}");
-                        tokio::time::sleep(Duration::from_millis(40 + u64::from(attempts % 4) * 20)).await;
+                        assert!(
+                            started.elapsed() < NO_ANSWER_TIMEOUT,
+                            "no answer to {method} {path} for {NO_ANSWER_TIMEOUT:?}: {e}"
+                        );
+                        tokio::time::sleep(Duration::from_millis(
+                            40 + u64::from(attempts % 4) * 20,
+                        ))
+                        .await;
                     }
                 }
             }
         }
 
         pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
-            self.call(reqwest::Method::GET, path, token, None, None).await
+            self.call(reqwest::Method::GET, path, token, None, None)
+                .await
         }
 
         /// One POST that the client gives up on after `patience` (an app killed mid-request, which
         /// forgets its Idempotency-Key): `None` when no answer came in time.
-        pub async fn post_once(&self, path: &str, token: &str, body: &Value, key: &str, patience: Duration) -> Option<Answer> {
+        pub async fn post_once(
+            &self,
+            path: &str,
+            token: &str,
+            body: &Value,
+            key: &str,
+            patience: Duration,
+        ) -> Option<Answer> {
             let sent = Instant::now();
-            let req = self.http.post(format!("{}{path}", self.base)).bearer_auth(token).json(body).header("Idempotency-Key", key).timeout(patience);
+            let req = self
+                .http
+                .post(format!("{}{path}", self.base))
+                .bearer_auth(token)
+                .json(body)
+                .header("Idempotency-Key", key)
+                .timeout(patience);
             let resp = req.send().await.ok()?;
             let status = resp.status().as_u16();
             let text = resp.text().await.ok()?;
             self.stats.answers.fetch_add(1, Ordering::Relaxed);
-            Some(Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::String(text)), attempts: 1, took: sent.elapsed() })
+            Some(Answer {
+                status,
+                body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                attempts: 1,
+                took: sent.elapsed(),
+            })
         }
 
         /// The WebSocket URL of the same server.
@@ -370,8 +482,15 @@ mod harness {
             format!("{}/ws", self.base.replacen("http://", "ws://", 1))
         }
 
-        pub async fn post(&self, path: &str, token: Option<&str>, body: &Value, key: Option<&str>) -> Answer {
-            self.call(reqwest::Method::POST, path, token, Some(body), key).await
+        pub async fn post(
+            &self,
+            path: &str,
+            token: Option<&str>,
+            body: &Value,
+            key: Option<&str>,
+        ) -> Answer {
+            self.call(reqwest::Method::POST, path, token, Some(body), key)
+                .await
         }
     }
 }
@@ -492,15 +611,47 @@ async fn sign_up(api: &Api, phone: &str, role: Option<&str>) -> User {
     }
     let r = api.post("/auth/register", None, &body, None).await;
     assert_eq!(r.status, 201, "register {phone}: {}", r.body);
-    let sms = api.get(&format!("/dev/sms?phoneNumber={}", phone.replace('+', "%2B")), None).await;
-    let text = sms.data()[0]["body"].as_str().unwrap_or_else(|| panic!("an SMS to {phone}: {}", sms.body)).to_owned();
-    let otp = text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).expect("a 6-digit code in the SMS").to_owned();
-    let v = api.post("/auth/verify-otp", None, &json!({ "phoneNumber": phone, "otp": otp }), None).await;
+    let sms = api
+        .get(
+            &format!("/dev/sms?phoneNumber={}", phone.replace('+', "%2B")),
+            None,
+        )
+        .await;
+    let text = sms.data()[0]["body"]
+        .as_str()
+        .unwrap_or_else(|| panic!("an SMS to {phone}: {}", sms.body))
+        .to_owned();
+    let otp = text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("a 6-digit code in the SMS")
+        .to_owned();
+    let v = api
+        .post(
+            "/auth/verify-otp",
+            None,
+            &json!({ "phoneNumber": phone, "otp": otp }),
+            None,
+        )
+        .await;
     assert_eq!(v.status, 200, "verify {phone}: {}", v.body);
-    User { phone: phone.to_owned(), token: v.data()["accessToken"].as_str().expect("access token").to_owned() }
+    User {
+        phone: phone.to_owned(),
+        token: v.data()["accessToken"]
+            .as_str()
+            .expect("access token")
+            .to_owned(),
+    }
 }
 
-async fn create_code(api: &Api, seller: &User, n: usize, price: i64, max_buyers: i64, expires_at: OffsetDateTime) -> String {
+async fn create_code(
+    api: &Api,
+    seller: &User,
+    n: usize,
+    price: i64,
+    max_buyers: i64,
+    expires_at: OffsetDateTime,
+) -> String {
     let body = json!({
         "sport": "FOOTBALL",
         "title": format!("Crash acca number {n}"),
@@ -543,18 +694,37 @@ async fn settle_payment(w: &World, reference: &str, asked: Asked, what: &str) ->
         Asked::Fail => "fail",
         Asked::Leave => return "PENDING".into(),
     };
-    let r = w.api.post(&format!("/dev/payments/{reference}/{action}"), None, &json!({}), None).await;
+    let r = w
+        .api
+        .post(
+            &format!("/dev/payments/{reference}/{action}"),
+            None,
+            &json!({}),
+            None,
+        )
+        .await;
     if r.status != 200 {
-        lock(&w.claims).anomalies.push(format!("{what}: /dev/payments/{reference}/{action} answered {} {}", r.status, r.body));
+        lock(&w.claims).anomalies.push(format!(
+            "{what}: /dev/payments/{reference}/{action} answered {} {}",
+            r.status, r.body
+        ));
     }
     r.data()["status"].as_str().unwrap_or("?").to_owned()
 }
 
 fn count(w: &World, kind: &str, r: &Answer) {
-    let key = if r.status >= 400 { format!("{kind} {} {}", r.status, r.error_code()) } else { format!("{kind} {}", r.status) };
+    let key = if r.status >= 400 {
+        format!("{kind} {} {}", r.status, r.error_code())
+    } else {
+        format!("{kind} {}", r.status)
+    };
     let mut claims = lock(&w.claims);
     *claims.outcomes.entry(key).or_default() += 1;
-    claims.latency.entry(kind.to_owned()).or_default().push(r.took.as_millis());
+    claims
+        .latency
+        .entry(kind.to_owned())
+        .or_default()
+        .push(r.took.as_millis());
 }
 
 async fn deposit(w: &World, op: usize, rng: &mut StdRng, b: usize) {
@@ -562,18 +732,31 @@ async fn deposit(w: &World, op: usize, rng: &mut StdRng, b: usize) {
     let amount = rng.gen_range(1_000..=40_000i64);
     let key = format!("op{op}-deposit-{}", w.seed);
     let body = json!({ "amount": amount, "paymentMethod": method(rng), "phoneNumber": user.phone });
-    let r = w.api.post("/wallet/deposits", Some(&user.token), &body, Some(&key)).await;
+    let r = w
+        .api
+        .post("/wallet/deposits", Some(&user.token), &body, Some(&key))
+        .await;
     count(w, "deposit", &r);
-    w.events.log(format!("op#{op} b{b} DEPOSIT {amount} key={key} -> {} (attempts {})", r.status, r.attempts));
+    w.events.log(format!(
+        "op#{op} b{b} DEPOSIT {amount} key={key} -> {} (attempts {})",
+        r.status, r.attempts
+    ));
     if r.status != 202 {
-        lock(&w.claims).anomalies.push(format!("op#{op} deposit answered {} {}", r.status, r.body));
+        lock(&w.claims)
+            .anomalies
+            .push(format!("op#{op} deposit answered {} {}", r.status, r.body));
         return;
     }
     let id = r.data()["id"].as_str().expect("deposit id").to_owned();
-    let reference = r.data()["reference"].as_str().expect("reference").to_owned();
+    let reference = r.data()["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
     let asked = asked(rng, 80, 19);
     let status = settle_payment(w, &reference, asked, &format!("op#{op} deposit {id}")).await;
-    w.events.log(format!("op#{op} b{b} DEPOSIT {id} asked {asked:?} -> {status}"));
+    w.events.log(format!(
+        "op#{op} b{b} DEPOSIT {id} asked {asked:?} -> {status}"
+    ));
     let expected = match asked {
         Asked::Complete => "COMPLETED",
         Asked::Fail => "FAILED",
@@ -581,9 +764,18 @@ async fn deposit(w: &World, op: usize, rng: &mut StdRng, b: usize) {
     };
     let mut claims = lock(&w.claims);
     if status != expected {
-        claims.anomalies.push(format!("op#{op} deposit {id} asked {asked:?} but answered {status}"));
+        claims.anomalies.push(format!(
+            "op#{op} deposit {id} asked {asked:?} but answered {status}"
+        ));
     }
-    claims.deposits.push(DepositClaim { op, buyer: b, id, amount, asked, status });
+    claims.deposits.push(DepositClaim {
+        op,
+        buyer: b,
+        id,
+        amount,
+        asked,
+        status,
+    });
 }
 
 async fn withdraw(w: &World, op: usize, rng: &mut StdRng, b: usize) {
@@ -591,22 +783,38 @@ async fn withdraw(w: &World, op: usize, rng: &mut StdRng, b: usize) {
     let amount = rng.gen_range(1_000..=25_000i64);
     let key = format!("op{op}-withdrawal-{}", w.seed);
     let body = json!({ "amount": amount, "paymentMethod": method(rng), "phoneNumber": user.phone });
-    let r = w.api.post("/wallet/withdrawals", Some(&user.token), &body, Some(&key)).await;
+    let r = w
+        .api
+        .post("/wallet/withdrawals", Some(&user.token), &body, Some(&key))
+        .await;
     count(w, "withdrawal", &r);
-    w.events.log(format!("op#{op} b{b} WITHDRAW {amount} key={key} -> {} {} (attempts {})", r.status, r.error_code(), r.attempts));
+    w.events.log(format!(
+        "op#{op} b{b} WITHDRAW {amount} key={key} -> {} {} (attempts {})",
+        r.status,
+        r.error_code(),
+        r.attempts
+    ));
     match r.status {
         202 => {}
         402 => return,
         _ => {
-            lock(&w.claims).anomalies.push(format!("op#{op} withdrawal answered {} {}", r.status, r.body));
+            lock(&w.claims).anomalies.push(format!(
+                "op#{op} withdrawal answered {} {}",
+                r.status, r.body
+            ));
             return;
         }
     }
     let id = r.data()["id"].as_str().expect("withdrawal id").to_owned();
-    let reference = r.data()["reference"].as_str().expect("reference").to_owned();
+    let reference = r.data()["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
     let asked = asked(rng, 69, 30);
     let status = settle_payment(w, &reference, asked, &format!("op#{op} withdrawal {id}")).await;
-    w.events.log(format!("op#{op} b{b} WITHDRAW {id} asked {asked:?} -> {status}"));
+    w.events.log(format!(
+        "op#{op} b{b} WITHDRAW {id} asked {asked:?} -> {status}"
+    ));
     let expected = match asked {
         Asked::Complete => "COMPLETED",
         Asked::Fail => "REVERSED",
@@ -614,9 +822,18 @@ async fn withdraw(w: &World, op: usize, rng: &mut StdRng, b: usize) {
     };
     let mut claims = lock(&w.claims);
     if status != expected {
-        claims.anomalies.push(format!("op#{op} withdrawal {id} asked {asked:?} but answered {status}"));
+        claims.anomalies.push(format!(
+            "op#{op} withdrawal {id} asked {asked:?} but answered {status}"
+        ));
     }
-    claims.withdrawals.push(WithdrawalClaim { op, buyer: b, id, amount, asked, status });
+    claims.withdrawals.push(WithdrawalClaim {
+        op,
+        buyer: b,
+        id,
+        amount,
+        asked,
+        status,
+    });
 }
 
 /// Buys a code this buyer has not bought or tried yet; `false` when there is none left to try.
@@ -625,16 +842,26 @@ async fn purchase(w: &World, op: usize, rng: &mut StdRng, b: usize) -> bool {
     let chosen = {
         let mut m = lock(&w.market);
         let open: Vec<usize> = (0..m.codes.len())
-            .filter(|c| !m.closed.contains(c) && !m.attempted.contains(&(b, *c)) && m.codes[*c].expires_at > now + time::Duration::seconds(1))
+            .filter(|c| {
+                !m.closed.contains(c)
+                    && !m.attempted.contains(&(b, *c))
+                    && m.codes[*c].expires_at > now + time::Duration::seconds(1)
+            })
             .collect();
         let short: Vec<usize> = open.iter().copied().filter(|c| m.codes[*c].short).collect();
-        let pick = if !short.is_empty() && rng.gen_bool(0.4) { short.choose(rng).copied() } else { open.choose(rng).copied() };
+        let pick = if !short.is_empty() && rng.gen_bool(0.4) {
+            short.choose(rng).copied()
+        } else {
+            open.choose(rng).copied()
+        };
         if let Some(c) = pick {
             m.attempted.insert((b, c));
         }
         pick.map(|c| (c, m.codes[c].clone()))
     };
-    let Some((c, code)) = chosen else { return false };
+    let Some((c, code)) = chosen else {
+        return false;
+    };
     let user = &w.buyers[b];
     let path = format!("/codes/{}/purchase", code.id);
     // A forgetful client (a third of purchases): the app dies mid-request, losing its key, and the
@@ -645,29 +872,64 @@ async fn purchase(w: &World, op: usize, rng: &mut StdRng, b: usize) -> bool {
     if rng.gen_bool(0.33) {
         let patience = Duration::from_millis(rng.gen_range(2..120));
         let lost_key = format!("op{op}-purchase-lost-{}", w.seed);
-        first = w.api.post_once(&path, &user.token, &json!({}), &lost_key, patience).await;
+        first = w
+            .api
+            .post_once(&path, &user.token, &json!({}), &lost_key, patience)
+            .await;
         abandoned = first.is_none();
-        w.events.log(format!("op#{op} b{b} PURCHASE code#{c} key={lost_key} abandoned after {patience:?}: {}", if abandoned { "no answer" } else { "answered" }));
+        w.events.log(format!(
+            "op#{op} b{b} PURCHASE code#{c} key={lost_key} abandoned after {patience:?}: {}",
+            if abandoned { "no answer" } else { "answered" }
+        ));
     }
     let key = format!("op{op}-purchase-{}", w.seed);
     let r = match first {
         Some(answer) => answer,
-        None => w.api.post(&path, Some(&user.token), &json!({}), Some(&key)).await,
+        None => {
+            w.api
+                .post(&path, Some(&user.token), &json!({}), Some(&key))
+                .await
+        }
     };
     if abandoned && r.status != 200 {
-        lock(&w.claims).abandoned.push((op, b, c, r.error_code() == "ALREADY_BOUGHT"));
+        lock(&w.claims)
+            .abandoned
+            .push((op, b, c, r.error_code() == "ALREADY_BOUGHT"));
     }
     count(w, "purchase", &r);
-    w.events.log(format!("op#{op} b{b} PURCHASE code#{c} {} price {} key={key} -> {} {} (attempts {})", code.id, code.price, r.status, r.error_code(), r.attempts));
+    w.events.log(format!(
+        "op#{op} b{b} PURCHASE code#{c} {} price {} key={key} -> {} {} (attempts {})",
+        code.id,
+        code.price,
+        r.status,
+        r.error_code(),
+        r.attempts
+    ));
     match (r.status, r.error_code()) {
         (200, _) => {
-            let id = r.data()["purchase"]["id"].as_str().unwrap_or_default().to_owned();
+            let id = r.data()["purchase"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             let secret = r.data()["code"].as_str().unwrap_or_default().to_owned();
             let mut claims = lock(&w.claims);
-            if r.data()["purchase"]["status"] != "COMPLETED" || r.data()["purchase"]["code"]["code"] != secret.as_str() || secret.is_empty() {
-                claims.anomalies.push(format!("op#{op} purchase answer is not a completed, revealed purchase: {}", r.body));
+            if r.data()["purchase"]["status"] != "COMPLETED"
+                || r.data()["purchase"]["code"]["code"] != secret.as_str()
+                || secret.is_empty()
+            {
+                claims.anomalies.push(format!(
+                    "op#{op} purchase answer is not a completed, revealed purchase: {}",
+                    r.body
+                ));
             }
-            claims.purchases.push(PurchaseClaim { op, buyer: b, code: c, id, price: code.price, secret });
+            claims.purchases.push(PurchaseClaim {
+                op,
+                buyer: b,
+                code: c,
+                id,
+                price: code.price,
+                secret,
+            });
         }
         (402, _) => {
             // Refused for money: this buyer may try the code again later (the claim must be free).
@@ -677,7 +939,12 @@ async fn purchase(w: &World, op: usize, rng: &mut StdRng, b: usize) -> bool {
             lock(&w.market).closed.insert(c);
         }
         (409, "ALREADY_BOUGHT") if abandoned => {} // recorded above, checked against GET /purchases at the end
-        (409, "ALREADY_BOUGHT") if lock(&w.claims).abandoned.iter().any(|a| (a.1, a.2) == (b, c)) => {
+        (409, "ALREADY_BOUGHT")
+            if lock(&w.claims)
+                .abandoned
+                .iter()
+                .any(|a| (a.1, a.2) == (b, c)) =>
+        {
             // An earlier abandoned request bought it: checked against GET /purchases at the end.
             lock(&w.claims).abandoned.push((op, b, c, true));
         }
@@ -687,9 +954,13 @@ async fn purchase(w: &World, op: usize, rng: &mut StdRng, b: usize) -> bool {
         }
         (409, "ALREADY_BOUGHT") => {
             // The clients never retry a bought code with a new key: this buyer has no purchase of it.
-            lock(&w.claims).anomalies.push(format!("op#{op} b{b} code#{c}: ALREADY_BOUGHT but this buyer was never told it bought it"));
+            lock(&w.claims).anomalies.push(format!(
+                "op#{op} b{b} code#{c}: ALREADY_BOUGHT but this buyer was never told it bought it"
+            ));
         }
-        _ => lock(&w.claims).anomalies.push(format!("op#{op} purchase answered {} {}", r.status, r.body)),
+        _ => lock(&w.claims)
+            .anomalies
+            .push(format!("op#{op} purchase answered {} {}", r.status, r.body)),
     }
     true
 }
@@ -700,9 +971,16 @@ async fn resolve(w: &World, op: usize, rng: &mut StdRng, only_short: bool) -> bo
     let bought: HashSet<usize> = lock(&w.claims).purchases.iter().map(|p| p.code).collect();
     let chosen = {
         let mut m = lock(&w.market);
-        let expired: Vec<usize> =
-            (0..m.codes.len()).filter(|c| m.codes[*c].short && !m.resolve_tried.contains(c) && m.codes[*c].expires_at + time::Duration::seconds(1) < now).collect();
-        let voidable: Vec<usize> = (0..m.codes.len()).filter(|c| !m.codes[*c].short && !m.resolve_tried.contains(c) && bought.contains(c)).collect();
+        let expired: Vec<usize> = (0..m.codes.len())
+            .filter(|c| {
+                m.codes[*c].short
+                    && !m.resolve_tried.contains(c)
+                    && m.codes[*c].expires_at + time::Duration::seconds(1) < now
+            })
+            .collect();
+        let voidable: Vec<usize> = (0..m.codes.len())
+            .filter(|c| !m.codes[*c].short && !m.resolve_tried.contains(c) && bought.contains(c))
+            .collect();
         let pick = match expired.choose(rng) {
             Some(c) => Some((*c, if rng.gen_bool(0.5) { "WON" } else { "LOST" })),
             None if only_short => None,
@@ -716,16 +994,39 @@ async fn resolve(w: &World, op: usize, rng: &mut StdRng, only_short: bool) -> bo
         }
         pick.map(|(c, o)| (c, o, m.codes[c].id.clone()))
     };
-    let Some((c, outcome, id)) = chosen else { return false };
+    let Some((c, outcome, id)) = chosen else {
+        return false;
+    };
     let key = format!("op{op}-resolve-{}", w.seed);
-    let r = w.api.post(&format!("/admin/codes/{id}/resolve"), Some(&w.admin.token), &json!({ "outcome": outcome }), Some(&key)).await;
+    let r = w
+        .api
+        .post(
+            &format!("/admin/codes/{id}/resolve"),
+            Some(&w.admin.token),
+            &json!({ "outcome": outcome }),
+            Some(&key),
+        )
+        .await;
     count(w, "resolve", &r);
-    w.events.log(format!("op#{op} ADMIN RESOLVE code#{c} {id} {outcome} -> {} {} (attempts {})", r.status, r.error_code(), r.attempts));
+    w.events.log(format!(
+        "op#{op} ADMIN RESOLVE code#{c} {id} {outcome} -> {} {} (attempts {})",
+        r.status,
+        r.error_code(),
+        r.attempts
+    ));
     let mut claims = lock(&w.claims);
     if r.status != 200 && r.status != 409 {
-        claims.anomalies.push(format!("op#{op} resolve answered {} {}", r.status, r.body));
+        claims
+            .anomalies
+            .push(format!("op#{op} resolve answered {} {}", r.status, r.body));
     }
-    claims.resolutions.push((op, c, outcome.to_owned(), r.status, r.error_code().to_owned()));
+    claims.resolutions.push((
+        op,
+        c,
+        outcome.to_owned(),
+        r.status,
+        r.error_code().to_owned(),
+    ));
     true
 }
 
@@ -782,7 +1083,10 @@ async fn check_wallet(
     let history = all_pages(&w.api, "/wallet/transactions", token).await;
     let wallet = w.api.get("/wallet", Some(token)).await;
     let balance = amount(&wallet.data()["balance"]);
-    let head = history.first().map(|e| amount(&e["balanceAfter"])).unwrap_or(0);
+    let head = history
+        .first()
+        .map(|e| amount(&e["balanceAfter"]))
+        .unwrap_or(0);
     if balance != head {
         problems.push(format!("{who}: GET /wallet balance {balance} but the last balanceAfter of its history is {head}"));
     }
@@ -809,7 +1113,11 @@ async fn check_wallet(
             problems.push(format!("{who}: transfer {id} ({what}) moved {got}, the client was told {want}; entries: {:?}", plain.get(id)));
         }
         if *want != 0 && plain.get(id).map_or(0, Vec::len) != 1 {
-            problems.push(format!("{who}: transfer {id} ({what}) has {} entries, want exactly 1: {:?}", plain.get(id).map_or(0, Vec::len), plain.get(id)));
+            problems.push(format!(
+                "{who}: transfer {id} ({what}) has {} entries, want exactly 1: {:?}",
+                plain.get(id).map_or(0, Vec::len),
+                plain.get(id)
+            ));
         }
     }
     let mut seen: BTreeMap<String, Vec<i64>> = BTreeMap::new();
@@ -850,18 +1158,50 @@ async fn sync_from_zero(w: &World, token: &str) -> Result<Synced, String> {
     use futures_util::{SinkExt, StreamExt};
     use oddxer_shared::sync::{ClientFrame, ServerFrame, StreamEntries, SyncCursors};
     use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
-    let mut req = w.api.ws_url().into_client_request().map_err(|e| e.to_string())?;
-    req.headers_mut().insert("authorization", format!("Bearer {token}").parse().map_err(|_| "header".to_owned())?);
-    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.map_err(|e| e.to_string())?;
-    let frame = ClientFrame::Sync { streams: SyncCursors { wallet: Some(0), purchases: Some(0) } };
-    ws.send(Message::Text(serde_json::to_string(&frame).map_err(|e| e.to_string())?.into())).await.map_err(|e| e.to_string())?;
-    let mut synced = Synced { wallet_sum: 0, wallet_checkpoint: None, purchases: HashMap::new() };
+    let mut req = w
+        .api
+        .ws_url()
+        .into_client_request()
+        .map_err(|e| e.to_string())?;
+    req.headers_mut().insert(
+        "authorization",
+        format!("Bearer {token}")
+            .parse()
+            .map_err(|_| "header".to_owned())?,
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .map_err(|e| e.to_string())?;
+    let frame = ClientFrame::Sync {
+        streams: SyncCursors {
+            wallet: Some(0),
+            purchases: Some(0),
+        },
+    };
+    ws.send(Message::Text(
+        serde_json::to_string(&frame)
+            .map_err(|e| e.to_string())?
+            .into(),
+    ))
+    .await
+    .map_err(|e| e.to_string())?;
+    let mut synced = Synced {
+        wallet_sum: 0,
+        wallet_checkpoint: None,
+        purchases: HashMap::new(),
+    };
     let mut versions: HashMap<String, i64> = HashMap::new();
     let (mut wallet_done, mut purchases_done) = (false, false);
     while !(wallet_done && purchases_done) {
-        let msg = tokio::time::timeout(Duration::from_secs(30), ws.next()).await.map_err(|_| "no frame for 30 s".to_owned())?;
-        let Some(Ok(Message::Text(text))) = msg else { continue };
-        let Ok(ServerFrame::SyncBatch(batch)) = serde_json::from_str::<ServerFrame>(&text) else { continue };
+        let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
+            .await
+            .map_err(|_| "no frame for 30 s".to_owned())?;
+        let Some(Ok(Message::Text(text))) = msg else {
+            continue;
+        };
+        let Ok(ServerFrame::SyncBatch(batch)) = serde_json::from_str::<ServerFrame>(&text) else {
+            continue;
+        };
         match batch.entries {
             StreamEntries::Wallet(entries) => {
                 synced.wallet_sum += entries.iter().map(|e| e.amount.amount).sum::<i64>();
@@ -872,9 +1212,15 @@ async fn sync_from_zero(w: &World, token: &str) -> Result<Synced, String> {
             }
             StreamEntries::Purchases(rows) => {
                 for row in rows {
-                    if versions.get(&row.purchase.id).is_none_or(|v| *v < row.version) {
+                    if versions
+                        .get(&row.purchase.id)
+                        .is_none_or(|v| *v < row.version)
+                    {
                         versions.insert(row.purchase.id.clone(), row.version);
-                        synced.purchases.insert(row.purchase.id.clone(), serde_json::to_value(&row.purchase).map_err(|e| e.to_string())?);
+                        synced.purchases.insert(
+                            row.purchase.id.clone(),
+                            serde_json::to_value(&row.purchase).map_err(|e| e.to_string())?,
+                        );
                     }
                 }
                 purchases_done |= batch.done;
@@ -890,14 +1236,30 @@ async fn verify(w: &World, sellers: &[User]) -> (Vec<String>, Value) {
     let mut problems = Vec::new();
     let rec = w.api.get("/admin/reconcile", Some(&w.admin.token)).await;
     let report = rec.data().clone();
-    if rec.status != 200 || report["ok"] != true || report["inFlight"] != 0 || report["entriesSum"] != 0 || report["violations"].as_array().is_none_or(|v| !v.is_empty()) {
-        problems.push(format!("reconcile: {} {}", rec.status, serde_json::to_string_pretty(&rec.body).unwrap_or_default()));
+    if rec.status != 200
+        || report["ok"] != true
+        || report["inFlight"] != 0
+        || report["entriesSum"] != 0
+        || report["violations"]
+            .as_array()
+            .is_none_or(|v| !v.is_empty())
+    {
+        problems.push(format!(
+            "reconcile: {} {}",
+            rec.status,
+            serde_json::to_string_pretty(&rec.body).unwrap_or_default()
+        ));
     }
 
     let codes = lock(&w.market).codes.clone();
     let claims = {
         let c = lock(&w.claims);
-        (c.deposits.clone(), c.withdrawals.clone(), c.purchases.clone(), c.abandoned.clone())
+        (
+            c.deposits.clone(),
+            c.withdrawals.clone(),
+            c.purchases.clone(),
+            c.abandoned.clone(),
+        )
     };
     let (deposits, withdrawals, mut purchases, abandoned) = claims;
     // Purchases of abandoned requests: the buyer owns the code at most once, and surely when a new
@@ -910,7 +1272,10 @@ async fn verify(w: &World, sellers: &[User]) -> (Vec<String>, Value) {
         if let std::collections::hash_map::Entry::Vacant(slot) = listed_of.entry(b) {
             slot.insert(all_pages(&w.api, "/purchases", &w.buyers[b].token).await);
         }
-        let of_code: Vec<&Value> = listed_of[&b].iter().filter(|p| p["codeId"] == codes[c].id.as_str()).collect();
+        let of_code: Vec<&Value> = listed_of[&b]
+            .iter()
+            .filter(|p| p["codeId"] == codes[c].id.as_str())
+            .collect();
         match of_code.as_slice() {
             [] if told_bought => problems.push(format!(
                 "buyer b{b} code#{c} (op#{op}): a new key was told ALREADY_BOUGHT after an abandoned request, but GET /purchases has no purchase of it (locked out)"
@@ -930,7 +1295,10 @@ async fn verify(w: &World, sellers: &[User]) -> (Vec<String>, Value) {
     // The outcome each code ended with, as the API shows it.
     let mut outcome: HashMap<usize, String> = HashMap::new();
     for (i, c) in codes.iter().enumerate() {
-        let r = w.api.get(&format!("/codes/{}", c.id), Some(&w.admin.token)).await;
+        let r = w
+            .api
+            .get(&format!("/codes/{}", c.id), Some(&w.admin.token))
+            .await;
         if let Some(o) = r.data()["outcome"].as_str() {
             outcome.insert(i, o.to_owned());
         }
@@ -941,7 +1309,10 @@ async fn verify(w: &World, sellers: &[User]) -> (Vec<String>, Value) {
     }
     for (c, n) in &sold {
         if *n > codes[*c].max_buyers {
-            problems.push(format!("code#{c} {}: {n} purchases claimed, maxBuyers {}", codes[*c].id, codes[*c].max_buyers));
+            problems.push(format!(
+                "code#{c} {}: {n} purchases claimed, maxBuyers {}",
+                codes[*c].id, codes[*c].max_buyers
+            ));
         }
     }
 
@@ -950,11 +1321,23 @@ async fn verify(w: &World, sellers: &[User]) -> (Vec<String>, Value) {
         let mut known: HashMap<String, (i64, String)> = HashMap::new();
         for d in deposits.iter().filter(|d| d.buyer == b) {
             let want = if d.status == "COMPLETED" { d.amount } else { 0 };
-            known.insert(d.id.clone(), (want, format!("deposit op#{} of {} asked {:?}, answered {}", d.op, d.amount, d.asked, d.status)));
+            known.insert(
+                d.id.clone(),
+                (
+                    want,
+                    format!(
+                        "deposit op#{} of {} asked {:?}, answered {}",
+                        d.op, d.amount, d.asked, d.status
+                    ),
+                ),
+            );
         }
         let mut reversals = Vec::new();
         for x in withdrawals.iter().filter(|x| x.buyer == b) {
-            let what = format!("withdrawal op#{} of {} asked {:?}, answered {}", x.op, x.amount, x.asked, x.status);
+            let what = format!(
+                "withdrawal op#{} of {} asked {:?}, answered {}",
+                x.op, x.amount, x.asked, x.status
+            );
             known.insert(x.id.clone(), (-x.amount, what));
             if x.asked == Asked::Fail {
                 reversals.push(x.amount);
@@ -962,7 +1345,10 @@ async fn verify(w: &World, sellers: &[User]) -> (Vec<String>, Value) {
         }
         let mut refunds = Vec::new();
         for p in purchases.iter().filter(|p| p.buyer == b) {
-            known.insert(p.id.clone(), (-p.price, format!("purchase op#{} of code#{}", p.op, p.code)));
+            known.insert(
+                p.id.clone(),
+                (-p.price, format!("purchase op#{} of code#{}", p.op, p.code)),
+            );
             if outcome.get(&p.code).map(String::as_str) == Some("VOID") {
                 refunds.push(p.price);
             }
@@ -972,7 +1358,10 @@ async fn verify(w: &World, sellers: &[User]) -> (Vec<String>, Value) {
 
         // GET /purchases lists exactly the purchases this buyer was told about, revealed.
         let listed = all_pages(&w.api, "/purchases", &user.token).await;
-        let listed: HashMap<String, &Value> = listed.iter().map(|p| (p["id"].as_str().unwrap_or_default().to_owned(), p)).collect();
+        let listed: HashMap<String, &Value> = listed
+            .iter()
+            .map(|p| (p["id"].as_str().unwrap_or_default().to_owned(), p))
+            .collect();
         let mine: Vec<&PurchaseClaim> = purchases.iter().filter(|p| p.buyer == b).collect();
         for p in &mine {
             match listed.get(&p.id) {
@@ -995,7 +1384,8 @@ async fn verify(w: &World, sellers: &[User]) -> (Vec<String>, Value) {
         match sync_from_zero(w, &user.token).await {
             Err(e) => problems.push(format!("{who}: sync from cursor 0 failed: {e}")),
             Ok(synced) => {
-                let balance = amount(&w.api.get("/wallet", Some(&user.token)).await.data()["balance"]);
+                let balance =
+                    amount(&w.api.get("/wallet", Some(&user.token)).await.data()["balance"]);
                 if synced.wallet_sum != balance || synced.wallet_checkpoint != Some(balance) {
                     problems.push(format!(
                         "{who}: synced wallet entries sum to {} with checkpoint {:?}, GET /wallet says {balance}",
@@ -1029,16 +1419,30 @@ async fn verify(w: &World, sellers: &[User]) -> (Vec<String>, Value) {
 
     // The labels buyers and sellers read: each code's salesCount, each seller's sales list.
     for (i, c) in codes.iter().enumerate() {
-        let r = w.api.get(&format!("/codes/{}", c.id), Some(&w.admin.token)).await;
+        let r = w
+            .api
+            .get(&format!("/codes/{}", c.id), Some(&w.admin.token))
+            .await;
         let want = sold.get(&i).copied().unwrap_or(0);
         if r.data()["salesCount"] != want {
-            problems.push(format!("code#{i} {}: salesCount {} but {want} purchases were claimed", c.id, r.data()["salesCount"]));
+            problems.push(format!(
+                "code#{i} {}: salesCount {} but {want} purchases were claimed",
+                c.id,
+                r.data()["salesCount"]
+            ));
         }
     }
     for (s, seller) in sellers.iter().enumerate() {
         let listed = all_pages(&w.api, "/seller/sales", &seller.token).await;
-        let want: HashSet<&str> = purchases.iter().filter(|p| codes[p.code].seller == s).map(|p| p.id.as_str()).collect();
-        let got: HashSet<&str> = listed.iter().filter_map(|x| x["purchaseId"].as_str()).collect();
+        let want: HashSet<&str> = purchases
+            .iter()
+            .filter(|p| codes[p.code].seller == s)
+            .map(|p| p.id.as_str())
+            .collect();
+        let got: HashSet<&str> = listed
+            .iter()
+            .filter_map(|x| x["purchaseId"].as_str())
+            .collect();
         if got != want || listed.len() != want.len() {
             problems.push(format!("seller s{s}: GET /seller/sales lists {} sales {got:?}, the buyers were told of {want:?}", listed.len()));
         }
@@ -1047,27 +1451,52 @@ async fn verify(w: &World, sellers: &[User]) -> (Vec<String>, Value) {
     for (s, seller) in sellers.iter().enumerate() {
         let mut payouts = Vec::new();
         for p in purchases.iter().filter(|p| codes[p.code].seller == s) {
-            if matches!(outcome.get(&p.code).map(String::as_str), Some("WON" | "LOST")) {
+            if matches!(
+                outcome.get(&p.code).map(String::as_str),
+                Some("WON" | "LOST")
+            ) {
                 payouts.push(oddxer_backend::purchases::rules::split(p.price, FEE_BPS).0);
             }
         }
         let derived = BTreeMap::from([("SALE_PAYOUT", payouts)]);
-        check_wallet(w, &format!("seller s{s}"), &seller.token, &HashMap::new(), &derived, &mut problems).await;
+        check_wallet(
+            w,
+            &format!("seller s{s}"),
+            &seller.token,
+            &HashMap::new(),
+            &derived,
+            &mut problems,
+        )
+        .await;
     }
     (problems, report)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn money_stays_exact_while_the_server_is_killed_at_random() {
-    let seed: u64 = std::env::var("CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);
-    let target_ops: usize = std::env::var("CRASH_OPS").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
-    let clients: usize = std::env::var("CRASH_CLIENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(8);
+    let seed: u64 = std::env::var("CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    let target_ops: usize = std::env::var("CRASH_OPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1000);
+    let clients: usize = std::env::var("CRASH_CLIENTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(8);
     // Milliseconds the server lives between kills, "MIN-MAX"; "off" runs the same load without kills.
     let kill_ms = std::env::var("CRASH_KILL_MS").unwrap_or_else(|_| "200-1500".into());
-    let kill_range: Option<(u64, u64)> = kill_ms.split_once('-').and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
+    let kill_range: Option<(u64, u64)> = kill_ms
+        .split_once('-')
+        .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
     let started = Instant::now();
     let mut rng = StdRng::seed_from_u64(seed);
-    let db_name = format!("crash_{seed}_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let db_name = format!(
+        "crash_{seed}_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
     let dir = std::env::temp_dir().join(format!("oddxer-{db_name}"));
     std::fs::create_dir_all(&dir).expect("run dir");
     println!("crash_recovery: seed={seed} (replay with CRASH_SEED={seed}) ops={target_ops} clients={clients} kill_ms={kill_ms} db={db_name} dir={}", dir.display());
@@ -1077,7 +1506,10 @@ async fn money_stays_exact_while_the_server_is_killed_at_random() {
         ("APP_ENV", "test".to_owned()),
         ("MONGODB_URI", harness::mongodb_uri()),
         ("DB_NAME", db_name.clone()),
-        ("JWT_SECRET", format!("crash-recovery-secret-{seed}-0123456789abcdef")),
+        (
+            "JWT_SECRET",
+            format!("crash-recovery-secret-{seed}-0123456789abcdef"),
+        ),
         ("JWT_ACCESS_EXPIRY", "2h".into()),
         ("ADMIN_PHONE_NUMBERS", admin_phone.clone()),
         ("SMS_PROVIDER", "outbox".into()),
@@ -1086,7 +1518,10 @@ async fn money_stays_exact_while_the_server_is_killed_at_random() {
         ("RATE_LIMIT_AUTH_IP", "100000/1m".into()),
         ("RATE_LIMIT_AUTH_PHONE", "100000/1m".into()),
         ("RATE_LIMIT_MONEY_USER", "100000/1m".into()),
-        ("RECOVERY_INTERVAL", std::env::var("CRASH_RECOVERY_INTERVAL").unwrap_or_else(|_| "1s".into())),
+        (
+            "RECOVERY_INTERVAL",
+            std::env::var("CRASH_RECOVERY_INTERVAL").unwrap_or_else(|_| "1s".into()),
+        ),
         ("RECOVERY_AFTER", "2s".into()),
         ("PLATFORM_FEE_BPS", FEE_BPS.to_string()),
         ("SETTLEMENT_POLICY", "STANDARD".into()),
@@ -1097,7 +1532,12 @@ async fn money_stays_exact_while_the_server_is_killed_at_random() {
 
     let events = Events::new();
     let _events_file = events.file_guard(dir.join("events.log"));
-    let mut server = Server::new(env!("CARGO_BIN_EXE_oddxer-backend"), env, dir.clone(), events.clone());
+    let mut server = Server::new(
+        env!("CARGO_BIN_EXE_oddxer-backend"),
+        env,
+        dir.clone(),
+        events.clone(),
+    );
     let port = server.start().await;
     let api = Api::new(port, events.clone());
 
@@ -1114,33 +1554,77 @@ async fn money_stays_exact_while_the_server_is_killed_at_random() {
     let mut claims = Claims::default();
     for (b, user) in buyers.iter().enumerate() {
         let amount = 300_000;
-        let body = json!({ "amount": amount, "paymentMethod": "MTN_MOMO", "phoneNumber": user.phone });
-        let r = api.post("/wallet/deposits", Some(&user.token), &body, Some(&format!("setup-{b}"))).await;
+        let body =
+            json!({ "amount": amount, "paymentMethod": "MTN_MOMO", "phoneNumber": user.phone });
+        let r = api
+            .post(
+                "/wallet/deposits",
+                Some(&user.token),
+                &body,
+                Some(&format!("setup-{b}")),
+            )
+            .await;
         assert_eq!(r.status, 202, "setup deposit: {}", r.body);
-        let reference = r.data()["reference"].as_str().expect("reference").to_owned();
-        let done = api.post(&format!("/dev/payments/{reference}/complete"), None, &json!({}), None).await;
-        assert_eq!(done.data()["status"], "COMPLETED", "setup deposit: {}", done.body);
+        let reference = r.data()["reference"]
+            .as_str()
+            .expect("reference")
+            .to_owned();
+        let done = api
+            .post(
+                &format!("/dev/payments/{reference}/complete"),
+                None,
+                &json!({}),
+                None,
+            )
+            .await;
+        assert_eq!(
+            done.data()["status"],
+            "COMPLETED",
+            "setup deposit: {}",
+            done.body
+        );
         let id = r.data()["id"].as_str().expect("deposit id").to_owned();
-        claims.deposits.push(DepositClaim { op: usize::MAX, buyer: b, id, amount, asked: Asked::Complete, status: "COMPLETED".into() });
+        claims.deposits.push(DepositClaim {
+            op: usize::MAX,
+            buyer: b,
+            id,
+            amount,
+            asked: Asked::Complete,
+            status: "COMPLETED".into(),
+        });
     }
     let mut codes = Vec::new();
     let later = OffsetDateTime::now_utc() + time::Duration::hours(6);
     let soon = OffsetDateTime::now_utc() + time::Duration::seconds(25);
     // Per seller: 16 open to every buyer, 10 exclusive, 6 for three buyers, 2 that expire during the run.
-    let kinds: [(usize, i64, bool); 4] = [(16, 10, false), (10, 1, false), (6, 3, false), (2, 5, true)];
+    let kinds: [(usize, i64, bool); 4] =
+        [(16, 10, false), (10, 1, false), (6, 3, false), (2, 5, true)];
     for (s, seller) in sellers.iter().enumerate() {
         for &(n, max_buyers, short) in &kinds {
             for _ in 0..n {
                 // Odd prices too, so fee rounding is exercised.
                 let price = rng.gen_range(500..=3_000i64);
                 let expires_at = if short { soon } else { later };
-                let id = create_code(&api, seller, codes.len(), price, max_buyers, expires_at).await;
-                codes.push(CodeInfo { id, seller: s, price, max_buyers, short, expires_at });
+                let id =
+                    create_code(&api, seller, codes.len(), price, max_buyers, expires_at).await;
+                codes.push(CodeInfo {
+                    id,
+                    seller: s,
+                    price,
+                    max_buyers,
+                    short,
+                    expires_at,
+                });
             }
         }
     }
     let setup_time = started.elapsed();
-    events.log(format!("SETUP done: {} codes, {} buyers, {} sellers", codes.len(), buyers.len(), sellers.len()));
+    events.log(format!(
+        "SETUP done: {} codes, {} buyers, {} sellers",
+        codes.len(),
+        buyers.len(),
+        sellers.len()
+    ));
     println!("crash_recovery: setup took {setup_time:?}");
 
     let world = Arc::new(World {
@@ -1149,7 +1633,10 @@ async fn money_stays_exact_while_the_server_is_killed_at_random() {
         events: events.clone(),
         admin,
         buyers,
-        market: Mutex::new(Market { codes, ..Default::default() }),
+        market: Mutex::new(Market {
+            codes,
+            ..Default::default()
+        }),
         claims: Mutex::new(claims),
     });
 
@@ -1164,10 +1651,18 @@ async fn money_stays_exact_while_the_server_is_killed_at_random() {
     // answer longer than STARVING. The kill then lands wherever the other calls happen to be.
     const STARVING: Duration = Duration::from_secs(20);
     let killer = {
-        let (server, stop, kills, events, stats) = (server.clone(), stop.clone(), kills.clone(), events.clone(), api.stats.clone());
+        let (server, stop, kills, events, stats) = (
+            server.clone(),
+            stop.clone(),
+            kills.clone(),
+            events.clone(),
+            api.stats.clone(),
+        );
         tokio::spawn(async move {
             let mut rng = StdRng::seed_from_u64(seed ^ 0x6b69_6c6c_6572);
-            let Some((min_ms, max_ms)) = kill_range else { return };
+            let Some((min_ms, max_ms)) = kill_range else {
+                return;
+            };
             while !stop.load(Ordering::SeqCst) {
                 let answers_at_start = stats.answers.load(Ordering::SeqCst);
                 let answers_wanted = rng.gen_range(1..=clients as u64);
@@ -1176,7 +1671,8 @@ async fn money_stays_exact_while_the_server_is_killed_at_random() {
                 let mut braked = false;
                 while !stop.load(Ordering::SeqCst) {
                     let due = Instant::now() >= until;
-                    let answered = stats.answers.load(Ordering::SeqCst) >= answers_at_start + answers_wanted;
+                    let answered =
+                        stats.answers.load(Ordering::SeqCst) >= answers_at_start + answers_wanted;
                     let starving = stats.oldest_call() > STARVING;
                     if due && answered && !starving {
                         break;
@@ -1193,7 +1689,11 @@ async fn money_stays_exact_while_the_server_is_killed_at_random() {
                 let mut s = server.lock().await;
                 s.kill().await;
                 let n = kills.fetch_add(1, Ordering::SeqCst) + 1;
-                events.log(format!("KILL #{n} after {} ms up, {} answers", (Instant::now() - until + delay).as_millis(), stats.answers.load(Ordering::SeqCst) - answers_at_start));
+                events.log(format!(
+                    "KILL #{n} after {} ms up, {} answers",
+                    (Instant::now() - until + delay).as_millis(),
+                    stats.answers.load(Ordering::SeqCst) - answers_at_start
+                ));
                 if rng.gen_bool(0.1) {
                     s.spawn();
                     tokio::time::sleep(Duration::from_millis(rng.gen_range(0..400))).await;
@@ -1217,7 +1717,11 @@ async fn money_stays_exact_while_the_server_is_killed_at_random() {
                     break;
                 }
                 if op % 100 == 0 && op > 0 {
-                    println!("crash_recovery: op {op} at {:.0?}, {} kills so far", world.events.elapsed(), kills.load(Ordering::SeqCst));
+                    println!(
+                        "crash_recovery: op {op} at {:.0?}, {} kills so far",
+                        world.events.elapsed(),
+                        kills.load(Ordering::SeqCst)
+                    );
                 }
                 run_op(&world, op).await;
             }
@@ -1239,7 +1743,10 @@ async fn money_stays_exact_while_the_server_is_killed_at_random() {
         let mut rng = StdRng::seed_from_u64(seed ^ op as u64);
         let pending_short = {
             let m = lock(&world.market);
-            m.codes.iter().enumerate().any(|(c, code)| code.short && !m.resolve_tried.contains(&c))
+            m.codes
+                .iter()
+                .enumerate()
+                .any(|(c, code)| code.short && !m.resolve_tried.contains(&c))
         };
         if !pending_short || !resolve(&world, op, &mut rng, true).await {
             break;
@@ -1262,7 +1769,11 @@ async fn money_stays_exact_while_the_server_is_killed_at_random() {
     loop {
         polls += 1;
         let rec = api.get("/admin/reconcile", Some(&world.admin.token)).await;
-        events.log(format!("RECONCILE: inFlight {} ok {}", rec.data()["inFlight"], rec.data()["ok"]));
+        events.log(format!(
+            "RECONCILE: inFlight {} ok {}",
+            rec.data()["inFlight"],
+            rec.data()["ok"]
+        ));
         if rec.data()["inFlight"] == 0 || Instant::now() > deadline {
             break;
         }
@@ -1271,7 +1782,11 @@ async fn money_stays_exact_while_the_server_is_killed_at_random() {
     let (problems, report) = loop {
         let checked = Instant::now();
         let (problems, report) = verify(&world, &sellers).await;
-        events.log(format!("VERIFY: {} problems (checked in {} ms)", problems.len(), checked.elapsed().as_millis()));
+        events.log(format!(
+            "VERIFY: {} problems (checked in {} ms)",
+            problems.len(),
+            checked.elapsed().as_millis()
+        ));
         if problems.is_empty() || Instant::now() > deadline {
             break (problems, report);
         }
@@ -1300,8 +1815,18 @@ async fn money_stays_exact_while_the_server_is_killed_at_random() {
     for (kind, ms) in &claims.latency {
         let mut ms = ms.clone();
         ms.sort_unstable();
-        let at = |q: f64| ms.get(((ms.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(0);
-        println!("crash_recovery: {kind} answered in p50 {} ms, p95 {} ms, max {} ms ({} answers)", at(0.5), at(0.95), at(1.0), ms.len());
+        let at = |q: f64| {
+            ms.get(((ms.len() as f64 - 1.0) * q) as usize)
+                .copied()
+                .unwrap_or(0)
+        };
+        println!(
+            "crash_recovery: {kind} answered in p50 {} ms, p95 {} ms, max {} ms ({} answers)",
+            at(0.5),
+            at(0.95),
+            at(1.0),
+            ms.len()
+        );
     }
     println!(
         "crash_recovery: {} purchases abandoned by their client and bought again with a new key that did not answer 200 ({} told ALREADY_BOUGHT)",
@@ -1331,7 +1856,10 @@ async fn money_stays_exact_while_the_server_is_killed_at_random() {
         let mut context = Vec::new();
         for p in problems.iter().take(5) {
             // The operation sequence around the first transfer id or op number a problem names.
-            if let Some(token) = p.split(|c: char| !c.is_ascii_alphanumeric() && c != '#').find(|t| t.len() == 24 || t.starts_with("op#")) {
+            if let Some(token) = p
+                .split(|c: char| !c.is_ascii_alphanumeric() && c != '#')
+                .find(|t| t.len() == 24 || t.starts_with("op#"))
+            {
                 context.extend(events.around(token, 6, 6, 3));
             }
         }

@@ -41,15 +41,26 @@ async fn fresh_db(test: &str) -> (Client, Database) {
     opts.server_selection_timeout = Some(Duration::from_secs(10));
     opts.app_name = Some("oddxer-ferretdb-semantics".to_string());
     let client = Client::with_options(opts).unwrap();
-    if let Err(e) = client.database("admin").run_command(doc! { "ping": 1 }).await {
+    if let Err(e) = client
+        .database("admin")
+        .run_command(doc! { "ping": 1 })
+        .await
+    {
         panic!(
             "no database at MONGODB_URI={uri}: {e}\n\
              start one with `bash scripts/devdb.sh start --port 27118 --data .data/devdb-test --fast` \
              or run `bash scripts/test.sh`"
         );
     }
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    let name = format!("sem_{test}_{}_{}", std::process::id(), nanos % 1_000_000_000);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let name = format!(
+        "sem_{test}_{}_{}",
+        std::process::id(),
+        nanos % 1_000_000_000
+    );
     let db = client.database(&name);
     (client, db)
 }
@@ -73,7 +84,9 @@ fn error_code(e: &mongodb::error::Error) -> Option<i32> {
 async fn concurrent_inc_on_one_document_reports_lost_updates() {
     let (_client, db) = fresh_db("inc").await;
     let coll: Collection<Document> = db.collection("counters");
-    coll.insert_one(doc! { "_id": "c", "n": 0_i64 }).await.unwrap();
+    coll.insert_one(doc! { "_id": "c", "n": 0_i64 })
+        .await
+        .unwrap();
 
     const TASKS: i64 = 20;
     const PER_TASK: i64 = 25;
@@ -107,9 +120,14 @@ async fn concurrent_inc_on_one_document_reports_lost_updates() {
         lost as f64 * 100.0 / expected as f64
     );
     if lost > 0 {
-        println!("[$inc] => concurrent $inc LOSES updates on this server: never rely on it for money");
+        println!(
+            "[$inc] => concurrent $inc LOSES updates on this server: never rely on it for money"
+        );
     }
-    assert_eq!(matched, expected as u64, "every update must match the document");
+    assert_eq!(
+        matched, expected as u64,
+        "every update must match the document"
+    );
     assert!(n >= 1 && n <= expected, "n = {n} is outside 1..={expected}");
     db.drop().await.unwrap();
 }
@@ -118,7 +136,9 @@ async fn concurrent_inc_on_one_document_reports_lost_updates() {
 async fn concurrent_guarded_decrement_reports_oversell() {
     let (_client, db) = fresh_db("guard").await;
     let coll: Collection<Document> = db.collection("wallets");
-    coll.insert_one(doc! { "_id": "w", "balance": 100_i64 }).await.unwrap();
+    coll.insert_one(doc! { "_id": "w", "balance": 100_i64 })
+        .await
+        .unwrap();
 
     const TASKS: usize = 50;
     let coll = Arc::new(coll);
@@ -159,11 +179,16 @@ async fn concurrent_guarded_decrement_reports_oversell() {
         100 - balance
     );
     if succeeded > 10 {
-        println!("[guard] => guarded updates can OVERSELL on this server: decisions must be inserts");
+        println!(
+            "[guard] => guarded updates can OVERSELL on this server: decisions must be inserts"
+        );
     }
     // Each write is computed from a read that satisfied the guard, so the stored balance stays in
     // 0..=100 and a multiple of 10 on any server. More than 10 successes is the documented hazard.
-    assert!((0..=100).contains(&balance), "balance {balance} out of 0..=100");
+    assert!(
+        (0..=100).contains(&balance),
+        "balance {balance} out of 0..=100"
+    );
     assert_eq!(balance % 10, 0);
     assert!(succeeded >= 1);
     db.drop().await.unwrap();
@@ -200,7 +225,11 @@ async fn concurrent_inserts_with_same_id_one_wins_rest_get_11000() {
     }
     println!("[_id] {TASKS} concurrent inserts of one _id: {ok} ok, {dup} x 11000, other errors {other:?}");
     assert_eq!(ok, 1, "exactly one insert must win");
-    assert_eq!(dup, TASKS - 1, "every other insert must fail with 11000; other errors: {other:?}");
+    assert_eq!(
+        dup,
+        TASKS - 1,
+        "every other insert must fail with 11000; other errors: {other:?}"
+    );
     assert_eq!(coll.count_documents(doc! {}).await.unwrap(), 1);
     db.drop().await.unwrap();
 }
@@ -212,7 +241,12 @@ async fn unique_secondary_index_insert_conflict_is_11000() {
     coll.create_index(
         IndexModel::builder()
             .keys(doc! { "key": 1 })
-            .options(IndexOptions::builder().unique(true).name("key_unique".to_string()).build())
+            .options(
+                IndexOptions::builder()
+                    .unique(true)
+                    .name("key_unique".to_string())
+                    .build(),
+            )
             .build(),
     )
     .await
@@ -220,8 +254,15 @@ async fn unique_secondary_index_insert_conflict_is_11000() {
 
     // Sequential conflict.
     coll.insert_one(doc! { "key": "a", "v": 1 }).await.unwrap();
-    let e = coll.insert_one(doc! { "key": "a", "v": 2 }).await.unwrap_err();
-    assert_eq!(error_code(&e), Some(DUPLICATE_KEY), "duplicate unique key insert: {e}");
+    let e = coll
+        .insert_one(doc! { "key": "a", "v": 2 })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error_code(&e),
+        Some(DUPLICATE_KEY),
+        "duplicate unique key insert: {e}"
+    );
 
     // Concurrent conflict: distinct _ids, same unique key.
     const TASKS: usize = 50;
@@ -250,7 +291,11 @@ async fn unique_secondary_index_insert_conflict_is_11000() {
         "[unique] {TASKS} concurrent inserts of one unique key: {ok} ok, {dup} x 11000, other errors {other:?}"
     );
     assert_eq!(ok, 1, "exactly one insert must win");
-    assert_eq!(dup, TASKS - 1, "every other insert must fail with 11000; other errors: {other:?}");
+    assert_eq!(
+        dup,
+        TASKS - 1,
+        "every other insert must fail with 11000; other errors: {other:?}"
+    );
     assert_eq!(coll.count_documents(doc! { "key": "b" }).await.unwrap(), 1);
 
     // Documented, not asserted: an UPDATE that violates the unique index (FerretDB: code 1, MongoDB: 11000).
@@ -259,8 +304,14 @@ async fn unique_secondary_index_insert_conflict_is_11000() {
         .update_one(doc! { "key": "c" }, doc! { "$set": { "key": "a" } })
         .await
     {
-        Ok(r) => println!("[unique] update into a taken key: NOT refused (modified {})", r.modified_count),
-        Err(e) => println!("[unique] update into a taken key: refused with code {:?}", error_code(&e)),
+        Ok(r) => println!(
+            "[unique] update into a taken key: NOT refused (modified {})",
+            r.modified_count
+        ),
+        Err(e) => println!(
+            "[unique] update into a taken key: refused with code {:?}",
+            error_code(&e)
+        ),
     }
     db.drop().await.unwrap();
 }
@@ -302,7 +353,10 @@ async fn load_collection(db: &Database, name: &str, n: u64) -> Duration {
         (doc! { "ref": 1 }, true, "ref_1"),
         (doc! { "account": 1, "seq": -1 }, false, "account_1_seq_-1"),
     ] {
-        let options = IndexOptions::builder().unique(unique).name(idx.to_string()).build();
+        let options = IndexOptions::builder()
+            .unique(unique)
+            .name(idx.to_string())
+            .build();
         coll.create_index(IndexModel::builder().keys(keys).options(options).build())
             .await
             .unwrap();
@@ -319,7 +373,9 @@ async fn load_collection(db: &Database, name: &str, n: u64) -> Duration {
                 if start >= n {
                     break;
                 }
-                let docs: Vec<Document> = (start..(start + LOAD_BATCH).min(n)).map(ledger_doc).collect();
+                let docs: Vec<Document> = (start..(start + LOAD_BATCH).min(n))
+                    .map(ledger_doc)
+                    .collect();
                 coll.insert_many(docs).await.unwrap();
             }
         }));
@@ -330,7 +386,13 @@ async fn load_collection(db: &Database, name: &str, n: u64) -> Duration {
     let took = t0.elapsed();
     // Not a count: FerretDB counts by reading every document in Go (about a minute at 1M here).
     for i in [0, n / 2, n - 1] {
-        assert!(coll.find_one(doc! { "_id": format!("e{i:09}") }).await.unwrap().is_some(), "e{i:09} missing");
+        assert!(
+            coll.find_one(doc! { "_id": format!("e{i:09}") })
+                .await
+                .unwrap()
+                .is_some(),
+            "e{i:09} missing"
+        );
     }
     took
 }
@@ -371,7 +433,9 @@ fn plan_nodes(explain: &Document) -> String {
 
 async fn explain_find(db: &Database, coll: &str, filter: Document) -> String {
     match db
-        .run_command(doc! { "explain": { "find": coll, "filter": filter }, "verbosity": "queryPlanner" })
+        .run_command(
+            doc! { "explain": { "find": coll, "filter": filter }, "verbosity": "queryPlanner" },
+        )
         .await
     {
         Ok(r) => plan_nodes(&r),
@@ -389,7 +453,10 @@ async fn indexed_lookups_stay_flat_as_the_collection_grows() {
         .ok()
         .and_then(|v| v.replace('_', "").parse().ok())
         .unwrap_or(DEFAULT_LARGE_DOCS);
-    assert!(large >= SMALL_DOCS, "SEMANTICS_DOCS must be at least {SMALL_DOCS}");
+    assert!(
+        large >= SMALL_DOCS,
+        "SEMANTICS_DOCS must be at least {SMALL_DOCS}"
+    );
     let (_client, db) = fresh_db("scale").await;
 
     let small_load = load_collection(&db, "small", SMALL_DOCS).await;
@@ -404,9 +471,15 @@ async fn indexed_lookups_stay_flat_as_the_collection_grows() {
     for (what, filter) in [
         ("_id", doc! { "_id": format!("e{:09}", large / 2) }),
         ("ref", doc! { "ref": format!("r{:09}", large / 2) }),
-        ("account", doc! { "account": format!("a{:08}", large / 2 / PER_ACCOUNT) }),
+        (
+            "account",
+            doc! { "account": format!("a{:08}", large / 2 / PER_ACCOUNT) },
+        ),
     ] {
-        println!("[scale] plan of find {{{what}}} on {large}: {}", explain_find(&db, "large", filter).await);
+        println!(
+            "[scale] plan of find {{{what}}} on {large}: {}",
+            explain_find(&db, "large", filter).await
+        );
     }
 
     let small: Collection<Document> = db.collection("small");
@@ -414,21 +487,34 @@ async fn indexed_lookups_stay_flat_as_the_collection_grows() {
     // A deterministic spread of keys over the whole collection (no cache-friendly neighbours).
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut key = |n: u64| {
-        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (x >> 33) % n
     };
     let mut times: [[Vec<Duration>; 2]; 3] = Default::default();
     let t_all = std::time::Instant::now();
     // Warm-up: connections, plans, the first pages of the indexes.
     for _ in 0..20 {
-        small.find_one(doc! { "_id": format!("e{:09}", key(SMALL_DOCS)) }).await.unwrap();
-        big.find_one(doc! { "_id": format!("e{:09}", key(large)) }).await.unwrap();
+        small
+            .find_one(doc! { "_id": format!("e{:09}", key(SMALL_DOCS)) })
+            .await
+            .unwrap();
+        big.find_one(doc! { "_id": format!("e{:09}", key(large)) })
+            .await
+            .unwrap();
     }
     for _ in 0..LOOKUPS {
-        for (side, (coll, n)) in [(&small, SMALL_DOCS), (&big, large)].into_iter().enumerate() {
+        for (side, (coll, n)) in [(&small, SMALL_DOCS), (&big, large)]
+            .into_iter()
+            .enumerate()
+        {
             let i = key(n);
             let t = std::time::Instant::now();
-            let d = coll.find_one(doc! { "_id": format!("e{i:09}") }).await.unwrap();
+            let d = coll
+                .find_one(doc! { "_id": format!("e{i:09}") })
+                .await
+                .unwrap();
             times[0][side].push(t.elapsed());
             assert!(d.is_some(), "_id e{i:09} not found");
 
@@ -454,9 +540,13 @@ async fn indexed_lookups_stay_flat_as_the_collection_grows() {
         }
     }
     let mut ratios = Vec::new();
-    for (shape, [s, l]) in ["find_one({_id})", "find({ref}) (1 match)", "{account} sort seq -1 (10 matches)"]
-        .iter()
-        .zip(times)
+    for (shape, [s, l]) in [
+        "find_one({_id})",
+        "find({ref}) (1 match)",
+        "{account} sort seq -1 (10 matches)",
+    ]
+    .iter()
+    .zip(times)
     {
         let (s, l) = (p50(s), p50(l));
         let ratio = l.as_secs_f64() / s.as_secs_f64();
@@ -476,6 +566,14 @@ async fn indexed_lookups_stay_flat_as_the_collection_grows() {
         lookups.as_secs_f64(),
         t.elapsed().as_secs_f64()
     );
-    assert!(ratios[0] <= 2.0, "find_one({{_id}}) p50 grew {:.2}x from {SMALL_DOCS} to {large} documents", ratios[0]);
-    assert!(ratios[1] <= 2.0, "find({{ref}}) p50 grew {:.2}x from {SMALL_DOCS} to {large} documents", ratios[1]);
+    assert!(
+        ratios[0] <= 2.0,
+        "find_one({{_id}}) p50 grew {:.2}x from {SMALL_DOCS} to {large} documents",
+        ratios[0]
+    );
+    assert!(
+        ratios[1] <= 2.0,
+        "find({{ref}}) p50 grew {:.2}x from {SMALL_DOCS} to {large} documents",
+        ratios[1]
+    );
 }

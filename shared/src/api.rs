@@ -42,7 +42,9 @@ impl ErrorBody {
             .map(|fields| {
                 fields
                     .iter()
-                    .filter_map(|(name, problem)| Some((name.clone(), problem.as_str()?.to_owned())))
+                    .filter_map(|(name, problem)| {
+                        Some((name.clone(), problem.as_str()?.to_owned()))
+                    })
                     .collect()
             })
             .unwrap_or_default()

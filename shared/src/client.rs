@@ -143,7 +143,8 @@ pub struct SyncProgress {
 impl SyncProgress {
     /// Positions held of positions to hold, over both streams: `(done, total)`.
     pub fn totals(&self) -> (i64, i64) {
-        let done = self.wallet.cursor.min(self.wallet.head) + self.purchases.cursor.min(self.purchases.head);
+        let done = self.wallet.cursor.min(self.wallet.head)
+            + self.purchases.cursor.min(self.purchases.head);
         (done.max(0), (self.wallet.head + self.purchases.head).max(0))
     }
 }

@@ -236,7 +236,10 @@ impl CodeStatus {
 
     /// WON, LOST, VOID and CANCELLED never change again.
     pub fn is_final(self) -> bool {
-        matches!(self, CodeStatus::Won | CodeStatus::Lost | CodeStatus::Void | CodeStatus::Cancelled)
+        matches!(
+            self,
+            CodeStatus::Won | CodeStatus::Lost | CodeStatus::Void | CodeStatus::Cancelled
+        )
     }
 }
 

@@ -35,7 +35,10 @@ pub struct Money {
 
 impl Money {
     pub fn new(amount: i64, currency: &Currency) -> Self {
-        Money { amount, currency: currency.clone() }
+        Money {
+            amount,
+            currency: currency.clone(),
+        }
     }
 
     /// Human text such as `UGX 12,500` or `KES 10.50`.
@@ -49,7 +52,11 @@ impl Money {
             format!("{sign}{} {major}", self.currency)
         } else {
             let minor = abs % scale;
-            format!("{sign}{} {major}.{minor:0width$}", self.currency, width = digits as usize)
+            format!(
+                "{sign}{} {major}.{minor:0width$}",
+                self.currency,
+                width = digits as usize
+            )
         }
     }
 }

@@ -100,7 +100,15 @@ mod tests {
     fn client_frames_use_the_documented_wire_shape() {
         let f: ClientFrame =
             serde_json::from_str(r#"{"type":"sync","streams":{"wallet":3}}"#).expect("parse");
-        assert_eq!(f, ClientFrame::Sync { streams: SyncCursors { wallet: Some(3), purchases: None } });
+        assert_eq!(
+            f,
+            ClientFrame::Sync {
+                streams: SyncCursors {
+                    wallet: Some(3),
+                    purchases: None
+                }
+            }
+        );
         let ping = serde_json::to_string(&ClientFrame::Ping).expect("ser");
         assert_eq!(ping, r#"{"type":"ping"}"#);
     }
@@ -123,18 +131,29 @@ mod tests {
             }]),
             cursor: 1,
             done: true,
-            checkpoint: Checkpoint { head: 1, balance: Some(500) },
+            checkpoint: Checkpoint {
+                head: 1,
+                balance: Some(500),
+            },
         });
         let text = serde_json::to_string(&batch).expect("ser");
         let v: serde_json::Value = serde_json::from_str(&text).expect("json");
         assert_eq!(v["type"], "sync:batch");
         assert_eq!(v["stream"], "wallet");
         assert_eq!(v["entries"][0]["balanceAfter"]["amount"], 500);
-        assert_eq!(serde_json::from_str::<ServerFrame>(&text).expect("de"), batch);
+        assert_eq!(
+            serde_json::from_str::<ServerFrame>(&text).expect("de"),
+            batch
+        );
 
-        let ev = ServerFrame::Event(LiveEvent::WalletUpdated { balance: Money::new(7, &ugx) });
+        let ev = ServerFrame::Event(LiveEvent::WalletUpdated {
+            balance: Money::new(7, &ugx),
+        });
         let text = serde_json::to_string(&ev).expect("ser");
-        assert_eq!(text, r#"{"type":"event","event":"wallet:updated","data":{"balance":{"amount":7,"currency":"UGX"}}}"#);
+        assert_eq!(
+            text,
+            r#"{"type":"event","event":"wallet:updated","data":{"balance":{"amount":7,"currency":"UGX"}}}"#
+        );
         assert_eq!(serde_json::from_str::<ServerFrame>(&text).expect("de"), ev);
     }
 }

@@ -2,7 +2,9 @@
 
 /// An E.164 phone number: `+`, a non-zero digit, 7 to 14 more digits.
 pub fn is_e164(phone: &str) -> bool {
-    let Some(digits) = phone.strip_prefix('+') else { return false };
+    let Some(digits) = phone.strip_prefix('+') else {
+        return false;
+    };
     let len_ok = (8..=15).contains(&digits.len());
     len_ok && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
 }
@@ -10,7 +12,9 @@ pub fn is_e164(phone: &str) -> bool {
 /// Usernames are 3 to 20 of `[a-z0-9_]`.
 pub fn is_username(name: &str) -> bool {
     (3..=20).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// An OTP is exactly `len` ASCII digits.
@@ -25,7 +29,15 @@ mod tests {
     #[test]
     fn accepts_e164_and_refuses_the_rest() {
         assert!(is_e164("+256772123456"));
-        for bad in ["256772123456", "+0772123456", "+2567", "+25677212345678901", "+2567721234a6", "", "+"] {
+        for bad in [
+            "256772123456",
+            "+0772123456",
+            "+2567",
+            "+25677212345678901",
+            "+2567721234a6",
+            "",
+            "+",
+        ] {
             assert!(!is_e164(bad), "{bad}");
         }
     }
@@ -33,7 +45,14 @@ mod tests {
     #[test]
     fn usernames_are_lowercase_ascii_3_to_20() {
         assert!(is_username("ace_tipster9"));
-        for bad in ["ab", "Ace", "a b", "émile", "a\u{0}bc", "abcdefghijklmnopqrstu"] {
+        for bad in [
+            "ab",
+            "Ace",
+            "a b",
+            "émile",
+            "a\u{0}bc",
+            "abcdefghijklmnopqrstu",
+        ] {
             assert!(!is_username(bad), "{bad:?}");
         }
     }

@@ -3,15 +3,16 @@
 //! Arguments arrive as one `input` object of the `oddxer-shared` request type.
 
 use oddxer_shared::api::{
-    AdminUserOut, CodeIn, CodeOptionsOut, CodeOut, FollowOut, FollowedSellerOut, LeaderboardEntryOut, LoginIn, Page,
-    PaymentIn, PaymentOut, PurchaseOut, PurchaseResultOut, ReconcileReport, RegisterIn,
-    ResolutionOut, SalesSummaryOut, SellerProfileOut, TransactionOut, UserOut, UserPatch,
-    VerifyOtpIn,
+    AdminUserOut, CodeIn, CodeOptionsOut, CodeOut, FollowOut, FollowedSellerOut,
+    LeaderboardEntryOut, LoginIn, Page, PaymentIn, PaymentOut, PurchaseOut, PurchaseResultOut,
+    ReconcileReport, RegisterIn, ResolutionOut, SalesSummaryOut, SellerProfileOut, TransactionOut,
+    UserOut, UserPatch, VerifyOtpIn,
 };
 use oddxer_shared::client::{
     AdminPaymentsIn, AdminResolveIn, AdminUpdateUserIn, AdminUsersIn, AppSnapshot, BrowseIn,
-    BrowseOut, CastVoteIn, CodeIdIn, CommandError, CursorIn, FollowIn, LeaderboardIn, MarkReadIn, SellerIdIn,
-    SellerProfileView, SellerRecordIn, UpdateCodeIn, UserIdIn, VoteResultOut, WalletPaymentsOut,
+    BrowseOut, CastVoteIn, CodeIdIn, CommandError, CursorIn, FollowIn, LeaderboardIn, MarkReadIn,
+    SellerIdIn, SellerProfileView, SellerRecordIn, UpdateCodeIn, UserIdIn, VoteResultOut,
+    WalletPaymentsOut,
 };
 use oddxer_shared::Role;
 use tauri::State;
@@ -267,8 +268,13 @@ pub async fn my_following(core: State<'_, Core>) -> CommandResult<Vec<FollowedSe
 
 /// Marks one notification read (`id`), or all of them; the list and badge are in the snapshot.
 #[tauri::command]
-pub async fn mark_notifications_read(core: State<'_, Core>, input: MarkReadIn) -> CommandResult<()> {
-    Ok(core.client()?.mark_notifications_read(input.id.as_deref())?)
+pub async fn mark_notifications_read(
+    core: State<'_, Core>,
+    input: MarkReadIn,
+) -> CommandResult<()> {
+    Ok(core
+        .client()?
+        .mark_notifications_read(input.id.as_deref())?)
 }
 
 // ---- everyday use: payments, editing a listing, admin lookups --------------------------------

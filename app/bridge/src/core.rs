@@ -70,7 +70,10 @@ fn open_client<R: Runtime>(app: &AppHandle<R>) -> Result<OddxerClient, OpenError
                     None
                 }
             };
-            Arc::new(FallbackSecretStore::new(keyring, FileSecretStore::new(&data_dir)))
+            Arc::new(FallbackSecretStore::new(
+                keyring,
+                FileSecretStore::new(&data_dir),
+            ))
         }
         SecretStoreKind::Keyring => Arc::new(KeyringSecretStore::new(&cfg.api_url)?),
         SecretStoreKind::File => Arc::new(FileSecretStore::new(&data_dir)),
@@ -93,7 +96,8 @@ fn forward_changes<R: Runtime>(app: AppHandle<R>, client: OddxerClient) {
         loop {
             match events.recv().await {
                 // Progress is also in the snapshot, so every event means "emit a fresh one".
-                Ok(ClientEvent::Changed | ClientEvent::SyncProgress(_)) | Err(RecvError::Lagged(_)) => {}
+                Ok(ClientEvent::Changed | ClientEvent::SyncProgress(_))
+                | Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => break,
             }
             while matches!(events.try_recv(), Ok(_) | Err(TryRecvError::Lagged(_))) {}
@@ -131,7 +135,13 @@ fn forward_notifications<R: Runtime>(app: AppHandle<R>, client: OddxerClient) {
             if !ok {
                 continue;
             }
-            if let Err(error) = app.notification().builder().title(&n.title).body(&n.body).show() {
+            if let Err(error) = app
+                .notification()
+                .builder()
+                .title(&n.title)
+                .body(&n.body)
+                .show()
+            {
                 tracing::info!(%error, "could not show an OS notification");
             }
         }

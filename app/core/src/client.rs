@@ -8,7 +8,9 @@ use oddxer_shared::api::{
     AuthTokensOut, LoginIn, OtpSentOut, PaymentIn, RefreshIn, RegisterIn, TransactionOut, UserOut,
     VerifyOtpIn, WalletOut,
 };
-use oddxer_shared::client::{AppSnapshot, ConnectionState, LiveRevisions, NotificationOut, SyncProgress};
+use oddxer_shared::client::{
+    AppSnapshot, ConnectionState, LiveRevisions, NotificationOut, SyncProgress,
+};
 use oddxer_shared::{PaymentMethod, Role};
 use reqwest::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
@@ -247,7 +249,12 @@ impl OddxerClient {
                 .status
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            (st.connection, st.last_error.clone(), st.sync_progress, st.live)
+            (
+                st.connection,
+                st.last_error.clone(),
+                st.sync_progress,
+                st.live,
+            )
         };
         self.inner.with_store(|s| {
             Ok(AppSnapshot {

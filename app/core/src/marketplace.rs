@@ -154,7 +154,12 @@ impl OddxerClient {
             .api
             .request(Method::GET, "/leaderboard", None)
             .query(q);
-        match self.inner.api.send::<Page<LeaderboardEntryOut>>(rb, "leaderboard").await {
+        match self
+            .inner
+            .api
+            .send::<Page<LeaderboardEntryOut>>(rb, "leaderboard")
+            .await
+        {
             Ok(page) => {
                 if q.cursor.is_none() {
                     if let Err(e) = self.inner.with_store(|s| s.cache_leaderboard(q, &page)) {

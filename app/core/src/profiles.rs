@@ -123,7 +123,9 @@ impl OddxerClient {
                 }
                 Ok(list)
             }
-            Err(e) if e.is_unreachable() => self.inner.with_store(|s| s.cached_following())?.ok_or(e),
+            Err(e) if e.is_unreachable() => {
+                self.inner.with_store(|s| s.cached_following())?.ok_or(e)
+            }
             Err(e) => Err(e),
         }
     }

@@ -695,7 +695,10 @@ async fn a_bought_code_is_readable_offline_and_an_offline_vote_is_delivered_on_r
         .iter()
         .find(|u| u.username == "it_tipster")
         .unwrap();
-    let resolution = admin.admin_resolve(&listed.id, Outcome::Won, Some("checked at the bookmaker")).await.unwrap();
+    let resolution = admin
+        .admin_resolve(&listed.id, Outcome::Won, Some("checked at the bookmaker"))
+        .await
+        .unwrap();
     assert_eq!(
         resolution.outcome,
         Outcome::Won,
@@ -834,7 +837,13 @@ async fn a_reconnect_storm_of_hundreds_of_clients_ends_exact_with_one_socket_eac
             let (clients, phones, backend) = (clients.clone(), phones.clone(), backend.clone());
             async move {
                 let (client, phone) = (&clients[i], &phones[i]);
-                sign_up_and_in(client, &backend, phone, &format!("storm_{i}_{}", &phone[6..])).await;
+                sign_up_and_in(
+                    client,
+                    &backend,
+                    phone,
+                    &format!("storm_{i}_{}", &phone[6..]),
+                )
+                .await;
                 let tx = client
                     .deposit(10_000 + i as i64, PaymentMethod::MtnMomo, phone)
                     .await
@@ -849,7 +858,10 @@ async fn a_reconnect_storm_of_hundreds_of_clients_ends_exact_with_one_socket_eac
             s.connection == ConnectionState::Online && seqs(s) == vec![1]
         })
         .await;
-        assert_eq!(balance(&client.snapshot().unwrap()), Some(10_000 + i as i64));
+        assert_eq!(
+            balance(&client.snapshot().unwrap()),
+            Some(10_000 + i as i64)
+        );
     }
     open_sockets_become(&backend, n).await;
 
@@ -888,7 +900,9 @@ async fn a_reconnect_storm_of_hundreds_of_clients_ends_exact_with_one_socket_eac
     for (i, client) in clients.iter().enumerate() {
         let want = 10_000 + 1_000 + 2 * i as i64;
         let snap = eventually(client, "every client exact after the storm", |s| {
-            s.connection == ConnectionState::Online && seqs(s) == vec![2, 1] && balance(s) == Some(want)
+            s.connection == ConnectionState::Online
+                && seqs(s) == vec![2, 1]
+                && balance(s) == Some(want)
         })
         .await;
         let mut ids: Vec<_> = snap.ledger.iter().map(|e| e.id.clone()).collect();
@@ -987,8 +1001,14 @@ async fn a_followed_tipsters_listing_and_a_sale_reach_the_kept_pages_and_the_not
     })
     .await;
     assert_eq!(snap.unread_notifications, 1);
-    assert_eq!(snap.notifications[0].title, "New code from @it_live_tipster");
-    assert!(snap.live.market > before.live.market, "the marketplace is told to reload");
+    assert_eq!(
+        snap.notifications[0].title,
+        "New code from @it_live_tipster"
+    );
+    assert!(
+        snap.live.market > before.live.market,
+        "the marketplace is told to reload"
+    );
     let kept = fan_device.store().cached_market_page(&tennis).unwrap();
     assert_eq!(
         kept.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
@@ -1018,14 +1038,19 @@ async fn a_followed_tipsters_listing_and_a_sale_reach_the_kept_pages_and_the_not
         if copy.is_some_and(|c| c.sales_count == 1) {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "the sold code was not refreshed");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the sold code was not refreshed"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
     // The deposit completing was news too; marking everything read clears the badge, and the
     // list survives a restart of the app.
     let fan_snap = eventually(&fan, "the deposit notification", |s| {
-        s.notifications.iter().any(|n| n.title == "Deposit completed")
+        s.notifications
+            .iter()
+            .any(|n| n.title == "Deposit completed")
     })
     .await;
     assert_eq!(fan_snap.unread_notifications, 2);
@@ -1049,13 +1074,19 @@ struct NoKeyring;
 
 impl SecretStore for NoKeyring {
     fn load(&self) -> oddxer_client::Result<Option<String>> {
-        Err(ClientError::Keyring(keyring::Error::PlatformFailure("no secret service".into())))
+        Err(ClientError::Keyring(keyring::Error::PlatformFailure(
+            "no secret service".into(),
+        )))
     }
     fn save(&self, _: &str) -> oddxer_client::Result<()> {
-        Err(ClientError::Keyring(keyring::Error::PlatformFailure("no secret service".into())))
+        Err(ClientError::Keyring(keyring::Error::PlatformFailure(
+            "no secret service".into(),
+        )))
     }
     fn clear(&self) -> oddxer_client::Result<()> {
-        Err(ClientError::Keyring(keyring::Error::PlatformFailure("no secret service".into())))
+        Err(ClientError::Keyring(keyring::Error::PlatformFailure(
+            "no secret service".into(),
+        )))
     }
 }
 
@@ -1072,9 +1103,13 @@ async fn without_a_keyring_a_person_still_signs_in_and_a_declined_deposit_reads_
                 Some(Box::new(NoKeyring)),
                 FileSecretStore::new(&data_dir),
             ));
-            OddxerClient::open(ClientConfig { api_url: url, data_dir, secrets })
-                .await
-                .unwrap()
+            OddxerClient::open(ClientConfig {
+                api_url: url,
+                data_dir,
+                secrets,
+            })
+            .await
+            .unwrap()
         }
     };
     let client = open(backend.url()).await;
@@ -1085,7 +1120,9 @@ async fn without_a_keyring_a_person_still_signs_in_and_a_declined_deposit_reads_
     connection_becomes(&client, ConnectionState::Online).await;
     let snap = client.snapshot().unwrap();
     assert!(
-        snap.credential_notice.as_deref().is_some_and(|n| n.contains("private file")),
+        snap.credential_notice
+            .as_deref()
+            .is_some_and(|n| n.contains("private file")),
         "{:?}",
         snap.credential_notice
     );
@@ -1105,8 +1142,14 @@ async fn without_a_keyring_a_person_still_signs_in_and_a_declined_deposit_reads_
     backend.fail_payment(&deposit.reference).await;
     let listed = client.wallet_payments().await.unwrap();
     let failed = &listed.items[0];
-    assert_eq!((failed.status, failed.amount.amount), (TransactionStatus::Failed, 20_000));
-    assert!(failed.failure_reason.as_deref().is_some_and(|r| !r.is_empty()));
+    assert_eq!(
+        (failed.status, failed.amount.amount),
+        (TransactionStatus::Failed, 20_000)
+    );
+    assert!(failed
+        .failure_reason
+        .as_deref()
+        .is_some_and(|r| !r.is_empty()));
     assert!(!listed.from_cache);
     assert_eq!(balance(&client.snapshot().unwrap()).unwrap_or(0), 0);
 

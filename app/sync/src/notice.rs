@@ -72,9 +72,10 @@ pub fn result(code: &CodeOut, mine: bool, now: &str) -> Option<NotificationOut> 
         (Outcome::Won, false) => ("won", "The code you bought won."),
         (Outcome::Lost, false) => ("lost", "The code you bought lost."),
         (Outcome::Void, false) => ("was voided", "Your payment is refunded to your wallet."),
-        (Outcome::Won | Outcome::Lost, true) => {
-            ("is settled", "Its sales are paid out to your wallet, less the fee.")
-        }
+        (Outcome::Won | Outcome::Lost, true) => (
+            "is settled",
+            "Its sales are paid out to your wallet, less the fee.",
+        ),
         (Outcome::Void, true) => ("was voided", "Its buyers are refunded."),
     };
     let body = match (outcome, mine) {

@@ -155,7 +155,11 @@ fn error_title(code: &str) -> &'static str {
         "ALREADY_RESOLVED" | "TOO_EARLY" | "CODE_CANCELLED" => "Can't resolve this code",
         "SELF_LOCKOUT" => "You can't lock yourself out",
         "NOT_FOUND" => "Not found",
-        "UPSTREAM_ERROR" | "DATABASE_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "RATE_LIMITER_UNAVAILABLE" | "INTERNAL_ERROR" => "Oddxer is having trouble",
+        "UPSTREAM_ERROR"
+        | "DATABASE_UNAVAILABLE"
+        | "SERVICE_UNAVAILABLE"
+        | "RATE_LIMITER_UNAVAILABLE"
+        | "INTERNAL_ERROR" => "Oddxer is having trouble",
         "STORAGE" | "STARTUP" | "CONFIG" => "Oddxer could not use its local data",
         "PROTOCOL" => "Unexpected answer from the server",
         "RATE_LIMITED" => "Too many attempts",

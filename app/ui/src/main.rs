@@ -9,12 +9,12 @@ mod components;
 mod format;
 mod input;
 mod ipc;
-mod web;
 mod listing;
 mod nav;
 mod notices;
 mod screens;
 mod state;
+mod web;
 mod widgets;
 
 fn main() {

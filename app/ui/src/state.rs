@@ -50,7 +50,9 @@ pub enum Route {
     /// The tipsters I follow.
     Following,
     /// Editing one of my listings (from the seller dashboard).
-    EditCode { id: String },
+    EditCode {
+        id: String,
+    },
 }
 
 #[derive(Clone, Copy)]

@@ -30,7 +30,11 @@ pub fn mongodb_uri() -> String {
 }
 
 fn env_num(key: &str, default: u64) -> u64 {
-    std::env::var(key).ok().and_then(|v| v.trim().parse().ok()).filter(|n| *n > 0).unwrap_or(default)
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
 }
 
 /// Concurrent clients per load phase (`BENCH_CONCURRENCY`, default 32).
@@ -87,7 +91,11 @@ impl Resp {
             Ok(self)
         } else {
             let text = self.body.to_string();
-            Err(format!("HTTP {} {}", self.status, &text[..text.len().min(160)]))
+            Err(format!(
+                "HTTP {} {}",
+                self.status,
+                &text[..text.len().min(160)]
+            ))
         }
     }
 }
@@ -111,13 +119,19 @@ impl BenchApp {
     /// background workers tick once an hour so they do not add database work to the measurements
     /// (they still run once at startup). `overrides` win over these defaults.
     pub async fn spawn(name: &str, overrides: &[(&str, &str)]) -> BenchApp {
-        let db_name = format!("bench_{name}_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let db_name = format!(
+            "bench_{name}_{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
         let mut env: HashMap<String, String> = HashMap::from([
             ("APP_ENV".into(), "test".into()),
             ("PORT".into(), "0".into()),
             ("MONGODB_URI".into(), mongodb_uri()),
             ("DB_NAME".into(), db_name),
-            ("JWT_SECRET".into(), format!("bench-secret-{}", uuid::Uuid::new_v4())),
+            (
+                "JWT_SECRET".into(),
+                format!("bench-secret-{}", uuid::Uuid::new_v4()),
+            ),
             ("SMS_PROVIDER".into(), "outbox".into()),
             ("PAYMENT_PROVIDER".into(), "sandbox".into()),
             ("OTP_RESEND_INTERVAL".into(), "0s".into()),
@@ -131,8 +145,11 @@ impl BenchApp {
         for (k, v) in overrides {
             env.insert(k.to_string(), v.to_string());
         }
-        let config = Config::from_source(&EnvSource(&|k| env.get(k).cloned())).expect("bench config");
-        let app = Application::build(config.clone()).await.expect("build app (is MONGODB_URI reachable?)");
+        let config =
+            Config::from_source(&EnvSource(&|k| env.get(k).cloned())).expect("bench config");
+        let app = Application::build(config.clone())
+            .await
+            .expect("build app (is MONGODB_URI reachable?)");
         let port = app.port();
         let state = app.state.clone();
         tokio::spawn(app.run_until_stopped());
@@ -141,7 +158,13 @@ impl BenchApp {
             .pool_max_idle_per_host(1024)
             .build()
             .expect("http client");
-        BenchApp { address: format!("http://127.0.0.1:{port}"), http, db: state.db.clone(), state, config }
+        BenchApp {
+            address: format!("http://127.0.0.1:{port}"),
+            http,
+            db: state.db.clone(),
+            state,
+            config,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -157,7 +180,11 @@ impl BenchApp {
             .and_then(|v| v.parse().ok());
         let text = resp.text().await.map_err(|e| format!("body: {e}"))?;
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Ok(Resp { status, body, round_trips })
+        Ok(Resp {
+            status,
+            body,
+            round_trips,
+        })
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Result<Resp, String> {
@@ -168,7 +195,13 @@ impl BenchApp {
         Self::read(req.send().await.map_err(|e| format!("send: {e}"))?).await
     }
 
-    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value, idempotency_key: Option<&str>) -> Result<Resp, String> {
+    pub async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+        idempotency_key: Option<&str>,
+    ) -> Result<Resp, String> {
         let mut req = self.http.post(self.url(path)).json(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -181,35 +214,72 @@ impl BenchApp {
 
     /// The newest OTP in the development SMS outbox for a phone.
     pub async fn last_otp(&self, phone: &str) -> Result<String, String> {
-        let resp = self.http.get(self.url("/dev/sms")).query(&[("phoneNumber", phone)]).send().await.map_err(|e| e.to_string())?;
+        let resp = self
+            .http
+            .get(self.url("/dev/sms"))
+            .query(&[("phoneNumber", phone)])
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
         let body: Value = resp.json().await.map_err(|e| e.to_string())?;
         let text = body["data"][0]["body"].as_str().ok_or("no SMS")?.to_owned();
-        text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).map(str::to_owned).ok_or_else(|| "no code in SMS".into())
+        text.split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .map(str::to_owned)
+            .ok_or_else(|| "no code in SMS".into())
     }
 
     /// Registers a fresh user with the role and signs in through the OTP flow (`register`,
     /// `/dev/sms`, `verify-otp`).
     pub async fn signed_in_user(&self, role: &str) -> Result<Session, String> {
         let phone = unique_phone();
-        self.post("/auth/register", None, &json!({ "phoneNumber": phone, "username": unique_username(), "role": role }), None)
-            .await?
-            .expect(201)?;
+        self.post(
+            "/auth/register",
+            None,
+            &json!({ "phoneNumber": phone, "username": unique_username(), "role": role }),
+            None,
+        )
+        .await?
+        .expect(201)?;
         let otp = self.last_otp(&phone).await?;
-        let r = self.post("/auth/verify-otp", None, &json!({ "phoneNumber": phone, "otp": otp }), None).await?.expect(200)?;
+        let r = self
+            .post(
+                "/auth/verify-otp",
+                None,
+                &json!({ "phoneNumber": phone, "otp": otp }),
+                None,
+            )
+            .await?
+            .expect(200)?;
         Ok(session_from(&phone, r.data()))
     }
 
     /// Signs in a user who exists already (e.g. bulk-loaded): `POST /auth/login` sends an OTP to
     /// the development outbox, `/dev/sms` reads it, `verify-otp` signs in.
     pub async fn sign_in_existing(&self, phone: &str) -> Result<Session, String> {
-        self.post("/auth/login", None, &json!({ "phoneNumber": phone }), None).await?.expect(200)?;
+        self.post("/auth/login", None, &json!({ "phoneNumber": phone }), None)
+            .await?
+            .expect(200)?;
         let otp = self.last_otp(phone).await?;
-        let r = self.post("/auth/verify-otp", None, &json!({ "phoneNumber": phone, "otp": otp }), None).await?.expect(200)?;
+        let r = self
+            .post(
+                "/auth/verify-otp",
+                None,
+                &json!({ "phoneNumber": phone, "otp": otp }),
+                None,
+            )
+            .await?
+            .expect(200)?;
         Ok(session_from(phone, r.data()))
     }
 
     /// Registers `n` users, `parallel` at a time.
-    pub async fn signed_in_users(self: &Arc<Self>, role: &str, n: usize, parallel: usize) -> Vec<Session> {
+    pub async fn signed_in_users(
+        self: &Arc<Self>,
+        role: &str,
+        n: usize,
+        parallel: usize,
+    ) -> Vec<Session> {
         let role = role.to_owned();
         let app = self.clone();
         let out = run_load(parallel, Stop::Count(n), move |_, _| {
@@ -217,21 +287,43 @@ impl BenchApp {
             async move { app.signed_in_user(&role).await }
         })
         .await;
-        assert!(out.errors == 0, "signing users in failed: {:?}", out.error_examples);
+        assert!(
+            out.errors == 0,
+            "signing users in failed: {:?}",
+            out.error_examples
+        );
         out.values
     }
 
     /// `POST /wallet/deposits` then the sandbox provider's `complete`: the wallet holds `amount` more.
     pub async fn fund(&self, s: &Session, amount: i64) -> Result<(), String> {
         let body = json!({ "amount": amount, "paymentMethod": "MTN_MOMO", "phoneNumber": s.phone });
-        let r = self.post("/wallet/deposits", Some(&s.access), &body, Some(&new_key())).await?.expect(202)?;
-        let reference = r.data()["reference"].as_str().ok_or("no reference")?.to_owned();
-        self.post(&format!("/dev/payments/{reference}/complete"), None, &json!({}), None).await?.expect(200)?;
+        let r = self
+            .post("/wallet/deposits", Some(&s.access), &body, Some(&new_key()))
+            .await?
+            .expect(202)?;
+        let reference = r.data()["reference"]
+            .as_str()
+            .ok_or("no reference")?
+            .to_owned();
+        self.post(
+            &format!("/dev/payments/{reference}/complete"),
+            None,
+            &json!({}),
+            None,
+        )
+        .await?
+        .expect(200)?;
         Ok(())
     }
 
     /// A seller lists a code through `POST /codes` (expires in 6 hours); returns its id.
-    pub async fn create_code(&self, seller: &Session, price: i64, max_buyers: i64) -> Result<String, String> {
+    pub async fn create_code(
+        &self,
+        seller: &Session,
+        price: i64,
+        max_buyers: i64,
+    ) -> Result<String, String> {
         let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(6);
         let tag = uuid::Uuid::new_v4().simple().to_string();
         let body = json!({
@@ -245,15 +337,26 @@ impl BenchApp {
             "expiresAt": expires.format(&time::format_description::well_known::Rfc3339).map_err(|e| e.to_string())?,
             "maxBuyers": max_buyers,
         });
-        let r = self.post("/codes", Some(&seller.access), &body, None).await?.expect(201)?;
-        r.data()["id"].as_str().map(str::to_owned).ok_or_else(|| "no id".into())
+        let r = self
+            .post("/codes", Some(&seller.access), &body, None)
+            .await?
+            .expect(201)?;
+        r.data()["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| "no id".into())
     }
 
     /// Documents per collection, for the "database size" line printed beside the tables.
     pub async fn collection_sizes(&self, names: &[&str]) -> String {
         let mut parts = Vec::new();
         for name in names {
-            let n = self.db.col(name).estimated_document_count().await.unwrap_or(0);
+            let n = self
+                .db
+                .col(name)
+                .estimated_document_count()
+                .await
+                .unwrap_or(0);
             parts.push(format!("{name}={n}"));
         }
         parts.join(" ")
@@ -300,7 +403,10 @@ where
                     continue;
                 }
                 let n = docs.len();
-                db.col(collection).insert_many(docs).await.unwrap_or_else(|e| panic!("bulk insert into {collection}: {e}"));
+                db.col(collection)
+                    .insert_many(docs)
+                    .await
+                    .unwrap_or_else(|e| panic!("bulk insert into {collection}: {e}"));
                 inserted.fetch_add(n, Ordering::Relaxed);
             }
         })
@@ -314,14 +420,27 @@ where
 
 /// `find_one({_id})` of the given ids (taken in turn) on one collection, `concurrency` clients for
 /// `time`: a raw round trip on a collection of the size the requests see.
-pub async fn raw_find_ids(db: &mongodb::Database, collection: &str, ids: Vec<mongodb::bson::Bson>, concurrency: usize, time: Duration) -> Stats {
+pub async fn raw_find_ids(
+    db: &mongodb::Database,
+    collection: &str,
+    ids: Vec<mongodb::bson::Bson>,
+    concurrency: usize,
+    time: Duration,
+) -> Stats {
     let col = db.collection::<Document>(collection);
     let ids = Arc::new(ids);
     let load = run_load(concurrency, Stop::Time(time), move |_, n| {
         let (col, ids) = (col.clone(), ids.clone());
         async move {
-            let id = ids.get(n.wrapping_mul(7919) % ids.len().max(1)).cloned().ok_or("no ids")?;
-            col.find_one(doc! { "_id": id }).await.map_err(|e| e.to_string())?.map(|_| ()).ok_or_else(|| "missing".to_owned())
+            let id = ids
+                .get(n.wrapping_mul(7919) % ids.len().max(1))
+                .cloned()
+                .ok_or("no ids")?;
+            col.find_one(doc! { "_id": id })
+                .await
+                .map_err(|e| e.to_string())?
+                .map(|_| ())
+                .ok_or_else(|| "missing".to_owned())
         }
     })
     .await;
@@ -445,7 +564,13 @@ where
             (lat, values, errors)
         }));
     }
-    let mut load = Load { latencies: Vec::new(), values: Vec::new(), errors: 0, error_examples: Vec::new(), wall: Duration::ZERO };
+    let mut load = Load {
+        latencies: Vec::new(),
+        values: Vec::new(),
+        errors: 0,
+        error_examples: Vec::new(),
+        wall: Duration::ZERO,
+    };
     for w in workers {
         let (lat, values, errors) = w.await.expect("load worker panicked");
         load.latencies.extend(lat);
@@ -498,8 +623,16 @@ impl Stats {
             p95: percentile(&latencies, 0.95),
             p99: percentile(&latencies, 0.99),
             max: latencies.last().copied().unwrap_or_default(),
-            mean: if n == 0 { Duration::ZERO } else { total / n as u32 },
-            per_sec: if wall.is_zero() { 0.0 } else { n as f64 / wall.as_secs_f64() },
+            mean: if n == 0 {
+                Duration::ZERO
+            } else {
+                total / n as u32
+            },
+            per_sec: if wall.is_zero() {
+                0.0
+            } else {
+                n as f64 / wall.as_secs_f64()
+            },
         }
     }
 }
@@ -519,20 +652,32 @@ pub fn ms(d: Duration) -> String {
 
 /// A raw driver client on the same server (its own pool, the driver's defaults, as the app's).
 pub async fn raw_client(db_name: &str) -> mongodb::Database {
-    let options = mongodb::options::ClientOptions::parse(mongodb_uri()).await.expect("MONGODB_URI");
-    mongodb::Client::with_options(options).expect("raw client").database(db_name)
+    let options = mongodb::options::ClientOptions::parse(mongodb_uri())
+        .await
+        .expect("MONGODB_URI");
+    mongodb::Client::with_options(options)
+        .expect("raw client")
+        .database(db_name)
 }
 
 /// `find_one({_id})` and `insert_one` on a scratch collection `bench_raw` (seeded with `seed` small
 /// documents), `concurrency` clients for `time` each.
-pub async fn raw_round_trips(db: &mongodb::Database, concurrency: usize, time: Duration, seed: usize) -> (Stats, Stats) {
+pub async fn raw_round_trips(
+    db: &mongodb::Database,
+    concurrency: usize,
+    time: Duration,
+    seed: usize,
+) -> (Stats, Stats) {
     let col = db.collection::<Document>("bench_raw");
     let existing = col.estimated_document_count().await.unwrap_or(0) as usize;
     if existing < seed {
-        let docs: Vec<Document> =
-            (existing..seed).map(|i| doc! { "_id": format!("seed:{i}"), "n": i as i64, "pad": "x".repeat(200) }).collect();
+        let docs: Vec<Document> = (existing..seed)
+            .map(|i| doc! { "_id": format!("seed:{i}"), "n": i as i64, "pad": "x".repeat(200) })
+            .collect();
         for chunk in docs.chunks(500) {
-            col.insert_many(chunk.to_vec()).await.expect("seed bench_raw");
+            col.insert_many(chunk.to_vec())
+                .await
+                .expect("seed bench_raw");
         }
     }
     let seed = seed.max(1);
@@ -541,7 +686,11 @@ pub async fn raw_round_trips(db: &mongodb::Database, concurrency: usize, time: D
         let col = finder.clone();
         async move {
             let id = format!("seed:{}", (n * 7919) % seed);
-            col.find_one(doc! { "_id": id }).await.map_err(|e| e.to_string())?.map(|_| ()).ok_or_else(|| "missing".to_owned())
+            col.find_one(doc! { "_id": id })
+                .await
+                .map_err(|e| e.to_string())?
+                .map(|_| ())
+                .ok_or_else(|| "missing".to_owned())
         }
     })
     .await;
@@ -550,7 +699,10 @@ pub async fn raw_round_trips(db: &mongodb::Database, concurrency: usize, time: D
         let col = inserter.clone();
         async move {
             let d = doc! { "_id": ObjectId::new(), "n": 1i64, "pad": "x".repeat(200) };
-            col.insert_one(d).await.map(|_| ()).map_err(|e| e.to_string())
+            col.insert_one(d)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         }
     })
     .await;
@@ -566,10 +718,14 @@ where
     Fut: Future<Output = Result<(), mongodb::error::Error>> + Send + 'static,
 {
     let f = Arc::new(f);
-    let load = run_load(1, Stop::CountOrTime(100, Duration::from_secs(3)), move |_, _| {
-        let f = f.clone();
-        async move { f().await.map_err(|e| e.to_string()) }
-    })
+    let load = run_load(
+        1,
+        Stop::CountOrTime(100, Duration::from_secs(3)),
+        move |_, _| {
+            let f = f.clone();
+            async move { f().await.map_err(|e| e.to_string()) }
+        },
+    )
     .await;
     print_errors("raw shape", &load);
     load.stats()
@@ -577,11 +733,30 @@ where
 
 /// The table `raw_shape` rows go in.
 pub fn shape_table(title: &str) -> Table {
-    Table::new(title, &["query shape (raw driver, 1 client)", "collection", "docs", "p50 ms", "p95 ms", "p99 ms", "max ms"])
+    Table::new(
+        title,
+        &[
+            "query shape (raw driver, 1 client)",
+            "collection",
+            "docs",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "max ms",
+        ],
+    )
 }
 
 pub fn shape_row(shape: &str, collection: &str, docs: u64, s: &Stats) -> Vec<String> {
-    vec![shape.to_owned(), collection.to_owned(), docs.to_string(), ms(s.p50), ms(s.p95), ms(s.p99), ms(s.max)]
+    vec![
+        shape.to_owned(),
+        collection.to_owned(),
+        docs.to_string(),
+        ms(s.p50),
+        ms(s.p95),
+        ms(s.p99),
+        ms(s.max),
+    ]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -621,7 +796,11 @@ pub struct Table {
 
 impl Table {
     pub fn new(title: &str, headers: &[&str]) -> Table {
-        Table { title: title.to_owned(), headers: headers.iter().map(|h| h.to_string()).collect(), rows: Vec::new() }
+        Table {
+            title: title.to_owned(),
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+        }
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
@@ -651,7 +830,14 @@ impl Table {
         };
         println!("\n{}", self.title);
         println!("{}", line(&self.headers));
-        println!("|{}|", width.iter().map(|w| "-".repeat(w + 2)).collect::<Vec<_>>().join("|"));
+        println!(
+            "|{}|",
+            width
+                .iter()
+                .map(|w| "-".repeat(w + 2))
+                .collect::<Vec<_>>()
+                .join("|")
+        );
         for r in &self.rows {
             println!("{}", line(r));
         }
@@ -663,12 +849,32 @@ impl Table {
 pub fn latency_table(title: &str) -> Table {
     Table::new(
         title,
-        &["operation", "clients", "ok", "err", "p50 ms", "p95 ms", "p99 ms", "max ms", "req/s", "seed p99", "10x p99", "p99 meets", "p50 / raw p50"],
+        &[
+            "operation",
+            "clients",
+            "ok",
+            "err",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "max ms",
+            "req/s",
+            "seed p99",
+            "10x p99",
+            "p99 meets",
+            "p50 / raw p50",
+        ],
     )
 }
 
 /// A row of `latency_table`. `target` is the seed's target (the design's is a tenth of it).
-pub fn latency_row(name: &str, clients: usize, s: &Stats, target: Option<Duration>, raw_p50: Option<Duration>) -> Vec<String> {
+pub fn latency_row(
+    name: &str,
+    clients: usize,
+    s: &Stats,
+    target: Option<Duration>,
+    raw_p50: Option<Duration>,
+) -> Vec<String> {
     let (seed, tenth, meets) = match target {
         Some(t) => {
             let tenth = t / 10;
@@ -681,12 +887,18 @@ pub fn latency_row(name: &str, clients: usize, s: &Stats, target: Option<Duratio
             } else {
                 "neither"
             };
-            (format!("{} ms", t.as_millis()), format!("{} ms", tenth.as_millis()), meets.to_owned())
+            (
+                format!("{} ms", t.as_millis()),
+                format!("{} ms", tenth.as_millis()),
+                meets.to_owned(),
+            )
         }
         None => ("-".into(), "-".into(), "-".into()),
     };
     let ratio = match raw_p50 {
-        Some(r) if !r.is_zero() && s.n > 0 => format!("{:.1}x", s.p50.as_secs_f64() / r.as_secs_f64()),
+        Some(r) if !r.is_zero() && s.n > 0 => {
+            format!("{:.1}x", s.p50.as_secs_f64() / r.as_secs_f64())
+        }
         _ => "-".into(),
     };
     vec![
@@ -708,8 +920,14 @@ pub fn latency_row(name: &str, clients: usize, s: &Stats, target: Option<Duratio
 
 /// Prints what the figures were measured on.
 pub fn print_context(bench: &str, app: &BenchApp) {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    let profile = if cfg!(debug_assertions) { "debug (numbers are not representative)" } else { "release" };
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let profile = if cfg!(debug_assertions) {
+        "debug (numbers are not representative)"
+    } else {
+        "release"
+    };
     println!("== oddxer {bench} benchmark ==");
     println!(
         "database {} on {} | {cores} cores | {profile} build | {} clients, {} s per phase | backend, load generator and FerretDB share the machine",
@@ -743,6 +961,9 @@ fn redact(uri: &str) -> String {
 
 pub fn print_errors<T>(name: &str, load: &Load<T>) {
     if load.errors > 0 {
-        println!("  {name}: {} errors, e.g. {:?}", load.errors, load.error_examples);
+        println!(
+            "  {name}: {} errors, e.g. {:?}",
+            load.errors, load.error_examples
+        );
     }
 }

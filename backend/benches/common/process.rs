@@ -20,13 +20,22 @@ pub fn open_files_limit() -> u64 {
 pub fn status_kib(pid: u32, field: &str) -> u64 {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     text.lines()
-        .find_map(|l| l.strip_prefix(field).and_then(|r| r.trim_start_matches(':').split_whitespace().next()).and_then(|n| n.parse().ok()))
+        .find_map(|l| {
+            l.strip_prefix(field)
+                .and_then(|r| r.trim_start_matches(':').split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+        })
         .unwrap_or(0)
 }
 
 pub fn status_field(pid: u32, field: &str) -> String {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    text.lines().find_map(|l| l.strip_prefix(field).map(|r| r.trim_start_matches(':').trim().to_owned())).unwrap_or_default()
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix(field)
+                .map(|r| r.trim_start_matches(':').trim().to_owned())
+        })
+        .unwrap_or_default()
 }
 
 pub fn mib(kib: u64) -> String {
@@ -48,7 +57,11 @@ impl Server {
 
     /// On `port` (0 = any free one), with `extra` environment on top of the bench defaults.
     pub fn spawn_on(db_name: &str, secret: &str, port: u16, extra: &[(&str, &str)]) -> Server {
-        let dir = std::env::temp_dir().join(format!("oddxer-bench-{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]));
+        let dir = std::env::temp_dir().join(format!(
+            "oddxer-bench-{}-{}",
+            std::process::id(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        ));
         std::fs::create_dir_all(&dir).expect("bench dir");
         let port_file = dir.join("port");
         let log = std::fs::File::create(dir.join("backend.log")).expect("log file");
@@ -81,12 +94,18 @@ impl Server {
     fn wait_for_port(port_file: &Path, dir: &Path) -> u16 {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            if let Some(port) = std::fs::read_to_string(port_file).ok().and_then(|s| s.trim().parse().ok()) {
+            if let Some(port) = std::fs::read_to_string(port_file)
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+            {
                 return port;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("the backend did not start within 60 s; see {}", dir.join("backend.log").display());
+        panic!(
+            "the backend did not start within 60 s; see {}",
+            dir.join("backend.log").display()
+        );
     }
 
     pub fn pid(&self) -> u32 {

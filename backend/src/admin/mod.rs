@@ -11,5 +11,9 @@ use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(users::router()).merge(payments::router()).merge(reconcile::router()).merge(resolutions::router())
+    OpenApiRouter::new()
+        .merge(users::router())
+        .merge(payments::router())
+        .merge(reconcile::router())
+        .merge(resolutions::router())
 }

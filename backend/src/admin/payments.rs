@@ -46,21 +46,40 @@ pub fn filter_of(user: Option<ObjectId>, status: Option<TransactionStatus>) -> D
 }
 
 async fn search(state: &AppState, q: &PaymentFilter) -> Result<Page<PaymentOut>> {
-    let limit = crate::http::PageQuery { limit: q.limit, cursor: None }.limit()?;
+    let limit = crate::http::PageQuery {
+        limit: q.limit,
+        cursor: None,
+    }
+    .limit()?;
     let user = match &q.user {
         None => None,
-        Some(raw) => Some(ObjectId::parse_str(raw).map_err(|_| AppError::validation("user must be a user id (24 hex characters)", "user", "24 hex"))?),
+        Some(raw) => Some(ObjectId::parse_str(raw).map_err(|_| {
+            AppError::validation(
+                "user must be a user id (24 hex characters)",
+                "user",
+                "24 hex",
+            )
+        })?),
     };
     if let Some(reference) = &q.reference {
         // The reference is unique: one indexed lookup; the other filters must agree with it.
-        let found = store::find_by_reference(&state.db, reference.trim()).await?.filter(|t| {
-            matches!(t.kind, TransactionType::Deposit | TransactionType::Withdrawal)
-                && user.is_none_or(|u| t.user == u)
-                && q.status.is_none_or(|s| t.status == s)
+        let found = store::find_by_reference(&state.db, reference.trim())
+            .await?
+            .filter(|t| {
+                matches!(
+                    t.kind,
+                    TransactionType::Deposit | TransactionType::Withdrawal
+                ) && user.is_none_or(|u| t.user == u)
+                    && q.status.is_none_or(|s| t.status == s)
+            });
+        return Ok(Page {
+            items: found.iter().map(service::payment_out).collect(),
+            next_cursor: None,
         });
-        return Ok(Page { items: found.iter().map(service::payment_out).collect(), next_cursor: None });
     }
-    let (items, next_cursor) = service::payments_where(state, filter_of(user, q.status), q.cursor.as_deref(), limit).await?;
+    let (items, next_cursor) =
+        service::payments_where(state, filter_of(user, q.status), q.cursor.as_deref(), limit)
+            .await?;
     Ok(Page { items, next_cursor })
 }
 
@@ -69,7 +88,11 @@ async fn search(state: &AppState, q: &PaymentFilter) -> Result<Page<PaymentOut>>
     (status = 401, body = ErrorEnvelope), (status = 403, description = "Not an admin", body = ErrorEnvelope),
     (status = 422, description = "Invalid status, user, limit or cursor", body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(caller = %_admin.id))]
-async fn list_payments(State(state): State<AppState>, AdminUser(_admin): AdminUser, Query(q): Query<PaymentFilter>) -> ApiResult<Page<PaymentOut>> {
+async fn list_payments(
+    State(state): State<AppState>,
+    AdminUser(_admin): AdminUser,
+    Query(q): Query<PaymentFilter>,
+) -> ApiResult<Page<PaymentOut>> {
     Ok(ok(search(&state, &q).await?))
 }
 
@@ -81,6 +104,9 @@ mod tests {
     fn the_filter_names_only_what_was_asked() {
         let u = ObjectId::new();
         assert_eq!(filter_of(None, None), doc! {});
-        assert_eq!(filter_of(Some(u), Some(TransactionStatus::Failed)), doc! { "user": u, "status": "FAILED" });
+        assert_eq!(
+            filter_of(Some(u), Some(TransactionStatus::Failed)),
+            doc! { "user": u, "status": "FAILED" }
+        );
     }
 }

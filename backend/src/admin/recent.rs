@@ -38,15 +38,26 @@ pub struct Findings(Arc<Mutex<BTreeSet<(String, String)>>>);
 impl Findings {
     /// Adds a periodic pass's violations; returns how many are held.
     pub fn add(&self, found: &[Violation]) -> usize {
-        let Ok(mut set) = self.0.lock() else { return found.len() };
-        set.extend(found.iter().map(|v| (v.invariant.clone(), v.subject.clone())));
+        let Ok(mut set) = self.0.lock() else {
+            return found.len();
+        };
+        set.extend(
+            found
+                .iter()
+                .map(|v| (v.invariant.clone(), v.subject.clone())),
+        );
         set.len()
     }
 
     /// Replaces the set with a full run's violations; returns how many are held.
     pub fn replace(&self, found: &[Violation]) -> usize {
-        let Ok(mut set) = self.0.lock() else { return found.len() };
-        *set = found.iter().map(|v| (v.invariant.clone(), v.subject.clone())).collect();
+        let Ok(mut set) = self.0.lock() else {
+            return found.len();
+        };
+        *set = found
+            .iter()
+            .map(|v| (v.invariant.clone(), v.subject.clone()))
+            .collect();
         set.len()
     }
 }
@@ -75,7 +86,10 @@ impl Watermark {
     /// [`MAX_BUCKETS_PER_PASS`]. The first pass checks the one bucket before `upto`: history
     /// before the process started is the full reconcile's.
     pub async fn pass(&mut self, db: &Db, upto: i64) -> Result<PassReport> {
-        let from = self.next.unwrap_or(upto - 1).max(upto - MAX_BUCKETS_PER_PASS);
+        let from = self
+            .next
+            .unwrap_or(upto - 1)
+            .max(upto - MAX_BUCKETS_PER_PASS);
         let mut report = PassReport::default();
         for bucket in from..upto {
             let (transfers, violations) = check_bucket(db, bucket).await?;
@@ -90,12 +104,27 @@ impl Watermark {
 
 /// Checks the transfers decided in one minute bucket; returns how many and the violations.
 pub async fn check_bucket(db: &Db, bucket: i64) -> Result<(usize, Vec<Violation>)> {
-    let outcomes: Vec<Document> = db.col("transfer_outcomes").find(doc! { "bucket": bucket }).await?.try_collect().await?;
-    let decided: Vec<(String, String)> =
-        outcomes.iter().filter_map(|d| Some((d.get_str("_id").ok()?.to_owned(), d.get_str("outcome").ok()?.to_owned()))).collect();
+    let outcomes: Vec<Document> = db
+        .col("transfer_outcomes")
+        .find(doc! { "bucket": bucket })
+        .await?
+        .try_collect()
+        .await?;
+    let decided: Vec<(String, String)> = outcomes
+        .iter()
+        .filter_map(|d| {
+            Some((
+                d.get_str("_id").ok()?.to_owned(),
+                d.get_str("outcome").ok()?.to_owned(),
+            ))
+        })
+        .collect();
     let mut violations = vec![];
     for chunk in decided.chunks(CONCURRENCY) {
-        let checks: Vec<_> = chunk.iter().map(|(id, outcome)| check_transfer(db, id, outcome)).collect();
+        let checks: Vec<_> = chunk
+            .iter()
+            .map(|(id, outcome)| check_transfer(db, id, outcome))
+            .collect();
         for r in futures_util::future::join_all(checks).await {
             violations.extend(r?);
         }
@@ -104,11 +133,20 @@ pub async fn check_bucket(db: &Db, bucket: i64) -> Result<(usize, Vec<Violation>
 }
 
 fn violation(invariant: &str, subject: impl Into<String>, detail: impl Into<String>) -> Violation {
-    Violation { invariant: invariant.into(), subject: subject.into(), detail: detail.into() }
+    Violation {
+        invariant: invariant.into(),
+        subject: subject.into(),
+        detail: detail.into(),
+    }
 }
 
 async fn entries_of(db: &Db, transfer: &str) -> Result<Vec<Entry>> {
-    let docs: Vec<Document> = db.col("ledger_entries").find(doc! { "transferId": transfer }).await?.try_collect().await?;
+    let docs: Vec<Document> = db
+        .col("ledger_entries")
+        .find(doc! { "transferId": transfer })
+        .await?
+        .try_collect()
+        .await?;
     Ok(docs.iter().filter_map(Entry::from_doc).collect())
 }
 
@@ -129,10 +167,17 @@ pub async fn check_transfer(db: &Db, id: &str, outcome: &str) -> Result<Vec<Viol
     for e in applied.iter().chain(&voided) {
         *net.entry(e.account.as_str()).or_default() += e.amount;
     }
-    let status = tx.as_ref().and_then(|t| t.get_str("status").ok()).unwrap_or_default();
+    let status = tx
+        .as_ref()
+        .and_then(|t| t.get_str("status").ok())
+        .unwrap_or_default();
     if outcome == "COMPLETED" {
         if applied.iter().map(|e| e.amount).sum::<i64>() != 0 {
-            out.push(violation("double_entry", id, "the applied legs do not sum to zero"));
+            out.push(violation(
+                "double_entry",
+                id,
+                "the applied legs do not sum to zero",
+            ));
         }
         if let Some(t) = &tx {
             let legs = legs_from_doc(t);
@@ -140,24 +185,48 @@ pub async fn check_transfer(db: &Db, id: &str, outcome: &str) -> Result<Vec<Viol
                 out.push(violation("double_entry", id, "legs do not sum to zero"));
             }
             if applied.len() != legs.len() {
-                out.push(violation("all_legs_or_none", id, format!("completed with {} of {} legs", applied.len(), legs.len())));
+                out.push(violation(
+                    "all_legs_or_none",
+                    id,
+                    format!("completed with {} of {} legs", applied.len(), legs.len()),
+                ));
             }
             if status == "FAILED" {
-                out.push(violation("status_matches_outcome", id, "labelled FAILED but decided COMPLETED"));
+                out.push(violation(
+                    "status_matches_outcome",
+                    id,
+                    "labelled FAILED but decided COMPLETED",
+                ));
             }
         }
     } else {
         if net.values().any(|n| *n != 0) {
-            out.push(violation("failed_transfer_voided", id, "a leg of a failed transfer is still applied"));
+            out.push(violation(
+                "failed_transfer_voided",
+                id,
+                "a leg of a failed transfer is still applied",
+            ));
         }
         if status == "COMPLETED" {
-            out.push(violation("status_matches_outcome", id, "labelled COMPLETED but decided FAILED"));
+            out.push(violation(
+                "status_matches_outcome",
+                id,
+                "labelled COMPLETED but decided FAILED",
+            ));
         }
     }
-    if tx.as_ref().and_then(|t| t.get_str("type").ok()) == Some("DEPOSIT") && (status == "COMPLETED") != (outcome == "COMPLETED") {
-        out.push(violation("deposit_credited_iff_confirmed", id, format!("status {status} disagrees with the ledger")));
+    if tx.as_ref().and_then(|t| t.get_str("type").ok()) == Some("DEPOSIT")
+        && (status == "COMPLETED") != (outcome == "COMPLETED")
+    {
+        out.push(violation(
+            "deposit_credited_iff_confirmed",
+            id,
+            format!("status {status} disagrees with the ledger"),
+        ));
     }
-    let links = futures_util::future::join_all(applied.iter().chain(&voided).map(|e| check_link(db, e))).await;
+    let links =
+        futures_util::future::join_all(applied.iter().chain(&voided).map(|e| check_link(db, e)))
+            .await;
     for link in links {
         out.extend(link?);
     }
@@ -168,11 +237,18 @@ pub async fn check_transfer(db: &Db, id: &str, outcome: &str) -> Result<Vec<Viol
 async fn check_link(db: &Db, e: &Entry) -> Result<Vec<Violation>> {
     let mut out = vec![];
     let before = if e.seq > 1 {
-        let prev = db.col("ledger_entries").find_one(doc! { "_id": format!("{}:{}", e.account, e.seq - 1) }).await?;
+        let prev = db
+            .col("ledger_entries")
+            .find_one(doc! { "_id": format!("{}:{}", e.account, e.seq - 1) })
+            .await?;
         match prev.as_ref().and_then(Entry::from_doc) {
             Some(p) => Some(p.balance_after),
             None => {
-                out.push(violation("seq_contiguous", &e.account, format!("no entry before seq {}", e.seq)));
+                out.push(violation(
+                    "seq_contiguous",
+                    &e.account,
+                    format!("no entry before seq {}", e.seq),
+                ));
                 None
             }
         }
@@ -181,11 +257,24 @@ async fn check_link(db: &Db, e: &Entry) -> Result<Vec<Violation>> {
     };
     if let Some(before) = before {
         if before + e.amount != e.balance_after {
-            out.push(violation("balance_chain", &e.id, format!("balanceAfter {} but the previous balance plus {} is {}", e.balance_after, e.amount, before + e.amount)));
+            out.push(violation(
+                "balance_chain",
+                &e.id,
+                format!(
+                    "balanceAfter {} but the previous balance plus {} is {}",
+                    e.balance_after,
+                    e.amount,
+                    before + e.amount
+                ),
+            ));
         }
     }
     if accounts::no_overdraft(&e.account) && e.balance_after < 0 {
-        out.push(violation("no_overdraft", &e.id, format!("balance {} below zero", e.balance_after)));
+        out.push(violation(
+            "no_overdraft",
+            &e.id,
+            format!("balance {} below zero", e.balance_after),
+        ));
     }
     Ok(out)
 }

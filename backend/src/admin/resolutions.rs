@@ -3,11 +3,11 @@
 
 use crate::auth::extract::AdminUser;
 use crate::clock;
-use crate::resolution::finalize::{self, DecidedBy, Resolved};
 use crate::codes::query::{cursor_of, decode_cursor, encode_cursor, CodeSort};
 use crate::codes::{service, store};
 use crate::error::{AppError, Result};
 use crate::http::{ok, ApiResult, Json, PageQuery, PathId, Query};
+use crate::resolution::finalize::{self, DecidedBy, Resolved};
 use crate::state::AppState;
 use axum::extract::State;
 use mongodb::bson::doc;
@@ -16,7 +16,9 @@ use oddxer_shared::{CodeStatus, Outcome};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(resolve)).routes(routes!(review_queue))
+    OpenApiRouter::new()
+        .routes(routes!(resolve))
+        .routes(routes!(review_queue))
 }
 
 /// The admin's decision, through the same insert as every other finalization: if a vote, the
@@ -25,21 +27,35 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub fn check_reason(reason: Option<&str>) -> Result<Option<String>> {
     match reason.map(str::trim) {
         None => Ok(None),
-        Some(r) if r.is_empty() || r.chars().count() > 500 => {
-            Err(AppError::validation("The reason must be 1 to 500 characters", "reason", "must be 1 to 500 characters"))
-        }
+        Some(r) if r.is_empty() || r.chars().count() > 500 => Err(AppError::validation(
+            "The reason must be 1 to 500 characters",
+            "reason",
+            "must be 1 to 500 characters",
+        )),
         Some(r) => Ok(Some(r.to_owned())),
     }
 }
 
-pub async fn resolve_code(state: &AppState, admin: &AdminUser, id: mongodb::bson::oid::ObjectId, outcome: Outcome, reason: Option<&str>) -> Result<ResolutionOut> {
+pub async fn resolve_code(
+    state: &AppState,
+    admin: &AdminUser,
+    id: mongodb::bson::oid::ObjectId,
+    outcome: Outcome,
+    reason: Option<&str>,
+) -> Result<ResolutionOut> {
     let reason = check_reason(reason)?;
     let code = service::load(state, id).await?;
     if code.status == CodeStatus::Cancelled || store::is_cancelled(&state.db, id).await? {
-        return Err(AppError::conflict("CODE_CANCELLED", "This code was cancelled by its seller"));
+        return Err(AppError::conflict(
+            "CODE_CANCELLED",
+            "This code was cancelled by its seller",
+        ));
     }
     if outcome != Outcome::Void && clock::now() < code.listing.expires_at {
-        return Err(AppError::conflict("TOO_EARLY", "WON or LOST can be decided only once the code's games have started; VOID any time"));
+        return Err(AppError::conflict(
+            "TOO_EARLY",
+            "WON or LOST can be decided only once the code's games have started; VOID any time",
+        ));
     }
     match finalize::resolve(state, &code, outcome, DecidedBy::Admin, Some(admin.0.id)).await? {
         Resolved::Decided(res) => {
@@ -47,14 +63,23 @@ pub async fn resolve_code(state: &AppState, admin: &AdminUser, id: mongodb::bson
             // a decision itself, so no race can put another admin's reason on it.
             if let Some(reason) = reason {
                 crate::codes::resolutions::set_reason(&state.db, id, &reason).await?;
-                return Ok(crate::codes::resolutions::Resolution { reason: Some(reason), ..res }.to_out());
+                return Ok(crate::codes::resolutions::Resolution {
+                    reason: Some(reason),
+                    ..res
+                }
+                .to_out());
             }
             Ok(res.to_out())
         }
         Resolved::AlreadyDecided(res) if res.outcome == outcome => Ok(res.to_out()),
-        Resolved::AlreadyDecided(res) => {
-            Err(AppError::conflict("ALREADY_RESOLVED", format!("This code was already resolved {} ({})", res.outcome.as_str(), res.decided_by)))
-        }
+        Resolved::AlreadyDecided(res) => Err(AppError::conflict(
+            "ALREADY_RESOLVED",
+            format!(
+                "This code was already resolved {} ({})",
+                res.outcome.as_str(),
+                res.decided_by
+            ),
+        )),
     }
 }
 
@@ -65,8 +90,20 @@ pub async fn resolve_code(state: &AppState, admin: &AdminUser, id: mongodb::bson
     (status = 409, description = "ALREADY_RESOLVED with another outcome, CODE_CANCELLED, or TOO_EARLY for WON/LOST before expiresAt", body = ErrorEnvelope),
     (status = 422, body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(id = %id))]
-async fn resolve(State(state): State<AppState>, admin: AdminUser, PathId(id): PathId, Json(input): Json<ResolveIn>) -> ApiResult<ResolutionOut> {
-    Ok(ok(resolve_code(&state, &admin, id, input.outcome, input.reason.as_deref()).await?))
+async fn resolve(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    PathId(id): PathId,
+    Json(input): Json<ResolveIn>,
+) -> ApiResult<ResolutionOut> {
+    Ok(ok(resolve_code(
+        &state,
+        &admin,
+        id,
+        input.outcome,
+        input.reason.as_deref(),
+    )
+    .await?))
 }
 
 #[utoipa::path(get, path = "/admin/codes/review", tag = "admin", security(("bearer" = [])),
@@ -74,22 +111,46 @@ async fn resolve(State(state): State<AppState>, admin: AdminUser, PathId(id): Pa
     responses((status = 200, description = "Codes waiting for an admin decision, oldest first, with their codes", body = Page<CodeOut>),
         (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all)]
-async fn review_queue(State(state): State<AppState>, _admin: AdminUser, Query(q): Query<PageQuery>) -> ApiResult<Page<CodeOut>> {
+async fn review_queue(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Page<CodeOut>> {
     let limit = q.limit()?;
     let sort = CodeSort::ExpiresAt;
     let mut filter = doc! { "status": CodeStatus::AwaitingResult.as_str(), "needsReview": true };
     if let Some(raw) = &q.cursor {
         let c = decode_cursor(sort, raw)?;
         let at = mongodb::bson::DateTime::from_millis(c.key);
-        filter.insert("$or", vec![doc! { "expiresAt": { "$gt": at } }, doc! { "expiresAt": at, "_id": { "$gt": c.id } }]);
+        filter.insert(
+            "$or",
+            vec![
+                doc! { "expiresAt": { "$gt": at } },
+                doc! { "expiresAt": at, "_id": { "$gt": c.id } },
+            ],
+        );
     }
-    let mut codes = store::find_many(&state.db, filter, crate::codes::query::sort_doc(sort), limit + 1).await?;
+    let mut codes = store::find_many(
+        &state.db,
+        filter,
+        crate::codes::query::sort_doc(sort),
+        limit + 1,
+    )
+    .await?;
     let next_cursor = if codes.len() as i64 > limit {
         codes.truncate(limit as usize);
-        codes.last().map(|c| encode_cursor(sort, cursor_of(sort, c)))
+        codes
+            .last()
+            .map(|c| encode_cursor(sort, cursor_of(sort, c)))
     } else {
         None
     };
     let now = clock::now();
-    Ok(ok(Page { items: codes.iter().map(|c| service::view(&state, c, now, true)).collect(), next_cursor }))
+    Ok(ok(Page {
+        items: codes
+            .iter()
+            .map(|c| service::view(&state, c, now, true))
+            .collect(),
+        next_cursor,
+    }))
 }

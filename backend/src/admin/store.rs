@@ -18,7 +18,13 @@ pub struct AdminChange {
 
 /// Records that `by` set `changes` (the fields as written to the user) on `user`.
 #[tracing::instrument(skip_all, fields(user = %user, by = %by))]
-pub async fn record_change(db: &Db, user: ObjectId, by: ObjectId, changes: Document, reason: Option<&str>) -> mongodb::error::Result<()> {
+pub async fn record_change(
+    db: &Db,
+    user: ObjectId,
+    by: ObjectId,
+    changes: Document,
+    reason: Option<&str>,
+) -> mongodb::error::Result<()> {
     let record = doc! { "user": user, "by": by, "at": crate::clock::now(), "changes": changes, "reason": reason };
     db.col(CHANGES).insert_one(record).await?;
     Ok(())
@@ -27,7 +33,12 @@ pub async fn record_change(db: &Db, user: ObjectId, by: ObjectId, changes: Docum
 /// The newest change of `user`, if any (equality on the indexed `user`; a user has few).
 #[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn last_change(db: &Db, user: ObjectId) -> mongodb::error::Result<Option<AdminChange>> {
-    let docs: Vec<Document> = db.col(CHANGES).find(doc! { "user": user }).await?.try_collect().await?;
+    let docs: Vec<Document> = db
+        .col(CHANGES)
+        .find(doc! { "user": user })
+        .await?
+        .try_collect()
+        .await?;
     Ok(docs
         .iter()
         .filter_map(|d| Some((*d.get_datetime("at").ok()?, d)))

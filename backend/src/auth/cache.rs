@@ -34,7 +34,10 @@ pub struct UserCache {
 impl UserCache {
     /// A cache whose entries live `ttl`; `Duration::ZERO` caches nothing.
     pub fn new(ttl: Duration) -> Self {
-        UserCache { ttl, entries: Arc::new(Mutex::new(HashMap::new())) }
+        UserCache {
+            ttl,
+            entries: Arc::new(Mutex::new(HashMap::new())),
+        }
     }
 
     /// The user read less than `ttl` ago, if any.
@@ -43,7 +46,10 @@ impl UserCache {
             return None;
         }
         let entries = self.entries.lock().ok()?;
-        entries.get(&id).filter(|(at, _)| at.elapsed() < self.ttl).and_then(|(_, u)| u.clone())
+        entries
+            .get(&id)
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .and_then(|(_, u)| u.clone())
     }
 
     /// Remembers a user just read from (or written to) the database.
@@ -59,7 +65,9 @@ impl UserCache {
             return;
         }
         // A poisoned lock means a panic elsewhere while holding it; caching is optional, skip.
-        let Ok(mut entries) = self.entries.lock() else { return };
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
         if entries.len() >= MAX_ENTRIES {
             let ttl = self.ttl;
             entries.retain(|_, (at, _)| at.elapsed() < ttl);
@@ -105,7 +113,10 @@ pub struct RevokedSessions {
 impl RevokedSessions {
     /// Remembers ended sessions for `keep` (the access-token lifetime).
     pub fn new(keep: Duration) -> Self {
-        RevokedSessions { keep, ended: Arc::new(Mutex::new(HashMap::new())) }
+        RevokedSessions {
+            keep,
+            ended: Arc::new(Mutex::new(HashMap::new())),
+        }
     }
 
     pub fn revoke(&self, session: &str) {
@@ -117,7 +128,14 @@ impl RevokedSessions {
     }
 
     pub fn is_revoked(&self, session: &str) -> bool {
-        self.ended.lock().map(|ended| ended.get(session).is_some_and(|at| at.elapsed() < self.keep)).unwrap_or(false)
+        self.ended
+            .lock()
+            .map(|ended| {
+                ended
+                    .get(session)
+                    .is_some_and(|at| at.elapsed() < self.keep)
+            })
+            .unwrap_or(false)
     }
 }
 
@@ -161,7 +179,10 @@ mod tests {
         std::thread::sleep(Duration::from_millis(2));
         cache.forget(u.id);
         cache.put_read_at(&u, read_at);
-        assert!(cache.get(u.id).is_none(), "a stale read was cached after the change");
+        assert!(
+            cache.get(u.id).is_none(),
+            "a stale read was cached after the change"
+        );
         // A read that began after the change is cached.
         cache.put(&u);
         assert!(cache.get(u.id).is_some());
@@ -182,6 +203,9 @@ mod tests {
         assert!(sessions.is_revoked("family-1"));
         assert!(!sessions.is_revoked("family-2"));
         std::thread::sleep(Duration::from_millis(60));
-        assert!(!sessions.is_revoked("family-1"), "no token of it is valid any more: forgotten");
+        assert!(
+            !sessions.is_revoked("family-1"),
+            "no token of it is valid any more: forgotten"
+        );
     }
 }

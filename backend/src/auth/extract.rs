@@ -6,8 +6,8 @@ use crate::error::AppError;
 use crate::ratelimit::Bucket;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use mongodb::bson::oid::ObjectId;
 use oddxer_shared::Role;
@@ -21,17 +21,31 @@ pub struct AuthUser(pub User);
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 /// Resolves an access token to an active user (also used by the WebSocket's `auth` frame).
 pub async fn authenticate(state: &AppState, token: &str) -> Result<User, AppError> {
-    let claims = state.jwt.verify(token).ok_or(AppError::Unauthenticated("Invalid or expired access token"))?;
-    if claims.sid.as_deref().is_some_and(|session| state.sessions.is_revoked(session)) {
-        return Err(AppError::Unauthenticated("This session was signed out; sign in again"));
+    let claims = state
+        .jwt
+        .verify(token)
+        .ok_or(AppError::Unauthenticated("Invalid or expired access token"))?;
+    if claims
+        .sid
+        .as_deref()
+        .is_some_and(|session| state.sessions.is_revoked(session))
+    {
+        return Err(AppError::Unauthenticated(
+            "This session was signed out; sign in again",
+        ));
     }
-    let id = ObjectId::parse_str(&claims.sub).map_err(|_| AppError::Unauthenticated("Invalid access token"))?;
-    active_user(state, id).await?.ok_or(AppError::Unauthenticated("Unknown user"))
+    let id = ObjectId::parse_str(&claims.sub)
+        .map_err(|_| AppError::Unauthenticated("Invalid access token"))?;
+    active_user(state, id)
+        .await?
+        .ok_or(AppError::Unauthenticated("Unknown user"))
 }
 
 /// The user with this id, from the in-process cache when read less than `USER_CACHE_TTL` ago,
@@ -59,8 +73,12 @@ pub async fn active_user(state: &AppState, id: ObjectId) -> Result<Option<User>,
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer(&parts.headers).ok_or(AppError::Unauthenticated("Missing bearer token"))?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token =
+            bearer(&parts.headers).ok_or(AppError::Unauthenticated("Missing bearer token"))?;
         authenticate(state, token).await.map(AuthUser)
     }
 }
@@ -72,11 +90,16 @@ pub struct SellerUser(pub User);
 impl FromRequestParts<AppState> for SellerUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
         match user.role {
             Role::Seller | Role::Admin => Ok(SellerUser(user)),
-            Role::Buyer => Err(AppError::Forbidden("Only sellers can do this; become a seller first")),
+            Role::Buyer => Err(AppError::Forbidden(
+                "Only sellers can do this; become a seller first",
+            )),
         }
     }
 }
@@ -87,7 +110,10 @@ pub struct AdminUser(pub User);
 impl FromRequestParts<AppState> for AdminUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
         match user.role {
             Role::Admin => Ok(AdminUser(user)),
@@ -103,12 +129,26 @@ pub struct IpLimited;
 impl FromRequestParts<AppState> for IpLimited {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
         let ip = match peer {
             Some(peer) => {
-                let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
-                state.config.trusted_proxies.client_ip(peer, forwarded).to_string()
+                let forwarded = parts
+                    .headers
+                    .get_all("x-forwarded-for")
+                    .iter()
+                    .filter_map(|v| v.to_str().ok());
+                state
+                    .config
+                    .trusted_proxies
+                    .client_ip(peer, forwarded)
+                    .to_string()
             }
             // Served without a socket (in-process tests): one shared bucket.
             None => "unknown".into(),
@@ -124,9 +164,15 @@ pub struct MoneyCaller(pub User);
 impl FromRequestParts<AppState> for MoneyCaller {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
-        state.limits.check(Bucket::MoneyUser, &user.id.to_hex()).await?;
+        state
+            .limits
+            .check(Bucket::MoneyUser, &user.id.to_hex())
+            .await?;
         Ok(MoneyCaller(user))
     }
 }

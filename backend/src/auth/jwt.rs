@@ -39,17 +39,34 @@ impl JwtKeys {
     }
 
     /// A token outside any session (`now_unix` in seconds).
-    pub fn issue(&self, user_id: &str, role: Role, now_unix: i64) -> Result<String, jsonwebtoken::errors::Error> {
+    pub fn issue(
+        &self,
+        user_id: &str,
+        role: Role,
+        now_unix: i64,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         self.encode(user_id, role, now_unix, None)
     }
 
     /// A token of the session `session` (the refresh-token family), so that ending the session can
     /// also end the sockets opened with its tokens (`now_unix` in seconds).
-    pub fn issue_for_session(&self, user_id: &str, role: Role, now_unix: i64, session: &str) -> Result<String, jsonwebtoken::errors::Error> {
+    pub fn issue_for_session(
+        &self,
+        user_id: &str,
+        role: Role,
+        now_unix: i64,
+        session: &str,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         self.encode(user_id, role, now_unix, Some(session.to_owned()))
     }
 
-    fn encode(&self, user_id: &str, role: Role, now_unix: i64, sid: Option<String>) -> Result<String, jsonwebtoken::errors::Error> {
+    fn encode(
+        &self,
+        user_id: &str,
+        role: Role,
+        now_unix: i64,
+        sid: Option<String>,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let claims = Claims {
             sub: user_id.to_owned(),
             role,
@@ -66,7 +83,9 @@ impl JwtKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
         validation.set_required_spec_claims(&["exp", "sub", "iat"]);
-        decode::<Claims>(token, &self.decoding, &validation).ok().map(|d| d.claims)
+        decode::<Claims>(token, &self.decoding, &validation)
+            .ok()
+            .map(|d| d.claims)
     }
 }
 
@@ -75,7 +94,10 @@ mod tests {
     use super::*;
 
     fn now() -> i64 {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
     }
 
     #[test]
@@ -87,8 +109,13 @@ mod tests {
         assert_eq!(claims.role, Role::Seller);
         assert_eq!(claims.exp - claims.iat, 900);
         assert_eq!(claims.sid, None);
-        let in_session = keys.issue_for_session("abc", Role::Buyer, now(), "family-1").expect("issue");
-        assert_eq!(keys.verify(&in_session).expect("valid").sid.as_deref(), Some("family-1"));
+        let in_session = keys
+            .issue_for_session("abc", Role::Buyer, now(), "family-1")
+            .expect("issue");
+        assert_eq!(
+            keys.verify(&in_session).expect("valid").sid.as_deref(),
+            Some("family-1")
+        );
     }
 
     #[test]
@@ -97,12 +124,18 @@ mod tests {
         let old = keys.issue("abc", Role::Buyer, now() - 3600).expect("issue");
         assert!(keys.verify(&old).is_none());
         let other = JwtKeys::new("another-secret-another-secret-xx", Duration::from_secs(900));
-        assert!(keys.verify(&other.issue("abc", Role::Admin, now()).expect("issue")).is_none());
+        assert!(keys
+            .verify(&other.issue("abc", Role::Admin, now()).expect("issue"))
+            .is_none());
         // alg: none with the same claims
         let unsigned = format!(
             "{}.{}.",
             "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0",
-            keys.issue("abc", Role::Admin, now()).expect("issue").split('.').nth(1).unwrap_or_default()
+            keys.issue("abc", Role::Admin, now())
+                .expect("issue")
+                .split('.')
+                .nth(1)
+                .unwrap_or_default()
         );
         assert!(keys.verify(&unsigned).is_none());
     }

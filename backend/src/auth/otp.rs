@@ -9,7 +9,9 @@ type HmacSha256 = Hmac<Sha256>;
 
 pub fn generate(len: usize) -> String {
     let mut rng = rand::thread_rng();
-    (0..len).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect()
+    (0..len)
+        .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+        .collect()
 }
 
 /// HMAC-SHA256 over phone and code with the server secret: a leaked table reveals nothing usable,
@@ -45,7 +47,11 @@ pub fn random_token() -> String {
 /// `+256772123456` -> `+256*******56` for log lines (DESIGN: no phone number in clear in logs).
 pub fn mask_phone(phone: &str) -> String {
     let n = phone.chars().count();
-    phone.chars().enumerate().map(|(i, c)| if i < 4 || i + 2 >= n { c } else { '*' }).collect()
+    phone
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i < 4 || i + 2 >= n { c } else { '*' })
+        .collect()
 }
 
 #[cfg(test)]

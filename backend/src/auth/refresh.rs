@@ -33,23 +33,42 @@ pub struct RefreshToken {
 impl RefreshToken {
     /// Generation 0 of a family.
     pub fn first(family: &str) -> Self {
-        RefreshToken { family: family.to_owned(), generation: 0, secret: random_secret() }
+        RefreshToken {
+            family: family.to_owned(),
+            generation: 0,
+            secret: random_secret(),
+        }
     }
 
     /// The token that replaces this one.
     pub fn next(&self) -> Self {
-        RefreshToken { family: self.family.clone(), generation: self.generation + 1, secret: random_secret() }
+        RefreshToken {
+            family: self.family.clone(),
+            generation: self.generation + 1,
+            secret: random_secret(),
+        }
     }
 
     /// Reads a token a client presented; `None` for anything this server never issues.
     pub fn parse(raw: &str) -> Option<Self> {
         let mut parts = raw.trim().split('.');
         let (family, generation, secret) = (parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() || !is_hex(family, 32) || !is_hex(secret, 64) || generation.len() > 19 {
+        if parts.next().is_some()
+            || !is_hex(family, 32)
+            || !is_hex(secret, 64)
+            || generation.len() > 19
+        {
             return None;
         }
-        let generation = generation.parse().ok().filter(|_| generation.bytes().all(|b| b.is_ascii_digit()))?;
-        Some(RefreshToken { family: family.to_owned(), generation, secret: secret.to_owned() })
+        let generation = generation
+            .parse()
+            .ok()
+            .filter(|_| generation.bytes().all(|b| b.is_ascii_digit()))?;
+        Some(RefreshToken {
+            family: family.to_owned(),
+            generation,
+            secret: secret.to_owned(),
+        })
     }
 
     /// The `_id` of this token's document.
@@ -91,7 +110,9 @@ fn random_secret() -> String {
 }
 
 fn is_hex(s: &str, len: usize) -> bool {
-    s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    s.len() == len
+        && s.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 #[cfg(test)]
@@ -106,7 +127,10 @@ mod tests {
         assert_eq!(parsed, first);
         assert_eq!(first.slot(), format!("{family}:0"));
         let next = first.next();
-        assert_eq!((next.family.as_str(), next.generation), (family.as_str(), 1));
+        assert_eq!(
+            (next.family.as_str(), next.generation),
+            (family.as_str(), 1)
+        );
         assert_ne!(next.to_string(), first.to_string());
         assert!(first.matches(&first.digest()));
         assert!(!next.matches(&first.digest()));

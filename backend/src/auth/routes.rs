@@ -9,7 +9,9 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Response};
-use oddxer_shared::api::{AuthTokensOut, ErrorEnvelope, LoginIn, OtpSentOut, RegisterIn, UserOut, VerifyOtpIn};
+use oddxer_shared::api::{
+    AuthTokensOut, ErrorEnvelope, LoginIn, OtpSentOut, RegisterIn, UserOut, VerifyOtpIn,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -29,7 +31,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     (status = 422, description = "Invalid phone, username or role", body = ErrorEnvelope),
     (status = 429, description = "Rate limited", body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all)]
-async fn register(State(state): State<AppState>, _: IpLimited, Json(input): Json<RegisterIn>) -> ApiResult<OtpSentOut> {
+async fn register(
+    State(state): State<AppState>,
+    _: IpLimited,
+    Json(input): Json<RegisterIn>,
+) -> ApiResult<OtpSentOut> {
     Ok(created(service::register(&state, input).await?).message("Verification code sent"))
 }
 
@@ -37,8 +43,13 @@ async fn register(State(state): State<AppState>, _: IpLimited, Json(input): Json
     (status = 200, description = "OTP sent if the number is registered (same answer either way)", body = OtpSentOut),
     (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all)]
-async fn login(State(state): State<AppState>, _: IpLimited, Json(input): Json<LoginIn>) -> ApiResult<OtpSentOut> {
-    Ok(ok(service::login(&state, &input.phone_number).await?).message("If this number is registered, a code was sent"))
+async fn login(
+    State(state): State<AppState>,
+    _: IpLimited,
+    Json(input): Json<LoginIn>,
+) -> ApiResult<OtpSentOut> {
+    Ok(ok(service::login(&state, &input.phone_number).await?)
+        .message("If this number is registered, a code was sent"))
 }
 
 /// The body of `/auth/refresh` and `/auth/logout`: the refresh token, or nothing when it travels in
@@ -73,12 +84,21 @@ pub enum SessionOut {
 
 /// Builds the 200 answer of a sign-in or refresh in the transport the request asked for (or the
 /// cookie's, when the token came from it: a token read from the cookie never lands in a body).
-fn session_reply(state: &AppState, transport: &SessionTransport, cookie_mode: bool, tokens: AuthTokensOut) -> Response {
+fn session_reply(
+    state: &AppState,
+    transport: &SessionTransport,
+    cookie_mode: bool,
+    tokens: AuthTokensOut,
+) -> Response {
     if !cookie_mode {
         return ok(SessionOut::Tokens(tokens)).into_response();
     }
     let set_cookie = transport.set_cookie(state, &tokens.refresh_token);
-    let mut response = ok(SessionOut::Cookie(WebSessionOut { access_token: tokens.access_token, user: tokens.user })).into_response();
+    let mut response = ok(SessionOut::Cookie(WebSessionOut {
+        access_token: tokens.access_token,
+        user: tokens.user,
+    }))
+    .into_response();
     match set_cookie {
         Some(value) => {
             response.headers_mut().insert(SET_COOKIE, value);
@@ -97,9 +117,19 @@ fn session_reply(state: &AppState, transport: &SessionTransport, cookie_mode: bo
     (status = 403, description = "Account deactivated", body = ErrorEnvelope),
     (status = 422, description = "Invalid phone number or code, or an `X-Session-Transport` other than `cookie`", body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all)]
-async fn verify_otp(State(state): State<AppState>, _: IpLimited, transport: SessionTransport, Json(input): Json<VerifyOtpIn>) -> Result<Response, AppError> {
+async fn verify_otp(
+    State(state): State<AppState>,
+    _: IpLimited,
+    transport: SessionTransport,
+    Json(input): Json<VerifyOtpIn>,
+) -> Result<Response, AppError> {
     let tokens = service::verify_otp(&state, &input.phone_number, &input.otp).await?;
-    Ok(session_reply(&state, &transport, transport.cookie_requested, tokens))
+    Ok(session_reply(
+        &state,
+        &transport,
+        transport.cookie_requested,
+        tokens,
+    ))
 }
 
 #[utoipa::path(post, path = "/auth/refresh", tag = "auth", request_body = RefreshBodyIn,
@@ -114,7 +144,12 @@ async fn verify_otp(State(state): State<AppState>, _: IpLimited, transport: Sess
     (status = 422, description = "An `X-Session-Transport` other than `cookie`, or a body of the wrong shape", body = ErrorEnvelope),
     (status = 429, description = "Rate limited (per IP)", body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all)]
-async fn refresh(State(state): State<AppState>, _: IpLimited, transport: SessionTransport, Json(input): Json<RefreshBodyIn>) -> Result<Response, AppError> {
+async fn refresh(
+    State(state): State<AppState>,
+    _: IpLimited,
+    transport: SessionTransport,
+    Json(input): Json<RefreshBodyIn>,
+) -> Result<Response, AppError> {
     let (raw, from_cookie) = presented_token(&transport, input)?;
     let cookie_mode = transport.cookie_requested || from_cookie;
     match service::refresh(&state, &raw).await {
@@ -134,7 +169,10 @@ async fn refresh(State(state): State<AppState>, _: IpLimited, transport: Session
 /// The refresh token a request presents: the body's, else the cookie's (and whether it came from
 /// the cookie). None at all is 401: the caller has no session to go on with (a body of `{}` is a
 /// well-formed request, so not a 422), and the message names both places a token may be.
-fn presented_token(transport: &SessionTransport, input: RefreshBodyIn) -> Result<(String, bool), AppError> {
+fn presented_token(
+    transport: &SessionTransport,
+    input: RefreshBodyIn,
+) -> Result<(String, bool), AppError> {
     if input.refresh_token.is_none() && transport.bad_cookie {
         return Err(bad_cookie());
     }
@@ -161,8 +199,14 @@ fn bad_cookie() -> AppError {
     (status = 401, description = "Bad bearer token, or an `oddxer_refresh` cookie this server did not set", body = ErrorEnvelope),
     (status = 422, description = "An `X-Session-Transport` other than `cookie`, or a body of the wrong shape", body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(caller = %user.id))]
-async fn logout(State(state): State<AppState>, AuthUser(user): AuthUser, transport: SessionTransport, Json(input): Json<RefreshBodyIn>) -> Result<Response, AppError> {
-    let cookie_mode = transport.cookie_requested || (input.refresh_token.is_none() && transport.cookie.is_some());
+async fn logout(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    transport: SessionTransport,
+    Json(input): Json<RefreshBodyIn>,
+) -> Result<Response, AppError> {
+    let cookie_mode =
+        transport.cookie_requested || (input.refresh_token.is_none() && transport.cookie.is_some());
     if input.refresh_token.is_none() && transport.bad_cookie {
         return Err(bad_cookie());
     }
@@ -191,6 +235,9 @@ async fn me(AuthUser(user): AuthUser) -> ApiResult<UserOut> {
 #[utoipa::path(post, path = "/auth/become-seller", tag = "auth", security(("bearer" = [])), responses(
     (status = 200, body = UserOut), (status = 401, body = ErrorEnvelope), (status = 409, description = "Already a seller", body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(caller = %user.id))]
-async fn become_seller(State(state): State<AppState>, AuthUser(user): AuthUser) -> ApiResult<UserOut> {
+async fn become_seller(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> ApiResult<UserOut> {
     Ok(ok(service::become_seller(&state, &user).await?))
 }

@@ -4,11 +4,11 @@ use super::{otp, refresh, store};
 use crate::clock;
 use crate::error::{AppError, Result};
 use crate::ledger::accounts;
+use crate::phone::PhoneNumber;
 use crate::ratelimit::Bucket;
 use crate::state::AppState;
 use mongodb::bson::doc;
 use oddxer_shared::api::{AuthTokensOut, OtpSentOut, RegisterIn, UserOut};
-use crate::phone::PhoneNumber;
 use oddxer_shared::{validate, Role};
 
 /// Wrong tries allowed per OTP; the next try is refused even with the right code.
@@ -30,16 +30,30 @@ pub async fn register(state: &AppState, input: RegisterIn) -> Result<OtpSentOut>
         ));
     }
     let role = match input.role.unwrap_or(Role::Buyer) {
-        Role::Admin => return Err(AppError::validation("role must be BUYER or SELLER", "role", "BUYER or SELLER")),
+        Role::Admin => {
+            return Err(AppError::validation(
+                "role must be BUYER or SELLER",
+                "role",
+                "BUYER or SELLER",
+            ))
+        }
         r => r,
     };
     let user = match store::insert_user(&state.db, phone.as_str(), &input.username, role).await? {
         store::InsertUser::Created(user) => user,
         store::InsertUser::PhoneTaken => return register_existing(state, &phone).await,
-        store::InsertUser::UsernameTaken => return Err(AppError::conflict("USERNAME_TAKEN", "This username is taken")),
+        store::InsertUser::UsernameTaken => {
+            return Err(AppError::conflict(
+                "USERNAME_TAKEN",
+                "This username is taken",
+            ))
+        }
     };
     tracing::info!(user = %user.id, phone = %otp::mask_phone(phone.as_str()), "user registered");
-    state.limits.check(Bucket::AuthPhone, phone.as_str()).await?;
+    state
+        .limits
+        .check(Bucket::AuthPhone, phone.as_str())
+        .await?;
     // Every user who can sign in has a wallet; made here, off the sign-in path (idempotent).
     accounts::ensure_wallet(&state.db, user.id, &state.config.currency).await?;
     // A new account is created once (the unique phone decides), so its first code is not subject
@@ -54,7 +68,10 @@ pub async fn register(state: &AppState, input: RegisterIn) -> Result<OtpSentOut>
 /// theirs), under the same resend throttle and per-phone limit as login, which stay silent here; a
 /// deactivated account gets nothing.
 async fn register_existing(state: &AppState, phone: &PhoneNumber) -> Result<OtpSentOut> {
-    let Some(user) = store::find_by_phone(&state.db, phone.as_str()).await?.filter(|u| u.is_active) else {
+    let Some(user) = store::find_by_phone(&state.db, phone.as_str())
+        .await?
+        .filter(|u| u.is_active)
+    else {
         return Ok(otp_sent(state, phone));
     };
     let allowed = match throttle_send(state, phone.as_str()).await {
@@ -75,7 +92,10 @@ pub async fn login(state: &AppState, raw_phone: &str) -> Result<OtpSentOut> {
     let phone = check_phone(state, raw_phone)?;
     let user = store::find_by_phone(&state.db, phone.as_str()).await?;
     throttle_send(state, phone.as_str()).await?;
-    state.limits.check(Bucket::AuthPhone, phone.as_str()).await?;
+    state
+        .limits
+        .check(Bucket::AuthPhone, phone.as_str())
+        .await?;
     match user {
         // A deactivated account gets no code (it could not sign in with it) and the same answer
         // as any number, so login tells nobody which accounts exist or are deactivated.
@@ -92,7 +112,10 @@ pub async fn login(state: &AppState, raw_phone: &str) -> Result<OtpSentOut> {
 }
 
 fn otp_sent(state: &AppState, phone: &PhoneNumber) -> OtpSentOut {
-    OtpSentOut { phone_number: phone.to_string(), otp_expires_in_seconds: state.config.otp_expiry.as_secs() as i64 }
+    OtpSentOut {
+        phone_number: phone.to_string(),
+        otp_expires_in_seconds: state.config.otp_expiry.as_secs() as i64,
+    }
 }
 
 /// The resend throttle: at most one code per `OTP_RESEND_INTERVAL` and phone, registered or not.
@@ -135,7 +158,9 @@ fn send_window(state: &AppState) -> (i64, i64, i64) {
 }
 
 fn retry_after(wait_ms: i64) -> AppError {
-    AppError::RateLimited { retry_after_secs: (wait_ms.max(1) as u64).div_ceil(1000) }
+    AppError::RateLimited {
+        retry_after_secs: (wait_ms.max(1) as u64).div_ceil(1000),
+    }
 }
 
 async fn send_otp(state: &AppState, phone: &PhoneNumber, user: &store::User) -> Result<OtpSentOut> {
@@ -152,8 +177,13 @@ async fn send_otp(state: &AppState, phone: &PhoneNumber, user: &store::User) -> 
     };
     store::put_otp(&state.db, phone.as_str(), &pending).await?;
     let minutes = state.config.otp_expiry.as_secs().div_ceil(60);
-    let body = format!("Your Oddxer code is {code}. It expires in {minutes} minutes. Never share it.");
-    state.sms.send(phone.as_str(), &body).await.map_err(|e| AppError::Upstream(e.to_string()))?;
+    let body =
+        format!("Your Oddxer code is {code}. It expires in {minutes} minutes. Never share it.");
+    state
+        .sms
+        .send(phone.as_str(), &body)
+        .await
+        .map_err(|e| AppError::Upstream(e.to_string()))?;
     tracing::info!(phone = %otp::mask_phone(phone.as_str()), "otp sent");
     Ok(otp_sent(state, phone))
 }
@@ -165,17 +195,31 @@ async fn send_otp(state: &AppState, phone: &PhoneNumber, user: &store::User) -> 
 pub async fn verify_otp(state: &AppState, raw_phone: &str, code: &str) -> Result<AuthTokensOut> {
     let phone = check_phone(state, raw_phone)?;
     if !validate::is_otp(code, state.config.otp_length) {
-        return Err(AppError::validation("otp must be the digits from the SMS", "otp", "digits"));
+        return Err(AppError::validation(
+            "otp must be the digits from the SMS",
+            "otp",
+            "digits",
+        ));
     }
-    state.limits.check(Bucket::AuthPhone, phone.as_str()).await?;
+    state
+        .limits
+        .check(Bucket::AuthPhone, phone.as_str())
+        .await?;
     let invalid = || AppError::Unauthenticated("The code is wrong or has expired");
-    let pending = store::find_otp(&state.db, phone.as_str()).await?.ok_or_else(invalid)?;
+    let pending = store::find_otp(&state.db, phone.as_str())
+        .await?
+        .ok_or_else(invalid)?;
     if pending.expires_at <= clock::now() {
         return Err(invalid());
     }
     // Every try, right or wrong, takes one of the attempt slots first; with none left the OTP is dead.
-    if store::claim_otp_attempt(&state.db, &pending.id, MAX_OTP_ATTEMPTS).await?.is_none() {
-        return Err(AppError::Unauthenticated("Too many wrong codes; request a new one"));
+    if store::claim_otp_attempt(&state.db, &pending.id, MAX_OTP_ATTEMPTS)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::Unauthenticated(
+            "Too many wrong codes; request a new one",
+        ));
     }
     if !otp::matches(&state.config.otp_key, phone.as_str(), code, &pending.hash) {
         tracing::info!(phone = %otp::mask_phone(phone.as_str()), "wrong otp");
@@ -185,7 +229,13 @@ pub async fn verify_otp(state: &AppState, raw_phone: &str, code: &str) -> Result
     if !pending.user_verified {
         labels.insert("isVerified", true);
     }
-    if state.config.admin_phone_numbers.iter().any(|p| p == phone.as_str()) && pending.user_role != Role::Admin {
+    if state
+        .config
+        .admin_phone_numbers
+        .iter()
+        .any(|p| p == phone.as_str())
+        && pending.user_role != Role::Admin
+    {
         labels.insert("role", Role::Admin.as_str());
     }
     let user = if labels.is_empty() {
@@ -204,17 +254,39 @@ pub async fn verify_otp(state: &AppState, raw_phone: &str, code: &str) -> Result
 
 /// Stores `refresh` (the decision: `None` when its generation already exists) and signs an access
 /// token for `user`.
-async fn issue_tokens(state: &AppState, user: &store::User, refresh: refresh::RefreshToken) -> Result<Option<AuthTokensOut>> {
+async fn issue_tokens(
+    state: &AppState,
+    user: &store::User,
+    refresh: refresh::RefreshToken,
+) -> Result<Option<AuthTokensOut>> {
     let now = clock::now();
     let expires_at = clock::after(now, state.config.jwt_refresh_expiry);
-    if !store::insert_refresh(&state.db, &refresh.slot(), &refresh.family, &refresh.digest(), user.id, expires_at).await? {
+    if !store::insert_refresh(
+        &state.db,
+        &refresh.slot(),
+        &refresh.family,
+        &refresh.digest(),
+        user.id,
+        expires_at,
+    )
+    .await?
+    {
         return Ok(None);
     }
     let access_token = state
         .jwt
-        .issue_for_session(&user.id.to_hex(), user.role, clock::unix_seconds(now), &refresh.family)
+        .issue_for_session(
+            &user.id.to_hex(),
+            user.role,
+            clock::unix_seconds(now),
+            &refresh.family,
+        )
         .map_err(|e| AppError::internal(format!("jwt encode: {e}")))?;
-    Ok(Some(AuthTokensOut { access_token, refresh_token: refresh.to_string(), user: user.to_out() }))
+    Ok(Some(AuthTokensOut {
+        access_token,
+        refresh_token: refresh.to_string(),
+        user: user.to_out(),
+    }))
 }
 
 /// Rotates a refresh token: at most three sequential database commands (the token's generation
@@ -224,12 +296,18 @@ async fn issue_tokens(state: &AppState, user: &store::User, refresh: refresh::Re
 pub async fn refresh(state: &AppState, raw: &str) -> Result<AuthTokensOut> {
     let dead = || AppError::Unauthenticated("The session has expired; sign in again");
     let token = refresh::RefreshToken::parse(raw).ok_or_else(dead)?;
-    let stored = store::find_refresh(&state.db, &token.slot()).await?.ok_or_else(dead)?;
-    let (Some(digest), Some(user_id)) = (stored.digest.as_deref(), stored.user) else { return Err(dead()) };
+    let stored = store::find_refresh(&state.db, &token.slot())
+        .await?
+        .ok_or_else(dead)?;
+    let (Some(digest), Some(user_id)) = (stored.digest.as_deref(), stored.user) else {
+        return Err(dead());
+    };
     if !token.matches(digest) || stored.expires_at <= clock::now() {
         return Err(dead());
     }
-    let user = super::extract::active_user(state, user_id).await?.ok_or_else(dead)?;
+    let user = super::extract::active_user(state, user_id)
+        .await?
+        .ok_or_else(dead)?;
     match issue_tokens(state, &user, token.next()).await? {
         Some(tokens) => Ok(tokens),
         None => {
@@ -246,13 +324,17 @@ pub async fn refresh(state: &AppState, raw: &str) -> Result<AuthTokensOut> {
 
 /// Ends the session the refresh token belongs to: its family is revoked.
 pub async fn logout(state: &AppState, user: &UserOut, raw: &str) -> Result<()> {
-    let Some(token) = refresh::RefreshToken::parse(raw) else { return Ok(()) };
+    let Some(token) = refresh::RefreshToken::parse(raw) else {
+        return Ok(());
+    };
     if let Some(stored) = store::find_refresh(&state.db, &token.slot()).await? {
         if !stored.digest.as_deref().is_some_and(|d| token.matches(d)) {
             return Ok(());
         }
         if stored.user.map(|u| u.to_hex()).as_deref() != Some(user.id.as_str()) {
-            return Err(AppError::Forbidden("This refresh token belongs to another user"));
+            return Err(AppError::Forbidden(
+                "This refresh token belongs to another user",
+            ));
         }
         store::revoke_family(&state.db, &token.family, token.generation).await?;
         // Its access tokens are refused here at once, and through the hub on every instance,
@@ -267,7 +349,10 @@ pub async fn logout(state: &AppState, user: &UserOut, raw: &str) -> Result<()> {
 
 pub async fn become_seller(state: &AppState, user: &store::User) -> Result<UserOut> {
     match user.role {
-        Role::Seller | Role::Admin => Err(AppError::conflict("ALREADY_SELLER", "You can already sell codes")),
+        Role::Seller | Role::Admin => Err(AppError::conflict(
+            "ALREADY_SELLER",
+            "You can already sell codes",
+        )),
         Role::Buyer => {
             store::set_fields(&state.db, user.id, doc! { "role": Role::Seller.as_str() }).await?;
             state.users.forget(user.id);

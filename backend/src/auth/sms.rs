@@ -48,9 +48,17 @@ pub struct OutboxMessage {
 
 /// The newest `limit` messages sent to `phone` (normalized), newest first (development only).
 #[tracing::instrument(skip_all, fields(limit))]
-pub async fn outbox(db: &Db, phone: &str, limit: i64) -> mongodb::error::Result<Vec<OutboxMessage>> {
+pub async fn outbox(
+    db: &Db,
+    phone: &str,
+    limit: i64,
+) -> mongodb::error::Result<Vec<OutboxMessage>> {
     let docs: Vec<mongodb::bson::Document> = futures_util::TryStreamExt::try_collect(
-        db.col("sms_outbox").find(doc! { "phoneNumber": phone }).sort(doc! { "createdAt": -1 }).limit(limit).await?,
+        db.col("sms_outbox")
+            .find(doc! { "phoneNumber": phone })
+            .sort(doc! { "createdAt": -1 })
+            .limit(limit)
+            .await?,
     )
     .await?;
     Ok(db.rows("sms_outbox", docs))
@@ -91,7 +99,11 @@ struct AtRecipient {
 impl SmsSender for AfricasTalkingSms {
     fn send<'a>(&'a self, to: &'a str, body: &'a str) -> BoxFuture<'a, Result<(), SmsError>> {
         Box::pin(async move {
-            let mut form = vec![("username", self.username.as_str()), ("to", to), ("message", body)];
+            let mut form = vec![
+                ("username", self.username.as_str()),
+                ("to", to),
+                ("message", body),
+            ];
             if let Some(from) = &self.sender_id {
                 form.push(("from", from.as_str()));
             }
@@ -107,13 +119,19 @@ impl SmsSender for AfricasTalkingSms {
             let text = response.text().await?;
             if !status.is_success() {
                 // The API answers errors as plain text ("The supplied authentication is invalid").
-                return Err(SmsError::Refused(format!("HTTP {status}: {}", text.chars().take(200).collect::<String>())));
+                return Err(SmsError::Refused(format!(
+                    "HTTP {status}: {}",
+                    text.chars().take(200).collect::<String>()
+                )));
             }
-            let parsed: AtResponse =
-                serde_json::from_str(&text).map_err(|_| SmsError::Refused("unexpected response body".into()))?;
+            let parsed: AtResponse = serde_json::from_str(&text)
+                .map_err(|_| SmsError::Refused("unexpected response body".into()))?;
             match parsed.data.recipients.first() {
                 Some(r) if matches!(r.status_code, 100..=102) => Ok(()),
-                Some(r) => Err(SmsError::Refused(format!("{} ({})", r.status, r.status_code))),
+                Some(r) => Err(SmsError::Refused(format!(
+                    "{} ({})",
+                    r.status, r.status_code
+                ))),
                 None => Err(SmsError::Refused(parsed.data.message)),
             }
         })

@@ -27,7 +27,10 @@ impl User {
             role: Role::parse(d.get_str("role").ok()?)?,
             is_verified: d.get_bool("isVerified").unwrap_or(false),
             is_active: d.get_bool("isActive").unwrap_or(true),
-            created_at: d.get_datetime("createdAt").copied().unwrap_or(DateTime::MIN),
+            created_at: d
+                .get_datetime("createdAt")
+                .copied()
+                .unwrap_or(DateTime::MIN),
         })
     }
 
@@ -51,7 +54,12 @@ pub enum InsertUser {
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn insert_user(db: &Db, phone: &str, username: &str, role: Role) -> mongodb::error::Result<InsertUser> {
+pub async fn insert_user(
+    db: &Db,
+    phone: &str,
+    username: &str,
+    role: Role,
+) -> mongodb::error::Result<InsertUser> {
     let now = clock::now();
     let user = User {
         id: ObjectId::new(),
@@ -82,7 +90,14 @@ pub async fn insert_user(db: &Db, phone: &str, username: &str, role: Role) -> mo
 
 /// For bulk loading (benchmarks): a user document of the shape [`insert_user`] writes (keep the two
 /// in step), optionally already verified as `verify-otp` leaves it.
-pub fn user_doc(id: ObjectId, phone: &str, username: &str, role: Role, is_verified: bool, now: DateTime) -> Document {
+pub fn user_doc(
+    id: ObjectId,
+    phone: &str,
+    username: &str,
+    role: Role,
+    is_verified: bool,
+    now: DateTime,
+) -> Document {
     doc! {
         "_id": id, "phoneNumber": phone, "username": username, "role": role.as_str(),
         "isVerified": is_verified, "isActive": true, "createdAt": now, "updatedAt": now,
@@ -91,27 +106,54 @@ pub fn user_doc(id: ObjectId, phone: &str, username: &str, role: Role, is_verifi
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_by_phone(db: &Db, phone: &str) -> mongodb::error::Result<Option<User>> {
-    Ok(db.col("users").find_one(doc! { "phoneNumber": phone }).await?.as_ref().and_then(User::from_doc))
+    Ok(db
+        .col("users")
+        .find_one(doc! { "phoneNumber": phone })
+        .await?
+        .as_ref()
+        .and_then(User::from_doc))
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_by_username(db: &Db, username: &str) -> mongodb::error::Result<Option<User>> {
-    Ok(db.col("users").find_one(doc! { "username": username }).await?.as_ref().and_then(User::from_doc))
+    Ok(db
+        .col("users")
+        .find_one(doc! { "username": username })
+        .await?
+        .as_ref()
+        .and_then(User::from_doc))
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn find_by_id(db: &Db, id: ObjectId) -> mongodb::error::Result<Option<User>> {
-    Ok(db.col("users").find_one(doc! { "_id": id }).await?.as_ref().and_then(User::from_doc))
+    Ok(db
+        .col("users")
+        .find_one(doc! { "_id": id })
+        .await?
+        .as_ref()
+        .and_then(User::from_doc))
 }
 
 /// One page of users matching `filter`, oldest first (ObjectIds grow with creation time, so `_id`
 /// order is stable under inserts), after the id `after` (the last of the previous page).
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn page(db: &Db, mut filter: Document, after: Option<ObjectId>, limit: i64) -> mongodb::error::Result<Vec<User>> {
+pub async fn page(
+    db: &Db,
+    mut filter: Document,
+    after: Option<ObjectId>,
+    limit: i64,
+) -> mongodb::error::Result<Vec<User>> {
     if let Some(after) = after {
         filter.insert("_id", doc! { "$gt": after });
     }
-    let docs: Vec<Document> = futures_util::TryStreamExt::try_collect(db.col("users").find(filter).sort(doc! { "_id": 1 }).limit(limit).await?).await?;
+    let docs: Vec<Document> = futures_util::TryStreamExt::try_collect(
+        db.col("users")
+            .find(filter)
+            .sort(doc! { "_id": 1 })
+            .limit(limit)
+            .await?,
+    )
+    .await?;
     Ok(docs.iter().filter_map(User::from_doc).collect())
 }
 
@@ -119,7 +161,9 @@ pub async fn page(db: &Db, mut filter: Document, after: Option<ObjectId>, limit:
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn set_fields(db: &Db, id: ObjectId, mut fields: Document) -> mongodb::error::Result<()> {
     fields.insert("updatedAt", clock::now());
-    db.col("users").update_one(doc! { "_id": id }, doc! { "$set": fields }).await?;
+    db.col("users")
+        .update_one(doc! { "_id": id }, doc! { "$set": fields })
+        .await?;
     Ok(())
 }
 
@@ -164,14 +208,24 @@ pub async fn put_otp(db: &Db, phone: &str, otp: &PendingOtp) -> mongodb::error::
         "_id": phone, "otp": &otp.id, "user": otp.user, "userVerified": otp.user_verified, "userRole": otp.user_role.as_str(),
         "hash": &otp.hash, "expiresAt": otp.expires_at, "createdAt": otp.created_at,
     };
-    db.col(OTPS).replace_one(doc! { "_id": phone }, d).upsert(true).await?;
+    db.col(OTPS)
+        .replace_one(doc! { "_id": phone }, d)
+        .upsert(true)
+        .await?;
     Ok(())
 }
 
 /// The OTP send recorded for `phone` in resend window `window`, when it was made.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn send_in_window(db: &Db, phone: &str, window: i64) -> mongodb::error::Result<Option<DateTime>> {
-    let found = db.col("otp_sends").find_one(doc! { "_id": format!("{phone}:{window}") }).await?;
+pub async fn send_in_window(
+    db: &Db,
+    phone: &str,
+    window: i64,
+) -> mongodb::error::Result<Option<DateTime>> {
+    let found = db
+        .col("otp_sends")
+        .find_one(doc! { "_id": format!("{phone}:{window}") })
+        .await?;
     Ok(found.and_then(|d| d.get_datetime("createdAt").ok().copied()))
 }
 
@@ -186,7 +240,11 @@ pub async fn claim_send_window(db: &Db, phone: &str, window: i64) -> mongodb::er
 /// used. An insert under a unique `_id` is the only race-free counter FerretDB offers. The first
 /// try of a code costs one insert; each earlier try of the same code adds one.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn claim_otp_attempt(db: &Db, otp: &str, max: u32) -> mongodb::error::Result<Option<u32>> {
+pub async fn claim_otp_attempt(
+    db: &Db,
+    otp: &str,
+    max: u32,
+) -> mongodb::error::Result<Option<u32>> {
     for n in 1..=max {
         if insert_marker(db, "otp_attempts", &format!("{otp}:{n}")).await? {
             return Ok(Some(n));
@@ -198,7 +256,11 @@ pub async fn claim_otp_attempt(db: &Db, otp: &str, max: u32) -> mongodb::error::
 /// Inserts `{_id}` into a marker collection; false on a duplicate (the decision was already taken).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_marker(db: &Db, collection: &str, id: &str) -> mongodb::error::Result<bool> {
-    match db.col(collection).insert_one(doc! { "_id": id, "createdAt": clock::now() }).await {
+    match db
+        .col(collection)
+        .insert_one(doc! { "_id": id, "createdAt": clock::now() })
+        .await
+    {
         Ok(_) => Ok(true),
         Err(e) if is_duplicate_key(&e) => Ok(false),
         Err(e) => Err(e),
@@ -209,7 +271,11 @@ pub async fn insert_marker(db: &Db, collection: &str, id: &str) -> mongodb::erro
 /// sign-in of an account (and of a configured admin) costs no extra round trip. A label write (no
 /// decision rides on it), done only when the OTP's snapshot of the user says it is needed.
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
-pub async fn read_and_label(db: &Db, id: ObjectId, mut fields: Document) -> mongodb::error::Result<Option<User>> {
+pub async fn read_and_label(
+    db: &Db,
+    id: ObjectId,
+    mut fields: Document,
+) -> mongodb::error::Result<Option<User>> {
     fields.insert("updatedAt", clock::now());
     let found = db
         .col("users")
@@ -231,7 +297,14 @@ pub struct StoredRefresh {
 /// Inserts generation `slot` of a family; false when that generation already exists (the token
 /// before it was already rotated, or the OTP already used, or the family revoked).
 #[tracing::instrument(level = "debug", skip_all, fields(user = %user))]
-pub async fn insert_refresh(db: &Db, slot: &str, family: &str, digest: &str, user: ObjectId, expires_at: DateTime) -> mongodb::error::Result<bool> {
+pub async fn insert_refresh(
+    db: &Db,
+    slot: &str,
+    family: &str,
+    digest: &str,
+    user: ObjectId,
+    expires_at: DateTime,
+) -> mongodb::error::Result<bool> {
     let d = doc! { "_id": slot, "family": family, "digest": digest, "user": user, "expiresAt": expires_at, "createdAt": clock::now() };
     match db.col(REFRESH_TOKENS).insert_one(d).await {
         Ok(_) => Ok(true),
@@ -242,16 +315,26 @@ pub async fn insert_refresh(db: &Db, slot: &str, family: &str, digest: &str, use
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_refresh(db: &Db, slot: &str) -> mongodb::error::Result<Option<StoredRefresh>> {
-    let found = db.col(REFRESH_TOKENS).find_one(doc! { "_id": slot }).await?;
+    let found = db
+        .col(REFRESH_TOKENS)
+        .find_one(doc! { "_id": slot })
+        .await?;
     Ok(found.map(|d| StoredRefresh {
         digest: d.get_str("digest").ok().map(str::to_owned),
         user: d.get_object_id("user").ok(),
-        expires_at: d.get_datetime("expiresAt").copied().unwrap_or(DateTime::MIN),
+        expires_at: d
+            .get_datetime("expiresAt")
+            .copied()
+            .unwrap_or(DateTime::MIN),
     }))
 }
 
 async fn generation_exists(db: &Db, family: &str, generation: u64) -> mongodb::error::Result<bool> {
-    let found = db.col(REFRESH_TOKENS).find_one(doc! { "_id": super::refresh::slot(family, generation) }).projection(doc! { "_id": 1 }).await?;
+    let found = db
+        .col(REFRESH_TOKENS)
+        .find_one(doc! { "_id": super::refresh::slot(family, generation) })
+        .projection(doc! { "_id": 1 })
+        .await?;
     Ok(found.is_some())
 }
 
@@ -265,7 +348,11 @@ async fn generation_exists(db: &Db, family: &str, generation: u64) -> mongodb::e
 /// family's rotations.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn family_revoked(db: &Db, family: &str) -> mongodb::error::Result<bool> {
-    Ok(db.col(REFRESH_TOKENS).find_one(doc! { "family": family, "revoked": true }).await?.is_some())
+    Ok(db
+        .col(REFRESH_TOKENS)
+        .find_one(doc! { "family": family, "revoked": true })
+        .await?
+        .is_some())
 }
 
 #[tracing::instrument(level = "debug", skip_all)]

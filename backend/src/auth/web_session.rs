@@ -44,7 +44,10 @@ pub struct SessionTransport {
 impl FromRequestParts<AppState> for SessionTransport {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let cookie_requested = match parts.headers.get(TRANSPORT_HEADER).map(|v| v.to_str()) {
             None => false,
             Some(Ok(v)) if v.trim().eq_ignore_ascii_case(TRANSPORT_COOKIE) => true,
@@ -56,7 +59,10 @@ impl FromRequestParts<AppState> for SessionTransport {
                 ))
             }
         };
-        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
         let forwarded_https = peer.is_some_and(|peer| state.config.trusted_proxies.trusts(peer))
             && parts
                 .headers
@@ -82,7 +88,10 @@ impl SessionTransport {
     /// Whether the cookie gets `Secure`: `COOKIE_SECURE` when set, else when the request came over
     /// https or the configured `API_URL` is https (a browser drops a `Secure` cookie set over http).
     pub fn secure(&self, state: &AppState) -> bool {
-        state.config.cookie_secure.unwrap_or_else(|| self.https || state.config.api_url.starts_with("https://"))
+        state
+            .config
+            .cookie_secure
+            .unwrap_or_else(|| self.https || state.config.api_url.starts_with("https://"))
     }
 
     /// `Set-Cookie` carrying a refresh token, alive as long as the token.
@@ -123,14 +132,25 @@ pub fn refresh_cookie(headers: &HeaderMap) -> Result<Option<String>, NotOurs> {
     let mut found = None;
     for raw in headers.get_all(header::COOKIE) {
         let Ok(text) = raw.to_str() else {
-            if raw.as_bytes().windows(COOKIE.len() + 1).any(|w| w.starts_with(COOKIE.as_bytes()) && w.ends_with(b"=")) {
+            if raw
+                .as_bytes()
+                .windows(COOKIE.len() + 1)
+                .any(|w| w.starts_with(COOKIE.as_bytes()) && w.ends_with(b"="))
+            {
                 return Err(NotOurs);
             }
             continue;
         };
-        for cookie in Cookie::split_parse(text).filter_map(Result::ok).filter(|c| c.name() == COOKIE) {
+        for cookie in Cookie::split_parse(text)
+            .filter_map(Result::ok)
+            .filter(|c| c.name() == COOKIE)
+        {
             let value = cookie.value();
-            if value.len() > 200 || !value.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
+            if value.len() > 200
+                || !value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            {
                 return Err(NotOurs);
             }
             found = (!value.is_empty()).then(|| value.to_owned());
@@ -147,27 +167,57 @@ mod tests {
     fn the_cookie_is_http_only_strict_and_scoped_to_the_auth_routes() {
         let v = build("abc.def".into(), 604_800, false).expect("header");
         let text = v.to_str().expect("ascii");
-        for part in ["oddxer_refresh=abc.def", "HttpOnly", "SameSite=Strict", "Path=/api/v1/auth", "Max-Age=604800"] {
+        for part in [
+            "oddxer_refresh=abc.def",
+            "HttpOnly",
+            "SameSite=Strict",
+            "Path=/api/v1/auth",
+            "Max-Age=604800",
+        ] {
             assert!(text.contains(part), "{text} lacks {part}");
         }
         assert!(!text.contains("Secure"), "{text}");
-        assert!(build("x".into(), 1, true).expect("header").to_str().expect("ascii").contains("Secure"));
-        assert!(build(String::new(), 0, false).expect("header").to_str().expect("ascii").contains("Max-Age=0"));
+        assert!(build("x".into(), 1, true)
+            .expect("header")
+            .to_str()
+            .expect("ascii")
+            .contains("Secure"));
+        assert!(build(String::new(), 0, false)
+            .expect("header")
+            .to_str()
+            .expect("ascii")
+            .contains("Max-Age=0"));
     }
 
     #[test]
     fn the_refresh_cookie_is_found_among_others() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("theme=dark; oddxer_refresh=ab12.3.x_Y-z; other=1"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("theme=dark; oddxer_refresh=ab12.3.x_Y-z; other=1"),
+        );
         assert_eq!(refresh_cookie(&h), Ok(Some("ab12.3.x_Y-z".to_owned())));
         h.insert(header::COOKIE, HeaderValue::from_static("oddxer_refresh="));
         assert_eq!(refresh_cookie(&h), Ok(None));
         assert_eq!(refresh_cookie(&HeaderMap::new()), Ok(None));
-        h.insert(header::COOKIE, HeaderValue::from_static("oddxer_refresh=a%20b"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("oddxer_refresh=a%20b"),
+        );
         assert_eq!(refresh_cookie(&h), Err(NotOurs));
-        h.insert(header::COOKIE, HeaderValue::from_bytes(b"oddxer_refresh=\xc2\x84").expect("obs-text is allowed"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_bytes(b"oddxer_refresh=\xc2\x84").expect("obs-text is allowed"),
+        );
         assert_eq!(refresh_cookie(&h), Err(NotOurs));
-        h.insert(header::COOKIE, HeaderValue::from_bytes(b"theme=\xc2\x84").expect("obs-text is allowed"));
-        assert_eq!(refresh_cookie(&h), Ok(None), "someone else's cookie is not ours to judge");
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_bytes(b"theme=\xc2\x84").expect("obs-text is allowed"),
+        );
+        assert_eq!(
+            refresh_cookie(&h),
+            Ok(None),
+            "someone else's cookie is not ours to judge"
+        );
     }
 }

@@ -29,7 +29,11 @@ use tokio::sync::{Mutex, RwLock};
 
 /// Re-read window behind the last refresh: a write whose `updatedAt` is older than its commit.
 const OVERLAP: Duration = Duration::from_secs(5);
-const LIVE: [CodeStatus; 3] = [CodeStatus::Active, CodeStatus::SoldOut, CodeStatus::AwaitingResult];
+const LIVE: [CodeStatus; 3] = [
+    CodeStatus::Active,
+    CodeStatus::SoldOut,
+    CodeStatus::AwaitingResult,
+];
 
 #[derive(Default)]
 struct Inner {
@@ -48,7 +52,11 @@ pub struct MarketCache {
 
 impl MarketCache {
     pub fn new(ttl: Duration) -> MarketCache {
-        MarketCache { ttl, inner: Arc::default(), refreshing: Arc::default() }
+        MarketCache {
+            ttl,
+            inner: Arc::default(),
+            refreshing: Arc::default(),
+        }
     }
 
     pub fn enabled(&self) -> bool {
@@ -94,7 +102,9 @@ impl MarketCache {
         // load, then the update buckets since the last refresh (minus the overlap).
         let filters: Vec<Document> = match since {
             None => LIVE.iter().map(|s| doc! { "status": s.as_str() }).collect(),
-            Some(t) => (update_bucket(clock::before(t, OVERLAP))..=update_bucket(started)).map(|b| doc! { "updatedBucket": b }).collect(),
+            Some(t) => (update_bucket(clock::before(t, OVERLAP))..=update_bucket(started))
+                .map(|b| doc! { "updatedBucket": b })
+                .collect(),
         };
         let mut docs: Vec<Document> = Vec::new();
         for filter in filters {
@@ -115,7 +125,12 @@ impl MarketCache {
     }
 
     /// One page (`limit + 1` codes, for the caller to detect a next page) of a browse it serves.
-    pub async fn browse(&self, db: &Db, b: &Browse, now: DateTime) -> mongodb::error::Result<Vec<Code>> {
+    pub async fn browse(
+        &self,
+        db: &Db,
+        b: &Browse,
+        now: DateTime,
+    ) -> mongodb::error::Result<Vec<Code>> {
         crate::readmodel::ensure_fresh(self, db, self.ttl, &self.refreshing).await?;
         let inner = self.inner.read().await;
         let mut hits: Vec<&Code> = inner.codes.values().filter(|c| b.matches(c, now)).collect();

@@ -26,8 +26,13 @@ pub struct MaybeUser(pub Option<User>);
 impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let Some(token) = bearer(&parts.headers) else { return Ok(MaybeUser(None)) };
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(token) = bearer(&parts.headers) else {
+            return Ok(MaybeUser(None));
+        };
         match authenticate(state, token).await {
             Ok(user) => Ok(MaybeUser(Some(user))),
             Err(AppError::Database(e)) => Err(AppError::Database(e)),
@@ -35,4 +40,3 @@ impl FromRequestParts<AppState> for MaybeUser {
         }
     }
 }
-

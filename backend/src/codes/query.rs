@@ -69,7 +69,13 @@ pub fn encode_cursor(sort: CodeSort, c: Cursor) -> String {
 }
 
 pub fn decode_cursor(sort: CodeSort, raw: &str) -> Result<Cursor, AppError> {
-    let bad = || AppError::validation("cursor is not one this server issued for this sort", "cursor", "invalid");
+    let bad = || {
+        AppError::validation(
+            "cursor is not one this server issued for this sort",
+            "cursor",
+            "invalid",
+        )
+    };
     let bytes = hex::decode(raw).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     let mut parts = text.splitn(3, ':');
@@ -78,7 +84,9 @@ pub fn decode_cursor(sort: CodeSort, raw: &str) -> Result<Cursor, AppError> {
         return Err(bad());
     }
     let key = key.and_then(|k| k.parse::<i64>().ok()).ok_or_else(bad)?;
-    let id = id.and_then(|i| ObjectId::parse_str(i).ok()).ok_or_else(bad)?;
+    let id = id
+        .and_then(|i| ObjectId::parse_str(i).ok())
+        .ok_or_else(bad)?;
     Ok(Cursor { key, id })
 }
 
@@ -109,12 +117,34 @@ pub struct Browse {
 
 impl Browse {
     /// `default_status` is ACTIVE for the public marketplace and `None` (every status) for a seller's own list.
-    pub fn parse(q: &CodeQuery, default_status: Option<CodeStatus>, bookmakers: &[String]) -> Result<Browse, AppError> {
-        let limit = crate::http::PageQuery { limit: q.limit, cursor: None }.limit()?;
+    pub fn parse(
+        q: &CodeQuery,
+        default_status: Option<CodeStatus>,
+        bookmakers: &[String],
+    ) -> Result<Browse, AppError> {
+        let limit = crate::http::PageQuery {
+            limit: q.limit,
+            cursor: None,
+        }
+        .limit()?;
         let sort = q.sort.unwrap_or_default();
-        let invalid = |field: &str, problem: &str| AppError::validation(format!("{field} {problem}"), field, problem);
-        let min_odds = q.min_odds.map(|o| rules::odds_bound(o, true).ok_or_else(|| invalid("minOdds", "must be a positive number"))).transpose()?;
-        let max_odds = q.max_odds.map(|o| rules::odds_bound(o, false).ok_or_else(|| invalid("maxOdds", "must be a positive number"))).transpose()?;
+        let invalid = |field: &str, problem: &str| {
+            AppError::validation(format!("{field} {problem}"), field, problem)
+        };
+        let min_odds = q
+            .min_odds
+            .map(|o| {
+                rules::odds_bound(o, true)
+                    .ok_or_else(|| invalid("minOdds", "must be a positive number"))
+            })
+            .transpose()?;
+        let max_odds = q
+            .max_odds
+            .map(|o| {
+                rules::odds_bound(o, false)
+                    .ok_or_else(|| invalid("maxOdds", "must be a positive number"))
+            })
+            .transpose()?;
         if let (Some(a), Some(b)) = (q.min_price, q.max_price) {
             if a > b {
                 return Err(invalid("minPrice", "must not exceed maxPrice"));
@@ -125,13 +155,23 @@ impl Browse {
         }
         let seller = match &q.seller {
             None => None,
-            Some(s) => Some(ObjectId::parse_str(s).map_err(|_| invalid("seller", "must be a user id"))?),
+            Some(s) => {
+                Some(ObjectId::parse_str(s).map_err(|_| invalid("seller", "must be a user id"))?)
+            }
         };
         // A bookmaker outside the list matches nothing; the configured spelling matches any case.
         let bookmaker = q.bookmaker.as_ref().map(|b| {
-            bookmakers.iter().find(|k| k.eq_ignore_ascii_case(b.trim())).cloned().unwrap_or_else(|| b.trim().to_owned())
+            bookmakers
+                .iter()
+                .find(|k| k.eq_ignore_ascii_case(b.trim()))
+                .cloned()
+                .unwrap_or_else(|| b.trim().to_owned())
         });
-        let after = q.cursor.as_deref().map(|c| decode_cursor(sort, c)).transpose()?;
+        let after = q
+            .cursor
+            .as_deref()
+            .map(|c| decode_cursor(sort, c))
+            .transpose()?;
         Ok(Browse {
             sport: q.sport,
             bookmaker,
@@ -183,7 +223,11 @@ impl Browse {
         if let Some(c) = self.after {
             let (field, dir) = self.sort.key();
             let op = if dir > 0 { "$gt" } else { "$lt" };
-            let key: Bson = if sort_is_date(self.sort) { Bson::DateTime(DateTime::from_millis(c.key)) } else { Bson::Int64(c.key) };
+            let key: Bson = if sort_is_date(self.sort) {
+                Bson::DateTime(DateTime::from_millis(c.key))
+            } else {
+                Bson::Int64(c.key)
+            };
             and.push(doc! { "$or": [ { field: { op: key.clone() } }, { field: key, "_id": { op: c.id } } ] });
         }
         match and.len() {
@@ -200,15 +244,20 @@ impl Browse {
     pub fn matches(&self, c: &super::store::Code, now: DateTime) -> bool {
         let l = &c.listing;
         let status_ok = match self.status {
-            Some(st @ (CodeStatus::Active | CodeStatus::SoldOut)) => c.status == st && l.expires_at > now,
+            Some(st @ (CodeStatus::Active | CodeStatus::SoldOut)) => {
+                c.status == st && l.expires_at > now
+            }
             Some(CodeStatus::AwaitingResult) => {
                 c.status == CodeStatus::AwaitingResult
-                    || (matches!(c.status, CodeStatus::Active | CodeStatus::SoldOut) && l.expires_at <= now)
+                    || (matches!(c.status, CodeStatus::Active | CodeStatus::SoldOut)
+                        && l.expires_at <= now)
             }
             Some(st) => c.status == st,
             None => true,
         };
-        let within = |v: i64, (min, max): (Option<i64>, Option<i64>)| min.is_none_or(|m| v >= m) && max.is_none_or(|m| v <= m);
+        let within = |v: i64, (min, max): (Option<i64>, Option<i64>)| {
+            min.is_none_or(|m| v >= m) && max.is_none_or(|m| v <= m)
+        };
         status_ok
             && self.seller.is_none_or(|s| c.seller == s)
             && self.sport.is_none_or(|s| l.sport == s)
@@ -239,7 +288,12 @@ impl Browse {
 
     /// The index of `db::INDEXES` that serves this shape on MongoDB (equality, sort, range rule).
     pub fn index(&self) -> Vec<(&'static str, i32)> {
-        index_for(self.seller.is_some(), self.sport.is_some(), self.status.is_some(), self.sort)
+        index_for(
+            self.seller.is_some(),
+            self.sport.is_some(),
+            self.status.is_some(),
+            self.sort,
+        )
     }
 }
 
@@ -255,7 +309,12 @@ fn range((min, max): (Option<i64>, Option<i64>)) -> Option<Document> {
 }
 
 /// Equality fields, then the sort key, then `_id`, all ascending except a descending date sort.
-pub fn index_for(seller: bool, sport: bool, status: bool, sort: CodeSort) -> Vec<(&'static str, i32)> {
+pub fn index_for(
+    seller: bool,
+    sport: bool,
+    status: bool,
+    sort: CodeSort,
+) -> Vec<(&'static str, i32)> {
     let (field, dir) = sort.key();
     // An ascending index also serves the descending sort, walked backwards.
     let dir = if field == "createdAt" { -1 } else { dir.abs() };
@@ -278,7 +337,9 @@ pub fn index_for(seller: bool, sport: bool, status: bool, sort: CodeSort) -> Vec
 
 /// True when `db::INDEXES` declares exactly these keys on `bettingcodes`.
 pub fn declared(keys: &[(&str, i32)]) -> bool {
-    INDEXES.iter().any(|(col, k, _)| *col == "bettingcodes" && k.len() == keys.len() && k.iter().zip(keys).all(|(a, b)| a == b))
+    INDEXES.iter().any(|(col, k, _)| {
+        *col == "bettingcodes" && k.len() == keys.len() && k.iter().zip(keys).all(|(a, b)| a == b)
+    })
 }
 
 #[cfg(test)]
@@ -291,23 +352,36 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_are_bound_to_their_sort() {
-        let c = Cursor { key: 1_700_000_000_123, id: ObjectId::new() };
+        let c = Cursor {
+            key: 1_700_000_000_123,
+            id: ObjectId::new(),
+        };
         for s in CodeSort::ALL {
             let raw = encode_cursor(s, c);
             assert_eq!(decode_cursor(s, &raw).expect("decode"), c);
         }
         let raw = encode_cursor(CodeSort::Price, c);
         assert!(decode_cursor(CodeSort::Newest, &raw).is_err());
-        for bad in ["", "zz", "6e3a", &hex::encode("n:abc:123"), &hex::encode("n:12")] {
+        for bad in [
+            "",
+            "zz",
+            "6e3a",
+            &hex::encode("n:abc:123"),
+            &hex::encode("n:12"),
+        ] {
             assert!(decode_cursor(CodeSort::Newest, bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn the_default_browse_is_buyable_codes_newest_first() {
-        let b = Browse::parse(&CodeQuery::default(), Some(CodeStatus::Active), &books()).expect("parse");
+        let b = Browse::parse(&CodeQuery::default(), Some(CodeStatus::Active), &books())
+            .expect("parse");
         let now = DateTime::from_millis(1_000);
-        assert_eq!(b.filter(now), doc! { "status": "ACTIVE", "expiresAt": { "$gt": now } });
+        assert_eq!(
+            b.filter(now),
+            doc! { "status": "ACTIVE", "expiresAt": { "$gt": now } }
+        );
         assert_eq!(sort_doc(b.sort), doc! { "createdAt": -1, "_id": -1 });
         assert_eq!(b.limit, 20);
     }
@@ -329,24 +403,59 @@ mod tests {
         let now = DateTime::from_millis(5);
         let f = b.filter(now);
         assert_eq!(f.get_str("bookmaker").expect("bookmaker"), "Betway");
-        assert_eq!(f.get_document("odds").expect("odds"), &doc! { "$gte": 150i64, "$lte": 300i64 });
-        assert_eq!(f.get_document("price").expect("price"), &doc! { "$gte": 100i64 });
+        assert_eq!(
+            f.get_document("odds").expect("odds"),
+            &doc! { "$gte": 150i64, "$lte": 300i64 }
+        );
+        assert_eq!(
+            f.get_document("price").expect("price"),
+            &doc! { "$gte": 100i64 }
+        );
         assert_eq!(f.get_array("$or").expect("keyset").len(), 2);
-        assert_eq!(b.index(), vec![("status", 1), ("sport", 1), ("price", 1), ("_id", 1)]);
+        assert_eq!(
+            b.index(),
+            vec![("status", 1), ("sport", 1), ("price", 1), ("_id", 1)]
+        );
     }
 
     #[test]
     fn bad_filters_are_validation_errors() {
         let cases = [
-            CodeQuery { seller: Some("nope".into()), ..Default::default() },
-            CodeQuery { min_price: Some(10), max_price: Some(5), ..Default::default() },
-            CodeQuery { min_odds: Some(3.0), max_odds: Some(2.0), ..Default::default() },
-            CodeQuery { min_odds: Some(-1.0), ..Default::default() },
-            CodeQuery { limit: Some(101), ..Default::default() },
-            CodeQuery { cursor: Some("garbage".into()), ..Default::default() },
+            CodeQuery {
+                seller: Some("nope".into()),
+                ..Default::default()
+            },
+            CodeQuery {
+                min_price: Some(10),
+                max_price: Some(5),
+                ..Default::default()
+            },
+            CodeQuery {
+                min_odds: Some(3.0),
+                max_odds: Some(2.0),
+                ..Default::default()
+            },
+            CodeQuery {
+                min_odds: Some(-1.0),
+                ..Default::default()
+            },
+            CodeQuery {
+                limit: Some(101),
+                ..Default::default()
+            },
+            CodeQuery {
+                cursor: Some("garbage".into()),
+                ..Default::default()
+            },
         ];
         for q in cases {
-            assert!(matches!(Browse::parse(&q, None, &books()), Err(AppError::Validation { .. })), "{q:?}");
+            assert!(
+                matches!(
+                    Browse::parse(&q, None, &books()),
+                    Err(AppError::Validation { .. })
+                ),
+                "{q:?}"
+            );
         }
     }
 

@@ -60,17 +60,31 @@ impl Resolution {
 /// Records the deciding admin's reason on the decision of `code` (a label, not a decision).
 #[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn set_reason(db: &Db, code: ObjectId, reason: &str) -> mongodb::error::Result<()> {
-    db.col(RESOLUTIONS).update_one(doc! { "_id": code }, doc! { "$set": { "reason": reason } }).await?;
+    db.col(RESOLUTIONS)
+        .update_one(doc! { "_id": code }, doc! { "$set": { "reason": reason } })
+        .await?;
     Ok(())
 }
 
-pub async fn find_resolution(db: &Db, code: ObjectId) -> mongodb::error::Result<Option<Resolution>> {
-    Ok(db.col(RESOLUTIONS).find_one(doc! { "_id": code }).await?.as_ref().and_then(Resolution::from_doc))
+pub async fn find_resolution(
+    db: &Db,
+    code: ObjectId,
+) -> mongodb::error::Result<Option<Resolution>> {
+    Ok(db
+        .col(RESOLUTIONS)
+        .find_one(doc! { "_id": code })
+        .await?
+        .as_ref()
+        .and_then(Resolution::from_doc))
 }
 
 /// Resolutions whose follow-up has not finished, decided before `before` (for the re-drive).
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn unapplied(db: &Db, before: DateTime, limit: i64) -> mongodb::error::Result<Vec<Resolution>> {
+pub async fn unapplied(
+    db: &Db,
+    before: DateTime,
+    limit: i64,
+) -> mongodb::error::Result<Vec<Resolution>> {
     let docs: Vec<Document> = db
         .col(RESOLUTIONS)
         .find(doc! { "applied": false, "createdAt": { "$lte": before } })

@@ -21,7 +21,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     (status = 200, description = "A page of codes, never with the secret `code`", body = Page<CodeOut>),
     (status = 422, description = "Invalid filter, sort, limit or cursor", body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all)]
-async fn list(State(state): State<AppState>, Query(q): Query<CodeQuery>) -> ApiResult<Page<CodeOut>> {
+async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<CodeQuery>,
+) -> ApiResult<Page<CodeOut>> {
     Ok(ok(service::list(&state, &q).await?))
 }
 
@@ -30,7 +33,11 @@ async fn list(State(state): State<AppState>, Query(q): Query<CodeQuery>) -> ApiR
     (status = 401, body = ErrorEnvelope), (status = 403, description = "Not a seller", body = ErrorEnvelope),
     (status = 422, description = "Invalid fields, with details per field", body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(caller = %user.id))]
-async fn create(State(state): State<AppState>, SellerUser(user): SellerUser, Json(input): Json<CodeIn>) -> ApiResult<CodeOut> {
+async fn create(
+    State(state): State<AppState>,
+    SellerUser(user): SellerUser,
+    Json(input): Json<CodeIn>,
+) -> ApiResult<CodeOut> {
     Ok(created(service::create(&state, &user, &input).await?))
 }
 
@@ -45,7 +52,11 @@ async fn options(State(state): State<AppState>) -> ApiResult<CodeOptionsOut> {
     (status = 200, description = "The code; `code` only for its seller, its buyers and admins (a bearer token is optional; a bad one reads as signed out)", body = CodeOut),
     (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(id = %id))]
-async fn detail(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, PathId(id): PathId) -> ApiResult<CodeOut> {
+async fn detail(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    PathId(id): PathId,
+) -> ApiResult<CodeOut> {
     Ok(ok(service::detail(&state, viewer.as_ref(), id).await?))
 }
 
@@ -69,7 +80,11 @@ async fn update(
     (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
     (status = 409, description = "No longer ACTIVE, or already sold", body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(caller = %user.id, id = %id))]
-async fn cancel(State(state): State<AppState>, SellerUser(user): SellerUser, PathId(id): PathId) -> ApiResult<CodeOut> {
+async fn cancel(
+    State(state): State<AppState>,
+    SellerUser(user): SellerUser,
+    PathId(id): PathId,
+) -> ApiResult<CodeOut> {
     Ok(ok(service::cancel(&state, &user, id).await?).message("Code cancelled"))
 }
 
@@ -77,6 +92,10 @@ async fn cancel(State(state): State<AppState>, SellerUser(user): SellerUser, Pat
     (status = 200, description = "My listings in every status (all unless `status` is given), newest first, with their codes", body = Page<CodeOut>),
     (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(caller = %user.id))]
-async fn seller_codes(State(state): State<AppState>, SellerUser(user): SellerUser, Query(q): Query<CodeQuery>) -> ApiResult<Page<CodeOut>> {
+async fn seller_codes(
+    State(state): State<AppState>,
+    SellerUser(user): SellerUser,
+    Query(q): Query<CodeQuery>,
+) -> ApiResult<Page<CodeOut>> {
     Ok(ok(service::seller_list(&state, &user, &q).await?))
 }

@@ -22,7 +22,10 @@ pub struct BookingCodeRule {
 /// The rule for a bookmaker without its own (`BOOKING_CODE_LENGTHS`): bookmakers' booking codes
 /// are short strings of letters and digits (SportyBet's are 5-7, Betway's 6-10); 5 to 30 also
 /// admits the hyphenated forms sellers paste, and refuses typos such as "ab".
-pub const DEFAULT_BOOKING_CODE: BookingCodeRule = BookingCodeRule { min_chars: 5, max_chars: 30 };
+pub const DEFAULT_BOOKING_CODE: BookingCodeRule = BookingCodeRule {
+    min_chars: 5,
+    max_chars: 30,
+};
 
 /// Limits a listing is checked against (from configuration).
 #[derive(Debug, Clone)]
@@ -53,7 +56,11 @@ impl Limits {
 
     /// The booking-code rule of a bookmaker (matched case-insensitively).
     pub fn booking_code(&self, bookmaker: &str) -> BookingCodeRule {
-        self.booking_codes.iter().find(|(b, _)| b.eq_ignore_ascii_case(bookmaker)).map(|(_, r)| *r).unwrap_or(DEFAULT_BOOKING_CODE)
+        self.booking_codes
+            .iter()
+            .find(|(b, _)| b.eq_ignore_ascii_case(bookmaker))
+            .map(|(_, r)| *r)
+            .unwrap_or(DEFAULT_BOOKING_CODE)
     }
 }
 
@@ -99,18 +106,30 @@ pub fn odds_bound(odds: f64, is_min: bool) -> Option<i64> {
         return None;
     }
     let scaled = odds * 100.0;
-    Some(if is_min { (scaled - 1e-9).ceil() as i64 } else { (scaled + 1e-9).floor() as i64 })
+    Some(if is_min {
+        (scaled - 1e-9).ceil() as i64
+    } else {
+        (scaled + 1e-9).floor() as i64
+    })
 }
 
 fn has_control(s: &str, allow_newlines: bool) -> bool {
-    s.chars().any(|c| c.is_control() && !(allow_newlines && (c == '\n' || c == '\t' || c == '\r')))
+    s.chars()
+        .any(|c| c.is_control() && !(allow_newlines && (c == '\n' || c == '\t' || c == '\r')))
 }
 
 fn check_title(title: &str, problems: &mut Problems) -> String {
     let t = title.trim();
     let n = t.chars().count();
     if !TITLE_CHARS.contains(&n) {
-        problems.insert("title", format!("must be {} to {} characters", TITLE_CHARS.start(), TITLE_CHARS.end()));
+        problems.insert(
+            "title",
+            format!(
+                "must be {} to {} characters",
+                TITLE_CHARS.start(),
+                TITLE_CHARS.end()
+            ),
+        );
     } else if has_control(t, false) {
         problems.insert("title", "must not contain control characters".into());
     }
@@ -120,7 +139,10 @@ fn check_title(title: &str, problems: &mut Problems) -> String {
 fn check_description(d: &str, problems: &mut Problems) -> String {
     let d = d.trim();
     if d.chars().count() > DESCRIPTION_MAX_CHARS {
-        problems.insert("description", format!("must be at most {DESCRIPTION_MAX_CHARS} characters"));
+        problems.insert(
+            "description",
+            format!("must be at most {DESCRIPTION_MAX_CHARS} characters"),
+        );
     } else if has_control(d, true) {
         problems.insert("description", "must not contain control characters".into());
     }
@@ -135,7 +157,10 @@ fn check_odds(odds: f64, problems: &mut Problems) -> i64 {
             0
         }
         None => {
-            problems.insert("odds", "must be a decimal number with at most 2 decimal places".into());
+            problems.insert(
+                "odds",
+                "must be a decimal number with at most 2 decimal places".into(),
+            );
             0
         }
     }
@@ -143,10 +168,17 @@ fn check_odds(odds: f64, problems: &mut Problems) -> i64 {
 
 /// The configured spelling of a bookmaker, matched case-insensitively.
 fn check_bookmaker(b: &str, limits: &Limits, problems: &mut Problems) -> String {
-    match limits.bookmakers.iter().find(|known| known.eq_ignore_ascii_case(b.trim())) {
+    match limits
+        .bookmakers
+        .iter()
+        .find(|known| known.eq_ignore_ascii_case(b.trim()))
+    {
         Some(known) => known.clone(),
         None => {
-            problems.insert("bookmaker", format!("must be one of: {}", limits.bookmakers.join(", ")));
+            problems.insert(
+                "bookmaker",
+                format!("must be one of: {}", limits.bookmakers.join(", ")),
+            );
             String::new()
         }
     }
@@ -155,7 +187,14 @@ fn check_bookmaker(b: &str, limits: &Limits, problems: &mut Problems) -> String 
 fn check_price(price: i64, limits: &Limits, problems: &mut Problems) {
     if price < limits.price_min.max(1) || price > limits.price_max {
         let money = |amount: i64| oddxer_shared::Money::new(amount, &limits.currency).display();
-        problems.insert("price", format!("must be between {} and {}", money(limits.price_min.max(1)), money(limits.price_max)));
+        problems.insert(
+            "price",
+            format!(
+                "must be between {} and {}",
+                money(limits.price_min.max(1)),
+                money(limits.price_max)
+            ),
+        );
     }
 }
 
@@ -165,30 +204,57 @@ fn check_code(code: &str, bookmaker: &str, limits: &Limits, problems: &mut Probl
     let c = code.trim();
     let rule = limits.booking_code(bookmaker);
     let length = c.chars().count();
-    let whose = if bookmaker.is_empty() { "a booking code".to_owned() } else { format!("a {bookmaker} booking code") };
+    let whose = if bookmaker.is_empty() {
+        "a booking code".to_owned()
+    } else {
+        format!("a {bookmaker} booking code")
+    };
     if c.is_empty() {
         problems.insert("code", "must not be empty".into());
     } else if !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-') {
-        problems.insert("code", format!("must be letters, digits and hyphens only ({whose})"));
+        problems.insert(
+            "code",
+            format!("must be letters, digits and hyphens only ({whose})"),
+        );
     } else if length < rule.min_chars || length > rule.max_chars {
-        problems.insert("code", format!("must be {} to {} characters long ({whose})", rule.min_chars, rule.max_chars));
+        problems.insert(
+            "code",
+            format!(
+                "must be {} to {} characters long ({whose})",
+                rule.min_chars, rule.max_chars
+            ),
+        );
     }
     c.to_owned()
 }
 
-fn check_expires_at(raw: &str, now: DateTime, limits: &Limits, problems: &mut Problems) -> DateTime {
+fn check_expires_at(
+    raw: &str,
+    now: DateTime,
+    limits: &Limits,
+    problems: &mut Problems,
+) -> DateTime {
     match DateTime::parse_rfc3339_str(raw.trim()) {
         Ok(t) if t <= now => {
             problems.insert("expiresAt", "must be in the future".into());
             t
         }
         Ok(t) if t > crate::clock::after(now, limits.expiry_horizon) => {
-            problems.insert("expiresAt", format!("must be within {} days", limits.expiry_horizon.as_secs() / 86_400));
+            problems.insert(
+                "expiresAt",
+                format!(
+                    "must be within {} days",
+                    limits.expiry_horizon.as_secs() / 86_400
+                ),
+            );
             t
         }
         Ok(t) => t,
         Err(_) => {
-            problems.insert("expiresAt", "must be an RFC 3339 time such as 2026-05-01T18:00:00Z".into());
+            problems.insert(
+                "expiresAt",
+                "must be an RFC 3339 time such as 2026-05-01T18:00:00Z".into(),
+            );
             now
         }
     }
@@ -196,7 +262,10 @@ fn check_expires_at(raw: &str, now: DateTime, limits: &Limits, problems: &mut Pr
 
 fn check_max_buyers(n: i64, limits: &Limits, problems: &mut Problems) {
     if n < 1 || n > limits.max_buyers {
-        problems.insert("maxBuyers", format!("must be between 1 and {}", limits.max_buyers));
+        problems.insert(
+            "maxBuyers",
+            format!("must be between 1 and {}", limits.max_buyers),
+        );
     }
 }
 
@@ -214,7 +283,10 @@ pub fn validate_new(input: &CodeIn, now: DateTime, limits: &Limits) -> Result<Li
         expires_at: check_expires_at(&input.expires_at, now, limits, &mut p),
         max_buyers: input.max_buyers.unwrap_or(1),
     };
-    let listing = Listing { code: check_code(&input.code, &listing.bookmaker, limits, &mut p), ..listing };
+    let listing = Listing {
+        code: check_code(&input.code, &listing.bookmaker, limits, &mut p),
+        ..listing
+    };
     check_price(input.price, limits, &mut p);
     check_max_buyers(listing.max_buyers, limits, &mut p);
     if p.is_empty() {
@@ -225,7 +297,12 @@ pub fn validate_new(input: &CodeIn, now: DateTime, limits: &Limits) -> Result<Li
 }
 
 /// Applies a patch over the current listing, validating only the fields it names.
-pub fn apply_patch(current: &Listing, patch: &CodePatch, now: DateTime, limits: &Limits) -> Result<Listing, Problems> {
+pub fn apply_patch(
+    current: &Listing,
+    patch: &CodePatch,
+    now: DateTime,
+    limits: &Limits,
+) -> Result<Listing, Problems> {
     let mut p = Problems::new();
     let mut next = current.clone();
     if let Some(s) = patch.sport {
@@ -301,10 +378,17 @@ pub fn can_move(from: CodeStatus, to: CodeStatus) -> bool {
 }
 
 /// Whether the owner may still edit or cancel: ACTIVE, not expired, nothing sold.
-pub fn editable(stored: CodeStatus, expires_at: DateTime, now: DateTime, sales: i64) -> Result<(), &'static str> {
+pub fn editable(
+    stored: CodeStatus,
+    expires_at: DateTime,
+    now: DateTime,
+    sales: i64,
+) -> Result<(), &'static str> {
     match effective_status(stored, expires_at, now) {
         CodeStatus::Active if sales == 0 => Ok(()),
-        CodeStatus::Active | CodeStatus::SoldOut => Err("This code has sales and can no longer be changed"),
+        CodeStatus::Active | CodeStatus::SoldOut => {
+            Err("This code has sales and can no longer be changed")
+        }
         CodeStatus::Cancelled => Err("This code is cancelled"),
         _ => Err("This code is no longer active"),
     }
@@ -319,7 +403,13 @@ pub enum VoteWindow {
 }
 
 /// Buyers vote from `expiresAt` until `expiresAt + window`, and only before finalization.
-pub fn vote_window(expires_at: DateTime, window: Duration, now: DateTime, finalized: bool, status: CodeStatus) -> VoteWindow {
+pub fn vote_window(
+    expires_at: DateTime,
+    window: Duration,
+    now: DateTime,
+    finalized: bool,
+    status: CodeStatus,
+) -> VoteWindow {
     if finalized || status.is_final() {
         VoteWindow::Closed
     } else if now < expires_at {
@@ -370,7 +460,13 @@ mod tests {
             price_max: 100_000,
             expiry_horizon: Duration::from_secs(30 * 86_400),
             max_buyers: 1000,
-            booking_codes: vec![("SportyBet".into(), BookingCodeRule { min_chars: 5, max_chars: 8 })],
+            booking_codes: vec![(
+                "SportyBet".into(),
+                BookingCodeRule {
+                    min_chars: 5,
+                    max_chars: 8,
+                },
+            )],
             currency: oddxer_shared::Currency("UGX".into()),
         }
     }
@@ -379,7 +475,10 @@ mod tests {
     fn a_price_out_of_range_is_explained_in_the_currency_not_in_minor_units() {
         let mut problems = Problems::new();
         check_price(100, &limits(), &mut problems);
-        assert_eq!(problems.get("price").map(String::as_str), Some("must be between UGX 500 and UGX 100,000"));
+        assert_eq!(
+            problems.get("price").map(String::as_str),
+            Some("must be between UGX 500 and UGX 100,000")
+        );
     }
 
     fn now() -> DateTime {
@@ -402,12 +501,33 @@ mod tests {
 
     #[test]
     fn odds_with_two_decimals_are_stored_exactly_as_hundredths() {
-        for (odds, h) in [(1.01, 101), (2.5, 250), (2.67, 267), (12.75, 1275), (100000.0, 10_000_000), (99999.99, 9_999_999), (1.1, 110), (0.29, 29)] {
+        for (odds, h) in [
+            (1.01, 101),
+            (2.5, 250),
+            (2.67, 267),
+            (12.75, 1275),
+            (100000.0, 10_000_000),
+            (99999.99, 9_999_999),
+            (1.1, 110),
+            (0.29, 29),
+        ] {
             assert_eq!(odds_to_hundredths(odds), Some(h), "{odds}");
             assert_eq!(odds_to_decimal(h), odds);
-            assert_eq!(serde_json::to_string(&odds_to_decimal(h)).expect("json"), serde_json::to_string(&odds).expect("json"));
+            assert_eq!(
+                serde_json::to_string(&odds_to_decimal(h)).expect("json"),
+                serde_json::to_string(&odds).expect("json")
+            );
         }
-        for bad in [1.005, 2.001, 2.0000000001, 1.999, f64::NAN, f64::INFINITY, -2.0, 0.0] {
+        for bad in [
+            1.005,
+            2.001,
+            2.0000000001,
+            1.999,
+            f64::NAN,
+            f64::INFINITY,
+            -2.0,
+            0.0,
+        ] {
             assert_eq!(odds_to_hundredths(bad), None, "{bad}");
         }
     }
@@ -455,7 +575,19 @@ mod tests {
         };
         let p = validate_new(&bad, now(), &limits()).expect_err("invalid");
         let fields: Vec<&str> = p.keys().copied().collect();
-        assert_eq!(fields, vec!["bookmaker", "code", "description", "expiresAt", "maxBuyers", "odds", "price", "title"]);
+        assert_eq!(
+            fields,
+            vec![
+                "bookmaker",
+                "code",
+                "description",
+                "expiresAt",
+                "maxBuyers",
+                "odds",
+                "price",
+                "title"
+            ]
+        );
     }
 
     #[test]
@@ -467,7 +599,10 @@ mod tests {
             ("price", Box::new(|c| c.price = 499)),
             ("price", Box::new(|c| c.price = 100_001)),
             ("expiresAt", Box::new(|c| c.expires_at = "tomorrow".into())),
-            ("expiresAt", Box::new(|c| c.expires_at = "2026-07-01T00:00:00Z".into())),
+            (
+                "expiresAt",
+                Box::new(|c| c.expires_at = "2026-07-01T00:00:00Z".into()),
+            ),
             ("title", Box::new(|c| c.title = "x".repeat(121))),
             ("title", Box::new(|c| c.title = "ab\u{0007}cdef".into())),
             ("code", Box::new(|c| c.code = "x".repeat(101))),
@@ -488,11 +623,23 @@ mod tests {
     #[test]
     fn a_patch_validates_only_what_it_changes() {
         let l = validate_new(&input(), now(), &limits()).expect("valid");
-        let patch = CodePatch { price: Some(3_000), odds: Some(3.1), ..Default::default() };
+        let patch = CodePatch {
+            price: Some(3_000),
+            odds: Some(3.1),
+            ..Default::default()
+        };
         let next = apply_patch(&l, &patch, now(), &limits()).expect("valid patch");
-        assert_eq!((next.price, next.odds, next.title.as_str()), (3_000, 310, l.title.as_str()));
-        let bad = CodePatch { title: Some("no".into()), ..Default::default() };
-        assert!(apply_patch(&l, &bad, now(), &limits()).expect_err("bad").contains_key("title"));
+        assert_eq!(
+            (next.price, next.odds, next.title.as_str()),
+            (3_000, 310, l.title.as_str())
+        );
+        let bad = CodePatch {
+            title: Some("no".into()),
+            ..Default::default()
+        };
+        assert!(apply_patch(&l, &bad, now(), &limits())
+            .expect_err("bad")
+            .contains_key("title"));
     }
 
     #[test]
@@ -503,13 +650,25 @@ mod tests {
         assert_eq!(effective_status(Active, past, t), AwaitingResult);
         assert_eq!(effective_status(SoldOut, past, t), AwaitingResult);
         assert_eq!(effective_status(Won, past, t), Won);
-        assert_eq!(effective_status(Active, crate::clock::after(t, Duration::from_secs(1)), t), Active);
+        assert_eq!(
+            effective_status(Active, crate::clock::after(t, Duration::from_secs(1)), t),
+            Active
+        );
         assert_eq!(status_after_sales(Active, 1, 1), SoldOut);
         assert_eq!(status_after_sales(Active, 1, 3), Active);
         assert_eq!(status_after_sales(AwaitingResult, 3, 3), AwaitingResult);
-        assert!(can_move(Active, SoldOut) && can_move(SoldOut, AwaitingResult) && can_move(AwaitingResult, Won));
+        assert!(
+            can_move(Active, SoldOut)
+                && can_move(SoldOut, AwaitingResult)
+                && can_move(AwaitingResult, Won)
+        );
         assert!(can_move(Active, Cancelled) && can_move(Active, Void));
-        assert!(!can_move(SoldOut, Cancelled) && !can_move(Won, Lost) && !can_move(Cancelled, Active) && !can_move(Active, Won));
+        assert!(
+            !can_move(SoldOut, Cancelled)
+                && !can_move(Won, Lost)
+                && !can_move(Cancelled, Active)
+                && !can_move(Active, Won)
+        );
     }
 
     #[test]
@@ -519,7 +678,13 @@ mod tests {
         assert!(editable(CodeStatus::Active, later, t, 0).is_ok());
         assert!(editable(CodeStatus::Active, later, t, 1).is_err());
         assert!(editable(CodeStatus::SoldOut, later, t, 1).is_err());
-        assert!(editable(CodeStatus::Active, crate::clock::before(t, Duration::from_secs(1)), t, 0).is_err());
+        assert!(editable(
+            CodeStatus::Active,
+            crate::clock::before(t, Duration::from_secs(1)),
+            t,
+            0
+        )
+        .is_err());
         assert!(editable(CodeStatus::Cancelled, later, t, 0).is_err());
     }
 
@@ -528,11 +693,26 @@ mod tests {
         let t = now();
         let w = Duration::from_secs(3600);
         let st = CodeStatus::AwaitingResult;
-        assert_eq!(vote_window(crate::clock::after(t, Duration::from_secs(1)), w, t, false, st), VoteWindow::NotYet);
+        assert_eq!(
+            vote_window(
+                crate::clock::after(t, Duration::from_secs(1)),
+                w,
+                t,
+                false,
+                st
+            ),
+            VoteWindow::NotYet
+        );
         assert_eq!(vote_window(t, w, t, false, st), VoteWindow::Open);
-        assert_eq!(vote_window(crate::clock::before(t, w), w, t, false, st), VoteWindow::Closed);
+        assert_eq!(
+            vote_window(crate::clock::before(t, w), w, t, false, st),
+            VoteWindow::Closed
+        );
         assert_eq!(vote_window(t, w, t, true, st), VoteWindow::Closed);
-        assert_eq!(vote_window(t, w, t, false, CodeStatus::Cancelled), VoteWindow::Closed);
+        assert_eq!(
+            vote_window(t, w, t, false, CodeStatus::Cancelled),
+            VoteWindow::Closed
+        );
     }
 
     #[test]
@@ -553,8 +733,15 @@ mod tests {
         c.bookmaker = "Betway".into();
         c.code = "BW-123456789".into(); // 12 characters: fine by the default rule, not by SportyBet's
         let listing = validate_new(&c, now(), &limits).expect("valid for Betway");
-        let to_sportybet = CodePatch { bookmaker: Some("SportyBet".into()), ..Default::default() };
-        let p = apply_patch(&listing, &to_sportybet, now(), &limits).expect_err("too long for SportyBet");
-        assert_eq!(p.get("code").map(String::as_str), Some("must be 5 to 8 characters long (a SportyBet booking code)"));
+        let to_sportybet = CodePatch {
+            bookmaker: Some("SportyBet".into()),
+            ..Default::default()
+        };
+        let p = apply_patch(&listing, &to_sportybet, now(), &limits)
+            .expect_err("too long for SportyBet");
+        assert_eq!(
+            p.get("code").map(String::as_str),
+            Some("must be 5 to 8 characters long (a SportyBet booking code)")
+        );
     }
 }

@@ -15,14 +15,33 @@ use oddxer_shared::{CodeStatus, Money, Role, Sport};
 /// A 422 whose message names every field and its problem ("expiresAt must be within 30 days"),
 /// so even a client that does not read `details.fields` tells the person what to fix.
 pub fn problems_error(p: Problems) -> AppError {
-    let message = p.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join("; ");
-    let fields: serde_json::Map<String, serde_json::Value> = p.into_iter().map(|(k, v)| (k.to_owned(), v.into())).collect();
-    let message = if message.is_empty() { "Some fields are invalid".to_owned() } else { message };
-    AppError::Validation { message, details: Some(serde_json::json!({ "fields": fields })) }
+    let message = p
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let fields: serde_json::Map<String, serde_json::Value> = p
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.into()))
+        .collect();
+    let message = if message.is_empty() {
+        "Some fields are invalid".to_owned()
+    } else {
+        message
+    };
+    AppError::Validation {
+        message,
+        details: Some(serde_json::json!({ "fields": fields })),
+    }
 }
 
 pub fn view(state: &AppState, code: &Code, now: DateTime, reveal: bool) -> CodeOut {
-    code.to_out(&state.config.currency, state.config.voting_window, now, reveal)
+    code.to_out(
+        &state.config.currency,
+        state.config.voting_window,
+        now,
+        reveal,
+    )
 }
 
 /// The public view for events and lists: never the secret code.
@@ -31,18 +50,29 @@ pub fn public_json(state: &AppState, code: &Code) -> serde_json::Value {
 }
 
 pub async fn load(state: &AppState, id: ObjectId) -> Result<Code> {
-    store::find(&state.db, id).await?.ok_or(AppError::NotFound("betting code"))
+    store::find(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound("betting code"))
 }
 
 pub async fn create(state: &AppState, seller: &User, input: &CodeIn) -> Result<CodeOut> {
     let now = clock::now();
-    let listing = rules::validate_new(input, now, &Limits::from_config(&state.config)).map_err(problems_error)?;
+    let listing = rules::validate_new(input, now, &Limits::from_config(&state.config))
+        .map_err(problems_error)?;
     let d = store::new_code_doc(ObjectId::new(), seller.id, &seller.username, &listing, now);
-    let code = Code::from_doc(&d).ok_or_else(|| AppError::internal("new code document does not read back"))?;
+    let code = Code::from_doc(&d)
+        .ok_or_else(|| AppError::internal("new code document does not read back"))?;
     store::insert(&state.db, d).await?;
     state.market.upsert(&code).await;
-    state.hub.to_sport(listing.sport.as_str(), LiveEvent::CodeCreated(public_json(state, &code)));
-    state.hub.to_followers_of(seller.id, listing.sport.as_str(), LiveEvent::CodeCreated(public_json(state, &code)));
+    state.hub.to_sport(
+        listing.sport.as_str(),
+        LiveEvent::CodeCreated(public_json(state, &code)),
+    );
+    state.hub.to_followers_of(
+        seller.id,
+        listing.sport.as_str(),
+        LiveEvent::CodeCreated(public_json(state, &code)),
+    );
     Ok(view(state, &code, now, true))
 }
 
@@ -70,14 +100,31 @@ pub async fn detail(state: &AppState, viewer: Option<&User>, id: ObjectId) -> Re
 async fn owned_and_editable(state: &AppState, user: &User, id: ObjectId) -> Result<Code> {
     let code = load(state, id).await?;
     if code.seller != user.id {
-        return Err(AppError::Forbidden("Only the seller of this code can change it"));
+        return Err(AppError::Forbidden(
+            "Only the seller of this code can change it",
+        ));
     }
     if store::is_cancelled(&state.db, id).await? {
-        return Err(AppError::conflict("CODE_NOT_EDITABLE", "This code is cancelled"));
+        return Err(AppError::conflict(
+            "CODE_NOT_EDITABLE",
+            "This code is cancelled",
+        ));
     }
-    let sales = if store::has_purchases(&state.db, id).await? { code.sales_count.max(1) } else { 0 };
-    rules::editable(code.status, code.listing.expires_at, clock::now(), sales)
-        .map_err(|m| AppError::conflict(if sales > 0 { "HAS_SALES" } else { "CODE_NOT_EDITABLE" }, m))?;
+    let sales = if store::has_purchases(&state.db, id).await? {
+        code.sales_count.max(1)
+    } else {
+        0
+    };
+    rules::editable(code.status, code.listing.expires_at, clock::now(), sales).map_err(|m| {
+        AppError::conflict(
+            if sales > 0 {
+                "HAS_SALES"
+            } else {
+                "CODE_NOT_EDITABLE"
+            },
+            m,
+        )
+    })?;
     Ok(code)
 }
 
@@ -87,28 +134,47 @@ async fn owned_and_editable(state: &AppState, user: &User, id: ObjectId) -> Resu
 /// and receives another listing: either the edit sees the purchase (409 `HAS_SALES`) or the
 /// purchase sees the edit (409 `CODE_CHANGED`). Concurrent edits of one code: the second is 409
 /// `CODE_CHANGED`.
-pub async fn update(state: &AppState, user: &User, id: ObjectId, patch: &CodePatch) -> Result<CodeOut> {
+pub async fn update(
+    state: &AppState,
+    user: &User,
+    id: ObjectId,
+    patch: &CodePatch,
+) -> Result<CodeOut> {
     let code = owned_and_editable(state, user, id).await?;
     let now = clock::now();
-    let next = rules::apply_patch(&code.listing, patch, now, &Limits::from_config(&state.config)).map_err(problems_error)?;
+    let next = rules::apply_patch(
+        &code.listing,
+        patch,
+        now,
+        &Limits::from_config(&state.config),
+    )
+    .map_err(problems_error)?;
     if next != code.listing {
         let version = code.listing_version + 1;
         if !store::insert_edit(&state.db, id, version, user.id).await? {
             // A marker older than the recovery delay whose version never reached the code is an
             // edit cut short by a crash (an edit takes milliseconds): clear it and take its place.
             let stale = clock::before(now, state.config.recovery_after);
-            let abandoned = store::edit_after(&state.db, id, code.listing_version).await?.is_some_and(|at| at < stale);
+            let abandoned = store::edit_after(&state.db, id, code.listing_version)
+                .await?
+                .is_some_and(|at| at < stale);
             let retaken = abandoned && {
                 store::delete_edit(&state.db, id, version).await?;
                 store::insert_edit(&state.db, id, version, user.id).await?
             };
             if !retaken {
-                return Err(AppError::conflict("CODE_CHANGED", "This code was changed meanwhile; reload it and try again"));
+                return Err(AppError::conflict(
+                    "CODE_CHANGED",
+                    "This code was changed meanwhile; reload it and try again",
+                ));
             }
         }
         if store::has_purchases(&state.db, id).await? {
             store::delete_edit(&state.db, id, version).await?;
-            return Err(AppError::conflict("HAS_SALES", "This code has sales and can no longer be changed"));
+            return Err(AppError::conflict(
+                "HAS_SALES",
+                "This code has sales and can no longer be changed",
+            ));
         }
         let mut fields = store::listing_fields(&next);
         fields.insert("listingVersion", version);
@@ -120,7 +186,10 @@ pub async fn update(state: &AppState, user: &User, id: ObjectId, patch: &CodePat
             if let Some(cancelled) = store::find(&state.db, id).await? {
                 state.market.upsert(&cancelled).await;
             }
-            return Err(AppError::conflict("CODE_NOT_EDITABLE", "This code was cancelled meanwhile"));
+            return Err(AppError::conflict(
+                "CODE_NOT_EDITABLE",
+                "This code was cancelled meanwhile",
+            ));
         }
     }
     let updated = load(state, id).await?;
@@ -135,11 +204,17 @@ pub async fn update(state: &AppState, user: &User, id: ObjectId, patch: &CodePat
 pub async fn cancel(state: &AppState, user: &User, id: ObjectId) -> Result<CodeOut> {
     owned_and_editable(state, user, id).await?;
     if !store::insert_cancellation(&state.db, id, user.id).await? {
-        return Err(AppError::conflict("CODE_NOT_EDITABLE", "This code is already cancelled"));
+        return Err(AppError::conflict(
+            "CODE_NOT_EDITABLE",
+            "This code is already cancelled",
+        ));
     }
     if store::has_purchases(&state.db, id).await? {
         store::delete_cancellation(&state.db, id).await?;
-        return Err(AppError::conflict("HAS_SALES", "This code has sales and can no longer be cancelled"));
+        return Err(AppError::conflict(
+            "HAS_SALES",
+            "This code has sales and can no longer be cancelled",
+        ));
     }
     store::ensure_status(&state.db, id, CodeStatus::Cancelled).await?;
     let code = load(state, id).await?;
@@ -153,15 +228,26 @@ pub async fn browse(state: &AppState, b: &Browse, reveal: bool) -> Result<Page<C
     let mut codes = if state.market.serves(b) {
         state.market.browse(&state.db, b, now).await?
     } else {
-        store::find_many(&state.db, b.filter(now), query::sort_doc(b.sort), b.limit + 1).await?
+        store::find_many(
+            &state.db,
+            b.filter(now),
+            query::sort_doc(b.sort),
+            b.limit + 1,
+        )
+        .await?
     };
     let next_cursor = if codes.len() as i64 > b.limit {
         codes.truncate(b.limit as usize);
-        codes.last().map(|c| encode_cursor(b.sort, cursor_of(b.sort, c)))
+        codes
+            .last()
+            .map(|c| encode_cursor(b.sort, cursor_of(b.sort, c)))
     } else {
         None
     };
-    Ok(Page { items: codes.iter().map(|c| view(state, c, now, reveal)).collect(), next_cursor })
+    Ok(Page {
+        items: codes.iter().map(|c| view(state, c, now, reveal)).collect(),
+        next_cursor,
+    })
 }
 
 pub async fn list(state: &AppState, q: &CodeQuery) -> Result<Page<CodeOut>> {

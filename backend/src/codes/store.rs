@@ -69,12 +69,21 @@ impl Code {
             finalized_at: d.get_datetime("finalizedAt").ok().copied(),
             listing_version: int(d, "listingVersion"),
             created_at: *d.get_datetime("createdAt").ok()?,
-            updated_at: d.get_datetime("updatedAt").copied().unwrap_or(DateTime::MIN),
+            updated_at: d
+                .get_datetime("updatedAt")
+                .copied()
+                .unwrap_or(DateTime::MIN),
         })
     }
 
     /// The view without the secret `code`; `reveal` adds it (seller, buyers, admins only).
-    pub fn to_out(&self, currency: &Currency, voting_window: Duration, now: DateTime, reveal: bool) -> CodeOut {
+    pub fn to_out(
+        &self,
+        currency: &Currency,
+        voting_window: Duration,
+        now: DateTime,
+        reveal: bool,
+    ) -> CodeOut {
         let l = &self.listing;
         CodeOut {
             id: self.id.to_hex(),
@@ -115,7 +124,13 @@ pub fn listing_fields(l: &Listing) -> Document {
 }
 
 /// A new ACTIVE code with the seed's fields plus `maxBuyers`, `salesCount`, `outcome`.
-pub fn new_code_doc(id: ObjectId, seller: ObjectId, seller_username: &str, l: &Listing, now: DateTime) -> Document {
+pub fn new_code_doc(
+    id: ObjectId,
+    seller: ObjectId,
+    seller_username: &str,
+    l: &Listing,
+    now: DateTime,
+) -> Document {
     let mut d = doc! { "_id": id, "seller": seller, "sellerUsername": seller_username };
     d.extend(listing_fields(l));
     d.extend(doc! {
@@ -156,22 +171,43 @@ pub async fn insert(db: &Db, d: Document) -> mongodb::error::Result<bool> {
 
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn find(db: &Db, id: ObjectId) -> mongodb::error::Result<Option<Code>> {
-    Ok(db.col(CODES).find_one(doc! { "_id": id }).await?.as_ref().and_then(Code::from_doc))
+    Ok(db
+        .col(CODES)
+        .find_one(doc! { "_id": id })
+        .await?
+        .as_ref()
+        .and_then(Code::from_doc))
 }
 
 /// The codes of `ids` (a page's worth, up to 100), by `_id` equality reads sent all at once: on
 /// FerretDB an `_id` `$in` is filtered in its own process after reading every code, while each
 /// equality is one index lookup (DESIGN.md section 2). Keyed by id; an unknown id is absent.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn find_by_ids(db: &Db, ids: impl IntoIterator<Item = ObjectId>) -> mongodb::error::Result<std::collections::HashMap<ObjectId, Code>> {
+pub async fn find_by_ids(
+    db: &Db,
+    ids: impl IntoIterator<Item = ObjectId>,
+) -> mongodb::error::Result<std::collections::HashMap<ObjectId, Code>> {
     let unique: std::collections::HashSet<ObjectId> = ids.into_iter().collect();
-    let found = futures_util::future::try_join_all(unique.into_iter().map(|id| find(db, id))).await?;
+    let found =
+        futures_util::future::try_join_all(unique.into_iter().map(|id| find(db, id))).await?;
     Ok(found.into_iter().flatten().map(|c| (c.id, c)).collect())
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn find_many(db: &Db, filter: Document, sort: Document, limit: i64) -> mongodb::error::Result<Vec<Code>> {
-    let docs: Vec<Document> = db.col(CODES).find(filter).sort(sort).limit(limit).await?.try_collect().await?;
+pub async fn find_many(
+    db: &Db,
+    filter: Document,
+    sort: Document,
+    limit: i64,
+) -> mongodb::error::Result<Vec<Code>> {
+    let docs: Vec<Document> = db
+        .col(CODES)
+        .find(filter)
+        .sort(sort)
+        .limit(limit)
+        .await?
+        .try_collect()
+        .await?;
     Ok(docs.iter().filter_map(Code::from_doc).collect())
 }
 
@@ -180,7 +216,9 @@ pub async fn find_many(db: &Db, filter: Document, sort: Document, limit: i64) ->
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn set_labels(db: &Db, id: ObjectId, mut fields: Document) -> mongodb::error::Result<()> {
     fields.extend(touched(clock::now()));
-    db.col(CODES).update_one(doc! { "_id": id }, doc! { "$set": fields }).await?;
+    db.col(CODES)
+        .update_one(doc! { "_id": id }, doc! { "$set": fields })
+        .await?;
     Ok(())
 }
 
@@ -194,21 +232,31 @@ pub async fn buyers(db: &Db, code: ObjectId) -> mongodb::error::Result<Vec<Objec
         .await?
         .try_collect()
         .await?;
-    Ok(docs.iter().filter_map(|d| d.get_object_id("buyer").ok()).collect())
+    Ok(docs
+        .iter()
+        .filter_map(|d| d.get_object_id("buyer").ok())
+        .collect())
 }
 
 /// Whether `user` bought `code`: the purchase holding the claim `{code}:{buyer}` (unique among
 /// purchases that are not FAILED) is COMPLETED. One equality lookup on an indexed field.
 #[tracing::instrument(level = "debug", skip_all, fields(code = %code, user = %user))]
 pub async fn is_buyer(db: &Db, code: ObjectId, user: ObjectId) -> mongodb::error::Result<bool> {
-    let p = db.col(PURCHASES).find_one(doc! { "claim": claim_id(code, user) }).await?;
+    let p = db
+        .col(PURCHASES)
+        .find_one(doc! { "claim": claim_id(code, user) })
+        .await?;
     Ok(p.is_some_and(|p| p.get_str("status") == Ok(PURCHASE_COMPLETED)))
 }
 
 /// Purchases that exist in any state but FAILED: an edit or a cancellation must not race them.
 #[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn has_purchases(db: &Db, code: ObjectId) -> mongodb::error::Result<bool> {
-    Ok(db.col(PURCHASES).find_one(doc! { "bettingCode": code, "status": { "$ne": "FAILED" } }).await?.is_some())
+    Ok(db
+        .col(PURCHASES)
+        .find_one(doc! { "bettingCode": code, "status": { "$ne": "FAILED" } })
+        .await?
+        .is_some())
 }
 
 /// One completed sale of a code, as the sales labels need it.
@@ -236,10 +284,19 @@ pub async fn sales(db: &Db, code: ObjectId) -> mongodb::error::Result<Vec<Sale>>
             .await
     };
     let (completed, pending) = tokio::join!(read(PURCHASE_COMPLETED), read("PENDING"));
-    let sale = |d: &Document| Some(Sale { purchase: d.get_object_id("_id").ok()?, buyer: d.get_object_id("buyer").ok()?, at: *d.get_datetime("createdAt").ok()? });
+    let sale = |d: &Document| {
+        Some(Sale {
+            purchase: d.get_object_id("_id").ok()?,
+            buyer: d.get_object_id("buyer").ok()?,
+            at: *d.get_datetime("createdAt").ok()?,
+        })
+    };
     let mut sales: Vec<Sale> = completed?.iter().filter_map(sale).collect();
     for p in pending?.iter().filter_map(sale) {
-        let decided = db.col("transfer_outcomes").find_one(doc! { "_id": p.purchase.to_hex() }).await?;
+        let decided = db
+            .col("transfer_outcomes")
+            .find_one(doc! { "_id": p.purchase.to_hex() })
+            .await?;
         if decided.is_some_and(|d| d.get_str("outcome") == Ok("COMPLETED")) {
             sales.push(p);
         }
@@ -252,12 +309,18 @@ pub async fn sales(db: &Db, code: ObjectId) -> mongodb::error::Result<Vec<Sale>>
 /// is written after this (the purchase flow writes COMPLETED last); it is counted once either way.
 /// Safe to call any number of times.
 #[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
-pub async fn refresh_sales_labels(db: &Db, code: ObjectId, finishing: Option<&Sale>) -> mongodb::error::Result<()> {
+pub async fn refresh_sales_labels(
+    db: &Db,
+    code: ObjectId,
+    finishing: Option<&Sale>,
+) -> mongodb::error::Result<()> {
     // FerretDB writes whole documents: a recount computed a moment earlier (another purchase's,
     // on any instance) may land after ours. Read back and recount until the stored labels agree
     // with the purchases (a few rounds at most; any later sale repeats this).
     for _ in 0..5 {
-        let Some(c) = find(db, code).await? else { return Ok(()) };
+        let Some(c) = find(db, code).await? else {
+            return Ok(());
+        };
         let mut sales = sales(db, code).await?;
         if let Some(f) = finishing {
             if !sales.iter().any(|s| s.purchase == f.purchase) {
@@ -266,7 +329,11 @@ pub async fn refresh_sales_labels(db: &Db, code: ObjectId, finishing: Option<&Sa
         }
         let count = sales.len() as i64;
         let status = rules::status_after_sales(c.status, count, c.listing.max_buyers);
-        let first = if c.listing.max_buyers == 1 && c.sold_at.is_none() { sales.iter().min_by_key(|s| s.at).copied() } else { None };
+        let first = if c.listing.max_buyers == 1 && c.sold_at.is_none() {
+            sales.iter().min_by_key(|s| s.at).copied()
+        } else {
+            None
+        };
         if c.sales_count == count && status == c.status && first.is_none() {
             return Ok(());
         }
@@ -286,7 +353,11 @@ pub async fn refresh_sales_labels(db: &Db, code: ObjectId, finishing: Option<&Sa
 /// Writes a final status label until the stored document shows it: FerretDB writes whole
 /// documents back, so a racing write (an edit's fields, a recount) may put the old status back.
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
-pub async fn ensure_status(db: &Db, id: ObjectId, status: CodeStatus) -> mongodb::error::Result<()> {
+pub async fn ensure_status(
+    db: &Db,
+    id: ObjectId,
+    status: CodeStatus,
+) -> mongodb::error::Result<()> {
     for _ in 0..5 {
         set_labels(db, id, doc! { "status": status.as_str() }).await?;
         if find(db, id).await?.is_none_or(|c| c.status == status) {
@@ -298,8 +369,16 @@ pub async fn ensure_status(db: &Db, id: ObjectId, status: CodeStatus) -> mongodb
 
 /// Inserts the cancellation decision `{_id: code}`; false when it already exists.
 #[tracing::instrument(level = "debug", skip_all, fields(code = %code, by = %by))]
-pub async fn insert_cancellation(db: &Db, code: ObjectId, by: ObjectId) -> mongodb::error::Result<bool> {
-    match db.col(CANCELLATIONS).insert_one(doc! { "_id": code, "by": by, "createdAt": clock::now() }).await {
+pub async fn insert_cancellation(
+    db: &Db,
+    code: ObjectId,
+    by: ObjectId,
+) -> mongodb::error::Result<bool> {
+    match db
+        .col(CANCELLATIONS)
+        .insert_one(doc! { "_id": code, "by": by, "createdAt": clock::now() })
+        .await
+    {
         Ok(_) => Ok(true),
         Err(e) if is_duplicate_key(&e) => Ok(false),
         Err(e) => Err(e),
@@ -308,13 +387,19 @@ pub async fn insert_cancellation(db: &Db, code: ObjectId, by: ObjectId) -> mongo
 
 #[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn delete_cancellation(db: &Db, code: ObjectId) -> mongodb::error::Result<()> {
-    db.col(CANCELLATIONS).delete_one(doc! { "_id": code }).await?;
+    db.col(CANCELLATIONS)
+        .delete_one(doc! { "_id": code })
+        .await?;
     Ok(())
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn is_cancelled(db: &Db, code: ObjectId) -> mongodb::error::Result<bool> {
-    Ok(db.col(CANCELLATIONS).find_one(doc! { "_id": code }).await?.is_some())
+    Ok(db
+        .col(CANCELLATIONS)
+        .find_one(doc! { "_id": code })
+        .await?
+        .is_some())
 }
 
 fn edit_id(code: ObjectId, version: i64) -> String {
@@ -324,7 +409,12 @@ fn edit_id(code: ObjectId, version: i64) -> String {
 /// Inserts the decision that the listing of `code` becomes `version` (the version read plus one);
 /// false when another edit took that version first.
 #[tracing::instrument(level = "debug", skip_all, fields(code = %code, by = %by))]
-pub async fn insert_edit(db: &Db, code: ObjectId, version: i64, by: ObjectId) -> mongodb::error::Result<bool> {
+pub async fn insert_edit(
+    db: &Db,
+    code: ObjectId,
+    version: i64,
+    by: ObjectId,
+) -> mongodb::error::Result<bool> {
     match db.col(EDITS).insert_one(doc! { "_id": edit_id(code, version), "bettingCode": code, "by": by, "createdAt": clock::now() }).await {
         Ok(_) => Ok(true),
         Err(e) if is_duplicate_key(&e) => Ok(false),
@@ -335,22 +425,42 @@ pub async fn insert_edit(db: &Db, code: ObjectId, version: i64, by: ObjectId) ->
 /// Withdraws an edit that found a purchase after its marker.
 #[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn delete_edit(db: &Db, code: ObjectId, version: i64) -> mongodb::error::Result<()> {
-    db.col(EDITS).delete_one(doc! { "_id": edit_id(code, version) }).await?;
+    db.col(EDITS)
+        .delete_one(doc! { "_id": edit_id(code, version) })
+        .await?;
     Ok(())
 }
 
 /// When the edit that follows `read_version` was decided (its marker's time), if it was: a purchase
 /// that read the listing at `read_version` may be selling an old price or code. One `_id` read.
 #[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
-pub async fn edit_after(db: &Db, code: ObjectId, read_version: i64) -> mongodb::error::Result<Option<DateTime>> {
-    let marker = db.col(EDITS).find_one(doc! { "_id": edit_id(code, read_version + 1) }).await?;
-    Ok(marker.map(|m| m.get_datetime("createdAt").copied().unwrap_or(DateTime::MIN)))
+pub async fn edit_after(
+    db: &Db,
+    code: ObjectId,
+    read_version: i64,
+) -> mongodb::error::Result<Option<DateTime>> {
+    let marker = db
+        .col(EDITS)
+        .find_one(doc! { "_id": edit_id(code, read_version + 1) })
+        .await?;
+    Ok(marker.map(|m| {
+        m.get_datetime("createdAt")
+            .copied()
+            .unwrap_or(DateTime::MIN)
+    }))
 }
 
 /// The caller's vote on a code, for the detail view.
 #[tracing::instrument(level = "debug", skip_all, fields(code = %code, voter = %voter))]
-pub async fn my_vote(db: &Db, code: ObjectId, voter: ObjectId) -> mongodb::error::Result<Option<VoteType>> {
-    let found = db.col("votes").find_one(doc! { "bettingCode": code, "voter": voter }).await?;
+pub async fn my_vote(
+    db: &Db,
+    code: ObjectId,
+    voter: ObjectId,
+) -> mongodb::error::Result<Option<VoteType>> {
+    let found = db
+        .col("votes")
+        .find_one(doc! { "bettingCode": code, "voter": voter })
+        .await?;
     Ok(found.and_then(|d| d.get_str("voteType").ok().and_then(VoteType::parse)))
 }
 

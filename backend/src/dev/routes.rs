@@ -13,7 +13,10 @@ use oddxer_shared::api::{ErrorEnvelope, SmsOut, TransactionOut};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(sms)).routes(routes!(complete)).routes(routes!(fail))
+    OpenApiRouter::new()
+        .routes(routes!(sms))
+        .routes(routes!(complete))
+        .routes(routes!(fail))
 }
 
 #[derive(serde::Deserialize)]
@@ -30,11 +33,20 @@ struct SmsQuery {
 async fn sms(State(state): State<AppState>, Query(q): Query<SmsQuery>) -> ApiResult<Vec<SmsOut>> {
     // Messages are stored under the normalized number; accept it however it is written, and
     // refuse what is no phone number (422 naming it) rather than look it up.
-    let phone = crate::phone::PhoneNumber::parse_field(&q.phone_number, state.config.default_region, "phoneNumber")?.into_string();
+    let phone = crate::phone::PhoneNumber::parse_field(
+        &q.phone_number,
+        state.config.default_region,
+        "phoneNumber",
+    )?
+    .into_string();
     let items = crate::auth::sms::outbox(&state.db, &phone, 50)
         .await?
         .into_iter()
-        .map(|m| SmsOut { phone_number: m.phone_number, body: m.body, created_at: clock::rfc3339(m.created_at) })
+        .map(|m| SmsOut {
+            phone_number: m.phone_number,
+            body: m.body,
+            created_at: clock::rfc3339(m.created_at),
+        })
         .collect();
     Ok(ok(items))
 }
@@ -50,9 +62,13 @@ async fn settle(state: &AppState, reference: &str, succeeded: bool) -> ApiResult
         return Err(AppError::NotFound("payment"));
     }
     // The same path a provider callback takes: a hint that triggers a status check.
-    let tx = crate::wallet::store::find_by_reference(&state.db, reference).await?.ok_or(AppError::NotFound("payment"))?;
+    let tx = crate::wallet::store::find_by_reference(&state.db, reference)
+        .await?
+        .ok_or(AppError::NotFound("payment"))?;
     let out = if tx.kind == oddxer_shared::TransactionType::Withdrawal {
-        confirm_withdrawal(state, reference).await?.ok_or(AppError::NotFound("payment"))?
+        confirm_withdrawal(state, reference)
+            .await?
+            .ok_or(AppError::NotFound("payment"))?
     } else {
         confirm_deposit_tx(state, tx).await?
     };
@@ -62,13 +78,19 @@ async fn settle(state: &AppState, reference: &str, succeeded: bool) -> ApiResult
 #[utoipa::path(post, path = "/dev/payments/{reference}/complete", tag = "development",
     params(("reference" = String, Path, description = "The payment's reference (a UUID)")), responses((status = 200, body = TransactionOut), (status = 404, description = "No such payment", body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all)]
-async fn complete(State(state): State<AppState>, Path(reference): Path<String>) -> ApiResult<TransactionOut> {
+async fn complete(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+) -> ApiResult<TransactionOut> {
     settle(&state, &reference, true).await
 }
 
 #[utoipa::path(post, path = "/dev/payments/{reference}/fail", tag = "development",
     params(("reference" = String, Path, description = "The payment's reference (a UUID)")), responses((status = 200, body = TransactionOut), (status = 404, description = "No such payment", body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all)]
-async fn fail(State(state): State<AppState>, Path(reference): Path<String>) -> ApiResult<TransactionOut> {
+async fn fail(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+) -> ApiResult<TransactionOut> {
     settle(&state, &reference, false).await
 }

@@ -17,5 +17,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[tracing::instrument(skip_all)]
 async fn health(State(state): State<AppState>) -> ApiResult<HealthOut> {
     state.db.ping().await.map_err(AppError::Database)?;
-    Ok(ok(HealthOut { status: "ok".into(), database: "ok".into(), version: env!("CARGO_PKG_VERSION").into() }))
+    Ok(ok(HealthOut {
+        status: "ok".into(),
+        database: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    }))
 }

@@ -37,7 +37,11 @@ pub struct LeaderboardCache {
 
 impl LeaderboardCache {
     pub fn new(ttl: Duration) -> LeaderboardCache {
-        LeaderboardCache { ttl, inner: Arc::default(), refreshing: Arc::default() }
+        LeaderboardCache {
+            ttl,
+            inner: Arc::default(),
+            refreshing: Arc::default(),
+        }
     }
 
     /// Every seller's row in rank order ([`super::service::rank_order`]), or `None` when the
@@ -57,8 +61,13 @@ impl LeaderboardCache {
             None => store::find_rows(db, doc! {}, doc! {}, None, None).await?,
             Some(t) => {
                 let mut found = Vec::new();
-                for bucket in store::update_bucket(clock::before(t, OVERLAP))..=store::update_bucket(started) {
-                    found.extend(store::find_rows(db, doc! { "updatedBucket": bucket }, doc! {}, None, None).await?);
+                for bucket in
+                    store::update_bucket(clock::before(t, OVERLAP))..=store::update_bucket(started)
+                {
+                    found.extend(
+                        store::find_rows(db, doc! { "updatedBucket": bucket }, doc! {}, None, None)
+                            .await?,
+                    );
                 }
                 found
             }

@@ -16,7 +16,10 @@ pub struct Terms {
 
 impl Terms {
     pub fn from_config(c: &crate::config::Config) -> Terms {
-        Terms { fee_bps: c.platform_fee_bps, policy: c.settlement_policy }
+        Terms {
+            fee_bps: c.platform_fee_bps,
+            policy: c.settlement_policy,
+        }
     }
 }
 
@@ -64,14 +67,20 @@ impl Contribution {
             outcome,
             odds,
             sales: if counted { prices.len() as i64 } else { 0 },
-            revenue: prices.iter().map(|p| seller_net(*p, outcome, terms.fee_bps, terms.policy)).sum(),
+            revenue: prices
+                .iter()
+                .map(|p| seller_net(*p, outcome, terms.fee_bps, terms.policy))
+                .sum(),
             sport: None,
         }
     }
 
     /// The same contribution, recorded under the code's sport.
     pub fn in_sport(self, sport: oddxer_shared::Sport) -> Contribution {
-        Contribution { sport: Some(sport), ..self }
+        Contribution {
+            sport: Some(sport),
+            ..self
+        }
     }
 
     /// Return per unit stake in hundredths: odds - 1 for a win, -1 for a loss, nothing for VOID.
@@ -100,7 +109,11 @@ pub struct Row {
 
 impl Row {
     pub fn new(seller: ObjectId, username: &str) -> Row {
-        Row { seller, username: username.to_owned(), ..Default::default() }
+        Row {
+            seller,
+            username: username.to_owned(),
+            ..Default::default()
+        }
     }
 
     pub fn add(&mut self, c: &Contribution) {
@@ -155,7 +168,9 @@ pub use oddxer_shared::api::Period;
 
 /// The start of `period`'s window ending at `now` (`None`: all time).
 pub fn since(period: Period, now: mongodb::bson::DateTime) -> Option<mongodb::bson::DateTime> {
-    period.days().map(|d| mongodb::bson::DateTime::from_millis(now.timestamp_millis() - d * 86_400_000))
+    period
+        .days()
+        .map(|d| mongodb::bson::DateTime::from_millis(now.timestamp_millis() - d * 86_400_000))
 }
 
 /// Basis points to the percent shown on the wire (2 decimals, exact as text).
@@ -168,16 +183,42 @@ mod tests {
     use super::*;
 
     fn contribution(outcome: Outcome, odds: i64, prices: &[i64]) -> Contribution {
-        Contribution::new(ObjectId::new(), ObjectId::new(), "s", outcome, odds, prices, Terms { fee_bps: 1000, policy: SettlementPolicy::Standard })
+        Contribution::new(
+            ObjectId::new(),
+            ObjectId::new(),
+            "s",
+            outcome,
+            odds,
+            prices,
+            Terms {
+                fee_bps: 1000,
+                policy: SettlementPolicy::Standard,
+            },
+        )
     }
 
     #[test]
     fn net_per_sale_keeps_the_fee_remainder_with_the_seller() {
-        assert_eq!(seller_net(1_000, Outcome::Won, 1000, SettlementPolicy::Standard), 900);
-        assert_eq!(seller_net(999, Outcome::Lost, 1000, SettlementPolicy::Standard), 900);
-        assert_eq!(seller_net(999, Outcome::Lost, 1000, SettlementPolicy::RefundOnLoss), 0);
-        assert_eq!(seller_net(999, Outcome::Void, 1000, SettlementPolicy::Standard), 0);
-        assert_eq!(seller_net(999, Outcome::Won, 0, SettlementPolicy::Standard), 999);
+        assert_eq!(
+            seller_net(1_000, Outcome::Won, 1000, SettlementPolicy::Standard),
+            900
+        );
+        assert_eq!(
+            seller_net(999, Outcome::Lost, 1000, SettlementPolicy::Standard),
+            900
+        );
+        assert_eq!(
+            seller_net(999, Outcome::Lost, 1000, SettlementPolicy::RefundOnLoss),
+            0
+        );
+        assert_eq!(
+            seller_net(999, Outcome::Void, 1000, SettlementPolicy::Standard),
+            0
+        );
+        assert_eq!(
+            seller_net(999, Outcome::Won, 0, SettlementPolicy::Standard),
+            999
+        );
     }
 
     #[test]
@@ -187,7 +228,10 @@ mod tests {
         row.add(&contribution(Outcome::Lost, 300, &[2_000]));
         row.add(&contribution(Outcome::Won, 180, &[]));
         row.add(&contribution(Outcome::Void, 500, &[5_000]));
-        assert_eq!((row.wins, row.losses, row.voids, row.results()), (2, 1, 1, 3));
+        assert_eq!(
+            (row.wins, row.losses, row.voids, row.results()),
+            (2, 1, 1, 3)
+        );
         assert_eq!(row.total_sales, 3);
         assert_eq!(row.revenue, 900 + 900 + 1_800);
         assert_eq!(row.win_rate_bps(), 6_666);
@@ -214,7 +258,14 @@ mod tests {
 
     #[test]
     fn ranking_orders_by_win_rate_then_sales_then_revenue_then_id() {
-        let row = |w: i64, l: i64, sales: i64, revenue: i64| Row { seller: ObjectId::new(), wins: w, losses: l, total_sales: sales, revenue, ..Default::default() };
+        let row = |w: i64, l: i64, sales: i64, revenue: i64| Row {
+            seller: ObjectId::new(),
+            wins: w,
+            losses: l,
+            total_sales: sales,
+            revenue,
+            ..Default::default()
+        };
         let a = row(3, 1, 10, 100); // 75%
         let b = row(3, 1, 12, 50); // 75%, more sales
         let c = row(3, 1, 12, 80); // 75%, same sales, more revenue

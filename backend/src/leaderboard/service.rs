@@ -40,9 +40,20 @@ async fn sale_prices(state: &AppState, codes: &[ObjectId]) -> Result<HashMap<Obj
 /// inserted under `{_id: codeId}` (a second run finds it there), then the seller's row is rewritten
 /// from the seller's contributions. Never a `$inc`.
 pub async fn record(state: &AppState, code: &Code, res: &Resolution) -> Result<()> {
-    let prices = sale_prices(state, &[code.id]).await?.remove(&code.id).unwrap_or_default();
-    let c = Contribution::new(code.id, code.seller, &code.seller_username, res.outcome, code.listing.odds, &prices, Terms::from_config(&state.config))
-        .in_sport(code.listing.sport);
+    let prices = sale_prices(state, &[code.id])
+        .await?
+        .remove(&code.id)
+        .unwrap_or_default();
+    let c = Contribution::new(
+        code.id,
+        code.seller,
+        &code.seller_username,
+        res.outcome,
+        code.listing.odds,
+        &prices,
+        Terms::from_config(&state.config),
+    )
+    .in_sport(code.listing.sport);
     store::insert_contribution(&state.db, &c).await?;
     refresh_row(state, code.seller, &code.seller_username).await?;
     Ok(())
@@ -68,10 +79,21 @@ pub async fn refresh_row(state: &AppState, seller: ObjectId, username: &str) -> 
 /// purchases), sorted in rank order. It must equal the stored rows.
 pub async fn recompute_all(state: &AppState) -> Result<Vec<Row>> {
     let db = &state.db;
-    let resolutions: Vec<Document> = db.col(RESOLUTIONS).find(doc! {}).projection(doc! { "outcome": 1 }).await?.try_collect().await?;
+    let resolutions: Vec<Document> = db
+        .col(RESOLUTIONS)
+        .find(doc! {})
+        .projection(doc! { "outcome": 1 })
+        .await?
+        .try_collect()
+        .await?;
     let outcomes: HashMap<ObjectId, Outcome> = resolutions
         .iter()
-        .filter_map(|d| Some((d.get_object_id("_id").ok()?, Outcome::parse(d.get_str("outcome").ok()?)?)))
+        .filter_map(|d| {
+            Some((
+                d.get_object_id("_id").ok()?,
+                Outcome::parse(d.get_str("outcome").ok()?)?,
+            ))
+        })
         .collect();
     let ids: Vec<ObjectId> = outcomes.keys().copied().collect();
     let prices = sale_prices(state, &ids).await?;
@@ -86,13 +108,27 @@ pub async fn recompute_all(state: &AppState) -> Result<Vec<Row>> {
             .try_collect()
             .await?;
         for d in codes {
-            let (Ok(id), Ok(seller)) = (d.get_object_id("_id"), d.get_object_id("seller")) else { continue };
-            let Some(outcome) = outcomes.get(&id) else { continue };
+            let (Ok(id), Ok(seller)) = (d.get_object_id("_id"), d.get_object_id("seller")) else {
+                continue;
+            };
+            let Some(outcome) = outcomes.get(&id) else {
+                continue;
+            };
             let username = d.get_str("sellerUsername").unwrap_or_default();
             let odds = d.get_i64("odds").unwrap_or(0);
             let empty = vec![];
-            let c = Contribution::new(id, seller, username, *outcome, odds, prices.get(&id).unwrap_or(&empty), terms);
-            rows.entry(seller).or_insert_with(|| Row::new(seller, username)).add(&c);
+            let c = Contribution::new(
+                id,
+                seller,
+                username,
+                *outcome,
+                odds,
+                prices.get(&id).unwrap_or(&empty),
+                terms,
+            );
+            rows.entry(seller)
+                .or_insert_with(|| Row::new(seller, username))
+                .add(&c);
         }
     }
     let mut rows: Vec<Row> = rows.into_values().collect();
@@ -102,7 +138,11 @@ pub async fn recompute_all(state: &AppState) -> Result<Vec<Row>> {
 
 /// Every stored row in rank order (for comparing with `recompute_all`).
 pub async fn stored_rows(state: &AppState) -> Result<Vec<Row>> {
-    let mut rows: Vec<Row> = store::find_rows(&state.db, doc! {}, doc! {}, None, None).await?.into_iter().map(|(r, _)| r).collect();
+    let mut rows: Vec<Row> = store::find_rows(&state.db, doc! {}, doc! {}, None, None)
+        .await?
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
     rows.sort_by(rank_cmp);
     Ok(rows)
 }
@@ -167,12 +207,21 @@ struct RankKey {
 
 impl RankKey {
     fn of(r: &Row) -> RankKey {
-        RankKey { win_rate: r.win_rate_bps(), sales: r.total_sales, revenue: r.revenue, id: r.seller }
+        RankKey {
+            win_rate: r.win_rate_bps(),
+            sales: r.total_sales,
+            revenue: r.revenue,
+            id: r.seller,
+        }
     }
 
     /// Rows after this one in rank order (`after`) or before it (`!after`).
     fn beyond(&self, after: bool) -> Document {
-        let (lt, gt) = if after { ("$lt", "$gt") } else { ("$gt", "$lt") };
+        let (lt, gt) = if after {
+            ("$lt", "$gt")
+        } else {
+            ("$gt", "$lt")
+        };
         doc! { "$or": [
             { "winRate": { lt: self.win_rate } },
             { "winRate": self.win_rate, "totalSales": { lt: self.sales } },
@@ -199,15 +248,26 @@ fn rank_sort() -> Document {
 
 /// Cursor of the rank sort: phase (1 ranked, 2 unranked), last key, last rank.
 fn encode_rank_cursor(phase: u8, k: RankKey, rank: i64) -> String {
-    hex::encode(format!("r:{phase}:{}:{}:{}:{}:{rank}", k.win_rate, k.sales, k.revenue, k.id.to_hex()))
+    hex::encode(format!(
+        "r:{phase}:{}:{}:{}:{}:{rank}",
+        k.win_rate,
+        k.sales,
+        k.revenue,
+        k.id.to_hex()
+    ))
 }
 
 fn bad_cursor() -> AppError {
-    AppError::validation("cursor is not one this server issued for this sort", "cursor", "invalid")
+    AppError::validation(
+        "cursor is not one this server issued for this sort",
+        "cursor",
+        "invalid",
+    )
 }
 
 fn decode_parts(raw: &str, tag: &str) -> Result<Vec<String>> {
-    let text = String::from_utf8(hex::decode(raw).map_err(|_| bad_cursor())?).map_err(|_| bad_cursor())?;
+    let text =
+        String::from_utf8(hex::decode(raw).map_err(|_| bad_cursor())?).map_err(|_| bad_cursor())?;
     let parts: Vec<String> = text.split(':').map(str::to_owned).collect();
     if parts.first().map(String::as_str) != Some(tag) {
         return Err(bad_cursor());
@@ -216,14 +276,25 @@ fn decode_parts(raw: &str, tag: &str) -> Result<Vec<String>> {
 }
 
 fn num(parts: &[String], i: usize) -> Result<i64> {
-    parts.get(i).and_then(|p| p.parse().ok()).ok_or_else(bad_cursor)
+    parts
+        .get(i)
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(bad_cursor)
 }
 
 fn oid(parts: &[String], i: usize) -> Result<ObjectId> {
-    parts.get(i).and_then(|p| ObjectId::parse_str(p).ok()).ok_or_else(bad_cursor)
+    parts
+        .get(i)
+        .and_then(|p| ObjectId::parse_str(p).ok())
+        .ok_or_else(bad_cursor)
 }
 
-fn entry(state: &AppState, row: &Row, rank: Option<i64>, updated_at: DateTime) -> LeaderboardEntryOut {
+fn entry(
+    state: &AppState,
+    row: &Row,
+    rank: Option<i64>,
+    updated_at: DateTime,
+) -> LeaderboardEntryOut {
     LeaderboardEntryOut {
         seller_id: row.seller.to_hex(),
         username: row.username.clone(),
@@ -244,7 +315,11 @@ fn min_results(state: &AppState) -> i64 {
 }
 
 pub async fn page(state: &AppState, q: &LeaderboardQuery) -> Result<Page<LeaderboardEntryOut>> {
-    let limit = crate::http::PageQuery { limit: q.limit, cursor: None }.limit()?;
+    let limit = crate::http::PageQuery {
+        limit: q.limit,
+        cursor: None,
+    }
+    .limit()?;
     let sort = q.sort.unwrap_or_default();
     let period = q.period.unwrap_or_default();
     if period != Period::All || q.sport.is_some() {
@@ -256,7 +331,11 @@ pub async fn page(state: &AppState, q: &LeaderboardQuery) -> Result<Page<Leaderb
     }
 }
 
-async fn rank_page(state: &AppState, cursor: Option<&str>, limit: i64) -> Result<Page<LeaderboardEntryOut>> {
+async fn rank_page(
+    state: &AppState,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<Page<LeaderboardEntryOut>> {
     let min = min_results(state);
     let (mut phase, mut after, mut last_rank) = match cursor {
         None => (1u8, None, 0i64),
@@ -267,7 +346,12 @@ async fn rank_page(state: &AppState, cursor: Option<&str>, limit: i64) -> Result
                 2 => 2u8,
                 _ => return Err(bad_cursor()),
             };
-            let key = RankKey { win_rate: num(&p, 2)?, sales: num(&p, 3)?, revenue: num(&p, 4)?, id: oid(&p, 5)? };
+            let key = RankKey {
+                win_rate: num(&p, 2)?,
+                sales: num(&p, 3)?,
+                revenue: num(&p, 4)?,
+                id: oid(&p, 5)?,
+            };
             (phase, Some(key), num(&p, 6)?)
         }
     };
@@ -277,7 +361,11 @@ async fn rank_page(state: &AppState, cursor: Option<&str>, limit: i64) -> Result
     let mut more = false;
     while phase <= 2 {
         let need = limit - items.len() as i64;
-        let mut filter = if phase == 1 { doc! { "results": { "$gte": min } } } else { doc! { "results": { "$lt": min } } };
+        let mut filter = if phase == 1 {
+            doc! { "results": { "$gte": min } }
+        } else {
+            doc! { "results": { "$lt": min } }
+        };
         if let Some(k) = after {
             filter.extend(k.beyond(true));
         }
@@ -287,7 +375,11 @@ async fn rank_page(state: &AppState, cursor: Option<&str>, limit: i64) -> Result
                 // The cached rows are in rank order already: stop after the page.
                 all.iter()
                     .filter(|(r, _)| (r.results() >= min) == ranked)
-                    .filter(|(r, _)| after.as_ref().is_none_or(|k| order(&RankKey::of(r)) > order(k)))
+                    .filter(|(r, _)| {
+                        after
+                            .as_ref()
+                            .is_none_or(|k| order(&RankKey::of(r)) > order(k))
+                    })
                     .take(need as usize + 1)
                     .cloned()
                     .collect::<Vec<(Row, DateTime)>>()
@@ -311,23 +403,47 @@ async fn rank_page(state: &AppState, cursor: Option<&str>, limit: i64) -> Result
         phase += 1;
         after = None;
     }
-    let next_cursor = if more { last.map(|(p, k)| encode_rank_cursor(p, k, last_rank)) } else { None };
+    let next_cursor = if more {
+        last.map(|(p, k)| encode_rank_cursor(p, k, last_rank))
+    } else {
+        None
+    };
     Ok(Page { items, next_cursor })
 }
 
 /// Ranks of every ranked seller, from one read of the ranked rows' keys.
 async fn rank_map(state: &AppState) -> Result<HashMap<ObjectId, i64>> {
     let rows = match state.leaderboard.rows(&state.db).await? {
-        Some(all) => all.iter().filter(|(r, _)| r.results() >= min_results(state)).cloned().collect(),
+        Some(all) => all
+            .iter()
+            .filter(|(r, _)| r.results() >= min_results(state))
+            .cloned()
+            .collect(),
         None => {
             let projection = doc! { "seller": 1, "winRate": 1, "totalSales": 1, "totalRevenue": 1 };
-            store::find_rows(&state.db, doc! { "results": { "$gte": min_results(state) } }, rank_sort(), None, Some(projection)).await?
+            store::find_rows(
+                &state.db,
+                doc! { "results": { "$gte": min_results(state) } },
+                rank_sort(),
+                None,
+                Some(projection),
+            )
+            .await?
         }
     };
-    Ok(rows.iter().enumerate().map(|(i, (r, _))| (r.seller, i as i64 + 1)).collect())
+    Ok(rows
+        .iter()
+        .enumerate()
+        .map(|(i, (r, _))| (r.seller, i as i64 + 1))
+        .collect())
 }
 
-async fn key_page(state: &AppState, sort: LeaderSort, cursor: Option<&str>, limit: i64) -> Result<Page<LeaderboardEntryOut>> {
+async fn key_page(
+    state: &AppState,
+    sort: LeaderSort,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<Page<LeaderboardEntryOut>> {
     let field = sort_field(sort);
     let key_of = |r: &Row| sort_key(sort, r);
     let mut filter = Document::new();
@@ -335,27 +451,55 @@ async fn key_page(state: &AppState, sort: LeaderSort, cursor: Option<&str>, limi
     if let Some(raw) = cursor {
         let p = decode_parts(raw, sort_tag(sort))?;
         let (key, id) = (num(&p, 1)?, oid(&p, 2)?);
-        filter = doc! { "$or": [ { field: { "$lt": key } }, { field: key, "_id": { "$gt": id } } ] };
+        filter =
+            doc! { "$or": [ { field: { "$lt": key } }, { field: key, "_id": { "$gt": id } } ] };
         after = Some((key, id));
     }
     let mut rows = match state.leaderboard.rows(&state.db).await? {
         Some(all) => {
             let mut rows: Vec<(Row, DateTime)> = all
                 .iter()
-                .filter(|(r, _)| after.is_none_or(|(key, id)| key_of(r) < key || (key_of(r) == key && r.seller > id)))
+                .filter(|(r, _)| {
+                    after.is_none_or(|(key, id)| {
+                        key_of(r) < key || (key_of(r) == key && r.seller > id)
+                    })
+                })
                 .cloned()
                 .collect();
             rows.sort_by_key(|(r, _)| (-key_of(r), r.seller));
             rows.truncate(limit as usize + 1);
             rows
         }
-        None => store::find_rows(&state.db, filter, doc! { field: -1, "_id": 1 }, Some(limit + 1), None).await?,
+        None => {
+            store::find_rows(
+                &state.db,
+                filter,
+                doc! { field: -1, "_id": 1 },
+                Some(limit + 1),
+                None,
+            )
+            .await?
+        }
     };
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let ranks = rank_map(state).await?;
-    let next_cursor = if more { rows.last().map(|(r, _)| hex::encode(format!("{}:{}:{}", sort_tag(sort), key_of(r), r.seller.to_hex()))) } else { None };
-    let items = rows.iter().map(|(r, u)| entry(state, r, ranks.get(&r.seller).copied(), *u)).collect();
+    let next_cursor = if more {
+        rows.last().map(|(r, _)| {
+            hex::encode(format!(
+                "{}:{}:{}",
+                sort_tag(sort),
+                key_of(r),
+                r.seller.to_hex()
+            ))
+        })
+    } else {
+        None
+    };
+    let items = rows
+        .iter()
+        .map(|(r, u)| entry(state, r, ranks.get(&r.seller).copied(), *u))
+        .collect();
     Ok(Page { items, next_cursor })
 }
 
@@ -371,7 +515,12 @@ async fn windowed_page(
     cursor: Option<&str>,
     limit: i64,
 ) -> Result<Page<LeaderboardEntryOut>> {
-    let tag = format!("p:{}:{}:{}", sort_tag(sort), period.days().unwrap_or(0), sport.map_or("", |s| s.as_str()));
+    let tag = format!(
+        "p:{}:{}:{}",
+        sort_tag(sort),
+        period.days().unwrap_or(0),
+        sport.map_or("", |s| s.as_str())
+    );
     let offset = match cursor {
         None => 0,
         Some(raw) => {
@@ -394,24 +543,50 @@ async fn windowed_page(
     };
     let mut rows: HashMap<ObjectId, (Row, DateTime)> = HashMap::new();
     for d in &docs {
-        let at = d.get_datetime("createdAt").copied().unwrap_or(DateTime::MIN);
-        if since.is_some_and(|t| at < t) || sport.is_some_and(|s| d.get_str("sport") != Ok(s.as_str())) {
+        let at = d
+            .get_datetime("createdAt")
+            .copied()
+            .unwrap_or(DateTime::MIN);
+        if since.is_some_and(|t| at < t)
+            || sport.is_some_and(|s| d.get_str("sport") != Ok(s.as_str()))
+        {
             continue;
         }
-        let Ok(seller) = d.get_object_id("seller") else { continue };
-        let entry = rows.entry(seller).or_insert_with(|| (Row::new(seller, d.get_str("username").unwrap_or_default()), at));
+        let Ok(seller) = d.get_object_id("seller") else {
+            continue;
+        };
+        let entry = rows.entry(seller).or_insert_with(|| {
+            (
+                Row::new(seller, d.get_str("username").unwrap_or_default()),
+                at,
+            )
+        });
         store::add_contribution(&mut entry.0, d);
         entry.1 = entry.1.max(at);
     }
     let mut rows: Vec<(Row, DateTime)> = rows.into_values().collect();
     let min = min_results(state);
-    rows.sort_by(|a, b| (b.0.results() >= min).cmp(&(a.0.results() >= min)).then(rank_cmp(&a.0, &b.0)));
-    let ranks: HashMap<ObjectId, i64> = rows.iter().filter(|(r, _)| r.results() >= min).enumerate().map(|(i, (r, _))| (r.seller, i as i64 + 1)).collect();
+    rows.sort_by(|a, b| {
+        (b.0.results() >= min)
+            .cmp(&(a.0.results() >= min))
+            .then(rank_cmp(&a.0, &b.0))
+    });
+    let ranks: HashMap<ObjectId, i64> = rows
+        .iter()
+        .filter(|(r, _)| r.results() >= min)
+        .enumerate()
+        .map(|(i, (r, _))| (r.seller, i as i64 + 1))
+        .collect();
     if sort != LeaderSort::Rank {
         rows.sort_by_key(|(r, _)| (-sort_key(sort, r), r.seller));
     }
     let more = rows.len() > offset + limit as usize;
-    let items = rows.iter().skip(offset).take(limit as usize).map(|(r, at)| entry(state, r, ranks.get(&r.seller).copied(), *at)).collect();
+    let items = rows
+        .iter()
+        .skip(offset)
+        .take(limit as usize)
+        .map(|(r, at)| entry(state, r, ranks.get(&r.seller).copied(), *at))
+        .collect();
     let next_cursor = more.then(|| hex::encode(format!("{tag}:{}", offset + limit as usize)));
     Ok(Page { items, next_cursor })
 }
@@ -421,14 +596,23 @@ pub async fn one(state: &AppState, seller: ObjectId) -> Result<LeaderboardEntryO
     let (row, updated) = match store::read_row(&state.db, seller).await? {
         Some(found) => found,
         None => {
-            let user = crate::auth::store::find_by_id(&state.db, seller).await?.ok_or(AppError::NotFound("seller"))?;
+            let user = crate::auth::store::find_by_id(&state.db, seller)
+                .await?
+                .ok_or(AppError::NotFound("seller"))?;
             (Row::new(seller, &user.username), user.created_at)
         }
     };
     let rank = if row.ranked(state.config.leaderboard_min_finalized) {
         let mine = order(&RankKey::of(&row));
         match state.leaderboard.rows(&state.db).await? {
-            Some(all) => Some(all.iter().filter(|(r, _)| r.results() >= min_results(state) && order(&RankKey::of(r)) < mine).count() as i64 + 1),
+            Some(all) => Some(
+                all.iter()
+                    .filter(|(r, _)| {
+                        r.results() >= min_results(state) && order(&RankKey::of(r)) < mine
+                    })
+                    .count() as i64
+                    + 1,
+            ),
             None => {
                 let mut better = doc! { "results": { "$gte": min_results(state) } };
                 better.extend(RankKey::of(&row).beyond(false));
@@ -449,4 +633,3 @@ pub async fn rebuild(state: &AppState) -> Result<usize> {
     }
     Ok(rows.len())
 }
-

@@ -35,7 +35,11 @@ pub fn contribution_doc(c: &Contribution, now: DateTime) -> Document {
 /// leaderboard update exactly once. False when it was already there.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_contribution(db: &Db, c: &Contribution) -> mongodb::error::Result<bool> {
-    match db.col(CONTRIBUTIONS).insert_one(contribution_doc(c, clock::now())).await {
+    match db
+        .col(CONTRIBUTIONS)
+        .insert_one(contribution_doc(c, clock::now()))
+        .await
+    {
         Ok(_) => Ok(true),
         Err(e) if is_duplicate_key(&e) => Ok(false),
         Err(e) => Err(e),
@@ -46,8 +50,15 @@ pub async fn insert_contribution(db: &Db, c: &Contribution) -> mongodb::error::R
 /// only the first `$sum` accumulator of a `$group` stage (the others come back 0).
 #[tracing::instrument(level = "debug", skip_all, fields(seller = %seller))]
 pub async fn seller_sums(db: &Db, seller: ObjectId, username: &str) -> mongodb::error::Result<Row> {
-    let projection = doc! { "sales": 1, "revenue": 1, "wins": 1, "losses": 1, "voids": 1, "roi": 1 };
-    let docs: Vec<Document> = db.col(CONTRIBUTIONS).find(doc! { "seller": seller }).projection(projection).await?.try_collect().await?;
+    let projection =
+        doc! { "sales": 1, "revenue": 1, "wins": 1, "losses": 1, "voids": 1, "roi": 1 };
+    let docs: Vec<Document> = db
+        .col(CONTRIBUTIONS)
+        .find(doc! { "seller": seller })
+        .projection(projection)
+        .await?
+        .try_collect()
+        .await?;
     let mut row = Row::new(seller, username);
     for d in &docs {
         add_contribution(&mut row, d);
@@ -67,15 +78,32 @@ pub fn add_contribution(row: &mut Row, d: &Document) {
 
 /// Contributions finalized on these UTC days (one equality read per day, all at once).
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn contributions_on_days(db: &Db, days: impl IntoIterator<Item = i64>) -> mongodb::error::Result<Vec<Document>> {
-    let reads = days.into_iter().map(|day| async move { db.col(CONTRIBUTIONS).find(doc! { "day": day }).await?.try_collect::<Vec<Document>>().await });
-    Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
+pub async fn contributions_on_days(
+    db: &Db,
+    days: impl IntoIterator<Item = i64>,
+) -> mongodb::error::Result<Vec<Document>> {
+    let reads = days.into_iter().map(|day| async move {
+        db.col(CONTRIBUTIONS)
+            .find(doc! { "day": day })
+            .await?
+            .try_collect::<Vec<Document>>()
+            .await
+    });
+    Ok(futures_util::future::try_join_all(reads)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 /// Every contribution in a sport (equality on the indexed `sport`).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn contributions_in_sport(db: &Db, sport: &str) -> mongodb::error::Result<Vec<Document>> {
-    db.col(CONTRIBUTIONS).find(doc! { "sport": sport }).await?.try_collect().await
+    db.col(CONTRIBUTIONS)
+        .find(doc! { "sport": sport })
+        .await?
+        .try_collect()
+        .await
 }
 
 pub fn row_doc(row: &Row, now: DateTime) -> Document {
@@ -104,7 +132,12 @@ pub fn row_from_doc(d: &Document) -> Option<(Row, DateTime)> {
         roi_sum: int(d, "roiSum"),
         revenue: int(d, "totalRevenue"),
     };
-    Some((row, d.get_datetime("updatedAt").copied().unwrap_or(DateTime::MIN)))
+    Some((
+        row,
+        d.get_datetime("updatedAt")
+            .copied()
+            .unwrap_or(DateTime::MIN),
+    ))
 }
 
 /// Writes the row (replace or create). Two first writers may race on the insert; the loser replaces.
@@ -113,7 +146,11 @@ pub async fn write_row(db: &Db, row: &Row) -> mongodb::error::Result<()> {
     let d = row_doc(row, clock::now());
     let col = db.col(ROWS);
     for _ in 0..3 {
-        match col.replace_one(doc! { "_id": row.seller }, d.clone()).upsert(true).await {
+        match col
+            .replace_one(doc! { "_id": row.seller }, d.clone())
+            .upsert(true)
+            .await
+        {
             Ok(_) => return Ok(()),
             Err(e) if is_duplicate_key(&e) => continue,
             Err(e) => return Err(e),
@@ -124,12 +161,26 @@ pub async fn write_row(db: &Db, row: &Row) -> mongodb::error::Result<()> {
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(seller = %seller))]
-pub async fn read_row(db: &Db, seller: ObjectId) -> mongodb::error::Result<Option<(Row, DateTime)>> {
-    Ok(db.col(ROWS).find_one(doc! { "_id": seller }).await?.as_ref().and_then(row_from_doc))
+pub async fn read_row(
+    db: &Db,
+    seller: ObjectId,
+) -> mongodb::error::Result<Option<(Row, DateTime)>> {
+    Ok(db
+        .col(ROWS)
+        .find_one(doc! { "_id": seller })
+        .await?
+        .as_ref()
+        .and_then(row_from_doc))
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn find_rows(db: &Db, filter: Document, sort: Document, limit: Option<i64>, projection: Option<Document>) -> mongodb::error::Result<Vec<(Row, DateTime)>> {
+pub async fn find_rows(
+    db: &Db,
+    filter: Document,
+    sort: Document,
+    limit: Option<i64>,
+    projection: Option<Document>,
+) -> mongodb::error::Result<Vec<(Row, DateTime)>> {
     let col = db.col(ROWS);
     let mut find = col.find(filter).sort(sort);
     if let Some(n) = limit {
@@ -162,7 +213,13 @@ pub struct Recorded {
 #[tracing::instrument(level = "debug", skip_all, fields(seller = %seller))]
 pub async fn recorded(db: &Db, seller: ObjectId) -> mongodb::error::Result<Vec<Recorded>> {
     let projection = doc! { "outcome": 1, "odds": 1, "createdAt": 1 };
-    let docs: Vec<Document> = db.col(CONTRIBUTIONS).find(doc! { "seller": seller }).projection(projection).await?.try_collect().await?;
+    let docs: Vec<Document> = db
+        .col(CONTRIBUTIONS)
+        .find(doc! { "seller": seller })
+        .projection(projection)
+        .await?
+        .try_collect()
+        .await?;
     Ok(docs
         .iter()
         .filter_map(|d| {
@@ -170,7 +227,10 @@ pub async fn recorded(db: &Db, seller: ObjectId) -> mongodb::error::Result<Vec<R
                 code: d.get_object_id("_id").ok()?,
                 outcome: oddxer_shared::Outcome::parse(d.get_str("outcome").ok()?)?,
                 odds: int(d, "odds"),
-                at: d.get_datetime("createdAt").copied().unwrap_or(DateTime::MIN),
+                at: d
+                    .get_datetime("createdAt")
+                    .copied()
+                    .unwrap_or(DateTime::MIN),
             })
         })
         .collect())

@@ -58,7 +58,12 @@ pub fn kind_of(account: &str) -> &str {
 /// Creates the account document if it is missing. Entries do not need it (an account with no entries
 /// has balance 0), but reconciliation lists accounts from here.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn ensure(db: &Db, account: &str, owner: Option<ObjectId>, currency: &Currency) -> mongodb::error::Result<()> {
+pub async fn ensure(
+    db: &Db,
+    account: &str,
+    owner: Option<ObjectId>,
+    currency: &Currency,
+) -> mongodb::error::Result<()> {
     let d = doc! {
         "_id": account, "kind": kind_of(account), "owner": owner, "currency": &currency.0,
         "noOverdraft": no_overdraft(account), "createdAt": clock::now(),
@@ -71,7 +76,12 @@ pub async fn ensure(db: &Db, account: &str, owner: Option<ObjectId>, currency: &
 }
 
 /// For bulk loading (benchmarks): the account document [`ensure`] inserts (keep the two in step).
-pub fn account_doc(account: &str, owner: Option<ObjectId>, currency: &Currency, created_at: mongodb::bson::DateTime) -> mongodb::bson::Document {
+pub fn account_doc(
+    account: &str,
+    owner: Option<ObjectId>,
+    currency: &Currency,
+    created_at: mongodb::bson::DateTime,
+) -> mongodb::bson::Document {
     doc! {
         "_id": account, "kind": kind_of(account), "owner": owner, "currency": &currency.0,
         "noOverdraft": no_overdraft(account), "createdAt": created_at,
@@ -79,7 +89,11 @@ pub fn account_doc(account: &str, owner: Option<ObjectId>, currency: &Currency, 
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(user = %user))]
-pub async fn ensure_wallet(db: &Db, user: ObjectId, currency: &Currency) -> mongodb::error::Result<()> {
+pub async fn ensure_wallet(
+    db: &Db,
+    user: ObjectId,
+    currency: &Currency,
+) -> mongodb::error::Result<()> {
     ensure(db, &wallet(user), Some(user), currency).await
 }
 

@@ -4,8 +4,8 @@
 use crate::clock;
 use crate::db::Db;
 use crate::error::is_duplicate_key;
-use mongodb::bson::{doc, Document};
 use futures_util::TryStreamExt;
+use mongodb::bson::{doc, Document};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -38,7 +38,10 @@ impl Entry {
             balance_after: d.get_i64("balanceAfter").ok()?,
             kind: d.get_str("type").unwrap_or("ADJUSTMENT").to_owned(),
             description: d.get_str("description").unwrap_or_default().to_owned(),
-            created_at: d.get_datetime("createdAt").copied().unwrap_or(mongodb::bson::DateTime::MIN),
+            created_at: d
+                .get_datetime("createdAt")
+                .copied()
+                .unwrap_or(mongodb::bson::DateTime::MIN),
             reference: d.get_str("reference").ok().map(str::to_owned),
             payment_method: d.get_str("paymentMethod").ok().map(str::to_owned),
         })
@@ -89,7 +92,10 @@ const MAX_APPEND_TRIES: usize = 64;
 
 impl Entries {
     pub fn new(db: Db) -> Self {
-        Entries { db, heads: Arc::new(Mutex::new(HashMap::new())) }
+        Entries {
+            db,
+            heads: Arc::new(Mutex::new(HashMap::new())),
+        }
     }
 
     fn cached(&self, account: &str) -> Option<Head> {
@@ -116,7 +122,13 @@ impl Entries {
     }
 
     async fn entry_by_id(&self, id: &str) -> mongodb::error::Result<Option<Entry>> {
-        Ok(self.db.col("ledger_entries").find_one(doc! { "_id": id }).await?.as_ref().and_then(Entry::from_doc))
+        Ok(self
+            .db
+            .col("ledger_entries")
+            .find_one(doc! { "_id": id })
+            .await?
+            .as_ref()
+            .and_then(Entry::from_doc))
     }
 
     /// The head as the database has it now, found by `_id` lookups only (the one shape every
@@ -144,9 +156,15 @@ impl Entries {
         let mut lo = known;
         let mut step = 1i64;
         let hi = loop {
-            match self.entry_by_id(&format!("{account}:{}", lo.seq + step)).await? {
+            match self
+                .entry_by_id(&format!("{account}:{}", lo.seq + step))
+                .await?
+            {
                 Some(e) => {
-                    lo = Head { seq: e.seq, balance: e.balance_after };
+                    lo = Head {
+                        seq: e.seq,
+                        balance: e.balance_after,
+                    };
                     step = step.saturating_mul(2);
                 }
                 None => break lo.seq + step,
@@ -156,7 +174,12 @@ impl Entries {
         while hi - lo.seq > 1 {
             let mid = lo.seq + (hi - lo.seq) / 2;
             match self.entry_by_id(&format!("{account}:{mid}")).await? {
-                Some(e) => lo = Head { seq: e.seq, balance: e.balance_after },
+                Some(e) => {
+                    lo = Head {
+                        seq: e.seq,
+                        balance: e.balance_after,
+                    }
+                }
                 None => hi = mid,
             }
         }
@@ -164,8 +187,16 @@ impl Entries {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn find_leg(&self, transfer_id: &str, account: &str) -> mongodb::error::Result<Option<Entry>> {
-        let found = self.db.col("ledger_entries").find_one(doc! { "transferId": transfer_id, "account": account }).await?;
+    pub async fn find_leg(
+        &self,
+        transfer_id: &str,
+        account: &str,
+    ) -> mongodb::error::Result<Option<Entry>> {
+        let found = self
+            .db
+            .col("ledger_entries")
+            .find_one(doc! { "transferId": transfer_id, "account": account })
+            .await?;
         Ok(found.as_ref().and_then(Entry::from_doc))
     }
 
@@ -221,7 +252,13 @@ impl Entries {
                         reference: leg.reference.map(str::to_owned),
                         payment_method: leg.payment_method.map(str::to_owned),
                     };
-                    self.remember(leg.account, Head { seq, balance: balance_after });
+                    self.remember(
+                        leg.account,
+                        Head {
+                            seq,
+                            balance: balance_after,
+                        },
+                    );
                     return Ok(entry);
                 }
                 Err(e) if is_duplicate_key(&e) => {
@@ -245,7 +282,13 @@ impl Entries {
 
     /// The entries of one bucket (at most [`BUCKET_SIZE`]), in position order.
     async fn bucket(&self, account: &str, bucket: i64) -> mongodb::error::Result<Vec<Entry>> {
-        let docs: Vec<Document> = self.db.col("ledger_entries").find(doc! { "bucket": format!("{account}#{bucket}") }).await?.try_collect().await?;
+        let docs: Vec<Document> = self
+            .db
+            .col("ledger_entries")
+            .find(doc! { "bucket": format!("{account}#{bucket}") })
+            .await?
+            .try_collect()
+            .await?;
         let mut entries: Vec<Entry> = docs.iter().filter_map(Entry::from_doc).collect();
         entries.sort_by_key(|e| e.seq);
         Ok(entries)
@@ -255,14 +298,25 @@ impl Entries {
     /// each read is an equality match on an indexed field returning at most [`BUCKET_SIZE`] entries,
     /// so a page costs the same however long the account's history or the whole ledger is).
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn after(&self, account: &str, cursor: i64, limit: i64) -> mongodb::error::Result<Vec<Entry>> {
+    pub async fn after(
+        &self,
+        account: &str,
+        cursor: i64,
+        limit: i64,
+    ) -> mongodb::error::Result<Vec<Entry>> {
         let limit = limit.max(0) as usize;
         let mut out = Vec::with_capacity(limit);
         let mut bucket = (cursor + 1) / BUCKET_SIZE;
         while out.len() < limit {
             let entries = self.bucket(account, bucket).await?;
-            let full = entries.len() as i64 == BUCKET_SIZE || (bucket == 0 && entries.len() as i64 == BUCKET_SIZE - 1);
-            out.extend(entries.into_iter().filter(|e| e.seq > cursor).take(limit - out.len()));
+            let full = entries.len() as i64 == BUCKET_SIZE
+                || (bucket == 0 && entries.len() as i64 == BUCKET_SIZE - 1);
+            out.extend(
+                entries
+                    .into_iter()
+                    .filter(|e| e.seq > cursor)
+                    .take(limit - out.len()),
+            );
             if !full {
                 break;
             }
@@ -278,14 +332,21 @@ impl Entries {
     /// length, and no bucket is read twice by consecutive calls (the next call starts after the
     /// last entry returned, in the following bucket). Empty when `cursor >= upto`.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn run_after(&self, account: &str, cursor: i64, upto: i64, buckets: i64) -> mongodb::error::Result<Vec<Entry>> {
+    pub async fn run_after(
+        &self,
+        account: &str,
+        cursor: i64,
+        upto: i64,
+        buckets: i64,
+    ) -> mongodb::error::Result<Vec<Entry>> {
         if cursor >= upto || buckets < 1 {
             return Ok(Vec::new());
         }
         if upto - cursor <= FEW_BY_ID {
             // A live update is one or two new entries: read them by `_id`, at once, rather than
             // their whole bucket (a bucket read costs several `_id` reads on the dev database).
-            let reads = (cursor.max(0) + 1..=upto).map(|seq| async move { self.entry_by_id(&format!("{account}:{seq}")).await });
+            let reads = (cursor.max(0) + 1..=upto)
+                .map(|seq| async move { self.entry_by_id(&format!("{account}:{seq}")).await });
             let found = futures_util::future::try_join_all(reads).await?;
             return Ok(found.into_iter().flatten().collect());
         }
@@ -293,12 +354,21 @@ impl Entries {
         let last = (upto / BUCKET_SIZE).min(first + buckets - 1);
         let reads = (first..=last).map(|b| self.bucket(account, b));
         let read = futures_util::future::try_join_all(reads).await?;
-        Ok(read.into_iter().flatten().filter(|e| e.seq > cursor && e.seq <= upto).collect())
+        Ok(read
+            .into_iter()
+            .flatten()
+            .filter(|e| e.seq > cursor && e.seq <= upto)
+            .collect())
     }
 
     /// Entries of an account before `before` (exclusive; `None` = from the head), newest first.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn newest_first(&self, account: &str, before: Option<i64>, limit: i64) -> mongodb::error::Result<Vec<Entry>> {
+    pub async fn newest_first(
+        &self,
+        account: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> mongodb::error::Result<Vec<Entry>> {
         let limit = limit.max(0) as usize;
         let top = match before {
             Some(b) => b - 1,
@@ -308,7 +378,13 @@ impl Entries {
         let mut bucket = top / BUCKET_SIZE;
         while out.len() < limit && top >= 1 && bucket >= 0 {
             let entries = self.bucket(account, bucket).await?;
-            out.extend(entries.into_iter().rev().filter(|e| e.seq <= top).take(limit - out.len()));
+            out.extend(
+                entries
+                    .into_iter()
+                    .rev()
+                    .filter(|e| e.seq <= top)
+                    .take(limit - out.len()),
+            );
             bucket -= 1;
         }
         Ok(out)
@@ -366,7 +442,16 @@ mod tests {
         let at = mongodb::bson::DateTime::from_millis(1_700_000_000_000);
         let d = entry_doc("wallet:a", 65, "t1", -500, 1_500, "PURCHASE", "Bought", at);
         let e = Entry::from_doc(&d).expect("entry");
-        assert_eq!((e.id.as_str(), e.seq, e.amount, e.balance_after, e.kind.as_str()), ("wallet:a:65", 65, -500, 1_500, "PURCHASE"));
+        assert_eq!(
+            (
+                e.id.as_str(),
+                e.seq,
+                e.amount,
+                e.balance_after,
+                e.kind.as_str()
+            ),
+            ("wallet:a:65", 65, -500, 1_500, "PURCHASE")
+        );
         assert_eq!(d.get_str("bucket").ok(), Some("wallet:a#1"));
     }
 }

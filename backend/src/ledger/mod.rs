@@ -16,10 +16,16 @@ pub struct Ledger {
 
 impl Ledger {
     pub fn new(db: Db) -> Self {
-        Ledger { entries: Entries::new(db.clone()), db }
+        Ledger {
+            entries: Entries::new(db.clone()),
+            db,
+        }
     }
 
     pub fn transfers(&self) -> Transfers<'_> {
-        Transfers { db: &self.db, entries: &self.entries }
+        Transfers {
+            db: &self.db,
+            entries: &self.entries,
+        }
     }
 }

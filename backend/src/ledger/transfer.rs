@@ -7,8 +7,8 @@
 //! FAILED outcome (a slow driver racing recovery) is voided by an opposite entry `{T}:void`, by
 //! whichever driver sees both.
 
-use super::entries::{Entries, Entry, LegError, LegSpec};
 use super::accounts;
+use super::entries::{Entries, Entry, LegError, LegSpec};
 use crate::clock;
 use crate::db::Db;
 use crate::error::is_duplicate_key;
@@ -79,7 +79,10 @@ pub fn check_balanced(legs: &[Leg]) -> bool {
     let mut accounts: Vec<&str> = legs.iter().map(|l| l.account.as_str()).collect();
     accounts.sort_unstable();
     accounts.dedup();
-    sum == 0 && legs.len() >= 2 && legs.iter().all(|l| l.amount != 0) && accounts.len() == legs.len()
+    sum == 0
+        && legs.len() >= 2
+        && legs.iter().all(|l| l.amount != 0)
+        && accounts.len() == legs.len()
 }
 
 /// Debits first: a crash between legs leaves money in flight, never created.
@@ -94,7 +97,12 @@ pub fn legs_from_doc(d: &Document) -> Vec<Leg> {
         .map(|arr| {
             arr.iter()
                 .filter_map(|b| b.as_document())
-                .filter_map(|l| Some(Leg { account: l.get_str("account").ok()?.to_owned(), amount: l.get_i64("amount").ok()? }))
+                .filter_map(|l| {
+                    Some(Leg {
+                        account: l.get_str("account").ok()?.to_owned(),
+                        amount: l.get_i64("amount").ok()?,
+                    })
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -109,7 +117,10 @@ fn failed_spec(d: &Document) -> Option<TransferSpec> {
         description: d.get_str("description").unwrap_or_default().to_owned(),
         label_on_complete: None,
         reference: d.get_str("reference").ok().map(str::to_owned),
-        payment_method: d.get_str("paymentMethod").ok().and_then(oddxer_shared::PaymentMethod::parse),
+        payment_method: d
+            .get_str("paymentMethod")
+            .ok()
+            .and_then(oddxer_shared::PaymentMethod::parse),
     })
 }
 
@@ -129,7 +140,11 @@ pub struct Transfers<'a> {
 
 impl Transfers<'_> {
     pub async fn outcome(&self, id: &str) -> mongodb::error::Result<Option<Outcome>> {
-        let found = self.db.col("transfer_outcomes").find_one(doc! { "_id": id }).await?;
+        let found = self
+            .db
+            .col("transfer_outcomes")
+            .find_one(doc! { "_id": id })
+            .await?;
         Ok(found.and_then(|d| match d.get_str("outcome") {
             Ok("COMPLETED") => Some(Outcome::Completed),
             Ok("FAILED") => Some(Outcome::Failed),
@@ -139,12 +154,21 @@ impl Transfers<'_> {
 
     /// Inserts the outcome; returns the outcome that stands (ours, or the one decided first). The
     /// winning insert is where the transfer's business counters move, so each counts once.
-    pub async fn decide(&self, spec: &TransferSpec, outcome: Outcome) -> mongodb::error::Result<Outcome> {
+    pub async fn decide(
+        &self,
+        spec: &TransferSpec,
+        outcome: Outcome,
+    ) -> mongodb::error::Result<Outcome> {
         self.insert_outcome(spec, outcome, Document::new()).await
     }
 
     /// The deciding insert with `extra` fields; counted once, by the insert that decides.
-    async fn insert_outcome(&self, spec: &TransferSpec, outcome: Outcome, extra: Document) -> mongodb::error::Result<Outcome> {
+    async fn insert_outcome(
+        &self,
+        spec: &TransferSpec,
+        outcome: Outcome,
+        extra: Document,
+    ) -> mongodb::error::Result<Outcome> {
         let id = spec.id.to_hex();
         let now = clock::now();
         // The minute bucket lets the periodic reconcile read the transfers decided in a minute
@@ -156,7 +180,13 @@ impl Transfers<'_> {
                 // A withdrawal's own transfer (the hold) is the only one labelled later.
                 let top_level = spec.label_on_complete.is_none();
                 let moved = spec.legs.iter().map(|l| l.amount.max(0)).sum();
-                self.db.metrics.transfer_decided(spec.kind, top_level, spec.payment_method, moved, outcome == Outcome::Completed);
+                self.db.metrics.transfer_decided(
+                    spec.kind,
+                    top_level,
+                    spec.payment_method,
+                    moved,
+                    outcome == Outcome::Completed,
+                );
                 Ok(outcome)
             }
             Err(e) if is_duplicate_key(&e) => Ok(self.outcome(&id).await?.unwrap_or(outcome)),
@@ -166,7 +196,11 @@ impl Transfers<'_> {
 
     /// Applies every leg and decides the outcome. Safe to call any number of times, concurrently,
     /// from any process: the result is the same single effect.
-    pub async fn drive(&self, spec: &TransferSpec, entry_kind: &str) -> Result<(Outcome, Vec<Entry>), TransferError> {
+    pub async fn drive(
+        &self,
+        spec: &TransferSpec,
+        entry_kind: &str,
+    ) -> Result<(Outcome, Vec<Entry>), TransferError> {
         if !check_balanced(&spec.legs) {
             return Err(TransferError::Unbalanced);
         }
@@ -199,7 +233,11 @@ impl Transfers<'_> {
     /// [`Transfers::complete`], possibly after answering its client (a crash in between leaves a
     /// transfer whose legs are all in, which recovery rolls forward). `None` when the first debit
     /// was refused (insufficient funds) and the transfer is decided FAILED.
-    pub async fn apply_legs(&self, spec: &TransferSpec, entry_kind: &str) -> Result<Option<Vec<Entry>>, TransferError> {
+    pub async fn apply_legs(
+        &self,
+        spec: &TransferSpec,
+        entry_kind: &str,
+    ) -> Result<Option<Vec<Entry>>, TransferError> {
         if !check_balanced(&spec.legs) {
             return Err(TransferError::Unbalanced);
         }
@@ -236,7 +274,11 @@ impl Transfers<'_> {
     /// Decides COMPLETED for a transfer whose legs are all applied ([`Transfers::apply_legs`]) and
     /// writes the label; should a FAILED outcome stand (a driver that saw the debit refused),
     /// voids the legs instead. Returns the outcome that stands.
-    pub async fn complete(&self, spec: &TransferSpec, entry_kind: &str) -> Result<Outcome, TransferError> {
+    pub async fn complete(
+        &self,
+        spec: &TransferSpec,
+        entry_kind: &str,
+    ) -> Result<Outcome, TransferError> {
         let id = spec.id.to_hex();
         match self.decide(spec, Outcome::Completed).await? {
             Outcome::Completed => {
@@ -255,8 +297,16 @@ impl Transfers<'_> {
     /// method) and `recheck: true`: a leg whose write was in flight when FAILED was decided (its
     /// driver slow, then killed) lands after every driver looked, and only
     /// [`Transfers::recheck_failed`] will see it. Returns the outcome that stands.
-    async fn decide_failed(&self, spec: &TransferSpec, entry_kind: &str) -> mongodb::error::Result<Outcome> {
-        let legs: Vec<Document> = spec.legs.iter().map(|l| doc! { "account": &l.account, "amount": l.amount }).collect();
+    async fn decide_failed(
+        &self,
+        spec: &TransferSpec,
+        entry_kind: &str,
+    ) -> mongodb::error::Result<Outcome> {
+        let legs: Vec<Document> = spec
+            .legs
+            .iter()
+            .map(|l| doc! { "account": &l.account, "amount": l.amount })
+            .collect();
         let extra = doc! {
             "recheck": true, "legs": legs, "kind": spec.kind.as_str(), "entryKind": entry_kind, "description": &spec.description,
             "reference": spec.reference.as_deref(), "paymentMethod": spec.payment_method.map(|m| m.as_str()),
@@ -268,27 +318,55 @@ impl Transfers<'_> {
     /// flight at the time to have landed): voids legs applied after every driver looked, then
     /// clears `recheck`. The `recheck` equality is served by its index and bounded by the
     /// failures of one recovery window. Returns how many legs were voided.
-    pub async fn recheck_failed(&self, cutoff: mongodb::bson::DateTime, limit: i64) -> Result<usize, TransferError> {
+    pub async fn recheck_failed(
+        &self,
+        cutoff: mongodb::bson::DateTime,
+        limit: i64,
+    ) -> Result<usize, TransferError> {
         use futures_util::TryStreamExt;
-        let options = mongodb::options::FindOptions::builder().limit(limit).build();
-        let due: Vec<Document> =
-            self.db.col("transfer_outcomes").find(doc! { "recheck": true }).with_options(options).await?.try_collect().await?;
+        let options = mongodb::options::FindOptions::builder()
+            .limit(limit)
+            .build();
+        let due: Vec<Document> = self
+            .db
+            .col("transfer_outcomes")
+            .find(doc! { "recheck": true })
+            .with_options(options)
+            .await?
+            .try_collect()
+            .await?;
         let mut voided = 0;
-        for d in due.iter().filter(|d| d.get_datetime("createdAt").is_ok_and(|at| *at < cutoff)) {
+        for d in due
+            .iter()
+            .filter(|d| d.get_datetime("createdAt").is_ok_and(|at| *at < cutoff))
+        {
             let Some(spec) = failed_spec(d) else {
                 tracing::warn!(outcome = ?d.get("_id"), "FAILED outcome without its legs; left for reconcile");
                 continue;
             };
-            let entry_kind = d.get_str("entryKind").unwrap_or(spec.kind.as_str()).to_owned();
+            let entry_kind = d
+                .get_str("entryKind")
+                .unwrap_or(spec.kind.as_str())
+                .to_owned();
             voided += self.void_applied(&spec, &entry_kind).await?;
-            self.db.col("transfer_outcomes").update_one(doc! { "_id": spec.id.to_hex() }, doc! { "$unset": { "recheck": "" } }).await?;
+            self.db
+                .col("transfer_outcomes")
+                .update_one(
+                    doc! { "_id": spec.id.to_hex() },
+                    doc! { "$unset": { "recheck": "" } },
+                )
+                .await?;
         }
         Ok(voided)
     }
 
     /// Decides FAILED for a transfer that never started (recovery, or a provider that refused);
     /// voids whatever a racing driver applied meanwhile.
-    pub async fn fail(&self, spec: &TransferSpec, entry_kind: &str) -> Result<Outcome, TransferError> {
+    pub async fn fail(
+        &self,
+        spec: &TransferSpec,
+        entry_kind: &str,
+    ) -> Result<Outcome, TransferError> {
         let id = spec.id.to_hex();
         let stands = self.decide_failed(spec, entry_kind).await?;
         match stands {
@@ -303,7 +381,11 @@ impl Transfers<'_> {
 
     /// For a transfer found unfinished after a crash: roll forward when its first debit was applied
     /// (the money already left), otherwise decide FAILED. Either way the end state is final.
-    pub async fn resolve_stale(&self, spec: &TransferSpec, entry_kind: &str) -> Result<Outcome, TransferError> {
+    pub async fn resolve_stale(
+        &self,
+        spec: &TransferSpec,
+        entry_kind: &str,
+    ) -> Result<Outcome, TransferError> {
         let id = spec.id.to_hex();
         if let Some(outcome) = self.outcome(&id).await? {
             return match outcome {
@@ -343,7 +425,11 @@ impl Transfers<'_> {
 
     /// Voids every applied leg (once: the void entry `{T}:void` is a leg like any other); returns
     /// how many legs were found applied.
-    async fn void_applied(&self, spec: &TransferSpec, entry_kind: &str) -> Result<usize, TransferError> {
+    async fn void_applied(
+        &self,
+        spec: &TransferSpec,
+        entry_kind: &str,
+    ) -> Result<usize, TransferError> {
         let id = spec.id.to_hex();
         let void = void_id(&id);
         let mut applied = 0;
@@ -369,7 +455,11 @@ impl Transfers<'_> {
     }
 
     /// The status on the transaction document is a label written after the deciding insert.
-    pub async fn set_status(&self, id: &str, status: TransactionStatus) -> mongodb::error::Result<()> {
+    pub async fn set_status(
+        &self,
+        id: &str,
+        status: TransactionStatus,
+    ) -> mongodb::error::Result<()> {
         let oid = match ObjectId::parse_str(id) {
             Ok(o) => o,
             Err(_) => return Ok(()),
@@ -390,13 +480,20 @@ mod tests {
     use super::*;
 
     fn leg(account: &str, amount: i64) -> Leg {
-        Leg { account: account.into(), amount }
+        Leg {
+            account: account.into(),
+            amount,
+        }
     }
 
     #[test]
     fn balanced_legs_sum_to_zero_on_distinct_accounts() {
         assert!(check_balanced(&[leg("a", -5), leg("b", 5)]));
-        assert!(check_balanced(&[leg("a", -10), leg("b", 9), leg("fees", 1)]));
+        assert!(check_balanced(&[
+            leg("a", -10),
+            leg("b", 9),
+            leg("fees", 1)
+        ]));
         assert!(!check_balanced(&[leg("a", -5), leg("b", 4)]));
         assert!(!check_balanced(&[leg("a", -5), leg("a", 5)]));
         assert!(!check_balanced(&[leg("a", 0), leg("b", 0)]));

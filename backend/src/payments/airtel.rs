@@ -16,7 +16,10 @@
 use super::callback::{self, CallbackError, CallbackHint};
 use super::oauth::{self, TokenCache};
 use super::settings::AirtelSettings;
-use super::{is_reference, major_units, transport, PaymentProvider, PaymentRequest, ProviderError, ProviderStatus};
+use super::{
+    is_reference, major_units, transport, PaymentProvider, PaymentRequest, ProviderError,
+    ProviderStatus,
+};
 use futures_util::future::BoxFuture;
 use oddxer_shared::{Currency, PaymentMethod};
 use reqwest::StatusCode;
@@ -49,7 +52,14 @@ impl Kind {
         match self {
             Kind::Collection => matches!(code, "DP00800001000" | "DP00800001006" | "DP00800001024"),
             Kind::Disbursement => {
-                matches!(code, "DP00900001000" | "DP00900001006" | "DP00900001011" | "DP00900001014" | "DP00900001017")
+                matches!(
+                    code,
+                    "DP00900001000"
+                        | "DP00900001006"
+                        | "DP00900001011"
+                        | "DP00900001014"
+                        | "DP00900001017"
+                )
             }
         }
     }
@@ -130,11 +140,24 @@ fn classify(kind: Kind, http: StatusCode, body: Option<&Value>) -> Answer {
         };
     };
     let status = body.get("status");
-    let field = |name: &str| status.and_then(|s| s.get(name)).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let field = |name: &str| {
+        status
+            .and_then(|s| s.get(name))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     let code = field("response_code");
     let detail = format!("{http} code {} {code}", field("code"));
-    if http.is_success() && status.and_then(|s| s.get("success")).is_some_and(success_flag) {
-        let tx_status = body.pointer("/data/transaction/status").and_then(Value::as_str).unwrap_or_default();
+    if http.is_success()
+        && status
+            .and_then(|s| s.get("success"))
+            .is_some_and(success_flag)
+    {
+        let tx_status = body
+            .pointer("/data/transaction/status")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         return Answer::Accepted(match map_status(tx_status) {
             ProviderStatus::Unknown => ProviderStatus::Pending,
             known => known,
@@ -159,15 +182,24 @@ enum Enquiry {
 
 /// Reads an enquiry answer (HTTP 2xx or 404).
 fn enquiry_status(http: StatusCode, body: Option<&Value>) -> Result<Enquiry, ProviderError> {
-    let code = body.and_then(|b| b.pointer("/status/response_code")).and_then(Value::as_str).unwrap_or_default();
+    let code = body
+        .and_then(|b| b.pointer("/status/response_code"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if http == StatusCode::NOT_FOUND || Kind::is_not_found(code) {
         return Ok(Enquiry::NotFound);
     }
     if !http.is_success() {
-        return Err(ProviderError::Transport(format!("Airtel enquiry answered {http} {code}")));
+        return Err(ProviderError::Transport(format!(
+            "Airtel enquiry answered {http} {code}"
+        )));
     }
-    let body = body.ok_or_else(|| ProviderError::Transport("Airtel enquiry answer unreadable".into()))?;
-    let word = body.pointer("/data/transaction/status").and_then(Value::as_str).unwrap_or_default();
+    let body =
+        body.ok_or_else(|| ProviderError::Transport("Airtel enquiry answer unreadable".into()))?;
+    let word = body
+        .pointer("/data/transaction/status")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     Ok(Enquiry::Found(map_status(word)))
 }
 
@@ -185,7 +217,11 @@ pub struct AirtelMoney {
 }
 
 impl AirtelMoney {
-    pub fn new(http: reqwest::Client, settings: &AirtelSettings, currency: &Currency) -> AirtelMoney {
+    pub fn new(
+        http: reqwest::Client,
+        settings: &AirtelSettings,
+        currency: &Currency,
+    ) -> AirtelMoney {
         AirtelMoney {
             http,
             base_url: settings.base_url.trim_end_matches('/').to_owned(),
@@ -201,10 +237,15 @@ impl AirtelMoney {
 
     /// `+256772123456` -> `772123456`: Airtel wants the msisdn without the country code.
     fn msisdn(&self, phone: &str) -> Result<String, ProviderError> {
-        let digits = phone.strip_prefix('+').filter(|d| d.bytes().all(|b| b.is_ascii_digit()));
+        let digits = phone
+            .strip_prefix('+')
+            .filter(|d| d.bytes().all(|b| b.is_ascii_digit()));
         match digits.and_then(|d| d.strip_prefix(self.dial_code)) {
             Some(local) if !local.is_empty() => Ok(local.to_owned()),
-            _ => Err(ProviderError::Refused(format!("the phone number is not an Airtel Money {} number", self.country))),
+            _ => Err(ProviderError::Refused(format!(
+                "the phone number is not an Airtel Money {} number",
+                self.country
+            ))),
         }
     }
 
@@ -221,23 +262,44 @@ impl AirtelMoney {
             .map_err(|e| transport("Airtel token request", e))?;
         let status = resp.status();
         if status.is_server_error() {
-            return Err(ProviderError::Transport(format!("Airtel token endpoint answered {status}")));
+            return Err(ProviderError::Transport(format!(
+                "Airtel token endpoint answered {status}"
+            )));
         }
         let answer: Option<Value> = resp.json().await.ok();
-        let token = answer.as_ref().and_then(|a| a.get("access_token")).and_then(Value::as_str).filter(|t| !t.is_empty());
+        let token = answer
+            .as_ref()
+            .and_then(|a| a.get("access_token"))
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty());
         match token {
-            Some(t) if status.is_success() => Ok((t.to_owned(), oauth::lifetime(answer.as_ref().and_then(|a| a.get("expires_in"))))),
+            Some(t) if status.is_success() => Ok((
+                t.to_owned(),
+                oauth::lifetime(answer.as_ref().and_then(|a| a.get("expires_in"))),
+            )),
             _ if status.is_client_error() => {
-                let error = answer.as_ref().and_then(|a| a.get("error")).and_then(Value::as_str).unwrap_or_default();
-                Err(ProviderError::Refused(format!("Airtel token endpoint refused our credentials ({status} {error})")))
+                let error = answer
+                    .as_ref()
+                    .and_then(|a| a.get("error"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                Err(ProviderError::Refused(format!(
+                    "Airtel token endpoint refused our credentials ({status} {error})"
+                )))
             }
-            _ => Err(ProviderError::Transport(format!("Airtel token answer ({status}) has no access_token"))),
+            _ => Err(ProviderError::Transport(format!(
+                "Airtel token answer ({status}) has no access_token"
+            ))),
         }
     }
 
     /// Sends the request built for the current token; when the token is refused (401, or 403
     /// `invalid_token`) refreshes it once and resends: a refused token means nothing was processed.
-    async fn authorized<F>(&self, what: &str, build: F) -> Result<(StatusCode, Option<Value>), ProviderError>
+    async fn authorized<F>(
+        &self,
+        what: &str,
+        build: F,
+    ) -> Result<(StatusCode, Option<Value>), ProviderError>
     where
         F: Fn(&str) -> reqwest::RequestBuilder,
     {
@@ -248,7 +310,12 @@ impl AirtelMoney {
             let status = resp.status();
             let body: Option<Value> = resp.json().await.ok();
             let token_refused = status == StatusCode::UNAUTHORIZED
-                || (status == StatusCode::FORBIDDEN && body.as_ref().and_then(|b| b.get("error")).and_then(Value::as_str) == Some("invalid_token"));
+                || (status == StatusCode::FORBIDDEN
+                    && body
+                        .as_ref()
+                        .and_then(|b| b.get("error"))
+                        .and_then(Value::as_str)
+                        == Some("invalid_token"));
             if token_refused && !refreshed {
                 self.token.invalidate(&token).await;
                 refreshed = true;
@@ -258,7 +325,12 @@ impl AirtelMoney {
         }
     }
 
-    fn with_headers(&self, rb: reqwest::RequestBuilder, token: &str, currency: &str) -> reqwest::RequestBuilder {
+    fn with_headers(
+        &self,
+        rb: reqwest::RequestBuilder,
+        token: &str,
+        currency: &str,
+    ) -> reqwest::RequestBuilder {
         rb.bearer_auth(token)
             .header(reqwest::header::ACCEPT, "*/*")
             .header("X-Country", &self.country)
@@ -271,9 +343,16 @@ impl AirtelMoney {
     }
 
     #[tracing::instrument(skip_all, fields(kind = ?kind, reference = %req.reference))]
-    async fn submit(&self, kind: Kind, req: &PaymentRequest) -> Result<ProviderStatus, ProviderError> {
+    async fn submit(
+        &self,
+        kind: Kind,
+        req: &PaymentRequest,
+    ) -> Result<ProviderStatus, ProviderError> {
         if req.method != PaymentMethod::AirtelMoney {
-            return Err(ProviderError::Refused(format!("{} is not an Airtel Money payment", req.method.as_str())));
+            return Err(ProviderError::Refused(format!(
+                "{} is not an Airtel Money payment",
+                req.method.as_str()
+            )));
         }
         if !is_reference(&req.reference) {
             return Err(ProviderError::Refused("the reference is not a UUID".into()));
@@ -289,7 +368,9 @@ impl AirtelMoney {
             }),
             Kind::Disbursement => {
                 let pin = self.disbursement_pin.as_deref().ok_or_else(|| {
-                    ProviderError::Refused("AIRTEL_DISBURSEMENT_PIN is not configured: Airtel payouts are off".into())
+                    ProviderError::Refused(
+                        "AIRTEL_DISBURSEMENT_PIN is not configured: Airtel payouts are off".into(),
+                    )
                 })?;
                 json!({
                     "payee": { "msisdn": msisdn },
@@ -300,8 +381,12 @@ impl AirtelMoney {
             }
         };
         let url = format!("{}/{}", self.base_url, kind.submit_path());
-        let (http, answer) =
-            self.authorized("Airtel payment request", |token| self.with_headers(self.http.post(&url), token, currency).json(&body)).await?;
+        let (http, answer) = self
+            .authorized("Airtel payment request", |token| {
+                self.with_headers(self.http.post(&url), token, currency)
+                    .json(&body)
+            })
+            .await?;
         match classify(kind, http, answer.as_ref()) {
             Answer::Accepted(status) => Ok(status),
             Answer::Enquire(detail) => {
@@ -322,7 +407,12 @@ impl AirtelMoney {
     }
 
     /// The transaction's status; one Airtel does not know is `Unknown`.
-    async fn enquire(&self, kind: Kind, reference: &str, currency: &str) -> Result<ProviderStatus, ProviderError> {
+    async fn enquire(
+        &self,
+        kind: Kind,
+        reference: &str,
+        currency: &str,
+    ) -> Result<ProviderStatus, ProviderError> {
         Ok(match self.enquiry(kind, reference, currency).await? {
             Enquiry::NotFound => ProviderStatus::Unknown,
             Enquiry::Found(status) => status,
@@ -330,13 +420,20 @@ impl AirtelMoney {
     }
 
     #[tracing::instrument(skip_all, fields(kind = ?kind, reference = %reference))]
-    async fn enquiry(&self, kind: Kind, reference: &str, currency: &str) -> Result<Enquiry, ProviderError> {
+    async fn enquiry(
+        &self,
+        kind: Kind,
+        reference: &str,
+        currency: &str,
+    ) -> Result<Enquiry, ProviderError> {
         if !is_reference(reference) {
             return Ok(Enquiry::NotFound);
         }
         let url = format!("{}/{}/{reference}", self.base_url, kind.enquiry_path());
         let (http, answer) = self
-            .authorized("Airtel enquiry", |token| self.with_headers(self.http.get(&url), token, currency))
+            .authorized("Airtel enquiry", |token| {
+                self.with_headers(self.http.get(&url), token, currency)
+            })
             .await
             .map_err(ProviderError::unknown_outcome)?;
         enquiry_status(http, answer.as_ref())
@@ -345,12 +442,15 @@ impl AirtelMoney {
 
 /// Reads an Airtel callback: `{"transaction": {"id", "message", "status_code", "airtel_money_id"}, "hash"?}`.
 pub fn parse_callback(body: &[u8]) -> Result<CallbackHint, CallbackError> {
-    let value: Value = serde_json::from_slice(body).map_err(|_| CallbackError::Malformed("the body is not JSON"))?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|_| CallbackError::Malformed("the body is not JSON"))?;
     let reference = value
         .pointer("/transaction/id")
         .and_then(Value::as_str)
         .filter(|r| is_reference(r))
-        .ok_or(CallbackError::Malformed("transaction.id is missing or not one of our references"))?;
+        .ok_or(CallbackError::Malformed(
+            "transaction.id is missing or not one of our references",
+        ))?;
     Ok(CallbackHint {
         method: PaymentMethod::AirtelMoney,
         reference: reference.to_owned(),
@@ -363,19 +463,33 @@ impl PaymentProvider for AirtelMoney {
         "airtel_money"
     }
 
-    fn request_payment<'a>(&'a self, req: &'a PaymentRequest) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
+    fn request_payment<'a>(
+        &'a self,
+        req: &'a PaymentRequest,
+    ) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
         Box::pin(self.submit(Kind::Collection, req))
     }
 
-    fn payment_status<'a>(&'a self, _method: PaymentMethod, reference: &'a str) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
+    fn payment_status<'a>(
+        &'a self,
+        _method: PaymentMethod,
+        reference: &'a str,
+    ) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
         Box::pin(self.enquire(Kind::Collection, reference, &self.currency))
     }
 
-    fn payout<'a>(&'a self, req: &'a PaymentRequest) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
+    fn payout<'a>(
+        &'a self,
+        req: &'a PaymentRequest,
+    ) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
         Box::pin(self.submit(Kind::Disbursement, req))
     }
 
-    fn payout_status<'a>(&'a self, _method: PaymentMethod, reference: &'a str) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
+    fn payout_status<'a>(
+        &'a self,
+        _method: PaymentMethod,
+        reference: &'a str,
+    ) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
         Box::pin(self.enquire(Kind::Disbursement, reference, &self.currency))
     }
 
@@ -400,16 +514,42 @@ mod tests {
     fn submissions_are_read_by_their_body() {
         let ok = StatusCode::OK;
         let c = Kind::Collection;
-        assert_eq!(classify(c, ok, Some(&answer(true, "DP00800001006", "SUCCESS"))), Answer::Accepted(ProviderStatus::Pending));
         assert_eq!(
-            classify(Kind::Disbursement, ok, Some(&answer(true, "DP00900001001", "TS"))),
+            classify(c, ok, Some(&answer(true, "DP00800001006", "SUCCESS"))),
+            Answer::Accepted(ProviderStatus::Pending)
+        );
+        assert_eq!(
+            classify(
+                Kind::Disbursement,
+                ok,
+                Some(&answer(true, "DP00900001001", "TS"))
+            ),
             Answer::Accepted(ProviderStatus::Succeeded)
         );
-        assert!(matches!(classify(c, ok, Some(&answer(false, "DP00800001000", ""))), Answer::Enquire(_)));
-        assert!(matches!(classify(Kind::Disbursement, ok, Some(&answer(false, "DP00900001017", ""))), Answer::Enquire(_)));
-        assert!(matches!(classify(c, ok, Some(&answer(false, "DP00800001007", ""))), Answer::Refused(_)));
-        assert!(matches!(classify(c, StatusCode::BAD_REQUEST, None), Answer::Refused(_)));
-        assert!(matches!(classify(c, StatusCode::BAD_GATEWAY, None), Answer::Unknown(_)));
+        assert!(matches!(
+            classify(c, ok, Some(&answer(false, "DP00800001000", ""))),
+            Answer::Enquire(_)
+        ));
+        assert!(matches!(
+            classify(
+                Kind::Disbursement,
+                ok,
+                Some(&answer(false, "DP00900001017", ""))
+            ),
+            Answer::Enquire(_)
+        ));
+        assert!(matches!(
+            classify(c, ok, Some(&answer(false, "DP00800001007", ""))),
+            Answer::Refused(_)
+        ));
+        assert!(matches!(
+            classify(c, StatusCode::BAD_REQUEST, None),
+            Answer::Refused(_)
+        ));
+        assert!(matches!(
+            classify(c, StatusCode::BAD_GATEWAY, None),
+            Answer::Unknown(_)
+        ));
         assert!(matches!(classify(c, ok, None), Answer::Unknown(_)));
         let odd = json!({ "status": { "code": "200", "success": false, "response_code": "DP99" } });
         assert!(matches!(classify(c, ok, Some(&odd)), Answer::Unknown(_)));
@@ -419,24 +559,56 @@ mod tests {
     fn enquiries_map_transaction_statuses_and_not_found() {
         let ok = StatusCode::OK;
         let found = |s| Some(Enquiry::Found(s));
-        assert_eq!(enquiry_status(ok, Some(&answer(true, "DP00800001001", "TS"))).ok(), found(ProviderStatus::Succeeded));
-        assert_eq!(enquiry_status(ok, Some(&answer(true, "DP00800001001", "TF"))).ok(), found(ProviderStatus::Failed));
-        assert_eq!(enquiry_status(ok, Some(&answer(true, "DP00800001001", "TE"))).ok(), found(ProviderStatus::Failed));
-        assert_eq!(enquiry_status(ok, Some(&answer(true, "DP00800001006", "TIP"))).ok(), found(ProviderStatus::Pending));
-        assert_eq!(enquiry_status(ok, Some(&answer(true, "DP00800001000", "TA"))).ok(), found(ProviderStatus::Pending));
-        assert_eq!(enquiry_status(ok, Some(&answer(true, "DP00800001001", "NEW"))).ok(), found(ProviderStatus::Unknown));
-        assert_eq!(enquiry_status(ok, Some(&answer(false, "DP00800001025", ""))).ok(), Some(Enquiry::NotFound));
-        assert_eq!(enquiry_status(StatusCode::NOT_FOUND, None).ok(), Some(Enquiry::NotFound));
-        assert!(matches!(enquiry_status(StatusCode::SERVICE_UNAVAILABLE, None), Err(ProviderError::Transport(_))));
+        assert_eq!(
+            enquiry_status(ok, Some(&answer(true, "DP00800001001", "TS"))).ok(),
+            found(ProviderStatus::Succeeded)
+        );
+        assert_eq!(
+            enquiry_status(ok, Some(&answer(true, "DP00800001001", "TF"))).ok(),
+            found(ProviderStatus::Failed)
+        );
+        assert_eq!(
+            enquiry_status(ok, Some(&answer(true, "DP00800001001", "TE"))).ok(),
+            found(ProviderStatus::Failed)
+        );
+        assert_eq!(
+            enquiry_status(ok, Some(&answer(true, "DP00800001006", "TIP"))).ok(),
+            found(ProviderStatus::Pending)
+        );
+        assert_eq!(
+            enquiry_status(ok, Some(&answer(true, "DP00800001000", "TA"))).ok(),
+            found(ProviderStatus::Pending)
+        );
+        assert_eq!(
+            enquiry_status(ok, Some(&answer(true, "DP00800001001", "NEW"))).ok(),
+            found(ProviderStatus::Unknown)
+        );
+        assert_eq!(
+            enquiry_status(ok, Some(&answer(false, "DP00800001025", ""))).ok(),
+            Some(Enquiry::NotFound)
+        );
+        assert_eq!(
+            enquiry_status(StatusCode::NOT_FOUND, None).ok(),
+            Some(Enquiry::NotFound)
+        );
+        assert!(matches!(
+            enquiry_status(StatusCode::SERVICE_UNAVAILABLE, None),
+            Err(ProviderError::Transport(_))
+        ));
     }
 
     #[test]
     fn callbacks_name_the_payment_by_transaction_id() {
         let r = "0b1d8c4e-6a61-4b6f-9d3c-2f1e0c9a7b55";
-        let body = format!(r#"{{"transaction":{{"id":"{r}","message":"Paid","status_code":"TS","airtel_money_id":"MP1"}}}}"#);
+        let body = format!(
+            r#"{{"transaction":{{"id":"{r}","message":"Paid","status_code":"TS","airtel_money_id":"MP1"}}}}"#
+        );
         let hint = parse_callback(body.as_bytes()).expect("parsed");
         assert_eq!(hint.reference, r);
         assert_eq!(hint.token_subject, callback::ANY_PAYMENT);
-        assert!(matches!(parse_callback(br#"{"transaction":{}}"#), Err(CallbackError::Malformed(_))));
+        assert!(matches!(
+            parse_callback(br#"{"transaction":{}}"#),
+            Err(CallbackError::Malformed(_))
+        ));
     }
 }

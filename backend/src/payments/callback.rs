@@ -42,7 +42,9 @@ pub enum CallbackError {
 /// The token for callbacks of `provider` about `subject`.
 pub fn token(secret: &str, provider: &str, subject: &str) -> String {
     // HMAC accepts keys of any length, so this cannot fail; an empty token never verifies.
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else { return String::new() };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return String::new();
+    };
     mac.update(b"oddxer-callback:");
     mac.update(provider.as_bytes());
     mac.update(b":");
@@ -65,7 +67,11 @@ pub struct CallbackTarget {
 
 impl CallbackTarget {
     pub fn url(&self, provider: &str, subject: &str) -> String {
-        format!("{}/{provider}?token={}", self.base_url.trim_end_matches('/'), token(&self.secret, provider, subject))
+        format!(
+            "{}/{provider}?token={}",
+            self.base_url.trim_end_matches('/'),
+            token(&self.secret, provider, subject)
+        )
     }
 }
 
@@ -87,8 +93,17 @@ mod tests {
 
     #[test]
     fn callback_urls_carry_the_token() {
-        let target = CallbackTarget { base_url: "https://api.example.com/api/v1/payments/callbacks/".into(), secret: "k".into() };
+        let target = CallbackTarget {
+            base_url: "https://api.example.com/api/v1/payments/callbacks/".into(),
+            secret: "k".into(),
+        };
         let url = target.url(MTN, "r");
-        assert_eq!(url, format!("https://api.example.com/api/v1/payments/callbacks/mtn?token={}", token("k", MTN, "r")));
+        assert_eq!(
+            url,
+            format!(
+                "https://api.example.com/api/v1/payments/callbacks/mtn?token={}",
+                token("k", MTN, "r")
+            )
+        );
     }
 }

@@ -23,10 +23,19 @@ impl MobileMoney {
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
             .build()?;
-        let target = CallbackTarget { base_url: settings.callback_base(&config.api_url), secret: settings.callback_secret.clone() };
+        let target = CallbackTarget {
+            base_url: settings.callback_base(&config.api_url),
+            secret: settings.callback_secret.clone(),
+        };
         Ok(MobileMoney {
-            mtn: settings.mtn.as_ref().map(|s| MtnMomo::new(http.clone(), s, Some(target.clone()))),
-            airtel: settings.airtel.as_ref().map(|s| AirtelMoney::new(http.clone(), s, &config.currency)),
+            mtn: settings
+                .mtn
+                .as_ref()
+                .map(|s| MtnMomo::new(http.clone(), s, Some(target.clone()))),
+            airtel: settings
+                .airtel
+                .as_ref()
+                .map(|s| AirtelMoney::new(http.clone(), s, &config.currency)),
         })
     }
 
@@ -35,7 +44,12 @@ impl MobileMoney {
             PaymentMethod::MtnMomo => self.mtn.as_ref().map(|a| a as &dyn PaymentProvider),
             PaymentMethod::AirtelMoney => self.airtel.as_ref().map(|a| a as &dyn PaymentProvider),
         };
-        rail.ok_or_else(|| ProviderError::Refused(format!("{} is not enabled on this deployment", method.as_str())))
+        rail.ok_or_else(|| {
+            ProviderError::Refused(format!(
+                "{} is not enabled on this deployment",
+                method.as_str()
+            ))
+        })
     }
 }
 
@@ -44,14 +58,21 @@ impl PaymentProvider for MobileMoney {
         "mobile_money"
     }
 
-    fn request_payment<'a>(&'a self, req: &'a PaymentRequest) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
+    fn request_payment<'a>(
+        &'a self,
+        req: &'a PaymentRequest,
+    ) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
         match self.rail(req.method) {
             Ok(rail) => rail.request_payment(req),
             Err(e) => Box::pin(async move { Err(e) }),
         }
     }
 
-    fn payment_status<'a>(&'a self, method: PaymentMethod, reference: &'a str) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
+    fn payment_status<'a>(
+        &'a self,
+        method: PaymentMethod,
+        reference: &'a str,
+    ) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
         match self.rail(method) {
             Ok(rail) => rail.payment_status(method, reference),
             // A rail switched off since: nobody can be asked, which is not a refusal of the payment.
@@ -59,14 +80,21 @@ impl PaymentProvider for MobileMoney {
         }
     }
 
-    fn payout<'a>(&'a self, req: &'a PaymentRequest) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
+    fn payout<'a>(
+        &'a self,
+        req: &'a PaymentRequest,
+    ) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
         match self.rail(req.method) {
             Ok(rail) => rail.payout(req),
             Err(e) => Box::pin(async move { Err(e) }),
         }
     }
 
-    fn payout_status<'a>(&'a self, method: PaymentMethod, reference: &'a str) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
+    fn payout_status<'a>(
+        &'a self,
+        method: PaymentMethod,
+        reference: &'a str,
+    ) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
         match self.rail(method) {
             Ok(rail) => rail.payout_status(method, reference),
             Err(e) => Box::pin(async move { Err(e.unknown_outcome()) }),
@@ -79,6 +107,8 @@ impl PaymentProvider for MobileMoney {
             callback::AIRTEL => PaymentMethod::AirtelMoney,
             _ => return Err(CallbackError::UnknownProvider),
         };
-        self.rail(method).map_err(|_| CallbackError::UnknownProvider)?.parse_callback(provider, body)
+        self.rail(method)
+            .map_err(|_| CallbackError::UnknownProvider)?
+            .parse_callback(provider, body)
     }
 }

@@ -51,7 +51,9 @@ impl ProviderError {
     /// reported as a refused payment (which would fail a deposit or reverse a payout).
     fn unknown_outcome(self) -> ProviderError {
         match self {
-            ProviderError::Refused(m) => ProviderError::Transport(format!("status query refused: {m}")),
+            ProviderError::Refused(m) => {
+                ProviderError::Transport(format!("status query refused: {m}"))
+            }
             other => other,
         }
     }
@@ -60,13 +62,27 @@ impl ProviderError {
 pub trait PaymentProvider: Send + Sync {
     fn name(&self) -> &'static str;
     /// Asks the payer to approve a collection (deposit).
-    fn request_payment<'a>(&'a self, req: &'a PaymentRequest) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>>;
+    fn request_payment<'a>(
+        &'a self,
+        req: &'a PaymentRequest,
+    ) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>>;
     /// Where a collection stands. Never `Refused`: a failed query is `Transport`, an unknown
     /// reference is `Ok(Unknown)`.
-    fn payment_status<'a>(&'a self, method: PaymentMethod, reference: &'a str) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>>;
+    fn payment_status<'a>(
+        &'a self,
+        method: PaymentMethod,
+        reference: &'a str,
+    ) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>>;
     /// Sends money to a phone (withdrawal).
-    fn payout<'a>(&'a self, req: &'a PaymentRequest) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>>;
-    fn payout_status<'a>(&'a self, method: PaymentMethod, reference: &'a str) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>>;
+    fn payout<'a>(
+        &'a self,
+        req: &'a PaymentRequest,
+    ) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>>;
+    fn payout_status<'a>(
+        &'a self,
+        method: PaymentMethod,
+        reference: &'a str,
+    ) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>>;
     /// Reads the body of a callback posted to `/payments/callbacks/{provider}`: which payment it is
     /// about, nothing more (a callback is a hint; the status is then asked of the provider).
     /// Authentication is checked by the route with `callback::verify`.
@@ -86,7 +102,12 @@ pub fn major_units(amount: i64, currency: &Currency) -> String {
     let sign = if amount < 0 { "-" } else { "" };
     let abs = amount.unsigned_abs();
     let scale = scale.unsigned_abs();
-    format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = digits as usize)
+    format!(
+        "{sign}{}.{:0width$}",
+        abs / scale,
+        abs % scale,
+        width = digits as usize
+    )
 }
 
 /// A reference as a provider may see it in a URL path: our references are UUIDs.

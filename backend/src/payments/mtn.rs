@@ -11,7 +11,10 @@
 use super::callback::{self, CallbackError, CallbackHint, CallbackTarget};
 use super::oauth::{self, TokenCache};
 use super::settings::{MtnProductKeys, MtnSettings};
-use super::{is_reference, major_units, transport, PaymentProvider, PaymentRequest, ProviderError, ProviderStatus};
+use super::{
+    is_reference, major_units, transport, PaymentProvider, PaymentRequest, ProviderError,
+    ProviderStatus,
+};
 use futures_util::future::BoxFuture;
 use oddxer_shared::PaymentMethod;
 use reqwest::StatusCode;
@@ -45,8 +48,12 @@ pub struct MtnMomo {
 /// `+256772123456` -> `256772123456` (MSISDN `partyId`: digits with the country code, no `+`).
 fn party_id(phone: &str) -> Result<String, ProviderError> {
     match phone.strip_prefix('+') {
-        Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => Ok(digits.to_owned()),
-        _ => Err(ProviderError::Refused("the phone number is not in E.164 format".into())),
+        Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(digits.to_owned())
+        }
+        _ => Err(ProviderError::Refused(
+            "the phone number is not in E.164 format".into(),
+        )),
     }
 }
 
@@ -66,13 +73,28 @@ async fn error_code(resp: reqwest::Response) -> String {
     body.as_ref()
         .and_then(|b| b.get("code").or_else(|| b.get("error")))
         .and_then(Value::as_str)
-        .map(|c| c.chars().filter(|ch| ch.is_ascii_alphanumeric() || *ch == '_').take(64).collect())
+        .map(|c| {
+            c.chars()
+                .filter(|ch| ch.is_ascii_alphanumeric() || *ch == '_')
+                .take(64)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 impl MtnMomo {
-    pub fn new(http: reqwest::Client, settings: &MtnSettings, callback: Option<CallbackTarget>) -> MtnMomo {
-        let product = |path, resource, party, keys: &MtnProductKeys| Product { path, resource, party, keys: keys.clone(), token: TokenCache::default() };
+    pub fn new(
+        http: reqwest::Client,
+        settings: &MtnSettings,
+        callback: Option<CallbackTarget>,
+    ) -> MtnMomo {
+        let product = |path, resource, party, keys: &MtnProductKeys| Product {
+            path,
+            resource,
+            party,
+            keys: keys.clone(),
+            token: TokenCache::default(),
+        };
         MtnMomo {
             http,
             base_url: settings.base_url.trim_end_matches('/').to_owned(),
@@ -98,15 +120,29 @@ impl MtnMomo {
             .map_err(|e| transport("MTN token request", e))?;
         let status = resp.status();
         if status.is_server_error() {
-            return Err(ProviderError::Transport(format!("MTN {} token endpoint answered {status}", p.path)));
+            return Err(ProviderError::Transport(format!(
+                "MTN {} token endpoint answered {status}",
+                p.path
+            )));
         }
         if !status.is_success() {
             let code = error_code(resp).await;
-            return Err(ProviderError::Refused(format!("MTN {} token endpoint refused our credentials ({status} {code})", p.path)));
+            return Err(ProviderError::Refused(format!(
+                "MTN {} token endpoint refused our credentials ({status} {code})",
+                p.path
+            )));
         }
-        let body: Value = resp.json().await.map_err(|e| transport("MTN token answer", e))?;
-        let token = body.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty());
-        let token = token.ok_or_else(|| ProviderError::Transport("MTN token answer has no access_token".into()))?;
+        let body: Value = resp
+            .json()
+            .await
+            .map_err(|e| transport("MTN token answer", e))?;
+        let token = body
+            .get("access_token")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty());
+        let token = token.ok_or_else(|| {
+            ProviderError::Transport("MTN token answer has no access_token".into())
+        })?;
         Ok((token.to_owned(), oauth::lifetime(body.get("expires_in"))))
     }
 
@@ -119,7 +155,10 @@ impl MtnMomo {
         let mut refreshed = false;
         loop {
             let token = p.token.get(|| self.fetch_token(p)).await?;
-            let resp = build(&token).send().await.map_err(|e| transport(&format!("MTN {}", p.resource), e))?;
+            let resp = build(&token)
+                .send()
+                .await
+                .map_err(|e| transport(&format!("MTN {}", p.resource), e))?;
             if resp.status() == StatusCode::UNAUTHORIZED && !refreshed {
                 p.token.invalidate(&token).await;
                 refreshed = true;
@@ -130,9 +169,16 @@ impl MtnMomo {
     }
 
     #[tracing::instrument(skip_all, fields(product = p.path, reference = %req.reference))]
-    async fn submit(&self, p: &Product, req: &PaymentRequest) -> Result<ProviderStatus, ProviderError> {
+    async fn submit(
+        &self,
+        p: &Product,
+        req: &PaymentRequest,
+    ) -> Result<ProviderStatus, ProviderError> {
         if req.method != PaymentMethod::MtnMomo {
-            return Err(ProviderError::Refused(format!("{} is not an MTN MoMo payment", req.method.as_str())));
+            return Err(ProviderError::Refused(format!(
+                "{} is not an MTN MoMo payment",
+                req.method.as_str()
+            )));
         }
         if !is_reference(&req.reference) {
             return Err(ProviderError::Refused("the reference is not a UUID".into()));
@@ -146,7 +192,10 @@ impl MtnMomo {
         });
         body[p.party] = json!({ "partyIdType": "MSISDN", "partyId": party_id(&req.phone_number)? });
         let url = format!("{}/{}/v1_0/{}", self.base_url, p.path, p.resource);
-        let callback_url = self.callback.as_ref().map(|c| c.url(callback::MTN, &req.reference));
+        let callback_url = self
+            .callback
+            .as_ref()
+            .map(|c| c.url(callback::MTN, &req.reference));
         let resp = self
             .authorized(p, |token| {
                 let rb = self
@@ -173,11 +222,17 @@ impl MtnMomo {
             }
             500..=599 => {
                 let code = error_code(resp).await;
-                Err(ProviderError::Transport(format!("MTN {} answered {status} {code}", p.resource)))
+                Err(ProviderError::Transport(format!(
+                    "MTN {} answered {status} {code}",
+                    p.resource
+                )))
             }
             _ => {
                 let code = error_code(resp).await;
-                Err(ProviderError::Refused(format!("MTN {} answered {status} {code}", p.resource)))
+                Err(ProviderError::Refused(format!(
+                    "MTN {} answered {status} {code}",
+                    p.resource
+                )))
             }
         }
     }
@@ -187,7 +242,10 @@ impl MtnMomo {
         if !is_reference(reference) {
             return Ok(ProviderStatus::Unknown);
         }
-        let url = format!("{}/{}/v1_0/{}/{reference}", self.base_url, p.path, p.resource);
+        let url = format!(
+            "{}/{}/v1_0/{}/{reference}",
+            self.base_url, p.path, p.resource
+        );
         let resp = self
             .authorized(p, |token| {
                 self.http
@@ -204,10 +262,19 @@ impl MtnMomo {
         }
         if !status.is_success() {
             let code = error_code(resp).await;
-            return Err(ProviderError::Transport(format!("MTN {} status answered {status} {code}", p.resource)));
+            return Err(ProviderError::Transport(format!(
+                "MTN {} status answered {status} {code}",
+                p.resource
+            )));
         }
-        let body: Value = resp.json().await.map_err(|e| transport("MTN status answer", e))?;
-        let word = body.get("status").and_then(Value::as_str).unwrap_or_default();
+        let body: Value = resp
+            .json()
+            .await
+            .map_err(|e| transport("MTN status answer", e))?;
+        let word = body
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let mapped = map_status(word);
         if mapped == ProviderStatus::Failed {
             let reason = body.get("reason").and_then(Value::as_str).unwrap_or("-");
@@ -219,13 +286,20 @@ impl MtnMomo {
 
 /// Reads an MTN callback: the body is the payment resource, whose `externalId` is our reference.
 pub fn parse_callback(body: &[u8]) -> Result<CallbackHint, CallbackError> {
-    let value: Value = serde_json::from_slice(body).map_err(|_| CallbackError::Malformed("the body is not JSON"))?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|_| CallbackError::Malformed("the body is not JSON"))?;
     let reference = value
         .get("externalId")
         .and_then(Value::as_str)
         .filter(|r| is_reference(r))
-        .ok_or(CallbackError::Malformed("externalId is missing or not one of our references"))?;
-    Ok(CallbackHint { method: PaymentMethod::MtnMomo, reference: reference.to_owned(), token_subject: reference.to_owned() })
+        .ok_or(CallbackError::Malformed(
+            "externalId is missing or not one of our references",
+        ))?;
+    Ok(CallbackHint {
+        method: PaymentMethod::MtnMomo,
+        reference: reference.to_owned(),
+        token_subject: reference.to_owned(),
+    })
 }
 
 impl PaymentProvider for MtnMomo {
@@ -233,19 +307,33 @@ impl PaymentProvider for MtnMomo {
         "mtn_momo"
     }
 
-    fn request_payment<'a>(&'a self, req: &'a PaymentRequest) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
+    fn request_payment<'a>(
+        &'a self,
+        req: &'a PaymentRequest,
+    ) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
         Box::pin(self.submit(&self.collection, req))
     }
 
-    fn payment_status<'a>(&'a self, _method: PaymentMethod, reference: &'a str) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
+    fn payment_status<'a>(
+        &'a self,
+        _method: PaymentMethod,
+        reference: &'a str,
+    ) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
         Box::pin(self.status(&self.collection, reference))
     }
 
-    fn payout<'a>(&'a self, req: &'a PaymentRequest) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
+    fn payout<'a>(
+        &'a self,
+        req: &'a PaymentRequest,
+    ) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
         Box::pin(self.submit(&self.disbursement, req))
     }
 
-    fn payout_status<'a>(&'a self, _method: PaymentMethod, reference: &'a str) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
+    fn payout_status<'a>(
+        &'a self,
+        _method: PaymentMethod,
+        reference: &'a str,
+    ) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
         Box::pin(self.status(&self.disbursement, reference))
     }
 
@@ -276,7 +364,10 @@ mod tests {
 
     #[test]
     fn party_ids_are_digits_without_plus() {
-        assert_eq!(party_id("+46733123450").ok().as_deref(), Some("46733123450"));
+        assert_eq!(
+            party_id("+46733123450").ok().as_deref(),
+            Some("46733123450")
+        );
         assert!(party_id("46733123450").is_err());
         assert!(party_id("+4673312345x").is_err());
     }
@@ -284,11 +375,18 @@ mod tests {
     #[test]
     fn callbacks_name_the_payment_by_external_id() {
         let r = "0b1d8c4e-6a61-4b6f-9d3c-2f1e0c9a7b55";
-        let body = format!(r#"{{"financialTransactionId":"1","externalId":"{r}","status":"SUCCESSFUL"}}"#);
+        let body =
+            format!(r#"{{"financialTransactionId":"1","externalId":"{r}","status":"SUCCESSFUL"}}"#);
         let hint = parse_callback(body.as_bytes()).expect("parsed");
         assert_eq!(hint.reference, r);
         assert_eq!(hint.token_subject, r);
-        assert!(matches!(parse_callback(b"not json"), Err(CallbackError::Malformed(_))));
-        assert!(matches!(parse_callback(br#"{"externalId":"../x"}"#), Err(CallbackError::Malformed(_))));
+        assert!(matches!(
+            parse_callback(b"not json"),
+            Err(CallbackError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_callback(br#"{"externalId":"../x"}"#),
+            Err(CallbackError::Malformed(_))
+        ));
     }
 }

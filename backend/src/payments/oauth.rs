@@ -34,7 +34,10 @@ impl TokenCache {
         let (value, lifetime) = fetch().await?;
         // Refresh a little early so a token does not expire between the check and its use.
         let margin = (lifetime / 10).min(Duration::from_secs(60));
-        *slot = Some(Cached { value: value.clone(), refresh_at: Instant::now() + lifetime.saturating_sub(margin) });
+        *slot = Some(Cached {
+            value: value.clone(),
+            refresh_at: Instant::now() + lifetime.saturating_sub(margin),
+        });
         Ok(value)
     }
 

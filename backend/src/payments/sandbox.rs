@@ -14,7 +14,11 @@ pub struct SandboxProvider {
 }
 
 impl SandboxProvider {
-    async fn record(&self, req: &PaymentRequest, direction: &str) -> Result<ProviderStatus, ProviderError> {
+    async fn record(
+        &self,
+        req: &PaymentRequest,
+        direction: &str,
+    ) -> Result<ProviderStatus, ProviderError> {
         let d = doc! {
             "_id": &req.reference, "direction": direction, "amount": req.amount, "status": "PENDING",
             "method": req.method.as_str(), "createdAt": clock::now(),
@@ -28,13 +32,19 @@ impl SandboxProvider {
     }
 
     async fn status(&self, reference: &str) -> Result<ProviderStatus, ProviderError> {
-        let found = self.db.col("sandbox_payments").find_one(doc! { "_id": reference }).await?;
-        Ok(match found.as_ref().and_then(|d| d.get_str("status").ok()) {
-            Some("SUCCESSFUL") => ProviderStatus::Succeeded,
-            Some("FAILED") => ProviderStatus::Failed,
-            Some(_) => ProviderStatus::Pending,
-            None => ProviderStatus::Unknown,
-        })
+        let found = self
+            .db
+            .col("sandbox_payments")
+            .find_one(doc! { "_id": reference })
+            .await?;
+        Ok(
+            match found.as_ref().and_then(|d| d.get_str("status").ok()) {
+                Some("SUCCESSFUL") => ProviderStatus::Succeeded,
+                Some("FAILED") => ProviderStatus::Failed,
+                Some(_) => ProviderStatus::Pending,
+                None => ProviderStatus::Unknown,
+            },
+        )
     }
 
     /// Settles a sandbox payment (development routes). Returns false for an unknown reference.
@@ -42,12 +52,19 @@ impl SandboxProvider {
         let status = if succeeded { "SUCCESSFUL" } else { "FAILED" };
         let result = db
             .col("sandbox_payments")
-            .update_one(doc! { "_id": reference, "status": "PENDING" }, doc! { "$set": { "status": status } })
+            .update_one(
+                doc! { "_id": reference, "status": "PENDING" },
+                doc! { "$set": { "status": status } },
+            )
             .await?;
         if result.matched_count == 1 {
             return Ok(true);
         }
-        Ok(db.col("sandbox_payments").find_one(doc! { "_id": reference }).await?.is_some())
+        Ok(db
+            .col("sandbox_payments")
+            .find_one(doc! { "_id": reference })
+            .await?
+            .is_some())
     }
 }
 
@@ -56,19 +73,33 @@ impl PaymentProvider for SandboxProvider {
         "sandbox"
     }
 
-    fn request_payment<'a>(&'a self, req: &'a PaymentRequest) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
+    fn request_payment<'a>(
+        &'a self,
+        req: &'a PaymentRequest,
+    ) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
         Box::pin(crate::db::uncounted(self.record(req, "collection")))
     }
 
-    fn payment_status<'a>(&'a self, _method: PaymentMethod, reference: &'a str) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
+    fn payment_status<'a>(
+        &'a self,
+        _method: PaymentMethod,
+        reference: &'a str,
+    ) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
         Box::pin(crate::db::uncounted(self.status(reference)))
     }
 
-    fn payout<'a>(&'a self, req: &'a PaymentRequest) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
+    fn payout<'a>(
+        &'a self,
+        req: &'a PaymentRequest,
+    ) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
         Box::pin(crate::db::uncounted(self.record(req, "disbursement")))
     }
 
-    fn payout_status<'a>(&'a self, _method: PaymentMethod, reference: &'a str) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
+    fn payout_status<'a>(
+        &'a self,
+        _method: PaymentMethod,
+        reference: &'a str,
+    ) -> BoxFuture<'a, Result<ProviderStatus, ProviderError>> {
         Box::pin(crate::db::uncounted(self.status(reference)))
     }
 }

@@ -81,33 +81,58 @@ const AIRTEL_COUNTRIES: &[(&str, &str)] = &[
 ];
 
 /// Either all of `names` are set, or none; a partial set is a configuration error.
-fn all_or_none<const N: usize>(env: &EnvSource<'_>, names: [&'static str; N]) -> Result<Option<[String; N]>, ConfigError> {
+fn all_or_none<const N: usize>(
+    env: &EnvSource<'_>,
+    names: [&'static str; N],
+) -> Result<Option<[String; N]>, ConfigError> {
     let values = names.map(|n| env.get(n));
     if values.iter().all(Option::is_none) {
         return Ok(None);
     }
-    let present: Vec<&str> = names.iter().zip(&values).filter(|(_, v)| v.is_some()).map(|(n, _)| *n).collect();
+    let present: Vec<&str> = names
+        .iter()
+        .zip(&values)
+        .filter(|(_, v)| v.is_some())
+        .map(|(n, _)| *n)
+        .collect();
     let mut out = Vec::with_capacity(N);
     for (name, value) in names.into_iter().zip(values) {
         match value {
             Some(v) => out.push(v),
-            None => return Err(ConfigError::Invalid { name, reason: format!("is required when {} is set", present.join(", ")) }),
+            None => {
+                return Err(ConfigError::Invalid {
+                    name,
+                    reason: format!("is required when {} is set", present.join(", ")),
+                })
+            }
         }
     }
-    out.try_into().map(Some).map_err(|_| ConfigError::Invalid { name: names[0], reason: "internal error reading keys".into() })
+    out.try_into().map(Some).map_err(|_| ConfigError::Invalid {
+        name: names[0],
+        reason: "internal error reading keys".into(),
+    })
 }
 
 impl MobileMoneySettings {
-    pub fn from_env(env: &EnvSource<'_>, kind: PaymentProviderKind) -> Result<MobileMoneySettings, ConfigError> {
+    pub fn from_env(
+        env: &EnvSource<'_>,
+        kind: PaymentProviderKind,
+    ) -> Result<MobileMoneySettings, ConfigError> {
         let timeout = match env.get("PAYMENT_TIMEOUT") {
             None => Duration::from_secs(30),
-            Some(raw) => parse_duration(&raw).filter(|d| !d.is_zero()).ok_or(ConfigError::Invalid {
-                name: "PAYMENT_TIMEOUT",
-                reason: format!("{raw:?} is not a duration such as 30s"),
-            })?,
+            Some(raw) => {
+                parse_duration(&raw)
+                    .filter(|d| !d.is_zero())
+                    .ok_or(ConfigError::Invalid {
+                        name: "PAYMENT_TIMEOUT",
+                        reason: format!("{raw:?} is not a duration such as 30s"),
+                    })?
+            }
         };
         let mut settings = MobileMoneySettings {
-            callback_secret: env.get("PAYMENT_CALLBACK_SECRET").unwrap_or_else(|| DEV_CALLBACK_SECRET.to_owned()),
+            callback_secret: env
+                .get("PAYMENT_CALLBACK_SECRET")
+                .unwrap_or_else(|| DEV_CALLBACK_SECRET.to_owned()),
             callback_url: env.get("PAYMENT_CALLBACK_URL"),
             timeout,
             mtn: None,
@@ -116,7 +141,9 @@ impl MobileMoneySettings {
         if kind != PaymentProviderKind::MobileMoney {
             return Ok(settings);
         }
-        if let Some([api_user, api_key, subscription_key]) = all_or_none(env, ["MTN_API_USER", "MTN_API_KEY", "MTN_SUBSCRIPTION_KEY"])? {
+        if let Some([api_user, api_key, subscription_key]) =
+            all_or_none(env, ["MTN_API_USER", "MTN_API_KEY", "MTN_SUBSCRIPTION_KEY"])?
+        {
             let or = |key: &str, default: &str| env.get(key).unwrap_or_else(|| default.to_owned());
             let disbursement = MtnProductKeys {
                 api_user: or("MTN_DISBURSEMENT_API_USER", &api_user),
@@ -124,21 +151,42 @@ impl MobileMoneySettings {
                 subscription_key: or("MTN_DISBURSEMENT_SUBSCRIPTION_KEY", &subscription_key),
             };
             settings.mtn = Some(MtnSettings {
-                base_url: or("MTN_BASE_URL", MTN_SANDBOX_URL).trim_end_matches('/').to_owned(),
+                base_url: or("MTN_BASE_URL", MTN_SANDBOX_URL)
+                    .trim_end_matches('/')
+                    .to_owned(),
                 target_environment: or("MTN_TARGET_ENVIRONMENT", "sandbox"),
                 currency: env.get("MTN_CURRENCY").map(|c| c.to_ascii_uppercase()),
-                collection: MtnProductKeys { api_user, api_key, subscription_key },
+                collection: MtnProductKeys {
+                    api_user,
+                    api_key,
+                    subscription_key,
+                },
                 disbursement,
             });
         }
-        if let Some([client_id, client_secret]) = all_or_none(env, ["AIRTEL_CLIENT_ID", "AIRTEL_API_KEY"])? {
-            let country = env.get("AIRTEL_COUNTRY").unwrap_or_else(|| "UG".into()).to_ascii_uppercase();
-            let dial_code = AIRTEL_COUNTRIES.iter().find(|(c, _)| *c == country).map(|(_, d)| *d).ok_or_else(|| ConfigError::Invalid {
-                name: "AIRTEL_COUNTRY",
-                reason: format!("{country:?} is not an Airtel Money country we know the dialling code of"),
-            })?;
+        if let Some([client_id, client_secret]) =
+            all_or_none(env, ["AIRTEL_CLIENT_ID", "AIRTEL_API_KEY"])?
+        {
+            let country = env
+                .get("AIRTEL_COUNTRY")
+                .unwrap_or_else(|| "UG".into())
+                .to_ascii_uppercase();
+            let dial_code = AIRTEL_COUNTRIES
+                .iter()
+                .find(|(c, _)| *c == country)
+                .map(|(_, d)| *d)
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "AIRTEL_COUNTRY",
+                    reason: format!(
+                        "{country:?} is not an Airtel Money country we know the dialling code of"
+                    ),
+                })?;
             settings.airtel = Some(AirtelSettings {
-                base_url: env.get("AIRTEL_BASE_URL").unwrap_or_else(|| AIRTEL_UAT_URL.into()).trim_end_matches('/').to_owned(),
+                base_url: env
+                    .get("AIRTEL_BASE_URL")
+                    .unwrap_or_else(|| AIRTEL_UAT_URL.into())
+                    .trim_end_matches('/')
+                    .to_owned(),
                 client_id,
                 client_secret,
                 country,
@@ -159,12 +207,19 @@ impl MobileMoneySettings {
     pub fn callback_base(&self, api_url: &str) -> String {
         match &self.callback_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
-            None => format!("{}/api/v1/payments/callbacks", api_url.trim_end_matches('/')),
+            None => format!(
+                "{}/api/v1/payments/callbacks",
+                api_url.trim_end_matches('/')
+            ),
         }
     }
 
     /// Refusals for a production deployment (called by `Config::check_production`).
-    pub fn check_production(&self, kind: PaymentProviderKind, api_url: &str) -> Result<(), ConfigError> {
+    pub fn check_production(
+        &self,
+        kind: PaymentProviderKind,
+        api_url: &str,
+    ) -> Result<(), ConfigError> {
         if kind != PaymentProviderKind::MobileMoney {
             return Ok(());
         }
@@ -177,7 +232,9 @@ impl MobileMoneySettings {
         }
         if let Some(mtn) = &self.mtn {
             if mtn.base_url == MTN_SANDBOX_URL || mtn.target_environment == "sandbox" {
-                return refuse("MTN_BASE_URL and MTN_TARGET_ENVIRONMENT point at the MTN MoMo sandbox");
+                return refuse(
+                    "MTN_BASE_URL and MTN_TARGET_ENVIRONMENT point at the MTN MoMo sandbox",
+                );
             }
         }
         if let Some(airtel) = &self.airtel {
@@ -198,11 +255,21 @@ mod tests {
     use std::collections::HashMap;
 
     fn load(pairs: &[(&str, &str)]) -> Result<MobileMoneySettings, ConfigError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        MobileMoneySettings::from_env(&EnvSource(&|k| map.get(k).cloned()), PaymentProviderKind::MobileMoney)
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        MobileMoneySettings::from_env(
+            &EnvSource(&|k| map.get(k).cloned()),
+            PaymentProviderKind::MobileMoney,
+        )
     }
 
-    const MTN: &[(&str, &str)] = &[("MTN_API_USER", "u"), ("MTN_API_KEY", "k"), ("MTN_SUBSCRIPTION_KEY", "s")];
+    const MTN: &[(&str, &str)] = &[
+        ("MTN_API_USER", "u"),
+        ("MTN_API_KEY", "k"),
+        ("MTN_SUBSCRIPTION_KEY", "s"),
+    ];
 
     #[test]
     fn a_rail_is_enabled_by_its_keys_and_a_partial_set_is_refused() {
@@ -211,12 +278,47 @@ mod tests {
         assert!(s.airtel.is_none());
         assert_eq!(mtn.base_url, MTN_SANDBOX_URL);
         assert_eq!(mtn.disbursement.subscription_key, "s");
-        assert!(matches!(load(&[("MTN_API_USER", "u")]), Err(ConfigError::Invalid { name: "MTN_API_KEY", .. })));
-        assert!(matches!(load(&[("AIRTEL_API_KEY", "x")]), Err(ConfigError::Invalid { name: "AIRTEL_CLIENT_ID", .. })));
-        assert!(matches!(load(&[]), Err(ConfigError::Invalid { name: "PAYMENT_PROVIDER", .. })));
-        let airtel = load(&[("AIRTEL_CLIENT_ID", "i"), ("AIRTEL_API_KEY", "x"), ("AIRTEL_COUNTRY", "ke")]).expect("airtel").airtel.expect("on");
+        assert!(matches!(
+            load(&[("MTN_API_USER", "u")]),
+            Err(ConfigError::Invalid {
+                name: "MTN_API_KEY",
+                ..
+            })
+        ));
+        assert!(matches!(
+            load(&[("AIRTEL_API_KEY", "x")]),
+            Err(ConfigError::Invalid {
+                name: "AIRTEL_CLIENT_ID",
+                ..
+            })
+        ));
+        assert!(matches!(
+            load(&[]),
+            Err(ConfigError::Invalid {
+                name: "PAYMENT_PROVIDER",
+                ..
+            })
+        ));
+        let airtel = load(&[
+            ("AIRTEL_CLIENT_ID", "i"),
+            ("AIRTEL_API_KEY", "x"),
+            ("AIRTEL_COUNTRY", "ke"),
+        ])
+        .expect("airtel")
+        .airtel
+        .expect("on");
         assert_eq!((airtel.country.as_str(), airtel.dial_code), ("KE", "254"));
-        assert!(matches!(load(&[("AIRTEL_CLIENT_ID", "i"), ("AIRTEL_API_KEY", "x"), ("AIRTEL_COUNTRY", "XX")]), Err(ConfigError::Invalid { name: "AIRTEL_COUNTRY", .. })));
+        assert!(matches!(
+            load(&[
+                ("AIRTEL_CLIENT_ID", "i"),
+                ("AIRTEL_API_KEY", "x"),
+                ("AIRTEL_COUNTRY", "XX")
+            ]),
+            Err(ConfigError::Invalid {
+                name: "AIRTEL_COUNTRY",
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -228,11 +330,20 @@ mod tests {
         let sandbox = load(&pairs).expect("load");
         let err = sandbox.check_production(kind, "https://api.example.com");
         assert!(matches!(err, Err(ConfigError::UnsafeForProduction(m)) if m.contains("sandbox")));
-        pairs.extend([("MTN_BASE_URL", "https://proxy.momoapi.mtn.com"), ("MTN_TARGET_ENVIRONMENT", "mtnuganda")]);
+        pairs.extend([
+            ("MTN_BASE_URL", "https://proxy.momoapi.mtn.com"),
+            ("MTN_TARGET_ENVIRONMENT", "mtnuganda"),
+        ]);
         let live = load(&pairs).expect("load");
-        assert!(live.check_production(kind, "https://api.example.com").is_ok());
-        assert!(matches!(live.check_production(kind, "http://api.example.com"), Err(ConfigError::UnsafeForProduction(m)) if m.contains("HTTPS")));
+        assert!(live
+            .check_production(kind, "https://api.example.com")
+            .is_ok());
+        assert!(
+            matches!(live.check_production(kind, "http://api.example.com"), Err(ConfigError::UnsafeForProduction(m)) if m.contains("HTTPS"))
+        );
         let weak = load(MTN).expect("load");
-        assert!(matches!(weak.check_production(kind, "https://api.example.com"), Err(ConfigError::UnsafeForProduction(m)) if m.contains("PAYMENT_CALLBACK_SECRET")));
+        assert!(
+            matches!(weak.check_production(kind, "https://api.example.com"), Err(ConfigError::UnsafeForProduction(m)) if m.contains("PAYMENT_CALLBACK_SECRET"))
+        );
     }
 }

@@ -47,11 +47,27 @@ impl Drop for Finishing {
 
 impl PendingPurchases {
     /// Registers a purchase whose labels are about to be written; drop the guard when done.
-    pub fn start(&self, purchase: ObjectId, buyer: ObjectId, seller: ObjectId, code: ObjectId) -> Finishing {
+    pub fn start(
+        &self,
+        purchase: ObjectId,
+        buyer: ObjectId,
+        seller: ObjectId,
+        code: ObjectId,
+    ) -> Finishing {
         if let Ok(mut map) = self.inner.0.lock() {
-            map.insert(purchase, Unfinished { buyer, seller, code });
+            map.insert(
+                purchase,
+                Unfinished {
+                    buyer,
+                    seller,
+                    code,
+                },
+            );
         }
-        Finishing { registry: self.clone(), purchase }
+        Finishing {
+            registry: self.clone(),
+            purchase,
+        }
     }
 
     /// Waits (at most a few seconds) until no unfinished purchase has `user` as buyer or seller.
@@ -74,7 +90,12 @@ impl PendingPurchases {
         loop {
             // Register for the wake-up before looking, so a finish in between is not missed.
             let notified = self.inner.1.notified();
-            let busy = self.inner.0.lock().map(|m| m.values().any(&matches)).unwrap_or(false);
+            let busy = self
+                .inner
+                .0
+                .lock()
+                .map(|m| m.values().any(&matches))
+                .unwrap_or(false);
             if !busy {
                 return;
             }
@@ -92,18 +113,33 @@ mod tests {
     #[tokio::test]
     async fn a_reader_waits_for_the_unfinished_purchases_of_its_user_only() {
         let registry = PendingPurchases::default();
-        let (buyer, seller, code, other) = (ObjectId::new(), ObjectId::new(), ObjectId::new(), ObjectId::new());
+        let (buyer, seller, code, other) = (
+            ObjectId::new(),
+            ObjectId::new(),
+            ObjectId::new(),
+            ObjectId::new(),
+        );
         let guard = registry.start(ObjectId::new(), buyer, seller, code);
         // Someone else's reads do not wait.
-        tokio::time::timeout(Duration::from_millis(200), registry.settle_user(other)).await.expect("other user waits");
+        tokio::time::timeout(Duration::from_millis(200), registry.settle_user(other))
+            .await
+            .expect("other user waits");
         let waiting = tokio::spawn({
             let registry = registry.clone();
             async move { registry.settle_code(code).await }
         });
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!waiting.is_finished(), "the reader of the code must wait while its purchase is unfinished");
+        assert!(
+            !waiting.is_finished(),
+            "the reader of the code must wait while its purchase is unfinished"
+        );
         drop(guard);
-        tokio::time::timeout(Duration::from_millis(500), waiting).await.expect("released").expect("task");
-        tokio::time::timeout(Duration::from_millis(200), registry.settle_user(buyer)).await.expect("nothing left");
+        tokio::time::timeout(Duration::from_millis(500), waiting)
+            .await
+            .expect("released")
+            .expect("task");
+        tokio::time::timeout(Duration::from_millis(200), registry.settle_user(buyer))
+            .await
+            .expect("nothing left");
     }
 }

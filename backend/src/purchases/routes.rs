@@ -13,7 +13,10 @@ use oddxer_shared::api::{ErrorEnvelope, Page, PurchaseOut, PurchaseResultOut, Sa
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(purchase)).routes(routes!(my_purchases)).routes(routes!(seller_sales))
+    OpenApiRouter::new()
+        .routes(routes!(purchase))
+        .routes(routes!(my_purchases))
+        .routes(routes!(seller_sales))
 }
 
 #[utoipa::path(post, path = "/codes/{id}/purchase", tag = "purchases", security(("bearer" = [])),
@@ -24,10 +27,23 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 409, description = "Own code, sold out, expired, already bought, or changed by its seller while buying (CODE_CHANGED)", body = ErrorEnvelope),
         (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(caller = %user.id, code = %code))]
-async fn purchase(State(state): State<AppState>, MoneyCaller(user): MoneyCaller, headers: HeaderMap, PathId(code): PathId) -> Result<Response> {
+async fn purchase(
+    State(state): State<AppState>,
+    MoneyCaller(user): MoneyCaller,
+    headers: HeaderMap,
+    PathId(code): PathId,
+) -> Result<Response> {
     let key = IdempotencyKey::from_headers(&headers, user.id)?;
     let body = serde_json::json!({ "code": code.to_hex() });
-    idempotency::run_then(&state.db, &key, "POST /codes/{id}/purchase", &body, StatusCode::OK, service::purchase_code(&state, &user, &key, code)).await
+    idempotency::run_then(
+        &state.db,
+        &key,
+        "POST /codes/{id}/purchase",
+        &body,
+        StatusCode::OK,
+        service::purchase_code(&state, &user, &key, code),
+    )
+    .await
 }
 
 #[utoipa::path(get, path = "/purchases", tag = "purchases", security(("bearer" = [])),
@@ -35,8 +51,18 @@ async fn purchase(State(state): State<AppState>, MoneyCaller(user): MoneyCaller,
     responses((status = 200, description = "My paid purchases with their codes revealed, newest first", body = Page<PurchaseOut>),
         (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(caller = %user.id))]
-async fn my_purchases(State(state): State<AppState>, AuthUser(user): AuthUser, Query(q): Query<PageQuery>) -> ApiResult<Page<PurchaseOut>> {
-    Ok(ok(service::purchases_of(&state, user.id, q.cursor.as_deref(), q.limit()?).await?))
+async fn my_purchases(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Page<PurchaseOut>> {
+    Ok(ok(service::purchases_of(
+        &state,
+        user.id,
+        q.cursor.as_deref(),
+        q.limit()?,
+    )
+    .await?))
 }
 
 #[utoipa::path(get, path = "/seller/sales", tag = "purchases", security(("bearer" = [])),
@@ -44,6 +70,10 @@ async fn my_purchases(State(state): State<AppState>, AuthUser(user): AuthUser, Q
     responses((status = 200, description = "My sales: held in escrow, paid out, fees", body = SalesSummaryOut),
         (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(caller = %seller.id))]
-async fn seller_sales(State(state): State<AppState>, SellerUser(seller): SellerUser, Query(q): Query<PageQuery>) -> ApiResult<SalesSummaryOut> {
+async fn seller_sales(
+    State(state): State<AppState>,
+    SellerUser(seller): SellerUser,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<SalesSummaryOut> {
     Ok(ok(sales::summary(&state, seller.id, &q).await?))
 }

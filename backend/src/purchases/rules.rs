@@ -9,7 +9,9 @@ use oddxer_shared::Outcome;
 /// Plain rule: where the money of a purchase goes for an outcome.
 pub fn settlement_for(outcome: Outcome, policy: SettlementPolicy) -> Settlement {
     match (outcome, policy) {
-        (Outcome::Void, _) | (Outcome::Lost, SettlementPolicy::RefundOnLoss) => Settlement::Refunded,
+        (Outcome::Void, _) | (Outcome::Lost, SettlementPolicy::RefundOnLoss) => {
+            Settlement::Refunded
+        }
         _ => Settlement::PaidOut,
     }
 }
@@ -27,11 +29,26 @@ mod tests {
 
     #[test]
     fn won_and_lost_pay_the_seller_void_refunds_and_the_policy_can_refund_losses() {
-        assert_eq!(settlement_for(Outcome::Won, SettlementPolicy::Standard), Settlement::PaidOut);
-        assert_eq!(settlement_for(Outcome::Lost, SettlementPolicy::Standard), Settlement::PaidOut);
-        assert_eq!(settlement_for(Outcome::Void, SettlementPolicy::Standard), Settlement::Refunded);
-        assert_eq!(settlement_for(Outcome::Lost, SettlementPolicy::RefundOnLoss), Settlement::Refunded);
-        assert_eq!(settlement_for(Outcome::Won, SettlementPolicy::RefundOnLoss), Settlement::PaidOut);
+        assert_eq!(
+            settlement_for(Outcome::Won, SettlementPolicy::Standard),
+            Settlement::PaidOut
+        );
+        assert_eq!(
+            settlement_for(Outcome::Lost, SettlementPolicy::Standard),
+            Settlement::PaidOut
+        );
+        assert_eq!(
+            settlement_for(Outcome::Void, SettlementPolicy::Standard),
+            Settlement::Refunded
+        );
+        assert_eq!(
+            settlement_for(Outcome::Lost, SettlementPolicy::RefundOnLoss),
+            Settlement::Refunded
+        );
+        assert_eq!(
+            settlement_for(Outcome::Won, SettlementPolicy::RefundOnLoss),
+            Settlement::PaidOut
+        );
     }
 
     #[test]

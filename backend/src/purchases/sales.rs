@@ -21,13 +21,21 @@ pub async fn summary(state: &AppState, seller: ObjectId, q: &PageQuery) -> Resul
     let currency = &state.config.currency;
     let mut filter = doc! { "seller": seller, "status": "COMPLETED" };
     if let Some(c) = &q.cursor {
-        let after = crate::db::after_cursor(c).ok_or_else(|| AppError::validation("cursor is not one this server issued", "cursor", "invalid"))?;
+        let after = crate::db::after_cursor(c).ok_or_else(|| {
+            AppError::validation("cursor is not one this server issued", "cursor", "invalid")
+        })?;
         filter.extend(after);
     }
     let (_, totals) = totals::head(&state.db, seller).await?;
     // Newest first: ObjectIds of purchases are derived from idempotency keys (not time-ordered),
     // so sort by the time of sale, then id.
-    let docs = store::list_docs(&state.db, filter, doc! { "createdAt": -1, "_id": -1 }, limit).await?;
+    let docs = store::list_docs(
+        &state.db,
+        filter,
+        doc! { "createdAt": -1, "_id": -1 },
+        limit,
+    )
+    .await?;
     let mut items = Vec::with_capacity(docs.len());
     for d in &docs {
         if let Some(row) = sale_out(state, d).await? {
@@ -35,10 +43,12 @@ pub async fn summary(state: &AppState, seller: ObjectId, q: &PageQuery) -> Resul
         }
     }
     let next_cursor = match docs.last() {
-        Some(d) if docs.len() as i64 == limit => match (d.get_datetime("createdAt"), d.get_object_id("_id")) {
-            (Ok(at), Ok(id)) => Some(crate::db::page_cursor(*at, id)),
-            _ => None,
-        },
+        Some(d) if docs.len() as i64 == limit => {
+            match (d.get_datetime("createdAt"), d.get_object_id("_id")) {
+                (Ok(at), Ok(id)) => Some(crate::db::page_cursor(*at, id)),
+                _ => None,
+            }
+        }
         _ => None,
     };
     Ok(SalesSummaryOut {
@@ -54,7 +64,12 @@ pub async fn summary(state: &AppState, seller: ObjectId, q: &PageQuery) -> Resul
 /// the price until settlement moves all of it).
 async fn sale_out(state: &AppState, d: &Document) -> Result<Option<SaleOut>> {
     let currency = &state.config.currency;
-    let (Ok(id), Ok(code), Ok(buyer), Ok(price)) = (d.get_object_id("_id"), d.get_object_id("bettingCode"), d.get_object_id("buyer"), d.get_i64("price")) else {
+    let (Ok(id), Ok(code), Ok(buyer), Ok(price)) = (
+        d.get_object_id("_id"),
+        d.get_object_id("bettingCode"),
+        d.get_object_id("buyer"),
+        d.get_i64("price"),
+    ) else {
         tracing::warn!(purchase = ?d.get("_id"), "purchase document without its fields; left out of the sales list");
         return Ok(None);
     };
@@ -70,11 +85,17 @@ async fn sale_out(state: &AppState, d: &Document) -> Result<Option<SaleOut>> {
     // Purchases made before the title and buyer name were copied onto them: look them up.
     let title = match d.get_str("title") {
         Ok(t) => t.to_owned(),
-        Err(_) => crate::codes::store::find(&state.db, code).await?.map(|c| c.listing.title).unwrap_or_default(),
+        Err(_) => crate::codes::store::find(&state.db, code)
+            .await?
+            .map(|c| c.listing.title)
+            .unwrap_or_default(),
     };
     let buyer_username = match d.get_str("buyerUsername") {
         Ok(u) => u.to_owned(),
-        Err(_) => crate::auth::store::find_by_id(&state.db, buyer).await?.map(|u| u.username).unwrap_or_default(),
+        Err(_) => crate::auth::store::find_by_id(&state.db, buyer)
+            .await?
+            .map(|u| u.username)
+            .unwrap_or_default(),
     };
     Ok(Some(SaleOut {
         purchase_id: id.to_hex(),
@@ -86,6 +107,10 @@ async fn sale_out(state: &AppState, d: &Document) -> Result<Option<SaleOut>> {
         paid_out: Money::new(paid, currency),
         fee: Money::new(fee, currency),
         settlement,
-        sold_at: clock::rfc3339(d.get_datetime("createdAt").copied().unwrap_or(DateTime::MIN)),
+        sold_at: clock::rfc3339(
+            d.get_datetime("createdAt")
+                .copied()
+                .unwrap_or(DateTime::MIN),
+        ),
     }))
 }

@@ -7,13 +7,13 @@ use super::store::{self, Purchase};
 use super::stream::purchase_out;
 use crate::auth::store::User;
 use crate::clock;
+use crate::codes::service as codes_service;
+use crate::codes::store::{self as codes_store, Code};
 use crate::error::{AppError, Result};
 use crate::idempotency::{FollowUp, IdempotencyKey};
 use crate::ledger::{accounts, Leg, Outcome};
 use crate::state::AppState;
 use crate::wallet::store::{self as tx_store, Transaction};
-use crate::codes::service as codes_service;
-use crate::codes::store::{self as codes_store, Code};
 use mongodb::bson::{oid::ObjectId, DateTime};
 use oddxer_shared::api::{PurchaseOut, PurchaseResultOut, PurchaseStatus};
 use oddxer_shared::{CodeStatus, TransactionType};
@@ -21,21 +21,51 @@ use oddxer_shared::{CodeStatus, TransactionType};
 /// Plain rule: may this buyer start buying this code now?
 pub fn check_buyable(code: &Code, buyer: ObjectId, now: DateTime) -> Result<()> {
     if code.seller == buyer {
-        return Err(AppError::conflict("OWN_CODE", "You cannot buy your own code"));
+        return Err(AppError::conflict(
+            "OWN_CODE",
+            "You cannot buy your own code",
+        ));
     }
     if code.listing.expires_at <= now {
-        return Err(AppError::conflict("CODE_EXPIRED", "This code stopped selling at kick-off"));
+        return Err(AppError::conflict(
+            "CODE_EXPIRED",
+            "This code stopped selling at kick-off",
+        ));
     }
     match code.status {
         CodeStatus::Active => Ok(()),
         CodeStatus::SoldOut => Err(AppError::conflict("SOLD_OUT", "This code is sold out")),
-        _ => Err(AppError::conflict("NOT_FOR_SALE", "This code is no longer for sale")),
+        _ => Err(AppError::conflict(
+            "NOT_FOR_SALE",
+            "This code is no longer for sale",
+        )),
     }
 }
 
-pub fn purchase_transfer(p: &Purchase, title: &str, currency: &oddxer_shared::Currency) -> Transaction {
-    let legs = vec![Leg { account: accounts::wallet(p.buyer), amount: -p.price }, Leg { account: accounts::escrow(p.id), amount: p.price }];
-    let mut tx = Transaction::new(p.id, TransactionType::Purchase, p.buyer, p.price, currency, legs, format!("Purchase: {title}"));
+pub fn purchase_transfer(
+    p: &Purchase,
+    title: &str,
+    currency: &oddxer_shared::Currency,
+) -> Transaction {
+    let legs = vec![
+        Leg {
+            account: accounts::wallet(p.buyer),
+            amount: -p.price,
+        },
+        Leg {
+            account: accounts::escrow(p.id),
+            amount: p.price,
+        },
+    ];
+    let mut tx = Transaction::new(
+        p.id,
+        TransactionType::Purchase,
+        p.buyer,
+        p.price,
+        currency,
+        legs,
+        format!("Purchase: {title}"),
+    );
     tx.betting_code = Some(p.code);
     tx
 }
@@ -50,9 +80,17 @@ pub fn purchase_transfer(p: &Purchase, title: &str, currency: &oddxer_shared::Cu
 /// Errors: 404 unknown code; 409 `OWN_CODE`, `CODE_EXPIRED`, `SOLD_OUT`, `NOT_FOR_SALE`,
 /// `ALREADY_BOUGHT`, `PURCHASE_IN_PROGRESS` (an earlier request of this buyer for this code, under
 /// another key, is still deciding after a wait), `CODE_CHANGED` (an edit landed while buying); 402 when the wallet balance (minor units) is below the price.
-pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey, code_id: ObjectId) -> Result<(PurchaseResultOut, FollowUp)> {
+pub async fn purchase_code(
+    state: &AppState,
+    buyer: &User,
+    key: &IdempotencyKey,
+    code_id: ObjectId,
+) -> Result<(PurchaseResultOut, FollowUp)> {
     // The buyer's `held` (for the wallet in the answer) is read alongside the code: one round trip.
-    let (code, held) = tokio::join!(codes_service::load(state, code_id), crate::wallet::service::held(state, buyer.id));
+    let (code, held) = tokio::join!(
+        codes_service::load(state, code_id),
+        crate::wallet::service::held(state, buyer.id)
+    );
     let (code, held) = (code?, held?);
     let pid = key.object_id();
     let now = clock::now();
@@ -62,24 +100,34 @@ pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey,
             Some(p) if p.status != PurchaseStatus::Failed => {}
             // A buyer who already holds this code (e.g. the last place of an exclusive one) is
             // told so, not that it sold out.
-            _ if code.seller != buyer.id => match store::find_by_claim(&state.db, code.id, buyer.id).await? {
-                Some(holder) => return Err(already_bought_or(state, &holder, refusal).await?),
-                None => return Err(refusal),
-            },
+            _ if code.seller != buyer.id => {
+                match store::find_by_claim(&state.db, code.id, buyer.id).await? {
+                    Some(holder) => return Err(already_bought_or(state, &holder, refusal).await?),
+                    None => return Err(refusal),
+                }
+            }
             _ => return Err(refusal),
         }
     }
     // Funds first, from the cached head (no round trip): a buyer who cannot pay must not take a
     // place that a buyer who can pay is refused (SOLD_OUT) meanwhile. The debit below decides.
     let wallet_account = accounts::wallet(buyer.id);
-    if state.ledger.entries.cached_balance(&wallet_account).is_some_and(|b| b < code.listing.price)
+    if state
+        .ledger
+        .entries
+        .cached_balance(&wallet_account)
+        .is_some_and(|b| b < code.listing.price)
         && state.ledger.entries.head(&wallet_account).await?.balance < code.listing.price
         && store::find(&state.db, pid).await?.is_none()
     {
-        return Err(match store::find_by_claim(&state.db, code.id, buyer.id).await? {
-            Some(holder) => already_bought_or(state, &holder, AppError::InsufficientFunds).await?,
-            None => AppError::InsufficientFunds,
-        });
+        return Err(
+            match store::find_by_claim(&state.db, code.id, buyer.id).await? {
+                Some(holder) => {
+                    already_bought_or(state, &holder, AppError::InsufficientFunds).await?
+                }
+                None => AppError::InsufficientFunds,
+            },
+        );
     }
     let purchase = Purchase {
         id: pid,
@@ -91,26 +139,38 @@ pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey,
         settlement: None,
         created_at: now,
     };
-    let purchase = match store::insert_claimed(&state.db, &purchase, &code.listing.title, &buyer.username).await? {
-        store::Inserted::New => purchase,
-        store::Inserted::Again(p) if p.status == PurchaseStatus::Failed => return Err(AppError::InsufficientFunds),
-        store::Inserted::Again(p) => p,
-        store::Inserted::ClaimedBy(holder) => {
-            // A purchase cut short by a crash (older than the recovery delay) is finished here
-            // rather than locking the buyer out until the recovery worker passes.
-            let stale = clock::before(now, state.config.recovery_after);
-            if holder.status == PurchaseStatus::Pending && holder.created_at < stale {
-                recover(state, &holder).await?;
-                if let store::Inserted::New = store::insert_claimed(&state.db, &purchase, &code.listing.title, &buyer.username).await? {
-                    return Box::pin(purchase_code(state, buyer, key, code_id)).await;
-                }
+    let purchase =
+        match store::insert_claimed(&state.db, &purchase, &code.listing.title, &buyer.username)
+            .await?
+        {
+            store::Inserted::New => purchase,
+            store::Inserted::Again(p) if p.status == PurchaseStatus::Failed => {
+                return Err(AppError::InsufficientFunds)
             }
-            return match holder_fate(state, &holder).await? {
-                HolderFate::Gone => Box::pin(purchase_code(state, buyer, key, code_id)).await,
-                fate => Err(fate.refusal()),
-            };
-        }
-    };
+            store::Inserted::Again(p) => p,
+            store::Inserted::ClaimedBy(holder) => {
+                // A purchase cut short by a crash (older than the recovery delay) is finished here
+                // rather than locking the buyer out until the recovery worker passes.
+                let stale = clock::before(now, state.config.recovery_after);
+                if holder.status == PurchaseStatus::Pending && holder.created_at < stale {
+                    recover(state, &holder).await?;
+                    if let store::Inserted::New = store::insert_claimed(
+                        &state.db,
+                        &purchase,
+                        &code.listing.title,
+                        &buyer.username,
+                    )
+                    .await?
+                    {
+                        return Box::pin(purchase_code(state, buyer, key, code_id)).await;
+                    }
+                }
+                return match holder_fate(state, &holder).await? {
+                    HolderFate::Gone => Box::pin(purchase_code(state, buyer, key, code_id)).await,
+                    fate => Err(fate.refusal()),
+                };
+            }
+        };
     if !take_slot_or_wait(state, &code, pid).await? {
         abandon(state, &purchase).await?;
         return Err(AppError::conflict("SOLD_OUT", "This code is sold out"));
@@ -129,42 +189,74 @@ pub async fn purchase_code(state: &AppState, buyer: &User, key: &IdempotencyKey,
     );
     // A marker older than the recovery delay whose version the code we read does not carry is an
     // edit cut short by a crash: it never changed the listing, so it does not block sales.
-    let edited = edited.map(|at| at.is_some_and(|at| at >= clock::before(now, state.config.recovery_after)));
+    let edited =
+        edited.map(|at| at.is_some_and(|at| at >= clock::before(now, state.config.recovery_after)));
     if cancelled? {
         abandon(state, &purchase).await?;
-        return Err(AppError::conflict("NOT_FOR_SALE", "This code was cancelled by its seller"));
+        return Err(AppError::conflict(
+            "NOT_FOR_SALE",
+            "This code was cancelled by its seller",
+        ));
     }
     if edited? {
         abandon(state, &purchase).await?;
-        return Err(AppError::conflict("CODE_CHANGED", "The seller just changed this code; look at it again before buying"));
+        return Err(AppError::conflict(
+            "CODE_CHANGED",
+            "The seller just changed this code; look at it again before buying",
+        ));
     }
     match seller {
         Ok(Some(_)) => {}
         Ok(None) | Err(AppError::Forbidden(_)) => {
             abandon(state, &purchase).await?;
-            return Err(AppError::conflict("NOT_FOR_SALE", "This code's seller is suspended; it is not for sale"));
+            return Err(AppError::conflict(
+                "NOT_FOR_SALE",
+                "This code's seller is suspended; it is not for sale",
+            ));
         }
         Err(e) => return Err(e),
     }
     let currency = state.config.currency.clone();
     let tx = purchase_transfer(&purchase, &code.listing.title, &currency);
     state.ledger.entries.assume_new(&accounts::escrow(pid));
-    let Some(entries) = state.ledger.transfers().apply_legs(&tx.transfer_spec(), TransactionType::Purchase.as_str()).await? else {
+    let Some(entries) = state
+        .ledger
+        .transfers()
+        .apply_legs(&tx.transfer_spec(), TransactionType::Purchase.as_str())
+        .await?
+    else {
         abandon(state, &purchase).await?;
         return Err(AppError::InsufficientFunds);
     };
-    let debit = entries.iter().find(|e| e.account == wallet_account).map(|e| crate::ledger::Head { seq: e.seq, balance: e.balance_after });
+    let debit = entries
+        .iter()
+        .find(|e| e.account == wallet_account)
+        .map(|e| crate::ledger::Head {
+            seq: e.seq,
+            balance: e.balance_after,
+        });
     let wallet = match debit {
         Some(head) => crate::wallet::service::wallet_out(state, head, held),
         None => crate::wallet::service::wallet(state, buyer.id).await?,
     };
-    let completed = Purchase { status: PurchaseStatus::Completed, ..purchase.clone() };
+    let completed = Purchase {
+        status: PurchaseStatus::Completed,
+        ..purchase.clone()
+    };
     // The code as it stands with this sale counted (its labels are written just after).
     let mut shown = code.clone();
     shown.sales_count = (code.sales_count + 1).min(code.listing.max_buyers);
-    shown.status = crate::codes::rules::status_after_sales(code.status, shown.sales_count, code.listing.max_buyers);
+    shown.status = crate::codes::rules::status_after_sales(
+        code.status,
+        shown.sales_count,
+        code.listing.max_buyers,
+    );
     let out = purchase_out(state, &completed, &shown).await;
-    let result = PurchaseResultOut { code: code.listing.code.clone(), purchase: out, wallet };
+    let result = PurchaseResultOut {
+        code: code.listing.code.clone(),
+        purchase: out,
+        wallet,
+    };
     let guard = state.pending.start(pid, buyer.id, code.seller, code.id);
     let follow_up: FollowUp = Box::pin({
         let state = state.clone();
@@ -207,7 +299,11 @@ impl HolderFate {
 /// theirs under another key: an app that died and forgot its key): ALREADY_BOUGHT once that
 /// purchase's money moved; `otherwise` when it failed; PURCHASE_IN_PROGRESS while it is still
 /// deciding after a wait. "Already bought" while it may yet fail would lock the buyer out.
-async fn already_bought_or(state: &AppState, holder: &Purchase, otherwise: AppError) -> Result<AppError> {
+async fn already_bought_or(
+    state: &AppState,
+    holder: &Purchase,
+    otherwise: AppError,
+) -> Result<AppError> {
     Ok(match holder_fate(state, holder).await? {
         HolderFate::Gone => otherwise,
         fate => fate.refusal(),
@@ -229,7 +325,11 @@ async fn holder_fate(state: &AppState, holder: &Purchase) -> Result<HolderFate> 
     loop {
         let (now, debit) = tokio::join!(store::find(&state.db, holder.id), async {
             // Once the debit is seen it stays: no need to look again.
-            if paid { Ok(None) } else { state.ledger.entries.find_leg(&transfer, &wallet).await }
+            if paid {
+                Ok(None)
+            } else {
+                state.ledger.entries.find_leg(&transfer, &wallet).await
+            }
         });
         match now?.map(|p| p.status) {
             Some(PurchaseStatus::Completed) => return Ok(HolderFate::Bought),
@@ -239,7 +339,11 @@ async fn holder_fate(state: &AppState, holder: &Purchase) -> Result<HolderFate> 
         // Paid but not yet labelled COMPLETED: it will be (its money moved), but the buyer's list
         // shows it only then; wait for it, as long as the wait allows.
         if tokio::time::Instant::now() >= deadline {
-            return Ok(if paid { HolderFate::Bought } else { HolderFate::Undecided });
+            return Ok(if paid {
+                HolderFate::Bought
+            } else {
+                HolderFate::Undecided
+            });
         }
         tokio::time::sleep(UNSETTLED_PLACE_POLL).await;
     }
@@ -260,10 +364,11 @@ async fn take_slot_or_wait(state: &AppState, code: &Code, pid: ObjectId) -> Resu
     let deadline = tokio::time::Instant::now() + UNSETTLED_PLACE_WAIT;
     let mut sold = code.sales_count;
     loop {
-        let holders = match store::take_slot(&state.db, code.id, pid, code.listing.max_buyers, sold).await? {
-            store::Slot::Taken(_) => return Ok(true),
-            store::Slot::Full(holders) => holders,
-        };
+        let holders =
+            match store::take_slot(&state.db, code.id, pid, code.listing.max_buyers, sold).await? {
+                store::Slot::Taken(_) => return Ok(true),
+                store::Slot::Full(holders) => holders,
+            };
         let pending = store::pending_of_code(&state.db, code.id).await?;
         if !holders.iter().any(|h| pending.contains(h)) || tokio::time::Instant::now() >= deadline {
             return Ok(false);
@@ -285,17 +390,37 @@ pub async fn abandon(state: &AppState, p: &Purchase) -> Result<()> {
 /// account's record, then [`complete`]. Idempotent.
 async fn finish(state: &AppState, p: &Purchase, code: &Code, tx: &Transaction) -> Result<()> {
     let spec = tx.transfer_spec();
-    let outcome = state.ledger.transfers().decide(&spec, Outcome::Completed).await?;
+    let outcome = state
+        .ledger
+        .transfers()
+        .decide(&spec, Outcome::Completed)
+        .await?;
     if outcome == Outcome::Failed {
         // Only a driver that saw the debit refused decides FAILED; let the transfer void itself.
         recover(state, p).await?;
         return Ok(());
     }
-    let journal = Transaction { status: oddxer_shared::TransactionStatus::Completed, ..tx.clone() };
-    if tx_store::insert_or_get(&state.db, &journal).await?.is_some_and(|stored| stored.status != journal.status) {
-        state.ledger.transfers().set_status(&spec.id.to_hex(), journal.status).await?;
+    let journal = Transaction {
+        status: oddxer_shared::TransactionStatus::Completed,
+        ..tx.clone()
+    };
+    if tx_store::insert_or_get(&state.db, &journal)
+        .await?
+        .is_some_and(|stored| stored.status != journal.status)
+    {
+        state
+            .ledger
+            .transfers()
+            .set_status(&spec.id.to_hex(), journal.status)
+            .await?;
     }
-    accounts::ensure(&state.db, &accounts::escrow(p.id), None, &state.config.currency).await?;
+    accounts::ensure(
+        &state.db,
+        &accounts::escrow(p.id),
+        None,
+        &state.config.currency,
+    )
+    .await?;
     complete(state, p, code).await
 }
 
@@ -303,12 +428,21 @@ async fn finish(state: &AppState, p: &Purchase, code: &Code, tx: &Transaction) -
 /// purchase's COMPLETED label last (recovery finishes PENDING purchases, so nothing before it is
 /// skipped by a crash), then events. Idempotent.
 pub async fn complete(state: &AppState, p: &Purchase, code: &Code) -> Result<()> {
-    let done = Purchase { status: PurchaseStatus::Completed, ..p.clone() };
+    let done = Purchase {
+        status: PurchaseStatus::Completed,
+        ..p.clone()
+    };
     // salesCount, soldTo/soldAt and SOLD_OUT are labels recounted from the purchases, never
     // incremented: FerretDB may lose a concurrent `$inc`, a recount cannot stay wrong. The row
     // being finished is counted although its label is written last.
     codes_store::refresh_sales_labels(&state.db, code.id, Some(&done_sale(&done))).await?;
-    super::totals::record(&state.db, &done, super::totals::Event::Sold, state.config.platform_fee_bps).await?;
+    super::totals::record(
+        &state.db,
+        &done,
+        super::totals::Event::Sold,
+        state.config.platform_fee_bps,
+    )
+    .await?;
     super::stream::append(state, &done, code).await?;
     store::set_status(&state.db, p.id, PurchaseStatus::Completed).await?;
     // Recount once the label is in: a recount by another purchase that read before it is put right.
@@ -323,25 +457,45 @@ pub async fn complete(state: &AppState, p: &Purchase, code: &Code) -> Result<()>
     // `code:purchased` to the seller: which code sold (never its secret, never the buyer's identity).
     // The title lets the seller's devices say which listing sold without a read of their own.
     let data = serde_json::json!({ "codeId": p.code.to_hex(), "purchaseId": p.id.to_hex(), "title": code.listing.title });
-    state.hub.to_user(p.seller, oddxer_shared::sync::LiveEvent::CodePurchased(data));
+    state.hub.to_user(
+        p.seller,
+        oddxer_shared::sync::LiveEvent::CodePurchased(data),
+    );
     Ok(())
 }
 
 fn done_sale(p: &Purchase) -> codes_store::Sale {
-    codes_store::Sale { purchase: p.id, buyer: p.buyer, at: p.created_at }
+    codes_store::Sale {
+        purchase: p.id,
+        buyer: p.buyer,
+        at: p.created_at,
+    }
 }
 
 /// The buyer's paid purchases with their codes revealed, newest first, `limit` per page after
 /// `cursor` (`"{millis}_{id}"` of the last row): equality on the indexed `{buyer, status}`.
 /// Purchases this process answered but is still labelling are waited for (read-your-writes).
 /// Errors: 422 for a cursor this server did not issue.
-pub async fn purchases_of(state: &AppState, buyer: ObjectId, cursor: Option<&str>, limit: i64) -> Result<oddxer_shared::api::Page<PurchaseOut>> {
+pub async fn purchases_of(
+    state: &AppState,
+    buyer: ObjectId,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<oddxer_shared::api::Page<PurchaseOut>> {
     state.pending.settle_user(buyer).await;
     let mut filter = mongodb::bson::doc! { "buyer": buyer, "status": "COMPLETED" };
     if let Some(c) = cursor {
-        filter.extend(crate::db::after_cursor(c).ok_or_else(|| AppError::validation("cursor is not one this server issued", "cursor", "invalid"))?);
+        filter.extend(crate::db::after_cursor(c).ok_or_else(|| {
+            AppError::validation("cursor is not one this server issued", "cursor", "invalid")
+        })?);
     }
-    let purchases = store::list(&state.db, filter, mongodb::bson::doc! { "createdAt": -1, "_id": -1 }, limit).await?;
+    let purchases = store::list(
+        &state.db,
+        filter,
+        mongodb::bson::doc! { "createdAt": -1, "_id": -1 },
+        limit,
+    )
+    .await?;
     // The page's codes in one batch, not one read per row.
     let codes = codes_store::find_by_ids(&state.db, purchases.iter().map(|p| p.code)).await?;
     let mut items = Vec::with_capacity(purchases.len());
@@ -351,7 +505,13 @@ pub async fn purchases_of(state: &AppState, buyer: ObjectId, cursor: Option<&str
             items.push(purchase_out(state, p, code).await);
         }
     }
-    let next_cursor = if purchases.len() as i64 == limit { purchases.last().map(|p| crate::db::page_cursor(p.created_at, p.id)) } else { None };
+    let next_cursor = if purchases.len() as i64 == limit {
+        purchases
+            .last()
+            .map(|p| crate::db::page_cursor(p.created_at, p.id))
+    } else {
+        None
+    };
     Ok(oddxer_shared::api::Page { items, next_cursor })
 }
 
@@ -360,8 +520,18 @@ pub async fn purchases_of(state: &AppState, buyer: ObjectId, cursor: Option<&str
 /// (its buyer was answered but its labels are not all written, or a crash cut it) is finished
 /// first, or abandoned when its money never moved, so none is left unsettled behind an applied
 /// resolution.
-pub async fn settle_code(state: &AppState, code: ObjectId, outcome: oddxer_shared::Outcome) -> Result<usize> {
-    let purchases = store::list(&state.db, mongodb::bson::doc! { "bettingCode": code, "status": { "$ne": "FAILED" } }, mongodb::bson::doc! { "_id": 1 }, 10_000).await?;
+pub async fn settle_code(
+    state: &AppState,
+    code: ObjectId,
+    outcome: oddxer_shared::Outcome,
+) -> Result<usize> {
+    let purchases = store::list(
+        &state.db,
+        mongodb::bson::doc! { "bettingCode": code, "status": { "$ne": "FAILED" } },
+        mongodb::bson::doc! { "_id": 1 },
+        10_000,
+    )
+    .await?;
     let mut settled = 0;
     for p in &purchases {
         if p.status == oddxer_shared::api::PurchaseStatus::Pending {
@@ -387,7 +557,11 @@ pub async fn recover(state: &AppState, p: &Purchase) -> Result<()> {
     let currency = state.config.currency.clone();
     let tx = purchase_transfer(p, &code.listing.title, &currency);
     let tx = tx_store::insert_or_get(&state.db, &tx).await?.unwrap_or(tx);
-    let outcome = state.ledger.transfers().resolve_stale(&tx.transfer_spec(), TransactionType::Purchase.as_str()).await?;
+    let outcome = state
+        .ledger
+        .transfers()
+        .resolve_stale(&tx.transfer_spec(), TransactionType::Purchase.as_str())
+        .await?;
     match outcome {
         Outcome::Completed => {
             accounts::ensure(&state.db, &accounts::escrow(p.id), None, &currency).await?;

@@ -27,7 +27,11 @@ struct Step {
 
 /// Settles one purchase for `outcome`, once: the `settlements` insert decides, the transfers have
 /// ids derived from the purchase. Safe to call again after a crash.
-pub async fn settle_purchase(state: &AppState, p: &Purchase, outcome: Outcome) -> Result<Settlement> {
+pub async fn settle_purchase(
+    state: &AppState,
+    p: &Purchase,
+    outcome: Outcome,
+) -> Result<Settlement> {
     let wanted = settlement_for(outcome, state.config.settlement_policy);
     let decided = store::decide_settlement(&state.db, p.id, wanted).await?;
     let currency = state.config.currency.clone();
@@ -70,20 +74,58 @@ pub async fn settle_purchase(state: &AppState, p: &Purchase, outcome: Outcome) -
     };
     accounts::ensure(&state.db, &accounts::fees_for(p.id), None, &currency).await?;
     for step in steps {
-        let legs = vec![Leg { account: accounts::escrow(p.id), amount: -step.amount }, Leg { account: step.to.clone(), amount: step.amount }];
-        let mut tx = Transaction::new(derived_id(&format!("{}:{pid}", step.label)), step.kind, step.user, step.amount, &currency, legs, step.description);
+        let legs = vec![
+            Leg {
+                account: accounts::escrow(p.id),
+                amount: -step.amount,
+            },
+            Leg {
+                account: step.to.clone(),
+                amount: step.amount,
+            },
+        ];
+        let mut tx = Transaction::new(
+            derived_id(&format!("{}:{pid}", step.label)),
+            step.kind,
+            step.user,
+            step.amount,
+            &currency,
+            legs,
+            step.description,
+        );
         tx.parent = Some(p.id);
         tx.betting_code = Some(p.code);
         let tx = tx_store::insert_or_get(&state.db, &tx).await?.unwrap_or(tx);
-        let (done, _) = state.ledger.transfers().drive(&tx.transfer_spec(), step.kind.as_str()).await?;
+        let (done, _) = state
+            .ledger
+            .transfers()
+            .drive(&tx.transfer_spec(), step.kind.as_str())
+            .await?;
         if done != TransferOutcome::Completed {
             // Escrow holds exactly the price, so this cannot be refused; if it is, stop loudly.
-            return Err(AppError::internal(format!("settlement transfer {} of purchase {pid} failed", step.label)));
+            return Err(AppError::internal(format!(
+                "settlement transfer {} of purchase {pid} failed",
+                step.label
+            )));
         }
         state.hub.wallet_changed(step.user);
     }
-    super::totals::record(&state.db, p, super::totals::Event::Settled(decided), state.config.platform_fee_bps).await?;
-    super::stream::append(state, &Purchase { settlement: Some(decided), ..p.clone() }, &code).await?;
+    super::totals::record(
+        &state.db,
+        p,
+        super::totals::Event::Settled(decided),
+        state.config.platform_fee_bps,
+    )
+    .await?;
+    super::stream::append(
+        state,
+        &Purchase {
+            settlement: Some(decided),
+            ..p.clone()
+        },
+        &code,
+    )
+    .await?;
     store::set_settlement(&state.db, p.id, decided).await?;
     Ok(decided)
 }

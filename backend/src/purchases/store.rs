@@ -57,7 +57,10 @@ impl Purchase {
                 _ => PurchaseStatus::Pending,
             },
             settlement: d.get_str("settlement").ok().and_then(parse_settlement),
-            created_at: d.get_datetime("createdAt").copied().unwrap_or(DateTime::MIN),
+            created_at: d
+                .get_datetime("createdAt")
+                .copied()
+                .unwrap_or(DateTime::MIN),
         })
     }
 }
@@ -80,7 +83,12 @@ pub enum Inserted {
 /// `title` and `buyer_username` are copied onto the record so the seller's sales list needs no
 /// lookup per row.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn insert_claimed(db: &Db, p: &Purchase, title: &str, buyer_username: &str) -> mongodb::error::Result<Inserted> {
+pub async fn insert_claimed(
+    db: &Db,
+    p: &Purchase,
+    title: &str,
+    buyer_username: &str,
+) -> mongodb::error::Result<Inserted> {
     let d = doc! {
         "_id": p.id, "claim": claim_id(p.code, p.buyer), "bettingCode": p.code, "buyer": p.buyer, "seller": p.seller,
         "price": p.price, "status": status_str(p.status), "title": title, "buyerUsername": buyer_username,
@@ -97,10 +105,12 @@ pub async fn insert_claimed(db: &Db, p: &Purchase, title: &str, buyer_username: 
                 // The holder gave the claim back between our insert and this read: try once more.
                 None => match db.col("purchases").insert_one(d).await {
                     Ok(_) => Ok(Inserted::New),
-                    Err(e) if is_duplicate_key(&e) => match find_by_claim(db, p.code, p.buyer).await? {
-                        Some(holder) => Ok(Inserted::ClaimedBy(holder)),
-                        None => Err(e),
-                    },
+                    Err(e) if is_duplicate_key(&e) => {
+                        match find_by_claim(db, p.code, p.buyer).await? {
+                            Some(holder) => Ok(Inserted::ClaimedBy(holder)),
+                            None => Err(e),
+                        }
+                    }
                     Err(e) => Err(e),
                 },
             }
@@ -112,7 +122,12 @@ pub async fn insert_claimed(db: &Db, p: &Purchase, title: &str, buyer_username: 
 /// For bulk loading (benchmarks): the purchase document [`insert_claimed`] inserts, with its
 /// `claim` (keep the two in step), plus the status and settlement labels later writes put on it.
 /// A FAILED purchase has given its claim back, so it carries none.
-pub fn purchase_doc(p: &Purchase, title: &str, buyer_username: &str, updated_at: DateTime) -> Document {
+pub fn purchase_doc(
+    p: &Purchase,
+    title: &str,
+    buyer_username: &str,
+    updated_at: DateTime,
+) -> Document {
     let mut d = doc! {
         "_id": p.id, "claim": claim_id(p.code, p.buyer), "bettingCode": p.code, "buyer": p.buyer, "seller": p.seller,
         "price": p.price, "status": status_str(p.status), "title": title, "buyerUsername": buyer_username,
@@ -129,8 +144,17 @@ pub fn purchase_doc(p: &Purchase, title: &str, buyer_username: &str, updated_at:
 
 /// The purchase holding the claim of `buyer` on `code` (PENDING or COMPLETED), if any.
 #[tracing::instrument(level = "debug", skip_all, fields(code = %code, buyer = %buyer))]
-pub async fn find_by_claim(db: &Db, code: ObjectId, buyer: ObjectId) -> mongodb::error::Result<Option<Purchase>> {
-    Ok(db.col("purchases").find_one(doc! { "claim": claim_id(code, buyer) }).await?.as_ref().and_then(Purchase::from_doc))
+pub async fn find_by_claim(
+    db: &Db,
+    code: ObjectId,
+    buyer: ObjectId,
+) -> mongodb::error::Result<Option<Purchase>> {
+    Ok(db
+        .col("purchases")
+        .find_one(doc! { "claim": claim_id(code, buyer) })
+        .await?
+        .as_ref()
+        .and_then(Purchase::from_doc))
 }
 
 /// Marks a purchase that will not happen FAILED and gives its claim back, in one write of the
@@ -145,13 +169,25 @@ pub async fn abandon(db: &Db, id: ObjectId) -> mongodb::error::Result<()> {
 
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn find(db: &Db, id: ObjectId) -> mongodb::error::Result<Option<Purchase>> {
-    Ok(db.col("purchases").find_one(doc! { "_id": id }).await?.as_ref().and_then(Purchase::from_doc))
+    Ok(db
+        .col("purchases")
+        .find_one(doc! { "_id": id })
+        .await?
+        .as_ref()
+        .and_then(Purchase::from_doc))
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
-pub async fn set_status(db: &Db, id: ObjectId, status: PurchaseStatus) -> mongodb::error::Result<()> {
+pub async fn set_status(
+    db: &Db,
+    id: ObjectId,
+    status: PurchaseStatus,
+) -> mongodb::error::Result<()> {
     db.col("purchases")
-        .update_one(doc! { "_id": id }, doc! { "$set": { "status": status_str(status), "updatedAt": clock::now() } })
+        .update_one(
+            doc! { "_id": id },
+            doc! { "$set": { "status": status_str(status), "updatedAt": clock::now() } },
+        )
         .await?;
     Ok(())
 }
@@ -159,22 +195,52 @@ pub async fn set_status(db: &Db, id: ObjectId, status: PurchaseStatus) -> mongod
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn set_settlement(db: &Db, id: ObjectId, s: Settlement) -> mongodb::error::Result<()> {
     db.col("purchases")
-        .update_one(doc! { "_id": id }, doc! { "$set": { "settlement": settlement_str(s), "updatedAt": clock::now() } })
+        .update_one(
+            doc! { "_id": id },
+            doc! { "$set": { "settlement": settlement_str(s), "updatedAt": clock::now() } },
+        )
         .await?;
     Ok(())
 }
 
 /// Purchase documents as stored (with the copied `title` and `buyerUsername`), for listings.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn list_docs(db: &Db, filter: Document, sort: Document, limit: i64) -> mongodb::error::Result<Vec<Document>> {
-    let options = mongodb::options::FindOptions::builder().sort(sort).limit(limit).build();
-    db.col("purchases").find(filter).with_options(options).await?.try_collect().await
+pub async fn list_docs(
+    db: &Db,
+    filter: Document,
+    sort: Document,
+    limit: i64,
+) -> mongodb::error::Result<Vec<Document>> {
+    let options = mongodb::options::FindOptions::builder()
+        .sort(sort)
+        .limit(limit)
+        .build();
+    db.col("purchases")
+        .find(filter)
+        .with_options(options)
+        .await?
+        .try_collect()
+        .await
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn list(db: &Db, filter: Document, sort: Document, limit: i64) -> mongodb::error::Result<Vec<Purchase>> {
-    let options = mongodb::options::FindOptions::builder().sort(sort).limit(limit).build();
-    let docs: Vec<Document> = db.col("purchases").find(filter).with_options(options).await?.try_collect().await?;
+pub async fn list(
+    db: &Db,
+    filter: Document,
+    sort: Document,
+    limit: i64,
+) -> mongodb::error::Result<Vec<Purchase>> {
+    let options = mongodb::options::FindOptions::builder()
+        .sort(sort)
+        .limit(limit)
+        .build();
+    let docs: Vec<Document> = db
+        .col("purchases")
+        .find(filter)
+        .with_options(options)
+        .await?
+        .try_collect()
+        .await?;
     Ok(docs.iter().filter_map(Purchase::from_doc).collect())
 }
 
@@ -196,7 +262,13 @@ pub enum Slot {
 /// (the code's `salesCount` label: the places below it are taken unless a purchase gave one back),
 /// so the common case is one insert; it wraps around to find a place given back below.
 #[tracing::instrument(level = "debug", skip_all, fields(code = %code, purchase = %purchase))]
-pub async fn take_slot(db: &Db, code: ObjectId, purchase: ObjectId, max_buyers: i64, sold: i64) -> mongodb::error::Result<Slot> {
+pub async fn take_slot(
+    db: &Db,
+    code: ObjectId,
+    purchase: ObjectId,
+    max_buyers: i64,
+    sold: i64,
+) -> mongodb::error::Result<Slot> {
     let col = db.col("sale_slots");
     // Start at the first place after the sold ones: places stay packed from 1, so the next buyer's
     // first try is normally free (spreading buyers out leaves gaps that later buyers probe one by
@@ -228,22 +300,43 @@ pub async fn take_slot(db: &Db, code: ObjectId, purchase: ObjectId, max_buyers: 
 /// few at any time: a purchase is PENDING for the moments its money moves).
 #[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn pending_of_code(db: &Db, code: ObjectId) -> mongodb::error::Result<Vec<ObjectId>> {
-    let options = mongodb::options::FindOptions::builder().projection(doc! { "_id": 1 }).build();
-    let docs: Vec<Document> = db.col("purchases").find(doc! { "bettingCode": code, "status": "PENDING" }).with_options(options).await?.try_collect().await?;
-    Ok(docs.iter().filter_map(|d| d.get_object_id("_id").ok()).collect())
+    let options = mongodb::options::FindOptions::builder()
+        .projection(doc! { "_id": 1 })
+        .build();
+    let docs: Vec<Document> = db
+        .col("purchases")
+        .find(doc! { "bettingCode": code, "status": "PENDING" })
+        .with_options(options)
+        .await?
+        .try_collect()
+        .await?;
+    Ok(docs
+        .iter()
+        .filter_map(|d| d.get_object_id("_id").ok())
+        .collect())
 }
 
 /// Gives back the slot a purchase holds (indexed by `purchase`: a purchase holds at most one).
 #[tracing::instrument(level = "debug", skip_all, fields(purchase = %purchase))]
 pub async fn release_slot(db: &Db, purchase: ObjectId) -> mongodb::error::Result<()> {
-    db.col("sale_slots").delete_many(doc! { "purchase": purchase }).await?;
+    db.col("sale_slots")
+        .delete_many(doc! { "purchase": purchase })
+        .await?;
     Ok(())
 }
 
 /// How a purchase is settled is decided once, by inserting `settlements {_id: purchase}`.
 #[tracing::instrument(level = "debug", skip_all, fields(purchase = %purchase))]
-pub async fn decide_settlement(db: &Db, purchase: ObjectId, s: Settlement) -> mongodb::error::Result<Settlement> {
-    match db.col("settlements").insert_one(doc! { "_id": purchase, "kind": settlement_str(s), "createdAt": clock::now() }).await {
+pub async fn decide_settlement(
+    db: &Db,
+    purchase: ObjectId,
+    s: Settlement,
+) -> mongodb::error::Result<Settlement> {
+    match db
+        .col("settlements")
+        .insert_one(doc! { "_id": purchase, "kind": settlement_str(s), "createdAt": clock::now() })
+        .await
+    {
         Ok(_) => {
             db.metrics.settlement_decided(match s {
                 Settlement::PaidOut => "paid_out",
@@ -252,8 +345,15 @@ pub async fn decide_settlement(db: &Db, purchase: ObjectId, s: Settlement) -> mo
             Ok(s)
         }
         Err(e) if is_duplicate_key(&e) => {
-            let stored = db.col("settlements").find_one(doc! { "_id": purchase }).await?;
-            Ok(stored.as_ref().and_then(|d| d.get_str("kind").ok()).and_then(parse_settlement).unwrap_or(s))
+            let stored = db
+                .col("settlements")
+                .find_one(doc! { "_id": purchase })
+                .await?;
+            Ok(stored
+                .as_ref()
+                .and_then(|d| d.get_str("kind").ok())
+                .and_then(parse_settlement)
+                .unwrap_or(s))
         }
         Err(e) => Err(e),
     }
@@ -261,5 +361,7 @@ pub async fn decide_settlement(db: &Db, purchase: ObjectId, s: Settlement) -> mo
 
 #[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn count_completed(db: &Db, code: ObjectId) -> mongodb::error::Result<u64> {
-    db.col("purchases").count_documents(doc! { "bettingCode": code, "status": "COMPLETED" }).await
+    db.col("purchases")
+        .count_documents(doc! { "bettingCode": code, "status": "COMPLETED" })
+        .await
 }

@@ -3,19 +3,19 @@
 //! reserved from a counter), so commit order equals cursor order; a row is appended once per
 //! (purchase, version) thanks to the unique `{stream, key}` index.
 
-use crate::codes::store::Code;
 use super::store::Purchase;
 use crate::clock;
+use crate::codes::store::Code;
 use crate::db::Db;
 use crate::error::{is_duplicate_key, AppError, Result};
 use crate::state::AppState;
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 use mongodb::options::FindOptions;
-use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, OnceLock};
 use oddxer_shared::api::{CodeOut, PurchaseOut};
 use oddxer_shared::sync::PurchaseStreamEntry;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, OnceLock};
 
 pub const COLLECTION: &str = "purchase_stream";
 const MAX_APPEND_TRIES: usize = 64;
@@ -61,19 +61,38 @@ pub async fn kicked_off(state: &AppState, code: &Code) -> Result<bool> {
     if code.listing.expires_at > clock::now() {
         return Ok(false);
     }
-    if kickoffs_done().lock().map(|d| d.contains(&code.id)).unwrap_or(false) {
+    if kickoffs_done()
+        .lock()
+        .map(|d| d.contains(&code.id))
+        .unwrap_or(false)
+    {
         return Ok(true);
     }
     let db = &state.db;
-    if db.col(KICKOFF_MARKERS).find_one(doc! { "_id": code.id }).await?.is_none() {
+    if db
+        .col(KICKOFF_MARKERS)
+        .find_one(doc! { "_id": code.id })
+        .await?
+        .is_none()
+    {
         if !super::store::pending_of_code(db, code.id).await?.is_empty() {
             return Ok(false);
         }
-        let completed = super::store::list(db, doc! { "bettingCode": code.id, "status": "COMPLETED" }, doc! { "_id": 1 }, code.listing.max_buyers.max(1)).await?;
+        let completed = super::store::list(
+            db,
+            doc! { "bettingCode": code.id, "status": "COMPLETED" },
+            doc! { "_id": 1 },
+            code.listing.max_buyers.max(1),
+        )
+        .await?;
         for p in completed.iter().filter(|p| p.settlement.is_none()) {
             append_version(state, p, code, VERSION_KICKED_OFF).await?;
         }
-        match db.col(KICKOFF_MARKERS).insert_one(doc! { "_id": code.id, "at": clock::now() }).await {
+        match db
+            .col(KICKOFF_MARKERS)
+            .insert_one(doc! { "_id": code.id, "at": clock::now() })
+            .await
+        {
             Ok(_) => {}
             Err(e) if is_duplicate_key(&e) => {}
             Err(e) => return Err(e.into()),
@@ -89,7 +108,9 @@ pub async fn kicked_off(state: &AppState, code: &Code) -> Result<bool> {
 }
 
 async fn row_at(db: &Db, stream: &str, seq: i64) -> mongodb::error::Result<Option<Document>> {
-    db.col(COLLECTION).find_one(doc! { "_id": format!("{stream}:{seq}") }).await
+    db.col(COLLECTION)
+        .find_one(doc! { "_id": format!("{stream}:{seq}") })
+        .await
 }
 
 /// Last known positions of streams this process has seen (keyed by database and stream); only a
@@ -117,7 +138,11 @@ fn remember(key: String, seq: i64) {
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn head(db: &Db, stream: &str) -> mongodb::error::Result<i64> {
     let key = format!("{}/{stream}", db.db.name());
-    let mut lo = known_heads().lock().ok().and_then(|h| h.get(&key).copied()).unwrap_or(0);
+    let mut lo = known_heads()
+        .lock()
+        .ok()
+        .and_then(|h| h.get(&key).copied())
+        .unwrap_or(0);
     let mut step = 1i64;
     let mut hi = loop {
         if row_at(db, stream, lo + step).await?.is_some() {
@@ -166,14 +191,21 @@ async fn append_version(state: &AppState, p: &Purchase, code: &Code, version: i6
             }
             Err(e) if is_duplicate_key(&e) => {
                 // Either the position was taken (retry at the new head) or this version is in already.
-                if db.col(COLLECTION).find_one(doc! { "stream": &stream, "key": &key }).await?.is_some() {
+                if db
+                    .col(COLLECTION)
+                    .find_one(doc! { "stream": &stream, "key": &key })
+                    .await?
+                    .is_some()
+                {
                     return Ok(());
                 }
             }
             Err(e) => return Err(e.into()),
         }
     }
-    Err(AppError::internal(format!("purchases stream {stream}: too much contention")))
+    Err(AppError::internal(format!(
+        "purchases stream {stream}: too much contention"
+    )))
 }
 
 /// Rows per bucket: the stream is read bucket by bucket, like the ledger (see
@@ -193,7 +225,12 @@ pub fn bucket_of(stream: &str, seq: i64) -> String {
 /// For bulk loading (benchmarks): the row [`append`] inserts at position `seq` of `stream` for
 /// `purchase` at `version` (keep the two in step). The caller keeps positions contiguous and
 /// `(stream, purchase, version)` unique.
-pub fn row_doc(stream: &str, seq: i64, version: i64, purchase: &PurchaseOut) -> mongodb::bson::ser::Result<Document> {
+pub fn row_doc(
+    stream: &str,
+    seq: i64,
+    version: i64,
+    purchase: &PurchaseOut,
+) -> mongodb::bson::ser::Result<Document> {
     Ok(doc! {
         "_id": format!("{stream}:{seq}"), "stream": stream, "seq": seq, "key": format!("{}:v{version}", purchase.id),
         "version": version, "purchase": mongodb::bson::to_bson(purchase)?, "createdAt": clock::now(),
@@ -203,20 +240,39 @@ pub fn row_doc(stream: &str, seq: i64, version: i64, purchase: &PurchaseOut) -> 
 
 fn entry_of(d: &Document) -> Option<PurchaseStreamEntry> {
     let purchase: PurchaseOut = mongodb::bson::from_bson(d.get("purchase")?.clone()).ok()?;
-    Some(PurchaseStreamEntry { seq: d.get_i64("seq").ok()?, version: d.get_i64("version").ok()?, purchase })
+    Some(PurchaseStreamEntry {
+        seq: d.get_i64("seq").ok()?,
+        version: d.get_i64("version").ok()?,
+        purchase,
+    })
 }
 
 /// The rows of one bucket with positions in `(after, upto]`, in position order. A bucket that holds
 /// fewer rows than those positions was (at least partly) written before rows carried a `bucket`:
 /// that range is read with the older range query instead, so such streams still sync whole.
-async fn bucket_rows(db: &Db, stream: &str, bucket: i64, after: i64, upto: i64) -> mongodb::error::Result<Vec<PurchaseStreamEntry>> {
+async fn bucket_rows(
+    db: &Db,
+    stream: &str,
+    bucket: i64,
+    after: i64,
+    upto: i64,
+) -> mongodb::error::Result<Vec<PurchaseStreamEntry>> {
     let lo = after.max(bucket * BUCKET_SIZE - 1);
     let hi = upto.min(bucket * BUCKET_SIZE + BUCKET_SIZE - 1);
     if lo >= hi {
         return Ok(Vec::new());
     }
-    let docs: Vec<Document> = db.col(COLLECTION).find(doc! { "bucket": format!("{stream}#{bucket}") }).await?.try_collect().await?;
-    let mut rows: Vec<PurchaseStreamEntry> = docs.iter().filter_map(entry_of).filter(|e| e.seq > lo && e.seq <= hi).collect();
+    let docs: Vec<Document> = db
+        .col(COLLECTION)
+        .find(doc! { "bucket": format!("{stream}#{bucket}") })
+        .await?
+        .try_collect()
+        .await?;
+    let mut rows: Vec<PurchaseStreamEntry> = docs
+        .iter()
+        .filter_map(entry_of)
+        .filter(|e| e.seq > lo && e.seq <= hi)
+        .collect();
     if (rows.len() as i64) < hi - lo {
         let options = FindOptions::builder().sort(doc! { "seq": 1 }).build();
         let docs: Vec<Document> = db
@@ -236,7 +292,13 @@ async fn bucket_rows(db: &Db, stream: &str, bucket: i64, after: i64, upto: i64) 
 /// (read at once, each an equality read on the indexed `bucket`): memory per call is bounded by
 /// `buckets * BUCKET_SIZE` rows however long the stream. Empty when `cursor >= upto`.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn after(db: &Db, stream: &str, cursor: i64, upto: i64, buckets: i64) -> mongodb::error::Result<Vec<PurchaseStreamEntry>> {
+pub async fn after(
+    db: &Db,
+    stream: &str,
+    cursor: i64,
+    upto: i64,
+    buckets: i64,
+) -> mongodb::error::Result<Vec<PurchaseStreamEntry>> {
     if cursor >= upto || buckets < 1 {
         return Ok(Vec::new());
     }
@@ -249,7 +311,11 @@ pub async fn after(db: &Db, stream: &str, cursor: i64, upto: i64, buckets: i64) 
     let first = (cursor.max(0) + 1) / BUCKET_SIZE;
     let last = (upto / BUCKET_SIZE).min(first + buckets - 1);
     let reads = (first..=last).map(|b| bucket_rows(db, stream, b, cursor, upto));
-    Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
+    Ok(futures_util::future::try_join_all(reads)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 /// A purchase as its buyer sees it: with the code and its secret.
@@ -271,5 +337,10 @@ pub async fn purchase_out(state: &AppState, p: &Purchase, code: &Code) -> Purcha
 /// The code with its secret, as its buyer sees it.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn view_for_buyer(state: &AppState, code: &Code) -> CodeOut {
-    code.to_out(&state.config.currency, state.config.voting_window, clock::now(), true)
+    code.to_out(
+        &state.config.currency,
+        state.config.voting_window,
+        clock::now(),
+        true,
+    )
 }

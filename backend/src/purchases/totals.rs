@@ -51,12 +51,24 @@ impl Event {
 /// Plain rule: the totals after an event on a sale of `price` with the given fee.
 pub fn apply(t: Totals, event: Event, price: i64, fee_bps: u32) -> Totals {
     match event {
-        Event::Sold => Totals { sales: t.sales + 1, held: t.held + price, ..t },
+        Event::Sold => Totals {
+            sales: t.sales + 1,
+            held: t.held + price,
+            ..t
+        },
         Event::Settled(Settlement::PaidOut) => {
             let (seller_part, fee) = split(price, fee_bps);
-            Totals { held: t.held - price, paid_out: t.paid_out + seller_part, fees: t.fees + fee, ..t }
+            Totals {
+                held: t.held - price,
+                paid_out: t.paid_out + seller_part,
+                fees: t.fees + fee,
+                ..t
+            }
         }
-        Event::Settled(Settlement::Refunded) => Totals { held: t.held - price, ..t },
+        Event::Settled(Settlement::Refunded) => Totals {
+            held: t.held - price,
+            ..t
+        },
     }
 }
 
@@ -82,7 +94,12 @@ fn row_id(seller: ObjectId, seq: i64) -> String {
 
 fn totals_of(d: &Document) -> Totals {
     let int = |k: &str| d.get_i64(k).unwrap_or(0);
-    Totals { sales: int("sales"), held: int("held"), paid_out: int("paidOut"), fees: int("fees") }
+    Totals {
+        sales: int("sales"),
+        held: int("held"),
+        paid_out: int("paidOut"),
+        fees: int("fees"),
+    }
 }
 
 /// The head row: (position, totals); `(0, zero)` for a seller without sales. `_id` lookups only:
@@ -90,7 +107,11 @@ fn totals_of(d: &Document) -> Totals {
 #[tracing::instrument(level = "debug", skip_all, fields(seller = %seller))]
 pub async fn head(db: &Db, seller: ObjectId) -> mongodb::error::Result<(i64, Totals)> {
     let key = format!("{}/{}", db.db.name(), seller.to_hex());
-    let known = known_heads().lock().ok().and_then(|h| h.get(&key).copied()).unwrap_or(0);
+    let known = known_heads()
+        .lock()
+        .ok()
+        .and_then(|h| h.get(&key).copied())
+        .unwrap_or(0);
     let col = db.col(COLLECTION);
     let mut lo = (known, Totals::default());
     if known > 0 {
@@ -101,7 +122,10 @@ pub async fn head(db: &Db, seller: ObjectId) -> mongodb::error::Result<(i64, Tot
     }
     let mut step = 1i64;
     let mut hi = loop {
-        match col.find_one(doc! { "_id": row_id(seller, lo.0 + step) }).await? {
+        match col
+            .find_one(doc! { "_id": row_id(seller, lo.0 + step) })
+            .await?
+        {
             Some(d) => {
                 lo = (lo.0 + step, totals_of(&d));
                 step = step.saturating_mul(2);
@@ -148,7 +172,10 @@ pub async fn record(db: &Db, p: &Purchase, event: Event, fee_bps: u32) -> Result
             Err(e) => return Err(e.into()),
         }
     }
-    Err(AppError::internal(format!("seller totals of {}: too much contention", p.seller)))
+    Err(AppError::internal(format!(
+        "seller totals of {}: too much contention",
+        p.seller
+    )))
 }
 
 #[cfg(test)]
@@ -173,16 +200,44 @@ mod tests {
     #[test]
     fn totals_follow_sales_payouts_and_refunds() {
         let t = apply(Totals::default(), Event::Sold, 10_000, 1000);
-        assert_eq!(t, Totals { sales: 1, held: 10_000, paid_out: 0, fees: 0 });
+        assert_eq!(
+            t,
+            Totals {
+                sales: 1,
+                held: 10_000,
+                paid_out: 0,
+                fees: 0
+            }
+        );
         let paid = apply(t, Event::Settled(Settlement::PaidOut), 10_000, 1000);
-        assert_eq!(paid, Totals { sales: 1, held: 0, paid_out: 9_000, fees: 1_000 });
+        assert_eq!(
+            paid,
+            Totals {
+                sales: 1,
+                held: 0,
+                paid_out: 9_000,
+                fees: 1_000
+            }
+        );
         let refunded = apply(t, Event::Settled(Settlement::Refunded), 10_000, 1000);
-        assert_eq!(refunded, Totals { sales: 1, held: 0, paid_out: 0, fees: 0 });
+        assert_eq!(
+            refunded,
+            Totals {
+                sales: 1,
+                held: 0,
+                paid_out: 0,
+                fees: 0
+            }
+        );
     }
 
     #[test]
     fn recomputing_from_the_purchases_gives_the_same_totals_as_the_events() {
-        let purchases = vec![sale(999, Some(Settlement::PaidOut)), sale(5_000, None), sale(2_500, Some(Settlement::Refunded))];
+        let purchases = vec![
+            sale(999, Some(Settlement::PaidOut)),
+            sale(5_000, None),
+            sale(2_500, Some(Settlement::Refunded)),
+        ];
         let mut t = Totals::default();
         for p in &purchases {
             t = apply(t, Event::Sold, p.price, 1000);
@@ -193,6 +248,14 @@ mod tests {
             }
         }
         assert_eq!(t, recompute(&purchases, 1000));
-        assert_eq!(t, Totals { sales: 3, held: 5_000, paid_out: 900, fees: 99 });
+        assert_eq!(
+            t,
+            Totals {
+                sales: 3,
+                held: 5_000,
+                paid_out: 900,
+                fees: 99
+            }
+        );
     }
 }

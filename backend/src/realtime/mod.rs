@@ -16,11 +16,20 @@ pub enum HubEvent {
     /// The user's purchases stream has new rows.
     PurchasesChanged { user: String },
     /// A live event for one user's connections (e.g. `code:purchased` to the seller).
-    ToUser { user: String, event: oddxer_shared::sync::LiveEvent },
+    ToUser {
+        user: String,
+        event: oddxer_shared::sync::LiveEvent,
+    },
     /// A live event for several users (user ids as hex), e.g. `code:finalized` to buyers and seller.
-    ToUsers { users: Vec<String>, event: oddxer_shared::sync::LiveEvent },
+    ToUsers {
+        users: Vec<String>,
+        event: oddxer_shared::sync::LiveEvent,
+    },
     /// A live event for connections subscribed to a sport (`FOOTBALL`, ...), e.g. `code:created`.
-    ToSport { sport: String, event: oddxer_shared::sync::LiveEvent },
+    ToSport {
+        sport: String,
+        event: oddxer_shared::sync::LiveEvent,
+    },
     /// An admin deactivated the user: their sockets close with `ACCOUNT_DEACTIVATED`.
     UserDeactivated { user: String },
     /// A session (refresh-token family) ended by logout or reuse detection: the user's sockets
@@ -29,10 +38,18 @@ pub enum HubEvent {
     /// A live event for the followers of a seller (e.g. `code:created`), published on every
     /// instance; each instance's fan-out (`sellers::service::spawn_follower_fanout`) resolves the
     /// followers and delivers [`HubEvent::ToFollowers`] to its own sockets.
-    FollowersOf { seller: String, sport: String, event: oddxer_shared::sync::LiveEvent },
+    FollowersOf {
+        seller: String,
+        sport: String,
+        event: oddxer_shared::sync::LiveEvent,
+    },
     /// The resolved form, local to one instance: followers not subscribed to `sport` get the event
     /// (those subscribed got it through [`HubEvent::ToSport`] already).
-    ToFollowers { users: Vec<String>, sport: String, event: oddxer_shared::sync::LiveEvent },
+    ToFollowers {
+        users: Vec<String>,
+        sport: String,
+        event: oddxer_shared::sync::LiveEvent,
+    },
 }
 
 #[derive(Clone)]
@@ -69,7 +86,9 @@ impl Hub {
             use futures_util::StreamExt;
             let mut messages = pubsub.into_on_message();
             while let Some(msg) = messages.next().await {
-                let Ok(payload) = msg.get_payload::<String>() else { continue };
+                let Ok(payload) = msg.get_payload::<String>() else {
+                    continue;
+                };
                 match serde_json::from_str::<HubEvent>(&payload) {
                     Ok(event) => {
                         let _ = local.send(event);
@@ -80,7 +99,10 @@ impl Hub {
             // Connections resync from their cursors on the next event; nothing is lost for good.
             tracing::error!("redis hub subscription ended");
         });
-        Ok(Hub { tx, redis: Some(publisher) })
+        Ok(Hub {
+            tx,
+            redis: Some(publisher),
+        })
     }
 
     /// Delivers to this process's sockets only (events resolved per instance).
@@ -99,11 +121,17 @@ impl Hub {
                 let _ = self.tx.send(event);
             }
             Some(manager) => {
-                let Ok(payload) = serde_json::to_string(&event) else { return };
+                let Ok(payload) = serde_json::to_string(&event) else {
+                    return;
+                };
                 let mut conn = manager.clone();
                 let local = self.tx.clone();
                 tokio::spawn(async move {
-                    let sent: Result<i64, _> = redis::cmd("PUBLISH").arg(CHANNEL).arg(&payload).query_async(&mut conn).await;
+                    let sent: Result<i64, _> = redis::cmd("PUBLISH")
+                        .arg(CHANNEL)
+                        .arg(&payload)
+                        .query_async(&mut conn)
+                        .await;
                     if let Err(e) = sent {
                         // Redis is down: at least this process's sockets hear about it.
                         tracing::warn!(error = %e, "hub publish failed; delivering locally");
@@ -115,40 +143,71 @@ impl Hub {
     }
 
     pub fn purchases_changed(&self, user: ObjectId) {
-        self.publish(HubEvent::PurchasesChanged { user: user.to_hex() });
+        self.publish(HubEvent::PurchasesChanged {
+            user: user.to_hex(),
+        });
     }
 
     pub fn wallet_changed(&self, user: ObjectId) {
-        self.publish(HubEvent::WalletChanged { user: user.to_hex() });
+        self.publish(HubEvent::WalletChanged {
+            user: user.to_hex(),
+        });
     }
 
     /// A live event for one user's connections (e.g. `code:purchased` to the seller).
     pub fn to_user(&self, user: ObjectId, event: oddxer_shared::sync::LiveEvent) {
-        self.publish(HubEvent::ToUser { user: user.to_hex(), event });
+        self.publish(HubEvent::ToUser {
+            user: user.to_hex(),
+            event,
+        });
     }
 
     /// A live event for the followers of `seller` not subscribed to `sport` (resolved on every
     /// instance by `sellers::service::spawn_follower_fanout`).
-    pub fn to_followers_of(&self, seller: ObjectId, sport: &str, event: oddxer_shared::sync::LiveEvent) {
-        self.publish(HubEvent::FollowersOf { seller: seller.to_hex(), sport: sport.to_owned(), event });
+    pub fn to_followers_of(
+        &self,
+        seller: ObjectId,
+        sport: &str,
+        event: oddxer_shared::sync::LiveEvent,
+    ) {
+        self.publish(HubEvent::FollowersOf {
+            seller: seller.to_hex(),
+            sport: sport.to_owned(),
+            event,
+        });
     }
 
-    pub fn to_users(&self, users: impl IntoIterator<Item = ObjectId>, event: oddxer_shared::sync::LiveEvent) {
-        self.publish(HubEvent::ToUsers { users: users.into_iter().map(|u| u.to_hex()).collect(), event });
+    pub fn to_users(
+        &self,
+        users: impl IntoIterator<Item = ObjectId>,
+        event: oddxer_shared::sync::LiveEvent,
+    ) {
+        self.publish(HubEvent::ToUsers {
+            users: users.into_iter().map(|u| u.to_hex()).collect(),
+            event,
+        });
     }
 
     /// Closes the user's sockets on every instance (`ACCOUNT_DEACTIVATED`).
     pub fn user_deactivated(&self, user: ObjectId) {
-        self.publish(HubEvent::UserDeactivated { user: user.to_hex() });
+        self.publish(HubEvent::UserDeactivated {
+            user: user.to_hex(),
+        });
     }
 
     /// Closes the sockets of one session (refresh-token family) on every instance (`SESSION_REVOKED`).
     pub fn session_revoked(&self, user: ObjectId, session: &str) {
-        self.publish(HubEvent::SessionRevoked { user: user.to_hex(), session: session.to_owned() });
+        self.publish(HubEvent::SessionRevoked {
+            user: user.to_hex(),
+            session: session.to_owned(),
+        });
     }
 
     pub fn to_sport(&self, sport: &str, event: oddxer_shared::sync::LiveEvent) {
-        self.publish(HubEvent::ToSport { sport: sport.to_owned(), event });
+        self.publish(HubEvent::ToSport {
+            sport: sport.to_owned(),
+            event,
+        });
     }
 }
 

@@ -24,7 +24,9 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::SplitStream;
 use futures_util::{SinkExt, StreamExt};
-use oddxer_shared::sync::{Checkpoint, ClientFrame, LiveEvent, ServerFrame, StreamEntries, SyncBatch};
+use oddxer_shared::sync::{
+    Checkpoint, ClientFrame, LiveEvent, ServerFrame, StreamEntries, SyncBatch,
+};
 use oddxer_shared::Money;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -75,13 +77,20 @@ pub async fn handler(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, AppError> {
     // A plain GET gets the error envelope like every other bad request, not axum's text.
-    let ws = ws.map_err(|rejection| AppError::BadRequest { code: "UPGRADE_REQUIRED", message: format!("Not a WebSocket upgrade: {}", rejection.body_text()) })?;
+    let ws = ws.map_err(|rejection| AppError::BadRequest {
+        code: "UPGRADE_REQUIRED",
+        message: format!("Not a WebSocket upgrade: {}", rejection.body_text()),
+    })?;
     // Subscribed before the checks below, so a deactivation or logout that lands between the check
     // and the upgrade still reaches this socket.
     let hub = state.hub.subscribe();
     // With a bearer header the token is checked before the upgrade, so a bad one gets a plain 401.
     let pre_authenticated = match bearer(&headers) {
-        Some(token) => Some(grant(&state, token).await.map_err(Refused::into_app_error)?),
+        Some(token) => Some(
+            grant(&state, token)
+                .await
+                .map_err(Refused::into_app_error)?,
+        ),
         None => None,
     };
     Ok(ws
@@ -148,9 +157,15 @@ impl Refused {
             Refused::Invalid => ("UNAUTHENTICATED", "Invalid or expired access token"),
             Refused::Deactivated => ("ACCOUNT_DEACTIVATED", "This account is deactivated"),
             Refused::Revoked => ("SESSION_REVOKED", "This session has ended; sign in again"),
-            Refused::Unavailable(_) => ("SERVICE_UNAVAILABLE", "The server could not check the session; reconnect later"),
+            Refused::Unavailable(_) => (
+                "SERVICE_UNAVAILABLE",
+                "The server could not check the session; reconnect later",
+            ),
         };
-        ServerFrame::Error { code: code.into(), message: message.into() }
+        ServerFrame::Error {
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -163,7 +178,9 @@ async fn grant(state: &AppState, token: &str) -> Result<Grant, Refused> {
     if let Ok(id) = mongodb::bson::oid::ObjectId::parse_str(&claims.sub) {
         state.users.forget(id);
     }
-    let user = authenticate(state, token).await.map_err(Refused::from_app_error)?;
+    let user = authenticate(state, token)
+        .await
+        .map_err(Refused::from_app_error)?;
     if let Some(session) = &claims.sid {
         // One read per connect or renewal: a client whose session ended must not come back on
         // the access token it still holds.
@@ -172,21 +189,36 @@ async fn grant(state: &AppState, token: &str) -> Result<Grant, Refused> {
             return Err(Refused::Revoked);
         }
     }
-    Ok(Grant { user, session: claims.sid, expires_at: claims.exp })
+    Ok(Grant {
+        user,
+        session: claims.sid,
+        expires_at: claims.exp,
+    })
 }
 
 fn unix_now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// The instant a token with `exp` (Unix seconds) stops being valid, on the tokio clock (to the
 /// millisecond: a 2-second token must not live a third second).
 fn deadline(exp: i64) -> Instant {
-    let left_ms = exp.saturating_mul(1000).saturating_sub(unix_now_ms()).max(0);
+    let left_ms = exp
+        .saturating_mul(1000)
+        .saturating_sub(unix_now_ms())
+        .max(0);
     Instant::now() + Duration::from_millis(left_ms as u64)
 }
 
-async fn serve(state: AppState, socket: WebSocket, hub: broadcast::Receiver<HubEvent>, pre_authenticated: Option<Grant>) {
+async fn serve(
+    state: AppState,
+    socket: WebSocket,
+    hub: broadcast::Receiver<HubEvent>,
+    pre_authenticated: Option<Grant>,
+) {
     let (mut sink, mut stream) = socket.split();
     let (out_tx, mut out_rx) = mpsc::channel::<Outgoing>(OUTBOX_CAPACITY);
     let close_with: CloseReason = Default::default();
@@ -204,14 +236,23 @@ async fn serve(state: AppState, socket: WebSocket, hub: broadcast::Receiver<HubE
         let reason = closing.lock().ok().and_then(|r| *r);
         match reason {
             Some((code, why)) => {
-                let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: why.into() }))).await;
+                let _ = sink
+                    .send(Message::Close(Some(CloseFrame {
+                        code,
+                        reason: why.into(),
+                    })))
+                    .await;
             }
             None => {
                 let _ = sink.close().await;
             }
         }
     });
-    let out = Outbox { tx: out_tx, window: std::sync::Arc::new(Semaphore::new(SYNC_WINDOW)), close_with };
+    let out = Outbox {
+        tx: out_tx,
+        window: std::sync::Arc::new(Semaphore::new(SYNC_WINDOW)),
+        close_with,
+    };
     let grant = match pre_authenticated {
         Some(g) => Some(g),
         None => await_auth_frame(&state, &out, &mut stream).await,
@@ -241,19 +282,29 @@ async fn serve(state: AppState, socket: WebSocket, hub: broadcast::Receiver<HubE
     // closes. A client that does not read would keep it waiting on a full TCP window forever (the
     // slow consumer case): after WRITER_DRAIN it is aborted, which drops the socket.
     let mut writer = writer;
-    if tokio::time::timeout(WRITER_DRAIN, &mut writer).await.is_err() {
+    if tokio::time::timeout(WRITER_DRAIN, &mut writer)
+        .await
+        .is_err()
+    {
         writer.abort();
     }
 }
 
-async fn await_auth_frame(state: &AppState, out: &Outbox, stream: &mut SplitStream<WebSocket>) -> Option<Grant> {
+async fn await_auth_frame(
+    state: &AppState,
+    out: &Outbox,
+    stream: &mut SplitStream<WebSocket>,
+) -> Option<Grant> {
     let first = tokio::time::timeout(AUTH_TIMEOUT, stream.next()).await;
     let token = match first {
         Ok(Some(Ok(Message::Text(text)))) => match serde_json::from_str::<ClientFrame>(&text) {
             Ok(ClientFrame::Auth { token }) => token,
             _ => {
                 out.closing(CLOSE_POLICY, "UNAUTHENTICATED");
-                let _ = out.error("UNAUTHENTICATED", "The first frame must be {\"type\":\"auth\",\"token\":...}");
+                let _ = out.error(
+                    "UNAUTHENTICATED",
+                    "The first frame must be {\"type\":\"auth\",\"token\":...}",
+                );
                 return None;
             }
         },
@@ -272,7 +323,6 @@ async fn await_auth_frame(state: &AppState, out: &Outbox, stream: &mut SplitStre
         }
     }
 }
-
 
 /// A serialized frame on its way to the writer; a catch-up batch holds a slot of the send window
 /// until it is written.
@@ -311,7 +361,12 @@ impl Outbox {
     /// not reading, and is disconnected.
     fn send(&self, frame: &ServerFrame) -> Result<(), End> {
         let text = serialize(frame)?;
-        self.tx.try_send(Outgoing { text, window_slot: None }).map_err(|_| End::SlowConsumer)
+        self.tx
+            .try_send(Outgoing {
+                text,
+                window_slot: None,
+            })
+            .map_err(|_| End::SlowConsumer)
     }
 
     /// Waits for a free slot of the send window, then queues a catch-up batch. Called before the
@@ -325,7 +380,14 @@ impl Outbox {
 
     async fn send_batch(&self, frame: &ServerFrame, slot: OwnedSemaphorePermit) -> Result<(), End> {
         let text = serialize(frame)?;
-        let queued = tokio::time::timeout(SYNC_STALL_LIMIT, self.tx.send(Outgoing { text, window_slot: Some(slot) })).await;
+        let queued = tokio::time::timeout(
+            SYNC_STALL_LIMIT,
+            self.tx.send(Outgoing {
+                text,
+                window_slot: Some(slot),
+            }),
+        )
+        .await;
         match queued {
             Ok(Ok(())) => Ok(()),
             _ => Err(End::SlowConsumer),
@@ -333,7 +395,10 @@ impl Outbox {
     }
 
     fn error(&self, code: &str, message: &str) -> Result<(), End> {
-        self.send(&ServerFrame::Error { code: code.into(), message: message.into() })
+        self.send(&ServerFrame::Error {
+            code: code.into(),
+            message: message.into(),
+        })
     }
 
     /// The close code and reason the writer ends the connection with.
@@ -386,7 +451,11 @@ impl Connection {
     }
 
     /// A catch-up batch through the send window, counted like any frame.
-    async fn send_sync_batch(&self, frame: ServerFrame, slot: OwnedSemaphorePermit) -> Result<(), End> {
+    async fn send_sync_batch(
+        &self,
+        frame: ServerFrame,
+        slot: OwnedSemaphorePermit,
+    ) -> Result<(), End> {
         self.out.send_batch(&frame, slot).await?;
         self.count_sent(&frame);
         Ok(())
@@ -396,8 +465,14 @@ impl Connection {
         let metrics = &self.state.db.metrics;
         match frame {
             ServerFrame::Event(event) => metrics.ws_event_sent(event),
-            ServerFrame::SyncBatch(SyncBatch { entries: StreamEntries::Wallet(e), .. }) => metrics.sync_entries_sent(SyncStream::Wallet, e.len()),
-            ServerFrame::SyncBatch(SyncBatch { entries: StreamEntries::Purchases(e), .. }) => metrics.sync_entries_sent(SyncStream::Purchases, e.len()),
+            ServerFrame::SyncBatch(SyncBatch {
+                entries: StreamEntries::Wallet(e),
+                ..
+            }) => metrics.sync_entries_sent(SyncStream::Wallet, e.len()),
+            ServerFrame::SyncBatch(SyncBatch {
+                entries: StreamEntries::Purchases(e),
+                ..
+            }) => metrics.sync_entries_sent(SyncStream::Purchases, e.len()),
             _ => {}
         }
     }
@@ -406,7 +481,11 @@ impl Connection {
         self.out.error(code, message)
     }
 
-    async fn run(&mut self, mut hub: broadcast::Receiver<HubEvent>, stream: &mut SplitStream<WebSocket>) {
+    async fn run(
+        &mut self,
+        mut hub: broadcast::Receiver<HubEvent>,
+        stream: &mut SplitStream<WebSocket>,
+    ) {
         let end = loop {
             let step = tokio::select! {
                 incoming = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => match incoming {
@@ -438,7 +517,10 @@ impl Connection {
             End::Expired => {
                 tracing::info!(%user, "websocket closed: access token expired");
                 self.out.closing(CLOSE_POLICY, "TOKEN_EXPIRED");
-                let _ = self.error("TOKEN_EXPIRED", "The access token expired; send a fresh auth frame before it does");
+                let _ = self.error(
+                    "TOKEN_EXPIRED",
+                    "The access token expired; send a fresh auth frame before it does",
+                );
             }
             End::Refused(refused) => {
                 tracing::info!(%user, ?refused, "websocket closed");
@@ -453,13 +535,25 @@ impl Connection {
             HubEvent::WalletChanged { user } if user == me => self.on_wallet_changed().await,
             HubEvent::PurchasesChanged { user } if user == me => self.send_purchases_since().await,
             HubEvent::ToUser { user, event } if user == me => self.send(ServerFrame::Event(event)),
-            HubEvent::ToUsers { users, event } if users.iter().any(|u| u == me) => self.send(ServerFrame::Event(event)),
-            HubEvent::ToSport { sport, event } if self.sports.contains(&sport) => self.send(ServerFrame::Event(event)),
-            HubEvent::ToFollowers { users, sport, event } if !self.sports.contains(&sport) && users.iter().any(|u| u == me) => {
+            HubEvent::ToUsers { users, event } if users.iter().any(|u| u == me) => {
                 self.send(ServerFrame::Event(event))
             }
-            HubEvent::UserDeactivated { user } if user == me => Err(End::Refused(Refused::Deactivated)),
-            HubEvent::SessionRevoked { user, session } if user == me && self.session.as_deref() == Some(session.as_str()) => {
+            HubEvent::ToSport { sport, event } if self.sports.contains(&sport) => {
+                self.send(ServerFrame::Event(event))
+            }
+            HubEvent::ToFollowers {
+                users,
+                sport,
+                event,
+            } if !self.sports.contains(&sport) && users.iter().any(|u| u == me) => {
+                self.send(ServerFrame::Event(event))
+            }
+            HubEvent::UserDeactivated { user } if user == me => {
+                Err(End::Refused(Refused::Deactivated))
+            }
+            HubEvent::SessionRevoked { user, session }
+                if user == me && self.session.as_deref() == Some(session.as_str()) =>
+            {
                 Err(End::Refused(Refused::Revoked))
             }
             _ => Ok(()),
@@ -528,9 +622,17 @@ impl Connection {
 
     async fn on_wallet_changed(&mut self) -> Result<(), End> {
         let currency = &self.state.config.currency;
-        let head = match self.state.ledger.entries.head(&accounts::wallet(self.user.id)).await {
+        let head = match self
+            .state
+            .ledger
+            .entries
+            .head(&accounts::wallet(self.user.id))
+            .await
+        {
             Ok(head) => {
-                self.send(ServerFrame::Event(LiveEvent::WalletUpdated { balance: Money::new(head.balance, currency) }))?;
+                self.send(ServerFrame::Event(LiveEvent::WalletUpdated {
+                    balance: Money::new(head.balance, currency),
+                }))?;
                 Some(head)
             }
             Err(e) => {
@@ -552,25 +654,39 @@ impl Connection {
         let account = accounts::wallet(self.user.id);
         let currency = self.state.config.currency.clone();
         let entries = self.state.ledger.entries.clone();
-        let Some(mut cursor) = self.wallet_cursor else { return Ok(()) };
+        let Some(mut cursor) = self.wallet_cursor else {
+            return Ok(());
+        };
         let head = match known_head {
             Some(h) => h,
             None => match entries.head(&account).await {
                 Ok(h) => h,
                 Err(e) => {
                     tracing::warn!(error = %e, "sync head read failed");
-                    return self.error("SYNC_UNAVAILABLE", "The wallet could not be read; retry the sync");
+                    return self.error(
+                        "SYNC_UNAVAILABLE",
+                        "The wallet could not be read; retry the sync",
+                    );
                 }
             },
         };
-        let checkpoint = Checkpoint { head: head.seq, balance: Some(head.balance) };
+        let checkpoint = Checkpoint {
+            head: head.seq,
+            balance: Some(head.balance),
+        };
         loop {
             let slot = self.out.window_slot().await?;
-            let batch = match entries.run_after(&account, cursor, head.seq, BUCKETS_PER_BATCH).await {
+            let batch = match entries
+                .run_after(&account, cursor, head.seq, BUCKETS_PER_BATCH)
+                .await
+            {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::warn!(error = %e, "sync read failed");
-                    return self.error("SYNC_UNAVAILABLE", "The wallet could not be read; retry the sync");
+                    return self.error(
+                        "SYNC_UNAVAILABLE",
+                        "The wallet could not be read; retry the sync",
+                    );
                 }
             };
             if let Some(last) = batch.last() {
@@ -578,7 +694,9 @@ impl Connection {
             }
             let done = cursor >= head.seq || batch.is_empty();
             let frame = ServerFrame::SyncBatch(SyncBatch {
-                entries: StreamEntries::Wallet(batch.iter().map(|e| entry_out(e, &currency)).collect()),
+                entries: StreamEntries::Wallet(
+                    batch.iter().map(|e| entry_out(e, &currency)).collect(),
+                ),
                 cursor,
                 done,
                 checkpoint,
@@ -596,31 +714,52 @@ impl Connection {
     /// Sends the purchases stream after the cursor up to the head read first (same contract as the
     /// wallet stream; the checkpoint carries no balance).
     async fn send_purchases_since(&mut self) -> Result<(), End> {
-        let Some(mut cursor) = self.purchases_cursor else { return Ok(()) };
+        let Some(mut cursor) = self.purchases_cursor else {
+            return Ok(());
+        };
         let db = &self.state.db;
         let stream = purchase_stream::stream_of(self.user.id);
         let head = match purchase_stream::head(db, &stream).await {
             Ok(h) => h,
             Err(e) => {
                 tracing::warn!(error = %e, "purchases head read failed");
-                return self.error("SYNC_UNAVAILABLE", "Purchases could not be read; retry the sync");
+                return self.error(
+                    "SYNC_UNAVAILABLE",
+                    "Purchases could not be read; retry the sync",
+                );
             }
         };
-        let checkpoint = Checkpoint { head, balance: None };
+        let checkpoint = Checkpoint {
+            head,
+            balance: None,
+        };
         loop {
             let slot = self.out.window_slot().await?;
-            let batch = match purchase_stream::after(db, &stream, cursor, head, BUCKETS_PER_BATCH).await {
-                Ok(b) => b,
-                Err(e) => {
-                    tracing::warn!(error = %e, "purchases read failed");
-                    return self.error("SYNC_UNAVAILABLE", "Purchases could not be read; retry the sync");
-                }
-            };
+            let batch =
+                match purchase_stream::after(db, &stream, cursor, head, BUCKETS_PER_BATCH).await {
+                    Ok(b) => b,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "purchases read failed");
+                        return self.error(
+                            "SYNC_UNAVAILABLE",
+                            "Purchases could not be read; retry the sync",
+                        );
+                    }
+                };
             if let Some(last) = batch.last() {
                 cursor = last.seq;
             }
             let done = cursor >= head || batch.is_empty();
-            self.send_sync_batch(ServerFrame::SyncBatch(SyncBatch { entries: StreamEntries::Purchases(batch), cursor, done, checkpoint }), slot).await?;
+            self.send_sync_batch(
+                ServerFrame::SyncBatch(SyncBatch {
+                    entries: StreamEntries::Purchases(batch),
+                    cursor,
+                    done,
+                    checkpoint,
+                }),
+                slot,
+            )
+            .await?;
             if done {
                 break;
             }

@@ -56,7 +56,13 @@ impl Resolved {
 }
 
 /// Decides a code's outcome exactly once, then applies the decision.
-pub async fn resolve(state: &AppState, code: &Code, outcome: Outcome, by: DecidedBy, admin: Option<ObjectId>) -> Result<Resolved> {
+pub async fn resolve(
+    state: &AppState,
+    code: &Code,
+    outcome: Outcome,
+    by: DecidedBy,
+    admin: Option<ObjectId>,
+) -> Result<Resolved> {
     let (win, loss) = crate::votes::store::tally(&state.db, code.id).await?;
     let now = clock::now();
     let d = doc! {
@@ -67,11 +73,15 @@ pub async fn resolve(state: &AppState, code: &Code, outcome: Outcome, by: Decide
     match state.db.col(RESOLUTIONS).insert_one(d).await {
         Ok(_) => {
             after_resolution(state, code, outcome).await?;
-            let res = find_resolution(&state.db, code.id).await?.ok_or_else(|| AppError::internal("resolution vanished"))?;
+            let res = find_resolution(&state.db, code.id)
+                .await?
+                .ok_or_else(|| AppError::internal("resolution vanished"))?;
             Ok(Resolved::Decided(res))
         }
         Err(e) if is_duplicate_key(&e) => {
-            let res = find_resolution(&state.db, code.id).await?.ok_or_else(|| AppError::internal("resolution unreadable"))?;
+            let res = find_resolution(&state.db, code.id)
+                .await?
+                .ok_or_else(|| AppError::internal("resolution unreadable"))?;
             if res.applied {
                 // Decided and applied; a label overwritten since by a racing write is put back.
                 ensure_labels(state, code.id, &res).await?;
@@ -86,9 +96,16 @@ pub async fn resolve(state: &AppState, code: &Code, outcome: Outcome, by: Decide
 /// labels, the seller's leaderboard row, the money settlement (issue 5), then the `applied` mark
 /// and the `code:finalized` event (sent by whichever run sets the mark).
 pub async fn after_resolution(state: &AppState, code: &Code, outcome: Outcome) -> Result<()> {
-    let res = find_resolution(&state.db, code.id).await?.ok_or_else(|| AppError::internal("after_resolution without a resolution"))?;
+    let res = find_resolution(&state.db, code.id)
+        .await?
+        .ok_or_else(|| AppError::internal("after_resolution without a resolution"))?;
     if res.outcome != outcome {
-        return Err(AppError::internal(format!("code {} is resolved {}, not {}", code.id, res.outcome.as_str(), outcome.as_str())));
+        return Err(AppError::internal(format!(
+            "code {} is resolved {}, not {}",
+            code.id,
+            res.outcome.as_str(),
+            outcome.as_str()
+        )));
     }
     ensure_labels(state, code.id, &res).await?;
     crate::leaderboard::service::record(state, code, &res).await?;
@@ -96,13 +113,21 @@ pub async fn after_resolution(state: &AppState, code: &Code, outcome: Outcome) -
     let marked = state
         .db
         .col(RESOLUTIONS)
-        .update_one(doc! { "_id": code.id, "applied": false }, doc! { "$set": { "applied": true, "appliedAt": clock::now() } })
+        .update_one(
+            doc! { "_id": code.id, "applied": false },
+            doc! { "$set": { "applied": true, "appliedAt": clock::now() } },
+        )
         .await?;
     if marked.modified_count > 0 {
-        let fresh = store::find(&state.db, code.id).await?.unwrap_or_else(|| code.clone());
+        let fresh = store::find(&state.db, code.id)
+            .await?
+            .unwrap_or_else(|| code.clone());
         let mut data = service::public_json(state, &fresh);
         if let Some(obj) = data.as_object_mut() {
-            obj.insert("resolution".into(), serde_json::to_value(res.to_out()).unwrap_or_default());
+            obj.insert(
+                "resolution".into(),
+                serde_json::to_value(res.to_out()).unwrap_or_default(),
+            );
         }
         let mut users = store::buyers(&state.db, code.id).await?;
         users.push(code.seller);
@@ -120,7 +145,9 @@ pub async fn after_resolution(state: &AppState, code: &Code, outcome: Outcome) -
 /// idempotent per purchase (e.g. transfer ids derived from the purchase id). An error leaves the
 /// resolution unapplied and the recovery pass calls it again.
 pub async fn settlement_hook(state: &AppState, code: &Code, outcome: Outcome) -> Result<()> {
-    crate::purchases::service::settle_code(state, code.id, outcome).await.map(|_| ())
+    crate::purchases::service::settle_code(state, code.id, outcome)
+        .await
+        .map(|_| ())
 }
 
 /// Writes the final labels until the stored document shows them: FerretDB writes whole documents
@@ -129,13 +156,16 @@ pub async fn settlement_hook(state: &AppState, code: &Code, outcome: Outcome) ->
 pub async fn ensure_labels(state: &AppState, code: ObjectId, res: &Resolution) -> Result<()> {
     for _ in 0..5 {
         let (win, loss) = crate::votes::store::tally(&state.db, code).await?;
-        let Some(current) = store::find(&state.db, code).await? else { return Ok(()) };
+        let Some(current) = store::find(&state.db, code).await? else {
+            return Ok(());
+        };
         let status = res.outcome.status();
         let in_place = current.status == status
             && current.outcome == Some(res.outcome)
             && current.finalized_at == Some(res.created_at)
             && !current.needs_review
-            && (current.win_votes, current.loss_votes, current.total_votes) == (win, loss, win + loss);
+            && (current.win_votes, current.loss_votes, current.total_votes)
+                == (win, loss, win + loss);
         if in_place {
             return Ok(());
         }

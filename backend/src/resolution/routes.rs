@@ -20,6 +20,13 @@ pub fn router() -> OpenApiRouter<AppState> {
     (status = 409, description = "VOTING_NOT_OPEN (before expiresAt), VOTING_CLOSED (finalized or window over), ALREADY_VOTED", body = ErrorEnvelope),
     (status = 422, description = "voteType is not WIN or LOSS", body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(caller = %user.id, id = %id))]
-async fn vote(State(state): State<AppState>, AuthUser(user): AuthUser, PathId(id): PathId, Json(input): Json<VoteIn>) -> ApiResult<VoteOut> {
-    Ok(created(voting::cast(&state, &user, id, input.vote_type).await?))
+async fn vote(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    PathId(id): PathId,
+    Json(input): Json<VoteIn>,
+) -> ApiResult<VoteOut> {
+    Ok(created(
+        voting::cast(&state, &user, id, input.vote_type).await?,
+    ))
 }

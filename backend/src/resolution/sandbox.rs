@@ -33,21 +33,36 @@ pub struct SandboxResultOut {
     responses((status = 200, description = "Result stored for the sandbox verifier; applied now if the code expired", body = SandboxResultOut),
         (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(id = %id))]
-async fn set_result(State(state): State<AppState>, PathId(id): PathId, Json(input): Json<ResolveIn>) -> ApiResult<SandboxResultOut> {
+async fn set_result(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    Json(input): Json<ResolveIn>,
+) -> ApiResult<SandboxResultOut> {
     let code = service::load(&state, id).await?;
     state
         .db
         .col(SANDBOX_RESULTS)
-        .replace_one(doc! { "_id": code.id }, doc! { "_id": code.id, "outcome": input.outcome.as_str(), "createdAt": clock::now() })
+        .replace_one(
+            doc! { "_id": code.id },
+            doc! { "_id": code.id, "outcome": input.outcome.as_str(), "createdAt": clock::now() },
+        )
         .upsert(true)
         .await?;
     let now = clock::now();
     let resolution = if code.listing.expires_at <= now {
-        let verifier = SandboxVerifier { db: state.db.clone() };
+        let verifier = SandboxVerifier {
+            db: state.db.clone(),
+        };
         worker::settle_one(&state, &verifier, &code, now).await?;
-        find_resolution(&state.db, code.id).await?.map(|r| r.to_out())
+        find_resolution(&state.db, code.id)
+            .await?
+            .map(|r| r.to_out())
     } else {
         None
     };
-    Ok(ok(SandboxResultOut { code_id: code.id.to_hex(), outcome: input.outcome, resolution }))
+    Ok(ok(SandboxResultOut {
+        code_id: code.id.to_hex(),
+        outcome: input.outcome,
+        resolution,
+    }))
 }

@@ -44,8 +44,14 @@ impl ResultVerifier for SandboxVerifier {
 
     fn verify<'a>(&'a self, code: &'a Code) -> BoxFuture<'a, Result<Verdict, VerifierError>> {
         Box::pin(async move {
-            let found = self.db.col(SANDBOX_RESULTS).find_one(doc! { "_id": code.id }).await?;
-            Ok(found.and_then(|d| d.get_str("outcome").ok().and_then(Outcome::parse)).map_or(Verdict::Unknown, Verdict::Known))
+            let found = self
+                .db
+                .col(SANDBOX_RESULTS)
+                .find_one(doc! { "_id": code.id })
+                .await?;
+            Ok(found
+                .and_then(|d| d.get_str("outcome").ok().and_then(Outcome::parse))
+                .map_or(Verdict::Unknown, Verdict::Known))
         })
     }
 }
@@ -66,7 +72,9 @@ impl ResultVerifier for NoVerifier {
 /// The verifier of this deployment: the sandbox wherever development routes are served.
 pub fn for_state(state: &AppState) -> Box<dyn ResultVerifier> {
     if state.config.dev_routes_enabled() {
-        Box::new(SandboxVerifier { db: state.db.clone() })
+        Box::new(SandboxVerifier {
+            db: state.db.clone(),
+        })
     } else {
         Box::new(NoVerifier)
     }

@@ -7,9 +7,9 @@ use crate::clock;
 use crate::codes::resolutions::find_resolution;
 use crate::codes::rules::{self, Decision, VoteWindow};
 use crate::codes::{service as codes, store as code_store};
-use crate::votes::store;
 use crate::error::{AppError, Result};
 use crate::state::AppState;
+use crate::votes::store;
 use mongodb::bson::{doc, oid::ObjectId};
 use oddxer_shared::api::VoteOut;
 use oddxer_shared::sync::LiveEvent;
@@ -21,29 +21,54 @@ use oddxer_shared::VoteType;
 /// of the code's votes for the answer. The caller's account check is served by the user cache.
 /// The counters on the code are labels no decision reads: they are rewritten after the answer.
 /// The vote that completes the voting also finalizes the code, which costs more.
-pub async fn cast(state: &AppState, voter: &User, code_id: ObjectId, vote: VoteType) -> Result<VoteOut> {
+pub async fn cast(
+    state: &AppState,
+    voter: &User,
+    code_id: ObjectId,
+    vote: VoteType,
+) -> Result<VoteOut> {
     let db = &state.db;
     // A purchase answered by this process but still being labelled counts as bought.
     state.pending.settle_code(code_id).await;
     let code = codes::load(state, code_id).await?;
     if !store::bought(db, code_id, voter.id).await? {
-        return Err(AppError::Forbidden("Only buyers of this code can vote on it"));
+        return Err(AppError::Forbidden(
+            "Only buyers of this code can vote on it",
+        ));
     }
     let now = clock::now();
     // Finalization writes the code's final status right after its deciding insert (and re-drives
     // it), so the status label stands for "finalized" here; a vote racing that short gap is stored
     // but counts for nothing: the resolution already holds the tally it was decided on.
-    match rules::vote_window(code.listing.expires_at, state.config.voting_window, now, false, code.status) {
+    match rules::vote_window(
+        code.listing.expires_at,
+        state.config.voting_window,
+        now,
+        false,
+        code.status,
+    ) {
         VoteWindow::Open => {}
-        VoteWindow::NotYet => return Err(AppError::conflict("VOTING_NOT_OPEN", "Voting opens when the code's games start (expiresAt)")),
-        VoteWindow::Closed => return Err(AppError::conflict("VOTING_CLOSED", "Voting on this code is closed")),
+        VoteWindow::NotYet => {
+            return Err(AppError::conflict(
+                "VOTING_NOT_OPEN",
+                "Voting opens when the code's games start (expiresAt)",
+            ))
+        }
+        VoteWindow::Closed => {
+            return Err(AppError::conflict(
+                "VOTING_CLOSED",
+                "Voting on this code is closed",
+            ))
+        }
     }
     let id = store::insert(db, code_id, voter.id, vote, now)
         .await?
         .ok_or_else(|| AppError::conflict("ALREADY_VOTED", "You already voted on this code"))?;
     let (win, loss) = store::tally(db, code_id).await?;
     let tally = serde_json::json!({ "codeId": code_id.to_hex(), "voteType": vote.as_str(), "winVotes": win, "lossVotes": loss, "totalVotes": win + loss });
-    state.hub.to_users([code.seller], LiveEvent::VoteCast(tally));
+    state
+        .hub
+        .to_users([code.seller], LiveEvent::VoteCast(tally));
     // Every buyer voted: decide now instead of waiting for the window to close. The sales label
     // says whether that can be so; only then are the buyers counted (a scan on FerretDB).
     if win + loss < code.sales_count {
@@ -65,7 +90,12 @@ pub async fn cast(state: &AppState, voter: &User, code_id: ObjectId, vote: VoteT
     store::refresh_counters(db, code_id).await?;
     let buyers = code_store::buyers(db, code_id).await?.len() as i64;
     let outcome = match rules::decide(win, loss, buyers, false) {
-        Decision::Resolve(outcome) => Some(finalize::resolve(state, &code, outcome, DecidedBy::AllVoted, None).await?.resolution().outcome),
+        Decision::Resolve(outcome) => Some(
+            finalize::resolve(state, &code, outcome, DecidedBy::AllVoted, None)
+                .await?
+                .resolution()
+                .outcome,
+        ),
         Decision::Review => {
             code_store::set_labels(db, code_id, doc! { "needsReview": true }).await?;
             None
@@ -86,7 +116,15 @@ async fn refresh_counters_keeping_final_labels(state: &AppState, code_id: Object
     Ok(())
 }
 
-fn vote_out(id: ObjectId, code_id: ObjectId, vote: VoteType, win: i64, loss: i64, outcome: Option<oddxer_shared::Outcome>, now: mongodb::bson::DateTime) -> VoteOut {
+fn vote_out(
+    id: ObjectId,
+    code_id: ObjectId,
+    vote: VoteType,
+    win: i64,
+    loss: i64,
+    outcome: Option<oddxer_shared::Outcome>,
+    now: mongodb::bson::DateTime,
+) -> VoteOut {
     VoteOut {
         id: id.to_hex(),
         code_id: code_id.to_hex(),
@@ -98,4 +136,3 @@ fn vote_out(id: ObjectId, code_id: ObjectId, vote: VoteType, win: i64, loss: i64
         created_at: clock::rfc3339(now),
     }
 }
-

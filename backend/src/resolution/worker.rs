@@ -6,10 +6,10 @@
 
 use super::finalize::{self, DecidedBy};
 use super::verifier::{self, ResultVerifier, Verdict};
+use crate::clock;
 use crate::codes::resolutions;
 use crate::codes::rules::{self, Decision};
 use crate::codes::store::{self, Code, CODES};
-use crate::clock;
 use crate::error::Result;
 use crate::state::AppState;
 use mongodb::bson::{doc, DateTime};
@@ -40,7 +40,10 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
 
 /// One pass as of `now` (injectable, so tests can run the clock forward).
 pub async fn run_once(state: &AppState, now: DateTime) -> Result<PassReport> {
-    let mut report = PassReport { expired: expire(state, now).await?, ..Default::default() };
+    let mut report = PassReport {
+        expired: expire(state, now).await?,
+        ..Default::default()
+    };
     let verifier = verifier::for_state(state);
     let due = store::find_many(
         &state.db,
@@ -62,7 +65,9 @@ pub async fn run_once(state: &AppState, now: DateTime) -> Result<PassReport> {
             }
             Ok(Settled::Review) => report.review += 1,
             Ok(Settled::Waiting) => {}
-            Err(e) => tracing::warn!(code = %code.id, error = %e, "finalization failed; will retry"),
+            Err(e) => {
+                tracing::warn!(code = %code.id, error = %e, "finalization failed; will retry")
+            }
         }
     }
     report.redriven = redrive(state, clock::before(now, state.config.recovery_after)).await?;
@@ -87,7 +92,10 @@ pub async fn expire(state: &AppState, now: DateTime) -> Result<u64> {
         moved += state
             .db
             .col(CODES)
-            .update_many(doc! { "status": status.as_str(), "expiresAt": { "$lte": now } }, doc! { "$set": fields })
+            .update_many(
+                doc! { "status": status.as_str(), "expiresAt": { "$lte": now } },
+                doc! { "$set": fields },
+            )
             .await?
             .modified_count;
     }
@@ -102,7 +110,12 @@ pub enum Settled {
 }
 
 /// Decides one expired code if it can be decided now.
-pub async fn settle_one(state: &AppState, verifier: &dyn ResultVerifier, code: &Code, now: DateTime) -> Result<Settled> {
+pub async fn settle_one(
+    state: &AppState,
+    verifier: &dyn ResultVerifier,
+    code: &Code,
+    now: DateTime,
+) -> Result<Settled> {
     if let Some(res) = resolutions::find_resolution(&state.db, code.id).await? {
         // Already decided; its label was overwritten or its follow-up is unfinished.
         if res.applied {
@@ -121,7 +134,9 @@ pub async fn settle_one(state: &AppState, verifier: &dyn ResultVerifier, code: &
             return Ok(Settled::Finalized);
         }
         Ok(Verdict::Unknown) => {}
-        Err(e) => tracing::warn!(code = %code.id, verifier = verifier.name(), error = %e, "result verifier failed; votes decide"),
+        Err(e) => {
+            tracing::warn!(code = %code.id, verifier = verifier.name(), error = %e, "result verifier failed; votes decide")
+        }
     }
     let window_over = now >= clock::after(code.listing.expires_at, state.config.voting_window);
     if !window_over && code.total_votes == 0 {
@@ -152,10 +167,14 @@ pub async fn settle_one(state: &AppState, verifier: &dyn ResultVerifier, code: &
 pub async fn redrive(state: &AppState, cutoff: DateTime) -> Result<usize> {
     let mut done = 0;
     for res in resolutions::unapplied(&state.db, cutoff, BATCH).await? {
-        let Some(code) = store::find(&state.db, res.code).await? else { continue };
+        let Some(code) = store::find(&state.db, res.code).await? else {
+            continue;
+        };
         match finalize::after_resolution(state, &code, res.outcome).await {
             Ok(()) => done += 1,
-            Err(e) => tracing::warn!(code = %res.code, error = %e, "resolution follow-up failed; will retry"),
+            Err(e) => {
+                tracing::warn!(code = %res.code, error = %e, "resolution follow-up failed; will retry")
+            }
         }
     }
     Ok(done)

@@ -1,7 +1,6 @@
 //! Demo data for `SEED_DEMO=true` (the run command): an admin, a seller and a buyer with money.
 //! Idempotent: every document has a fixed id or unique key, so re-running changes nothing.
 
-
 pub mod marketplace;
 
 use crate::auth::store::{self, InsertUser};
@@ -37,7 +36,9 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
         }
     }
     marketplace::seed_marketplace(state).await?;
-    tracing::info!("demo data ready: admin +256700000001, seller +256700000002, buyer +256700000003");
+    tracing::info!(
+        "demo data ready: admin +256700000001, seller +256700000002, buyer +256700000003"
+    );
     Ok(())
 }
 
@@ -47,13 +48,31 @@ pub async fn fund(state: &AppState, user: ObjectId, label: &str) -> anyhow::Resu
     let clearing = accounts::provider_clearing_for(PaymentMethod::MtnMomo.as_str(), id);
     accounts::ensure(&state.db, &clearing, None, &state.config.currency).await?;
     let legs = vec![
-        Leg { account: clearing, amount: -DEMO_OPENING_BALANCE },
-        Leg { account: accounts::wallet(user), amount: DEMO_OPENING_BALANCE },
+        Leg {
+            account: clearing,
+            amount: -DEMO_OPENING_BALANCE,
+        },
+        Leg {
+            account: accounts::wallet(user),
+            amount: DEMO_OPENING_BALANCE,
+        },
     ];
-    let mut tx = Transaction::new(id, TransactionType::Deposit, user, DEMO_OPENING_BALANCE, &state.config.currency, legs, "Demo opening deposit".into());
+    let mut tx = Transaction::new(
+        id,
+        TransactionType::Deposit,
+        user,
+        DEMO_OPENING_BALANCE,
+        &state.config.currency,
+        legs,
+        "Demo opening deposit".into(),
+    );
     tx.reference = format!("seed-{}", id.to_hex());
     tx.payment_method = Some(PaymentMethod::MtnMomo);
     insert_or_get(&state.db, &tx).await?;
-    state.ledger.transfers().drive(&tx.transfer_spec(), TransactionType::Deposit.as_str()).await?;
+    state
+        .ledger
+        .transfers()
+        .drive(&tx.transfer_spec(), TransactionType::Deposit.as_str())
+        .await?;
     Ok(())
 }

@@ -7,7 +7,10 @@ use crate::codes::MaybeUser;
 use crate::http::{ok, ApiResult, PageQuery, PathId, Query};
 use crate::state::AppState;
 use axum::extract::State;
-use oddxer_shared::api::{CodeOut, ErrorEnvelope, FollowOut, FollowedSellerOut, Page, PerformancePointOut, SellerProfileOut};
+use oddxer_shared::api::{
+    CodeOut, ErrorEnvelope, FollowOut, FollowedSellerOut, Page, PerformancePointOut,
+    SellerProfileOut,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -24,7 +27,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope),
     (status = 404, description = "No seller with this id", body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(id = %id))]
-async fn profile(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, PathId(id): PathId) -> ApiResult<SellerProfileOut> {
+async fn profile(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    PathId(id): PathId,
+) -> ApiResult<SellerProfileOut> {
     Ok(ok(service::profile(&state, id, viewer.as_ref()).await?))
 }
 
@@ -34,9 +41,15 @@ async fn profile(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, Pa
     (status = 404, description = "No seller with this id", body = ErrorEnvelope),
     (status = 422, description = "Invalid limit or cursor", body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(id = %id))]
-async fn record(State(state): State<AppState>, PathId(id): PathId, Query(q): Query<PageQuery>) -> ApiResult<Page<CodeOut>> {
+async fn record(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Page<CodeOut>> {
     let limit = q.limit()?;
-    Ok(ok(service::record(&state, id, limit, q.cursor.as_deref()).await?))
+    Ok(ok(
+        service::record(&state, id, limit, q.cursor.as_deref()).await?
+    ))
 }
 
 /// `?period=all|30d|7d` (default all).
@@ -52,8 +65,17 @@ struct PerformanceQuery {
     (status = 404, description = "No seller with this id", body = ErrorEnvelope),
     (status = 422, description = "Invalid period", body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(id = %id))]
-async fn performance(State(state): State<AppState>, PathId(id): PathId, Query(q): Query<PerformanceQuery>) -> ApiResult<Vec<PerformancePointOut>> {
-    Ok(ok(service::performance(&state, id, q.period.unwrap_or_default()).await?))
+async fn performance(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    Query(q): Query<PerformanceQuery>,
+) -> ApiResult<Vec<PerformancePointOut>> {
+    Ok(ok(service::performance(
+        &state,
+        id,
+        q.period.unwrap_or_default(),
+    )
+    .await?))
 }
 
 #[utoipa::path(put, path = "/sellers/{id}/follow", tag = "sellers", params(("id" = String, Path)), security(("bearer" = [])), responses(
@@ -63,7 +85,11 @@ async fn performance(State(state): State<AppState>, PathId(id): PathId, Query(q)
     (status = 404, description = "No seller with this id", body = ErrorEnvelope),
     (status = 409, description = "CANNOT_FOLLOW_YOURSELF", body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(caller = %user.id, id = %id))]
-async fn follow(State(state): State<AppState>, AuthUser(user): AuthUser, PathId(id): PathId) -> ApiResult<FollowOut> {
+async fn follow(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    PathId(id): PathId,
+) -> ApiResult<FollowOut> {
     Ok(ok(service::set_following(&state, &user, id, true).await?))
 }
 
@@ -74,7 +100,11 @@ async fn follow(State(state): State<AppState>, AuthUser(user): AuthUser, PathId(
     (status = 404, description = "No seller with this id", body = ErrorEnvelope),
     (status = 409, description = "CANNOT_FOLLOW_YOURSELF", body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(caller = %user.id, id = %id))]
-async fn unfollow(State(state): State<AppState>, AuthUser(user): AuthUser, PathId(id): PathId) -> ApiResult<FollowOut> {
+async fn unfollow(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    PathId(id): PathId,
+) -> ApiResult<FollowOut> {
     Ok(ok(service::set_following(&state, &user, id, false).await?))
 }
 
@@ -84,6 +114,16 @@ async fn unfollow(State(state): State<AppState>, AuthUser(user): AuthUser, PathI
     (status = 200, description = "Sellers I follow, most recently followed first, a page at a time", body = Page<FollowedSellerOut>),
     (status = 401, body = ErrorEnvelope), (status = 422, description = "limit out of range or a cursor this server did not issue", body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(caller = %user.id))]
-async fn my_following(State(state): State<AppState>, AuthUser(user): AuthUser, Query(q): Query<PageQuery>) -> ApiResult<Page<FollowedSellerOut>> {
-    Ok(ok(service::following(&state, user.id, q.cursor.as_deref(), q.limit()?).await?))
+async fn my_following(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Page<FollowedSellerOut>> {
+    Ok(ok(service::following(
+        &state,
+        user.id,
+        q.cursor.as_deref(),
+        q.limit()?,
+    )
+    .await?))
 }

@@ -65,7 +65,8 @@ impl Tally {
             return 0.0;
         }
         // profit is in hundredths: ratio = profit / (100 * stakes); rounded in integers first.
-        let per_ten_thousand = (self.profit * 100 * 2 + self.stakes()).div_euclid(2 * self.stakes());
+        let per_ten_thousand =
+            (self.profit * 100 * 2 + self.stakes()).div_euclid(2 * self.stakes());
         per_ten_thousand as f64 / 10_000.0
     }
 }
@@ -93,7 +94,11 @@ pub fn summarize(record: &[Finalized]) -> Summary {
     let mut run = 0;
     for f in record {
         s.total.add(f);
-        s.by_sport.entry(f.sport.as_str()).or_insert((f.sport, Tally::default())).1.add(f);
+        s.by_sport
+            .entry(f.sport.as_str())
+            .or_insert((f.sport, Tally::default()))
+            .1
+            .add(f);
         match f.outcome {
             Outcome::Won => {
                 run += 1;
@@ -131,15 +136,33 @@ mod tests {
     }
 
     fn f(outcome: Outcome, odds: i64, ms: i64) -> Finalized {
-        Finalized { code: ObjectId::new(), sport: Sport::Football, outcome, odds, finalized_at: at(ms) }
+        Finalized {
+            code: ObjectId::new(),
+            sport: Sport::Football,
+            outcome,
+            odds,
+            finalized_at: at(ms),
+        }
     }
 
     #[test]
     fn the_hand_computed_record_of_the_issue() {
         // Odds 12.45 won, one lost, one void: profit +10.45 units, yield 5.225, win rate 50 %.
-        let record = in_order(vec![f(Outcome::Won, 1245, 1), f(Outcome::Lost, 300, 2), f(Outcome::Void, 500, 3)]);
+        let record = in_order(vec![
+            f(Outcome::Won, 1245, 1),
+            f(Outcome::Lost, 300, 2),
+            f(Outcome::Void, 500, 3),
+        ]);
         let s = summarize(&record);
-        assert_eq!((s.total.wins, s.total.losses, s.total.voids, s.total.stakes()), (1, 1, 1, 2));
+        assert_eq!(
+            (
+                s.total.wins,
+                s.total.losses,
+                s.total.voids,
+                s.total.stakes()
+            ),
+            (1, 1, 1, 2)
+        );
         assert_eq!(s.total.profit, 1045);
         assert_eq!(s.total.profit_units(), 10.45);
         assert_eq!(s.total.yield_ratio(), 5.225);
@@ -150,7 +173,11 @@ mod tests {
     fn streaks_count_wins_in_a_row_and_voids_do_not_break_them() {
         use Outcome::*;
         let outcomes = [Won, Won, Lost, Won, Void, Won, Won];
-        let record: Vec<Finalized> = outcomes.iter().enumerate().map(|(i, o)| f(*o, 200, i as i64)).collect();
+        let record: Vec<Finalized> = outcomes
+            .iter()
+            .enumerate()
+            .map(|(i, o)| f(*o, 200, i as i64))
+            .collect();
         let s = summarize(&record);
         assert_eq!((s.current_streak, s.longest_streak), (3, 3));
         assert_eq!(summarize(&[]).total.yield_ratio(), 0.0);
@@ -158,15 +185,29 @@ mod tests {
 
     #[test]
     fn yield_rounds_to_four_decimals_in_integers_and_negative_values_stay_exact() {
-        let t = Tally { wins: 0, losses: 3, voids: 0, profit: -300 };
+        let t = Tally {
+            wins: 0,
+            losses: 3,
+            voids: 0,
+            profit: -300,
+        };
         assert_eq!(t.yield_ratio(), -1.0);
-        let t = Tally { wins: 1, losses: 2, voids: 0, profit: 101 - 100 - 200 }; // (0.01 - 2) / 3
+        let t = Tally {
+            wins: 1,
+            losses: 2,
+            voids: 0,
+            profit: 101 - 100 - 200,
+        }; // (0.01 - 2) / 3
         assert_eq!(t.yield_ratio(), -0.6633);
     }
 
     #[test]
     fn a_period_chart_continues_the_all_time_line() {
-        let record = vec![f(Outcome::Won, 300, 1), f(Outcome::Lost, 200, 5), f(Outcome::Won, 150, 9)];
+        let record = vec![
+            f(Outcome::Won, 300, 1),
+            f(Outcome::Lost, 200, 5),
+            f(Outcome::Won, 150, 9),
+        ];
         let points = performance(&record, Some(at(5)));
         let profits: Vec<i64> = points.iter().map(|(_, t)| t.profit).collect();
         assert_eq!(profits, vec![200 - 100, 100 + 50]);

@@ -12,7 +12,13 @@ pub const VOTES: &str = "votes";
 
 /// Inserts the vote; `None` when this voter already voted on this code.
 #[tracing::instrument(level = "debug", skip_all, fields(code = %code, voter = %voter))]
-pub async fn insert(db: &Db, code: ObjectId, voter: ObjectId, vote: VoteType, now: DateTime) -> mongodb::error::Result<Option<ObjectId>> {
+pub async fn insert(
+    db: &Db,
+    code: ObjectId,
+    voter: ObjectId,
+    vote: VoteType,
+    now: DateTime,
+) -> mongodb::error::Result<Option<ObjectId>> {
     let id = ObjectId::new();
     let d = doc! { "_id": id, "bettingCode": code, "voter": voter, "voteType": vote.as_str(), "createdAt": now };
     match db.col(VOTES).insert_one(d).await {
@@ -28,7 +34,12 @@ pub async fn insert(db: &Db, code: ObjectId, voter: ObjectId, vote: VoteType, no
 #[tracing::instrument(level = "debug", skip_all, fields(code = %code, voter = %voter))]
 pub async fn bought(db: &Db, code: ObjectId, voter: ObjectId) -> mongodb::error::Result<bool> {
     let filter = doc! { "bettingCode": code, "buyer": voter, "status": codes::PURCHASE_COMPLETED };
-    Ok(db.col(codes::PURCHASES).find_one(filter).projection(doc! { "_id": 1 }).await?.is_some())
+    Ok(db
+        .col(codes::PURCHASES)
+        .find_one(filter)
+        .projection(doc! { "_id": 1 })
+        .await?
+        .is_some())
 }
 
 /// (WIN votes, LOSS votes) stored for a code, counted by the database.
@@ -38,7 +49,12 @@ pub async fn tally(db: &Db, code: ObjectId) -> mongodb::error::Result<(i64, i64)
         doc! { "$match": { "bettingCode": code } },
         doc! { "$group": { "_id": "$voteType", "n": { "$sum": 1 } } },
     ];
-    let groups: Vec<Document> = db.col(VOTES).aggregate(pipeline).await?.try_collect().await?;
+    let groups: Vec<Document> = db
+        .col(VOTES)
+        .aggregate(pipeline)
+        .await?
+        .try_collect()
+        .await?;
     let (mut win, mut loss) = (0, 0);
     for g in groups {
         let n = match g.get("n") {
@@ -65,7 +81,12 @@ pub async fn refresh_counters(db: &Db, code: ObjectId) -> mongodb::error::Result
     let mut counted = tally(db, code).await?;
     for _ in 0..8 {
         let (win, loss) = counted;
-        codes::set_labels(db, code, doc! { "winVotes": win, "lossVotes": loss, "totalVotes": win + loss }).await?;
+        codes::set_labels(
+            db,
+            code,
+            doc! { "winVotes": win, "lossVotes": loss, "totalVotes": win + loss },
+        )
+        .await?;
         let again = tally(db, code).await?;
         if again == counted {
             return Ok(again);

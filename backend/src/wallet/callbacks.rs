@@ -4,11 +4,11 @@
 //! Deposits are settled by `wallet::service::confirm_deposit`, payouts by
 //! `wallet::withdrawals::confirm_withdrawal`.
 
-use crate::payments::callback::{self, CallbackError};
+use super::{service, store};
 use crate::error::AppError;
 use crate::http::{ok, ApiResult, Path, Query};
+use crate::payments::callback::{self, CallbackError};
 use crate::state::AppState;
-use super::{service, store};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
@@ -44,7 +44,12 @@ pub struct CallbackAckOut {
         (status = 404, description = "Unknown provider or payment", body = ErrorEnvelope),
         (status = 502, description = "The provider could not be asked; the recovery worker will poll", body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all)]
-async fn callback_post(State(state): State<AppState>, Path(provider): Path<String>, Query(q): Query<CallbackQuery>, body: Result<Bytes, BytesRejection>) -> ApiResult<CallbackAckOut> {
+async fn callback_post(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    Query(q): Query<CallbackQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<CallbackAckOut> {
     handle(&state, &provider, q.token.as_deref(), &raw_body(body)?).await
 }
 
@@ -56,7 +61,12 @@ async fn callback_post(State(state): State<AppState>, Path(provider): Path<Strin
     responses((status = 200, body = CallbackAckOut), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all)]
-async fn callback_put(State(state): State<AppState>, Path(provider): Path<String>, Query(q): Query<CallbackQuery>, body: Result<Bytes, BytesRejection>) -> ApiResult<CallbackAckOut> {
+async fn callback_put(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    Query(q): Query<CallbackQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<CallbackAckOut> {
     handle(&state, &provider, q.token.as_deref(), &raw_body(body)?).await
 }
 
@@ -64,20 +74,36 @@ async fn callback_put(State(state): State<AppState>, Path(provider): Path<String
 fn raw_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
     body.map_err(|r| match r.status() {
         axum::http::StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
-        _ => AppError::BadRequest { code: "BODY_UNREADABLE", message: "The request body could not be read".into() },
+        _ => AppError::BadRequest {
+            code: "BODY_UNREADABLE",
+            message: "The request body could not be read".into(),
+        },
     })
 }
 
 #[tracing::instrument(skip_all, fields(provider = %provider))]
-async fn handle(state: &AppState, provider: &str, token: Option<&str>, body: &[u8]) -> ApiResult<CallbackAckOut> {
-    let hint = state.payments.parse_callback(provider, body).map_err(|e| match e {
-        CallbackError::UnknownProvider => AppError::NotFound("payment provider"),
-        CallbackError::Malformed(why) => AppError::BadRequest { code: "MALFORMED_CALLBACK", message: format!("Malformed callback: {why}") },
-    })?;
+async fn handle(
+    state: &AppState,
+    provider: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> ApiResult<CallbackAckOut> {
+    let hint = state
+        .payments
+        .parse_callback(provider, body)
+        .map_err(|e| match e {
+            CallbackError::UnknownProvider => AppError::NotFound("payment provider"),
+            CallbackError::Malformed(why) => AppError::BadRequest {
+                code: "MALFORMED_CALLBACK",
+                message: format!("Malformed callback: {why}"),
+            },
+        })?;
     let secret = &state.config.mobile_money.callback_secret;
     if !token.is_some_and(|t| callback::verify(secret, provider, &hint.token_subject, t)) {
         tracing::warn!(reference = %hint.reference, "callback refused: missing or wrong token");
-        return Err(AppError::Unauthenticated("The callback token is missing or wrong"));
+        return Err(AppError::Unauthenticated(
+            "The callback token is missing or wrong",
+        ));
     }
     let tx = store::find_by_reference(&state.db, &hint.reference)
         .await?
@@ -86,10 +112,15 @@ async fn handle(state: &AppState, provider: &str, token: Option<&str>, body: &[u
     tracing::info!(reference = %hint.reference, kind = tx.kind.as_str(), "provider callback; re-checking the status");
     let out = match tx.kind {
         TransactionType::Deposit => service::confirm_deposit_tx(state, tx).await?,
-        TransactionType::Withdrawal => super::withdrawals::confirm_withdrawal(state, &hint.reference)
-            .await?
-            .ok_or(AppError::NotFound("payment"))?,
+        TransactionType::Withdrawal => {
+            super::withdrawals::confirm_withdrawal(state, &hint.reference)
+                .await?
+                .ok_or(AppError::NotFound("payment"))?
+        }
         _ => return Err(AppError::NotFound("payment")),
     };
-    Ok(ok(CallbackAckOut { reference: out.reference, status: out.status }))
+    Ok(ok(CallbackAckOut {
+        reference: out.reference,
+        status: out.status,
+    }))
 }

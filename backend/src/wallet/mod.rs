@@ -1,8 +1,8 @@
 //! The user's wallet: balance and history from the ledger, deposits.
 
 pub mod callbacks;
+pub mod quota;
 pub mod routes;
 pub mod service;
 pub mod store;
-pub mod quota;
 pub mod withdrawals;

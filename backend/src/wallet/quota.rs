@@ -46,12 +46,24 @@ fn head(docs: &[Document]) -> (i64, i64) {
 /// The reservations of one user and day: an equality match on the indexed `stream`, bounded by the
 /// withdrawals one user makes in a day.
 async fn read_stream(db: &Db, stream: &str) -> Result<Vec<Document>> {
-    Ok(db.col(COLLECTION).find(doc! { "stream": stream }).await?.try_collect().await?)
+    Ok(db
+        .col(COLLECTION)
+        .find(doc! { "stream": stream })
+        .await?
+        .try_collect()
+        .await?)
 }
 
 /// Appends `amount` (signed, minor units) for `withdrawal` under `key` unless that key is already in
 /// the stream. `limit` (minor units) refuses a positive amount that would take the total past it.
-async fn append(db: &Db, stream: &str, withdrawal: ObjectId, key: &str, amount: i64, limit: Option<i64>) -> Result<()> {
+async fn append(
+    db: &Db,
+    stream: &str,
+    withdrawal: ObjectId,
+    key: &str,
+    amount: i64,
+    limit: Option<i64>,
+) -> Result<()> {
     for _ in 0..MAX_APPEND_TRIES {
         let docs = read_stream(db, stream).await?;
         if docs.iter().any(|d| d.get_str("key") == Ok(key)) {
@@ -78,28 +90,60 @@ async fn append(db: &Db, stream: &str, withdrawal: ObjectId, key: &str, amount: 
             Err(e) => return Err(e.into()),
         }
     }
-    Err(AppError::internal(format!("withdrawal quota {stream}: too much contention")))
+    Err(AppError::internal(format!(
+        "withdrawal quota {stream}: too much contention"
+    )))
 }
 
 /// Reserves `amount` (minor units) of `user`'s allowance for the UTC day of `at` for `withdrawal`,
 /// or refuses with 422 naming `amount` when the day's reservations plus `amount` pass `limit`.
 /// Idempotent per withdrawal.
 #[tracing::instrument(level = "debug", skip_all, fields(user = %user, withdrawal = %withdrawal))]
-pub async fn reserve(db: &Db, user: ObjectId, withdrawal: ObjectId, amount: i64, limit: i64, at: mongodb::bson::DateTime) -> Result<()> {
+pub async fn reserve(
+    db: &Db,
+    user: ObjectId,
+    withdrawal: ObjectId,
+    amount: i64,
+    limit: i64,
+    at: mongodb::bson::DateTime,
+) -> Result<()> {
     let stream = stream_id(user, day_of(at));
-    append(db, &stream, withdrawal, &format!("{}:reserve", withdrawal.to_hex()), amount, Some(limit)).await
+    append(
+        db,
+        &stream,
+        withdrawal,
+        &format!("{}:reserve", withdrawal.to_hex()),
+        amount,
+        Some(limit),
+    )
+    .await
 }
 
 /// Gives back the allowance `withdrawal` reserved (in the stream of the day it reserved in), once;
 /// nothing when it reserved none.
 #[tracing::instrument(level = "debug", skip_all, fields(withdrawal = %withdrawal))]
 pub async fn release(db: &Db, withdrawal: ObjectId) -> Result<()> {
-    let reserved = db.col(COLLECTION).find_one(doc! { "key": format!("{}:reserve", withdrawal.to_hex()) }).await?;
-    let Some(reserved) = reserved else { return Ok(()) };
-    let (Ok(stream), Ok(amount)) = (reserved.get_str("stream"), reserved.get_i64("amount")) else {
-        return Err(AppError::internal(format!("withdrawal quota reservation of {withdrawal} unreadable")));
+    let reserved = db
+        .col(COLLECTION)
+        .find_one(doc! { "key": format!("{}:reserve", withdrawal.to_hex()) })
+        .await?;
+    let Some(reserved) = reserved else {
+        return Ok(());
     };
-    append(db, stream, withdrawal, &format!("{}:release", withdrawal.to_hex()), -amount, None).await
+    let (Ok(stream), Ok(amount)) = (reserved.get_str("stream"), reserved.get_i64("amount")) else {
+        return Err(AppError::internal(format!(
+            "withdrawal quota reservation of {withdrawal} unreadable"
+        )));
+    };
+    append(
+        db,
+        stream,
+        withdrawal,
+        &format!("{}:release", withdrawal.to_hex()),
+        -amount,
+        None,
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -109,7 +153,10 @@ mod tests {
     #[test]
     fn the_head_is_the_highest_reservation_and_an_empty_stream_starts_at_zero() {
         assert_eq!(head(&[]), (0, 0));
-        let docs = vec![doc! { "n": 2_i64, "total": 7_i64 }, doc! { "n": 1_i64, "total": 5_i64 }];
+        let docs = vec![
+            doc! { "n": 2_i64, "total": 7_i64 },
+            doc! { "n": 1_i64, "total": 5_i64 },
+        ];
         assert_eq!(head(&docs), (2, 7));
     }
 

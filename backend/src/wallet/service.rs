@@ -23,7 +23,10 @@ pub fn entry_out(e: &Entry, currency: &Currency) -> LedgerEntryOut {
         description: e.description.clone(),
         created_at: clock::rfc3339(e.created_at),
         reference: e.reference.clone(),
-        payment_method: e.payment_method.as_deref().and_then(oddxer_shared::PaymentMethod::parse),
+        payment_method: e
+            .payment_method
+            .as_deref()
+            .and_then(oddxer_shared::PaymentMethod::parse),
     }
 }
 
@@ -39,12 +42,21 @@ pub async fn wallet(state: &AppState, user: ObjectId) -> Result<WalletOut> {
 /// The wallet as shown for a head and a `held` amount (minor units) the caller has in hand.
 pub fn wallet_out(state: &AppState, head: crate::ledger::Head, held: i64) -> WalletOut {
     let currency = &state.config.currency;
-    WalletOut { balance: Money::new(head.balance, currency), currency: currency.0.clone(), held: Money::new(held, currency), seq: head.seq }
+    WalletOut {
+        balance: Money::new(head.balance, currency),
+        currency: currency.0.clone(),
+        held: Money::new(held, currency),
+        seq: head.seq,
+    }
 }
 
 /// `held` as last written on the wallet account (0 when never written), minor units.
 pub async fn held(state: &AppState, user: ObjectId) -> Result<i64> {
-    let account = state.db.col("accounts").find_one(mongodb::bson::doc! { "_id": accounts::wallet(user) }).await?;
+    let account = state
+        .db
+        .col("accounts")
+        .find_one(mongodb::bson::doc! { "_id": accounts::wallet(user) })
+        .await?;
     Ok(account.and_then(|d| d.get_i64("held").ok()).unwrap_or(0))
 }
 
@@ -61,7 +73,10 @@ pub async fn refresh_held(state: &AppState, user: ObjectId) -> Result<i64> {
         state
             .db
             .col("accounts")
-            .update_one(mongodb::bson::doc! { "_id": accounts::wallet(user) }, mongodb::bson::doc! { "$set": { "held": total } })
+            .update_one(
+                mongodb::bson::doc! { "_id": accounts::wallet(user) },
+                mongodb::bson::doc! { "$set": { "held": total } },
+            )
             .await?;
         let now = held_now(state, user).await?;
         if now == total && held(state, user).await? == total {
@@ -76,11 +91,22 @@ pub async fn refresh_held(state: &AppState, user: ObjectId) -> Result<i64> {
 async fn held_now(state: &AppState, user: ObjectId) -> Result<i64> {
     use futures_util::TryStreamExt;
     let filter = mongodb::bson::doc! { "user": user, "status": "PENDING", "type": "WITHDRAWAL", "metadata.parent": null };
-    let pending: Vec<mongodb::bson::Document> = state.db.col("transactions").find(filter).await?.try_collect().await?;
+    let pending: Vec<mongodb::bson::Document> = state
+        .db
+        .col("transactions")
+        .find(filter)
+        .await?
+        .try_collect()
+        .await?;
     let mut total = 0;
     for d in pending {
         if let Ok(id) = d.get_object_id("_id") {
-            total += state.ledger.entries.head(&accounts::payout_hold(id)).await?.balance;
+            total += state
+                .ledger
+                .entries
+                .head(&accounts::payout_hold(id))
+                .await?
+                .balance;
         }
     }
     Ok(total)
@@ -97,8 +123,16 @@ pub fn check_payment(state: &AppState, input: &PaymentIn) -> Result<()> {
     let cfg = &state.config;
     if input.amount < cfg.deposit_min || input.amount > cfg.deposit_max {
         // Said in money, as the person typed it: "UGX 500", not "500 minor units".
-        let range = format!("must be between {} and {}", Money::new(cfg.deposit_min, &cfg.currency).display(), Money::new(cfg.deposit_max, &cfg.currency).display());
-        return Err(AppError::validation(format!("The amount {range}"), "amount", &range));
+        let range = format!(
+            "must be between {} and {}",
+            Money::new(cfg.deposit_min, &cfg.currency).display(),
+            Money::new(cfg.deposit_max, &cfg.currency).display()
+        );
+        return Err(AppError::validation(
+            format!("The amount {range}"),
+            "amount",
+            &range,
+        ));
     }
     // The handlers normalize the number before the idempotency record (`normalize_phone`); this
     // keeps the check for any other caller.
@@ -108,18 +142,42 @@ pub fn check_payment(state: &AppState, input: &PaymentIn) -> Result<()> {
 
 /// Records the deposit (and its provider reference) first, then asks the provider. The wallet is
 /// credited only when the provider confirms (`confirm_deposit`).
-pub async fn request_deposit(state: &AppState, user: &User, key: &IdempotencyKey, input: &PaymentIn) -> Result<TransactionOut> {
+pub async fn request_deposit(
+    state: &AppState,
+    user: &User,
+    key: &IdempotencyKey,
+    input: &PaymentIn,
+) -> Result<TransactionOut> {
     check_payment(state, input)?;
     let currency = state.config.currency.clone();
     let clearing = accounts::provider_clearing_for(input.payment_method.as_str(), key.object_id());
     accounts::ensure(&state.db, &clearing, None, &currency).await?;
-    let legs = vec![Leg { account: clearing, amount: -input.amount }, Leg { account: accounts::wallet(user.id), amount: input.amount }];
+    let legs = vec![
+        Leg {
+            account: clearing,
+            amount: -input.amount,
+        },
+        Leg {
+            account: accounts::wallet(user.id),
+            amount: input.amount,
+        },
+    ];
     let description = format!("Deposit via {}", method_label(input.payment_method));
-    let mut tx = Transaction::new(key.object_id(), TransactionType::Deposit, user.id, input.amount, &currency, legs, description);
+    let mut tx = Transaction::new(
+        key.object_id(),
+        TransactionType::Deposit,
+        user.id,
+        input.amount,
+        &currency,
+        legs,
+        description,
+    );
     tx.reference = key.uuid().to_string();
     tx.payment_method = Some(input.payment_method);
     tx.phone_number = Some(input.phone_number.clone());
-    let tx = store::insert_or_get(&state.db, &tx).await?.ok_or_else(|| AppError::internal("deposit not stored"))?;
+    let tx = store::insert_or_get(&state.db, &tx)
+        .await?
+        .ok_or_else(|| AppError::internal("deposit not stored"))?;
     let request = PaymentRequest {
         reference: tx.reference.clone(),
         method: input.payment_method,
@@ -129,11 +187,17 @@ pub async fn request_deposit(state: &AppState, user: &User, key: &IdempotencyKey
     };
     match state.payments.request_payment(&request).await {
         Ok(ProviderStatus::Failed) | Err(ProviderError::Refused(_)) => {
-            state.ledger.transfers().fail(&tx.transfer_spec(), TransactionType::Deposit.as_str()).await?;
+            state
+                .ledger
+                .transfers()
+                .fail(&tx.transfer_spec(), TransactionType::Deposit.as_str())
+                .await?;
         }
         Ok(_) => {}
         // Unknown outcome: the recovery worker polls the provider; never guess.
-        Err(e) => tracing::warn!(reference = %tx.reference, error = %e, "deposit request outcome unknown"),
+        Err(e) => {
+            tracing::warn!(reference = %tx.reference, error = %e, "deposit request outcome unknown")
+        }
     }
     let stored = store::find_by_id(&state.db, tx.id).await?.unwrap_or(tx);
     Ok(stored.to_out())
@@ -142,7 +206,9 @@ pub async fn request_deposit(state: &AppState, user: &User, key: &IdempotencyKey
 /// Asks the provider how a deposit stands and, on final success, credits the wallet exactly once.
 /// Callbacks and polls both end here; the transfer id is the deposit's id, so both credit once.
 pub async fn confirm_deposit(state: &AppState, reference: &str) -> Result<Option<TransactionOut>> {
-    let Some(tx) = store::find_by_reference(&state.db, reference).await? else { return Ok(None) };
+    let Some(tx) = store::find_by_reference(&state.db, reference).await? else {
+        return Ok(None);
+    };
     confirm_deposit_tx(state, tx).await.map(Some)
 }
 
@@ -152,9 +218,15 @@ pub async fn confirm_deposit_tx(state: &AppState, tx: Transaction) -> Result<Tra
     if tx.kind != TransactionType::Deposit || tx.status != TransactionStatus::Pending {
         return Ok(tx.to_out());
     }
-    let Some(method) = tx.payment_method else { return Ok(tx.to_out()) };
+    let Some(method) = tx.payment_method else {
+        return Ok(tx.to_out());
+    };
     let reference = tx.reference.as_str();
-    let status = state.payments.payment_status(method, reference).await.map_err(|e| AppError::Upstream(e.to_string()))?;
+    let status = state
+        .payments
+        .payment_status(method, reference)
+        .await
+        .map_err(|e| AppError::Upstream(e.to_string()))?;
     let transfers = state.ledger.transfers();
     let spec = tx.transfer_spec();
     let kind = TransactionType::Deposit.as_str();
@@ -171,7 +243,13 @@ pub async fn confirm_deposit_tx(state: &AppState, tx: Transaction) -> Result<Tra
         // call). Ask again with the same reference, which the provider deduplicates.
         ProviderStatus::Unknown => {
             if let Some(phone) = tx.phone_number.clone() {
-                let request = PaymentRequest { reference: tx.reference.clone(), method, amount: tx.amount, currency: tx.currency.clone(), phone_number: phone };
+                let request = PaymentRequest {
+                    reference: tx.reference.clone(),
+                    method,
+                    amount: tx.amount,
+                    currency: tx.currency.clone(),
+                    phone_number: phone,
+                };
                 if let Err(e) = state.payments.request_payment(&request).await {
                     tracing::warn!(reference, error = %e, "deposit resubmission failed; will poll again");
                 }
@@ -187,21 +265,51 @@ pub async fn confirm_deposit_tx(state: &AppState, tx: Transaction) -> Result<Tra
         Some(Outcome::Failed) => TransactionStatus::Failed,
         None => tx.status,
     };
-    Ok(Transaction { status, updated_at: clock::now(), ..tx }.to_out())
+    Ok(Transaction {
+        status,
+        updated_at: clock::now(),
+        ..tx
+    }
+    .to_out())
 }
 
-pub async fn history(state: &AppState, user: ObjectId, before: Option<i64>, limit: i64) -> Result<(Vec<LedgerEntryOut>, Option<String>)> {
-    let entries = state.ledger.entries.newest_first(&accounts::wallet(user), before, limit).await?;
-    let next = if entries.len() as i64 == limit { entries.last().map(|e| e.seq.to_string()) } else { None };
-    Ok((entries.iter().map(|e| entry_out(e, &state.config.currency)).collect(), next))
+pub async fn history(
+    state: &AppState,
+    user: ObjectId,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<(Vec<LedgerEntryOut>, Option<String>)> {
+    let entries = state
+        .ledger
+        .entries
+        .newest_first(&accounts::wallet(user), before, limit)
+        .await?;
+    let next = if entries.len() as i64 == limit {
+        entries.last().map(|e| e.seq.to_string())
+    } else {
+        None
+    };
+    Ok((
+        entries
+            .iter()
+            .map(|e| entry_out(e, &state.config.currency))
+            .collect(),
+        next,
+    ))
 }
 
 /// Why a payment did not go through, as its user reads it (FAILED and REVERSED only).
 fn failure_reason(kind: TransactionType, status: TransactionStatus) -> Option<String> {
     let reason = match (kind, status) {
-        (TransactionType::Deposit, TransactionStatus::Failed) => "The payment was declined or not approved on the phone; nothing was charged",
-        (TransactionType::Withdrawal, TransactionStatus::Failed) => "Not enough money in the wallet; nothing left it",
-        (TransactionType::Withdrawal, TransactionStatus::Reversed) => "The provider could not pay out; the money is back in your wallet",
+        (TransactionType::Deposit, TransactionStatus::Failed) => {
+            "The payment was declined or not approved on the phone; nothing was charged"
+        }
+        (TransactionType::Withdrawal, TransactionStatus::Failed) => {
+            "Not enough money in the wallet; nothing left it"
+        }
+        (TransactionType::Withdrawal, TransactionStatus::Reversed) => {
+            "The provider could not pay out; the money is back in your wallet"
+        }
         _ => return None,
     };
     Some(reason.to_owned())
@@ -227,7 +335,12 @@ pub fn payment_out(tx: &Transaction) -> PaymentOut {
 /// each an equality on the indexed `{user, type}` (bounded by the user's own payments), with the
 /// cursor, sort and limit applied by the database; merged here. A withdrawal's payout and reversal
 /// transfers (`metadata.parent` set) are steps of the withdrawal, not payments of their own.
-pub async fn payments(state: &AppState, user: ObjectId, cursor: Option<&str>, limit: i64) -> Result<(Vec<PaymentOut>, Option<String>)> {
+pub async fn payments(
+    state: &AppState,
+    user: ObjectId,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<(Vec<PaymentOut>, Option<String>)> {
     payments_where(state, mongodb::bson::doc! { "user": user }, cursor, limit).await
 }
 
@@ -235,11 +348,18 @@ pub async fn payments(state: &AppState, user: ObjectId, cursor: Option<&str>, li
 /// `{user, type}`, `{user, status}` or `{status, type}` index), newest first, paged like
 /// [`payments`]. Without a `user` the read is bounded by the payments in that status (few while
 /// PENDING; all of them for COMPLETED: an operator's query, not a user's).
-pub async fn payments_where(state: &AppState, filter: mongodb::bson::Document, cursor: Option<&str>, limit: i64) -> Result<(Vec<PaymentOut>, Option<String>)> {
+pub async fn payments_where(
+    state: &AppState,
+    filter: mongodb::bson::Document,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<(Vec<PaymentOut>, Option<String>)> {
     use crate::db::{after_cursor, page_cursor};
     let after = match cursor {
         None => None,
-        Some(c) => Some(after_cursor(c).ok_or_else(|| AppError::validation("cursor is not one this server issued", "cursor", "invalid"))?),
+        Some(c) => Some(after_cursor(c).ok_or_else(|| {
+            AppError::validation("cursor is not one this server issued", "cursor", "invalid")
+        })?),
     };
     let query = |kind: TransactionType| {
         let mut filter = filter.clone();
@@ -247,17 +367,38 @@ pub async fn payments_where(state: &AppState, filter: mongodb::bson::Document, c
         if let Some(a) = &after {
             filter.extend(a.clone());
         }
-        let options = mongodb::options::FindOptions::builder().sort(mongodb::bson::doc! { "createdAt": -1, "_id": -1 }).limit(limit).build();
+        let options = mongodb::options::FindOptions::builder()
+            .sort(mongodb::bson::doc! { "createdAt": -1, "_id": -1 })
+            .limit(limit)
+            .build();
         async move {
             use futures_util::TryStreamExt;
-            let docs: Vec<mongodb::bson::Document> = state.db.col("transactions").find(filter).with_options(options).await?.try_collect().await?;
-            Ok::<_, mongodb::error::Error>(docs.iter().filter_map(Transaction::from_doc).collect::<Vec<_>>())
+            let docs: Vec<mongodb::bson::Document> = state
+                .db
+                .col("transactions")
+                .find(filter)
+                .with_options(options)
+                .await?
+                .try_collect()
+                .await?;
+            Ok::<_, mongodb::error::Error>(
+                docs.iter()
+                    .filter_map(Transaction::from_doc)
+                    .collect::<Vec<_>>(),
+            )
         }
     };
-    let (deposits, withdrawals) = tokio::join!(query(TransactionType::Deposit), query(TransactionType::Withdrawal));
+    let (deposits, withdrawals) = tokio::join!(
+        query(TransactionType::Deposit),
+        query(TransactionType::Withdrawal)
+    );
     let mut rows: Vec<Transaction> = deposits?.into_iter().chain(withdrawals?).collect();
     rows.sort_by_key(|t| std::cmp::Reverse((t.created_at, t.id)));
     rows.truncate(limit as usize);
-    let next = if rows.len() as i64 == limit { rows.last().map(|t| page_cursor(t.created_at, t.id)) } else { None };
+    let next = if rows.len() as i64 == limit {
+        rows.last().map(|t| page_cursor(t.created_at, t.id))
+    } else {
+        None
+    };
     Ok((rows.iter().map(payment_out).collect(), next))
 }

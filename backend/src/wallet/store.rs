@@ -34,7 +34,15 @@ pub struct Transaction {
 
 impl Transaction {
     /// A PENDING transfer document with no payment method, parent or code.
-    pub fn new(id: ObjectId, kind: TransactionType, user: ObjectId, amount: i64, currency: &Currency, legs: Vec<Leg>, description: String) -> Self {
+    pub fn new(
+        id: ObjectId,
+        kind: TransactionType,
+        user: ObjectId,
+        amount: i64,
+        currency: &Currency,
+        legs: Vec<Leg>,
+        description: String,
+    ) -> Self {
         let now = clock::now();
         Transaction {
             id,
@@ -64,21 +72,42 @@ impl Transaction {
             user: d.get_object_id("user").ok()?,
             amount: d.get_i64("amount").ok()?,
             currency: Currency(d.get_str("currency").ok()?.to_owned()),
-            payment_method: d.get_str("paymentMethod").ok().and_then(PaymentMethod::parse),
-            phone_number: d.get_document("metadata").ok().and_then(|m| m.get_str("phoneNumber").ok()).map(str::to_owned),
+            payment_method: d
+                .get_str("paymentMethod")
+                .ok()
+                .and_then(PaymentMethod::parse),
+            phone_number: d
+                .get_document("metadata")
+                .ok()
+                .and_then(|m| m.get_str("phoneNumber").ok())
+                .map(str::to_owned),
             status: TransactionStatus::parse(d.get_str("status").ok()?)?,
             legs: legs_from_doc(d),
             description: d.get_str("description").unwrap_or_default().to_owned(),
-            parent: d.get_document("metadata").ok().and_then(|m| m.get_object_id("parent").ok()),
+            parent: d
+                .get_document("metadata")
+                .ok()
+                .and_then(|m| m.get_object_id("parent").ok()),
             betting_code: d.get_object_id("bettingCode").ok(),
-            payment_reference: d.get_document("metadata").ok().and_then(|m| m.get_str("paymentReference").ok()).map(str::to_owned),
+            payment_reference: d
+                .get_document("metadata")
+                .ok()
+                .and_then(|m| m.get_str("paymentReference").ok())
+                .map(str::to_owned),
             created_at: *d.get_datetime("createdAt").ok()?,
-            updated_at: d.get_datetime("updatedAt").copied().unwrap_or(DateTime::MIN),
+            updated_at: d
+                .get_datetime("updatedAt")
+                .copied()
+                .unwrap_or(DateTime::MIN),
         })
     }
 
     pub fn to_doc(&self) -> Document {
-        let legs: Vec<Document> = self.legs.iter().map(|l| doc! { "account": &l.account, "amount": l.amount }).collect();
+        let legs: Vec<Document> = self
+            .legs
+            .iter()
+            .map(|l| doc! { "account": &l.account, "amount": l.amount })
+            .collect();
         doc! {
             "_id": self.id, "reference": &self.reference, "type": self.kind.as_str(), "user": self.user,
             "amount": self.amount, "currency": &self.currency.0,
@@ -99,8 +128,16 @@ impl Transaction {
             kind: self.kind,
             legs: self.legs.clone(),
             description: self.description.clone(),
-            label_on_complete: if holds { None } else { Some(TransactionStatus::Completed) },
-            reference: Some(self.payment_reference.clone().unwrap_or_else(|| self.reference.clone())),
+            label_on_complete: if holds {
+                None
+            } else {
+                Some(TransactionStatus::Completed)
+            },
+            reference: Some(
+                self.payment_reference
+                    .clone()
+                    .unwrap_or_else(|| self.reference.clone()),
+            ),
             payment_method: self.payment_method,
         }
     }
@@ -121,7 +158,10 @@ impl Transaction {
 
 /// Inserts the transaction unless a document with its id exists; returns the stored one.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn insert_or_get(db: &Db, tx: &Transaction) -> mongodb::error::Result<Option<Transaction>> {
+pub async fn insert_or_get(
+    db: &Db,
+    tx: &Transaction,
+) -> mongodb::error::Result<Option<Transaction>> {
     match db.col("transactions").insert_one(tx.to_doc()).await {
         Ok(_) => Ok(Some(tx.clone())),
         Err(e) if is_duplicate_key(&e) => find_by_id(db, tx.id).await,
@@ -131,21 +171,43 @@ pub async fn insert_or_get(db: &Db, tx: &Transaction) -> mongodb::error::Result<
 
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn find_by_id(db: &Db, id: ObjectId) -> mongodb::error::Result<Option<Transaction>> {
-    Ok(db.col("transactions").find_one(doc! { "_id": id }).await?.as_ref().and_then(Transaction::from_doc))
+    Ok(db
+        .col("transactions")
+        .find_one(doc! { "_id": id })
+        .await?
+        .as_ref()
+        .and_then(Transaction::from_doc))
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn find_by_reference(db: &Db, reference: &str) -> mongodb::error::Result<Option<Transaction>> {
-    Ok(db.col("transactions").find_one(doc! { "reference": reference }).await?.as_ref().and_then(Transaction::from_doc))
+pub async fn find_by_reference(
+    db: &Db,
+    reference: &str,
+) -> mongodb::error::Result<Option<Transaction>> {
+    Ok(db
+        .col("transactions")
+        .find_one(doc! { "reference": reference })
+        .await?
+        .as_ref()
+        .and_then(Transaction::from_doc))
 }
 
 /// PENDING transactions of a type created before `older_than` (for the recovery worker).
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn pending(db: &Db, kind: TransactionType, older_than: DateTime, limit: i64) -> mongodb::error::Result<Vec<Transaction>> {
-    let options = mongodb::options::FindOptions::builder().limit(limit).build();
+pub async fn pending(
+    db: &Db,
+    kind: TransactionType,
+    older_than: DateTime,
+    limit: i64,
+) -> mongodb::error::Result<Vec<Transaction>> {
+    let options = mongodb::options::FindOptions::builder()
+        .limit(limit)
+        .build();
     let docs: Vec<Document> = db
         .col("transactions")
-        .find(doc! { "type": kind.as_str(), "status": "PENDING", "createdAt": { "$lt": older_than } })
+        .find(
+            doc! { "type": kind.as_str(), "status": "PENDING", "createdAt": { "$lt": older_than } },
+        )
         .with_options(options)
         .await?
         .try_collect()

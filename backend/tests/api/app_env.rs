@@ -28,7 +28,16 @@ async fn with_production_settings_the_development_routes_are_404() {
         ("POST", "/dev/payments/some-reference/fail".to_owned()),
         ("POST", format!("/dev/codes/{id}/result")),
     ] {
-        let r = app.http.request(reqwest::Method::from_bytes(method.as_bytes()).expect("method"), app.url(&path)).json(&serde_json::json!({})).send().await.expect("send");
+        let r = app
+            .http
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).expect("method"),
+                app.url(&path),
+            )
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .expect("send");
         assert_eq!(r.status().as_u16(), 404, "{method} {path}");
     }
 }

@@ -23,7 +23,14 @@ fn access(method: &str, path: &str) -> Access {
         ("post", "/auth/register" | "/auth/login" | "/auth/verify-otp") => Anyone,
         ("post", "/auth/refresh") => RefreshToken,
         ("get", "/health" | "/openapi.json" | "/metrics") => Anyone,
-        ("get", "/codes" | "/codes/options" | "/codes/{id}" | "/leaderboard" | "/leaderboard/{sellerId}") => Anyone,
+        (
+            "get",
+            "/codes"
+            | "/codes/options"
+            | "/codes/{id}"
+            | "/leaderboard"
+            | "/leaderboard/{sellerId}",
+        ) => Anyone,
         ("get", "/sellers/{id}" | "/sellers/{id}/codes" | "/sellers/{id}/performance") => Anyone,
         ("put" | "delete", "/sellers/{id}/follow") | ("get", "/me/following") => User,
         ("post" | "put", "/payments/callbacks/{provider}") => Anyone,
@@ -86,22 +93,49 @@ fn b64(s: &str) -> String {
 }
 
 fn forge(app: &TestApp, s: &Session, caller: Caller) -> Option<String> {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
     let sign = |secret: &[u8], iat: i64, exp: i64, role: &str| {
         let claims = serde_json::json!({ "sub": s.user_id, "role": role, "iat": iat, "exp": exp, "jti": "m" });
-        jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &jsonwebtoken::EncodingKey::from_secret(secret)).expect("sign")
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret),
+        )
+        .expect("sign")
     };
     match caller {
-        Caller::Expired => Some(sign(app.config.jwt_secret.as_bytes(), now - 7200, now - 3600, "ADMIN")),
-        Caller::OtherKey => Some(sign(b"not-the-server-secret-not-the-server", now, now + 600, "ADMIN")),
+        Caller::Expired => Some(sign(
+            app.config.jwt_secret.as_bytes(),
+            now - 7200,
+            now - 3600,
+            "ADMIN",
+        )),
+        Caller::OtherKey => Some(sign(
+            b"not-the-server-secret-not-the-server",
+            now,
+            now + 600,
+            "ADMIN",
+        )),
         Caller::AlgNone => {
             let payload = serde_json::json!({ "sub": s.user_id, "role": "ADMIN", "iat": now, "exp": now + 600, "jti": "n" });
-            Some(format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), b64(&payload.to_string())))
+            Some(format!(
+                "{}.{}.",
+                b64(r#"{"alg":"none","typ":"JWT"}"#),
+                b64(&payload.to_string())
+            ))
         }
         Caller::EditedPayload => {
             let parts: Vec<&str> = s.access.split('.').collect();
             let payload = serde_json::json!({ "sub": s.user_id, "role": "ADMIN", "iat": now, "exp": now + 600, "jti": "e" });
-            Some(format!("{}.{}.{}", parts[0], b64(&payload.to_string()), parts[2]))
+            Some(format!(
+                "{}.{}.{}",
+                parts[0],
+                b64(&payload.to_string()),
+                parts[2]
+            ))
         }
         _ => None,
     }
@@ -113,22 +147,40 @@ async fn every_route_answers_every_kind_of_caller_as_designed() {
     let app = TestApp::spawn_with(&[("ADMIN_PHONE_NUMBERS", &admin_phone)]).await;
     let buyer = app.signed_in_user("BUYER").await;
     let seller = app.signed_in_user("SELLER").await;
-    app.register(&admin_phone, &crate::helpers::unique_username()).await;
+    app.register(&admin_phone, &crate::helpers::unique_username())
+        .await;
     let admin = app.sign_in(&admin_phone).await;
     let deactivated = app.signed_in_user("SELLER").await;
     let id = ObjectId::parse_str(&deactivated.user_id).expect("oid");
-    app.db.col("users").update_one(doc! { "_id": id }, doc! { "$set": { "isActive": false } }).await.expect("deactivate");
+    app.db
+        .col("users")
+        .update_one(doc! { "_id": id }, doc! { "$set": { "isActive": false } })
+        .await
+        .expect("deactivate");
     // Written behind the app's back, as another process would: seen within USER_CACHE_TTL (1 s);
     // drop the cached copy instead of waiting.
     app.state.users.forget(id);
 
-    let doc = app.http.get(app.url("/openapi.json")).send().await.expect("send").json::<serde_json::Value>().await.expect("json");
+    let doc = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .expect("send")
+        .json::<serde_json::Value>()
+        .await
+        .expect("json");
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().expect("paths") {
         if path == "/ws" {
             continue; // authenticated on upgrade; see websocket tests
         }
-        for method in item.as_object().expect("item").keys().filter(|m| ["get", "post", "patch", "put", "delete"].contains(&m.as_str())) {
+        for method in item
+            .as_object()
+            .expect("item")
+            .keys()
+            .filter(|m| ["get", "post", "patch", "put", "delete"].contains(&m.as_str()))
+        {
             let route_access = access(method, path);
             let concrete = path
                 .replace("{id}", &ObjectId::new().to_hex())
@@ -139,7 +191,9 @@ async fn every_route_answers_every_kind_of_caller_as_designed() {
                 let token = match caller {
                     Caller::Anonymous => None,
                     // Becoming a seller changes the caller: spend a throwaway buyer on it.
-                    Caller::Buyer if path == "/auth/become-seller" => Some(app.signed_in_user("BUYER").await.access),
+                    Caller::Buyer if path == "/auth/become-seller" => {
+                        Some(app.signed_in_user("BUYER").await.access)
+                    }
                     Caller::Buyer => Some(buyer.access.clone()),
                     Caller::Seller => Some(seller.access.clone()),
                     Caller::Admin => Some(admin.access.clone()),
@@ -147,7 +201,10 @@ async fn every_route_answers_every_kind_of_caller_as_designed() {
                     other => forge(&app, &buyer, other),
                 };
                 let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
-                let mut req = app.http.request(m, app.url(&concrete)).header("Idempotency-Key", uuid::Uuid::new_v4().to_string());
+                let mut req = app
+                    .http
+                    .request(m, app.url(&concrete))
+                    .header("Idempotency-Key", uuid::Uuid::new_v4().to_string());
                 if let Some(t) = &token {
                     req = req.bearer_auth(t);
                 }
@@ -157,7 +214,10 @@ async fn every_route_answers_every_kind_of_caller_as_designed() {
                 let status = req.send().await.expect("send").status().as_u16();
                 match expected(route_access, caller) {
                     Some(want) => assert_eq!(status, want, "{method} {path} as {caller:?}"),
-                    None => assert!(status != 401 && status != 403, "{method} {path} as {caller:?} got {status}"),
+                    None => assert!(
+                        status != 401 && status != 403,
+                        "{method} {path} as {caller:?} got {status}"
+                    ),
                 }
                 checked += 1;
             }

@@ -43,7 +43,11 @@ pub fn unique_username() -> String {
 /// Database round trips a request waited for one after the other (the backend's `x-db-round-trips`
 /// header, sent outside production).
 pub fn round_trips(r: &Resp) -> u64 {
-    r.headers.get("x-db-round-trips").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).expect("x-db-round-trips header")
+    r.headers
+        .get("x-db-round-trips")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("x-db-round-trips header")
 }
 
 pub struct Resp {
@@ -63,9 +67,23 @@ impl Resp {
 
     /// Asserts the error envelope and the status; returns self for further checks.
     pub fn assert_error(&self, status: u16) -> &Self {
-        assert_eq!(self.status.as_u16(), status, "unexpected status, body: {}", self.body);
-        assert_eq!(self.body["success"], json!(false), "not an error envelope: {}", self.body);
-        assert!(self.body["error"]["code"].is_string() && self.body["error"]["message"].is_string(), "{}", self.body);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status, body: {}",
+            self.body
+        );
+        assert_eq!(
+            self.body["success"],
+            json!(false),
+            "not an error envelope: {}",
+            self.body
+        );
+        assert!(
+            self.body["error"]["code"].is_string() && self.body["error"]["message"].is_string(),
+            "{}",
+            self.body
+        );
         self
     }
 }
@@ -82,7 +100,10 @@ impl TestApp {
             ("PORT".into(), "0".into()),
             ("MONGODB_URI".into(), mongodb_uri()),
             ("DB_NAME".into(), db_name),
-            ("JWT_SECRET".into(), format!("test-secret-{}", uuid::Uuid::new_v4())),
+            (
+                "JWT_SECRET".into(),
+                format!("test-secret-{}", uuid::Uuid::new_v4()),
+            ),
             ("SMS_PROVIDER".into(), "outbox".into()),
             ("PAYMENT_PROVIDER".into(), "sandbox".into()),
             ("OTP_RESEND_INTERVAL".into(), "0s".into()),
@@ -99,7 +120,8 @@ impl TestApp {
         for (k, v) in overrides {
             env.insert(k.to_string(), v.to_string());
         }
-        let config = Config::from_source(&EnvSource(&|k| env.get(k).cloned())).expect("test config");
+        let config =
+            Config::from_source(&EnvSource(&|k| env.get(k).cloned())).expect("test config");
         let app = Application::build(config.clone()).await.expect("build app");
         let port = app.port();
         let db = app.state.db.clone();
@@ -109,7 +131,10 @@ impl TestApp {
             address: format!("http://127.0.0.1:{port}"),
             port,
             db,
-            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
             config,
             state,
         }
@@ -126,7 +151,11 @@ impl TestApp {
         let db_name = format!("test_{}", uuid::Uuid::new_v4().simple());
         let secret = format!("test-secret-{}", uuid::Uuid::new_v4());
         let mut env: Vec<(&str, &str)> = overrides.to_vec();
-        env.extend([("REDIS_URL", redis.as_str()), ("DB_NAME", db_name.as_str()), ("JWT_SECRET", secret.as_str())]);
+        env.extend([
+            ("REDIS_URL", redis.as_str()),
+            ("DB_NAME", db_name.as_str()),
+            ("JWT_SECRET", secret.as_str()),
+        ]);
         let a = TestApp::spawn_with(&env).await;
         let b = TestApp::spawn_with(&env).await;
         Some((a, b))
@@ -152,7 +181,11 @@ impl TestApp {
         let headers = resp.headers().clone();
         let text = resp.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Resp { status, body, headers }
+        Resp {
+            status,
+            body,
+            headers,
+        }
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
@@ -167,7 +200,13 @@ impl TestApp {
         self.post_with(path, token, body, None).await
     }
 
-    pub async fn post_with(&self, path: &str, token: Option<&str>, body: &Value, idempotency_key: Option<&str>) -> Resp {
+    pub async fn post_with(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+        idempotency_key: Option<&str>,
+    ) -> Resp {
         let mut req = self.http.post(self.url(path)).json(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -194,31 +233,68 @@ impl TestApp {
         Self::read(req.send().await.expect("send")).await
     }
 
-    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> Resp {
-        let req = self.http.post(self.url(path)).header("content-type", content_type).body(body);
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Resp {
+        let req = self
+            .http
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body);
         Self::read(req.send().await.expect("send")).await
     }
 
     /// The newest OTP the outbox holds for a phone, read the way a developer would: `GET /dev/sms`.
     pub async fn last_otp(&self, phone: &str) -> String {
-        let resp = self.http.get(self.url("/dev/sms")).query(&[("phoneNumber", phone)]).send().await.expect("send");
+        let resp = self
+            .http
+            .get(self.url("/dev/sms"))
+            .query(&[("phoneNumber", phone)])
+            .send()
+            .await
+            .expect("send");
         let body: Value = resp.json().await.expect("json");
-        let text = body["data"][0]["body"].as_str().expect("an SMS was sent").to_owned();
-        text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).expect("6-digit code in SMS").to_owned()
+        let text = body["data"][0]["body"]
+            .as_str()
+            .expect("an SMS was sent")
+            .to_owned();
+        text.split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .expect("6-digit code in SMS")
+            .to_owned()
     }
 
     pub async fn register(&self, phone: &str, username: &str) -> Resp {
-        self.post("/auth/register", None, &json!({ "phoneNumber": phone, "username": username })).await
+        self.post(
+            "/auth/register",
+            None,
+            &json!({ "phoneNumber": phone, "username": username }),
+        )
+        .await
     }
 
     pub async fn verify(&self, phone: &str, otp: &str) -> Resp {
-        self.post("/auth/verify-otp", None, &json!({ "phoneNumber": phone, "otp": otp })).await
+        self.post(
+            "/auth/verify-otp",
+            None,
+            &json!({ "phoneNumber": phone, "otp": otp }),
+        )
+        .await
     }
 
     /// Registers a fresh user with the role and signs in through the OTP flow.
     pub async fn signed_in_user(&self, role: &str) -> Session {
         let phone = unique_phone();
-        let r = self.post("/auth/register", None, &json!({ "phoneNumber": phone, "username": unique_username(), "role": role })).await;
+        let r = self
+            .post(
+                "/auth/register",
+                None,
+                &json!({ "phoneNumber": phone, "username": unique_username(), "role": role }),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         self.sign_in(&phone).await
     }
@@ -231,21 +307,36 @@ impl TestApp {
             phone: phone.to_owned(),
             user_id: r.data()["user"]["id"].as_str().expect("id").to_owned(),
             access: r.data()["accessToken"].as_str().expect("access").to_owned(),
-            refresh: r.data()["refreshToken"].as_str().expect("refresh").to_owned(),
+            refresh: r.data()["refreshToken"]
+                .as_str()
+                .expect("refresh")
+                .to_owned(),
         }
     }
 
     pub async fn deposit(&self, s: &Session, amount: i64, key: &str) -> Resp {
         let body = json!({ "amount": amount, "paymentMethod": "MTN_MOMO", "phoneNumber": s.phone });
-        self.post_with("/wallet/deposits", Some(&s.access), &body, Some(key)).await
+        self.post_with("/wallet/deposits", Some(&s.access), &body, Some(key))
+            .await
     }
 
     /// Deposits and has the sandbox provider confirm it; returns the completed transaction.
     pub async fn funded(&self, s: &Session, amount: i64) -> Value {
-        let r = self.deposit(s, amount, &uuid::Uuid::new_v4().to_string()).await;
+        let r = self
+            .deposit(s, amount, &uuid::Uuid::new_v4().to_string())
+            .await;
         assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
-        let reference = r.data()["reference"].as_str().expect("reference").to_owned();
-        let done = self.post(&format!("/dev/payments/{reference}/complete"), None, &json!({})).await;
+        let reference = r.data()["reference"]
+            .as_str()
+            .expect("reference")
+            .to_owned();
+        let done = self
+            .post(
+                &format!("/dev/payments/{reference}/complete"),
+                None,
+                &json!({}),
+            )
+            .await;
         assert_eq!(done.status, StatusCode::OK, "{}", done.body);
         done.data().clone()
     }
@@ -279,7 +370,14 @@ impl TestApp {
     /// Waits until the labels the purchase writes after its answer are in, as the server's own
     /// reads do: tests also look at the database directly.
     pub async fn purchase(&self, buyer: &Session, code_id: &str) -> Resp {
-        let r = self.post_with(&format!("/codes/{code_id}/purchase"), Some(&buyer.access), &json!({}), Some(&uuid::Uuid::new_v4().to_string())).await;
+        let r = self
+            .post_with(
+                &format!("/codes/{code_id}/purchase"),
+                Some(&buyer.access),
+                &json!({}),
+                Some(&uuid::Uuid::new_v4().to_string()),
+            )
+            .await;
         self.state.pending.settle_all().await;
         r
     }
@@ -287,8 +385,14 @@ impl TestApp {
     /// Runs the money invariants (the same code as `GET /admin/reconcile`) and fails on any violation.
     pub async fn assert_reconciled(&self) {
         self.state.pending.settle_all().await;
-        let report = oddxer_backend::admin::reconcile::run(&self.state).await.expect("reconcile");
-        assert!(report.ok, "reconcile found violations: {:#?}", report.violations);
+        let report = oddxer_backend::admin::reconcile::run(&self.state)
+            .await
+            .expect("reconcile");
+        assert!(
+            report.ok,
+            "reconcile found violations: {:#?}",
+            report.violations
+        );
         assert_eq!(report.in_flight, 0, "transfers still in flight");
         assert_eq!(report.entries_sum, 0);
     }
@@ -308,29 +412,60 @@ impl TestApp {
         let code = mongodb::bson::oid::ObjectId::parse_str(code_id).expect("code id");
         // A vote rewrites the code's counters after its answer, and FerretDB writes whole documents
         // back: let those writes land first so that they do not undo this one.
-        let votes = self.db.col("votes").count_documents(doc! { "bettingCode": code }).await.expect("count");
+        let votes = self
+            .db
+            .col("votes")
+            .count_documents(doc! { "bettingCode": code })
+            .await
+            .expect("count");
         for _ in 0..100 {
-            let d = self.db.col("bettingcodes").find_one(doc! { "_id": code }).await.expect("code").expect("code exists");
-            if d.get_i64("totalVotes").or_else(|_| d.get_i32("totalVotes").map(i64::from)).unwrap_or(0) == votes as i64 {
+            let d = self
+                .db
+                .col("bettingcodes")
+                .find_one(doc! { "_id": code })
+                .await
+                .expect("code")
+                .expect("code exists");
+            if d.get_i64("totalVotes")
+                .or_else(|_| d.get_i32("totalVotes").map(i64::from))
+                .unwrap_or(0)
+                == votes as i64
+            {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        let at = mongodb::bson::DateTime::from_millis(mongodb::bson::DateTime::now().timestamp_millis() - ago.as_millis() as i64);
-        self.db.col("bettingcodes").update_one(doc! { "_id": code }, doc! { "$set": { "expiresAt": at } }).await.expect("expire");
+        let at = mongodb::bson::DateTime::from_millis(
+            mongodb::bson::DateTime::now().timestamp_millis() - ago.as_millis() as i64,
+        );
+        self.db
+            .col("bettingcodes")
+            .update_one(doc! { "_id": code }, doc! { "$set": { "expiresAt": at } })
+            .await
+            .expect("expire");
     }
 
     /// One marketplace worker pass as of now.
     pub async fn market_pass(&self) -> oddxer_backend::resolution::worker::PassReport {
-        oddxer_backend::resolution::worker::run_once(&self.state, mongodb::bson::DateTime::now()).await.expect("market pass")
+        oddxer_backend::resolution::worker::run_once(&self.state, mongodb::bson::DateTime::now())
+            .await
+            .expect("market pass")
     }
 
     /// Serves one request in-process (the app's router, its state) and counts the database commands
     /// the request itself sends before its answer: its sequential round trips. Work it spawns for
     /// after the answer, other tests and the workers are not counted (`db::RoundTrips`).
-    pub async fn count_commands(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> (u64, Resp) {
+    pub async fn count_commands(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u64, Resp) {
         use tower::ServiceExt;
-        let mut req = axum::http::Request::builder().method(method).uri(format!("/api/v1{path}"));
+        let mut req = axum::http::Request::builder()
+            .method(method)
+            .uri(format!("/api/v1{path}"));
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
@@ -343,15 +478,26 @@ impl TestApp {
         };
         let router = oddxer_backend::startup::router(self.state.clone());
         // The router's own middleware counts the request's round trips (`x-db-round-trips`).
-        let resp = router.oneshot(req.body(body).expect("request")).await.expect("infallible");
+        let resp = router
+            .oneshot(req.body(body).expect("request"))
+            .await
+            .expect("infallible");
         let (parts, body) = resp.into_parts();
         let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("body");
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        let resp = Resp { status: parts.status, body, headers: parts.headers };
+        let resp = Resp {
+            status: parts.status,
+            body,
+            headers: parts.headers,
+        };
         (round_trips(&resp), resp)
     }
 
     pub async fn count(&self, collection: &str) -> u64 {
-        self.db.col(collection).count_documents(doc! {}).await.expect("count")
+        self.db
+            .col(collection)
+            .count_documents(doc! {})
+            .await
+            .expect("count")
     }
 }

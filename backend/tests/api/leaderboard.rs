@@ -4,9 +4,9 @@
 use crate::codes::{id_of, list_code};
 use crate::helpers::{unique_phone, unique_username, Session, TestApp};
 use mongodb::bson::oid::ObjectId;
-use oddxer_backend::resolution::finalize::{self, DecidedBy};
 use oddxer_backend::leaderboard::rules::rank_cmp;
 use oddxer_backend::leaderboard::service::{recompute_all, stored_rows};
+use oddxer_backend::resolution::finalize::{self, DecidedBy};
 use oddxer_shared::Outcome;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -19,7 +19,12 @@ const CODES: i64 = 200;
 #[tokio::test]
 async fn a_few_hundred_codes_finalized_in_random_order_agree_with_the_recomputation() {
     let phone = unique_phone();
-    let app = TestApp::spawn_with(&[("ADMIN_PHONE_NUMBERS", &phone), ("MARKET_WORKER_INTERVAL", "1h"), ("LEADERBOARD_MIN_FINALIZED", "3")]).await;
+    let app = TestApp::spawn_with(&[
+        ("ADMIN_PHONE_NUMBERS", &phone),
+        ("MARKET_WORKER_INTERVAL", "1h"),
+        ("LEADERBOARD_MIN_FINALIZED", "3"),
+    ])
+    .await;
     app.register(&phone, &unique_username()).await;
     let admin = app.sign_in(&phone).await;
     let seed: u64 = rand::random();
@@ -58,16 +63,31 @@ async fn a_few_hundred_codes_finalized_in_random_order_agree_with_the_recomputat
     // Finalize in random order, several at a time, by the admin route and by direct decisions.
     for chunk in codes.chunks(8) {
         let jobs = chunk.iter().map(|code| {
-            let outcome = [Outcome::Won, Outcome::Lost, Outcome::Won, Outcome::Void][rng.gen_range(0..4)];
+            let outcome =
+                [Outcome::Won, Outcome::Lost, Outcome::Won, Outcome::Void][rng.gen_range(0..4)];
             let by_route = rng.gen_bool(0.3);
             let (app, admin) = (&app, &admin);
             async move {
                 if by_route {
-                    let r = app.post(&format!("/admin/codes/{code}/resolve"), Some(&admin.access), &json!({ "outcome": outcome })).await;
+                    let r = app
+                        .post(
+                            &format!("/admin/codes/{code}/resolve"),
+                            Some(&admin.access),
+                            &json!({ "outcome": outcome }),
+                        )
+                        .await;
                     assert_eq!(r.status.as_u16(), 200, "{}", r.body);
                 } else {
-                    let c = oddxer_backend::codes::store::find(&app.db, ObjectId::parse_str(code).expect("oid")).await.expect("read").expect("code");
-                    finalize::resolve(&app.state, &c, outcome, DecidedBy::Verifier, None).await.expect("resolve");
+                    let c = oddxer_backend::codes::store::find(
+                        &app.db,
+                        ObjectId::parse_str(code).expect("oid"),
+                    )
+                    .await
+                    .expect("read")
+                    .expect("code");
+                    finalize::resolve(&app.state, &c, outcome, DecidedBy::Verifier, None)
+                        .await
+                        .expect("resolve");
                 }
             }
         });
@@ -78,7 +98,10 @@ async fn a_few_hundred_codes_finalized_in_random_order_agree_with_the_recomputat
 
     let stored = stored_rows(&app.state).await.expect("stored");
     let recomputed = recompute_all(&app.state).await.expect("recompute");
-    assert_eq!(stored, recomputed, "incremental rows differ from the recomputation (seed {seed})");
+    assert_eq!(
+        stored, recomputed,
+        "incremental rows differ from the recomputation (seed {seed})"
+    );
     let finalized: i64 = stored.iter().map(|r| r.wins + r.losses + r.voids).sum();
     assert_eq!(finalized, CODES);
 
@@ -87,7 +110,16 @@ async fn a_few_hundred_codes_finalized_in_random_order_agree_with_the_recomputat
     let items = page.data()["items"].as_array().expect("items").clone();
     let mut expected = recomputed.clone();
     expected.sort_by(|a, b| b.ranked(3).cmp(&a.ranked(3)).then(rank_cmp(a, b)));
-    assert_eq!(items.iter().map(|i| i["sellerId"].as_str().expect("id").to_owned()).collect::<Vec<_>>(), expected.iter().map(|r| r.seller.to_hex()).collect::<Vec<_>>());
+    assert_eq!(
+        items
+            .iter()
+            .map(|i| i["sellerId"].as_str().expect("id").to_owned())
+            .collect::<Vec<_>>(),
+        expected
+            .iter()
+            .map(|r| r.seller.to_hex())
+            .collect::<Vec<_>>()
+    );
     for (item, row) in items.iter().zip(&expected) {
         assert_eq!(item["totalSales"], row.total_sales);
         assert_eq!(item["totalRevenue"]["amount"], row.revenue);
@@ -103,12 +135,26 @@ async fn a_few_hundred_codes_finalized_in_random_order_agree_with_the_recomputat
         ("LEADERBOARD_MIN_FINALIZED", "3"),
     ])
     .await;
-    for query in ["limit=100", "limit=4", "sort=totalSales&limit=5", "sort=winRate&limit=100", "sort=totalRevenue&limit=3"] {
-        assert_eq!(walk(&cached, query).await, walk(&app, query).await, "GET /leaderboard?{query} from the cache");
+    for query in [
+        "limit=100",
+        "limit=4",
+        "sort=totalSales&limit=5",
+        "sort=winRate&limit=100",
+        "sort=totalRevenue&limit=3",
+    ] {
+        assert_eq!(
+            walk(&cached, query).await,
+            walk(&app, query).await,
+            "GET /leaderboard?{query} from the cache"
+        );
     }
     for seller in &sellers {
         let path = format!("/leaderboard/{}", seller.user_id);
-        assert_eq!(cached.get(&path, None).await.body, app.get(&path, None).await.body, "{path} from the cache");
+        assert_eq!(
+            cached.get(&path, None).await.body,
+            app.get(&path, None).await.body,
+            "{path} from the cache"
+        );
     }
 }
 
@@ -123,7 +169,13 @@ async fn walk(app: &TestApp, query: &str) -> Vec<Value> {
         };
         let page = app.get(&path, None).await;
         assert_eq!(page.status.as_u16(), 200, "{}", page.body);
-        items.extend(page.data()["items"].as_array().expect("items").iter().cloned());
+        items.extend(
+            page.data()["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .cloned(),
+        );
         match page.data()["nextCursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
             None => return items,
@@ -132,38 +184,93 @@ async fn walk(app: &TestApp, query: &str) -> Vec<Value> {
 }
 
 /// A seller with a given record: codes finalized WON/LOST, each sold to `sales` buyers.
-async fn record(app: &TestApp, admin: &Session, seller: &Session, buyer: &Session, outcomes: &[(&str, i64)], odds: f64) {
+async fn record(
+    app: &TestApp,
+    admin: &Session,
+    seller: &Session,
+    buyer: &Session,
+    outcomes: &[(&str, i64)],
+    odds: f64,
+) {
     for (outcome, price) in outcomes {
         let code = id_of(&list_code(app, seller, json!({ "odds": odds, "price": price })).await);
         app.buy(buyer, &code).await;
         app.expire_code(&code, Duration::from_secs(60)).await;
-        let r = app.post(&format!("/admin/codes/{code}/resolve"), Some(&admin.access), &json!({ "outcome": outcome })).await;
+        let r = app
+            .post(
+                &format!("/admin/codes/{code}/resolve"),
+                Some(&admin.access),
+                &json!({ "outcome": outcome }),
+            )
+            .await;
         assert_eq!(r.status.as_u16(), 200, "{}", r.body);
     }
 }
 
 fn sellers_of(r: &crate::helpers::Resp) -> Vec<String> {
-    r.data()["items"].as_array().expect("items").iter().map(|i| i["sellerId"].as_str().expect("id").to_owned()).collect()
+    r.data()["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["sellerId"].as_str().expect("id").to_owned())
+        .collect()
 }
 
 #[tokio::test]
 async fn the_leaderboard_ranks_sorts_pages_and_shows_one_seller() {
     let phone = unique_phone();
-    let app = TestApp::spawn_with(&[("ADMIN_PHONE_NUMBERS", &phone), ("LEADERBOARD_MIN_FINALIZED", "2")]).await;
+    let app = TestApp::spawn_with(&[
+        ("ADMIN_PHONE_NUMBERS", &phone),
+        ("LEADERBOARD_MIN_FINALIZED", "2"),
+    ])
+    .await;
     app.register(&phone, &unique_username()).await;
     let admin = app.sign_in(&phone).await;
     let buyer = app.signed_in_user("BUYER").await;
-    let (ace, steady, rookie, idle) =
-        (app.signed_in_user("SELLER").await, app.signed_in_user("SELLER").await, app.signed_in_user("SELLER").await, app.signed_in_user("SELLER").await);
-    record(&app, &admin, &ace, &buyer, &[("WON", 1000), ("WON", 1000), ("LOST", 1000)], 3.0).await; // 66.66 %
-    record(&app, &admin, &steady, &buyer, &[("WON", 5000), ("LOST", 5000), ("WON", 5000), ("LOST", 5000)], 2.0).await; // 50 %
+    let (ace, steady, rookie, idle) = (
+        app.signed_in_user("SELLER").await,
+        app.signed_in_user("SELLER").await,
+        app.signed_in_user("SELLER").await,
+        app.signed_in_user("SELLER").await,
+    );
+    record(
+        &app,
+        &admin,
+        &ace,
+        &buyer,
+        &[("WON", 1000), ("WON", 1000), ("LOST", 1000)],
+        3.0,
+    )
+    .await; // 66.66 %
+    record(
+        &app,
+        &admin,
+        &steady,
+        &buyer,
+        &[("WON", 5000), ("LOST", 5000), ("WON", 5000), ("LOST", 5000)],
+        2.0,
+    )
+    .await; // 50 %
     record(&app, &admin, &rookie, &buyer, &[("WON", 800)], 9.99).await; // 100 % but unranked (1 < 2)
 
     let r = app.get("/leaderboard", None).await;
-    assert_eq!(sellers_of(&r), vec![ace.user_id.clone(), steady.user_id.clone(), rookie.user_id.clone()]);
+    assert_eq!(
+        sellers_of(&r),
+        vec![
+            ace.user_id.clone(),
+            steady.user_id.clone(),
+            rookie.user_id.clone()
+        ]
+    );
     let items = r.data()["items"].as_array().expect("items");
-    assert_eq!((items[0]["rank"].clone(), items[1]["rank"].clone()), (json!(1), json!(2)));
-    assert!(items[2].get("rank").is_none(), "too few results to be ranked");
+    assert_eq!(
+        (items[0]["rank"].clone(), items[1]["rank"].clone()),
+        (json!(1), json!(2))
+    );
+    assert!(
+        items[2].get("rank").is_none(),
+        "too few results to be ranked"
+    );
     assert_eq!(items[0]["winRate"], json!(66.66));
     // (2 + 2 - 1) / 3 = 1 per unit stake
     assert_eq!(items[0]["averageROI"], json!(100.0));
@@ -175,7 +282,10 @@ async fn the_leaderboard_ranks_sorts_pages_and_shows_one_seller() {
     assert_eq!(by_revenue.data()["items"][0]["rank"], 2);
     let by_rate = app.get("/leaderboard?sort=winRate", None).await;
     assert_eq!(sellers_of(&by_rate)[0], rookie.user_id);
-    assert_eq!(sellers_of(&app.get("/leaderboard?sort=totalSales", None).await)[0], steady.user_id);
+    assert_eq!(
+        sellers_of(&app.get("/leaderboard?sort=totalSales", None).await)[0],
+        steady.user_id
+    );
 
     // Pages of one cover everyone once, ranks continuing across pages.
     let mut all = vec![];
@@ -188,24 +298,58 @@ async fn the_leaderboard_ranks_sorts_pages_and_shows_one_seller() {
         };
         let p = app.get(&q, None).await;
         all.extend(sellers_of(&p));
-        ranks.push(p.data()["items"][0].get("rank").cloned().unwrap_or(Value::Null));
+        ranks.push(
+            p.data()["items"][0]
+                .get("rank")
+                .cloned()
+                .unwrap_or(Value::Null),
+        );
         match p.data()["nextCursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
             None => break,
         }
     }
-    assert_eq!(all, vec![ace.user_id.clone(), steady.user_id.clone(), rookie.user_id.clone()]);
+    assert_eq!(
+        all,
+        vec![
+            ace.user_id.clone(),
+            steady.user_id.clone(),
+            rookie.user_id.clone()
+        ]
+    );
     assert_eq!(ranks, vec![json!(1), json!(2), Value::Null]);
 
-    let one = app.get(&format!("/leaderboard/{}", steady.user_id), None).await;
-    assert_eq!((one.data()["rank"].clone(), one.data()["totalWins"].clone(), one.data()["totalLosses"].clone()), (json!(2), json!(2), json!(2)));
-    let zero = app.get(&format!("/leaderboard/{}", idle.user_id), None).await;
-    assert_eq!((zero.status.as_u16(), zero.data()["totalSales"].clone()), (200, json!(0)));
-    app.get(&format!("/leaderboard/{}", ObjectId::new().to_hex()), None).await.assert_error(404);
+    let one = app
+        .get(&format!("/leaderboard/{}", steady.user_id), None)
+        .await;
+    assert_eq!(
+        (
+            one.data()["rank"].clone(),
+            one.data()["totalWins"].clone(),
+            one.data()["totalLosses"].clone()
+        ),
+        (json!(2), json!(2), json!(2))
+    );
+    let zero = app
+        .get(&format!("/leaderboard/{}", idle.user_id), None)
+        .await;
+    assert_eq!(
+        (zero.status.as_u16(), zero.data()["totalSales"].clone()),
+        (200, json!(0))
+    );
+    app.get(&format!("/leaderboard/{}", ObjectId::new().to_hex()), None)
+        .await
+        .assert_error(404);
     app.get("/leaderboard/nobody", None).await.assert_error(400);
-    app.get("/leaderboard?sort=luck", None).await.assert_error(422);
-    app.get("/leaderboard?cursor=00ff", None).await.assert_error(422);
-    app.get("/leaderboard?limit=500", None).await.assert_error(422);
+    app.get("/leaderboard?sort=luck", None)
+        .await
+        .assert_error(422);
+    app.get("/leaderboard?cursor=00ff", None)
+        .await
+        .assert_error(422);
+    app.get("/leaderboard?limit=500", None)
+        .await
+        .assert_error(422);
 }
 
 /// `period` counts only codes finalized in the window, `sport` only that sport's codes, and
@@ -214,15 +358,29 @@ async fn the_leaderboard_ranks_sorts_pages_and_shows_one_seller() {
 async fn the_board_of_a_period_or_a_sport_counts_only_its_codes_and_sorts_by_yield() {
     use mongodb::bson::{doc, DateTime};
     let phone = unique_phone();
-    let app = TestApp::spawn_with(&[("ADMIN_PHONE_NUMBERS", &phone), ("LEADERBOARD_MIN_FINALIZED", "1")]).await;
+    let app = TestApp::spawn_with(&[
+        ("ADMIN_PHONE_NUMBERS", &phone),
+        ("LEADERBOARD_MIN_FINALIZED", "1"),
+    ])
+    .await;
     let admin = app.admin(&phone).await;
-    let (steady, lucky) = (app.signed_in_user("SELLER").await, app.signed_in_user("SELLER").await);
+    let (steady, lucky) = (
+        app.signed_in_user("SELLER").await,
+        app.signed_in_user("SELLER").await,
+    );
     let decide = |seller: &Session, sport: &'static str, odds: f64, outcome: &'static str| {
         let (app, admin, seller) = (&app, &admin, seller.clone());
         async move {
-            let code = id_of(&list_code(app, &seller, json!({ "sport": sport, "odds": odds })).await);
+            let code =
+                id_of(&list_code(app, &seller, json!({ "sport": sport, "odds": odds })).await);
             app.expire_code(&code, Duration::from_secs(60)).await;
-            let r = app.post(&format!("/admin/codes/{code}/resolve"), Some(&admin.access), &json!({ "outcome": outcome })).await;
+            let r = app
+                .post(
+                    &format!("/admin/codes/{code}/resolve"),
+                    Some(&admin.access),
+                    &json!({ "outcome": outcome }),
+                )
+                .await;
             assert!(r.status.is_success(), "{}", r.body);
             code
         }
@@ -250,33 +408,88 @@ async fn the_board_of_a_period_or_a_sport_counts_only_its_codes_and_sorts_by_yie
             r.data()["items"].as_array().expect("items").clone()
         }
     };
-    let row = |items: &[Value], who: &Session| items.iter().find(|i| i["sellerId"] == who.user_id.as_str()).cloned();
+    let row = |items: &[Value], who: &Session| {
+        items
+            .iter()
+            .find(|i| i["sellerId"] == who.user_id.as_str())
+            .cloned()
+    };
 
     // All time: steady has 2 wins and 1 loss.
     let all = board("period=all").await;
-    assert_eq!(row(&all, &steady).map(|r| (r["totalWins"].clone(), r["totalLosses"].clone())), Some((json!(2), json!(1))));
+    assert_eq!(
+        row(&all, &steady).map(|r| (r["totalWins"].clone(), r["totalLosses"].clone())),
+        Some((json!(2), json!(1)))
+    );
     // The last 30 days: the old tennis loss is outside.
     let month = board("period=30d").await;
     let s = row(&month, &steady).expect("steady in the 30-day board");
-    assert_eq!((s["totalWins"].clone(), s["totalLosses"].clone(), s["winRate"].clone()), (json!(2), json!(0), json!(100.0)));
-    assert_eq!(month[0]["sellerId"], steady.user_id.as_str(), "100 % beats 50 % in the 30-day ranking");
+    assert_eq!(
+        (
+            s["totalWins"].clone(),
+            s["totalLosses"].clone(),
+            s["winRate"].clone()
+        ),
+        (json!(2), json!(0), json!(100.0))
+    );
+    assert_eq!(
+        month[0]["sellerId"],
+        steady.user_id.as_str(),
+        "100 % beats 50 % in the 30-day ranking"
+    );
     // Tennis only: lucky's win and steady's old loss.
     let tennis = board("sport=TENNIS").await;
-    assert_eq!(row(&tennis, &lucky).map(|r| (r["totalWins"].clone(), r["totalLosses"].clone())), Some((json!(1), json!(0))));
-    assert_eq!(row(&tennis, &steady).map(|r| (r["totalWins"].clone(), r["totalLosses"].clone())), Some((json!(0), json!(1))));
-    assert!(board("period=7d&sport=TENNIS").await.iter().all(|r| r["sellerId"] != steady.user_id.as_str()), "the old loss is not in the last 7 days");
+    assert_eq!(
+        row(&tennis, &lucky).map(|r| (r["totalWins"].clone(), r["totalLosses"].clone())),
+        Some((json!(1), json!(0)))
+    );
+    assert_eq!(
+        row(&tennis, &steady).map(|r| (r["totalWins"].clone(), r["totalLosses"].clone())),
+        Some((json!(0), json!(1)))
+    );
+    assert!(
+        board("period=7d&sport=TENNIS")
+            .await
+            .iter()
+            .all(|r| r["sellerId"] != steady.user_id.as_str()),
+        "the old loss is not in the last 7 days"
+    );
     // By yield over the month: lucky (4 - 1) / 2 = +150 % beats steady's +50 %.
     let by_yield = board("period=30d&sort=yield").await;
-    assert_eq!(by_yield.iter().map(|r| r["sellerId"].clone()).collect::<Vec<_>>(), vec![json!(lucky.user_id), json!(steady.user_id)]);
+    assert_eq!(
+        by_yield
+            .iter()
+            .map(|r| r["sellerId"].clone())
+            .collect::<Vec<_>>(),
+        vec![json!(lucky.user_id), json!(steady.user_id)]
+    );
     assert_eq!(by_yield[0]["averageROI"], json!(150.0));
     // All time by yield: steady (0.5 + 0.5 - 1) / 3 = 0 % stays below lucky.
     let all_by_yield = board("sort=yield").await;
     assert_eq!(all_by_yield[0]["sellerId"], lucky.user_id.as_str());
     // Paging a window by its own cursor; a cursor of another window is refused.
     let first = app.get("/leaderboard?period=30d&limit=1", None).await;
-    let cursor = first.data()["nextCursor"].as_str().expect("a second page").to_owned();
-    let second = app.get(&format!("/leaderboard?period=30d&limit=1&cursor={cursor}"), None).await;
-    assert_eq!(second.data()["items"][0]["sellerId"], lucky.user_id.as_str());
-    app.get(&format!("/leaderboard?period=7d&limit=1&cursor={cursor}"), None).await.assert_error(422);
-    app.get("/leaderboard?period=year", None).await.assert_error(422);
+    let cursor = first.data()["nextCursor"]
+        .as_str()
+        .expect("a second page")
+        .to_owned();
+    let second = app
+        .get(
+            &format!("/leaderboard?period=30d&limit=1&cursor={cursor}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        second.data()["items"][0]["sellerId"],
+        lucky.user_id.as_str()
+    );
+    app.get(
+        &format!("/leaderboard?period=7d&limit=1&cursor={cursor}"),
+        None,
+    )
+    .await
+    .assert_error(422);
+    app.get("/leaderboard?period=year", None)
+        .await
+        .assert_error(422);
 }

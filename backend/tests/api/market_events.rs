@@ -10,23 +10,39 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-pub(crate) type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub(crate) async fn connect(app: &TestApp, token: &str) -> Ws {
-    let mut req = format!("ws://127.0.0.1:{}/api/v1/ws", app.port).into_client_request().expect("request");
-    req.headers_mut().insert("authorization", format!("Bearer {token}").parse().expect("header"));
-    tokio_tungstenite::connect_async(req).await.expect("connect").0
+    let mut req = format!("ws://127.0.0.1:{}/api/v1/ws", app.port)
+        .into_client_request()
+        .expect("request");
+    req.headers_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    tokio_tungstenite::connect_async(req)
+        .await
+        .expect("connect")
+        .0
 }
 
 pub(crate) async fn send(ws: &mut Ws, frame: &ClientFrame) {
-    ws.send(Message::Text(serde_json::to_string(frame).expect("json").into())).await.expect("send");
+    ws.send(Message::Text(
+        serde_json::to_string(frame).expect("json").into(),
+    ))
+    .await
+    .expect("send");
 }
 
 /// The next live event, skipping other frames; `None` if nothing comes within `wait`.
 pub(crate) async fn next_event(ws: &mut Ws, wait: Duration) -> Option<LiveEvent> {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
-        let msg = tokio::time::timeout_at(deadline, ws.next()).await.ok()??.ok()?;
+        let msg = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .ok()??
+            .ok()?;
         if let Message::Text(t) = msg {
             if let Ok(ServerFrame::Event(e)) = serde_json::from_str::<ServerFrame>(&t) {
                 return Some(e);
@@ -38,7 +54,9 @@ pub(crate) async fn next_event(ws: &mut Ws, wait: Duration) -> Option<LiveEvent>
 /// The data of the next event of this kind, skipping others (e.g. `wallet:updated` from settlement).
 async fn expect_event(ws: &mut Ws, kind: &str) -> serde_json::Value {
     loop {
-        let e = next_event(ws, Duration::from_secs(10)).await.unwrap_or_else(|| panic!("no {kind} event"));
+        let e = next_event(ws, Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|| panic!("no {kind} event"));
         let (name, data) = match e {
             LiveEvent::VoteCast(d) => ("vote:cast", d),
             LiveEvent::CodeFinalized(d) => ("code:finalized", d),
@@ -54,7 +72,11 @@ async fn expect_event(ws: &mut Ws, kind: &str) -> serde_json::Value {
 pub(crate) async fn settle(ws: &mut Ws) {
     send(ws, &ClientFrame::Ping).await;
     loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("pong").expect("open").expect("ok");
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("pong")
+            .expect("open")
+            .expect("ok");
         if let Message::Text(t) = msg {
             if serde_json::from_str::<ServerFrame>(&t).ok() == Some(ServerFrame::Pong) {
                 return;
@@ -69,24 +91,49 @@ async fn new_codes_reach_the_sports_subscribers_without_their_secret() {
     let seller = app.signed_in_user("SELLER").await;
     let watcher = app.signed_in_user("BUYER").await;
     let mut ws = connect(&app, &watcher.access).await;
-    send(&mut ws, &ClientFrame::Subscribe { sport: "football".into() }).await;
+    send(
+        &mut ws,
+        &ClientFrame::Subscribe {
+            sport: "football".into(),
+        },
+    )
+    .await;
     settle(&mut ws).await;
 
     list_code(&app, &seller, json!({ "sport": "TENNIS" })).await;
-    let football = list_code(&app, &seller, json!({ "sport": "FOOTBALL", "code": "TOP-SECRET-1" })).await;
+    let football = list_code(
+        &app,
+        &seller,
+        json!({ "sport": "FOOTBALL", "code": "TOP-SECRET-1" }),
+    )
+    .await;
     match next_event(&mut ws, Duration::from_secs(10)).await {
         Some(LiveEvent::CodeCreated(data)) => {
-            assert_eq!(data["id"], football["id"], "the tennis code is not sent to a football subscriber");
+            assert_eq!(
+                data["id"], football["id"],
+                "the tennis code is not sent to a football subscriber"
+            );
             assert!(data.get("code").is_none(), "never the secret: {data}");
             assert!(!data.to_string().contains("TOP-SECRET-1"));
         }
         other => panic!("expected code:created, got {other:?}"),
     }
 
-    send(&mut ws, &ClientFrame::Unsubscribe { sport: "FOOTBALL".into() }).await;
+    send(
+        &mut ws,
+        &ClientFrame::Unsubscribe {
+            sport: "FOOTBALL".into(),
+        },
+    )
+    .await;
     settle(&mut ws).await;
     list_code(&app, &seller, json!({ "sport": "FOOTBALL" })).await;
-    assert!(next_event(&mut ws, Duration::from_millis(700)).await.is_none(), "unsubscribed");
+    assert!(
+        next_event(&mut ws, Duration::from_millis(700))
+            .await
+            .is_none(),
+        "unsubscribed"
+    );
 }
 
 #[tokio::test]
@@ -105,17 +152,39 @@ async fn votes_reach_the_seller_and_the_finalization_reaches_buyers_and_seller_o
     for ws in [&mut seller_ws, &mut buyer_ws, &mut stranger_ws] {
         settle(ws).await;
     }
-    let r = app.post(&format!("/codes/{code}/votes"), Some(&buyer.access), &json!({ "voteType": "WIN" })).await;
-    assert_eq!(r.data()["outcome"], "WON", "the only buyer voted: decided at once ({})", r.body);
+    let r = app
+        .post(
+            &format!("/codes/{code}/votes"),
+            Some(&buyer.access),
+            &json!({ "voteType": "WIN" }),
+        )
+        .await;
+    assert_eq!(
+        r.data()["outcome"],
+        "WON",
+        "the only buyer voted: decided at once ({})",
+        r.body
+    );
 
     let data = expect_event(&mut seller_ws, "vote:cast").await;
-    assert_eq!((data["codeId"].as_str(), data["winVotes"].as_i64()), (Some(code.as_str()), Some(1)));
+    assert_eq!(
+        (data["codeId"].as_str(), data["winVotes"].as_i64()),
+        (Some(code.as_str()), Some(1))
+    );
     assert!(data.get("voter").is_none());
     for ws in [&mut seller_ws, &mut buyer_ws] {
         let data = expect_event(ws, "code:finalized").await;
-        assert_eq!((data["id"].as_str(), data["outcome"].as_str()), (Some(code.as_str()), Some("WON")));
+        assert_eq!(
+            (data["id"].as_str(), data["outcome"].as_str()),
+            (Some(code.as_str()), Some("WON"))
+        );
         assert_eq!(data["resolution"]["decidedBy"], "ALL_VOTED");
         assert!(!data.to_string().contains("HIDDEN-77"));
     }
-    assert!(next_event(&mut stranger_ws, Duration::from_millis(700)).await.is_none(), "nothing for others");
+    assert!(
+        next_event(&mut stranger_ws, Duration::from_millis(700))
+            .await
+            .is_none(),
+        "nothing for others"
+    );
 }

@@ -37,34 +37,62 @@ async fn spawn_rails() -> Rails {
     let app = TestApp::spawn_with(&pairs).await;
     mtn.deliver_callbacks_to(&app.address);
     let airtel_token = callback::token(SECRET, callback::AIRTEL, callback::ANY_PAYMENT);
-    airtel.register_callback(&format!("{}/api/v1/payments/callbacks/airtel?token={airtel_token}", app.address));
+    airtel.register_callback(&format!(
+        "{}/api/v1/payments/callbacks/airtel?token={airtel_token}",
+        app.address
+    ));
     Rails { app, mtn, airtel }
 }
 
 async fn deposit(app: &TestApp, s: &Session, method: &str, phone: &str, amount: i64) -> Resp {
     let body = json!({ "amount": amount, "paymentMethod": method, "phoneNumber": phone });
-    let r = app.post_with("/wallet/deposits", Some(&s.access), &body, Some(&uuid::Uuid::new_v4().to_string())).await;
+    let r = app
+        .post_with(
+            "/wallet/deposits",
+            Some(&s.access),
+            &body,
+            Some(&uuid::Uuid::new_v4().to_string()),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
     r
 }
 
 fn reference(r: &Resp) -> String {
-    r.data()["reference"].as_str().expect("reference").to_owned()
+    r.data()["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned()
 }
 
 async fn stored_status(app: &TestApp, reference: &str) -> String {
-    let tx = app.db.col("transactions").find_one(doc! { "reference": reference }).await.expect("find").expect("transaction");
+    let tx = app
+        .db
+        .col("transactions")
+        .find_one(doc! { "reference": reference })
+        .await
+        .expect("find")
+        .expect("transaction");
     tx.get_str("status").expect("status").to_owned()
 }
 
 /// One pass of the recovery worker, as the backend runs it every `RECOVERY_INTERVAL`.
 async fn recovery_pass(app: &TestApp) {
-    let state = oddxer_backend::startup::build_state(app.config.clone(), app.db.clone()).await.expect("state");
-    oddxer_backend::recovery::run_once(&state).await.expect("recovery pass");
+    let state = oddxer_backend::startup::build_state(app.config.clone(), app.db.clone())
+        .await
+        .expect("state");
+    oddxer_backend::recovery::run_once(&state)
+        .await
+        .expect("recovery pass");
 }
 
 async fn wallet_history_len(app: &TestApp, s: &Session) -> usize {
-    app.get("/wallet/transactions", Some(&s.access)).await.data()["items"].as_array().map(Vec::len).unwrap_or(0)
+    app.get("/wallet/transactions", Some(&s.access))
+        .await
+        .data()["items"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(0)
 }
 
 async fn send_callback(app: &TestApp, provider: &str, token: Option<&str>, body: &Value) -> Resp {
@@ -76,7 +104,11 @@ async fn send_callback(app: &TestApp, provider: &str, token: Option<&str>, body:
     let status = resp.status();
     let headers = resp.headers().clone();
     let body = resp.json().await.unwrap_or(Value::Null);
-    Resp { status, body, headers }
+    Resp {
+        status,
+        body,
+        headers,
+    }
 }
 
 /// The callback MTN sends: the payment resource as its status query shows it.
@@ -97,7 +129,11 @@ async fn a_deposit_confirmed_by_repeated_callbacks_is_credited_once() {
     for d in &deliveries {
         assert_eq!(d.status, 200, "{deliveries:?}");
         assert_eq!(d.body["externalId"], reference.as_str());
-        assert!(d.url.contains("/api/v1/payments/callbacks/mtn?token="), "{}", d.url);
+        assert!(
+            d.url.contains("/api/v1/payments/callbacks/mtn?token="),
+            "{}",
+            d.url
+        );
     }
     assert_eq!(r.app.balance(&buyer).await, 20_000);
     assert_eq!(stored_status(&r.app, &reference).await, "COMPLETED");
@@ -120,9 +156,14 @@ async fn a_lost_callback_is_made_up_by_the_recovery_poll() {
     let r = spawn_rails().await;
     r.mtn.set_callbacks(Callbacks::Lost);
     let buyer = r.app.signed_in_user("BUYER").await;
-    let reference = reference(&deposit(&r.app, &buyer, "MTN_MOMO", mtn_double::SUCCEEDS, 12_000).await);
+    let reference =
+        reference(&deposit(&r.app, &buyer, "MTN_MOMO", mtn_double::SUCCEEDS, 12_000).await);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(r.app.balance(&buyer).await, 0, "nothing without a confirmation");
+    assert_eq!(
+        r.app.balance(&buyer).await,
+        0,
+        "nothing without a confirmation"
+    );
     assert!(r.mtn.deliveries().is_empty());
 
     recovery_pass(&r.app).await;
@@ -138,7 +179,8 @@ async fn an_ongoing_payment_is_credited_only_when_mtn_says_it_succeeded() {
     let r = spawn_rails().await;
     r.mtn.set_ongoing_for(Duration::from_millis(800));
     let buyer = r.app.signed_in_user("BUYER").await;
-    let reference = reference(&deposit(&r.app, &buyer, "MTN_MOMO", mtn_double::ONGOING, 8_000).await);
+    let reference =
+        reference(&deposit(&r.app, &buyer, "MTN_MOMO", mtn_double::ONGOING, 8_000).await);
     recovery_pass(&r.app).await;
     assert_eq!(stored_status(&r.app, &reference).await, "PENDING");
     assert_eq!(r.app.balance(&buyer).await, 0);
@@ -152,20 +194,29 @@ async fn a_forged_callback_moves_nothing() {
     let r = spawn_rails().await;
     r.mtn.set_callbacks(Callbacks::Lost);
     let buyer = r.app.signed_in_user("BUYER").await;
-    let reference = reference(&deposit(&r.app, &buyer, "MTN_MOMO", mtn_double::SUCCEEDS, 30_000).await);
+    let reference =
+        reference(&deposit(&r.app, &buyer, "MTN_MOMO", mtn_double::SUCCEEDS, 30_000).await);
     let body = mtn_callback(&reference, "SUCCESSFUL");
     let other = callback::token(SECRET, callback::MTN, &uuid::Uuid::new_v4().to_string());
     let wrong_secret = callback::token("not-our-secret", callback::MTN, &reference);
     let airtels = callback::token(SECRET, callback::AIRTEL, callback::ANY_PAYMENT);
     let zeros = "0".repeat(64);
-    for token in [None, Some(zeros.as_str()), Some(other.as_str()), Some(wrong_secret.as_str()), Some(airtels.as_str())] {
+    for token in [
+        None,
+        Some(zeros.as_str()),
+        Some(other.as_str()),
+        Some(wrong_secret.as_str()),
+        Some(airtels.as_str()),
+    ] {
         let resp = send_callback(&r.app, "mtn", token, &body).await;
         resp.assert_error(401);
     }
     // The token of the MTN URL does not open the Airtel one either.
     let mtn_token = callback::token(SECRET, callback::MTN, &reference);
     let airtel_body = json!({ "transaction": { "id": reference, "status_code": "TS", "message": "Paid", "airtel_money_id": "MP1" } });
-    send_callback(&r.app, "airtel", Some(&mtn_token), &airtel_body).await.assert_error(401);
+    send_callback(&r.app, "airtel", Some(&mtn_token), &airtel_body)
+        .await
+        .assert_error(401);
     assert_eq!(r.app.balance(&buyer).await, 0);
     assert_eq!(r.app.count("ledger_entries").await, 0);
     assert_eq!(stored_status(&r.app, &reference).await, "PENDING");
@@ -181,11 +232,22 @@ async fn a_genuine_callback_claiming_success_cannot_credit_a_payment_mtn_failed(
     let r = spawn_rails().await;
     r.mtn.set_callbacks(Callbacks::Lost);
     let buyer = r.app.signed_in_user("BUYER").await;
-    let reference = reference(&deposit(&r.app, &buyer, "MTN_MOMO", mtn_double::FAILED, 30_000).await);
+    let reference =
+        reference(&deposit(&r.app, &buyer, "MTN_MOMO", mtn_double::FAILED, 30_000).await);
     let token = callback::token(SECRET, callback::MTN, &reference);
-    let resp = send_callback(&r.app, "mtn", Some(&token), &mtn_callback(&reference, "SUCCESSFUL")).await;
+    let resp = send_callback(
+        &r.app,
+        "mtn",
+        Some(&token),
+        &mtn_callback(&reference, "SUCCESSFUL"),
+    )
+    .await;
     assert_eq!(resp.status, StatusCode::OK, "{}", resp.body);
-    assert_eq!(resp.data()["status"], "FAILED", "the status comes from MTN, not from the callback");
+    assert_eq!(
+        resp.data()["status"],
+        "FAILED",
+        "the status comes from MTN, not from the callback"
+    );
     assert_eq!(r.app.balance(&buyer).await, 0);
 }
 
@@ -194,18 +256,48 @@ async fn callbacks_for_unknown_payments_unknown_providers_or_malformed_bodies_ar
     let r = spawn_rails().await;
     let unknown = uuid::Uuid::new_v4().to_string();
     let token = callback::token(SECRET, callback::MTN, &unknown);
-    let resp = send_callback(&r.app, "mtn", Some(&token), &mtn_callback(&unknown, "SUCCESSFUL")).await;
+    let resp = send_callback(
+        &r.app,
+        "mtn",
+        Some(&token),
+        &mtn_callback(&unknown, "SUCCESSFUL"),
+    )
+    .await;
     resp.assert_error(404);
     let airtel_token = callback::token(SECRET, callback::AIRTEL, callback::ANY_PAYMENT);
     let airtel_body = json!({ "transaction": { "id": unknown, "status_code": "TS" } });
-    send_callback(&r.app, "airtel", Some(&airtel_token), &airtel_body).await.assert_error(404);
+    send_callback(&r.app, "airtel", Some(&airtel_token), &airtel_body)
+        .await
+        .assert_error(404);
 
-    send_callback(&r.app, "mtn", Some(&token), &json!({ "status": "SUCCESSFUL" })).await.assert_error(400);
-    send_callback(&r.app, "mtn", Some(&token), &json!("SUCCESSFUL")).await.assert_error(400);
-    let raw = r.app.post_raw(&format!("/payments/callbacks/mtn?token={token}"), "application/json", "{not json").await;
+    send_callback(
+        &r.app,
+        "mtn",
+        Some(&token),
+        &json!({ "status": "SUCCESSFUL" }),
+    )
+    .await
+    .assert_error(400);
+    send_callback(&r.app, "mtn", Some(&token), &json!("SUCCESSFUL"))
+        .await
+        .assert_error(400);
+    let raw = r
+        .app
+        .post_raw(
+            &format!("/payments/callbacks/mtn?token={token}"),
+            "application/json",
+            "{not json",
+        )
+        .await;
     assert_eq!(raw.error_code(), "MALFORMED_CALLBACK");
     raw.assert_error(400);
-    let orange = send_callback(&r.app, "orange", Some(&token), &mtn_callback(&unknown, "SUCCESSFUL")).await;
+    let orange = send_callback(
+        &r.app,
+        "orange",
+        Some(&token),
+        &mtn_callback(&unknown, "SUCCESSFUL"),
+    )
+    .await;
     orange.assert_error(404);
     assert_ne!(orange.body["error"]["message"], "No such route");
     assert_eq!(r.app.count("ledger_entries").await, 0);
@@ -216,8 +308,14 @@ async fn payers_who_fail_reject_or_let_it_expire_are_not_credited() {
     let r = spawn_rails().await;
     let buyer = r.app.signed_in_user("BUYER").await;
     let mut refs = vec![];
-    for phone in [mtn_double::FAILED, mtn_double::REJECTED, mtn_double::TIMEOUT] {
-        refs.push(reference(&deposit(&r.app, &buyer, "MTN_MOMO", phone, 5_000).await));
+    for phone in [
+        mtn_double::FAILED,
+        mtn_double::REJECTED,
+        mtn_double::TIMEOUT,
+    ] {
+        refs.push(reference(
+            &deposit(&r.app, &buyer, "MTN_MOMO", phone, 5_000).await,
+        ));
     }
     r.mtn.wait_for_deliveries(3).await;
     for reference in &refs {
@@ -235,14 +333,21 @@ async fn a_timeout_after_mtn_committed_stays_pending_until_the_poll_credits_it()
     r.mtn.set_hang(Some(Duration::from_secs(3)));
     let buyer = r.app.signed_in_user("BUYER").await;
     let pending = deposit(&r.app, &buyer, "MTN_MOMO", mtn_double::SUCCEEDS, 40_000).await;
-    assert_eq!(pending.data()["status"], "PENDING", "an unknown outcome is never guessed as failed");
+    assert_eq!(
+        pending.data()["status"],
+        "PENDING",
+        "an unknown outcome is never guessed as failed"
+    );
     r.mtn.set_hang(None);
     assert_eq!(r.mtn.payments("collection"), 1);
     assert_eq!(r.app.balance(&buyer).await, 0);
 
     recovery_pass(&r.app).await;
     assert_eq!(r.app.balance(&buyer).await, 40_000);
-    assert_eq!(stored_status(&r.app, &reference(&pending)).await, "COMPLETED");
+    assert_eq!(
+        stored_status(&r.app, &reference(&pending)).await,
+        "COMPLETED"
+    );
 }
 
 #[tokio::test]
@@ -270,7 +375,10 @@ async fn an_expired_token_is_refreshed_mid_run() {
     let deliveries = r.mtn.wait_for_deliveries(2).await;
     assert!(deliveries.iter().all(|d| d.status == 200), "{deliveries:?}");
     assert_eq!(r.app.balance(&buyer).await, 3_000);
-    assert!(r.mtn.unauthorized() >= 1, "the double did refuse the old token");
+    assert!(
+        r.mtn.unauthorized() >= 1,
+        "the double did refuse the old token"
+    );
     assert!(r.mtn.token_requests() >= 2);
 }
 
@@ -279,10 +387,18 @@ async fn an_mtn_callback_sent_with_put_is_taken_too() {
     let r = spawn_rails().await;
     r.mtn.set_callbacks(Callbacks::Lost);
     let buyer = r.app.signed_in_user("BUYER").await;
-    let reference = reference(&deposit(&r.app, &buyer, "MTN_MOMO", mtn_double::SUCCEEDS, 6_000).await);
+    let reference =
+        reference(&deposit(&r.app, &buyer, "MTN_MOMO", mtn_double::SUCCEEDS, 6_000).await);
     let token = callback::token(SECRET, callback::MTN, &reference);
     let url = format!("{}?token={token}", r.app.url("/payments/callbacks/mtn"));
-    let resp = r.app.http.put(url).json(&mtn_callback(&reference, "SUCCESSFUL")).send().await.expect("send");
+    let resp = r
+        .app
+        .http
+        .put(url)
+        .json(&mtn_callback(&reference, "SUCCESSFUL"))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(r.app.balance(&buyer).await, 6_000);
 }
@@ -305,7 +421,9 @@ async fn airtel_deposits_are_confirmed_through_the_registered_callback_once() {
     let mtn_ref = reference(&deposit(&r.app, &buyer, "MTN_MOMO", mtn_double::PENDING, 1_000).await);
     let token = callback::token(SECRET, callback::AIRTEL, callback::ANY_PAYMENT);
     let body = json!({ "transaction": { "id": mtn_ref, "status_code": "TS" } });
-    send_callback(&r.app, "airtel", Some(&token), &body).await.assert_error(404);
+    send_callback(&r.app, "airtel", Some(&token), &body)
+        .await
+        .assert_error(404);
 }
 
 #[tokio::test]
@@ -322,13 +440,26 @@ async fn a_sandbox_deployment_takes_no_provider_callbacks() {
     let app = TestApp::spawn().await;
     let unknown = uuid::Uuid::new_v4().to_string();
     let token = callback::token(SECRET, callback::MTN, &unknown);
-    let resp = send_callback(&app, "mtn", Some(&token), &mtn_callback(&unknown, "SUCCESSFUL")).await;
+    let resp = send_callback(
+        &app,
+        "mtn",
+        Some(&token),
+        &mtn_callback(&unknown, "SUCCESSFUL"),
+    )
+    .await;
     resp.assert_error(404);
 }
 
 async fn withdraw(app: &TestApp, s: &Session, method: &str, phone: &str, amount: i64) -> Resp {
     let body = json!({ "amount": amount, "paymentMethod": method, "phoneNumber": phone });
-    let r = app.post_with("/wallet/withdrawals", Some(&s.access), &body, Some(&uuid::Uuid::new_v4().to_string())).await;
+    let r = app
+        .post_with(
+            "/wallet/withdrawals",
+            Some(&s.access),
+            &body,
+            Some(&uuid::Uuid::new_v4().to_string()),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
     r
 }
@@ -350,7 +481,11 @@ async fn mtn_payouts_are_settled_by_their_callback_and_a_failed_one_is_reversed(
     let deliveries = r.mtn.wait_for_deliveries(3).await;
     assert!(deliveries.iter().all(|d| d.status == 200), "{deliveries:?}");
     assert_eq!(stored_status(&r.app, &failed).await, "REVERSED");
-    assert_eq!(r.app.balance(&buyer).await, 30_000, "the failed payout came back");
+    assert_eq!(
+        r.app.balance(&buyer).await,
+        30_000,
+        "the failed payout came back"
+    );
     assert_eq!(r.mtn.payments("disbursement"), 2);
 }
 
@@ -363,14 +498,22 @@ async fn a_payout_whose_answer_timed_out_keeps_holding_until_the_poll_settles_it
     r.mtn.set_callbacks(Callbacks::Lost);
     r.mtn.set_hang(Some(Duration::from_secs(3)));
     let held = withdraw(&r.app, &buyer, "MTN_MOMO", mtn_double::SUCCEEDS, 15_000).await;
-    assert_eq!(held.data()["status"], "PENDING", "an unknown outcome is neither paid nor reversed");
+    assert_eq!(
+        held.data()["status"],
+        "PENDING",
+        "an unknown outcome is neither paid nor reversed"
+    );
     r.mtn.set_hang(None);
     assert_eq!(r.app.balance(&buyer).await, 35_000, "held, not returned");
 
     recovery_pass(&r.app).await;
     assert_eq!(stored_status(&r.app, &reference(&held)).await, "COMPLETED");
     assert_eq!(r.app.balance(&buyer).await, 35_000);
-    assert_eq!(r.mtn.payments("disbursement"), 1, "polled, never paid twice");
+    assert_eq!(
+        r.mtn.payments("disbursement"),
+        1,
+        "polled, never paid twice"
+    );
 }
 
 #[tokio::test]

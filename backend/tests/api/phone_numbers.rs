@@ -35,7 +35,9 @@ async fn a_number_written_four_ways_is_one_account() {
     let v = app.verify(&ways[3], &otp).await;
     assert_eq!(v.status, StatusCode::OK, "{}", v.body);
     assert_eq!(v.data()["user"]["phoneNumber"], phone.as_str());
-    let login = app.post("/auth/login", None, &json!({ "phoneNumber": ways[2] })).await;
+    let login = app
+        .post("/auth/login", None, &json!({ "phoneNumber": ways[2] }))
+        .await;
     assert_eq!(login.status, StatusCode::OK, "{}", login.body);
     assert_eq!(login.data()["phoneNumber"], phone.as_str());
     assert_eq!(app.count("users").await, 1);
@@ -45,18 +47,41 @@ async fn a_number_written_four_ways_is_one_account() {
 async fn an_invalid_number_is_refused_naming_the_phone_number_field_everywhere() {
     let app = TestApp::spawn().await;
     let s = app.signed_in_user("BUYER").await;
-    for bad in ["12345", "+25670012", "0700 123 4567", "phone", "+999 700 123 456"] {
+    for bad in [
+        "12345",
+        "+25670012",
+        "0700 123 4567",
+        "phone",
+        "+999 700 123 456",
+    ] {
         let answers = [
             app.register(bad, &unique_username()).await,
-            app.post("/auth/login", None, &json!({ "phoneNumber": bad })).await,
+            app.post("/auth/login", None, &json!({ "phoneNumber": bad }))
+                .await,
             app.verify(bad, "123456").await,
-            app.post_with("/wallet/deposits", Some(&s.access), &json!({ "amount": 5_000, "paymentMethod": "MTN_MOMO", "phoneNumber": bad }), Some(&uuid::Uuid::new_v4().to_string())).await,
-            app.post_with("/wallet/withdrawals", Some(&s.access), &json!({ "amount": 5_000, "paymentMethod": "MTN_MOMO", "phoneNumber": bad }), Some(&uuid::Uuid::new_v4().to_string())).await,
+            app.post_with(
+                "/wallet/deposits",
+                Some(&s.access),
+                &json!({ "amount": 5_000, "paymentMethod": "MTN_MOMO", "phoneNumber": bad }),
+                Some(&uuid::Uuid::new_v4().to_string()),
+            )
+            .await,
+            app.post_with(
+                "/wallet/withdrawals",
+                Some(&s.access),
+                &json!({ "amount": 5_000, "paymentMethod": "MTN_MOMO", "phoneNumber": bad }),
+                Some(&uuid::Uuid::new_v4().to_string()),
+            )
+            .await,
         ];
         for r in &answers {
             r.assert_error(422);
             assert_eq!(r.error_code(), "VALIDATION_ERROR", "{bad}: {}", r.body);
-            assert!(r.body["error"]["details"]["fields"]["phoneNumber"].is_string(), "{bad}: {}", r.body);
+            assert!(
+                r.body["error"]["details"]["fields"]["phoneNumber"].is_string(),
+                "{bad}: {}",
+                r.body
+            );
         }
     }
 }
@@ -67,7 +92,14 @@ async fn a_deposit_from_a_nationally_written_number_is_accepted() {
     let s = app.signed_in_user("BUYER").await;
     let national = spellings(&s.phone).remove(0);
     let body = json!({ "amount": 5_000, "paymentMethod": "MTN_MOMO", "phoneNumber": national });
-    let r = app.post_with("/wallet/deposits", Some(&s.access), &body, Some(&uuid::Uuid::new_v4().to_string())).await;
+    let r = app
+        .post_with(
+            "/wallet/deposits",
+            Some(&s.access),
+            &body,
+            Some(&uuid::Uuid::new_v4().to_string()),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
 }
 
@@ -78,5 +110,8 @@ async fn an_admin_number_configured_in_national_form_signs_in_as_admin() {
     let app = TestApp::spawn_with(&[("ADMIN_PHONE_NUMBERS", &national)]).await;
     app.register(&phone, &unique_username()).await;
     let admin = app.sign_in(&phone).await;
-    assert_eq!(app.get("/auth/me", Some(&admin.access)).await.data()["role"], "ADMIN");
+    assert_eq!(
+        app.get("/auth/me", Some(&admin.access)).await.data()["role"],
+        "ADMIN"
+    );
 }

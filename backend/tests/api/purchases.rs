@@ -22,8 +22,13 @@ async fn a_buyer_pays_into_escrow_and_sees_the_secret_code() {
     let code = app.create_code(&seller, 5_000, 1).await;
     let buyer = &buyers(&app, 1, 12_000).await[0];
 
-    let listed = app.get(&format!("/codes/{code}"), Some(&buyer.access)).await;
-    assert!(listed.data().get("code").is_none(), "the secret is hidden before paying");
+    let listed = app
+        .get(&format!("/codes/{code}"), Some(&buyer.access))
+        .await;
+    assert!(
+        listed.data().get("code").is_none(),
+        "the secret is hidden before paying"
+    );
 
     let r = app.purchase(buyer, &code).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -32,12 +37,22 @@ async fn a_buyer_pays_into_escrow_and_sees_the_secret_code() {
     assert_eq!(r.data()["purchase"]["code"]["code"], secret);
     assert_eq!(r.data()["purchase"]["status"], "COMPLETED");
     assert_eq!(r.data()["wallet"]["balance"]["amount"], 7_000);
-    assert_eq!(app.balance(&seller).await, 0, "the seller is paid at finalization, not before");
+    assert_eq!(
+        app.balance(&seller).await,
+        0,
+        "the seller is paid at finalization, not before"
+    );
 
     let mine = app.get("/purchases", Some(&buyer.access)).await;
     assert_eq!(mine.data()["items"][0]["code"]["code"], secret);
-    let detail = app.get(&format!("/codes/{code}"), Some(&buyer.access)).await;
-    assert_eq!(detail.data()["code"], secret, "a buyer sees the secret in the detail view");
+    let detail = app
+        .get(&format!("/codes/{code}"), Some(&buyer.access))
+        .await;
+    assert_eq!(
+        detail.data()["code"],
+        secret,
+        "a buyer sees the secret in the detail view"
+    );
     assert_eq!(detail.data()["status"], "SOLD_OUT");
 
     let sales = app.get("/seller/sales", Some(&seller.access)).await;
@@ -62,7 +77,9 @@ async fn refusals_own_code_already_bought_unknown_and_short_of_money() {
     again.assert_error(409);
     assert_eq!(again.error_code(), "ALREADY_BOUGHT");
 
-    app.purchase(buyer, &ObjectId::new().to_hex()).await.assert_error(404);
+    app.purchase(buyer, &ObjectId::new().to_hex())
+        .await
+        .assert_error(404);
     app.purchase(buyer, "not-an-id").await.assert_error(400);
 
     let poor = &buyers(&app, 1, 1_000).await[0];
@@ -80,9 +97,15 @@ async fn an_expired_code_cannot_be_bought() {
     let app = TestApp::spawn().await;
     let seller = app.signed_in_user("SELLER").await;
     let code = app.create_code(&seller, 5_000, 1).await;
-    let past = mongodb::bson::DateTime::from_millis(mongodb::bson::DateTime::now().timestamp_millis() - 60_000);
+    let past = mongodb::bson::DateTime::from_millis(
+        mongodb::bson::DateTime::now().timestamp_millis() - 60_000,
+    );
     let oid = ObjectId::parse_str(&code).expect("oid");
-    app.db.col("bettingcodes").update_one(doc! { "_id": oid }, doc! { "$set": { "expiresAt": past } }).await.expect("update");
+    app.db
+        .col("bettingcodes")
+        .update_one(doc! { "_id": oid }, doc! { "$set": { "expiresAt": past } })
+        .await
+        .expect("update");
     let buyer = &buyers(&app, 1, 9_000).await[0];
     let r = app.purchase(buyer, &code).await;
     r.assert_error(409);
@@ -102,7 +125,14 @@ async fn a_hundred_buyers_race_for_one_exclusive_code_and_exactly_one_wins() {
             let url = app.url(&format!("/codes/{code}/purchase"));
             let token = b.access.clone();
             tokio::spawn(async move {
-                http.post(url).bearer_auth(token).header("Idempotency-Key", uuid::Uuid::new_v4().to_string()).json(&json!({})).send().await.expect("send").status()
+                http.post(url)
+                    .bearer_auth(token)
+                    .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .expect("send")
+                    .status()
             })
         })
         .collect();
@@ -120,7 +150,14 @@ async fn a_hundred_buyers_race_for_one_exclusive_code_and_exactly_one_wins() {
         total += app.balance(b).await;
     }
     assert_eq!(total, 99 * 4_000, "exactly one price left the buyers");
-    assert_eq!(app.db.col("purchases").count_documents(doc! { "status": "COMPLETED" }).await.expect("count"), 1);
+    assert_eq!(
+        app.db
+            .col("purchases")
+            .count_documents(doc! { "status": "COMPLETED" })
+            .await
+            .expect("count"),
+        1
+    );
     app.assert_reconciled().await;
 }
 
@@ -140,7 +177,14 @@ async fn one_buyer_with_money_for_one_code_fires_fifty_purchases_and_gets_one() 
             let url = app.url(&format!("/codes/{c}/purchase"));
             let token = buyer.access.clone();
             tokio::spawn(async move {
-                http.post(url).bearer_auth(token).header("Idempotency-Key", uuid::Uuid::new_v4().to_string()).json(&json!({})).send().await.expect("send").status()
+                http.post(url)
+                    .bearer_auth(token)
+                    .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .expect("send")
+                    .status()
             })
         })
         .collect();
@@ -169,8 +213,18 @@ async fn a_purchase_retried_ten_times_with_one_key_happens_once() {
             let url = app.url(&format!("/codes/{code}/purchase"));
             let token = buyer.access.clone();
             tokio::spawn(async move {
-                let r = http.post(url).bearer_auth(token).header("Idempotency-Key", "one-purchase").json(&json!({})).send().await.expect("send");
-                (r.status(), r.json::<serde_json::Value>().await.expect("json"))
+                let r = http
+                    .post(url)
+                    .bearer_auth(token)
+                    .header("Idempotency-Key", "one-purchase")
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .expect("send");
+                (
+                    r.status(),
+                    r.json::<serde_json::Value>().await.expect("json"),
+                )
             })
         })
         .collect();
@@ -178,7 +232,12 @@ async fn a_purchase_retried_ten_times_with_one_key_happens_once() {
     for h in handles {
         let (status, body) = h.await.expect("join");
         assert_eq!(status, StatusCode::OK, "{body}");
-        ids.insert(body["data"]["purchase"]["id"].as_str().expect("id").to_owned());
+        ids.insert(
+            body["data"]["purchase"]["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
     }
     assert_eq!(ids.len(), 1);
     assert_eq!(app.balance(buyer).await, 7_500);
@@ -195,9 +254,13 @@ async fn a_refusal_is_replayed_for_the_same_key_even_after_things_change() {
 
     let late = &buyers(&app, 1, 5_000).await[0];
     let url = format!("/codes/{code}/purchase");
-    let sold_out = app.post_with(&url, Some(&late.access), &json!({}), Some("late-key")).await;
+    let sold_out = app
+        .post_with(&url, Some(&late.access), &json!({}), Some("late-key"))
+        .await;
     sold_out.assert_error(409);
-    let again = app.post_with(&url, Some(&late.access), &json!({}), Some("late-key")).await;
+    let again = app
+        .post_with(&url, Some(&late.access), &json!({}), Some("late-key"))
+        .await;
     again.assert_error(409);
     assert_eq!(again.error_code(), sold_out.error_code());
     assert_eq!(app.balance(late).await, 5_000);
@@ -221,7 +284,14 @@ async fn a_buyer_who_cannot_pay_never_makes_a_paying_buyer_hear_sold_out() {
                 let url = app.url(&format!("/codes/{code}/purchase"));
                 let token = b.access.clone();
                 tokio::spawn(async move {
-                    let r = http.post(url).bearer_auth(token).header("Idempotency-Key", uuid::Uuid::new_v4().to_string()).json(&json!({})).send().await.expect("send");
+                    let r = http
+                        .post(url)
+                        .bearer_auth(token)
+                        .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+                        .json(&json!({}))
+                        .send()
+                        .await
+                        .expect("send");
                     let status = r.status();
                     (status, r.json::<serde_json::Value>().await.expect("json"))
                 })
@@ -231,13 +301,17 @@ async fn a_buyer_who_cannot_pay_never_makes_a_paying_buyer_hear_sold_out() {
         for (i, h) in handles.into_iter().enumerate() {
             let (status, body) = h.await.expect("join");
             match (i, status, body["error"]["code"].as_str()) {
-                (0, StatusCode::PAYMENT_REQUIRED, _) | (0, StatusCode::CONFLICT, Some("SOLD_OUT")) => {}
+                (0, StatusCode::PAYMENT_REQUIRED, _)
+                | (0, StatusCode::CONFLICT, Some("SOLD_OUT")) => {}
                 (1.., StatusCode::OK, _) => bought += 1,
                 (1.., StatusCode::CONFLICT, Some("SOLD_OUT")) => {}
                 other => panic!("round {round}: unexpected {other:?}: {body}"),
             }
         }
-        assert_eq!(bought, 2, "round {round}: both places go to buyers who can pay");
+        assert_eq!(
+            bought, 2,
+            "round {round}: both places go to buyers who can pay"
+        );
     }
     app.assert_reconciled().await;
 }
@@ -250,16 +324,31 @@ async fn a_buyer_racing_an_edit_pays_the_price_of_the_code_they_receive() {
     let seller = app.signed_in_user("SELLER").await;
     for round in 0..8 {
         let code = app.create_code(&seller, 4_000, 1).await;
-        let before = app.get(&format!("/codes/{code}"), Some(&seller.access)).await;
+        let before = app
+            .get(&format!("/codes/{code}"), Some(&seller.access))
+            .await;
         let old_secret = before.data()["code"].as_str().expect("secret").to_owned();
         let buyer = buyers(&app, 1, 10_000).await.remove(0);
         let new_secret = format!("EDITED-{round}");
         let edit = {
-            let (http, url, token) = (app.http.clone(), app.url(&format!("/codes/{code}")), seller.access.clone());
+            let (http, url, token) = (
+                app.http.clone(),
+                app.url(&format!("/codes/{code}")),
+                seller.access.clone(),
+            );
             let body = json!({ "price": 6_000, "code": new_secret });
             tokio::spawn(async move {
-                let r = http.patch(url).bearer_auth(token).json(&body).send().await.expect("send");
-                (r.status(), r.json::<serde_json::Value>().await.expect("json"))
+                let r = http
+                    .patch(url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("send");
+                (
+                    r.status(),
+                    r.json::<serde_json::Value>().await.expect("json"),
+                )
             })
         };
         let bought = app.purchase(&buyer, &code).await;
@@ -268,27 +357,55 @@ async fn a_buyer_racing_an_edit_pays_the_price_of_the_code_they_receive() {
         match bought.status {
             // The edit landed whole before the purchase read the code: the new price for the new code.
             StatusCode::OK if edit_status == StatusCode::OK => {
-                assert_eq!(paid, 6_000, "round {round}: the buyer paid the edited price");
-                assert_eq!(bought.data()["code"], new_secret.as_str(), "round {round}: and received the edited code");
+                assert_eq!(
+                    paid, 6_000,
+                    "round {round}: the buyer paid the edited price"
+                );
+                assert_eq!(
+                    bought.data()["code"],
+                    new_secret.as_str(),
+                    "round {round}: and received the edited code"
+                );
             }
             StatusCode::OK => {
-                assert_eq!(edit_status, StatusCode::CONFLICT, "round {round}: an edit after a sale must be refused: {edit_body}");
-                assert_eq!(paid, 4_000, "round {round}: the buyer paid the listed price");
-                assert_eq!(bought.data()["code"], old_secret.as_str(), "round {round}: and received the code listed at that price");
+                assert_eq!(
+                    edit_status,
+                    StatusCode::CONFLICT,
+                    "round {round}: an edit after a sale must be refused: {edit_body}"
+                );
+                assert_eq!(
+                    paid, 4_000,
+                    "round {round}: the buyer paid the listed price"
+                );
+                assert_eq!(
+                    bought.data()["code"],
+                    old_secret.as_str(),
+                    "round {round}: and received the code listed at that price"
+                );
             }
             StatusCode::CONFLICT => {
                 assert_eq!(paid, 0, "round {round}: a refused buyer pays nothing");
-                assert!(matches!(bought.error_code(), "CODE_CHANGED" | "SOLD_OUT"), "round {round}: {}", bought.body);
+                assert!(
+                    matches!(bought.error_code(), "CODE_CHANGED" | "SOLD_OUT"),
+                    "round {round}: {}",
+                    bought.body
+                );
                 // Both may be refused (each saw the other's marker): retrying is safe either way.
             }
             other => panic!("round {round}: unexpected {other}: {}", bought.body),
         }
-        let after = app.get(&format!("/codes/{code}"), Some(&seller.access)).await;
+        let after = app
+            .get(&format!("/codes/{code}"), Some(&seller.access))
+            .await;
         if edit_status == StatusCode::OK {
             assert_eq!(after.data()["price"]["amount"], 6_000);
             assert_eq!(after.data()["code"], new_secret.as_str());
         } else {
-            assert_eq!(after.data()["price"]["amount"], 4_000, "round {round}: a refused edit changes nothing");
+            assert_eq!(
+                after.data()["price"]["amount"],
+                4_000,
+                "round {round}: a refused edit changes nothing"
+            );
             assert_eq!(after.data()["code"], old_secret.as_str());
         }
     }
@@ -320,15 +437,29 @@ async fn a_purchase_cut_off_by_the_client_still_finishes_and_a_new_key_sees_its_
         let bought = match (again.status.as_u16(), again.error_code()) {
             (200, _) => true,
             (409, "ALREADY_BOUGHT") => true,
-            other => panic!("cut after {cut_ms} ms (first answered: {}): the new key got {other:?} {}", first.is_ok(), again.body),
+            other => panic!(
+                "cut after {cut_ms} ms (first answered: {}): the new key got {other:?} {}",
+                first.is_ok(),
+                again.body
+            ),
         };
         assert!(bought);
         let mine = app.get("/purchases?limit=100", Some(&buyer.access)).await;
-        let of_code: Vec<_> = mine.data()["items"].as_array().expect("items").iter().filter(|p| p["codeId"] == code.as_str()).cloned().collect();
+        let of_code: Vec<_> = mine.data()["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|p| p["codeId"] == code.as_str())
+            .cloned()
+            .collect();
         assert_eq!(of_code.len(), 1, "cut after {cut_ms} ms: {of_code:?}");
         assert_eq!(of_code[0]["status"], "COMPLETED", "cut after {cut_ms} ms");
     }
-    assert_eq!(app.balance(&buyer).await, 200_000 - 8 * 1_000, "each code paid once");
+    assert_eq!(
+        app.balance(&buyer).await,
+        200_000 - 8 * 1_000,
+        "each code paid once"
+    );
     app.assert_reconciled().await;
 }
 
@@ -342,10 +473,21 @@ async fn a_deactivated_sellers_code_cannot_be_bought() {
     let seller = app.signed_in_user("SELLER").await;
     let code = app.create_code(&seller, 2_000, 3).await;
     let buyer = buyers(&app, 1, 10_000).await.remove(0);
-    let r = app.patch(&format!("/admin/users/{}", seller.user_id), Some(&admin.access), &json!({ "isActive": false, "reason": "fraud report" })).await;
+    let r = app
+        .patch(
+            &format!("/admin/users/{}", seller.user_id),
+            Some(&admin.access),
+            &json!({ "isActive": false, "reason": "fraud report" }),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let refused = app.purchase(&buyer, &code).await;
-    assert_eq!((refused.status.as_u16(), refused.error_code()), (409, "NOT_FOR_SALE"), "{}", refused.body);
+    assert_eq!(
+        (refused.status.as_u16(), refused.error_code()),
+        (409, "NOT_FOR_SALE"),
+        "{}",
+        refused.body
+    );
     assert_eq!(app.balance(&buyer).await, 10_000, "nothing paid");
     app.assert_reconciled().await;
 }
@@ -363,14 +505,27 @@ async fn a_sellers_sales_are_listed_newest_first_across_pages() {
     }
     bought.reverse();
     let first = app.get("/seller/sales?limit=2", Some(&seller.access)).await;
-    let cursor = first.data()["nextCursor"].as_str().expect("a second page").to_owned();
-    let second = app.get(&format!("/seller/sales?limit=2&cursor={cursor}"), Some(&seller.access)).await;
+    let cursor = first.data()["nextCursor"]
+        .as_str()
+        .expect("a second page")
+        .to_owned();
+    let second = app
+        .get(
+            &format!("/seller/sales?limit=2&cursor={cursor}"),
+            Some(&seller.access),
+        )
+        .await;
     let listed: Vec<&str> = [&first, &second]
         .iter()
         .flat_map(|r| r.data()["items"].as_array().into_iter().flatten())
         .filter_map(|s| s["codeId"].as_str())
         .collect();
     assert_eq!(listed, bought, "sales newest first");
-    let times: Vec<&str> = first.data()["items"].as_array().into_iter().flatten().filter_map(|s| s["soldAt"].as_str()).collect();
+    let times: Vec<&str> = first.data()["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["soldAt"].as_str())
+        .collect();
     assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
 }

@@ -9,10 +9,22 @@ fn redis_url() -> String {
 async fn auth_routes_are_limited_per_ip_with_retry_after() {
     let app = TestApp::spawn_with(&[("RATE_LIMIT_AUTH_IP", "5/1m")]).await;
     for _ in 0..5 {
-        let r = app.post("/auth/login", None, &json!({ "phoneNumber": unique_phone() })).await;
+        let r = app
+            .post(
+                "/auth/login",
+                None,
+                &json!({ "phoneNumber": unique_phone() }),
+            )
+            .await;
         assert_eq!(r.status.as_u16(), 200, "{}", r.body);
     }
-    let refused = app.post("/auth/login", None, &json!({ "phoneNumber": unique_phone() })).await;
+    let refused = app
+        .post(
+            "/auth/login",
+            None,
+            &json!({ "phoneNumber": unique_phone() }),
+        )
+        .await;
     refused.assert_error(429);
     assert!(refused.headers.contains_key("retry-after"));
 }
@@ -27,7 +39,13 @@ async fn otp_sends_and_checks_are_limited_per_phone() {
     let otp = app.last_otp(&phone).await;
     app.verify(&phone, &otp).await.assert_error(429);
     // Another phone from the same address is not affected.
-    assert_eq!(app.register(&unique_phone(), &unique_username()).await.status.as_u16(), 201);
+    assert_eq!(
+        app.register(&unique_phone(), &unique_username())
+            .await
+            .status
+            .as_u16(),
+        201
+    );
 }
 
 #[tokio::test]
@@ -47,21 +65,33 @@ async fn two_backend_instances_sharing_redis_share_the_limit() {
     let window = format!("4/{}s", 50 + rand::random::<u64>() % 9);
     // Two processes of one deployment: the same database (limits are per deployment).
     let db_name = format!("test_{}", uuid::Uuid::new_v4().simple());
-    let overrides = [("REDIS_URL", redis_url()), ("RATE_LIMIT_AUTH_PHONE", window), ("DB_NAME", db_name)];
+    let overrides = [
+        ("REDIS_URL", redis_url()),
+        ("RATE_LIMIT_AUTH_PHONE", window),
+        ("DB_NAME", db_name),
+    ];
     let overrides: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let a = TestApp::spawn_with(&overrides).await;
     let b = TestApp::spawn_with(&overrides).await;
     let phone = unique_phone();
     // Four hits spread over both instances use up the shared allowance of this phone.
     for app in [&a, &b, &a, &b] {
-        let r = app.post("/auth/login", None, &json!({ "phoneNumber": phone })).await;
+        let r = app
+            .post("/auth/login", None, &json!({ "phoneNumber": phone }))
+            .await;
         assert_eq!(r.status.as_u16(), 200, "{}", r.body);
     }
-    a.post("/auth/login", None, &json!({ "phoneNumber": phone })).await.assert_error(429);
-    b.post("/auth/login", None, &json!({ "phoneNumber": phone })).await.assert_error(429);
+    a.post("/auth/login", None, &json!({ "phoneNumber": phone }))
+        .await
+        .assert_error(429);
+    b.post("/auth/login", None, &json!({ "phoneNumber": phone }))
+        .await
+        .assert_error(429);
     // Another deployment on the same Redis counts on its own.
     let other = TestApp::spawn_with(&[("REDIS_URL", redis_url().as_str())]).await;
-    let r = other.post("/auth/login", None, &json!({ "phoneNumber": phone })).await;
+    let r = other
+        .post("/auth/login", None, &json!({ "phoneNumber": phone }))
+        .await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.body);
 }
 
@@ -80,21 +110,41 @@ async fn login_from(app: &TestApp, forwarded_for: &str) -> u16 {
 #[tokio::test]
 async fn two_clients_behind_a_trusted_proxy_get_separate_buckets() {
     // The test client connects from 127.0.0.1: here, the load balancer.
-    let app = TestApp::spawn_with(&[("RATE_LIMIT_AUTH_IP", "2/1m"), ("TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")]).await;
+    let app = TestApp::spawn_with(&[
+        ("RATE_LIMIT_AUTH_IP", "2/1m"),
+        ("TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8"),
+    ])
+    .await;
     assert_eq!(login_from(&app, "203.0.113.1").await, 200);
     assert_eq!(login_from(&app, "203.0.113.1").await, 200);
-    assert_eq!(login_from(&app, "203.0.113.1").await, 429, "the first client used up its own allowance");
-    assert_eq!(login_from(&app, "203.0.113.2").await, 200, "the second client behind the same proxy is not affected");
+    assert_eq!(
+        login_from(&app, "203.0.113.1").await,
+        429,
+        "the first client used up its own allowance"
+    );
+    assert_eq!(
+        login_from(&app, "203.0.113.2").await,
+        200,
+        "the second client behind the same proxy is not affected"
+    );
     // A client cannot escape its bucket by forging an entry left of what the proxy appended.
     assert_eq!(login_from(&app, "198.51.100.7, 203.0.113.1").await, 429);
 }
 
 #[tokio::test]
 async fn x_forwarded_for_from_an_untrusted_peer_is_ignored() {
-    let app = TestApp::spawn_with(&[("RATE_LIMIT_AUTH_IP", "2/1m"), ("TRUSTED_PROXIES", "10.0.0.0/8")]).await;
+    let app = TestApp::spawn_with(&[
+        ("RATE_LIMIT_AUTH_IP", "2/1m"),
+        ("TRUSTED_PROXIES", "10.0.0.0/8"),
+    ])
+    .await;
     assert_eq!(login_from(&app, "203.0.113.1").await, 200);
     assert_eq!(login_from(&app, "203.0.113.2").await, 200);
-    assert_eq!(login_from(&app, "203.0.113.3").await, 429, "a new header each time does not make a new client");
+    assert_eq!(
+        login_from(&app, "203.0.113.3").await,
+        429,
+        "a new header each time does not make a new client"
+    );
 }
 
 /// A throwaway Redis that the test can take down.
@@ -105,9 +155,22 @@ struct OwnRedis {
 
 impl OwnRedis {
     fn start() -> OwnRedis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("free port")
+            .local_addr()
+            .expect("addr")
+            .port();
         let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--bind",
+                "127.0.0.1",
+            ])
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("redis-server on PATH");
@@ -140,7 +203,13 @@ async fn with_redis_down_sign_in_and_money_routes_refuse_with_503_rate_limiter_u
     let app = TestApp::spawn_with(&[("REDIS_URL", url.as_str())]).await;
     let s = app.signed_in_user("BUYER").await;
     redis.stop();
-    let login = app.post("/auth/login", None, &json!({ "phoneNumber": unique_phone() })).await;
+    let login = app
+        .post(
+            "/auth/login",
+            None,
+            &json!({ "phoneNumber": unique_phone() }),
+        )
+        .await;
     login.assert_error(503);
     assert_eq!(login.error_code(), "RATE_LIMITER_UNAVAILABLE");
     assert!(login.headers.contains_key("retry-after"));
@@ -148,5 +217,8 @@ async fn with_redis_down_sign_in_and_money_routes_refuse_with_503_rate_limiter_u
     deposit.assert_error(503);
     assert_eq!(deposit.error_code(), "RATE_LIMITER_UNAVAILABLE");
     // Routes without a limit go on: reading the wallet does not need the limiter.
-    assert_eq!(app.get("/wallet", Some(&s.access)).await.status.as_u16(), 200);
+    assert_eq!(
+        app.get("/wallet", Some(&s.access)).await.status.as_u16(),
+        200
+    );
 }

@@ -11,27 +11,62 @@ use std::time::Duration;
 async fn signing_in_with_a_code_takes_at_most_four_database_round_trips() {
     let app = TestApp::spawn().await;
     let phone = unique_phone();
-    assert_eq!(app.register(&phone, &unique_username()).await.status.as_u16(), 201);
+    assert_eq!(
+        app.register(&phone, &unique_username())
+            .await
+            .status
+            .as_u16(),
+        201
+    );
     let otp = app.last_otp(&phone).await;
     // The first sign-in of an account also marks it verified, in the same command as the read.
-    let (first, r) = app.count_commands("POST", "/auth/verify-otp", None, Some(&json!({ "phoneNumber": phone, "otp": otp }))).await;
+    let (first, r) = app
+        .count_commands(
+            "POST",
+            "/auth/verify-otp",
+            None,
+            Some(&json!({ "phoneNumber": phone, "otp": otp })),
+        )
+        .await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.body);
     assert_eq!(r.data()["user"]["isVerified"], true);
-    assert!((1..=4).contains(&first), "first verify-otp sent {first} database commands");
+    assert!(
+        (1..=4).contains(&first),
+        "first verify-otp sent {first} database commands"
+    );
 
-    app.post("/auth/login", None, &json!({ "phoneNumber": phone })).await;
+    app.post("/auth/login", None, &json!({ "phoneNumber": phone }))
+        .await;
     let otp = app.last_otp(&phone).await;
-    let (again, r) = app.count_commands("POST", "/auth/verify-otp", None, Some(&json!({ "phoneNumber": phone, "otp": otp }))).await;
+    let (again, r) = app
+        .count_commands(
+            "POST",
+            "/auth/verify-otp",
+            None,
+            Some(&json!({ "phoneNumber": phone, "otp": otp })),
+        )
+        .await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.body);
-    assert!((1..=4).contains(&again), "verify-otp sent {again} database commands");
+    assert!(
+        (1..=4).contains(&again),
+        "verify-otp sent {again} database commands"
+    );
 }
 
 #[tokio::test]
-async fn refreshing_a_session_takes_at_most_three_database_round_trips_even_with_a_cold_user_cache() {
+async fn refreshing_a_session_takes_at_most_three_database_round_trips_even_with_a_cold_user_cache()
+{
     // USER_CACHE_TTL=0s: the user is read from the database, the worst case.
     let app = TestApp::spawn_with(&[("USER_CACHE_TTL", "0s")]).await;
     let s = app.signed_in_user("BUYER").await;
-    let (n, r) = app.count_commands("POST", "/auth/refresh", None, Some(&json!({ "refreshToken": s.refresh }))).await;
+    let (n, r) = app
+        .count_commands(
+            "POST",
+            "/auth/refresh",
+            None,
+            Some(&json!({ "refreshToken": s.refresh })),
+        )
+        .await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.body);
     assert!((1..=3).contains(&n), "refresh sent {n} database commands");
 }
@@ -48,8 +83,21 @@ async fn a_vote_takes_at_most_four_database_round_trips() {
     app.expire_code(&code, Duration::from_secs(60)).await;
     // A voter who used the app within the last second (USER_CACHE_TTL): their account check is
     // served by the user cache. A cold cache adds one `_id` read.
-    assert_eq!(app.get("/auth/me", Some(&buyer.access)).await.status.as_u16(), 200);
-    let (n, r) = app.count_commands("POST", &format!("/codes/{code}/votes"), Some(&buyer.access), Some(&json!({ "voteType": "WIN" }))).await;
+    assert_eq!(
+        app.get("/auth/me", Some(&buyer.access))
+            .await
+            .status
+            .as_u16(),
+        200
+    );
+    let (n, r) = app
+        .count_commands(
+            "POST",
+            &format!("/codes/{code}/votes"),
+            Some(&buyer.access),
+            Some(&json!({ "voteType": "WIN" })),
+        )
+        .await;
     assert_eq!(r.status.as_u16(), 201, "{}", r.body);
     assert_eq!(r.data()["winVotes"], 1);
     assert!((1..=4).contains(&n), "vote sent {n} database commands");
@@ -57,7 +105,11 @@ async fn a_vote_takes_at_most_four_database_round_trips() {
 
 /// Workers that would share the database while we measure are slowed down.
 async fn quiet_app() -> TestApp {
-    TestApp::spawn_with(&[("MARKET_WORKER_INTERVAL", "1h"), ("RECOVERY_INTERVAL", "1h")]).await
+    TestApp::spawn_with(&[
+        ("MARKET_WORKER_INTERVAL", "1h"),
+        ("RECOVERY_INTERVAL", "1h"),
+    ])
+    .await
 }
 
 #[tokio::test]
@@ -72,14 +124,26 @@ async fn a_purchase_waits_for_at_most_eight_round_trips() {
     let code = app.create_code(&seller, 1_000, 5).await;
     let r = app.purchase(&buyer, &code).await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.body);
-    assert!(r.data()["code"].as_str().is_some_and(|c| !c.is_empty()), "the code is revealed: {}", r.body);
+    assert!(
+        r.data()["code"].as_str().is_some_and(|c| !c.is_empty()),
+        "the code is revealed: {}",
+        r.body
+    );
     let trips = round_trips(&r);
     println!("purchase: {trips} sequential round trips");
-    assert!(trips <= 8, "a purchase took {trips} sequential round trips (budget 8)");
+    assert!(
+        trips <= 8,
+        "a purchase took {trips} sequential round trips (budget 8)"
+    );
     app.assert_reconciled().await;
     // The labels written after the answer are there when the buyer looks.
     let mine = app.get("/purchases", Some(&buyer.access)).await;
-    assert_eq!(mine.data()["items"].as_array().map(Vec::len), Some(2), "{}", mine.body);
+    assert_eq!(
+        mine.data()["items"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        mine.body
+    );
 }
 
 #[tokio::test]
@@ -92,7 +156,10 @@ async fn the_wallet_answers_in_at_most_two_round_trips() {
     assert_eq!(r.data()["balance"]["amount"], json!(5_000));
     let trips = round_trips(&r);
     println!("GET /wallet: {trips} sequential round trips");
-    assert!(trips <= 2, "GET /wallet took {trips} sequential round trips (budget 2)");
+    assert!(
+        trips <= 2,
+        "GET /wallet took {trips} sequential round trips (budget 2)"
+    );
 }
 
 #[tokio::test]
@@ -100,30 +167,57 @@ async fn a_deposit_confirmation_takes_at_most_six_round_trips() {
     let app = quiet_app().await;
     let buyer = app.signed_in_user("BUYER").await;
     app.funded(&buyer, 1_000).await;
-    let r = app.deposit(&buyer, 2_000, &uuid::Uuid::new_v4().to_string()).await;
-    let reference = r.data()["reference"].as_str().expect("reference").to_owned();
-    let done = app.post(&format!("/dev/payments/{reference}/complete"), None, &json!({})).await;
+    let r = app
+        .deposit(&buyer, 2_000, &uuid::Uuid::new_v4().to_string())
+        .await;
+    let reference = r.data()["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
+    let done = app
+        .post(
+            &format!("/dev/payments/{reference}/complete"),
+            None,
+            &json!({}),
+        )
+        .await;
     assert_eq!(done.data()["status"], json!("COMPLETED"), "{}", done.body);
     // The development route counts only our side (the sandbox provider stands for the provider).
     let trips = round_trips(&done);
     println!("deposit confirmation: {trips} sequential round trips");
-    assert!(trips <= 6, "a deposit confirmation took {trips} sequential round trips (budget 6)");
+    assert!(
+        trips <= 6,
+        "a deposit confirmation took {trips} sequential round trips (budget 6)"
+    );
     assert_eq!(app.balance(&buyer).await, 3_000);
 }
 
 #[tokio::test]
 async fn browsing_is_served_from_the_market_cache_without_a_round_trip() {
-    let app = TestApp::spawn_with(&[("MARKET_WORKER_INTERVAL", "1h"), ("RECOVERY_INTERVAL", "1h"), ("MARKET_CACHE_TTL", "60s")]).await;
+    let app = TestApp::spawn_with(&[
+        ("MARKET_WORKER_INTERVAL", "1h"),
+        ("RECOVERY_INTERVAL", "1h"),
+        ("MARKET_CACHE_TTL", "60s"),
+    ])
+    .await;
     let seller = app.signed_in_user("SELLER").await;
     let code = app.create_code(&seller, 1_000, 3).await;
     // The first browse loads the cache (one equality read per live status).
     app.get("/codes", None).await;
     let r = app.get("/codes?sort=price", None).await;
-    let ids: Vec<&str> = r.data()["items"].as_array().expect("items").iter().filter_map(|c| c["id"].as_str()).collect();
+    let ids: Vec<&str> = r.data()["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
     assert_eq!(ids, vec![code.as_str()], "{}", r.body);
     let trips = round_trips(&r);
     println!("GET /codes: {trips} sequential round trips");
-    assert_eq!(trips, 0, "a browse served from the cache waits for no database round trip (budget 1)");
+    assert_eq!(
+        trips, 0,
+        "a browse served from the cache waits for no database round trip (budget 1)"
+    );
 }
 
 #[tokio::test]
@@ -140,5 +234,8 @@ async fn every_buyer_of_a_many_place_code_stays_within_the_purchase_budget() {
         trips.push(round_trips(&r));
     }
     println!("purchases of a 10-place code, one after another: {trips:?} sequential round trips");
-    assert!(trips.iter().all(|&t| t <= 8), "the places fill in order, each buyer's first try is free: {trips:?}");
+    assert!(
+        trips.iter().all(|&t| t <= 8),
+        "the places fill in order, each buyer's first try is free: {trips:?}"
+    );
 }

@@ -28,21 +28,38 @@ fn pick(apps: &(TestApp, TestApp), i: usize) -> &TestApp {
 
 /// Deposits on `on` and has the sandbox confirm it through the other instance's dev route.
 async fn deposit_across(on: &TestApp, confirm_on: &TestApp, s: &Session, amount: i64) {
-    let r = on.deposit(s, amount, &uuid::Uuid::new_v4().to_string()).await;
+    let r = on
+        .deposit(s, amount, &uuid::Uuid::new_v4().to_string())
+        .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
-    let reference = r.data()["reference"].as_str().expect("reference").to_owned();
-    let done = confirm_on.post(&format!("/dev/payments/{reference}/complete"), None, &json!({})).await;
+    let reference = r.data()["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
+    let done = confirm_on
+        .post(
+            &format!("/dev/payments/{reference}/complete"),
+            None,
+            &json!({}),
+        )
+        .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
 }
 
 #[tokio::test]
 async fn two_instances_sell_a_code_exactly_max_buyers_times_and_share_live_events() {
     let admin_phone = unique_phone();
-    let Some(apps) = TestApp::spawn_pair("scale-out", &[("ADMIN_PHONE_NUMBERS", &admin_phone)]).await else { return };
+    let Some(apps) =
+        TestApp::spawn_pair("scale-out", &[("ADMIN_PHONE_NUMBERS", &admin_phone)]).await
+    else {
+        return;
+    };
     let (a, b) = (&apps.0, &apps.1);
     let seller = a.signed_in_user("SELLER").await;
     let code = a.create_code(&seller, PRICE, MAX_BUYERS).await;
-    let mut seller_socket = connect(b, Some(&seller.access)).await.expect("seller's socket on B");
+    let mut seller_socket = connect(b, Some(&seller.access))
+        .await
+        .expect("seller's socket on B");
 
     // 100 buyers, signed in and funded with the price on alternating instances.
     let buyers: Vec<Session> = stream::iter(0..BUYERS)
@@ -65,7 +82,11 @@ async fn two_instances_sell_a_code_exactly_max_buyers_times_and_share_live_event
         async move { (i, pick(apps, i).purchase(s, code).await) }
     }));
     let deposits = futures_util::future::join_all(
-        buyers.iter().enumerate().filter(|(i, _)| i.is_multiple_of(5)).map(|(i, s)| deposit_across(pick(&apps, i + 1), pick(&apps, i), s, EXTRA_DEPOSIT)),
+        buyers
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i.is_multiple_of(5))
+            .map(|(i, s)| deposit_across(pick(&apps, i + 1), pick(&apps, i), s, EXTRA_DEPOSIT)),
     );
     let (results, _) = tokio::join!(purchases, deposits);
 
@@ -89,16 +110,31 @@ async fn two_instances_sell_a_code_exactly_max_buyers_times_and_share_live_event
     // Every balance exact, read through either instance.
     for (i, s) in buyers.iter().enumerate() {
         let paid = if winners.contains(&i) { PRICE } else { 0 };
-        let extra = if i.is_multiple_of(5) { EXTRA_DEPOSIT } else { 0 };
-        assert_eq!(pick(&apps, i + 1).balance(s).await, PRICE + extra - paid, "buyer {i}");
+        let extra = if i.is_multiple_of(5) {
+            EXTRA_DEPOSIT
+        } else {
+            0
+        };
+        assert_eq!(
+            pick(&apps, i + 1).balance(s).await,
+            PRICE + extra - paid,
+            "buyer {i}"
+        );
     }
     let listed = b.get(&format!("/codes/{code}"), Some(&seller.access)).await;
-    assert_eq!(listed.data()["status"], json!("SOLD_OUT"), "{}", listed.body);
+    assert_eq!(
+        listed.data()["status"],
+        json!("SOLD_OUT"),
+        "{}",
+        listed.body
+    );
 
     // The seller's socket on B heard of every sale, whichever instance made it.
     let mut sold: HashSet<String> = HashSet::new();
     while sold.len() < MAX_BUYERS as usize {
-        if let ServerFrame::Event(LiveEvent::CodePurchased(data)) = next_frame(&mut seller_socket).await {
+        if let ServerFrame::Event(LiveEvent::CodePurchased(data)) =
+            next_frame(&mut seller_socket).await
+        {
             assert_eq!(data["codeId"], json!(code));
             sold.insert(data["purchaseId"].as_str().expect("purchaseId").to_owned());
         }
@@ -107,7 +143,9 @@ async fn two_instances_sell_a_code_exactly_max_buyers_times_and_share_live_event
     // shown on the seller's socket on B.
     deposit_across(b, a, &seller, 1_500).await;
     loop {
-        if let ServerFrame::Event(LiveEvent::WalletUpdated { balance }) = next_frame(&mut seller_socket).await {
+        if let ServerFrame::Event(LiveEvent::WalletUpdated { balance }) =
+            next_frame(&mut seller_socket).await
+        {
             if balance.amount == 1_500 {
                 break;
             }

@@ -17,11 +17,32 @@ async fn with_admin() -> (TestApp, Session) {
 }
 
 /// Lists a code with these odds and booking code, sells it to `buyer`, and has an admin decide it.
-async fn finalized(app: &TestApp, admin: &Session, seller: &Session, buyer: &Session, odds: f64, booking: &str, outcome: &str) -> String {
-    let code = id_of(&list_code(app, seller, json!({ "odds": odds, "code": booking, "maxBuyers": 5 })).await);
+async fn finalized(
+    app: &TestApp,
+    admin: &Session,
+    seller: &Session,
+    buyer: &Session,
+    odds: f64,
+    booking: &str,
+    outcome: &str,
+) -> String {
+    let code = id_of(
+        &list_code(
+            app,
+            seller,
+            json!({ "odds": odds, "code": booking, "maxBuyers": 5 }),
+        )
+        .await,
+    );
     app.buy(buyer, &code).await;
     app.expire_code(&code, Duration::from_secs(60)).await;
-    let r = app.post(&format!("/admin/codes/{code}/resolve"), Some(&admin.access), &json!({ "outcome": outcome })).await;
+    let r = app
+        .post(
+            &format!("/admin/codes/{code}/resolve"),
+            Some(&admin.access),
+            &json!({ "outcome": outcome }),
+        )
+        .await;
     assert!(r.status.is_success(), "{}", r.body);
     code
 }
@@ -41,41 +62,104 @@ async fn a_profile_shows_the_hand_computed_record_and_live_booking_codes_stay_se
     let p = app.get(&format!("/sellers/{}", seller.user_id), None).await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     let s = &p.data()["stats"];
-    assert_eq!((s["totalWins"].clone(), s["totalLosses"].clone(), s["totalVoids"].clone()), (json!(1), json!(1), json!(1)));
+    assert_eq!(
+        (
+            s["totalWins"].clone(),
+            s["totalLosses"].clone(),
+            s["totalVoids"].clone()
+        ),
+        (json!(1), json!(1), json!(1))
+    );
     assert_eq!(s["winRate"], json!(50.0));
     assert_eq!(s["profitUnits"], json!(10.45));
     assert_eq!(s["yield"], json!(5.225));
-    assert_eq!(s["averageROI"], json!(522.5), "the leaderboard's average ROI is the yield in percent");
-    assert_eq!((s["currentStreak"].clone(), s["longestStreak"].clone()), (json!(0), json!(1)));
-    assert_eq!((p.data()["recordSize"].clone(), p.data()["liveListings"].clone()), (json!(3), json!(1)));
+    assert_eq!(
+        s["averageROI"],
+        json!(522.5),
+        "the leaderboard's average ROI is the yield in percent"
+    );
+    assert_eq!(
+        (s["currentStreak"].clone(), s["longestStreak"].clone()),
+        (json!(0), json!(1))
+    );
+    assert_eq!(
+        (
+            p.data()["recordSize"].clone(),
+            p.data()["liveListings"].clone()
+        ),
+        (json!(3), json!(1))
+    );
     assert_eq!(p.data()["bySport"][0]["sport"], "FOOTBALL");
-    assert_eq!((p.data()["followers"].clone(), p.data()["following"].clone()), (json!(0), json!(false)));
+    assert_eq!(
+        (p.data()["followers"].clone(), p.data()["following"].clone()),
+        (json!(0), json!(false))
+    );
 
-    let record = app.get(&format!("/sellers/{}/codes", seller.user_id), None).await;
+    let record = app
+        .get(&format!("/sellers/{}/codes", seller.user_id), None)
+        .await;
     let items = record.data()["items"].as_array().expect("items").clone();
-    assert_eq!(items.len(), 4, "three finalized and one live, newest first: {items:?}");
+    assert_eq!(
+        items.len(),
+        4,
+        "three finalized and one live, newest first: {items:?}"
+    );
     assert_eq!(items[0]["id"], live.as_str());
-    assert!(items[0].get("code").is_none(), "a live listing never shows its booking code");
-    let booking: Vec<&str> = items[1..].iter().map(|c| c["code"].as_str().unwrap_or("")).collect();
-    assert_eq!(booking, vec!["VOID-500", "LOST-300", "WON-1245"], "finalized codes show theirs, anyone can check it");
+    assert!(
+        items[0].get("code").is_none(),
+        "a live listing never shows its booking code"
+    );
+    let booking: Vec<&str> = items[1..]
+        .iter()
+        .map(|c| c["code"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        booking,
+        vec!["VOID-500", "LOST-300", "WON-1245"],
+        "finalized codes show theirs, anyone can check it"
+    );
 
-    let line = app.get(&format!("/sellers/{}/performance", seller.user_id), None).await;
+    let line = app
+        .get(&format!("/sellers/{}/performance", seller.user_id), None)
+        .await;
     let points = line.data().as_array().expect("points").clone();
-    let profits: Vec<f64> = points.iter().map(|p| p["cumulativeProfitUnits"].as_f64().unwrap_or(f64::NAN)).collect();
+    let profits: Vec<f64> = points
+        .iter()
+        .map(|p| p["cumulativeProfitUnits"].as_f64().unwrap_or(f64::NAN))
+        .collect();
     assert_eq!(profits, vec![11.45, 10.45, 10.45]);
     assert_eq!(points[0]["codeId"], won.as_str());
     assert_eq!(points[2]["cumulativeYield"], json!(5.225));
-    let week = app.get(&format!("/sellers/{}/performance?period=7d", seller.user_id), None).await;
+    let week = app
+        .get(
+            &format!("/sellers/{}/performance?period=7d", seller.user_id),
+            None,
+        )
+        .await;
     assert_eq!(week.data().as_array().map(Vec::len), Some(3));
-    app.get(&format!("/sellers/{}/performance?period=year", seller.user_id), None).await.assert_error(422);
+    app.get(
+        &format!("/sellers/{}/performance?period=year", seller.user_id),
+        None,
+    )
+    .await
+    .assert_error(422);
 
     // The live booking code appears in no profile route.
-    for path in [format!("/sellers/{}", seller.user_id), format!("/sellers/{}/codes", seller.user_id), format!("/sellers/{}/performance", seller.user_id)] {
+    for path in [
+        format!("/sellers/{}", seller.user_id),
+        format!("/sellers/{}/codes", seller.user_id),
+        format!("/sellers/{}/performance", seller.user_id),
+    ] {
         let body = app.get(&path, Some(&buyer.access)).await.body.to_string();
-        assert!(!body.contains("LIVE-SECRET-9"), "{path} leaks a live booking code");
+        assert!(
+            !body.contains("LIVE-SECRET-9"),
+            "{path} leaks a live booking code"
+        );
     }
     // A buyer has no profile; a bad id is 400.
-    app.get(&format!("/sellers/{}", buyer.user_id), None).await.assert_error(404);
+    app.get(&format!("/sellers/{}", buyer.user_id), None)
+        .await
+        .assert_error(404);
     app.get("/sellers/abc", None).await.assert_error(400);
 }
 
@@ -87,26 +171,74 @@ async fn following_is_idempotent_under_concurrency_and_never_of_yourself() {
     let url = format!("/sellers/{}/follow", seller.user_id);
     let puts = (0..10).map(|_| {
         let (http, url, token) = (app.http.clone(), app.url(&url), fan.access.clone());
-        tokio::spawn(async move { http.put(url).bearer_auth(token).send().await.expect("send").status() })
+        tokio::spawn(async move {
+            http.put(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("send")
+                .status()
+        })
     });
     for p in puts {
         assert_eq!(p.await.expect("join"), StatusCode::OK);
     }
-    let p = app.get(&format!("/sellers/{}", seller.user_id), Some(&fan.access)).await;
-    assert_eq!((p.data()["followers"].clone(), p.data()["following"].clone()), (json!(1), json!(true)));
+    let p = app
+        .get(&format!("/sellers/{}", seller.user_id), Some(&fan.access))
+        .await;
+    assert_eq!(
+        (p.data()["followers"].clone(), p.data()["following"].clone()),
+        (json!(1), json!(true))
+    );
     let mine = app.get("/me/following", Some(&fan.access)).await;
-    assert_eq!(mine.data()["items"].as_array().map(|a| a.iter().map(|f| f["sellerId"].clone()).collect::<Vec<Value>>()), Some(vec![json!(seller.user_id)]));
+    assert_eq!(
+        mine.data()["items"].as_array().map(|a| a
+            .iter()
+            .map(|f| f["sellerId"].clone())
+            .collect::<Vec<Value>>()),
+        Some(vec![json!(seller.user_id)])
+    );
 
     for _ in 0..2 {
         let r = app.delete(&url, Some(&fan.access)).await;
-        assert_eq!((r.status, r.data()["followers"].clone(), r.data()["following"].clone()), (StatusCode::OK, json!(0), json!(false)));
+        assert_eq!(
+            (
+                r.status,
+                r.data()["followers"].clone(),
+                r.data()["following"].clone()
+            ),
+            (StatusCode::OK, json!(0), json!(false))
+        );
     }
-    assert_eq!(app.get("/me/following", Some(&fan.access)).await.data(), &json!({ "items": [], "nextCursor": null }));
-    let own = app.http.put(app.url(&format!("/sellers/{}/follow", seller.user_id))).bearer_auth(&seller.access).send().await.expect("send");
+    assert_eq!(
+        app.get("/me/following", Some(&fan.access)).await.data(),
+        &json!({ "items": [], "nextCursor": null })
+    );
+    let own = app
+        .http
+        .put(app.url(&format!("/sellers/{}/follow", seller.user_id)))
+        .bearer_auth(&seller.access)
+        .send()
+        .await
+        .expect("send");
     assert_eq!(own.status(), StatusCode::CONFLICT);
-    let not_a_seller = app.http.put(app.url(&format!("/sellers/{}/follow", fan.user_id))).bearer_auth(&seller.access).send().await.expect("send");
+    let not_a_seller = app
+        .http
+        .put(app.url(&format!("/sellers/{}/follow", fan.user_id)))
+        .bearer_auth(&seller.access)
+        .send()
+        .await
+        .expect("send");
     assert_eq!(not_a_seller.status(), StatusCode::NOT_FOUND);
-    assert_eq!(app.http.put(app.url(&url)).send().await.expect("send").status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.http
+            .put(app.url(&url))
+            .send()
+            .await
+            .expect("send")
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -115,38 +247,85 @@ async fn a_follower_hears_of_a_new_code_whatever_the_sport_and_only_once() {
     let seller = app.signed_in_user("SELLER").await;
     let fan = app.signed_in_user("BUYER").await;
     let stranger = app.signed_in_user("BUYER").await;
-    let r = app.http.put(app.url(&format!("/sellers/{}/follow", seller.user_id))).bearer_auth(&fan.access).send().await.expect("send");
+    let r = app
+        .http
+        .put(app.url(&format!("/sellers/{}/follow", seller.user_id)))
+        .bearer_auth(&fan.access)
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status(), StatusCode::OK);
     let mut fan_ws = connect(&app, &fan.access).await;
     let mut stranger_ws = connect(&app, &stranger.access).await;
     // The fan watches tennis only; the code is football.
-    send(&mut fan_ws, &ClientFrame::Subscribe { sport: "TENNIS".into() }).await;
+    send(
+        &mut fan_ws,
+        &ClientFrame::Subscribe {
+            sport: "TENNIS".into(),
+        },
+    )
+    .await;
     settle(&mut fan_ws).await;
     settle(&mut stranger_ws).await;
-    let listed = list_code(&app, &seller, json!({ "sport": "FOOTBALL", "code": "FOLLOW-SECRET-1" })).await;
+    let listed = list_code(
+        &app,
+        &seller,
+        json!({ "sport": "FOOTBALL", "code": "FOLLOW-SECRET-1" }),
+    )
+    .await;
     match next_event(&mut fan_ws, Duration::from_secs(10)).await {
         Some(LiveEvent::CodeCreated(data)) => {
             assert_eq!(data["id"], listed["id"]);
-            assert!(!data.to_string().contains("FOLLOW-SECRET-1"), "never the secret: {data}");
+            assert!(
+                !data.to_string().contains("FOLLOW-SECRET-1"),
+                "never the secret: {data}"
+            );
         }
         other => panic!("expected code:created, got {other:?}"),
     }
-    assert!(next_event(&mut stranger_ws, Duration::from_millis(700)).await.is_none(), "not a follower, not subscribed");
+    assert!(
+        next_event(&mut stranger_ws, Duration::from_millis(700))
+            .await
+            .is_none(),
+        "not a follower, not subscribed"
+    );
 
     // Subscribed to the sport as well: one event, not two.
-    send(&mut fan_ws, &ClientFrame::Subscribe { sport: "FOOTBALL".into() }).await;
+    send(
+        &mut fan_ws,
+        &ClientFrame::Subscribe {
+            sport: "FOOTBALL".into(),
+        },
+    )
+    .await;
     settle(&mut fan_ws).await;
     list_code(&app, &seller, json!({ "sport": "FOOTBALL" })).await;
-    assert!(matches!(next_event(&mut fan_ws, Duration::from_secs(10)).await, Some(LiveEvent::CodeCreated(_))));
-    assert!(next_event(&mut fan_ws, Duration::from_millis(700)).await.is_none(), "the same code twice");
+    assert!(matches!(
+        next_event(&mut fan_ws, Duration::from_secs(10)).await,
+        Some(LiveEvent::CodeCreated(_))
+    ));
+    assert!(
+        next_event(&mut fan_ws, Duration::from_millis(700))
+            .await
+            .is_none(),
+        "the same code twice"
+    );
 }
 
 #[tokio::test]
 async fn a_follower_on_another_instance_hears_of_a_new_code() {
-    let Some((a, b)) = TestApp::spawn_pair("follow", &[]).await else { return };
+    let Some((a, b)) = TestApp::spawn_pair("follow", &[]).await else {
+        return;
+    };
     let seller = a.signed_in_user("SELLER").await;
     let fan = a.signed_in_user("BUYER").await;
-    let r = a.http.put(a.url(&format!("/sellers/{}/follow", seller.user_id))).bearer_auth(&fan.access).send().await.expect("send");
+    let r = a
+        .http
+        .put(a.url(&format!("/sellers/{}/follow", seller.user_id)))
+        .bearer_auth(&fan.access)
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status(), StatusCode::OK);
     let mut on_b = connect(&b, &fan.access).await;
     settle(&mut on_b).await;
@@ -171,9 +350,20 @@ async fn recomputed_and_incremental_figures_agree_over_many_random_finalizations
     for i in 0..24 {
         let odds_hundredths: i64 = rng.gen_range(101..2_000);
         let outcome = ["WON", "LOST", "VOID"][rng.gen_range(0..3)];
-        finalized(&app, &admin, &seller, &buyer, odds_hundredths as f64 / 100.0, &format!("RND-{i:04}"), outcome).await;
+        finalized(
+            &app,
+            &admin,
+            &seller,
+            &buyer,
+            odds_hundredths as f64 / 100.0,
+            &format!("RND-{i:04}"),
+            outcome,
+        )
+        .await;
         match outcome {
-            "WON" => (profit, stakes, wins) = (profit + odds_hundredths - 100, stakes + 1, wins + 1),
+            "WON" => {
+                (profit, stakes, wins) = (profit + odds_hundredths - 100, stakes + 1, wins + 1)
+            }
             "LOST" => (profit, stakes) = (profit - 100, stakes + 1),
             _ => {}
         }
@@ -182,14 +372,31 @@ async fn recomputed_and_incremental_figures_agree_over_many_random_finalizations
     let s = &p.data()["stats"];
     assert_eq!(s["profitUnits"].as_f64(), Some(profit as f64 / 100.0));
     assert_eq!(s["totalWins"], json!(wins));
-    assert_eq!(s["totalWins"].as_i64().unwrap_or(-1) + s["totalLosses"].as_i64().unwrap_or(-1), stakes);
+    assert_eq!(
+        s["totalWins"].as_i64().unwrap_or(-1) + s["totalLosses"].as_i64().unwrap_or(-1),
+        stakes
+    );
     let yield_ratio = s["yield"].as_f64().unwrap_or(f64::NAN);
     let expected = (profit as f64 / (100.0 * stakes as f64) * 10_000.0).round() / 10_000.0;
-    assert!((yield_ratio - expected).abs() < 1e-9, "{yield_ratio} vs {expected}");
+    assert!(
+        (yield_ratio - expected).abs() < 1e-9,
+        "{yield_ratio} vs {expected}"
+    );
     // averageROI (the leaderboard's, incremental) is the yield in percent, rounded down.
-    assert_eq!(s["averageROI"].as_f64(), Some(((profit * 100).div_euclid(stakes)) as f64 / 100.0));
-    let recomputed = oddxer_backend::leaderboard::service::recompute_all(&app.state).await.expect("recompute");
-    assert_eq!(recomputed.iter().find(|r| r.seller.to_hex() == seller.user_id).map(|r| r.roi_sum), Some(profit));
+    assert_eq!(
+        s["averageROI"].as_f64(),
+        Some(((profit * 100).div_euclid(stakes)) as f64 / 100.0)
+    );
+    let recomputed = oddxer_backend::leaderboard::service::recompute_all(&app.state)
+        .await
+        .expect("recompute");
+    assert_eq!(
+        recomputed
+            .iter()
+            .find(|r| r.seller.to_hex() == seller.user_id)
+            .map(|r| r.roi_sum),
+        Some(profit)
+    );
 }
 
 #[tokio::test]
@@ -199,7 +406,13 @@ async fn my_following_comes_a_page_at_a_time_newest_first_with_every_seller_once
     let mut followed = vec![];
     for _ in 0..5 {
         let seller = app.signed_in_user("SELLER").await;
-        let r = app.http.put(app.url(&format!("/sellers/{}/follow", seller.user_id))).bearer_auth(&fan.access).send().await.expect("send");
+        let r = app
+            .http
+            .put(app.url(&format!("/sellers/{}/follow", seller.user_id)))
+            .bearer_auth(&fan.access)
+            .send()
+            .await
+            .expect("send");
         assert_eq!(r.status(), StatusCode::OK);
         followed.push(seller.user_id.clone());
     }
@@ -227,7 +440,11 @@ async fn my_following_comes_a_page_at_a_time_newest_first_with_every_seller_once
     let expected: Vec<Value> = followed.iter().rev().map(|id| json!(id)).collect();
     assert_eq!(seen, expected);
     assert_eq!(pages, 3);
-    let bad = app.get("/me/following?cursor=nonsense", Some(&fan.access)).await;
+    let bad = app
+        .get("/me/following?cursor=nonsense", Some(&fan.access))
+        .await;
     bad.assert_error(422);
-    app.get("/me/following?limit=0", Some(&fan.access)).await.assert_error(422);
+    app.get("/me/following?limit=0", Some(&fan.access))
+        .await
+        .assert_error(422);
 }

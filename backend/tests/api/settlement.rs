@@ -20,7 +20,13 @@ async fn market(overrides: &[(&str, &str)]) -> Market {
 
 impl Market {
     /// A code bought by `n` buyers (each starting with `funds`), then resolved by the admin.
-    async fn sold_and_resolved(&self, price: i64, n: usize, funds: i64, outcome: &str) -> Vec<Session> {
+    async fn sold_and_resolved(
+        &self,
+        price: i64,
+        n: usize,
+        funds: i64,
+        outcome: &str,
+    ) -> Vec<Session> {
         let code = self.app.create_code(&self.seller, price, n as i64).await;
         let mut buyers = vec![];
         for _ in 0..n {
@@ -30,11 +36,26 @@ impl Market {
             buyers.push(b);
         }
         // Results are known after kick-off: the games have started.
-        self.app.expire_code(&code, std::time::Duration::from_secs(60)).await;
-        let r = self.app.post(&format!("/admin/codes/{code}/resolve"), Some(&self.admin.access), &json!({ "outcome": outcome })).await;
+        self.app
+            .expire_code(&code, std::time::Duration::from_secs(60))
+            .await;
+        let r = self
+            .app
+            .post(
+                &format!("/admin/codes/{code}/resolve"),
+                Some(&self.admin.access),
+                &json!({ "outcome": outcome }),
+            )
+            .await;
         assert!(r.status.is_success(), "{}", r.body);
         // Resolving again (another admin, a retry) settles nothing twice.
-        self.app.post(&format!("/admin/codes/{code}/resolve"), Some(&self.admin.access), &json!({ "outcome": outcome })).await;
+        self.app
+            .post(
+                &format!("/admin/codes/{code}/resolve"),
+                Some(&self.admin.access),
+                &json!({ "outcome": outcome }),
+            )
+            .await;
         buyers
     }
 
@@ -42,7 +63,15 @@ impl Market {
     async fn fees(&self) -> i64 {
         let mut total = 0;
         for n in 0..oddxer_backend::ledger::accounts::PLATFORM_SHARDS {
-            total += self.app.state.ledger.entries.head(&format!("fees:{n}")).await.expect("fees head").balance;
+            total += self
+                .app
+                .state
+                .ledger
+                .entries
+                .head(&format!("fees:{n}"))
+                .await
+                .expect("fees head")
+                .balance;
         }
         total
     }
@@ -111,18 +140,38 @@ async fn fees_on_odd_amounts_round_down_and_the_total_is_conserved() {
 async fn the_sellers_payout_and_the_buyers_refund_name_the_code_in_the_wallet() {
     let m = market(&[]).await;
     let buyer = m.sold_and_resolved(6_000, 1, 6_000, "WON").await.remove(0);
-    let history = m.app.get("/wallet/transactions", Some(&m.seller.access)).await;
+    let history = m
+        .app
+        .get("/wallet/transactions", Some(&m.seller.access))
+        .await;
     let payout = &history.data()["items"][0];
     assert_eq!(payout["type"], "SALE_PAYOUT", "{payout}");
     let description = payout["description"].as_str().unwrap_or_default();
-    assert!(description.starts_with("Sale payout — Weekend acca ") && description.ends_with(" (Won)"), "{description}");
+    assert!(
+        description.starts_with("Sale payout — Weekend acca ") && description.ends_with(" (Won)"),
+        "{description}"
+    );
     // The buyer's purchase entry names the same code.
-    let title = description.trim_start_matches("Sale payout — ").trim_end_matches(" (Won)");
+    let title = description
+        .trim_start_matches("Sale payout — ")
+        .trim_end_matches(" (Won)");
     let bought = m.app.get("/wallet/transactions", Some(&buyer.access)).await;
-    assert_eq!(bought.data()["items"][0]["description"], format!("Purchase: {title}"));
+    assert_eq!(
+        bought.data()["items"][0]["description"],
+        format!("Purchase: {title}")
+    );
 
     let voided = m.sold_and_resolved(2_000, 1, 2_000, "VOID").await.remove(0);
-    let refunds = m.app.get("/wallet/transactions", Some(&voided.access)).await;
-    let refund = refunds.data()["items"][0]["description"].as_str().unwrap_or_default().to_owned();
-    assert!(refund.starts_with("Refund — Weekend acca ") && refund.ends_with(" (code voided)"), "{refund}");
+    let refunds = m
+        .app
+        .get("/wallet/transactions", Some(&voided.access))
+        .await;
+    let refund = refunds.data()["items"][0]["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        refund.starts_with("Refund — Weekend acca ") && refund.ends_with(" (code voided)"),
+        "{refund}"
+    );
 }

@@ -6,23 +6,40 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-pub(crate) type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-pub(crate) async fn connect(app: &TestApp, token: Option<&str>) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+pub(crate) async fn connect(
+    app: &TestApp,
+    token: Option<&str>,
+) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
     let mut req = format!("ws://127.0.0.1:{}/api/v1/ws", app.port).into_client_request()?;
     if let Some(t) = token {
-        req.headers_mut().insert("authorization", format!("Bearer {t}").parse().expect("header"));
+        req.headers_mut().insert(
+            "authorization",
+            format!("Bearer {t}").parse().expect("header"),
+        );
     }
-    tokio_tungstenite::connect_async(req).await.map(|(ws, _)| ws)
+    tokio_tungstenite::connect_async(req)
+        .await
+        .map(|(ws, _)| ws)
 }
 
 pub(crate) async fn send(ws: &mut Ws, frame: &ClientFrame) {
-    ws.send(Message::Text(serde_json::to_string(frame).expect("json").into())).await.expect("send");
+    ws.send(Message::Text(
+        serde_json::to_string(frame).expect("json").into(),
+    ))
+    .await
+    .expect("send");
 }
 
 pub(crate) async fn next_frame(ws: &mut Ws) -> ServerFrame {
     loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("a frame within 10 s").expect("open").expect("ok");
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a frame within 10 s")
+            .expect("open")
+            .expect("ok");
         if let Message::Text(t) = msg {
             return serde_json::from_str(&t).expect("server frame");
         }
@@ -58,7 +75,16 @@ async fn sync_sends_the_entries_after_the_cursor_then_live_updates() {
     let s = signed_in_with_deposits(&app, &[1_000, 2_000, 3_000]).await;
     let mut ws = connect(&app, Some(&s.access)).await.expect("connect");
 
-    send(&mut ws, &ClientFrame::Sync { streams: SyncCursors { wallet: Some(1), purchases: None } }).await;
+    send(
+        &mut ws,
+        &ClientFrame::Sync {
+            streams: SyncCursors {
+                wallet: Some(1),
+                purchases: None,
+            },
+        },
+    )
+    .await;
     let (seqs, cursor, balance) = wallet_batches_until_done(&mut ws).await;
     assert_eq!(seqs, vec![2, 3]);
     assert_eq!(cursor, 3);
@@ -94,8 +120,23 @@ async fn a_first_auth_frame_also_authenticates() {
     let app = TestApp::spawn().await;
     let s = signed_in_with_deposits(&app, &[1_500]).await;
     let mut ws = connect(&app, None).await.expect("connect");
-    send(&mut ws, &ClientFrame::Auth { token: s.access.clone() }).await;
-    send(&mut ws, &ClientFrame::Sync { streams: SyncCursors { wallet: Some(0), purchases: None } }).await;
+    send(
+        &mut ws,
+        &ClientFrame::Auth {
+            token: s.access.clone(),
+        },
+    )
+    .await;
+    send(
+        &mut ws,
+        &ClientFrame::Sync {
+            streams: SyncCursors {
+                wallet: Some(0),
+                purchases: None,
+            },
+        },
+    )
+    .await;
     let (seqs, _, balance) = wallet_batches_until_done(&mut ws).await;
     assert_eq!(seqs, vec![1]);
     assert_eq!(balance, Some(1_500));
@@ -105,10 +146,19 @@ async fn a_first_auth_frame_also_authenticates() {
 async fn the_socket_refuses_bad_tokens() {
     let app = TestApp::spawn().await;
     let refused = connect(&app, Some("forged.token.here")).await;
-    assert!(refused.is_err(), "upgrade with a bad bearer must be refused");
+    assert!(
+        refused.is_err(),
+        "upgrade with a bad bearer must be refused"
+    );
 
     let mut ws = connect(&app, None).await.expect("connect");
-    ws.send(Message::Text(json!({ "type": "auth", "token": "nope" }).to_string().into())).await.expect("send");
+    ws.send(Message::Text(
+        json!({ "type": "auth", "token": "nope" })
+            .to_string()
+            .into(),
+    ))
+    .await
+    .expect("send");
     match next_frame(&mut ws).await {
         ServerFrame::Error { code, .. } => assert_eq!(code, "UNAUTHENTICATED"),
         other => panic!("expected an error frame, got {other:?}"),
@@ -138,12 +188,28 @@ async fn syncing_from_zero_while_deposits_land_misses_nothing_and_duplicates_not
                     .json()
                     .await
                     .expect("json");
-                let reference = r["data"]["reference"].as_str().expect("reference").to_owned();
-                app_http.post(format!("{base}/dev/payments/{reference}/complete")).send().await.expect("complete");
+                let reference = r["data"]["reference"]
+                    .as_str()
+                    .expect("reference")
+                    .to_owned();
+                app_http
+                    .post(format!("{base}/dev/payments/{reference}/complete"))
+                    .send()
+                    .await
+                    .expect("complete");
             }
         })
     };
-    send(&mut ws, &ClientFrame::Sync { streams: SyncCursors { wallet: Some(0), purchases: None } }).await;
+    send(
+        &mut ws,
+        &ClientFrame::Sync {
+            streams: SyncCursors {
+                wallet: Some(0),
+                purchases: None,
+            },
+        },
+    )
+    .await;
     let mut seen = vec![];
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while seen.len() < 16 && tokio::time::Instant::now() < deadline {
@@ -154,7 +220,11 @@ async fn syncing_from_zero_while_deposits_land_misses_nothing_and_duplicates_not
         }
     }
     writer.await.expect("writer");
-    assert_eq!(seen, (1..=16).collect::<Vec<i64>>(), "every entry once, in order");
+    assert_eq!(
+        seen,
+        (1..=16).collect::<Vec<i64>>(),
+        "every entry once, in order"
+    );
 }
 
 /// Reads `sync:batch` frames of the purchases stream until one says done; returns the rows.
@@ -183,16 +253,35 @@ async fn the_purchases_stream_carries_bought_codes_with_their_secret_then_their_
     assert_eq!(bought.status.as_u16(), 200, "{}", bought.body);
 
     let mut ws = connect(&app, Some(&buyer.access)).await.expect("connect");
-    send(&mut ws, &ClientFrame::Sync { streams: SyncCursors { wallet: None, purchases: Some(0) } }).await;
+    send(
+        &mut ws,
+        &ClientFrame::Sync {
+            streams: SyncCursors {
+                wallet: None,
+                purchases: Some(0),
+            },
+        },
+    )
+    .await;
     let rows = purchase_rows_until_done(&mut ws).await;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].seq, 1);
-    assert_eq!(rows[0].purchase.code.code.as_deref(), bought.data()["code"].as_str());
+    assert_eq!(
+        rows[0].purchase.code.code.as_deref(),
+        bought.data()["code"].as_str()
+    );
 
     // An admin voids the code: the refund lands and a new version of the row follows live.
-    app.register(&admin_phone, &crate::helpers::unique_username()).await;
+    app.register(&admin_phone, &crate::helpers::unique_username())
+        .await;
     let admin = app.sign_in(&admin_phone).await;
-    let r = app.post(&format!("/admin/codes/{code}/resolve"), Some(&admin.access), &json!({ "outcome": "VOID" })).await;
+    let r = app
+        .post(
+            &format!("/admin/codes/{code}/resolve"),
+            Some(&admin.access),
+            &json!({ "outcome": "VOID" }),
+        )
+        .await;
     assert!(r.status.is_success(), "{}", r.body);
     let live = loop {
         if let ServerFrame::SyncBatch(b) = next_frame(&mut ws).await {
@@ -204,9 +293,18 @@ async fn the_purchases_stream_carries_bought_codes_with_their_secret_then_their_
         }
     };
     assert_eq!(live[0].seq, 2);
-    assert_eq!(live[0].version, 3, "settled rows outrank bought and kicked-off rows");
-    assert_eq!(live[0].purchase.settlement, Some(oddxer_shared::api::Settlement::Refunded));
-    assert_eq!(live[0].purchase.code.status, oddxer_shared::CodeStatus::Void);
+    assert_eq!(
+        live[0].version, 3,
+        "settled rows outrank bought and kicked-off rows"
+    );
+    assert_eq!(
+        live[0].purchase.settlement,
+        Some(oddxer_shared::api::Settlement::Refunded)
+    );
+    assert_eq!(
+        live[0].purchase.code.status,
+        oddxer_shared::CodeStatus::Void
+    );
     assert_eq!(app.balance(&buyer).await, 5_000);
     app.assert_reconciled().await;
 }
@@ -218,41 +316,87 @@ async fn a_synced_purchase_shows_its_code_kicked_off_and_then_decided() {
     let app = TestApp::spawn().await;
     let seller = app.signed_in_user("SELLER").await;
     let code = app.create_code(&seller, 3_000, 2).await;
-    let buyers = [signed_in_with_deposits(&app, &[5_000]).await, signed_in_with_deposits(&app, &[5_000]).await];
+    let buyers = [
+        signed_in_with_deposits(&app, &[5_000]).await,
+        signed_in_with_deposits(&app, &[5_000]).await,
+    ];
     for b in &buyers {
         app.buy(b, &code).await;
     }
-    let mut ws = connect(&app, Some(&buyers[0].access)).await.expect("connect");
-    send(&mut ws, &ClientFrame::Sync { streams: SyncCursors { wallet: None, purchases: Some(0) } }).await;
+    let mut ws = connect(&app, Some(&buyers[0].access))
+        .await
+        .expect("connect");
+    send(
+        &mut ws,
+        &ClientFrame::Sync {
+            streams: SyncCursors {
+                wallet: None,
+                purchases: Some(0),
+            },
+        },
+    )
+    .await;
     let rows = purchase_rows_until_done(&mut ws).await;
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].purchase.code.status, oddxer_shared::CodeStatus::Active);
+    assert_eq!(
+        rows[0].purchase.code.status,
+        oddxer_shared::CodeStatus::Active
+    );
 
     app.expire_code(&code, Duration::from_secs(60)).await;
     app.market_pass().await;
     let kicked_off = next_purchase_rows(&mut ws).await;
     assert_eq!(kicked_off.len(), 1, "{kicked_off:?}");
     assert_eq!((kicked_off[0].seq, kicked_off[0].version), (2, 2));
-    assert_eq!(kicked_off[0].purchase.code.status, oddxer_shared::CodeStatus::AwaitingResult);
+    assert_eq!(
+        kicked_off[0].purchase.code.status,
+        oddxer_shared::CodeStatus::AwaitingResult
+    );
     assert_eq!(kicked_off[0].purchase.settlement, None);
     // Another pass re-versions nothing twice.
     app.market_pass().await;
 
     for b in &buyers {
-        let r = app.post(&format!("/codes/{code}/votes"), Some(&b.access), &json!({ "voteType": "WIN" })).await;
+        let r = app
+            .post(
+                &format!("/codes/{code}/votes"),
+                Some(&b.access),
+                &json!({ "voteType": "WIN" }),
+            )
+            .await;
         assert!(r.status.is_success(), "{}", r.body);
     }
     app.market_pass().await;
     let settled = next_purchase_rows(&mut ws).await;
     assert_eq!((settled[0].seq, settled[0].version), (3, 3), "{settled:?}");
-    assert_eq!(settled[0].purchase.code.status, oddxer_shared::CodeStatus::Won);
-    assert_eq!(settled[0].purchase.settlement, Some(oddxer_shared::api::Settlement::PaidOut));
+    assert_eq!(
+        settled[0].purchase.code.status,
+        oddxer_shared::CodeStatus::Won
+    );
+    assert_eq!(
+        settled[0].purchase.settlement,
+        Some(oddxer_shared::api::Settlement::PaidOut)
+    );
 
     // A device syncing from scratch ends with the same rows, in order.
-    let mut fresh = connect(&app, Some(&buyers[1].access)).await.expect("connect");
-    send(&mut fresh, &ClientFrame::Sync { streams: SyncCursors { wallet: None, purchases: Some(0) } }).await;
+    let mut fresh = connect(&app, Some(&buyers[1].access))
+        .await
+        .expect("connect");
+    send(
+        &mut fresh,
+        &ClientFrame::Sync {
+            streams: SyncCursors {
+                wallet: None,
+                purchases: Some(0),
+            },
+        },
+    )
+    .await;
     let all = purchase_rows_until_done(&mut fresh).await;
-    assert_eq!(all.iter().map(|r| r.version).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(
+        all.iter().map(|r| r.version).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
 }
 
 /// The next non-empty purchases batch (a live change).
@@ -272,12 +416,27 @@ async fn next_purchase_rows(ws: &mut Ws) -> Vec<oddxer_shared::sync::PurchaseStr
 async fn with_redis_a_deposit_confirmed_by_one_instance_reaches_a_socket_on_another() {
     let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6380".into());
     let db_name = format!("test_{}", uuid::Uuid::new_v4().simple());
-    let shared = [("REDIS_URL", redis.as_str()), ("DB_NAME", db_name.as_str()), ("JWT_SECRET", "shared-secret-for-two-instances-0123456789")];
+    let shared = [
+        ("REDIS_URL", redis.as_str()),
+        ("DB_NAME", db_name.as_str()),
+        ("JWT_SECRET", "shared-secret-for-two-instances-0123456789"),
+    ];
     let a = TestApp::spawn_with(&shared).await;
     let b = TestApp::spawn_with(&shared).await;
     let s = a.signed_in_user("BUYER").await;
-    let mut ws = connect(&b, Some(&s.access)).await.expect("connect to instance B");
-    send(&mut ws, &ClientFrame::Sync { streams: SyncCursors { wallet: Some(0), purchases: None } }).await;
+    let mut ws = connect(&b, Some(&s.access))
+        .await
+        .expect("connect to instance B");
+    send(
+        &mut ws,
+        &ClientFrame::Sync {
+            streams: SyncCursors {
+                wallet: Some(0),
+                purchases: None,
+            },
+        },
+    )
+    .await;
     wallet_batches_until_done(&mut ws).await;
 
     a.funded(&s, 2_500).await; // confirmed by instance A
@@ -327,15 +486,46 @@ async fn a_long_history_arrives_in_bounded_batches_contiguous_and_exact() {
     for seq in 1..=700i64 {
         let amount = if seq % 3 == 0 { -100 } else { 1_000 };
         balance += amount;
-        docs.push(entry_doc(&account, seq, &format!("t{seq}"), amount, balance, "DEPOSIT", "Deposit", mongodb::bson::DateTime::now()));
+        docs.push(entry_doc(
+            &account,
+            seq,
+            &format!("t{seq}"),
+            amount,
+            balance,
+            "DEPOSIT",
+            "Deposit",
+            mongodb::bson::DateTime::now(),
+        ));
     }
-    app.db.col("ledger_entries").insert_many(docs).await.expect("entries");
+    app.db
+        .col("ledger_entries")
+        .insert_many(docs)
+        .await
+        .expect("entries");
     let stream = purchase_stream::stream_of(user);
-    let rows: Vec<_> = (1..=150).map(|seq| purchase_stream::row_doc(&stream, seq, 1, &stream_purchase(&s.user_id, seq)).expect("row")).collect();
-    app.db.col(purchase_stream::COLLECTION).insert_many(rows).await.expect("rows");
+    let rows: Vec<_> = (1..=150)
+        .map(|seq| {
+            purchase_stream::row_doc(&stream, seq, 1, &stream_purchase(&s.user_id, seq))
+                .expect("row")
+        })
+        .collect();
+    app.db
+        .col(purchase_stream::COLLECTION)
+        .insert_many(rows)
+        .await
+        .expect("rows");
 
     let mut ws = connect(&app, Some(&s.access)).await.expect("connect");
-    send(&mut ws, &ClientFrame::Sync { streams: SyncCursors { wallet: Some(0), purchases: Some(0) } }).await;
+    send(
+        &mut ws,
+        &ClientFrame::Sync {
+            streams: SyncCursors {
+                wallet: Some(0),
+                purchases: Some(0),
+            },
+        },
+    )
+    .await;
     let mut wallet_seqs = vec![];
     let mut batches = 0;
     let checkpoint = loop {
@@ -353,19 +543,42 @@ async fn a_long_history_arrives_in_bounded_batches_contiguous_and_exact() {
     assert_eq!(wallet_seqs, (1..=700).collect::<Vec<_>>());
     assert_eq!((checkpoint.head, checkpoint.balance), (700, Some(balance)));
     assert!(batches >= 3, "700 entries in {batches} batches");
-    let purchases: Vec<i64> = purchase_rows_until_done(&mut ws).await.iter().map(|r| r.seq).collect();
+    let purchases: Vec<i64> = purchase_rows_until_done(&mut ws)
+        .await
+        .iter()
+        .map(|r| r.seq)
+        .collect();
     assert_eq!(purchases, (1..=150).collect::<Vec<_>>());
 
     // Rows written without a `bucket` (before it existed) still sync, through the range query.
     let legacy: Vec<_> = (151..=160)
         .map(|seq| {
-            let mut d = purchase_stream::row_doc(&stream, seq, 1, &stream_purchase(&s.user_id, seq)).expect("row");
+            let mut d =
+                purchase_stream::row_doc(&stream, seq, 1, &stream_purchase(&s.user_id, seq))
+                    .expect("row");
             d.remove("bucket");
             d
         })
         .collect();
-    app.db.col(purchase_stream::COLLECTION).insert_many(legacy).await.expect("legacy rows");
-    send(&mut ws, &ClientFrame::Sync { streams: SyncCursors { wallet: None, purchases: Some(150) } }).await;
-    let purchases: Vec<i64> = purchase_rows_until_done(&mut ws).await.iter().map(|r| r.seq).collect();
+    app.db
+        .col(purchase_stream::COLLECTION)
+        .insert_many(legacy)
+        .await
+        .expect("legacy rows");
+    send(
+        &mut ws,
+        &ClientFrame::Sync {
+            streams: SyncCursors {
+                wallet: None,
+                purchases: Some(150),
+            },
+        },
+    )
+    .await;
+    let purchases: Vec<i64> = purchase_rows_until_done(&mut ws)
+        .await
+        .iter()
+        .map(|r| r.seq)
+        .collect();
     assert_eq!(purchases, (151..=160).collect::<Vec<_>>());
 }

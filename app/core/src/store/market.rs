@@ -163,8 +163,7 @@ impl Store {
         }
         let sort = q.sort.unwrap_or_default();
         out.items.sort_by(|a, b| compare(sort, a, b));
-        out.items
-            .truncate(oddxer_sync::market::page_limit(q));
+        out.items.truncate(oddxer_sync::market::page_limit(q));
         Ok(out)
     }
 }

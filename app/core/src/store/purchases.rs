@@ -98,7 +98,8 @@ impl Store {
     pub fn apply_code_to_purchases(&mut self, code: &CodeOut) -> Result<bool> {
         let tx = self.conn.transaction()?;
         let rows: Vec<(String, String)> = {
-            let mut stmt = tx.prepare_cached("SELECT id, json FROM purchases WHERE code_id = ?1")?;
+            let mut stmt =
+                tx.prepare_cached("SELECT id, json FROM purchases WHERE code_id = ?1")?;
             let rows = stmt.query_map([&code.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect::<rusqlite::Result<_>>()?
         };

@@ -601,8 +601,14 @@ mod boards {
         };
         s.cache_leaderboard(&week, &page("a")).unwrap();
         s.cache_leaderboard(&all, &page("b")).unwrap();
-        assert_eq!(s.cached_leaderboard(&week).unwrap().unwrap().items[0].seller_id, "a");
-        assert_eq!(s.cached_leaderboard(&all).unwrap().unwrap().items[0].seller_id, "b");
+        assert_eq!(
+            s.cached_leaderboard(&week).unwrap().unwrap().items[0].seller_id,
+            "a"
+        );
+        assert_eq!(
+            s.cached_leaderboard(&all).unwrap().unwrap().items[0].seller_id,
+            "b"
+        );
         let month = LeaderboardIn {
             period: Some(LeaderboardPeriod::Days30),
             ..LeaderboardIn::default()

@@ -2,11 +2,11 @@
 
 use super::*;
 use crate::store::{PURCHASES_STREAM, WALLET_STREAM};
-use oddxer_shared::sync::{Checkpoint, LiveEvent, StreamEntries, SyncCursors};
-use oddxer_sync::MAX_RESYNCS_IN_A_ROW;
 use crate::testutil::{entry, purchase_row};
+use oddxer_shared::sync::{Checkpoint, LiveEvent, StreamEntries, SyncCursors};
 use oddxer_shared::sync::{PurchaseStreamEntry, SyncBatch};
 use oddxer_shared::{Currency, Money};
+use oddxer_sync::MAX_RESYNCS_IN_A_ROW;
 
 fn batch(
     entries: Vec<oddxer_shared::api::LedgerEntryOut>,
@@ -226,10 +226,21 @@ fn progress_counts_entries_received_of_the_checkpoint_head() {
     let mut s = Store::open_in_memory().unwrap();
     let mut w = Syncer::default();
     let step = w
-        .on_frame(&mut s, batch(vec![entry(1, 100, 100), entry(2, 100, 200)], false, 3, Some(250)))
+        .on_frame(
+            &mut s,
+            batch(
+                vec![entry(1, 100, 100), entry(2, 100, 200)],
+                false,
+                3,
+                Some(250),
+            ),
+        )
         .unwrap();
     let p = step.progress.unwrap();
-    assert_eq!((p.wallet.received, p.wallet.cursor, p.wallet.head), (2, 2, 3));
+    assert_eq!(
+        (p.wallet.received, p.wallet.cursor, p.wallet.head),
+        (2, 2, 3)
+    );
     assert!(!p.caught_up);
     assert_eq!(p.totals(), (2, 3));
     w.on_frame(&mut s, batch(vec![entry(3, 50, 250)], true, 3, Some(250)))
@@ -239,7 +250,10 @@ fn progress_counts_entries_received_of_the_checkpoint_head() {
         .unwrap();
     let p = step.progress.unwrap();
     assert!(p.caught_up && step.caught_up);
-    assert_eq!((p.wallet.received, p.wallet.cursor, p.wallet.head), (3, 3, 3));
+    assert_eq!(
+        (p.wallet.received, p.wallet.cursor, p.wallet.head),
+        (3, 3, 3)
+    );
     assert_eq!(p.totals(), (3, 3));
 }
 
@@ -420,7 +434,11 @@ fn a_followed_tipsters_new_code_lands_at_the_top_of_the_kept_page_and_notifies_o
 
     let page = s.cached_market_page(&q).unwrap();
     let ids: Vec<&str> = page.items.iter().map(|c| c.id.as_str()).collect();
-    assert_eq!(ids, ["c2", "c1"], "the new listing is first on the kept newest page");
+    assert_eq!(
+        ids,
+        ["c2", "c1"],
+        "the new listing is first on the kept newest page"
+    );
 
     // The same event again (a reconnect): no second notification.
     let again = w.on_frame(&mut s, created(&fresh)).unwrap();
@@ -457,17 +475,23 @@ fn a_finalized_code_leaves_the_kept_active_page_and_updates_my_purchase() {
     let q = newest_first_page();
     s.cache_market_page(
         &q,
-        &[code("c1", "2026-01-01T00:00:00Z"), code("c2", "2026-01-01T00:00:00Z")],
+        &[
+            code("c1", "2026-01-01T00:00:00Z"),
+            code("c2", "2026-01-01T00:00:00Z"),
+        ],
         None,
     )
     .unwrap();
-    s.put_purchase_if_absent(&purchase("p1", "c1", false)).unwrap();
+    s.put_purchase_if_absent(&purchase("p1", "c1", false))
+        .unwrap();
 
     let mut done = code("c1", "2026-03-01T00:00:00Z");
     done.status = oddxer_shared::CodeStatus::Won;
     done.outcome = Some(oddxer_shared::Outcome::Won);
     done.win_votes = 1;
-    let step = Syncer::default().on_frame(&mut s, finalized(&done)).unwrap();
+    let step = Syncer::default()
+        .on_frame(&mut s, finalized(&done))
+        .unwrap();
     assert!(step.changed && step.market_changed);
 
     let ids: Vec<String> = s
@@ -477,7 +501,11 @@ fn a_finalized_code_leaves_the_kept_active_page_and_updates_my_purchase() {
         .into_iter()
         .map(|c| c.id)
         .collect();
-    assert_eq!(ids, ["c2"], "a finalized code is no longer on the ACTIVE page");
+    assert_eq!(
+        ids,
+        ["c2"],
+        "a finalized code is no longer on the ACTIVE page"
+    );
 
     let mine = s.purchase_of_code("c1").unwrap().unwrap();
     assert_eq!(mine.code.status, oddxer_shared::CodeStatus::Won);
@@ -492,7 +520,9 @@ fn a_finalized_code_leaves_the_kept_active_page_and_updates_my_purchase() {
 
     // An older copy arriving late changes nothing.
     let stale = code("c1", "2026-02-01T00:00:00Z");
-    Syncer::default().on_frame(&mut s, finalized(&stale)).unwrap();
+    Syncer::default()
+        .on_frame(&mut s, finalized(&stale))
+        .unwrap();
     let mine = s.purchase_of_code("c1").unwrap().unwrap();
     assert_eq!(mine.code.status, oddxer_shared::CodeStatus::Won);
 }
@@ -502,7 +532,8 @@ fn a_sale_notifies_the_seller_and_asks_for_the_codes_new_places_left() {
     use crate::testutil::{code, user};
     let mut s = Store::open_in_memory().unwrap();
     s.set_user(&user("s1")).unwrap();
-    s.cache_market_codes(&[code("c1", "2026-01-01T00:00:00Z")]).unwrap();
+    s.cache_market_codes(&[code("c1", "2026-01-01T00:00:00Z")])
+        .unwrap();
     let frame = ServerFrame::Event(LiveEvent::CodePurchased(
         serde_json::json!({"codeId": "c1", "purchaseId": "p7"}),
     ));
@@ -532,7 +563,10 @@ fn a_deposit_completing_while_online_notifies_but_a_first_sync_of_history_does_n
     assert!(step.notified.is_empty());
     // A later deposit arrives live.
     let step = w
-        .on_frame(&mut s, batch(vec![entry(2, 5_000, 5_100)], true, 2, Some(5_100)))
+        .on_frame(
+            &mut s,
+            batch(vec![entry(2, 5_000, 5_100)], true, 2, Some(5_100)),
+        )
         .unwrap();
     assert_eq!(step.notified.len(), 1);
     assert_eq!(step.notified[0].title, "Deposit completed");
@@ -569,16 +603,23 @@ fn a_live_purchase_row_updates_its_codes_card_in_the_kept_page() {
     listed.max_buyers = 3;
     s.cache_market_page(&q, &[listed], None).unwrap();
     let mut w = wallet_in_step(&mut s);
-    let step = w.on_frame(&mut s, purchases_batch(vec![], true, 0)).unwrap();
+    let step = w
+        .on_frame(&mut s, purchases_batch(vec![], true, 0))
+        .unwrap();
     assert!(step.caught_up);
 
     let mut row = purchase_row(1, "p9", 1);
     row.purchase.code.max_buyers = 3;
     row.purchase.code.sales_count = 1;
     row.purchase.code.updated_at = "2026-01-02T00:00:00Z".into();
-    let step = w.on_frame(&mut s, purchases_batch(vec![row], true, 1)).unwrap();
+    let step = w
+        .on_frame(&mut s, purchases_batch(vec![row], true, 1))
+        .unwrap();
     assert!(step.market_changed);
     let card = &s.cached_market_page(&q).unwrap().items[0];
     assert_eq!(card.sales_count, 1, "the card shows the place taken");
-    assert_eq!(card.code, None, "the secret never goes into the public cache");
+    assert_eq!(
+        card.code, None,
+        "the secret never goes into the public cache"
+    );
 }

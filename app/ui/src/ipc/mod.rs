@@ -12,18 +12,19 @@
 mod tauri;
 
 use futures_channel::mpsc::UnboundedSender;
+use oddxer_shared::api::{AdminUserOut, PaymentOut};
 use oddxer_shared::api::{
-    CodeIn, CodeOptionsOut, CodeOut, FollowOut, FollowedSellerOut, LeaderboardEntryOut, LoginIn, OtpSentOut, Page,
-    PaymentIn, PurchaseOut, PurchaseResultOut, ReconcileReport, RegisterIn, ResolutionOut,
-    ResolveIn, SalesSummaryOut, SellerProfileOut, TransactionOut, UserOut, UserPatch, VerifyOtpIn,
+    CodeIn, CodeOptionsOut, CodeOut, FollowOut, FollowedSellerOut, LeaderboardEntryOut, LoginIn,
+    OtpSentOut, Page, PaymentIn, PurchaseOut, PurchaseResultOut, ReconcileReport, RegisterIn,
+    ResolutionOut, ResolveIn, SalesSummaryOut, SellerProfileOut, TransactionOut, UserOut,
+    UserPatch, VerifyOtpIn,
 };
+use oddxer_shared::client::{AdminPaymentsIn, UpdateCodeIn, UserIdIn, WalletPaymentsOut};
 use oddxer_shared::client::{
     AdminResolveIn, AdminUpdateUserIn, AdminUsersIn, AppSnapshot, BrowseIn, BrowseOut, CastVoteIn,
-    CodeIdIn, CommandError, CursorIn, FollowIn, LeaderboardIn, MarkReadIn, SellerIdIn, SellerProfileView,
-    SellerRecordIn, VoteResultOut,
+    CodeIdIn, CommandError, CursorIn, FollowIn, LeaderboardIn, MarkReadIn, SellerIdIn,
+    SellerProfileView, SellerRecordIn, VoteResultOut,
 };
-use oddxer_shared::api::{AdminUserOut, PaymentOut};
-use oddxer_shared::client::{AdminPaymentsIn, UpdateCodeIn, UserIdIn, WalletPaymentsOut};
 use oddxer_shared::Role;
 
 use crate::web::{self, path_id, Call};
@@ -399,7 +400,11 @@ pub async fn update_code(input: &UpdateCodeIn) -> R<CodeOut> {
         Core::Tauri => tauri::call("update_code", &Input { input }).await,
         Core::Web => {
             let path = format!("/codes/{}", path_id(&input.id)?);
-            Call::patch(&path).json(&input.patch).signed_in().send().await
+            Call::patch(&path)
+                .json(&input.patch)
+                .signed_in()
+                .send()
+                .await
         }
     }
 }

@@ -133,7 +133,15 @@ fn UsersCard(selected: Signal<Option<String>>) -> Element {
     let search = move |evt: FormEvent| {
         evt.prevent_default();
         let q = query.peek().trim().to_owned();
-        load_users(users, AdminUsersIn { q: (!q.is_empty()).then_some(q), cursor: None, ..search_filter.clone() }, false);
+        load_users(
+            users,
+            AdminUsersIn {
+                q: (!q.is_empty()).then_some(q),
+                cursor: None,
+                ..search_filter.clone()
+            },
+            false,
+        );
     };
 
     rsx! {
@@ -238,7 +246,10 @@ fn UserRow(user: UserOut, users: Signal<Users>, selected: Signal<Option<String>>
                 }
                 // Said on the row the admin acted on, not in the page banner.
                 Some(Err(e)) => {
-                    let text = e.field("reason").map(|r| format!("Reason: {r}")).unwrap_or(e.message);
+                    let text = e
+                        .field("reason")
+                        .map(|r| format!("Reason: {r}"))
+                        .unwrap_or(e.message);
                     set_if_mounted(row_error, Some(text));
                 }
                 None => {}
@@ -252,9 +263,16 @@ fn UserRow(user: UserOut, users: Signal<Users>, selected: Signal<Option<String>>
     let confirm = move |_| {
         let why = reason.peek().trim().to_owned();
         if why.is_empty() {
-            return row_error.set(Some("Say why: the reason is recorded with the change.".to_owned()));
+            return row_error.set(Some(
+                "Say why: the reason is recorded with the change.".to_owned(),
+            ));
         }
-        update(AdminUpdateUserIn { id: active_id.clone(), role: None, is_active: Some(!active), reason: Some(why) });
+        update(AdminUpdateUserIn {
+            id: active_id.clone(),
+            role: None,
+            is_active: Some(!active),
+            reason: Some(why),
+        });
     };
 
     rsx! {
@@ -356,7 +374,11 @@ fn ResolveCard(picked: Signal<Option<PickedCode>>, code_id: Signal<String>) -> E
         evt.prevent_default();
         let id = code_id.peek().trim().to_lowercase();
         let id = if id.is_empty() {
-            picked.peek().as_ref().map(|p| p.id.clone()).unwrap_or_default()
+            picked
+                .peek()
+                .as_ref()
+                .map(|p| p.id.clone())
+                .unwrap_or_default()
         } else {
             id
         };
@@ -365,7 +387,9 @@ fn ResolveCard(picked: Signal<Option<PickedCode>>, code_id: Signal<String>) -> E
         }
         let why = reason.peek().trim().to_owned();
         if why.is_empty() {
-            return hint.set(Some("Say why: the reason is recorded with the decision.".to_owned()));
+            return hint.set(Some(
+                "Say why: the reason is recorded with the decision.".to_owned(),
+            ));
         }
         hint.set(None);
         done.set(None);

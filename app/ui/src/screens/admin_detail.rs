@@ -38,7 +38,11 @@ fn status_word(status: TransactionStatus) -> &'static str {
 }
 
 #[component]
-pub fn UserDetailCard(id: String, on_close: EventHandler<()>, on_pick: EventHandler<PickedCode>) -> Element {
+pub fn UserDetailCard(
+    id: String,
+    on_close: EventHandler<()>,
+    on_pick: EventHandler<PickedCode>,
+) -> Element {
     let detail = use_signal(|| None::<Result<AdminUserOut, CommandError>>);
     let load_id = id.clone();
     use_hook(move || {
@@ -114,7 +118,12 @@ pub fn UserDetailCard(id: String, on_close: EventHandler<()>, on_pick: EventHand
 }
 
 #[component]
-fn SaleRow(code_id: String, title: String, line: String, on_pick: EventHandler<PickedCode>) -> Element {
+fn SaleRow(
+    code_id: String,
+    title: String,
+    line: String,
+    on_pick: EventHandler<PickedCode>,
+) -> Element {
     let picked = PickedCode {
         id: code_id.clone(),
         title: title.clone(),

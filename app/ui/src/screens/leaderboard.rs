@@ -51,7 +51,11 @@ struct Board {
     error: Option<CommandError>,
 }
 
-fn load(mut board: Signal<Board>, query: (LeaderboardSort, LeaderboardPeriod, Option<Sport>), more: bool) {
+fn load(
+    mut board: Signal<Board>,
+    query: (LeaderboardSort, LeaderboardPeriod, Option<Sport>),
+    more: bool,
+) {
     let (sort, period, sport) = query;
     let cursor = {
         let b = board.peek();
@@ -112,7 +116,13 @@ fn load(mut board: Signal<Board>, query: (LeaderboardSort, LeaderboardPeriod, Op
 pub fn Leaderboard() -> Element {
     let state = use_context::<AppState>();
     let board = use_signal(Board::default);
-    use_hook(move || load(board, (LeaderboardSort::Rank, LeaderboardPeriod::All, None), false));
+    use_hook(move || {
+        load(
+            board,
+            (LeaderboardSort::Rank, LeaderboardPeriod::All, None),
+            false,
+        )
+    });
     let b = board.read();
     let (ranked, unranked): (Vec<_>, Vec<_>) =
         b.entries.iter().cloned().partition(|e| e.rank.is_some());

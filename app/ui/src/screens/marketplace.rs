@@ -70,7 +70,10 @@ impl Filters {
                 .map(Some)
                 .map_err(|e| format!("{what} price: {e}"))
         };
-        let (min_odds, max_odds) = (odds(&self.min_odds, "Lowest")?, odds(&self.max_odds, "Highest")?);
+        let (min_odds, max_odds) = (
+            odds(&self.min_odds, "Lowest")?,
+            odds(&self.max_odds, "Highest")?,
+        );
         // Said by the filter, before asking: the server would refuse the page with a 422.
         if let (Some(low), Some(high)) = (min_odds, max_odds) {
             if low > high {
@@ -81,10 +84,15 @@ impl Filters {
                 ));
             }
         }
-        let (min_price, max_price) = (price(&self.min_price, "Lowest")?, price(&self.max_price, "Highest")?);
+        let (min_price, max_price) = (
+            price(&self.min_price, "Lowest")?,
+            price(&self.max_price, "Highest")?,
+        );
         if let (Some(low), Some(high)) = (min_price, max_price) {
             if low > high {
-                return Err("The lowest price is above the highest: swap them or clear one.".to_owned());
+                return Err(
+                    "The lowest price is above the highest: swap them or clear one.".to_owned(),
+                );
             }
         }
         Ok(BrowseIn {
@@ -138,13 +146,34 @@ pub fn matches_search(code: &CodeOut, search: &str) -> bool {
 fn chips(f: &Filters, currency: &Currency) -> Vec<(&'static str, String, Filters)> {
     let mut out = Vec::new();
     if let Some(sport) = f.sport {
-        out.push(("chip-sport", format::sport(sport).to_owned(), Filters { sport: None, ..f.clone() }));
+        out.push((
+            "chip-sport",
+            format::sport(sport).to_owned(),
+            Filters {
+                sport: None,
+                ..f.clone()
+            },
+        ));
     }
     if let Some((_, name)) = f.seller.as_ref() {
-        out.push(("chip-seller", format!("@{name}"), Filters { seller: None, ..f.clone() }));
+        out.push((
+            "chip-seller",
+            format!("@{name}"),
+            Filters {
+                seller: None,
+                ..f.clone()
+            },
+        ));
     }
     if let Some(b) = f.bookmaker.as_ref() {
-        out.push(("chip-bookmaker", b.clone(), Filters { bookmaker: None, ..f.clone() }));
+        out.push((
+            "chip-bookmaker",
+            b.clone(),
+            Filters {
+                bookmaker: None,
+                ..f.clone()
+            },
+        ));
     }
     let range = |lo: &str, hi: &str| match (lo.trim(), hi.trim()) {
         ("", hi) => format!("up to {hi}"),
@@ -155,18 +184,33 @@ fn chips(f: &Filters, currency: &Currency) -> Vec<(&'static str, String, Filters
         out.push((
             "chip-odds",
             format!("Odds {}", range(&f.min_odds, &f.max_odds)),
-            Filters { min_odds: String::new(), max_odds: String::new(), ..f.clone() },
+            Filters {
+                min_odds: String::new(),
+                max_odds: String::new(),
+                ..f.clone()
+            },
         ));
     }
     if !f.min_price.trim().is_empty() || !f.max_price.trim().is_empty() {
         out.push((
             "chip-price",
             format!("{currency} {}", range(&f.min_price, &f.max_price)),
-            Filters { min_price: String::new(), max_price: String::new(), ..f.clone() },
+            Filters {
+                min_price: String::new(),
+                max_price: String::new(),
+                ..f.clone()
+            },
         ));
     }
     if !f.search.trim().is_empty() {
-        out.push(("chip-search", format!("“{}”", f.search.trim()), Filters { search: String::new(), ..f.clone() }));
+        out.push((
+            "chip-search",
+            format!("“{}”", f.search.trim()),
+            Filters {
+                search: String::new(),
+                ..f.clone()
+            },
+        ));
     }
     out
 }
@@ -195,7 +239,12 @@ fn reload_live(state: AppState) {
         }
         let first: Vec<String> = page.items.iter().map(|c| c.id.clone()).collect();
         let later: Vec<CodeOut> = if m.pages > 1 {
-            m.items.iter().skip(first.len()).filter(|c| !first.contains(&c.id)).cloned().collect()
+            m.items
+                .iter()
+                .skip(first.len())
+                .filter(|c| !first.contains(&c.id))
+                .cloned()
+                .collect()
         } else {
             Vec::new()
         };
@@ -515,7 +564,13 @@ fn FilterPanel(filters: Filters, on_close: EventHandler<()>) -> Element {
         seen.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
         seen
     };
-    let mut seller = use_signal(|| filters.seller.as_ref().map(|(id, _)| id.clone()).unwrap_or_default());
+    let mut seller = use_signal(|| {
+        filters
+            .seller
+            .as_ref()
+            .map(|(id, _)| id.clone())
+            .unwrap_or_default()
+    });
     let pick_tipsters = tipsters.clone();
     let mut min_odds = use_signal(|| filters.min_odds.clone());
     let mut max_odds = use_signal(|| filters.max_odds.clone());
@@ -531,7 +586,10 @@ fn FilterPanel(filters: Filters, on_close: EventHandler<()>) -> Element {
         let chosen_seller = seller.peek().clone();
         let next = Filters {
             bookmaker: (!chosen.is_empty()).then_some(chosen),
-            seller: pick_tipsters.iter().find(|(id, _)| *id == chosen_seller).cloned(),
+            seller: pick_tipsters
+                .iter()
+                .find(|(id, _)| *id == chosen_seller)
+                .cloned(),
             min_odds: min_odds.peek().clone(),
             max_odds: max_odds.peek().clone(),
             min_price: min_price.peek().clone(),

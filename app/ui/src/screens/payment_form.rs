@@ -6,8 +6,8 @@ use oddxer_shared::{Currency, Money, PaymentMethod};
 
 use crate::format;
 use crate::input::{parse_amount, parse_phone};
-use crate::listing::field_sentence;
 use crate::ipc;
+use crate::listing::field_sentence;
 use crate::state::{set_if_mounted, spawn_command, AppState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

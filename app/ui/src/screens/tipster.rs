@@ -477,7 +477,11 @@ const CHART_PERIODS: [(&str, &str, Option<i64>); 3] = [
 /// The points settled in the last `days` days before `now_ms` (all of them for `None`), with the
 /// running profit and yield counted again from the window's start, as the server does for
 /// `?period=`.
-pub fn in_period(points: &[PerformancePointOut], days: Option<i64>, now_ms: f64) -> Vec<PerformancePointOut> {
+pub fn in_period(
+    points: &[PerformancePointOut],
+    days: Option<i64>,
+    now_ms: f64,
+) -> Vec<PerformancePointOut> {
     let Some(days) = days else {
         return points.to_vec();
     };

@@ -29,9 +29,11 @@ pub struct Payments {
 
 impl Payments {
     fn any_pending(&self) -> bool {
-        self.list
-            .as_ref()
-            .is_some_and(|l| l.items.iter().any(|p| p.status == TransactionStatus::Pending))
+        self.list.as_ref().is_some_and(|l| {
+            l.items
+                .iter()
+                .any(|p| p.status == TransactionStatus::Pending)
+        })
     }
 
     /// The status the server last reported for the payment with this reference.
@@ -67,7 +69,11 @@ pub fn load_payments(mut payments: Signal<Payments>) {
 
 /// Keeps the list current: on the wallet stream's position and the number of payments started
 /// here (both change when something happened), and on a timer while one is pending.
-pub fn use_payments(wallet_seq: i64, started_here: usize, has_local_pending: bool) -> Signal<Payments> {
+pub fn use_payments(
+    wallet_seq: i64,
+    started_here: usize,
+    has_local_pending: bool,
+) -> Signal<Payments> {
     let payments = use_signal(Payments::default);
     use_effect(use_reactive!(|(wallet_seq, started_here)| {
         let _ = (wallet_seq, started_here);
@@ -80,7 +86,10 @@ pub fn use_payments(wallet_seq: i64, started_here: usize, has_local_pending: boo
     use_future(move || async move {
         loop {
             browser::sleep_ms(PENDING_POLL_MS).await;
-            let waiting = payments.try_peek().map(|p| p.any_pending()).unwrap_or(false)
+            let waiting = payments
+                .try_peek()
+                .map(|p| p.any_pending())
+                .unwrap_or(false)
                 || local_pending.try_peek().map(|v| *v).unwrap_or(false);
             if waiting {
                 load_payments(payments);
@@ -96,17 +105,31 @@ pub fn waiting_deposits(
     started_here: &[TransactionOut],
     payments: &Payments,
     ledger: &[LedgerEntryOut],
-) -> Vec<(String, oddxer_shared::Money, Option<oddxer_shared::PaymentMethod>)> {
-    let mut out: Vec<(String, oddxer_shared::Money, Option<oddxer_shared::PaymentMethod>)> = started_here
+) -> Vec<(
+    String,
+    oddxer_shared::Money,
+    Option<oddxer_shared::PaymentMethod>,
+)> {
+    let mut out: Vec<(
+        String,
+        oddxer_shared::Money,
+        Option<oddxer_shared::PaymentMethod>,
+    )> = started_here
         .iter()
         .filter(|tx| tx.kind == TransactionType::Deposit)
         .filter(|tx| !ledger.iter().any(|e| e.transfer_id == tx.id))
-        .filter(|tx| matches!(payments.status_of(&tx.reference), None | Some(TransactionStatus::Pending)))
+        .filter(|tx| {
+            matches!(
+                payments.status_of(&tx.reference),
+                None | Some(TransactionStatus::Pending)
+            )
+        })
         .map(|tx| (tx.reference.clone(), tx.amount.clone(), tx.payment_method))
         .collect();
     if let Some(list) = payments.list.as_ref() {
         for p in &list.items {
-            let waiting = p.kind == TransactionType::Deposit && p.status == TransactionStatus::Pending;
+            let waiting =
+                p.kind == TransactionType::Deposit && p.status == TransactionStatus::Pending;
             if waiting && !out.iter().any(|(r, _, _)| *r == p.reference) {
                 out.push((p.reference.clone(), p.amount.clone(), p.payment_method));
             }
@@ -118,7 +141,9 @@ pub fn waiting_deposits(
 fn status_label(kind: TransactionType, status: TransactionStatus) -> (&'static str, &'static str) {
     match (kind, status) {
         (_, TransactionStatus::Pending) => ("Pending", "status status-pending"),
-        (TransactionType::Withdrawal, TransactionStatus::Completed) => ("Paid out", "status status-won"),
+        (TransactionType::Withdrawal, TransactionStatus::Completed) => {
+            ("Paid out", "status status-won")
+        }
         (_, TransactionStatus::Completed) => ("Received", "status status-won"),
         (_, TransactionStatus::Failed) => ("Failed", "status status-lost"),
         (_, TransactionStatus::Reversed) => ("Reversed", "status status-muted"),
@@ -136,7 +161,11 @@ fn pending_hint(kind: TransactionType) -> &'static str {
 #[component]
 pub fn PaymentsCard(payments: Signal<Payments>) -> Element {
     let current = payments.read();
-    let items = current.list.as_ref().map(|l| l.items.clone()).unwrap_or_default();
+    let items = current
+        .list
+        .as_ref()
+        .map(|l| l.items.clone())
+        .unwrap_or_default();
     let from_cache = current.list.as_ref().is_some_and(|l| l.from_cache);
     let loaded = current.list.is_some();
     let load_error = if loaded { None } else { current.error.clone() };
@@ -174,7 +203,10 @@ fn PaymentRow(payment: PaymentOut) -> Element {
         .unwrap_or("Mobile money");
     let sign = match (payment.kind, payment.status) {
         (TransactionType::Deposit, TransactionStatus::Completed) => "+",
-        (TransactionType::Withdrawal, TransactionStatus::Completed | TransactionStatus::Pending) => "−",
+        (
+            TransactionType::Withdrawal,
+            TransactionStatus::Completed | TransactionStatus::Pending,
+        ) => "−",
         _ => "",
     };
     let status_word = payment.status.as_str();

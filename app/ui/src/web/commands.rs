@@ -2,8 +2,9 @@
 //! keys). Online-only commands are one [`Call`] each, in `crate::ipc`.
 
 use oddxer_shared::api::{
-    CodeOut, FollowOut, FollowedSellerOut, Page, PaymentOut, PaymentIn, PerformancePointOut, PurchaseOut, PurchaseResultOut,
-    SellerProfileOut, TransactionOut, UserOut, VerifyOtpIn, VoteIn, VoteOut, WalletOut,
+    CodeOut, FollowOut, FollowedSellerOut, Page, PaymentIn, PaymentOut, PerformancePointOut,
+    PurchaseOut, PurchaseResultOut, SellerProfileOut, TransactionOut, UserOut, VerifyOtpIn, VoteIn,
+    VoteOut, WalletOut,
 };
 use oddxer_shared::client::{
     BrowseIn, BrowseOut, CastVoteIn, CommandError, ConnectionState, CursorIn, OutboxItemOut,

@@ -7,8 +7,8 @@
 use std::convert::Infallible;
 
 use oddxer_shared::api::{CodeOut, LedgerEntryOut, UserOut};
-use oddxer_shared::client::NotificationOut;
 use oddxer_shared::client::BrowseIn;
+use oddxer_shared::client::NotificationOut;
 use oddxer_shared::sync::PurchaseStreamEntry;
 use oddxer_shared::Money;
 use oddxer_sync::market::{place_on_page, rfc3339_ms};

@@ -26,8 +26,8 @@ use std::collections::BTreeMap;
 use futures_channel::mpsc::UnboundedSender;
 use oddxer_shared::api::{CodeOut, FollowedSellerOut, PaymentOut, UserOut};
 use oddxer_shared::client::{
-    AppSnapshot, ConnectionState, LiveRevisions, NotificationOut, OutboxItemOut,
-    SellerProfileView, SyncProgress,
+    AppSnapshot, ConnectionState, LiveRevisions, NotificationOut, OutboxItemOut, SellerProfileView,
+    SyncProgress,
 };
 use oddxer_shared::Role;
 use oddxer_sync::MemoryStreams;
@@ -36,8 +36,8 @@ use wasm_bindgen::prelude::*;
 
 pub use commands::{
     become_seller, browse_codes, cast_vote, code_detail, follow_seller, mark_notifications_read,
-    my_following, wallet_payments, my_purchases, payment, purchase_code, resume, seller_profile, seller_summary,
-    sign_out, verify_otp,
+    my_following, my_purchases, payment, purchase_code, resume, seller_profile, seller_summary,
+    sign_out, verify_otp, wallet_payments,
 };
 pub use http::Call;
 

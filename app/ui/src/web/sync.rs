@@ -18,8 +18,8 @@ use oddxer_shared::sync::{ClientFrame, ServerFrame};
 use oddxer_sync::{full_jitter_ms, renew_after, SyncError, Syncer};
 
 use super::error::{Result, WebError};
-use super::session::{self, AccessToken};
 use super::live::WebStore;
+use super::session::{self, AccessToken};
 use super::{changed, commands, http, set_connection, set_sync_progress, with};
 use crate::browser::{now_ms, sleep_ms};
 

@@ -30,7 +30,8 @@ pub const CLIENT_SECRET: &str = "airtel-client-secret-for-tests";
 pub const COUNTRY: &str = "UG";
 pub const CURRENCY: &str = "UGX";
 /// Stands for the PIN encrypted with Airtel's RSA key (opaque to us and to the double).
-pub const ENCRYPTED_PIN: &str = "KYJExln8rZwb14G1K7UE5ZoYU4ybR0y8QgqlF4BD8bZcgp8Tq0Qx2Zj8QDp6Ac5ZxZ4M+6Ox2SvQ==";
+pub const ENCRYPTED_PIN: &str =
+    "KYJExln8rZwb14G1K7UE5ZoYU4ybR0y8QgqlF4BD8bZcgp8Tq0Qx2Zj8QDp6Ac5ZxZ4M+6Ox2SvQ==";
 
 struct Txn {
     kind: &'static str,
@@ -77,7 +78,10 @@ fn reply(status: StatusCode, body: Value) -> Response {
 }
 
 fn refused(code: &str, message: &str) -> Response {
-    reply(StatusCode::OK, json!({ "status": { "code": "400", "message": message, "result_code": "ESB000001", "response_code": code, "success": false } }))
+    reply(
+        StatusCode::OK,
+        json!({ "status": { "code": "400", "message": message, "result_code": "ESB000001", "response_code": code, "success": false } }),
+    )
 }
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -91,24 +95,45 @@ fn token(s: &Shared, body: &Bytes) -> Response {
         && b.get("client_secret").and_then(Value::as_str) == Some(CLIENT_SECRET)
         && b.get("grant_type").and_then(Value::as_str) == Some("client_credentials");
     if !ok {
-        return reply(StatusCode::BAD_REQUEST, json!({ "error_description": "Invalid client authentication", "error": "invalid_client" }));
+        return reply(
+            StatusCode::BAD_REQUEST,
+            json!({ "error_description": "Invalid client authentication", "error": "invalid_client" }),
+        );
     }
     let value = uuid::Uuid::new_v4().simple().to_string();
     let expires_in = s.with(|i| {
         i.tokens.insert(value.clone(), Instant::now());
         i.expires_in
     });
-    reply(StatusCode::OK, json!({ "access_token": value, "expires_in": expires_in.to_string(), "token_type": "bearer" }))
+    reply(
+        StatusCode::OK,
+        json!({ "access_token": value, "expires_in": expires_in.to_string(), "token_type": "bearer" }),
+    )
 }
 
 fn authorize(s: &Shared, h: &HeaderMap) -> Option<Response> {
-    let token = header(h, "authorization").and_then(|a| a.strip_prefix("Bearer ")).unwrap_or_default().to_owned();
-    if !s.with(|i| i.tokens.get(&token).is_some_and(|t| t.elapsed() < i.token_validity)) {
+    let token = header(h, "authorization")
+        .and_then(|a| a.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_owned();
+    if !s.with(|i| {
+        i.tokens
+            .get(&token)
+            .is_some_and(|t| t.elapsed() < i.token_validity)
+    }) {
         s.with(|i| i.unauthorized += 1);
-        return Some(reply(StatusCode::UNAUTHORIZED, json!({ "error_description": "The access token is invalid or has expired", "error": "invalid_token" })));
+        return Some(reply(
+            StatusCode::UNAUTHORIZED,
+            json!({ "error_description": "The access token is invalid or has expired", "error": "invalid_token" }),
+        ));
     }
     match header(h, "x-country") {
-        None | Some("") => return Some(reply(StatusCode::BAD_REQUEST, json!({ "status_message": "Partner not found", "status_code": "ROUTER110" }))),
+        None | Some("") => {
+            return Some(reply(
+                StatusCode::BAD_REQUEST,
+                json!({ "status_message": "Partner not found", "status_code": "ROUTER110" }),
+            ))
+        }
         Some(c) if c != COUNTRY => return Some(refused("DP00800001008", "Invalid Country Code")),
         _ => {}
     }
@@ -122,7 +147,8 @@ fn authorize(s: &Shared, h: &HeaderMap) -> Option<Response> {
 }
 
 fn valid_msisdn(m: Option<&str>) -> Option<String> {
-    m.filter(|m| m.len() == 9 && m.chars().all(|c| c.is_ascii_digit()) && !m.starts_with("256")).map(str::to_owned)
+    m.filter(|m| m.len() == 9 && m.chars().all(|c| c.is_ascii_digit()) && !m.starts_with("256"))
+        .map(str::to_owned)
 }
 
 fn valid_amount(v: Option<&Value>) -> bool {
@@ -147,16 +173,26 @@ async fn collect(s: &Shared, h: &HeaderMap, raw: &Bytes) -> Response {
         return denied;
     }
     if let Some(code) = s.with(|i| i.failure) {
-        return reply(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), json!({ "message": "Internal Server Error" }));
+        return reply(
+            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            json!({ "message": "Internal Server Error" }),
+        );
     }
     let body: Value = serde_json::from_slice(raw).unwrap_or(Value::Null);
-    let Some(msisdn) = valid_msisdn(body.pointer("/subscriber/msisdn").and_then(Value::as_str)) else {
-        return refused("DP00800001008", "Invalid Msisdn Length. Msisdn Length should be 9");
+    let Some(msisdn) = valid_msisdn(body.pointer("/subscriber/msisdn").and_then(Value::as_str))
+    else {
+        return refused(
+            "DP00800001008",
+            "Invalid Msisdn Length. Msisdn Length should be 9",
+        );
     };
     if !valid_amount(body.pointer("/transaction/amount")) {
         return refused("DP00800001004", "Invalid Amount");
     }
-    let (Some(id), Some(_)) = (body.pointer("/transaction/id").and_then(Value::as_str), body.get("reference").and_then(Value::as_str)) else {
+    let (Some(id), Some(_)) = (
+        body.pointer("/transaction/id").and_then(Value::as_str),
+        body.get("reference").and_then(Value::as_str),
+    ) else {
         return refused("DP00800001008", "Missing header/body params");
     };
     let id = id.to_owned();
@@ -165,14 +201,37 @@ async fn collect(s: &Shared, h: &HeaderMap, raw: &Bytes) -> Response {
         if i.txns.contains_key(&id) {
             return refused("DP00800001009", "Duplicate Transaction Id");
         }
-        i.txns.insert(id.clone(), Txn { kind: "collection", msisdn: msisdn.clone(), created: Instant::now() });
+        i.txns.insert(
+            id.clone(),
+            Txn {
+                kind: "collection",
+                msisdn: msisdn.clone(),
+                created: Instant::now(),
+            },
+        );
         let outcome = i.outcomes.get(&msisdn).copied().unwrap_or("TS");
-        (i.hang, i.callbacks, i.callback_url.clone(), i.approve_after, outcome)
+        (
+            i.hang,
+            i.callbacks,
+            i.callback_url.clone(),
+            i.approve_after,
+            outcome,
+        )
     };
     if let (Some(url), true) = (url, outcome != "TIP") {
-        let message = if outcome == "TS" { "Paid UGX to ODDXER" } else { "Transaction failed" };
+        let message = if outcome == "TS" {
+            "Paid UGX to ODDXER"
+        } else {
+            "Transaction failed"
+        };
         let callback = json!({ "transaction": { "id": id, "message": message, "status_code": outcome, "airtel_money_id": format!("MP{}", &id[..8]) } });
-        deliver(mode, url, callback, approve_after + Duration::from_millis(50), s.deliveries.clone());
+        deliver(
+            mode,
+            url,
+            callback,
+            approve_after + Duration::from_millis(50),
+            s.deliveries.clone(),
+        );
     }
     if let Some(d) = hang {
         tokio::time::sleep(d).await;
@@ -189,19 +248,29 @@ async fn disburse(s: &Shared, h: &HeaderMap, raw: &Bytes) -> Response {
         return denied;
     }
     if let Some(code) = s.with(|i| i.failure) {
-        return reply(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), json!({ "message": "Internal Server Error" }));
+        return reply(
+            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            json!({ "message": "Internal Server Error" }),
+        );
     }
     let body: Value = serde_json::from_slice(raw).unwrap_or(Value::Null);
     if body.get("pin").and_then(Value::as_str) != Some(ENCRYPTED_PIN) {
         return refused("DP00900001013", "Incorrect Encrypted Pin");
     }
     let Some(msisdn) = valid_msisdn(body.pointer("/payee/msisdn").and_then(Value::as_str)) else {
-        return refused("DP00900001013", "Invalid Msisdn Length. Msisdn Length should be 9");
+        return refused(
+            "DP00900001013",
+            "Invalid Msisdn Length. Msisdn Length should be 9",
+        );
     };
     if !valid_amount(body.pointer("/transaction/amount")) {
         return refused("DP00900001004", "Invalid Amount");
     }
-    let Some(id) = body.pointer("/transaction/id").and_then(Value::as_str).map(str::to_owned) else {
+    let Some(id) = body
+        .pointer("/transaction/id")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
         return refused("DP00900001013", "Missing header/body params");
     };
     let hang = {
@@ -212,7 +281,14 @@ async fn disburse(s: &Shared, h: &HeaderMap, raw: &Bytes) -> Response {
         if i.txns.contains_key(&id) {
             return refused("DP00900001017", "Duplicate Transaction Id");
         }
-        i.txns.insert(id.clone(), Txn { kind: "disbursement", msisdn, created: Instant::now() });
+        i.txns.insert(
+            id.clone(),
+            Txn {
+                kind: "disbursement",
+                msisdn,
+                created: Instant::now(),
+            },
+        );
         i.hang
     };
     if let Some(d) = hang {
@@ -252,18 +328,41 @@ fn enquiry(s: &Shared, kind: &str, id: &str, h: &HeaderMap) -> Response {
     })
 }
 
-async fn handle(State(s): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(s): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let path = uri.path().to_owned();
-    let hs = headers.iter().filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned()))).collect();
-    s.with(|i| i.requests.push((method.to_string(), path.clone(), hs, serde_json::from_slice(&body).unwrap_or(Value::Null))));
+    let hs = headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
+    s.with(|i| {
+        i.requests.push((
+            method.to_string(),
+            path.clone(),
+            hs,
+            serde_json::from_slice(&body).unwrap_or(Value::Null),
+        ))
+    });
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
         (Method::POST, ["auth", "oauth2", "token"]) => token(&s, &body),
         (Method::POST, ["merchant", "v1", "payments"]) => collect(&s, &headers, &body).await,
         (Method::POST, ["standard", "v1", "disbursements"]) => disburse(&s, &headers, &body).await,
-        (Method::GET, ["standard", "v1", "payments", id]) => enquiry(&s, "collection", id, &headers),
-        (Method::GET, ["standard", "v1", "disbursements", id]) => enquiry(&s, "disbursement", id, &headers),
-        _ => reply(StatusCode::NOT_FOUND, json!({ "status_message": "No route", "status_code": "ROUTER404" })),
+        (Method::GET, ["standard", "v1", "payments", id]) => {
+            enquiry(&s, "collection", id, &headers)
+        }
+        (Method::GET, ["standard", "v1", "disbursements", id]) => {
+            enquiry(&s, "disbursement", id, &headers)
+        }
+        _ => reply(
+            StatusCode::NOT_FOUND,
+            json!({ "status_message": "No route", "status_code": "ROUTER404" }),
+        ),
     }
 }
 
@@ -287,8 +386,13 @@ impl AirtelDouble {
             })),
             deliveries: Arc::new(Mutex::new(vec![])),
         };
-        let router = axum::Router::new().fallback(handle).with_state(shared.clone());
-        AirtelDouble { url: serve(router).await, shared }
+        let router = axum::Router::new()
+            .fallback(handle)
+            .with_state(shared.clone());
+        AirtelDouble {
+            url: serve(router).await,
+            shared,
+        }
     }
 
     pub fn settings(&self) -> AirtelSettings {
@@ -319,7 +423,8 @@ impl AirtelDouble {
 
     /// Final status for payments from this msisdn (without country code): `TS`, `TF` or `TIP`.
     pub fn set_outcome(&self, msisdn: &str, status: &'static str) {
-        self.shared.with(|i| i.outcomes.insert(msisdn.to_owned(), status));
+        self.shared
+            .with(|i| i.outcomes.insert(msisdn.to_owned(), status));
     }
 
     pub fn set_approve_after(&self, d: Duration) {
@@ -351,7 +456,8 @@ impl AirtelDouble {
     }
 
     pub fn transactions(&self, kind: &str) -> usize {
-        self.shared.with(|i| i.txns.values().filter(|t| t.kind == kind).count())
+        self.shared
+            .with(|i| i.txns.values().filter(|t| t.kind == kind).count())
     }
 
     /// (method, path, headers, JSON body) of every request received.

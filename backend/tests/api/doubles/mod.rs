@@ -27,7 +27,9 @@ pub struct Delivery {
 }
 
 pub async fn serve(router: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind double");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind double");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, router).await });
     format!("http://{addr}")
@@ -38,12 +40,21 @@ pub async fn serve(router: axum::Router) -> String {
 pub fn redirect(url: &str, to: Option<&str>) -> String {
     let Some(to) = to else { return url.to_owned() };
     let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
-    let path_start = url[after_scheme..].find('/').map(|i| i + after_scheme).unwrap_or(url.len());
+    let path_start = url[after_scheme..]
+        .find('/')
+        .map(|i| i + after_scheme)
+        .unwrap_or(url.len());
     format!("{}{}", to.trim_end_matches('/'), &url[path_start..])
 }
 
 /// Sends the callback `mode` times (or never) after `delay`, recording every answer.
-pub fn deliver(mode: Callbacks, url: String, body: serde_json::Value, delay: Duration, log: Arc<Mutex<Vec<Delivery>>>) {
+pub fn deliver(
+    mode: Callbacks,
+    url: String,
+    body: serde_json::Value,
+    delay: Duration,
+    log: Arc<Mutex<Vec<Delivery>>>,
+) {
     let times = match mode {
         Callbacks::Once => 1,
         Callbacks::Lost => 0,
@@ -60,7 +71,11 @@ pub fn deliver(mode: Callbacks, url: String, body: serde_json::Value, delay: Dur
                 Ok(r) => r.status().as_u16(),
                 Err(_) => 0,
             };
-            log.lock().expect("log").push(Delivery { url: url.clone(), body: body.clone(), status });
+            log.lock().expect("log").push(Delivery {
+                url: url.clone(),
+                body: body.clone(),
+                status,
+            });
         }
     });
 }
@@ -79,7 +94,10 @@ pub async fn wait_for(what: &str, n: usize, count: impl Fn() -> usize) {
 #[test]
 fn redirect_keeps_path_and_query() {
     assert_eq!(
-        redirect("http://127.0.0.1:0/api/v1/payments/callbacks/mtn?token=ab", Some("http://127.0.0.1:4567")),
+        redirect(
+            "http://127.0.0.1:0/api/v1/payments/callbacks/mtn?token=ab",
+            Some("http://127.0.0.1:4567")
+        ),
         "http://127.0.0.1:4567/api/v1/payments/callbacks/mtn?token=ab"
     );
     assert_eq!(redirect("http://x/y", None), "http://x/y");

@@ -96,7 +96,11 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// The status, reason and whether it is final, for a payment to `party_id` made `age` ago.
-fn outcome(party_id: &str, age: Duration, ongoing_for: Duration) -> (&'static str, Option<&'static str>) {
+fn outcome(
+    party_id: &str,
+    age: Duration,
+    ongoing_for: Duration,
+) -> (&'static str, Option<&'static str>) {
     match party_id {
         "46733123450" => ("FAILED", Some("INTERNAL_PROCESSING_ERROR")),
         "46733123451" => ("FAILED", Some("APPROVAL_REJECTED")),
@@ -108,7 +112,13 @@ fn outcome(party_id: &str, age: Duration, ongoing_for: Duration) -> (&'static st
 }
 
 /// The payment resource as `GET .../{referenceId}` (and the callback) shows it, `age` after creation.
-fn resource(body: &Value, party_id: &str, reference: &str, age: Duration, ongoing_for: Duration) -> Value {
+fn resource(
+    body: &Value,
+    party_id: &str,
+    reference: &str,
+    age: Duration,
+    ongoing_for: Duration,
+) -> Value {
     let (status, reason) = outcome(party_id, age, ongoing_for);
     let mut out = body.clone();
     out["status"] = json!(status);
@@ -116,7 +126,11 @@ fn resource(body: &Value, party_id: &str, reference: &str, age: Duration, ongoin
         out["reason"] = json!(r);
     }
     if status == "SUCCESSFUL" {
-        let digits: String = reference.chars().filter(|c| c.is_ascii_digit()).take(10).collect();
+        let digits: String = reference
+            .chars()
+            .filter(|c| c.is_ascii_digit())
+            .take(10)
+            .collect();
         out["financialTransactionId"] = json!(digits);
     }
     out
@@ -138,11 +152,21 @@ fn authorize(s: &Shared, product: &str, h: &HeaderMap) -> Option<Response> {
             json!({ "statusCode": 401, "message": "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription." }),
         ));
     }
-    let token = header(h, "authorization").and_then(|a| a.strip_prefix("Bearer ")).unwrap_or_default().to_owned();
-    let valid = s.with(|i| i.tokens.get(&token).is_some_and(|issued| issued.elapsed() < i.token_validity));
+    let token = header(h, "authorization")
+        .and_then(|a| a.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_owned();
+    let valid = s.with(|i| {
+        i.tokens
+            .get(&token)
+            .is_some_and(|issued| issued.elapsed() < i.token_validity)
+    });
     if !valid {
         s.with(|i| i.unauthorized += 1);
-        return Some(error(StatusCode::UNAUTHORIZED, json!({ "statusCode": 401, "message": "Access denied due to invalid or expired access token." })));
+        return Some(error(
+            StatusCode::UNAUTHORIZED,
+            json!({ "statusCode": 401, "message": "Access denied due to invalid or expired access token." }),
+        ));
     }
     if header(h, "x-target-environment") != Some(TARGET) {
         return Some(error(
@@ -156,9 +180,15 @@ fn authorize(s: &Shared, product: &str, h: &HeaderMap) -> Option<Response> {
 fn token(s: &Shared, product: &str, h: &HeaderMap) -> Response {
     s.with(|i| i.token_requests += 1);
     if header(h, "ocp-apim-subscription-key") != Some(subscription_key(product)) {
-        return error(StatusCode::UNAUTHORIZED, json!({ "statusCode": 401, "message": "Access denied due to invalid subscription key." }));
+        return error(
+            StatusCode::UNAUTHORIZED,
+            json!({ "statusCode": 401, "message": "Access denied due to invalid subscription key." }),
+        );
     }
-    let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{API_USER}:{API_KEY}")));
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{API_USER}:{API_KEY}"))
+    );
     if header(h, "authorization") != Some(expected.as_str()) {
         return error(StatusCode::UNAUTHORIZED, json!({ "error": "login_failed" }));
     }
@@ -172,26 +202,43 @@ fn token(s: &Shared, product: &str, h: &HeaderMap) -> Response {
 
 /// The body of `requesttopay` / `transfer`, validated; returns the party id.
 fn validate_body(body: &Value, party: &str) -> Result<String, &'static str> {
-    let amount = body.get("amount").and_then(Value::as_str).ok_or("amount must be a string")?;
-    let numeric = !amount.is_empty() && amount.split('.').count() <= 2 && amount.chars().all(|c| c.is_ascii_digit() || c == '.');
+    let amount = body
+        .get("amount")
+        .and_then(Value::as_str)
+        .ok_or("amount must be a string")?;
+    let numeric = !amount.is_empty()
+        && amount.split('.').count() <= 2
+        && amount.chars().all(|c| c.is_ascii_digit() || c == '.');
     if !numeric {
         return Err("amount must be a decimal string");
     }
-    let currency = body.get("currency").and_then(Value::as_str).ok_or("currency is required")?;
+    let currency = body
+        .get("currency")
+        .and_then(Value::as_str)
+        .ok_or("currency is required")?;
     if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
         return Err("currency must be ISO 4217");
     }
-    body.get("externalId").and_then(Value::as_str).ok_or("externalId is required")?;
+    body.get("externalId")
+        .and_then(Value::as_str)
+        .ok_or("externalId is required")?;
     let p = body.get(party).ok_or("the party is required")?;
     if p.get("partyIdType").and_then(Value::as_str) != Some("MSISDN") {
         return Err("partyIdType must be MSISDN");
     }
-    let id = p.get("partyId").and_then(Value::as_str).ok_or("partyId is required")?;
+    let id = p
+        .get("partyId")
+        .and_then(Value::as_str)
+        .ok_or("partyId is required")?;
     if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
         return Err("partyId must be digits");
     }
     for note in ["payerMessage", "payeeNote"] {
-        if body.get(note).and_then(Value::as_str).is_some_and(|m| m.contains('&')) {
+        if body
+            .get(note)
+            .and_then(Value::as_str)
+            .is_some_and(|m| m.contains('&'))
+        {
             return Err("messages may not contain special characters");
         }
     }
@@ -203,31 +250,70 @@ async fn submit(s: &Shared, product: &str, h: &HeaderMap, raw: &Bytes) -> Respon
         return denied;
     }
     if let Some(code) = s.with(|i| i.failure) {
-        return error(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), json!({ "code": "INTERNAL_PROCESSING_ERROR", "message": "An internal error occurred while processing." }));
+        return error(
+            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            json!({ "code": "INTERNAL_PROCESSING_ERROR", "message": "An internal error occurred while processing." }),
+        );
     }
     let reference = header(h, "x-reference-id").unwrap_or_default().to_owned();
-    if uuid::Uuid::parse_str(&reference).map(|u| u.get_version_num()).ok() != Some(4) {
-        return error(StatusCode::BAD_REQUEST, json!({ "code": "INVALID_REFERENCE_ID", "message": "X-Reference-Id must be a UUID version 4" }));
+    if uuid::Uuid::parse_str(&reference)
+        .map(|u| u.get_version_num())
+        .ok()
+        != Some(4)
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            json!({ "code": "INVALID_REFERENCE_ID", "message": "X-Reference-Id must be a UUID version 4" }),
+        );
     }
     let Ok(body) = serde_json::from_slice::<Value>(raw) else {
-        return error(StatusCode::BAD_REQUEST, json!({ "code": "BAD_REQUEST", "message": "Request body is not JSON" }));
+        return error(
+            StatusCode::BAD_REQUEST,
+            json!({ "code": "BAD_REQUEST", "message": "Request body is not JSON" }),
+        );
     };
-    let party = if product == "collection" { "payer" } else { "payee" };
+    let party = if product == "collection" {
+        "payer"
+    } else {
+        "payee"
+    };
     let party_id = match validate_body(&body, party) {
         Ok(id) => id,
-        Err(why) => return error(StatusCode::BAD_REQUEST, json!({ "code": "BAD_REQUEST", "message": why })),
+        Err(why) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                json!({ "code": "BAD_REQUEST", "message": why }),
+            )
+        }
     };
     let callback_url = header(h, "x-callback-url").map(str::to_owned);
-    if callback_url.as_deref().is_some_and(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
-        return error(StatusCode::BAD_REQUEST, json!({ "code": "INVALID_CALLBACK_URL_HOST", "message": "Invalid callback URL" }));
+    if callback_url
+        .as_deref()
+        .is_some_and(|u| !(u.starts_with("http://") || u.starts_with("https://")))
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            json!({ "code": "INVALID_CALLBACK_URL_HOST", "message": "Invalid callback URL" }),
+        );
     }
     let key = format!("{product}:{reference}");
     let (hang, callbacks, deliver_to, ongoing_for) = {
         let mut i = s.inner.lock().expect("double state");
         if i.payments.contains_key(&key) {
-            return error(StatusCode::CONFLICT, json!({ "code": "RESOURCE_ALREADY_EXIST", "message": "Duplicated reference id. Creation of resource failed." }));
+            return error(
+                StatusCode::CONFLICT,
+                json!({ "code": "RESOURCE_ALREADY_EXIST", "message": "Duplicated reference id. Creation of resource failed." }),
+            );
         }
-        i.payments.insert(key, Payment { product: product.to_owned(), body: body.clone(), party_id: party_id.clone(), created: Instant::now() });
+        i.payments.insert(
+            key,
+            Payment {
+                product: product.to_owned(),
+                body: body.clone(),
+                party_id: party_id.clone(),
+                created: Instant::now(),
+            },
+        );
         (i.hang, i.callbacks, i.deliver_to.clone(), i.ongoing_for)
     };
     // The payment is committed; its callback goes out once its status is final.
@@ -239,7 +325,13 @@ async fn submit(s: &Shared, product: &str, h: &HeaderMap, raw: &Bytes) -> Respon
         };
         if let Some(delay) = final_after {
             let callback_body = resource(&body, &party_id, &reference, Duration::MAX, ongoing_for);
-            deliver(callbacks, redirect(&url, deliver_to.as_deref()), callback_body, delay, s.deliveries.clone());
+            deliver(
+                callbacks,
+                redirect(&url, deliver_to.as_deref()),
+                callback_body,
+                delay,
+                s.deliveries.clone(),
+            );
         }
     }
     if let Some(d) = hang {
@@ -259,23 +351,45 @@ fn status(s: &Shared, product: &str, reference: &str, h: &HeaderMap) -> Response
     })
 }
 
-async fn handle(State(s): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(s): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let path = uri.path().to_owned();
     let recorded = Recorded {
         method: method.to_string(),
         path: path.clone(),
-        headers: headers.iter().filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned()))).collect(),
+        headers: headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect(),
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
     };
     s.with(|i| i.requests.push(recorded));
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
-        (Method::POST, [product @ ("collection" | "disbursement"), "token"]) => token(&s, product, &headers),
-        (Method::POST, ["collection", "v1_0", "requesttopay"]) => submit(&s, "collection", &headers, &body).await,
-        (Method::POST, ["disbursement", "v1_0", "transfer"]) => submit(&s, "disbursement", &headers, &body).await,
-        (Method::GET, ["collection", "v1_0", "requesttopay", reference]) => status(&s, "collection", reference, &headers),
-        (Method::GET, ["disbursement", "v1_0", "transfer", reference]) => status(&s, "disbursement", reference, &headers),
-        _ => error(StatusCode::NOT_FOUND, json!({ "statusCode": 404, "message": "Resource not found" })),
+        (Method::POST, [product @ ("collection" | "disbursement"), "token"]) => {
+            token(&s, product, &headers)
+        }
+        (Method::POST, ["collection", "v1_0", "requesttopay"]) => {
+            submit(&s, "collection", &headers, &body).await
+        }
+        (Method::POST, ["disbursement", "v1_0", "transfer"]) => {
+            submit(&s, "disbursement", &headers, &body).await
+        }
+        (Method::GET, ["collection", "v1_0", "requesttopay", reference]) => {
+            status(&s, "collection", reference, &headers)
+        }
+        (Method::GET, ["disbursement", "v1_0", "transfer", reference]) => {
+            status(&s, "disbursement", reference, &headers)
+        }
+        _ => error(
+            StatusCode::NOT_FOUND,
+            json!({ "statusCode": 404, "message": "Resource not found" }),
+        ),
     }
 }
 
@@ -298,13 +412,22 @@ impl MtnDouble {
             })),
             deliveries: Arc::new(Mutex::new(vec![])),
         };
-        let router = axum::Router::new().fallback(handle).with_state(shared.clone());
-        MtnDouble { url: serve(router).await, shared }
+        let router = axum::Router::new()
+            .fallback(handle)
+            .with_state(shared.clone());
+        MtnDouble {
+            url: serve(router).await,
+            shared,
+        }
     }
 
     /// Settings of the real adapter pointing at this double.
     pub fn settings(&self) -> MtnSettings {
-        let keys = |sub: &str| MtnProductKeys { api_user: API_USER.into(), api_key: API_KEY.into(), subscription_key: sub.into() };
+        let keys = |sub: &str| MtnProductKeys {
+            api_user: API_USER.into(),
+            api_key: API_KEY.into(),
+            subscription_key: sub.into(),
+        };
         MtnSettings {
             base_url: self.url.clone(),
             target_environment: TARGET.into(),
@@ -321,7 +444,10 @@ impl MtnDouble {
             ("MTN_API_USER", API_USER.into()),
             ("MTN_API_KEY", API_KEY.into()),
             ("MTN_SUBSCRIPTION_KEY", SUBSCRIPTION_KEY.into()),
-            ("MTN_DISBURSEMENT_SUBSCRIPTION_KEY", DISBURSEMENT_SUBSCRIPTION_KEY.into()),
+            (
+                "MTN_DISBURSEMENT_SUBSCRIPTION_KEY",
+                DISBURSEMENT_SUBSCRIPTION_KEY.into(),
+            ),
             ("MTN_TARGET_ENVIRONMENT", TARGET.into()),
         ]
     }
@@ -350,7 +476,8 @@ impl MtnDouble {
     }
 
     pub fn deliver_callbacks_to(&self, address: &str) {
-        self.shared.with(|i| i.deliver_to = Some(address.to_owned()));
+        self.shared
+            .with(|i| i.deliver_to = Some(address.to_owned()));
     }
 
     pub fn set_ongoing_for(&self, d: Duration) {
@@ -366,7 +493,8 @@ impl MtnDouble {
     }
 
     pub fn payments(&self, product: &str) -> usize {
-        self.shared.with(|i| i.payments.values().filter(|p| p.product == product).count())
+        self.shared
+            .with(|i| i.payments.values().filter(|p| p.product == product).count())
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
