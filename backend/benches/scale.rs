@@ -777,7 +777,7 @@ async fn one(
                 .get(i / f.clients.len())
                 .ok_or("out of vote codes")?;
             let voter = &f.clients[i % f.clients.len()];
-            let body = json!({ "voteType": if i % 3 == 0 { "LOSS" } else { "WIN" } });
+            let body = json!({ "voteType": if i.is_multiple_of(3) { "LOSS" } else { "WIN" } });
             let (l, r) = timed(app.post(
                 &format!("/codes/{code}/votes"),
                 Some(&voter.access),

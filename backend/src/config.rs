@@ -616,7 +616,7 @@ mod tests {
             ("PAYMENT_PROVIDER", "sandbox".into()),
         ];
         let pairs: Vec<(&str, &str)> = dev_settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let err = load(&pairs).err().expect("refused");
+        let err = load(&pairs).expect_err("refused");
         let message = err.to_string();
         assert!(matches!(err, ConfigError::AppEnvUnset(_)), "{message}");
         assert!(
@@ -625,7 +625,7 @@ mod tests {
                 && message.contains("APP_ENV=development"),
             "{message}"
         );
-        let bare = load(&[]).err().expect("refused").to_string();
+        let bare = load(&[]).expect_err("refused").to_string();
         assert!(
             bare.contains("APP_ENV is not set") && bare.contains("JWT_SECRET"),
             "{bare}"

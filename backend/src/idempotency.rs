@@ -126,35 +126,6 @@ pub async fn finish(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn derived_ids_are_stable_per_user_and_key() {
-        let user = ObjectId::new();
-        let mut h = HeaderMap::new();
-        h.insert(HEADER, "abc-123".parse().expect("header"));
-        let a = IdempotencyKey::from_headers(&h, user).expect("key");
-        let b = IdempotencyKey::from_headers(&h, user).expect("key");
-        assert_eq!(a.object_id(), b.object_id());
-        assert_eq!(a.uuid(), b.uuid());
-        let other = IdempotencyKey::from_headers(&h, ObjectId::new()).expect("key");
-        assert_ne!(a.object_id(), other.object_id());
-    }
-
-    #[test]
-    fn keys_must_be_present_and_short_visible_ascii() {
-        let user = ObjectId::new();
-        assert!(IdempotencyKey::from_headers(&HeaderMap::new(), user).is_err());
-        let mut h = HeaderMap::new();
-        h.insert(HEADER, "x".repeat(256).parse().expect("header"));
-        assert!(IdempotencyKey::from_headers(&h, user).is_err());
-        h.insert(HEADER, "with space".parse().expect("header"));
-        assert!(IdempotencyKey::from_headers(&h, user).is_err());
-    }
-}
-
 /// Work a money call leaves for after its answer (labels, events), run in the background.
 pub type FollowUp = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
@@ -268,5 +239,34 @@ where
             Ok((status, axum::Json(envelope)).into_response())
         }
         Err(e) => store_refusal(db, key, e).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_ids_are_stable_per_user_and_key() {
+        let user = ObjectId::new();
+        let mut h = HeaderMap::new();
+        h.insert(HEADER, "abc-123".parse().expect("header"));
+        let a = IdempotencyKey::from_headers(&h, user).expect("key");
+        let b = IdempotencyKey::from_headers(&h, user).expect("key");
+        assert_eq!(a.object_id(), b.object_id());
+        assert_eq!(a.uuid(), b.uuid());
+        let other = IdempotencyKey::from_headers(&h, ObjectId::new()).expect("key");
+        assert_ne!(a.object_id(), other.object_id());
+    }
+
+    #[test]
+    fn keys_must_be_present_and_short_visible_ascii() {
+        let user = ObjectId::new();
+        assert!(IdempotencyKey::from_headers(&HeaderMap::new(), user).is_err());
+        let mut h = HeaderMap::new();
+        h.insert(HEADER, "x".repeat(256).parse().expect("header"));
+        assert!(IdempotencyKey::from_headers(&h, user).is_err());
+        h.insert(HEADER, "with space".parse().expect("header"));
+        assert!(IdempotencyKey::from_headers(&h, user).is_err());
     }
 }

@@ -52,8 +52,7 @@ impl Observer {
         let (pending, oldest) = pending_transfers(state, now).await?;
         metrics.transfers_pending(pending, oldest);
         report.pending = pending;
-        // `%` rather than `is_multiple_of` (Rust 1.87): the workspace promises Rust 1.85.
-        if self.passes % USERS_EVERY == 0 {
+        if self.passes.is_multiple_of(USERS_EVERY) {
             for role in [Role::Buyer, Role::Seller, Role::Admin] {
                 let n = state
                     .db

@@ -1800,10 +1800,12 @@ async fn money_stays_exact_while_the_server_is_killed_at_random() {
     let settle_time = settle_started.elapsed();
 
     events.write_to(&dir.join("events.log"));
-    let claims = lock(&world.claims);
     let stats = &api.stats;
-    println!("crash_recovery: answers {:?}", claims.outcomes);
-    println!(
+    // A scope, not `drop`: the std mutex guard must end before the awaits below.
+    {
+        let claims = lock(&world.claims);
+        println!("crash_recovery: answers {:?}", claims.outcomes);
+        println!(
         "crash_recovery: claimed {} deposits ({} completed), {} withdrawals ({} reversed), {} purchases, {} resolutions",
         claims.deposits.len(),
         claims.deposits.iter().filter(|d| d.status == "COMPLETED").count(),
@@ -1812,33 +1814,32 @@ async fn money_stays_exact_while_the_server_is_killed_at_random() {
         claims.purchases.len(),
         claims.resolutions.len(),
     );
-    for (kind, ms) in &claims.latency {
-        let mut ms = ms.clone();
-        ms.sort_unstable();
-        let at = |q: f64| {
-            ms.get(((ms.len() as f64 - 1.0) * q) as usize)
-                .copied()
-                .unwrap_or(0)
-        };
+        for (kind, ms) in &claims.latency {
+            let mut ms = ms.clone();
+            ms.sort_unstable();
+            let at = |q: f64| {
+                ms.get(((ms.len() as f64 - 1.0) * q) as usize)
+                    .copied()
+                    .unwrap_or(0)
+            };
+            println!(
+                "crash_recovery: {kind} answered in p50 {} ms, p95 {} ms, max {} ms ({} answers)",
+                at(0.5),
+                at(0.95),
+                at(1.0),
+                ms.len()
+            );
+        }
         println!(
-            "crash_recovery: {kind} answered in p50 {} ms, p95 {} ms, max {} ms ({} answers)",
-            at(0.5),
-            at(0.95),
-            at(1.0),
-            ms.len()
-        );
-    }
-    println!(
         "crash_recovery: {} purchases abandoned by their client and bought again with a new key that did not answer 200 ({} told ALREADY_BOUGHT)",
         claims.abandoned.len(),
         claims.abandoned.iter().filter(|a| a.3).count()
     );
-    println!("crash_recovery: reconcile {report}");
-    for a in &claims.anomalies {
-        println!("crash_recovery: anomaly: {a}");
+        println!("crash_recovery: reconcile {report}");
+        for a in &claims.anomalies {
+            println!("crash_recovery: anomaly: {a}");
+        }
     }
-    // Released before the awaits below: the guard is a std mutex.
-    drop(claims);
     println!(
         "crash_recovery: SUMMARY seed={seed} ops={} kills={kills} starts={} transport_errors={} retried_calls={} http_5xx={} setup={:.1}s ops_time={:.1}s recovery_wait={:.1}s ({polls} polls) total={:.1}s problems={}",
         op,

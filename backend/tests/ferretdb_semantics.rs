@@ -340,7 +340,7 @@ fn ledger_doc(i: u64) -> Document {
         "seq": (i % PER_ACCOUNT) as i64,
         "ref": format!("r{i:09}"),
         "amount": (i % 9_973) as i64 * 100,
-        "kind": if i % 3 == 0 { "deposit" } else { "purchase" },
+        "kind": if i.is_multiple_of(3) { "deposit" } else { "purchase" },
         "note": "a note of about the size the backend writes into entries",
         "createdAt": mongodb::bson::DateTime::from_millis(1_700_000_000_000 + i as i64),
     }

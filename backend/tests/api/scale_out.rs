@@ -19,7 +19,7 @@ const PARALLEL: usize = 16;
 
 /// `i`-th of a pair: even on A, odd on B.
 fn pick(apps: &(TestApp, TestApp), i: usize) -> &TestApp {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         &apps.0
     } else {
         &apps.1
