@@ -168,12 +168,14 @@ async fn refresh(
 
 /// The refresh token a request presents: the body's, else the cookie's (and whether it came from
 /// the cookie). None at all is 401: the caller has no session to go on with (a body of `{}` is a
-/// well-formed request, so not a 422), and the message names both places a token may be.
+/// well-formed request, so not a 422), and the message names both places a token may be. A cookie
+/// this server could not have set is refused (401) even beside a body token: nothing that comes
+/// with a forged credential is acted on.
 fn presented_token(
     transport: &SessionTransport,
     input: RefreshBodyIn,
 ) -> Result<(String, bool), AppError> {
-    if input.refresh_token.is_none() && transport.bad_cookie {
+    if transport.bad_cookie {
         return Err(bad_cookie());
     }
     match (input.refresh_token, &transport.cookie) {
@@ -207,7 +209,7 @@ async fn logout(
 ) -> Result<Response, AppError> {
     let cookie_mode =
         transport.cookie_requested || (input.refresh_token.is_none() && transport.cookie.is_some());
-    if input.refresh_token.is_none() && transport.bad_cookie {
+    if transport.bad_cookie {
         return Err(bad_cookie());
     }
     match presented_token(&transport, input) {
