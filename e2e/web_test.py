@@ -389,11 +389,15 @@ def deposit_in_the_browser(b, backend, amount_text, expected_balance):
 
 
 def open_card(b, code_id):
-    """Finds a TENNIS code's card on the marketplace (the sport filter narrows the demo data)."""
+    """Finds a TENNIS code's card on the marketplace (the sport filter narrows the demo data) and
+    answers its title, the place to click to open the code."""
     b.go("marketplace")
     if b.driver.find_elements(By.ID, "sport-tennis"):
         b.click("sport-tennis")
-    return b.wait_for(f"code-card-{code_id}")
+    card = b.wait_for(f"code-card-{code_id}")
+    # The card's title, not its middle: the middle holds the tipster's name, which opens the
+    # tipster's profile instead.
+    return card.find_element(By.CSS_SELECTOR, ".code-title")
 
 
 def buy_in_the_browser(b, code_id, title, secret):
