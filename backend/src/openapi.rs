@@ -354,6 +354,17 @@ fn finish_components(doc: &mut Value, config: &Config) {
             r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
         ),
     );
+    // `admin::resolutions::check_reason`: the same rule for a resolution's reason.
+    constrain(schemas, "ResolveIn", "reason", "maxLength", json!(500));
+    constrain(
+        schemas,
+        "ResolveIn",
+        "reason",
+        "pattern",
+        json!(
+            r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+        ),
+    );
     let phone = json!("Phone number: E.164 (`+256700123456`) or national with DEFAULT_REGION (`0700 123 456`); stored as E.164");
     for name in ["RegisterIn", "LoginIn", "VerifyOtpIn", "PaymentIn"] {
         constrain(schemas, name, "phoneNumber", "format", json!("phone"));

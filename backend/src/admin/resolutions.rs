@@ -27,11 +27,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub fn check_reason(reason: Option<&str>) -> Result<Option<String>> {
     match reason.map(str::trim) {
         None => Ok(None),
-        Some(r) if r.is_empty() || r.chars().count() > 500 => Err(AppError::validation(
-            "The reason must be 1 to 500 characters",
-            "reason",
-            "must be 1 to 500 characters",
-        )),
+        Some(r) if r.is_empty() || r.chars().count() > 500 || r.chars().any(char::is_control) => {
+            Err(AppError::validation(
+                "The reason must be 1 to 500 characters, without control characters",
+                "reason",
+                "must be 1 to 500 characters, without control characters",
+            ))
+        }
         Some(r) => Ok(Some(r.to_owned())),
     }
 }
