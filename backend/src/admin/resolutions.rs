@@ -21,23 +21,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(review_queue))
 }
 
+pub use crate::codes::resolutions::check_reason;
+
 /// The admin's decision, through the same insert as every other finalization: if a vote, the
 /// worker or another admin decided first, their decision stands (same outcome: 200; another: 409).
-/// An admin's reason: trimmed, 1 to 500 characters (absent is fine; present and blank is not).
-pub fn check_reason(reason: Option<&str>) -> Result<Option<String>> {
-    match reason.map(str::trim) {
-        None => Ok(None),
-        Some(r) if r.is_empty() || r.chars().count() > 500 || r.chars().any(char::is_control) => {
-            Err(AppError::validation(
-                "The reason must be 1 to 500 characters, without control characters",
-                "reason",
-                "must be 1 to 500 characters, without control characters",
-            ))
-        }
-        Some(r) => Ok(Some(r.to_owned())),
-    }
-}
-
 pub async fn resolve_code(
     state: &AppState,
     admin: &AdminUser,

@@ -5,6 +5,7 @@
 
 use crate::clock;
 use crate::db::Db;
+use crate::error::{AppError, Result};
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
 use oddxer_shared::api::ResolutionOut;
@@ -93,4 +94,19 @@ pub async fn unapplied(
         .try_collect()
         .await?;
     Ok(docs.iter().filter_map(Resolution::from_doc).collect())
+}
+
+/// An admin's reason: trimmed, 1 to 500 characters (absent is fine; present and blank is not).
+pub fn check_reason(reason: Option<&str>) -> Result<Option<String>> {
+    match reason.map(str::trim) {
+        None => Ok(None),
+        Some(r) if r.is_empty() || r.chars().count() > 500 || r.chars().any(char::is_control) => {
+            Err(AppError::validation(
+                "The reason must be 1 to 500 characters, without control characters",
+                "reason",
+                "must be 1 to 500 characters, without control characters",
+            ))
+        }
+        Some(r) => Ok(Some(r.to_owned())),
+    }
 }

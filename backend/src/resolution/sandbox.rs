@@ -31,13 +31,16 @@ pub struct SandboxResultOut {
 
 #[utoipa::path(post, path = "/dev/codes/{id}/result", tag = "development", params(("id" = String, Path)), request_body = ResolveIn,
     responses((status = 200, description = "Result stored for the sandbox verifier; applied now if the code expired", body = SandboxResultOut),
-        (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+        (status = 400, description = "INVALID_ID: the id is not 24 hex", body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 422, description = "A reason that is blank, longer than 500 characters or holds control characters", body = ErrorEnvelope)))]
 #[tracing::instrument(skip_all, fields(id = %id))]
 async fn set_result(
     State(state): State<AppState>,
     PathId(id): PathId,
     Json(input): Json<ResolveIn>,
 ) -> ApiResult<SandboxResultOut> {
+    // The same reason rule as an admin's decision: the body is the same `ResolveIn`.
+    crate::codes::resolutions::check_reason(input.reason.as_deref())?;
     let code = service::load(&state, id).await?;
     state
         .db
