@@ -43,6 +43,10 @@ def _negative_at(case, location):
 
 
 def _number(raw):
+    # A float value as it is: `int()` would truncate 6.1e-05 and 2.2e-311 both to 0 and hide
+    # their order.
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return raw
     try:
         return int(raw)
     except (TypeError, ValueError):
