@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use oddxer_shared::api::CodeIn;
+use oddxer_shared::api::{CodeIn, CodeOptionsOut};
 use oddxer_shared::{Currency, Money, Sport};
 
 use crate::input::parse_amount;
@@ -56,6 +56,25 @@ pub struct Rules<'a> {
     /// The server's price bounds in minor units, once it told them.
     pub price_bounds: Option<(Money, Money)>,
     pub now_ms: f64,
+}
+
+impl<'a> Rules<'a> {
+    /// The rules at `now_ms` (epoch milliseconds), with the server's limits from `options` once it
+    /// told them (`GET /codes/options`), the defaults before.
+    pub fn new(
+        currency: &'a Currency,
+        bookmakers: &'a [String],
+        options: Option<&CodeOptionsOut>,
+        now_ms: f64,
+    ) -> Self {
+        Rules {
+            currency,
+            bookmakers,
+            max_buyers_limit: options.map_or(DEFAULT_MAX_BUYERS_LIMIT, |o| o.max_buyers_limit),
+            price_bounds: options.map(|o| (o.min_price.clone(), o.max_price.clone())),
+            now_ms,
+        }
+    }
 }
 
 /// Decimal odds such as `2.5` or `1,250.75` into hundredths, refusing a third decimal place.

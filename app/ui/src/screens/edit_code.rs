@@ -11,9 +11,11 @@ use oddxer_shared::{CodeStatus, Currency, Money};
 use crate::browser;
 use crate::format;
 use crate::ipc;
-use crate::listing::{self, Draft, Problems, Rules, DEFAULT_MAX_BUYERS_LIMIT};
+use crate::listing::{self, Draft, Problems, Rules};
 use crate::state::{set_if_mounted, spawn_command, AppState, Route};
 use crate::widgets::Spinner;
+
+use super::seller_form::FieldError;
 
 /// An amount in minor units as the person would type it ("5000" for UGX 5,000, "10.50").
 fn major_text(money: &Money) -> String {
@@ -152,17 +154,12 @@ fn EditForm(code: CodeOut) -> Element {
             expires_at: browser::local_input_to_utc(&now.expires),
             max_buyers: now.max_buyers.clone(),
         };
-        let rules = Rules {
-            currency: &rules_currency,
-            bookmakers: &bookmakers,
-            max_buyers_limit: options
-                .as_ref()
-                .map_or(DEFAULT_MAX_BUYERS_LIMIT, |o| o.max_buyers_limit),
-            price_bounds: options
-                .as_ref()
-                .map(|o| (o.min_price.clone(), o.max_price.clone())),
-            now_ms: browser::now_ms(),
-        };
+        let rules = Rules::new(
+            &rules_currency,
+            &bookmakers,
+            options.as_ref(),
+            browser::now_ms(),
+        );
         server_error.set(None);
         let checked = match listing::validate(&draft, &rules) {
             Ok(checked) => checked,
@@ -201,46 +198,46 @@ fn EditForm(code: CodeOut) -> Element {
                     label { r#for: "edit-title", "Title" }
                     input { id: "edit-title", r#type: "text", maxlength: "{listing::TITLE_MAX_CHARS}", disabled: busy,
                         value: "{t.title}", oninput: move |e| typed.write().title = e.value() }
-                    EditFieldError { field: "title", text: problem("title") }
+                    FieldError { prefix: "edit", field: "title", text: problem("title") }
                 }
                 div { class: "field",
                     label { r#for: "edit-description", "Description (optional)" }
                     textarea { id: "edit-description", rows: "3", maxlength: "{listing::DESCRIPTION_MAX_CHARS}", disabled: busy,
                         value: "{t.description}", oninput: move |e| typed.write().description = e.value() }
-                    EditFieldError { field: "description", text: problem("description") }
+                    FieldError { prefix: "edit", field: "description", text: problem("description") }
                 }
                 div { class: "form-grid",
                     div { class: "field",
                         label { r#for: "edit-odds", "Total odds" }
                         input { id: "edit-odds", r#type: "text", inputmode: "decimal", disabled: busy,
                             value: "{t.odds}", oninput: move |e| typed.write().odds = e.value() }
-                        EditFieldError { field: "odds", text: problem("odds") }
+                        FieldError { prefix: "edit", field: "odds", text: problem("odds") }
                     }
                     div { class: "field",
                         label { r#for: "edit-price", "Price ({currency})" }
                         input { id: "edit-price", r#type: "text", inputmode: "decimal", disabled: busy,
                             value: "{t.price}", oninput: move |e| typed.write().price = e.value() }
-                        EditFieldError { field: "price", text: problem("price") }
+                        FieldError { prefix: "edit", field: "price", text: problem("price") }
                     }
                 }
                 div { class: "field",
                     label { r#for: "edit-secret", "Booking code" }
                     input { id: "edit-secret", class: "mono", r#type: "text", autocomplete: "off", spellcheck: false,
                         disabled: busy, value: "{t.code}", oninput: move |e| typed.write().code = e.value() }
-                    EditFieldError { field: "code", text: problem("code") }
+                    FieldError { prefix: "edit", field: "code", text: problem("code") }
                 }
                 div { class: "form-grid",
                     div { class: "field",
                         label { r#for: "edit-expires", "Kick-off of the first game" }
                         input { id: "edit-expires", r#type: "datetime-local", min: "{min_kickoff}", disabled: busy,
                             value: "{t.expires}", oninput: move |e| typed.write().expires = e.value() }
-                        EditFieldError { field: "expiresAt", text: problem("expiresAt") }
+                        FieldError { prefix: "edit", field: "expiresAt", text: problem("expiresAt") }
                     }
                     div { class: "field",
                         label { r#for: "edit-max-buyers", "Buyers" }
                         input { id: "edit-max-buyers", r#type: "number", min: "1", step: "1", inputmode: "numeric",
                             disabled: busy, value: "{t.max_buyers}", oninput: move |e| typed.write().max_buyers = e.value() }
-                        EditFieldError { field: "maxBuyers", text: problem("maxBuyers") }
+                        FieldError { prefix: "edit", field: "maxBuyers", text: problem("maxBuyers") }
                     }
                 }
                 if let Some(error) = server_error() {
@@ -262,22 +259,6 @@ fn EditForm(code: CodeOut) -> Element {
                     }
                 }
             }
-        }
-    }
-}
-
-#[component]
-fn EditFieldError(field: &'static str, text: Option<String>) -> Element {
-    // Named after the inputs (`edit-secret`, `edit-expires`, ...), as the create form's are.
-    let id = match field {
-        "code" => "edit-secret-error".to_owned(),
-        "expiresAt" => "edit-expires-error".to_owned(),
-        "maxBuyers" => "edit-max-buyers-error".to_owned(),
-        other => format!("edit-{other}-error"),
-    };
-    rsx! {
-        if let Some(text) = text {
-            p { class: "field-error", id: "{id}", "{text}" }
         }
     }
 }

@@ -8,7 +8,7 @@ use oddxer_shared::Sport;
 use crate::browser;
 use crate::format;
 use crate::ipc;
-use crate::listing::{self, Draft, Problems, Rules, DEFAULT_MAX_BUYERS_LIMIT};
+use crate::listing::{self, Draft, Problems, Rules};
 use crate::state::{set_if_mounted, spawn_command, AppState};
 
 /// The kick-off the form starts with: three hours from now, on the hour.
@@ -55,17 +55,12 @@ pub fn CreateCodeForm(on_created: EventHandler<CodeOut>) -> Element {
             expires_at: browser::local_input_to_utc(&expires.peek()),
             max_buyers: max_buyers.peek().clone(),
         };
-        let rules = Rules {
-            currency: &rules_currency,
-            bookmakers: &rules_bookmakers,
-            max_buyers_limit: options
-                .as_ref()
-                .map_or(DEFAULT_MAX_BUYERS_LIMIT, |o| o.max_buyers_limit),
-            price_bounds: options
-                .as_ref()
-                .map(|o| (o.min_price.clone(), o.max_price.clone())),
-            now_ms: browser::now_ms(),
-        };
+        let rules = Rules::new(
+            &rules_currency,
+            &rules_bookmakers,
+            options.as_ref(),
+            browser::now_ms(),
+        );
         server_error.set(None);
         created.set(None);
         let input = match listing::validate(&draft, &rules) {
@@ -120,7 +115,7 @@ pub fn CreateCodeForm(on_created: EventHandler<CodeOut>) -> Element {
                                 option { key: "{s.as_str()}", value: s.as_str(), selected: *sport.read() == Some(s), {format::sport(s)} }
                             }
                         }
-                        FieldError { field: "sport", text: problem("sport") }
+                        FieldError { prefix: "code", field: "sport", text: problem("sport") }
                     }
                     div { class: "field",
                         label { r#for: "code-bookmaker", "Bookmaker" }
@@ -131,7 +126,7 @@ pub fn CreateCodeForm(on_created: EventHandler<CodeOut>) -> Element {
                                 option { key: "{b}", value: "{b}", selected: *bookmaker.read() == b, "{b}" }
                             }
                         }
-                        FieldError { field: "bookmaker", text: problem("bookmaker") }
+                        FieldError { prefix: "code", field: "bookmaker", text: problem("bookmaker") }
                     }
                 }
                 div { class: "field",
@@ -139,7 +134,7 @@ pub fn CreateCodeForm(on_created: EventHandler<CodeOut>) -> Element {
                     input { id: "code-title", r#type: "text", maxlength: "{listing::TITLE_MAX_CHARS}", disabled: busy,
                         placeholder: "Saturday home wins, 5 games", value: "{title}",
                         oninput: move |e| title.set(e.value()) }
-                    FieldError { field: "title", text: problem("title") }
+                    FieldError { prefix: "code", field: "title", text: problem("title") }
                 }
                 div { class: "field",
                     label { r#for: "code-description", "Description (optional)"
@@ -147,20 +142,20 @@ pub fn CreateCodeForm(on_created: EventHandler<CodeOut>) -> Element {
                     textarea { id: "code-description", rows: "3", maxlength: "{listing::DESCRIPTION_MAX_CHARS}", disabled: busy,
                         placeholder: "The games, the markets, why you like them.", value: "{description}",
                         oninput: move |e| description.set(e.value()) }
-                    FieldError { field: "description", text: problem("description") }
+                    FieldError { prefix: "code", field: "description", text: problem("description") }
                 }
                 div { class: "form-grid",
                     div { class: "field",
                         label { r#for: "code-odds", "Total odds" }
                         input { id: "code-odds", r#type: "text", inputmode: "decimal", disabled: busy,
                             placeholder: "4.35", value: "{odds}", oninput: move |e| odds.set(e.value()) }
-                        FieldError { field: "odds", text: problem("odds") }
+                        FieldError { prefix: "code", field: "odds", text: problem("odds") }
                     }
                     div { class: "field",
                         label { r#for: "code-price", "Price ({currency})" }
                         input { id: "code-price", r#type: "text", inputmode: "decimal", disabled: busy,
                             placeholder: "5,000", value: "{price}", oninput: move |e| price.set(e.value()) }
-                        FieldError { field: "price", text: problem("price") }
+                        FieldError { prefix: "code", field: "price", text: problem("price") }
                     }
                 }
                 div { class: "field",
@@ -168,21 +163,21 @@ pub fn CreateCodeForm(on_created: EventHandler<CodeOut>) -> Element {
                     input { id: "code-secret", class: "mono", r#type: "text", autocomplete: "off", spellcheck: false,
                         disabled: busy, placeholder: "e.g. BC7X2QK", value: "{secret}",
                         oninput: move |e| secret.set(e.value()) }
-                    FieldError { field: "code", text: problem("code") }
+                    FieldError { prefix: "code", field: "code", text: problem("code") }
                 }
                 div { class: "form-grid",
                     div { class: "field",
                         label { r#for: "code-expires", "Kick-off of the first game" }
                         input { id: "code-expires", r#type: "datetime-local", min: "{min_kickoff}", disabled: busy,
                             value: "{expires}", oninput: move |e| expires.set(e.value()) }
-                        FieldError { field: "expiresAt", text: problem("expiresAt") }
+                        FieldError { prefix: "code", field: "expiresAt", text: problem("expiresAt") }
                     }
                     div { class: "field",
                         label { r#for: "code-max-buyers", "Buyers" }
                         input { id: "code-max-buyers", r#type: "number", min: "1", step: "1", inputmode: "numeric",
                             disabled: busy, value: "{max_buyers}", oninput: move |e| max_buyers.set(e.value()) }
                         p { class: "muted small", "1 = exclusive; more sells it several times." }
-                        FieldError { field: "maxBuyers", text: problem("maxBuyers") }
+                        FieldError { prefix: "code", field: "maxBuyers", text: problem("maxBuyers") }
                     }
                 }
                 if let Some(error) = server_error() {
@@ -211,13 +206,21 @@ pub fn CreateCodeForm(on_created: EventHandler<CodeOut>) -> Element {
 }
 
 #[component]
-pub(crate) fn FieldError(field: &'static str, text: Option<String>) -> Element {
-    let id = match field {
-        "expiresAt" => "code-expires-error".to_owned(),
-        "maxBuyers" => "code-max-buyers-error".to_owned(),
-        "code" => "code-secret-error".to_owned(),
-        other => format!("code-{other}-error"),
+/// The server's or the form's message under a listing field. Its id is named after the input
+/// (`{prefix}-secret-error`, `{prefix}-expires-error`, ...): `code` on the create form, `edit` on
+/// the edit screen.
+pub(crate) fn FieldError(
+    prefix: &'static str,
+    field: &'static str,
+    text: Option<String>,
+) -> Element {
+    let name = match field {
+        "expiresAt" => "expires",
+        "maxBuyers" => "max-buyers",
+        "code" => "secret",
+        other => other,
     };
+    let id = format!("{prefix}-{name}-error");
     rsx! {
         if let Some(text) = text {
             p { class: "field-error", id: "{id}", "{text}" }
