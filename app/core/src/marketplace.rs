@@ -62,12 +62,7 @@ impl OddxerClient {
             .await;
         match r {
             Ok(code) => {
-                if let Err(e) = self
-                    .inner
-                    .with_store(|s| s.cache_market_codes(std::slice::from_ref(&code)))
-                {
-                    tracing::warn!(error = %ErrorChain(&e), "could not cache a code");
-                }
+                self.inner.keep_code(&code);
                 Ok(code)
             }
             Err(e) if e.is_unreachable() => {
@@ -231,12 +226,7 @@ impl OddxerClient {
                 "cancel code",
             )
             .await?;
-        if let Err(e) = self
-            .inner
-            .with_store(|s| s.cache_market_codes(std::slice::from_ref(&code)))
-        {
-            tracing::warn!(error = %ErrorChain(&e), "could not cache a code");
-        }
+        self.inner.keep_code(&code);
         Ok(code)
     }
 
@@ -257,12 +247,7 @@ impl OddxerClient {
                 "update code",
             )
             .await?;
-        if let Err(e) = self
-            .inner
-            .with_store(|s| s.cache_market_codes(std::slice::from_ref(&code)))
-        {
-            tracing::warn!(error = %ErrorChain(&e), "could not cache a code");
-        }
+        self.inner.keep_code(&code);
         Ok(code)
     }
 }
@@ -284,6 +269,14 @@ impl crate::client::Inner {
             Ok(true) => self.notify(),
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %ErrorChain(&e), "could not remember a vote"),
+        }
+    }
+
+    /// Keeps a public copy of `code` for offline reading; a failure to keep it is logged, not the
+    /// caller's error (the answer itself arrived).
+    fn keep_code(&self, code: &CodeOut) {
+        if let Err(e) = self.with_store(|s| s.cache_market_codes(std::slice::from_ref(code))) {
+            tracing::warn!(error = %ErrorChain(&e), "could not cache a code");
         }
     }
 }
