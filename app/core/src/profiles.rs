@@ -26,20 +26,31 @@ impl OddxerClient {
         let id = path_id(id)?;
         let live = async {
             let path = format!("/sellers/{id}");
-            let profile: SellerProfileOut = self
-                .inner
-                .maybe_authed(
-                    |t| self.inner.api.request(Method::GET, &path, t),
-                    "seller profile",
-                )
-                .await?;
-            let record = self.seller_record(id, None).await?;
-            let rb =
+            let profile = async {
+                let profile: SellerProfileOut = self
+                    .inner
+                    .maybe_authed(
+                        |t| self.inner.api.request(Method::GET, &path, t),
+                        "seller profile",
+                    )
+                    .await?;
+                Ok(profile)
+            };
+            let record = self.seller_record(id, None);
+            let performance = async {
+                let rb = self.inner.api.request(
+                    Method::GET,
+                    &format!("/sellers/{id}/performance"),
+                    None,
+                );
                 self.inner
                     .api
-                    .request(Method::GET, &format!("/sellers/{id}/performance"), None);
-            let performance: Vec<PerformancePointOut> =
-                self.inner.api.send(rb, "seller performance").await?;
+                    .send::<Vec<PerformancePointOut>>(rb, "seller performance")
+                    .await
+            };
+            // Three independent reads: one wait, not three in a row.
+            let (profile, record, performance) =
+                futures_util::future::try_join3(profile, record, performance).await?;
             Ok::<_, crate::error::ClientError>(SellerProfileView {
                 profile,
                 record: record.items,

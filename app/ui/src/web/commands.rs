@@ -431,18 +431,17 @@ pub(super) fn outbox_pending() -> bool {
 pub async fn seller_profile(id: &str) -> R<SellerProfileView> {
     let id = path_id(id)?;
     let live = async {
-        let profile: SellerProfileOut = Call::get(&format!("/sellers/{id}"))
-            .maybe_signed_in()
-            .fetch()
-            .await?;
-        let record: Page<CodeOut> = Call::get(&format!("/sellers/{id}/codes"))
-            .query(&CursorIn { cursor: None })
-            .fetch()
-            .await?;
-        let performance: Vec<PerformancePointOut> =
-            Call::get(&format!("/sellers/{id}/performance"))
-                .fetch()
-                .await?;
+        let profile_call = Call::get(&format!("/sellers/{id}")).maybe_signed_in();
+        let record_call =
+            Call::get(&format!("/sellers/{id}/codes")).query(&CursorIn { cursor: None });
+        let performance_call = Call::get(&format!("/sellers/{id}/performance"));
+        // Three independent reads: one wait, not three in a row.
+        let (profile, record, performance) = futures_util::future::try_join3(
+            profile_call.fetch::<SellerProfileOut>(),
+            record_call.fetch::<Page<CodeOut>>(),
+            performance_call.fetch::<Vec<PerformancePointOut>>(),
+        )
+        .await?;
         Ok::<_, WebError>(SellerProfileView {
             profile,
             record: record.items,
