@@ -251,7 +251,7 @@ pub async fn purchase_code(
         shown.sales_count,
         code.listing.max_buyers,
     );
-    let out = purchase_out(state, &completed, &shown).await;
+    let out = purchase_out(state, &completed, &shown);
     let result = PurchaseResultOut {
         code: code.listing.code.clone(),
         purchase: out,
@@ -502,7 +502,7 @@ pub async fn purchases_of(
     for p in &purchases {
         // A purchase whose code is gone (never deleted today) is left out rather than failing the page.
         if let Some(code) = codes.get(&p.code) {
-            items.push(purchase_out(state, p, code).await);
+            items.push(purchase_out(state, p, code));
         }
     }
     let next_cursor = if purchases.len() as i64 == limit {

@@ -171,7 +171,7 @@ pub async fn append(state: &AppState, p: &Purchase, code: &Code) -> Result<()> {
 }
 
 async fn append_version(state: &AppState, p: &Purchase, code: &Code, version: i64) -> Result<()> {
-    let row = purchase_out(state, p, code).await;
+    let row = purchase_out(state, p, code);
     let stream = stream_of(p.buyer);
     let key = format!("{}:v{version}", p.id.to_hex());
     let payload = mongodb::bson::to_bson(&row).map_err(|e| AppError::Internal(e.into()))?;
@@ -319,9 +319,8 @@ pub async fn after(
 }
 
 /// A purchase as its buyer sees it: with the code and its secret.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn purchase_out(state: &AppState, p: &Purchase, code: &Code) -> PurchaseOut {
-    let code = view_for_buyer(state, code).await;
+pub fn purchase_out(state: &AppState, p: &Purchase, code: &Code) -> PurchaseOut {
+    let code = view_for_buyer(state, code);
     PurchaseOut {
         id: p.id.to_hex(),
         code_id: p.code.to_hex(),
@@ -335,8 +334,7 @@ pub async fn purchase_out(state: &AppState, p: &Purchase, code: &Code) -> Purcha
 }
 
 /// The code with its secret, as its buyer sees it.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn view_for_buyer(state: &AppState, code: &Code) -> CodeOut {
+pub fn view_for_buyer(state: &AppState, code: &Code) -> CodeOut {
     code.to_out(
         &state.config.currency,
         state.config.voting_window,
