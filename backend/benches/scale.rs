@@ -494,6 +494,8 @@ struct Fixture {
     /// Next (code, voter) pair: pair `i` is voter `i % clients` on code `i / clients`.
     vote_next: Arc<AtomicUsize>,
     view_code: String,
+    /// The fixture's seller (hex id), whose profile is read.
+    seller: String,
 }
 
 /// Codes straight into the database through the store's builder (untimed set-up): `n` codes of
@@ -632,6 +634,7 @@ async fn fixture(
         vote_codes: Arc::new(vote_ids.iter().map(|i| i.to_hex()).collect()),
         vote_next: Arc::new(AtomicUsize::new(0)),
         view_code: view[0].to_hex(),
+        seller: seller.to_hex(),
     }
 }
 
@@ -647,10 +650,13 @@ enum Req {
     Vote,
     Leaderboard,
     DepositConfirm,
+    MyPurchases,
+    SellerProfile,
+    Following,
 }
 
 impl Req {
-    const ALL: [Req; 10] = [
+    const ALL: [Req; 13] = [
         Req::VerifyOtp,
         Req::Refresh,
         Req::Browse,
@@ -661,6 +667,9 @@ impl Req {
         Req::Vote,
         Req::Leaderboard,
         Req::DepositConfirm,
+        Req::MyPurchases,
+        Req::SellerProfile,
+        Req::Following,
     ];
 
     fn name(self) -> &'static str {
@@ -675,6 +684,9 @@ impl Req {
             Req::Vote => "POST /codes/{id}/votes",
             Req::Leaderboard => "GET /leaderboard",
             Req::DepositConfirm => "deposit confirmation",
+            Req::MyPurchases => "GET /purchases",
+            Req::SellerProfile => "GET /sellers/{id}",
+            Req::Following => "GET /me/following",
         }
     }
 
@@ -691,6 +703,11 @@ impl Req {
             Req::Vote => ("vote", 20, Some(4)),
             Req::Leaderboard => ("leaderboard", 25, None),
             Req::DepositConfirm => ("wallet", 30, Some(6)),
+            // No targets of their own in DESIGN.md section 9: held to browse's, as reads a
+            // person waits on.
+            Req::MyPurchases => ("browse", 20, None),
+            Req::SellerProfile => ("browse", 20, None),
+            Req::Following => ("browse", 20, None),
         }
     }
 }
@@ -768,6 +785,19 @@ async fn one(
         }
         Req::Transactions => {
             let (l, r) = timed(app.get("/wallet/transactions", Some(&me.access))).await;
+            (l, r?.expect(200)?)
+        }
+        Req::MyPurchases => {
+            let (l, r) = timed(app.get("/purchases", Some(&me.access))).await;
+            (l, r?.expect(200)?)
+        }
+        Req::SellerProfile => {
+            let path = format!("/sellers/{}", f.seller);
+            let (l, r) = timed(app.get(&path, Some(&me.access))).await;
+            (l, r?.expect(200)?)
+        }
+        Req::Following => {
+            let (l, r) = timed(app.get("/me/following", Some(&me.access))).await;
             (l, r?.expect(200)?)
         }
         Req::Vote => {
