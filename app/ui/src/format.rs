@@ -182,6 +182,12 @@ pub fn kickoff(expires_at: &str, now_ms: f64) -> String {
     }
 }
 
+/// A count with its noun, singular for exactly one: `counted(1, "follower", "followers")` ->
+/// `1 follower`, `counted(1200, ..)` -> `1,200 followers`.
+pub fn counted(n: i64, singular: &str, plural: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { singular } else { plural })
+}
+
 /// Thousands separators for counts: `12345` -> `12,345`.
 pub fn count(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
@@ -228,5 +234,18 @@ mod tests {
         assert_eq!(odds(12.0), "12.00");
         assert_eq!(count(1234567), "1,234,567");
         assert_eq!(count(12), "12");
+    }
+
+    #[test]
+    fn a_count_of_one_takes_the_singular() {
+        assert_eq!(
+            counted(1, "live listing", "live listings"),
+            "1 live listing"
+        );
+        assert_eq!(
+            counted(0, "live listing", "live listings"),
+            "0 live listings"
+        );
+        assert_eq!(counted(1200, "follower", "followers"), "1,200 followers");
     }
 }

@@ -170,7 +170,7 @@ fn UsersCard(selected: Signal<Option<String>>) -> Element {
                             let active = match e.value().as_str() { "true" => Some(true), "false" => Some(false), _ => None };
                             load_users(users, AdminUsersIn { active, cursor: None, ..active_filter.clone() }, false);
                         },
-                        option { value: "", selected: filter.active.is_none(), "Active and not" }
+                        option { value: "", selected: filter.active.is_none(), "Active or deactivated" }
                         option { value: "true", selected: filter.active == Some(true), "Active" }
                         option { value: "false", selected: filter.active == Some(false), "Deactivated" }
                     }

@@ -255,7 +255,7 @@ fn Dashboard() -> Element {
                         Stat { label: "Yield", id: "seller-yield", value: ratio_percent(p.stats.yield_ratio),
                             hint: format!("{} profit at 1 unit a code", units(p.stats.profit_units)) }
                         Stat { label: "Followers", id: "seller-followers", value: format::count(p.followers),
-                            hint: format!("{} live listings", p.live_listings) }
+                            hint: format::counted(p.live_listings, "live listing", "live listings") }
                     }
                 }
             }

@@ -343,11 +343,7 @@ fn ProfileHead(profile: SellerProfileOut, st: Signal<ProfileState>) -> Element {
         .next()
         .map(|c| c.to_uppercase().to_string())
         .unwrap_or_default();
-    let followers = if profile.followers == 1 {
-        "1 follower".to_owned()
-    } else {
-        format!("{} followers", format::count(profile.followers))
-    };
+    let followers = format::counted(profile.followers, "follower", "followers");
 
     rsx! {
         section { class: "card tipster-head",
