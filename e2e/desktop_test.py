@@ -1002,8 +1002,14 @@ def test_a_declined_deposit_shows_as_failed_with_its_reason_and_stays_after_a_re
         assert "Failed" in row.text and "declined" in row.text.lower(), row.text
         assert "UGX 20,000" in row.text, row.text
         app.wait_text("wallet-balance", lambda t: t == "UGX 0", "kept the balance at UGX 0")
+        # Where the pending card was (on a phone the payments list is far below): the outcome.
+        app.wait_text("declined-deposits", lambda t: reference in t and "declined" in t.lower(),
+                      "showed the declined deposit where the pending one was")
         app.shot("deposit-failed")
         phone_width(app, "deposit-failed-phone-width")
+        app.click("declined-dismiss")
+        until(app.driver, lambda d: not d.find_elements(By.ID, "declined-deposits"), "the declined card stayed after Dismiss")
+        assert payment_row(app, reference).get_attribute("data-status") == "FAILED", "dismissing hid the payment"
         return reference
 
     # The app's default secret store: the keyring, or the private file where no keyring works.

@@ -309,25 +309,33 @@ fn UserRow(user: UserOut, users: Signal<Users>, selected: Signal<Option<String>>
                         }
                     }
                 }
-                if confirming() {
-                    div { class: "confirm-box", id: "admin-confirm-box-{user.id}",
-                        label { r#for: "admin-reason-{user.id}", class: "small",
-                            if active { "Why deactivate @{user.username}? (recorded)" } else { "Why reactivate @{user.username}? (recorded)" }
-                        }
-                        input { id: "admin-reason-{user.id}", r#type: "text", maxlength: "500", disabled: busy,
-                            value: "{reason}", oninput: move |e| { reason.set(e.value()); row_error.set(None) } }
-                        div { class: "inline-actions",
-                            button { class: if active { "btn btn-danger btn-small" } else { "btn btn-primary btn-small" },
-                                id: "admin-confirm-{user.id}", r#type: "button", disabled: busy, onclick: confirm,
-                                if active { "Deactivate" } else { "Reactivate" }
+            }
+        }
+        // The confirmation gets a row of its own, the table's full width: inside the status cell
+        // it was squeezed into a narrow column.
+        if confirming() || row_error().is_some() {
+            tr { class: "confirm-row", id: "admin-confirm-row-{user.id}",
+                td { colspan: "4",
+                    if confirming() {
+                        div { class: "confirm-box", id: "admin-confirm-box-{user.id}",
+                            label { r#for: "admin-reason-{user.id}", class: "small",
+                                if active { "Why deactivate @{user.username}? (recorded)" } else { "Why reactivate @{user.username}? (recorded)" }
                             }
-                            button { class: "btn btn-ghost-dark btn-small", id: "admin-keep-{user.id}", r#type: "button",
-                                onclick: move |_| { confirming.set(false); row_error.set(None) }, "Keep as is" }
+                            input { id: "admin-reason-{user.id}", r#type: "text", maxlength: "500", disabled: busy,
+                                value: "{reason}", oninput: move |e| { reason.set(e.value()); row_error.set(None) } }
+                            div { class: "inline-actions",
+                                button { class: if active { "btn btn-danger btn-small" } else { "btn btn-primary btn-small" },
+                                    id: "admin-confirm-{user.id}", r#type: "button", disabled: busy, onclick: confirm,
+                                    if active { "Deactivate" } else { "Reactivate" }
+                                }
+                                button { class: "btn btn-ghost-dark btn-small", id: "admin-keep-{user.id}", r#type: "button",
+                                    onclick: move |_| { confirming.set(false); row_error.set(None) }, "Keep as is" }
+                            }
                         }
                     }
-                }
-                if let Some(text) = row_error() {
-                    p { class: "note note-error small", id: "admin-user-error-{user.id}", "{text}" }
+                    if let Some(text) = row_error() {
+                        p { class: "note note-error small", id: "admin-user-error-{user.id}", "{text}" }
+                    }
                 }
             }
         }

@@ -10,7 +10,7 @@ use crate::format;
 use crate::state::AppState;
 
 use super::payment_form::{Kind, PaymentForm};
-use super::wallet_payments::{use_payments, waiting_deposits, PaymentsCard};
+use super::wallet_payments::{declined_deposits, use_payments, waiting_deposits, PaymentsCard};
 
 #[component]
 pub fn Wallet() -> Element {
@@ -41,6 +41,8 @@ pub fn Wallet() -> Element {
     // A deposit waits here until its ledger entry arrives or the server says how it ended: a
     // declined one leaves this card and shows as failed, with the reason, under the payments.
     let pending = waiting_deposits(&started_here, &payments.read(), &ledger);
+    let declined = declined_deposits(&started_here, &payments.read());
+    let mut started_signal = state.pending_deposits;
 
     rsx! {
         main { class: "wallet",
@@ -83,6 +85,41 @@ pub fn Wallet() -> Element {
                         p { class: "muted small", "Approve the prompt on your phone. Your balance updates as soon as the payment clears." }
                     }
                 }
+                if !declined.is_empty() {
+                    section { class: "card", id: "declined-deposits",
+                        // Where the pending card was: on a phone the payments list is far below.
+                        onmounted: move |e| async move {
+                            let _ = e.data().scroll_to(ScrollBehavior::Smooth).await;
+                        },
+                        h3 { "Deposit not completed" }
+                        ul { class: "pending-list",
+                            for payment in declined.iter().cloned() {
+                                li { class: "pending-item", key: "{payment.reference}",
+                                    div {
+                                        p { class: "strong", "{payment.amount.display()}" }
+                                        p { class: "muted small",
+                                            {payment.payment_method.map(format::payment_method).unwrap_or("Mobile money")}
+                                            " · ref "
+                                            code { class: "deposit-reference", "{payment.reference}" }
+                                        }
+                                        if let Some(reason) = payment.failure_reason.as_ref() {
+                                            p { class: "small payment-reason", "{reason}" }
+                                        }
+                                    }
+                                    span { class: "status status-lost", "Failed" }
+                                }
+                            }
+                        }
+                        p { class: "muted small", "Nothing was added to your wallet. You can try again with the form above." }
+                        button { class: "btn btn-secondary btn-small", id: "declined-dismiss",
+                            onclick: move |_| {
+                                let gone: Vec<String> = declined.iter().map(|p| p.reference.clone()).collect();
+                                started_signal.write().retain(|tx| !gone.contains(&tx.reference));
+                            },
+                            "Dismiss"
+                        }
+                    }
+                }
             }
             div { class: "wallet-main",
             PaymentsCard { payments }
@@ -109,10 +146,7 @@ pub fn Wallet() -> Element {
 }
 
 fn entries_label(count: usize) -> String {
-    match count {
-        1 => "1 entry".to_owned(),
-        n => format!("{n} entries"),
-    }
+    format::counted(i64::try_from(count).unwrap_or(i64::MAX), "entry", "entries")
 }
 
 #[component]

@@ -138,6 +138,25 @@ pub fn waiting_deposits(
     out
 }
 
+/// Deposits started on this device that the server reports FAILED (declined on the phone, timed
+/// out at the provider), in the order they were started. The wallet shows them where the pending
+/// card was, so a person on a phone sees the outcome without scrolling to the payments list.
+pub fn declined_deposits(started_here: &[TransactionOut], payments: &Payments) -> Vec<PaymentOut> {
+    let Some(list) = payments.list.as_ref() else {
+        return Vec::new();
+    };
+    started_here
+        .iter()
+        .filter(|tx| tx.kind == TransactionType::Deposit)
+        .filter_map(|tx| {
+            list.items
+                .iter()
+                .find(|p| p.reference == tx.reference && p.status == TransactionStatus::Failed)
+                .cloned()
+        })
+        .collect()
+}
+
 fn status_label(kind: TransactionType, status: TransactionStatus) -> (&'static str, &'static str) {
     match (kind, status) {
         (_, TransactionStatus::Pending) => ("Pending", "status status-pending"),
@@ -238,5 +257,96 @@ fn PaymentRow(payment: PaymentOut) -> Element {
                 span { class: "{class} payment-status", "{label}" }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use oddxer_shared::{Currency, Money, PaymentMethod};
+
+    use super::*;
+
+    fn started(reference: &str, kind: TransactionType) -> TransactionOut {
+        TransactionOut {
+            id: format!("tx-{reference}"),
+            reference: reference.to_owned(),
+            kind,
+            amount: Money::new(20_000, &Currency("UGX".to_owned())),
+            payment_method: Some(PaymentMethod::MtnMomo),
+            status: TransactionStatus::Pending,
+            created_at: "2026-12-01T10:00:00Z".to_owned(),
+            updated_at: "2026-12-01T10:00:00Z".to_owned(),
+        }
+    }
+
+    fn reported(reference: &str, kind: TransactionType, status: TransactionStatus) -> PaymentOut {
+        PaymentOut {
+            id: format!("p-{reference}"),
+            reference: reference.to_owned(),
+            kind,
+            payment_method: Some(PaymentMethod::MtnMomo),
+            phone_number: Some("+256*******56".to_owned()),
+            amount: Money::new(20_000, &Currency("UGX".to_owned())),
+            status,
+            failure_reason: (status == TransactionStatus::Failed)
+                .then(|| "Declined on the phone".to_owned()),
+            created_at: "2026-12-01T10:00:00Z".to_owned(),
+            updated_at: "2026-12-01T10:01:00Z".to_owned(),
+        }
+    }
+
+    fn listed(items: Vec<PaymentOut>) -> Payments {
+        Payments {
+            list: Some(WalletPaymentsOut {
+                items,
+                from_cache: false,
+            }),
+            ..Payments::default()
+        }
+    }
+
+    #[test]
+    fn a_deposit_started_here_and_declined_leaves_waiting_and_shows_as_declined() {
+        let here = vec![started("DEP-1", TransactionType::Deposit)];
+        let pending = listed(vec![reported(
+            "DEP-1",
+            TransactionType::Deposit,
+            TransactionStatus::Pending,
+        )]);
+        assert_eq!(waiting_deposits(&here, &pending, &[]).len(), 1);
+        assert!(declined_deposits(&here, &pending).is_empty());
+
+        let failed = listed(vec![reported(
+            "DEP-1",
+            TransactionType::Deposit,
+            TransactionStatus::Failed,
+        )]);
+        assert!(waiting_deposits(&here, &failed, &[]).is_empty());
+        let declined = declined_deposits(&here, &failed);
+        assert_eq!(declined.len(), 1);
+        assert_eq!(
+            declined[0].failure_reason.as_deref(),
+            Some("Declined on the phone")
+        );
+    }
+
+    #[test]
+    fn only_deposits_started_on_this_device_are_shown_as_declined() {
+        // An old failure from another device stays in the payments list, not in the wallet's side.
+        let here = vec![started("DEP-2", TransactionType::Deposit)];
+        let payments = listed(vec![
+            reported(
+                "DEP-OLD",
+                TransactionType::Deposit,
+                TransactionStatus::Failed,
+            ),
+            reported(
+                "DEP-2",
+                TransactionType::Deposit,
+                TransactionStatus::Completed,
+            ),
+        ]);
+        assert!(declined_deposits(&here, &payments).is_empty());
+        assert!(declined_deposits(&here, &Payments::default()).is_empty());
     }
 }
