@@ -382,6 +382,8 @@ fn event_name(event: &LiveEvent) -> &'static str {
     match event {
         LiveEvent::WalletUpdated { .. } => "wallet:updated",
         LiveEvent::CodeCreated(_) => "code:created",
+        LiveEvent::CodeUpdated(_) => "code:updated",
+        LiveEvent::PaymentUpdated(_) => "payment:updated",
         LiveEvent::CodePurchased(_) => "code:purchased",
         LiveEvent::CodeFinalized(_) => "code:finalized",
         LiveEvent::VoteCast(_) => "vote:cast",

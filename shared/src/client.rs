@@ -73,6 +73,9 @@ pub struct LiveRevisions {
     /// The seller's listings, sales, escrow or earnings changed (`code:purchased`, `vote:cast`,
     /// `code:finalized` of an own code).
     pub seller: u64,
+    /// The user's deposits or withdrawals changed (`payment:updated`): the payments list reloads.
+    #[serde(default)]
+    pub payments: u64,
 }
 
 /// What a notification is about.

@@ -42,14 +42,24 @@ pub enum ServerFrame {
 pub enum LiveEvent {
     #[serde(rename = "wallet:updated")]
     WalletUpdated { balance: Money },
+    /// A new listing: to the sport's subscribers, and to the seller's followers with
+    /// `"followed": true` added (whatever their subscriptions).
     #[serde(rename = "code:created")]
     CodeCreated(serde_json::Value),
+    /// A live listing changed (a sale moved its places left, an edit, a cancellation): its public
+    /// copy (never the booking code), to the sport's subscribers.
+    #[serde(rename = "code:updated")]
+    CodeUpdated(serde_json::Value),
     #[serde(rename = "code:purchased")]
     CodePurchased(serde_json::Value),
     #[serde(rename = "code:finalized")]
     CodeFinalized(serde_json::Value),
     #[serde(rename = "vote:cast")]
     VoteCast(serde_json::Value),
+    /// One of my deposits or withdrawals was decided (COMPLETED, FAILED, REVERSED): the payment
+    /// as `GET /wallet/payments` lists it, to its owner only.
+    #[serde(rename = "payment:updated")]
+    PaymentUpdated(serde_json::Value),
 }
 
 /// A run of stream entries in position order. `done` marks the last batch of a catch-up; every

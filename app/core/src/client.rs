@@ -398,8 +398,8 @@ impl Inner {
     }
 
     /// Moves the live revisions a frame touched (read by the next snapshot).
-    pub(crate) fn bump_live(&self, market: bool, seller: bool) {
-        if !market && !seller {
+    pub(crate) fn bump_live(&self, market: bool, seller: bool, payments: bool) {
+        if !market && !seller && !payments {
             return;
         }
         let mut st = self.status.lock().unwrap_or_else(PoisonError::into_inner);
@@ -408,6 +408,9 @@ impl Inner {
         }
         if seller {
             st.live.seller += 1;
+        }
+        if payments {
+            st.live.payments += 1;
         }
     }
 

@@ -1,5 +1,5 @@
-//! Live events between catch-ups (`code:created`, `code:purchased`, `code:finalized`,
-//! `vote:cast`) and what they leave behind on the device: the kept marketplace copy and purchase
+//! Live events between catch-ups (`code:created`, `code:updated`, `code:purchased`,
+//! `code:finalized`, `vote:cast`, `payment:updated`) and what they leave behind on the device: the kept marketplace copy and purchase
 //! rows follow the code, the screens that load their own data are told to reload, and news worth
 //! telling becomes an in-app notification (DESIGN.md sections 6 and 7).
 
@@ -33,4 +33,9 @@ pub fn public_copy(code: CodeOut) -> CodeOut {
         my_vote: None,
         ..code
     }
+}
+
+/// Whether a `code:created` payload came marked as from a tipster I follow.
+pub fn is_followed(data: &serde_json::Value) -> bool {
+    data.get("followed").and_then(serde_json::Value::as_bool) == Some(true)
 }

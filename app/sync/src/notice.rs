@@ -2,9 +2,9 @@
 //! entry says. Ids name the cause, so the same event stored twice is one notification. `now` is
 //! the caller's clock (RFC 3339): this crate has none of its own.
 
-use oddxer_shared::api::{CodeOut, LedgerEntryOut};
+use oddxer_shared::api::{CodeOut, LedgerEntryOut, PaymentOut};
 use oddxer_shared::client::{NotificationKind, NotificationOut};
-use oddxer_shared::{Money, Outcome, TransactionType};
+use oddxer_shared::{Money, Outcome, TransactionStatus, TransactionType};
 
 use crate::live::SaleEvent;
 
@@ -117,6 +117,41 @@ pub fn payment(e: &LedgerEntryOut, now: &str) -> Option<NotificationOut> {
     };
     Some(notification(
         format!("entry:{}", e.id),
+        NotificationKind::Payment,
+        title,
+        body,
+        None,
+        now,
+    ))
+}
+
+/// A decided deposit or withdrawal (`payment:updated`) worth telling that no wallet entry tells:
+/// a declined deposit (nothing moved, so there is no entry) and a withdrawal paid out. A
+/// completed deposit and a reversed withdrawal are told by their wallet entries ([`payment`]).
+pub fn payment_update(p: &PaymentOut, now: &str) -> Option<NotificationOut> {
+    let amount = unsigned(&p.amount);
+    let (title, body) = match (p.kind, p.status) {
+        (TransactionType::Deposit, TransactionStatus::Failed) => {
+            let reason = p
+                .failure_reason
+                .as_deref()
+                .map(|r| format!(": {}", r.trim_end_matches('.')))
+                .unwrap_or_default();
+            (
+                "Deposit declined".to_owned(),
+                format!(
+                    "Your deposit of {amount} did not go through{reason}. Nothing was taken from your wallet."
+                ),
+            )
+        }
+        (TransactionType::Withdrawal, TransactionStatus::Completed) => (
+            "Withdrawal sent".to_owned(),
+            format!("{amount} is on its way to {}.", p.phone_number.as_deref().unwrap_or("your phone")),
+        ),
+        _ => return None,
+    };
+    Some(notification(
+        format!("payment:{}:{}", p.reference, p.status.as_str()),
         NotificationKind::Payment,
         title,
         body,

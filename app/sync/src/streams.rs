@@ -6,7 +6,7 @@
 //! from position 0 when its history disagrees with the server's. [`Syncer`] holds that logic for
 //! one connection; the storage is whatever implements [`SyncStore`].
 
-use oddxer_shared::api::{CodeOut, LedgerEntryOut};
+use oddxer_shared::api::{CodeOut, LedgerEntryOut, PaymentOut};
 use oddxer_shared::client::{NotificationOut, StreamProgress, SyncProgress};
 use oddxer_shared::sync::{
     Checkpoint, ClientFrame, LiveEvent, PurchaseStreamEntry, ServerFrame, StreamEntries,
@@ -14,7 +14,7 @@ use oddxer_shared::sync::{
 };
 use oddxer_shared::Money;
 
-use crate::live::{live_code, public_copy, SaleEvent};
+use crate::live::{is_followed, live_code, public_copy, SaleEvent};
 use crate::notice;
 
 /// Re-syncs in a row that did not bring a stream in step before the connection gives up (and is
@@ -47,6 +47,19 @@ impl Stream {
         }
         ClientFrame::Sync { streams }
     }
+}
+
+/// The sport subscriptions a client sends after its first frame: every sport, so the kept
+/// marketplace hears of every new listing (`code:created`) and every change to one
+/// (`code:updated`: places left, sold out, edited, cancelled). Followed tipsters' listings come
+/// whatever the subscriptions.
+pub fn market_subscriptions() -> Vec<ClientFrame> {
+    oddxer_shared::Sport::ALL
+        .iter()
+        .map(|s| ClientFrame::Subscribe {
+            sport: s.as_str().to_owned(),
+        })
+        .collect()
 }
 
 /// The first frame of a connection: both streams from their stored cursors.
@@ -211,6 +224,8 @@ pub struct Step {
     pub refetch_code: Option<String>,
     /// Notifications stored for the first time by this frame (for the OS notification centre).
     pub notified: Vec<NotificationOut>,
+    /// A deposit or withdrawal of mine was decided (`payment:updated`): the payments list reloads.
+    pub payments_changed: bool,
 }
 
 impl Step {
@@ -393,6 +408,7 @@ impl Syncer {
                 ..Step::default()
             }),
             ServerFrame::Event(LiveEvent::CodeCreated(data)) => {
+                let followed = is_followed(&data);
                 let Some(code) = live_code(data) else {
                     return Ok(Step::default());
                 };
@@ -407,10 +423,37 @@ impl Syncer {
                 if me.as_deref() == Some(code.seller_id.as_str()) {
                     // My own listing (another device of mine): the dashboard, not a notification.
                     step.seller_changed = true;
-                } else {
-                    // Sport subscriptions are not used by the clients, so a `code:created` one
-                    // receives comes from a tipster it follows.
+                } else if followed {
+                    // Only a followed tipster's listing is news; the rest just joins the market.
                     let n = notice::new_code(&code, &store.now_rfc3339());
+                    step.notify(store, n).map_err(SyncError::Store)?;
+                }
+                Ok(step)
+            }
+            ServerFrame::Event(LiveEvent::CodeUpdated(data)) => {
+                let Some(code) = live_code(data) else {
+                    return Ok(Step::default());
+                };
+                // Places left, SOLD_OUT, an edit or a cancellation: the kept pages follow.
+                store.apply_live_code(&code).map_err(SyncError::Store)?;
+                let me = store.my_user_id().map_err(SyncError::Store)?;
+                Ok(Step {
+                    changed: true,
+                    market_changed: true,
+                    seller_changed: me.as_deref() == Some(code.seller_id.as_str()),
+                    ..Step::default()
+                })
+            }
+            ServerFrame::Event(LiveEvent::PaymentUpdated(data)) => {
+                let Ok(payment) = serde_json::from_value::<PaymentOut>(data) else {
+                    return Ok(Step::default());
+                };
+                let mut step = Step {
+                    changed: true,
+                    payments_changed: true,
+                    ..Step::default()
+                };
+                if let Some(n) = notice::payment_update(&payment, &store.now_rfc3339()) {
                     step.notify(store, n).map_err(SyncError::Store)?;
                 }
                 Ok(step)

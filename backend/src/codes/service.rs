@@ -64,16 +64,25 @@ pub async fn create(state: &AppState, seller: &User, input: &CodeIn) -> Result<C
         .ok_or_else(|| AppError::internal("new code document does not read back"))?;
     store::insert(&state.db, d).await?;
     state.market.upsert(&code).await;
-    state.hub.to_sport(
-        listing.sport.as_str(),
-        LiveEvent::CodeCreated(public_json(state, &code)),
-    );
+    // One publication reaches both the sport's subscribers and the seller's followers (marked
+    // followed there), so a follower subscribed to the sport is told once.
     state.hub.to_followers_of(
         seller.id,
         listing.sport.as_str(),
         LiveEvent::CodeCreated(public_json(state, &code)),
     );
     Ok(view(state, &code, now, true))
+}
+
+/// After a change to a live listing (a sale, an edit, a cancellation): the market cache takes the
+/// new copy and the sport's subscribers get `code:updated` with its public view (places left,
+/// status), so every open marketplace shows it without a refresh.
+pub async fn announce_update(state: &AppState, code: &Code) {
+    state.market.upsert(code).await;
+    state.hub.to_sport(
+        code.listing.sport.as_str(),
+        LiveEvent::CodeUpdated(public_json(state, code)),
+    );
 }
 
 /// Whether the viewer may see the secret code: its seller, an admin, or a buyer.
@@ -184,7 +193,7 @@ pub async fn update(
         if store::is_cancelled(&state.db, id).await? {
             store::ensure_status(&state.db, id, CodeStatus::Cancelled).await?;
             if let Some(cancelled) = store::find(&state.db, id).await? {
-                state.market.upsert(&cancelled).await;
+                announce_update(state, &cancelled).await;
             }
             return Err(AppError::conflict(
                 "CODE_NOT_EDITABLE",
@@ -193,7 +202,7 @@ pub async fn update(
         }
     }
     let updated = load(state, id).await?;
-    state.market.upsert(&updated).await;
+    announce_update(state, &updated).await;
     Ok(view(state, &updated, now, true))
 }
 
@@ -218,7 +227,7 @@ pub async fn cancel(state: &AppState, user: &User, id: ObjectId) -> Result<CodeO
     }
     store::ensure_status(&state.db, id, CodeStatus::Cancelled).await?;
     let code = load(state, id).await?;
-    state.market.upsert(&code).await;
+    announce_update(state, &code).await;
     Ok(view(state, &code, clock::now(), true))
 }
 

@@ -454,6 +454,10 @@ pub async fn complete(state: &AppState, p: &Purchase, code: &Code) -> Result<()>
         settlement::settle_purchase(state, &done, res.outcome).await?;
     }
     state.hub.wallet_changed(p.buyer);
+    // Everyone browsing the sport sees the places left (and SOLD_OUT) without a refresh.
+    if let Some(sold) = codes_store::find(&state.db, code.id).await? {
+        crate::codes::service::announce_update(state, &sold).await;
+    }
     // `code:purchased` to the seller: which code sold (never its secret, never the buyer's identity).
     // The title lets the seller's devices say which listing sold without a read of their own.
     let data = serde_json::json!({ "codeId": p.code.to_hex(), "purchaseId": p.id.to_hex(), "title": code.listing.title });

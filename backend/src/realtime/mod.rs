@@ -35,16 +35,18 @@ pub enum HubEvent {
     /// A session (refresh-token family) ended by logout or reuse detection: the user's sockets
     /// opened with that session's access tokens close with `SESSION_REVOKED`.
     SessionRevoked { user: String, session: String },
-    /// A live event for the followers of a seller (e.g. `code:created`), published on every
-    /// instance; each instance's fan-out (`sellers::service::spawn_follower_fanout`) resolves the
-    /// followers and delivers [`HubEvent::ToFollowers`] to its own sockets.
+    /// A live event for the followers of a seller and the subscribers of `sport` (`code:created`),
+    /// published on every instance; each instance's fan-out
+    /// (`sellers::service::spawn_follower_fanout`) resolves the followers and delivers
+    /// [`HubEvent::ToFollowers`] to its own sockets.
     FollowersOf {
         seller: String,
         sport: String,
         event: oddxer_shared::sync::LiveEvent,
     },
-    /// The resolved form, local to one instance: followers not subscribed to `sport` get the event
-    /// (those subscribed got it through [`HubEvent::ToSport`] already).
+    /// The resolved form, local to one instance: followers get the event once, marked
+    /// `"followed": true` (so their devices notify), whatever their subscriptions; other
+    /// connections subscribed to `sport` get it plain.
     ToFollowers {
         users: Vec<String>,
         sport: String,
@@ -162,8 +164,8 @@ impl Hub {
         });
     }
 
-    /// A live event for the followers of `seller` not subscribed to `sport` (resolved on every
-    /// instance by `sellers::service::spawn_follower_fanout`).
+    /// A live event for the followers of `seller` (marked followed) and the subscribers of
+    /// `sport` (plain), resolved on every instance by `sellers::service::spawn_follower_fanout`.
     pub fn to_followers_of(
         &self,
         seller: ObjectId,

@@ -545,8 +545,14 @@ impl Connection {
                 users,
                 sport,
                 event,
-            } if !self.sports.contains(&sport) && users.iter().any(|u| u == me) => {
-                self.send(ServerFrame::Event(event))
+            } => {
+                if users.iter().any(|u| u == me) {
+                    self.send(ServerFrame::Event(followed(event)))
+                } else if self.sports.contains(&sport) {
+                    self.send(ServerFrame::Event(event))
+                } else {
+                    Ok(())
+                }
             }
             HubEvent::UserDeactivated { user } if user == me => {
                 Err(End::Refused(Refused::Deactivated))
@@ -766,5 +772,18 @@ impl Connection {
         }
         self.purchases_cursor = Some(cursor);
         Ok(())
+    }
+}
+
+/// The copy of a followed seller's event a follower receives: its data marked `"followed": true`.
+fn followed(event: LiveEvent) -> LiveEvent {
+    match event {
+        LiveEvent::CodeCreated(mut data) => {
+            if let Some(obj) = data.as_object_mut() {
+                obj.insert("followed".to_owned(), serde_json::Value::Bool(true));
+            }
+            LiveEvent::CodeCreated(data)
+        }
+        other => other,
     }
 }

@@ -295,7 +295,8 @@ pub async fn following(
 }
 
 /// On every instance: resolves [`HubEvent::FollowersOf`] into the followers and delivers the
-/// event to this instance's sockets of those followers ([`HubEvent::ToFollowers`]).
+/// event to this instance's sockets ([`HubEvent::ToFollowers`]): the followers' marked as
+/// followed, the sport subscribers' plain.
 pub fn spawn_follower_fanout(state: &AppState) -> tokio::task::JoinHandle<()> {
     use tokio::sync::broadcast::error::RecvError;
     let (mut events, state) = (state.hub.subscribe(), state.clone());
@@ -310,20 +311,19 @@ pub fn spawn_follower_fanout(state: &AppState) -> tokio::task::JoinHandle<()> {
                     let Ok(seller) = ObjectId::parse_str(&seller) else {
                         continue;
                     };
-                    match store::followers(&state.db, seller).await {
-                        Ok(ids) if !ids.is_empty() => {
-                            let users = ids.into_iter().map(ObjectId::to_hex).collect();
-                            state.hub.deliver_locally(HubEvent::ToFollowers {
-                                users,
-                                sport,
-                                event,
-                            });
-                        }
-                        Ok(_) => {}
+                    // Delivered even without followers: the sport's subscribers get it from here.
+                    let users = match store::followers(&state.db, seller).await {
+                        Ok(ids) => ids.into_iter().map(ObjectId::to_hex).collect(),
                         Err(e) => {
-                            tracing::warn!(%seller, error = %e, "followers not told of a new code")
+                            tracing::warn!(%seller, error = %e, "followers not told of a new code");
+                            vec![]
                         }
-                    }
+                    };
+                    state.hub.deliver_locally(HubEvent::ToFollowers {
+                        users,
+                        sport,
+                        event,
+                    });
                 }
                 Ok(_) | Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => return,

@@ -265,12 +265,27 @@ pub async fn confirm_deposit_tx(state: &AppState, tx: Transaction) -> Result<Tra
         Some(Outcome::Failed) => TransactionStatus::Failed,
         None => tx.status,
     };
-    Ok(Transaction {
+    let decided = Transaction {
         status,
         updated_at: clock::now(),
         ..tx
+    };
+    if outcome.is_some() {
+        announce_payment(state, &decided);
     }
-    .to_out())
+    Ok(decided.to_out())
+}
+
+/// `payment:updated` to the payment's owner once it is decided: a declined deposit has no wallet
+/// entry to tell the user, so this is how their devices learn it (and reload the payments list).
+/// Fire and forget: a device offline now reads the outcome from `GET /wallet/payments` later.
+pub fn announce_payment(state: &AppState, tx: &Transaction) {
+    match serde_json::to_value(payment_out(tx)) {
+        Ok(data) => state
+            .hub
+            .to_user(tx.user, oddxer_shared::sync::LiveEvent::PaymentUpdated(data)),
+        Err(e) => tracing::warn!(error = %e, "payment:updated not serialised"),
+    }
 }
 
 pub async fn history(

@@ -265,6 +265,14 @@ pub async fn settle(state: &AppState, tx: &Transaction, result: PayoutResult) ->
         state.ledger.transfers().set_status(&id, status).await?;
         super::service::refresh_held(state, tx.user).await?;
         state.hub.wallet_changed(tx.user);
+        super::service::announce_payment(
+            state,
+            &Transaction {
+                status,
+                updated_at: clock::now(),
+                ..tx.clone()
+            },
+        );
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! Live marketplace events on the WebSocket: `code:created` to the sport's subscribers (without the
-//! secret), `vote:cast` to the seller, `code:finalized` to buyers and seller only.
+//! Live marketplace events on the WebSocket: `code:created` and `code:updated` to the sport's
+//! subscribers (without the secret), `vote:cast` to the seller, `code:finalized` to buyers and
+//! seller only, `payment:updated` to the payment's owner only.
 
 use crate::codes::{id_of, list_code};
 use crate::helpers::TestApp;
@@ -61,6 +62,8 @@ async fn expect_event(ws: &mut Ws, kind: &str) -> serde_json::Value {
             LiveEvent::VoteCast(d) => ("vote:cast", d),
             LiveEvent::CodeFinalized(d) => ("code:finalized", d),
             LiveEvent::CodeCreated(d) => ("code:created", d),
+            LiveEvent::CodeUpdated(d) => ("code:updated", d),
+            LiveEvent::PaymentUpdated(d) => ("payment:updated", d),
             _ => continue,
         };
         assert_eq!(name, kind, "unexpected {name}: {data}");
@@ -186,5 +189,94 @@ async fn votes_reach_the_seller_and_the_finalization_reaches_buyers_and_seller_o
             .await
             .is_none(),
         "nothing for others"
+    );
+}
+
+#[tokio::test]
+async fn a_sale_an_edit_and_a_cancellation_reach_the_sports_subscribers_as_code_updated() {
+    let app = TestApp::spawn().await;
+    let seller = app.signed_in_user("SELLER").await;
+    let buyer = app.signed_in_user("BUYER").await;
+    let watcher = app.signed_in_user("BUYER").await;
+    let three = id_of(
+        &list_code(
+            &app,
+            &seller,
+            json!({ "sport": "FOOTBALL", "maxBuyers": 3, "code": "PLACES-SECRET" }),
+        )
+        .await,
+    );
+    let other = id_of(&list_code(&app, &seller, json!({ "sport": "FOOTBALL" })).await);
+    let mut ws = connect(&app, &watcher.access).await;
+    send(
+        &mut ws,
+        &ClientFrame::Subscribe {
+            sport: "FOOTBALL".into(),
+        },
+    )
+    .await;
+    settle(&mut ws).await;
+
+    app.buy(&buyer, &three).await;
+    let data = expect_event(&mut ws, "code:updated").await;
+    assert_eq!(
+        (data["id"].as_str(), data["salesCount"].as_i64(), data["maxBuyers"].as_i64()),
+        (Some(three.as_str()), Some(1), Some(3)),
+        "the card can say 2 of 3 left: {data}"
+    );
+    assert!(!data.to_string().contains("PLACES-SECRET"), "never the secret");
+
+    let r = app
+        .patch(
+            &format!("/codes/{other}"),
+            Some(&seller.access),
+            &json!({ "title": "Renamed in the open" }),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    let data = expect_event(&mut ws, "code:updated").await;
+    assert_eq!(
+        (data["id"].as_str(), data["title"].as_str()),
+        (Some(other.as_str()), Some("Renamed in the open"))
+    );
+
+    let r = app.delete(&format!("/codes/{other}"), Some(&seller.access)).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    let data = expect_event(&mut ws, "code:updated").await;
+    assert_eq!(
+        (data["id"].as_str(), data["status"].as_str()),
+        (Some(other.as_str()), Some("CANCELLED"))
+    );
+}
+
+#[tokio::test]
+async fn a_declined_deposit_reaches_its_owner_as_payment_updated_and_nobody_else() {
+    let app = TestApp::spawn().await;
+    let owner = app.signed_in_user("BUYER").await;
+    let other = app.signed_in_user("BUYER").await;
+    let mut owner_ws = connect(&app, &owner.access).await;
+    let mut other_ws = connect(&app, &other.access).await;
+    for ws in [&mut owner_ws, &mut other_ws] {
+        settle(ws).await;
+    }
+    let r = app.deposit(&owner, 7_000, "dep-declined-live").await;
+    let reference = r.data()["reference"].as_str().expect("reference").to_owned();
+    let failed = app
+        .post(&format!("/dev/payments/{reference}/fail"), None, &json!({}))
+        .await;
+    assert_eq!(failed.status.as_u16(), 200, "{}", failed.body);
+
+    let data = expect_event(&mut owner_ws, "payment:updated").await;
+    assert_eq!(
+        (data["reference"].as_str(), data["type"].as_str(), data["status"].as_str()),
+        (Some(reference.as_str()), Some("DEPOSIT"), Some("FAILED"))
+    );
+    assert_eq!(data["amount"]["amount"], 7_000);
+    assert!(data["failureReason"].as_str().is_some_and(|r| !r.is_empty()), "{data}");
+    assert!(
+        next_event(&mut other_ws, Duration::from_millis(700))
+            .await
+            .is_none(),
+        "nobody else hears of it"
     );
 }

@@ -276,6 +276,7 @@ async fn a_follower_hears_of_a_new_code_whatever_the_sport_and_only_once() {
     match next_event(&mut fan_ws, Duration::from_secs(10)).await {
         Some(LiveEvent::CodeCreated(data)) => {
             assert_eq!(data["id"], listed["id"]);
+            assert_eq!(data["followed"], true, "marked for the follower: {data}");
             assert!(
                 !data.to_string().contains("FOLLOW-SECRET-1"),
                 "never the secret: {data}"
@@ -290,26 +291,35 @@ async fn a_follower_hears_of_a_new_code_whatever_the_sport_and_only_once() {
         "not a follower, not subscribed"
     );
 
-    // Subscribed to the sport as well: one event, not two.
-    send(
-        &mut fan_ws,
-        &ClientFrame::Subscribe {
-            sport: "FOOTBALL".into(),
-        },
-    )
-    .await;
-    settle(&mut fan_ws).await;
+    // Subscribed to the sport as well: one event, not two, still marked. A subscribed
+    // non-follower gets it plain (its device does not notify).
+    for ws in [&mut fan_ws, &mut stranger_ws] {
+        send(
+            ws,
+            &ClientFrame::Subscribe {
+                sport: "FOOTBALL".into(),
+            },
+        )
+        .await;
+        settle(ws).await;
+    }
     list_code(&app, &seller, json!({ "sport": "FOOTBALL" })).await;
-    assert!(matches!(
-        next_event(&mut fan_ws, Duration::from_secs(10)).await,
-        Some(LiveEvent::CodeCreated(_))
-    ));
+    match next_event(&mut fan_ws, Duration::from_secs(10)).await {
+        Some(LiveEvent::CodeCreated(data)) => assert_eq!(data["followed"], true),
+        other => panic!("expected code:created, got {other:?}"),
+    }
     assert!(
         next_event(&mut fan_ws, Duration::from_millis(700))
             .await
             .is_none(),
         "the same code twice"
     );
+    match next_event(&mut stranger_ws, Duration::from_secs(10)).await {
+        Some(LiveEvent::CodeCreated(data)) => {
+            assert!(data.get("followed").is_none(), "{data}")
+        }
+        other => panic!("expected code:created, got {other:?}"),
+    }
 }
 
 #[tokio::test]

@@ -403,6 +403,17 @@ fn created(c: &oddxer_shared::api::CodeOut) -> ServerFrame {
     ServerFrame::Event(LiveEvent::CodeCreated(serde_json::to_value(c).unwrap()))
 }
 
+/// `code:created` as a follower of its seller receives it.
+fn created_followed(c: &oddxer_shared::api::CodeOut) -> ServerFrame {
+    let mut data = serde_json::to_value(c).unwrap();
+    data["followed"] = serde_json::Value::Bool(true);
+    ServerFrame::Event(LiveEvent::CodeCreated(data))
+}
+
+fn updated(c: &oddxer_shared::api::CodeOut) -> ServerFrame {
+    ServerFrame::Event(LiveEvent::CodeUpdated(serde_json::to_value(c).unwrap()))
+}
+
 fn finalized(c: &oddxer_shared::api::CodeOut) -> ServerFrame {
     ServerFrame::Event(LiveEvent::CodeFinalized(serde_json::to_value(c).unwrap()))
 }
@@ -428,7 +439,7 @@ fn a_followed_tipsters_new_code_lands_at_the_top_of_the_kept_page_and_notifies_o
     fresh.created_at = "2026-02-01T00:00:00Z".into();
     fresh.seller_username = "ace".into();
     let mut w = Syncer::default();
-    let step = w.on_frame(&mut s, created(&fresh)).unwrap();
+    let step = w.on_frame(&mut s, created_followed(&fresh)).unwrap();
     assert!(step.changed && step.market_changed);
     assert_eq!(step.notified.len(), 1);
 
@@ -441,7 +452,7 @@ fn a_followed_tipsters_new_code_lands_at_the_top_of_the_kept_page_and_notifies_o
     );
 
     // The same event again (a reconnect): no second notification.
-    let again = w.on_frame(&mut s, created(&fresh)).unwrap();
+    let again = w.on_frame(&mut s, created_followed(&fresh)).unwrap();
     assert!(again.notified.is_empty());
     let list = s.notifications(50).unwrap();
     assert_eq!(list.len(), 1);
@@ -452,6 +463,105 @@ fn a_followed_tipsters_new_code_lands_at_the_top_of_the_kept_page_and_notifies_o
     assert!(s.mark_notifications_read(None).unwrap());
     assert_eq!(s.unread_notifications().unwrap(), 0);
     assert!(s.notifications(50).unwrap()[0].read);
+}
+
+#[test]
+fn an_unfollowed_tipsters_new_code_joins_the_kept_page_without_a_notification() {
+    use crate::testutil::{code, user};
+    let mut s = Store::open_in_memory().unwrap();
+    s.set_user(&user("u1")).unwrap();
+    let q = newest_first_page();
+    s.cache_market_page(&q, &[code("c1", "2026-01-01T00:00:00Z")], None)
+        .unwrap();
+    let mut fresh = code("c2", "2026-02-01T00:00:00Z");
+    fresh.created_at = "2026-02-01T00:00:00Z".into();
+    let step = Syncer::default()
+        .on_frame(&mut s, created(&fresh))
+        .unwrap();
+    assert!(step.market_changed);
+    assert!(step.notified.is_empty(), "{:?}", step.notified);
+    assert_eq!(s.unread_notifications().unwrap(), 0);
+    let ids: Vec<String> = s
+        .cached_market_page(&q)
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(ids, ["c2", "c1"]);
+}
+
+#[test]
+fn code_updated_moves_places_left_on_the_kept_page_and_a_cancellation_removes_the_card() {
+    use crate::testutil::{code, user};
+    let mut s = Store::open_in_memory().unwrap();
+    s.set_user(&user("u1")).unwrap();
+    let q = newest_first_page();
+    let mut three = code("c1", "2026-01-01T00:00:00Z");
+    three.max_buyers = 3;
+    s.cache_market_page(&q, &[three.clone(), code("c2", "2026-01-01T00:00:00Z")], None)
+        .unwrap();
+
+    // Someone else bought a place: the card reads 2 of 3 left.
+    let mut sold = three.clone();
+    sold.sales_count = 1;
+    sold.updated_at = "2026-01-02T00:00:00Z".into();
+    let step = Syncer::default().on_frame(&mut s, updated(&sold)).unwrap();
+    assert!(step.market_changed && !step.seller_changed);
+    assert!(step.notified.is_empty());
+    let page = s.cached_market_page(&q).unwrap();
+    let card = page.items.iter().find(|c| c.id == "c1").unwrap();
+    assert_eq!(card.max_buyers - card.sales_count, 2);
+
+    // Its seller cancelled another listing: it leaves the ACTIVE page.
+    let mut cancelled = code("c2", "2026-01-03T00:00:00Z");
+    cancelled.status = oddxer_shared::CodeStatus::Cancelled;
+    Syncer::default()
+        .on_frame(&mut s, updated(&cancelled))
+        .unwrap();
+    let ids: Vec<String> = s
+        .cached_market_page(&q)
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(ids, ["c1"]);
+}
+
+#[test]
+fn a_declined_deposit_notifies_with_its_reason_and_reloads_the_payments() {
+    let mut s = Store::open_in_memory().unwrap();
+    let payment = serde_json::to_value(oddxer_shared::api::PaymentOut {
+        id: "t1".into(),
+        reference: "DEP-1".into(),
+        kind: oddxer_shared::TransactionType::Deposit,
+        payment_method: Some(oddxer_shared::PaymentMethod::MtnMomo),
+        phone_number: Some("+256*******56".into()),
+        amount: oddxer_shared::Money::new(20_000, &oddxer_shared::Currency("UGX".into())),
+        status: oddxer_shared::TransactionStatus::Failed,
+        failure_reason: Some(
+            "The payment was declined or not approved on the phone; nothing was charged".into(),
+        ),
+        created_at: "2026-01-01T00:00:00Z".into(),
+        updated_at: "2026-01-01T00:01:00Z".into(),
+    })
+    .unwrap();
+    let frame = ServerFrame::Event(LiveEvent::PaymentUpdated(payment.clone()));
+    let step = Syncer::default().on_frame(&mut s, frame).unwrap();
+    assert!(step.payments_changed);
+    assert_eq!(step.notified.len(), 1);
+    let n = &step.notified[0];
+    assert_eq!(n.id, "payment:DEP-1:FAILED");
+    assert_eq!(n.title, "Deposit declined");
+    assert!(n.body.contains("UGX 20,000"), "{}", n.body);
+    assert!(n.body.contains("declined or not approved"), "{}", n.body);
+    assert!(n.body.ends_with("Nothing was taken from your wallet."), "{}", n.body);
+    // Told twice (two instances, a reconnect): one notification.
+    let frame = ServerFrame::Event(LiveEvent::PaymentUpdated(payment));
+    let again = Syncer::default().on_frame(&mut s, frame).unwrap();
+    assert!(again.notified.is_empty());
+    assert_eq!(s.unread_notifications().unwrap(), 1);
 }
 
 #[test]

@@ -24,12 +24,13 @@ pub fn Wallet() -> Element {
         .as_ref()
         .and_then(|s| s.wallet.as_ref().map(|w| w.seq))
         .unwrap_or(0);
+    let payments_rev = snapshot.as_ref().map_or(0, |s| s.live.payments);
     let started_here: Vec<TransactionOut> = state.pending_deposits.read().clone();
     let local_waiting = started_here
         .iter()
         .any(|tx| !ledger.iter().any(|e| e.transfer_id == tx.id));
     // A hook: called on every render, before any early return.
-    let payments = use_payments(wallet_seq, started_here.len(), local_waiting);
+    let payments = use_payments(wallet_seq, started_here.len(), payments_rev, local_waiting);
     let Some(snapshot) = snapshot.as_ref() else {
         return rsx! {};
     };

@@ -67,16 +67,18 @@ pub fn load_payments(mut payments: Signal<Payments>) {
     });
 }
 
-/// Keeps the list current: on the wallet stream's position and the number of payments started
-/// here (both change when something happened), and on a timer while one is pending.
+/// Keeps the list current: on the wallet stream's position, the number of payments started
+/// here and the live `payment:updated` revision (each changes when something happened), and on a
+/// timer while one is pending.
 pub fn use_payments(
     wallet_seq: i64,
     started_here: usize,
+    payments_rev: u64,
     has_local_pending: bool,
 ) -> Signal<Payments> {
     let payments = use_signal(Payments::default);
-    use_effect(use_reactive!(|(wallet_seq, started_here)| {
-        let _ = (wallet_seq, started_here);
+    use_effect(use_reactive!(|(wallet_seq, started_here, payments_rev)| {
+        let _ = (wallet_seq, started_here, payments_rev);
         load_payments(payments);
     }));
     let local_pending = use_signal(|| has_local_pending);

@@ -179,12 +179,15 @@ async fn drive(
     // The sink waits for the socket to open; a socket that never opens counts as offline.
     {
         let first = with(|s| syncer.start(&s.doc.streams)).unwrap_or_else(|e| match e {});
-        let greeting = [
+        let mut greeting = vec![
             text(&ClientFrame::Auth {
                 token: token.token.clone(),
             })?,
             text(&first)?,
         ];
+        for subscribe in oddxer_sync::market_subscriptions() {
+            greeting.push(text(&subscribe)?);
+        }
         let send_all = async {
             for m in greeting {
                 sink.send(m).await?;
@@ -312,13 +315,16 @@ async fn drive(
 /// left), as the native core does. (OS notifications are the native shells'; the browser shows
 /// the in-app list.)
 fn live_step(step: &oddxer_sync::Step) {
-    if step.market_changed || step.seller_changed {
+    if step.market_changed || step.seller_changed || step.payments_changed {
         with(|s| {
             if step.market_changed {
                 s.live.market += 1;
             }
             if step.seller_changed {
                 s.live.seller += 1;
+            }
+            if step.payments_changed {
+                s.live.payments += 1;
             }
         });
     }
