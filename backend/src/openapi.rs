@@ -155,6 +155,16 @@ fn finish_operation(path: &str, op: &mut Value) {
                     // `codes::rules::odds_bound`: finite, 0 to 10^9, any precision.
                     p["schema"] = json!({ "type": "number", "format": "double", "minimum": 0, "maximum": 1e9 });
                 }
+                (Some("query"), "q") => {
+                    // `codes::query`: at most 100 characters; anything else is searchable text.
+                    p["schema"] = json!({ "type": "string", "maxLength": oddxer_shared::search::MAX_QUERY_CHARS });
+                }
+                (Some("query"), "minWinRate") => {
+                    p["schema"] = json!({ "type": "number", "format": "double", "minimum": 0, "maximum": 100 });
+                }
+                (Some("query"), "minYield") => {
+                    p["schema"] = json!({ "type": "number", "format": "double", "minimum": -100, "maximum": 100000 });
+                }
                 (Some("query"), "cursor") => {
                     p["schema"] = json!({ "type": "string", "minLength": 1, "pattern": NO_CONTROL_CHARACTERS });
                 }

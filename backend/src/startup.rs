@@ -153,10 +153,16 @@ pub async fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
             .context("connecting to REDIS_URL")?,
         None => RateLimiter::local(limits),
     };
+    let leaderboard = crate::leaderboard::cache::LeaderboardCache::new(config.market_cache_ttl);
     Ok(AppState {
         limits,
         market: crate::codes::cache::MarketCache::new(config.market_cache_ttl),
-        leaderboard: crate::leaderboard::cache::LeaderboardCache::new(config.market_cache_ttl),
+        seller_records: Arc::new(crate::leaderboard::service::RecordFloors {
+            db: db.clone(),
+            cache: leaderboard.clone(),
+            min_finalized: config.leaderboard_min_finalized,
+        }),
+        leaderboard,
         pending: crate::purchases::pending::PendingPurchases::default(),
         users: crate::auth::cache::UserCache::new(config.user_cache_ttl),
         sessions: crate::auth::cache::RevokedSessions::new(config.jwt_access_expiry),

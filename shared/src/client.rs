@@ -206,6 +206,15 @@ pub struct BrowseIn {
     /// One tipster's listings (`seller` of `GET /codes`, a seller id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seller: Option<String>,
+    /// Words searched in titles and tipster names (`q` of `GET /codes`, [`crate::search`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// Only tipsters with at least this win rate (percent, 0 to 100; ranked tipsters only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_win_rate: Option<f64>,
+    /// Only tipsters with at least this yield (percent; ranked tipsters only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_yield: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CodeStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

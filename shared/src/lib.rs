@@ -6,6 +6,7 @@
 pub mod api;
 pub mod client;
 pub mod money;
+pub mod search;
 pub mod sync;
 pub mod validate;
 

@@ -36,6 +36,15 @@ pub fn matches(q: &BrowseIn, c: &CodeOut) -> bool {
         && q.min_price.is_none_or(|m| c.price.amount >= m)
         && q.max_price.is_none_or(|m| c.price.amount <= m)
         && q.seller.as_deref().is_none_or(|s| s == c.seller_id)
+        && q.q
+            .as_deref()
+            .is_none_or(|words| oddxer_shared::search::matches(words, &c.title, &c.seller_username))
+}
+
+/// Whether `q` filters by the tipster's record (minimum win rate or yield), which only the server
+/// knows: a code the device has not seen listed under `q` cannot be placed on its page.
+fn has_record_floor(q: &BrowseIn) -> bool {
+    q.min_win_rate.is_some() || q.min_yield.is_some()
 }
 
 /// The server's order for `sort`, ties broken by id in the same direction.
@@ -67,7 +76,7 @@ pub fn compare(sort: CodeSort, a: &CodeOut, b: &CodeOut) -> Ordering {
 /// as it is.
 pub fn place_on_page(q: &BrowseIn, page: &[CodeOut], code: &CodeOut) -> Option<Vec<CodeOut>> {
     let had = page.iter().any(|c| c.id == code.id);
-    let next: Vec<CodeOut> = if matches(q, code) {
+    let next: Vec<CodeOut> = if matches(q, code) && (had || !has_record_floor(q)) {
         let mut codes: Vec<CodeOut> = page.iter().filter(|c| c.id != code.id).cloned().collect();
         codes.push(code.clone());
         let sort = q.sort.unwrap_or_default();
@@ -106,6 +115,36 @@ mod tests {
         let next = place_on_page(&newest(), &page, &c).unwrap();
         let ids: Vec<&str> = next.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["c", "b"]);
+    }
+
+    #[test]
+    fn a_search_page_takes_only_matching_codes() {
+        let q = BrowseIn {
+            q: Some("ars".into()),
+            ..newest()
+        };
+        let mut hit = fixtures::code("h");
+        hit.title = "Arsenal to win".into();
+        let mut miss = fixtures::code("m");
+        miss.title = "Chelsea draw".into();
+        assert_eq!(place_on_page(&q, &[], &miss), None);
+        assert_eq!(place_on_page(&q, &[], &hit), Some(vec![hit]));
+    }
+
+    #[test]
+    fn under_a_record_floor_a_new_code_waits_for_the_server_but_a_listed_one_updates() {
+        let q = BrowseIn {
+            min_win_rate: Some(60.0),
+            ..newest()
+        };
+        let listed = fixtures::code("l");
+        assert_eq!(place_on_page(&q, &[], &fixtures::code("n")), None);
+        let mut sold = listed.clone();
+        sold.sales_count = 1;
+        assert_eq!(
+            place_on_page(&q, &[listed], &sold),
+            Some(vec![sold.clone()])
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::db::INDEXES;
 use crate::error::AppError;
 use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
 pub use oddxer_shared::api::CodeSort;
-use oddxer_shared::{CodeStatus, Sport};
+use oddxer_shared::{search, CodeStatus, Sport};
 use serde::Deserialize;
 
 /// The cursor tag of a sort (one letter): a cursor is only good for the sort that issued it.
@@ -49,6 +49,14 @@ pub struct CodeQuery {
     pub status: Option<CodeStatus>,
     /// A seller's user id.
     pub seller: Option<String>,
+    /// Words searched in titles and tipster usernames (at most 100 characters): a code matches
+    /// when every word of two or more characters starts a word of either (`oddxer_shared::search`).
+    pub q: Option<String>,
+    /// Only tipsters ranked on the all-time leaderboard with at least this win rate (percent,
+    /// 0 to 100).
+    pub min_win_rate: Option<f64>,
+    /// Only ranked tipsters with at least this yield (percent, -100 to 100000).
+    pub min_yield: Option<f64>,
     /// newest (default), price, -price, odds, -odds, expiresAt.
     pub sort: Option<CodeSort>,
     /// 1 to 100, default 20.
@@ -101,6 +109,24 @@ pub fn cursor_of(sort: CodeSort, code: &super::store::Code) -> Cursor {
     Cursor { key, id: code.id }
 }
 
+/// The minimum record of a tipster, from the marketplace's win-rate and yield filters, in basis
+/// points (hundredths of a percent).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordFloor {
+    pub min_win_rate_bps: Option<i64>,
+    pub min_yield_bps: Option<i64>,
+}
+
+/// Who passes a [`RecordFloor`]: the leaderboard knows the records, the marketplace asks
+/// (implemented by `leaderboard::service::RecordFloors`, so `codes` does not depend on it).
+pub trait SellerRecords: Send + Sync {
+    /// The ids of the ranked tipsters whose all-time record reaches `floor`.
+    fn passing(
+        &self,
+        floor: RecordFloor,
+    ) -> futures_util::future::BoxFuture<'_, Result<Vec<ObjectId>, AppError>>;
+}
+
 /// A checked query, ready to become a MongoDB filter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Browse {
@@ -110,6 +136,12 @@ pub struct Browse {
     pub price: (Option<i64>, Option<i64>),
     pub status: Option<CodeStatus>,
     pub seller: Option<ObjectId>,
+    /// Search words ([`oddxer_shared::search::query_words`]); empty: no search.
+    pub words: Vec<String>,
+    /// The tipster's minimum record, resolved by [`Browse::restrict_sellers`] before the query.
+    pub record: Option<RecordFloor>,
+    /// The tipsters passing `record` (`None`: no such filter).
+    pub sellers_in: Option<std::collections::BTreeSet<ObjectId>>,
     pub sort: CodeSort,
     pub limit: i64,
     pub after: Option<Cursor>,
@@ -153,6 +185,20 @@ impl Browse {
         if q.min_odds.is_some() && q.max_odds.is_some() && q.min_odds > q.max_odds {
             return Err(invalid("minOdds", "must not exceed maxOdds"));
         }
+        if q.q.as_deref().is_some_and(|t| t.chars().count() > search::MAX_QUERY_CHARS) {
+            return Err(invalid("q", "must be at most 100 characters"));
+        }
+        let percent_bps = |v: Option<f64>, field: &str, min: f64, max: f64| match v {
+            None => Ok(None),
+            Some(p) if p.is_finite() && (min..=max).contains(&p) => Ok(Some((p * 100.0).round() as i64)),
+            Some(_) => Err(invalid(field, &format!("must be a percent from {min} to {max}"))),
+        };
+        let min_win_rate_bps = percent_bps(q.min_win_rate, "minWinRate", 0.0, 100.0)?;
+        let min_yield_bps = percent_bps(q.min_yield, "minYield", -100.0, 100_000.0)?;
+        let record = (min_win_rate_bps.is_some() || min_yield_bps.is_some()).then_some(RecordFloor {
+            min_win_rate_bps,
+            min_yield_bps,
+        });
         let seller = match &q.seller {
             None => None,
             Some(s) => {
@@ -179,10 +225,18 @@ impl Browse {
             price: (q.min_price, q.max_price),
             status: q.status.or(default_status),
             seller,
+            words: q.q.as_deref().map(search::query_words).unwrap_or_default(),
+            record,
+            sellers_in: None,
             sort,
             limit,
             after,
         })
+    }
+
+    /// Keeps only the listings of `passing` (the tipsters who reach [`Browse::record`]).
+    pub fn restrict_sellers(&mut self, passing: impl IntoIterator<Item = ObjectId>) {
+        self.sellers_in = Some(passing.into_iter().collect());
     }
 
     /// The MongoDB filter: equality fields first (`seller`, `status`, `sport`), ranges after, then
@@ -191,8 +245,17 @@ impl Browse {
     pub fn filter(&self, now: DateTime) -> Document {
         let mut f = Document::new();
         let mut and: Vec<Document> = vec![];
-        if let Some(s) = self.seller {
-            f.insert("seller", s);
+        match (self.seller, &self.sellers_in) {
+            (Some(s), Some(ids)) if !ids.contains(&s) => {
+                f.insert("seller", doc! { "$in": [] });
+            }
+            (Some(s), _) => {
+                f.insert("seller", s);
+            }
+            (None, Some(ids)) => {
+                f.insert("seller", doc! { "$in": ids.iter().collect::<Vec<_>>() });
+            }
+            (None, None) => {}
         }
         match self.status {
             Some(st @ (CodeStatus::Active | CodeStatus::SoldOut)) => {
@@ -219,6 +282,15 @@ impl Browse {
         }
         if let Some(r) = range(self.price) {
             f.insert("price", r);
+        }
+        // Each word starts a word of the title or the username (words are letters and digits
+        // only, so they need no escaping in a pattern).
+        for w in &self.words {
+            let pattern = format!(r"(^|[^\p{{L}}\p{{N}}]){w}");
+            and.push(doc! { "$or": [
+                { "title": { "$regex": &pattern, "$options": "i" } },
+                { "sellerUsername": { "$regex": &pattern, "$options": "i" } },
+            ] });
         }
         if let Some(c) = self.after {
             let (field, dir) = self.sort.key();
@@ -260,6 +332,8 @@ impl Browse {
         };
         status_ok
             && self.seller.is_none_or(|s| c.seller == s)
+            && self.sellers_in.as_ref().is_none_or(|ids| ids.contains(&c.seller))
+            && search::matches_words(&self.words, &l.title, &c.seller_username)
             && self.sport.is_none_or(|s| l.sport == s)
             && self.bookmaker.as_ref().is_none_or(|b| &l.bookmaker == b)
             && within(l.odds, self.odds)
@@ -447,6 +521,22 @@ mod tests {
                 cursor: Some("garbage".into()),
                 ..Default::default()
             },
+            CodeQuery {
+                q: Some("x".repeat(101)),
+                ..Default::default()
+            },
+            CodeQuery {
+                min_win_rate: Some(100.5),
+                ..Default::default()
+            },
+            CodeQuery {
+                min_win_rate: Some(f64::NAN),
+                ..Default::default()
+            },
+            CodeQuery {
+                min_yield: Some(-101.0),
+                ..Default::default()
+            },
         ];
         for q in cases {
             assert!(
@@ -457,6 +547,49 @@ mod tests {
                 "{q:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_search_and_a_record_floor_filter_in_the_database_as_in_memory() {
+        let q = CodeQuery {
+            q: Some("@Ace ars".into()),
+            min_win_rate: Some(55.5),
+            ..Default::default()
+        };
+        let mut b = Browse::parse(&q, Some(CodeStatus::Active), &books()).expect("parse");
+        assert_eq!(b.words, vec!["ace", "ars"]);
+        assert_eq!(
+            b.record,
+            Some(RecordFloor {
+                min_win_rate_bps: Some(5_550),
+                min_yield_bps: None
+            })
+        );
+        let (good, bad) = (ObjectId::new(), ObjectId::new());
+        b.restrict_sellers([good]);
+        let f = b.filter(DateTime::from_millis(5));
+        assert_eq!(
+            f.get_document("seller").expect("seller"),
+            &doc! { "$in": [good] }
+        );
+        let words = f.get_array("$and").expect("one condition per word");
+        assert_eq!(words.len(), 2);
+        let pattern = r"(^|[^\p{L}\p{N}])ace";
+        assert_eq!(
+            words[0],
+            Bson::Document(doc! { "$or": [
+                { "title": { "$regex": pattern, "$options": "i" } },
+                { "sellerUsername": { "$regex": pattern, "$options": "i" } },
+            ] })
+        );
+
+        // A seller filter outside the passing tipsters matches nothing.
+        let mut one = b.clone();
+        one.seller = Some(bad);
+        assert_eq!(
+            one.filter(DateTime::from_millis(5)).get_document("seller").expect("seller"),
+            &doc! { "$in": [] }
+        );
     }
 
     #[test]

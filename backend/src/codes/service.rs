@@ -259,13 +259,22 @@ pub async fn browse(state: &AppState, b: &Browse, reveal: bool) -> Result<Page<C
     })
 }
 
+/// `GET /codes`: a record floor (`minWinRate`, `minYield`) becomes the set of tipsters who pass
+/// it, asked of the leaderboard first.
 pub async fn list(state: &AppState, q: &CodeQuery) -> Result<Page<CodeOut>> {
-    let b = Browse::parse(q, Some(CodeStatus::Active), &state.config.bookmakers)?;
+    let mut b = Browse::parse(q, Some(CodeStatus::Active), &state.config.bookmakers)?;
+    if let Some(floor) = b.record {
+        let passing = state.seller_records.passing(floor).await?;
+        b.restrict_sellers(passing);
+    }
     browse(state, &b, false).await
 }
 
+/// `GET /seller/codes`: the seller's own listings; a record floor means nothing here and is
+/// ignored, a search applies.
 pub async fn seller_list(state: &AppState, seller: &User, q: &CodeQuery) -> Result<Page<CodeOut>> {
     let mut b = Browse::parse(q, None, &state.config.bookmakers)?;
+    b.record = None;
     b.seller = Some(seller.id);
     browse(state, &b, true).await
 }
