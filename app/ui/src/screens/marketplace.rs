@@ -28,8 +28,28 @@ pub struct Filters {
     pub sort: CodeSort,
     /// One tipster's codes: `(seller id, username)`; the id goes to `GET /codes?seller=`.
     pub seller: Option<(String, String)>,
-    /// Words to find in titles and tipster names, over the loaded codes (not sent).
+    /// Words to find in titles and tipster names (`q`, sent a moment after typing stops; the
+    /// loaded codes are filtered at once by the same rule).
     pub search: String,
+    /// Only ranked tipsters with at least this win rate, in percent as typed.
+    pub min_win_rate: String,
+    /// Only ranked tipsters with at least this yield, in percent as typed.
+    pub min_yield: String,
+}
+
+/// Milliseconds after the last keystroke before a search is sent.
+const SEARCH_DEBOUNCE_MS: i32 = 400;
+
+/// A typed percent bound: `None` when empty, else a number within `min..=max`.
+fn percent(raw: &str, what: &str, min: f64, max: f64) -> Result<Option<f64>, String> {
+    let raw = raw.trim().trim_end_matches('%').trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    match raw.parse::<f64>() {
+        Ok(v) if v.is_finite() && (min..=max).contains(&v) => Ok(Some(v)),
+        _ => Err(format!("{what} must be a percent from {min} to {max}, e.g. 55.")),
+    }
 }
 
 impl Filters {
@@ -42,6 +62,8 @@ impl Filters {
             !self.max_odds.trim().is_empty(),
             !self.min_price.trim().is_empty(),
             !self.max_price.trim().is_empty(),
+            !self.min_win_rate.trim().is_empty(),
+            !self.min_yield.trim().is_empty(),
         ]
         .into_iter()
         .filter(|set| *set)
@@ -95,8 +117,14 @@ impl Filters {
                 );
             }
         }
+        let min_win_rate = percent(&self.min_win_rate, "The lowest win rate", 0.0, 100.0)?;
+        let min_yield = percent(&self.min_yield, "The lowest yield", -100.0, 100_000.0)?;
+        let search: String = self.search.trim().chars().take(oddxer_shared::search::MAX_QUERY_CHARS).collect();
         Ok(BrowseIn {
             sport: self.sport,
+            q: (!search.is_empty()).then_some(search),
+            min_win_rate,
+            min_yield,
             bookmaker: self.bookmaker.clone(),
             min_odds,
             max_odds,
@@ -132,14 +160,10 @@ pub struct MarketState {
     pub live_seen: u64,
 }
 
-/// Whether `code` matches every word of `search` in its title or its tipster's name.
+/// Whether `code` matches `search` in its title or its tipster's name, by the server's rule
+/// (`oddxer_shared::search`): every word starts a word of either.
 pub fn matches_search(code: &CodeOut, search: &str) -> bool {
-    let title = code.title.to_lowercase();
-    let seller = code.seller_username.to_lowercase();
-    search
-        .split_whitespace()
-        .map(|w| w.trim_start_matches('@').to_lowercase())
-        .all(|w| title.contains(&w) || seller.contains(&w))
+    oddxer_shared::search::matches(search, &code.title, &code.seller_username)
 }
 
 /// The active filters as removable chips: `(dom id, text, filters without it)`.
@@ -198,6 +222,26 @@ fn chips(f: &Filters, currency: &Currency) -> Vec<(&'static str, String, Filters
             Filters {
                 min_price: String::new(),
                 max_price: String::new(),
+                ..f.clone()
+            },
+        ));
+    }
+    if !f.min_win_rate.trim().is_empty() {
+        out.push((
+            "chip-win-rate",
+            format!("Win rate ≥ {} %", f.min_win_rate.trim().trim_end_matches('%').trim()),
+            Filters {
+                min_win_rate: String::new(),
+                ..f.clone()
+            },
+        ));
+    }
+    if !f.min_yield.trim().is_empty() {
+        out.push((
+            "chip-yield",
+            format!("Yield ≥ {} %", f.min_yield.trim().trim_end_matches('%').trim()),
+            Filters {
+                min_yield: String::new(),
                 ..f.clone()
             },
         ));
@@ -446,8 +490,23 @@ pub fn Marketplace() -> Element {
                     aria_label: "Search titles and tipsters",
                     value: "{filters.search}",
                     oninput: move |e| {
-                        // Searching filters the loaded codes: no new request.
-                        state.market.clone().write().filters.search = e.value();
+                        // The loaded codes are filtered at once; the server is asked once typing
+                        // pauses, so a search finds codes beyond the loaded pages.
+                        let typed = e.value();
+                        state.market.clone().write().filters.search = typed.clone();
+                        spawn(async move {
+                            crate::browser::sleep_ms(SEARCH_DEBOUNCE_MS).await;
+                            let filters = state.market.peek().filters.clone();
+                            if filters.search == typed {
+                                apply(state, filters);
+                            }
+                        });
+                    },
+                    onkeydown: move |e| {
+                        if e.key() == Key::Enter {
+                            let filters = state.market.peek().filters.clone();
+                            apply(state, filters);
+                        }
                     },
                 }
             }
@@ -456,14 +515,7 @@ pub fn Marketplace() -> Element {
                     for (chip_id, text, without) in active_chips {
                         button { key: "{chip_id}", r#type: "button", id: chip_id, class: "chip chip-removable",
                             title: "Remove this filter",
-                            onclick: move |_| {
-                                if chip_id == "chip-search" {
-                                    // The search is local: clearing it needs no new request.
-                                    state.market.clone().write().filters.search.clear();
-                                } else {
-                                    apply(state, without.clone());
-                                }
-                            },
+                            onclick: move |_| apply(state, without.clone()),
                             "{text}"
                             span { class: "chip-x", aria_hidden: "true", "×" }
                         }
@@ -488,12 +540,14 @@ pub fn Marketplace() -> Element {
                     span { "{error.message}" }
                 }
             }
-            if market.loaded && market.items.is_empty() && market.error.is_none() {
-                Empty { id: "market-empty", title: "No codes match",
-                    text: "Try another sport or wider odds and price ranges. New codes appear here as tipsters list them." }
-            } else if market.loaded && shown.is_empty() && !search_filters.search.trim().is_empty() {
-                Empty { id: "market-search-empty", title: "Nothing loaded matches your search",
-                    text: "The search looks through the codes shown here. Show more codes or change the words." }
+            if market.loaded && shown.is_empty() && market.error.is_none() && !market.loading {
+                if !search_filters.search.trim().is_empty() {
+                    Empty { id: "market-search-empty", title: "No codes match your search",
+                        text: "A word matches the start of a word in a title or a tipster's name: “ars” finds Arsenal. Try fewer or shorter words." }
+                } else {
+                    Empty { id: "market-empty", title: "No codes match",
+                        text: "Try another sport, wider odds and price ranges or a lower win rate. New codes appear here as tipsters list them." }
+                }
             }
             div { class: "code-grid", id: "code-grid",
                 for code in shown.iter() {
@@ -576,6 +630,8 @@ fn FilterPanel(filters: Filters, on_close: EventHandler<()>) -> Element {
     let mut max_odds = use_signal(|| filters.max_odds.clone());
     let mut min_price = use_signal(|| filters.min_price.clone());
     let mut max_price = use_signal(|| filters.max_price.clone());
+    let mut min_win_rate = use_signal(|| filters.min_win_rate.clone());
+    let mut min_yield = use_signal(|| filters.min_yield.clone());
     let mut hint = use_signal(|| None::<String>);
     let base = filters.clone();
     let check_currency = currency.clone();
@@ -594,6 +650,8 @@ fn FilterPanel(filters: Filters, on_close: EventHandler<()>) -> Element {
             max_odds: max_odds.peek().clone(),
             min_price: min_price.peek().clone(),
             max_price: max_price.peek().clone(),
+            min_win_rate: min_win_rate.peek().clone(),
+            min_yield: min_yield.peek().clone(),
             ..base.clone()
         };
         if let Err(problem) = next.to_input(&check_currency, None) {
@@ -659,6 +717,19 @@ fn FilterPanel(filters: Filters, on_close: EventHandler<()>) -> Element {
                             value: "{max_price}", oninput: move |e| max_price.set(e.value()) }
                     }
                 }
+                div { class: "field",
+                    label { r#for: "filter-min-win-rate", "Tipster's win rate at least (%)" }
+                    input { id: "filter-min-win-rate", r#type: "text", inputmode: "decimal", placeholder: "e.g. 55",
+                        value: "{min_win_rate}", oninput: move |e| min_win_rate.set(e.value()) }
+                }
+                div { class: "field",
+                    label { r#for: "filter-min-yield", "Tipster's yield at least (%)" }
+                    input { id: "filter-min-yield", r#type: "text", inputmode: "decimal", placeholder: "e.g. 10",
+                        value: "{min_yield}", oninput: move |e| min_yield.set(e.value()) }
+                }
+            }
+            p { class: "muted small", id: "filter-record-note",
+                "Win rate and yield are the tipster's all-time record (as on the leaderboard); only ranked tipsters, with enough results, are shown when either is set."
             }
             if let Some(text) = hint() {
                 p { class: "field-error", id: "filter-hint", "{text}" }
