@@ -801,6 +801,12 @@ def test_a_followed_tipsters_new_code_arrives_live_with_a_notification(backend):
     token = seller["accessToken"]
     seller_id = seller["user"]["id"]
     first = backend.list_code(token, f"E2E first pick {tag}", f"FIRST-{tag}", 2.4, 2 * 86400)
+    # A tipster the bettor does not follow, and another bettor who buys a place.
+    other_phone, other_name = fresh_identity()
+    other_seller = backend.register(other_phone, other_name, "SELLER")
+    rival_phone, rival_name = fresh_identity()
+    rival = backend.register(rival_phone, rival_name, "BUYER")
+    backend.fund(rival["accessToken"], rival_phone, 5000)
 
     def body(app):
         sign_up(app, backend, bettor_phone, bettor_name, role="BUYER")
@@ -834,6 +840,18 @@ def test_a_followed_tipsters_new_code_arrives_live_with_a_notification(backend):
         assert not app.driver.find_elements(By.ID, "progress"), "something was reloading by hand"
         app.shot("live-new-card-and-badge")
 
+        # An unfollowed tipster's listing joins the open marketplace too, without a notification.
+        unfollowed = backend.list_code(other_seller["accessToken"], f"E2E other pick {tag}", f"OTHER-{tag}", 1.9, 2 * 86400)
+        app.wait_for(f"code-card-{unfollowed['id']}")
+        time.sleep(1)
+        assert badge_count(app) == 1, f"an unfollowed tipster's code notified (badge {badge_count(app)})"
+
+        # Someone else buys a place: the card says so without a refresh.
+        app.wait_text(f"places-left-{fresh['id']}", lambda t: t == "3 of 3 left", "showed every place free")
+        buy_through_the_api(backend, rival["accessToken"], fresh["id"])
+        app.wait_text(f"places-left-{fresh['id']}", lambda t: t == "2 of 3 left", "moved places left live")
+        app.shot("live-places-left")
+
         # Search over titles and tipsters, shown as a chip that clears it.
         app.type("market-search", f"fresh pick {tag.lower()}")
         until(app.driver, lambda d: not d.find_elements(By.ID, f"code-card-{first['id']}"), "the search kept the other code")
@@ -845,7 +863,22 @@ def test_a_followed_tipsters_new_code_arrives_live_with_a_notification(backend):
         app.type("market-search", seller_name)
         app.wait_for(f"code-card-{first['id']}")
         app.wait_for(f"code-card-{fresh['id']}")
+        until(app.driver, lambda d: not d.find_elements(By.ID, f"code-card-{unfollowed['id']}"), "the search kept another tipster's code")
         app.click("chip-search")
+        app.wait_for(f"code-card-{unfollowed['id']}")
+
+        # A minimum win rate: these tipsters have no record yet, so their codes go; the chip
+        # removes the floor again.
+        app.click("filters-toggle")
+        app.type("filter-min-win-rate", "50")
+        app.click("filter-apply")
+        app.wait_text("chip-win-rate", lambda t: "Win rate ≥ 50 %" in t, "showed the win-rate chip")
+        until(app.driver, lambda d: not d.find_elements(By.ID, f"code-card-{fresh['id']}")
+              and not d.find_elements(By.ID, f"code-card-{unfollowed['id']}"), "the floor kept unranked tipsters' codes")
+        app.shot("market-win-rate-floor")
+        app.click("chip-win-rate")
+        app.wait_for(f"code-card-{fresh['id']}")
+        assert not app.driver.find_elements(By.ID, "chip-win-rate"), "the chip stayed"
 
         # The notification list: open it from the bell, then the code from the notification.
         app.click("notifications-bell")
@@ -867,7 +900,7 @@ def test_a_followed_tipsters_new_code_arrives_live_with_a_notification(backend):
         buy_through_the_api(backend, me, fresh["id"])
         app.go("marketplace")
         app.wait_for(f"bought-{fresh['id']}")
-        app.wait_text(f"places-left-{fresh['id']}", lambda t: t == "2 of 3 left", "showed the place taken")
+        app.wait_text(f"places-left-{fresh['id']}", lambda t: t == "1 of 3 left", "showed my place taken too")
         until(app.driver, lambda d: badge_count(app) >= 1, "the deposit did not notify")
         app.shot("market-bought-phone-width")
         app.driver.set_window_size(1280, 800)
@@ -1006,6 +1039,13 @@ def test_a_declined_deposit_shows_as_failed_with_its_reason_and_stays_after_a_re
         app.wait_text("declined-deposits", lambda t: reference in t and "declined" in t.lower(),
                       "showed the declined deposit where the pending one was")
         app.shot("deposit-failed")
+        # And the bell tells it, as it would on a screen far from the wallet.
+        until(app.driver, lambda d: badge_count(app) == 1, "the declined deposit did not notify")
+        app.click("notifications-bell")
+        note = app.wait_for(f"notification-payment-{reference}-FAILED")
+        assert "Deposit declined" in note.text and "UGX 20,000" in note.text, note.text
+        app.shot("deposit-declined-notification")
+        app.go("wallet")
         phone_width(app, "deposit-failed-phone-width")
         app.click("declined-dismiss")
         until(app.driver, lambda d: not d.find_elements(By.ID, "declined-deposits"), "the declined card stayed after Dismiss")

@@ -60,8 +60,14 @@ mod tests {
         assert!(matches("ars", "Arsenal to win", "ace"));
         assert!(matches("@ACE ten", "Tennis double", "ace_tips"));
         assert!(matches("tips", "Tennis double", "ace_tips"));
-        assert!(!matches("senal", "Arsenal to win", "ace"), "a word's start, not its middle");
-        assert!(!matches("ars chelsea", "Arsenal to win", "ace"), "every word");
+        assert!(
+            !matches("senal", "Arsenal to win", "ace"),
+            "a word's start, not its middle"
+        );
+        assert!(
+            !matches("ars chelsea", "Arsenal to win", "ace"),
+            "every word"
+        );
         assert!(matches("Ünïon", "Union Berlin ünïon", "x"));
     }
 
@@ -69,8 +75,14 @@ mod tests {
     fn short_repeated_and_excess_words_are_dropped() {
         assert_eq!(query_words("a  Ars ars, x-BE"), vec!["ars", "be"]);
         assert!(query_words("@ ! a").is_empty());
-        assert!(matches("a", "Anything", "anyone"), "nothing searchable matches all");
-        let many = (0..20).map(|i| format!("w{i:02}")).collect::<Vec<_>>().join(" ");
+        assert!(
+            matches("a", "Anything", "anyone"),
+            "nothing searchable matches all"
+        );
+        let many = (0..20)
+            .map(|i| format!("w{i:02}"))
+            .collect::<Vec<_>>()
+            .join(" ");
         assert_eq!(query_words(&many).len(), MAX_QUERY_WORDS);
     }
 }

@@ -33,7 +33,11 @@ impl Inner {
     /// After a frame: moves the screens' revisions, hands new notifications to the shell and
     /// fetches a code that sold (its places left), in the background.
     pub(crate) fn live_step(self: &Arc<Self>, step: &Step) {
-        self.bump_live(step.market_changed, step.seller_changed, step.payments_changed);
+        self.bump_live(
+            step.market_changed,
+            step.seller_changed,
+            step.payments_changed,
+        );
         for n in &step.notified {
             // No receiver (no shell, a test) is fine.
             let _ = self.notices.send(n.clone());

@@ -242,9 +242,7 @@ async fn connect_and_sync(
     let first = inner.with_store(|s| syncer.start(s))?;
     sink.send(to_message(&first)?).await.map_err(ws_error)?;
     for subscribe in oddxer_sync::market_subscriptions() {
-        sink.send(to_message(&subscribe)?)
-            .await
-            .map_err(ws_error)?;
+        sink.send(to_message(&subscribe)?).await.map_err(ws_error)?;
     }
 
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);

@@ -37,6 +37,6 @@ pub use memory::MemoryStreams;
 pub use outbox::{replay_verdict, ReplayFailure, ReplayVerdict};
 pub use session::renew_after;
 pub use streams::{
-    contiguous_from, judge, market_subscriptions, sync_frame, Applied, Step, Stream, SyncError, SyncStore, Syncer,
-    Verdict, MAX_RESYNCS_IN_A_ROW,
+    contiguous_from, judge, market_subscriptions, sync_frame, Applied, Step, Stream, SyncError,
+    SyncStore, Syncer, Verdict, MAX_RESYNCS_IN_A_ROW,
 };

@@ -146,7 +146,10 @@ pub fn payment_update(p: &PaymentOut, now: &str) -> Option<NotificationOut> {
         }
         (TransactionType::Withdrawal, TransactionStatus::Completed) => (
             "Withdrawal sent".to_owned(),
-            format!("{amount} is on its way to {}.", p.phone_number.as_deref().unwrap_or("your phone")),
+            format!(
+                "{amount} is on its way to {}.",
+                p.phone_number.as_deref().unwrap_or("your phone")
+            ),
         ),
         _ => return None,
     };

@@ -185,20 +185,29 @@ impl Browse {
         if q.min_odds.is_some() && q.max_odds.is_some() && q.min_odds > q.max_odds {
             return Err(invalid("minOdds", "must not exceed maxOdds"));
         }
-        if q.q.as_deref().is_some_and(|t| t.chars().count() > search::MAX_QUERY_CHARS) {
+        if q.q
+            .as_deref()
+            .is_some_and(|t| t.chars().count() > search::MAX_QUERY_CHARS)
+        {
             return Err(invalid("q", "must be at most 100 characters"));
         }
         let percent_bps = |v: Option<f64>, field: &str, min: f64, max: f64| match v {
             None => Ok(None),
-            Some(p) if p.is_finite() && (min..=max).contains(&p) => Ok(Some((p * 100.0).round() as i64)),
-            Some(_) => Err(invalid(field, &format!("must be a percent from {min} to {max}"))),
+            Some(p) if p.is_finite() && (min..=max).contains(&p) => {
+                Ok(Some((p * 100.0).round() as i64))
+            }
+            Some(_) => Err(invalid(
+                field,
+                &format!("must be a percent from {min} to {max}"),
+            )),
         };
         let min_win_rate_bps = percent_bps(q.min_win_rate, "minWinRate", 0.0, 100.0)?;
         let min_yield_bps = percent_bps(q.min_yield, "minYield", -100.0, 100_000.0)?;
-        let record = (min_win_rate_bps.is_some() || min_yield_bps.is_some()).then_some(RecordFloor {
-            min_win_rate_bps,
-            min_yield_bps,
-        });
+        let record =
+            (min_win_rate_bps.is_some() || min_yield_bps.is_some()).then_some(RecordFloor {
+                min_win_rate_bps,
+                min_yield_bps,
+            });
         let seller = match &q.seller {
             None => None,
             Some(s) => {
@@ -332,7 +341,10 @@ impl Browse {
         };
         status_ok
             && self.seller.is_none_or(|s| c.seller == s)
-            && self.sellers_in.as_ref().is_none_or(|ids| ids.contains(&c.seller))
+            && self
+                .sellers_in
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&c.seller))
             && search::matches_words(&self.words, &l.title, &c.seller_username)
             && self.sport.is_none_or(|s| l.sport == s)
             && self.bookmaker.as_ref().is_none_or(|b| &l.bookmaker == b)
@@ -587,7 +599,9 @@ mod tests {
         let mut one = b.clone();
         one.seller = Some(bad);
         assert_eq!(
-            one.filter(DateTime::from_millis(5)).get_document("seller").expect("seller"),
+            one.filter(DateTime::from_millis(5))
+                .get_document("seller")
+                .expect("seller"),
             &doc! { "$in": [] }
         );
     }

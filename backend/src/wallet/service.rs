@@ -281,9 +281,10 @@ pub async fn confirm_deposit_tx(state: &AppState, tx: Transaction) -> Result<Tra
 /// Fire and forget: a device offline now reads the outcome from `GET /wallet/payments` later.
 pub fn announce_payment(state: &AppState, tx: &Transaction) {
     match serde_json::to_value(payment_out(tx)) {
-        Ok(data) => state
-            .hub
-            .to_user(tx.user, oddxer_shared::sync::LiveEvent::PaymentUpdated(data)),
+        Ok(data) => state.hub.to_user(
+            tx.user,
+            oddxer_shared::sync::LiveEvent::PaymentUpdated(data),
+        ),
         Err(e) => tracing::warn!(error = %e, "payment:updated not serialised"),
     }
 }

@@ -220,11 +220,18 @@ async fn a_sale_an_edit_and_a_cancellation_reach_the_sports_subscribers_as_code_
     app.buy(&buyer, &three).await;
     let data = expect_event(&mut ws, "code:updated").await;
     assert_eq!(
-        (data["id"].as_str(), data["salesCount"].as_i64(), data["maxBuyers"].as_i64()),
+        (
+            data["id"].as_str(),
+            data["salesCount"].as_i64(),
+            data["maxBuyers"].as_i64()
+        ),
         (Some(three.as_str()), Some(1), Some(3)),
         "the card can say 2 of 3 left: {data}"
     );
-    assert!(!data.to_string().contains("PLACES-SECRET"), "never the secret");
+    assert!(
+        !data.to_string().contains("PLACES-SECRET"),
+        "never the secret"
+    );
 
     let r = app
         .patch(
@@ -240,7 +247,9 @@ async fn a_sale_an_edit_and_a_cancellation_reach_the_sports_subscribers_as_code_
         (Some(other.as_str()), Some("Renamed in the open"))
     );
 
-    let r = app.delete(&format!("/codes/{other}"), Some(&seller.access)).await;
+    let r = app
+        .delete(&format!("/codes/{other}"), Some(&seller.access))
+        .await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.body);
     let data = expect_event(&mut ws, "code:updated").await;
     assert_eq!(
@@ -260,7 +269,10 @@ async fn a_declined_deposit_reaches_its_owner_as_payment_updated_and_nobody_else
         settle(ws).await;
     }
     let r = app.deposit(&owner, 7_000, "dep-declined-live").await;
-    let reference = r.data()["reference"].as_str().expect("reference").to_owned();
+    let reference = r.data()["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
     let failed = app
         .post(&format!("/dev/payments/{reference}/fail"), None, &json!({}))
         .await;
@@ -268,11 +280,20 @@ async fn a_declined_deposit_reaches_its_owner_as_payment_updated_and_nobody_else
 
     let data = expect_event(&mut owner_ws, "payment:updated").await;
     assert_eq!(
-        (data["reference"].as_str(), data["type"].as_str(), data["status"].as_str()),
+        (
+            data["reference"].as_str(),
+            data["type"].as_str(),
+            data["status"].as_str()
+        ),
         (Some(reference.as_str()), Some("DEPOSIT"), Some("FAILED"))
     );
     assert_eq!(data["amount"]["amount"], 7_000);
-    assert!(data["failureReason"].as_str().is_some_and(|r| !r.is_empty()), "{data}");
+    assert!(
+        data["failureReason"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty()),
+        "{data}"
+    );
     assert!(
         next_event(&mut other_ws, Duration::from_millis(700))
             .await

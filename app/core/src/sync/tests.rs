@@ -475,9 +475,7 @@ fn an_unfollowed_tipsters_new_code_joins_the_kept_page_without_a_notification() 
         .unwrap();
     let mut fresh = code("c2", "2026-02-01T00:00:00Z");
     fresh.created_at = "2026-02-01T00:00:00Z".into();
-    let step = Syncer::default()
-        .on_frame(&mut s, created(&fresh))
-        .unwrap();
+    let step = Syncer::default().on_frame(&mut s, created(&fresh)).unwrap();
     assert!(step.market_changed);
     assert!(step.notified.is_empty(), "{:?}", step.notified);
     assert_eq!(s.unread_notifications().unwrap(), 0);
@@ -499,8 +497,12 @@ fn code_updated_moves_places_left_on_the_kept_page_and_a_cancellation_removes_th
     let q = newest_first_page();
     let mut three = code("c1", "2026-01-01T00:00:00Z");
     three.max_buyers = 3;
-    s.cache_market_page(&q, &[three.clone(), code("c2", "2026-01-01T00:00:00Z")], None)
-        .unwrap();
+    s.cache_market_page(
+        &q,
+        &[three.clone(), code("c2", "2026-01-01T00:00:00Z")],
+        None,
+    )
+    .unwrap();
 
     // Someone else bought a place: the card reads 2 of 3 left.
     let mut sold = three.clone();
@@ -556,7 +558,11 @@ fn a_declined_deposit_notifies_with_its_reason_and_reloads_the_payments() {
     assert_eq!(n.title, "Deposit declined");
     assert!(n.body.contains("UGX 20,000"), "{}", n.body);
     assert!(n.body.contains("declined or not approved"), "{}", n.body);
-    assert!(n.body.ends_with("Nothing was taken from your wallet."), "{}", n.body);
+    assert!(
+        n.body.ends_with("Nothing was taken from your wallet."),
+        "{}",
+        n.body
+    );
     // Told twice (two instances, a reconnect): one notification.
     let frame = ServerFrame::Event(LiveEvent::PaymentUpdated(payment));
     let again = Syncer::default().on_frame(&mut s, frame).unwrap();

@@ -48,7 +48,9 @@ fn percent(raw: &str, what: &str, min: f64, max: f64) -> Result<Option<f64>, Str
     }
     match raw.parse::<f64>() {
         Ok(v) if v.is_finite() && (min..=max).contains(&v) => Ok(Some(v)),
-        _ => Err(format!("{what} must be a percent from {min} to {max}, e.g. 55.")),
+        _ => Err(format!(
+            "{what} must be a percent from {min} to {max}, e.g. 55."
+        )),
     }
 }
 
@@ -119,7 +121,12 @@ impl Filters {
         }
         let min_win_rate = percent(&self.min_win_rate, "The lowest win rate", 0.0, 100.0)?;
         let min_yield = percent(&self.min_yield, "The lowest yield", -100.0, 100_000.0)?;
-        let search: String = self.search.trim().chars().take(oddxer_shared::search::MAX_QUERY_CHARS).collect();
+        let search: String = self
+            .search
+            .trim()
+            .chars()
+            .take(oddxer_shared::search::MAX_QUERY_CHARS)
+            .collect();
         Ok(BrowseIn {
             sport: self.sport,
             q: (!search.is_empty()).then_some(search),
@@ -229,7 +236,10 @@ fn chips(f: &Filters, currency: &Currency) -> Vec<(&'static str, String, Filters
     if !f.min_win_rate.trim().is_empty() {
         out.push((
             "chip-win-rate",
-            format!("Win rate ≥ {} %", f.min_win_rate.trim().trim_end_matches('%').trim()),
+            format!(
+                "Win rate ≥ {} %",
+                f.min_win_rate.trim().trim_end_matches('%').trim()
+            ),
             Filters {
                 min_win_rate: String::new(),
                 ..f.clone()
@@ -239,7 +249,10 @@ fn chips(f: &Filters, currency: &Currency) -> Vec<(&'static str, String, Filters
     if !f.min_yield.trim().is_empty() {
         out.push((
             "chip-yield",
-            format!("Yield ≥ {} %", f.min_yield.trim().trim_end_matches('%').trim()),
+            format!(
+                "Yield ≥ {} %",
+                f.min_yield.trim().trim_end_matches('%').trim()
+            ),
             Filters {
                 min_yield: String::new(),
                 ..f.clone()
