@@ -36,6 +36,8 @@ struct FakeConn {
     authorization: Option<String>,
     path: String,
     ws: WebSocketStream<TcpStream>,
+    /// Sports the client subscribed to on this socket (`subscribe` frames are taken aside).
+    subscribed: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +89,7 @@ impl FakeBackend {
                         authorization,
                         path,
                         ws,
+                        subscribed: Vec::new(),
                     })
                     .await
                     .is_err()
@@ -130,8 +133,24 @@ impl FakeBackend {
     }
 }
 
+/// Reads frames until the client has subscribed to every one of `sports`.
+async fn until_subscribed(conn: &mut FakeConn, sports: &[String]) {
+    tokio::time::timeout(PATIENCE, async {
+        while !sports.iter().all(|s| conn.subscribed.contains(s)) {
+            let msg = conn.ws.next().await.unwrap().unwrap();
+            if let Message::Text(t) = msg {
+                if let Ok(ClientFrame::Subscribe { sport }) = serde_json::from_str(t.as_str()) {
+                    conn.subscribed.push(sport);
+                }
+            }
+        }
+    })
+    .await
+    .expect("the client did not subscribe to every sport");
+}
+
 impl FakeConn {
-    /// The next frame other than `ping`.
+    /// The next frame other than `ping` and `subscribe` (kept in `subscribed`).
     async fn receive(&mut self) -> ClientFrame {
         loop {
             let msg = tokio::time::timeout(PATIENCE, self.ws.next())
@@ -140,9 +159,10 @@ impl FakeConn {
                 .unwrap()
                 .unwrap();
             if let Message::Text(t) = msg {
-                let f: ClientFrame = serde_json::from_str(t.as_str()).unwrap();
-                if f != ClientFrame::Ping {
-                    return f;
+                match serde_json::from_str(t.as_str()).unwrap() {
+                    ClientFrame::Ping => {}
+                    ClientFrame::Subscribe { sport } => self.subscribed.push(sport),
+                    f => return f,
                 }
             }
         }
@@ -311,6 +331,12 @@ async fn the_client_syncs_goes_offline_and_resumes_from_its_cursor() {
     conn.send(purchases_batch(vec![purchase_row(1, "p1", 1)], 1))
         .await;
     wait_for_connection(&client, ConnectionState::Online).await;
+    // Every sport, so the kept marketplace hears of every listing and every place sold.
+    let every: Vec<String> = oddxer_shared::Sport::ALL
+        .iter()
+        .map(|s| s.as_str().to_owned())
+        .collect();
+    until_subscribed(&mut conn, &every).await;
     let snap = client.snapshot().unwrap();
     assert_eq!(snap.wallet.unwrap().balance.amount, 750);
     assert_eq!(
