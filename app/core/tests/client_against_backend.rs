@@ -974,6 +974,17 @@ async fn a_followed_tipsters_listing_and_a_sale_reach_the_kept_pages_and_the_not
         ..BrowseIn::default()
     };
     assert!(fan.browse_codes(&tennis).await.unwrap().items.is_empty());
+    // A bettor who does not follow the tipster, with the tennis page kept.
+    let watcher_device = Device::new();
+    let watcher = watcher_device.open_client(&backend.url()).await;
+    sign_up_and_in(&watcher, &backend, &random_phone(), "it_live_watcher").await;
+    connection_becomes(&watcher, ConnectionState::Online).await;
+    assert!(watcher
+        .browse_codes(&tennis)
+        .await
+        .unwrap()
+        .items
+        .is_empty());
     let before = fan.snapshot().unwrap();
     assert_eq!(before.unread_notifications, 0);
 
@@ -1044,6 +1055,26 @@ async fn a_followed_tipsters_listing_and_a_sale_reach_the_kept_pages_and_the_not
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The watcher's kept page took the listing (`code:created`) and the place sold
+    // (`code:updated`) without asking, and was not notified of an unfollowed tipster's code.
+    loop {
+        let kept = watcher_device.store().cached_market_page(&tennis).unwrap();
+        if kept
+            .items
+            .iter()
+            .any(|c| c.id == listed.id && c.sales_count == 1)
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the watcher's kept page did not show the place sold: {:?}",
+            kept.items
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(watcher.snapshot().unwrap().unread_notifications, 0);
+    watcher.shutdown().await;
 
     // The deposit completing was news too; marking everything read clears the badge, and the
     // list survives a restart of the app.

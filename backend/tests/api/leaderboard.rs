@@ -493,3 +493,122 @@ async fn the_board_of_a_period_or_a_sport_counts_only_its_codes_and_sorts_by_yie
         .await
         .assert_error(422);
 }
+
+/// `GET /codes?q=&minWinRate=&minYield=`: the search finds words at the start of title and
+/// username words, the floors keep ranked tipsters with that record; the same answers from the
+/// market cache (`ttl` > 0) and from the database (`0s`).
+async fn search_and_floors(ttl: &str) {
+    let phone = unique_phone();
+    let app = TestApp::spawn_with(&[
+        ("ADMIN_PHONE_NUMBERS", &phone),
+        ("LEADERBOARD_MIN_FINALIZED", "2"),
+        ("MARKET_CACHE_TTL", ttl),
+    ])
+    .await;
+    let admin = app.admin(&phone).await;
+    let (sharp, cold, novice) = (
+        app.signed_in_user("SELLER").await,
+        app.signed_in_user("SELLER").await,
+        app.signed_in_user("SELLER").await,
+    );
+    let decide = |seller: &Session, odds: f64, outcome: &'static str| {
+        let (app, admin, seller) = (&app, &admin, seller.clone());
+        async move {
+            let code = id_of(&list_code(app, &seller, json!({ "odds": odds })).await);
+            app.expire_code(&code, Duration::from_secs(60)).await;
+            let r = app
+                .post(
+                    &format!("/admin/codes/{code}/resolve"),
+                    Some(&admin.access),
+                    &json!({ "outcome": outcome }),
+                )
+                .await;
+            assert!(r.status.is_success(), "{}", r.body);
+        }
+    };
+    // sharp: two wins at 2.00 (win rate 100 %, yield +100 %); cold: a win at 1.50 and a loss
+    // (50 %, yield -25 %); novice: one win, too few results to be ranked.
+    decide(&sharp, 2.0, "WON").await;
+    decide(&sharp, 2.0, "WON").await;
+    decide(&cold, 1.5, "WON").await;
+    decide(&cold, 1.5, "LOST").await;
+    decide(&novice, 3.0, "WON").await;
+    let a = id_of(&list_code(&app, &sharp, json!({ "title": "Arsenal to win at home" })).await);
+    let b = id_of(
+        &list_code(
+            &app,
+            &cold,
+            json!({ "title": "Arsenal and Chelsea both score" }),
+        )
+        .await,
+    );
+    let c = id_of(&list_code(&app, &novice, json!({ "title": "Tennis double" })).await);
+    let ids = |query: &'static str| {
+        let app = &app;
+        async move {
+            let r = app.get(&format!("/codes?limit=100&{query}"), None).await;
+            assert_eq!(r.status.as_u16(), 200, "{query}: {}", r.body);
+            let mut ids: Vec<String> = r.data()["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|i| i["id"].as_str().expect("id").to_owned())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    assert_eq!(ids("q=ars").await, sorted(vec![a.clone(), b.clone()]));
+    assert_eq!(ids("q=ARS%20chel").await, vec![b.clone()], "every word");
+    assert!(
+        ids("q=senal").await.is_empty(),
+        "a word's start, not its middle"
+    );
+    assert_eq!(ids("q=%40ten%20dou").await, vec![c.clone()]);
+    assert_eq!(ids("q=a").await.len(), 3, "nothing searchable: everything");
+
+    assert_eq!(ids("minWinRate=60").await, vec![a.clone()]);
+    assert_eq!(
+        ids("minWinRate=50").await,
+        sorted(vec![a.clone(), b.clone()])
+    );
+    assert_eq!(ids("minYield=0").await, vec![a.clone()]);
+    assert_eq!(
+        ids("minWinRate=0&minYield=-30").await,
+        sorted(vec![a.clone(), b.clone()]),
+        "an unranked tipster never passes a floor"
+    );
+    assert_eq!(ids("q=arsenal&minWinRate=60").await, vec![a.clone()]);
+
+    for (query, field) in [
+        ("minWinRate=101", "minWinRate"),
+        ("minYield=-150", "minYield"),
+    ] {
+        let r = app.get(&format!("/codes?{query}"), None).await;
+        assert_eq!(r.status.as_u16(), 422, "{query}: {}", r.body);
+        assert!(r.body.to_string().contains(field), "{query}: {}", r.body);
+    }
+    let r = app
+        .get(&format!("/codes?q={}", "x".repeat(101)), None)
+        .await;
+    assert_eq!(r.status.as_u16(), 422, "{}", r.body);
+    assert!(
+        r.body["error"]["details"]["fields"]["q"].is_string(),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn search_and_record_floors_from_the_database() {
+    search_and_floors("0s").await;
+}
+
+#[tokio::test]
+async fn search_and_record_floors_from_the_market_cache() {
+    search_and_floors("200ms").await;
+}
