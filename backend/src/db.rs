@@ -147,6 +147,27 @@ impl Db {
             .collect()
     }
 
+    /// `docs` of `collection` read by a store's own reader (`from_doc`, for types with
+    /// hand-written readers), with the same care as [`Db::rows`]: a document it cannot read is
+    /// logged and counted, never dropped silently.
+    pub fn parsed<T>(
+        &self,
+        collection: &'static str,
+        docs: &[Document],
+        from_doc: impl Fn(&Document) -> Option<T>,
+    ) -> Vec<T> {
+        docs.iter()
+            .filter_map(|d| {
+                let row = from_doc(d);
+                if row.is_none() {
+                    tracing::warn!(collection, id = ?d.get("_id"), "a stored document does not read; left out");
+                    self.metrics.row_unreadable(collection);
+                }
+                row
+            })
+            .collect()
+    }
+
     /// One document of `collection` read into `T`; `None` (logged and counted as in
     /// [`Db::rows`]) when it does not parse.
     pub fn row<T: serde::de::DeserializeOwned>(

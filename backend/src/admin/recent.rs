@@ -147,7 +147,7 @@ async fn entries_of(db: &Db, transfer: &str) -> Result<Vec<Entry>> {
         .await?
         .try_collect()
         .await?;
-    Ok(docs.iter().filter_map(Entry::from_doc).collect())
+    Ok(db.parsed("ledger_entries", &docs, Entry::from_doc))
 }
 
 /// The checks of one decided transfer (see the module comment).

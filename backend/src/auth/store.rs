@@ -154,7 +154,7 @@ pub async fn page(
             .await?,
     )
     .await?;
-    Ok(docs.iter().filter_map(User::from_doc).collect())
+    Ok(db.parsed("users", &docs, User::from_doc))
 }
 
 /// Writes labels on the user document (verified flag, role). No decision rides on these writes.
@@ -329,6 +329,7 @@ pub async fn find_refresh(db: &Db, slot: &str) -> mongodb::error::Result<Option<
     }))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 async fn generation_exists(db: &Db, family: &str, generation: u64) -> mongodb::error::Result<bool> {
     let found = db
         .col(REFRESH_TOKENS)

@@ -112,7 +112,7 @@ impl MarketCache {
             docs.extend(found);
         }
         let mut inner = self.inner.write().await;
-        for code in docs.iter().filter_map(Code::from_doc) {
+        for code in db.parsed(CODES, &docs, Code::from_doc) {
             if Self::is_live(code.status) {
                 inner.codes.insert(code.id, code);
             } else {

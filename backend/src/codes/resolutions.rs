@@ -93,7 +93,7 @@ pub async fn unapplied(
         .await?
         .try_collect()
         .await?;
-    Ok(docs.iter().filter_map(Resolution::from_doc).collect())
+    Ok(db.parsed(RESOLUTIONS, &docs, Resolution::from_doc))
 }
 
 /// An admin's reason: trimmed, 1 to 500 characters (absent is fine; present and blank is not).

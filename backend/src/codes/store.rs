@@ -208,7 +208,7 @@ pub async fn find_many(
         .await?
         .try_collect()
         .await?;
-    Ok(docs.iter().filter_map(Code::from_doc).collect())
+    Ok(db.parsed(CODES, &docs, Code::from_doc))
 }
 
 /// Writes labels (status, counters, flags). No decision rides on these writes: each is re-derived

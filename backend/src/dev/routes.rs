@@ -51,6 +51,7 @@ async fn sms(State(state): State<AppState>, Query(q): Query<SmsQuery>) -> ApiRes
     Ok(ok(items))
 }
 
+#[tracing::instrument(skip(state))]
 async fn settle(state: &AppState, reference: &str, succeeded: bool) -> ApiResult<TransactionOut> {
     // References are UUIDs (`wallet::service`); anything else names no payment (and never
     // reaches the database, which cannot hold every string: NUL).

@@ -190,7 +190,7 @@ pub async fn find_rows(
         find = find.projection(p);
     }
     let docs: Vec<Document> = find.await?.try_collect().await?;
-    Ok(docs.iter().filter_map(row_from_doc).collect())
+    Ok(db.parsed(ROWS, &docs, row_from_doc))
 }
 
 #[tracing::instrument(level = "debug", skip_all)]

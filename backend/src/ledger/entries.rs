@@ -289,7 +289,7 @@ impl Entries {
             .await?
             .try_collect()
             .await?;
-        let mut entries: Vec<Entry> = docs.iter().filter_map(Entry::from_doc).collect();
+        let mut entries: Vec<Entry> = self.db.parsed("ledger_entries", &docs, Entry::from_doc);
         entries.sort_by_key(|e| e.seq);
         Ok(entries)
     }

@@ -241,7 +241,7 @@ pub async fn list(
         .await?
         .try_collect()
         .await?;
-    Ok(docs.iter().filter_map(Purchase::from_doc).collect())
+    Ok(db.parsed("purchases", &docs, Purchase::from_doc))
 }
 
 fn slot_id(code: ObjectId, n: i64) -> String {

@@ -397,11 +397,11 @@ pub async fn payments_where(
                 .await?
                 .try_collect()
                 .await?;
-            Ok::<_, mongodb::error::Error>(
-                docs.iter()
-                    .filter_map(Transaction::from_doc)
-                    .collect::<Vec<_>>(),
-            )
+            Ok::<_, mongodb::error::Error>(state.db.parsed(
+                "transactions",
+                &docs,
+                Transaction::from_doc,
+            ))
         }
     };
     let (deposits, withdrawals) = tokio::join!(

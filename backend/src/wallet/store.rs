@@ -212,5 +212,5 @@ pub async fn pending(
         .await?
         .try_collect()
         .await?;
-    Ok(docs.iter().filter_map(Transaction::from_doc).collect())
+    Ok(db.parsed("transactions", &docs, Transaction::from_doc))
 }

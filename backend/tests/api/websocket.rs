@@ -90,15 +90,25 @@ async fn sync_sends_the_entries_after_the_cursor_then_live_updates() {
     assert_eq!(cursor, 3);
     assert_eq!(balance, Some(6_000));
 
-    // A deposit completes while connected: the balance event and the new entry arrive.
+    // A deposit completes while connected: the balance event, the new entry and the payment's
+    // outcome arrive.
     app.funded(&s, 4_000).await;
-    let mut got_event = false;
+    let (mut got_event, mut got_payment) = (false, false);
     let mut new_seqs = vec![];
-    while !got_event || new_seqs.is_empty() {
+    while !got_event || !got_payment || new_seqs.is_empty() {
         match next_frame(&mut ws).await {
             ServerFrame::Event(LiveEvent::WalletUpdated { balance }) => {
                 assert_eq!(balance.amount, 10_000);
                 got_event = true;
+            }
+            ServerFrame::Event(LiveEvent::PaymentUpdated(p)) => {
+                assert_eq!(
+                    (p["type"].as_str(), p["status"].as_str()),
+                    (Some("DEPOSIT"), Some("COMPLETED")),
+                    "{p}"
+                );
+                assert_eq!(p["amount"]["amount"], 4_000);
+                got_payment = true;
             }
             ServerFrame::SyncBatch(b) => {
                 if let StreamEntries::Wallet(e) = b.entries {

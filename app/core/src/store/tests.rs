@@ -2,6 +2,8 @@
 
 use super::*;
 use crate::testutil::{entry, user, TempDir};
+use oddxer_shared::api::WalletOut;
+use oddxer_shared::Currency;
 use oddxer_shared::VoteType;
 
 #[test]
