@@ -157,7 +157,7 @@ pub async fn build_state(config: Config, db: Db) -> anyhow::Result<AppState> {
     Ok(AppState {
         limits,
         market: crate::codes::cache::MarketCache::new(config.market_cache_ttl),
-        seller_records: Arc::new(crate::leaderboard::service::RecordFloors {
+        seller_records: Arc::new(crate::leaderboard::cache::RecordFloors {
             db: db.clone(),
             cache: leaderboard.clone(),
             min_finalized: config.leaderboard_min_finalized,

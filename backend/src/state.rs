@@ -24,7 +24,7 @@ pub struct AppState {
     pub market: crate::codes::cache::MarketCache,
     /// Read model of the leaderboard rows for `GET /leaderboard` (`MARKET_CACHE_TTL` too).
     pub leaderboard: crate::leaderboard::cache::LeaderboardCache,
-    /// Who passes the marketplace's record filters (`leaderboard::service::RecordFloors`).
+    /// Who passes the marketplace's record filters (`leaderboard::cache::RecordFloors`).
     pub seller_records: Arc<dyn crate::codes::query::SellerRecords>,
     /// Purchases answered whose labels this process is still writing (read-your-writes).
     pub pending: crate::purchases::pending::PendingPurchases,

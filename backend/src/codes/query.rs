@@ -118,7 +118,7 @@ pub struct RecordFloor {
 }
 
 /// Who passes a [`RecordFloor`]: the leaderboard knows the records, the marketplace asks
-/// (implemented by `leaderboard::service::RecordFloors`, so `codes` does not depend on it).
+/// (implemented by `leaderboard::cache::RecordFloors`, so `codes` does not depend on it).
 pub trait SellerRecords: Send + Sync {
     /// The ids of the ranked tipsters whose all-time record reaches `floor`.
     fn passing(

@@ -10,7 +10,9 @@
 use super::rules::Row;
 use super::store;
 use crate::clock;
+use crate::codes::query::{RecordFloor, SellerRecords};
 use crate::db::Db;
+use crate::error::AppError;
 use mongodb::bson::{doc, oid::ObjectId, DateTime};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -95,5 +97,55 @@ impl crate::readmodel::ReadModel for LeaderboardCache {
 
     async fn load(&self, db: &Db) -> mongodb::error::Result<()> {
         self.load_changes(db).await
+    }
+}
+
+/// The marketplace's record filters (`GET /codes?minWinRate=&minYield=`), answered from the
+/// all-time rows: the leaderboard cache when it is on, else one indexed read of the rows with
+/// enough results. Only ranked tipsters (at least `LEADERBOARD_MIN_FINALIZED` results) pass: a
+/// 100 % win rate over one code says nothing.
+pub struct RecordFloors {
+    pub db: Db,
+    pub cache: LeaderboardCache,
+    pub min_finalized: u32,
+}
+
+impl RecordFloors {
+    fn passes(&self, r: &Row, floor: RecordFloor) -> bool {
+        r.ranked(self.min_finalized)
+            && floor.min_win_rate_bps.is_none_or(|m| r.win_rate_bps() >= m)
+            && floor.min_yield_bps.is_none_or(|m| r.average_roi_bps() >= m)
+    }
+}
+
+impl SellerRecords for RecordFloors {
+    fn passing(
+        &self,
+        floor: RecordFloor,
+    ) -> futures_util::future::BoxFuture<'_, Result<Vec<ObjectId>, AppError>> {
+        Box::pin(async move {
+            let rows: Vec<Row> = match self.cache.rows(&self.db).await? {
+                Some(all) => all.iter().map(|(r, _)| r.clone()).collect(),
+                None => {
+                    let mut filter = doc! { "results": { "$gte": i64::from(self.min_finalized) } };
+                    if let Some(m) = floor.min_win_rate_bps {
+                        filter.insert("winRate", doc! { "$gte": m });
+                    }
+                    if let Some(m) = floor.min_yield_bps {
+                        filter.insert("averageROI", doc! { "$gte": m });
+                    }
+                    store::find_rows(&self.db, filter, doc! {}, None, None)
+                        .await?
+                        .into_iter()
+                        .map(|(r, _)| r)
+                        .collect()
+                }
+            };
+            Ok(rows
+                .iter()
+                .filter(|r| self.passes(r, floor))
+                .map(|r| r.seller)
+                .collect())
+        })
     }
 }

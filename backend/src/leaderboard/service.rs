@@ -4,7 +4,6 @@
 use super::rules::{bps_to_percent, rank_cmp, Contribution, Period, Row, Terms};
 use super::store;
 use crate::clock;
-use crate::codes::query::{RecordFloor, SellerRecords};
 use crate::codes::resolutions::{Resolution, RESOLUTIONS};
 use crate::codes::store::{Code, CODES, PURCHASES, PURCHASE_COMPLETED};
 use crate::error::{AppError, Result};
@@ -633,54 +632,4 @@ pub async fn rebuild(state: &AppState) -> Result<usize> {
         store::write_row(&state.db, r).await?;
     }
     Ok(rows.len())
-}
-
-/// The marketplace's record filters (`GET /codes?minWinRate=&minYield=`), answered from the
-/// all-time rows: the leaderboard cache when it is on, else one indexed read of the rows with
-/// enough results. Only ranked tipsters (at least `LEADERBOARD_MIN_FINALIZED` results) pass: a
-/// 100 % win rate over one code says nothing.
-pub struct RecordFloors {
-    pub db: crate::db::Db,
-    pub cache: super::cache::LeaderboardCache,
-    pub min_finalized: u32,
-}
-
-impl RecordFloors {
-    fn passes(&self, r: &Row, floor: RecordFloor) -> bool {
-        r.ranked(self.min_finalized)
-            && floor.min_win_rate_bps.is_none_or(|m| r.win_rate_bps() >= m)
-            && floor.min_yield_bps.is_none_or(|m| r.average_roi_bps() >= m)
-    }
-}
-
-impl SellerRecords for RecordFloors {
-    fn passing(
-        &self,
-        floor: RecordFloor,
-    ) -> futures_util::future::BoxFuture<'_, Result<Vec<ObjectId>>> {
-        Box::pin(async move {
-            let rows: Vec<Row> = match self.cache.rows(&self.db).await? {
-                Some(all) => all.iter().map(|(r, _)| r.clone()).collect(),
-                None => {
-                    let mut filter = doc! { "results": { "$gte": i64::from(self.min_finalized) } };
-                    if let Some(m) = floor.min_win_rate_bps {
-                        filter.insert("winRate", doc! { "$gte": m });
-                    }
-                    if let Some(m) = floor.min_yield_bps {
-                        filter.insert("averageROI", doc! { "$gte": m });
-                    }
-                    store::find_rows(&self.db, filter, doc! {}, None, None)
-                        .await?
-                        .into_iter()
-                        .map(|(r, _)| r)
-                        .collect()
-                }
-            };
-            Ok(rows
-                .iter()
-                .filter(|r| self.passes(r, floor))
-                .map(|r| r.seller)
-                .collect())
-        })
-    }
 }
