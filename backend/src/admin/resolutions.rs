@@ -107,25 +107,13 @@ async fn review_queue(
 ) -> ApiResult<Page<CodeOut>> {
     let limit = q.limit()?;
     let sort = CodeSort::ExpiresAt;
-    let mut filter = doc! { "status": CodeStatus::AwaitingResult.as_str(), "needsReview": true };
-    if let Some(raw) = &q.cursor {
-        let c = decode_cursor(sort, raw)?;
-        let at = mongodb::bson::DateTime::from_millis(c.key);
-        filter.insert(
-            "$or",
-            vec![
-                doc! { "expiresAt": { "$gt": at } },
-                doc! { "expiresAt": at, "_id": { "$gt": c.id } },
-            ],
-        );
-    }
-    let mut codes = store::find_many(
-        &state.db,
-        filter,
-        crate::codes::query::sort_doc(sort),
-        limit + 1,
-    )
-    .await?;
+    let after = q
+        .cursor
+        .as_deref()
+        .map(|raw| decode_cursor(sort, raw))
+        .transpose()?
+        .map(|c| (mongodb::bson::DateTime::from_millis(c.key), c.id));
+    let mut codes = store::review_queue(&state.db, after, limit + 1).await?;
     let next_cursor = if codes.len() as i64 > limit {
         codes.truncate(limit as usize);
         codes

@@ -193,6 +193,28 @@ pub async fn find_by_ids(
     Ok(found.into_iter().flatten().map(|c| (c.id, c)).collect())
 }
 
+/// Codes waiting for an admin decision (AWAITING_RESULT and `needsReview`: voting ended in a tie
+/// or without a majority), earliest kick-off first, at most `limit` after `after` (the
+/// `(expiresAt, _id)` of the last code of the previous page).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn review_queue(
+    db: &Db,
+    after: Option<(DateTime, ObjectId)>,
+    limit: i64,
+) -> mongodb::error::Result<Vec<Code>> {
+    let mut filter = doc! { "status": CodeStatus::AwaitingResult.as_str(), "needsReview": true };
+    if let Some((at, id)) = after {
+        filter.insert(
+            "$or",
+            vec![
+                doc! { "expiresAt": { "$gt": at } },
+                doc! { "expiresAt": at, "_id": { "$gt": id } },
+            ],
+        );
+    }
+    find_many(db, filter, doc! { "expiresAt": 1, "_id": 1 }, limit).await
+}
+
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_many(
     db: &Db,
