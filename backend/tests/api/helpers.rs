@@ -407,6 +407,20 @@ impl TestApp {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
 
+    /// Moves `code_id` past kick-off and has `admin` decide it (`WON`, `LOST` or `VOID`).
+    pub async fn decide(&self, admin: &Session, code_id: &str, outcome: &str) {
+        self.expire_code(code_id, std::time::Duration::from_secs(60))
+            .await;
+        let r = self
+            .post(
+                &format!("/admin/codes/{code_id}/resolve"),
+                Some(&admin.access),
+                &json!({ "outcome": outcome }),
+            )
+            .await;
+        assert!(r.status.is_success(), "{}", r.body);
+    }
+
     /// Moves a code's `expiresAt` into the past (tests cannot list such a code through the API).
     pub async fn expire_code(&self, code_id: &str, ago: std::time::Duration) {
         let code = mongodb::bson::oid::ObjectId::parse_str(code_id).expect("code id");

@@ -195,15 +195,7 @@ async fn record(
     for (outcome, price) in outcomes {
         let code = id_of(&list_code(app, seller, json!({ "odds": odds, "price": price })).await);
         app.buy(buyer, &code).await;
-        app.expire_code(&code, Duration::from_secs(60)).await;
-        let r = app
-            .post(
-                &format!("/admin/codes/{code}/resolve"),
-                Some(&admin.access),
-                &json!({ "outcome": outcome }),
-            )
-            .await;
-        assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+        app.decide(admin, &code, outcome).await;
     }
 }
 
@@ -373,15 +365,7 @@ async fn the_board_of_a_period_or_a_sport_counts_only_its_codes_and_sorts_by_yie
         async move {
             let code =
                 id_of(&list_code(app, &seller, json!({ "sport": sport, "odds": odds })).await);
-            app.expire_code(&code, Duration::from_secs(60)).await;
-            let r = app
-                .post(
-                    &format!("/admin/codes/{code}/resolve"),
-                    Some(&admin.access),
-                    &json!({ "outcome": outcome }),
-                )
-                .await;
-            assert!(r.status.is_success(), "{}", r.body);
+            app.decide(admin, &code, outcome).await;
             code
         }
     };
@@ -515,15 +499,7 @@ async fn search_and_floors(ttl: &str) {
         let (app, admin, seller) = (&app, &admin, seller.clone());
         async move {
             let code = id_of(&list_code(app, &seller, json!({ "odds": odds })).await);
-            app.expire_code(&code, Duration::from_secs(60)).await;
-            let r = app
-                .post(
-                    &format!("/admin/codes/{code}/resolve"),
-                    Some(&admin.access),
-                    &json!({ "outcome": outcome }),
-                )
-                .await;
-            assert!(r.status.is_success(), "{}", r.body);
+            app.decide(admin, &code, outcome).await;
         }
     };
     // sharp: two wins at 2.00 (win rate 100 %, yield +100 %); cold: a win at 1.50 and a loss

@@ -35,15 +35,7 @@ async fn finalized(
         .await,
     );
     app.buy(buyer, &code).await;
-    app.expire_code(&code, Duration::from_secs(60)).await;
-    let r = app
-        .post(
-            &format!("/admin/codes/{code}/resolve"),
-            Some(&admin.access),
-            &json!({ "outcome": outcome }),
-        )
-        .await;
-    assert!(r.status.is_success(), "{}", r.body);
+    app.decide(admin, &code, outcome).await;
     code
 }
 
