@@ -11,12 +11,15 @@
 
 pub mod process;
 
+#[path = "../../tests/support/app_config.rs"]
+mod app_config;
+
+use app_config::app_config;
 use mongodb::bson::{doc, oid::ObjectId, Document};
-use oddxer_backend::config::{Config, EnvSource};
+use oddxer_backend::config::Config;
 use oddxer_backend::db::Db;
 use oddxer_backend::startup::Application;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -119,34 +122,19 @@ impl BenchApp {
     /// background workers tick once an hour so they do not add database work to the measurements
     /// (they still run once at startup). `overrides` win over these defaults.
     pub async fn spawn(name: &str, overrides: &[(&str, &str)]) -> BenchApp {
-        let db_name = format!(
-            "bench_{name}_{}",
-            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        let config = app_config(
+            &format!("bench_{name}"),
+            mongodb_uri(),
+            &[
+                ("RATE_LIMIT_AUTH_IP", "100000000/1m"),
+                ("RATE_LIMIT_AUTH_PHONE", "100000000/1m"),
+                ("RATE_LIMIT_MONEY_USER", "100000000/1m"),
+                ("RECOVERY_INTERVAL", "1h"),
+                ("RECOVERY_AFTER", "1h"),
+                ("MARKET_WORKER_INTERVAL", "1h"),
+            ],
+            overrides,
         );
-        let mut env: HashMap<String, String> = HashMap::from([
-            ("APP_ENV".into(), "test".into()),
-            ("PORT".into(), "0".into()),
-            ("MONGODB_URI".into(), mongodb_uri()),
-            ("DB_NAME".into(), db_name),
-            (
-                "JWT_SECRET".into(),
-                format!("bench-secret-{}", uuid::Uuid::new_v4()),
-            ),
-            ("SMS_PROVIDER".into(), "outbox".into()),
-            ("PAYMENT_PROVIDER".into(), "sandbox".into()),
-            ("OTP_RESEND_INTERVAL".into(), "0s".into()),
-            ("RATE_LIMIT_AUTH_IP".into(), "100000000/1m".into()),
-            ("RATE_LIMIT_AUTH_PHONE".into(), "100000000/1m".into()),
-            ("RATE_LIMIT_MONEY_USER".into(), "100000000/1m".into()),
-            ("RECOVERY_INTERVAL".into(), "1h".into()),
-            ("RECOVERY_AFTER".into(), "1h".into()),
-            ("MARKET_WORKER_INTERVAL".into(), "1h".into()),
-        ]);
-        for (k, v) in overrides {
-            env.insert(k.to_string(), v.to_string());
-        }
-        let config =
-            Config::from_source(&EnvSource(&|k| env.get(k).cloned())).expect("bench config");
         let app = Application::build(config.clone())
             .await
             .expect("build app (is MONGODB_URI reachable?)");

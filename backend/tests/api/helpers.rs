@@ -1,12 +1,15 @@
 //! `TestApp`: a real backend on a random port against a fresh database on the test FerretDB.
 
 use mongodb::bson::doc;
-use oddxer_backend::config::{Config, EnvSource};
+#[path = "../support/app_config.rs"]
+mod app_config;
+
+use app_config::app_config;
+use oddxer_backend::config::Config;
 use oddxer_backend::db::Db;
 use oddxer_backend::startup::Application;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 pub struct TestApp {
     pub address: String,
@@ -94,34 +97,22 @@ impl TestApp {
     }
 
     pub async fn spawn_with(overrides: &[(&str, &str)]) -> TestApp {
-        let db_name = format!("test_{}", uuid::Uuid::new_v4().simple());
-        let mut env: HashMap<String, String> = HashMap::from([
-            ("APP_ENV".into(), "test".into()),
-            ("PORT".into(), "0".into()),
-            ("MONGODB_URI".into(), mongodb_uri()),
-            ("DB_NAME".into(), db_name),
-            (
-                "JWT_SECRET".into(),
-                format!("test-secret-{}", uuid::Uuid::new_v4()),
-            ),
-            ("SMS_PROVIDER".into(), "outbox".into()),
-            ("PAYMENT_PROVIDER".into(), "sandbox".into()),
-            ("OTP_RESEND_INTERVAL".into(), "0s".into()),
-            // Tests sign many users in from one address; the rate-limit tests lower these.
-            ("RATE_LIMIT_AUTH_IP".into(), "100000/1m".into()),
-            ("RATE_LIMIT_AUTH_PHONE".into(), "100000/1m".into()),
-            ("RATE_LIMIT_MONEY_USER".into(), "100000/1m".into()),
-            // Tests read their own writes at once; the market cache has its own test (codes.rs).
-            ("MARKET_CACHE_TTL".into(), "0s".into()),
-            // No web app unless a test brings its own (web.rs): whether the UI was built must not
-            // change what the API tests see.
-            ("WEB_DIST".into(), "off".into()),
-        ]);
-        for (k, v) in overrides {
-            env.insert(k.to_string(), v.to_string());
-        }
-        let config =
-            Config::from_source(&EnvSource(&|k| env.get(k).cloned())).expect("test config");
+        let config = app_config(
+            "test",
+            mongodb_uri(),
+            &[
+                // Tests sign many users in from one address; the rate-limit tests lower these.
+                ("RATE_LIMIT_AUTH_IP", "100000/1m"),
+                ("RATE_LIMIT_AUTH_PHONE", "100000/1m"),
+                ("RATE_LIMIT_MONEY_USER", "100000/1m"),
+                // Tests read their own writes at once; the market cache has its own test (codes.rs).
+                ("MARKET_CACHE_TTL", "0s"),
+                // No web app unless a test brings its own (web.rs): whether the UI was built must
+                // not change what the API tests see.
+                ("WEB_DIST", "off"),
+            ],
+            overrides,
+        );
         let app = Application::build(config.clone()).await.expect("build app");
         let port = app.port();
         let db = app.state.db.clone();
