@@ -13,16 +13,14 @@
 //! DP00800001025 for payments, HTTP 200 with DP00900001015 for disbursements). The adapter
 //! handles all of these without relying on which one is real.
 
-use super::{deliver, serve, Callbacks, Delivery};
+use super::{deliver, header, reply, serve, Callbacks, Delivery, Tokens};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::response::Response;
 use oddxer_backend::payments::settings::AirtelSettings;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub const CLIENT_ID: &str = "3c1f0b9e-airtel-client";
@@ -40,11 +38,7 @@ struct Txn {
 }
 
 struct Inner {
-    token_validity: Duration,
-    expires_in: u64,
-    tokens: HashMap<String, Instant>,
-    token_requests: usize,
-    unauthorized: usize,
+    tokens: Tokens,
     txns: HashMap<String, Txn>,
     /// Final status per msisdn: `TS` (default), `TF`, or `TIP` (never final).
     outcomes: HashMap<String, &'static str>,
@@ -56,25 +50,11 @@ struct Inner {
     requests: Vec<(String, String, HashMap<String, String>, Value)>,
 }
 
-#[derive(Clone)]
-struct Shared {
-    inner: Arc<Mutex<Inner>>,
-    deliveries: Arc<Mutex<Vec<Delivery>>>,
-}
-
-impl Shared {
-    fn with<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> T {
-        f(&mut self.inner.lock().expect("double state"))
-    }
-}
+type Shared = super::Shared<Inner>;
 
 pub struct AirtelDouble {
     pub url: String,
     shared: Shared,
-}
-
-fn reply(status: StatusCode, body: Value) -> Response {
-    (status, Json(body)).into_response()
 }
 
 fn refused(code: &str, message: &str) -> Response {
@@ -84,12 +64,8 @@ fn refused(code: &str, message: &str) -> Response {
     )
 }
 
-fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name).and_then(|v| v.to_str().ok())
-}
-
 fn token(s: &Shared, body: &Bytes) -> Response {
-    s.with(|i| i.token_requests += 1);
+    s.with(|i| i.tokens.requests += 1);
     let b: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let ok = b.get("client_id").and_then(Value::as_str) == Some(CLIENT_ID)
         && b.get("client_secret").and_then(Value::as_str) == Some(CLIENT_SECRET)
@@ -100,11 +76,7 @@ fn token(s: &Shared, body: &Bytes) -> Response {
             json!({ "error_description": "Invalid client authentication", "error": "invalid_client" }),
         );
     }
-    let value = uuid::Uuid::new_v4().simple().to_string();
-    let expires_in = s.with(|i| {
-        i.tokens.insert(value.clone(), Instant::now());
-        i.expires_in
-    });
+    let (value, expires_in) = s.with(|i| (i.tokens.issue(), i.tokens.expires_in));
     reply(
         StatusCode::OK,
         json!({ "access_token": value, "expires_in": expires_in.to_string(), "token_type": "bearer" }),
@@ -112,16 +84,7 @@ fn token(s: &Shared, body: &Bytes) -> Response {
 }
 
 fn authorize(s: &Shared, h: &HeaderMap) -> Option<Response> {
-    let token = header(h, "authorization")
-        .and_then(|a| a.strip_prefix("Bearer "))
-        .unwrap_or_default()
-        .to_owned();
-    if !s.with(|i| {
-        i.tokens
-            .get(&token)
-            .is_some_and(|t| t.elapsed() < i.token_validity)
-    }) {
-        s.with(|i| i.unauthorized += 1);
+    if !s.with(|i| i.tokens.accepts(h)) {
         return Some(reply(
             StatusCode::UNAUTHORIZED,
             json!({ "error_description": "The access token is invalid or has expired", "error": "invalid_token" }),
@@ -368,24 +331,17 @@ async fn handle(
 
 impl AirtelDouble {
     pub async fn spawn() -> AirtelDouble {
-        let shared = Shared {
-            inner: Arc::new(Mutex::new(Inner {
-                token_validity: Duration::from_secs(180),
-                expires_in: 180,
-                tokens: HashMap::new(),
-                token_requests: 0,
-                unauthorized: 0,
-                txns: HashMap::new(),
-                outcomes: HashMap::new(),
-                approve_after: Duration::ZERO,
-                hang: None,
-                failure: None,
-                callbacks: Callbacks::Once,
-                callback_url: None,
-                requests: vec![],
-            })),
-            deliveries: Arc::new(Mutex::new(vec![])),
-        };
+        let shared = Shared::new(Inner {
+            tokens: Tokens::new(Duration::from_secs(180), 180),
+            txns: HashMap::new(),
+            outcomes: HashMap::new(),
+            approve_after: Duration::ZERO,
+            hang: None,
+            failure: None,
+            callbacks: Callbacks::Once,
+            callback_url: None,
+            requests: vec![],
+        });
         let router = axum::Router::new()
             .fallback(handle)
             .with_state(shared.clone());
@@ -432,7 +388,7 @@ impl AirtelDouble {
     }
 
     pub fn set_token_validity(&self, d: Duration) {
-        self.shared.with(|i| i.token_validity = d);
+        self.shared.with(|i| i.tokens.validity = d);
     }
 
     pub fn set_hang(&self, d: Option<Duration>) {
@@ -448,11 +404,11 @@ impl AirtelDouble {
     }
 
     pub fn token_requests(&self) -> usize {
-        self.shared.with(|i| i.token_requests)
+        self.shared.with(|i| i.tokens.requests)
     }
 
     pub fn unauthorized(&self) -> usize {
-        self.shared.with(|i| i.unauthorized)
+        self.shared.with(|i| i.tokens.unauthorized)
     }
 
     pub fn transactions(&self, kind: &str) -> usize {

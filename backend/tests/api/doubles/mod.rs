@@ -5,8 +5,97 @@
 pub mod airtel;
 pub mod mtn;
 
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// A double's state behind its routes (`I`: the provider's own) and the callbacks it sent.
+pub struct Shared<I> {
+    pub inner: Arc<Mutex<I>>,
+    pub deliveries: Arc<Mutex<Vec<Delivery>>>,
+}
+
+impl<I> Clone for Shared<I> {
+    fn clone(&self) -> Self {
+        Shared {
+            inner: self.inner.clone(),
+            deliveries: self.deliveries.clone(),
+        }
+    }
+}
+
+impl<I> Shared<I> {
+    pub fn new(inner: I) -> Self {
+        Shared {
+            inner: Arc::new(Mutex::new(inner)),
+            deliveries: Arc::new(Mutex::new(vec![])),
+        }
+    }
+
+    pub fn with<T>(&self, f: impl FnOnce(&mut I) -> T) -> T {
+        f(&mut self.inner.lock().expect("double state"))
+    }
+}
+
+/// The OAuth 2 access tokens a double issued (both providers use client credentials): how long
+/// one is accepted, the `expires_in` it is announced with, and how often tokens were asked for
+/// and refused.
+pub struct Tokens {
+    /// How long a token is accepted, independently of the `expires_in` it is issued with.
+    pub validity: Duration,
+    /// Seconds, as the token answer says.
+    pub expires_in: u64,
+    issued: HashMap<String, Instant>,
+    pub requests: usize,
+    pub unauthorized: usize,
+}
+
+impl Tokens {
+    pub fn new(validity: Duration, expires_in: u64) -> Tokens {
+        Tokens {
+            validity,
+            expires_in,
+            issued: HashMap::new(),
+            requests: 0,
+            unauthorized: 0,
+        }
+    }
+
+    /// A new random token, accepted for `validity` from now.
+    pub fn issue(&mut self) -> String {
+        let value = uuid::Uuid::new_v4().simple().to_string();
+        self.issued.insert(value.clone(), Instant::now());
+        value
+    }
+
+    /// Whether `Authorization: Bearer` carries a token issued here and still accepted; a refusal
+    /// is counted in `unauthorized`.
+    pub fn accepts(&mut self, h: &HeaderMap) -> bool {
+        let token = header(h, "authorization")
+            .and_then(|a| a.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        let ok = self
+            .issued
+            .get(token)
+            .is_some_and(|at| at.elapsed() < self.validity);
+        if !ok {
+            self.unauthorized += 1;
+        }
+        ok
+    }
+}
+
+/// A JSON answer with this status.
+pub fn reply(status: StatusCode, body: serde_json::Value) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+/// A request header as text, if present and readable.
+pub fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
 
 /// How a double delivers the callback of a payment that reached a final status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,7 @@
 //! "timeout" are FAILED with `reason` APPROVAL_REJECTED and EXPIRED (which is also what people
 //! report the live sandbox does for those numbers).
 
-use super::{deliver, redirect, serve, Callbacks, Delivery};
+use super::{deliver, header, redirect, reply, serve, Callbacks, Delivery, Tokens};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -23,7 +23,6 @@ use base64::Engine;
 use oddxer_backend::payments::settings::{MtnProductKeys, MtnSettings};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub const API_USER: &str = "7d6f9c1e-2b4a-4c8d-9e0f-1a2b3c4d5e6f";
@@ -56,11 +55,7 @@ struct Payment {
 }
 
 struct Inner {
-    token_validity: Duration,
-    expires_in: u64,
-    tokens: HashMap<String, Instant>,
-    token_requests: usize,
-    unauthorized: usize,
+    tokens: Tokens,
     payments: HashMap<String, Payment>,
     hang: Option<Duration>,
     failure: Option<u16>,
@@ -70,29 +65,11 @@ struct Inner {
     requests: Vec<Recorded>,
 }
 
-#[derive(Clone)]
-struct Shared {
-    inner: Arc<Mutex<Inner>>,
-    deliveries: Arc<Mutex<Vec<Delivery>>>,
-}
-
-impl Shared {
-    fn with<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> T {
-        f(&mut self.inner.lock().expect("double state"))
-    }
-}
+type Shared = super::Shared<Inner>;
 
 pub struct MtnDouble {
     pub url: String,
     shared: Shared,
-}
-
-fn error(status: StatusCode, body: Value) -> Response {
-    (status, Json(body)).into_response()
-}
-
-fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// The status, reason and whether it is final, for a payment to `party_id` made `age` ago.
@@ -147,29 +124,19 @@ fn subscription_key(product: &str) -> &'static str {
 /// Subscription key, bearer token (issued and not expired) and target environment.
 fn authorize(s: &Shared, product: &str, h: &HeaderMap) -> Option<Response> {
     if header(h, "ocp-apim-subscription-key") != Some(subscription_key(product)) {
-        return Some(error(
+        return Some(reply(
             StatusCode::UNAUTHORIZED,
             json!({ "statusCode": 401, "message": "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription." }),
         ));
     }
-    let token = header(h, "authorization")
-        .and_then(|a| a.strip_prefix("Bearer "))
-        .unwrap_or_default()
-        .to_owned();
-    let valid = s.with(|i| {
-        i.tokens
-            .get(&token)
-            .is_some_and(|issued| issued.elapsed() < i.token_validity)
-    });
-    if !valid {
-        s.with(|i| i.unauthorized += 1);
-        return Some(error(
+    if !s.with(|i| i.tokens.accepts(h)) {
+        return Some(reply(
             StatusCode::UNAUTHORIZED,
             json!({ "statusCode": 401, "message": "Access denied due to invalid or expired access token." }),
         ));
     }
     if header(h, "x-target-environment") != Some(TARGET) {
-        return Some(error(
+        return Some(reply(
             StatusCode::INTERNAL_SERVER_ERROR,
             json!({ "code": "NOT_ALLOWED_TARGET_ENVIRONMENT", "message": "Access to target environment is forbidden." }),
         ));
@@ -178,9 +145,9 @@ fn authorize(s: &Shared, product: &str, h: &HeaderMap) -> Option<Response> {
 }
 
 fn token(s: &Shared, product: &str, h: &HeaderMap) -> Response {
-    s.with(|i| i.token_requests += 1);
+    s.with(|i| i.tokens.requests += 1);
     if header(h, "ocp-apim-subscription-key") != Some(subscription_key(product)) {
-        return error(
+        return reply(
             StatusCode::UNAUTHORIZED,
             json!({ "statusCode": 401, "message": "Access denied due to invalid subscription key." }),
         );
@@ -190,13 +157,9 @@ fn token(s: &Shared, product: &str, h: &HeaderMap) -> Response {
         base64::engine::general_purpose::STANDARD.encode(format!("{API_USER}:{API_KEY}"))
     );
     if header(h, "authorization") != Some(expected.as_str()) {
-        return error(StatusCode::UNAUTHORIZED, json!({ "error": "login_failed" }));
+        return reply(StatusCode::UNAUTHORIZED, json!({ "error": "login_failed" }));
     }
-    let value = uuid::Uuid::new_v4().simple().to_string();
-    let expires_in = s.with(|i| {
-        i.tokens.insert(value.clone(), Instant::now());
-        i.expires_in
-    });
+    let (value, expires_in) = s.with(|i| (i.tokens.issue(), i.tokens.expires_in));
     (StatusCode::OK, Json(json!({ "access_token": value, "token_type": "access_token", "expires_in": expires_in }))).into_response()
 }
 
@@ -250,7 +213,7 @@ async fn submit(s: &Shared, product: &str, h: &HeaderMap, raw: &Bytes) -> Respon
         return denied;
     }
     if let Some(code) = s.with(|i| i.failure) {
-        return error(
+        return reply(
             StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             json!({ "code": "INTERNAL_PROCESSING_ERROR", "message": "An internal error occurred while processing." }),
         );
@@ -261,13 +224,13 @@ async fn submit(s: &Shared, product: &str, h: &HeaderMap, raw: &Bytes) -> Respon
         .ok()
         != Some(4)
     {
-        return error(
+        return reply(
             StatusCode::BAD_REQUEST,
             json!({ "code": "INVALID_REFERENCE_ID", "message": "X-Reference-Id must be a UUID version 4" }),
         );
     }
     let Ok(body) = serde_json::from_slice::<Value>(raw) else {
-        return error(
+        return reply(
             StatusCode::BAD_REQUEST,
             json!({ "code": "BAD_REQUEST", "message": "Request body is not JSON" }),
         );
@@ -280,7 +243,7 @@ async fn submit(s: &Shared, product: &str, h: &HeaderMap, raw: &Bytes) -> Respon
     let party_id = match validate_body(&body, party) {
         Ok(id) => id,
         Err(why) => {
-            return error(
+            return reply(
                 StatusCode::BAD_REQUEST,
                 json!({ "code": "BAD_REQUEST", "message": why }),
             )
@@ -291,7 +254,7 @@ async fn submit(s: &Shared, product: &str, h: &HeaderMap, raw: &Bytes) -> Respon
         .as_deref()
         .is_some_and(|u| !(u.starts_with("http://") || u.starts_with("https://")))
     {
-        return error(
+        return reply(
             StatusCode::BAD_REQUEST,
             json!({ "code": "INVALID_CALLBACK_URL_HOST", "message": "Invalid callback URL" }),
         );
@@ -300,7 +263,7 @@ async fn submit(s: &Shared, product: &str, h: &HeaderMap, raw: &Bytes) -> Respon
     let (hang, callbacks, deliver_to, ongoing_for) = {
         let mut i = s.inner.lock().expect("double state");
         if i.payments.contains_key(&key) {
-            return error(
+            return reply(
                 StatusCode::CONFLICT,
                 json!({ "code": "RESOURCE_ALREADY_EXIST", "message": "Duplicated reference id. Creation of resource failed." }),
             );
@@ -347,7 +310,7 @@ fn status(s: &Shared, product: &str, reference: &str, h: &HeaderMap) -> Response
     }
     s.with(|i| match i.payments.get(&format!("{product}:{reference}")) {
         Some(p) => (StatusCode::OK, Json(resource(&p.body, &p.party_id, reference, p.created.elapsed(), i.ongoing_for))).into_response(),
-        None => error(StatusCode::NOT_FOUND, json!({ "code": "RESOURCE_NOT_FOUND", "message": "Requested resource was not found." })),
+        None => reply(StatusCode::NOT_FOUND, json!({ "code": "RESOURCE_NOT_FOUND", "message": "Requested resource was not found." })),
     })
 }
 
@@ -386,7 +349,7 @@ async fn handle(
         (Method::GET, ["disbursement", "v1_0", "transfer", reference]) => {
             status(&s, "disbursement", reference, &headers)
         }
-        _ => error(
+        _ => reply(
             StatusCode::NOT_FOUND,
             json!({ "statusCode": 404, "message": "Resource not found" }),
         ),
@@ -395,23 +358,16 @@ async fn handle(
 
 impl MtnDouble {
     pub async fn spawn() -> MtnDouble {
-        let shared = Shared {
-            inner: Arc::new(Mutex::new(Inner {
-                token_validity: Duration::from_secs(3600),
-                expires_in: 3600,
-                tokens: HashMap::new(),
-                token_requests: 0,
-                unauthorized: 0,
-                payments: HashMap::new(),
-                hang: None,
-                failure: None,
-                callbacks: Callbacks::Once,
-                deliver_to: None,
-                ongoing_for: Duration::from_secs(30),
-                requests: vec![],
-            })),
-            deliveries: Arc::new(Mutex::new(vec![])),
-        };
+        let shared = Shared::new(Inner {
+            tokens: Tokens::new(Duration::from_secs(3600), 3600),
+            payments: HashMap::new(),
+            hang: None,
+            failure: None,
+            callbacks: Callbacks::Once,
+            deliver_to: None,
+            ongoing_for: Duration::from_secs(30),
+            requests: vec![],
+        });
         let router = axum::Router::new()
             .fallback(handle)
             .with_state(shared.clone());
@@ -454,11 +410,11 @@ impl MtnDouble {
 
     /// How long a token is accepted (independently of the `expires_in` it is issued with).
     pub fn set_token_validity(&self, d: Duration) {
-        self.shared.with(|i| i.token_validity = d);
+        self.shared.with(|i| i.tokens.validity = d);
     }
 
     pub fn set_expires_in(&self, secs: u64) {
-        self.shared.with(|i| i.expires_in = secs);
+        self.shared.with(|i| i.tokens.expires_in = secs);
     }
 
     /// Record each payment, then hold the answer this long.
@@ -485,11 +441,11 @@ impl MtnDouble {
     }
 
     pub fn token_requests(&self) -> usize {
-        self.shared.with(|i| i.token_requests)
+        self.shared.with(|i| i.tokens.requests)
     }
 
     pub fn unauthorized(&self) -> usize {
-        self.shared.with(|i| i.unauthorized)
+        self.shared.with(|i| i.tokens.unauthorized)
     }
 
     pub fn payments(&self, product: &str) -> usize {
