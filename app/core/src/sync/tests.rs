@@ -418,6 +418,16 @@ fn finalized(c: &oddxer_shared::api::CodeOut) -> ServerFrame {
     ServerFrame::Event(LiveEvent::CodeFinalized(serde_json::to_value(c).unwrap()))
 }
 
+/// The ids on the kept page of query `q`, in order.
+fn kept_ids(s: &Store, q: &oddxer_shared::client::BrowseIn) -> Vec<String> {
+    s.cached_market_page(q)
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|c| c.id)
+        .collect()
+}
+
 fn newest_first_page() -> oddxer_shared::client::BrowseIn {
     oddxer_shared::client::BrowseIn {
         limit: Some(20),
@@ -479,13 +489,7 @@ fn an_unfollowed_tipsters_new_code_joins_the_kept_page_without_a_notification() 
     assert!(step.market_changed);
     assert!(step.notified.is_empty(), "{:?}", step.notified);
     assert_eq!(s.unread_notifications().unwrap(), 0);
-    let ids: Vec<String> = s
-        .cached_market_page(&q)
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
+    let ids = kept_ids(&s, &q);
     assert_eq!(ids, ["c2", "c1"]);
 }
 
@@ -521,13 +525,7 @@ fn code_updated_moves_places_left_on_the_kept_page_and_a_cancellation_removes_th
     Syncer::default()
         .on_frame(&mut s, updated(&cancelled))
         .unwrap();
-    let ids: Vec<String> = s
-        .cached_market_page(&q)
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
+    let ids = kept_ids(&s, &q);
     assert_eq!(ids, ["c1"]);
 }
 
@@ -610,13 +608,7 @@ fn a_finalized_code_leaves_the_kept_active_page_and_updates_my_purchase() {
         .unwrap();
     assert!(step.changed && step.market_changed);
 
-    let ids: Vec<String> = s
-        .cached_market_page(&q)
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
+    let ids = kept_ids(&s, &q);
     assert_eq!(
         ids,
         ["c2"],
