@@ -3,148 +3,19 @@
 
 use dioxus::prelude::*;
 use oddxer_shared::api::CodeOut;
-use oddxer_shared::client::{BrowseIn, CodeSort, CommandError, ConnectionState};
-use oddxer_shared::{Currency, Sport};
+use oddxer_shared::client::{CodeSort, CommandError, ConnectionState};
+use oddxer_shared::Sport;
 
 use crate::format;
-use crate::input::parse_amount;
 use crate::ipc;
 use crate::nav::Icon;
-use crate::screens::SellerLink;
-use crate::state::{spawn_command, AppState, Route};
+use crate::state::{spawn_command, AppState};
 use crate::widgets::{Empty, Spinner};
 
-const PAGE_SIZE: i64 = 20;
+use super::code_card::CodeCard;
+use super::market_filters::{chips, matches_search, Filters, SEARCH_DEBOUNCE_MS};
 
-/// The filters as typed (prices in major units), applied when the page is (re)loaded.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Filters {
-    pub sport: Option<Sport>,
-    pub bookmaker: Option<String>,
-    pub min_odds: String,
-    pub max_odds: String,
-    pub min_price: String,
-    pub max_price: String,
-    pub sort: CodeSort,
-    /// One tipster's codes: `(seller id, username)`; the id goes to `GET /codes?seller=`.
-    pub seller: Option<(String, String)>,
-    /// Words to find in titles and tipster names (`q`, sent a moment after typing stops; the
-    /// loaded codes are filtered at once by the same rule).
-    pub search: String,
-    /// Only ranked tipsters with at least this win rate, in percent as typed.
-    pub min_win_rate: String,
-    /// Only ranked tipsters with at least this yield, in percent as typed.
-    pub min_yield: String,
-}
-
-/// Milliseconds after the last keystroke before a search is sent.
-const SEARCH_DEBOUNCE_MS: i32 = 400;
-
-/// A typed percent bound: `None` when empty, else a number within `min..=max`.
-fn percent(raw: &str, what: &str, min: f64, max: f64) -> Result<Option<f64>, String> {
-    let raw = raw.trim().trim_end_matches('%').trim();
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    match raw.parse::<f64>() {
-        Ok(v) if v.is_finite() && (min..=max).contains(&v) => Ok(Some(v)),
-        _ => Err(format!(
-            "{what} must be a percent from {min} to {max}, e.g. 55."
-        )),
-    }
-}
-
-impl Filters {
-    /// How many of the panel's filters are set (sport and sort have their own controls).
-    fn panel_count(&self) -> usize {
-        [
-            self.bookmaker.is_some(),
-            self.seller.is_some(),
-            !self.min_odds.trim().is_empty(),
-            !self.max_odds.trim().is_empty(),
-            !self.min_price.trim().is_empty(),
-            !self.max_price.trim().is_empty(),
-            !self.min_win_rate.trim().is_empty(),
-            !self.min_yield.trim().is_empty(),
-        ]
-        .into_iter()
-        .filter(|set| *set)
-        .count()
-    }
-
-    /// The request for a page, or what is wrong with a typed bound.
-    fn to_input(&self, currency: &Currency, cursor: Option<String>) -> Result<BrowseIn, String> {
-        let odds = |raw: &str, what: &str| -> Result<Option<f64>, String> {
-            let raw = raw.trim();
-            if raw.is_empty() {
-                return Ok(None);
-            }
-            match raw.parse::<f64>() {
-                Ok(v) if v.is_finite() && v >= 1.0 => Ok(Some(v)),
-                _ => Err(format!(
-                    "{what} odds must be a decimal of at least 1, e.g. 1.5."
-                )),
-            }
-        };
-        let price = |raw: &str, what: &str| -> Result<Option<i64>, String> {
-            if raw.trim().is_empty() {
-                return Ok(None);
-            }
-            parse_amount(raw, &currency.0, currency.minor_digits())
-                .map(Some)
-                .map_err(|e| format!("{what} price: {e}"))
-        };
-        let (min_odds, max_odds) = (
-            odds(&self.min_odds, "Lowest")?,
-            odds(&self.max_odds, "Highest")?,
-        );
-        // Said by the filter, before asking: the server would refuse the page with a 422.
-        if let (Some(low), Some(high)) = (min_odds, max_odds) {
-            if low > high {
-                return Err(format!(
-                    "The lowest odds ({}) are above the highest ({}): swap them or clear one.",
-                    self.min_odds.trim(),
-                    self.max_odds.trim()
-                ));
-            }
-        }
-        let (min_price, max_price) = (
-            price(&self.min_price, "Lowest")?,
-            price(&self.max_price, "Highest")?,
-        );
-        if let (Some(low), Some(high)) = (min_price, max_price) {
-            if low > high {
-                return Err(
-                    "The lowest price is above the highest: swap them or clear one.".to_owned(),
-                );
-            }
-        }
-        let min_win_rate = percent(&self.min_win_rate, "The lowest win rate", 0.0, 100.0)?;
-        let min_yield = percent(&self.min_yield, "The lowest yield", -100.0, 100_000.0)?;
-        let search: String = self
-            .search
-            .trim()
-            .chars()
-            .take(oddxer_shared::search::MAX_QUERY_CHARS)
-            .collect();
-        Ok(BrowseIn {
-            sport: self.sport,
-            q: (!search.is_empty()).then_some(search),
-            min_win_rate,
-            min_yield,
-            bookmaker: self.bookmaker.clone(),
-            min_odds,
-            max_odds,
-            min_price,
-            max_price,
-            seller: self.seller.as_ref().map(|(id, _)| id.clone()),
-            status: None,
-            sort: Some(self.sort),
-            cursor,
-            limit: Some(PAGE_SIZE),
-        })
-    }
-}
+pub(super) const PAGE_SIZE: i64 = 20;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MarketState {
@@ -165,111 +36,6 @@ pub struct MarketState {
     /// The snapshot's `live.market` these pages reflect: when it moves (a listing arrived, a
     /// code sold or finalized) the first page is fetched again without a refresh.
     pub live_seen: u64,
-}
-
-/// Whether `code` matches `search` in its title or its tipster's name, by the server's rule
-/// (`oddxer_shared::search`): every word starts a word of either.
-pub fn matches_search(code: &CodeOut, search: &str) -> bool {
-    oddxer_shared::search::matches(search, &code.title, &code.seller_username)
-}
-
-/// The active filters as removable chips: `(dom id, text, filters without it)`.
-fn chips(f: &Filters, currency: &Currency) -> Vec<(&'static str, String, Filters)> {
-    let mut out = Vec::new();
-    if let Some(sport) = f.sport {
-        out.push((
-            "chip-sport",
-            format::sport(sport).to_owned(),
-            Filters {
-                sport: None,
-                ..f.clone()
-            },
-        ));
-    }
-    if let Some((_, name)) = f.seller.as_ref() {
-        out.push((
-            "chip-seller",
-            format!("@{name}"),
-            Filters {
-                seller: None,
-                ..f.clone()
-            },
-        ));
-    }
-    if let Some(b) = f.bookmaker.as_ref() {
-        out.push((
-            "chip-bookmaker",
-            b.clone(),
-            Filters {
-                bookmaker: None,
-                ..f.clone()
-            },
-        ));
-    }
-    let range = |lo: &str, hi: &str| match (lo.trim(), hi.trim()) {
-        ("", hi) => format!("up to {hi}"),
-        (lo, "") => format!("from {lo}"),
-        (lo, hi) => format!("{lo}–{hi}"),
-    };
-    if !f.min_odds.trim().is_empty() || !f.max_odds.trim().is_empty() {
-        out.push((
-            "chip-odds",
-            format!("Odds {}", range(&f.min_odds, &f.max_odds)),
-            Filters {
-                min_odds: String::new(),
-                max_odds: String::new(),
-                ..f.clone()
-            },
-        ));
-    }
-    if !f.min_price.trim().is_empty() || !f.max_price.trim().is_empty() {
-        out.push((
-            "chip-price",
-            format!("{currency} {}", range(&f.min_price, &f.max_price)),
-            Filters {
-                min_price: String::new(),
-                max_price: String::new(),
-                ..f.clone()
-            },
-        ));
-    }
-    if !f.min_win_rate.trim().is_empty() {
-        out.push((
-            "chip-win-rate",
-            format!(
-                "Win rate ≥ {} %",
-                f.min_win_rate.trim().trim_end_matches('%').trim()
-            ),
-            Filters {
-                min_win_rate: String::new(),
-                ..f.clone()
-            },
-        ));
-    }
-    if !f.min_yield.trim().is_empty() {
-        out.push((
-            "chip-yield",
-            format!(
-                "Yield ≥ {} %",
-                f.min_yield.trim().trim_end_matches('%').trim()
-            ),
-            Filters {
-                min_yield: String::new(),
-                ..f.clone()
-            },
-        ));
-    }
-    if !f.search.trim().is_empty() {
-        out.push((
-            "chip-search",
-            format!("“{}”", f.search.trim()),
-            Filters {
-                search: String::new(),
-                ..f.clone()
-            },
-        ));
-    }
-    out
 }
 
 /// After a live change: the first page again, keeping the later pages already loaded.
@@ -750,53 +516,6 @@ fn FilterPanel(filters: Filters, on_close: EventHandler<()>) -> Element {
             div { class: "form-actions",
                 button { class: "btn btn-ghost-dark", id: "filter-reset", r#type: "button", onclick: reset, "Clear filters" }
                 button { class: "btn btn-primary", id: "filter-apply", r#type: "submit", "Show codes" }
-            }
-        }
-    }
-}
-
-#[component]
-pub fn CodeCard(code: CodeOut, now: f64, #[props(default)] bought: bool) -> Element {
-    let state = use_context::<AppState>();
-    let id = code.id.clone();
-    let open = move |_| {
-        state.go(Route::Code {
-            id: id.clone(),
-            from: Box::new(Route::Marketplace),
-        })
-    };
-    let left = code.max_buyers - code.sales_count;
-    rsx! {
-        article { class: "code-card", id: "code-card-{code.id}", role: "button", tabindex: "0",
-            onclick: open,
-            div { class: "code-card-top",
-                span { class: "sport-tag", {format::sport(code.sport)} }
-                if bought {
-                    span { class: "bought-tag", id: "bought-{code.id}", title: "You bought this code: it's in My codes", "✓ Bought" }
-                }
-                span { class: "kickoff", title: "{format::timestamp(&code.expires_at)}",
-                    Icon { path: "M12 7v5l3 2M12 21a9 9 0 110-18 9 9 0 010 18z" }
-                    {format::kickoff(&code.expires_at, now)}
-                }
-            }
-            h3 { class: "code-title", "{code.title}" }
-            p { class: "code-meta muted small",
-                "by " SellerLink { seller_id: code.seller_id.clone(), username: code.seller_username.clone(), from: Route::Marketplace }
-                " · {code.bookmaker}"
-            }
-            div { class: "code-card-bottom",
-                div { class: "odds-block",
-                    span { class: "odds-label", "Odds" }
-                    span { class: "odds", "{format::odds(code.odds)}" }
-                }
-                div { class: "price-block",
-                    span { class: "price", "{code.price.display()}" }
-                    if code.max_buyers > 1 {
-                        span { class: "muted small places-left", id: "places-left-{code.id}", "{left} of {code.max_buyers} left" }
-                    } else {
-                        span { class: "muted small", "Exclusive" }
-                    }
-                }
             }
         }
     }

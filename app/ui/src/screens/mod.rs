@@ -1,9 +1,11 @@
 mod admin;
 mod admin_detail;
+mod code_card;
 mod code_detail;
 mod edit_code;
 mod following;
 mod leaderboard;
+mod market_filters;
 mod marketplace;
 mod my_codes;
 mod notifications;
