@@ -276,12 +276,8 @@ pub fn router(state: AppState) -> Router {
         // Outside `track`: its round-trip count is task-local and must begin inside the task.
         .route_layer(axum::middleware::from_fn(crate::http::finish_writes));
     // The configured origins, plus the backend's own (`API_URL`), whose web app calls the API.
-    let own_origin = crate::web::origin_of(&state.config.api_url);
-    let origins: Vec<HeaderValue> = state
-        .config
-        .cors_origins
+    let origins: Vec<HeaderValue> = crate::web::allowed_origins(&state.config)
         .iter()
-        .chain(own_origin.iter())
         .filter_map(|o| HeaderValue::from_str(o).ok())
         .collect();
     let cors = CorsLayer::new()

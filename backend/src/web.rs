@@ -145,6 +145,27 @@ pub fn origin_of(url: &str) -> Option<String> {
         .filter(|o| o != "null")
 }
 
+/// The browser origins allowed to call the API and open its socket: `SOCKET_CORS_ORIGIN`, plus the
+/// origin of `API_URL`, whose web app this backend serves.
+pub fn allowed_origins(config: &crate::config::Config) -> Vec<String> {
+    config
+        .cors_origins
+        .iter()
+        .cloned()
+        .chain(origin_of(&config.api_url))
+        .collect()
+}
+
+/// Whether `origin` (`scheme://host[:port]`, as a browser sends it) names `host` (the request's
+/// `Host` header): a page this backend served itself, at whatever address it was opened.
+pub fn is_same_origin(origin: &str, host: Option<&str>) -> bool {
+    host.is_some_and(|host| {
+        origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+    })
+}
+
 /// A path the single-page app routes itself: its last segment has no file extension.
 fn is_app_route(path: &str) -> bool {
     !path.rsplit('/').next().unwrap_or("").contains('.')
@@ -182,6 +203,22 @@ pub fn content_security_policy(host: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_served_here_names_the_host_it_was_opened_at() {
+        assert!(is_same_origin(
+            "http://192.168.1.20:8080",
+            Some("192.168.1.20:8080")
+        ));
+        assert!(is_same_origin("https://App.Example", Some("app.example")));
+        assert!(!is_same_origin("https://evil.example", Some("app.example")));
+        assert!(!is_same_origin(
+            "http://app.example:81",
+            Some("app.example")
+        ));
+        assert!(!is_same_origin("null", Some("app.example")));
+        assert!(!is_same_origin("http://app.example", None));
+    }
 
     #[test]
     fn api_paths_and_writes_are_not_web_requests() {

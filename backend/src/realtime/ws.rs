@@ -69,7 +69,7 @@ const MAX_WRITE_BUFFER_BYTES: usize = 4 * 1024 * 1024;
     (status = 101, description = "Switching protocols. Without a bearer header, authenticate with a first `auth` frame within 5 s"),
     (status = 400, description = "UPGRADE_REQUIRED: not a WebSocket upgrade request", body = oddxer_shared::api::ErrorEnvelope),
     (status = 401, description = "Bad bearer token, or its session has ended", body = oddxer_shared::api::ErrorEnvelope),
-    (status = 403, description = "Account deactivated", body = oddxer_shared::api::ErrorEnvelope)))]
+    (status = 403, description = "Account deactivated, or a browser page of an origin not allowed (`SOCKET_CORS_ORIGIN`, `API_URL`)", body = oddxer_shared::api::ErrorEnvelope)))]
 #[tracing::instrument(skip_all)]
 pub async fn handler(
     State(state): State<AppState>,
@@ -81,6 +81,25 @@ pub async fn handler(
         code: "UPGRADE_REQUIRED",
         message: format!("Not a WebSocket upgrade: {}", rejection.body_text()),
     })?;
+    // CORS does not cover WebSocket upgrades: a page of any site could open this socket with a
+    // token it got hold of. Browsers always send `Origin`, so a page must be one this backend
+    // served (its origin names the host the request came to: the web app opened at any of the
+    // backend's addresses, e.g. a LAN address from a phone) or come from an allowed origin;
+    // native clients send none.
+    if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok());
+        let allowed = crate::web::allowed_origins(&state.config);
+        if !origin
+            .to_str()
+            .is_ok_and(|o| crate::web::is_same_origin(o, host) || allowed.iter().any(|a| a == o))
+        {
+            return Err(AppError::Forbidden(
+                "This origin may not open the socket (see SOCKET_CORS_ORIGIN)",
+            ));
+        }
+    }
     // Subscribed before the checks below, so a deactivation or logout that lands between the check
     // and the upgrade still reaches this socket.
     let hub = state.hub.subscribe();

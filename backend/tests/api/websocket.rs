@@ -592,3 +592,51 @@ async fn a_long_history_arrives_in_bounded_batches_contiguous_and_exact() {
         .collect();
     assert_eq!(purchases, (151..=160).collect::<Vec<_>>());
 }
+
+/// CORS does not cover WebSocket upgrades: a page of another site is refused (cross-site
+/// WebSocket hijacking); the served web app's origin and native clients (no `Origin`) are not.
+#[tokio::test]
+async fn only_allowed_origins_may_open_the_socket_from_a_browser() {
+    let app = TestApp::spawn_with(&[("API_URL", "https://app.oddxer.test")]).await;
+    let s = app.signed_in_user("BUYER").await;
+    let own = format!("http://127.0.0.1:{}", app.port);
+    let with_origin = |origin: &str| {
+        let mut req = format!("ws://127.0.0.1:{}/api/v1/ws", app.port)
+            .into_client_request()
+            .expect("request");
+        req.headers_mut().insert(
+            "authorization",
+            format!("Bearer {}", s.access).parse().expect("header"),
+        );
+        req.headers_mut()
+            .insert("origin", origin.parse().expect("origin"));
+        tokio_tungstenite::connect_async(req)
+    };
+    match with_origin("https://evil.example").await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => {
+            assert_eq!(r.status().as_u16(), 403);
+            let body = String::from_utf8_lossy(r.body().as_deref().unwrap_or_default()).to_string();
+            assert!(body.contains("FORBIDDEN"), "{body}");
+        }
+        other => panic!(
+            "a foreign origin opened the socket: {:?}",
+            other.map(|_| ())
+        ),
+    }
+    assert!(
+        with_origin("https://app.oddxer.test").await.is_ok(),
+        "the served web app's origin"
+    );
+    assert!(
+        with_origin(&own).await.is_ok(),
+        "the page this backend served, at the address it was opened"
+    );
+    assert!(
+        with_origin("tauri://localhost").await.is_ok(),
+        "a configured origin"
+    );
+    assert!(
+        connect(&app, Some(&s.access)).await.is_ok(),
+        "a native client sends no Origin"
+    );
+}
