@@ -156,8 +156,8 @@ fn finish_operation(path: &str, op: &mut Value) {
                     p["schema"] = json!({ "type": "number", "format": "double", "minimum": 0, "maximum": 1e9 });
                 }
                 (Some("query"), "q") => {
-                    // `codes::query`: at most 100 characters; anything else is searchable text.
-                    p["schema"] = json!({ "type": "string", "maxLength": oddxer_shared::search::MAX_QUERY_CHARS });
+                    // `codes::query`: at most 100 characters, no control characters (`http::Query`).
+                    p["schema"] = json!({ "type": "string", "maxLength": oddxer_shared::search::MAX_QUERY_CHARS, "pattern": NO_CONTROL_CHARACTERS });
                 }
                 (Some("query"), "minWinRate") => {
                     p["schema"] = json!({ "type": "number", "format": "double", "minimum": 0, "maximum": 100 });
