@@ -437,6 +437,10 @@ def test_a_newcomer_signs_in_deposits_buys_and_reads_the_code_offline(backend, r
         b.wait_text(f"purchase-code-{bought['id']}", lambda t: t == secret, "listed the code in My codes")
         open_card(b, other["id"])
         b.shots_at_both_widths("marketplace")
+        # The leaderboard read online is kept for reading offline too.
+        b.go("leaderboard")
+        b.wait_any("leaderboard-table", "leaderboard-empty")
+        b.wait_idle()
 
         # The network goes away: the page notices, and a reload starts from the service worker.
         relay.cut()
@@ -455,6 +459,11 @@ def test_a_newcomer_signs_in_deposits_buys_and_reads_the_code_offline(backend, r
         assert not b.el("buy-button").is_enabled(), "buying is offered offline"
         b.wait_text("buy-button", lambda t: "needs a connection" in t, "said buying needs a connection")
         b.shots_at_both_widths("buy-offline")
+        b.go("leaderboard")
+        b.wait_for("leaderboard-offline")
+        b.wait_any("leaderboard-table", "leaderboard-empty")
+        assert not b.driver.find_elements(By.ID, "leaderboard-error"), b.el("leaderboard-error").text
+        b.shots_at_both_widths("leaderboard-offline")
 
         # Back online: it reconnects by itself, no reload.
         relay.restore()

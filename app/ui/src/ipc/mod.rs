@@ -180,7 +180,7 @@ pub async fn cast_vote(input: &CastVoteIn) -> R<VoteResultOut> {
 pub async fn leaderboard(input: &LeaderboardIn) -> R<Page<LeaderboardEntryOut>> {
     match core() {
         Core::Tauri => tauri::call("leaderboard", &Input { input }).await,
-        Core::Web => Call::get("/leaderboard").query(input).send().await,
+        Core::Web => web::leaderboard(input).await,
     }
 }
 

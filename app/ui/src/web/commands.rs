@@ -2,13 +2,13 @@
 //! keys). Online-only commands are one [`Call`] each, in `crate::ipc`.
 
 use oddxer_shared::api::{
-    CodeOut, FollowOut, FollowedSellerOut, Page, PaymentIn, PaymentOut, PerformancePointOut,
-    PurchaseOut, PurchaseResultOut, SellerProfileOut, TransactionOut, UserOut, VerifyOtpIn, VoteIn,
-    VoteOut, WalletOut,
+    CodeOut, FollowOut, FollowedSellerOut, LeaderboardEntryOut, Page, PaymentIn, PaymentOut,
+    PerformancePointOut, PurchaseOut, PurchaseResultOut, SellerProfileOut, TransactionOut, UserOut,
+    VerifyOtpIn, VoteIn, VoteOut, WalletOut,
 };
 use oddxer_shared::client::{
-    BrowseIn, BrowseOut, CastVoteIn, CommandError, ConnectionState, CursorIn, OutboxItemOut,
-    OutboxState, SellerProfileView, VoteResultOut, WalletPaymentsOut,
+    BrowseIn, BrowseOut, CastVoteIn, CommandError, ConnectionState, CursorIn, LeaderboardIn,
+    OutboxItemOut, OutboxState, SellerProfileView, VoteResultOut, WalletPaymentsOut,
 };
 use oddxer_shared::VoteType;
 use oddxer_sync::{replay_verdict, ReplayFailure, ReplayVerdict};
@@ -179,6 +179,44 @@ pub async fn become_seller() -> R<UserOut> {
 
 /// `GET /codes`; the first page of each query is kept, and served (`fromCache`) when the
 /// server cannot be reached.
+/// `GET /leaderboard`: the first page of each query is kept beside the marketplace pages for
+/// reading offline, as the native core keeps it in SQLite; when the server cannot be reached the
+/// kept page answers (the error when there is none).
+pub async fn leaderboard(q: &LeaderboardIn) -> R<Page<LeaderboardEntryOut>> {
+    let key = serde_json::to_string(q).unwrap_or_default();
+    match Call::get("/leaderboard")
+        .query(q)
+        .fetch::<Page<LeaderboardEntryOut>>()
+        .await
+    {
+        Ok(page) => {
+            if q.cursor.is_none() {
+                with(|s| {
+                    s.market.boards.retain(|(k, _)| *k != key);
+                    s.market.boards.push((key, page.clone()));
+                    let excess = s
+                        .market
+                        .boards
+                        .len()
+                        .saturating_sub(super::MARKET_PAGES_KEPT);
+                    s.market.boards.drain(..excess);
+                });
+                super::schedule_save();
+            }
+            Ok(page)
+        }
+        Err(e) if e.is_unreachable() && q.cursor.is_none() => with(|s| {
+            s.market
+                .boards
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, p)| p.clone())
+        })
+        .ok_or_else(|| e.into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn browse_codes(q: &BrowseIn) -> R<BrowseOut> {
     match Call::get("/codes").query(q).fetch::<Page<CodeOut>>().await {
         Ok(page) => {

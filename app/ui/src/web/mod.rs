@@ -24,7 +24,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
 use futures_channel::mpsc::UnboundedSender;
-use oddxer_shared::api::{CodeOut, FollowedSellerOut, PaymentOut, UserOut};
+use oddxer_shared::api::{
+    CodeOut, FollowedSellerOut, LeaderboardEntryOut, Page, PaymentOut, UserOut,
+};
 use oddxer_shared::client::{
     AppSnapshot, ConnectionState, LiveRevisions, NotificationOut, OutboxItemOut, SellerProfileView,
     SyncProgress,
@@ -35,9 +37,9 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 pub use commands::{
-    become_seller, browse_codes, cast_vote, code_detail, follow_seller, mark_notifications_read,
-    my_following, my_purchases, payment, purchase_code, resume, seller_profile, seller_summary,
-    sign_out, verify_otp, wallet_payments,
+    become_seller, browse_codes, cast_vote, code_detail, follow_seller, leaderboard,
+    mark_notifications_read, my_following, my_purchases, payment, purchase_code, resume,
+    seller_profile, seller_summary, sign_out, verify_otp, wallet_payments,
 };
 pub use http::Call;
 
@@ -109,6 +111,9 @@ struct MarketDoc {
     pages: Vec<(String, CachedPage)>,
     /// Codes seen by id (pages and details), for a code's page offline.
     codes: BTreeMap<String, CodeOut>,
+    /// First leaderboard pages by query (the query's JSON), oldest first, for reading offline.
+    #[serde(default)]
+    boards: Vec<(String, Page<LeaderboardEntryOut>)>,
 }
 
 #[derive(Default)]
