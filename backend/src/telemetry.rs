@@ -13,7 +13,13 @@ use tracing_subscriber::{fmt, EnvFilter};
 pub fn init(json: bool) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,mongodb=warn"));
-    let builder = fmt().with_env_filter(filter).with_target(false);
+    // Colour only on a terminal: a log file (`scripts/run.sh` writes `.data/backend.log`) stays
+    // plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(ansi);
     // try_init: tests start several servers in one process; the first one installs the subscriber.
     let _ = if json {
         builder.json().flatten_event(true).try_init()
