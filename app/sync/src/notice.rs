@@ -132,16 +132,16 @@ pub fn payment_update(p: &PaymentOut, now: &str) -> Option<NotificationOut> {
     let amount = unsigned(&p.amount);
     let (title, body) = match (p.kind, p.status) {
         (TransactionType::Deposit, TransactionStatus::Failed) => {
-            let reason = p
+            // The server's reason says what happened and that nothing was charged.
+            let why = p
                 .failure_reason
                 .as_deref()
-                .map(|r| format!(": {}", r.trim_end_matches('.')))
-                .unwrap_or_default();
+                .map(|r| r.trim().trim_end_matches('.').to_owned())
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| "Nothing was taken from your wallet".to_owned());
             (
                 "Deposit declined".to_owned(),
-                format!(
-                    "Your deposit of {amount} did not go through{reason}. Nothing was taken from your wallet."
-                ),
+                format!("Your deposit of {amount} did not go through. {why}."),
             )
         }
         (TransactionType::Withdrawal, TransactionStatus::Completed) => (
