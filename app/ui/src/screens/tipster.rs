@@ -42,6 +42,8 @@ pub fn SellerLink(
 pub fn back_label(from: &Route) -> &'static str {
     match from {
         Route::MyCodes => "My codes",
+        Route::Wallet => "Wallet",
+        Route::Admin => "Admin",
         Route::Seller => "Dashboard",
         Route::Leaderboard => "Leaderboard",
         Route::Code { .. } => "Code",
