@@ -871,6 +871,8 @@ def test_a_followed_tipsters_new_code_arrives_live_with_a_notification(backend):
         # removes the floor again.
         app.click("filters-toggle")
         app.type("filter-min-win-rate", "50")
+        app.shot("market-filter-panel")
+        phone_width(app, "market-filter-panel-phone-width")
         app.click("filter-apply")
         app.wait_text("chip-win-rate", lambda t: "Win rate ≥ 50 %" in t, "showed the win-rate chip")
         until(app.driver, lambda d: not d.find_elements(By.ID, f"code-card-{fresh['id']}")
