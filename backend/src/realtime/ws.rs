@@ -7,8 +7,11 @@
 //! of serialized frames and tungstenite's buffers, sized below for small client frames. The bench
 //! `sockets` measures it (DESIGN.md section 9: at most 20 KiB per idle socket).
 
+mod access;
+mod outbox;
+
 use super::HubEvent;
-use crate::auth::extract::{authenticate, bearer};
+use crate::auth::extract::bearer;
 use crate::auth::store::{self, User};
 use crate::error::AppError;
 use crate::ledger::accounts;
@@ -17,6 +20,7 @@ use crate::metrics::SyncStream;
 use crate::purchases::stream as purchase_stream;
 use crate::state::AppState;
 use crate::wallet::service::entry_out;
+use access::{deadline, grant, Grant, Refused, CLOSE_POLICY, CLOSE_TRY_AGAIN_LATER};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -28,6 +32,7 @@ use oddxer_shared::sync::{
     Checkpoint, ClientFrame, LiveEvent, ServerFrame, StreamEntries, SyncBatch,
 };
 use oddxer_shared::Money;
+use outbox::{CloseReason, End, Outbox, Outgoing};
 use std::collections::HashSet;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, OwnedSemaphorePermit, Semaphore};
@@ -42,8 +47,6 @@ const BUCKETS_PER_BATCH: i64 = 4;
 /// holds at most this many batches (plus the one being read) in server memory, and the database
 /// reads of the next batch overlap the writing of the previous ones.
 const SYNC_WINDOW: usize = 3;
-/// A client that does not take a catch-up batch within this time is a slow consumer: disconnected.
-const SYNC_STALL_LIMIT: Duration = Duration::from_secs(30);
 /// Frames queued for one client. A client that lets this fill up is disconnected rather than
 /// allowed to grow server memory. Frames are queued serialized (a `String` per slot), so the
 /// channel's first block of slots costs under 1 KiB per socket.
@@ -119,117 +122,6 @@ pub async fn handler(
         .max_write_buffer_size(MAX_WRITE_BUFFER_BYTES)
         .on_upgrade(move |socket| serve(state, socket, hub, pre_authenticated))
         .into_response())
-}
-
-/// Who a socket speaks for, and until when.
-#[derive(Debug)]
-struct Grant {
-    user: User,
-    /// The session (refresh-token family) the access token was issued in; tokens minted before
-    /// sessions were recorded in them carry none.
-    session: Option<String>,
-    /// The access token's `exp`, in Unix seconds.
-    expires_at: i64,
-}
-
-/// Why a token does not (or no longer does) entitle a socket to stay open.
-#[derive(Debug)]
-enum Refused {
-    Invalid,
-    Deactivated,
-    Revoked,
-    /// The database could not be asked: the socket ends, the client retries later.
-    Unavailable(AppError),
-}
-
-impl Refused {
-    fn from_app_error(e: AppError) -> Refused {
-        match e {
-            AppError::Unauthenticated(_) => Refused::Invalid,
-            AppError::Forbidden(_) => Refused::Deactivated,
-            other => Refused::Unavailable(other),
-        }
-    }
-
-    fn into_app_error(self) -> AppError {
-        match self {
-            Refused::Invalid => AppError::Unauthenticated("Invalid or expired access token"),
-            Refused::Deactivated => AppError::Forbidden("This account is deactivated"),
-            Refused::Revoked => AppError::Unauthenticated("This session has ended; sign in again"),
-            Refused::Unavailable(e) => e,
-        }
-    }
-
-    /// The close code and reason that follow the `error` frame.
-    fn close(&self) -> (u16, &'static str) {
-        match self {
-            Refused::Invalid => (CLOSE_POLICY, "UNAUTHENTICATED"),
-            Refused::Deactivated => (CLOSE_POLICY, "ACCOUNT_DEACTIVATED"),
-            Refused::Revoked => (CLOSE_POLICY, "SESSION_REVOKED"),
-            Refused::Unavailable(_) => (CLOSE_TRY_AGAIN_LATER, "SERVICE_UNAVAILABLE"),
-        }
-    }
-
-    /// The `error` frame sent before the socket closes.
-    fn frame(&self) -> ServerFrame {
-        let (code, message) = match self {
-            Refused::Invalid => ("UNAUTHENTICATED", "Invalid or expired access token"),
-            Refused::Deactivated => ("ACCOUNT_DEACTIVATED", "This account is deactivated"),
-            Refused::Revoked => ("SESSION_REVOKED", "This session has ended; sign in again"),
-            Refused::Unavailable(_) => (
-                "SERVICE_UNAVAILABLE",
-                "The server could not check the session; reconnect later",
-            ),
-        };
-        ServerFrame::Error {
-            code: code.into(),
-            message: message.into(),
-        }
-    }
-}
-
-/// Checks an access token the way every route does (signature, expiry, active user) plus what a
-/// long-lived socket needs: its session still open, and its expiry.
-async fn grant(state: &AppState, token: &str) -> Result<Grant, Refused> {
-    let claims = state.jwt.verify(token).ok_or(Refused::Invalid)?;
-    // A socket lives long: its account is read fresh, not from the per-request user cache (a
-    // deactivation on another instance must not let a socket in during the cache's second).
-    if let Ok(id) = mongodb::bson::oid::ObjectId::parse_str(&claims.sub) {
-        state.users.forget(id);
-    }
-    let user = authenticate(state, token)
-        .await
-        .map_err(Refused::from_app_error)?;
-    if let Some(session) = &claims.sid {
-        // One read per connect or renewal: a client whose session ended must not come back on
-        // the access token it still holds.
-        let revoked = store::family_revoked(&state.db, session).await;
-        if revoked.map_err(|e| Refused::Unavailable(e.into()))? {
-            return Err(Refused::Revoked);
-        }
-    }
-    Ok(Grant {
-        user,
-        session: claims.sid,
-        expires_at: claims.exp,
-    })
-}
-
-fn unix_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-/// The instant a token with `exp` (Unix seconds) stops being valid, on the tokio clock (to the
-/// millisecond: a 2-second token must not live a third second).
-fn deadline(exp: i64) -> Instant {
-    let left_ms = exp
-        .saturating_mul(1000)
-        .saturating_sub(unix_now_ms())
-        .max(0);
-    Instant::now() + Duration::from_millis(left_ms as u64)
 }
 
 async fn serve(
@@ -341,111 +233,6 @@ async fn await_auth_frame(
             None
         }
     }
-}
-
-/// A serialized frame on its way to the writer; a catch-up batch holds a slot of the send window
-/// until it is written.
-struct Outgoing {
-    text: String,
-    window_slot: Option<OwnedSemaphorePermit>,
-}
-
-/// Why the server ends a connection: a close code (RFC 6455 section 7.4.1) and the error code as
-/// its reason; set before the last frame is queued, read by the writer when it closes.
-type CloseReason = std::sync::Arc<std::sync::Mutex<Option<(u16, &'static str)>>>;
-
-/// 1008: the connection breaks a rule the client can fix (no or a dead token, account or session
-/// ended): sign in again.
-const CLOSE_POLICY: u16 = 1008;
-/// 1013: the server cannot serve it now (could not check the session, or the client read too
-/// slowly): reconnect later.
-const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
-
-/// The bounded queue of serialized frames to one client, and its send window for catch-up batches.
-struct Outbox {
-    tx: mpsc::Sender<Outgoing>,
-    window: std::sync::Arc<Semaphore>,
-    close_with: CloseReason,
-}
-
-fn serialize(frame: &ServerFrame) -> Result<String, End> {
-    serde_json::to_string(frame).map_err(|e| {
-        tracing::error!(error = %e, "server frame not serializable");
-        End::SlowConsumer
-    })
-}
-
-impl Outbox {
-    /// Queues a small frame (event, pong, error) without waiting: a client whose queue is full is
-    /// not reading, and is disconnected.
-    fn send(&self, frame: &ServerFrame) -> Result<(), End> {
-        let text = serialize(frame)?;
-        self.tx
-            .try_send(Outgoing {
-                text,
-                window_slot: None,
-            })
-            .map_err(|_| End::SlowConsumer)
-    }
-
-    /// Waits for a free slot of the send window, then queues a catch-up batch. Called before the
-    /// next batch is read, so a long catch-up proceeds at the pace the client reads.
-    async fn window_slot(&self) -> Result<OwnedSemaphorePermit, End> {
-        match tokio::time::timeout(SYNC_STALL_LIMIT, self.window.clone().acquire_owned()).await {
-            Ok(Ok(slot)) => Ok(slot),
-            _ => Err(End::SlowConsumer),
-        }
-    }
-
-    async fn send_batch(&self, frame: &ServerFrame, slot: OwnedSemaphorePermit) -> Result<(), End> {
-        let text = serialize(frame)?;
-        let queued = tokio::time::timeout(
-            SYNC_STALL_LIMIT,
-            self.tx.send(Outgoing {
-                text,
-                window_slot: Some(slot),
-            }),
-        )
-        .await;
-        match queued {
-            Ok(Ok(())) => Ok(()),
-            _ => Err(End::SlowConsumer),
-        }
-    }
-
-    fn error(&self, code: &str, message: &str) -> Result<(), End> {
-        self.send(&ServerFrame::Error {
-            code: code.into(),
-            message: message.into(),
-        })
-    }
-
-    /// The close code and reason the writer ends the connection with.
-    fn closing(&self, code: u16, reason: &'static str) {
-        if let Ok(mut r) = self.close_with.lock() {
-            *r = Some((code, reason));
-        }
-    }
-
-    /// Sends the `error` frame of a refusal and closes with its code.
-    fn refuse(&self, refused: &Refused) {
-        let (code, reason) = refused.close();
-        self.closing(code, reason);
-        let _ = self.send(&refused.frame());
-    }
-}
-
-/// Why a connection's loop stops.
-#[derive(Debug)]
-enum End {
-    /// The outbox is full: the client does not read.
-    SlowConsumer,
-    /// The client closed, went silent or broke the socket.
-    Gone,
-    /// The token expired without renewal, the account was deactivated or the session ended: the
-    /// client gets an `error` frame, then the close.
-    Refused(Refused),
-    Expired,
 }
 
 struct Connection {
