@@ -10,6 +10,7 @@ mod marketplace;
 mod my_codes;
 mod notifications;
 mod payment_form;
+mod profit_chart;
 mod seller;
 mod seller_form;
 mod sign_in;
