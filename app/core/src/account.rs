@@ -2,8 +2,7 @@
 //! admin screens (users, resolutions, reconciliation). All online only.
 
 use oddxer_shared::api::{
-    CodeOut, Page, PaymentIn, ReconcileReport, ResolutionOut, ResolveIn, TransactionOut, UserOut,
-    UserPatch,
+    CodeOut, Page, ReconcileReport, ResolutionOut, ResolveIn, TransactionOut, UserOut, UserPatch,
 };
 use oddxer_shared::client::AdminUsersIn;
 use oddxer_shared::{Outcome, PaymentMethod};
@@ -28,24 +27,8 @@ impl OddxerClient {
         method: PaymentMethod,
         phone: &str,
     ) -> Result<TransactionOut> {
-        let body = PaymentIn {
-            amount,
-            payment_method: method,
-            phone_number: phone.to_owned(),
-        };
-        let action = format!("withdraw:{amount}:{}:{phone}", method.as_str());
-        let tx = self
-            .inner
-            .money_call(&action, "withdraw", |t, key| {
-                self.inner
-                    .api
-                    .request(Method::POST, "/wallet/withdrawals", Some(t))
-                    .header("Idempotency-Key", key)
-                    .json(&body)
-            })
-            .await?;
-        self.refresh_wallet_in_background();
-        Ok(tx)
+        self.mobile_money("withdraw", "/wallet/withdrawals", amount, method, phone)
+            .await
     }
 
     /// `POST /auth/become-seller`: BUYER -> SELLER. The cached user follows.

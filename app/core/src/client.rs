@@ -283,18 +283,33 @@ impl OddxerClient {
         method: PaymentMethod,
         phone: &str,
     ) -> Result<TransactionOut> {
+        self.mobile_money("deposit", "/wallet/deposits", amount, method, phone)
+            .await
+    }
+
+    /// A mobile-money payment (`what`: `deposit` or `withdraw`) posted to `path`: one
+    /// `Idempotency-Key` per payment (amount, method, phone), reused when its answer was lost;
+    /// never queued offline. The wallet is read again afterwards.
+    pub(crate) async fn mobile_money(
+        &self,
+        what: &'static str,
+        path: &'static str,
+        amount: i64,
+        method: PaymentMethod,
+        phone: &str,
+    ) -> Result<TransactionOut> {
         let body = PaymentIn {
             amount,
             payment_method: method,
             phone_number: phone.to_owned(),
         };
-        let action = format!("deposit:{amount}:{}:{phone}", method.as_str());
+        let action = format!("{what}:{amount}:{}:{phone}", method.as_str());
         let tx = self
             .inner
-            .money_call(&action, "deposit", |t, key| {
+            .money_call(&action, what, |t, key| {
                 self.inner
                     .api
-                    .request(Method::POST, "/wallet/deposits", Some(t))
+                    .request(Method::POST, path, Some(t))
                     .header("Idempotency-Key", key)
                     .json(&body)
             })
