@@ -279,13 +279,16 @@ impl From<QueryRejection> for AppError {
 }
 
 /// The parameter a query-string rejection is about, from serde's text: "…query string: limit:
-/// invalid digit…" or "…unknown field `foo`…" (so a 422 names its field like a body's does).
+/// invalid digit…", "…unknown field `foo`…" or "…duplicate field `q`…" (so a 422 names its field
+/// like a body's does).
 fn query_field(reason: &str) -> Option<String> {
     let rest = reason
         .split_once("query string: ")
         .map_or(reason, |(_, r)| r);
-    if let Some((_, after)) = rest.split_once("unknown field `") {
-        return after.split_once('`').map(|(name, _)| name.to_owned());
+    for lead in ["unknown field `", "duplicate field `"] {
+        if let Some((_, after)) = rest.split_once(lead) {
+            return after.split_once('`').map(|(name, _)| name.to_owned());
+        }
     }
     let (name, _) = rest.split_once(": ")?;
     let plain = !name.is_empty()
@@ -309,8 +312,8 @@ mod query_field_tests {
         assert_eq!(query_field("Failed to deserialize query string: period: unknown variant `1y`, expected one of `all`, `30d`, `7d`").as_deref(), Some("period"));
         assert_eq!(query_field("Failed to deserialize query string: unknown field `foo`, expected one of `limit`, `cursor`").as_deref(), Some("foo"));
         assert_eq!(
-            query_field("Failed to deserialize query string: duplicate field `period`"),
-            None
+            query_field("Failed to deserialize query string: duplicate field `period`").as_deref(),
+            Some("period")
         );
     }
 }
