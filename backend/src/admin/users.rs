@@ -22,7 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserFilter {
     /// A phone number (any spelling: it is normalized) or a username; a username prefix of 3 or
-    /// more characters also matches.
+    /// more characters also matches. At most 100 characters.
     pub q: Option<String>,
     pub role: Option<Role>,
     pub active: Option<bool>,
@@ -75,6 +75,13 @@ async fn list_users(
     }
     .limit()?;
     let mut filter = Document::new();
+    if q.q.as_deref().is_some_and(|t| t.chars().count() > 100) {
+        return Err(AppError::validation(
+            "q must be at most 100 characters",
+            "q",
+            "must be at most 100 characters",
+        ));
+    }
     if let Some(raw) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         filter.extend(search_filter(&state, raw));
     }

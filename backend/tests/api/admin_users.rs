@@ -403,3 +403,27 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn a_user_search_longer_than_100_characters_is_422_naming_q() {
+    let (app, admin) = admin_app().await;
+    let r = app
+        .get(
+            &format!("/admin/users?q={}", "0".repeat(101)),
+            Some(&admin.access),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 422, "{}", r.body);
+    assert!(
+        r.body["error"]["details"]["fields"]["q"].is_string(),
+        "{}",
+        r.body
+    );
+    let r = app
+        .get(
+            &format!("/admin/users?q={}", "0".repeat(100)),
+            Some(&admin.access),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+}
