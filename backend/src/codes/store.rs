@@ -329,19 +329,20 @@ pub async fn sales(db: &Db, code: ObjectId) -> mongodb::error::Result<Vec<Sale>>
 /// Recomputes `salesCount` from the purchases and writes the sales labels (`status` SOLD_OUT or back
 /// to ACTIVE, `soldTo`/`soldAt` for an exclusive code). `finishing` is a sale whose purchase label
 /// is written after this (the purchase flow writes COMPLETED last); it is counted once either way.
-/// Safe to call any number of times.
+/// Safe to call any number of times. Answers the code as last read once its labels agreed with the
+/// purchases (`None`: no such code, or still moving after five rounds).
 #[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
 pub async fn refresh_sales_labels(
     db: &Db,
     code: ObjectId,
     finishing: Option<&Sale>,
-) -> mongodb::error::Result<()> {
+) -> mongodb::error::Result<Option<Code>> {
     // FerretDB writes whole documents: a recount computed a moment earlier (another purchase's,
     // on any instance) may land after ours. Read back and recount until the stored labels agree
     // with the purchases (a few rounds at most; any later sale repeats this).
     for _ in 0..5 {
         let Some(c) = find(db, code).await? else {
-            return Ok(());
+            return Ok(None);
         };
         let mut sales = sales(db, code).await?;
         if let Some(f) = finishing {
@@ -357,7 +358,7 @@ pub async fn refresh_sales_labels(
             None
         };
         if c.sales_count == count && status == c.status && first.is_none() {
-            return Ok(());
+            return Ok(Some(c));
         }
         let mut fields = doc! { "salesCount": count };
         if status != c.status {
@@ -369,7 +370,8 @@ pub async fn refresh_sales_labels(
         }
         set_labels(db, code, fields).await?;
     }
-    Ok(())
+    // Still moving after five rounds (a burst of sales): the next sale recounts again.
+    Ok(None)
 }
 
 /// Writes a final status label until the stored document shows it: FerretDB writes whole

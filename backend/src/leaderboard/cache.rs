@@ -124,8 +124,13 @@ impl SellerRecords for RecordFloors {
         floor: RecordFloor,
     ) -> futures_util::future::BoxFuture<'_, Result<Vec<ObjectId>, AppError>> {
         Box::pin(async move {
-            let rows: Vec<Row> = match self.cache.rows(&self.db).await? {
-                Some(all) => all.iter().map(|(r, _)| r.clone()).collect(),
+            let passing = |rows: &mut dyn Iterator<Item = &Row>| -> Vec<ObjectId> {
+                rows.filter(|r| self.passes(r, floor))
+                    .map(|r| r.seller)
+                    .collect()
+            };
+            Ok(match self.cache.rows(&self.db).await? {
+                Some(all) => passing(&mut all.iter().map(|(r, _)| r)),
                 None => {
                     let mut filter = doc! { "results": { "$gte": i64::from(self.min_finalized) } };
                     if let Some(m) = floor.min_win_rate_bps {
@@ -134,18 +139,10 @@ impl SellerRecords for RecordFloors {
                     if let Some(m) = floor.min_yield_bps {
                         filter.insert("averageROI", doc! { "$gte": m });
                     }
-                    store::find_rows(&self.db, filter, doc! {}, None, None)
-                        .await?
-                        .into_iter()
-                        .map(|(r, _)| r)
-                        .collect()
+                    let rows = store::find_rows(&self.db, filter, doc! {}, None, None).await?;
+                    passing(&mut rows.iter().map(|(r, _)| r))
                 }
-            };
-            Ok(rows
-                .iter()
-                .filter(|r| self.passes(r, floor))
-                .map(|r| r.seller)
-                .collect())
+            })
         })
     }
 }

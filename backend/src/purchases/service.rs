@@ -446,7 +446,7 @@ pub async fn complete(state: &AppState, p: &Purchase, code: &Code) -> Result<()>
     super::stream::append(state, &done, code).await?;
     store::set_status(&state.db, p.id, PurchaseStatus::Completed).await?;
     // Recount once the label is in: a recount by another purchase that read before it is put right.
-    codes_store::refresh_sales_labels(&state.db, code.id, None).await?;
+    let labelled = codes_store::refresh_sales_labels(&state.db, code.id, None).await?;
     // A code resolved while this purchase was being finished: its resolver listed the purchases
     // before or after this label. Label first, then this read, mirrors its insert-then-list, so
     // one of the two settles it (settling twice is a no-op).
@@ -454,8 +454,9 @@ pub async fn complete(state: &AppState, p: &Purchase, code: &Code) -> Result<()>
         settlement::settle_purchase(state, &done, res.outcome).await?;
     }
     state.hub.wallet_changed(p.buyer);
-    // Everyone browsing the sport sees the places left (and SOLD_OUT) without a refresh.
-    if let Some(sold) = codes_store::find(&state.db, code.id).await? {
+    // Everyone browsing the sport sees the places left (and SOLD_OUT) without a refresh: the
+    // copy the recount last read (its labels agreed with the purchases), no read of its own.
+    if let Some(sold) = labelled {
         crate::codes::service::announce_update(state, &sold).await;
     }
     // `code:purchased` to the seller: which code sold (never its secret, never the buyer's identity).

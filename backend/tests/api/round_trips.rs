@@ -218,6 +218,16 @@ async fn browsing_is_served_from_the_market_cache_without_a_round_trip() {
         trips, 0,
         "a browse served from the cache waits for no database round trip (budget 1)"
     );
+    // A search and a record floor are answered from the same caches (the leaderboard's rows for
+    // the floor, loaded by the first such browse): no round trip either.
+    app.get("/codes?q=saturday&minWinRate=50", None).await;
+    let r = app
+        .get("/codes?q=saturday%20epl&minWinRate=50&minYield=0", None)
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    let trips = round_trips(&r);
+    println!("GET /codes?q=&minWinRate=&minYield=: {trips} sequential round trips");
+    assert_eq!(trips, 0, "a search with record floors from the caches");
 }
 
 #[tokio::test]
