@@ -1,7 +1,7 @@
 //! What the native client core shows the UI over Tauri IPC: one definition for both sides.
 //!
 //! Commands take one `input` argument (`invoke("cmd", { input: {...} })`) of the `XIn` types here
-//! or in `api.rs`, and answer the `XOut` types or a [`CommandError`].
+//! or in [`crate::api`], and answer the `XOut` types or a [`CommandError`].
 
 use crate::api::{
     CodeOut, LedgerEntryOut, PerformancePointOut, PurchaseOut, SellerProfileOut, UserOut, VoteOut,
