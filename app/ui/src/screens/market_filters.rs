@@ -8,7 +8,7 @@ use oddxer_shared::{Currency, Sport};
 use crate::format;
 use crate::input::parse_amount;
 
-use super::marketplace::PAGE_SIZE;
+use super::market_load::PAGE_SIZE;
 
 /// The filters as typed (prices in major units), applied when the page is (re)loaded.
 #[derive(Debug, Clone, Default, PartialEq)]

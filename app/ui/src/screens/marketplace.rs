@@ -3,83 +3,18 @@
 
 use dioxus::prelude::*;
 use oddxer_shared::api::CodeOut;
-use oddxer_shared::client::{CodeSort, CommandError, ConnectionState};
+use oddxer_shared::client::{CodeSort, ConnectionState};
 use oddxer_shared::Sport;
 
 use crate::format;
-use crate::ipc;
 use crate::nav::Icon;
-use crate::state::{spawn_command, AppState};
+use crate::state::AppState;
 use crate::widgets::{Empty, Spinner};
 
 use super::code_card::CodeCard;
 use super::market_filters::{chips, matches_search, Filters, SEARCH_DEBOUNCE_MS};
-
-pub(super) const PAGE_SIZE: i64 = 20;
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct MarketState {
-    pub filters: Filters,
-    pub items: Vec<CodeOut>,
-    pub next_cursor: Option<String>,
-    /// The shown pages came from the device's cache (offline).
-    pub from_cache: bool,
-    pub cached_at: Option<String>,
-    /// The first page for these filters has arrived (or failed).
-    pub loaded: bool,
-    pub loading: bool,
-    pub error: Option<CommandError>,
-    /// Bumped when the filters change, so an answer for the old ones is dropped.
-    generation: u64,
-    /// Pages loaded so far; keys the scroll sentinel so it re-arms after each page.
-    pub pages: u32,
-    /// The snapshot's `live.market` these pages reflect: when it moves (a listing arrived, a
-    /// code sold or finalized) the first page is fetched again without a refresh.
-    pub live_seen: u64,
-}
-
-/// After a live change: the first page again, keeping the later pages already loaded.
-fn reload_live(state: AppState) {
-    let mut market = state.market;
-    let currency = state.currency();
-    let (input, generation) = {
-        let m = market.peek();
-        if m.loading || !m.loaded {
-            return;
-        }
-        match m.filters.to_input(&currency, None) {
-            Ok(input) => (input, m.generation),
-            Err(_) => return,
-        }
-    };
-    spawn_command(async move {
-        let Ok(page) = ipc::browse_codes(&input).await else {
-            return;
-        };
-        let mut m = market.write();
-        if m.generation != generation || m.loading {
-            return;
-        }
-        let first: Vec<String> = page.items.iter().map(|c| c.id.clone()).collect();
-        let later: Vec<CodeOut> = if m.pages > 1 {
-            m.items
-                .iter()
-                .skip(first.len())
-                .filter(|c| !first.contains(&c.id))
-                .cloned()
-                .collect()
-        } else {
-            Vec::new()
-        };
-        m.items = page.items;
-        m.items.extend(later);
-        if m.pages <= 1 {
-            m.next_cursor = page.next_cursor;
-        }
-        m.from_cache = page.from_cache;
-        m.cached_at = page.cached_at;
-    });
-}
+use super::market_load::{apply, load, reload_live};
+use super::market_panel::FilterPanel;
 
 const SORTS: [(CodeSort, &str, &str); 6] = [
     (CodeSort::Newest, "newest", "Newest"),
@@ -89,77 +24,6 @@ const SORTS: [(CodeSort, &str, &str); 6] = [
     (CodeSort::Odds, "odds", "Odds: low to high"),
     (CodeSort::OddsDesc, "-odds", "Odds: high to low"),
 ];
-
-/// Replaces the filters and loads their first page.
-fn apply(state: AppState, filters: Filters) {
-    let mut market = state.market;
-    {
-        let mut m = market.write();
-        m.generation += 1;
-        m.filters = filters;
-        m.items.clear();
-        m.next_cursor = None;
-        m.loaded = false;
-        m.loading = false;
-        m.error = None;
-        m.pages = 0;
-    }
-    load(state, false);
-}
-
-/// Loads the first page (`more == false`) or the next one.
-fn load(state: AppState, more: bool) {
-    let mut market = state.market;
-    let currency = state.currency();
-    let (input, generation) = {
-        let m = market.peek();
-        if m.loading || (more && m.next_cursor.is_none()) {
-            return;
-        }
-        let cursor = if more { m.next_cursor.clone() } else { None };
-        match m.filters.to_input(&currency, cursor) {
-            Ok(input) => (input, m.generation),
-            Err(problem) => {
-                drop(m);
-                market.write().error = Some(CommandError::new("VALIDATION_ERROR", problem));
-                return;
-            }
-        }
-    };
-    {
-        let mut m = market.write();
-        m.loading = true;
-        m.error = None;
-    }
-    spawn_command(async move {
-        let result = ipc::browse_codes(&input).await;
-        let mut m = market.write();
-        if m.generation != generation {
-            return;
-        }
-        m.loading = false;
-        m.loaded = true;
-        match result {
-            Ok(page) => {
-                if !more {
-                    m.items.clear();
-                }
-                for code in page.items {
-                    // Pages of a live list can overlap; the newer copy of a code wins.
-                    match m.items.iter_mut().find(|c| c.id == code.id) {
-                        Some(seen) => *seen = code,
-                        None => m.items.push(code),
-                    }
-                }
-                m.next_cursor = page.next_cursor;
-                m.from_cache = page.from_cache;
-                m.cached_at = page.cached_at;
-                m.pages += 1;
-            }
-            Err(error) => m.error = Some(error),
-        }
-    });
-}
 
 #[component]
 pub fn Marketplace() -> Element {
@@ -376,147 +240,6 @@ fn SportChip(sport: Option<Sport>, current: Option<Sport>) -> Element {
                 }
             },
             {sport.map(format::sport).unwrap_or("All sports")}
-        }
-    }
-}
-
-#[component]
-fn FilterPanel(filters: Filters, on_close: EventHandler<()>) -> Element {
-    let state = use_context::<AppState>();
-    let currency = state.currency();
-    let bookmakers = state.bookmakers();
-    let mut bookmaker = use_signal(|| filters.bookmaker.clone().unwrap_or_default());
-    // Tipsters to pick from: the current one and those of the loaded codes.
-    let tipsters: Vec<(String, String)> = {
-        let mut seen: Vec<(String, String)> = filters.seller.iter().cloned().collect();
-        for c in state.market.peek().items.iter() {
-            if !seen.iter().any(|(id, _)| *id == c.seller_id) {
-                seen.push((c.seller_id.clone(), c.seller_username.clone()));
-            }
-        }
-        seen.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
-        seen
-    };
-    let mut seller = use_signal(|| {
-        filters
-            .seller
-            .as_ref()
-            .map(|(id, _)| id.clone())
-            .unwrap_or_default()
-    });
-    let pick_tipsters = tipsters.clone();
-    let mut min_odds = use_signal(|| filters.min_odds.clone());
-    let mut max_odds = use_signal(|| filters.max_odds.clone());
-    let mut min_price = use_signal(|| filters.min_price.clone());
-    let mut max_price = use_signal(|| filters.max_price.clone());
-    let mut min_win_rate = use_signal(|| filters.min_win_rate.clone());
-    let mut min_yield = use_signal(|| filters.min_yield.clone());
-    let mut hint = use_signal(|| None::<String>);
-    let base = filters.clone();
-    let check_currency = currency.clone();
-
-    let submit = move |evt: FormEvent| {
-        evt.prevent_default();
-        let chosen = bookmaker.peek().clone();
-        let chosen_seller = seller.peek().clone();
-        let next = Filters {
-            bookmaker: (!chosen.is_empty()).then_some(chosen),
-            seller: pick_tipsters
-                .iter()
-                .find(|(id, _)| *id == chosen_seller)
-                .cloned(),
-            min_odds: min_odds.peek().clone(),
-            max_odds: max_odds.peek().clone(),
-            min_price: min_price.peek().clone(),
-            max_price: max_price.peek().clone(),
-            min_win_rate: min_win_rate.peek().clone(),
-            min_yield: min_yield.peek().clone(),
-            ..base.clone()
-        };
-        if let Err(problem) = next.to_input(&check_currency, None) {
-            return hint.set(Some(problem));
-        }
-        hint.set(None);
-        apply(state, next);
-        on_close.call(());
-    };
-    let reset = move |_| {
-        let current = state.market.peek().filters.clone();
-        apply(
-            state,
-            Filters {
-                sport: current.sport,
-                sort: current.sort,
-                ..Filters::default()
-            },
-        );
-        on_close.call(());
-    };
-
-    rsx! {
-        form { class: "card filter-panel", id: "filter-form", onsubmit: submit, novalidate: true,
-            div { class: "filter-grid",
-                div { class: "field",
-                    label { r#for: "filter-bookmaker", "Bookmaker" }
-                    select { id: "filter-bookmaker", class: "select",
-                        onchange: move |e| bookmaker.set(e.value()),
-                        option { value: "", selected: bookmaker.read().is_empty(), "Any bookmaker" }
-                        for b in bookmakers {
-                            option { key: "{b}", value: "{b}", selected: *bookmaker.read() == b, "{b}" }
-                        }
-                    }
-                }
-                div { class: "field",
-                    label { r#for: "filter-seller", "Tipster" }
-                    select { id: "filter-seller", class: "select",
-                        onchange: move |e| seller.set(e.value()),
-                        option { value: "", selected: seller.read().is_empty(), "Any tipster" }
-                        for (id, name) in tipsters {
-                            option { key: "{id}", value: "{id}", selected: *seller.read() == id, "@{name}" }
-                        }
-                    }
-                }
-                div { class: "field",
-                    span { class: "label", "Total odds" }
-                    div { class: "range",
-                        input { id: "filter-min-odds", r#type: "text", inputmode: "decimal", placeholder: "Min, e.g. 1.5",
-                            value: "{min_odds}", oninput: move |e| min_odds.set(e.value()) }
-                        span { class: "range-dash", "–" }
-                        input { id: "filter-max-odds", r#type: "text", inputmode: "decimal", placeholder: "Max",
-                            value: "{max_odds}", oninput: move |e| max_odds.set(e.value()) }
-                    }
-                }
-                div { class: "field",
-                    span { class: "label", "Price ({currency})" }
-                    div { class: "range",
-                        input { id: "filter-min-price", r#type: "text", inputmode: "decimal", placeholder: "Min",
-                            value: "{min_price}", oninput: move |e| min_price.set(e.value()) }
-                        span { class: "range-dash", "–" }
-                        input { id: "filter-max-price", r#type: "text", inputmode: "decimal", placeholder: "Max",
-                            value: "{max_price}", oninput: move |e| max_price.set(e.value()) }
-                    }
-                }
-                div { class: "field",
-                    label { r#for: "filter-min-win-rate", "Tipster's win rate at least (%)" }
-                    input { id: "filter-min-win-rate", r#type: "text", inputmode: "decimal", placeholder: "e.g. 55",
-                        value: "{min_win_rate}", oninput: move |e| min_win_rate.set(e.value()) }
-                }
-                div { class: "field",
-                    label { r#for: "filter-min-yield", "Tipster's yield at least (%)" }
-                    input { id: "filter-min-yield", r#type: "text", inputmode: "decimal", placeholder: "e.g. 10",
-                        value: "{min_yield}", oninput: move |e| min_yield.set(e.value()) }
-                }
-            }
-            p { class: "muted small", id: "filter-record-note",
-                "Win rate and yield are the tipster's all-time record (as on the leaderboard); only ranked tipsters, with enough results, are shown when either is set."
-            }
-            if let Some(text) = hint() {
-                p { class: "field-error", id: "filter-hint", "{text}" }
-            }
-            div { class: "form-actions",
-                button { class: "btn btn-ghost-dark", id: "filter-reset", r#type: "button", onclick: reset, "Clear filters" }
-                button { class: "btn btn-primary", id: "filter-apply", r#type: "submit", "Show codes" }
-            }
         }
     }
 }
