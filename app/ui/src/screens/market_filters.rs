@@ -150,8 +150,53 @@ pub fn matches_search(code: &CodeOut, search: &str) -> bool {
     oddxer_shared::search::matches(search, &code.title, &code.seller_username)
 }
 
+/// A removable chip: `(dom id, text, filters without it)`.
+type Chip = (&'static str, String, Filters);
+
+/// `f` with one filter cleared by `clear`: what removing its chip leaves.
+fn without(f: &Filters, clear: impl FnOnce(&mut Filters)) -> Filters {
+    let mut rest = f.clone();
+    clear(&mut rest);
+    rest
+}
+
+/// A range chip (`Odds 1.5–3`, `UGX from 5000`) when either bound is typed; `clear` empties both.
+fn range_chip(
+    f: &Filters,
+    id: &'static str,
+    prefix: &str,
+    lo: &str,
+    hi: &str,
+    clear: impl FnOnce(&mut Filters),
+) -> Option<Chip> {
+    let range = match (lo.trim(), hi.trim()) {
+        ("", "") => return None,
+        ("", hi) => format!("up to {hi}"),
+        (lo, "") => format!("from {lo}"),
+        (lo, hi) => format!("{lo}–{hi}"),
+    };
+    Some((id, format!("{prefix} {range}"), without(f, clear)))
+}
+
+/// A record-floor chip (`Win rate ≥ 55 %`, `Yield ≥ 10 %`) when the floor is typed; `clear`
+/// empties it.
+fn floor_chip(
+    f: &Filters,
+    id: &'static str,
+    label: &str,
+    raw: &str,
+    clear: impl FnOnce(&mut Filters),
+) -> Option<Chip> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    let percent = raw.trim_end_matches('%').trim();
+    Some((id, format!("{label} ≥ {percent} %"), without(f, clear)))
+}
+
 /// The active filters as removable chips: `(dom id, text, filters without it)`.
-pub fn chips(f: &Filters, currency: &Currency) -> Vec<(&'static str, String, Filters)> {
+pub fn chips(f: &Filters, currency: &Currency) -> Vec<Chip> {
     let mut out = Vec::new();
     if let Some(sport) = f.sport {
         out.push((
@@ -183,59 +228,38 @@ pub fn chips(f: &Filters, currency: &Currency) -> Vec<(&'static str, String, Fil
             },
         ));
     }
-    let range = |lo: &str, hi: &str| match (lo.trim(), hi.trim()) {
-        ("", hi) => format!("up to {hi}"),
-        (lo, "") => format!("from {lo}"),
-        (lo, hi) => format!("{lo}–{hi}"),
-    };
-    if !f.min_odds.trim().is_empty() || !f.max_odds.trim().is_empty() {
-        out.push((
-            "chip-odds",
-            format!("Odds {}", range(&f.min_odds, &f.max_odds)),
-            Filters {
-                min_odds: String::new(),
-                max_odds: String::new(),
-                ..f.clone()
-            },
-        ));
-    }
-    if !f.min_price.trim().is_empty() || !f.max_price.trim().is_empty() {
-        out.push((
-            "chip-price",
-            format!("{currency} {}", range(&f.min_price, &f.max_price)),
-            Filters {
-                min_price: String::new(),
-                max_price: String::new(),
-                ..f.clone()
-            },
-        ));
-    }
-    if !f.min_win_rate.trim().is_empty() {
-        out.push((
-            "chip-win-rate",
-            format!(
-                "Win rate ≥ {} %",
-                f.min_win_rate.trim().trim_end_matches('%').trim()
-            ),
-            Filters {
-                min_win_rate: String::new(),
-                ..f.clone()
-            },
-        ));
-    }
-    if !f.min_yield.trim().is_empty() {
-        out.push((
-            "chip-yield",
-            format!(
-                "Yield ≥ {} %",
-                f.min_yield.trim().trim_end_matches('%').trim()
-            ),
-            Filters {
-                min_yield: String::new(),
-                ..f.clone()
-            },
-        ));
-    }
+    out.extend(range_chip(
+        f,
+        "chip-odds",
+        "Odds",
+        &f.min_odds,
+        &f.max_odds,
+        |w| {
+            w.min_odds.clear();
+            w.max_odds.clear();
+        },
+    ));
+    out.extend(range_chip(
+        f,
+        "chip-price",
+        &currency.0,
+        &f.min_price,
+        &f.max_price,
+        |w| {
+            w.min_price.clear();
+            w.max_price.clear();
+        },
+    ));
+    out.extend(floor_chip(
+        f,
+        "chip-win-rate",
+        "Win rate",
+        &f.min_win_rate,
+        |w| w.min_win_rate.clear(),
+    ));
+    out.extend(floor_chip(f, "chip-yield", "Yield", &f.min_yield, |w| {
+        w.min_yield.clear()
+    }));
     if !f.search.trim().is_empty() {
         out.push((
             "chip-search",
