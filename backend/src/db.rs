@@ -147,25 +147,15 @@ impl Db {
             .collect()
     }
 
-    /// `docs` of `collection` read by a store's own reader (`from_doc`, for types with
-    /// hand-written readers), with the same care as [`Db::rows`]: a document it cannot read is
-    /// logged and counted, never dropped silently.
-    pub fn parsed<T>(
+    /// The one document of `collection` that `filter` matches, read into `T` as [`Db::row`] does:
+    /// `None` when there is none, and when it does not parse (logged and counted).
+    pub async fn find_row<T: serde::de::DeserializeOwned>(
         &self,
         collection: &'static str,
-        docs: &[Document],
-        from_doc: impl Fn(&Document) -> Option<T>,
-    ) -> Vec<T> {
-        docs.iter()
-            .filter_map(|d| {
-                let row = from_doc(d);
-                if row.is_none() {
-                    tracing::warn!(collection, id = ?d.get("_id"), "a stored document does not read; left out");
-                    self.metrics.row_unreadable(collection);
-                }
-                row
-            })
-            .collect()
+        filter: Document,
+    ) -> mongodb::error::Result<Option<T>> {
+        let found = self.col(collection).find_one(filter).await?;
+        Ok(found.and_then(|d| self.row(collection, d)))
     }
 
     /// One document of `collection` read into `T`; `None` (logged and counted as in
@@ -399,13 +389,31 @@ pub fn after_cursor_by(cursor: &str, tie: &str) -> Option<Document> {
     )
 }
 
-/// A whole number field of any BSON number type (FerretDB and the drivers may store a count as
-/// int32, int64 or double); 0 when missing or not a number. Minor units and counts only.
-pub fn int(d: &Document, key: &str) -> i64 {
-    match d.get(key) {
-        Some(mongodb::bson::Bson::Int64(n)) => *n,
-        Some(mongodb::bson::Bson::Int32(n)) => i64::from(*n),
-        Some(mongodb::bson::Bson::Double(f)) => *f as i64,
-        _ => 0,
+/// Serde helpers for the stores' document types (`#[serde(deserialize_with = ...)]`).
+pub mod de {
+    use mongodb::bson::{Bson, DateTime};
+    use serde::{Deserialize, Deserializer};
+
+    /// A whole number field of any BSON number type (FerretDB and the drivers may store a count
+    /// as int32, int64 or double); 0 when null or not a number. Minor units and counts only; use
+    /// with `#[serde(default)]` so a missing field is 0 too.
+    pub fn whole_number<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        Ok(match Bson::deserialize(d)? {
+            Bson::Int64(n) => n,
+            Bson::Int32(n) => i64::from(n),
+            Bson::Double(f) => f as i64,
+            _ => 0,
+        })
+    }
+
+    /// The default of a time a document may lack (`updatedAt` on rows written before it
+    /// existed): the earliest time, so such rows sort first and read as old.
+    pub fn earliest() -> DateTime {
+        DateTime::MIN
+    }
+
+    /// The default of a flag that is on unless said otherwise (`isActive`).
+    pub fn yes() -> bool {
+        true
     }
 }

@@ -9,6 +9,14 @@
 
 /// The longest `q` accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 100;
+/// What a `q` longer than [`MAX_QUERY_CHARS`] is told, beside the field.
+pub const TOO_LONG: &str = "must be at most 100 characters";
+
+/// Whether `q` is longer than [`MAX_QUERY_CHARS`] characters (a request with it is refused, 422).
+pub fn is_too_long(q: &str) -> bool {
+    q.chars().count() > MAX_QUERY_CHARS
+}
+
 /// Query words kept (the rest are ignored): a bound on the work of one search.
 pub const MAX_QUERY_WORDS: usize = 8;
 const MIN_WORD_CHARS: usize = 2;

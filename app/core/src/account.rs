@@ -7,16 +7,9 @@ use oddxer_shared::api::{
 use oddxer_shared::client::AdminUsersIn;
 use oddxer_shared::{Outcome, PaymentMethod};
 use reqwest::Method;
-use serde::Serialize;
 
 use crate::client::{path_id, OddxerClient};
 use crate::error::Result;
-
-#[derive(Serialize)]
-struct CursorQuery<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cursor: Option<&'a str>,
-}
 
 impl OddxerClient {
     /// `POST /wallet/withdrawals` (202 PENDING, debited at once into a hold). Same key rules as
@@ -108,15 +101,7 @@ impl OddxerClient {
     /// `GET /admin/codes/review`: codes whose voting ended in a tie or without votes.
     pub async fn admin_review_queue(&self, cursor: Option<&str>) -> Result<Page<CodeOut>> {
         self.inner
-            .authed(
-                |t| {
-                    self.inner
-                        .api
-                        .request(Method::GET, "/admin/codes/review", Some(t))
-                        .query(&CursorQuery { cursor })
-                },
-                "admin review queue",
-            )
+            .authed_page("/admin/codes/review", cursor, "admin review queue")
             .await
     }
 

@@ -62,6 +62,25 @@ pub struct OddxerClient {
     _guard: Arc<StopOnDrop>,
 }
 
+/// The query of a cursor-paged list: `?cursor=` the previous page's `nextCursor`, left out for
+/// the first page.
+#[derive(serde::Serialize)]
+pub(crate) struct CursorQuery<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<&'a str>,
+}
+
+/// The screens a change touched: each one's live revision moves, so an open screen reloads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Touched {
+    /// The marketplace (codes listed, places left).
+    pub market: bool,
+    /// The seller's dashboard (listings, sales).
+    pub seller: bool,
+    /// The wallet's payments list.
+    pub payments: bool,
+}
+
 pub(crate) struct Inner {
     pub(crate) api: Api,
     session: Session,
@@ -412,21 +431,15 @@ impl Inner {
         }
     }
 
-    /// Moves the live revisions a frame touched (read by the next snapshot).
-    pub(crate) fn bump_live(&self, market: bool, seller: bool, payments: bool) {
-        if !market && !seller && !payments {
+    /// Moves the live revisions of the screens a change touched (read by the next snapshot).
+    pub(crate) fn bump_live(&self, touched: Touched) {
+        if touched == Touched::default() {
             return;
         }
         let mut st = self.status.lock().unwrap_or_else(PoisonError::into_inner);
-        if market {
-            st.live.market += 1;
-        }
-        if seller {
-            st.live.seller += 1;
-        }
-        if payments {
-            st.live.payments += 1;
-        }
+        st.live.market += u64::from(touched.market);
+        st.live.seller += u64::from(touched.seller);
+        st.live.payments += u64::from(touched.payments);
     }
 
     pub(crate) fn set_connection(&self, connection: ConnectionState, last_error: Option<String>) {
@@ -516,6 +529,25 @@ impl Inner {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// `GET path` for one page of a cursor-paged list, authenticated as [`Inner::authed`]:
+    /// `cursor` is the previous page's `nextCursor`, `None` for the first page.
+    pub(crate) async fn authed_page<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        cursor: Option<&str>,
+        context: &'static str,
+    ) -> Result<T> {
+        self.authed(
+            |t| {
+                self.api
+                    .request(Method::GET, path, Some(t))
+                    .query(&CursorQuery { cursor })
+            },
+            context,
+        )
+        .await
     }
 
     /// An authenticated call, retried once with a refreshed token on 401.

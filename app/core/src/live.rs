@@ -8,7 +8,7 @@ use oddxer_shared::client::NotificationOut;
 use reqwest::Method;
 use tokio::sync::broadcast;
 
-use crate::client::{Inner, OddxerClient};
+use crate::client::{Inner, OddxerClient, Touched};
 use crate::error::{ErrorChain, Result};
 use oddxer_sync::Step;
 
@@ -33,11 +33,11 @@ impl Inner {
     /// After a frame: moves the screens' revisions, hands new notifications to the shell and
     /// fetches a code that sold (its places left), in the background.
     pub(crate) fn live_step(self: &Arc<Self>, step: &Step) {
-        self.bump_live(
-            step.market_changed,
-            step.seller_changed,
-            step.payments_changed,
-        );
+        self.bump_live(Touched {
+            market: step.market_changed,
+            seller: step.seller_changed,
+            payments: step.payments_changed,
+        });
         for n in &step.notified {
             // No receiver (no shell, a test) is fine.
             let _ = self.notices.send(n.clone());
@@ -59,7 +59,11 @@ impl Inner {
         let rb = self.api.request(Method::GET, &format!("/codes/{id}"), None);
         let code: CodeOut = self.api.send(rb, "code detail").await?;
         self.with_store(|s| s.apply_live_code(&code))?;
-        self.bump_live(true, true, false);
+        self.bump_live(Touched {
+            market: true,
+            seller: true,
+            payments: false,
+        });
         self.notify();
         Ok(())
     }

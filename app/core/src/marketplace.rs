@@ -8,16 +8,9 @@ use oddxer_shared::api::{
 use oddxer_shared::client::{BrowseIn, BrowseOut, LeaderboardIn, VoteResultOut};
 use oddxer_shared::VoteType;
 use reqwest::Method;
-use serde::Serialize;
 
 use crate::client::{path_id, OddxerClient};
 use crate::error::{ErrorChain, Result};
-
-#[derive(Serialize)]
-struct CursorQuery<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cursor: Option<&'a str>,
-}
 
 impl OddxerClient {
     /// `GET /codes`. Online, the first page of each query is kept on the device; offline (or
@@ -174,30 +167,14 @@ impl OddxerClient {
     /// `GET /seller/codes`: my listings in every status, with their codes.
     pub async fn seller_codes(&self, cursor: Option<&str>) -> Result<Page<CodeOut>> {
         self.inner
-            .authed(
-                |t| {
-                    self.inner
-                        .api
-                        .request(Method::GET, "/seller/codes", Some(t))
-                        .query(&CursorQuery { cursor })
-                },
-                "seller codes",
-            )
+            .authed_page("/seller/codes", cursor, "seller codes")
             .await
     }
 
     /// `GET /seller/sales`: my sales, held and paid out.
     pub async fn seller_sales(&self, cursor: Option<&str>) -> Result<SalesSummaryOut> {
         self.inner
-            .authed(
-                |t| {
-                    self.inner
-                        .api
-                        .request(Method::GET, "/seller/sales", Some(t))
-                        .query(&CursorQuery { cursor })
-                },
-                "seller sales",
-            )
+            .authed_page("/seller/sales", cursor, "seller sales")
             .await
     }
 

@@ -6,16 +6,9 @@ use oddxer_shared::api::{
 };
 use oddxer_shared::client::SellerProfileView;
 use reqwest::Method;
-use serde::Serialize;
 
 use crate::client::{path_id, OddxerClient};
 use crate::error::{ErrorChain, Result};
-
-#[derive(Serialize)]
-struct CursorQuery<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cursor: Option<&'a str>,
-}
 
 impl OddxerClient {
     /// The profile screen of seller `id`: `GET /sellers/{id}` (signed in when possible, for
@@ -107,7 +100,7 @@ impl OddxerClient {
             .inner
             .api
             .request(Method::GET, &path, None)
-            .query(&CursorQuery { cursor });
+            .query(&crate::client::CursorQuery { cursor });
         self.inner.api.send(rb, "seller record").await
     }
 

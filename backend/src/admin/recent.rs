@@ -147,7 +147,7 @@ async fn entries_of(db: &Db, transfer: &str) -> Result<Vec<Entry>> {
         .await?
         .try_collect()
         .await?;
-    Ok(db.parsed("ledger_entries", &docs, Entry::from_doc))
+    Ok(db.rows("ledger_entries", docs))
 }
 
 /// The checks of one decided transfer (see the module comment).
@@ -237,11 +237,13 @@ pub async fn check_transfer(db: &Db, id: &str, outcome: &str) -> Result<Vec<Viol
 async fn check_link(db: &Db, e: &Entry) -> Result<Vec<Violation>> {
     let mut out = vec![];
     let before = if e.seq > 1 {
-        let prev = db
-            .col("ledger_entries")
-            .find_one(doc! { "_id": format!("{}:{}", e.account, e.seq - 1) })
+        let prev: Option<Entry> = db
+            .find_row(
+                "ledger_entries",
+                doc! { "_id": format!("{}:{}", e.account, e.seq - 1) },
+            )
             .await?;
-        match prev.as_ref().and_then(Entry::from_doc) {
+        match prev {
             Some(p) => Some(p.balance_after),
             None => {
                 out.push(violation(

@@ -76,7 +76,7 @@ pub async fn run(state: &AppState) -> Result<ReconcileReport> {
         .await?
         .try_collect()
         .await?;
-    let entries: Vec<Entry> = db.parsed("ledger_entries", &entries, Entry::from_doc);
+    let entries: Vec<Entry> = db.rows("ledger_entries", entries);
     let mut by_account: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
     let mut by_leg: HashMap<(&str, &str), i64> = HashMap::new();
     for e in &entries {

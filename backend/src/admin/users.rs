@@ -8,7 +8,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 use oddxer_shared::api::{AdminChangeOut, AdminUserOut, ErrorEnvelope, Page, UserOut, UserPatch};
-use oddxer_shared::Role;
+use oddxer_shared::{search, Role};
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -75,12 +75,9 @@ async fn list_users(
     }
     .limit()?;
     let mut filter = Document::new();
-    if q.q.as_deref().is_some_and(|t| t.chars().count() > 100) {
-        return Err(AppError::validation(
-            "q must be at most 100 characters",
-            "q",
-            "must be at most 100 characters",
-        ));
+    if q.q.as_deref().is_some_and(search::is_too_long) {
+        let message = format!("q {}", search::TOO_LONG);
+        return Err(AppError::validation(message, "q", search::TOO_LONG));
     }
     if let Some(raw) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         filter.extend(search_filter(&state, raw));

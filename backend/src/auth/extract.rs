@@ -83,6 +83,21 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
+/// The signed-in user when `allowed` admits their role; 403 with `refusal` otherwise.
+async fn with_role(
+    parts: &mut Parts,
+    state: &AppState,
+    allowed: &[Role],
+    refusal: &'static str,
+) -> Result<User, AppError> {
+    let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+    if allowed.contains(&user.role) {
+        Ok(user)
+    } else {
+        Err(AppError::Forbidden(refusal))
+    }
+}
+
 /// A user whose role is SELLER (or ADMIN, who may do anything a seller may).
 #[derive(Debug, Clone)]
 pub struct SellerUser(pub User);
@@ -94,16 +109,14 @@ impl FromRequestParts<AppState> for SellerUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
-        match user.role {
-            Role::Seller | Role::Admin => Ok(SellerUser(user)),
-            Role::Buyer => Err(AppError::Forbidden(
-                "Only sellers can do this; become a seller first",
-            )),
-        }
+        let refusal = "Only sellers can do this; become a seller first";
+        with_role(parts, state, &[Role::Seller, Role::Admin], refusal)
+            .await
+            .map(SellerUser)
     }
 }
 
+/// A user whose role is ADMIN.
 #[derive(Debug, Clone)]
 pub struct AdminUser(pub User);
 
@@ -114,11 +127,9 @@ impl FromRequestParts<AppState> for AdminUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
-        match user.role {
-            Role::Admin => Ok(AdminUser(user)),
-            _ => Err(AppError::Forbidden("Administrators only")),
-        }
+        with_role(parts, state, &[Role::Admin], "Administrators only")
+            .await
+            .map(AdminUser)
     }
 }
 

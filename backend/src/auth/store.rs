@@ -1,39 +1,32 @@
 //! MongoDB queries of the auth area: users, OTPs, refresh tokens.
 
 use crate::clock;
-use crate::db::Db;
+use crate::db::{de, Db};
 use crate::error::is_duplicate_key;
 use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
 use oddxer_shared::api::UserOut;
 use oddxer_shared::Role;
 
-#[derive(Debug, Clone)]
+/// A `users` document.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct User {
+    #[serde(rename = "_id")]
     pub id: ObjectId,
+    /// E.164, as `auth::phone` normalised it.
     pub phone_number: String,
     pub username: String,
     pub role: Role,
+    #[serde(default)]
     pub is_verified: bool,
+    /// False once an admin deactivated the account.
+    #[serde(default = "de::yes")]
     pub is_active: bool,
+    #[serde(default = "de::earliest")]
     pub created_at: DateTime,
 }
 
 impl User {
-    pub fn from_doc(d: &Document) -> Option<User> {
-        Some(User {
-            id: d.get_object_id("_id").ok()?,
-            phone_number: d.get_str("phoneNumber").ok()?.to_owned(),
-            username: d.get_str("username").ok()?.to_owned(),
-            role: Role::parse(d.get_str("role").ok()?)?,
-            is_verified: d.get_bool("isVerified").unwrap_or(false),
-            is_active: d.get_bool("isActive").unwrap_or(true),
-            created_at: d
-                .get_datetime("createdAt")
-                .copied()
-                .unwrap_or(DateTime::MIN),
-        })
-    }
-
     pub fn to_out(&self) -> UserOut {
         UserOut {
             id: self.id.to_hex(),
@@ -106,32 +99,17 @@ pub fn user_doc(
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_by_phone(db: &Db, phone: &str) -> mongodb::error::Result<Option<User>> {
-    Ok(db
-        .col("users")
-        .find_one(doc! { "phoneNumber": phone })
-        .await?
-        .as_ref()
-        .and_then(User::from_doc))
+    db.find_row("users", doc! { "phoneNumber": phone }).await
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_by_username(db: &Db, username: &str) -> mongodb::error::Result<Option<User>> {
-    Ok(db
-        .col("users")
-        .find_one(doc! { "username": username })
-        .await?
-        .as_ref()
-        .and_then(User::from_doc))
+    db.find_row("users", doc! { "username": username }).await
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn find_by_id(db: &Db, id: ObjectId) -> mongodb::error::Result<Option<User>> {
-    Ok(db
-        .col("users")
-        .find_one(doc! { "_id": id })
-        .await?
-        .as_ref()
-        .and_then(User::from_doc))
+    db.find_row("users", doc! { "_id": id }).await
 }
 
 /// One page of users matching `filter`, oldest first (ObjectIds grow with creation time, so `_id`
@@ -154,7 +132,7 @@ pub async fn page(
             .await?,
     )
     .await?;
-    Ok(db.parsed("users", &docs, User::from_doc))
+    Ok(db.rows("users", docs))
 }
 
 /// Writes labels on the user document (verified flag, role). No decision rides on these writes.
@@ -282,7 +260,7 @@ pub async fn read_and_label(
         .find_one_and_update(doc! { "_id": id }, doc! { "$set": fields })
         .return_document(mongodb::options::ReturnDocument::After)
         .await?;
-    Ok(found.as_ref().and_then(User::from_doc))
+    Ok(found.and_then(|d| db.row("users", d)))
 }
 
 pub const REFRESH_TOKENS: &str = "refresh_tokens";

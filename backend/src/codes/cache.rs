@@ -111,8 +111,9 @@ impl MarketCache {
             let found: Vec<Document> = db.col(CODES).find(filter).await?.try_collect().await?;
             docs.extend(found);
         }
+        let read = docs.len();
         let mut inner = self.inner.write().await;
-        for code in db.parsed(CODES, &docs, Code::from_doc) {
+        for code in db.rows::<Code>(CODES, docs) {
             if Self::is_live(code.status) {
                 inner.codes.insert(code.id, code);
             } else {
@@ -121,7 +122,7 @@ impl MarketCache {
         }
         inner.since = Some(started);
         inner.refreshed_at = Some(Instant::now());
-        Ok(docs.len())
+        Ok(read)
     }
 
     /// One page (`limit + 1` codes, for the caller to detect a next page) of a browse it serves.

@@ -185,11 +185,8 @@ impl Browse {
         if q.min_odds.is_some() && q.max_odds.is_some() && q.min_odds > q.max_odds {
             return Err(invalid("minOdds", "must not exceed maxOdds"));
         }
-        if q.q
-            .as_deref()
-            .is_some_and(|t| t.chars().count() > search::MAX_QUERY_CHARS)
-        {
-            return Err(invalid("q", "must be at most 100 characters"));
+        if q.q.as_deref().is_some_and(search::is_too_long) {
+            return Err(invalid("q", search::TOO_LONG));
         }
         let percent_bps = |v: Option<f64>, field: &str, min: f64, max: f64| match v {
             None => Ok(None),

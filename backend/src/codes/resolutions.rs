@@ -13,15 +13,23 @@ use oddxer_shared::Outcome;
 
 pub const RESOLUTIONS: &str = "code_resolutions";
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Resolution {
+    /// The code decided (the document's `_id`).
+    #[serde(rename = "_id")]
     pub code: ObjectId,
     pub seller: ObjectId,
     pub outcome: Outcome,
+    /// Who decided, as `resolution::finalize::DecidedBy` names it (`ADMIN`, `MAJORITY`, ...).
+    #[serde(default)]
     pub decided_by: String,
     pub admin: Option<ObjectId>,
+    #[serde(default, deserialize_with = "crate::db::de::whole_number")]
     pub win_votes: i64,
+    #[serde(default, deserialize_with = "crate::db::de::whole_number")]
     pub loss_votes: i64,
+    #[serde(default)]
     pub applied: bool,
     pub created_at: DateTime,
     /// The deciding admin's reason, written by that admin's request after its insert won.
@@ -29,21 +37,6 @@ pub struct Resolution {
 }
 
 impl Resolution {
-    pub fn from_doc(d: &Document) -> Option<Resolution> {
-        Some(Resolution {
-            code: d.get_object_id("_id").ok()?,
-            seller: d.get_object_id("seller").ok()?,
-            outcome: Outcome::parse(d.get_str("outcome").ok()?)?,
-            decided_by: d.get_str("decidedBy").unwrap_or_default().to_owned(),
-            admin: d.get_object_id("admin").ok(),
-            win_votes: d.get_i64("winVotes").unwrap_or(0),
-            loss_votes: d.get_i64("lossVotes").unwrap_or(0),
-            applied: d.get_bool("applied").unwrap_or(false),
-            created_at: *d.get_datetime("createdAt").ok()?,
-            reason: d.get_str("reason").ok().map(str::to_owned),
-        })
-    }
-
     pub fn to_out(&self) -> ResolutionOut {
         ResolutionOut {
             code_id: self.code.to_hex(),
@@ -71,12 +64,7 @@ pub async fn find_resolution(
     db: &Db,
     code: ObjectId,
 ) -> mongodb::error::Result<Option<Resolution>> {
-    Ok(db
-        .col(RESOLUTIONS)
-        .find_one(doc! { "_id": code })
-        .await?
-        .as_ref()
-        .and_then(Resolution::from_doc))
+    db.find_row(RESOLUTIONS, doc! { "_id": code }).await
 }
 
 /// Resolutions whose follow-up has not finished, decided before `before` (for the re-drive).
@@ -93,7 +81,7 @@ pub async fn unapplied(
         .await?
         .try_collect()
         .await?;
-    Ok(db.parsed(RESOLUTIONS, &docs, Resolution::from_doc))
+    Ok(db.rows(RESOLUTIONS, docs))
 }
 
 /// An admin's reason: trimmed, 1 to 500 characters (absent is fine; present and blank is not).

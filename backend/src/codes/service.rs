@@ -60,8 +60,9 @@ pub async fn create(state: &AppState, seller: &User, input: &CodeIn) -> Result<C
     let listing = rules::validate_new(input, now, &Limits::from_config(&state.config))
         .map_err(problems_error)?;
     let d = store::new_code_doc(ObjectId::new(), seller.id, &seller.username, &listing, now);
-    let code = Code::from_doc(&d)
-        .ok_or_else(|| AppError::internal("new code document does not read back"))?;
+    let code: Code = mongodb::bson::from_document(d.clone()).map_err(|e| {
+        AppError::Internal(anyhow::Error::from(e).context("new code document does not read back"))
+    })?;
     store::insert(&state.db, d).await?;
     state.market.upsert(&code).await;
     // One publication reaches both the sport's subscribers and the seller's followers (marked

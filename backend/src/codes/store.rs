@@ -3,7 +3,7 @@
 
 use super::rules::{self, Listing};
 use crate::clock;
-use crate::db::{int, Db};
+use crate::db::{de, Db};
 use crate::error::is_duplicate_key;
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
@@ -41,41 +41,86 @@ pub struct Code {
     pub updated_at: DateTime,
 }
 
-impl Code {
-    pub fn from_doc(d: &Document) -> Option<Code> {
-        Some(Code {
-            id: d.get_object_id("_id").ok()?,
-            seller: d.get_object_id("seller").ok()?,
-            seller_username: d.get_str("sellerUsername").unwrap_or_default().to_owned(),
+/// A `bettingcodes` document as stored: the listing's fields sit beside the rest.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CodeDoc {
+    #[serde(rename = "_id")]
+    id: ObjectId,
+    seller: ObjectId,
+    #[serde(default)]
+    seller_username: String,
+    sport: Sport,
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default, deserialize_with = "de::whole_number")]
+    odds: i64,
+    #[serde(default)]
+    bookmaker: String,
+    #[serde(default, deserialize_with = "de::whole_number")]
+    price: i64,
+    #[serde(default)]
+    code: String,
+    expires_at: DateTime,
+    #[serde(default, deserialize_with = "de::whole_number")]
+    max_buyers: i64,
+    status: CodeStatus,
+    #[serde(default, deserialize_with = "de::whole_number")]
+    sales_count: i64,
+    sold_at: Option<DateTime>,
+    #[serde(default, deserialize_with = "de::whole_number")]
+    win_votes: i64,
+    #[serde(default, deserialize_with = "de::whole_number")]
+    loss_votes: i64,
+    #[serde(default, deserialize_with = "de::whole_number")]
+    total_votes: i64,
+    outcome: Option<Outcome>,
+    #[serde(default)]
+    needs_review: bool,
+    finalized_at: Option<DateTime>,
+    #[serde(default, deserialize_with = "de::whole_number")]
+    listing_version: i64,
+    created_at: DateTime,
+    #[serde(default = "de::earliest")]
+    updated_at: DateTime,
+}
+
+impl<'de> serde::Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let c = CodeDoc::deserialize(d)?;
+        Ok(Code {
+            id: c.id,
+            seller: c.seller,
+            seller_username: c.seller_username,
             listing: Listing {
-                sport: Sport::parse(d.get_str("sport").ok()?)?,
-                title: d.get_str("title").ok()?.to_owned(),
-                description: d.get_str("description").unwrap_or_default().to_owned(),
-                odds: int(d, "odds"),
-                bookmaker: d.get_str("bookmaker").unwrap_or_default().to_owned(),
-                price: int(d, "price"),
-                code: d.get_str("code").unwrap_or_default().to_owned(),
-                expires_at: *d.get_datetime("expiresAt").ok()?,
-                max_buyers: int(d, "maxBuyers").max(1),
+                sport: c.sport,
+                title: c.title,
+                description: c.description,
+                odds: c.odds,
+                bookmaker: c.bookmaker,
+                price: c.price,
+                code: c.code,
+                expires_at: c.expires_at,
+                max_buyers: c.max_buyers.max(1),
             },
-            status: CodeStatus::parse(d.get_str("status").ok()?)?,
-            sales_count: int(d, "salesCount"),
-            sold_at: d.get_datetime("soldAt").ok().copied(),
-            win_votes: int(d, "winVotes"),
-            loss_votes: int(d, "lossVotes"),
-            total_votes: int(d, "totalVotes"),
-            outcome: d.get_str("outcome").ok().and_then(Outcome::parse),
-            needs_review: d.get_bool("needsReview").unwrap_or(false),
-            finalized_at: d.get_datetime("finalizedAt").ok().copied(),
-            listing_version: int(d, "listingVersion"),
-            created_at: *d.get_datetime("createdAt").ok()?,
-            updated_at: d
-                .get_datetime("updatedAt")
-                .copied()
-                .unwrap_or(DateTime::MIN),
+            status: c.status,
+            sales_count: c.sales_count,
+            sold_at: c.sold_at,
+            win_votes: c.win_votes,
+            loss_votes: c.loss_votes,
+            total_votes: c.total_votes,
+            outcome: c.outcome,
+            needs_review: c.needs_review,
+            finalized_at: c.finalized_at,
+            listing_version: c.listing_version,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
         })
     }
+}
 
+impl Code {
     /// The view without the secret `code`; `reveal` adds it (seller, buyers, admins only).
     pub fn to_out(
         &self,
@@ -171,12 +216,7 @@ pub async fn insert(db: &Db, d: Document) -> mongodb::error::Result<bool> {
 
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn find(db: &Db, id: ObjectId) -> mongodb::error::Result<Option<Code>> {
-    Ok(db
-        .col(CODES)
-        .find_one(doc! { "_id": id })
-        .await?
-        .as_ref()
-        .and_then(Code::from_doc))
+    db.find_row(CODES, doc! { "_id": id }).await
 }
 
 /// The codes of `ids` (a page's worth, up to 100), by `_id` equality reads sent all at once: on
@@ -230,7 +270,7 @@ pub async fn find_many(
         .await?
         .try_collect()
         .await?;
-    Ok(db.parsed(CODES, &docs, Code::from_doc))
+    Ok(db.rows(CODES, docs))
 }
 
 /// Writes labels (status, counters, flags). No decision rides on these writes: each is re-derived
@@ -491,4 +531,76 @@ pub async fn my_vote(
 /// The claim key of a buyer on a code: unique among purchases that are not FAILED.
 pub fn claim_id(code: ObjectId, buyer: ObjectId) -> String {
     format!("{}:{}", code.to_hex(), buyer.to_hex())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing() -> Listing {
+        Listing {
+            sport: Sport::IceHockey,
+            title: "Oilers to win".into(),
+            description: String::new(),
+            odds: 250,
+            bookmaker: "SportyBet".into(),
+            price: 5_000,
+            code: "ABC123".into(),
+            expires_at: DateTime::from_millis(1_800_000_000_000),
+            max_buyers: 3,
+        }
+    }
+
+    #[test]
+    fn a_new_code_document_reads_back_as_the_code_it_describes() {
+        let (id, seller) = (ObjectId::new(), ObjectId::new());
+        let at = DateTime::from_millis(1_700_000_000_000);
+        let d = new_code_doc(id, seller, "tipster", &listing(), at);
+        let code: Code = mongodb::bson::from_document(d).expect("reads");
+        assert_eq!((code.id, code.seller), (id, seller));
+        assert_eq!(code.listing, listing());
+        assert_eq!(code.status, CodeStatus::Active);
+        assert_eq!(
+            (code.sales_count, code.outcome, code.sold_at),
+            (0, None, None)
+        );
+        assert_eq!(code.created_at, at);
+    }
+
+    #[test]
+    fn counts_stored_as_any_number_type_read_as_whole_numbers_and_missing_ones_as_zero() {
+        let mut d = new_code_doc(
+            ObjectId::new(),
+            ObjectId::new(),
+            "t",
+            &listing(),
+            clock::now(),
+        );
+        d.insert("salesCount", 2i32);
+        d.insert("winVotes", 1.0f64);
+        d.remove("lossVotes");
+        d.insert("maxBuyers", 0i64);
+        let code: Code = mongodb::bson::from_document(d).expect("reads");
+        assert_eq!(
+            (code.sales_count, code.win_votes, code.loss_votes),
+            (2, 1, 0)
+        );
+        assert_eq!(code.listing.max_buyers, 1, "a code has at least one place");
+    }
+
+    #[test]
+    fn a_code_without_its_sport_or_with_an_unknown_status_does_not_read() {
+        let mut d = new_code_doc(
+            ObjectId::new(),
+            ObjectId::new(),
+            "t",
+            &listing(),
+            clock::now(),
+        );
+        d.insert("status", "MISPLACED");
+        assert!(mongodb::bson::from_document::<Code>(d.clone()).is_err());
+        d.insert("status", "ACTIVE");
+        d.remove("sport");
+        assert!(mongodb::bson::from_document::<Code>(d).is_err());
+    }
 }

@@ -542,26 +542,18 @@ async fn windowed_page(
         (None, None) => return Err(AppError::internal("windowed leaderboard without a window")),
     };
     let mut rows: HashMap<ObjectId, (Row, DateTime)> = HashMap::new();
-    for d in &docs {
-        let at = d
-            .get_datetime("createdAt")
-            .copied()
-            .unwrap_or(DateTime::MIN);
-        if since.is_some_and(|t| at < t)
-            || sport.is_some_and(|s| d.get_str("sport") != Ok(s.as_str()))
-        {
+    for c in &docs {
+        let at = c.created_at;
+        if since.is_some_and(|t| at < t) || sport.is_some_and(|s| c.sport != Some(s)) {
             continue;
         }
-        let Ok(seller) = d.get_object_id("seller") else {
+        let Some(seller) = c.seller else {
             continue;
         };
-        let entry = rows.entry(seller).or_insert_with(|| {
-            (
-                Row::new(seller, d.get_str("username").unwrap_or_default()),
-                at,
-            )
-        });
-        store::add_contribution(&mut entry.0, d);
+        let entry = rows
+            .entry(seller)
+            .or_insert_with(|| (Row::new(seller, &c.username), at));
+        c.add_to(&mut entry.0);
         entry.1 = entry.1.max(at);
     }
     let mut rows: Vec<(Row, DateTime)> = rows.into_values().collect();

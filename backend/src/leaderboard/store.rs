@@ -3,7 +3,7 @@
 
 use super::rules::{Contribution, Row};
 use crate::clock;
-use crate::db::{int, Db};
+use crate::db::{de, Db};
 use crate::error::is_duplicate_key;
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
@@ -60,20 +60,52 @@ pub async fn seller_sums(db: &Db, seller: ObjectId, username: &str) -> mongodb::
         .try_collect()
         .await?;
     let mut row = Row::new(seller, username);
-    for d in &docs {
-        add_contribution(&mut row, d);
+    for c in db.rows::<Counted>(CONTRIBUTIONS, docs) {
+        c.add_to(&mut row);
     }
     Ok(row)
 }
 
-/// Adds one contribution document's sums to a row.
-pub fn add_contribution(row: &mut Row, d: &Document) {
-    row.total_sales += int(d, "sales");
-    row.revenue += int(d, "revenue");
-    row.wins += int(d, "wins");
-    row.losses += int(d, "losses");
-    row.voids += int(d, "voids");
-    row.roi_sum += int(d, "roi");
+/// A `leaderboard_contributions` document as the boards read it. A read may project fields
+/// away: what it leaves out reads as absent or 0.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counted {
+    pub seller: Option<ObjectId>,
+    #[serde(default)]
+    pub username: String,
+    /// The code's sport (`None` on contributions recorded before sports were kept).
+    pub sport: Option<oddxer_shared::Sport>,
+    /// Completed sales of the code.
+    #[serde(default, deserialize_with = "de::whole_number")]
+    pub sales: i64,
+    /// What the sales brought the seller, minor units.
+    #[serde(default, deserialize_with = "de::whole_number")]
+    pub revenue: i64,
+    #[serde(default, deserialize_with = "de::whole_number")]
+    pub wins: i64,
+    #[serde(default, deserialize_with = "de::whole_number")]
+    pub losses: i64,
+    #[serde(default, deserialize_with = "de::whole_number")]
+    pub voids: i64,
+    /// The code's return on a unit stake, hundredths.
+    #[serde(default, deserialize_with = "de::whole_number")]
+    pub roi: i64,
+    /// When the code was finalized.
+    #[serde(default = "de::earliest")]
+    pub created_at: DateTime,
+}
+
+impl Counted {
+    /// Adds this contribution's sums to a row.
+    pub fn add_to(&self, row: &mut Row) {
+        row.total_sales += self.sales;
+        row.revenue += self.revenue;
+        row.wins += self.wins;
+        row.losses += self.losses;
+        row.voids += self.voids;
+        row.roi_sum += self.roi;
+    }
 }
 
 /// Contributions finalized on these UTC days (one equality read per day, all at once).
@@ -81,7 +113,7 @@ pub fn add_contribution(row: &mut Row, d: &Document) {
 pub async fn contributions_on_days(
     db: &Db,
     days: impl IntoIterator<Item = i64>,
-) -> mongodb::error::Result<Vec<Document>> {
+) -> mongodb::error::Result<Vec<Counted>> {
     let reads = days.into_iter().map(|day| async move {
         db.col(CONTRIBUTIONS)
             .find(doc! { "day": day })
@@ -89,21 +121,24 @@ pub async fn contributions_on_days(
             .try_collect::<Vec<Document>>()
             .await
     });
-    Ok(futures_util::future::try_join_all(reads)
+    let docs = futures_util::future::try_join_all(reads)
         .await?
         .into_iter()
         .flatten()
-        .collect())
+        .collect();
+    Ok(db.rows(CONTRIBUTIONS, docs))
 }
 
 /// Every contribution in a sport (equality on the indexed `sport`).
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn contributions_in_sport(db: &Db, sport: &str) -> mongodb::error::Result<Vec<Document>> {
-    db.col(CONTRIBUTIONS)
+pub async fn contributions_in_sport(db: &Db, sport: &str) -> mongodb::error::Result<Vec<Counted>> {
+    let docs = db
+        .col(CONTRIBUTIONS)
         .find(doc! { "sport": sport })
         .await?
         .try_collect()
-        .await
+        .await?;
+    Ok(db.rows(CONTRIBUTIONS, docs))
 }
 
 pub fn row_doc(row: &Row, now: DateTime) -> Document {
@@ -121,23 +156,44 @@ pub fn update_bucket(at: DateTime) -> i64 {
     crate::codes::store::update_bucket(at)
 }
 
-pub fn row_from_doc(d: &Document) -> Option<(Row, DateTime)> {
-    let row = Row {
-        seller: d.get_object_id("seller").ok()?,
-        username: d.get_str("username").unwrap_or_default().to_owned(),
-        total_sales: int(d, "totalSales"),
-        wins: int(d, "totalWins"),
-        losses: int(d, "totalLosses"),
-        voids: int(d, "totalVoids"),
-        roi_sum: int(d, "roiSum"),
-        revenue: int(d, "totalRevenue"),
-    };
-    Some((
-        row,
-        d.get_datetime("updatedAt")
-            .copied()
-            .unwrap_or(DateTime::MIN),
-    ))
+/// A `leaderboards` row as stored; [`RowDoc::into_pair`] gives the row and its `updatedAt`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RowDoc {
+    seller: ObjectId,
+    #[serde(default)]
+    username: String,
+    #[serde(default, deserialize_with = "de::whole_number")]
+    total_sales: i64,
+    #[serde(default, deserialize_with = "de::whole_number")]
+    total_wins: i64,
+    #[serde(default, deserialize_with = "de::whole_number")]
+    total_losses: i64,
+    #[serde(default, deserialize_with = "de::whole_number")]
+    total_voids: i64,
+    #[serde(default, deserialize_with = "de::whole_number")]
+    roi_sum: i64,
+    #[serde(default, deserialize_with = "de::whole_number")]
+    total_revenue: i64,
+    #[serde(default = "de::earliest")]
+    updated_at: DateTime,
+}
+
+impl RowDoc {
+    /// The row and when it was last written.
+    pub fn into_pair(self) -> (Row, DateTime) {
+        let row = Row {
+            seller: self.seller,
+            username: self.username,
+            total_sales: self.total_sales,
+            wins: self.total_wins,
+            losses: self.total_losses,
+            voids: self.total_voids,
+            roi_sum: self.roi_sum,
+            revenue: self.total_revenue,
+        };
+        (row, self.updated_at)
+    }
 }
 
 /// Writes the row (replace or create). Two first writers may race on the insert; the loser replaces.
@@ -165,12 +221,8 @@ pub async fn read_row(
     db: &Db,
     seller: ObjectId,
 ) -> mongodb::error::Result<Option<(Row, DateTime)>> {
-    Ok(db
-        .col(ROWS)
-        .find_one(doc! { "_id": seller })
-        .await?
-        .as_ref()
-        .and_then(row_from_doc))
+    let row: Option<RowDoc> = db.find_row(ROWS, doc! { "_id": seller }).await?;
+    Ok(row.map(RowDoc::into_pair))
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -190,7 +242,11 @@ pub async fn find_rows(
         find = find.projection(p);
     }
     let docs: Vec<Document> = find.await?.try_collect().await?;
-    Ok(db.parsed(ROWS, &docs, row_from_doc))
+    Ok(db
+        .rows(ROWS, docs)
+        .into_iter()
+        .map(RowDoc::into_pair)
+        .collect())
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -199,13 +255,16 @@ pub async fn count_rows(db: &Db, filter: Document) -> mongodb::error::Result<i64
 }
 
 /// One finalized code as the seller's contributions record it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct Recorded {
+    #[serde(rename = "_id")]
     pub code: ObjectId,
     pub outcome: oddxer_shared::Outcome,
     /// Hundredths.
+    #[serde(default, deserialize_with = "de::whole_number")]
     pub odds: i64,
     /// When the contribution was inserted: the code's finalization.
+    #[serde(rename = "createdAt", default = "de::earliest")]
     pub at: DateTime,
 }
 
@@ -220,18 +279,5 @@ pub async fn recorded(db: &Db, seller: ObjectId) -> mongodb::error::Result<Vec<R
         .await?
         .try_collect()
         .await?;
-    Ok(docs
-        .iter()
-        .filter_map(|d| {
-            Some(Recorded {
-                code: d.get_object_id("_id").ok()?,
-                outcome: oddxer_shared::Outcome::parse(d.get_str("outcome").ok()?)?,
-                odds: int(d, "odds"),
-                at: d
-                    .get_datetime("createdAt")
-                    .copied()
-                    .unwrap_or(DateTime::MIN),
-            })
-        })
-        .collect())
+    Ok(db.rows(CONTRIBUTIONS, docs))
 }

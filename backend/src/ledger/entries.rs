@@ -9,16 +9,25 @@ use mongodb::bson::{doc, Document};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-#[derive(Debug, Clone, PartialEq)]
+/// A `ledger_entries` document: one leg of a transfer on one account, `{account}:{seq}`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Entry {
+    #[serde(rename = "_id")]
     pub id: String,
     pub account: String,
     pub seq: i64,
     pub transfer_id: String,
+    /// Signed minor units: negative for a debit.
     pub amount: i64,
+    /// The account's balance after this entry, minor units.
     pub balance_after: i64,
+    /// The transfer's type (`DEPOSIT`, `PURCHASE`, ...).
+    #[serde(rename = "type", default = "adjustment")]
     pub kind: String,
+    #[serde(default)]
     pub description: String,
+    #[serde(default = "crate::db::de::earliest")]
     pub created_at: mongodb::bson::DateTime,
     /// The payment reference copied from the transfer (`reference`), so the journal names it
     /// without a lookup per row.
@@ -27,25 +36,9 @@ pub struct Entry {
     pub payment_method: Option<String>,
 }
 
-impl Entry {
-    pub fn from_doc(d: &Document) -> Option<Entry> {
-        Some(Entry {
-            id: d.get_str("_id").ok()?.to_owned(),
-            account: d.get_str("account").ok()?.to_owned(),
-            seq: d.get_i64("seq").ok()?,
-            transfer_id: d.get_str("transferId").ok()?.to_owned(),
-            amount: d.get_i64("amount").ok()?,
-            balance_after: d.get_i64("balanceAfter").ok()?,
-            kind: d.get_str("type").unwrap_or("ADJUSTMENT").to_owned(),
-            description: d.get_str("description").unwrap_or_default().to_owned(),
-            created_at: d
-                .get_datetime("createdAt")
-                .copied()
-                .unwrap_or(mongodb::bson::DateTime::MIN),
-            reference: d.get_str("reference").ok().map(str::to_owned),
-            payment_method: d.get_str("paymentMethod").ok().map(str::to_owned),
-        })
-    }
+/// The type an entry written before `type` was copied onto entries reads as.
+fn adjustment() -> String {
+    "ADJUSTMENT".to_owned()
 }
 
 /// The last entry of an account: position and balance. `(0, 0)` for an account with no entries.
@@ -122,13 +115,7 @@ impl Entries {
     }
 
     async fn entry_by_id(&self, id: &str) -> mongodb::error::Result<Option<Entry>> {
-        Ok(self
-            .db
-            .col("ledger_entries")
-            .find_one(doc! { "_id": id })
-            .await?
-            .as_ref()
-            .and_then(Entry::from_doc))
+        self.db.find_row("ledger_entries", doc! { "_id": id }).await
     }
 
     /// The head as the database has it now, found by `_id` lookups only (the one shape every
@@ -192,12 +179,12 @@ impl Entries {
         transfer_id: &str,
         account: &str,
     ) -> mongodb::error::Result<Option<Entry>> {
-        let found = self
-            .db
-            .col("ledger_entries")
-            .find_one(doc! { "transferId": transfer_id, "account": account })
-            .await?;
-        Ok(found.as_ref().and_then(Entry::from_doc))
+        self.db
+            .find_row(
+                "ledger_entries",
+                doc! { "transferId": transfer_id, "account": account },
+            )
+            .await
     }
 
     /// Applies one leg exactly once: a second call with the same transfer and account returns the
@@ -289,7 +276,7 @@ impl Entries {
             .await?
             .try_collect()
             .await?;
-        let mut entries: Vec<Entry> = self.db.parsed("ledger_entries", &docs, Entry::from_doc);
+        let mut entries: Vec<Entry> = self.db.rows("ledger_entries", docs);
         entries.sort_by_key(|e| e.seq);
         Ok(entries)
     }
@@ -441,7 +428,7 @@ mod tests {
     fn bulk_entry_doc_reads_back_as_the_entry() {
         let at = mongodb::bson::DateTime::from_millis(1_700_000_000_000);
         let d = entry_doc("wallet:a", 65, "t1", -500, 1_500, "PURCHASE", "Bought", at);
-        let e = Entry::from_doc(&d).expect("entry");
+        let e: Entry = mongodb::bson::from_document(d.clone()).expect("entry");
         assert_eq!(
             (
                 e.id.as_str(),

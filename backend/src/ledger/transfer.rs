@@ -15,7 +15,8 @@ use crate::error::is_duplicate_key;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 use oddxer_shared::{TransactionStatus, TransactionType};
 
-#[derive(Debug, Clone, PartialEq)]
+/// One movement of a transfer: `amount` signed minor units on `account` (negative debits).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct Leg {
     pub account: String,
     pub amount: i64,

@@ -2,21 +2,28 @@
 
 use crate::clock;
 use crate::codes::store::claim_id;
-use crate::db::Db;
+use crate::db::{de, Db};
 use crate::error::is_duplicate_key;
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
 use oddxer_shared::api::{PurchaseStatus, Settlement};
 
-#[derive(Debug, Clone)]
+/// A `purchases` document.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Purchase {
+    #[serde(rename = "_id")]
     pub id: ObjectId,
+    #[serde(rename = "bettingCode")]
     pub code: ObjectId,
     pub buyer: ObjectId,
     pub seller: ObjectId,
+    /// What the buyer paid, minor units.
     pub price: i64,
     pub status: PurchaseStatus,
+    /// How the escrowed price left escrow, once the code is settled.
     pub settlement: Option<Settlement>,
+    #[serde(default = "de::earliest")]
     pub created_at: DateTime,
 }
 
@@ -40,28 +47,6 @@ pub fn parse_settlement(s: &str) -> Option<Settlement> {
         "PAID_OUT" => Some(Settlement::PaidOut),
         "REFUNDED" => Some(Settlement::Refunded),
         _ => None,
-    }
-}
-
-impl Purchase {
-    pub fn from_doc(d: &Document) -> Option<Purchase> {
-        Some(Purchase {
-            id: d.get_object_id("_id").ok()?,
-            code: d.get_object_id("bettingCode").ok()?,
-            buyer: d.get_object_id("buyer").ok()?,
-            seller: d.get_object_id("seller").ok()?,
-            price: d.get_i64("price").ok()?,
-            status: match d.get_str("status").ok()? {
-                "COMPLETED" => PurchaseStatus::Completed,
-                "FAILED" => PurchaseStatus::Failed,
-                _ => PurchaseStatus::Pending,
-            },
-            settlement: d.get_str("settlement").ok().and_then(parse_settlement),
-            created_at: d
-                .get_datetime("createdAt")
-                .copied()
-                .unwrap_or(DateTime::MIN),
-        })
     }
 }
 
@@ -149,12 +134,8 @@ pub async fn find_by_claim(
     code: ObjectId,
     buyer: ObjectId,
 ) -> mongodb::error::Result<Option<Purchase>> {
-    Ok(db
-        .col("purchases")
-        .find_one(doc! { "claim": claim_id(code, buyer) })
-        .await?
-        .as_ref()
-        .and_then(Purchase::from_doc))
+    db.find_row("purchases", doc! { "claim": claim_id(code, buyer) })
+        .await
 }
 
 /// Marks a purchase that will not happen FAILED and gives its claim back, in one write of the
@@ -169,12 +150,7 @@ pub async fn abandon(db: &Db, id: ObjectId) -> mongodb::error::Result<()> {
 
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn find(db: &Db, id: ObjectId) -> mongodb::error::Result<Option<Purchase>> {
-    Ok(db
-        .col("purchases")
-        .find_one(doc! { "_id": id })
-        .await?
-        .as_ref()
-        .and_then(Purchase::from_doc))
+    db.find_row("purchases", doc! { "_id": id }).await
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
@@ -241,7 +217,7 @@ pub async fn list(
         .await?
         .try_collect()
         .await?;
-    Ok(db.parsed("purchases", &docs, Purchase::from_doc))
+    Ok(db.rows("purchases", docs))
 }
 
 fn slot_id(code: ObjectId, n: i64) -> String {

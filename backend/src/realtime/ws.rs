@@ -8,18 +8,15 @@
 //! `sockets` measures it (DESIGN.md section 9: at most 20 KiB per idle socket).
 
 mod access;
+mod catch_up;
 mod outbox;
 
 use super::HubEvent;
 use crate::auth::extract::bearer;
 use crate::auth::store::{self, User};
 use crate::error::AppError;
-use crate::ledger::accounts;
-use crate::ledger::entries::Head;
 use crate::metrics::SyncStream;
-use crate::purchases::stream as purchase_stream;
 use crate::state::AppState;
-use crate::wallet::service::entry_out;
 use access::{deadline, grant, Grant, Refused, CLOSE_POLICY, CLOSE_TRY_AGAIN_LATER};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -28,20 +25,14 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::SplitStream;
 use futures_util::{SinkExt, StreamExt};
-use oddxer_shared::sync::{
-    Checkpoint, ClientFrame, LiveEvent, ServerFrame, StreamEntries, SyncBatch,
-};
-use oddxer_shared::Money;
+use oddxer_shared::sync::{ClientFrame, LiveEvent, ServerFrame, StreamEntries, SyncBatch};
 use outbox::{CloseReason, End, Outbox, Outgoing};
 use std::collections::HashSet;
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{broadcast, mpsc, Semaphore};
 use tokio::time::Instant;
 
 const AUTH_TIMEOUT: Duration = Duration::from_secs(5);
-/// Buckets read (at once) per `sync:batch`: 4 x 64 = up to 256 entries, about 90 KB of JSON. Whole
-/// buckets, so consecutive batches never read a bucket twice.
-const BUCKETS_PER_BATCH: i64 = 4;
 /// Per-connection send window: `sync:batch` frames queued or being written to one client at once.
 /// The next batch is read from the database only when a slot is free, so a catch-up of any length
 /// holds at most this many batches (plus the one being read) in server memory, and the database
@@ -256,17 +247,6 @@ impl Connection {
         Ok(())
     }
 
-    /// A catch-up batch through the send window, counted like any frame.
-    async fn send_sync_batch(
-        &self,
-        frame: ServerFrame,
-        slot: OwnedSemaphorePermit,
-    ) -> Result<(), End> {
-        self.out.send_batch(&frame, slot).await?;
-        self.count_sent(&frame);
-        Ok(())
-    }
-
     fn count_sent(&self, frame: &ServerFrame) {
         let metrics = &self.state.db.metrics;
         match frame {
@@ -429,154 +409,6 @@ impl Connection {
         self.expires = deadline(grant.expires_at);
         self.session = grant.session;
         self.user = grant.user;
-        Ok(())
-    }
-
-    async fn on_wallet_changed(&mut self) -> Result<(), End> {
-        let currency = &self.state.config.currency;
-        let head = match self
-            .state
-            .ledger
-            .entries
-            .head(&accounts::wallet(self.user.id))
-            .await
-        {
-            Ok(head) => {
-                self.send(ServerFrame::Event(LiveEvent::WalletUpdated {
-                    balance: Money::new(head.balance, currency),
-                }))?;
-                Some(head)
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "wallet head read failed");
-                None
-            }
-        };
-        if self.wallet_cursor.is_some() {
-            self.send_wallet_since(head).await?;
-        }
-        Ok(())
-    }
-
-    /// Sends every wallet entry after the cursor up to the head read first (or just read by the
-    /// caller, `known_head`), so the final checkpoint (head position and balance) is exactly what
-    /// the client must hold after applying the batches. Batches go through the send window: the
-    /// next one is read only when the client has taken enough of the previous ones.
-    async fn send_wallet_since(&mut self, known_head: Option<Head>) -> Result<(), End> {
-        let account = accounts::wallet(self.user.id);
-        let currency = self.state.config.currency.clone();
-        let entries = self.state.ledger.entries.clone();
-        let Some(mut cursor) = self.wallet_cursor else {
-            return Ok(());
-        };
-        let head = match known_head {
-            Some(h) => h,
-            None => match entries.head(&account).await {
-                Ok(h) => h,
-                Err(e) => {
-                    tracing::warn!(error = %e, "sync head read failed");
-                    return self.error(
-                        "SYNC_UNAVAILABLE",
-                        "The wallet could not be read; retry the sync",
-                    );
-                }
-            },
-        };
-        let checkpoint = Checkpoint {
-            head: head.seq,
-            balance: Some(head.balance),
-        };
-        loop {
-            let slot = self.out.window_slot().await?;
-            let batch = match entries
-                .run_after(&account, cursor, head.seq, BUCKETS_PER_BATCH)
-                .await
-            {
-                Ok(b) => b,
-                Err(e) => {
-                    tracing::warn!(error = %e, "sync read failed");
-                    return self.error(
-                        "SYNC_UNAVAILABLE",
-                        "The wallet could not be read; retry the sync",
-                    );
-                }
-            };
-            if let Some(last) = batch.last() {
-                cursor = last.seq;
-            }
-            let done = cursor >= head.seq || batch.is_empty();
-            let frame = ServerFrame::SyncBatch(SyncBatch {
-                entries: StreamEntries::Wallet(
-                    batch.iter().map(|e| entry_out(e, &currency)).collect(),
-                ),
-                cursor,
-                done,
-                checkpoint,
-            });
-            drop(batch);
-            self.send_sync_batch(frame, slot).await?;
-            if done {
-                break;
-            }
-        }
-        self.wallet_cursor = Some(cursor);
-        Ok(())
-    }
-
-    /// Sends the purchases stream after the cursor up to the head read first (same contract as the
-    /// wallet stream; the checkpoint carries no balance).
-    async fn send_purchases_since(&mut self) -> Result<(), End> {
-        let Some(mut cursor) = self.purchases_cursor else {
-            return Ok(());
-        };
-        let db = &self.state.db;
-        let stream = purchase_stream::stream_of(self.user.id);
-        let head = match purchase_stream::head(db, &stream).await {
-            Ok(h) => h,
-            Err(e) => {
-                tracing::warn!(error = %e, "purchases head read failed");
-                return self.error(
-                    "SYNC_UNAVAILABLE",
-                    "Purchases could not be read; retry the sync",
-                );
-            }
-        };
-        let checkpoint = Checkpoint {
-            head,
-            balance: None,
-        };
-        loop {
-            let slot = self.out.window_slot().await?;
-            let batch =
-                match purchase_stream::after(db, &stream, cursor, head, BUCKETS_PER_BATCH).await {
-                    Ok(b) => b,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "purchases read failed");
-                        return self.error(
-                            "SYNC_UNAVAILABLE",
-                            "Purchases could not be read; retry the sync",
-                        );
-                    }
-                };
-            if let Some(last) = batch.last() {
-                cursor = last.seq;
-            }
-            let done = cursor >= head || batch.is_empty();
-            self.send_sync_batch(
-                ServerFrame::SyncBatch(SyncBatch {
-                    entries: StreamEntries::Purchases(batch),
-                    cursor,
-                    done,
-                    checkpoint,
-                }),
-                slot,
-            )
-            .await?;
-            if done {
-                break;
-            }
-        }
-        self.purchases_cursor = Some(cursor);
         Ok(())
     }
 }

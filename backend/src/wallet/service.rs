@@ -397,11 +397,7 @@ pub async fn payments_where(
                 .await?
                 .try_collect()
                 .await?;
-            Ok::<_, mongodb::error::Error>(state.db.parsed(
-                "transactions",
-                &docs,
-                Transaction::from_doc,
-            ))
+            Ok::<_, mongodb::error::Error>(state.db.rows::<Transaction>("transactions", docs))
         }
     };
     let (deposits, withdrawals) = tokio::join!(

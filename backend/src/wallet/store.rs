@@ -1,9 +1,9 @@
 //! Queries of the wallet area: the `transactions` documents (one per transfer).
 
 use crate::clock;
-use crate::db::Db;
+use crate::db::{de, Db};
 use crate::error::is_duplicate_key;
-use crate::ledger::transfer::{legs_from_doc, Leg, TransferSpec};
+use crate::ledger::transfer::{Leg, TransferSpec};
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
 use oddxer_shared::api::TransactionOut;
@@ -30,6 +30,64 @@ pub struct Transaction {
     pub payment_reference: Option<String>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
+}
+
+/// A `transactions` document as stored; what only some transfers carry sits in `metadata`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TransactionDoc {
+    #[serde(rename = "_id")]
+    id: ObjectId,
+    reference: String,
+    #[serde(rename = "type")]
+    kind: TransactionType,
+    user: ObjectId,
+    amount: i64,
+    currency: Currency,
+    payment_method: Option<PaymentMethod>,
+    status: TransactionStatus,
+    #[serde(default)]
+    legs: Vec<Leg>,
+    #[serde(default)]
+    description: String,
+    betting_code: Option<ObjectId>,
+    metadata: Option<TransactionMetadata>,
+    created_at: DateTime,
+    #[serde(default = "de::earliest")]
+    updated_at: DateTime,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TransactionMetadata {
+    phone_number: Option<String>,
+    parent: Option<ObjectId>,
+    payment_reference: Option<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for Transaction {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let t = TransactionDoc::deserialize(d)?;
+        let metadata = t.metadata.unwrap_or_default();
+        Ok(Transaction {
+            id: t.id,
+            reference: t.reference,
+            kind: t.kind,
+            user: t.user,
+            amount: t.amount,
+            currency: t.currency,
+            payment_method: t.payment_method,
+            phone_number: metadata.phone_number,
+            status: t.status,
+            legs: t.legs,
+            description: t.description,
+            parent: metadata.parent,
+            betting_code: t.betting_code,
+            payment_reference: metadata.payment_reference,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        })
+    }
 }
 
 impl Transaction {
@@ -62,44 +120,6 @@ impl Transaction {
             created_at: now,
             updated_at: now,
         }
-    }
-
-    pub fn from_doc(d: &Document) -> Option<Transaction> {
-        Some(Transaction {
-            id: d.get_object_id("_id").ok()?,
-            reference: d.get_str("reference").ok()?.to_owned(),
-            kind: TransactionType::parse(d.get_str("type").ok()?)?,
-            user: d.get_object_id("user").ok()?,
-            amount: d.get_i64("amount").ok()?,
-            currency: Currency(d.get_str("currency").ok()?.to_owned()),
-            payment_method: d
-                .get_str("paymentMethod")
-                .ok()
-                .and_then(PaymentMethod::parse),
-            phone_number: d
-                .get_document("metadata")
-                .ok()
-                .and_then(|m| m.get_str("phoneNumber").ok())
-                .map(str::to_owned),
-            status: TransactionStatus::parse(d.get_str("status").ok()?)?,
-            legs: legs_from_doc(d),
-            description: d.get_str("description").unwrap_or_default().to_owned(),
-            parent: d
-                .get_document("metadata")
-                .ok()
-                .and_then(|m| m.get_object_id("parent").ok()),
-            betting_code: d.get_object_id("bettingCode").ok(),
-            payment_reference: d
-                .get_document("metadata")
-                .ok()
-                .and_then(|m| m.get_str("paymentReference").ok())
-                .map(str::to_owned),
-            created_at: *d.get_datetime("createdAt").ok()?,
-            updated_at: d
-                .get_datetime("updatedAt")
-                .copied()
-                .unwrap_or(DateTime::MIN),
-        })
     }
 
     pub fn to_doc(&self) -> Document {
@@ -171,12 +191,7 @@ pub async fn insert_or_get(
 
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn find_by_id(db: &Db, id: ObjectId) -> mongodb::error::Result<Option<Transaction>> {
-    Ok(db
-        .col("transactions")
-        .find_one(doc! { "_id": id })
-        .await?
-        .as_ref()
-        .and_then(Transaction::from_doc))
+    db.find_row("transactions", doc! { "_id": id }).await
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -184,12 +199,8 @@ pub async fn find_by_reference(
     db: &Db,
     reference: &str,
 ) -> mongodb::error::Result<Option<Transaction>> {
-    Ok(db
-        .col("transactions")
-        .find_one(doc! { "reference": reference })
-        .await?
-        .as_ref()
-        .and_then(Transaction::from_doc))
+    db.find_row("transactions", doc! { "reference": reference })
+        .await
 }
 
 /// PENDING transactions of a type created before `older_than` (for the recovery worker).
@@ -212,5 +223,5 @@ pub async fn pending(
         .await?
         .try_collect()
         .await?;
-    Ok(db.parsed("transactions", &docs, Transaction::from_doc))
+    Ok(db.rows("transactions", docs))
 }
