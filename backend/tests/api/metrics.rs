@@ -642,3 +642,32 @@ fn metric_names(expr: &str) -> Vec<String> {
     }
     out
 }
+
+#[tokio::test]
+async fn a_stored_code_that_does_not_read_is_counted_and_the_others_still_serve() {
+    let app = TestApp::spawn().await;
+    let seller = app.signed_in_user("SELLER").await;
+    let good = app.create_code(&seller, 1_000, 1).await;
+    let broken = app.create_code(&seller, 1_000, 1).await;
+    // A document no version of the backend writes: a status outside the enum.
+    let id = mongodb::bson::oid::ObjectId::parse_str(&broken).expect("id");
+    app.db
+        .col("bettingcodes")
+        .update_one(
+            doc! { "_id": id },
+            doc! { "$set": { "status": "MISPLACED" } },
+        )
+        .await
+        .expect("corrupt the code");
+    let before = Scrape::of(&app).await;
+    let r = app.get(&format!("/codes/{broken}"), None).await;
+    assert_eq!(r.status.as_u16(), 404, "{}", r.body);
+    let r = app.get(&format!("/codes/{good}"), None).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    let after = Scrape::of(&app).await;
+    let labels = [("collection", "bettingcodes")];
+    assert_eq!(
+        moved(&before, &after, "oddxer_db_rows_unreadable_total", &labels),
+        1.0
+    );
+}
