@@ -322,10 +322,12 @@ pub async fn has_purchases(db: &Db, code: ObjectId) -> mongodb::error::Result<bo
 }
 
 /// One completed sale of a code, as the sales labels need it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
 pub struct Sale {
+    #[serde(rename = "_id")]
     pub purchase: ObjectId,
     pub buyer: ObjectId,
+    #[serde(rename = "createdAt")]
     pub at: DateTime,
 }
 
@@ -346,15 +348,8 @@ pub async fn sales(db: &Db, code: ObjectId) -> mongodb::error::Result<Vec<Sale>>
             .await
     };
     let (completed, pending) = tokio::join!(read(PURCHASE_COMPLETED), read("PENDING"));
-    let sale = |d: &Document| {
-        Some(Sale {
-            purchase: d.get_object_id("_id").ok()?,
-            buyer: d.get_object_id("buyer").ok()?,
-            at: *d.get_datetime("createdAt").ok()?,
-        })
-    };
-    let mut sales: Vec<Sale> = completed?.iter().filter_map(sale).collect();
-    for p in pending?.iter().filter_map(sale) {
+    let mut sales: Vec<Sale> = db.rows(PURCHASES, completed?);
+    for p in db.rows::<Sale>(PURCHASES, pending?) {
         let decided = db
             .col("transfer_outcomes")
             .find_one(doc! { "_id": p.purchase.to_hex() })

@@ -86,14 +86,10 @@ pub async fn recompute_all(state: &AppState) -> Result<Vec<Row>> {
         .await?
         .try_collect()
         .await?;
-    let outcomes: HashMap<ObjectId, Outcome> = resolutions
-        .iter()
-        .filter_map(|d| {
-            Some((
-                d.get_object_id("_id").ok()?,
-                Outcome::parse(d.get_str("outcome").ok()?)?,
-            ))
-        })
+    let outcomes: HashMap<ObjectId, Outcome> = db
+        .rows::<Decided>(RESOLUTIONS, resolutions)
+        .into_iter()
+        .map(|d| (d.code, d.outcome))
         .collect();
     let ids: Vec<ObjectId> = outcomes.keys().copied().collect();
     let prices = sale_prices(state, &ids).await?;
@@ -107,15 +103,11 @@ pub async fn recompute_all(state: &AppState) -> Result<Vec<Row>> {
             .await?
             .try_collect()
             .await?;
-        for d in codes {
-            let (Ok(id), Ok(seller)) = (d.get_object_id("_id"), d.get_object_id("seller")) else {
-                continue;
-            };
+        for d in db.rows::<Listed>(CODES, codes) {
+            let (id, seller, username, odds) = (d.id, d.seller, d.seller_username.as_str(), d.odds);
             let Some(outcome) = outcomes.get(&id) else {
                 continue;
             };
-            let username = d.get_str("sellerUsername").unwrap_or_default();
-            let odds = d.get_i64("odds").unwrap_or(0);
             let empty = vec![];
             let c = Contribution::new(
                 id,
@@ -134,6 +126,28 @@ pub async fn recompute_all(state: &AppState) -> Result<Vec<Row>> {
     let mut rows: Vec<Row> = rows.into_values().collect();
     rows.sort_by(rank_cmp);
     Ok(rows)
+}
+
+/// A code's decided outcome, as [`recompute_all`] reads `code_resolutions`.
+#[derive(Deserialize)]
+struct Decided {
+    #[serde(rename = "_id")]
+    code: ObjectId,
+    outcome: Outcome,
+}
+
+/// What [`recompute_all`] reads of a code (a projection of `bettingcodes`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Listed {
+    #[serde(rename = "_id")]
+    id: ObjectId,
+    seller: ObjectId,
+    #[serde(default)]
+    seller_username: String,
+    /// Hundredths.
+    #[serde(default, deserialize_with = "crate::db::de::whole_number")]
+    odds: i64,
 }
 
 /// Every stored row in rank order (for comparing with `recompute_all`).

@@ -238,15 +238,6 @@ pub fn row_doc(
     })
 }
 
-fn entry_of(d: &Document) -> Option<PurchaseStreamEntry> {
-    let purchase: PurchaseOut = mongodb::bson::from_bson(d.get("purchase")?.clone()).ok()?;
-    Some(PurchaseStreamEntry {
-        seq: d.get_i64("seq").ok()?,
-        version: d.get_i64("version").ok()?,
-        purchase,
-    })
-}
-
 /// The rows of one bucket with positions in `(after, upto]`, in position order. A bucket that holds
 /// fewer rows than those positions was (at least partly) written before rows carried a `bucket`:
 /// that range is read with the older range query instead, so such streams still sync whole.
@@ -268,11 +259,8 @@ async fn bucket_rows(
         .await?
         .try_collect()
         .await?;
-    let mut rows: Vec<PurchaseStreamEntry> = docs
-        .iter()
-        .filter_map(entry_of)
-        .filter(|e| e.seq > lo && e.seq <= hi)
-        .collect();
+    let mut rows: Vec<PurchaseStreamEntry> = db.rows(COLLECTION, docs);
+    rows.retain(|e| e.seq > lo && e.seq <= hi);
     if (rows.len() as i64) < hi - lo {
         let options = FindOptions::builder().sort(doc! { "seq": 1 }).build();
         let docs: Vec<Document> = db
@@ -282,7 +270,7 @@ async fn bucket_rows(
             .await?
             .try_collect()
             .await?;
-        rows = docs.iter().filter_map(entry_of).collect();
+        rows = db.rows(COLLECTION, docs);
     }
     rows.sort_by_key(|e| e.seq);
     Ok(rows)
@@ -306,7 +294,7 @@ pub async fn after(
         // A live update is a row or two: read them by `_id` rather than their whole bucket.
         let reads = (cursor.max(0) + 1..=upto).map(|seq| row_at(db, stream, seq));
         let found = futures_util::future::try_join_all(reads).await?;
-        return Ok(found.iter().flatten().filter_map(entry_of).collect());
+        return Ok(db.rows(COLLECTION, found.into_iter().flatten().collect()));
     }
     let first = (cursor.max(0) + 1) / BUCKET_SIZE;
     let last = (upto / BUCKET_SIZE).min(first + buckets - 1);

@@ -94,13 +94,17 @@ pub async fn following(
         .await?
         .try_collect()
         .await?;
-    Ok(docs
-        .iter()
-        .filter_map(|d| {
-            Some((
-                d.get_object_id("seller").ok()?,
-                *d.get_datetime("createdAt").ok()?,
-            ))
-        })
+    Ok(db
+        .rows::<Follow>(FOLLOWS, docs)
+        .into_iter()
+        .map(|f| (f.seller, f.created_at))
         .collect())
+}
+
+/// A `follows` document as [`following`] reads it.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Follow {
+    seller: ObjectId,
+    created_at: DateTime,
 }

