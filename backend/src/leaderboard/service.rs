@@ -4,43 +4,21 @@
 use super::rules::{bps_to_percent, rank_cmp, Contribution, Period, Row, Terms};
 use super::store;
 use crate::clock;
-use crate::codes::resolutions::{Resolution, RESOLUTIONS};
-use crate::codes::store::{Code, CODES, PURCHASES, PURCHASE_COMPLETED};
+use crate::codes::resolutions::Resolution;
+use crate::codes::store::Code;
 use crate::error::{AppError, Result};
 use crate::state::AppState;
-use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
 use oddxer_shared::api::{LeaderboardEntryOut, Page};
-use oddxer_shared::{Money, Outcome};
+use oddxer_shared::Money;
 use serde::Deserialize;
 use std::collections::HashMap;
-
-/// Prices of the COMPLETED purchases of each of these codes.
-async fn sale_prices(state: &AppState, codes: &[ObjectId]) -> Result<HashMap<ObjectId, Vec<i64>>> {
-    let mut out: HashMap<ObjectId, Vec<i64>> = HashMap::new();
-    for chunk in codes.chunks(1000) {
-        let docs: Vec<Document> = state
-            .db
-            .col(PURCHASES)
-            .find(doc! { "bettingCode": { "$in": chunk }, "status": PURCHASE_COMPLETED })
-            .projection(doc! { "bettingCode": 1, "price": 1 })
-            .await?
-            .try_collect()
-            .await?;
-        for d in docs {
-            if let (Ok(code), Ok(price)) = (d.get_object_id("bettingCode"), d.get_i64("price")) {
-                out.entry(code).or_default().push(price);
-            }
-        }
-    }
-    Ok(out)
-}
 
 /// The incremental update at finalization, exactly once per code: the code's contribution is
 /// inserted under `{_id: codeId}` (a second run finds it there), then the seller's row is rewritten
 /// from the seller's contributions. Never a `$inc`.
 pub async fn record(state: &AppState, code: &Code, res: &Resolution) -> Result<()> {
-    let prices = sale_prices(state, &[code.id])
+    let prices = store::sale_prices(&state.db, &[code.id])
         .await?
         .remove(&code.id)
         .unwrap_or_default();
@@ -79,31 +57,13 @@ pub async fn refresh_row(state: &AppState, seller: ObjectId, username: &str) -> 
 /// purchases), sorted in rank order. It must equal the stored rows.
 pub async fn recompute_all(state: &AppState) -> Result<Vec<Row>> {
     let db = &state.db;
-    let resolutions: Vec<Document> = db
-        .col(RESOLUTIONS)
-        .find(doc! {})
-        .projection(doc! { "outcome": 1 })
-        .await?
-        .try_collect()
-        .await?;
-    let outcomes: HashMap<ObjectId, Outcome> = db
-        .rows::<Decided>(RESOLUTIONS, resolutions)
-        .into_iter()
-        .map(|d| (d.code, d.outcome))
-        .collect();
+    let outcomes = store::all_outcomes(db).await?;
     let ids: Vec<ObjectId> = outcomes.keys().copied().collect();
-    let prices = sale_prices(state, &ids).await?;
+    let prices = store::sale_prices(db, &ids).await?;
     let terms = Terms::from_config(&state.config);
     let mut rows: HashMap<ObjectId, Row> = HashMap::new();
     for chunk in ids.chunks(1000) {
-        let codes: Vec<Document> = db
-            .col(CODES)
-            .find(doc! { "_id": { "$in": chunk } })
-            .projection(doc! { "seller": 1, "sellerUsername": 1, "odds": 1 })
-            .await?
-            .try_collect()
-            .await?;
-        for d in db.rows::<Listed>(CODES, codes) {
+        for d in store::listed(db, chunk).await? {
             let (id, seller, username, odds) = (d.id, d.seller, d.seller_username.as_str(), d.odds);
             let Some(outcome) = outcomes.get(&id) else {
                 continue;
@@ -126,28 +86,6 @@ pub async fn recompute_all(state: &AppState) -> Result<Vec<Row>> {
     let mut rows: Vec<Row> = rows.into_values().collect();
     rows.sort_by(rank_cmp);
     Ok(rows)
-}
-
-/// A code's decided outcome, as [`recompute_all`] reads `code_resolutions`.
-#[derive(Deserialize)]
-struct Decided {
-    #[serde(rename = "_id")]
-    code: ObjectId,
-    outcome: Outcome,
-}
-
-/// What [`recompute_all`] reads of a code (a projection of `bettingcodes`).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Listed {
-    #[serde(rename = "_id")]
-    id: ObjectId,
-    seller: ObjectId,
-    #[serde(default)]
-    seller_username: String,
-    /// Hundredths.
-    #[serde(default, deserialize_with = "crate::db::de::whole_number")]
-    odds: i64,
 }
 
 /// Every stored row in rank order (for comparing with `recompute_all`).

@@ -3,10 +3,14 @@
 
 use super::rules::{Contribution, Row};
 use crate::clock;
+use crate::codes::resolutions::RESOLUTIONS;
+use crate::codes::store::{CODES, PURCHASES, PURCHASE_COMPLETED};
 use crate::db::{de, Db};
 use crate::error::is_duplicate_key;
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
+use oddxer_shared::Outcome;
+use std::collections::HashMap;
 
 pub const CONTRIBUTIONS: &str = "leaderboard_contributions";
 pub const ROWS: &str = "leaderboards";
@@ -280,4 +284,87 @@ pub async fn recorded(db: &Db, seller: ObjectId) -> mongodb::error::Result<Vec<R
         .try_collect()
         .await?;
     Ok(db.rows(CONTRIBUTIONS, docs))
+}
+
+/// Prices (minor units) of the COMPLETED purchases of each of these codes, read 1,000 codes at a
+/// time (`bettingCode` `$in`, indexed).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn sale_prices(
+    db: &Db,
+    codes: &[ObjectId],
+) -> mongodb::error::Result<HashMap<ObjectId, Vec<i64>>> {
+    let mut out: HashMap<ObjectId, Vec<i64>> = HashMap::new();
+    for chunk in codes.chunks(1000) {
+        let docs: Vec<Document> = db
+            .col(PURCHASES)
+            .find(doc! { "bettingCode": { "$in": chunk }, "status": PURCHASE_COMPLETED })
+            .projection(doc! { "bettingCode": 1, "price": 1 })
+            .await?
+            .try_collect()
+            .await?;
+        for sale in db.rows::<SalePrice>(PURCHASES, docs) {
+            out.entry(sale.code).or_default().push(sale.price);
+        }
+    }
+    Ok(out)
+}
+
+/// What [`sale_prices`] reads of a purchase.
+#[derive(serde::Deserialize)]
+struct SalePrice {
+    #[serde(rename = "bettingCode")]
+    code: ObjectId,
+    price: i64,
+}
+
+/// Every decided code's outcome (all of `code_resolutions`: the audit's full recomputation).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn all_outcomes(db: &Db) -> mongodb::error::Result<HashMap<ObjectId, Outcome>> {
+    let docs: Vec<Document> = db
+        .col(RESOLUTIONS)
+        .find(doc! {})
+        .projection(doc! { "outcome": 1 })
+        .await?
+        .try_collect()
+        .await?;
+    Ok(db
+        .rows::<Decided>(RESOLUTIONS, docs)
+        .into_iter()
+        .map(|d| (d.code, d.outcome))
+        .collect())
+}
+
+/// A code's decided outcome, as [`all_outcomes`] reads `code_resolutions`.
+#[derive(serde::Deserialize)]
+struct Decided {
+    #[serde(rename = "_id")]
+    code: ObjectId,
+    outcome: Outcome,
+}
+
+/// What the recomputation reads of a code (a projection of `bettingcodes`).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Listed {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub seller: ObjectId,
+    #[serde(default)]
+    pub seller_username: String,
+    /// Hundredths.
+    #[serde(default, deserialize_with = "de::whole_number")]
+    pub odds: i64,
+}
+
+/// The codes of `ids` (at most 1,000), their seller and odds only.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn listed(db: &Db, ids: &[ObjectId]) -> mongodb::error::Result<Vec<Listed>> {
+    let docs: Vec<Document> = db
+        .col(CODES)
+        .find(doc! { "_id": { "$in": ids } })
+        .projection(doc! { "seller": 1, "sellerUsername": 1, "odds": 1 })
+        .await?
+        .try_collect()
+        .await?;
+    Ok(db.rows(CODES, docs))
 }

@@ -52,12 +52,7 @@ pub fn wallet_out(state: &AppState, head: crate::ledger::Head, held: i64) -> Wal
 
 /// `held` as last written on the wallet account (0 when never written), minor units.
 pub async fn held(state: &AppState, user: ObjectId) -> Result<i64> {
-    let account = state
-        .db
-        .col("accounts")
-        .find_one(mongodb::bson::doc! { "_id": accounts::wallet(user) })
-        .await?;
-    Ok(account.and_then(|d| d.get_i64("held").ok()).unwrap_or(0))
+    Ok(store::held(&state.db, user).await?)
 }
 
 /// Recomputes `held` from the user's withdrawals still holding money (the user's PENDING
@@ -70,14 +65,7 @@ pub async fn refresh_held(state: &AppState, user: ObjectId) -> Result<i64> {
     // Two withdrawals of one user recompute at once and FerretDB writes whole documents: a total
     // computed before the other's hold may land last. Read back and recompute until they agree.
     for _ in 0..5 {
-        state
-            .db
-            .col("accounts")
-            .update_one(
-                mongodb::bson::doc! { "_id": accounts::wallet(user) },
-                mongodb::bson::doc! { "$set": { "held": total } },
-            )
-            .await?;
+        store::write_held(&state.db, user, total).await?;
         let now = held_now(state, user).await?;
         if now == total && held(state, user).await? == total {
             break;
@@ -89,25 +77,14 @@ pub async fn refresh_held(state: &AppState, user: ObjectId) -> Result<i64> {
 
 /// The money (minor units) in the payout holds of the user's withdrawals still PENDING.
 async fn held_now(state: &AppState, user: ObjectId) -> Result<i64> {
-    use futures_util::TryStreamExt;
-    let filter = mongodb::bson::doc! { "user": user, "status": "PENDING", "type": "WITHDRAWAL", "metadata.parent": null };
-    let pending: Vec<mongodb::bson::Document> = state
-        .db
-        .col("transactions")
-        .find(filter)
-        .await?
-        .try_collect()
-        .await?;
     let mut total = 0;
-    for d in pending {
-        if let Ok(id) = d.get_object_id("_id") {
-            total += state
-                .ledger
-                .entries
-                .head(&accounts::payout_hold(id))
-                .await?
-                .balance;
-        }
+    for id in store::pending_withdrawals(&state.db, user).await? {
+        total += state
+            .ledger
+            .entries
+            .head(&accounts::payout_hold(id))
+            .await?
+            .balance;
     }
     Ok(total)
 }
@@ -377,29 +354,7 @@ pub async fn payments_where(
             AppError::validation("cursor is not one this server issued", "cursor", "invalid")
         })?),
     };
-    let query = |kind: TransactionType| {
-        let mut filter = filter.clone();
-        filter.extend(mongodb::bson::doc! { "type": kind.as_str(), "metadata.parent": null });
-        if let Some(a) = &after {
-            filter.extend(a.clone());
-        }
-        let options = mongodb::options::FindOptions::builder()
-            .sort(mongodb::bson::doc! { "createdAt": -1, "_id": -1 })
-            .limit(limit)
-            .build();
-        async move {
-            use futures_util::TryStreamExt;
-            let docs: Vec<mongodb::bson::Document> = state
-                .db
-                .col("transactions")
-                .find(filter)
-                .with_options(options)
-                .await?
-                .try_collect()
-                .await?;
-            Ok::<_, mongodb::error::Error>(state.db.rows::<Transaction>("transactions", docs))
-        }
-    };
+    let query = |kind| store::payments_page(&state.db, &filter, kind, after.as_ref(), limit);
     let (deposits, withdrawals) = tokio::join!(
         query(TransactionType::Deposit),
         query(TransactionType::Withdrawal)

@@ -3,6 +3,7 @@
 use crate::clock;
 use crate::db::{de, Db};
 use crate::error::is_duplicate_key;
+use crate::ledger::accounts;
 use crate::ledger::transfer::{Leg, TransferSpec};
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
@@ -220,6 +221,75 @@ pub async fn pending(
             doc! { "type": kind.as_str(), "status": "PENDING", "createdAt": { "$lt": older_than } },
         )
         .with_options(options)
+        .await?
+        .try_collect()
+        .await?;
+    Ok(db.rows("transactions", docs))
+}
+
+/// `held` as last written on the user's wallet account (0 when never written), minor units.
+#[tracing::instrument(level = "debug", skip_all, fields(user = %user))]
+pub async fn held(db: &Db, user: ObjectId) -> mongodb::error::Result<i64> {
+    let account = db
+        .col("accounts")
+        .find_one(doc! { "_id": accounts::wallet(user) })
+        .await?;
+    Ok(account.and_then(|d| d.get_i64("held").ok()).unwrap_or(0))
+}
+
+/// Writes `held` (minor units) on the user's wallet account (a label, see
+/// `service::refresh_held`).
+#[tracing::instrument(level = "debug", skip_all, fields(user = %user))]
+pub async fn write_held(db: &Db, user: ObjectId, held: i64) -> mongodb::error::Result<()> {
+    db.col("accounts")
+        .update_one(
+            doc! { "_id": accounts::wallet(user) },
+            doc! { "$set": { "held": held } },
+        )
+        .await?;
+    Ok(())
+}
+
+/// The ids of the user's withdrawals still PENDING (their payout holds may hold money); few at
+/// any time, read by equality on the indexed `{user, status}`.
+#[tracing::instrument(level = "debug", skip_all, fields(user = %user))]
+pub async fn pending_withdrawals(db: &Db, user: ObjectId) -> mongodb::error::Result<Vec<ObjectId>> {
+    let filter =
+        doc! { "user": user, "status": "PENDING", "type": "WITHDRAWAL", "metadata.parent": null };
+    let docs: Vec<Document> = db
+        .col("transactions")
+        .find(filter)
+        .projection(doc! { "_id": 1 })
+        .await?
+        .try_collect()
+        .await?;
+    Ok(docs
+        .iter()
+        .filter_map(|d| d.get_object_id("_id").ok())
+        .collect())
+}
+
+/// One page of the payments of one `kind` (deposits or withdrawals, never their payout or
+/// reversal transfers) matching `filter`, newest first (`createdAt`, `_id`), after `after` (a
+/// `db::after_cursor` filter), at most `limit`.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn payments_page(
+    db: &Db,
+    filter: &Document,
+    kind: TransactionType,
+    after: Option<&Document>,
+    limit: i64,
+) -> mongodb::error::Result<Vec<Transaction>> {
+    let mut filter = filter.clone();
+    filter.extend(doc! { "type": kind.as_str(), "metadata.parent": null });
+    if let Some(a) = after {
+        filter.extend(a.clone());
+    }
+    let docs: Vec<Document> = db
+        .col("transactions")
+        .find(filter)
+        .sort(doc! { "createdAt": -1, "_id": -1 })
+        .limit(limit)
         .await?
         .try_collect()
         .await?;
