@@ -254,18 +254,7 @@ fn parse_booking_code_length(
 }
 
 /// Bookmakers accepted when `BOOKMAKERS` is not set.
-pub const DEFAULT_BOOKMAKERS: &[&str] = &[
-    "SportyBet",
-    "Betway",
-    "1xBet",
-    "Betika",
-    "Bet9ja",
-    "BetPawa",
-    "Fortebet",
-    "22Bet",
-    "Melbet",
-    "Gal Sport Betting",
-];
+pub use oddxer_shared::validate::DEFAULT_BOOKMAKERS;
 
 const DEV_JWT_SECRET: &str = "oddxer-development-secret-not-for-production-use!";
 

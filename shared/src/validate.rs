@@ -22,6 +22,31 @@ pub fn is_otp(otp: &str, len: usize) -> bool {
     otp.len() == len && otp.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// A listing's odds bounds in hundredths: 1.01 to 100,000.
+pub const MIN_ODDS: i64 = 101;
+/// See [`MIN_ODDS`].
+pub const MAX_ODDS: i64 = 10_000_000;
+/// A listing's title: 5 to 120 characters.
+pub const TITLE_MIN_CHARS: usize = 5;
+/// See [`TITLE_MIN_CHARS`].
+pub const TITLE_MAX_CHARS: usize = 120;
+/// A listing's description: at most 2,000 characters.
+pub const DESCRIPTION_MAX_CHARS: usize = 2_000;
+/// The bookmakers a listing may name when the server's `BOOKMAKERS` is not set (the apps use
+/// them until the server tells its own list, `GET /codes/options`).
+pub const DEFAULT_BOOKMAKERS: [&str; 10] = [
+    "SportyBet",
+    "Betway",
+    "1xBet",
+    "Betika",
+    "Bet9ja",
+    "BetPawa",
+    "Fortebet",
+    "22Bet",
+    "Melbet",
+    "Gal Sport Betting",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

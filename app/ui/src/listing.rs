@@ -8,28 +8,12 @@ use oddxer_shared::{Currency, Money, Sport};
 
 use crate::input::parse_amount;
 
-pub const TITLE_MIN_CHARS: usize = 5;
-pub const TITLE_MAX_CHARS: usize = 120;
-pub const DESCRIPTION_MAX_CHARS: usize = 2_000;
+pub use oddxer_shared::validate::{
+    DEFAULT_BOOKMAKERS, DESCRIPTION_MAX_CHARS, MAX_ODDS, MIN_ODDS, TITLE_MAX_CHARS, TITLE_MIN_CHARS,
+};
 pub const CODE_MAX_CHARS: usize = 100;
-/// Odds bounds in hundredths: 1.01 to 100,000.
-pub const MIN_ODDS: i64 = 101;
-pub const MAX_ODDS: i64 = 10_000_000;
 /// The server's default cap on `maxBuyers` (`CODE_MAX_BUYERS`) when it does not say otherwise.
 pub const DEFAULT_MAX_BUYERS_LIMIT: i64 = 1_000;
-/// The server's default `BOOKMAKERS`, used until it tells its own list.
-pub const DEFAULT_BOOKMAKERS: [&str; 10] = [
-    "SportyBet",
-    "Betway",
-    "1xBet",
-    "Betika",
-    "Bet9ja",
-    "BetPawa",
-    "Fortebet",
-    "22Bet",
-    "Melbet",
-    "Gal Sport Betting",
-];
 
 /// What the seller typed, as typed.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -7,11 +7,10 @@ use oddxer_shared::{CodeStatus, Outcome, Sport};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// Odds bounds in hundredths: 1.01 to 100,000.
-pub const MIN_ODDS: i64 = 101;
-pub const MAX_ODDS: i64 = 10_000_000;
-pub const TITLE_CHARS: std::ops::RangeInclusive<usize> = 5..=120;
-pub const DESCRIPTION_MAX_CHARS: usize = 2_000;
+pub use oddxer_shared::validate::{DESCRIPTION_MAX_CHARS, MAX_ODDS, MIN_ODDS};
+use oddxer_shared::validate::{TITLE_MAX_CHARS, TITLE_MIN_CHARS};
+/// A title's length in characters.
+pub const TITLE_CHARS: std::ops::RangeInclusive<usize> = TITLE_MIN_CHARS..=TITLE_MAX_CHARS;
 /// A bookmaker's booking code: how long it may be (characters are letters, digits and hyphens).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BookingCodeRule {
