@@ -20,6 +20,7 @@ mod seller;
 mod seller_form;
 mod sign_in;
 mod tipster;
+mod tipster_stats;
 mod wallet;
 mod wallet_payments;
 

@@ -9,7 +9,7 @@ use oddxer_shared::Outcome;
 use crate::format;
 use crate::state::AppState;
 
-use super::tipster::{gain_class, units};
+use super::tipster_stats::{gain_class, units};
 
 /// Chart geometry in a `CHART_W` x `CHART_H` box (y grows downwards): the line's points (the
 /// start at 0 units, then one per settled code) and the y of the zero line.

@@ -12,7 +12,7 @@ use crate::state::{spawn_command, AppState, Route};
 use crate::widgets::{Empty, Spinner, Stat, StatusPill};
 
 use super::seller_form::CreateCodeForm;
-use super::tipster::{ratio_percent, units};
+use super::tipster_stats::{ratio_percent, units};
 use oddxer_shared::api::SellerProfileOut;
 
 #[derive(Debug, Clone, Default, PartialEq)]
