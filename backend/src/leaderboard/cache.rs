@@ -46,7 +46,7 @@ impl LeaderboardCache {
         }
     }
 
-    /// Every seller's row in rank order ([`super::service::rank_order`]), or `None` when the
+    /// Every seller's row in rank order ([`super::cursor::rank_order`]), or `None` when the
     /// cache is off.
     pub async fn rows(&self, db: &Db) -> mongodb::error::Result<Option<Arc<Vec<(Row, DateTime)>>>> {
         if self.ttl.is_zero() {
@@ -80,7 +80,7 @@ impl LeaderboardCache {
         }
         // Kept in rank order, so a page of the default sort stops after `limit` rows.
         let mut snapshot: Vec<(Row, DateTime)> = inner.rows.values().cloned().collect();
-        snapshot.sort_by_key(|(r, _)| super::service::rank_order(r));
+        snapshot.sort_by_key(|(r, _)| super::cursor::rank_order(r));
         inner.snapshot = Arc::new(snapshot);
         inner.since = Some(started);
         inner.refreshed_at = Some(Instant::now());

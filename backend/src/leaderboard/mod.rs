@@ -3,6 +3,7 @@
 //! documents (resolutions, codes, purchases). The two must agree.
 
 pub mod cache;
+mod cursor;
 pub mod routes;
 pub mod rules;
 pub mod service;
