@@ -1,5 +1,6 @@
 //! Buying codes: purchases with escrow, settlement at finalization, the seller's sales.
 
+mod contention;
 pub mod pending;
 pub mod routes;
 pub mod rules;
