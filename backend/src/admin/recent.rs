@@ -16,7 +16,7 @@ use crate::db::Db;
 use crate::error::Result;
 use crate::ledger::accounts;
 use crate::ledger::entries::Entry;
-use crate::ledger::transfer::{legs_from_doc, void_id};
+use crate::ledger::transfer::{legs_from_doc, void_id, Decision};
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 use oddxer_shared::api::Violation;
@@ -110,14 +110,10 @@ pub async fn check_bucket(db: &Db, bucket: i64) -> Result<(usize, Vec<Violation>
         .await?
         .try_collect()
         .await?;
-    let decided: Vec<(String, String)> = outcomes
-        .iter()
-        .filter_map(|d| {
-            Some((
-                d.get_str("_id").ok()?.to_owned(),
-                d.get_str("outcome").ok()?.to_owned(),
-            ))
-        })
+    let decided: Vec<(String, String)> = db
+        .rows::<Decision>("transfer_outcomes", outcomes)
+        .into_iter()
+        .map(|d| (d.transfer, d.outcome))
         .collect();
     let mut violations = vec![];
     for chunk in decided.chunks(CONCURRENCY) {

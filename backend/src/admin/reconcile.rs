@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::http::{ok, ApiResult};
 use crate::ledger::accounts;
 use crate::ledger::entries::Entry;
-use crate::ledger::transfer::{legs_from_doc, void_id};
+use crate::ledger::transfer::{legs_from_doc, void_id, Decision};
 use crate::state::AppState;
 use axum::extract::State;
 use futures_util::TryStreamExt;
@@ -101,14 +101,10 @@ pub async fn run(state: &AppState) -> Result<ReconcileReport> {
         .await?
         .try_collect()
         .await?;
-    let outcomes: HashMap<String, String> = outcomes
-        .iter()
-        .filter_map(|d| {
-            Some((
-                d.get_str("_id").ok()?.to_owned(),
-                d.get_str("outcome").ok()?.to_owned(),
-            ))
-        })
+    let outcomes: HashMap<String, String> = db
+        .rows::<Decision>("transfer_outcomes", outcomes)
+        .into_iter()
+        .map(|d| (d.transfer, d.outcome))
         .collect();
     let transfers: Vec<Document> = db
         .col("transactions")

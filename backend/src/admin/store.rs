@@ -8,7 +8,7 @@ use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
 const CHANGES: &str = "admin_user_changes";
 
 /// One admin change of a user.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct AdminChange {
     /// The admin who made it (absent on a malformed record).
     pub by: Option<ObjectId>,
@@ -39,13 +39,8 @@ pub async fn last_change(db: &Db, user: ObjectId) -> mongodb::error::Result<Opti
         .await?
         .try_collect()
         .await?;
-    Ok(docs
-        .iter()
-        .filter_map(|d| Some((*d.get_datetime("at").ok()?, d)))
-        .max_by_key(|(at, _)| *at)
-        .map(|(at, d)| AdminChange {
-            by: d.get_object_id("by").ok(),
-            at,
-            reason: d.get_str("reason").ok().map(str::to_owned),
-        }))
+    Ok(db
+        .rows::<AdminChange>(CHANGES, docs)
+        .into_iter()
+        .max_by_key(|c| c.at))
 }

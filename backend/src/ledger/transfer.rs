@@ -125,6 +125,15 @@ fn failed_spec(d: &Document) -> Option<TransferSpec> {
     })
 }
 
+/// A `transfer_outcomes` document as the audits read it: the transfer it decided (`_id`) and
+/// how (`COMPLETED` or `FAILED`).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Decision {
+    #[serde(rename = "_id")]
+    pub transfer: String,
+    pub outcome: String,
+}
+
 /// The minute a transfer was decided in (`transfer_outcomes.bucket`): Unix milliseconds / 60,000.
 pub fn minute_bucket(at: mongodb::bson::DateTime) -> i64 {
     at.timestamp_millis().div_euclid(60_000)
