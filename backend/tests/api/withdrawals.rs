@@ -12,6 +12,41 @@ async fn wallet(app: &TestApp, s: &Session) -> serde_json::Value {
     app.get("/wallet", Some(&s.access)).await.data().clone()
 }
 
+/// Withdrawals of `amount` by MTN MoMo, one per Idempotency-Key of `keys`, all sent at once (each
+/// on its own task); their statuses and bodies in the order of `keys`.
+async fn withdrawals_at_once(
+    app: &TestApp,
+    s: &Session,
+    amount: i64,
+    keys: impl IntoIterator<Item = String>,
+) -> Vec<(StatusCode, serde_json::Value)> {
+    let handles: Vec<_> = keys
+        .into_iter()
+        .map(|key| {
+            let (http, url, s) = (app.http.clone(), app.url("/wallet/withdrawals"), s.clone());
+            tokio::spawn(async move {
+                let body =
+                    json!({ "amount": amount, "paymentMethod": "MTN_MOMO", "phoneNumber": s.phone });
+                let r = http
+                    .post(url)
+                    .bearer_auth(&s.access)
+                    .header("Idempotency-Key", key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("send");
+                let status = r.status();
+                (status, r.json().await.unwrap_or(serde_json::Value::Null))
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.expect("join"));
+    }
+    out
+}
+
 #[tokio::test]
 async fn a_withdrawal_is_debited_at_once_held_and_paid_out_when_the_provider_confirms() {
     let app = TestApp::spawn().await;
@@ -98,31 +133,13 @@ async fn parallel_withdrawals_never_overdraw_the_wallet() {
     let app = TestApp::spawn().await;
     let s = app.signed_in_user("BUYER").await;
     app.funded(&s, 10_000).await;
-    let handles: Vec<_> = (0..10)
-        .map(|i| {
-            let http = app.http.clone();
-            let url = app.url("/wallet/withdrawals");
-            let s = s.clone();
-            tokio::spawn(async move {
-                let body =
-                    json!({ "amount": 3_000, "paymentMethod": "MTN_MOMO", "phoneNumber": s.phone });
-                http.post(url)
-                    .bearer_auth(&s.access)
-                    .header("Idempotency-Key", format!("par-{i}"))
-                    .json(&body)
-                    .send()
-                    .await
-                    .expect("send")
-                    .status()
-            })
-        })
-        .collect();
+    let answers = withdrawals_at_once(&app, &s, 3_000, (0..10).map(|i| format!("par-{i}"))).await;
     let mut accepted = 0;
-    for h in handles {
-        match h.await.expect("join") {
+    for (status, body) in answers {
+        match status {
             StatusCode::ACCEPTED => accepted += 1,
             StatusCode::PAYMENT_REQUIRED => {}
-            other => panic!("unexpected {other}"),
+            other => panic!("unexpected {other}: {body}"),
         }
     }
     assert_eq!(
@@ -140,27 +157,9 @@ async fn the_same_withdrawal_retried_with_one_key_debits_once() {
     let app = TestApp::spawn().await;
     let s = app.signed_in_user("BUYER").await;
     app.funded(&s, 20_000).await;
-    let handles: Vec<_> = (0..10)
-        .map(|_| {
-            let http = app.http.clone();
-            let url = app.url("/wallet/withdrawals");
-            let s = s.clone();
-            tokio::spawn(async move {
-                let body =
-                    json!({ "amount": 4_000, "paymentMethod": "MTN_MOMO", "phoneNumber": s.phone });
-                http.post(url)
-                    .bearer_auth(&s.access)
-                    .header("Idempotency-Key", "once")
-                    .json(&body)
-                    .send()
-                    .await
-                    .expect("send")
-                    .status()
-            })
-        })
-        .collect();
-    for h in handles {
-        assert_eq!(h.await.expect("join"), StatusCode::ACCEPTED);
+    let answers = withdrawals_at_once(&app, &s, 4_000, (0..10).map(|_| "once".to_owned())).await;
+    for (status, body) in answers {
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     }
     assert_eq!(wallet(&app, &s).await["balance"]["amount"], 16_000);
     app.assert_reconciled().await;
@@ -179,22 +178,10 @@ async fn concurrent_withdrawals_never_pass_the_daily_limit() {
     for _ in 0..3 {
         app.funded(&s, 5_000_000).await;
     }
-    let handles: Vec<_> = (0..6)
-        .map(|i| {
-            let http = app.http.clone();
-            let url = app.url("/wallet/withdrawals");
-            let s = s.clone();
-            tokio::spawn(async move {
-                let body = json!({ "amount": 5_000_000, "paymentMethod": "MTN_MOMO", "phoneNumber": s.phone });
-                let r = http.post(url).bearer_auth(&s.access).header("Idempotency-Key", format!("limit-{i}")).json(&body).send().await.expect("send");
-                let status = r.status();
-                (status, r.json::<serde_json::Value>().await.expect("json"))
-            })
-        })
-        .collect();
+    let answers =
+        withdrawals_at_once(&app, &s, 5_000_000, (0..6).map(|i| format!("limit-{i}"))).await;
     let mut accepted = 0;
-    for h in handles {
-        let (status, body) = h.await.expect("join");
+    for (status, body) in answers {
         match status {
             StatusCode::ACCEPTED => accepted += 1,
             StatusCode::UNPROCESSABLE_ENTITY => assert!(

@@ -290,33 +290,32 @@ async fn mtn_refusals_are_told_apart_from_unknown_outcomes() {
         ))
         .await
     ));
-    d.set_failure(Some(500));
-    assert!(is_unknown_outcome(
-        &a.request_payment(&request(
-            PaymentMethod::MtnMomo,
-            mtn_double::SUCCEEDS,
-            1_000
-        ))
-        .await
-    ));
-    d.set_failure(Some(503));
-    assert!(is_unknown_outcome(
-        &a.request_payment(&request(
-            PaymentMethod::MtnMomo,
-            mtn_double::SUCCEEDS,
-            1_000
-        ))
-        .await
-    ));
-    d.set_failure(Some(400));
-    assert!(is_refused(
-        &a.request_payment(&request(
-            PaymentMethod::MtnMomo,
-            mtn_double::SUCCEEDS,
-            1_000
-        ))
-        .await
-    ));
+    // A server error may have committed the payment (unknown: poll it); a 400 did not (refused).
+    for (failure, unknown) in [(500, true), (503, true), (400, false)] {
+        d.set_failure(Some(failure));
+        let r = a
+            .request_payment(&request(
+                PaymentMethod::MtnMomo,
+                mtn_double::SUCCEEDS,
+                1_000,
+            ))
+            .await;
+        let expected = if unknown {
+            "an unknown outcome"
+        } else {
+            "a refusal"
+        };
+        assert_eq!(
+            is_unknown_outcome(&r),
+            unknown,
+            "{failure}: {r:?}, expected {expected}"
+        );
+        assert_eq!(
+            is_refused(&r),
+            !unknown,
+            "{failure}: {r:?}, expected {expected}"
+        );
+    }
     d.set_failure(None);
     assert_eq!(d.payments("collection"), 0, "nothing was taken");
 
