@@ -15,6 +15,46 @@ async fn buyers(app: &TestApp, n: usize, funds: i64) -> Vec<Session> {
     out
 }
 
+/// Purchases sent all at once (each on its own task): one per `(buyer, code, Idempotency-Key)`
+/// of `requests`; their statuses and bodies in the order of `requests`.
+async fn purchases_at_once(
+    app: &TestApp,
+    requests: impl IntoIterator<Item = (&Session, String, String)>,
+) -> Vec<(StatusCode, serde_json::Value)> {
+    let handles: Vec<_> = requests
+        .into_iter()
+        .map(|(buyer, code, key)| {
+            let (http, url) = (
+                app.http.clone(),
+                app.url(&format!("/codes/{code}/purchase")),
+            );
+            let token = buyer.access.clone();
+            tokio::spawn(async move {
+                let r = http
+                    .post(url)
+                    .bearer_auth(token)
+                    .header("Idempotency-Key", key)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .expect("send");
+                let status = r.status();
+                (status, r.json().await.unwrap_or(serde_json::Value::Null))
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.expect("join"));
+    }
+    out
+}
+
+/// A fresh Idempotency-Key.
+fn new_key() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
 #[tokio::test]
 async fn a_buyer_pays_into_escrow_and_sees_the_secret_code() {
     let app = TestApp::spawn().await;
@@ -118,30 +158,14 @@ async fn a_hundred_buyers_race_for_one_exclusive_code_and_exactly_one_wins() {
     let seller = app.signed_in_user("SELLER").await;
     let code = app.create_code(&seller, 4_000, 1).await;
     let racers = buyers(&app, 100, 4_000).await;
-    let handles: Vec<_> = racers
-        .iter()
-        .map(|b| {
-            let http = app.http.clone();
-            let url = app.url(&format!("/codes/{code}/purchase"));
-            let token = b.access.clone();
-            tokio::spawn(async move {
-                http.post(url)
-                    .bearer_auth(token)
-                    .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
-                    .json(&json!({}))
-                    .send()
-                    .await
-                    .expect("send")
-                    .status()
-            })
-        })
-        .collect();
+    let answers =
+        purchases_at_once(&app, racers.iter().map(|b| (b, code.clone(), new_key()))).await;
     let mut won = 0;
-    for h in handles {
-        match h.await.expect("join") {
+    for (status, body) in answers {
+        match status {
             StatusCode::OK => won += 1,
             StatusCode::CONFLICT => {}
-            other => panic!("unexpected status {other}"),
+            other => panic!("unexpected status {other}: {body}"),
         }
     }
     assert_eq!(won, 1);
@@ -170,30 +194,14 @@ async fn one_buyer_with_money_for_one_code_fires_fifty_purchases_and_gets_one() 
         codes.push(app.create_code(&seller, 3_000, 1).await);
     }
     let buyer = &buyers(&app, 1, 3_000).await[0];
-    let handles: Vec<_> = codes
-        .iter()
-        .map(|c| {
-            let http = app.http.clone();
-            let url = app.url(&format!("/codes/{c}/purchase"));
-            let token = buyer.access.clone();
-            tokio::spawn(async move {
-                http.post(url)
-                    .bearer_auth(token)
-                    .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
-                    .json(&json!({}))
-                    .send()
-                    .await
-                    .expect("send")
-                    .status()
-            })
-        })
-        .collect();
+    let answers =
+        purchases_at_once(&app, codes.iter().map(|c| (buyer, c.clone(), new_key()))).await;
     let mut ok = 0;
-    for h in handles {
-        match h.await.expect("join") {
+    for (status, body) in answers {
+        match status {
             StatusCode::OK => ok += 1,
             StatusCode::PAYMENT_REQUIRED => {}
-            other => panic!("unexpected status {other}"),
+            other => panic!("unexpected status {other}: {body}"),
         }
     }
     assert_eq!(ok, 1);
@@ -207,30 +215,10 @@ async fn a_purchase_retried_ten_times_with_one_key_happens_once() {
     let seller = app.signed_in_user("SELLER").await;
     let code = app.create_code(&seller, 2_500, 5).await;
     let buyer = &buyers(&app, 1, 10_000).await[0];
-    let handles: Vec<_> = (0..10)
-        .map(|_| {
-            let http = app.http.clone();
-            let url = app.url(&format!("/codes/{code}/purchase"));
-            let token = buyer.access.clone();
-            tokio::spawn(async move {
-                let r = http
-                    .post(url)
-                    .bearer_auth(token)
-                    .header("Idempotency-Key", "one-purchase")
-                    .json(&json!({}))
-                    .send()
-                    .await
-                    .expect("send");
-                (
-                    r.status(),
-                    r.json::<serde_json::Value>().await.expect("json"),
-                )
-            })
-        })
-        .collect();
+    let retries = (0..10).map(|_| (buyer, code.clone(), "one-purchase".to_owned()));
+    let answers = purchases_at_once(&app, retries).await;
     let mut ids = std::collections::HashSet::new();
-    for h in handles {
-        let (status, body) = h.await.expect("join");
+    for (status, body) in answers {
         assert_eq!(status, StatusCode::OK, "{body}");
         ids.insert(
             body["data"]["purchase"]["id"]
@@ -277,29 +265,10 @@ async fn a_buyer_who_cannot_pay_never_makes_a_paying_buyer_hear_sold_out() {
         let mut racers = buyers(&app, 5, 4_000).await;
         // Listed first so that it tends to take a place first.
         racers.insert(0, app.signed_in_user("BUYER").await);
-        let handles: Vec<_> = racers
-            .iter()
-            .map(|b| {
-                let http = app.http.clone();
-                let url = app.url(&format!("/codes/{code}/purchase"));
-                let token = b.access.clone();
-                tokio::spawn(async move {
-                    let r = http
-                        .post(url)
-                        .bearer_auth(token)
-                        .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
-                        .json(&json!({}))
-                        .send()
-                        .await
-                        .expect("send");
-                    let status = r.status();
-                    (status, r.json::<serde_json::Value>().await.expect("json"))
-                })
-            })
-            .collect();
+        let answers =
+            purchases_at_once(&app, racers.iter().map(|b| (b, code.clone(), new_key()))).await;
         let mut bought = 0;
-        for (i, h) in handles.into_iter().enumerate() {
-            let (status, body) = h.await.expect("join");
+        for (i, (status, body)) in answers.into_iter().enumerate() {
             match (i, status, body["error"]["code"].as_str()) {
                 (0, StatusCode::PAYMENT_REQUIRED, _)
                 | (0, StatusCode::CONFLICT, Some("SOLD_OUT")) => {}
