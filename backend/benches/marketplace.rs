@@ -163,7 +163,7 @@ async fn seed(app: &BenchApp, voters: &[Session]) -> Vec<String> {
         vote_docs.push(d);
         for buyer in voter_ids.iter().copied().chain([ObjectId::new()]) {
             let pid = ObjectId::new();
-            purchases.push(doc! { "_id": pid, "claim": oddxer_backend::codes::store::claim_id(id, buyer), "bettingCode": id,
+            purchases.push(doc! { "_id": pid, "claim": oddxer_backend::codes::sales::claim_id(id, buyer), "bettingCode": id,
                 "buyer": buyer, "seller": seller, "price": 1_000i64, "status": "COMPLETED", "createdAt": DateTime::now() });
         }
         vote_codes.push(id.to_hex());

@@ -6,6 +6,7 @@ pub mod query;
 pub mod resolutions;
 pub mod routes;
 pub mod rules;
+pub mod sales;
 pub mod service;
 pub mod store;
 

@@ -2,6 +2,7 @@
 
 use super::query::{self, cursor_of, encode_cursor, Browse, CodeQuery};
 use super::rules::{self, Limits, Problems};
+use super::sales;
 use super::store::{self, Code};
 use crate::auth::store::User;
 use crate::clock;
@@ -91,7 +92,7 @@ pub async fn may_reveal(state: &AppState, code: &Code, viewer: Option<&User>) ->
     Ok(match viewer {
         None => false,
         Some(u) if u.id == code.seller || u.role == Role::Admin => true,
-        Some(u) => store::is_buyer(&state.db, code.id, u.id).await?,
+        Some(u) => sales::is_buyer(&state.db, code.id, u.id).await?,
     })
 }
 
@@ -120,7 +121,7 @@ async fn owned_and_editable(state: &AppState, user: &User, id: ObjectId) -> Resu
             "This code is cancelled",
         ));
     }
-    let sales = if store::has_purchases(&state.db, id).await? {
+    let sales = if sales::has_purchases(&state.db, id).await? {
         code.sales_count.max(1)
     } else {
         0
@@ -179,7 +180,7 @@ pub async fn update(
                 ));
             }
         }
-        if store::has_purchases(&state.db, id).await? {
+        if sales::has_purchases(&state.db, id).await? {
             store::delete_edit(&state.db, id, version).await?;
             return Err(AppError::conflict(
                 "HAS_SALES",
@@ -219,7 +220,7 @@ pub async fn cancel(state: &AppState, user: &User, id: ObjectId) -> Result<CodeO
             "This code is already cancelled",
         ));
     }
-    if store::has_purchases(&state.db, id).await? {
+    if sales::has_purchases(&state.db, id).await? {
         store::delete_cancellation(&state.db, id).await?;
         return Err(AppError::conflict(
             "HAS_SALES",

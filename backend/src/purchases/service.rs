@@ -8,6 +8,7 @@ use super::store::{self, Purchase};
 use super::stream::purchase_out;
 use crate::auth::store::User;
 use crate::clock;
+use crate::codes::sales as codes_sales;
 use crate::codes::service as codes_service;
 use crate::codes::store::{self as codes_store, Code};
 use crate::error::{AppError, Result};
@@ -327,7 +328,7 @@ pub async fn complete(state: &AppState, p: &Purchase, code: &Code) -> Result<()>
     // salesCount, soldTo/soldAt and SOLD_OUT are labels recounted from the purchases, never
     // incremented: FerretDB may lose a concurrent `$inc`, a recount cannot stay wrong. The row
     // being finished is counted although its label is written last.
-    codes_store::refresh_sales_labels(&state.db, code.id, Some(&done_sale(&done))).await?;
+    codes_sales::refresh_sales_labels(&state.db, code.id, Some(&done_sale(&done))).await?;
     super::totals::record(
         &state.db,
         &done,
@@ -338,7 +339,7 @@ pub async fn complete(state: &AppState, p: &Purchase, code: &Code) -> Result<()>
     super::stream::append(state, &done, code).await?;
     store::set_status(&state.db, p.id, PurchaseStatus::Completed).await?;
     // Recount once the label is in: a recount by another purchase that read before it is put right.
-    let labelled = codes_store::refresh_sales_labels(&state.db, code.id, None).await?;
+    let labelled = codes_sales::refresh_sales_labels(&state.db, code.id, None).await?;
     // A code resolved while this purchase was being finished: its resolver listed the purchases
     // before or after this label. Label first, then this read, mirrors its insert-then-list, so
     // one of the two settles it (settling twice is a no-op).
@@ -361,8 +362,8 @@ pub async fn complete(state: &AppState, p: &Purchase, code: &Code) -> Result<()>
     Ok(())
 }
 
-fn done_sale(p: &Purchase) -> codes_store::Sale {
-    codes_store::Sale {
+fn done_sale(p: &Purchase) -> codes_sales::Sale {
+    codes_sales::Sale {
         purchase: p.id,
         buyer: p.buyer,
         at: p.created_at,

@@ -1,7 +1,7 @@
 //! Queries of the purchases area: purchases, the per-(code, buyer) claim, sale slots, settlements.
 
 use crate::clock;
-use crate::codes::store::claim_id;
+use crate::codes::sales::claim_id;
 use crate::db::{de, Db};
 use crate::error::is_duplicate_key;
 use futures_util::TryStreamExt;

@@ -129,7 +129,7 @@ pub async fn after_resolution(state: &AppState, code: &Code, outcome: Outcome) -
                 serde_json::to_value(res.to_out()).unwrap_or_default(),
             );
         }
-        let mut users = store::buyers(&state.db, code.id).await?;
+        let mut users = crate::codes::sales::buyers(&state.db, code.id).await?;
         users.push(code.seller);
         state.hub.to_users(users, LiveEvent::CodeFinalized(data));
     }

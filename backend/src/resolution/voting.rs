@@ -88,7 +88,7 @@ pub async fn cast(
     // Written before finalizing, not beside it: FerretDB writes whole documents back, and a
     // counter write racing the final-status write could undo it.
     store::refresh_counters(db, code_id).await?;
-    let buyers = code_store::buyers(db, code_id).await?.len() as i64;
+    let buyers = crate::codes::sales::buyers(db, code_id).await?.len() as i64;
     let outcome = match rules::decide(win, loss, buyers, false) {
         Decision::Resolve(outcome) => Some(
             finalize::resolve(state, &code, outcome, DecidedBy::AllVoted, None)

@@ -142,7 +142,7 @@ pub async fn settle_one(
     if !window_over && code.total_votes == 0 {
         return Ok(Settled::Waiting); // the last buyer's vote decides early; nothing voted yet
     }
-    let buyers = store::buyers(&state.db, code.id).await?.len() as i64;
+    let buyers = crate::codes::sales::buyers(&state.db, code.id).await?.len() as i64;
     let (win, loss) = crate::votes::store::tally(&state.db, code.id).await?;
     match rules::decide(win, loss, buyers, window_over) {
         Decision::Resolve(outcome) => {

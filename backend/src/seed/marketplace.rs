@@ -279,7 +279,7 @@ async fn cast_votes(
     votes: &[VoteType],
 ) -> anyhow::Result<()> {
     for (b, v) in buyers.iter().zip(votes) {
-        if store::is_buyer(&state.db, id, b.id).await? {
+        if crate::codes::sales::is_buyer(&state.db, id, b.id).await? {
             crate::votes::store::insert(&state.db, id, b.id, *v, clock::now()).await?;
         }
     }
