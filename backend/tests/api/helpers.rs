@@ -208,6 +208,17 @@ impl TestApp {
         Self::read(req.send().await.expect("send")).await
     }
 
+    /// POSTs sent all at once, one per `(path, token, body, Idempotency-Key)`, through
+    /// [`TestApp::post_with`]; the answers in the order of `requests`.
+    pub async fn posts_at_once(&self, requests: Vec<(String, String, Value, String)>) -> Vec<Resp> {
+        futures_util::future::join_all(
+            requests
+                .iter()
+                .map(|(path, token, body, key)| self.post_with(path, Some(token), body, Some(key))),
+        )
+        .await
+    }
+
     pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
         let mut req = self.http.patch(self.url(path)).json(body);
         if let Some(t) = token {

@@ -15,39 +15,21 @@ async fn buyers(app: &TestApp, n: usize, funds: i64) -> Vec<Session> {
     out
 }
 
-/// Purchases sent all at once (each on its own task): one per `(buyer, code, Idempotency-Key)`
-/// of `requests`; their statuses and bodies in the order of `requests`.
+/// Purchases sent all at once, one per `(buyer, code, Idempotency-Key)` of `requests`; their
+/// statuses and bodies in the order of `requests`.
 async fn purchases_at_once(
     app: &TestApp,
     requests: impl IntoIterator<Item = (&Session, String, String)>,
 ) -> Vec<(StatusCode, serde_json::Value)> {
-    let handles: Vec<_> = requests
+    let requests = requests
         .into_iter()
         .map(|(buyer, code, key)| {
-            let (http, url) = (
-                app.http.clone(),
-                app.url(&format!("/codes/{code}/purchase")),
-            );
-            let token = buyer.access.clone();
-            tokio::spawn(async move {
-                let r = http
-                    .post(url)
-                    .bearer_auth(token)
-                    .header("Idempotency-Key", key)
-                    .json(&json!({}))
-                    .send()
-                    .await
-                    .expect("send");
-                let status = r.status();
-                (status, r.json().await.unwrap_or(serde_json::Value::Null))
-            })
+            let path = format!("/codes/{code}/purchase");
+            (path, buyer.access.clone(), json!({}), key)
         })
         .collect();
-    let mut out = Vec::new();
-    for h in handles {
-        out.push(h.await.expect("join"));
-    }
-    out
+    let answers = app.posts_at_once(requests).await;
+    answers.into_iter().map(|r| (r.status, r.body)).collect()
 }
 
 /// A fresh Idempotency-Key.

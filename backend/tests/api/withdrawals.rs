@@ -12,39 +12,28 @@ async fn wallet(app: &TestApp, s: &Session) -> serde_json::Value {
     app.get("/wallet", Some(&s.access)).await.data().clone()
 }
 
-/// Withdrawals of `amount` by MTN MoMo, one per Idempotency-Key of `keys`, all sent at once (each
-/// on its own task); their statuses and bodies in the order of `keys`.
+/// Withdrawals of `amount` by MTN MoMo, one per Idempotency-Key of `keys`, all sent at once;
+/// their statuses and bodies in the order of `keys`.
 async fn withdrawals_at_once(
     app: &TestApp,
     s: &Session,
     amount: i64,
     keys: impl IntoIterator<Item = String>,
 ) -> Vec<(StatusCode, serde_json::Value)> {
-    let handles: Vec<_> = keys
+    let body = json!({ "amount": amount, "paymentMethod": "MTN_MOMO", "phoneNumber": s.phone });
+    let requests = keys
         .into_iter()
         .map(|key| {
-            let (http, url, s) = (app.http.clone(), app.url("/wallet/withdrawals"), s.clone());
-            tokio::spawn(async move {
-                let body =
-                    json!({ "amount": amount, "paymentMethod": "MTN_MOMO", "phoneNumber": s.phone });
-                let r = http
-                    .post(url)
-                    .bearer_auth(&s.access)
-                    .header("Idempotency-Key", key)
-                    .json(&body)
-                    .send()
-                    .await
-                    .expect("send");
-                let status = r.status();
-                (status, r.json().await.unwrap_or(serde_json::Value::Null))
-            })
+            (
+                "/wallet/withdrawals".to_owned(),
+                s.access.clone(),
+                body.clone(),
+                key,
+            )
         })
         .collect();
-    let mut out = Vec::new();
-    for h in handles {
-        out.push(h.await.expect("join"));
-    }
-    out
+    let answers = app.posts_at_once(requests).await;
+    answers.into_iter().map(|r| (r.status, r.body)).collect()
 }
 
 #[tokio::test]
